@@ -1,0 +1,46 @@
+import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { OnrampDb } from '../db/client.ts';
+import type { Env } from './env.ts';
+import { ApiError } from './errors.ts';
+import { createEventWriter, type EventWriter } from './ingest/writer.ts';
+import { requireAdmin } from './middleware/admin.ts';
+import { captureRoutes } from './routes/capture.ts';
+import { eventsRoutes } from './routes/events.ts';
+
+export interface AppDeps {
+  db: OnrampDb;
+  env: Pick<Env, 'ONRAMP_PROJECT_TOKEN' | 'ONRAMP_ADMIN_TOKEN'> & Partial<Env>;
+  /** Shared with server.ts so shutdown can drain it; created here when absent (tests). */
+  writer?: EventWriter;
+}
+
+/** Builds the Hono app. It never listens: server.ts serves it, tests call `app.request()`. */
+export function createApp(deps: AppDeps) {
+  const writer = deps.writer ?? createEventWriter(deps.db.$client);
+  const app = new Hono({ strict: false });
+
+  app.onError((err, c) => {
+    if (err instanceof ApiError) {
+      for (const [name, value] of Object.entries(err.extras.headers ?? {})) c.header(name, value);
+      return c.json(err.toBody(), err.status);
+    }
+    if (err instanceof HTTPException && err.status < 500) {
+      return c.json({ error: { code: 'bad_request', message: err.message || 'request: malformed' } }, err.status);
+    }
+    console.error('[onramp] unhandled error', err);
+    return c.json({ error: { code: 'internal', message: 'server: unexpected error' } }, 500);
+  });
+  app.notFound((c) => c.json({ error: { code: 'not_found', message: `path: no route for ${c.req.method} ${c.req.path}` } }, 404));
+
+  app.route('/', captureRoutes({ writer, projectToken: deps.env.ONRAMP_PROJECT_TOKEN }));
+
+  const admin = requireAdmin(deps.env.ONRAMP_ADMIN_TOKEN);
+  app.use('/api/v1/events/*', admin);
+  app.use('/api/v1/events', admin);
+  app.route('/api/v1/events', eventsRoutes(deps));
+
+  return Object.assign(app, { writer });
+}
+
+export type OnrampApp = ReturnType<typeof createApp>;

@@ -1,0 +1,37 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+
+const flag = z.enum(['0', '1']).transform((v) => v === '1');
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8787),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATABASE_URL: z.string().min(1).default('file:./data/onramp.db'),
+  ONRAMP_PROJECT_TOKEN: z.string().min(1).max(200).default('phc_onramp_local'),
+  ONRAMP_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  ONRAMP_DEMO: flag.default(true),
+  /** Where the backend's own posthog-node client sends server-side funnel events; defaults to this server. */
+  ONRAMP_POSTHOG_HOST: z.url().optional(),
+  /** Public URL of the portal, used for absolute links and the Secure cookie flag behind HTTPS. */
+  ONRAMP_PUBLIC_URL: z.url().optional(),
+});
+
+export type Env = z.infer<typeof envSchema> & { ONRAMP_ADMIN_TOKEN: string; adminTokenGenerated: boolean };
+
+/**
+ * Parses the environment once. A bad value throws an Error whose message is a single line naming the variable,
+ * so server.ts can print it and exit.
+ */
+export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const result = envSchema.safeParse(source);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    throw new Error(`Invalid environment variable ${String(issue.path[0])}: ${issue.message}`);
+  }
+  const generated = !result.data.ONRAMP_ADMIN_TOKEN;
+  return {
+    ...result.data,
+    ONRAMP_ADMIN_TOKEN: result.data.ONRAMP_ADMIN_TOKEN ?? `onr_admin_${randomBytes(24).toString('base64url')}`,
+    adminTokenGenerated: generated,
+  };
+}

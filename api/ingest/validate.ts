@@ -1,0 +1,164 @@
+import { z } from 'zod';
+import { uuidv7 } from 'uuidv7';
+import { ApiError, describeIssues } from '../errors.ts';
+
+/** Most events one request may carry, so one request cannot monopolise a commit. */
+export const MAX_BATCH_EVENTS = 1000;
+export const MAX_EVENT_NAME = 200;
+export const MAX_DISTINCT_ID = 200;
+/** Timestamps further ahead than this are clock bugs; PostHog replaces them with the receive time too. */
+const MAX_FUTURE_MS = 23 * 60 * 60 * 1000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** An event as the store takes it: validated, identity fields pulled out, times in epoch ms. */
+export interface NormalizedEvent {
+  uuid: string;
+  event: string;
+  distinctId: string;
+  timestamp: number;
+  receivedAt: number;
+  properties: Record<string, unknown>;
+  /** Serialized `properties`, computed once during validation. */
+  propertiesJson: string;
+  set: Record<string, unknown> | undefined;
+  setOnce: Record<string, unknown> | undefined;
+}
+
+const objectOf = (what: string) =>
+  z.record(z.string(), z.unknown(), { error: `must be a JSON object (${what})` });
+
+const timeValue = z.union([z.string().max(64), z.number()], { error: 'must be an ISO 8601 string or epoch milliseconds' });
+
+const rawEventSchema = z.object(
+  {
+    event: z
+      .string({ error: (i) => (i.input === undefined ? 'required' : 'must be a string') })
+      .min(1, 'must not be empty')
+      .max(MAX_EVENT_NAME, `must be at most ${MAX_EVENT_NAME} characters`),
+    uuid: z.string().regex(UUID, 'must be a UUID').optional(),
+    distinct_id: z.union([z.string(), z.number()], { error: 'must be a string or number' }).optional(),
+    properties: objectOf('event properties').optional(),
+    timestamp: timeValue.optional(),
+    sent_at: timeValue.optional(),
+    offset: z.number({ error: 'must be a number of milliseconds' }).optional(),
+    $set: objectOf('person properties').optional(),
+    $set_once: objectOf('person properties').optional(),
+    api_key: z.string().optional(),
+    token: z.string().optional(),
+  },
+  { error: 'must be a JSON object' },
+);
+
+type RawEvent = z.infer<typeof rawEventSchema>;
+
+function parseTime(value: string | number | undefined, field: string): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = typeof value === 'number' ? value : /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+  if (!Number.isFinite(ms)) throw new ApiError(400, 'invalid_timestamp', `${field}: cannot parse ${JSON.stringify(value)} as a time`);
+  return ms;
+}
+
+/** PostHog's skew correction: trust the client's clock only for the gap between the event and the send. */
+function correctedTimestamp(raw: RawEvent, batchSentAt: number | undefined, receivedAt: number, field: string): number {
+  const timestamp = parseTime(raw.timestamp, `${field}.timestamp`);
+  const sentAt = parseTime(raw.sent_at, `${field}.sent_at`) ?? batchSentAt;
+  let result: number;
+  if (timestamp !== undefined && sentAt !== undefined) result = receivedAt + (timestamp - sentAt);
+  else if (raw.offset !== undefined) result = receivedAt - raw.offset;
+  else result = timestamp ?? receivedAt;
+  return result > receivedAt + MAX_FUTURE_MS ? receivedAt : Math.round(result);
+}
+
+function serialize(value: unknown, field: string): string {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    throw new ApiError(400, 'invalid_request', `${field}: nested too deeply`);
+  }
+}
+
+/** Splits a decoded body into its events and envelope: a single event, `{ batch: [...] }`, or a bare array. */
+function unwrap(payload: unknown): { items: unknown[]; envelope: Record<string, unknown>; prefix: (i: number) => string } {
+  if (Array.isArray(payload)) return { items: payload, envelope: {}, prefix: (i) => `[${i}]` };
+  if (payload === null || typeof payload !== 'object') {
+    throw new ApiError(400, 'invalid_request', 'body: expected an event object, an array of events, or { batch: [...] }');
+  }
+  const envelope = payload as Record<string, unknown>;
+  if ('batch' in envelope) {
+    if (!Array.isArray(envelope.batch)) throw new ApiError(400, 'invalid_request', 'batch: must be an array of events');
+    return { items: envelope.batch, envelope, prefix: (i) => `batch[${i}]` };
+  }
+  return { items: [payload], envelope: {}, prefix: () => 'event' };
+}
+
+function tokenOf(raw: RawEvent): string | undefined {
+  const fromProps = raw.properties?.token;
+  return raw.api_key ?? raw.token ?? (typeof fromProps === 'string' ? fromProps : undefined);
+}
+
+/**
+ * Validates a decoded capture payload against the project token and returns events ready to store.
+ * Any bad event rejects the whole request, naming its index, so nothing is half-stored.
+ */
+export function validateCapture(
+  payload: unknown,
+  opts: { projectToken: string; querySentAt?: string | undefined; receivedAt?: number },
+): NormalizedEvent[] {
+  const receivedAt = opts.receivedAt ?? Date.now();
+  const { items, envelope, prefix } = unwrap(payload);
+  if (items.length === 0) throw new ApiError(400, 'invalid_request', 'batch: must contain at least one event');
+  if (items.length > MAX_BATCH_EVENTS) {
+    throw new ApiError(400, 'batch_too_large', `batch: ${items.length} events exceed the limit of ${MAX_BATCH_EVENTS}`);
+  }
+
+  const parsed = items.map((item, i) => {
+    const result = rawEventSchema.safeParse(item);
+    if (!result.success) throw new ApiError(400, 'invalid_event', describeIssues(result.error.issues, prefix(i)));
+    return result.data;
+  });
+
+  const envelopeToken = [envelope.api_key, envelope.token].find((t): t is string => typeof t === 'string');
+  const token = envelopeToken ?? parsed.map(tokenOf).find((t) => t !== undefined);
+  if (!token) throw new ApiError(401, 'missing_token', 'api_key: missing project token (send api_key, token or properties.token)');
+  for (const [i, raw] of parsed.entries()) {
+    const own = tokenOf(raw);
+    if (token !== opts.projectToken || (own !== undefined && own !== opts.projectToken)) {
+      throw new ApiError(401, 'invalid_token', `${envelopeToken ? 'api_key' : `${prefix(i)}.token`}: not this project's token`);
+    }
+  }
+
+  const envelopeSentAt = typeof envelope.sent_at === 'string' || typeof envelope.sent_at === 'number' ? envelope.sent_at : opts.querySentAt;
+  const batchSentAt = parseTime(envelopeSentAt, 'sent_at');
+
+  return parsed.map((raw, i) => {
+    const field = prefix(i);
+    const { token: _token, distinct_id: propDistinctId, ...properties } = raw.properties ?? {};
+    const distinct = raw.distinct_id ?? (propDistinctId as unknown);
+    if (typeof distinct !== 'string' && typeof distinct !== 'number') {
+      throw new ApiError(400, 'invalid_event', `${field}.distinct_id: required (top level or in properties)`);
+    }
+    const distinctId = String(distinct).trim();
+    if (distinctId.length === 0 || distinctId.length > MAX_DISTINCT_ID) {
+      throw new ApiError(400, 'invalid_event', `${field}.distinct_id: must be 1 to ${MAX_DISTINCT_ID} characters`);
+    }
+    const set = raw.$set ?? (isObject(properties.$set) ? properties.$set : undefined);
+    const setOnce = raw.$set_once ?? (isObject(properties.$set_once) ? properties.$set_once : undefined);
+    if (raw.$set) properties.$set = raw.$set;
+    if (raw.$set_once) properties.$set_once = raw.$set_once;
+    return {
+      uuid: raw.uuid?.toLowerCase() ?? uuidv7(),
+      event: raw.event,
+      distinctId,
+      timestamp: correctedTimestamp(raw, batchSentAt, receivedAt, field),
+      receivedAt,
+      properties,
+      propertiesJson: serialize(properties, `${field}.properties`),
+      set,
+      setOnce,
+    };
+  });
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}

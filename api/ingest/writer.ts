@@ -1,0 +1,99 @@
+import type { Database } from 'better-sqlite3';
+import { ApiError } from '../errors.ts';
+import { createEventStore } from './store.ts';
+import type { NormalizedEvent } from './validate.ts';
+
+interface Pending {
+  events: ReadonlyArray<NormalizedEvent>;
+  resolve: () => void;
+  reject: (err: ApiError) => void;
+}
+
+export interface EventWriterOptions {
+  /** Events allowed to wait for a commit; past it capture answers 503 + Retry-After instead of growing memory. */
+  maxQueuedEvents?: number;
+}
+
+function storageError(err: unknown): ApiError {
+  const code = (err as { code?: string }).code ?? 'UNKNOWN';
+  const reason = code.startsWith('SQLITE_FULL')
+    ? 'the disk is full'
+    : code.startsWith('SQLITE_READONLY')
+      ? 'the database is read-only'
+      : `the database failed (${code})`;
+  return new ApiError(503, 'storage_unavailable', `storage: events not stored because ${reason}; retry later`, {
+    headers: { 'Retry-After': '5' },
+  });
+}
+
+/**
+ * Group commit: requests queue their events, and one transaction on the event loop's next turn stores all of them.
+ * Each promise settles only after that commit, so a 200 always means "on disk". If the shared transaction fails,
+ * each request is retried alone so one bad request cannot fail its neighbours.
+ */
+export function createEventWriter(sqlite: Database, options: EventWriterOptions = {}) {
+  const maxQueued = options.maxQueuedEvents ?? 100_000;
+  const store = createEventStore(sqlite);
+  let queue: Pending[] = [];
+  let queuedEvents = 0;
+  let scheduled = false;
+  let closed = false;
+  let committed = 0;
+
+  function flush() {
+    scheduled = false;
+    const batch = queue;
+    queue = [];
+    queuedEvents = 0;
+    if (batch.length === 0) return;
+    try {
+      store.writeBatches(batch.map((p) => p.events));
+      for (const p of batch) p.resolve();
+      committed += batch.length;
+    } catch {
+      for (const p of batch) {
+        try {
+          store.writeBatches([p.events]);
+          p.resolve();
+        } catch (err) {
+          p.reject(storageError(err));
+        }
+      }
+    }
+  }
+
+  return {
+    /** Resolves once the events are committed; rejects with a 503 ApiError when overloaded, closed or storage fails. */
+    write(events: ReadonlyArray<NormalizedEvent>): Promise<void> {
+      if (closed) return Promise.reject(new ApiError(503, 'shutting_down', 'server: shutting down; retry shortly', { headers: { 'Retry-After': '2' } }));
+      if (queuedEvents + events.length > maxQueued) {
+        return Promise.reject(
+          new ApiError(503, 'overloaded', `server: ingest queue is full (${maxQueued} events waiting); retry shortly`, {
+            headers: { 'Retry-After': '1' },
+          }),
+        );
+      }
+      return new Promise<void>((resolve, reject) => {
+        queue.push({ events, resolve, reject });
+        queuedEvents += events.length;
+        if (!scheduled) {
+          scheduled = true;
+          setImmediate(flush);
+        }
+      });
+    },
+    /** Commits whatever is queued now and refuses new writes. */
+    close() {
+      closed = true;
+      flush();
+    },
+    get queuedEvents() {
+      return queuedEvents;
+    },
+    get committedRequests() {
+      return committed;
+    },
+  };
+}
+
+export type EventWriter = ReturnType<typeof createEventWriter>;

@@ -1,0 +1,58 @@
+import { serve } from '@hono/node-server';
+import { serveStatic } from '@hono/node-server/serve-static';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { openDb } from '../db/client.ts';
+import { createApp } from './app.ts';
+import { parseEnv } from './env.ts';
+import { createEventWriter } from './ingest/writer.ts';
+
+const SHUTDOWN_DEADLINE_MS = 10_000;
+
+let env;
+try {
+  env = parseEnv();
+} catch (err) {
+  console.error((err as Error).message);
+  process.exit(1);
+}
+
+const db = openDb(env.DATABASE_URL);
+const writer = createEventWriter(db.$client);
+const app = createApp({ db, env, writer });
+
+const distDir = fileURLToPath(new URL('../dist', import.meta.url));
+if (existsSync(distDir)) {
+  app.use('/*', serveStatic({ root: distDir }));
+} else {
+  console.warn('[onramp] dist/ not found: run `npm run build` to serve the portal');
+}
+
+const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, (info) => {
+  const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
+  console.log(`Onramp listening on http://${host}:${info.port}`);
+  if (env.adminTokenGenerated) console.log(`Admin token (generated for this run; set ONRAMP_ADMIN_TOKEN to keep one): ${env.ONRAMP_ADMIN_TOKEN}`);
+  else console.log('Admin token: from ONRAMP_ADMIN_TOKEN');
+});
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  console.log(`[onramp] ${signal}: draining`);
+  const deadline = setTimeout(() => {
+    console.error('[onramp] shutdown deadline passed; exiting');
+    process.exit(1);
+  }, SHUTDOWN_DEADLINE_MS);
+  deadline.unref();
+  await new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    // Idle keep-alive sockets would otherwise hold close() open.
+    (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+  });
+  writer.close();
+  db.$client.close();
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));
