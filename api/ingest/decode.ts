@@ -32,7 +32,8 @@ function gunzip(bytes: Uint8Array): Buffer {
 }
 
 function decodeBase64(text: string): Buffer {
-  const compact = text.replace(/\s+/g, '');
+  // A raw '+' that reached a form parser arrives as a space; line breaks come from MIME-style wrapping.
+  const compact = text.replace(/[\r\n\t]/g, '').replace(/ /g, '+');
   if (!BASE64.test(compact)) throw new ApiError(400, 'invalid_base64', 'data: malformed base64');
   return Buffer.from(compact, compact.includes('-') || compact.includes('_') ? 'base64url' : 'base64');
 }
