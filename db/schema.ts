@@ -52,3 +52,20 @@ export const events = sqliteTable(
 
 export type EventRow = typeof events.$inferSelect;
 export type PersonRow = typeof persons.$inferSelect;
+
+// --- reports-ui: admin sessions (browser login to the reports) ---
+
+/**
+ * A browser session for the reports UI, created by exchanging the admin token once. Only a keyed hash of the
+ * random session id is stored (HMAC with the admin token), so a leaked row cannot be replayed and rotating the
+ * admin token ends every session.
+ */
+export const adminSessions = sqliteTable(
+  'admin_sessions',
+  {
+    idHash: text('id_hash').primaryKey(),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('admin_sessions_expires').on(t.expiresAt)],
+);
