@@ -69,3 +69,118 @@ export const adminSessions = sqliteTable(
   },
   (t) => [index('admin_sessions_expires').on(t.expiresAt)],
 );
+
+// --- portal: developer accounts, sessions, API keys, sandbox, rate limits, support (issue 3 / 6) ---
+
+/** A developer account of the portal. `id` (`acct_...`) is also the analytics distinct id of that developer. */
+export const accounts = sqliteTable('accounts', {
+  id: text('id').primaryKey(),
+  /** Lower-cased and trimmed, so `A@x.io` and `a@x.io` are one account. */
+  email: text('email').notNull().unique(),
+  /** `scrypt$N$r$p$<salt b64>$<hash b64>`: the parameters travel with the hash so they can be raised later. */
+  passwordHash: text('password_hash').notNull(),
+  createdAt: integer('created_at').notNull(),
+});
+
+/** A portal login session. Only the sha256 of the random cookie value is stored, so a leaked row is useless. */
+export const portalSessions = sqliteTable(
+  'portal_sessions',
+  {
+    idHash: text('id_hash').primaryKey(),
+    accountId: text('account_id')
+      .notNull()
+      .references(() => accounts.id),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('portal_sessions_account').on(t.accountId), index('portal_sessions_expires').on(t.expiresAt)],
+);
+
+/**
+ * A sandbox API key. The secret is never stored: only the sha256 of the full key and its public prefix
+ * (`onr_test_<8>`), which names the owner even when the secret part of a presented key is mistyped.
+ */
+export const apiKeys = sqliteTable(
+  'api_keys',
+  {
+    id: text('id').primaryKey(),
+    accountId: text('account_id')
+      .notNull()
+      .references(() => accounts.id),
+    name: text('name').notNull(),
+    prefix: text('prefix').notNull().unique(),
+    keyHash: text('key_hash').notNull(),
+    createdAt: integer('created_at').notNull(),
+    revokedAt: integer('revoked_at'),
+    lastUsedAt: integer('last_used_at'),
+  },
+  (t) => [index('api_keys_account').on(t.accountId)],
+);
+
+/** Messages created through the sandbox API; `seq` orders them and backs the opaque list cursor. */
+export const sandboxMessages = sqliteTable(
+  'sandbox_messages',
+  {
+    seq: integer('seq').primaryKey({ autoIncrement: true }),
+    id: text('id').notNull().unique(),
+    accountId: text('account_id')
+      .notNull()
+      .references(() => accounts.id),
+    keyId: text('key_id').notNull(),
+    to: text('to').notNull(),
+    body: text('body').notNull(),
+    status: text('status').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('sandbox_messages_account_seq').on(t.accountId, t.seq)],
+);
+
+/**
+ * Every sandbox call, recorded at request time so the dashboard can show a developer their recent calls.
+ * `account_id` is null when the presented key names no known owner.
+ */
+export const sandboxCalls = sqliteTable(
+  'sandbox_calls',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    accountId: text('account_id').references(() => accounts.id),
+    keyPrefix: text('key_prefix'),
+    method: text('method').notNull(),
+    endpoint: text('endpoint').notNull(),
+    status: integer('status').notNull(),
+    errorCode: text('error_code'),
+    durationMs: integer('duration_ms').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('sandbox_calls_account_id').on(t.accountId, t.id)],
+);
+
+/**
+ * Fixed-window counters for rate limits and login lockouts, kept in the database (not process memory) so
+ * several Onramp processes share them. `bucket` names the limit and its subject, e.g. `login:ip:<hash>`.
+ */
+export const rateLimits = sqliteTable(
+  'rate_limits',
+  {
+    bucket: text('bucket').primaryKey(),
+    count: integer('count').notNull(),
+    resetAt: integer('reset_at').notNull(),
+  },
+  (t) => [index('rate_limits_reset').on(t.resetAt)],
+);
+
+/** A "Contact support" request from the portal. */
+export const supportTickets = sqliteTable(
+  'support_tickets',
+  {
+    id: text('id').primaryKey(),
+    accountId: text('account_id')
+      .notNull()
+      .references(() => accounts.id),
+    topic: text('topic').notNull(),
+    path: text('path').notNull(),
+    message: text('message').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('support_tickets_account').on(t.accountId)],
+);
