@@ -14,6 +14,8 @@ const envSchema = z.object({
   ONRAMP_POSTHOG_HOST: z.url().optional(),
   /** Public URL of the portal, used for absolute links and the Secure cookie flag behind HTTPS. */
   ONRAMP_PUBLIC_URL: z.url().optional(),
+  /** Events allowed to wait for a commit before capture answers 503 + Retry-After (back-pressure, bounded memory). */
+  ONRAMP_MAX_QUEUED_EVENTS: z.coerce.number().int('must be a whole number').min(1).max(10_000_000).default(100_000),
 });
 
 export type Env = z.infer<typeof envSchema> & { ONRAMP_ADMIN_TOKEN: string; adminTokenGenerated: boolean };

@@ -18,7 +18,7 @@ try {
 }
 
 const db = openDb(env.DATABASE_URL);
-const writer = createEventWriter(db.$client);
+const writer = createEventWriter(db.$client, { maxQueuedEvents: env.ONRAMP_MAX_QUEUED_EVENTS });
 const app = createApp({ db, env, writer });
 
 const distDir = fileURLToPath(new URL('../dist', import.meta.url));

@@ -1,0 +1,93 @@
+import Database from 'better-sqlite3';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { startServer } from '../support/server.ts';
+import { runLoad } from './load.ts';
+
+const ROUNDS = 4;
+const CLIENTS = 24;
+
+interface Tally {
+  acknowledged: number;
+  stored: number;
+  duplicated: number;
+  lost: number;
+  integrity: string;
+}
+
+/** Checks the acknowledged uuids against the file with a separate connection, as an operator would after a crash. */
+function tally(databasePath: string, acknowledged: Set<string>): Tally {
+  const db = new Database(databasePath);
+  try {
+    db.exec('CREATE TEMP TABLE acked (uuid TEXT PRIMARY KEY)');
+    const add = db.prepare('INSERT INTO acked (uuid) VALUES (?)');
+    db.transaction(() => {
+      for (const uuid of acknowledged) add.run(uuid);
+    })();
+    const count = (sql: string) => db.prepare(sql).pluck().get() as number;
+    return {
+      acknowledged: acknowledged.size,
+      stored: count('SELECT COUNT(*) FROM events e JOIN acked a ON a.uuid = e.uuid'),
+      duplicated: count('SELECT COUNT(*) FROM (SELECT uuid FROM events GROUP BY uuid HAVING COUNT(*) > 1)'),
+      lost: count('SELECT COUNT(*) FROM acked a WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.uuid = a.uuid)'),
+      integrity: db.pragma('integrity_check', { simple: true }) as string,
+    };
+  } finally {
+    db.close();
+  }
+}
+
+describe('crash safety: kill -9 under load', () => {
+  it(`keeps every acknowledged event exactly once across ${ROUNDS} SIGKILLs`, { timeout: 90_000 }, async () => {
+    const databasePath = join(mkdtempSync(join(tmpdir(), 'onramp-crash-')), 'onramp.db');
+    const acknowledged = new Set<string>();
+    let interrupted = 0;
+
+    for (let round = 1; round <= ROUNDS; round += 1) {
+      const server = await startServer({ databasePath });
+      let killed = false;
+      // Kill at a different point of each round, always while every client has a request in flight or queued.
+      const killAfterMs = 500 + round * 170;
+      const load = runLoad({
+        url: server.url,
+        token: server.projectToken,
+        clients: CLIENTS,
+        stop: () => killed,
+        replay: [...acknowledged].slice(-500),
+      });
+      await new Promise((r) => setTimeout(r, killAfterMs));
+      const exited = new Promise((r) => server.child.once('exit', r));
+      server.child.kill('SIGKILL');
+      await exited;
+      killed = true;
+      const result = await load;
+      for (const uuid of result.acknowledged) acknowledged.add(uuid);
+      interrupted += result.failed;
+      expect(result.acknowledged.size, `round ${round} acknowledged nothing: ${server.output()}`).toBeGreaterThan(0);
+      expect([...result.statuses.keys()].filter((s) => s !== 200), 'only 200s before the kill').toEqual([]);
+    }
+
+    const counts = tally(databasePath, acknowledged);
+    console.log(
+      `[crash] rounds=${ROUNDS} acknowledged=${counts.acknowledged} stored=${counts.stored} duplicated=${counts.duplicated} ` +
+        `lost=${counts.lost} requests cut by the kill=${interrupted}`,
+    );
+    // The kill must land mid-load, or the test proves nothing.
+    expect(interrupted).toBeGreaterThan(0);
+    expect(counts.integrity).toBe('ok');
+    expect(counts.lost).toBe(0);
+    expect(counts.duplicated).toBe(0);
+    expect(counts.stored).toBe(counts.acknowledged);
+
+    // After the last crash the server still starts on the same file and serves what was acknowledged.
+    const server = await startServer({ databasePath });
+    try {
+      const res = await fetch(`${server.url}/api/v1/events?limit=1`, { headers: { authorization: `Bearer ${server.adminToken}` } });
+      expect(res.status).toBe(200);
+    } finally {
+      await server.stop();
+    }
+  });
+});
