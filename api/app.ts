@@ -5,6 +5,7 @@ import type { Env } from './env.ts';
 import { ApiError } from './errors.ts';
 import { createEventWriter, type EventWriter } from './ingest/writer.ts';
 import { requireAdmin } from './middleware/admin.ts';
+import { adminSessionCookie, adminSessionRoutes, createAdminSessionStore } from './routes/admin-session.ts';
 import { captureRoutes } from './routes/capture.ts';
 import { eventsRoutes } from './routes/events.ts';
 
@@ -33,9 +34,13 @@ export function createApp(deps: AppDeps) {
   });
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `path: no route for ${c.req.method} ${c.req.path}` } }, 404));
 
+  const adminSessionStore = createAdminSessionStore(deps.db, deps.env.ONRAMP_ADMIN_TOKEN);
+  app.use('/api/*', adminSessionCookie(adminSessionStore));
+  app.route('/api/v1/admin/session', adminSessionRoutes({ store: adminSessionStore, adminToken: deps.env.ONRAMP_ADMIN_TOKEN, publicUrl: deps.env.ONRAMP_PUBLIC_URL }));
+
   app.route('/', captureRoutes({ writer, projectToken: deps.env.ONRAMP_PROJECT_TOKEN }));
 
-  const admin = requireAdmin(deps.env.ONRAMP_ADMIN_TOKEN);
+  const admin = requireAdmin(deps.env.ONRAMP_ADMIN_TOKEN, { publicUrl: deps.env.ONRAMP_PUBLIC_URL });
   app.use('/api/v1/events/*', admin);
   app.use('/api/v1/events', admin);
   app.route('/api/v1/events', eventsRoutes(deps));

@@ -1,0 +1,173 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { and, eq, gt, lte } from 'drizzle-orm';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { timingSafeEqual } from 'hono/utils/buffer';
+import { z } from 'zod';
+import type { OnrampDb } from '../../db/client.ts';
+import { adminSessions } from '../../db/schema.ts';
+import { ApiError, invalid } from '../errors.ts';
+
+/** Name of the HttpOnly cookie that carries the reports session id. */
+export const ADMIN_SESSION_COOKIE = 'onramp_admin_session';
+/** Sessions end after 12 hours: long enough for a working day, short enough that a forgotten laptop expires. */
+export const ADMIN_SESSION_TTL_MS = 12 * 60 * 60 * 1000;
+/** The cookie is only needed by API calls, so static pages never receive it. */
+const COOKIE_PATH = '/api/';
+
+const MAX_FAILED_LOGINS = 10;
+const FAILED_LOGIN_WINDOW_MS = 15 * 60 * 1000;
+
+/** Creates, checks and ends reports sessions stored in `admin_sessions`. */
+export interface AdminSessionStore {
+  create(now?: number): { id: string; expiresAt: number };
+  isValid(id: string, now?: number): boolean;
+  revoke(id: string): void;
+}
+
+/**
+ * Session ids are 32 random bytes; the table keeps HMAC-SHA256(adminToken, id). Keying the hash with the admin
+ * token means a database copy alone cannot mint a cookie, and changing ONRAMP_ADMIN_TOKEN logs everyone out.
+ */
+export function createAdminSessionStore(db: OnrampDb, adminToken: string): AdminSessionStore {
+  const hash = (id: string) => createHmac('sha256', adminToken).update(id).digest('hex');
+  return {
+    create(now = Date.now()) {
+      db.delete(adminSessions).where(lte(adminSessions.expiresAt, now)).run();
+      const id = randomBytes(32).toString('base64url');
+      const expiresAt = now + ADMIN_SESSION_TTL_MS;
+      db.insert(adminSessions).values({ idHash: hash(id), createdAt: now, expiresAt }).run();
+      return { id, expiresAt };
+    },
+    isValid(id, now = Date.now()) {
+      // Shape check first so junk cookies never reach the database.
+      if (!/^[A-Za-z0-9_-]{43}$/.test(id)) return false;
+      const row = db
+        .select({ idHash: adminSessions.idHash })
+        .from(adminSessions)
+        .where(and(eq(adminSessions.idHash, hash(id)), gt(adminSessions.expiresAt, now)))
+        .get();
+      return row !== undefined;
+    },
+    revoke(id) {
+      db.delete(adminSessions).where(eq(adminSessions.idHash, hash(id))).run();
+    },
+  };
+}
+
+declare module 'hono' {
+  interface ContextVariableMap {
+    /** True when the request carries a valid reports session cookie (set by `adminSessionCookie`). */
+    adminSession?: boolean;
+  }
+}
+
+/**
+ * Marks requests that carry a valid session cookie so `requireAdmin` can accept them. Requests with an
+ * Authorization header are left to the bearer check, so an explicit token always wins over a cookie.
+ */
+export function adminSessionCookie(store: AdminSessionStore): MiddlewareHandler {
+  return async (c, next) => {
+    if (!c.req.header('authorization')) {
+      const id = getCookie(c, ADMIN_SESSION_COOKIE);
+      if (id && store.isValid(id)) c.set('adminSession', true);
+    }
+    await next();
+  };
+}
+
+/**
+ * Cookie-authenticated writes must come from our own pages. SameSite=Strict already stops cross-site sends;
+ * this origin check is the second lock for browsers or proxies that get SameSite wrong.
+ */
+export function isSameOriginRequest(c: Context, publicUrl?: string): boolean {
+  const fetchSite = c.req.header('sec-fetch-site');
+  if (fetchSite) return fetchSite === 'same-origin';
+  const origin = c.req.header('origin');
+  if (!origin) return false;
+  const allowed = new Set([new URL(c.req.url).origin]);
+  if (publicUrl) allowed.add(new URL(publicUrl).origin);
+  return allowed.has(origin);
+}
+
+function isHttps(c: Context, publicUrl?: string): boolean {
+  return (
+    new URL(c.req.url).protocol === 'https:' ||
+    c.req.header('x-forwarded-proto') === 'https' ||
+    (publicUrl?.startsWith('https:') ?? false)
+  );
+}
+
+function clientAddress(c: Context): string {
+  const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
+  return incoming?.socket?.remoteAddress ?? 'local';
+}
+
+const loginBody = z.object({ token: z.string({ error: 'required' }).min(1, 'required').max(512) });
+
+/**
+ * `/api/v1/admin/session`: `GET` says whether the browser is logged in (always 200, so the reports pages can
+ * check without a console error), `POST {token}` exchanges the admin token for an HttpOnly, SameSite=Strict
+ * cookie, `DELETE` logs out. The token itself never leaves this request.
+ */
+export function adminSessionRoutes(deps: { store: AdminSessionStore; adminToken: string; publicUrl?: string }) {
+  const app = new Hono({ strict: false });
+  // Per-process throttle on wrong tokens; the token's length makes guessing hopeless, this keeps logs quiet.
+  const failures = new Map<string, { count: number; since: number }>();
+
+  app.get('/', (c) => {
+    c.header('cache-control', 'no-store');
+    return c.json({ authenticated: c.get('adminSession') === true });
+  });
+
+  app.post('/', async (c) => {
+    if (!isSameOriginRequest(c, deps.publicUrl)) {
+      throw new ApiError(403, 'forbidden', 'origin: login must come from the reports page');
+    }
+    const address = clientAddress(c);
+    const now = Date.now();
+    const record = failures.get(address);
+    if (record && now - record.since < FAILED_LOGIN_WINDOW_MS && record.count >= MAX_FAILED_LOGINS) {
+      const retryAfter = Math.ceil((record.since + FAILED_LOGIN_WINDOW_MS - now) / 1000);
+      throw new ApiError(429, 'rate_limited', 'token: too many wrong tokens, try again later', {
+        headers: { 'Retry-After': String(retryAfter) },
+      });
+    }
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      throw new ApiError(400, 'invalid_request', 'body: must be JSON like {"token": "..."}');
+    }
+    const parsed = loginBody.safeParse(body);
+    if (!parsed.success) invalid(parsed.error.issues);
+    if (!(await timingSafeEqual(parsed.data.token, deps.adminToken))) {
+      const fresh = !record || now - record.since >= FAILED_LOGIN_WINDOW_MS;
+      failures.set(address, fresh ? { count: 1, since: now } : { count: record.count + 1, since: record.since });
+      throw new ApiError(401, 'unauthorized', 'token: admin token is not valid');
+    }
+    failures.delete(address);
+    const session = deps.store.create(now);
+    setCookie(c, ADMIN_SESSION_COOKIE, session.id, {
+      httpOnly: true,
+      sameSite: 'Strict',
+      secure: isHttps(c, deps.publicUrl),
+      path: COOKIE_PATH,
+      maxAge: Math.floor(ADMIN_SESSION_TTL_MS / 1000),
+    });
+    c.header('cache-control', 'no-store');
+    return c.json({ authenticated: true, expiresAt: new Date(session.expiresAt).toISOString() });
+  });
+
+  app.delete('/', (c) => {
+    const id = getCookie(c, ADMIN_SESSION_COOKIE);
+    if (id && !isSameOriginRequest(c, deps.publicUrl)) {
+      throw new ApiError(403, 'forbidden', 'origin: logout must come from the reports page');
+    }
+    if (id) deps.store.revoke(id);
+    deleteCookie(c, ADMIN_SESSION_COOKIE, { path: COOKIE_PATH, secure: isHttps(c, deps.publicUrl), httpOnly: true, sameSite: 'Strict' });
+    return c.json({ authenticated: false });
+  });
+
+  return app;
+}
