@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { openDb } from '../db/client.ts';
 import { createApp } from './app.ts';
+import { seedDemoIfEmpty } from './demo/seed.ts';
 import { parseEnv } from './env.ts';
 import { createEventWriter } from './ingest/writer.ts';
 
@@ -18,6 +19,10 @@ try {
 }
 
 const db = openDb(env.DATABASE_URL);
+if (env.ONRAMP_DEMO) {
+  const demo = seedDemoIfEmpty(db.$client);
+  if (demo) console.log(`[onramp] empty database: loaded demo data (${demo.events} events, ${demo.persons} persons over 8 weeks; set ONRAMP_DEMO=0 to skip)`);
+}
 const writer = createEventWriter(db.$client, { maxQueuedEvents: env.ONRAMP_MAX_QUEUED_EVENTS });
 const app = createApp({ db, env, writer });
 
