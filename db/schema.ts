@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 
 /**
@@ -47,6 +48,14 @@ export const events = sqliteTable(
   (t) => [
     index('events_event_timestamp').on(t.event, t.timestamp),
     index('events_person_timestamp').on(t.personId, t.timestamp),
+    // Reports (api/analytics): covering index for per-event, per-person scans (funnel streams ordered by person,
+    // TTFSI and evidence lookups) without touching table rows.
+    index('events_event_person_timestamp').on(t.event, t.personId, t.timestamp),
+    // Reports: a person's earliest 2xx `api_call` (the virtual `first_successful_call` step) is a MIN over this small
+    // partial index; the WHERE text must match api/analytics/sql.ts SUCCESS_CALL exactly for SQLite to use it.
+    index('events_success_call_person_timestamp')
+      .on(t.personId, t.timestamp)
+      .where(sql`event = 'api_call' AND json_extract(properties, '$.status') >= 200 AND json_extract(properties, '$.status') < 300`),
   ],
 );
 

@@ -1,0 +1,2 @@
+CREATE INDEX `events_event_person_timestamp` ON `events` (`event`,`person_id`,`timestamp`);--> statement-breakpoint
+CREATE INDEX `events_success_call_person_timestamp` ON `events` (`person_id`,`timestamp`) WHERE event = 'api_call' AND json_extract(properties, '$.status') >= 200 AND json_extract(properties, '$.status') < 300;
