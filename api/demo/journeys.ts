@@ -196,15 +196,15 @@ export function developerJourney(rng: Random, ctx: JourneyContext, arrival: numb
   let successOdds = 0.8 + (read.has(PATHS.firstCall) || read.has(QUICKSTART_PATH[language]) ? 0.08 : 0) - (reader ? 0 : 0.12);
   if (incident) successOdds *= 0.5;
   const willSucceed = rng.chance(successOdds);
-  const errorMix = incident
-    ? ({ invalid_api_key: 10, parameter_invalid: 2, resource_missing: 0.5 } as const)
-    : ({ parameter_invalid: 5, invalid_api_key: 2.5, resource_missing: 1, rate_limit_exceeded: 0.5 } as const);
+  const errorMix: Partial<Record<ErrorCode, number>> = incident
+    ? { invalid_api_key: 10, parameter_invalid: 2, resource_missing: 0.5 }
+    : { parameter_invalid: 5, invalid_api_key: 2.5, resource_missing: 1, rate_limit_exceeded: 0.5 };
   const failing = willSucceed ? (rng.chance(incident ? 0.6 : 0.35) ? rng.int(1, 3) : 0) : rng.int(1, 5);
 
   wait(rng.logNormal(6 * MINUTE, 1.3));
   let lastError: ErrorCode | undefined;
   for (let i = 0; i < failing; i++) {
-    lastError = rng.weighted(errorMix);
+    lastError = rng.weighted(errorMix as Record<ErrorCode, number>);
     call(lastError === 'resource_missing' ? CALLS.retrieve : CALLS.create, lastError);
     wait(rng.logNormal(40 * SECOND, 0.8));
     const helpPage = lastError === 'invalid_api_key' ? (rng.chance(0.6) ? PATHS.authentication : PATHS.errors) : rng.chance(0.6) ? PATHS.errors : PATHS.firstCall;
