@@ -1,14 +1,14 @@
 import { serve } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { existsSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { openDb } from '../db/client.ts';
 import { createApp } from './app.ts';
 import { seedDemoIfEmpty } from './demo/seed.ts';
 import { parseEnv } from './env.ts';
 import { createEventWriter } from './ingest/writer.ts';
-
-const SHUTDOWN_DEADLINE_MS = 10_000;
+import { gracefulShutdown, SHUTDOWN_DEADLINE_MS, trackInFlight } from './shutdown.ts';
 
 let env;
 try {
@@ -40,6 +40,8 @@ const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, (
   else console.log('Admin token: from ONRAMP_ADMIN_TOKEN');
 });
 
+const inFlight = trackInFlight(server as Server);
+
 let stopping = false;
 async function shutdown(signal: string) {
   if (stopping) return;
@@ -50,14 +52,11 @@ async function shutdown(signal: string) {
     process.exit(1);
   }, SHUTDOWN_DEADLINE_MS);
   deadline.unref();
-  await new Promise<void>((resolve) => {
-    server.close(() => resolve());
-    // Idle keep-alive sockets would otherwise hold close() open.
-    (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
-  });
-  writer.close();
-  db.$client.close();
-  process.exit(0);
+  const code = await gracefulShutdown(
+    { server: server as Server, closeWriter: () => writer.close(), closeDb: () => db.$client.close() },
+    inFlight,
+  );
+  process.exit(code);
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));

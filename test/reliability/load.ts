@@ -17,6 +17,8 @@ export interface LoadResult {
   failed: number;
   /** Status code → count, for anything that was not a network error. */
   statuses: Map<number, number>;
+  /** Network error code (ECONNREFUSED, UND_ERR_SOCKET, ...) → count. */
+  errors: Map<string, number>;
 }
 
 /**
@@ -31,7 +33,7 @@ export async function runLoad(opts: {
   /** Events sent again (same uuid) now and then, as SDK retries would. */
   replay?: string[];
 }): Promise<LoadResult> {
-  const result: LoadResult = { acknowledged: new Set(), failed: 0, statuses: new Map() };
+  const result: LoadResult = { acknowledged: new Set(), failed: 0, statuses: new Map(), errors: new Map() };
   let sequence = 0;
   async function client(id: number) {
     while (!opts.stop()) {
@@ -52,7 +54,9 @@ export async function runLoad(opts: {
         await res.arrayBuffer();
         result.statuses.set(res.status, (result.statuses.get(res.status) ?? 0) + 1);
         if (res.status === 200) for (const e of events) result.acknowledged.add(e.uuid);
-      } catch {
+      } catch (err) {
+        const code = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+        result.errors.set(code, (result.errors.get(code) ?? 0) + 1);
         result.failed += 1;
         return;
       }
