@@ -1,0 +1,59 @@
+/** Number and time formatting shared by the reports tables and charts (pure, locale fixed for stable output). */
+
+const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+
+/** `0.4567` → `45.7%`; null or non-finite → `—`. */
+export function formatPercent(fraction: number | null | undefined, digits = 1): string {
+  if (fraction === null || fraction === undefined || !Number.isFinite(fraction)) return '—';
+  return `${(fraction * 100).toFixed(digits)}%`;
+}
+
+/** Whole numbers with thousands separators; null → `—`. */
+export function formatCount(value: number | null | undefined): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '—';
+  return integer.format(value);
+}
+
+/** A number with up to `digits` decimals; null → `—`. */
+export function formatDecimal(value: number | null | undefined, digits = 2): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '—';
+  return value.toFixed(digits);
+}
+
+/** Milliseconds as `87 ms` or `1.24 s`. */
+export function formatMs(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '—';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  return `${(ms / 1000).toFixed(2)} s`;
+}
+
+/**
+ * Seconds as the largest unit that keeps the number readable: `42 s`, `12 min`, `3.5 h`, `2.1 d`.
+ * Reports mix seconds-long steps with week-long integrations, so a fixed unit would hide one or the other.
+ */
+export function formatDuration(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '—';
+  const s = Math.max(0, seconds);
+  if (s < 60) return `${Math.round(s)} s`;
+  if (s < 3600) return `${Math.round(s / 60)} min`;
+  if (s < 86_400) return `${trim(s / 3600)} h`;
+  return `${trim(s / 86_400)} d`;
+}
+
+function trim(value: number): string {
+  return value >= 10 ? String(Math.round(value)) : value.toFixed(1).replace(/\.0$/, '');
+}
+
+/** ISO time → `2026-11-23 14:05 UTC` (reports are in UTC so shared links read the same everywhere). */
+export function formatUtc(iso: string | number | null | undefined): string {
+  if (iso === null || iso === undefined) return '—';
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '—';
+  return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/** ISO time → `2026-11-23`. */
+export function formatDay(iso: string | number): string {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? '—' : date.toISOString().slice(0, 10);
+}

@@ -1,0 +1,60 @@
+/** Pure shaping of the time-to-first-successful-integration response. */
+import { formatDuration } from './format.ts';
+import type { TtfsiResponse } from './types.ts';
+
+export interface HistogramRow {
+  label: string;
+  fromSeconds: number;
+  toSeconds: number;
+  count: number;
+}
+
+/** Histogram bins with readable labels such as `1 h–2 h`. */
+export function histogramRows(histogram: TtfsiResponse['histogram']): HistogramRow[] {
+  return histogram.map((b) => ({ ...b, label: `${formatDuration(b.fromSeconds)}–${formatDuration(b.toSeconds)}` }));
+}
+
+export interface SurvivalPoint {
+  seconds: number;
+  hours: number;
+  /** Share still without a first success, 0..1. */
+  survival: number;
+}
+
+/**
+ * Kaplan–Meier points for a step chart. The curve always starts at (0, 1): nobody has finished at time zero,
+ * whether or not the API lists that point. Hours on the x axis because integrations take minutes to days.
+ */
+export function survivalCurve(km: TtfsiResponse['kaplanMeier']): SurvivalPoint[] {
+  const points = [...km.points].sort((a, b) => a.seconds - b.seconds);
+  if (points.length === 0 || points[0]!.seconds > 0) points.unshift({ seconds: 0, survival: 1 });
+  return points.map((p) => ({ seconds: p.seconds, hours: p.seconds / 3600, survival: p.survival }));
+}
+
+export interface TtfsiCohortRow {
+  week: string;
+  started: number;
+  completed: number;
+  completion: number | null;
+  p50Hours: number | null;
+  p50: number | null;
+}
+
+/** Weekly cohorts with completion share and median in hours for the trend chart. */
+export function ttfsiCohorts(cohorts: TtfsiResponse['cohorts']): TtfsiCohortRow[] {
+  return [...cohorts]
+    .sort((a, b) => a.week.localeCompare(b.week))
+    .map((c) => ({
+      week: c.week.slice(0, 10),
+      started: c.started,
+      completed: c.completed,
+      completion: c.started > 0 ? c.completed / c.started : null,
+      p50: c.p50,
+      p50Hours: c.p50 === null ? null : Math.round((c.p50 / 3600) * 100) / 100,
+    }));
+}
+
+/** Nobody started in range: show the empty state. */
+export function isEmptyTtfsi(res: Pick<TtfsiResponse, 'completed' | 'inProgress'>): boolean {
+  return res.completed + res.inProgress === 0;
+}
