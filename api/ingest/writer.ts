@@ -66,7 +66,8 @@ export function createEventWriter(sqlite: Database, options: EventWriterOptions 
     /** Resolves once the events are committed; rejects with a 503 ApiError when overloaded, closed or storage fails. */
     write(events: ReadonlyArray<NormalizedEvent>): Promise<void> {
       if (closed) return Promise.reject(new ApiError(503, 'shutting_down', 'server: shutting down; retry shortly', { headers: { 'Retry-After': '2' } }));
-      if (queuedEvents + events.length > maxQueued) {
+      // An oversized request is still let into an empty queue, so a bound below the batch limit cannot starve it.
+      if (queuedEvents > 0 && queuedEvents + events.length > maxQueued) {
         return Promise.reject(
           new ApiError(503, 'overloaded', `server: ingest queue is full (${maxQueued} events waiting); retry shortly`, {
             headers: { 'Retry-After': '1' },

@@ -1,0 +1,90 @@
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { createEventWriter } from '../../api/ingest/writer.ts';
+import { listEvents, PROJECT_TOKEN, testApp, testDb } from '../support/app.ts';
+import { startServer } from '../support/server.ts';
+import { loadEvent } from './load.ts';
+
+const BOUND = 25;
+
+function batchBody(token: string, size: number, tag: string) {
+  const batch = Array.from({ length: size }, (_, i) => loadEvent(token, `${tag}-${i % 3}`));
+  return { uuids: batch.map((e) => e.uuid), body: JSON.stringify({ api_key: token, batch }) };
+}
+
+describe('overload: the ingest queue is bounded', () => {
+  it('answers 503 + Retry-After past the bound, stores exactly what it acknowledged, and never queues more', async () => {
+    const db = testDb();
+    const writer = createEventWriter(db.$client, { maxQueuedEvents: BOUND });
+    const { app } = testApp({ db, writer });
+    const requests = Array.from({ length: 40 }, (_, i) => batchBody(PROJECT_TOKEN, 10, `burst-${i}`));
+    let peakQueued = 0;
+    const responses = await Promise.all(
+      requests.map(async ({ body }) => {
+        const res = await app.request('/batch/', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        peakQueued = Math.max(peakQueued, writer.queuedEvents);
+        return res;
+      }),
+    );
+    const statuses = responses.map((r) => r.status);
+    expect(statuses.filter((s) => s === 200).length).toBeGreaterThan(0);
+    expect(statuses.filter((s) => s === 503).length).toBeGreaterThan(0);
+    expect(statuses.every((s) => s === 200 || s === 503)).toBe(true);
+    expect(peakQueued).toBeLessThanOrEqual(BOUND);
+
+    const rejected = responses.find((r) => r.status === 503)!;
+    expect(rejected.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(await rejected.json()).toEqual({ error: { code: 'overloaded', message: expect.stringContaining('queue is full') } });
+
+    const stored = new Set((await listEvents(app)).map((e) => e.uuid));
+    responses.forEach((res, i) => {
+      for (const uuid of requests[i]!.uuids) expect(stored.has(uuid), `${uuid} after ${res.status}`).toBe(res.status === 200);
+    });
+  });
+
+  it('lets a request larger than the bound into an empty queue instead of refusing it forever', async () => {
+    const db = testDb();
+    const { app } = testApp({ db, writer: createEventWriter(db.$client, { maxQueuedEvents: 5 }) });
+    const { body } = batchBody(PROJECT_TOKEN, 50, 'big');
+    const res = await app.request('/batch/', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect(res.status).toBe(200);
+  });
+
+  it('the real server under a tiny ONRAMP_MAX_QUEUED_EVENTS sheds load with 503s and never hangs', { timeout: 30_000 }, async () => {
+    const server = await startServer({ env: { ONRAMP_MAX_QUEUED_EVENTS: String(BOUND) } });
+    const acked: string[] = [];
+    try {
+      const statuses = new Map<number, number>();
+      const retryAfter = new Set<string | null>();
+      const deadline = Date.now() + 2_000;
+      await Promise.all(
+        Array.from({ length: 48 }, async (_, c) => {
+          while (Date.now() < deadline) {
+            const { uuids, body } = batchBody(server.projectToken, 10, `client-${c}`);
+            const res = await fetch(`${server.url}/batch/`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body,
+              signal: AbortSignal.timeout(5_000),
+            });
+            await res.arrayBuffer();
+            statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+            if (res.status === 503) retryAfter.add(res.headers.get('retry-after'));
+            if (res.status === 200) acked.push(...uuids);
+          }
+        }),
+      );
+      console.log(`[overload] bound=${BOUND} statuses=${JSON.stringify(Object.fromEntries(statuses))}`);
+      expect([...statuses.keys()].sort()).toEqual([200, 503]);
+      expect([...retryAfter].every((v) => v !== null && /^\d+$/.test(v))).toBe(true);
+      const res = await fetch(`${server.url}/api/v1/events?limit=1000`, { headers: { authorization: `Bearer ${server.adminToken}` } });
+      expect(res.status).toBe(200);
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
+    const db = new Database(server.databasePath, { readonly: true });
+    const has = db.prepare('SELECT COUNT(*) FROM events WHERE uuid = ?').pluck();
+    expect(acked.filter((u) => has.get(u) !== 1)).toEqual([]);
+    db.close();
+  });
+});
