@@ -193,3 +193,25 @@ export const supportTickets = sqliteTable(
   },
   (t) => [index('support_tickets_account').on(t.accountId)],
 );
+
+// ---- Import (issue 8): resumable history imports ----
+
+/**
+ * Where an `onramp import` of one file got to. Keyed by a fingerprint of the file's content, so a re-run of the same
+ * file resumes at `byte_offset` (just after the last committed row) instead of re-reading it; it is updated in the
+ * same transaction as the events it covers, so a crash never leaves it ahead of or behind the data.
+ */
+export const importCheckpoints = sqliteTable('import_checkpoints', {
+  fileHash: text('file_hash').primaryKey(),
+  path: text('path').notNull(),
+  format: text('format').notNull(),
+  /** CSV header columns (JSON array), needed to parse rows when resuming mid-file. */
+  columns: text('columns'),
+  byteOffset: integer('byte_offset').notNull(),
+  line: integer('line').notNull(),
+  imported: integer('imported').notNull().default(0),
+  duplicates: integer('duplicates').notNull().default(0),
+  rejected: integer('rejected').notNull().default(0),
+  completedAt: integer('completed_at'),
+  updatedAt: integer('updated_at').notNull(),
+});
