@@ -8,12 +8,17 @@ import { requireAdmin } from './middleware/admin.ts';
 import { adminSessionCookie, adminSessionRoutes, createAdminSessionStore } from './routes/admin-session.ts';
 import { captureRoutes } from './routes/capture.ts';
 import { eventsRoutes } from './routes/events.ts';
+import { portalRoutes } from './routes/portal.ts';
+import { sandboxRoutes } from './routes/sandbox.ts';
+import { createTelemetry, inProcessFetch, type Telemetry } from './telemetry.ts';
 
 export interface AppDeps {
   db: OnrampDb;
   env: Pick<Env, 'ONRAMP_PROJECT_TOKEN' | 'ONRAMP_ADMIN_TOKEN'> & Partial<Env>;
   /** Shared with server.ts so shutdown can drain it; created here when absent (tests). */
   writer?: EventWriter;
+  /** posthog-node client for server-side funnel events (server.ts); absent → one that delivers in-process. */
+  telemetry?: Telemetry;
 }
 
 /** Builds the Hono app. It never listens: server.ts serves it, tests call `app.request()`. */
@@ -45,7 +50,18 @@ export function createApp(deps: AppDeps) {
   app.use('/api/v1/events', admin);
   app.route('/api/v1/events', eventsRoutes(deps));
 
-  return Object.assign(app, { writer });
+  // Without a client from server.ts, a real posthog-node client still delivers, through this app's capture route.
+  const telemetry =
+    deps.telemetry ??
+    createTelemetry({
+      token: deps.env.ONRAMP_PROJECT_TOKEN,
+      host: deps.env.ONRAMP_POSTHOG_HOST ?? 'http://onramp.internal',
+      ...(deps.env.ONRAMP_POSTHOG_HOST ? {} : { fetch: inProcessFetch((request) => app.fetch(request)) }),
+    });
+  app.route('/api/v1/portal', portalRoutes({ db: deps.db, telemetry, publicUrl: deps.env.ONRAMP_PUBLIC_URL }));
+  app.route('/sandbox/v1', sandboxRoutes({ db: deps.db, telemetry }));
+
+  return Object.assign(app, { writer, telemetry });
 }
 
 export type OnrampApp = ReturnType<typeof createApp>;

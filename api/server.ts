@@ -9,6 +9,8 @@ import { seedDemoIfEmpty } from './demo/seed.ts';
 import { parseEnv } from './env.ts';
 import { createEventWriter } from './ingest/writer.ts';
 import { gracefulShutdown, SHUTDOWN_DEADLINE_MS, trackInFlight } from './shutdown.ts';
+import { onShutdown } from './lifecycle.ts';
+import { createTelemetry, inProcessFetch } from './telemetry.ts';
 
 let env;
 try {
@@ -24,7 +26,23 @@ if (env.ONRAMP_DEMO) {
   if (demo) console.log(`[onramp] empty database: loaded demo data (${demo.events} events, ${demo.persons} persons over 8 weeks; set ONRAMP_DEMO=0 to skip)`);
 }
 const writer = createEventWriter(db.$client, { maxQueuedEvents: env.ONRAMP_MAX_QUEUED_EVENTS });
-const app = createApp({ db, env, writer });
+// Server-side funnel events (posthog-node) go to Onramp's own capture endpoint unless ONRAMP_POSTHOG_HOST says
+// otherwise. Once shutdown has closed the listener, the final flush is handed to the app in-process instead.
+const loopbackHost = ['0.0.0.0', '::', 'localhost'].includes(env.HOST) ? '127.0.0.1' : env.HOST.includes(':') ? `[${env.HOST}]` : env.HOST;
+let listenerClosed = env.PORT === 0;
+const deliverInProcess = inProcessFetch((request) => app.fetch(request));
+const telemetry = createTelemetry({
+  token: env.ONRAMP_PROJECT_TOKEN,
+  host: env.ONRAMP_POSTHOG_HOST ?? `http://${loopbackHost}:${env.PORT}`,
+  ...(env.ONRAMP_POSTHOG_HOST
+    ? {}
+    : { fetch: (url, init) => (listenerClosed ? deliverInProcess(url, init) : fetch(url, init as RequestInit)) }),
+});
+onShutdown('posthog-node flush', () => {
+  listenerClosed = true;
+  return telemetry.shutdown(2000);
+});
+const app = createApp({ db, env, writer, telemetry });
 
 const distDir = fileURLToPath(new URL('../dist', import.meta.url));
 if (existsSync(distDir)) {

@@ -1,0 +1,71 @@
+import { and, desc, eq, lt } from 'drizzle-orm';
+import type { OnrampDb } from '../../db/client.ts';
+import { sandboxMessages } from '../../db/schema.ts';
+import { newId } from './ids.ts';
+
+/** The sandbox message resource, exactly as the API returns it. */
+export interface Message {
+  id: string;
+  object: 'message';
+  to: string;
+  body: string;
+  status: string;
+  created: number;
+}
+
+type Row = typeof sandboxMessages.$inferSelect;
+
+function toMessage(row: Row): Message {
+  return { id: row.id, object: 'message', to: row.to, body: row.body, status: row.status, created: Math.floor(row.createdAt / 1000) };
+}
+
+export function createMessage(db: OnrampDb, owner: { accountId: string; keyId: string }, input: { to: string; body: string }, now = Date.now()): Message {
+  const row = db
+    .insert(sandboxMessages)
+    .values({ id: newId.message(), accountId: owner.accountId, keyId: owner.keyId, to: input.to, body: input.body, status: 'queued', createdAt: now })
+    .returning()
+    .get();
+  return toMessage(row);
+}
+
+/** A message of this owner, or null (another owner's message id looks like a missing one). */
+export function getMessage(db: OnrampDb, accountId: string, id: string): Message | null {
+  const row = db
+    .select()
+    .from(sandboxMessages)
+    .where(and(eq(sandboxMessages.id, id), eq(sandboxMessages.accountId, accountId)))
+    .get();
+  return row ? toMessage(row) : null;
+}
+
+/** Opaque cursor: base64url of `v1:<seq>`; callers must treat it as a token. */
+export function encodeCursor(seq: number): string {
+  return Buffer.from(`v1:${seq}`).toString('base64url');
+}
+
+/** The sequence number inside a cursor, or null when it is not one this API issued. */
+export function decodeCursor(cursor: string): number | null {
+  if (!/^[A-Za-z0-9_-]{1,40}$/.test(cursor)) return null;
+  const match = /^v1:(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  return match ? Number(match[1]) : null;
+}
+
+/** One page, newest first, after the cursor's position. */
+export function listMessages(db: OnrampDb, accountId: string, limit: number, afterSeq: number | null) {
+  const rows = db
+    .select()
+    .from(sandboxMessages)
+    .where(and(eq(sandboxMessages.accountId, accountId), afterSeq === null ? undefined : lt(sandboxMessages.seq, afterSeq)))
+    .orderBy(desc(sandboxMessages.seq))
+    .limit(limit + 1)
+    .all();
+  const page = rows.slice(0, limit);
+  const hasMore = rows.length > limit;
+  const last = page[page.length - 1];
+  return {
+    object: 'list' as const,
+    data: page.map(toMessage),
+    has_more: hasMore,
+    next_cursor: hasMore && last ? encodeCursor(last.seq) : null,
+  };
+}

@@ -1,0 +1,123 @@
+import { eq, lte, sql } from 'drizzle-orm';
+import type { OnrampDb } from '../../db/client.ts';
+import { rateLimits } from '../../db/schema.ts';
+import { ApiError, type ApiErrorExtras } from '../errors.ts';
+
+/** A limit: at most `max` hits per fixed window of `windowMs`. */
+export interface Limit {
+  max: number;
+  windowMs: number;
+}
+
+/** The counter after a hit. */
+export interface HitResult {
+  allowed: boolean;
+  count: number;
+  limit: number;
+  remaining: number;
+  /** Epoch ms at which the window ends. */
+  resetAt: number;
+  /** Whole seconds until the window ends (at least 1), for `Retry-After`. */
+  retryAfterSeconds: number;
+}
+
+const MINUTE = 60_000;
+
+/**
+ * Portal limits. Per IP they stop one machine from spraying many accounts; per account (or email) they stop a
+ * distributed attack on one account. Ten failed logins lock that email for 15 minutes.
+ */
+export const PORTAL_LIMITS = {
+  signupPerIp: { max: 20, windowMs: 60 * MINUTE },
+  signupPerEmail: { max: 5, windowMs: 60 * MINUTE },
+  loginPerIp: { max: 60, windowMs: 15 * MINUTE },
+  loginPerEmail: { max: 30, windowMs: 15 * MINUTE },
+  keyCreatePerIp: { max: 100, windowMs: 60 * MINUTE },
+  keyCreatePerAccount: { max: 30, windowMs: 60 * MINUTE },
+  supportPerAccount: { max: 10, windowMs: 60 * MINUTE },
+  /** The sandbox contract: 60 requests per 60 s per key. */
+  sandboxPerKey: { max: 60, windowMs: 60_000 },
+} satisfies Record<string, Limit>;
+
+export const LOCKOUT = { failures: 10, lockMs: 15 * MINUTE };
+
+let hitsSincePrune = 0;
+
+/**
+ * Counts one hit in `bucket` with a single atomic upsert, so concurrent requests (and several Onramp processes
+ * on one database) never lose a count. A window that has ended restarts at 1.
+ */
+export function hit(db: OnrampDb, bucket: string, limit: Limit, now = Date.now()): HitResult {
+  const freshReset = now + limit.windowMs;
+  const row = db
+    .insert(rateLimits)
+    .values({ bucket, count: 1, resetAt: freshReset })
+    .onConflictDoUpdate({
+      target: rateLimits.bucket,
+      set: {
+        count: sql`CASE WHEN ${rateLimits.resetAt} <= ${now} THEN 1 ELSE ${rateLimits.count} + 1 END`,
+        resetAt: sql`CASE WHEN ${rateLimits.resetAt} <= ${now} THEN ${freshReset} ELSE ${rateLimits.resetAt} END`,
+      },
+    })
+    .returning({ count: rateLimits.count, resetAt: rateLimits.resetAt })
+    .get()!;
+  if (++hitsSincePrune >= 500) {
+    hitsSincePrune = 0;
+    db.delete(rateLimits).where(lte(rateLimits.resetAt, now)).run();
+  }
+  return describe(row.count, row.resetAt, limit.max, now);
+}
+
+function describe(count: number, resetAt: number, max: number, now: number): HitResult {
+  return {
+    allowed: count <= max,
+    count,
+    limit: max,
+    remaining: Math.max(0, max - count),
+    resetAt,
+    retryAfterSeconds: Math.max(1, Math.ceil((resetAt - now) / 1000)),
+  };
+}
+
+/** Counts a hit and throws 429 `rate_limited` with `Retry-After` when the limit is passed. */
+export function enforce(db: OnrampDb, bucket: string, limit: Limit, what: string, now = Date.now(), extras: ApiErrorExtras = {}): HitResult {
+  const result = hit(db, bucket, limit, now);
+  if (!result.allowed) {
+    throw new ApiError(429, 'rate_limited', `${what}: too many requests; retry in ${result.retryAfterSeconds} s`, {
+      ...extras,
+      headers: { ...extras.headers, 'Retry-After': String(result.retryAfterSeconds) },
+    });
+  }
+  return result;
+}
+
+/**
+ * Failed-login tracking per email (known or not, so a lockout says nothing about whether an account exists).
+ * Each failure pushes the window 15 minutes out; the tenth failure inside it locks the email until it ends.
+ */
+export const loginFailures = {
+  lockedFor(db: OnrampDb, bucket: string, now = Date.now()): number {
+    const row = db.select().from(rateLimits).where(eq(rateLimits.bucket, bucket)).get();
+    if (!row || row.resetAt <= now || row.count < LOCKOUT.failures) return 0;
+    return Math.max(1, Math.ceil((row.resetAt - now) / 1000));
+  },
+  record(db: OnrampDb, bucket: string, now = Date.now()): number {
+    const until = now + LOCKOUT.lockMs;
+    const row = db
+      .insert(rateLimits)
+      .values({ bucket, count: 1, resetAt: until })
+      .onConflictDoUpdate({
+        target: rateLimits.bucket,
+        set: {
+          count: sql`CASE WHEN ${rateLimits.resetAt} <= ${now} THEN 1 ELSE ${rateLimits.count} + 1 END`,
+          resetAt: sql`${until}`,
+        },
+      })
+      .returning({ count: rateLimits.count })
+      .get()!;
+    return row.count;
+  },
+  clear(db: OnrampDb, bucket: string): void {
+    db.delete(rateLimits).where(eq(rateLimits.bucket, bucket)).run();
+  },
+};

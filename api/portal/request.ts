@@ -1,0 +1,73 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import { ApiError } from '../errors.ts';
+
+/** Largest JSON body the portal routes read; forms are tiny, so anything bigger is a mistake or an attack. */
+export const MAX_PORTAL_BODY_BYTES = 16 * 1024;
+
+/**
+ * The peer address of the TCP connection. X-Forwarded-For is ignored on purpose: anyone can send it, and trusting
+ * it would let a client pick its own rate-limit bucket. Requests made in-process (tests) have no socket.
+ */
+export function clientIp(c: Context): string {
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
+  return env?.incoming?.socket?.remoteAddress ?? 'unknown';
+}
+
+/** True when the cookie should carry `Secure`: the request came over HTTPS or the public URL is HTTPS. */
+export function isHttps(c: Context, publicUrl: string | undefined): boolean {
+  if (publicUrl?.startsWith('https:')) return true;
+  if (new URL(c.req.url).protocol === 'https:') return true;
+  // Only ever makes the cookie stricter, so trusting a spoofed value costs nothing.
+  return c.req.header('x-forwarded-proto')?.split(',')[0]?.trim() === 'https';
+}
+
+/** Parses the body as a JSON object, or throws 400 naming `body`. Bigger than 16 KiB is a 413. */
+export async function readJsonObject(c: Context): Promise<Record<string, unknown>> {
+  const declared = Number(c.req.header('content-length') ?? '0');
+  if (declared > MAX_PORTAL_BODY_BYTES) throw tooLarge();
+  const raw = await c.req.arrayBuffer();
+  if (raw.byteLength > MAX_PORTAL_BODY_BYTES) throw tooLarge();
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(raw));
+  } catch {
+    throw new ApiError(400, 'invalid_request', 'body: must be a JSON object');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ApiError(400, 'invalid_request', 'body: must be a JSON object');
+  }
+  return value as Record<string, unknown>;
+}
+
+function tooLarge() {
+  return new ApiError(413, 'payload_too_large', `body: exceeds ${MAX_PORTAL_BODY_BYTES} bytes`);
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * CSRF guard for the cookie-authenticated portal API: an unsafe request that a browser marks as coming from
+ * another origin is refused. Browsers always send `Origin` (or at least `Sec-Fetch-Site`) on cross-origin POST and
+ * DELETE, so a forged request from another site always carries one of them; clients that send neither are not
+ * browsers and cannot ride a victim's cookie.
+ */
+export function sameOriginOnly(publicUrl: string | undefined): MiddlewareHandler {
+  const publicOrigin = publicUrl ? new URL(publicUrl).origin : undefined;
+  return async (c, next) => {
+    if (!SAFE_METHODS.has(c.req.method)) {
+      const origin = c.req.header('origin');
+      const fetchSite = c.req.header('sec-fetch-site');
+      let allowed = true;
+      if (origin !== undefined) {
+        const own = new URL(c.req.url).origin;
+        allowed = origin === own || origin === publicOrigin;
+      } else if (fetchSite !== undefined) {
+        allowed = fetchSite === 'same-origin' || fetchSite === 'none';
+      }
+      if (!allowed) {
+        throw new ApiError(403, 'csrf_rejected', 'origin: cross-site request refused; the portal API only accepts requests from its own pages');
+      }
+    }
+    await next();
+  };
+}

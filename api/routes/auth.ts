@@ -1,0 +1,122 @@
+import { eq } from 'drizzle-orm';
+import { Hono, type Context } from 'hono';
+import { z } from 'zod';
+import type { OnrampDb } from '../../db/client.ts';
+import { accounts } from '../../db/schema.ts';
+import { ApiError, invalid } from '../errors.ts';
+import { newId, sha256Hex } from '../portal/ids.ts';
+import { decoyHash, hashPassword, MAX_PASSWORD_LENGTH, passwordProblem, verifyPassword } from '../portal/passwords.ts';
+import { enforce, loginFailures, PORTAL_LIMITS } from '../portal/rate-limit.ts';
+import { clientIp, readJsonObject } from '../portal/request.ts';
+import { endSession, sessionAccount, startSession, type SessionAccount } from '../portal/sessions.ts';
+import type { Telemetry } from '../telemetry.ts';
+
+/** What the portal routes need. */
+export interface PortalDeps {
+  db: OnrampDb;
+  telemetry: Telemetry;
+  publicUrl?: string;
+}
+
+const email = z
+  .string({ error: 'is required and must be a string' })
+  .trim()
+  .toLowerCase()
+  .max(254, 'must be at most 254 characters')
+  .pipe(z.email({ error: 'must be an email address like dev@example.com' }));
+
+const credentials = z.object({
+  email,
+  password: z.string({ error: 'is required and must be a string' }).min(1, 'is required').max(1024, 'is too long'),
+});
+
+/** The account fields the portal returns. `id` is the analytics distinct id the browser passes to `identify`. */
+export function accountView(account: SessionAccount) {
+  return { id: account.id, email: account.email, created_at: new Date(account.createdAt).toISOString() };
+}
+
+function wrongCredentials() {
+  return new ApiError(401, 'invalid_credentials', 'email or password is incorrect');
+}
+
+function locked(retryAfterSeconds: number) {
+  const minutes = Math.ceil(retryAfterSeconds / 60);
+  return new ApiError(429, 'account_locked', `login: too many failed attempts; try again in ${minutes} minute${minutes === 1 ? '' : 's'}`, {
+    headers: { 'Retry-After': String(retryAfterSeconds) },
+  });
+}
+
+async function parseCredentials(c: Context) {
+  const parsed = credentials.safeParse(await readJsonObject(c));
+  if (!parsed.success) invalid(parsed.error.issues);
+  return parsed.data;
+}
+
+/**
+ * `POST /signup`, `POST /login`, `POST /logout`, `GET /me` (mounted under `/api/v1/portal`).
+ * Rate limits are checked before any password hashing, so a flood costs little CPU.
+ */
+export function authRoutes(deps: PortalDeps) {
+  const { db } = deps;
+  const app = new Hono({ strict: false });
+
+  app.post('/signup', async (c) => {
+    const ipHash = sha256Hex(clientIp(c));
+    enforce(db, `signup:ip:${ipHash}`, PORTAL_LIMITS.signupPerIp, 'signup');
+    const input = await parseCredentials(c);
+    const problem = passwordProblem(input.password);
+    if (problem) throw new ApiError(400, 'weak_password', problem);
+    enforce(db, `signup:email:${sha256Hex(input.email)}`, PORTAL_LIMITS.signupPerEmail, 'signup');
+
+    const taken = () => new ApiError(409, 'email_taken', 'email: an account with this email already exists; log in instead');
+    if (db.select({ id: accounts.id }).from(accounts).where(eq(accounts.email, input.email)).get()) throw taken();
+    const passwordHash = await hashPassword(input.password);
+    const now = Date.now();
+    const account = { id: newId.account(), email: input.email, createdAt: now };
+    try {
+      db.insert(accounts).values({ ...account, passwordHash }).run();
+    } catch (err) {
+      // Two signups for one email racing past the check above: the unique index decides.
+      if (String((err as Error).message).includes('UNIQUE')) throw taken();
+      throw err;
+    }
+    startSession(c, db, account.id, deps.publicUrl, now);
+    deps.telemetry.capture(account.id, { event: 'signed_up', properties: { signup_method: 'email' } }, new Date(now));
+    return c.json({ account: accountView(account) }, 201);
+  });
+
+  app.post('/login', async (c) => {
+    enforce(db, `login:ip:${sha256Hex(clientIp(c))}`, PORTAL_LIMITS.loginPerIp, 'login');
+    const input = await parseCredentials(c);
+    const emailHash = sha256Hex(input.email);
+    enforce(db, `login:email:${emailHash}`, PORTAL_LIMITS.loginPerEmail, 'login');
+    const failBucket = `login_fail:${emailHash}`;
+    const lockedFor = loginFailures.lockedFor(db, failBucket);
+    if (lockedFor > 0) throw locked(lockedFor);
+
+    const row = db.select().from(accounts).where(eq(accounts.email, input.email)).get();
+    // Unknown emails still pay for one scrypt, so timing does not reveal which emails have accounts.
+    const ok = await verifyPassword(input.password.slice(0, MAX_PASSWORD_LENGTH * 4), row?.passwordHash ?? (await decoyHash()));
+    if (!row || !ok) {
+      // The tenth failure still answers 401; from then on the email is locked (429) until the window ends.
+      loginFailures.record(db, failBucket);
+      throw wrongCredentials();
+    }
+    loginFailures.clear(db, failBucket);
+    startSession(c, db, row.id, deps.publicUrl);
+    return c.json({ account: accountView(row) });
+  });
+
+  app.post('/logout', (c) => {
+    endSession(c, db, deps.publicUrl);
+    return c.json({ ok: true });
+  });
+
+  // Always 200, so a logged-out page does not log a failed request in the browser console.
+  app.get('/me', (c) => {
+    const account = sessionAccount(c, db);
+    return c.json({ account: account ? accountView(account) : null });
+  });
+
+  return app;
+}

@@ -1,0 +1,253 @@
+import { Hono, type Context } from 'hono';
+import { cors } from 'hono/cors';
+import { z } from 'zod';
+import type { OnrampDb } from '../../db/client.ts';
+import { ApiError, describeIssues } from '../errors.ts';
+import { recordCall } from '../portal/calls.ts';
+import { sha256Hex } from '../portal/ids.ts';
+import { checkKey, touchKey } from '../portal/keys.ts';
+import { createMessage, decodeCursor, getMessage, listMessages } from '../portal/messages.ts';
+import { hit, PORTAL_LIMITS } from '../portal/rate-limit.ts';
+import { clientIp } from '../portal/request.ts';
+import type { Telemetry } from '../telemetry.ts';
+
+/** The sandbox's error codes (each documented at `/docs/errors/#<code>`). */
+export type SandboxErrorCode =
+  | 'missing_api_key'
+  | 'invalid_api_key'
+  | 'revoked_api_key'
+  | 'parameter_invalid'
+  | 'resource_missing'
+  | 'rate_limit_exceeded';
+
+const ERROR_TYPES: Record<SandboxErrorCode, string> = {
+  missing_api_key: 'authentication_error',
+  invalid_api_key: 'authentication_error',
+  revoked_api_key: 'authentication_error',
+  parameter_invalid: 'invalid_request_error',
+  resource_missing: 'invalid_request_error',
+  rate_limit_exceeded: 'rate_limit_error',
+};
+
+const STATUS: Record<SandboxErrorCode, 400 | 401 | 404 | 429> = {
+  missing_api_key: 401,
+  invalid_api_key: 401,
+  revoked_api_key: 401,
+  parameter_invalid: 400,
+  resource_missing: 404,
+  rate_limit_exceeded: 429,
+};
+
+/** A Stripe-like sandbox error: `{ error: { type, code, message, doc_url } }`, still one ApiError class. */
+export function sandboxError(code: SandboxErrorCode, message: string, headers?: Record<string, string>): ApiError {
+  return new ApiError(STATUS[code], code, message, { type: ERROR_TYPES[code], doc_url: `/docs/errors/#${code}`, ...(headers ? { headers } : {}) });
+}
+
+const MAX_SANDBOX_BODY_BYTES = 64 * 1024;
+const E164 = /^\+[1-9]\d{6,14}$/;
+
+const createMessageSchema = z.object({
+  to: z.string({ error: 'is required and must be a string' }).regex(E164, 'must be an E.164 phone number like +15551234567'),
+  body: z
+    .string({ error: 'is required and must be a string' })
+    .refine((s) => [...s].length >= 1, 'must not be empty')
+    .refine((s) => [...s].length <= 1600, 'must be at most 1600 characters'),
+});
+
+const listQuery = z.object({
+  limit: z.coerce
+    .number({ error: 'must be a whole number from 1 to 100' })
+    .int('must be a whole number from 1 to 100')
+    .min(1, 'must be a whole number from 1 to 100')
+    .max(100, 'must be a whole number from 1 to 100')
+    .default(10),
+  cursor: z.string().optional(),
+});
+
+/** Maps a request path to its route pattern, so `endpoint` has a small, fixed set of values. */
+export function endpointOf(path: string): string {
+  const trimmed = path.replace(/\/+$/, '');
+  if (trimmed === '/sandbox/v1/messages') return '/sandbox/v1/messages';
+  if (/^\/sandbox\/v1\/messages\/[^/]+$/.test(trimmed)) return '/sandbox/v1/messages/:id';
+  return '/sandbox/v1/*';
+}
+
+/** The key from `Authorization: Bearer <key>` (or HTTP Basic with the key as user name, as curl -u sends it). */
+function presentedKey(c: Context): string {
+  const header = c.req.header('authorization')?.trim() ?? '';
+  if (!header) throw sandboxError('missing_api_key', 'authorization: no API key provided; send the header Authorization: Bearer onr_test_...');
+  const [scheme = '', ...rest] = header.split(/\s+/);
+  const credential = rest.join(' ');
+  if (/^bearer$/i.test(scheme)) {
+    if (!credential) throw sandboxError('missing_api_key', 'authorization: the Bearer header has no API key; send Authorization: Bearer onr_test_...');
+    return credential;
+  }
+  if (/^basic$/i.test(scheme)) {
+    const user = Buffer.from(credential, 'base64').toString('utf8').split(':')[0] ?? '';
+    if (!user) throw sandboxError('missing_api_key', 'authorization: no API key provided; send the header Authorization: Bearer onr_test_...');
+    return user;
+  }
+  throw sandboxError('invalid_api_key', 'authorization: use the Bearer scheme: Authorization: Bearer onr_test_...');
+}
+
+async function readMessageInput(c: Context): Promise<unknown> {
+  const raw = new Uint8Array(await c.req.arrayBuffer());
+  if (raw.byteLength > MAX_SANDBOX_BODY_BYTES) throw sandboxError('parameter_invalid', `body: request body must be at most ${MAX_SANDBOX_BODY_BYTES} bytes`);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+  } catch {
+    throw sandboxError('parameter_invalid', 'body: request body is not valid UTF-8');
+  }
+  if ((c.req.header('content-type') ?? '').toLowerCase().includes('application/x-www-form-urlencoded')) {
+    return Object.fromEntries(new URLSearchParams(text));
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw sandboxError('parameter_invalid', 'body: request body must be a JSON object like {"to": "+15551234567", "body": "Hello"}');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw sandboxError('parameter_invalid', 'body: request body must be a JSON object like {"to": "+15551234567", "body": "Hello"}');
+  }
+  return value;
+}
+
+function masked(prefix: string | null) {
+  return prefix ? ` (${prefix}…)` : '';
+}
+
+interface Caller {
+  accountId: string;
+  keyId: string;
+}
+
+/** The sandbox's dependencies. */
+export interface SandboxDeps {
+  db: OnrampDb;
+  telemetry: Telemetry;
+}
+
+/**
+ * The sandbox API (`/sandbox/v1`). One middleware authenticates the key, applies the per-key rate limit and,
+ * whatever the outcome, records the call (dashboard table) and emits `api_call` — attributed to the key's owner
+ * whenever the public prefix names one, even when the secret part is wrong or the key is revoked.
+ */
+export function sandboxRoutes(deps: SandboxDeps) {
+  const { db } = deps;
+  const app = new Hono<{ Variables: { caller: Caller } }>({ strict: false });
+
+  app.use(
+    '*',
+    cors({
+      origin: '*',
+      allowMethods: ['GET', 'POST', 'OPTIONS'],
+      allowHeaders: ['Authorization', 'Content-Type'],
+      exposeHeaders: ['Retry-After', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset'],
+      maxAge: 86400,
+    }),
+  );
+
+  app.use('*', async (c, next) => {
+    const started = performance.now();
+    const startedAt = Date.now();
+    let attribution: { accountId: string | null; prefix: string | null } = { accountId: null, prefix: null };
+    const finish = (status: number, errorCode: string | undefined) => {
+      const durationMs = Math.round((performance.now() - started) * 100) / 100;
+      const endpoint = endpointOf(c.req.path);
+      recordCall(db, {
+        accountId: attribution.accountId,
+        keyPrefix: attribution.prefix,
+        method: c.req.method,
+        endpoint,
+        status,
+        errorCode: errorCode ?? null,
+        durationMs,
+        createdAt: startedAt,
+      });
+      // Calls whose key names nobody still count, under a per-client id so they don't merge into one person.
+      const distinctId = attribution.accountId ?? `sandbox_unattributed_${sha256Hex(clientIp(c)).slice(0, 12)}`;
+      deps.telemetry.capture(
+        distinctId,
+        {
+          event: 'api_call',
+          properties: {
+            status,
+            method: c.req.method,
+            endpoint,
+            duration_ms: durationMs,
+            ...(errorCode ? { error_code: errorCode } : {}),
+            key_prefix: attribution.prefix,
+          },
+        },
+        new Date(startedAt),
+      );
+    };
+
+    try {
+      const check = checkKey(db, presentedKey(c));
+      attribution = { accountId: check.accountId, prefix: check.prefix };
+      if (check.status === 'live') {
+        throw sandboxError('invalid_api_key', "authorization: live keys (onr_live_...) can't call the sandbox; use a test key (onr_test_...) from your dashboard");
+      }
+      if (check.status === 'invalid') {
+        throw sandboxError('invalid_api_key', `authorization: invalid API key${masked(check.prefix)}; copy the full onr_test_... key from your dashboard`);
+      }
+      if (check.status === 'revoked') {
+        throw sandboxError('revoked_api_key', `authorization: this API key${masked(check.prefix)} was revoked on ${new Date(check.revokedAt).toISOString()}; create a new key in your dashboard`);
+      }
+      const limit = hit(db, `sandbox:key:${check.keyId}`, PORTAL_LIMITS.sandboxPerKey);
+      const rateHeaders = {
+        'X-RateLimit-Limit': String(limit.limit),
+        'X-RateLimit-Remaining': String(limit.remaining),
+        'X-RateLimit-Reset': String(Math.ceil(limit.resetAt / 1000)),
+      };
+      for (const [name, value] of Object.entries(rateHeaders)) c.header(name, value);
+      if (!limit.allowed) {
+        throw sandboxError(
+          'rate_limit_exceeded',
+          `rate limit: more than ${limit.limit} requests in ${PORTAL_LIMITS.sandboxPerKey.windowMs / 1000} s for this key; retry in ${limit.retryAfterSeconds} s`,
+          { ...rateHeaders, 'Retry-After': String(limit.retryAfterSeconds) },
+        );
+      }
+      touchKey(db, check.keyId);
+      c.set('caller', { accountId: check.accountId, keyId: check.keyId });
+      await next();
+    } catch (err) {
+      finish(err instanceof ApiError ? err.status : 500, err instanceof ApiError ? err.code : 'internal');
+      throw err;
+    }
+    finish(c.res.status, c.error instanceof ApiError ? c.error.code : c.res.status >= 400 ? 'internal' : undefined);
+  });
+
+  app.post('/messages', async (c) => {
+    const parsed = createMessageSchema.safeParse(await readMessageInput(c));
+    if (!parsed.success) throw sandboxError('parameter_invalid', describeIssues(parsed.error.issues));
+    return c.json(createMessage(db, c.get('caller'), parsed.data), 201);
+  });
+
+  app.get('/messages', (c) => {
+    const parsed = listQuery.safeParse(c.req.query());
+    if (!parsed.success) throw sandboxError('parameter_invalid', describeIssues(parsed.error.issues));
+    let after: number | null = null;
+    if (parsed.data.cursor !== undefined) {
+      after = decodeCursor(parsed.data.cursor);
+      if (after === null) throw sandboxError('parameter_invalid', 'cursor: not a cursor this API issued; pass next_cursor from the previous page');
+    }
+    return c.json(listMessages(db, c.get('caller').accountId, parsed.data.limit, after));
+  });
+
+  app.get('/messages/:id', (c) => {
+    const id = c.req.param('id');
+    const message = getMessage(db, c.get('caller').accountId, id);
+    if (!message) throw sandboxError('resource_missing', `id: no such message ${JSON.stringify(id.slice(0, 64))}`);
+    return c.json(message);
+  });
+
+  app.all('*', (c) => {
+    throw sandboxError('resource_missing', `path: no sandbox endpoint ${c.req.method} ${c.req.path.slice(0, 200)}; see /docs/`);
+  });
+
+  return app;
+}
