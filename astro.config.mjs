@@ -2,9 +2,79 @@
 import { defineConfig } from 'astro/config';
 import react from '@astrojs/react';
 import mdx from '@astrojs/mdx';
+import starlight from '@astrojs/starlight';
+
+/**
+ * The public project token posthog-js sends with every event. It is baked into the pages at build time
+ * (`npm start` builds first), so it must match the server's ONRAMP_PROJECT_TOKEN.
+ */
+const projectToken = process.env.ONRAMP_PROJECT_TOKEN ?? 'phc_onramp_local';
 
 export default defineConfig({
   srcDir: './site',
   output: 'static',
-  integrations: [react(), mdx()],
+  // Starlight has to come before mdx() so its remark plugins see the docs first.
+  integrations: [
+    starlight({
+      title: 'Onramp Developers',
+      description: 'Docs, quickstarts and API reference for the Onramp sandbox messaging API.',
+      logo: { src: './site/assets/logo.svg', replacesTitle: false },
+      customCss: ['./site/styles/docs.css'],
+      favicon: '/favicon.svg',
+      lastUpdated: false,
+      pagination: true,
+      components: {
+        Head: './site/components/docs/Head.astro',
+        Footer: './site/components/docs/Footer.astro',
+      },
+      sidebar: [
+        {
+          label: 'Get started',
+          items: [
+            { label: 'Introduction', slug: 'docs/introduction' },
+            { label: 'Authentication', slug: 'docs/authentication' },
+            { label: 'Make your first call', slug: 'docs/first-call' },
+          ],
+        },
+        {
+          label: 'Quickstarts',
+          items: [
+            { label: 'All quickstarts', slug: 'quickstarts' },
+            { label: 'curl', slug: 'quickstarts/curl' },
+            { label: 'Node.js', slug: 'quickstarts/node' },
+            { label: 'Python', slug: 'quickstarts/python' },
+          ],
+        },
+        {
+          label: 'Guides',
+          items: [
+            { label: 'Errors', slug: 'docs/errors' },
+            { label: 'Rate limits', slug: 'docs/rate-limits' },
+            { label: 'Pagination', slug: 'docs/pagination' },
+            { label: 'Instrument your own API', slug: 'docs/instrument-your-api' },
+          ],
+        },
+        {
+          label: 'API reference',
+          items: [
+            { label: 'Overview', slug: 'docs/api' },
+            { label: 'Create a message', slug: 'docs/api/create-message' },
+            { label: 'Retrieve a message', slug: 'docs/api/retrieve-message' },
+            { label: 'List messages', slug: 'docs/api/list-messages' },
+          ],
+        },
+        {
+          label: 'Resources',
+          items: [{ label: 'Changelog', slug: 'docs/changelog' }],
+        },
+      ],
+    }),
+    react(),
+    mdx(),
+  ],
+  vite: {
+    define: {
+      __ONRAMP_PROJECT_TOKEN__: JSON.stringify(projectToken),
+    },
+  },
 });
