@@ -78,7 +78,7 @@ describe('a bad event inside a batch', () => {
 describe('admin events API', () => {
   it('needs the admin token', async () => {
     const { app } = testApp();
-    for (const headers of [{}, { authorization: 'Bearer wrong-token' }, { authorization: `Bearer ${PROJECT_TOKEN}` }]) {
+    for (const headers of [{}, { authorization: 'Bearer wrong-token' }, { authorization: `Bearer ${PROJECT_TOKEN}` }] as Array<Record<string, string>>) {
       const res = await app.request('/api/v1/events', { headers });
       expect(res.status).toBe(401);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
