@@ -1,0 +1,154 @@
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { parseArgs } from 'node:util';
+import { openDb } from '../../db/client.ts';
+import { parseEnv } from '../env.ts';
+import { exportEvents } from '../import/export.ts';
+import { importFile, type ImportFormat, type ImportSummary } from '../import/importer.ts';
+import { createProgressReporter } from './progress.ts';
+
+const USAGE = `Usage:
+  onramp import <file> [--format jsonl|csv] [--strict] [--restart] [--commit-every N] [--stop-after N]
+  onramp export [--from <iso>] [--to <iso>] [--out <file>]
+
+The database is DATABASE_URL (default file:./data/onramp.db); imported events are validated like live capture.
+import  PostHog event exports (JSON lines or CSV) and Onramp JSONL. Bad rows are reported with their line
+        number and skipped (--strict stops at the first one). Re-running continues where an interrupted run
+        stopped; --restart re-reads the whole file (already stored events are skipped as duplicates).
+export  Onramp JSONL of the events with a timestamp in [from, to] (default: all), to stdout or --out.`;
+
+/** A usage error: printed with the usage text, exit code 2. */
+class UsageError extends Error {}
+
+function parseInstant(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+  if (!Number.isFinite(ms)) throw new UsageError(`--${name}: cannot parse ${JSON.stringify(value)} as an ISO 8601 time`);
+  return ms;
+}
+
+function positiveInt(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`--${name}: must be a positive whole number`);
+  return Number(value);
+}
+
+function printSummary(s: ImportSummary) {
+  const out = process.stdout;
+  if (s.alreadyComplete) {
+    out.write(`${s.path}: already imported completely (checkpoint found); nothing to do. Use --restart to read it again.\n`);
+    return;
+  }
+  const secs = (s.elapsedMs / 1000).toFixed(1);
+  out.write(
+    `${s.path} (${s.format}${s.resumedAfterLine > 0 ? `, resumed after line ${s.resumedAfterLine}` : ''}): ` +
+      `${s.imported} imported, ${s.duplicates} duplicates skipped, ${s.rejected} rejected in ${secs}s (${s.eventsPerSecond} events/s)\n`,
+  );
+  for (const r of s.rejectedRows) out.write(`  line ${r.line}: ${r.reason}\n`);
+  if (s.rejected > s.rejectedRows.length) out.write(`  … and ${s.rejected - s.rejectedRows.length} more rejected rows\n`);
+  if (s.strictFailure) out.write(`stopped by --strict at line ${s.strictFailure.line}; rows before it are imported.\n`);
+  else if (s.interrupted) out.write('interrupted: run the same command again to continue where this run stopped.\n');
+}
+
+async function runImport(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      format: { type: 'string' },
+      strict: { type: 'boolean', default: false },
+      restart: { type: 'boolean', default: false },
+      'commit-every': { type: 'string' },
+      'stop-after': { type: 'string' },
+    },
+  });
+  if (positionals.length !== 1) throw new UsageError('import: give exactly one file');
+  if (values.format !== undefined && values.format !== 'jsonl' && values.format !== 'csv') throw new UsageError('--format: must be jsonl or csv');
+  const env = parseEnv();
+  const db = openDb(env.DATABASE_URL);
+  const controller = new AbortController();
+  // First Ctrl-C: finish the current batch, save the checkpoint and print the summary. Second: leave at once.
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write('\ninterrupting: committing what was read so far…\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  const progress = createProgressReporter();
+  try {
+    const summary = await importFile(db.$client, positionals[0]!, {
+      projectToken: env.ONRAMP_PROJECT_TOKEN,
+      format: values.format as ImportFormat | undefined,
+      strict: values.strict,
+      restart: values.restart,
+      commitEvery: positiveInt(values['commit-every'], 'commit-every'),
+      stopAfterRows: positiveInt(values['stop-after'], 'stop-after'),
+      signal: controller.signal,
+      onProgress: (p) => progress.update(p),
+    });
+    progress.stop();
+    printSummary(summary);
+    return summary.strictFailure ? 1 : summary.interrupted && controller.signal.aborted ? 130 : 0;
+  } finally {
+    progress.stop();
+    process.off('SIGINT', onSigint);
+    db.$client.close();
+  }
+}
+
+async function runExport(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' } },
+  });
+  if (positionals.length > 0) throw new UsageError(`export: unexpected argument ${JSON.stringify(positionals[0])}`);
+  const from = parseInstant(values.from, 'from', 0);
+  const to = parseInstant(values.to, 'to', Number.MAX_SAFE_INTEGER);
+  if (from > to) throw new UsageError('--from: must not be after --to');
+  const env = parseEnv();
+  const db = openDb(env.DATABASE_URL);
+  const out = values.out ? createWriteStream(values.out) : process.stdout;
+  try {
+    const count = await exportEvents(db.$client, { from, to }, async (text) => {
+      if (!out.write(text)) await once(out, 'drain');
+    });
+    if (values.out) {
+      (out as ReturnType<typeof createWriteStream>).end();
+      await once(out, 'finish');
+    }
+    process.stderr.write(`exported ${count} events${values.out ? ` to ${values.out}` : ''}\n`);
+    return 0;
+  } finally {
+    db.$client.close();
+  }
+}
+
+/** Entry point of `npm run onramp -- <command>` and the `onramp` bin. Returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === 'import') return await runImport(rest);
+    if (command === 'export') return await runExport(rest);
+    if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+      process.stdout.write(`${USAGE}\n`);
+      return command === undefined ? 2 : 0;
+    }
+    throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  } catch (err) {
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`onramp: ${(err as Error).message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ENOENT' || e.code === 'EISDIR' || e.code === 'EACCES') {
+      process.stderr.write(`onramp: ${e.path ?? 'file'}: ${e.code === 'ENOENT' ? 'no such file' : e.message}\n`);
+      return 1;
+    }
+    if (e.message?.startsWith('Invalid environment variable')) {
+      process.stderr.write(`${e.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}

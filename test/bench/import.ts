@@ -1,0 +1,83 @@
+/**
+ * `npm run bench:import`: times `onramp import` into a fresh SQLite file for a synthetic PostHog export
+ * (JSON lines and CSV), and a re-run of the same file (all duplicates). Prints events/s and peak RSS.
+ * Target (issue 8): at least 100,000 events/s into SQLite on this 2-core machine.
+ * Sizes: BENCH_IMPORT_EVENTS (default 1,000,000 JSON lines; CSV uses a fifth of that).
+ */
+import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDb } from '../../db/client.ts';
+import { importFile } from '../../api/import/importer.ts';
+import { createRandom } from '../../api/demo/random.ts';
+
+const TOKEN = 'phc_bench';
+const EVENTS = Number(process.env.BENCH_IMPORT_EVENTS ?? 1_000_000);
+const dir = mkdtempSync(join(tmpdir(), 'onramp-bench-import-'));
+let peakRss = 0;
+const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
+
+/** A PostHog-like export: ~5 events per person, an `$identify` merging each person's anonymous id. */
+async function writeExport(path: string, count: number, csv: boolean) {
+  const rng = createRandom(42);
+  const out = createWriteStream(path);
+  if (csv) out.write('uuid,event,distinct_id,timestamp,properties\n');
+  const start = Date.UTC(2026, 0, 1);
+  let buffer = '';
+  for (let i = 0; i < count; i++) {
+    const person = Math.floor(i / 5);
+    const step = i % 5;
+    const anon = `anon-${person}`;
+    const user = `user-${person}`;
+    const event = step === 0 ? '$pageview' : step === 1 ? '$identify' : step === 2 ? 'signed_up' : 'api_call';
+    const properties: Record<string, unknown> =
+      step === 0
+        ? { $pathname: '/docs/introduction/', $current_url: 'http://localhost/docs/introduction/', $browser: 'Chrome' }
+        : step === 1
+          ? { $anon_distinct_id: anon, $set: { email: `u${person}@example.com` } }
+          : step === 2
+            ? { source: 'search' }
+            : { status: rng.chance(0.8) ? 201 : 401, method: 'POST', endpoint: '/sandbox/v1/messages', duration_ms: rng.int(5, 200), key_prefix: 'onr_test_AbCdEfGh' };
+    const distinctId = step === 0 ? anon : user;
+    const timestamp = new Date(start + i * 1000).toISOString();
+    const uuid = rng.uuid();
+    buffer += csv
+      ? `${uuid},${event},${distinctId},${timestamp},"${JSON.stringify(properties).replaceAll('"', '""')}"\n`
+      : `${JSON.stringify({ uuid, event, distinct_id: distinctId, timestamp, properties, team_id: 1, elements_chain: '' })}\n`;
+    if (buffer.length > 1 << 20) {
+      if (!out.write(buffer)) await once(out, 'drain');
+      buffer = '';
+    }
+  }
+  out.end(buffer);
+  await once(out, 'finish');
+}
+
+async function run(label: string, file: string, dbPath: string, restart = false) {
+  const db = openDb(`file:${dbPath}`);
+  const summary = await importFile(db.$client, file, { projectToken: TOKEN, restart });
+  db.$client.close();
+  const mb = (statSync(file).size / 1048576).toFixed(0);
+  console.log(
+    `${label.padEnd(34)} ${String(summary.imported).padStart(9)} imported ${String(summary.duplicates).padStart(9)} duplicates ` +
+      `${(summary.elapsedMs / 1000).toFixed(2).padStart(6)} s  ${String(summary.eventsPerSecond).padStart(7)} events/s  (${mb} MiB file)`,
+  );
+  return summary;
+}
+
+try {
+  const jsonl = join(dir, 'export.jsonl');
+  const csv = join(dir, 'export.csv');
+  await writeExport(jsonl, EVENTS, false);
+  await writeExport(csv, Math.round(EVENTS / 5), true);
+  console.log(`import benchmark: ${EVENTS} JSON lines, ${Math.round(EVENTS / 5)} CSV rows, fresh SQLite files (WAL, synchronous=NORMAL)`);
+  const first = await run('PostHog JSONL, empty database', jsonl, join(dir, 'a.db'));
+  await run('same file again (--restart: dedup)', jsonl, join(dir, 'a.db'), true);
+  await run('PostHog CSV, empty database', csv, join(dir, 'b.db'));
+  clearInterval(sampler);
+  console.log(`peak RSS ${(peakRss / 1048576).toFixed(0)} MiB; target ≥ 100000 events/s: ${first.eventsPerSecond >= 100_000 ? 'met' : 'NOT met'}`);
+} finally {
+  clearInterval(sampler);
+  rmSync(dir, { recursive: true, force: true });
+}
