@@ -29,7 +29,8 @@ const objectOf = (what: string) =>
 
 const timeValue = z.union([z.string().max(64), z.number()], { error: 'must be an ISO 8601 string or epoch milliseconds' });
 
-const rawEventSchema = z.object(
+/** The accepted shape of one raw event. Exported for the test that keeps `isRawEvent` in step with it. */
+export const rawEventSchema = z.object(
   {
     event: z
       .string({ error: (i) => (i.input === undefined ? 'required' : 'must be a string') })
@@ -50,6 +51,35 @@ const rawEventSchema = z.object(
 );
 
 type RawEvent = z.infer<typeof rawEventSchema>;
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const optionalString = (v: unknown) => v === undefined || typeof v === 'string';
+const optionalTime = (v: unknown) => v === undefined || (typeof v === 'number' && Number.isFinite(v)) || (typeof v === 'string' && v.length <= 64);
+
+/**
+ * Accepts exactly what `rawEventSchema` accepts (a property test holds the two together), without zod's per-call
+ * allocation: on the ingest hot path zod runs only for a bad event, to word its error. Unknown keys are ignored,
+ * as zod strips them; the accepted object is used as is.
+ */
+export function isRawEvent(item: unknown): item is RawEvent {
+  if (!isPlainObject(item)) return false;
+  const { event, uuid, distinct_id, properties, offset, $set, $set_once } = item;
+  return (
+    typeof event === 'string' &&
+    event.length >= 1 &&
+    event.length <= MAX_EVENT_NAME &&
+    (uuid === undefined || (typeof uuid === 'string' && UUID.test(uuid))) &&
+    (distinct_id === undefined || typeof distinct_id === 'string' || (typeof distinct_id === 'number' && Number.isFinite(distinct_id))) &&
+    (properties === undefined || isPlainObject(properties)) &&
+    optionalTime(item.timestamp) &&
+    optionalTime(item.sent_at) &&
+    (offset === undefined || (typeof offset === 'number' && Number.isFinite(offset))) &&
+    ($set === undefined || isPlainObject($set)) &&
+    ($set_once === undefined || isPlainObject($set_once)) &&
+    optionalString(item.api_key) &&
+    optionalString(item.token)
+  );
+}
 
 function parseTime(value: string | number | undefined, field: string): number | undefined {
   if (value === undefined) return undefined;
@@ -112,6 +142,7 @@ export function validateCapture(
   }
 
   const parsed = items.map((item, i) => {
+    if (isRawEvent(item)) return item;
     const result = rawEventSchema.safeParse(item);
     if (!result.success) throw new ApiError(400, 'invalid_event', describeIssues(result.error.issues, prefix(i)));
     return result.data;

@@ -1,7 +1,8 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
-import { cors } from 'hono/cors';
+import type { Context } from 'hono';
 import { ApiError } from '../errors.ts';
+import { captureCors } from '../ingest/cors.ts';
+import { requestHeader } from '../ingest/headers.ts';
 import { decodeCaptureBody, MAX_BODY_BYTES } from '../ingest/decode.ts';
 import { validateCapture } from '../ingest/validate.ts';
 import type { EventWriter } from '../ingest/writer.ts';
@@ -30,27 +31,51 @@ function remoteConfig(token: string) {
   };
 }
 
+const tooLarge = () => new ApiError(413, 'payload_too_large', `body: exceeds ${MAX_BODY_BYTES} bytes`);
+
+/**
+ * Reads the body under the 1 MiB cap. A declared Content-Length is checked before reading and then read on
+ * @hono/node-server's direct path (no web stream per request); a chunked body is streamed and cut off at the cap.
+ */
+async function readCaptureBody(c: Context): Promise<Uint8Array> {
+  const declared = requestHeader(c, 'content-length');
+  if (declared !== undefined && requestHeader(c, 'transfer-encoding') === undefined) {
+    if (!/^\d+$/.test(declared) || Number(declared) > MAX_BODY_BYTES) throw tooLarge();
+    return new Uint8Array(await c.req.arrayBuffer());
+  }
+  const body = c.req.raw.body;
+  if (!body) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks, size);
+}
+
 /**
  * The PostHog-compatible capture API, so unchanged posthog-js and posthog-node clients can send here.
  * A 200 `{ status: 1 }` is sent only after the writer has committed the events.
  */
 export function captureRoutes(deps: { writer: EventWriter; projectToken: string }) {
   const app = new Hono({ strict: false });
-  app.use('*', cors({ origin: (origin) => origin || '*', credentials: true, maxAge: 86400 }));
-
-  const limit = bodyLimit({
-    maxSize: MAX_BODY_BYTES,
-    onError: () => {
-      throw new ApiError(413, 'payload_too_large', `body: exceeds ${MAX_BODY_BYTES} bytes`);
-    },
-  });
+  const cors = captureCors();
+  for (const path of [...CAPTURE_PATHS, '/flags', '/decide', '/array/*']) app.use(path, cors);
 
   for (const path of CAPTURE_PATHS) {
-    app.post(path, limit, async (c) => {
-      const raw = new Uint8Array(await c.req.arrayBuffer());
+    app.post(path, async (c) => {
+      const raw = await readCaptureBody(c);
       const payload = decodeCaptureBody(raw, {
-        contentType: c.req.header('content-type'),
-        contentEncoding: c.req.header('content-encoding'),
+        contentType: requestHeader(c, 'content-type'),
+        contentEncoding: requestHeader(c, 'content-encoding'),
         compression: c.req.query('compression'),
       });
       const events = validateCapture(payload, { projectToken: deps.projectToken, querySentAt: c.req.query('sent_at') });

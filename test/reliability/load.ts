@@ -43,7 +43,10 @@ export async function runLoad(opts: {
         const replayed = opts.replay && i === 0 && n % 7 === 0 ? opts.replay[n % opts.replay.length] : undefined;
         return loadEvent(opts.token, `crash-${id}-${n % 5}`, replayed);
       });
-      if (n % 11 === 0) events.push({ ...loadEvent(opts.token, `user-${id}`, undefined, '$identify'), properties: { ...loadEvent(opts.token, `user-${id}`).properties, $anon_distinct_id: `crash-${id}-${n % 5}` } });
+      if (n % 11 === 0) {
+        const identify = loadEvent(opts.token, `user-${id}`, undefined, '$identify');
+        events.push({ ...identify, properties: { ...identify.properties, $anon_distinct_id: `crash-${id}-${n % 5}` } as typeof identify.properties });
+      }
       const single = events.length === 1;
       try {
         const res = await fetch(`${opts.url}${single ? '/i/v0/e/' : '/batch/'}`, {

@@ -1,0 +1,203 @@
+/**
+ * `npm run bench:ingest`: Onramp's capture path against a bare Hono endpoint that only parses the same JSON body,
+ * in the same run on the same machine, plus the posthog-node style `/batch/` path with gzip'd 50-event batches.
+ *
+ * Env: BENCH_SECONDS (default 10), BENCH_ROUNDS (3), BENCH_CONNECTIONS (50), BENCH_STRICT=1 to exit 1 on a missed target.
+ */
+import autocannon from 'autocannon';
+import Database from 'better-sqlite3';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { freePort, startServer } from '../support/server.ts';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const BATCH_SIZE = 50;
+const TARGET_RATIO = 0.8;
+const TARGET_P99_MS = 20;
+const TARGET_BATCH_EVENTS = 100_000;
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const TOKEN = 'phc_onramp_local';
+
+// Unique, time-ordered uuids without paying for crypto per request on the (shared) client core.
+const runPrefix = `${Date.now().toString(16).padStart(12, '0').slice(-12)}`;
+const runRandom = randomBytes(2).toString('hex');
+let counter = 0;
+function nextUuid(): string {
+  counter += 1;
+  return `${runPrefix.slice(0, 8)}-${runPrefix.slice(8, 12)}-7${runRandom.slice(0, 3)}-8${runRandom.slice(3)}00-${counter.toString(16).padStart(12, '0')}`;
+}
+
+/** A `$pageview` shaped like posthog-js's, about 700 bytes of JSON. */
+function pageview(distinctId: string) {
+  return {
+    uuid: nextUuid(),
+    event: '$pageview',
+    timestamp: new Date().toISOString(),
+    properties: {
+      token: TOKEN,
+      distinct_id: distinctId,
+      $current_url: 'http://localhost:8787/docs/quickstart/',
+      $pathname: '/docs/quickstart/',
+      $host: 'localhost:8787',
+      $browser: 'Chrome',
+      $browser_version: 131,
+      $os: 'Linux',
+      $device_type: 'Desktop',
+      $lib: 'web',
+      $lib_version: '1.200.0',
+      $referrer: '$direct',
+      $screen_height: 1080,
+      $screen_width: 1920,
+      $viewport_height: 960,
+      $viewport_width: 1920,
+      $session_id: '0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b',
+      $window_id: '0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c',
+      $pageview_id: '0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5d',
+      title: 'Quickstart | Onramp docs',
+    },
+  };
+}
+
+const singleBody = (i: number) => JSON.stringify(pageview(`bench-user-${i % 2000}`));
+const batchBody = (i: number) =>
+  gzipSync(JSON.stringify({ api_key: TOKEN, batch: Array.from({ length: BATCH_SIZE }, (_, j) => pageview(`bench-node-${(i + j) % 500}`)) }), { level: 1 });
+
+interface Run {
+  label: string;
+  reqPerSec: number;
+  eventsPerSec: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+  ok: number;
+}
+
+async function cannon(label: string, url: string, eventsPerRequest: number, body: (i: number) => string | Buffer, headers: Record<string, string>): Promise<Run> {
+  let i = 0;
+  const result = await autocannon({
+    url,
+    method: 'POST',
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    headers,
+    requests: [
+      {
+        setupRequest: (req) => {
+          i += 1;
+          return { ...req, body: body(i) };
+        },
+      },
+    ],
+  });
+  const ok = result['2xx'];
+  return {
+    label,
+    reqPerSec: ok / SECONDS,
+    eventsPerSec: (ok * eventsPerRequest) / SECONDS,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+    ok,
+  };
+}
+
+function startBare(): Promise<{ url: string; child: ChildProcess }> {
+  return freePort().then(
+    (port) =>
+      new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', 'test/bench/bare-server.ts'], { cwd: root, env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'] });
+        child.stdout!.on('data', (d: Buffer) => {
+          if (String(d).includes('bare listening')) resolve({ url: `http://127.0.0.1:${port}`, child });
+        });
+        child.once('exit', (code) => reject(new Error(`bare server exited with ${code}`)));
+      }),
+  );
+}
+
+/** Peak resident set of a process (VmHWM), in MiB. */
+function peakRssMiB(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'));
+  return Number(line?.match(/(\d+)/)?.[1] ?? 0) / 1024;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+async function main() {
+  console.log(`bench:ingest — ${CONNECTIONS} connections, ${SECONDS} s per run, ${ROUNDS} rounds (node ${process.version})`);
+  const bare = await startBare();
+  const onramp = await startServer({ env: { ONRAMP_DEMO: '0' } });
+  const json = { 'content-type': 'application/json' };
+  const runs: Record<'bare' | 'onramp' | 'batch', Run[]> = { bare: [], onramp: [], batch: [] };
+  try {
+    for (let round = 1; round <= ROUNDS; round += 1) {
+      // Alternate the order so neither side always runs on a warmer (or busier) machine.
+      const order = round % 2 === 1 ? (['bare', 'onramp'] as const) : (['onramp', 'bare'] as const);
+      for (const which of order) {
+        const run =
+          which === 'bare'
+            ? await cannon('bare Hono parse-only', `${bare.url}/i/v0/e/`, 1, singleBody, json)
+            : await cannon('Onramp /i/v0/e/', `${onramp.url}/i/v0/e/`, 1, singleBody, json);
+        runs[which].push(run);
+      }
+      runs.batch.push(await cannon('Onramp /batch/ ×50 gzip', `${onramp.url}/batch/`, BATCH_SIZE, batchBody, { ...json, 'content-encoding': 'gzip' }));
+      const [b, o, g] = [runs.bare.at(-1)!, runs.onramp.at(-1)!, runs.batch.at(-1)!];
+      console.log(
+        `round ${round}: bare ${fmt(b.reqPerSec)} req/s (p50 ${b.p50} / p99 ${b.p99} ms) | Onramp ${fmt(o.eventsPerSec)} events/s ` +
+          `(p50 ${o.p50} / p99 ${o.p99} ms) ratio ${(o.reqPerSec / b.reqPerSec).toFixed(2)} | /batch/ ${fmt(g.eventsPerSec)} events/s (${fmt(g.reqPerSec)} req/s, p50 ${g.p50} / p99 ${g.p99} ms)`,
+      );
+    }
+  } finally {
+    const rss = peakRssMiB(onramp.child.pid!);
+    const bareRss = peakRssMiB(bare.child.pid!);
+    bare.child.kill('SIGTERM');
+    await onramp.stop();
+    summarize(runs, rss, bareRss, onramp.databasePath);
+  }
+}
+
+function summarize(runs: Record<'bare' | 'onramp' | 'batch', Run[]>, rss: number, bareRss: number, databasePath: string) {
+  const ratios = runs.onramp.map((o, i) => o.reqPerSec / runs.bare[i]!.reqPerSec);
+  const ratio = median(ratios);
+  const p99 = median(runs.onramp.map((r) => r.p99));
+  const batchEvents = median(runs.batch.map((r) => r.eventsPerSec));
+  const failures = [...runs.onramp, ...runs.batch].reduce((n, r) => n + r.non2xx + r.errors, 0);
+
+  const db = new Database(databasePath, { readonly: true });
+  const stored = db.prepare('SELECT COUNT(*) FROM events').pluck().get() as number;
+  db.close();
+  const acknowledged = runs.onramp.reduce((n, r) => n + r.ok, 0) + runs.batch.reduce((n, r) => n + r.ok * BATCH_SIZE, 0);
+
+  const row = (name: string, rs: Run[], perReq: number) =>
+    `| ${name} | ${fmt(median(rs.map((r) => r.eventsPerSec)))} | ${fmt(median(rs.map((r) => r.reqPerSec)))} | ${median(rs.map((r) => r.p50))} / ${median(rs.map((r) => r.p99))} | ${perReq} |`;
+  console.log('\nmedian of rounds:');
+  console.log('| endpoint | events/s | req/s | p50 / p99 ms | events/request |');
+  console.log('|---|---|---|---|---|');
+  console.log(row('bare Hono, parse JSON only', runs.bare, 1));
+  console.log(row('Onramp `/i/v0/e/`, committed before reply', runs.onramp, 1));
+  console.log(row('Onramp `/batch/` gzip, committed before reply', runs.batch, BATCH_SIZE));
+  console.log(`\nratio Onramp / bare: ${ratio.toFixed(2)} (per round: ${ratios.map((r) => r.toFixed(2)).join(', ')})`);
+  console.log(`peak RSS: Onramp ${rss.toFixed(0)} MiB, bare ${bareRss.toFixed(0)} MiB`);
+  console.log(`acknowledged ${fmt(acknowledged)} events, stored ${fmt(stored)}; non-2xx or errors: ${failures}`);
+
+  const checks = [
+    [`ratio ≥ ${TARGET_RATIO}`, ratio >= TARGET_RATIO],
+    [`p99 < ${TARGET_P99_MS} ms`, p99 < TARGET_P99_MS],
+    [`/batch/ ≥ ${fmt(TARGET_BATCH_EVENTS)} events/s`, batchEvents >= TARGET_BATCH_EVENTS],
+    // Requests still in flight when a run's clock stops are stored but never counted as acknowledged.
+    ['every acknowledged event stored', stored >= acknowledged && stored - acknowledged <= ROUNDS * CONNECTIONS * (1 + BATCH_SIZE)],
+    ['no errors', failures === 0],
+  ] as const;
+  for (const [name, pass] of checks) console.log(`${pass ? 'PASS' : 'MISS'} ${name}`);
+  if (process.env.BENCH_STRICT === '1' && checks.some(([, pass]) => !pass)) process.exitCode = 1;
+}
+
+await main();
