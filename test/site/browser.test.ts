@@ -1,0 +1,170 @@
+import AxeBuilder from '@axe-core/playwright';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureSiteBuilt } from '../support/build.ts';
+import { startServer, type RunningServer } from '../support/server.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const dist = fileURLToPath(new URL('../../dist/', import.meta.url));
+const SANDBOX_CODES = ['missing_api_key', 'invalid_api_key', 'revoked_api_key', 'parameter_invalid', 'resource_missing', 'rate_limit_exceeded'];
+
+interface StoredEvent {
+  event: string;
+  distinctId: string;
+  properties: Record<string, unknown>;
+}
+
+function html(path: string): string {
+  return readFileSync(join(dist, path, 'index.html'), 'utf8');
+}
+
+function islands(markup: string): string[] {
+  return [...markup.matchAll(/<astro-island[^>]*component-url="([^"]+)"/g)].map((m) => m[1]!);
+}
+
+describe.skipIf(!existsSync(CHROMIUM))('portal site in Chromium', () => {
+  let server: RunningServer;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  const consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    ensureSiteBuilt();
+    server = await startServer();
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
+    // Expressive Code's copy button writes to the clipboard, which headless Chromium only allows with permission.
+    context = await browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'] });
+    page = await context.newPage();
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(`${page.url()}: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => consoleErrors.push(`${page.url()}: ${e.message}`));
+  }, 300_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  async function events(distinctId: string): Promise<StoredEvent[]> {
+    const res = await fetch(`${server.url}/api/v1/events?distinct_id=${encodeURIComponent(distinctId)}&limit=1000`, {
+      headers: { authorization: `Bearer ${server.adminToken}` },
+    });
+    expect(res.status).toBe(200);
+    return ((await res.json()) as { events: StoredEvent[] }).events;
+  }
+
+  async function waitForEvents(distinctId: string, done: (all: StoredEvent[]) => boolean): Promise<StoredEvent[]> {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const all = await events(distinctId);
+      if (done(all) || Date.now() > deadline) return all;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  async function distinctId(): Promise<string> {
+    const id = await page.evaluate(() => {
+      const key = Object.keys(localStorage).find((k) => k.startsWith('ph_') && k.endsWith('_posthog'));
+      return key ? (JSON.parse(localStorage.getItem(key)!) as { distinct_id?: string }).distinct_id : undefined;
+    });
+    expect(id, 'posthog-js persisted a distinct id').toBeTruthy();
+    return id!;
+  }
+
+  it('ships the feedback widget as the only island on docs pages, and the Try it console only on first-call', () => {
+    for (const path of ['docs/errors', 'docs/introduction', 'docs/api/create-message', 'quickstarts/node', 'quickstarts/curl']) {
+      const found = islands(html(path));
+      expect(found, path).toHaveLength(1);
+      expect(found[0], path).toMatch(/Feedback/);
+    }
+    const firstCall = islands(html('docs/first-call'));
+    expect(firstCall).toHaveLength(2);
+    expect(firstCall.some((u) => /TryIt/.test(u))).toBe(true);
+    expect(islands(html(''))).toHaveLength(0);
+    const errors = html('docs/errors');
+    for (const code of SANDBOX_CODES) expect(errors, code).toContain(`id="${code}"`);
+  });
+
+  it('sends $pageview, quickstart_started, code_copied and doc_feedback from real pages', async () => {
+    await page.goto(`${server.url}/`, { waitUntil: 'networkidle' });
+    await page.goto(`${server.url}/docs/errors/`, { waitUntil: 'networkidle' });
+    await page.goto(`${server.url}/quickstarts/node/`, { waitUntil: 'networkidle' });
+
+    await page.locator('.expressive-code .copy button').first().click();
+
+    await page.locator('[data-feedback-ready="true"]').waitFor();
+    await page.getByRole('button', { name: 'No', exact: true }).click();
+    await page.getByLabel('Hard to follow').check();
+    await page.getByLabel(/How can we improve/).fill('x'.repeat(1200));
+    expect(await page.getByLabel(/How can we improve/).inputValue()).toHaveLength(1000);
+    await page.getByRole('button', { name: 'Send feedback' }).click();
+    await expect.poll(() => page.getByText('Thank you!').isVisible()).toBe(true);
+
+    const id = await distinctId();
+    const all = await waitForEvents(id, (e) => e.filter((x) => x.event === 'doc_feedback').length >= 2 && e.some((x) => x.event === 'code_copied'));
+
+    const pathsViewed = all.filter((e) => e.event === '$pageview').map((e) => e.properties.$pathname);
+    expect(pathsViewed).toEqual(expect.arrayContaining(['/', '/docs/errors/', '/quickstarts/node/']));
+
+    expect(all.filter((e) => e.event === 'quickstart_started').map((e) => e.properties.language)).toEqual(['node']);
+
+    const copied = all.find((e) => e.event === 'code_copied');
+    expect(copied?.properties).toMatchObject({ path: '/quickstarts/node/', language: 'sh' });
+
+    // Newest first: the follow-up with reason and comment is the latest vote.
+    const votes = all.filter((e) => e.event === 'doc_feedback');
+    expect(votes[0]!.properties).toMatchObject({ helpful: false, path: '/quickstarts/node/', reason: 'hard_to_follow', comment: 'x'.repeat(1000) });
+    expect(votes[1]!.properties).toMatchObject({ helpful: false, path: '/quickstarts/node/' });
+    expect(votes[1]!.properties).not.toHaveProperty('reason');
+
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('lets a reader change their vote', async () => {
+    await page.goto(`${server.url}/docs/pagination/`, { waitUntil: 'networkidle' });
+    await page.locator('[data-feedback-ready="true"]').waitFor();
+    await page.getByRole('button', { name: 'No', exact: true }).click();
+    await page.getByRole('button', { name: 'Yes', exact: true }).click();
+    await expect.poll(() => page.getByRole('button', { name: 'Yes', exact: true }).getAttribute('aria-pressed')).toBe('true');
+    const id = await distinctId();
+    const votes = (await waitForEvents(id, (e) => e.filter((x) => x.event === 'doc_feedback' && x.properties.path === '/docs/pagination/').length >= 2))
+      .filter((e) => e.event === 'doc_feedback' && e.properties.path === '/docs/pagination/')
+      .map((e) => e.properties.helpful);
+    expect(votes).toEqual([true, false]);
+  });
+
+  it('Try it sends a real sandbox request, shows the error, and never stores the key', async () => {
+    await page.goto(`${server.url}/docs/first-call/`, { waitUntil: 'networkidle' });
+    await page.locator('[data-tryit-ready="true"]').waitFor();
+    const key = `onr_test_Zz9Yy8Xx${'Q'.repeat(32)}`;
+    await page.getByLabel('Secret key').fill(key);
+    await page.getByRole('button', { name: 'Send request' }).click();
+    await expect.poll(() => page.getByTestId('tryit-status').textContent()).toBe('401');
+    const body = JSON.parse((await page.getByTestId('tryit-response').textContent())!) as { error: { code: string; doc_url: string } };
+    expect(body.error).toMatchObject({ code: 'invalid_api_key', doc_url: '/docs/errors/#invalid_api_key' });
+    await expect.poll(() => page.getByRole('link', { name: '/docs/errors/#invalid_api_key' }).isVisible()).toBe(true);
+
+    const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + document.cookie);
+    expect(stored).not.toContain('Zz9Yy8Xx');
+    // Chromium logs every 4xx fetch as a console error; that one is the expected answer, anything else is a bug.
+    const unexpected = consoleErrors.filter((e) => !/Failed to load resource: the server responded with a status of 401/.test(e));
+    expect(unexpected).toEqual([]);
+  });
+
+  it('has no serious or critical accessibility violations on the home, a doc, a quickstart and first-call', async () => {
+    for (const path of ['/', '/docs/errors/', '/quickstarts/python/', '/docs/first-call/']) {
+      await page.goto(`${server.url}${path}`, { waitUntil: 'networkidle' });
+      // Audit the hydrated islands, not their server-rendered placeholders.
+      if (await page.locator('astro-island').count()) await page.locator('astro-island:not([ssr])').first().waitFor({ state: 'attached' });
+      const result = await new AxeBuilder({ page }).analyze();
+      const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${path} ${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+      expect(bad).toEqual([]);
+    }
+  });
+});
