@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { index, integer, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 
 /**
  * A person: one human behind one or more distinct ids. Reports count persons, never distinct ids.
@@ -215,3 +215,56 @@ export const importCheckpoints = sqliteTable('import_checkpoints', {
   completedAt: integer('completed_at'),
   updatedAt: integer('updated_at').notNull(),
 });
+
+// ---- Alerts (issue 8): drop-off alert rules and their webhook deliveries ----
+
+/**
+ * An alert rule: a funnel, how often to check it, what triggers, and where to POST. `next_run_at` doubles as the
+ * cross-instance lock: an instance fires a check only if its conditional UPDATE moved it (see api/alerts/scheduler.ts).
+ * `active_conditions` (JSON array) holds the conditions already alerted, so they stay quiet until they clear.
+ */
+export const alertRules = sqliteTable(
+  'alert_rules',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    /** JSON array of funnel step event names. */
+    steps: text('steps').notNull(),
+    window: text('window').notNull(),
+    /** Report range each check looks at, ending at the check time: `7d`, `30d` or `90d`. */
+    range: text('range').notNull(),
+    interval: text('interval').notNull(),
+    triggerKind: text('trigger_kind').notNull(),
+    threshold: real('threshold'),
+    /** Optional 0-based step the conversion trigger watches; null = any step. */
+    triggerStep: integer('trigger_step'),
+    webhookUrl: text('webhook_url').notNull(),
+    enabled: integer('enabled', { mode: 'boolean' }).notNull().default(true),
+    activeConditions: text('active_conditions').notNull().default('[]'),
+    nextRunAt: integer('next_run_at').notNull(),
+    lastRunAt: integer('last_run_at'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [index('alert_rules_due').on(t.enabled, t.nextRunAt)],
+);
+
+/** One webhook delivery of a triggered alert: final status after retries, attempts made, the last HTTP status or error. */
+export const alertDeliveries = sqliteTable(
+  'alert_deliveries',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    ruleId: text('rule_id')
+      .notNull()
+      .references(() => alertRules.id, { onDelete: 'cascade' }),
+    condition: text('condition').notNull(),
+    status: text('status').notNull(),
+    attempts: integer('attempts').notNull(),
+    responseStatus: integer('response_status'),
+    error: text('error'),
+    payload: text('payload').notNull(),
+    createdAt: integer('created_at').notNull(),
+    finishedAt: integer('finished_at'),
+  },
+  (t) => [index('alert_deliveries_rule').on(t.ruleId, t.createdAt)],
+);
