@@ -70,7 +70,7 @@ export default function Dashboard() {
         </p>
       )}
       <KeysPanel keys={keys} onChange={loadKeys} />
-      <CallsPanel calls={calls} refreshing={refreshing} onRefresh={() => void loadCalls()} />
+      <CallsPanel calls={calls} refreshing={refreshing} onRefresh={() => void Promise.all([loadCalls(), loadKeys()])} />
     </div>
   );
 }
