@@ -137,6 +137,14 @@ describe.skipIf(!existsSync(CHROMIUM))('portal site in Chromium', () => {
       .filter((e) => e.event === 'doc_feedback' && e.properties.path === '/docs/pagination/')
       .map((e) => e.properties.helpful);
     expect(votes).toEqual([true, false]);
+
+    // A returning reader sees their vote, and reloading sends nothing new.
+    await page.reload({ waitUntil: 'networkidle' });
+    await page.locator('[data-feedback-ready="true"]').waitFor();
+    expect(await page.getByRole('button', { name: 'Yes', exact: true }).getAttribute('aria-pressed')).toBe('true');
+    await expect.poll(() => page.getByText('You already rated this page').isVisible()).toBe(true);
+    const after = (await events(id)).filter((e) => e.event === 'doc_feedback' && e.properties.path === '/docs/pagination/');
+    expect(after).toHaveLength(2);
   });
 
   it('Try it sends a real sandbox request, shows the error, and never stores the key', async () => {
@@ -157,14 +165,28 @@ describe.skipIf(!existsSync(CHROMIUM))('portal site in Chromium', () => {
     expect(unexpected).toEqual([]);
   });
 
-  it('has no serious or critical accessibility violations on the home, a doc, a quickstart and first-call', async () => {
-    for (const path of ['/', '/docs/errors/', '/quickstarts/python/', '/docs/first-call/']) {
-      await page.goto(`${server.url}${path}`, { waitUntil: 'networkidle' });
-      // Audit the hydrated islands, not their server-rendered placeholders.
-      if (await page.locator('astro-island').count()) await page.locator('astro-island:not([ssr])').first().waitFor({ state: 'attached' });
+  it('has no serious or critical accessibility violations on the home, a quickstart with open feedback, and Try it', async () => {
+    const audit = async (what: string) => {
       const result = await new AxeBuilder({ page }).analyze();
-      const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${path} ${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-      expect(bad).toEqual([]);
-    }
+      return result.violations
+        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+        .map((v) => `${what} ${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+    };
+    const bad: string[] = [];
+    await page.goto(`${server.url}/`, { waitUntil: 'networkidle' });
+    bad.push(...(await audit('home')));
+
+    // The hydrated widgets in their open states: reasons and comment after "No", a response after "Send request".
+    await page.goto(`${server.url}/quickstarts/python/`, { waitUntil: 'networkidle' });
+    await page.locator('[data-feedback-ready="true"]').waitFor();
+    await page.getByRole('button', { name: 'No', exact: true }).click();
+    bad.push(...(await audit('quickstart')));
+
+    await page.goto(`${server.url}/docs/first-call/`, { waitUntil: 'networkidle' });
+    await page.locator('[data-tryit-ready="true"]').waitFor();
+    await page.getByRole('button', { name: 'Send request' }).click();
+    await page.getByTestId('tryit-status').waitFor();
+    bad.push(...(await audit('first-call')));
+    expect(bad).toEqual([]);
   });
 });

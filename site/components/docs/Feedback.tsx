@@ -4,6 +4,26 @@ import { track } from '../../tracking/posthog.ts';
 
 type Vote = 'yes' | 'no';
 
+/** Key under which this browser remembers its vote for a page, so a returning reader sees it (not sensitive). */
+const storageKey = (path: string) => `onramp_feedback:${path}`;
+
+function rememberedVote(): Vote | null {
+  try {
+    const value = window.localStorage.getItem(storageKey(window.location.pathname));
+    return value === 'yes' || value === 'no' ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+function rememberVote(vote: Vote): void {
+  try {
+    window.localStorage.setItem(storageKey(window.location.pathname), vote);
+  } catch {
+    // Storage can be full or blocked; the vote was still sent.
+  }
+}
+
 /** Inline icon, so the buttons don't depend on an emoji font being installed. */
 function Thumb({ up }: { up: boolean }) {
   return (
@@ -32,12 +52,22 @@ export default function Feedback() {
   const [reason, setReason] = useState('');
   const [comment, setComment] = useState('');
   const [sent, setSent] = useState(false);
+  const [returning, setReturning] = useState(false);
 
-  useEffect(() => setReady(true), []);
+  useEffect(() => {
+    const previous = rememberedVote();
+    if (previous) {
+      setVote(previous);
+      setReturning(true);
+    }
+    setReady(true);
+  }, []);
 
   function choose(next: Vote) {
     setVote(next);
     setSent(false);
+    setReturning(false);
+    rememberVote(next);
     if (next === 'yes') setReason('');
     track('doc_feedback', { helpful: next === 'yes', path: window.location.pathname });
   }
@@ -71,7 +101,13 @@ export default function Feedback() {
         </button>
       </div>
 
-      {vote && !sent && (
+      {returning && (
+        <p className="onramp-feedback__thanks" role="status">
+          You already rated this page. Changed your mind? Pick again.
+        </p>
+      )}
+
+      {vote && !sent && !returning && (
         <form className="onramp-feedback__form" onSubmit={submit}>
           <p className="onramp-feedback__thanks" role="status">
             Thanks, your vote is recorded. You can change it at any time.
