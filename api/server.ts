@@ -5,10 +5,12 @@ import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { openDb } from '../db/client.ts';
 import { createApp } from './app.ts';
+import { createAlertRunner, publicBaseUrl } from './alerts/runner.ts';
 import { seedDemoIfEmpty } from './demo/seed.ts';
 import { parseEnv } from './env.ts';
 import { createEventWriter } from './ingest/writer.ts';
 import { gracefulShutdown, SHUTDOWN_DEADLINE_MS, trackInFlight } from './shutdown.ts';
+import { answerClientErrors } from './client-errors.ts';
 import { onShutdown } from './lifecycle.ts';
 import { createTelemetry, inProcessFetch } from './telemetry.ts';
 
@@ -34,6 +36,7 @@ const deliverInProcess = inProcessFetch((request) => app.fetch(request));
 const telemetry = createTelemetry({
   token: env.ONRAMP_PROJECT_TOKEN,
   host: env.ONRAMP_POSTHOG_HOST ?? `http://${loopbackHost}:${env.PORT}`,
+  compress: Boolean(env.ONRAMP_POSTHOG_HOST),
   ...(env.ONRAMP_POSTHOG_HOST
     ? {}
     : { fetch: (url, init) => (listenerClosed ? deliverInProcess(url, init) : fetch(url, init as RequestInit)) }),
@@ -43,6 +46,10 @@ onShutdown('posthog-node flush', () => {
   return telemetry.shutdown(2000);
 });
 const app = createApp({ db, env, writer, telemetry });
+// Alert rules are checked in-process; several instances coordinate through the database (see api/alerts/rules.ts claim).
+const alerts = createAlertRunner(db.$client, { baseUrl: publicBaseUrl(env) });
+alerts.start();
+onShutdown('alert scheduler', () => alerts.stop());
 
 const distDir = fileURLToPath(new URL('../dist', import.meta.url));
 if (existsSync(distDir)) {
@@ -58,6 +65,7 @@ const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, (
   else console.log('Admin token: from ONRAMP_ADMIN_TOKEN');
 });
 
+answerClientErrors(server as Server);
 const inFlight = trackInFlight(server as Server);
 
 let stopping = false;

@@ -38,6 +38,16 @@ const tooLarge = () => new ApiError(413, 'payload_too_large', `body: exceeds ${M
  * @hono/node-server's direct path (no web stream per request); a chunked body is streamed and cut off at the cap.
  */
 async function readCaptureBody(c: Context): Promise<Uint8Array> {
+  try {
+    return await readBodyUnderCap(c);
+  } catch (err) {
+    if (err instanceof ApiError) throw err;
+    // The client hung up or sent a body the HTTP parser refused mid-way: nothing was read, so nothing is stored.
+    throw new ApiError(400, 'request_aborted', 'body: the connection closed before the whole body arrived');
+  }
+}
+
+async function readBodyUnderCap(c: Context): Promise<Uint8Array> {
   const declared = requestHeader(c, 'content-length');
   if (declared !== undefined && requestHeader(c, 'transfer-encoding') === undefined) {
     if (!/^\d+$/.test(declared) || Number(declared) > MAX_BODY_BYTES) throw tooLarge();
