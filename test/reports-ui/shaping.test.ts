@@ -16,7 +16,7 @@ import {
 } from '../../site/components/reports/funnel-shape.ts';
 import { combinedTopErrors, errorRateRows, latencyRows } from '../../site/components/reports/health-shape.ts';
 import { defaultQuery, parseQuery, resolveRange, safeNext, toSearch } from '../../site/components/reports/query.ts';
-import { histogramRows, survivalCurve, ttfsiCohorts } from '../../site/components/reports/ttfsi-shape.ts';
+import { histogramRows, logTimeTicks, survivalCurve, ttfsiCohorts } from '../../site/components/reports/ttfsi-shape.ts';
 import type { DocPage, FunnelStep } from '../../site/components/reports/types.ts';
 
 function step(event: string, count: number, extra: Partial<FunnelStep> = {}): FunnelStep {
@@ -169,11 +169,12 @@ describe('funnel shaping', () => {
     expect(weeks[0]!.from).toBe('2026-11-04T10:00:00.000Z');
     expect(weeks[0]!.to).toBe('2026-11-08T23:59:59.999Z');
     expect(weeks[2]!.to).toBe('2026-11-20T00:00:00.000Z');
+    expect(weeks.map((w) => w.partial)).toEqual([true, false, true]);
     expect(weeklyRanges('2026-11-20T00:00:00Z', '2026-11-01T00:00:00Z')).toEqual([]);
   });
 
   it('computes a weekly cohort row from that week’s funnel', () => {
-    expect(cohortRow('2026-11-02', { steps })).toEqual({ week: '2026-11-02', started: 100, converted: 40, inProgress: 15, conversion: 0.4 });
+    expect(cohortRow('2026-11-02', { steps })).toEqual({ week: '2026-11-02', partial: false, started: 100, converted: 40, inProgress: 15, conversion: 0.4 });
     expect(cohortRow('2026-11-09', { steps: [step('a', 0), step('b', 0)] }).conversion).toBeNull();
   });
 
@@ -195,6 +196,8 @@ describe('funnel shaping', () => {
     expect(callout.severity).toBe('high');
     expect(callout.transition).toBe('2. api_key_created → 3. first_successful_call');
     expect(callout.rateChange).toBe('Conversion 70.0% in the previous period → 45.0% now (p < 0.001)');
+    expect(flagCallout({ step: 1, event: 'b', kind: 'slowest_step', severity: 'low', message: 'slow', evidence: { previousRate: 0.5, currentRate: 0.4, p: 0.2, topErrors: [], lastPages: [] } }, steps, q).rateChange).toBeNull();
+    expect(flagCallout({ step: 1, event: 'b', kind: 'low_conversion', severity: 'medium', message: 'low', evidence: { previousRate: null, currentRate: 0.1, p: null, topErrors: [], lastPages: [] } }, steps, q).rateChange).toBe('Conversion 10.0%');
     expect(callout.lastPages[0]!.href).toBe('/reports/docs/?range=7d&page=%2Fdocs%2Fauthentication%2F');
     expect(docsRowHref('/docs/a/', defaultQuery())).toBe('/reports/docs/?page=%2Fdocs%2Fa%2F');
   });
@@ -203,10 +206,15 @@ describe('funnel shaping', () => {
 describe('TTFSI shaping', () => {
   it('starts the survival curve at (0, 1) and sorts points', () => {
     expect(survivalCurve({ median: 7200, points: [{ seconds: 7200, survival: 0.5 }, { seconds: 3600, survival: 0.8 }] })).toEqual([
-      { seconds: 0, hours: 0, survival: 1 },
-      { seconds: 3600, hours: 1, survival: 0.8 },
-      { seconds: 7200, hours: 2, survival: 0.5 },
+      { seconds: 0, hours: 0, minutes: 1, survival: 1 },
+      { seconds: 3600, hours: 1, minutes: 60, survival: 0.8 },
+      { seconds: 7200, hours: 2, minutes: 120, survival: 0.5 },
     ]);
+  });
+
+  it('picks log-axis ticks up to the first one past the data', () => {
+    expect(logTimeTicks(45)).toEqual([1, 10, 60]);
+    expect(logTimeTicks(2000)).toEqual([1, 10, 60, 600, 1440, 10_080]);
   });
 
   it('labels histogram bins and computes cohort completion', () => {

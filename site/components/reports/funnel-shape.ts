@@ -11,8 +11,8 @@ export interface FunnelBarRow {
   reached: number;
   inProgress: number;
   dropped: number;
-  conversionFromStart: number;
-  conversionFromPrevious: number;
+  conversionFromStart: number | null;
+  conversionFromPrevious: number | null;
 }
 
 /** `1. signed_up` — numbered so repeated events stay distinct on an axis. */
@@ -62,7 +62,7 @@ export interface BreakdownTableRow {
   counts: number[];
   started: number;
   converted: number;
-  conversion: number;
+  conversion: number | null;
 }
 
 /** Breakdown values as table rows: count per step and overall conversion. Missing values read `(none)`. */
@@ -75,7 +75,7 @@ export function breakdownRows(breakdown: FunnelResponse['breakdown']): Breakdown
       counts: b.steps.map((s) => s.count),
       started: first,
       converted: last?.count ?? 0,
-      conversion: last?.conversionFromStart ?? 0,
+      conversion: last?.conversionFromStart ?? null,
     };
   });
 }
@@ -99,7 +99,7 @@ export function breakdownChart(breakdown: FunnelResponse['breakdown']): {
     const row: Record<string, string | number> = { label: stepLabel(stepIndex, step.event) };
     top.forEach((_, i) => {
       const s = (breakdown ?? [])[i]?.steps[stepIndex];
-      row[`s${i}`] = s ? s.conversionFromStart : 0;
+      row[`s${i}`] = s?.conversionFromStart ?? 0;
     });
     return row;
   });
@@ -110,6 +110,8 @@ export interface WeekRange {
   label: string;
   from: string;
   to: string;
+  /** The range cuts this week short (first or last week), so its numbers cover fewer days. */
+  partial: boolean;
 }
 
 const DAY_MS = 86_400_000;
@@ -134,6 +136,7 @@ export function weeklyRanges(fromIso: string, toIso: string): WeekRange[] {
       label: new Date(weekStart).toISOString().slice(0, 10),
       from: new Date(Math.max(weekStart, from)).toISOString(),
       to: new Date(Math.min(weekEnd, to)).toISOString(),
+      partial: weekStart < from || weekEnd > to,
     });
     weekStart += 7 * DAY_MS;
   }
@@ -142,6 +145,7 @@ export function weeklyRanges(fromIso: string, toIso: string): WeekRange[] {
 
 export interface CohortRow {
   week: string;
+  partial: boolean;
   started: number;
   converted: number;
   inProgress: number;
@@ -152,12 +156,12 @@ export interface CohortRow {
  * One row per week from a funnel run over that week alone: persons who started, finished every step, or are
  * still inside their window at the week's end (summed over steps, since each person sits at one depth).
  */
-export function cohortRow(week: string, res: Pick<FunnelResponse, 'steps'>): CohortRow {
+export function cohortRow(week: string, res: Pick<FunnelResponse, 'steps'>, partial = false): CohortRow {
   const started = res.steps[0]?.count ?? 0;
   const last = res.steps[res.steps.length - 1];
   const converted = res.steps.length > 1 ? (last?.count ?? 0) : started;
   const inProgress = res.steps.slice(1).reduce((sum, s) => sum + s.inProgress, 0);
-  return { week, started, converted, inProgress, conversion: started > 0 ? converted / started : null };
+  return { week, partial, started, converted, inProgress, conversion: started > 0 ? converted / started : null };
 }
 
 export interface FlagCallout {
@@ -201,9 +205,13 @@ export function flagCallout(flag: FunnelFlag, steps: ReadonlyArray<Pick<FunnelSt
     severity: severityOf(flag.severity ?? ''),
     transition: previous ? `${stepLabel(flag.step - 1, previous)} → ${stepLabel(flag.step, flag.event)}` : stepLabel(flag.step, flag.event),
     message: flag.message,
-    rateChange: hasRates
-      ? `Conversion ${formatPercent(e.previousRate)} in the previous period → ${formatPercent(e.currentRate)} now${p ? ` (${p})` : ''}`
-      : null,
+    // The rates matter for a drop (before vs. now) and a low conversion (now); a slow step is about time.
+    rateChange:
+      flag.kind === 'significant_drop' && hasRates
+        ? `Conversion ${formatPercent(e.previousRate)} in the previous period → ${formatPercent(e.currentRate)} now${p ? ` (${p})` : ''}`
+        : flag.kind === 'low_conversion' && typeof e.currentRate === 'number'
+          ? `Conversion ${formatPercent(e.currentRate)}`
+          : null,
     topErrors: (e.topErrors ?? []).slice(0, 5),
     lastPages: (e.lastPages ?? []).slice(0, 5).map((page) => ({ ...page, href: docsRowHref(page.path, q) })),
   };

@@ -34,7 +34,7 @@ export function latencyRows(endpoints: ReadonlyArray<EndpointHealth>): LatencyRo
 export function errorRateRows(endpoints: ReadonlyArray<EndpointHealth>): Array<{ endpoint: string; errorPercent: number; calls: number }> {
   return endpointsByCalls(endpoints).map((e) => ({
     endpoint: e.endpoint,
-    errorPercent: Math.round(e.errorRate * 1000) / 10,
+    errorPercent: Math.round((e.errorRate ?? 0) * 1000) / 10,
     calls: e.calls,
   }));
 }

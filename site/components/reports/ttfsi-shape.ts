@@ -17,6 +17,8 @@ export function histogramRows(histogram: TtfsiResponse['histogram']): HistogramR
 export interface SurvivalPoint {
   seconds: number;
   hours: number;
+  /** Minutes, at least 1: the chart's time axis is logarithmic, which cannot show zero. */
+  minutes: number;
   /** Share still without a first success, 0..1. */
   survival: number;
 }
@@ -28,7 +30,7 @@ export interface SurvivalPoint {
 export function survivalCurve(km: TtfsiResponse['kaplanMeier']): SurvivalPoint[] {
   const points = [...km.points].sort((a, b) => a.seconds - b.seconds);
   if (points.length === 0 || points[0]!.seconds > 0) points.unshift({ seconds: 0, survival: 1 });
-  return points.map((p) => ({ seconds: p.seconds, hours: p.seconds / 3600, survival: p.survival }));
+  return points.map((p) => ({ seconds: p.seconds, hours: p.seconds / 3600, minutes: Math.max(1, p.seconds / 60), survival: p.survival }));
 }
 
 export interface TtfsiCohortRow {
@@ -57,4 +59,11 @@ export function ttfsiCohorts(cohorts: TtfsiResponse['cohorts']): TtfsiCohortRow[
 /** Nobody started in range: show the empty state. */
 export function isEmptyTtfsi(res: Pick<TtfsiResponse, 'completed' | 'inProgress'>): boolean {
   return res.completed + res.inProgress === 0;
+}
+
+/** Tick positions (minutes) for the log time axis: 1 min, 10 min, 1 h, 10 h, 1 d, 1 w, 30 d, up to the data. */
+export function logTimeTicks(maxMinutes: number): number[] {
+  const ticks = [1, 10, 60, 600, 1440, 10_080, 43_200, 129_600];
+  const upTo = ticks.findIndex((t) => t >= maxMinutes);
+  return upTo === -1 ? ticks : ticks.slice(0, upTo + 1);
 }

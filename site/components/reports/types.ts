@@ -3,8 +3,9 @@
 export interface FunnelStep {
   event: string;
   count: number;
-  conversionFromStart: number;
-  conversionFromPrevious: number;
+  /** null when step 1 (or the previous step) has no one. */
+  conversionFromStart: number | null;
+  conversionFromPrevious: number | null;
   dropOff: number;
   inProgress: number;
   medianSecondsFromPrevious: number | null;
@@ -78,7 +79,8 @@ export interface DocsResponse {
 export interface EndpointHealth {
   endpoint: string;
   calls: number;
-  errorRate: number;
+  /** null without calls. */
+  errorRate: number | null;
   p50Ms: number | null;
   p95Ms: number | null;
   p99Ms: number | null;
@@ -86,7 +88,7 @@ export interface EndpointHealth {
 }
 
 export interface ApiHealthResponse {
-  overall: { calls: number; errorRate: number; p50Ms: number | null; p95Ms: number | null; p99Ms: number | null };
+  overall: { calls: number; errorRate: number | null; p50Ms: number | null; p95Ms: number | null; p99Ms: number | null };
   endpoints: EndpointHealth[];
   firstCallErrors: ErrorCount[];
   supportTicketsPer1kCalls: number | null;

@@ -1,0 +1,155 @@
+/** API health page island (charts: recharts, see FunnelReport.tsx for why). */
+import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { RangeControl } from './Controls.tsx';
+import { formatCount, formatDecimal, formatMs, formatPercent } from './format.ts';
+import { Gate } from './Gate.tsx';
+import { combinedTopErrors, endpointsByCalls, errorRateRows, isEmptyHealth, latencyRows, type LatencyRow } from './health-shape.ts';
+import { useApi, useUrlQuery } from './hooks.ts';
+import { AXIS_TICK, COLORS } from './palette.ts';
+import type { ApiHealthResponse, EndpointHealth, ErrorCount } from './types.ts';
+import { Card, ChartFigure, DataTable, EmptyState, ErrorMessage, Loading, Stat, type Column, legendFormatter } from './ui.tsx';
+
+const endpointColumns: Column<EndpointHealth>[] = [
+  { header: 'Endpoint', value: (r) => r.endpoint, render: (r) => <code>{r.endpoint}</code> },
+  { header: 'Calls', value: (r) => r.calls, render: (r) => formatCount(r.calls), numeric: true, testId: (_, i) => `health-calls-${i}` },
+  { header: 'Error rate', value: (r) => r.errorRate, render: (r) => formatPercent(r.errorRate), numeric: true, testId: (_, i) => `health-error-rate-${i}` },
+  { header: 'p50', value: (r) => r.p50Ms, render: (r) => formatMs(r.p50Ms), numeric: true },
+  { header: 'p95', value: (r) => r.p95Ms, render: (r) => formatMs(r.p95Ms), numeric: true },
+  { header: 'p99', value: (r) => r.p99Ms, render: (r) => formatMs(r.p99Ms), numeric: true },
+  { header: 'Top errors', value: (r) => r.topErrors.map((e) => `${e.code} (${e.count})`).join('; '), render: (r) => (r.topErrors.length ? r.topErrors.slice(0, 3).map((e) => `${e.code} × ${e.count}`).join(', ') : '—') },
+];
+
+const errorColumns: Column<ErrorCount>[] = [
+  { header: 'Error code', value: (r) => r.code, render: (r) => <code>{r.code}</code> },
+  { header: 'Count', value: (r) => r.count, render: (r) => formatCount(r.count), numeric: true },
+];
+
+const latencyColumns: Column<LatencyRow>[] = [
+  { header: 'Endpoint', value: (r) => r.endpoint },
+  { header: 'p50 (ms)', value: (r) => r.p50, numeric: true },
+  { header: 'p95 (ms)', value: (r) => r.p95, numeric: true },
+  { header: 'p99 (ms)', value: (r) => r.p99, numeric: true },
+];
+
+function ErrorBars({ rows, title, name }: { rows: ErrorCount[]; title: string; name: string }) {
+  if (rows.length === 0) return <EmptyState title="No errors in this range." />;
+  return (
+    <ChartFigure
+      title={title}
+      summary="Calls per error code."
+      height={Math.max(160, rows.length * 36 + 50)}
+      chart={
+        <ResponsiveContainer width="100%" height="100%">
+          <BarChart data={rows} layout="vertical" margin={{ top: 4, right: 16, bottom: 4, left: 8 }} accessibilityLayer={false}>
+            <CartesianGrid horizontal={false} stroke={COLORS.grid} />
+            <XAxis type="number" tick={AXIS_TICK} allowDecimals={false} />
+            <YAxis type="category" dataKey="code" width={150} tick={AXIS_TICK} />
+            <Tooltip />
+            <Bar dataKey="count" name="Calls" fill={COLORS.dropped} isAnimationActive={false} />
+          </BarChart>
+        </ResponsiveContainer>
+      }
+      table={{ columns: errorColumns, rows, rowKey: (r) => r.code, csvName: name }}
+    />
+  );
+}
+
+function HealthBody() {
+  const { query, range, update, refresh } = useUrlQuery();
+  const report = useApi<ApiHealthResponse>('/api/v1/reports/api-health', { from: range.from, to: range.to });
+  const data = report.data;
+  return (
+    <>
+      <div className="controls-panel">
+        <RangeControl query={query} range={range} onChange={update} onRefresh={refresh} />
+      </div>
+      {report.status === 'loading' ? <Loading label="Loading API health…" /> : null}
+      {report.status === 'error' ? <ErrorMessage message={report.error} onRetry={report.reload} /> : null}
+      {data && isEmptyHealth(data) ? (
+        <EmptyState title="No sandbox API calls in this range.">Calls appear here once developers use their keys against <code>/sandbox/v1</code>.</EmptyState>
+      ) : null}
+      {data && !isEmptyHealth(data) ? (
+        <div className="report-body" data-testid="health-report">
+          <div className="stats">
+            <Stat label="Calls" value={formatCount(data.overall.calls)} testId="health-overall-calls" />
+            <Stat label="Error rate" value={formatPercent(data.overall.errorRate)} hint="5xx and 4xx except 429" testId="health-overall-error-rate" />
+            <Stat label="Latency p50 / p95" value={`${formatMs(data.overall.p50Ms)} / ${formatMs(data.overall.p95Ms)}`} hint={`p99 ${formatMs(data.overall.p99Ms)}`} />
+            <Stat label="Support tickets" value={formatDecimal(data.supportTicketsPer1kCalls, 2)} hint="per 1,000 calls" testId="health-tickets" />
+          </div>
+          <Card title="Endpoints" description="Error rate counts 5xx and every 4xx except 429 (rate limiting is the client pacing itself).">
+            <DataTable caption="Endpoints" columns={endpointColumns} rows={endpointsByCalls(data.endpoints)} rowKey={(r) => r.endpoint} csvName="api health endpoints" />
+          </Card>
+          <div className="grid-2">
+            <Card title="Latency by endpoint">
+              <ChartFigure
+                title="p50, p95 and p99 latency per endpoint"
+                summary="Milliseconds."
+                height={Math.max(200, data.endpoints.length * 70 + 60)}
+                chart={
+                  <ResponsiveContainer width="100%" height="100%">
+                    <BarChart data={latencyRows(data.endpoints)} layout="vertical" margin={{ top: 4, right: 16, bottom: 4, left: 8 }} accessibilityLayer={false}>
+                      <CartesianGrid horizontal={false} stroke={COLORS.grid} />
+                      <XAxis type="number" tick={AXIS_TICK} unit=" ms" />
+                      <YAxis type="category" dataKey="endpoint" width={170} tick={AXIS_TICK} />
+                      <Tooltip formatter={(v) => formatMs(Number(v))} />
+                      <Legend formatter={legendFormatter} />
+                      <Bar dataKey="p50" name="p50" fill={COLORS.reached} isAnimationActive={false} />
+                      <Bar dataKey="p95" name="p95" fill={COLORS.inProgress} isAnimationActive={false} />
+                      <Bar dataKey="p99" name="p99" fill={COLORS.dropped} isAnimationActive={false} />
+                    </BarChart>
+                  </ResponsiveContainer>
+                }
+                table={{ columns: latencyColumns, rows: latencyRows(data.endpoints), rowKey: (r) => r.endpoint, csvName: 'api latency' }}
+              />
+            </Card>
+            <Card title="Error rate by endpoint">
+              <ChartFigure
+                title="Error rate per endpoint"
+                summary="Percent of calls that failed."
+                height={Math.max(200, data.endpoints.length * 50 + 60)}
+                chart={
+                  <ResponsiveContainer width="100%" height="100%">
+                    <BarChart data={errorRateRows(data.endpoints)} layout="vertical" margin={{ top: 4, right: 16, bottom: 4, left: 8 }} accessibilityLayer={false}>
+                      <CartesianGrid horizontal={false} stroke={COLORS.grid} />
+                      <XAxis type="number" tick={AXIS_TICK} unit="%" />
+                      <YAxis type="category" dataKey="endpoint" width={170} tick={AXIS_TICK} />
+                      <Tooltip formatter={(v) => `${Number(v)}%`} />
+                      <Bar dataKey="errorPercent" name="Error rate" fill={COLORS.dropped} isAnimationActive={false} />
+                    </BarChart>
+                  </ResponsiveContainer>
+                }
+                table={{
+                  columns: [
+                    { header: 'Endpoint', value: (r: { endpoint: string; errorPercent: number; calls: number }) => r.endpoint },
+                    { header: 'Error rate (%)', value: (r: { endpoint: string; errorPercent: number; calls: number }) => r.errorPercent, numeric: true },
+                    { header: 'Calls', value: (r: { endpoint: string; errorPercent: number; calls: number }) => r.calls, numeric: true },
+                  ],
+                  rows: errorRateRows(data.endpoints),
+                  rowKey: (r) => r.endpoint,
+                  csvName: 'api error rates',
+                }}
+              />
+            </Card>
+          </div>
+          <div className="grid-2">
+            <Card title="Top errors" description="All endpoints together.">
+              <ErrorBars rows={combinedTopErrors(data.endpoints)} title="Top error codes" name="api top errors" />
+            </Card>
+            <Card title="Errors before a first success" description="What developers hit before their first 2xx call: the errors that block onboarding.">
+              <ErrorBars rows={data.firstCallErrors} title="Errors hit before the first successful call" name="api first call errors" />
+            </Card>
+          </div>
+        </div>
+      ) : null}
+    </>
+  );
+}
+
+/** The API health page island. */
+export default function ApiHealthReport() {
+  return (
+    <Gate>
+      <HealthBody />
+    </Gate>
+  );
+}

@@ -1,0 +1,248 @@
+/** Doc satisfaction page island: sortable, filterable pages table, worst first, with a detail panel per page. */
+import { useEffect, useId, useMemo, useRef, useState, type RefObject } from 'react';
+import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { RangeControl } from './Controls.tsx';
+import type { CsvColumn } from './csv.ts';
+import { commentsNewestFirst, filterPages, parseDocSort, reasonRows, sortPages, votes, type DocSortKey, type ReasonRow } from './docs-shape.ts';
+import { formatCount, formatDecimal, formatPercent, formatUtc } from './format.ts';
+import { Gate } from './Gate.tsx';
+import { useApi, useUrlQuery } from './hooks.ts';
+import { AXIS_TICK, COLORS } from './palette.ts';
+import type { DocPage, DocsResponse } from './types.ts';
+import { Card, ChartFigure, CsvButton, EmptyState, ErrorMessage, Loading, type Column } from './ui.tsx';
+
+interface DocColumn extends CsvColumn<DocPage> {
+  key: DocSortKey;
+  numeric?: boolean;
+  render: (p: DocPage) => string;
+}
+
+const COLUMNS: DocColumn[] = [
+  { key: 'path', header: 'Page', value: (p) => p.path, render: (p) => p.path },
+  { key: 'views', header: 'Views', value: (p) => p.views, render: (p) => formatCount(p.views), numeric: true },
+  { key: 'votes', header: 'Votes', value: (p) => votes(p), render: (p) => formatCount(votes(p)), numeric: true },
+  { key: 'helpfulRate', header: 'Helpful', value: (p) => p.helpfulRate, render: (p) => formatPercent(p.helpfulRate, 0), numeric: true },
+  { key: 'wilsonLower', header: 'Wilson lower bound', value: (p) => p.wilsonLower, render: (p) => formatDecimal(p.wilsonLower, 2), numeric: true },
+  { key: 'readerConversion', header: 'Reader conversion', value: (p) => p.readerConversion, render: (p) => formatPercent(p.readerConversion), numeric: true },
+  { key: 'nonReaderConversion', header: 'Non-reader conversion', value: (p) => p.nonReaderConversion, render: (p) => formatPercent(p.nonReaderConversion), numeric: true },
+  { key: 'flagged', header: 'Flag', value: (p) => (p.flagged ? 'flagged' : ''), render: (p) => (p.flagged ? 'Needs work' : '') },
+];
+
+const CSV_COLUMNS: CsvColumn<DocPage>[] = [
+  ...COLUMNS.filter((c) => c.key !== 'votes'),
+  { header: 'Readers', value: (p) => p.readers },
+  { header: 'Helpful votes', value: (p) => p.helpful },
+  { header: 'Not helpful votes', value: (p) => p.notHelpful },
+];
+
+const reasonColumns: Column<ReasonRow>[] = [
+  { header: 'Reason', value: (r) => r.reason },
+  { header: 'Votes', value: (r) => r.count, numeric: true },
+  { header: 'Share', value: (r) => r.share, render: (r) => formatPercent(r.share, 0), numeric: true },
+];
+
+const COMMENTS_PAGE = 10;
+
+function PageDetail({ page, detailRef }: { page: DocPage; detailRef: RefObject<HTMLDivElement | null> }) {
+  const reasons = reasonRows(page.reasons);
+  const comments = commentsNewestFirst(page.comments);
+  const [shown, setShown] = useState(COMMENTS_PAGE);
+  useEffect(() => setShown(COMMENTS_PAGE), [page.path]);
+  return (
+    <div className="detail" data-testid="doc-detail" ref={detailRef} tabIndex={-1}>
+      <h3 className="subhead">
+        <code>{page.path}</code>
+      </h3>
+      <p className="muted small">
+        {formatCount(page.views)} views · {formatCount(page.readers)} readers · {formatCount(page.helpful)} helpful / {formatCount(page.notHelpful)} not helpful ·
+        readers converted {formatPercent(page.readerConversion)} vs. {formatPercent(page.nonReaderConversion)} for non-readers
+      </p>
+      <div className="grid-2">
+        <div>
+          <h4 className="subhead">Reasons given</h4>
+          {reasons.length === 0 ? (
+            <EmptyState title="No reasons given for this page." />
+          ) : (
+            <ChartFigure
+              title={`Reasons for ${page.path}`}
+              summary="Votes per reason."
+              height={Math.max(140, reasons.length * 40 + 40)}
+              chart={
+                <ResponsiveContainer width="100%" height="100%">
+                  <BarChart data={reasons} layout="vertical" margin={{ top: 4, right: 16, bottom: 4, left: 8 }} accessibilityLayer={false}>
+                    <CartesianGrid horizontal={false} stroke={COLORS.grid} />
+                    <XAxis type="number" tick={AXIS_TICK} allowDecimals={false} />
+                    <YAxis type="category" dataKey="reason" width={150} tick={AXIS_TICK} />
+                    <Tooltip />
+                    <Bar dataKey="count" name="Votes" fill={COLORS.inProgress} isAnimationActive={false} />
+                  </BarChart>
+                </ResponsiveContainer>
+              }
+              table={{ columns: reasonColumns, rows: reasons, rowKey: (r) => r.reason, csvName: `reasons ${page.path}` }}
+            />
+          )}
+        </div>
+        <div>
+          <h4 className="subhead">Comments, newest first</h4>
+          {comments.length === 0 ? (
+            <EmptyState title="No comments on this page." />
+          ) : (
+            <>
+              <div className="table-tools">
+                <CsvButton name={`comments ${page.path}`} columns={[{ header: 'time', value: (c: DocPage['comments'][number]) => c.timestamp }, { header: 'comment', value: (c: DocPage['comments'][number]) => c.text }]} rows={comments} />
+              </div>
+              <ul className="comments" data-testid="doc-comments">
+                {comments.slice(0, shown).map((c, i) => (
+                  <li key={`${c.timestamp}-${i}`}>
+                    {/* Reader-written text: rendered as a React text node, so markup in it stays inert text. */}
+                    <p className="comment-text">{c.text}</p>
+                    <span className="comment-meta">{formatUtc(c.timestamp)}</span>
+                  </li>
+                ))}
+              </ul>
+              {comments.length > shown ? (
+                <p>
+                  <button type="button" className="button button-small button-quiet" onClick={() => setShown(shown + 20)}>
+                    Show older comments ({comments.length - shown} more)
+                  </button>
+                </p>
+              ) : null}
+            </>
+          )}
+        </div>
+      </div>
+    </div>
+  );
+}
+
+function DocsBody() {
+  const { query, range, extras, update, refresh } = useUrlQuery(['page', 'sort', 'dir', 'q', 'flagged']);
+  const report = useApi<DocsResponse>('/api/v1/reports/docs', { from: range.from, to: range.to });
+  const [text, setText] = useState(extras.q ?? '');
+  const [minVotes, setMinVotes] = useState(0);
+  const filterId = useId();
+  const minId = useId();
+  const selectedRow = useRef<HTMLTableRowElement | null>(null);
+  const detail = useRef<HTMLDivElement | null>(null);
+  const clicked = useRef(false);
+  const scrolled = useRef(false);
+  const sort = parseDocSort(extras.sort || null, extras.dir || null);
+  const flaggedOnly = extras.flagged === '1';
+  const selected = extras.page ?? '';
+
+  const rows = useMemo(() => {
+    if (!report.data) return [];
+    return sortPages(filterPages(report.data.pages, { text, flaggedOnly, minVotes }), sort.key, sort.direction);
+  }, [report.data, text, flaggedOnly, minVotes, sort.key, sort.direction]);
+  const selectedPage = report.data?.pages.find((p) => p.path === selected);
+
+  // A link from a funnel flag lands here with ?page=: bring that row into view once. A click in the table
+  // instead moves focus to the detail below it, so keyboard and screen reader users land on what opened.
+  useEffect(() => {
+    if (!selectedPage) return;
+    if (clicked.current) {
+      clicked.current = false;
+      detail.current?.focus({ preventScroll: true });
+      detail.current?.scrollIntoView({ block: 'start', behavior: 'smooth' });
+    } else if (selectedRow.current && !scrolled.current) {
+      scrolled.current = true;
+      selectedRow.current.scrollIntoView({ block: 'center' });
+    }
+  }, [selectedPage]);
+
+  const setSort = (key: DocSortKey) => {
+    const direction = sort.key === key ? (sort.direction === 'asc' ? 'desc' : 'asc') : key === 'path' || key === 'wilsonLower' || key === 'helpfulRate' ? 'asc' : 'desc';
+    update({}, { sort: key, dir: direction });
+  };
+
+  return (
+    <>
+      <div className="controls-panel">
+        <RangeControl query={query} range={range} onChange={update} onRefresh={refresh} />
+      </div>
+      {report.status === 'loading' ? <Loading label="Loading doc satisfaction…" /> : null}
+      {report.status === 'error' ? <ErrorMessage message={report.error} onRetry={report.reload} /> : null}
+      {report.data && report.data.pages.length === 0 ? (
+        <EmptyState title="No doc page views or votes in this range.">Pages appear once readers view them; votes come from the “Was this page helpful?” widget.</EmptyState>
+      ) : null}
+      {report.data && report.data.pages.length > 0 ? (
+        <Card
+          title="Pages"
+          description="Worst first by the 95% Wilson lower bound of the helpful rate, which keeps a page with two votes from looking perfect. Pages without votes come last. Select a page for its reasons and comments."
+          actions={<CsvButton name="doc satisfaction" columns={CSV_COLUMNS} rows={rows} />}
+        >
+          <div className="filters">
+            <label htmlFor={filterId}>
+              <span className="control-label">Filter pages</span>
+              <input id={filterId} type="search" value={text} placeholder="/docs/…" onChange={(e) => setText(e.target.value)} />
+            </label>
+            <label htmlFor={minId}>
+              <span className="control-label">Minimum votes</span>
+              <input id={minId} type="number" min={0} value={minVotes} onChange={(e) => setMinVotes(Math.max(0, Number(e.target.value) || 0))} style={{ width: 100 }} />
+            </label>
+            <label className="checkbox">
+              <input type="checkbox" checked={flaggedOnly} onChange={(e) => update({}, { flagged: e.target.checked ? '1' : null })} />
+              Flagged only
+            </label>
+            <span className="muted small" aria-live="polite">
+              {rows.length} of {report.data.pages.length} pages
+            </span>
+          </div>
+          <div className="table-scroll" tabIndex={0} role="region" aria-label="Doc pages">
+            <table data-testid="docs-table" className="docs-table">
+              <caption className="visually-hidden">Doc pages with satisfaction scores; column headers sort.</caption>
+              <thead>
+                <tr>
+                  {COLUMNS.map((c) => (
+                    <th key={c.key} scope="col" className={c.numeric ? 'num' : undefined} aria-sort={sort.key === c.key ? (sort.direction === 'asc' ? 'ascending' : 'descending') : undefined}>
+                      <button type="button" className="sort-button" onClick={() => setSort(c.key)}>
+                        {c.header}
+                        <span aria-hidden="true">{sort.key === c.key ? (sort.direction === 'asc' ? '▲' : '▼') : '↕'}</span>
+                      </button>
+                    </th>
+                  ))}
+                </tr>
+              </thead>
+              <tbody>
+                {rows.map((p) => {
+                  const isSelected = p.path === selected;
+                  return (
+                    <tr key={p.path} ref={isSelected ? selectedRow : undefined} className={[isSelected ? 'is-selected' : '', p.flagged ? 'is-flagged' : ''].join(' ').trim() || undefined} data-path={p.path}>
+                      {COLUMNS.map((c) =>
+                        c.key === 'path' ? (
+                          <th key={c.key} scope="row" className="cell-wrap">
+                            <button type="button" className="path-button" aria-expanded={isSelected} onClick={() => {
+                                clicked.current = !isSelected;
+                                update({}, { page: isSelected ? null : p.path });
+                              }}>
+                              {p.path}
+                            </button>
+                          </th>
+                        ) : (
+                          <td key={c.key} className={c.numeric ? 'num' : undefined}>
+                            {c.key === 'flagged' && p.flagged ? <span className="badge badge-high">Needs work</span> : c.render(p)}
+                          </td>
+                        ),
+                      )}
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
+          {rows.length === 0 ? <EmptyState title="No pages match these filters." /> : null}
+          {selectedPage ? <PageDetail page={selectedPage} detailRef={detail} /> : selected ? <p className="muted">No data for {selected} in this range.</p> : null}
+        </Card>
+      ) : null}
+    </>
+  );
+}
+
+/** The doc satisfaction page island. */
+export default function DocsReport() {
+  return (
+    <Gate>
+      <DocsBody />
+    </Gate>
+  );
+}

@@ -1,0 +1,316 @@
+/**
+ * Funnel page island. Charts use recharts: its ES-module build is tree-shaken (`sideEffects: false`, so only the
+ * chart types imported here ship), it is actively maintained, renders real SVG from declarative React components
+ * and supports React 19 since v3.
+ */
+import { useEffect, useState } from 'react';
+import { Bar, BarChart, CartesianGrid, ComposedChart, Legend, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { getJson, ReportApiError } from './api.ts';
+import { FunnelControls, RangeControl } from './Controls.tsx';
+import { formatCount, formatDuration, formatPercent } from './format.ts';
+import {
+  breakdownChart,
+  breakdownRows,
+  cohortRow,
+  flagCallout,
+  funnelBars,
+  isEmptyFunnel,
+  stepTimes,
+  weeklyRanges,
+  type BreakdownTableRow,
+  type CohortRow,
+  type FlagCallout,
+  type FunnelBarRow,
+  type StepTimeRow,
+} from './funnel-shape.ts';
+import { Gate } from './Gate.tsx';
+import { useApi, useUrlQuery } from './hooks.ts';
+import { AXIS_TICK, COLORS, seriesColor } from './palette.ts';
+import { funnelParams, type ReportQuery } from './query.ts';
+import type { FunnelResponse } from './types.ts';
+import { Card, ChartFigure, DataTable, EmptyState, ErrorMessage, Loading, Segmented, Stat, type Column, legendFormatter } from './ui.tsx';
+
+const percentTick = (v: number) => `${Math.round(v * 100)}%`;
+
+function FlagCallouts({ callouts }: { callouts: FlagCallout[] }) {
+  if (callouts.length === 0) return null;
+  return (
+    <section className="flags" aria-label="Flagged steps">
+      {callouts.map((c) => (
+        <article key={c.key} className={`flag flag-${c.severity}`} data-testid="funnel-flag">
+          <header>
+            <span className={`badge badge-${c.severity}`}>{c.severity}</span>
+            <h2>
+              {c.title}: <span className="flag-transition">{c.transition}</span>
+            </h2>
+          </header>
+          <p className="flag-message">{c.message}</p>
+          {c.rateChange ? <p className="flag-rates">{c.rateChange}</p> : null}
+          <div className="flag-evidence">
+            <div>
+              <h3>Top errors hit by those who stalled</h3>
+              {c.topErrors.length ? (
+                <ul>
+                  {c.topErrors.map((e) => (
+                    <li key={e.code}>
+                      <code>{e.code}</code> <span className="muted">× {formatCount(e.count)}</span>
+                    </li>
+                  ))}
+                </ul>
+              ) : (
+                <p className="muted">No API errors among them.</p>
+              )}
+            </div>
+            <div>
+              <h3>Last pages read before stalling</h3>
+              {c.lastPages.length ? (
+                <ul>
+                  {c.lastPages.map((p) => (
+                    <li key={p.path}>
+                      <a href={p.href}>{p.path}</a> <span className="muted">× {formatCount(p.count)} · helpful {formatPercent(p.helpfulRate, 0)}</span>
+                    </li>
+                  ))}
+                </ul>
+              ) : (
+                <p className="muted">No doc pages read.</p>
+              )}
+            </div>
+          </div>
+        </article>
+      ))}
+    </section>
+  );
+}
+
+const stepColumns: Column<FunnelBarRow & StepTimeRow>[] = [
+  { header: 'Step', value: (r) => r.label },
+  { header: 'Persons', value: (r) => r.reached, render: (r) => formatCount(r.reached), numeric: true, testId: (_, i) => `funnel-count-${i}` },
+  { header: 'From start', value: (r) => r.conversionFromStart, render: (r) => formatPercent(r.conversionFromStart), numeric: true, testId: (_, i) => `funnel-conv-start-${i}` },
+  { header: 'From previous', value: (r) => r.conversionFromPrevious, render: (r) => formatPercent(r.conversionFromPrevious), numeric: true, testId: (_, i) => `funnel-conv-prev-${i}` },
+  { header: 'Dropped', value: (r) => r.dropped, render: (r) => formatCount(r.dropped), numeric: true, testId: (_, i) => `funnel-dropped-${i}` },
+  { header: 'In progress', value: (r) => r.inProgress, render: (r) => formatCount(r.inProgress), numeric: true, testId: (_, i) => `funnel-inprogress-${i}` },
+  { header: 'Median time', value: (r) => r.medianSeconds, render: (r) => formatDuration(r.medianSeconds), numeric: true },
+  { header: 'p90 time', value: (r) => r.p90Seconds, render: (r) => formatDuration(r.p90Seconds), numeric: true },
+];
+
+const timeColumns: Column<StepTimeRow>[] = [
+  { header: 'Between', value: (r) => r.label },
+  { header: 'Median (s)', value: (r) => r.medianSeconds, render: (r) => formatDuration(r.medianSeconds), numeric: true },
+  { header: 'p90 (s)', value: (r) => r.p90Seconds, render: (r) => formatDuration(r.p90Seconds), numeric: true },
+];
+
+function StepsCard({ data }: { data: FunnelResponse }) {
+  const bars = funnelBars(data.steps);
+  const times = stepTimes(data.steps);
+  const rows = bars.map((b, i) => ({ ...b, medianSeconds: i === 0 ? null : (times[i - 1]?.medianSeconds ?? null), p90Seconds: i === 0 ? null : (times[i - 1]?.p90Seconds ?? null) }));
+  const height = Math.max(180, bars.length * 64 + 60);
+  return (
+    <Card title="Conversion by step" description="Each bar is the persons who reached the step; the rest of the previous step either dropped out (past their window) or is still in progress.">
+      <div className="chart-canvas" style={{ height }} aria-hidden="true">
+        <ResponsiveContainer width="100%" height="100%">
+          <BarChart data={bars} layout="vertical" margin={{ top: 8, right: 24, bottom: 8, left: 8 }} accessibilityLayer={false}>
+            <CartesianGrid horizontal={false} stroke={COLORS.grid} />
+            <XAxis type="number" tick={AXIS_TICK} allowDecimals={false} />
+            <YAxis type="category" dataKey="label" width={190} tick={AXIS_TICK} />
+            <Tooltip />
+            <Legend formatter={legendFormatter} />
+            <Bar dataKey="reached" name="Reached" stackId="step" fill={COLORS.reached} isAnimationActive={false} />
+            <Bar dataKey="inProgress" name="In progress" stackId="step" fill={COLORS.inProgress} isAnimationActive={false} />
+            <Bar dataKey="dropped" name="Dropped" stackId="step" fill={COLORS.dropped} isAnimationActive={false} />
+          </BarChart>
+        </ResponsiveContainer>
+      </div>
+      <DataTable caption="Funnel steps" columns={stepColumns} rows={rows} rowKey={(r) => r.label} csvName="funnel steps" />
+      {times.length ? (
+        <>
+          <h3 className="subhead">Time between steps</h3>
+          <ChartFigure
+            title="Median and p90 time between steps"
+            summary="Bars per step transition; times in the table."
+            height={Math.max(160, times.length * 56 + 60)}
+            chart={
+              <ResponsiveContainer width="100%" height="100%">
+                <BarChart data={times} layout="vertical" margin={{ top: 8, right: 24, bottom: 8, left: 8 }} accessibilityLayer={false}>
+                  <CartesianGrid horizontal={false} stroke={COLORS.grid} />
+                  <XAxis type="number" tick={AXIS_TICK} tickFormatter={(v: number) => formatDuration(v)} />
+                  <YAxis type="category" dataKey="label" width={190} tick={AXIS_TICK} />
+                  <Tooltip formatter={(v) => formatDuration(Number(v))} />
+                  <Legend formatter={legendFormatter} />
+                  <Bar dataKey="medianSeconds" name="Median" fill={COLORS.reached} isAnimationActive={false} />
+                  <Bar dataKey="p90Seconds" name="p90" fill={COLORS.neutral} isAnimationActive={false} />
+                </BarChart>
+              </ResponsiveContainer>
+            }
+            table={{ columns: timeColumns, rows: times, rowKey: (r) => r.label, csvName: 'time between steps' }}
+          />
+        </>
+      ) : null}
+    </Card>
+  );
+}
+
+function BreakdownCard({ data, property }: { data: FunnelResponse; property: string }) {
+  const [view, setView] = useState<'chart' | 'table'>('chart');
+  const rows = breakdownRows(data.breakdown);
+  const chart = breakdownChart(data.breakdown);
+  const stepNames = data.steps.map((s, i) => `${i + 1}. ${s.event}`);
+  const columns: Column<BreakdownTableRow>[] = [
+    { header: property, value: (r) => r.value, testId: (_, i) => `breakdown-value-${i}` },
+    ...stepNames.map((name, si) => ({ header: name, value: (r: BreakdownTableRow) => r.counts[si] ?? 0, render: (r: BreakdownTableRow) => formatCount(r.counts[si] ?? 0), numeric: true, testId: (_: BreakdownTableRow, i: number) => `breakdown-count-${i}-${si}` })),
+    { header: 'Conversion', value: (r) => r.conversion, render: (r) => formatPercent(r.conversion), numeric: true, testId: (_, i) => `breakdown-conv-${i}` },
+  ];
+  return (
+    <Card
+      title={`Breakdown by ${property}`}
+      description="First-touch value of the property on the step-1 event; the top 25 values, the rest as Other."
+      actions={<Segmented label="Show as" value={view} options={[{ value: 'chart', label: 'Grouped bars' }, { value: 'table', label: 'Table' }]} onChange={setView} />}
+    >
+      {rows.length === 0 ? (
+        <EmptyState title={`No values of “${property}” in this range.`}>Check the property name: it is read from the step-1 event’s properties.</EmptyState>
+      ) : view === 'chart' ? (
+        <ChartFigure
+          title={`Conversion from start by ${property}`}
+          summary={`Grouped bars for the ${chart.series.length} largest values.`}
+          chart={
+            <ResponsiveContainer width="100%" height="100%">
+              <BarChart data={chart.rows} margin={{ top: 8, right: 16, bottom: 8, left: 0 }} accessibilityLayer={false}>
+                <CartesianGrid vertical={false} stroke={COLORS.grid} />
+                <XAxis dataKey="label" tick={AXIS_TICK} interval={0} />
+                <YAxis tick={AXIS_TICK} tickFormatter={percentTick} domain={[0, 1]} />
+                <Tooltip formatter={(v) => formatPercent(Number(v))} />
+                <Legend formatter={legendFormatter} />
+                {chart.series.map((s, i) => (
+                  <Bar key={s.key} dataKey={s.key} name={s.name} fill={seriesColor(i)} isAnimationActive={false} />
+                ))}
+              </BarChart>
+            </ResponsiveContainer>
+          }
+          table={{ columns, rows, rowKey: (r) => r.value, csvName: `funnel breakdown ${property}` }}
+        />
+      ) : (
+        <DataTable caption={`Funnel by ${property}`} columns={columns} rows={rows} rowKey={(r) => r.value} csvName={`funnel breakdown ${property}`} />
+      )}
+    </Card>
+  );
+}
+
+const cohortColumns: Column<CohortRow>[] = [
+  { header: 'Week of', value: (r) => (r.partial ? `${r.week} (partial)` : r.week) },
+  { header: 'Started', value: (r) => r.started, render: (r) => formatCount(r.started), numeric: true },
+  { header: 'Converted', value: (r) => r.converted, render: (r) => formatCount(r.converted), numeric: true },
+  { header: 'In progress', value: (r) => r.inProgress, render: (r) => formatCount(r.inProgress), numeric: true },
+  { header: 'Conversion', value: (r) => r.conversion, render: (r) => formatPercent(r.conversion), numeric: true },
+];
+
+/** Runs the same funnel once per week of the range, after the main funnel has loaded. */
+function useWeeklyCohorts(query: ReportQuery, range: { from: string; to: string }) {
+  const [state, setState] = useState<{ rows: CohortRow[] | null; error: string | null }>({ rows: null, error: null });
+  const key = JSON.stringify([query.steps, query.window, query.order, range]);
+  useEffect(() => {
+    const controller = new AbortController();
+    const weeks = weeklyRanges(range.from, range.to);
+    setState({ rows: null, error: null });
+    const results: CohortRow[] = new Array(weeks.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < weeks.length) {
+        const i = next++;
+        const w = weeks[i]!;
+        const res = await getJson<FunnelResponse>('/api/v1/reports/funnel', funnelParams({ ...query, breakdown: '' }, w), controller.signal);
+        results[i] = cohortRow(w.label, res, w.partial);
+      }
+    };
+    // One at a time: the server computes reports synchronously, so parallel requests only queue up there.
+    worker().then(
+      () => setState({ rows: results, error: null }),
+      (err: unknown) => {
+        if (!controller.signal.aborted) setState({ rows: null, error: err instanceof ReportApiError ? err.message : 'Could not load the weekly cohorts.' });
+      },
+    );
+    return () => controller.abort();
+    // key captures the inputs.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [key]);
+  return state;
+}
+
+function CohortCard({ query, range }: { query: ReportQuery; range: { from: string; to: string } }) {
+  const { rows, error } = useWeeklyCohorts(query, range);
+  return (
+    <Card title="Conversion by weekly cohort" description="The same funnel run over each week (Monday, UTC) alone: who started that week and finished within it; persons still inside their window at the week’s end are in progress. * marks a week the date range cuts short.">
+      {error ? (
+        <ErrorMessage message={error} />
+      ) : !rows ? (
+        <Loading label="Loading weekly cohorts…" />
+      ) : rows.every((r) => r.started === 0) ? (
+        <EmptyState title="No one started the funnel in any week of this range." />
+      ) : (
+        <ChartFigure
+          title="Weekly cohort conversion"
+          summary="Bars: persons who started; line: conversion from first to last step."
+          chart={
+            <ResponsiveContainer width="100%" height="100%">
+              <ComposedChart data={rows.map((r) => ({ ...r, week: r.partial ? `${r.week}*` : r.week }))} margin={{ top: 8, right: 8, bottom: 8, left: 0 }} accessibilityLayer={false}>
+                <CartesianGrid vertical={false} stroke={COLORS.grid} />
+                <XAxis dataKey="week" tick={AXIS_TICK} />
+                <YAxis yAxisId="persons" tick={AXIS_TICK} allowDecimals={false} />
+                <YAxis yAxisId="rate" orientation="right" tick={AXIS_TICK} tickFormatter={percentTick} domain={[0, 1]} />
+                <Tooltip formatter={(v, name) => (name === 'Conversion' ? formatPercent(Number(v)) : formatCount(Number(v)))} />
+                <Legend formatter={legendFormatter} />
+                <Bar yAxisId="persons" dataKey="started" name="Started" fill="#94a3b8" stroke={COLORS.neutral} isAnimationActive={false} />
+                <Line yAxisId="rate" type="monotone" dataKey="conversion" name="Conversion" stroke={COLORS.reached} strokeWidth={3} dot={{ r: 4 }} connectNulls isAnimationActive={false} />
+              </ComposedChart>
+            </ResponsiveContainer>
+          }
+          table={{ columns: cohortColumns, rows, rowKey: (r) => r.week, csvName: 'funnel weekly cohorts' }}
+        />
+      )}
+    </Card>
+  );
+}
+
+function FunnelBody() {
+  const { query, range, update, refresh } = useUrlQuery();
+  const funnel = useApi<FunnelResponse>('/api/v1/reports/funnel', funnelParams(query, range));
+  const data = funnel.data;
+  const inProgress = data ? data.steps.reduce((sum, s, i) => sum + (i === 0 ? 0 : s.inProgress), 0) : 0;
+  const last = data?.steps[data.steps.length - 1];
+  return (
+    <>
+      <div className="controls-panel">
+        <RangeControl query={query} range={range} onChange={update} onRefresh={refresh} />
+        <FunnelControls query={query} onChange={update} />
+      </div>
+      {funnel.status === 'loading' ? <Loading label="Computing the funnel…" /> : null}
+      {funnel.status === 'error' ? <ErrorMessage message={funnel.error} onRetry={funnel.reload} /> : null}
+      {data && isEmptyFunnel(data) ? (
+        <EmptyState title="Nobody did the first step in this range.">
+          Try a longer date range, or check that <code>{query.steps[0]}</code> is being sent: open <a href="/reports/events/">Live events</a>.
+        </EmptyState>
+      ) : null}
+      {data && !isEmptyFunnel(data) ? (
+        <div className="report-body" data-testid="funnel-report">
+          <div className="stats">
+            <Stat label="Started" value={formatCount(data.steps[0]?.count)} hint={data.steps[0]?.event} testId="funnel-started" />
+            <Stat label="Completed" value={formatCount(last?.count)} hint={last?.event} testId="funnel-completed" />
+            <Stat label="Overall conversion" value={formatPercent(last?.conversionFromStart)} testId="funnel-overall" />
+            <Stat label="Still in progress" value={formatCount(inProgress)} hint={`inside the ${data.window} window`} />
+          </div>
+          <FlagCallouts callouts={data.flags.map((f) => flagCallout(f, data.steps, query))} />
+          <StepsCard data={data} />
+          {query.breakdown ? <BreakdownCard data={data} property={query.breakdown} /> : null}
+        </div>
+      ) : null}
+      {funnel.status === 'loading' ? null : <CohortCard query={query} range={range} />}
+    </>
+  );
+}
+
+/** The funnel page island. */
+export default function FunnelReport() {
+  return (
+    <Gate>
+      <FunnelBody />
+    </Gate>
+  );
+}

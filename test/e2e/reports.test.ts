@@ -1,0 +1,234 @@
+/**
+ * Reports UI end to end: the real server seeded with demo data, a production Astro build, and Debian's headless
+ * Chromium. Checks login, every page (no console errors, no serious axe violations, screenshots at two widths),
+ * that the numbers on screen equal the reports API for the same query, and that user-provided text stays text.
+ */
+import { AxeBuilder } from '@axe-core/playwright';
+import { existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatCount, formatDuration, formatPercent } from '../../site/components/reports/format.ts';
+import type { ApiHealthResponse, DocsResponse, FunnelResponse, TtfsiResponse } from '../../site/components/reports/types.ts';
+import { ensureSiteBuilt } from '../support/build.ts';
+import { startServer, type RunningServer } from '../support/server.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = fileURLToPath(new URL('../screenshots/', import.meta.url));
+const XSS_COMMENT = '<script>window.__xss = "comment"</script><img src=x onerror="window.__xss=\'comment-img\'"> this page lied';
+const XSS_EVENT = '<img src=x onerror="window.__xss=\'event\'"><script>window.__xss="event"</script>';
+const XSS_PATH = '/docs/authentication/';
+
+const PAGES = [
+  { slug: 'funnel', path: '/reports/', ready: '[data-testid="funnel-report"]' },
+  { slug: 'ttfsi', path: '/reports/ttfsi/', ready: '[data-testid="ttfsi-report"]' },
+  { slug: 'docs', path: '/reports/docs/', ready: '[data-testid="docs-table"]' },
+  { slug: 'api-health', path: '/reports/api-health/', ready: '[data-testid="health-report"]' },
+  { slug: 'events', path: '/reports/events/', ready: '[data-testid="events-table"]' },
+] as const;
+
+let server: RunningServer;
+let browser: Browser;
+let context: BrowserContext;
+
+/** Reports API with the bearer token, straight from the test (not through the page). */
+async function api<T>(path: string, params: Record<string, string>): Promise<T> {
+  const res = await fetch(`${server.url}${path}?${new URLSearchParams(params)}`, { headers: { authorization: `Bearer ${server.adminToken}` } });
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+/** Opens a page and records console errors and uncaught exceptions. */
+async function open(path: string, width = 1280): Promise<{ page: Page; errors: string[] }> {
+  const page = await context.newPage();
+  await page.setViewportSize({ width, height: 900 });
+  const errors: string[] = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(msg.text());
+  });
+  page.on('pageerror', (err) => errors.push(String(err)));
+  await page.goto(`${server.url}${path}`);
+  return { page, errors };
+}
+
+async function rangeOf(page: Page): Promise<{ from: string; to: string }> {
+  const readout = page.getByTestId('range-readout');
+  return { from: (await readout.getAttribute('data-from'))!, to: (await readout.getAttribute('data-to'))! };
+}
+
+async function seriousViolations(page: Page) {
+  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')})`);
+}
+
+async function sendCapture(events: Array<Record<string, unknown>>) {
+  const res = await fetch(`${server.url}/batch/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ api_key: server.projectToken, batch: events }),
+  });
+  expect(res.status).toBe(200);
+}
+
+describe.skipIf(!existsSync(CHROMIUM))('reports UI in Chromium', () => {
+  beforeAll(async () => {
+    ensureSiteBuilt();
+    mkdirSync(SHOTS, { recursive: true });
+    server = await startServer({ env: { ONRAMP_DEMO: '1' } });
+    const now = new Date().toISOString();
+    await sendCapture([
+      { event: 'doc_feedback', distinct_id: 'xss-reader', timestamp: now, properties: { helpful: false, path: XSS_PATH, reason: 'code_didnt_work', comment: XSS_COMMENT, $pathname: XSS_PATH } },
+      { event: XSS_EVENT, distinct_id: 'xss-reader', timestamp: now, properties: { note: '<b>bold?</b>' } },
+    ]);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    context = await browser.newContext();
+  }, 360_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('sends a logged-out visitor to login, refuses a wrong token, and logs in with the right one', async () => {
+    const anonymous = await browser.newContext();
+    const page = await anonymous.newPage();
+    await page.goto(`${server.url}/reports/docs/?range=7d`);
+    await page.waitForURL(/\/reports\/login\/\?next=/);
+    expect(new URL(page.url()).searchParams.get('next')).toBe('/reports/docs/?range=7d');
+
+    await page.getByLabel('Admin token').fill('definitely-not-the-admin-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('admin token is not valid');
+    await anonymous.close();
+
+    const { page: login, errors } = await open('/reports/login/?next=%2Freports%2Fttfsi%2F');
+    await login.screenshot({ path: `${SHOTS}login-1280.png`, fullPage: true });
+    await login.getByLabel('Admin token').fill(server.adminToken);
+    await login.getByRole('button', { name: 'Sign in' }).click();
+    await login.waitForURL(`${server.url}/reports/ttfsi/`);
+    expect(login.url()).not.toContain(server.adminToken);
+    expect(await login.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + document.cookie)).not.toContain(server.adminToken);
+    const [cookie] = await context.cookies(`${server.url}/api/v1/`);
+    expect(cookie).toMatchObject({ name: 'onramp_admin_session', httpOnly: true, sameSite: 'Strict' });
+    expect(cookie!.value).not.toContain(server.adminToken);
+    expect(await login.evaluate(() => document.cookie)).toBe('');
+    expect(errors).toEqual([]);
+    await login.close();
+  });
+
+  for (const spec of PAGES) {
+    it(`renders ${spec.slug} with no console errors or serious axe violations, at 1280 and 390 px`, async () => {
+      for (const width of [1280, 390]) {
+        const { page, errors } = await open(spec.path, width);
+        await page.locator(spec.ready).waitFor({ timeout: 60_000 });
+        await page.waitForLoadState('networkidle');
+        if (spec.slug === 'funnel') {
+          await page.getByRole('heading', { name: 'Conversion by weekly cohort' }).waitFor();
+          await page.getByText('Loading weekly cohorts…').waitFor({ state: 'detached', timeout: 60_000 });
+        }
+        await page.screenshot({ path: `${SHOTS}${spec.slug}-${width}.png`, fullPage: true });
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        expect(overflow, 'page must not scroll sideways').toBeLessThanOrEqual(0);
+        expect(await seriousViolations(page)).toEqual([]);
+        expect(errors).toEqual([]);
+        await page.close();
+      }
+    });
+  }
+
+  it('funnel: changing the date range and the breakdown shows the API’s numbers for the same query', async () => {
+    const { page, errors } = await open('/reports/');
+    await page.locator('[data-testid="funnel-report"]').waitFor({ timeout: 60_000 });
+    await page.getByText('7 days', { exact: true }).click();
+    await page.waitForURL(/range=7d/);
+    await page.waitForLoadState('networkidle');
+    const range7 = await rangeOf(page);
+    expect(Date.parse(range7.to) - Date.parse(range7.from)).toBe(7 * 86_400_000);
+    const funnel = await api<FunnelResponse>('/api/v1/reports/funnel', { ...range7, steps: 'signed_up,api_key_created,first_successful_call', window: '14d', order: 'ordered' });
+    expect(funnel.steps[0]!.count).toBeGreaterThan(0);
+    for (const [i, step] of funnel.steps.entries()) {
+      await expect.poll(() => page.getByTestId(`funnel-count-${i}`).textContent()).toBe(formatCount(step.count));
+      expect(await page.getByTestId(`funnel-conv-start-${i}`).textContent()).toBe(formatPercent(step.conversionFromStart));
+      expect(await page.getByTestId(`funnel-conv-prev-${i}`).textContent()).toBe(formatPercent(step.conversionFromPrevious));
+      expect(await page.getByTestId(`funnel-dropped-${i}`).textContent()).toBe(formatCount(i === 0 ? 0 : step.dropOff));
+      expect(await page.getByTestId(`funnel-inprogress-${i}`).textContent()).toBe(formatCount(i === 0 ? 0 : step.inProgress));
+    }
+    expect(await page.getByTestId('funnel-flag').count()).toBe(funnel.flags.length);
+
+    await page.getByLabel('Breakdown property').fill('source');
+    await page.getByLabel('Breakdown property').press('Enter');
+    await page.waitForURL(/breakdown=source/);
+    await page.getByText('Table', { exact: true }).click();
+    await page.waitForLoadState('networkidle');
+    const range = await rangeOf(page);
+    const broken = await api<FunnelResponse>('/api/v1/reports/funnel', { ...range, steps: 'signed_up,api_key_created,first_successful_call', window: '14d', order: 'ordered', breakdown: 'source' });
+    expect(broken.breakdown!.length).toBeGreaterThan(1);
+    for (const [i, b] of broken.breakdown!.entries()) {
+      await expect.poll(() => page.getByTestId(`breakdown-value-${i}`).textContent()).toBe(b.value === null || b.value === '' ? '(none)' : String(b.value));
+      for (const [si, s] of b.steps.entries()) expect(await page.getByTestId(`breakdown-count-${i}-${si}`).textContent()).toBe(formatCount(s.count));
+      expect(await page.getByTestId(`breakdown-conv-${i}`).textContent()).toBe(formatPercent(b.steps[b.steps.length - 1]!.conversionFromStart));
+    }
+    await page.screenshot({ path: `${SHOTS}funnel-breakdown-1280.png`, fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('TTFSI, docs and API health show the API’s numbers for a 90-day range', async () => {
+    const { page, errors } = await open('/reports/ttfsi/?range=90d');
+    await page.locator('[data-testid="ttfsi-report"]').waitFor();
+    const range = await rangeOf(page);
+    const ttfsi = await api<TtfsiResponse>('/api/v1/reports/ttfsi', range);
+    expect(await page.getByTestId('ttfsi-p50').textContent()).toBe(formatDuration(ttfsi.percentiles.p50));
+    expect(await page.getByTestId('ttfsi-p90').textContent()).toBe(formatDuration(ttfsi.percentiles.p90));
+    expect(await page.getByTestId('ttfsi-completed').textContent()).toBe(formatCount(ttfsi.completed));
+
+    await page.goto(`${server.url}/reports/api-health/?range=90d`);
+    await page.locator('[data-testid="health-report"]').waitFor();
+    const healthRange = await rangeOf(page);
+    const health = await api<ApiHealthResponse>('/api/v1/reports/api-health', healthRange);
+    expect(await page.getByTestId('health-overall-calls').textContent()).toBe(formatCount(health.overall.calls));
+    expect(await page.getByTestId('health-overall-error-rate').textContent()).toBe(formatPercent(health.overall.errorRate));
+
+    await page.goto(`${server.url}/reports/docs/?range=90d`);
+    await page.locator('[data-testid="docs-table"]').waitFor();
+    const docs = await api<DocsResponse>('/api/v1/reports/docs', await rangeOf(page));
+    const shownPaths = await page.locator('[data-testid="docs-table"] tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-path')));
+    expect(new Set(shownPaths)).toEqual(new Set(docs.pages.map((p) => p.path)));
+    // Worst first: the first row has the lowest Wilson lower bound among rated pages.
+    const rated = docs.pages.filter((p) => p.wilsonLower !== null).sort((a, b) => a.wilsonLower! - b.wilsonLower!);
+    expect(shownPaths[0]).toBe(rated[0]!.path);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('renders a stored <script> comment and event name as text, never as markup', async () => {
+    const { page, errors } = await open(`/reports/docs/?range=7d&page=${encodeURIComponent(XSS_PATH)}`);
+    await page.getByTestId('doc-comments').waitFor();
+    await expect.poll(() => page.getByTestId('doc-comments').textContent()).toContain(XSS_COMMENT);
+    expect(await page.locator('[data-testid="doc-comments"] script, [data-testid="doc-comments"] img').count()).toBe(0);
+    await page.screenshot({ path: `${SHOTS}docs-detail-1280.png`, fullPage: true });
+
+    await page.goto(`${server.url}/reports/events/?event=${encodeURIComponent(XSS_EVENT)}`);
+    await page.locator('[data-testid="events-table"]').waitFor();
+    await expect.poll(() => page.locator('[data-testid="events-table"] tbody').textContent()).toContain(XSS_EVENT);
+    expect(await page.locator('[data-testid="events-table"] tbody script, [data-testid="events-table"] tbody img').count()).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { __xss?: string }).__xss)).toBeUndefined();
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('logs out: the session cookie stops working', async () => {
+    const { page } = await open('/reports/events/');
+    await page.locator('[data-testid="events-table"]').waitFor();
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.waitForURL(/\/reports\/login\//);
+    await page.goto(`${server.url}/reports/`);
+    await page.waitForURL(/\/reports\/login\/\?next=/);
+    await page.close();
+  });
+});
