@@ -3,6 +3,7 @@
  * the `$pageview`, `quickstart_started` for quickstart pages, and `code_copied` for Expressive Code's copy button.
  */
 import { QUICKSTART_META } from './events.ts';
+import { canonicalPath } from './paths.ts';
 import { initTracking, track } from './posthog.ts';
 
 /** Language of the code block a copy button belongs to, as Expressive Code labels it (`sh`, `js`, `py`...). */
@@ -24,7 +25,18 @@ function onCopyClick(event: Event): void {
   }
 }
 
+function canonicalizeUrl(): void {
+  const { pathname, search, hash } = window.location;
+  const canonical = canonicalPath(pathname);
+  if (canonical !== pathname) window.history.replaceState(window.history.state, '', `${canonical}${search}${hash}`);
+}
+
 function start(): void {
+  try {
+    canonicalizeUrl();
+  } catch {
+    // Keep the URL as it is; tracking still works with it.
+  }
   try {
     initTracking();
     const language = document.querySelector(`meta[name="${QUICKSTART_META}"]`)?.getAttribute('content');

@@ -9,6 +9,7 @@ import {
   track,
   trackingConfig,
 } from '../../site/tracking/posthog.ts';
+import { canonicalPath } from '../../site/tracking/paths.ts';
 
 const globals = globalThis as Record<string, unknown>;
 
@@ -83,5 +84,13 @@ describe('tracking wrapper', () => {
     expect(isCrawler('Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36')).toBe(false);
     expect(isCrawler('Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15')).toBe(false);
     expect(isCrawler(undefined)).toBe(false);
+  });
+
+  it('reports every spelling of a page under its canonical path', () => {
+    expect(canonicalPath('/docs/errors')).toBe('/docs/errors/');
+    expect(canonicalPath('/docs/errors/')).toBe('/docs/errors/');
+    expect(canonicalPath('/docs/errors/index.html')).toBe('/docs/errors/');
+    expect(canonicalPath('/')).toBe('/');
+    expect(canonicalPath('/index.html')).toBe('/');
   });
 });
