@@ -30,6 +30,11 @@ export interface TelemetryOptions {
   fetch?: PostHogOptions['fetch'];
   flushAt?: number;
   flushIntervalMs?: number;
+  /**
+   * Gzip batches (for a remote PostHog). Off by default: to Onramp itself it only adds latency, and the capture
+   * route corrects timestamps by the gap between `sent_at` and arrival, so a slow send would shift events.
+   */
+  compress?: boolean;
 }
 
 /**
@@ -43,6 +48,7 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
     flushInterval: options.flushIntervalMs ?? 1000,
     fetchRetryCount: 3,
     disableGeoip: true,
+    disableCompression: !options.compress,
     enableExceptionAutocapture: false,
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });

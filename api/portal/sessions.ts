@@ -28,6 +28,10 @@ export interface PortalVariables {
 /** Creates a session row (storing only the sha256 of its id) and sets the cookie. */
 export function startSession(c: Context, db: OnrampDb, accountId: string, publicUrl: string | undefined, now = Date.now()): void {
   db.delete(portalSessions).where(lte(portalSessions.expiresAt, now)).run();
+  // A new login always gets a new id; the session this browser had before (if any) ends, so a planted
+  // cookie cannot be carried into the new login (session fixation).
+  const previous = getCookie(c, SESSION_COOKIE);
+  if (previous) db.delete(portalSessions).where(eq(portalSessions.idHash, sha256Hex(previous))).run();
   const id = randomBytes(32).toString('base64url');
   db.insert(portalSessions).values({ idHash: sha256Hex(id), accountId, createdAt: now, expiresAt: now + SESSION_TTL_MS }).run();
   setCookie(c, SESSION_COOKIE, id, {

@@ -1,4 +1,5 @@
 import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { z } from 'zod';
 import type { OnrampDb } from '../../db/client.ts';
@@ -220,6 +221,17 @@ export function sandboxRoutes(deps: SandboxDeps) {
     }
     finish(c.res.status, c.error instanceof ApiError ? c.error.code : c.res.status >= 400 ? 'internal' : undefined);
   });
+
+  // After the call-recording middleware, so an oversized body is still a recorded (and attributed) call.
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: MAX_SANDBOX_BODY_BYTES,
+      onError: () => {
+        throw sandboxError('parameter_invalid', `body: request body must be at most ${MAX_SANDBOX_BODY_BYTES} bytes`);
+      },
+    }),
+  );
 
   app.post('/messages', async (c) => {
     const parsed = createMessageSchema.safeParse(await readMessageInput(c));

@@ -168,6 +168,33 @@ describe('login and logout', () => {
   });
 });
 
+describe('sessions', () => {
+  it('a new login replaces the session the browser had (no session fixation)', async () => {
+    const { app } = testApp();
+    const { client, email } = await signUp(app);
+    const before = client.cookie()!;
+    expect((await client.post('/api/v1/portal/login', { email, password: GOOD_PASSWORD })).status).toBe(200);
+    expect(client.cookie()).not.toBe(before);
+    expect((await app.request('/api/v1/portal/keys', { headers: { cookie: before } })).status).toBe(401);
+    expect((await client.get('/api/v1/portal/keys')).status).toBe(200);
+  });
+
+  it('stores only a hash of the session id', async () => {
+    const { app, db } = testApp();
+    const { client } = await signUp(app);
+    const id = client.cookie()!.split('=')[1]!;
+    const rows = JSON.stringify(db.$client.prepare('SELECT * FROM portal_sessions').all());
+    expect(rows).not.toContain(id);
+  });
+
+  it('refuses a body over 16 KiB with 413 before reading it all', async () => {
+    const { app } = testApp();
+    const res = await portalClient(app).post('/api/v1/portal/signup', { email: uniqueEmail(), password: 'x'.repeat(20_000) });
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as ErrorBody).error.code).toBe('payload_too_large');
+  });
+});
+
 describe('CSRF', () => {
   it('refuses cookie-authenticated POST and DELETE from another origin', async () => {
     const { app } = testApp();

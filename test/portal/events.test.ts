@@ -15,8 +15,10 @@ describe('server-side funnel events (real posthog-node → capture route → GET
     const ticket = await client.post('/api/v1/portal/support', { topic: 'first_call', path: '/docs/first-call/', message: 'My first call returns 401' });
     expect(ticket.status).toBe(201);
 
-    const events = (await flushedEvents(app, `distinct_id=${account.id}`)).reverse();
-    expect(events.map((e) => e.event)).toEqual(['signed_up', 'api_key_created', 'api_call', 'api_key_revoked', 'support_ticket_created']);
+    const stored = await flushedEvents(app, `distinct_id=${account.id}`);
+    expect(stored.map((e) => e.event).sort()).toEqual(['api_call', 'api_key_created', 'api_key_revoked', 'signed_up', 'support_ticket_created']);
+    const byName = (name: string) => stored.find((e) => e.event === name)!;
+    const events = ['signed_up', 'api_key_created', 'api_call', 'api_key_revoked', 'support_ticket_created'].map(byName);
     expect(new Set(events.map((e) => e.distinctId))).toEqual(new Set([account.id]));
     expect(new Set(events.map((e) => e.personId)).size).toBe(1);
     const [, created, call, revoked, support] = events;

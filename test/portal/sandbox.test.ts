@@ -158,6 +158,19 @@ describe.each([
   });
 });
 
+describe('oversized body', () => {
+  it('is 400 parameter_invalid naming body, and still a recorded call', async () => {
+    const { app, client, secret } = await developerWithKey();
+    const res = await sandbox(app, '/sandbox/v1/messages', secret, { body: { to: valid.to, body: 'x'.repeat(70_000) } });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as ErrorBody;
+    expectError(body, 'invalid_request_error', 'parameter_invalid');
+    expect(body.error.message).toMatch(/^body: request body must be at most 65536 bytes/);
+    const calls = (await (await client.get('/api/v1/portal/calls')).json()) as { calls: Array<{ status: number; error_code: string }> };
+    expect(calls.calls.map((c) => [c.status, c.error_code])).toEqual([[400, 'parameter_invalid']]);
+  });
+});
+
 describe('authentication details', () => {
   it('a typo in the secret part is invalid_api_key; HTTP Basic with the key as user name works (curl -u)', async () => {
     const { app, secret } = await developerWithKey();
