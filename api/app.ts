@@ -2,16 +2,12 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { OnrampDb } from '../db/client.ts';
 import type { Env } from './env.ts';
-import { alertRoutes } from './alerts/routes.ts';
-import { publicBaseUrl } from './alerts/runner.ts';
 import { ApiError } from './errors.ts';
 import { createEventWriter, type EventWriter } from './ingest/writer.ts';
 import { requireAdmin } from './middleware/admin.ts';
 import { adminSessionCookie, adminSessionRoutes, createAdminSessionStore } from './routes/admin-session.ts';
 import { captureRoutes } from './routes/capture.ts';
 import { eventsRoutes } from './routes/events.ts';
-import { openApiRoutes } from './routes/openapi.ts';
-import { reportsRoutes } from './routes/reports.ts';
 import { portalRoutes } from './routes/portal.ts';
 import { sandboxRoutes } from './routes/sandbox.ts';
 import { createTelemetry, inProcessFetch, type Telemetry } from './telemetry.ts';
@@ -53,14 +49,6 @@ export function createApp(deps: AppDeps) {
   app.use('/api/v1/events/*', admin);
   app.use('/api/v1/events', admin);
   app.route('/api/v1/events', eventsRoutes(deps));
-  app.use('/api/v1/alerts/*', admin);
-  app.use('/api/v1/alerts', admin);
-  app.route('/api/v1/alerts', alertRoutes({ db: deps.db, runner: { baseUrl: publicBaseUrl(deps.env) } }));
-  app.use('/api/v1/reports/*', admin);
-  app.use('/api/v1/reports', admin);
-  app.route('/api/v1/reports', reportsRoutes(deps));
-  app.use('/api/v1/openapi.json', admin);
-  app.route('/api/v1/openapi.json', openApiRoutes());
 
   // Without a client from server.ts, a real posthog-node client still delivers, through this app's capture route.
   const telemetry =
