@@ -2,6 +2,8 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { OnrampDb } from '../db/client.ts';
 import type { Env } from './env.ts';
+import { alertRoutes } from './alerts/routes.ts';
+import { publicBaseUrl } from './alerts/runner.ts';
 import { ApiError } from './errors.ts';
 import { createEventWriter, type EventWriter } from './ingest/writer.ts';
 import { requireAdmin } from './middleware/admin.ts';
@@ -49,6 +51,9 @@ export function createApp(deps: AppDeps) {
   app.use('/api/v1/events/*', admin);
   app.use('/api/v1/events', admin);
   app.route('/api/v1/events', eventsRoutes(deps));
+  app.use('/api/v1/alerts/*', admin);
+  app.use('/api/v1/alerts', admin);
+  app.route('/api/v1/alerts', alertRoutes({ db: deps.db, runner: { baseUrl: publicBaseUrl(deps.env) } }));
 
   // Without a client from server.ts, a real posthog-node client still delivers, through this app's capture route.
   const telemetry =

@@ -1,0 +1,167 @@
+import type { Database } from 'better-sqlite3';
+import { deliverWebhook, type DeliveryOptions, type DeliveryResult } from './deliver.ts';
+import { evaluateRule, type AlertCondition } from './evaluate.ts';
+import { alertMessage, reportLink } from './message.ts';
+import { createRuleStore, type AlertRule } from './rules.ts';
+
+export interface AlertRunnerOptions {
+  /** Public base URL of Onramp, for the report link in messages. */
+  baseUrl: string;
+  now?: () => number;
+  delivery?: DeliveryOptions;
+  /** How often the scheduler looks for due rules (default 30 s). */
+  tickMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface DeliveryRecord {
+  id: number;
+  ruleId: string;
+  condition: string;
+  status: 'pending' | DeliveryResult['status'];
+  attempts: number;
+  responseStatus: number | null;
+  error: string | null;
+  payload: unknown;
+  createdAt: string;
+  finishedAt: string | null;
+}
+
+export interface CheckResult {
+  ruleId: string;
+  checkedAt: string;
+  /** Every condition that holds now. */
+  conditions: AlertCondition[];
+  /** Keys newly alerted by this check (delivered). */
+  alerted: string[];
+  /** Keys that held before and no longer do; they may alert again later. */
+  cleared: string[];
+  deliveries: DeliveryRecord[];
+}
+
+interface DeliveryRow {
+  id: number;
+  rule_id: string;
+  condition: string;
+  status: DeliveryRecord['status'];
+  attempts: number;
+  response_status: number | null;
+  error: string | null;
+  payload: string;
+  created_at: number;
+  finished_at: number | null;
+}
+
+function deliveryFromRow(r: DeliveryRow): DeliveryRecord {
+  return {
+    id: r.id,
+    ruleId: r.rule_id,
+    condition: r.condition,
+    status: r.status,
+    attempts: r.attempts,
+    responseStatus: r.response_status,
+    error: r.error,
+    payload: JSON.parse(r.payload) as unknown,
+    createdAt: new Date(r.created_at).toISOString(),
+    finishedAt: r.finished_at === null ? null : new Date(r.finished_at).toISOString(),
+  };
+}
+
+/**
+ * Checks alert rules and delivers their webhooks. `check` runs one rule now; `runDue` runs every due rule this
+ * instance manages to claim (so several instances on one database fire each check once); `start` runs `runDue`
+ * on a timer. A condition alerts when it first holds, stays quiet while it keeps holding, and may alert again
+ * once a check has seen it clear. A failed delivery leaves the condition un-alerted, so the next check retries.
+ */
+export function createAlertRunner(sqlite: Database, options: AlertRunnerOptions) {
+  const now = options.now ?? Date.now;
+  const rules = createRuleStore(sqlite);
+  const log = options.log ?? ((line: string) => console.log(line));
+  const insertDelivery = sqlite
+    .prepare<[string, string, string, number], number>(
+      `INSERT INTO alert_deliveries (rule_id, condition, status, attempts, payload, created_at) VALUES (?, ?, 'pending', 0, ?, ?) RETURNING id`,
+    )
+    .pluck();
+  const finishDelivery = sqlite.prepare<[string, number, number | null, string | null, number, number]>(
+    'UPDATE alert_deliveries SET status = ?, attempts = ?, response_status = ?, error = ?, finished_at = ? WHERE id = ?',
+  );
+  const deliveryById = sqlite.prepare<[number], DeliveryRow>('SELECT * FROM alert_deliveries WHERE id = ?');
+  const deliveriesOf = sqlite.prepare<[string, number], DeliveryRow>('SELECT * FROM alert_deliveries WHERE rule_id = ? ORDER BY id DESC LIMIT ?');
+
+  async function check(rule: AlertRule, at = now()): Promise<CheckResult> {
+    const evaluation = evaluateRule(sqlite, rule, at);
+    const current = new Map(evaluation.conditions.map((c) => [c.key, c]));
+    const active = new Set(rule.activeConditions);
+    const cleared = [...active].filter((key) => !current.has(key));
+    const stillActive = [...active].filter((key) => current.has(key));
+    const link = reportLink(options.baseUrl, rule);
+    const alerted: string[] = [];
+    const records: DeliveryRecord[] = [];
+    for (const condition of evaluation.conditions) {
+      if (active.has(condition.key)) continue;
+      const payload = alertMessage(rule, condition, evaluation, link);
+      const id = insertDelivery.get(rule.id, condition.key, JSON.stringify(payload), now())!;
+      const result = await deliverWebhook(rule.webhookUrl, payload, options.delivery);
+      finishDelivery.run(result.status, result.attempts, result.responseStatus, result.error, now(), id);
+      records.push(deliveryFromRow(deliveryById.get(id)!));
+      if (result.status === 'delivered') alerted.push(condition.key);
+      else log(`[onramp] alert ${rule.id} (${rule.name}): webhook delivery failed after ${result.attempts} attempts: ${result.error}`);
+    }
+    rules.setActiveConditions(rule.id, [...stillActive, ...alerted]);
+    return { ruleId: rule.id, checkedAt: new Date(at).toISOString(), conditions: evaluation.conditions, alerted, cleared, deliveries: records };
+  }
+
+  let running: Promise<void> | undefined;
+  async function runDue(): Promise<CheckResult[]> {
+    const at = now();
+    const results: CheckResult[] = [];
+    for (const rule of rules.due(at)) {
+      if (!rules.claim(rule, at)) continue;
+      try {
+        results.push(await check(rule, at));
+      } catch (err) {
+        log(`[onramp] alert ${rule.id} (${rule.name}): check failed: ${(err as Error).message}`);
+      }
+    }
+    return results;
+  }
+
+  let timer: NodeJS.Timeout | undefined;
+  return {
+    rules,
+    check,
+    runDue,
+    deliveries(ruleId: string, limit = 100): DeliveryRecord[] {
+      return deliveriesOf.all(ruleId, limit).map(deliveryFromRow);
+    },
+    /** Starts the in-process scheduler; overlapping ticks are skipped rather than stacked. */
+    start() {
+      if (timer) return;
+      const tick = () => {
+        if (running) return;
+        running = runDue()
+          .then(() => undefined)
+          .catch((err: Error) => log(`[onramp] alert scheduler: ${err.message}`))
+          .finally(() => (running = undefined));
+      };
+      timer = setInterval(tick, options.tickMs ?? 30_000);
+      timer.unref();
+      setImmediate(tick);
+    },
+    /** Stops the timer and waits for a check in progress. */
+    async stop() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      await running;
+    },
+  };
+}
+
+export type AlertRunner = ReturnType<typeof createAlertRunner>;
+
+/** Base URL for links in alert messages: ONRAMP_PUBLIC_URL when set, else the address the server listens on. */
+export function publicBaseUrl(env: { ONRAMP_PUBLIC_URL?: string | undefined; HOST?: string | undefined; PORT?: number | undefined }): string {
+  if (env.ONRAMP_PUBLIC_URL) return env.ONRAMP_PUBLIC_URL.replace(/\/+$/, '');
+  const host = env.HOST && env.HOST !== '0.0.0.0' && env.HOST !== '::' ? env.HOST : '127.0.0.1';
+  return `http://${host.includes(':') ? `[${host}]` : host}:${env.PORT ?? 8787}`;
+}

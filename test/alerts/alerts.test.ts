@@ -1,0 +1,237 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Hono } from 'hono';
+import { afterEach, describe, expect, it } from 'vitest';
+import { alertRoutes } from '../../api/alerts/routes.ts';
+import { createAlertRunner } from '../../api/alerts/runner.ts';
+import { seedDemoIfEmpty } from '../../api/demo/seed.ts';
+import { ApiError } from '../../api/errors.ts';
+import { openDb, type OnrampDb } from '../../db/client.ts';
+import { testApp, testDb } from '../support/app.ts';
+import { addDevelopers, addSuccesses, startReceiver, type Receiver } from './support.ts';
+
+const NOW = Date.UTC(2026, 10, 20, 12);
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+
+let receivers: Receiver[] = [];
+afterEach(async () => {
+  await Promise.all(receivers.map((r) => r.close()));
+  receivers = [];
+});
+async function receiver() {
+  const r = await startReceiver();
+  receivers.push(r);
+  return r;
+}
+
+/** The alert routes over `db`, with a controllable clock and fast retries. */
+function alertsApi(db: OnrampDb, clock: { now: number }) {
+  const app = new Hono({ strict: false });
+  app.onError((err, c) => (err instanceof ApiError ? c.json(err.toBody(), err.status) : c.json({ error: { code: 'internal', message: String(err) } }, 500)));
+  app.route('/alerts', alertRoutes({ db, runner: { baseUrl: 'https://onramp.example', now: () => clock.now, delivery: { baseDelayMs: 5, maxAttempts: 3 } } }));
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await app.request(`/alerts${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    return { status: res.status, body: (res.status === 204 ? null : await res.json()) as Record<string, any> };
+  };
+  return call;
+}
+
+const conversionRule = (url: string) => ({
+  name: 'First call conversion',
+  steps: ['signed_up', 'api_key_created', 'first_successful_call'],
+  window: '14d',
+  range: '7d',
+  interval: 'hourly',
+  trigger: { kind: 'conversion_below', threshold: 0.5, step: 2 },
+  webhookUrl: url,
+});
+
+describe('alert rules API', () => {
+  it('needs the admin token', async () => {
+    const { app } = testApp();
+    expect((await app.request('/api/v1/alerts')).status).toBe(401);
+  });
+
+  it.each([
+    ['not a url', 'webhookUrl'],
+    ['ftp://hooks.example/x', 'webhookUrl'],
+    ['https://user:secret@hooks.example/x', 'webhookUrl'],
+    ['/relative/path', 'webhookUrl'],
+  ])('rejects the webhook URL %j when the rule is saved', async (url, field) => {
+    const api = alertsApi(testDb(), { now: NOW });
+    const res = await api('POST', '/', conversionRule(url));
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toMatch(new RegExp(`^${field}:`));
+    expect((await api('GET', '/')).body.rules).toHaveLength(0);
+  });
+
+  it('validates the trigger and steps, naming the field', async () => {
+    const api = alertsApi(testDb(), { now: NOW });
+    const r = await receiver();
+    expect((await api('POST', '/', { ...conversionRule(r.url), trigger: { kind: 'conversion_below', threshold: 2 } })).body.error.message).toMatch(/^trigger\.threshold:/);
+    expect((await api('POST', '/', { ...conversionRule(r.url), trigger: { kind: 'sometimes' } })).body.error.message).toMatch(/^trigger/);
+    expect((await api('POST', '/', { ...conversionRule(r.url), steps: ['only'] })).body.error.message).toMatch(/^steps:/);
+    expect((await api('POST', '/', { ...conversionRule(r.url), interval: 'weekly' })).body.error.message).toMatch(/^interval:/);
+    expect((await api('POST', '/', { ...conversionRule(r.url), trigger: { kind: 'conversion_below', threshold: 0.5, step: 3 } })).body.error.message).toMatch(/^trigger\.step:/);
+  });
+
+  it('creates, reads, updates and deletes a rule', async () => {
+    const api = alertsApi(testDb(), { now: NOW });
+    const r = await receiver();
+    const created = await api('POST', '/', conversionRule(r.url));
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ id: expect.stringMatching(/^alr_/), interval: 'hourly', trigger: { kind: 'conversion_below', threshold: 0.5, step: 2 }, enabled: true });
+    const id = created.body.id as string;
+    expect((await api('PATCH', `/${id}`, { interval: 'daily', enabled: false })).body).toMatchObject({ interval: 'daily', enabled: false });
+    expect((await api('GET', `/${id}`)).body.interval).toBe('daily');
+    expect((await api('PATCH', `/${id}`, { webhookUrl: 'gopher://x' })).status).toBe(400);
+    expect((await api('DELETE', `/${id}`)).status).toBe(204);
+    expect((await api('GET', `/${id}`)).status).toBe(404);
+  });
+});
+
+describe('alert checks and delivery', () => {
+  it('alerts once, stays quiet while the condition holds, and alerts again after it clears', async () => {
+    const db = testDb();
+    const clock = { now: NOW };
+    const api = alertsApi(db, clock);
+    const r = await receiver();
+    addDevelopers(db, 'a', 40, 10, NOW - 3 * DAY);
+    const id = (await api('POST', '/', conversionRule(r.url))).body.id as string;
+
+    const first = await api('POST', `/${id}/check`);
+    expect(first.body.alerted).toEqual(['conversion_below:2:first_successful_call']);
+    expect(r.bodies).toHaveLength(1);
+    const message = r.bodies[0]!;
+    expect(message.text).toMatch(/First call conversion/);
+    expect(message.text).toContain('25.0%');
+    expect(message.text).toContain('https://onramp.example/reports/?range=7d&steps=signed_up%2Capi_key_created%2Cfirst_successful_call&window=14d');
+    expect(JSON.stringify(message.blocks)).toContain('invalid_api_key');
+    expect(JSON.stringify(message.blocks)).toContain('first_successful_call');
+
+    clock.now += HOUR;
+    const second = await api('POST', `/${id}/check`);
+    expect(second.body.conditions).toHaveLength(1);
+    expect(second.body.alerted).toEqual([]);
+    expect(r.bodies).toHaveLength(1);
+
+    addSuccesses(db, 'a', 10, 30, NOW - 2 * DAY);
+    clock.now += HOUR;
+    const cleared = await api('POST', `/${id}/check`);
+    expect(cleared.body.conditions).toEqual([]);
+    expect(cleared.body.cleared).toEqual(['conversion_below:2:first_successful_call']);
+    expect(r.bodies).toHaveLength(1);
+
+    addDevelopers(db, 'b', 60, 0, NOW - DAY);
+    clock.now += HOUR;
+    const again = await api('POST', `/${id}/check`);
+    expect(again.body.alerted).toEqual(['conversion_below:2:first_successful_call']);
+    expect(r.bodies).toHaveLength(2);
+
+    const deliveries = (await api('GET', `/${id}/deliveries`)).body.deliveries as Array<Record<string, unknown>>;
+    expect(deliveries.map((d) => d.status)).toEqual(['delivered', 'delivered']);
+  });
+
+  it('retries a 500 with backoff and records the delivery; gives up after the last attempt and retries on the next check', async () => {
+    const db = testDb();
+    const clock = { now: NOW };
+    const api = alertsApi(db, clock);
+    const r = await receiver();
+    addDevelopers(db, 'a', 40, 5, NOW - 3 * DAY);
+    const id = (await api('POST', '/', conversionRule(r.url))).body.id as string;
+
+    r.respond = [500, 500, 500];
+    const failed = await api('POST', `/${id}/check`);
+    expect(failed.body.alerted).toEqual([]);
+    expect(failed.body.deliveries[0]).toMatchObject({ status: 'failed', attempts: 3, responseStatus: 500, error: 'HTTP 500' });
+    expect(r.hits).toBe(3);
+
+    r.respond = [500];
+    clock.now += HOUR;
+    const retried = await api('POST', `/${id}/check`);
+    expect(retried.body.deliveries[0]).toMatchObject({ status: 'delivered', attempts: 2, responseStatus: 200 });
+    expect(retried.body.alerted).toHaveLength(1);
+    expect(r.bodies).toHaveLength(1);
+    const log = (await api('GET', `/${id}/deliveries`)).body.deliveries as Array<Record<string, unknown>>;
+    expect(log.map((d) => [d.status, d.attempts])).toEqual([
+      ['delivered', 2],
+      ['failed', 3],
+    ]);
+  });
+
+  it('does not retry a 4xx other than 429', async () => {
+    const db = testDb();
+    const api = alertsApi(db, { now: NOW });
+    const r = await receiver();
+    addDevelopers(db, 'a', 40, 5, NOW - 3 * DAY);
+    const id = (await api('POST', '/', conversionRule(r.url))).body.id as string;
+    r.respond = [404];
+    const res = await api('POST', `/${id}/check`);
+    expect(res.body.deliveries[0]).toMatchObject({ status: 'failed', attempts: 1, responseStatus: 404 });
+  });
+
+  it('flags the demo data incident as a significant drop, with its evidence', async () => {
+    const db = testDb();
+    seedDemoIfEmpty(db.$client, { now: NOW, developers: 1200 });
+    const api = alertsApi(db, { now: NOW });
+    const r = await receiver();
+    const id = (await api('POST', '/', { ...conversionRule(r.url), name: 'Drop watch', trigger: { kind: 'significant_drop' } })).body.id as string;
+    const res = await api('POST', `/${id}/check`);
+    expect(res.body.alerted).toContain('significant_drop:2:first_successful_call');
+    const body = r.bodies.find((b) => b.text.includes('first_successful_call'))!;
+    expect(body.text).toMatch(/p = /);
+    expect(JSON.stringify(body.blocks)).toContain('invalid_api_key');
+  });
+
+  it('alerts when the TTFSI p50 is above its threshold', async () => {
+    const db = testDb();
+    const api = alertsApi(db, { now: NOW });
+    const r = await receiver();
+    addDevelopers(db, 'a', 10, 10, NOW - 3 * DAY);
+    const base = { ...conversionRule(r.url), name: 'Slow onboarding' };
+    const slow = (await api('POST', '/', { ...base, trigger: { kind: 'ttfsi_p50_above', thresholdSeconds: 60 } })).body.id as string;
+    const fast = (await api('POST', '/', { ...base, trigger: { kind: 'ttfsi_p50_above', thresholdSeconds: 600 } })).body.id as string;
+    expect((await api('POST', `/${slow}/check`)).body.alerted).toEqual(['ttfsi_p50_above']);
+    expect((await api('POST', `/${fast}/check`)).body.alerted).toEqual([]);
+    expect(r.bodies[0]!.text).toContain('/reports/ttfsi/');
+  });
+});
+
+describe('alert scheduler', () => {
+  it('fires each due check on exactly one of several instances sharing the database', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'onramp-alerts-')), 'onramp.db');
+    const dbA = openDb(`file:${path}`);
+    const dbB = openDb(`file:${path}`);
+    const r = await receiver();
+    addDevelopers(dbA, 'a', 40, 10, NOW - 3 * DAY);
+    const clock = { now: NOW };
+    const options = { baseUrl: 'http://x', now: () => clock.now, delivery: { baseDelayMs: 5 }, log: () => {} };
+    const a = createAlertRunner(dbA.$client, options);
+    const b = createAlertRunner(dbB.$client, options);
+    const rule = a.rules.create({ ...conversionRule(r.url), steps: ['signed_up', 'api_key_created', 'first_successful_call'], window: '14d', range: '7d', interval: 'hourly', enabled: true, trigger: { kind: 'conversion_below', threshold: 0.5 } }, NOW);
+
+    const [ra, rb] = await Promise.all([a.runDue(), b.runDue()]);
+    expect(ra.length + rb.length).toBe(1);
+    expect(r.bodies).toHaveLength(1);
+
+    // Not due again until the interval has passed.
+    clock.now += HOUR / 2;
+    expect([...(await a.runDue()), ...(await b.runDue())]).toHaveLength(0);
+    clock.now += HOUR / 2;
+    const next = [...(await b.runDue()), ...(await a.runDue())];
+    expect(next).toHaveLength(1);
+    expect(next[0]!.alerted).toEqual([]);
+    expect(b.rules.get(rule.id)!.lastRunAt).toBe(NOW + HOUR);
+
+    // The timer-driven scheduler runs due rules by itself.
+    clock.now += HOUR;
+    b.start();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await b.stop();
+    expect(b.rules.get(rule.id)!.lastRunAt).toBe(NOW + 2 * HOUR);
+    dbA.$client.close();
+    dbB.$client.close();
+  });
+});
