@@ -1,0 +1,118 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { adminHeaders, listEvents, PROJECT_TOKEN, testApp } from '../support/app.ts';
+import { loadEvent } from './load.ts';
+
+const PAYLOADS = [
+  "'; DROP TABLE events; --",
+  "' OR '1'='1",
+  '" OR ""="',
+  '1; DELETE FROM persons',
+  "x') UNION SELECT name, sql, 1, 1, 1, 1 FROM sqlite_master --",
+  "'); UPDATE person_distinct_ids SET person_id = 1; --",
+  '%',
+  '_',
+  '\\',
+  '1 OR 1=1',
+  "admin'--",
+  "'; ATTACH DATABASE '/tmp/pwn.db' AS pwn; --",
+  "' AND randomblob(1000000000) --",
+  'NULL',
+  '0x27',
+];
+
+const REPORT_PATHS = ['/api/v1/reports/funnel', '/api/v1/reports/ttfsi', '/api/v1/reports/docs', '/api/v1/reports/api-health'];
+const PARAMS = ['event', 'distinct_id', 'limit', 'before', 'from', 'to', 'window', 'window_days', 'steps', 'order', 'breakdown', 'path', 'cursor'];
+
+function snapshot(sqlite: ReturnType<typeof testApp>['db']['$client']) {
+  const schema = sqlite.prepare("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name").all() as Array<{ type: string; name: string }>;
+  const counts = Object.fromEntries(
+    schema.filter((r) => r.type === 'table' && !r.name.startsWith('sqlite_')).map((r) => [r.name, sqlite.prepare(`SELECT COUNT(*) FROM "${r.name}"`).pluck().get()]),
+  );
+  return { schema, counts };
+}
+
+/**
+ * A `${...}` inside raw SQL is accepted only when it cannot carry request data: `?` placeholder lists, UPPER_CASE
+ * constants, and helper calls or methods whose arguments are string literals (SQL fragments written in the code).
+ * A bare variable such as `${name}` or `${q.event}` is reported.
+ */
+function isConstantSql(expr: string): boolean {
+  if (/placeholders?/i.test(expr)) return true;
+  const withoutStrings = expr.replace(/'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"/g, "''");
+  return [...withoutStrings.matchAll(/[A-Za-z_$][\w$]*/g)].every((m) => {
+    const before = withoutStrings[m.index! - 1];
+    const after = withoutStrings.slice(m.index! + m[0].length).trimStart()[0];
+    return /^[A-Z][A-Z0-9_]*$/.test(m[0]) || after === '(' || before === '.';
+  });
+}
+
+describe('SQL injection leaves the database intact', () => {
+  it('payloads as event names, distinct ids, property keys/values and $set are stored verbatim as data', async () => {
+    const { app, db } = testApp();
+    const events = PAYLOADS.map((p, i) => {
+      const e = loadEvent(PROJECT_TOKEN, p, undefined, p);
+      return { ...e, properties: { ...e.properties, [p]: p, nested: { [p]: [p] } }, $set: { [p]: p, email: p }, ...(i === 0 ? { timestamp: '2026-01-01T00:00:00Z' } : {}) };
+    });
+    const before = snapshot(db.$client);
+    const res = await app.request('/batch/', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ api_key: PROJECT_TOKEN, batch: events }) });
+    expect(res.status).toBe(200);
+    const after = snapshot(db.$client);
+    expect(after.schema).toEqual(before.schema);
+    expect(after.counts.events).toBe((before.counts.events as number) + PAYLOADS.length);
+
+    for (const p of PAYLOADS) {
+      const found = await listEvents(app, `event=${encodeURIComponent(p)}`);
+      expect(found.map((e) => e.event), p).toEqual([p]);
+      expect(found[0]!.distinctId).toBe(p);
+      expect(found[0]!.properties[p]).toBe(p);
+      const byId = await listEvents(app, `distinct_id=${encodeURIComponent(p)}`);
+      expect(byId.length, p).toBe(1);
+    }
+  });
+
+  it('payloads in every query parameter of the events and reports APIs change nothing and never 5xx', async () => {
+    const { app, db } = testApp();
+    const seed = Array.from({ length: 5 }, (_, i) => loadEvent(PROJECT_TOKEN, `user-${i}`));
+    await app.request('/batch/', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ api_key: PROJECT_TOKEN, batch: seed }) });
+    const before = snapshot(db.$client);
+    for (const path of ['/api/v1/events', ...REPORT_PATHS]) {
+      for (const param of PARAMS) {
+        for (const p of PAYLOADS) {
+          const res = await app.request(`${path}?${param}=${encodeURIComponent(p)}`, { headers: adminHeaders });
+          expect(res.status, `${path}?${param}=${p}: ${await res.clone().text()}`).toBeLessThan(500);
+          if (res.status === 200 && path === '/api/v1/events' && param === 'event') expect(((await res.json()) as { events: unknown[] }).events).toEqual([]);
+        }
+      }
+    }
+    const after = snapshot(db.$client);
+    expect(after.schema).toEqual(before.schema);
+    expect(after.counts).toEqual(before.counts);
+    expect((await listEvents(app)).length).toBe(5);
+  });
+
+  it('no raw SQL built by string interpolation in api/ or db/ (only bound parameters)', () => {
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const files: string[] = [];
+    const walk = (dir: string) => {
+      for (const name of readdirSync(dir)) {
+        const full = join(dir, name);
+        if (statSync(full).isDirectory()) walk(full);
+        else if (full.endsWith('.ts')) files.push(full);
+      }
+    };
+    walk(join(root, 'api'));
+    walk(join(root, 'db'));
+    const offenders: string[] = [];
+    for (const file of files) {
+      const text = readFileSync(file, 'utf8');
+      for (const match of text.matchAll(/\.(?:prepare|exec)(?:<[^>]*>)?\(\s*`([^`]*)`/g)) {
+        const unsafe = [...match[1]!.matchAll(/\$\{([^}]*)\}/g)].map((m) => m[1]!.trim()).filter((expr) => !isConstantSql(expr));
+        if (unsafe.length) offenders.push(`${file.slice(root.length)}: \${${unsafe.join('}, ${')}}`);
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+});
