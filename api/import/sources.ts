@@ -15,7 +15,7 @@ export interface SourceRow {
 
 /** Longest accepted line; a longer one is rejected and skipped so one broken row cannot exhaust memory. */
 export const MAX_LINE_BYTES = 16 * 1024 * 1024;
-const CHUNK_BYTES = 1 << 20;
+const CHUNK_BYTES = 4 << 20;
 
 function jsonRow(text: string, line: number, end: number): SourceRow {
   if (text.trim() === '') return { line, end, blank: true };
