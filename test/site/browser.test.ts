@@ -34,7 +34,14 @@ describe.skipIf(!existsSync(CHROMIUM))('portal site in Chromium', () => {
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
-    ensureSiteBuilt();
+    // vitest sets NODE_ENV=test, which the build would inherit and then bundle React's development build.
+    const nodeEnv = process.env.NODE_ENV;
+    process.env.NODE_ENV = 'production';
+    try {
+      ensureSiteBuilt();
+    } finally {
+      process.env.NODE_ENV = nodeEnv;
+    }
     server = await startServer();
     browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
     // Expressive Code's copy button writes to the clipboard, which headless Chromium only allows with permission.
