@@ -26,6 +26,7 @@ export default defineConfig({
       components: {
         Head: './site/components/docs/Head.astro',
         Footer: './site/components/docs/Footer.astro',
+        SocialIcons: './site/components/docs/PortalLinks.astro',
       },
       sidebar: [
         {
