@@ -7,6 +7,7 @@ import { publicBaseUrl } from './alerts/runner.ts';
 import { ApiError } from './errors.ts';
 import { createEventWriter, type EventWriter } from './ingest/writer.ts';
 import { requireAdmin } from './middleware/admin.ts';
+import { securityHeaders } from './middleware/security-headers.ts';
 import { adminSessionCookie, adminSessionRoutes, createAdminSessionStore } from './routes/admin-session.ts';
 import { captureRoutes } from './routes/capture.ts';
 import { eventsRoutes } from './routes/events.ts';
@@ -40,6 +41,8 @@ export function createApp(deps: AppDeps) {
     return c.json({ error: { code: 'internal', message: 'server: unexpected error' } }, 500);
   });
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `path: no route for ${c.req.method} ${c.req.path}` } }, 404));
+  // Before every route, so portal, docs, report pages and their APIs all get CSP & co. (capture routes excepted).
+  app.use('*', securityHeaders({ https: deps.env.ONRAMP_PUBLIC_URL?.startsWith('https:') ?? false }));
 
   const adminSessionStore = createAdminSessionStore(deps.db, deps.env.ONRAMP_ADMIN_TOKEN);
   app.use('/api/*', adminSessionCookie(adminSessionStore));
