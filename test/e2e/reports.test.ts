@@ -14,6 +14,8 @@ import { ensureSiteBuilt } from '../support/build.ts';
 import { startServer, type RunningServer } from '../support/server.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
+/** Report queries run one at a time on the server; on a busy 2-core machine a page with cohorts takes a while. */
+const TEST_TIMEOUT = 180_000;
 const SHOTS = fileURLToPath(new URL('../screenshots/', import.meta.url));
 const XSS_COMMENT = '<script>window.__xss = "comment"</script><img src=x onerror="window.__xss=\'comment-img\'"> this page lied';
 const XSS_EVENT = '<img src=x onerror="window.__xss=\'event\'"><script>window.__xss="event"</script>';
@@ -103,7 +105,7 @@ describe.skipIf(!existsSync(CHROMIUM))('reports UI in Chromium', () => {
 
     await page.getByLabel('Admin token').fill('definitely-not-the-admin-token');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect.poll(() => page.getByRole('alert').textContent()).toContain('admin token is not valid');
+    await expect.poll(() => page.getByRole('alert').textContent(), { timeout: 60_000 }).toContain('admin token is not valid');
     await anonymous.close();
 
     const { page: login, errors } = await open('/reports/login/?next=%2Freports%2Fttfsi%2F');
@@ -119,7 +121,7 @@ describe.skipIf(!existsSync(CHROMIUM))('reports UI in Chromium', () => {
     expect(await login.evaluate(() => document.cookie)).toBe('');
     expect(errors).toEqual([]);
     await login.close();
-  });
+  }, TEST_TIMEOUT);
 
   for (const spec of PAGES) {
     it(`renders ${spec.slug} with no console errors or serious axe violations, at 1280 and 390 px`, async () => {
@@ -138,7 +140,7 @@ describe.skipIf(!existsSync(CHROMIUM))('reports UI in Chromium', () => {
         expect(errors).toEqual([]);
         await page.close();
       }
-    });
+    }, TEST_TIMEOUT);
   }
 
   it('funnel: changing the date range and the breakdown shows the API’s numbers for the same query', async () => {
@@ -152,7 +154,7 @@ describe.skipIf(!existsSync(CHROMIUM))('reports UI in Chromium', () => {
     const funnel = await api<FunnelResponse>('/api/v1/reports/funnel', { ...range7, steps: 'signed_up,api_key_created,first_successful_call', window: '14d', order: 'ordered' });
     expect(funnel.steps[0]!.count).toBeGreaterThan(0);
     for (const [i, step] of funnel.steps.entries()) {
-      await expect.poll(() => page.getByTestId(`funnel-count-${i}`).textContent()).toBe(formatCount(step.count));
+      await expect.poll(() => page.getByTestId(`funnel-count-${i}`).textContent(), { timeout: 60_000 }).toBe(formatCount(step.count));
       expect(await page.getByTestId(`funnel-conv-start-${i}`).textContent()).toBe(formatPercent(step.conversionFromStart));
       expect(await page.getByTestId(`funnel-conv-prev-${i}`).textContent()).toBe(formatPercent(step.conversionFromPrevious));
       expect(await page.getByTestId(`funnel-dropped-${i}`).textContent()).toBe(formatCount(i === 0 ? 0 : step.dropOff));
@@ -169,18 +171,18 @@ describe.skipIf(!existsSync(CHROMIUM))('reports UI in Chromium', () => {
     const broken = await api<FunnelResponse>('/api/v1/reports/funnel', { ...range, steps: 'signed_up,api_key_created,first_successful_call', window: '14d', order: 'ordered', breakdown: 'source' });
     expect(broken.breakdown!.length).toBeGreaterThan(1);
     for (const [i, b] of broken.breakdown!.entries()) {
-      await expect.poll(() => page.getByTestId(`breakdown-value-${i}`).textContent()).toBe(b.value === null || b.value === '' ? '(none)' : String(b.value));
+      await expect.poll(() => page.getByTestId(`breakdown-value-${i}`).textContent(), { timeout: 60_000 }).toBe(b.value === null || b.value === '' ? '(none)' : String(b.value));
       for (const [si, s] of b.steps.entries()) expect(await page.getByTestId(`breakdown-count-${i}-${si}`).textContent()).toBe(formatCount(s.count));
       expect(await page.getByTestId(`breakdown-conv-${i}`).textContent()).toBe(formatPercent(b.steps[b.steps.length - 1]!.conversionFromStart));
     }
     await page.screenshot({ path: `${SHOTS}funnel-breakdown-1280.png`, fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
-  });
+  }, TEST_TIMEOUT);
 
   it('TTFSI, docs and API health show the API’s numbers for a 90-day range', async () => {
     const { page, errors } = await open('/reports/ttfsi/?range=90d');
-    await page.locator('[data-testid="ttfsi-report"]').waitFor();
+    await page.locator('[data-testid="ttfsi-report"]').waitFor({ timeout: 60_000 });
     const range = await rangeOf(page);
     const ttfsi = await api<TtfsiResponse>('/api/v1/reports/ttfsi', range);
     expect(await page.getByTestId('ttfsi-p50').textContent()).toBe(formatDuration(ttfsi.percentiles.p50));
@@ -188,14 +190,14 @@ describe.skipIf(!existsSync(CHROMIUM))('reports UI in Chromium', () => {
     expect(await page.getByTestId('ttfsi-completed').textContent()).toBe(formatCount(ttfsi.completed));
 
     await page.goto(`${server.url}/reports/api-health/?range=90d`);
-    await page.locator('[data-testid="health-report"]').waitFor();
+    await page.locator('[data-testid="health-report"]').waitFor({ timeout: 60_000 });
     const healthRange = await rangeOf(page);
     const health = await api<ApiHealthResponse>('/api/v1/reports/api-health', healthRange);
     expect(await page.getByTestId('health-overall-calls').textContent()).toBe(formatCount(health.overall.calls));
     expect(await page.getByTestId('health-overall-error-rate').textContent()).toBe(formatPercent(health.overall.errorRate));
 
     await page.goto(`${server.url}/reports/docs/?range=90d`);
-    await page.locator('[data-testid="docs-table"]').waitFor();
+    await page.locator('[data-testid="docs-table"]').waitFor({ timeout: 60_000 });
     const docs = await api<DocsResponse>('/api/v1/reports/docs', await rangeOf(page));
     const shownPaths = await page.locator('[data-testid="docs-table"] tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-path')));
     expect(new Set(shownPaths)).toEqual(new Set(docs.pages.map((p) => p.path)));
@@ -204,31 +206,32 @@ describe.skipIf(!existsSync(CHROMIUM))('reports UI in Chromium', () => {
     expect(shownPaths[0]).toBe(rated[0]!.path);
     expect(errors).toEqual([]);
     await page.close();
-  });
+  }, TEST_TIMEOUT);
 
   it('renders a stored <script> comment and event name as text, never as markup', async () => {
     const { page, errors } = await open(`/reports/docs/?range=7d&page=${encodeURIComponent(XSS_PATH)}`);
-    await page.getByTestId('doc-comments').waitFor();
-    await expect.poll(() => page.getByTestId('doc-comments').textContent()).toContain(XSS_COMMENT);
+    await page.getByTestId('doc-comments').waitFor({ timeout: 60_000 });
+    await expect.poll(() => page.getByTestId('doc-comments').textContent(), { timeout: 60_000 }).toContain(XSS_COMMENT);
     expect(await page.locator('[data-testid="doc-comments"] script, [data-testid="doc-comments"] img').count()).toBe(0);
     await page.screenshot({ path: `${SHOTS}docs-detail-1280.png`, fullPage: true });
+    expect(await page.evaluate(() => (window as unknown as { __xss?: string }).__xss)).toBeUndefined();
 
     await page.goto(`${server.url}/reports/events/?event=${encodeURIComponent(XSS_EVENT)}`);
-    await page.locator('[data-testid="events-table"]').waitFor();
-    await expect.poll(() => page.locator('[data-testid="events-table"] tbody').textContent()).toContain(XSS_EVENT);
+    await page.locator('[data-testid="events-table"]').waitFor({ timeout: 60_000 });
+    await expect.poll(() => page.locator('[data-testid="events-table"] tbody').textContent(), { timeout: 60_000 }).toContain(XSS_EVENT);
     expect(await page.locator('[data-testid="events-table"] tbody script, [data-testid="events-table"] tbody img').count()).toBe(0);
     expect(await page.evaluate(() => (window as unknown as { __xss?: string }).__xss)).toBeUndefined();
     expect(errors).toEqual([]);
     await page.close();
-  });
+  }, TEST_TIMEOUT);
 
   it('logs out: the session cookie stops working', async () => {
     const { page } = await open('/reports/events/');
-    await page.locator('[data-testid="events-table"]').waitFor();
+    await page.locator('[data-testid="events-table"]').waitFor({ timeout: 60_000 });
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.waitForURL(/\/reports\/login\//);
     await page.goto(`${server.url}/reports/`);
     await page.waitForURL(/\/reports\/login\/\?next=/);
     await page.close();
-  });
+  }, TEST_TIMEOUT);
 });
