@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { openDb } from '../../db/client.ts';
 import { parseEnv } from '../env.ts';
 import { exportEvents } from '../import/export.ts';
-import { importFile, type ImportFormat, type ImportSummary } from '../import/importer.ts';
+import { ImportFileError, importFile, type ImportFormat, type ImportSummary } from '../import/importer.ts';
 import { createProgressReporter } from './progress.ts';
 
 const USAGE = `Usage:
@@ -139,6 +139,10 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`onramp: ${(err as Error).message}\n\n${USAGE}\n`);
       return 2;
+    }
+    if (err instanceof ImportFileError) {
+      process.stderr.write(`onramp: ${err.message}\n`);
+      return 1;
     }
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'ENOENT' || e.code === 'EISDIR' || e.code === 'EACCES') {

@@ -88,6 +88,9 @@ export function contentUuid(event: NormalizedEvent): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
+/** The file as a whole cannot be imported (e.g. a CSV header without an event column). */
+export class ImportFileError extends Error {}
+
 export function detectFormat(path: string): ImportFormat {
   return extname(path).toLowerCase() === '.csv' ? 'csv' : 'jsonl';
 }
@@ -130,6 +133,10 @@ export async function importFile(sqlite: Database, path: string, options: Import
   if (summary.alreadyComplete) return finish();
 
   const columns = format === 'csv' ? (saved?.columns ?? (await csvHeader(path))) : undefined;
+  if (columns && !columns.includes('event')) {
+    // Without an event column every row would be rejected; say so once instead of once per row.
+    throw new ImportFileError(`${path}: the CSV header has no "event" column (found: ${columns.join(', ') || 'nothing'})`);
+  }
   const cp: Checkpoint = saved ?? {
     fileHash: hash,
     path,

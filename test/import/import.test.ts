@@ -57,6 +57,12 @@ describe('import: formats', () => {
     expect(JSON.parse(eventTuples(db)[0]!.properties)).toEqual({ status: 404, endpoint: '/sandbox/v1/messages/:id', ok: false });
   });
 
+  it('refuses a CSV file whose header has no event column', async () => {
+    const db = testDb();
+    await expect(importFile(db.$client, tempFile('noevent.csv', 'uuid,name\n1,2\n'), { projectToken: TOKEN })).rejects.toThrow(/no "event" column/);
+    expect(countEvents(db)).toBe(0);
+  });
+
   it("imports Onramp's own JSONL and keeps receivedAt", async () => {
     const db = testDb();
     const file = tempFile(
