@@ -143,6 +143,12 @@ export default function TryIt() {
             <pre className="onramp-tryit__body" data-testid="tryit-response" tabIndex={0} aria-label="Response body">
               {result.body}
             </pre>
+            {ok && (
+              <p>
+                It worked. The call is in your <a href="/dashboard">dashboard</a>; next, try a{' '}
+                <a href="/quickstarts/">quickstart</a> to make the same call from code.
+              </p>
+            )}
             {result.docUrl && (
               <p>
                 How to fix it: <a href={result.docUrl}>{result.docUrl}</a>
