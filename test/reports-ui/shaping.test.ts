@@ -14,7 +14,7 @@ import {
   stepTimes,
   weeklyRanges,
 } from '../../site/components/reports/funnel-shape.ts';
-import { combinedTopErrors, errorRateRows, latencyRows } from '../../site/components/reports/health-shape.ts';
+import { combinedTopErrors, errorRateRows, latencyRows, shortEndpoint } from '../../site/components/reports/health-shape.ts';
 import { defaultQuery, parseQuery, resolveRange, safeNext, toSearch } from '../../site/components/reports/query.ts';
 import { histogramRows, logTimeTicks, survivalCurve, ttfsiCohorts } from '../../site/components/reports/ttfsi-shape.ts';
 import type { DocPage, FunnelStep } from '../../site/components/reports/types.ts';
@@ -138,8 +138,8 @@ describe('funnel shaping', () => {
 
   it('lists times between consecutive steps', () => {
     expect(stepTimes(steps)).toEqual([
-      { label: 'signed_up → api_key_created', medianSeconds: 60, p90Seconds: 600 },
-      { label: 'api_key_created → first_successful_call', medianSeconds: 3600, p90Seconds: 7200 },
+      { label: 'signed_up → api_key_created', short: '1 → 2', medianSeconds: 60, p90Seconds: 600 },
+      { label: 'api_key_created → first_successful_call', short: '2 → 3', medianSeconds: 3600, p90Seconds: 7200 },
     ]);
   });
 
@@ -159,7 +159,7 @@ describe('funnel shaping', () => {
     ]);
     const chart = breakdownChart(breakdown);
     expect(chart.series).toEqual([{ key: 's0', name: 'github' }, { key: 's1', name: '(none)' }]);
-    expect(chart.rows[1]).toEqual({ label: '2. b', s0: 0.5, s1: 0.25 });
+    expect(chart.rows[1]).toEqual({ label: '2. b', short: 'Step 2', s0: 0.5, s1: 0.25 });
   });
 
   it('splits a range into Monday-aligned UTC weeks clipped to the range', () => {
@@ -283,6 +283,8 @@ describe('API health shaping', () => {
 
   it('orders endpoints by calls and skips ones without latency', () => {
     expect(latencyRows(endpoints).map((r) => r.endpoint)).toEqual(['POST /sandbox/v1/messages', 'GET /sandbox/v1/messages/:id']);
+    expect(shortEndpoint('/sandbox/v1/messages/:id')).toBe('/messages/:id');
+    expect(shortEndpoint('/other/sandbox/v1/x')).toBe('/other/sandbox/v1/x');
     expect(errorRateRows(endpoints)[0]).toEqual({ endpoint: 'POST /sandbox/v1/messages', errorPercent: 23.5, calls: 200 });
   });
 });

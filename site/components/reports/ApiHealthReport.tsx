@@ -3,8 +3,8 @@ import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAx
 import { RangeControl } from './Controls.tsx';
 import { formatCount, formatDecimal, formatMs, formatPercent } from './format.ts';
 import { Gate } from './Gate.tsx';
-import { combinedTopErrors, endpointsByCalls, errorRateRows, isEmptyHealth, latencyRows, type LatencyRow } from './health-shape.ts';
-import { useApi, useUrlQuery } from './hooks.ts';
+import { combinedTopErrors, endpointsByCalls, errorRateRows, isEmptyHealth, latencyRows, shortEndpoint, type LatencyRow } from './health-shape.ts';
+import { useApi, useNarrow, useUrlQuery } from './hooks.ts';
 import { AXIS_TICK, COLORS } from './palette.ts';
 import type { ApiHealthResponse, EndpointHealth, ErrorCount } from './types.ts';
 import { Card, ChartFigure, DataTable, EmptyState, ErrorMessage, Loading, Stat, type Column, legendFormatter } from './ui.tsx';
@@ -32,6 +32,7 @@ const latencyColumns: Column<LatencyRow>[] = [
 ];
 
 function ErrorBars({ rows, title, name }: { rows: ErrorCount[]; title: string; name: string }) {
+  const narrow = useNarrow();
   if (rows.length === 0) return <EmptyState title="No errors in this range." />;
   return (
     <ChartFigure
@@ -43,7 +44,7 @@ function ErrorBars({ rows, title, name }: { rows: ErrorCount[]; title: string; n
           <BarChart data={rows} layout="vertical" margin={{ top: 4, right: 16, bottom: 4, left: 8 }} accessibilityLayer={false}>
             <CartesianGrid horizontal={false} stroke={COLORS.grid} />
             <XAxis type="number" tick={AXIS_TICK} allowDecimals={false} />
-            <YAxis type="category" dataKey="code" width={150} tick={AXIS_TICK} />
+            <YAxis type="category" dataKey="code" width={narrow ? 120 : 150} tick={AXIS_TICK} />
             <Tooltip />
             <Bar dataKey="count" name="Calls" fill={COLORS.dropped} isAnimationActive={false} />
           </BarChart>
@@ -55,6 +56,8 @@ function ErrorBars({ rows, title, name }: { rows: ErrorCount[]; title: string; n
 }
 
 function HealthBody() {
+  const narrow = useNarrow();
+  const endpointAxis = { width: narrow ? 100 : 170, tickFormatter: narrow ? shortEndpoint : undefined };
   const { query, range, update, refresh } = useUrlQuery();
   const report = useApi<ApiHealthResponse>('/api/v1/reports/api-health', { from: range.from, to: range.to });
   const data = report.data;
@@ -90,7 +93,7 @@ function HealthBody() {
                     <BarChart data={latencyRows(data.endpoints)} layout="vertical" margin={{ top: 4, right: 16, bottom: 4, left: 8 }} accessibilityLayer={false}>
                       <CartesianGrid horizontal={false} stroke={COLORS.grid} />
                       <XAxis type="number" tick={AXIS_TICK} unit=" ms" />
-                      <YAxis type="category" dataKey="endpoint" width={170} tick={AXIS_TICK} />
+                      <YAxis type="category" dataKey="endpoint" width={endpointAxis.width} tickFormatter={endpointAxis.tickFormatter} tick={AXIS_TICK} />
                       <Tooltip formatter={(v) => formatMs(Number(v))} />
                       <Legend formatter={legendFormatter} />
                       <Bar dataKey="p50" name="p50" fill={COLORS.reached} isAnimationActive={false} />
@@ -112,7 +115,7 @@ function HealthBody() {
                     <BarChart data={errorRateRows(data.endpoints)} layout="vertical" margin={{ top: 4, right: 16, bottom: 4, left: 8 }} accessibilityLayer={false}>
                       <CartesianGrid horizontal={false} stroke={COLORS.grid} />
                       <XAxis type="number" tick={AXIS_TICK} unit="%" />
-                      <YAxis type="category" dataKey="endpoint" width={170} tick={AXIS_TICK} />
+                      <YAxis type="category" dataKey="endpoint" width={endpointAxis.width} tickFormatter={endpointAxis.tickFormatter} tick={AXIS_TICK} />
                       <Tooltip formatter={(v) => `${Number(v)}%`} />
                       <Bar dataKey="errorPercent" name="Error rate" fill={COLORS.dropped} isAnimationActive={false} />
                     </BarChart>

@@ -24,7 +24,7 @@ import {
   type StepTimeRow,
 } from './funnel-shape.ts';
 import { Gate } from './Gate.tsx';
-import { useApi, useUrlQuery } from './hooks.ts';
+import { useApi, useNarrow, useUrlQuery } from './hooks.ts';
 import { AXIS_TICK, COLORS, seriesColor } from './palette.ts';
 import { funnelParams, type ReportQuery } from './query.ts';
 import type { FunnelResponse } from './types.ts';
@@ -100,6 +100,8 @@ const timeColumns: Column<StepTimeRow>[] = [
 ];
 
 function StepsCard({ data }: { data: FunnelResponse }) {
+  const narrow = useNarrow();
+  const axisWidth = narrow ? 64 : 190;
   const bars = funnelBars(data.steps);
   const times = stepTimes(data.steps);
   const rows = bars.map((b, i) => ({ ...b, medianSeconds: i === 0 ? null : (times[i - 1]?.medianSeconds ?? null), p90Seconds: i === 0 ? null : (times[i - 1]?.p90Seconds ?? null) }));
@@ -111,7 +113,7 @@ function StepsCard({ data }: { data: FunnelResponse }) {
           <BarChart data={bars} layout="vertical" margin={{ top: 8, right: 24, bottom: 8, left: 8 }} accessibilityLayer={false}>
             <CartesianGrid horizontal={false} stroke={COLORS.grid} />
             <XAxis type="number" tick={AXIS_TICK} allowDecimals={false} />
-            <YAxis type="category" dataKey="label" width={190} tick={AXIS_TICK} />
+            <YAxis type="category" dataKey={narrow ? 'short' : 'label'} width={axisWidth} tick={AXIS_TICK} />
             <Tooltip />
             <Legend formatter={legendFormatter} />
             <Bar dataKey="reached" name="Reached" stackId="step" fill={COLORS.reached} isAnimationActive={false} />
@@ -133,7 +135,7 @@ function StepsCard({ data }: { data: FunnelResponse }) {
                 <BarChart data={times} layout="vertical" margin={{ top: 8, right: 24, bottom: 8, left: 8 }} accessibilityLayer={false}>
                   <CartesianGrid horizontal={false} stroke={COLORS.grid} />
                   <XAxis type="number" tick={AXIS_TICK} tickFormatter={(v: number) => formatDuration(v)} />
-                  <YAxis type="category" dataKey="label" width={190} tick={AXIS_TICK} />
+                  <YAxis type="category" dataKey={narrow ? 'short' : 'label'} width={axisWidth} tick={AXIS_TICK} />
                   <Tooltip formatter={(v) => formatDuration(Number(v))} />
                   <Legend formatter={legendFormatter} />
                   <Bar dataKey="medianSeconds" name="Median" fill={COLORS.reached} isAnimationActive={false} />
@@ -150,6 +152,7 @@ function StepsCard({ data }: { data: FunnelResponse }) {
 }
 
 function BreakdownCard({ data, property }: { data: FunnelResponse; property: string }) {
+  const narrow = useNarrow();
   const [view, setView] = useState<'chart' | 'table'>('chart');
   const rows = breakdownRows(data.breakdown);
   const chart = breakdownChart(data.breakdown);
@@ -175,7 +178,7 @@ function BreakdownCard({ data, property }: { data: FunnelResponse; property: str
             <ResponsiveContainer width="100%" height="100%">
               <BarChart data={chart.rows} margin={{ top: 8, right: 16, bottom: 8, left: 0 }} accessibilityLayer={false}>
                 <CartesianGrid vertical={false} stroke={COLORS.grid} />
-                <XAxis dataKey="label" tick={AXIS_TICK} interval={0} />
+                <XAxis dataKey={narrow ? 'short' : 'label'} tick={AXIS_TICK} interval={0} />
                 <YAxis tick={AXIS_TICK} tickFormatter={percentTick} domain={[0, 1]} />
                 <Tooltip formatter={(v) => formatPercent(Number(v))} />
                 <Legend formatter={legendFormatter} />

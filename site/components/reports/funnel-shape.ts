@@ -7,6 +7,8 @@ import type { FunnelFlag, FunnelResponse, FunnelStep } from './types.ts';
 export interface FunnelBarRow {
   index: number;
   label: string;
+  /** `Step 2`, for narrow screens where event names would crowd out the bars. */
+  short: string;
   event: string;
   reached: number;
   inProgress: number;
@@ -28,6 +30,7 @@ export function funnelBars(steps: ReadonlyArray<FunnelStep>): FunnelBarRow[] {
   return steps.map((s, index) => ({
     index,
     label: stepLabel(index, s.event),
+    short: `Step ${index + 1}`,
     event: s.event,
     reached: s.count,
     inProgress: index === 0 ? 0 : s.inProgress,
@@ -39,6 +42,8 @@ export function funnelBars(steps: ReadonlyArray<FunnelStep>): FunnelBarRow[] {
 
 export interface StepTimeRow {
   label: string;
+  /** `1 → 2`, for narrow screens. */
+  short: string;
   medianSeconds: number | null;
   p90Seconds: number | null;
 }
@@ -47,6 +52,7 @@ export interface StepTimeRow {
 export function stepTimes(steps: ReadonlyArray<FunnelStep>): StepTimeRow[] {
   return steps.slice(1).map((s, i) => ({
     label: `${steps[i]!.event} → ${s.event}`,
+    short: `${i + 1} → ${i + 2}`,
     medianSeconds: s.medianSecondsFromPrevious,
     p90Seconds: s.p90SecondsFromPrevious,
   }));
@@ -96,7 +102,7 @@ export function breakdownChart(breakdown: FunnelResponse['breakdown']): {
   const series = top.map((r, i) => ({ key: `s${i}`, name: r.value }));
   const stepsSource = (breakdown ?? [])[0]?.steps ?? [];
   const chartRows = stepsSource.map((step, stepIndex) => {
-    const row: Record<string, string | number> = { label: stepLabel(stepIndex, step.event) };
+    const row: Record<string, string | number> = { label: stepLabel(stepIndex, step.event), short: `Step ${stepIndex + 1}` };
     top.forEach((_, i) => {
       const s = (breakdown ?? [])[i]?.steps[stepIndex];
       row[`s${i}`] = s?.conversionFromStart ?? 0;

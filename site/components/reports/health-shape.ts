@@ -43,3 +43,8 @@ export function errorRateRows(endpoints: ReadonlyArray<EndpointHealth>): Array<{
 export function isEmptyHealth(res: Pick<ApiHealthResponse, 'overall'>): boolean {
   return res.overall.calls === 0;
 }
+
+/** `/sandbox/v1/messages/:id` → `/messages/:id`: the shared prefix only costs room on a phone. */
+export function shortEndpoint(endpoint: string): string {
+  return endpoint.replace(/^\/sandbox\/v1(?=\/)/, '');
+}

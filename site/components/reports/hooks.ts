@@ -104,3 +104,16 @@ export function useSessionGate(): 'checking' | 'ok' {
   }, []);
   return state;
 }
+
+/** True below 600 px wide: charts switch to short axis labels so bars keep their room on a phone. */
+export function useNarrow(): boolean {
+  const query = '(max-width: 600px)';
+  const [narrow, setNarrow] = useState(() => matchMedia(query).matches);
+  useEffect(() => {
+    const list = matchMedia(query);
+    const onChange = () => setNarrow(list.matches);
+    list.addEventListener('change', onChange);
+    return () => list.removeEventListener('change', onChange);
+  }, []);
+  return narrow;
+}
