@@ -39,6 +39,7 @@ export function ensureSiteBuilt(): void {
 }
 
 if (process.argv.includes('--build-if-stale') && isSiteStale()) {
-  const build = spawnSync('npx', ['astro', 'build'], { cwd: root, stdio: 'inherit' });
+  // vitest sets NODE_ENV=test, which would make Astro ship React's development build.
+  const build = spawnSync('npx', ['astro', 'build'], { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } });
   process.exit(build.status ?? 1);
 }
