@@ -11,6 +11,8 @@ import { securityHeaders } from './middleware/security-headers.ts';
 import { adminSessionCookie, adminSessionRoutes, createAdminSessionStore } from './routes/admin-session.ts';
 import { captureRoutes } from './routes/capture.ts';
 import { eventsRoutes } from './routes/events.ts';
+import { openApiRoutes } from './routes/openapi.ts';
+import { reportsRoutes } from './routes/reports.ts';
 import { portalRoutes } from './routes/portal.ts';
 import { sandboxRoutes } from './routes/sandbox.ts';
 import { createTelemetry, inProcessFetch, type Telemetry } from './telemetry.ts';
@@ -57,6 +59,11 @@ export function createApp(deps: AppDeps) {
   app.use('/api/v1/alerts/*', admin);
   app.use('/api/v1/alerts', admin);
   app.route('/api/v1/alerts', alertRoutes({ db: deps.db, runner: { baseUrl: publicBaseUrl(deps.env) } }));
+  app.use('/api/v1/reports/*', admin);
+  app.use('/api/v1/reports', admin);
+  app.route('/api/v1/reports', reportsRoutes(deps));
+  app.use('/api/v1/openapi.json', admin);
+  app.route('/api/v1/openapi.json', openApiRoutes());
 
   // Without a client from server.ts, a real posthog-node client still delivers, through this app's capture route.
   const telemetry =

@@ -1,0 +1,82 @@
+/**
+ * Pure shaping of the doc satisfaction report from the per-page aggregates of docs-query.ts.
+ */
+import type { DocsData } from './docs-query.ts';
+import { percentileSorted, rate, wilsonLower } from './stats.ts';
+
+/** Votes a page needs before a low helpful rate flags it. */
+export const FLAG_MIN_VOTES = 5;
+/** Helpful rate below which a page with enough votes is flagged. */
+export const FLAG_MAX_HELPFUL_RATE = 0.5;
+/** Readers a page needs (and it must also be in the top quarter of pages by readers) to count as high traffic. */
+export const FLAG_MIN_READERS = 20;
+
+export interface DocPage {
+  path: string;
+  views: number;
+  readers: number;
+  helpful: number;
+  notHelpful: number;
+  helpfulRate: number | null;
+  wilsonLower: number | null;
+  reasons: Record<string, number>;
+  comments: Array<{ text: string; timestamp: string }>;
+  readerConversion: number | null;
+  nonReaderConversion: number | null;
+  flagged: boolean;
+}
+
+/**
+ * One row per path seen in a `$pageview` or a vote. Sorted worst first: ascending `wilsonLower`, pages without
+ * votes last; ties by more views first, then path.
+ *
+ * `flagged` when either
+ * - low satisfaction: at least FLAG_MIN_VOTES votes and helpfulRate < FLAG_MAX_HELPFUL_RATE; or
+ * - high traffic, low reader conversion: readers ≥ max(FLAG_MIN_READERS, 75th percentile of readers across pages)
+ *   and readerConversion < nonReaderConversion.
+ */
+export function shapeDocs(data: DocsData): { pages: DocPage[] } {
+  const paths = new Set<string>([...data.views.map((v) => v.path), ...data.votes.map((v) => v.path)]);
+  const views = new Map(data.views.map((v) => [v.path, v]));
+  const votes = new Map(data.votes.map((v) => [v.path, v]));
+  const readerCounts = Float64Array.from(data.views.map((v) => v.readers)).sort();
+  const highTraffic = Math.max(FLAG_MIN_READERS, percentileSorted(readerCounts, 0.75) ?? 0);
+
+  const pages = [...paths].map((path): DocPage => {
+    const v = views.get(path);
+    const vote = votes.get(path);
+    const helpful = vote?.helpful ?? 0;
+    const notHelpful = vote?.notHelpful ?? 0;
+    const total = helpful + notHelpful;
+    const readers = v?.readers ?? 0;
+    const readerConversion = rate(v?.readersConverted ?? 0, readers);
+    const nonReaders = data.audience.persons - readers;
+    const nonReaderConversion = rate(data.audience.converted - (v?.readersConvertedAny ?? 0), nonReaders);
+    const helpfulRate = rate(helpful, total);
+    const lowSatisfaction = total >= FLAG_MIN_VOTES && helpfulRate !== null && helpfulRate < FLAG_MAX_HELPFUL_RATE;
+    const lowConversion =
+      readers >= highTraffic && readerConversion !== null && nonReaderConversion !== null && readerConversion < nonReaderConversion;
+    return {
+      path,
+      views: v?.views ?? 0,
+      readers,
+      helpful,
+      notHelpful,
+      helpfulRate,
+      wilsonLower: wilsonLower(helpful, total),
+      reasons: Object.fromEntries(data.reasons.filter((r) => r.path === path).map((r) => [r.reason, r.n])),
+      comments: data.comments.filter((c) => c.path === path).map((c) => ({ text: c.text, timestamp: new Date(c.timestamp).toISOString() })),
+      readerConversion,
+      nonReaderConversion,
+      flagged: lowSatisfaction || lowConversion,
+    };
+  });
+
+  pages.sort((a, b) => {
+    if (a.wilsonLower === null || b.wilsonLower === null) {
+      if (a.wilsonLower !== b.wilsonLower) return a.wilsonLower === null ? 1 : -1;
+    } else if (a.wilsonLower !== b.wilsonLower) return a.wilsonLower - b.wilsonLower;
+    return b.views - a.views || a.path.localeCompare(b.path);
+  });
+  return { pages };
+}

@@ -1,0 +1,170 @@
+/**
+ * SQL side of the funnel: one statement streams narrow rows `(pid, ts, id, code, prop)` ordered by person, and
+ * each person's rows are evaluated by the pure functions in funnel.ts as soon as the next person starts. Memory is
+ * one person's rows plus per-person outcomes (a few numbers each), never the events.
+ *
+ * Ordered / any order: a UNION ALL of one arm per distinct step event, each a covering scan of
+ * `events_event_person_timestamp` (already ordered by person, so SQLite merges the arms without sorting), plus an
+ * arm for the virtual first_successful_call step from the partial index of 2xx calls.
+ * Strict: every event of the persons who did step 1 in range, because any other event breaks an attempt.
+ */
+import type { Database } from 'better-sqlite3';
+import { addOutcome, emptyTally, evaluatePerson, prepareEvents, type FunnelEvent, type FunnelOrder, type FunnelTally, type PersonOutcome } from './funnel.ts';
+import { FIRST_SUCCESSFUL_CALL } from './params.ts';
+import { FIRST_SUCCESS, propertyPath, SUCCESS_CALL } from './sql.ts';
+
+export interface FunnelRunParams {
+  from: number;
+  to: number;
+  steps: string[];
+  windowMs: number;
+  order: FunnelOrder;
+  breakdown?: string | undefined;
+}
+
+/** Per-person outcomes kept compactly for the evidence queries (who stalled where, since when). */
+export interface StallIndex {
+  pids: number[];
+  depths: number[];
+  starts: number[];
+}
+
+export interface FunnelRun {
+  total: FunnelTally;
+  byValue: Map<string | null, FunnelTally> | undefined;
+  stalls: StallIndex;
+}
+
+/** Row codes: ≥ 0 index into the distinct event names, −1 the virtual first-success row, −2 any other event. */
+const CODE_FIRST_SUCCESS = -1;
+
+interface Plan {
+  sql: string;
+  params: Record<string, string | number>;
+  names: string[];
+  nameMasks: number[];
+  fscMask: number;
+}
+
+function buildPlan(p: FunnelRunParams): Plan {
+  const names = [...new Set(p.steps.filter((s) => s !== FIRST_SUCCESSFUL_CALL))];
+  const nameMasks = names.map((n) => p.steps.reduce((m, s, k) => (s === n ? m | (1 << k) : m), 0));
+  const fscMask = p.steps.reduce((m, s, k) => (s === FIRST_SUCCESSFUL_CALL ? m | (1 << k) : m), 0);
+  const params: Record<string, string | number> = { from: p.from, to: p.to };
+  names.forEach((n, i) => (params[`e${i}`] = n));
+  const step1 = p.steps[0]!;
+  const entryIsFirstSuccess = step1 === FIRST_SUCCESSFUL_CALL;
+  if (p.breakdown !== undefined) params.path = propertyPath(p.breakdown);
+  // Only step-1 rows carry the breakdown property; any-order funnels can enter on any step.
+  const carriesProp = (name: string) => p.breakdown !== undefined && (p.order === 'any' || name === step1);
+  const propOf = (name: string, alias = '') => (carriesProp(name) ? `json_extract(${alias}properties, @path)` : 'NULL');
+  const fsProp = carriesProp(FIRST_SUCCESSFUL_CALL)
+    ? `(SELECT json_extract(properties, @path) FROM events INDEXED BY events_success_call_person_timestamp WHERE ${SUCCESS_CALL} AND person_id = f.pid AND timestamp = f.ts LIMIT 1)`
+    : 'NULL';
+  // Reading `id` makes SQLite fetch the table row for every index entry, so rows carry real ids only when the
+  // first-success row must be matched with its own `api_call` row (strict funnels, or `api_call` as a step).
+  const needsIds = p.order === 'strict' || (fscMask !== 0 && names.includes('api_call'));
+  const fsId = needsIds ? `(SELECT id FROM events INDEXED BY events_success_call_person_timestamp WHERE ${SUCCESS_CALL} AND person_id = f.pid AND timestamp = f.ts LIMIT 1)` : 'NULL';
+  const fsArm = fscMask
+    ? `SELECT f.pid AS pid, f.ts AS ts, ${fsId} AS id, ${CODE_FIRST_SUCCESS} AS code, ${fsProp} AS prop
+       FROM (${FIRST_SUCCESS}) f WHERE f.ts BETWEEN @from AND @to`
+    : undefined;
+
+  if (p.order !== 'strict') {
+    const arms = names.map(
+      (n, i) => `SELECT person_id AS pid, timestamp AS ts, ${needsIds ? 'id' : 'NULL'} AS id, ${i} AS code, ${propOf(n)} AS prop
+        FROM events INDEXED BY events_event_person_timestamp WHERE event = @e${i} AND timestamp BETWEEN @from AND @to`,
+    );
+    if (fsArm) arms.push(fsArm);
+    return { sql: `${arms.join('\nUNION ALL\n')}\nORDER BY pid`, params, names, nameMasks, fscMask };
+  }
+
+  const starters = entryIsFirstSuccess
+    ? `SELECT pid FROM (${FIRST_SUCCESS}) WHERE ts BETWEEN @from AND @to`
+    : `SELECT DISTINCT person_id FROM events INDEXED BY events_event_person_timestamp WHERE event = @e${names.indexOf(step1)} AND timestamp BETWEEN @from AND @to`;
+  const codeCase = names.length ? `CASE e.event ${names.map((_, i) => `WHEN @e${i} THEN ${i}`).join(' ')} ELSE -2 END` : '-2';
+  const prop = p.breakdown !== undefined && !entryIsFirstSuccess ? `CASE WHEN e.event = @step1 THEN json_extract(e.properties, @path) END` : 'NULL';
+  if (p.breakdown !== undefined) params.step1 = step1;
+  const all = `SELECT e.person_id AS pid, e.timestamp AS ts, e.id AS id, ${codeCase} AS code, ${prop} AS prop
+    FROM events e WHERE e.person_id IN (${starters}) AND e.timestamp BETWEEN @from AND @to`;
+  const fsStrictArm = fsArm ? `${fsArm} AND f.pid IN (${starters})` : undefined;
+  return { sql: `${[all, fsStrictArm].filter(Boolean).join('\nUNION ALL\n')}\nORDER BY pid`, params, names, nameMasks, fscMask };
+}
+
+interface Row {
+  pid: number;
+  ts: number;
+  id: number | null;
+  code: number;
+  prop: string | number | null;
+}
+
+/**
+ * Runs the funnel over `[from, to]`: streams rows, evaluates each person, and tallies the outcomes (overall and,
+ * when asked, per breakdown value).
+ */
+export function runFunnel(sqlite: Database, p: FunnelRunParams): FunnelRun {
+  return runFunnelPeriods(sqlite, p, [])[0]!;
+}
+
+/**
+ * Runs the same funnel over `[p.from, p.to]` and over `extra` periods in one pass: rows are streamed once over
+ * the union of the ranges and each person's rows are split per period (every period keeps its own [from, to]
+ * rule). The breakdown is computed for the first period only.
+ */
+export function runFunnelPeriods(sqlite: Database, p: FunnelRunParams, extra: Array<{ from: number; to: number }>): FunnelRun[] {
+  const periods = [{ from: p.from, to: p.to }, ...extra];
+  const union = { from: Math.min(...periods.map((x) => x.from)), to: Math.max(...periods.map((x) => x.to)) };
+  const plan = buildPlan({ ...p, ...union });
+  const steps = p.steps.length;
+  const opts = { steps, windowMs: p.windowMs, order: p.order, preferMask: plan.fscMask };
+  const runs: FunnelRun[] = periods.map((_, i) => ({
+    total: emptyTally(steps),
+    byValue: i === 0 && p.breakdown !== undefined ? new Map<string | null, FunnelTally>() : undefined,
+    stalls: { pids: [], depths: [], starts: [] },
+  }));
+
+  const evaluate = (pid: number, rows: FunnelEvent[], run: FunnelRun, to: number) => {
+    const outcome: PersonOutcome = evaluatePerson(prepareEvents(rows, steps), opts);
+    if (outcome.depth === 0) return;
+    addOutcome(run.total, outcome, p.windowMs, to);
+    if (run.byValue) {
+      let tally = run.byValue.get(outcome.value);
+      if (!tally) run.byValue.set(outcome.value, (tally = emptyTally(steps)));
+      addOutcome(tally, outcome, p.windowMs, to);
+    }
+    if (outcome.depth < steps) {
+      run.stalls.pids.push(pid);
+      run.stalls.depths.push(outcome.depth);
+      run.stalls.starts.push(outcome.start);
+    }
+  };
+  const finish = (pid: number, rows: FunnelEvent[]) => {
+    if (periods.length === 1) return evaluate(pid, rows, runs[0]!, periods[0]!.to);
+    periods.forEach((period, i) => {
+      const inside = rows.filter((r) => r.ts >= period.from && r.ts <= period.to);
+      if (inside.length) evaluate(pid, inside, runs[i]!, period.to);
+    });
+  };
+
+  let current = -1;
+  let rows: FunnelEvent[] = [];
+  let synthetic = 0;
+  const stmt = sqlite.prepare<Record<string, string | number>, Row>(plan.sql);
+  for (const row of stmt.iterate(plan.params)) {
+    if (row.pid !== current) {
+      if (rows.length) finish(current, rows);
+      current = row.pid;
+      rows = [];
+    }
+    const mask = row.code >= 0 ? plan.nameMasks[row.code]! : row.code === CODE_FIRST_SUCCESS ? plan.fscMask : 0;
+    rows.push({ ts: row.ts, id: row.id ?? --synthetic, mask, prop: row.prop === null ? null : String(row.prop) });
+  }
+  if (rows.length) finish(current, rows);
+  return runs;
+}
+
+/** The SQL text of a funnel plan, for EXPLAIN in tests and the benchmark. */
+export function funnelSql(p: FunnelRunParams): string {
+  return buildPlan(p).sql;
+}

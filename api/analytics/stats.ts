@@ -1,0 +1,174 @@
+/**
+ * Pure statistics used by every report. No SQL here: query files hand these functions plain numbers.
+ * Conventions: a rate with a zero denominator is `null` (never NaN or Infinity); percentiles of nothing are `null`.
+ */
+
+/** `numerator / denominator`, or `null` when the denominator is 0, so JSON never carries NaN or Infinity. */
+export function rate(numerator: number, denominator: number): number | null {
+  return denominator > 0 ? numerator / denominator : null;
+}
+
+/**
+ * Percentile with linear interpolation between closest ranks (the "R-7" / Excel PERCENTILE.INC / numpy default rule):
+ * rank h = (n − 1)·p over the ascending values. `sorted` must already be ascending.
+ */
+export function percentileSorted(sorted: ArrayLike<number>, p: number): number | null {
+  const n = sorted.length;
+  if (n === 0) return null;
+  const h = (n - 1) * p;
+  const lo = Math.floor(h);
+  const hi = Math.min(lo + 1, n - 1);
+  const a = sorted[lo]!;
+  const b = sorted[hi]!;
+  return a + (h - lo) * (b - a);
+}
+
+/** Sorts a copy ascending (numerically) and returns the requested percentiles. */
+export function percentiles<K extends string>(values: ArrayLike<number>, wanted: Record<K, number>): Record<K, number | null> {
+  const sorted = Float64Array.from(values).sort();
+  const out = {} as Record<K, number | null>;
+  for (const key of Object.keys(wanted) as K[]) out[key] = percentileSorted(sorted, wanted[key]);
+  return out;
+}
+
+/**
+ * Percentile over a frequency table (value → count), with the same linear interpolation as `percentileSorted`,
+ * so SQL can return `GROUP BY value` counts instead of every row.
+ */
+export function percentileFromCounts(entries: ReadonlyArray<readonly [value: number, count: number]>, p: number): number | null {
+  const sorted = [...entries].filter(([, c]) => c > 0).sort((x, y) => x[0] - y[0]);
+  const n = sorted.reduce((sum, [, c]) => sum + c, 0);
+  if (n === 0) return null;
+  const h = (n - 1) * p;
+  const lo = Math.floor(h);
+  const valueAt = (rank: number) => {
+    let seen = 0;
+    for (const [value, count] of sorted) {
+      seen += count;
+      if (rank < seen) return value;
+    }
+    return sorted[sorted.length - 1]![0];
+  };
+  const a = valueAt(lo);
+  const b = valueAt(Math.min(lo + 1, n - 1));
+  return a + (h - lo) * (b - a);
+}
+
+/** Standard normal cumulative distribution, via the Abramowitz–Stegun 7.1.26 erf approximation (error < 1.5e-7). */
+export function normalCdf(z: number): number {
+  const x = Math.abs(z) / Math.SQRT2;
+  const t = 1 / (1 + 0.3275911 * x);
+  const poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  const erf = 1 - poly * Math.exp(-x * x);
+  return z >= 0 ? (1 + erf) / 2 : (1 - erf) / 2;
+}
+
+export interface ZTestResult {
+  z: number;
+  /** Two-sided p-value. */
+  p: number;
+}
+
+/**
+ * Two-proportion z-test with the pooled proportion: z = (p2 − p1) / sqrt(p̂(1 − p̂)(1/n1 + 1/n2)).
+ * Returns null when either n is 0 or the pooled rate is 0 or 1 (no variance, nothing to test).
+ */
+export function twoProportionZTest(x1: number, n1: number, x2: number, n2: number): ZTestResult | null {
+  if (n1 <= 0 || n2 <= 0) return null;
+  const pooled = (x1 + x2) / (n1 + n2);
+  const variance = pooled * (1 - pooled) * (1 / n1 + 1 / n2);
+  if (!(variance > 0)) return null;
+  const z = (x2 / n2 - x1 / n1) / Math.sqrt(variance);
+  return { z, p: Math.min(1, 2 * (1 - normalCdf(Math.abs(z)))) };
+}
+
+/** Lower bound of the 95% Wilson score interval for `positive` successes out of `total`; null when total is 0. */
+export function wilsonLower(positive: number, total: number, z = 1.959963984540054): number | null {
+  if (total <= 0) return null;
+  const phat = positive / total;
+  const z2 = z * z;
+  const centre = phat + z2 / (2 * total);
+  const margin = z * Math.sqrt((phat * (1 - phat) + z2 / (4 * total)) / total);
+  return Math.max(0, (centre - margin) / (1 + z2 / total));
+}
+
+export interface HistogramBin {
+  fromSeconds: number;
+  toSeconds: number;
+  count: number;
+}
+
+/**
+ * Equal-width histogram from min to max with clamp(ceil(cbrt(n)), 1, 60) bins (PostHog's time-to-convert default).
+ * Each bin is [from, to) except the last, which includes its upper edge. `sorted` must be ascending.
+ */
+export function histogram(sorted: ArrayLike<number>): HistogramBin[] {
+  const n = sorted.length;
+  if (n === 0) return [];
+  const min = sorted[0]!;
+  const max = sorted[n - 1]!;
+  const bins = Math.min(60, Math.max(1, Math.ceil(Math.cbrt(n))));
+  if (max === min) return [{ fromSeconds: min, toSeconds: max, count: n }];
+  const width = (max - min) / bins;
+  const out: HistogramBin[] = Array.from({ length: bins }, (_, i) => ({
+    fromSeconds: min + i * width,
+    toSeconds: i === bins - 1 ? max : min + (i + 1) * width,
+    count: 0,
+  }));
+  for (let i = 0; i < n; i++) {
+    const idx = Math.min(bins - 1, Math.floor((sorted[i]! - min) / width));
+    out[idx]!.count += 1;
+  }
+  return out;
+}
+
+export interface SurvivalPoint {
+  seconds: number;
+  survival: number;
+}
+
+/**
+ * Kaplan–Meier estimate of "not yet completed" over time. `completed` are observed durations, `censored` are the
+ * durations of persons still unfinished at the end of the range. At equal times, completions are applied before
+ * censorings (the usual convention: a person censored at t was still at risk at t).
+ * Returns every step of the curve, starting at (0, 1), and the median: the first time survival drops to ≤ 0.5
+ * (null when it never does).
+ */
+export function kaplanMeier(completed: ArrayLike<number>, censored: ArrayLike<number>): { median: number | null; points: SurvivalPoint[] } {
+  const done = Float64Array.from(completed).sort();
+  const cens = Float64Array.from(censored).sort();
+  let atRisk = done.length + cens.length;
+  let survival = 1;
+  let median: number | null = null;
+  const points: SurvivalPoint[] = [{ seconds: 0, survival: 1 }];
+  let i = 0;
+  let j = 0;
+  while (i < done.length) {
+    const t = done[i]!;
+    // Persons censored strictly before t leave the risk set first.
+    while (j < cens.length && cens[j]! < t) {
+      atRisk -= 1;
+      j += 1;
+    }
+    let events = 0;
+    while (i < done.length && done[i] === t) {
+      events += 1;
+      i += 1;
+    }
+    survival *= 1 - events / atRisk;
+    atRisk -= events;
+    if (points[points.length - 1]!.seconds === t) points[points.length - 1]!.survival = survival;
+    else points.push({ seconds: t, survival });
+    if (median === null && survival <= 0.5) median = t;
+  }
+  return { median, points };
+}
+
+/** Keeps a survival curve readable: at most `max` points, always the first and last, preferring the largest drops. */
+export function thinCurve(points: SurvivalPoint[], max = 500): SurvivalPoint[] {
+  if (points.length <= max) return points;
+  const step = (points.length - 1) / (max - 1);
+  const out: SurvivalPoint[] = [];
+  for (let k = 0; k < max; k++) out.push(points[Math.round(k * step)]!);
+  return out;
+}

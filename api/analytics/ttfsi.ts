@@ -1,0 +1,72 @@
+/**
+ * Pure shaping of time to first successful integration from per-person `(start, seconds)` rows.
+ */
+import { histogram, kaplanMeier, percentileSorted, thinCurve, type HistogramBin, type SurvivalPoint } from './stats.ts';
+import type { TtfsiRow } from './ttfsi-query.ts';
+
+export interface TtfsiReport {
+  completed: number;
+  inProgress: number;
+  percentiles: { p50: number | null; p75: number | null; p90: number | null; p95: number | null };
+  kaplanMeier: { median: number | null; points: SurvivalPoint[] };
+  histogram: HistogramBin[];
+  cohorts: Array<{ week: string; started: number; completed: number; p50: number | null }>;
+}
+
+const DAY = 86_400_000;
+
+/** Monday (UTC) of the ISO week holding `ms`, as YYYY-MM-DD. */
+export function isoWeekStart(ms: number): string {
+  const day = Math.floor(ms / DAY);
+  // 1970-01-01 was a Thursday: (day + 3) mod 7 is 0 on Mondays.
+  const monday = day - ((((day + 3) % 7) + 7) % 7);
+  return new Date(monday * DAY).toISOString().slice(0, 10);
+}
+
+/**
+ * Accumulates rows, then shapes the report. Persons who have not completed are in progress and are censored at
+ * `to` in the Kaplan–Meier estimate (their time observed so far is `to − start`). Percentiles, histogram and
+ * cohort p50 are over completed persons only, in seconds, with linear interpolation.
+ */
+export function createTtfsiCollector(to: number) {
+  const done: number[] = [];
+  const censored: number[] = [];
+  const weeks = new Map<string, { started: number; durations: number[] }>();
+  return {
+    add(row: TtfsiRow) {
+      const week = isoWeekStart(row.start);
+      let cohort = weeks.get(week);
+      if (!cohort) weeks.set(week, (cohort = { started: 0, durations: [] }));
+      cohort.started += 1;
+      if (row.seconds === null) censored.push((to - row.start) / 1000);
+      else {
+        done.push(row.seconds);
+        cohort.durations.push(row.seconds);
+      }
+    },
+    result(): TtfsiReport {
+      const sorted = Float64Array.from(done).sort();
+      const km = kaplanMeier(sorted, censored);
+      return {
+        completed: done.length,
+        inProgress: censored.length,
+        percentiles: {
+          p50: percentileSorted(sorted, 0.5),
+          p75: percentileSorted(sorted, 0.75),
+          p90: percentileSorted(sorted, 0.9),
+          p95: percentileSorted(sorted, 0.95),
+        },
+        kaplanMeier: { median: km.median, points: thinCurve(km.points) },
+        histogram: histogram(sorted),
+        cohorts: [...weeks.entries()]
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([week, c]) => ({
+            week,
+            started: c.started,
+            completed: c.durations.length,
+            p50: percentileSorted(Float64Array.from(c.durations).sort(), 0.5),
+          })),
+      };
+    },
+  };
+}

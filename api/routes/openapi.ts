@@ -1,0 +1,103 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { funnelQuery, rangeQuery, ttfsiQuery } from '../analytics/params.ts';
+import { apiHealthResponseSchema, docsResponseSchema, errorResponseSchema, funnelResponseSchema, ttfsiResponseSchema } from '../analytics/schemas.ts';
+
+type JsonSchema = Record<string, unknown>;
+
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as JsonSchema;
+  return rest;
+}
+
+function queryParameters(schema: z.ZodObject) {
+  return Object.entries(schema.shape).map(([name, field]) => {
+    const { description, ...fieldSchema } = jsonSchema(field as z.ZodType, 'input');
+    return { name, in: 'query', required: false, ...(description ? { description } : {}), schema: fieldSchema };
+  });
+}
+
+const errors = {
+  '400': { description: 'A parameter is invalid; the message names it.', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+  '401': { description: 'Missing or wrong admin token.', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+};
+
+function operation(summary: string, description: string, query: z.ZodObject, response: string) {
+  return {
+    get: {
+      summary,
+      description,
+      tags: ['reports'],
+      parameters: queryParameters(query),
+      responses: {
+        '200': { description: 'The report.', content: { 'application/json': { schema: { $ref: `#/components/schemas/${response}` } } } },
+        ...errors,
+      },
+    },
+  };
+}
+
+/** The OpenAPI 3.1 document of the reports API, built from the same zod schemas the routes validate and return. */
+export function openApiDocument() {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Onramp reports API',
+      version: '1.0.0',
+      description:
+        'Onboarding reports. Every route needs the admin token (`Authorization: Bearer <ONRAMP_ADMIN_TOKEN>`), counts persons (identity merged), and takes `from`/`to` (ISO 8601, inclusive; default the last 30 days). Rates with a zero denominator are null.',
+    },
+    security: [{ adminToken: [] }],
+    paths: {
+      '/api/v1/reports/funnel': operation(
+        'Funnel',
+        'PostHog funnel semantics: every counted event in [from, to]; the window starts at the step-1 event; each step-1 event starts an attempt; a person counts at the deepest step of any attempt. `first_successful_call` is the earliest 2xx api_call over all time, counted when in range. Flags compare against the previous period [from − (to − from), from).',
+        funnelQuery,
+        'FunnelReport',
+      ),
+      '/api/v1/reports/ttfsi': operation(
+        'Time to first successful integration',
+        'From the first `start` event in range to the first `end` event in [start, to]; no window. Unfinished persons are censored at `to` in the Kaplan–Meier estimate.',
+        ttfsiQuery,
+        'TtfsiReport',
+      ),
+      '/api/v1/reports/docs': operation(
+        'Doc satisfaction',
+        'One row per doc path: views, readers, latest vote per person per page, Wilson lower bound, reader vs non-reader conversion. Worst first.',
+        rangeQuery,
+        'DocsReport',
+      ),
+      '/api/v1/reports/api-health': operation(
+        'API health',
+        'api_call error rate (status ≥ 500 or 4xx except 429) and latency percentiles, overall and per endpoint; errors before a first success; support tickets per 1,000 calls.',
+        rangeQuery,
+        'ApiHealthReport',
+      ),
+      '/api/v1/openapi.json': {
+        get: {
+          summary: 'This document',
+          tags: ['meta'],
+          responses: { '200': { description: 'OpenAPI 3.1 document.', content: { 'application/json': { schema: { type: 'object' } } } }, '401': errors['401'] },
+        },
+      },
+    },
+    components: {
+      securitySchemes: { adminToken: { type: 'http', scheme: 'bearer', description: 'ONRAMP_ADMIN_TOKEN' } },
+      schemas: {
+        FunnelReport: jsonSchema(funnelResponseSchema, 'output'),
+        TtfsiReport: jsonSchema(ttfsiResponseSchema, 'output'),
+        DocsReport: jsonSchema(docsResponseSchema, 'output'),
+        ApiHealthReport: jsonSchema(apiHealthResponseSchema, 'output'),
+        Error: jsonSchema(errorResponseSchema, 'output'),
+      },
+    },
+  };
+}
+
+/** `GET /api/v1/openapi.json` (admin-protected in app.ts). */
+export function openApiRoutes() {
+  const app = new Hono({ strict: false });
+  const document = openApiDocument();
+  app.get('/', (c) => c.json(document));
+  return app;
+}
