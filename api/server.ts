@@ -8,6 +8,7 @@ import { createApp } from './app.ts';
 import { createAlertRunner, publicBaseUrl } from './alerts/runner.ts';
 import { seedDemoIfEmpty } from './demo/seed.ts';
 import { parseEnv } from './env.ts';
+import { startCheckpointer } from './ingest/checkpointer.ts';
 import { createEventWriter } from './ingest/writer.ts';
 import { gracefulShutdown, SHUTDOWN_DEADLINE_MS, trackInFlight } from './shutdown.ts';
 import { answerClientErrors } from './client-errors.ts';
@@ -28,6 +29,7 @@ if (env.ONRAMP_DEMO) {
   if (demo) console.log(`[onramp] empty database: loaded demo data (${demo.events} events, ${demo.persons} persons over 8 weeks; set ONRAMP_DEMO=0 to skip)`);
 }
 const writer = createEventWriter(db.$client, { maxQueuedEvents: env.ONRAMP_MAX_QUEUED_EVENTS });
+const checkpointer = startCheckpointer(db.$client);
 // Server-side funnel events (posthog-node) go to Onramp's own capture endpoint unless ONRAMP_POSTHOG_HOST says
 // otherwise. Once shutdown has closed the listener, the final flush is handed to the app in-process instead.
 const loopbackHost = ['0.0.0.0', '::', 'localhost'].includes(env.HOST) ? '127.0.0.1' : env.HOST.includes(':') ? `[${env.HOST}]` : env.HOST;
@@ -79,7 +81,7 @@ async function shutdown(signal: string) {
   }, SHUTDOWN_DEADLINE_MS);
   deadline.unref();
   const code = await gracefulShutdown(
-    { server: server as Server, closeWriter: () => writer.close(), closeDb: () => db.$client.close() },
+    { server: server as Server, closeWriter: () => writer.close(), stopCheckpoints: () => checkpointer.stop(), closeDb: () => db.$client.close() },
     inFlight,
   );
   process.exit(code);

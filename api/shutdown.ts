@@ -15,6 +15,8 @@ export interface Drainable {
   server: Server;
   /** Commits what is queued and refuses new writes. */
   closeWriter: () => void;
+  /** Stops the WAL checkpoint worker, so the final close checkpoints and removes the WAL. */
+  stopCheckpoints?: () => Promise<void>;
   closeDb: () => void;
   log?: (line: string) => void;
 }
@@ -78,6 +80,7 @@ export async function gracefulShutdown(target: Drainable, tracker: ReturnType<ty
   if ((await within(IDLE_GRACE_MS, closed)) === 'timeout') target.server.closeAllConnections();
   await runShutdownHooks(HOOKS_MS, log);
   target.closeWriter();
+  await target.stopCheckpoints?.();
   target.closeDb();
   log('[onramp] shutdown complete: requests drained, events committed, database closed');
   return 0;

@@ -24,13 +24,20 @@ export function createEventStore(sqlite: Database) {
   const seen = sqlite.prepare<[string], number>('SELECT 1 FROM events WHERE uuid = ?').pluck();
 
   function writeOne(event: NormalizedEvent) {
-    if (seen.get(event.uuid)) return;
     const target = mergeTarget(event);
-    const personId = target
-      ? identity.link(event.distinctId, target.otherId, event.timestamp, target.identify)
-      : identity.personFor(event.distinctId, event.timestamp);
-    insertEvent.run(event.uuid, event.event, event.distinctId, personId, event.timestamp, event.receivedAt, event.propertiesJson);
-    identity.updateProperties(personId, event.set, event.setOnce);
+    if (target) {
+      // A merge must not be replayed by a retry, so a known uuid is skipped before anything moves.
+      if (seen.get(event.uuid)) return;
+      const personId = identity.link(event.distinctId, target.otherId, event.timestamp, target.identify);
+      insertEvent.run(event.uuid, event.event, event.distinctId, personId, event.timestamp, event.receivedAt, event.propertiesJson);
+      identity.updateProperties(personId, event.set, event.setOnce);
+      return;
+    }
+    // Hot path: the uuid index answers "seen before?" during the insert itself. A retried event's distinct id is
+    // already mapped (ids are never unmapped), so resolving it first creates nothing.
+    const personId = identity.personFor(event.distinctId, event.timestamp);
+    const { changes } = insertEvent.run(event.uuid, event.event, event.distinctId, personId, event.timestamp, event.receivedAt, event.propertiesJson);
+    if (changes === 1) identity.updateProperties(personId, event.set, event.setOnce);
   }
 
   /** Stores every event of every batch in one transaction: all of them commit, or none. */
