@@ -95,7 +95,7 @@ function HealthBody() {
                       <XAxis type="number" tick={AXIS_TICK} unit=" ms" />
                       <YAxis type="category" dataKey="endpoint" width={endpointAxis.width} tickFormatter={endpointAxis.tickFormatter} tick={AXIS_TICK} />
                       <Tooltip formatter={(v) => formatMs(Number(v))} />
-                      <Legend formatter={legendFormatter} />
+                      <Legend formatter={legendFormatter} itemSorter={null} />
                       <Bar dataKey="p50" name="p50" fill={COLORS.reached} isAnimationActive={false} />
                       <Bar dataKey="p95" name="p95" fill={COLORS.inProgress} isAnimationActive={false} />
                       <Bar dataKey="p99" name="p99" fill={COLORS.dropped} isAnimationActive={false} />

@@ -115,7 +115,7 @@ function StepsCard({ data }: { data: FunnelResponse }) {
             <XAxis type="number" tick={AXIS_TICK} allowDecimals={false} />
             <YAxis type="category" dataKey={narrow ? 'short' : 'label'} width={axisWidth} tick={AXIS_TICK} />
             <Tooltip />
-            <Legend formatter={legendFormatter} />
+            <Legend formatter={legendFormatter} itemSorter={null} />
             <Bar dataKey="reached" name="Reached" stackId="step" fill={COLORS.reached} isAnimationActive={false} />
             <Bar dataKey="inProgress" name="In progress" stackId="step" fill={COLORS.inProgress} isAnimationActive={false} />
             <Bar dataKey="dropped" name="Dropped" stackId="step" fill={COLORS.dropped} isAnimationActive={false} />
@@ -137,7 +137,7 @@ function StepsCard({ data }: { data: FunnelResponse }) {
                   <XAxis type="number" tick={AXIS_TICK} tickFormatter={(v: number) => formatDuration(v)} />
                   <YAxis type="category" dataKey={narrow ? 'short' : 'label'} width={axisWidth} tick={AXIS_TICK} />
                   <Tooltip formatter={(v) => formatDuration(Number(v))} />
-                  <Legend formatter={legendFormatter} />
+                  <Legend formatter={legendFormatter} itemSorter={null} />
                   <Bar dataKey="medianSeconds" name="Median" fill={COLORS.reached} isAnimationActive={false} />
                   <Bar dataKey="p90Seconds" name="p90" fill={COLORS.neutral} isAnimationActive={false} />
                 </BarChart>
@@ -181,7 +181,7 @@ function BreakdownCard({ data, property }: { data: FunnelResponse; property: str
                 <XAxis dataKey={narrow ? 'short' : 'label'} tick={AXIS_TICK} interval={0} />
                 <YAxis tick={AXIS_TICK} tickFormatter={percentTick} domain={[0, 1]} />
                 <Tooltip formatter={(v) => formatPercent(Number(v))} />
-                <Legend formatter={legendFormatter} />
+                <Legend formatter={legendFormatter} itemSorter={null} />
                 {chart.series.map((s, i) => (
                   <Bar key={s.key} dataKey={s.key} name={s.name} fill={seriesColor(i)} isAnimationActive={false} />
                 ))}
@@ -259,7 +259,7 @@ function CohortCard({ query, range }: { query: ReportQuery; range: { from: strin
                 <YAxis yAxisId="persons" tick={AXIS_TICK} allowDecimals={false} />
                 <YAxis yAxisId="rate" orientation="right" tick={AXIS_TICK} tickFormatter={percentTick} domain={[0, 1]} />
                 <Tooltip formatter={(v, name) => (name === 'Conversion' ? formatPercent(Number(v)) : formatCount(Number(v)))} />
-                <Legend formatter={legendFormatter} />
+                <Legend formatter={legendFormatter} itemSorter={null} />
                 <Bar yAxisId="persons" dataKey="started" name="Started" fill="#94a3b8" stroke={COLORS.neutral} isAnimationActive={false} />
                 <Line yAxisId="rate" type="monotone" dataKey="conversion" name="Conversion" stroke={COLORS.reached} strokeWidth={3} dot={{ r: 4 }} connectNulls isAnimationActive={false} />
               </ComposedChart>

@@ -142,7 +142,7 @@ function EventsBody() {
       {rows && rows.length > 0 ? (
         <Card title="Newest events" description="Every accepted event, newest first by event time. A distinct id selects the whole person, including anonymous events merged into it." actions={<CsvButton name="events" columns={CSV_COLUMNS} rows={rows} />}>
           <div className="table-scroll" tabIndex={0} role="region" aria-label="Events">
-            <table data-testid="events-table">
+            <table data-testid="events-table" className="events-table">
               <caption className="visually-hidden">Newest events</caption>
               <thead>
                 <tr>
@@ -156,19 +156,19 @@ function EventsBody() {
               <tbody>
                 {rows.map((r) => (
                   <tr key={r.uuid}>
-                    <td className="num">{formatUtc(r.timestamp).replace(' UTC', '')}</td>
-                    <td>
+                    <td className="num" data-label="Time">{formatUtc(r.timestamp).replace(' UTC', '')}</td>
+                    <td data-label="Event">
                       <button type="button" className="path-button event-name" onClick={() => apply({ ...filters, event: r.event })} title="Show only this event">
                         {r.event}
                       </button>
                     </td>
-                    <td className="cell-wrap">
+                    <td className="cell-wrap" data-label="Person">
                       <button type="button" className="path-button" onClick={() => apply({ ...filters, distinctId: r.distinctId })} title="Show only this person">
                         {r.distinctId}
                       </button>
                     </td>
-                    <td className="cell-wrap">{r.context}</td>
-                    <td>
+                    <td className="cell-wrap" data-label="Context">{r.context}</td>
+                    <td data-label="Properties">
                       <details>
                         <summary>View</summary>
                         <pre className="props">{JSON.stringify(JSON.parse(r.properties), null, 2)}</pre>

@@ -120,7 +120,7 @@ function TtfsiBody() {
                       <YAxis yAxisId="persons" tick={AXIS_TICK} allowDecimals={false} />
                       <YAxis yAxisId="hours" orientation="right" tick={AXIS_TICK} tickFormatter={hoursTick} />
                       <Tooltip formatter={(v, name) => (name === 'Median time' ? formatDuration(Number(v) * 3600) : formatCount(Number(v)))} />
-                      <Legend formatter={legendFormatter} />
+                      <Legend formatter={legendFormatter} itemSorter={null} />
                       <Bar yAxisId="persons" dataKey="started" name="Started" fill="#94a3b8" stroke={COLORS.neutral} isAnimationActive={false} />
                       <Bar yAxisId="persons" dataKey="completed" name="Completed" fill={COLORS.reached} isAnimationActive={false} />
                       <Line yAxisId="hours" type="monotone" dataKey="p50Hours" name="Median time" stroke={COLORS.median} strokeWidth={3} dot={{ r: 4 }} connectNulls isAnimationActive={false} />
