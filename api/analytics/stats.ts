@@ -159,7 +159,8 @@ export function kaplanMeier(completed: ArrayLike<number>, censored: ArrayLike<nu
     atRisk -= events;
     if (points[points.length - 1]!.seconds === t) points[points.length - 1]!.survival = survival;
     else points.push({ seconds: t, survival });
-    if (median === null && survival <= 0.5) median = t;
+    // Tolerance: products like 0.75 × 2/3 land a hair above 0.5 in floating point.
+    if (median === null && survival <= 0.5 + 1e-12) median = t;
   }
   return { median, points };
 }

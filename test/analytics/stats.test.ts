@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import {
+  histogram,
+  kaplanMeier,
+  normalCdf,
+  percentileFromCounts,
+  percentileSorted,
+  rate,
+  twoProportionZTest,
+  wilsonLower,
+} from '../../api/analytics/stats.ts';
+import { isoWeekStart } from '../../api/analytics/ttfsi.ts';
+
+describe('stats', () => {
+  it('percentiles interpolate linearly between closest ranks', () => {
+    expect(percentileSorted([1, 2, 3, 4], 0.5)).toBe(2.5);
+    expect(percentileSorted([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.9)).toBeCloseTo(9.1, 12);
+    expect(percentileSorted([7], 0.95)).toBe(7);
+    expect(percentileSorted([], 0.5)).toBeNull();
+  });
+
+  it('percentiles from a frequency table equal those of the expanded list', () => {
+    const entries: Array<[number, number]> = [
+      [20, 3],
+      [10, 1],
+    ];
+    expect(percentileFromCounts(entries, 0.25)).toBe(17.5);
+    expect(percentileFromCounts(entries, 0.5)).toBe(percentileSorted([10, 20, 20, 20], 0.5));
+    expect(percentileFromCounts([], 0.5)).toBeNull();
+  });
+
+  it('rates never divide by zero', () => {
+    expect(rate(0, 0)).toBeNull();
+    expect(rate(1, 4)).toBe(0.25);
+  });
+
+  it('Wilson lower bound matches the textbook value for 8/10', () => {
+    expect(wilsonLower(8, 10)).toBeCloseTo(0.4902, 4);
+    expect(wilsonLower(0, 0)).toBeNull();
+    expect(wilsonLower(0, 5)).toBe(0);
+  });
+
+  it('two-proportion z-test with pooled variance', () => {
+    expect(normalCdf(1.959964)).toBeCloseTo(0.975, 6);
+    const t = twoProportionZTest(60, 100, 45, 100)!;
+    expect(t.z).toBeCloseTo(-2.124, 3);
+    expect(t.p).toBeCloseTo(0.0337, 4);
+    expect(twoProportionZTest(0, 10, 0, 10)).toBeNull();
+    expect(twoProportionZTest(1, 0, 1, 10)).toBeNull();
+  });
+
+  it('Kaplan–Meier treats unfinished persons as censored', () => {
+    const km = kaplanMeier([1, 3], [2]);
+    expect(km.points.map((p) => [p.seconds, Number(p.survival.toFixed(4))])).toEqual([
+      [0, 1],
+      [1, 0.6667],
+      [3, 0],
+    ]);
+    expect(km.median).toBe(3);
+    expect(kaplanMeier([], [5]).median).toBeNull();
+  });
+
+  it('histogram uses clamp(ceil(cbrt(n)), 1, 60) equal-width bins, last bin closed', () => {
+    expect(histogram([0, 1, 2, 3, 4, 5, 6, 7]).map((b) => [b.fromSeconds, b.toSeconds, b.count])).toEqual([
+      [0, 3.5, 4],
+      [3.5, 7, 4],
+    ]);
+    expect(histogram([5, 5])).toEqual([{ fromSeconds: 5, toSeconds: 5, count: 2 }]);
+    expect(histogram(Array.from({ length: 300_000 }, (_, i) => i))).toHaveLength(60);
+    expect(histogram([])).toEqual([]);
+  });
+
+  it('weeks start on Monday (UTC)', () => {
+    expect(isoWeekStart(Date.UTC(2026, 2, 1, 12))).toBe('2026-02-23'); // a Sunday
+    expect(isoWeekStart(Date.UTC(2026, 2, 2))).toBe('2026-03-02'); // a Monday
+  });
+});
