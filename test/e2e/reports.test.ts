@@ -208,6 +208,21 @@ describe.skipIf(!existsSync(CHROMIUM))('reports UI in Chromium', () => {
     await page.close();
   }, TEST_TIMEOUT);
 
+  it('shows helpful empty states for a range with no data', async () => {
+    const empty = '?range=custom&from=2020-01-06&to=2020-01-12';
+    const { page, errors } = await open(`/reports/${empty}`);
+    await page.getByText('Nobody did the first step in this range.').waitFor({ timeout: 60_000 });
+    await page.getByText('No one started the funnel in any week of this range.').waitFor({ timeout: 60_000 });
+    await page.screenshot({ path: `${SHOTS}funnel-empty-1280.png`, fullPage: true });
+    await page.goto(`${server.url}/reports/api-health/${empty}`);
+    await page.getByText('No sandbox API calls in this range.').waitFor({ timeout: 60_000 });
+    await page.goto(`${server.url}/reports/ttfsi/${empty}`);
+    await page.getByText('Nobody signed up in this range.').waitFor({ timeout: 60_000 });
+    expect(await seriousViolations(page)).toEqual([]);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, TEST_TIMEOUT);
+
   it('renders a stored <script> comment and event name as text, never as markup', async () => {
     const { page, errors } = await open(`/reports/docs/?range=7d&page=${encodeURIComponent(XSS_PATH)}`);
     await page.getByTestId('doc-comments').waitFor({ timeout: 60_000 });
