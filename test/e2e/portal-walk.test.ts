@@ -2,7 +2,8 @@ import AxeBuilder from '@axe-core/playwright';
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureSiteBuilt } from '../support/build.ts';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { ensureSiteBuilt, isSiteStale } from '../support/build.ts';
 import { startServer, type RunningServer } from '../support/server.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -26,7 +27,29 @@ interface StoredEvent {
  * anonymous quickstart reading → sign up → create a key → a failing and then a successful call from the Try it
  * console → a "not helpful" vote with a reason. Every step must reach the funnel under ONE person.
  */
+/**
+ * Builds dist/ if needed, then holds a shared lock on the build lock file for the rest of the run, so a build
+ * started elsewhere (`flock /tmp/astro-build.lock npx astro build`) waits instead of emptying dist/ under the
+ * browser. Returns the lock holder (a `flock -s` child) to stop afterwards.
+ */
+async function buildAndHoldSite(): Promise<ChildProcess> {
+  for (;;) {
+    ensureSiteBuilt();
+    // The holder also lets go within a second if this test process dies without cleaning up.
+    const holder = spawn('flock', ['-s', '/tmp/astro-build.lock', 'sh', '-c', `echo locked; while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done`], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    await new Promise<void>((resolve, reject) => {
+      holder.stdout!.once('data', () => resolve());
+      holder.once('exit', (code) => reject(new Error(`flock exited with ${code}`)));
+    });
+    if (!isSiteStale()) return holder;
+    holder.kill();
+  }
+}
+
 describe.skipIf(!haveChromium)('portal walk (real Chromium, real server)', () => {
+  let siteLock: ChildProcess | undefined;
   let server: RunningServer;
   let browser: Browser;
   let page: Page;
@@ -34,7 +57,7 @@ describe.skipIf(!haveChromium)('portal walk (real Chromium, real server)', () =>
   const failedSandboxCalls: string[] = [];
 
   beforeAll(async () => {
-    ensureSiteBuilt();
+    siteLock = await buildAndHoldSite();
     server = await startServer();
     browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
     const context = await browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'] });
@@ -56,6 +79,7 @@ describe.skipIf(!haveChromium)('portal walk (real Chromium, real server)', () =>
   afterAll(async () => {
     await browser?.close();
     await server?.stop();
+    siteLock?.kill();
   });
 
   async function events(distinctId: string): Promise<StoredEvent[]> {
@@ -100,7 +124,8 @@ describe.skipIf(!haveChromium)('portal walk (real Chromium, real server)', () =>
     await page.goto(`${server.url}/quickstarts/curl/`);
     await page.getByRole('heading', { level: 1 }).waitFor();
     const anonId = await anonymousId();
-    const anonymous = await waitForEvents(anonId, (all) => all.some((e) => e.event === '$pageview'));
+    // A reader stays on the page a while; the walk waits until the page's own events have arrived.
+    const anonymous = await waitForEvents(anonId, (all) => all.some((e) => e.event === '$pageview') && all.some((e) => e.event === 'quickstart_started'));
     expect(anonymous.some((e) => e.event === '$pageview' && e.properties.$pathname === '/quickstarts/curl/')).toBe(true);
 
     // 2. Signs up.

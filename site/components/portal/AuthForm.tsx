@@ -1,6 +1,6 @@
 import { useEffect, useId, useState, type FormEvent } from 'react';
 import { identify } from '../../tracking/posthog.ts';
-import { portalApi, safeNext, splitFieldMessage, type Account } from './api.ts';
+import { currentAccount, portalApi, safeNext, splitFieldMessage, type Account } from './api.ts';
 
 const MIN_PASSWORD = 10;
 
@@ -17,7 +17,12 @@ export default function AuthForm({ mode }: { mode: 'signup' | 'login' }) {
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<{ field: string | null; text: string; code: string } | null>(null);
 
-  useEffect(() => setReady(true), []);
+  const [signedIn, setSignedIn] = useState<Account | null>(null);
+
+  useEffect(() => {
+    setReady(true);
+    void currentAccount().then(setSignedIn);
+  }, []);
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -55,6 +60,11 @@ export default function AuthForm({ mode }: { mode: 'signup' | 'login' }) {
 
   return (
     <form className="panel" onSubmit={submit} noValidate data-auth-form={mode} data-ready={ready ? 'true' : 'false'}>
+      {signedIn && (
+        <p className="alert info">
+          You are signed in as <strong>{signedIn.email}</strong>. <a href="/dashboard/">Go to your dashboard</a>
+        </p>
+      )}
       {error && (
         <div id={errorId} className="alert error" role="alert">
           {error.text}
