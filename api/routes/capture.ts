@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import { ApiError } from '../errors.ts';
-import { captureCors } from '../ingest/cors.ts';
+import { captureCors, corsHeaders } from '../ingest/cors.ts';
 import { requestHeader } from '../ingest/headers.ts';
 import { decodeCaptureBody, MAX_BODY_BYTES } from '../ingest/decode.ts';
 import { validateCapture } from '../ingest/validate.ts';
@@ -30,6 +30,8 @@ function remoteConfig(token: string) {
     siteApps: [],
   };
 }
+
+const OK_BODY = JSON.stringify({ status: 1 });
 
 const tooLarge = () => new ApiError(413, 'payload_too_large', `body: exceeds ${MAX_BODY_BYTES} bytes`);
 
@@ -78,7 +80,9 @@ async function readBodyUnderCap(c: Context): Promise<Uint8Array> {
 export function captureRoutes(deps: { writer: EventWriter; projectToken: string }) {
   const app = new Hono({ strict: false });
   const cors = captureCors();
-  for (const path of [...CAPTURE_PATHS, '/flags', '/decide', '/array/*']) app.use(path, cors);
+  for (const path of ['/flags', '/decide', '/array/*']) app.use(path, cors);
+  const captureCorsFast = captureCors({ handlerSetsHeaders: true });
+  for (const path of CAPTURE_PATHS) app.use(path, captureCorsFast);
 
   for (const path of CAPTURE_PATHS) {
     app.post(path, async (c) => {
@@ -90,7 +94,7 @@ export function captureRoutes(deps: { writer: EventWriter; projectToken: string 
       });
       const events = validateCapture(payload, { projectToken: deps.projectToken, querySentAt: c.req.query('sent_at') });
       await deps.writer.write(events);
-      return c.json({ status: 1 });
+      return new Response(OK_BODY, { status: 200, headers: { 'Content-Type': 'application/json', ...corsHeaders(c) } });
     });
   }
 

@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { freePort, startServer } from '../support/server.ts';
@@ -134,7 +135,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 async function main() {
-  console.log(`bench:ingest — ${CONNECTIONS} connections, ${SECONDS} s per run, ${ROUNDS} rounds (node ${process.version})`);
+  console.log(`bench:ingest — ${CONNECTIONS} connections, ${SECONDS} s per run, ${ROUNDS} rounds (node ${process.version}, ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')})`);
   const bare = await startBare();
   const onramp = await startServer({ env: { ONRAMP_DEMO: '0' } });
   const json = { 'content-type': 'application/json' };
@@ -194,6 +195,7 @@ function summarize(runs: Record<'bare' | 'onramp' | 'batch', Run[]>, rss: number
   console.log(row('Onramp `/i/v0/e/`, committed before reply', runs.onramp, 1));
   console.log(row('Onramp `/batch/` gzip, committed before reply', runs.batch, BATCH_SIZE));
   console.log(`\nratio Onramp / bare: ${ratio.toFixed(2)} (per round: ${ratios.map((r) => r.toFixed(2)).join(', ')})`);
+  console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')} (other processes share these cores; compare ratios, not absolutes)`);
   console.log(`peak RSS: Onramp ${rss.toFixed(0)} MiB, bare ${bareRss.toFixed(0)} MiB`);
   console.log(`acknowledged ${fmt(acknowledged)} events, stored ${fmt(stored)}; non-2xx or errors: ${failures}`);
 

@@ -47,6 +47,12 @@ describe('security headers', () => {
     expect(res.headers.get('access-control-allow-origin')).toBe(origin);
     expect(res.headers.get('cross-origin-resource-policy')).toBeNull();
     expect((await app.request(`/array/${PROJECT_TOKEN}/config.js`)).headers.get('cross-origin-resource-policy')).toBeNull();
+    // Errors must be readable cross-origin too, or posthog-js cannot see why a request failed.
+    const refused = await app.request('/batch/', { method: 'POST', headers: { 'content-type': 'application/json', origin }, body: JSON.stringify({ api_key: 'wrong', batch: [loadEvent('wrong', 'd')] }) });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('access-control-allow-origin')).toBe(origin);
+    const flags = await app.request('/flags/?v=2', { method: 'POST', headers: { origin }, body: '{}' });
+    expect(flags.headers.get('access-control-allow-origin')).toBe(origin);
   });
 
   it('hashes exactly the inline scripts of the build, not external ones', () => {
