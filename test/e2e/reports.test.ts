@@ -103,12 +103,17 @@ describe.skipIf(!existsSync(CHROMIUM))('reports UI in Chromium', () => {
     await page.waitForURL(/\/reports\/login\/\?next=/);
     expect(new URL(page.url()).searchParams.get('next')).toBe('/reports/docs/?range=7d');
 
+    await page.setViewportSize({ width: 390, height: 800 });
+    await page.getByLabel('Admin token').waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.screenshot({ path: `${SHOTS}login-390.png`, fullPage: true });
     await page.getByLabel('Admin token').fill('definitely-not-the-admin-token');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect.poll(() => page.getByRole('alert').textContent(), { timeout: 60_000 }).toContain('admin token is not valid');
     await anonymous.close();
 
     const { page: login, errors } = await open('/reports/login/?next=%2Freports%2Fttfsi%2F');
+    await login.getByLabel('Admin token').waitFor();
     await login.screenshot({ path: `${SHOTS}login-1280.png`, fullPage: true });
     await login.getByLabel('Admin token').fill(server.adminToken);
     await login.getByRole('button', { name: 'Sign in' }).click();

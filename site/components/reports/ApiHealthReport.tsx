@@ -16,7 +16,7 @@ const endpointColumns: Column<EndpointHealth>[] = [
   { header: 'p50', value: (r) => r.p50Ms, render: (r) => formatMs(r.p50Ms), numeric: true },
   { header: 'p95', value: (r) => r.p95Ms, render: (r) => formatMs(r.p95Ms), numeric: true },
   { header: 'p99', value: (r) => r.p99Ms, render: (r) => formatMs(r.p99Ms), numeric: true },
-  { header: 'Top errors', value: (r) => r.topErrors.map((e) => `${e.code} (${e.count})`).join('; '), render: (r) => (r.topErrors.length ? r.topErrors.slice(0, 3).map((e) => `${e.code} × ${e.count}`).join(', ') : '—') },
+  { header: 'Top errors', value: (r) => r.topErrors.map((e) => `${e.code} (${e.count})`).join('; '), render: (r) => <span className="wide-cell">{r.topErrors.length ? r.topErrors.slice(0, 3).map((e) => `${e.code} × ${e.count}`).join(', ') : '—'}</span> },
 ];
 
 const errorColumns: Column<ErrorCount>[] = [
