@@ -128,4 +128,5 @@ export const ERROR_STATUS = {
 } as const;
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
-export const SUPPORT_TOPICS = ['api_keys', 'errors', 'rate_limits', 'docs', 'other'] as const;
+/** Topics of the portal's "Contact support" form (api/routes/support.ts) that settled developers pick. */
+export const SUPPORT_TOPICS = ['docs', 'account', 'rate_limits', 'other'] as const;

@@ -159,7 +159,7 @@ export function developerJourney(rng: Random, ctx: JourneyContext, arrival: numb
   // Signup: posthog-js identifies the new account, which merges the anonymous reading into the person.
   newSession();
   view(PATHS.signup);
-  const accountId = `acct_${rng.base62(16)}`;
+  const accountId = `acct_${rng.base62(20)}`;
   const email = `dev${ctx.index}@${rng.pick(['example.com', 'example.org', 'example.net'])}`;
   distinctId = accountId;
   emit('$identify', { $anon_distinct_id: anonId, $set: { email } }, { set: { email } });
@@ -214,7 +214,7 @@ export function developerJourney(rng: Random, ctx: JourneyContext, arrival: numb
 
   if (!willSucceed) {
     if (rng.chance(0.3)) {
-      const topic = lastError === 'invalid_api_key' ? 'api_keys' : lastError === 'rate_limit_exceeded' ? 'rate_limits' : 'errors';
+      const topic = lastError === 'invalid_api_key' ? 'api_keys' : lastError === 'rate_limit_exceeded' ? 'rate_limits' : rng.pick(['first_call', 'errors']);
       const path = [...read].pop() ?? PATHS.errors;
       emit('support_ticket_created', { topic, path, $lib: 'posthog-node' });
     }
