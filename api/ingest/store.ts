@@ -15,37 +15,72 @@ function mergeTarget(event: NormalizedEvent): { otherId: string; identify: boole
  * Writes events with their identity effects in one synchronous SQLite transaction.
  * A repeated uuid is skipped entirely, so SDK retries neither double-count nor re-apply `$set`.
  */
+/** Rows per multi-row INSERT: one statement step instead of many cuts per-row overhead by about a quarter. */
+const ROWS_PER_INSERT = 32;
+const EVENT_COLUMNS = '(uuid, event, distinct_id, person_id, timestamp, received_at, properties)';
+const ROW_PLACEHOLDERS = '(?, ?, ?, ?, ?, ?, ?)';
+
+type EventRow = [string, string, string, number, number, number, string];
+
 export function createEventStore(sqlite: Database) {
   const identity = createIdentity(sqlite);
-  const insertEvent = sqlite.prepare(
-    `INSERT INTO events (uuid, event, distinct_id, person_id, timestamp, received_at, properties)
-     VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (uuid) DO NOTHING`,
+  const insertEvent = sqlite.prepare(`INSERT INTO events ${EVENT_COLUMNS} VALUES ${ROW_PLACEHOLDERS} ON CONFLICT (uuid) DO NOTHING`);
+  const insertEvents = sqlite.prepare(
+    `INSERT INTO events ${EVENT_COLUMNS} VALUES ${Array<string>(ROWS_PER_INSERT).fill(ROW_PLACEHOLDERS).join(', ')} ON CONFLICT (uuid) DO NOTHING`,
   );
   const seen = sqlite.prepare<[string], number>('SELECT 1 FROM events WHERE uuid = ?').pluck();
+  let pending: EventRow[] = [];
+
+  function row(event: NormalizedEvent, personId: number): EventRow {
+    return [event.uuid, event.event, event.distinctId, personId, event.timestamp, event.receivedAt, event.propertiesJson];
+  }
+
+  /** Inserts the deferred plain events, in order, before anything that could move them (a merge) runs. */
+  function flushRows() {
+    let i = 0;
+    for (; i + ROWS_PER_INSERT <= pending.length; i += ROWS_PER_INSERT) insertEvents.run(pending.slice(i, i + ROWS_PER_INSERT).flat());
+    for (; i < pending.length; i += 1) insertEvent.run(pending[i]!);
+    pending = [];
+  }
 
   function writeOne(event: NormalizedEvent) {
     const target = mergeTarget(event);
     if (target) {
+      flushRows();
       // A merge must not be replayed by a retry, so a known uuid is skipped before anything moves.
       if (seen.get(event.uuid)) return;
       const personId = identity.link(event.distinctId, target.otherId, event.timestamp, target.identify);
-      insertEvent.run(event.uuid, event.event, event.distinctId, personId, event.timestamp, event.receivedAt, event.propertiesJson);
+      insertEvent.run(row(event, personId));
       identity.updateProperties(personId, event.set, event.setOnce);
       return;
     }
-    // Hot path: the uuid index answers "seen before?" during the insert itself. A retried event's distinct id is
-    // already mapped (ids are never unmapped), so resolving it first creates nothing.
+    // A retried event's distinct id is already mapped (ids are never unmapped), so resolving it creates nothing;
+    // the uuid index then drops the duplicate row during the insert itself.
     const personId = identity.personFor(event.distinctId, event.timestamp);
-    const { changes } = insertEvent.run(event.uuid, event.event, event.distinctId, personId, event.timestamp, event.receivedAt, event.propertiesJson);
+    if (!event.set && !event.setOnce) {
+      pending.push(row(event, personId));
+      return;
+    }
+    flushRows();
+    const { changes } = insertEvent.run(row(event, personId));
     if (changes === 1) identity.updateProperties(personId, event.set, event.setOnce);
   }
 
   /** Stores every event of every batch in one transaction: all of them commit, or none. */
-  const writeBatches = sqlite.transaction((batches: ReadonlyArray<ReadonlyArray<NormalizedEvent>>) => {
+  const transaction = sqlite.transaction((batches: ReadonlyArray<ReadonlyArray<NormalizedEvent>>) => {
     for (const batch of batches) for (const event of batch) writeOne(event);
+    flushRows();
   });
 
-  return { writeBatches };
+  return {
+    writeBatches(batches: ReadonlyArray<ReadonlyArray<NormalizedEvent>>) {
+      try {
+        transaction(batches);
+      } finally {
+        pending = [];
+      }
+    },
+  };
 }
 
 export type EventStore = ReturnType<typeof createEventStore>;
