@@ -3,24 +3,20 @@
  *
  * errorRate = calls with status ≥ 500, or 400–499 except 429, divided by all calls (null without calls).
  * 429 is left out because rate limiting is the API working as documented; it still shows in topErrors.
- * Latency percentiles are over `duration_ms` (calls without a numeric duration are skipped), linear interpolation.
+ * topErrors / firstCallErrors list failed calls: status ≥ 400 (429 included) or any `error_code`, keyed by
+ * `error_code`, else the status as text. Latency percentiles are over `duration_ms` with linear interpolation
+ * (calls without a numeric duration are skipped).
  */
-import type { ApiHealthData } from './api-health-query.ts';
+import type { ApiHealthData, CallGroupRow } from './api-health-query.ts';
 import { percentileFromCounts, rate } from './stats.ts';
 
 export const UNKNOWN_ENDPOINT = '(unknown)';
 /** Error codes listed per endpoint. */
 export const TOP_ERRORS = 5;
+/** Error codes listed in firstCallErrors. */
+export const TOP_FIRST_CALL_ERRORS = 10;
 
-interface Stats {
-  calls: number;
-  errorRate: number | null;
-  p50Ms: number | null;
-  p95Ms: number | null;
-  p99Ms: number | null;
-}
-
-function summarize(rows: ReadonlyArray<{ duration: number | null; calls: number; errors: number }>): Stats {
+function summarize(rows: readonly CallGroupRow[]) {
   const counts = new Map<number, number>();
   let calls = 0;
   let errors = 0;
@@ -39,30 +35,33 @@ function summarize(rows: ReadonlyArray<{ duration: number | null; calls: number;
   };
 }
 
+/** Sums `pick(row)` per code over failed-call rows and returns the top `limit` (count desc, then code). */
+function topCodes(rows: readonly CallGroupRow[], pick: (r: CallGroupRow) => number, limit: number) {
+  const byCode = new Map<string, number>();
+  for (const r of rows) if (r.code !== null) byCode.set(r.code, (byCode.get(r.code) ?? 0) + pick(r));
+  return [...byCode.entries()]
+    .filter(([, count]) => count > 0)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .slice(0, limit)
+    .map(([code, count]) => ({ code, count }));
+}
+
 export function shapeApiHealth(data: ApiHealthData) {
-  const byEndpoint = new Map<string, ApiHealthData['latency']>();
-  for (const row of data.latency) {
+  const byEndpoint = new Map<string, CallGroupRow[]>();
+  for (const row of data.groups) {
     const key = row.endpoint === null ? UNKNOWN_ENDPOINT : String(row.endpoint);
     const list = byEndpoint.get(key) ?? [];
     list.push(row);
     byEndpoint.set(key, list);
   }
-  const overall = summarize(data.latency);
+  const overall = summarize(data.groups);
   const endpoints = [...byEndpoint.entries()]
-    .map(([endpoint, rows]) => ({
-      endpoint,
-      ...summarize(rows),
-      topErrors: data.errors
-        .filter((e) => (e.endpoint === null ? UNKNOWN_ENDPOINT : String(e.endpoint)) === endpoint)
-        .sort((a, b) => b.count - a.count || a.code.localeCompare(b.code))
-        .slice(0, TOP_ERRORS)
-        .map(({ code, count }) => ({ code, count })),
-    }))
+    .map(([endpoint, rows]) => ({ endpoint, ...summarize(rows), topErrors: topCodes(rows, (r) => r.calls, TOP_ERRORS) }))
     .sort((a, b) => b.calls - a.calls || a.endpoint.localeCompare(b.endpoint));
   return {
     overall,
     endpoints,
-    firstCallErrors: data.firstCallErrors,
+    firstCallErrors: topCodes(data.groups, (r) => r.beforeFirstSuccess, TOP_FIRST_CALL_ERRORS),
     supportTicketsPer1kCalls: overall.calls > 0 ? (data.supportTickets / overall.calls) * 1000 : null,
   };
 }

@@ -59,7 +59,8 @@ export interface DocsData {
 /**
  * Loads per-page aggregates. Conversion: a reader of page X converted when their first successful call (over all
  * time) falls in [their first view of X in range, to]; for the audience (everyone with a `$pageview` in range) the
- * same against their first view of any page. `readersConvertedAny` uses that audience rule for X's readers, so the
+ * same against their first view of any page (a `$pageview` without `$pathname` still makes a person part of the
+ * audience). `readersConvertedAny` uses that audience rule for X's readers, so the
  * non-reader figures are `audience − readers`.
  */
 export function loadDocsData(sqlite: Database, range: Range): DocsData {
@@ -82,8 +83,8 @@ export function loadDocsData(sqlite: Database, range: Range): DocsData {
   const audience = sqlite
     .prepare<typeof params, AudienceRow>(
       `WITH people AS (
-         SELECT person_id AS pid, MIN(timestamp) AS first FROM events
-         WHERE event = '$pageview' AND timestamp BETWEEN @from AND @to AND ${PATHNAME} IS NOT NULL GROUP BY person_id
+         SELECT person_id AS pid, MIN(timestamp) AS first FROM events INDEXED BY events_event_person_timestamp
+         WHERE event = '$pageview' AND timestamp BETWEEN @from AND @to GROUP BY person_id
        )
        SELECT COUNT(*) AS persons, COALESCE(SUM(fs IS NOT NULL AND fs >= first AND fs <= @to), 0) AS converted
        FROM (SELECT first, ${firstSuccessOf('pid')} AS fs FROM people)`,
