@@ -1,0 +1,31 @@
+/**
+ * Runs the `npm run bench` code path on a few thousand events so the benchmark cannot rot, and checks that the
+ * naive baseline and the real funnel agree on this data (one signup per person, so the semantics coincide).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { benchSize } from '../bench/reports.ts';
+
+describe('reports benchmark (smoke)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'onramp-bench-smoke-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('generates, times every report and the naive baseline, and the baseline agrees with the funnel', () => {
+    const lines: string[] = [];
+    const result = benchSize({ events: 4000, persons: 800, runs: 1, dir, log: (l) => lines.push(l) });
+    expect(result.events).toBe(4000);
+    const names = result.timings.map((t) => t.name.trim());
+    expect(names).toEqual(
+      expect.arrayContaining(['funnel (default, ordered)', 'ttfsi', 'docs', 'api-health', 'naive self-join funnel', 'funnel strict', 'funnel any order']),
+    );
+    for (const t of result.timings) expect(t.medianMs).toBeGreaterThanOrEqual(0);
+    const funnelCounts = /counts ([\d → ]+)/.exec(result.timings.find((t) => t.name.startsWith('funnel (default'))!.summary)![1]!.trim();
+    const naiveCounts = /counts ([\d → ]+)/.exec(result.timings.find((t) => t.name === 'naive self-join funnel')!.summary)![1]!.trim();
+    expect(naiveCounts).toBe(funnelCounts);
+    expect(Number(funnelCounts.split(' → ')[2])).toBeGreaterThan(0);
+    expect(lines.join('\n')).toMatch(/naive ÷ onramp/);
+    expect(result.peakRssMb).toBeGreaterThan(0);
+  });
+});
