@@ -35,10 +35,10 @@ interface StoredEvent {
 async function buildAndHoldSite(): Promise<ChildProcess> {
   for (;;) {
     ensureSiteBuilt();
-    // The holder also lets go within a second if this test process dies without cleaning up.
-    const holder = spawn('flock', ['-s', '/tmp/astro-build.lock', 'sh', '-c', `echo locked; while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done`], {
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
+    // The shell itself holds the lock (fd 9, closed for its `sleep` children), so killing it releases the lock
+    // at once; it also lets go within a second if this test process dies without cleaning up.
+    const script = `exec 9>>/tmp/astro-build.lock && flock -s 9 && echo locked && while kill -0 ${process.pid} 2>/dev/null; do sleep 1 9>&-; done`;
+    const holder = spawn('sh', ['-c', script], { stdio: ['ignore', 'pipe', 'ignore'] });
     await new Promise<void>((resolve, reject) => {
       holder.stdout!.once('data', () => resolve());
       holder.once('exit', (code) => reject(new Error(`flock exited with ${code}`)));
