@@ -6,10 +6,11 @@
  * Ordered / any order: a UNION ALL of one arm per distinct step event, each a covering scan of
  * `events_event_person_timestamp` (already ordered by person, so SQLite merges the arms without sorting), plus an
  * arm for the virtual first_successful_call step from the partial index of 2xx calls.
- * Strict: every event of the persons who did step 1 in range, because any other event breaks an attempt.
+ * Strict: the same arms, plus per-row counts of the person's events before / at that time, from which the
+ * "other events" between steps are reconstructed without streaming them.
  */
 import type { Database } from 'better-sqlite3';
-import { addOutcome, emptyTally, evaluatePerson, prepareEvents, type FunnelEvent, type FunnelOrder, type FunnelTally, type PersonOutcome } from './funnel.ts';
+import { addOutcome, emptyTally, evaluatePerson, insertOtherEvents, prepareEvents, type FunnelEvent, type FunnelOrder, type FunnelTally, type PersonOutcome } from './funnel.ts';
 import { FIRST_SUCCESSFUL_CALL } from './params.ts';
 import { FIRST_SUCCESS, propertyPath, SUCCESS_CALL } from './sql.ts';
 
@@ -35,7 +36,7 @@ export interface FunnelRun {
   stalls: StallIndex;
 }
 
-/** Row codes: ≥ 0 index into the distinct event names, −1 the virtual first-success row, −2 any other event. */
+/** Row codes: ≥ 0 index into the distinct event names, −1 the virtual first-success row. */
 const CODE_FIRST_SUCCESS = -1;
 
 interface Plan {
@@ -53,7 +54,6 @@ function buildPlan(p: FunnelRunParams): Plan {
   const params: Record<string, string | number> = { from: p.from, to: p.to };
   names.forEach((n, i) => (params[`e${i}`] = n));
   const step1 = p.steps[0]!;
-  const entryIsFirstSuccess = step1 === FIRST_SUCCESSFUL_CALL;
   if (p.breakdown !== undefined) params.path = propertyPath(p.breakdown);
   // Only step-1 rows carry the breakdown property; any-order funnels can enter on any step.
   const carriesProp = (name: string) => p.breakdown !== undefined && (p.order === 'any' || name === step1);
@@ -62,33 +62,27 @@ function buildPlan(p: FunnelRunParams): Plan {
     ? `(SELECT json_extract(properties, @path) FROM events INDEXED BY events_success_call_person_timestamp WHERE ${SUCCESS_CALL} AND person_id = f.pid AND timestamp = f.ts LIMIT 1)`
     : 'NULL';
   // Reading `id` makes SQLite fetch the table row for every index entry, so rows carry real ids only when the
-  // first-success row must be matched with its own `api_call` row (strict funnels, or `api_call` as a step).
-  const needsIds = p.order === 'strict' || (fscMask !== 0 && names.includes('api_call'));
+  // first-success row must be matched with its own `api_call` row (`api_call` is also a step).
+  const needsIds = fscMask !== 0 && names.includes('api_call');
   const fsId = needsIds ? `(SELECT id FROM events INDEXED BY events_success_call_person_timestamp WHERE ${SUCCESS_CALL} AND person_id = f.pid AND timestamp = f.ts LIMIT 1)` : 'NULL';
-  const fsArm = fscMask
-    ? `SELECT f.pid AS pid, f.ts AS ts, ${fsId} AS id, ${CODE_FIRST_SUCCESS} AS code, ${fsProp} AS prop
-       FROM (${FIRST_SUCCESS}) f WHERE f.ts BETWEEN @from AND @to`
-    : undefined;
-
-  if (p.order !== 'strict') {
-    const arms = names.map(
-      (n, i) => `SELECT person_id AS pid, timestamp AS ts, ${needsIds ? 'id' : 'NULL'} AS id, ${i} AS code, ${propOf(n)} AS prop
-        FROM events INDEXED BY events_event_person_timestamp WHERE event = @e${i} AND timestamp BETWEEN @from AND @to`,
-    );
-    if (fsArm) arms.push(fsArm);
-    return { sql: `${arms.join('\nUNION ALL\n')}\nORDER BY pid`, params, names, nameMasks, fscMask };
+  // Strict funnels must know whether any other event of the person lies between two step events. Instead of
+  // streaming every event, each step row carries two counts from the covering (person_id, timestamp) index: the
+  // person's events before its timestamp and at its timestamp. Gaps between consecutive step rows then reveal
+  // the other events (see insertOtherEvents in funnel.ts).
+  const counts = (pid: string, ts: string) =>
+    p.order === 'strict'
+      ? `, (SELECT COUNT(*) FROM events c INDEXED BY events_person_timestamp WHERE c.person_id = ${pid} AND c.timestamp < ${ts}) AS nb,
+           (SELECT COUNT(*) FROM events c INDEXED BY events_person_timestamp WHERE c.person_id = ${pid} AND c.timestamp = ${ts}) AS na`
+      : '';
+  const arms = names.map(
+    (n, i) => `SELECT s.person_id AS pid, s.timestamp AS ts, ${needsIds ? 's.id' : 'NULL'} AS id, ${i} AS code, ${propOf(n, 's.')} AS prop${counts('s.person_id', 's.timestamp')}
+      FROM events s INDEXED BY events_event_person_timestamp WHERE s.event = @e${i} AND s.timestamp BETWEEN @from AND @to`,
+  );
+  if (fscMask) {
+    arms.push(`SELECT f.pid AS pid, f.ts AS ts, ${fsId} AS id, ${CODE_FIRST_SUCCESS} AS code, ${fsProp} AS prop${counts('f.pid', 'f.ts')}
+      FROM (${FIRST_SUCCESS}) f WHERE f.ts BETWEEN @from AND @to`);
   }
-
-  const starters = entryIsFirstSuccess
-    ? `SELECT pid FROM (${FIRST_SUCCESS}) WHERE ts BETWEEN @from AND @to`
-    : `SELECT DISTINCT person_id FROM events INDEXED BY events_event_person_timestamp WHERE event = @e${names.indexOf(step1)} AND timestamp BETWEEN @from AND @to`;
-  const codeCase = names.length ? `CASE e.event ${names.map((_, i) => `WHEN @e${i} THEN ${i}`).join(' ')} ELSE -2 END` : '-2';
-  const prop = p.breakdown !== undefined && !entryIsFirstSuccess ? `CASE WHEN e.event = @step1 THEN json_extract(e.properties, @path) END` : 'NULL';
-  if (p.breakdown !== undefined) params.step1 = step1;
-  const all = `SELECT e.person_id AS pid, e.timestamp AS ts, e.id AS id, ${codeCase} AS code, ${prop} AS prop
-    FROM events e WHERE e.person_id IN (${starters}) AND e.timestamp BETWEEN @from AND @to`;
-  const fsStrictArm = fsArm ? `${fsArm} AND f.pid IN (${starters})` : undefined;
-  return { sql: `${[all, fsStrictArm].filter(Boolean).join('\nUNION ALL\n')}\nORDER BY pid`, params, names, nameMasks, fscMask };
+  return { sql: `${arms.join('\nUNION ALL\n')}\nORDER BY pid`, params, names, nameMasks, fscMask };
 }
 
 interface Row {
@@ -97,6 +91,8 @@ interface Row {
   id: number | null;
   code: number;
   prop: string | number | null;
+  nb?: number;
+  na?: number;
 }
 
 /**
@@ -125,7 +121,8 @@ export function runFunnelPeriods(sqlite: Database, p: FunnelRunParams, extra: Ar
   }));
 
   const evaluate = (pid: number, rows: FunnelEvent[], run: FunnelRun, to: number) => {
-    const outcome: PersonOutcome = evaluatePerson(prepareEvents(rows, steps), opts);
+    const prepared = prepareEvents(rows, steps);
+    const outcome: PersonOutcome = evaluatePerson(p.order === 'strict' ? insertOtherEvents(prepared) : prepared, opts);
     if (outcome.depth === 0) return;
     addOutcome(run.total, outcome, p.windowMs, to);
     if (run.byValue) {
@@ -158,7 +155,13 @@ export function runFunnelPeriods(sqlite: Database, p: FunnelRunParams, extra: Ar
       rows = [];
     }
     const mask = row.code >= 0 ? plan.nameMasks[row.code]! : row.code === CODE_FIRST_SUCCESS ? plan.fscMask : 0;
-    rows.push({ ts: row.ts, id: row.id ?? --synthetic, mask, prop: row.prop === null ? null : String(row.prop) });
+    rows.push({
+      ts: row.ts,
+      id: row.id ?? --synthetic,
+      mask,
+      prop: row.prop === null ? null : String(row.prop),
+      ...(row.nb === undefined ? {} : { before: row.nb, atSameTime: row.na! }),
+    });
   }
   if (rows.length) finish(current, rows);
   return runs;

@@ -23,6 +23,9 @@ export interface FunnelEvent {
   id: number;
   /** Breakdown property value of this event (only read on step-1 events). */
   prop?: string | null;
+  /** Strict funnels: how many of the person's events (any name) are before this timestamp, and at it. */
+  before?: number;
+  atSameTime?: number;
 }
 
 export interface PersonOutcome {
@@ -63,6 +66,30 @@ export function prepareEvents(rows: FunnelEvent[], steps: number): FunnelEvent[]
   }
   merged.sort((a, b) => a.ts - b.ts || lowestBit(a.mask, steps) - lowestBit(b.mask, steps) || a.id - b.id);
   return merged;
+}
+
+/**
+ * Strict funnels: adds a placeholder "other" event (mask 0) wherever the person's event counts show events that
+ * are not step rows: between two consecutive timestamps of step rows, or at a step timestamp after its step rows
+ * (at equal times other events sort after step events). Rows must come from `prepareEvents` and carry counts.
+ */
+export function insertOtherEvents(events: FunnelEvent[]): FunnelEvent[] {
+  const out: FunnelEvent[] = [];
+  let i = 0;
+  let otherId = -1e15;
+  while (i < events.length) {
+    const group = events[i]!;
+    let j = i;
+    while (j < events.length && events[j]!.ts === group.ts) out.push(events[j++]!);
+    const stepRowsHere = j - i;
+    const after = (group.before ?? 0) + (group.atSameTime ?? 0);
+    const next = events[j];
+    const othersHere = (group.atSameTime ?? 0) > stepRowsHere;
+    const othersBetween = next !== undefined && (next.before ?? 0) > after;
+    if (othersHere || othersBetween) out.push({ ts: group.ts, mask: 0, id: otherId++ });
+    i = j;
+  }
+  return out;
 }
 
 /** Ordered and strict funnels: PostHog's single-pass state machine, one latest attempt per step. */
