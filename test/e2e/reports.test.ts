@@ -136,7 +136,7 @@ describe.skipIf(!existsSync(CHROMIUM))('reports UI in Chromium', () => {
         await page.waitForLoadState('networkidle');
         if (spec.slug === 'funnel') {
           await page.getByRole('heading', { name: 'Conversion by weekly cohort' }).waitFor();
-          await page.getByText('Loading weekly cohorts…').waitFor({ state: 'detached', timeout: 60_000 });
+          await page.getByText(/Loading weekly cohorts…/).waitFor({ state: 'detached', timeout: 90_000 });
         }
         await page.screenshot({ path: `${SHOTS}${spec.slug}-${width}.png`, fullPage: true });
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
@@ -225,6 +225,16 @@ describe.skipIf(!existsSync(CHROMIUM))('reports UI in Chromium', () => {
     await page.getByText('Nobody signed up in this range.').waitFor({ timeout: 60_000 });
     expect(await seriousViolations(page)).toEqual([]);
     expect(errors).toEqual([]);
+    await page.close();
+  }, TEST_TIMEOUT);
+
+  it('shows the API’s own error message when a query is rejected', async () => {
+    const { page, errors } = await open(`/reports/?breakdown=${encodeURIComponent('plan"name')}`);
+    await expect.poll(() => page.getByRole('alert').first().textContent(), { timeout: 60_000 }).toContain('breakdown: must not contain quotes');
+    await page.getByRole('button', { name: 'Clear' }).click();
+    await page.locator('[data-testid="funnel-report"]').waitFor({ timeout: 60_000 });
+    // The browser logs the rejected request itself; nothing else may error.
+    expect(errors.filter((e) => !e.includes('status of 400'))).toEqual([]);
     await page.close();
   }, TEST_TIMEOUT);
 

@@ -207,12 +207,12 @@ const cohortColumns: Column<CohortRow>[] = [
 
 /** Runs the same funnel once per week of the range, after the main funnel has loaded. */
 function useWeeklyCohorts(query: ReportQuery, range: { from: string; to: string }) {
-  const [state, setState] = useState<{ rows: CohortRow[] | null; error: string | null }>({ rows: null, error: null });
+  const [state, setState] = useState<{ rows: CohortRow[] | null; error: string | null; done: number; total: number }>({ rows: null, error: null, done: 0, total: 0 });
   const key = JSON.stringify([query.steps, query.window, query.order, range]);
   useEffect(() => {
     const controller = new AbortController();
     const weeks = weeklyRanges(range.from, range.to);
-    setState({ rows: null, error: null });
+    setState({ rows: null, error: null, done: 0, total: weeks.length });
     const results: CohortRow[] = new Array(weeks.length);
     let next = 0;
     const worker = async () => {
@@ -221,13 +221,14 @@ function useWeeklyCohorts(query: ReportQuery, range: { from: string; to: string 
         const w = weeks[i]!;
         const res = await getJson<FunnelResponse>('/api/v1/reports/funnel', funnelParams({ ...query, breakdown: '' }, w), controller.signal);
         results[i] = cohortRow(w.label, res, w.partial);
+        if (!controller.signal.aborted) setState((prev) => ({ ...prev, done: i + 1 }));
       }
     };
     // One at a time: the server computes reports synchronously, so parallel requests only queue up there.
     worker().then(
-      () => setState({ rows: results, error: null }),
+      () => setState({ rows: results, error: null, done: weeks.length, total: weeks.length }),
       (err: unknown) => {
-        if (!controller.signal.aborted) setState({ rows: null, error: err instanceof ReportApiError ? err.message : 'Could not load the weekly cohorts.' });
+        if (!controller.signal.aborted) setState({ rows: null, error: err instanceof ReportApiError ? err.message : 'Could not load the weekly cohorts.', done: 0, total: weeks.length });
       },
     );
     return () => controller.abort();
@@ -238,13 +239,13 @@ function useWeeklyCohorts(query: ReportQuery, range: { from: string; to: string 
 }
 
 function CohortCard({ query, range }: { query: ReportQuery; range: { from: string; to: string } }) {
-  const { rows, error } = useWeeklyCohorts(query, range);
+  const { rows, error, done, total } = useWeeklyCohorts(query, range);
   return (
     <Card title="Conversion by weekly cohort" description="The same funnel run over each week (Monday, UTC) alone: who started that week and finished within it; persons still inside their window at the week’s end are in progress. * marks a week the date range cuts short.">
       {error ? (
         <ErrorMessage message={error} />
       ) : !rows ? (
-        <Loading label="Loading weekly cohorts…" />
+        <Loading label={`Loading weekly cohorts… (${done} of ${total} weeks)`} />
       ) : rows.every((r) => r.started === 0) ? (
         <EmptyState title="No one started the funnel in any week of this range." />
       ) : (
