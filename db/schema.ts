@@ -198,8 +198,8 @@ export const supportTickets = sqliteTable(
 
 /**
  * Where an `onramp import` of one file got to. Keyed by a fingerprint of the file's content, so a re-run of the same
- * file resumes at `byte_offset` (just after the last committed row) instead of re-reading it; it is updated in the
- * same transaction as the events it covers, so a crash never leaves it ahead of or behind the data.
+ * file resumes at `byte_offset` (just after the last committed row) instead of re-reading it. It is written right after
+ * the events it covers are committed, so it is never ahead of the data; if it lags, uuid deduplication skips the re-read rows.
  */
 export const importCheckpoints = sqliteTable('import_checkpoints', {
   fileHash: text('file_hash').primaryKey(),

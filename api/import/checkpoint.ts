@@ -27,7 +27,7 @@ interface CheckpointRow {
   completed_at: number | null;
 }
 
-/** Reads and writes import checkpoints; `save` is meant to run inside the transaction that stores the events. */
+/** Reads and writes import checkpoints; `save` runs right after the commit of the events it covers. */
 export function createCheckpoints(sqlite: Database) {
   const select = sqlite.prepare<[string], CheckpointRow>('SELECT * FROM import_checkpoints WHERE file_hash = ?');
   const upsert = sqlite.prepare(
