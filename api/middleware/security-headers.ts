@@ -22,22 +22,32 @@ function isCrossOriginApi(path: string): boolean {
 
 const INLINE_SCRIPT = /<script\b([^>]*)>([\s\S]*?)<\/script>/gi;
 
+function htmlFiles(dir: string, out: string[] = []): string[] {
+  if (!existsSync(dir)) return out;
+  for (const name of readdirSync(dir)) {
+    const full = join(dir, name);
+    if (statSync(full).isDirectory()) htmlFiles(full, out);
+    else if (name.endsWith('.html')) out.push(full);
+  }
+  return out;
+}
+
+/** Changes whenever any built page is added, removed or rewritten (a rebuild under a running server). */
+function buildStamp(distDir: string): string {
+  return htmlFiles(distDir)
+    .map((f) => `${f}:${statSync(f).mtimeMs}`)
+    .join('|');
+}
+
 /** `'sha256-…'` sources for every inline script in the built pages: Astro's island loader, Starlight's theme script. */
 export function inlineScriptHashes(distDir: string): string[] {
   const hashes = new Set<string>();
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir)) {
-      const full = join(dir, name);
-      if (statSync(full).isDirectory()) walk(full);
-      else if (name.endsWith('.html')) {
-        for (const [, attrs, body] of readFileSync(full, 'utf8').matchAll(INLINE_SCRIPT)) {
-          if (/\bsrc\s*=/i.test(attrs ?? '') || !body) continue;
-          hashes.add(`'sha256-${createHash('sha256').update(body, 'utf8').digest('base64')}'`);
-        }
-      }
+  for (const file of htmlFiles(distDir)) {
+    for (const [, attrs, body] of readFileSync(file, 'utf8').matchAll(INLINE_SCRIPT)) {
+      if (/\bsrc\s*=/i.test(attrs ?? '') || !body) continue;
+      hashes.add(`'sha256-${createHash('sha256').update(body, 'utf8').digest('base64')}'`);
     }
-  };
-  if (existsSync(distDir)) walk(distDir);
+  }
   return [...hashes].sort();
 }
 
@@ -49,12 +59,11 @@ export function inlineScriptHashes(distDir: string): string[] {
  */
 export function securityHeaders(opts: { distDir?: string; https?: boolean } = {}): MiddlewareHandler {
   const distDir = opts.distDir ?? DEFAULT_DIST;
-  let cached = { at: 0, stamp: -1, sources: '' };
+  let cached = { at: 0, stamp: '\0', sources: '' };
   const scriptSources = () => {
     const now = Date.now();
     if (now - cached.at < RESCAN_MS) return cached.sources;
-    const index = join(distDir, 'index.html');
-    const stamp = existsSync(index) ? statSync(index).mtimeMs : 0;
+    const stamp = buildStamp(distDir);
     cached = stamp === cached.stamp ? { ...cached, at: now } : { at: now, stamp, sources: inlineScriptHashes(distDir).join(' ') };
     return cached.sources;
   };
@@ -62,7 +71,8 @@ export function securityHeaders(opts: { distDir?: string; https?: boolean } = {}
   const headers = secureHeaders({
     contentSecurityPolicy: {
       defaultSrc: ["'self'"],
-      scriptSrc: ["'self'", () => scriptSources()],
+      // Starlight's search (Pagefind) compiles WebAssembly; 'wasm-unsafe-eval' allows that and no JS eval.
+      scriptSrc: ["'self'", "'wasm-unsafe-eval'", () => scriptSources()],
       // Starlight and the report charts set inline styles; styles cannot run code, so this stays open.
       styleSrc: ["'self'", "'unsafe-inline'"],
       imgSrc: ["'self'", 'data:'],
