@@ -144,6 +144,12 @@ export function developerJourney(rng: Random, ctx: JourneyContext, arrival: numb
     if (rng.chance(0.5)) readPage(PATHS.firstCall);
     if (rng.chance(0.25)) readPage(PATHS.createMessage);
     if (rng.chance(0.1)) readPage(PATHS.changelog);
+    // Thorough readers skim the reference before their first call, so those pages have pre-success readers too.
+    if (rng.chance(0.2)) {
+      for (const path of [PATHS.rateLimits, PATHS.pagination, PATHS.listMessages, PATHS.retrieveMessage, PATHS.instrument]) {
+        if (rng.chance(0.4)) readPage(path);
+      }
+    }
     if (!rng.chance(0.58)) {
       // Some readers come back another day and read a bit more, then leave for good.
       if (rng.chance(0.3)) {
