@@ -44,6 +44,15 @@ export const events = sqliteTable(
     timestamp: integer('timestamp').notNull(),
     receivedAt: integer('received_at').notNull(),
     properties: text('properties').notNull().default('{}'),
+    /**
+     * Reports helper (virtual, computed by SQLite, never written): for a failed `api_call` (status ≥ 400 or an
+     * `error_code`) its outcome code, `error_code` else the status as text; NULL for every other event. Indexed
+     * below so error evidence is read from the index instead of parsing each call's JSON.
+     */
+    callErrorCode: text('call_error_code').generatedAlwaysAs(
+      sql`CASE WHEN event = 'api_call' AND (json_extract(properties, '$.status') >= 400 OR json_extract(properties, '$.error_code') IS NOT NULL) THEN COALESCE(json_extract(properties, '$.error_code'), CAST(json_extract(properties, '$.status') AS TEXT)) END`,
+      { mode: 'virtual' },
+    ),
   },
   (t) => [
     index('events_event_timestamp').on(t.event, t.timestamp),
@@ -56,6 +65,8 @@ export const events = sqliteTable(
     index('events_success_call_person_timestamp')
       .on(t.personId, t.timestamp)
       .where(sql`event = 'api_call' AND json_extract(properties, '$.status') >= 200 AND json_extract(properties, '$.status') < 300`),
+    // Reports: failed calls per person in time order with their code (flag evidence, errors before a first success).
+    index('events_failed_call_person_timestamp').on(t.personId, t.timestamp, t.callErrorCode).where(sql`call_error_code IS NOT NULL`),
   ],
 );
 

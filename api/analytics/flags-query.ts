@@ -6,7 +6,6 @@
 import type { Database } from 'better-sqlite3';
 import type { StallIndex } from './funnel-query.ts';
 import type { Range } from './params.ts';
-import { CALL_CODE, FAILED_CALL } from './sql.ts';
 
 /** Rows kept per evidence list. */
 export const EVIDENCE_LIMIT = 5;
@@ -22,16 +21,17 @@ export function stalledAt(stalls: StallIndex, k: number): Array<[number, number]
 
 /**
  * Top outcome codes (`error_code`, else the status) of failed `api_call`s (status ≥ 400, 429 included, or any
- * `error_code`) that the stalled persons made between their attempt's step-1 time and `to`.
+ * `error_code`) that the stalled persons made between their attempt's step-1 time and `to`. Read from the
+ * `call_error_code` helper column's partial index only.
  */
 export function stalledErrors(sqlite: Database, range: Range, stalled: Array<[number, number]>) {
   if (stalled.length === 0) return [];
   return sqlite
     .prepare<{ stalled: string; to: number; limit: number }, { code: string; count: number }>(
       `WITH ${STALLED}
-       SELECT ${CALL_CODE} AS code, COUNT(*) AS count
-       FROM stalled s CROSS JOIN events e ON e.event = 'api_call' AND e.person_id = s.pid AND e.timestamp BETWEEN s.since AND @to
-       WHERE ${FAILED_CALL.replaceAll('properties', 'e.properties')}
+       SELECT e.call_error_code AS code, COUNT(*) AS count
+       FROM stalled s CROSS JOIN events e INDEXED BY events_failed_call_person_timestamp
+         ON e.person_id = s.pid AND e.timestamp BETWEEN s.since AND @to AND e.call_error_code IS NOT NULL
        GROUP BY code ORDER BY count DESC, code LIMIT @limit`,
     )
     .all({ stalled: JSON.stringify(stalled), to: range.to, limit: EVIDENCE_LIMIT })

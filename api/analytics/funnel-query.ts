@@ -12,7 +12,7 @@
 import type { Database } from 'better-sqlite3';
 import { addOutcome, emptyTally, evaluatePerson, insertOtherEvents, prepareEvents, type FunnelEvent, type FunnelOrder, type FunnelTally, type PersonOutcome } from './funnel.ts';
 import { FIRST_SUCCESSFUL_CALL } from './params.ts';
-import { FIRST_SUCCESS, propertyPath, SUCCESS_CALL } from './sql.ts';
+import { FIRST_SUCCESS, firstSuccessOf, propertyPath, SUCCESS_CALL } from './sql.ts';
 
 export interface FunnelRunParams {
   from: number;
@@ -74,11 +74,15 @@ function buildPlan(p: FunnelRunParams): Plan {
       ? `, (SELECT COUNT(*) FROM events c INDEXED BY events_person_timestamp WHERE c.person_id = ${pid} AND c.timestamp < ${ts}) AS nb,
            (SELECT COUNT(*) FROM events c INDEXED BY events_person_timestamp WHERE c.person_id = ${pid} AND c.timestamp = ${ts}) AS na`
       : '';
+  // Ordered funnels that do not start with first_successful_call only need it for persons who did step 1, so
+  // step-1 rows look it up (one seek in the partial index each) instead of a scan over every person's success.
+  const fsOnStep1 = fscMask !== 0 && p.order === 'ordered' && step1 !== FIRST_SUCCESSFUL_CALL && !needsIds;
+  const fsColumn = (n: string) => (!fsOnStep1 ? '' : n === step1 ? `, ${firstSuccessOf('s.person_id')} AS fs` : ', NULL AS fs');
   const arms = names.map(
-    (n, i) => `SELECT s.person_id AS pid, s.timestamp AS ts, ${needsIds ? 's.id' : 'NULL'} AS id, ${i} AS code, ${propOf(n, 's.')} AS prop${counts('s.person_id', 's.timestamp')}
+    (n, i) => `SELECT s.person_id AS pid, s.timestamp AS ts, ${needsIds ? 's.id' : 'NULL'} AS id, ${i} AS code, ${propOf(n, 's.')} AS prop${counts('s.person_id', 's.timestamp')}${fsColumn(n)}
       FROM events s INDEXED BY events_event_person_timestamp WHERE s.event = @e${i} AND s.timestamp BETWEEN @from AND @to`,
   );
-  if (fscMask) {
+  if (fscMask && !fsOnStep1) {
     arms.push(`SELECT f.pid AS pid, f.ts AS ts, ${fsId} AS id, ${CODE_FIRST_SUCCESS} AS code, ${fsProp} AS prop${counts('f.pid', 'f.ts')}
       FROM (${FIRST_SUCCESS}) f WHERE f.ts BETWEEN @from AND @to`);
   }
@@ -93,6 +97,7 @@ interface Row {
   prop: string | number | null;
   nb?: number;
   na?: number;
+  fs?: number | null;
 }
 
 /**
@@ -147,12 +152,18 @@ export function runFunnelPeriods(sqlite: Database, p: FunnelRunParams, extra: Ar
   let current = -1;
   let rows: FunnelEvent[] = [];
   let synthetic = 0;
+  let firstSuccessAdded = false;
   const stmt = sqlite.prepare<Record<string, string | number>, Row>(plan.sql);
   for (const row of stmt.iterate(plan.params)) {
     if (row.pid !== current) {
       if (rows.length) finish(current, rows);
       current = row.pid;
       rows = [];
+      firstSuccessAdded = false;
+    }
+    if (row.fs != null && !firstSuccessAdded) {
+      firstSuccessAdded = true;
+      if (row.fs >= union.from && row.fs <= union.to) rows.push({ ts: row.fs, id: --synthetic, mask: plan.fscMask, prop: null });
     }
     const mask = row.code >= 0 ? plan.nameMasks[row.code]! : row.code === CODE_FIRST_SUCCESS ? plan.fscMask : 0;
     rows.push({

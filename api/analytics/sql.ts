@@ -24,19 +24,10 @@ export function firstSuccessOf(pidExpr: string): string {
 }
 
 /**
- * Outcome code of an `api_call`: its `error_code` property, else its status as text.
- * Used for topErrors everywhere.
+ * Failed calls (status ≥ 400, 429 included, or an `error_code`) carry their outcome code (`error_code`, else the
+ * status as text) in the virtual column `events.call_error_code` (db/schema.ts), indexed per person and time.
+ * Lists of errors (topErrors, firstCallErrors) use that rule; errorRate is narrower (api-health-query.ts).
  */
-export const CALL_CODE = `COALESCE(json_extract(properties, '$.error_code'), CAST(json_extract(properties, '$.status') AS TEXT))`;
-
-/**
- * A call that went wrong from the caller's point of view: status ≥ 400 (429 included) or an `error_code`.
- * Lists of errors (topErrors, firstCallErrors) use this; errorRate uses the narrower ERROR_RATE_CALL.
- */
-export const FAILED_CALL = `(json_extract(properties, '$.status') >= 400 OR json_extract(properties, '$.error_code') IS NOT NULL)`;
-
-/** Counted in errorRate: status ≥ 500, or 400–499 except 429 (rate limiting is the client pacing itself, not a fault). */
-export const ERROR_RATE_CALL = `(json_extract(properties, '$.status') >= 500 OR (json_extract(properties, '$.status') >= 400 AND json_extract(properties, '$.status') < 500 AND json_extract(properties, '$.status') <> 429))`;
 
 /** JSON path for one top-level property name, quoted so dots and `$` in the name are literal. */
 export function propertyPath(name: string): string {

@@ -1,0 +1,2 @@
+ALTER TABLE `events` ADD `call_error_code` text GENERATED ALWAYS AS (CASE WHEN event = 'api_call' AND (json_extract(properties, '$.status') >= 400 OR json_extract(properties, '$.error_code') IS NOT NULL) THEN COALESCE(json_extract(properties, '$.error_code'), CAST(json_extract(properties, '$.status') AS TEXT)) END) VIRTUAL;--> statement-breakpoint
+CREATE INDEX `events_failed_call_person_timestamp` ON `events` (`person_id`,`timestamp`,`call_error_code`) WHERE call_error_code IS NOT NULL;
