@@ -181,6 +181,20 @@ describe.skipIf(!existsSync(CHROMIUM))('reports UI in Chromium', () => {
       expect(await page.getByTestId(`breakdown-conv-${i}`).textContent()).toBe(formatPercent(b.steps[b.steps.length - 1]!.conversionFromStart));
     }
     await page.screenshot({ path: `${SHOTS}funnel-breakdown-1280.png`, fullPage: true });
+
+    // A custom range picked in the UI covers whole UTC days and lands in the URL.
+    const day = (offset: number) => new Date(Date.now() - offset * 86_400_000).toISOString().slice(0, 10);
+    await page.getByText('Custom', { exact: true }).click();
+    await page.getByLabel('From', { exact: true }).fill(day(20));
+    await page.getByLabel('To', { exact: true }).fill(day(6));
+    await page.getByRole('button', { name: 'Apply', exact: true }).first().click();
+    await page.waitForURL(new RegExp(`range=custom&from=${day(20)}&to=${day(6)}`));
+    const custom = await rangeOf(page);
+    expect(custom).toEqual({ from: `${day(20)}T00:00:00.000Z`, to: `${day(6)}T23:59:59.999Z` });
+    const customFunnel = await api<FunnelResponse>('/api/v1/reports/funnel', { ...custom, steps: 'signed_up,api_key_created,first_successful_call', window: '14d', order: 'ordered', breakdown: 'source' });
+    for (const [i, step] of customFunnel.steps.entries()) {
+      await expect.poll(() => page.getByTestId(`funnel-count-${i}`).textContent(), { timeout: 60_000 }).toBe(formatCount(step.count));
+    }
     expect(errors).toEqual([]);
     await page.close();
   }, TEST_TIMEOUT);
