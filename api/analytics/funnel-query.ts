@@ -1,5 +1,5 @@
 /**
- * SQL side of the funnel: one statement streams narrow rows `(pid, ts, id, code, prop)` ordered by person, and
+ * SQL side of the funnel: one statement streams narrow rows `(pid, ts, id, code)` ordered by person, and
  * each person's rows are evaluated by the pure functions in funnel.ts as soon as the next person starts. Memory is
  * one person's rows plus per-person outcomes (a few numbers each), never the events.
  *
@@ -54,13 +54,6 @@ function buildPlan(p: FunnelRunParams): Plan {
   const params: Record<string, string | number> = { from: p.from, to: p.to };
   names.forEach((n, i) => (params[`e${i}`] = n));
   const step1 = p.steps[0]!;
-  if (p.breakdown !== undefined) params.path = propertyPath(p.breakdown);
-  // Only step-1 rows carry the breakdown property; any-order funnels can enter on any step.
-  const carriesProp = (name: string) => p.breakdown !== undefined && (p.order === 'any' || name === step1);
-  const propOf = (name: string, alias = '') => (carriesProp(name) ? `json_extract(${alias}properties, @path)` : 'NULL');
-  const fsProp = carriesProp(FIRST_SUCCESSFUL_CALL)
-    ? `(SELECT json_extract(properties, @path) FROM events INDEXED BY events_success_call_person_timestamp WHERE ${SUCCESS_CALL} AND person_id = f.pid AND timestamp = f.ts LIMIT 1)`
-    : 'NULL';
   // Reading `id` makes SQLite fetch the table row for every index entry, so rows carry real ids only when the
   // first-success row must be matched with its own `api_call` row (`api_call` is also a step).
   const needsIds = fscMask !== 0 && names.includes('api_call');
@@ -79,14 +72,37 @@ function buildPlan(p: FunnelRunParams): Plan {
   const fsOnStep1 = fscMask !== 0 && p.order === 'ordered' && step1 !== FIRST_SUCCESSFUL_CALL && !needsIds;
   const fsColumn = (n: string) => (!fsOnStep1 ? '' : n === step1 ? `, ${firstSuccessOf('s.person_id')} AS fs` : ', NULL AS fs');
   const arms = names.map(
-    (n, i) => `SELECT s.person_id AS pid, s.timestamp AS ts, ${needsIds ? 's.id' : 'NULL'} AS id, ${i} AS code, ${propOf(n, 's.')} AS prop${counts('s.person_id', 's.timestamp')}${fsColumn(n)}
+    (n, i) => `SELECT s.person_id AS pid, s.timestamp AS ts, ${needsIds ? 's.id' : 'NULL'} AS id, ${i} AS code${counts('s.person_id', 's.timestamp')}${fsColumn(n)}
       FROM events s INDEXED BY events_event_person_timestamp WHERE s.event = @e${i} AND s.timestamp BETWEEN @from AND @to`,
   );
   if (fscMask && !fsOnStep1) {
-    arms.push(`SELECT f.pid AS pid, f.ts AS ts, ${fsId} AS id, ${CODE_FIRST_SUCCESS} AS code, ${fsProp} AS prop${counts('f.pid', 'f.ts')}
+    arms.push(`SELECT f.pid AS pid, f.ts AS ts, ${fsId} AS id, ${CODE_FIRST_SUCCESS} AS code${counts('f.pid', 'f.ts')}
       FROM (${FIRST_SUCCESS}) f WHERE f.ts BETWEEN @from AND @to`);
   }
   return { sql: `${arms.join('\nUNION ALL\n')}\nORDER BY pid`, params, names, nameMasks, fscMask };
+}
+
+/** Reads one property of a person's event found by (event, person, time): the breakdown's first touch. */
+function breakdownLookup(sqlite: Database, property: string, names: string[]) {
+  type Args = { path: string; pid: number; ts: number; event?: string };
+  const named = sqlite
+    .prepare<Args, unknown>(
+      `SELECT json_extract(properties, @path) FROM events INDEXED BY events_event_person_timestamp
+       WHERE event = @event AND person_id = @pid AND timestamp = @ts LIMIT 1`,
+    )
+    .pluck();
+  const success = sqlite
+    .prepare<Args, unknown>(
+      `SELECT json_extract(properties, @path) FROM events INDEXED BY events_success_call_person_timestamp
+       WHERE ${SUCCESS_CALL} AND person_id = @pid AND timestamp = @ts LIMIT 1`,
+    )
+    .pluck();
+  const path = propertyPath(property);
+  return (pid: number, entry: FunnelEvent): string | null => {
+    const source = entry.source ?? CODE_FIRST_SUCCESS;
+    const raw = source >= 0 ? named.get({ path, pid, ts: entry.ts, event: names[source]! }) : success.get({ path, pid, ts: entry.ts });
+    return raw === null || raw === undefined ? null : String(raw);
+  };
 }
 
 interface Row {
@@ -94,7 +110,6 @@ interface Row {
   ts: number;
   id: number | null;
   code: number;
-  prop: string | number | null;
   nb?: number;
   na?: number;
   fs?: number | null;
@@ -125,14 +140,18 @@ export function runFunnelPeriods(sqlite: Database, p: FunnelRunParams, extra: Ar
     stalls: { pids: [], depths: [], starts: [] },
   }));
 
+  // The breakdown value is read only for each person's first-touch event, after evaluation, instead of
+  // extracting JSON from every step-1 row in the stream. Reading while iterating is fine in better-sqlite3.
+  const lookup = p.breakdown === undefined ? undefined : breakdownLookup(sqlite, p.breakdown, plan.names);
   const evaluate = (pid: number, rows: FunnelEvent[], run: FunnelRun, to: number) => {
     const prepared = prepareEvents(rows, steps);
     const outcome: PersonOutcome = evaluatePerson(p.order === 'strict' ? insertOtherEvents(prepared) : prepared, opts);
     if (outcome.depth === 0) return;
     addOutcome(run.total, outcome, p.windowMs, to);
-    if (run.byValue) {
-      let tally = run.byValue.get(outcome.value);
-      if (!tally) run.byValue.set(outcome.value, (tally = emptyTally(steps)));
+    if (run.byValue && lookup) {
+      const value = outcome.entry ? lookup(pid, outcome.entry) : null;
+      let tally = run.byValue.get(value);
+      if (!tally) run.byValue.set(value, (tally = emptyTally(steps)));
       addOutcome(tally, outcome, p.windowMs, to);
     }
     if (outcome.depth < steps) {
@@ -163,14 +182,14 @@ export function runFunnelPeriods(sqlite: Database, p: FunnelRunParams, extra: Ar
     }
     if (row.fs != null && !firstSuccessAdded) {
       firstSuccessAdded = true;
-      if (row.fs >= union.from && row.fs <= union.to) rows.push({ ts: row.fs, id: --synthetic, mask: plan.fscMask, prop: null });
+      if (row.fs >= union.from && row.fs <= union.to) rows.push({ ts: row.fs, id: --synthetic, mask: plan.fscMask, source: CODE_FIRST_SUCCESS });
     }
     const mask = row.code >= 0 ? plan.nameMasks[row.code]! : row.code === CODE_FIRST_SUCCESS ? plan.fscMask : 0;
     rows.push({
       ts: row.ts,
       id: row.id ?? --synthetic,
       mask,
-      prop: row.prop === null ? null : String(row.prop),
+      source: row.code,
       ...(row.nb === undefined ? {} : { before: row.nb, atSameTime: row.na! }),
     });
   }

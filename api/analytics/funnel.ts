@@ -23,6 +23,8 @@ export interface FunnelEvent {
   id: number;
   /** Breakdown property value of this event (only read on step-1 events). */
   prop?: string | null;
+  /** Where the row came from (the query's row code), so the caller can look the event up again. */
+  source?: number;
   /** Strict funnels: how many of the person's events (any name) are before this timestamp, and at it. */
   before?: number;
   atSameTime?: number;
@@ -37,6 +39,8 @@ export interface PersonOutcome {
   times: number[];
   /** Breakdown value: the property of the person's first step-1 event (first touch). */
   value: string | null;
+  /** That first step-1 event (any step for any-order funnels): the breakdown's first touch. */
+  entry: FunnelEvent | undefined;
 }
 
 interface Attempt {
@@ -175,6 +179,7 @@ export function evaluatePerson(
     start: best ? best.start : Number.NaN,
     times: best ? best.times.slice(0, depth) : [],
     value: first?.prop ?? null,
+    entry: first,
   };
 }
 
