@@ -38,8 +38,18 @@ export function ensureSiteBuilt(): void {
   if (result.status !== 0) throw new Error(`astro build failed (${result.status}):\n${result.stdout}\n${result.stderr}`);
 }
 
+/**
+ * The environment for `astro build` from inside vitest. vitest sets NODE_ENV=test (React's development build) and
+ * also DEV=1, PROD='', MODE=test, SSR, BASE_URL, which Astro reads into `import.meta.env`: with DEV=1 Starlight
+ * ships its dev-only search stub, whose script logs a console error on every docs page.
+ */
+export function productionBuildEnv(source: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...source, NODE_ENV: 'production' };
+  for (const name of Object.keys(env)) if (/^(DEV|PROD|MODE|SSR|BASE_URL|TEST|VITEST.*)$/.test(name)) delete env[name];
+  return env;
+}
+
 if (process.argv.includes('--build-if-stale') && isSiteStale()) {
-  // vitest sets NODE_ENV=test, which would make Astro ship React's development build.
-  const build = spawnSync('npx', ['astro', 'build'], { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } });
+  const build = spawnSync('npx', ['astro', 'build'], { cwd: root, stdio: 'inherit', env: productionBuildEnv() });
   process.exit(build.status ?? 1);
 }

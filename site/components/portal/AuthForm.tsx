@@ -1,6 +1,7 @@
 import { useEffect, useId, useState, type FormEvent } from 'react';
 import { identify } from '../../tracking/posthog.ts';
 import { currentAccount, portalApi, safeNext, splitFieldMessage, type Account } from './api.ts';
+import { captureSent } from './handoff.ts';
 
 const MIN_PASSWORD = 10;
 
@@ -34,7 +35,9 @@ export default function AuthForm({ mode }: { mode: 'signup' | 'login' }) {
     setPending(true);
     const result = await portalApi<{ account: Account }>(`/${mode}`, { method: 'POST', body: { email, password } });
     if (result.ok) {
+      const identifiedAt = performance.now();
       identify(result.data.account.id);
+      await captureSent(identifiedAt);
       window.location.assign(safeNext(window.location.search));
       return;
     }
