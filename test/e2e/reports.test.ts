@@ -4,7 +4,7 @@
  * that the numbers on screen equal the reports API for the same query, and that user-provided text stays text.
  */
 import { AxeBuilder } from '@axe-core/playwright';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -88,7 +88,7 @@ describe.skipIf(!existsSync(CHROMIUM))('reports UI in Chromium', () => {
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     });
-    context = await browser.newContext();
+    context = await browser.newContext({ acceptDownloads: true });
   }, 360_000);
 
   afterAll(async () => {
@@ -223,6 +223,13 @@ describe.skipIf(!existsSync(CHROMIUM))('reports UI in Chromium', () => {
     // Worst first: the first row has the lowest Wilson lower bound among rated pages.
     const rated = docs.pages.filter((p) => p.wilsonLower !== null).sort((a, b) => a.wilsonLower! - b.wilsonLower!);
     expect(shownPaths[0]).toBe(rated[0]!.path);
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV of doc satisfaction' }).click()]);
+    expect(download.suggestedFilename()).toMatch(/^onramp-doc-satisfaction-\d{4}-\d{2}-\d{2}\.csv$/);
+    const csv = readFileSync(await download.path(), 'utf8').trimEnd().split('\r\n');
+    expect(csv[0]).toBe('Page,Views,Helpful,Wilson lower bound,Reader conversion,Non-reader conversion,Flag,Readers,Helpful votes,Not helpful votes');
+    expect(csv).toHaveLength(docs.pages.length + 1);
+    expect(csv[1]!.split(',')[0]).toBe(rated[0]!.path);
     expect(errors).toEqual([]);
     await page.close();
   }, TEST_TIMEOUT);
