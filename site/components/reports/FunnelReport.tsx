@@ -289,7 +289,7 @@ function FunnelBody() {
       {funnel.status === 'error' ? <ErrorMessage message={funnel.error} onRetry={funnel.reload} /> : null}
       {data && isEmptyFunnel(data) ? (
         <EmptyState title="Nobody did the first step in this range.">
-          Try a longer date range, or check that <code>{query.steps[0]}</code> is being sent: open <a href="/reports/events/">Live events</a>.
+          Try a longer date range, or check that <code>{query.steps[0]}</code> is being sent: open <a href={`/reports/events/?event=${encodeURIComponent(query.steps[0] ?? '')}`}>Live events</a>.
         </EmptyState>
       ) : null}
       {data && !isEmptyFunnel(data) ? (
