@@ -13,13 +13,17 @@ const HELPFUL = `CASE json_extract(properties, '$.helpful') WHEN 1 THEN 1 WHEN '
 /** Most comments returned per page, newest first. */
 export const COMMENTS_PER_PAGE = 50;
 
-/** Each person's latest vote per page in range (ties on time broken by insertion order). */
-const LATEST_VOTES = `
+/** Each person's latest vote per page in range (ties on time broken by insertion order), optionally for some pages. */
+function latestVotes(onlyPaths = false): string {
+  return `
   SELECT path, helpful, reason FROM (
     SELECT ${FEEDBACK_PATH} AS path, ${HELPFUL} AS helpful, json_extract(properties, '$.reason') AS reason,
            ROW_NUMBER() OVER (PARTITION BY person_id, ${FEEDBACK_PATH} ORDER BY timestamp DESC, id DESC) AS rn
     FROM events WHERE event = 'doc_feedback' AND timestamp BETWEEN @from AND @to AND ${HELPFUL} IS NOT NULL
+      ${onlyPaths ? `AND ${FEEDBACK_PATH} IN (SELECT value FROM json_each(@paths))` : ''}
   ) WHERE rn = 1 AND path IS NOT NULL`;
+}
+const LATEST_VOTES = latestVotes();
 
 export interface PageViewsRow {
   path: string;
@@ -121,8 +125,7 @@ export function helpfulRates(sqlite: Database, range: Range, paths: string[]): M
   if (paths.length === 0) return out;
   const rows = sqlite
     .prepare<{ from: number; to: number; paths: string }, { path: string; helpful: number; total: number }>(
-      `SELECT path, SUM(helpful = 1) AS helpful, COUNT(*) AS total FROM (${LATEST_VOTES})
-       WHERE path IN (SELECT value FROM json_each(@paths)) GROUP BY path`,
+      `SELECT path, SUM(helpful = 1) AS helpful, COUNT(*) AS total FROM (${latestVotes(true)}) GROUP BY path`,
     )
     .all({ from: range.from, to: range.to, paths: JSON.stringify(paths) });
   for (const r of rows) out.set(r.path, r.total > 0 ? r.helpful / r.total : null);
