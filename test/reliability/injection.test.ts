@@ -45,7 +45,7 @@ function isConstantSql(expr: string): boolean {
   return [...withoutStrings.matchAll(/[A-Za-z_$][\w$]*/g)].every((m) => {
     const before = withoutStrings[m.index! - 1];
     const after = withoutStrings.slice(m.index! + m[0].length).trimStart()[0];
-    return /^[A-Z][A-Z0-9_]*$/.test(m[0]) || after === '(' || before === '.';
+    return /^[A-Z][A-Z0-9_]*$/.test(m[0]) || /^(true|false|null|undefined)$/.test(m[0]) || after === '(' || before === '.';
   });
 }
 
