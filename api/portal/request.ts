@@ -44,6 +44,7 @@ function tooLarge() {
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const FORM_CONTENT_TYPE = /^\s*(application\/x-www-form-urlencoded|multipart\/form-data)\b/i;
 
 /**
  * CSRF guard for the cookie-authenticated portal API: an unsafe request that a browser marks as coming from
@@ -63,6 +64,10 @@ export function sameOriginOnly(publicUrl: string | undefined): MiddlewareHandler
         allowed = origin === own || origin === publicOrigin;
       } else if (fetchSite !== undefined) {
         allowed = fetchSite === 'same-origin' || fetchSite === 'none';
+      } else {
+        // No browser marker at all: still refuse the content types an HTML form can send (as Hono's csrf does),
+        // in case an old browser omits Origin. The portal API only reads JSON anyway.
+        allowed = !FORM_CONTENT_TYPE.test(c.req.header('content-type') ?? '');
       }
       if (!allowed) {
         throw new ApiError(403, 'csrf_rejected', 'origin: cross-site request refused; the portal API only accepts requests from its own pages');

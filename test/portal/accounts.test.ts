@@ -224,6 +224,24 @@ describe('CSRF', () => {
     expect(same.status).toBe(201);
   });
 
+  it('refuses a form-encoded POST that carries no Origin at all (old browsers), like Hono csrf', async () => {
+    const { app } = testApp();
+    const { client } = await signUp(app);
+    const res = await app.request('/api/v1/portal/keys', {
+      method: 'POST',
+      headers: { cookie: client.cookie()!, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'name=stolen',
+    });
+    expect(res.status).toBe(403);
+    // A JSON call from a non-browser client (no Origin, no Sec-Fetch-Site) is not a CSRF vector and works.
+    const json = await app.request('/api/v1/portal/keys', {
+      method: 'POST',
+      headers: { cookie: client.cookie()!, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'cli' }),
+    });
+    expect(json.status).toBe(201);
+  });
+
   it('refuses a cross-origin login (login CSRF) and never reflects CORS on the portal API', async () => {
     const { app } = testApp();
     const { email } = await signUp(app);
