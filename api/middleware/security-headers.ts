@@ -8,7 +8,7 @@ import { CAPTURE_PATHS } from '../routes/capture.ts';
 
 const DEFAULT_DIST = fileURLToPath(new URL('../../dist', import.meta.url));
 /** How often the build output is checked for a rebuild (new inline scripts). */
-const RESCAN_MS = 2_000;
+const RESCAN_MS = 1_000;
 
 /**
  * Capture and posthog-js support routes are called from other sites (posthog-js on a customer's docs), so they

@@ -40,6 +40,16 @@ describe('graceful shutdown on SIGTERM', () => {
     const exited = new Promise<{ code: number | null; at: number }>((resolve) =>
       server.child.once('exit', (code) => resolve({ code, at: Date.now() })),
     );
+    // A server-side funnel event queued in posthog-node (flushed every second) just before SIGTERM: the shutdown
+    // hook must deliver it while the writer and the database are still open.
+    const email = `shutdown-${Date.now()}@example.com`;
+    const signup = await fetch(`${server.url}/api/v1/portal/signup`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: server.url },
+      body: JSON.stringify({ email, password: 'correct horse battery' }),
+    });
+    expect(signup.status).toBe(201);
+    const accountId = ((await signup.json()) as { account: { id: string } }).account.id;
     const sentAt = Date.now();
     server.child.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 300));
@@ -71,6 +81,8 @@ describe('graceful shutdown on SIGTERM', () => {
       const has = db.prepare('SELECT COUNT(*) FROM events WHERE uuid = ?').pluck();
       const missing = [...result.acknowledged, ...slow.uuids].filter((u) => has.get(u) !== 1);
       expect(missing).toEqual([]);
+      const signedUp = db.prepare("SELECT COUNT(*) FROM events WHERE event = 'signed_up' AND distinct_id = ?").pluck().get(accountId);
+      expect(signedUp, 'posthog-node flushed during shutdown').toBe(1);
     } finally {
       db.close();
     }
