@@ -53,6 +53,11 @@ export const events = sqliteTable(
       sql`CASE WHEN event = 'api_call' AND (json_extract(properties, '$.status') >= 400 OR json_extract(properties, '$.error_code') IS NOT NULL) THEN COALESCE(json_extract(properties, '$.error_code'), CAST(json_extract(properties, '$.status') AS TEXT)) END`,
       { mode: 'virtual' },
     ),
+    /** Reports helper (virtual): a `$pageview`'s `$pathname`, NULL for every other event; indexed for the docs report. */
+    pageviewPath: text('pageview_path').generatedAlwaysAs(
+      sql`CASE WHEN event = '$pageview' THEN json_extract(properties, '$."$pathname"') END`,
+      { mode: 'virtual' },
+    ),
   },
   (t) => [
     index('events_event_timestamp').on(t.event, t.timestamp),
@@ -67,6 +72,8 @@ export const events = sqliteTable(
       .where(sql`event = 'api_call' AND json_extract(properties, '$.status') >= 200 AND json_extract(properties, '$.status') < 300`),
     // Reports: failed calls per person in time order with their code (flag evidence, errors before a first success).
     index('events_failed_call_person_timestamp').on(t.personId, t.timestamp, t.callErrorCode).where(sql`call_error_code IS NOT NULL`),
+    // Reports: page views grouped by page and person (docs report) straight from the index, without parsing JSON.
+    index('events_pageview_path_person_timestamp').on(t.pageviewPath, t.personId, t.timestamp).where(sql`pageview_path IS NOT NULL`),
   ],
 );
 

@@ -1,0 +1,2 @@
+ALTER TABLE `events` ADD `pageview_path` text GENERATED ALWAYS AS (CASE WHEN event = '$pageview' THEN json_extract(properties, '$."$pathname"') END) VIRTUAL;--> statement-breakpoint
+CREATE INDEX `events_pageview_path_person_timestamp` ON `events` (`pageview_path`,`person_id`,`timestamp`) WHERE pageview_path IS NOT NULL;
