@@ -84,6 +84,8 @@ async function runImport(args: string[]): Promise<number> {
       commitEvery: positiveInt(values['commit-every'], 'commit-every'),
       stopAfterRows: positiveInt(values['stop-after'], 'stop-after'),
       signal: controller.signal,
+      // Parse and validate on a second core while this one writes to SQLite.
+      parallel: true,
       onProgress: (p) => progress.update(p),
     });
     progress.stop();

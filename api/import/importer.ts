@@ -1,13 +1,17 @@
-import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { extname } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import type { Database } from 'better-sqlite3';
-import { ApiError } from '../errors.ts';
 import { createEventStore } from '../ingest/store.ts';
-import { MAX_BATCH_EVENTS, validateCapture, type NormalizedEvent } from '../ingest/validate.ts';
+import type { NormalizedEvent } from '../ingest/validate.ts';
 import { createCheckpoints, type Checkpoint } from './checkpoint.ts';
 import { fileFingerprint } from './fingerprint.ts';
-import type { RawImportEvent } from './rows.ts';
-import { csvHeader, csvRows, jsonLines, type SourceRow } from './sources.ts';
+import type { PackedResult, ParseWorkerData } from './parse-worker.ts';
+import { csvHeader, csvRows, jsonLines } from './sources.ts';
+import { validateRows, type RowResult } from './validate-rows.ts';
+
+export { contentUuid } from './validate-rows.ts';
 
 export type ImportFormat = 'jsonl' | 'csv';
 
@@ -37,6 +41,11 @@ export interface ImportOptions {
   /** Stops after this many rows, as if interrupted; for tests and trial runs. */
   stopAfterRows?: number;
   onProgress?: (progress: ImportProgress) => void;
+  /**
+   * Read and validate in a worker thread while this thread writes to SQLite (the CLI does). The results, the
+   * checkpoints and the summary are the same as in-thread; only the work is split over two cores.
+   */
+  parallel?: boolean;
 }
 
 export interface RejectedRow {
@@ -68,36 +77,12 @@ export interface ImportSummary {
 }
 
 const MAX_REPORTED_REJECTIONS = 1000;
-const UUID_NAMESPACE = 'onramp-import-v1';
-
-/** `batch[12].timestamp: …` → `timestamp: …`: the row is already named by its line number. */
-function rowReason(err: unknown): string {
-  if (err instanceof ApiError) return err.message.replace(/^batch\[\d+\]\.?/, '') || err.message;
-  throw err;
-}
-
-/**
- * A uuid for an event that has none, derived from its content (UUIDv5-style layout), so importing the same row
- * again finds it already stored. Identical rows (same event, person id, millisecond and properties) are one event.
- */
-export function contentUuid(event: NormalizedEvent): string {
-  const hex = createHash('sha1')
-    .update(`${UUID_NAMESPACE}\0${event.event}\0${event.distinctId}\0${event.timestamp}\0${event.propertiesJson}`)
-    .digest('hex');
-  const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-}
 
 /** The file as a whole cannot be imported (e.g. a CSV header without an event column). */
 export class ImportFileError extends Error {}
 
 export function detectFormat(path: string): ImportFormat {
   return extname(path).toLowerCase() === '.csv' ? 'csv' : 'jsonl';
-}
-
-interface Pending {
-  row: SourceRow;
-  raw: RawImportEvent;
 }
 
 /**
@@ -151,13 +136,11 @@ export async function importFile(sqlite: Database, path: string, options: Import
     completedAt: undefined,
   };
 
-  let pendingRaw: Pending[] = [];
   let pendingEvents: NormalizedEvent[] = [];
   /** The last row whose fate (queued or rejected) is settled, in file order: where a commit may move the checkpoint. */
   let settled = { end: cp.byteOffset, line: cp.line };
   let rejectedSinceCommit = 0;
   let rows = 0;
-  let stopped = false;
 
   /**
    * Stores a batch through the event store (its own transaction), then moves the checkpoint. The two are separate
@@ -165,7 +148,8 @@ export async function importFile(sqlite: Database, path: string, options: Import
    * makes several times slower as the tables grow (measured: 60k events went from 0.3 to 3.7 CPU-s). If the process
    * dies between the two commits, the resumed run re-reads one batch and the uuid dedup skips it: no loss, no double.
    */
-  const commit = (events: NormalizedEvent[], position: { end: number; line: number }, completedAt?: number) => {
+  const commit = (completedAt?: number) => {
+    const events = pendingEvents;
     // Counted after the write from the rows it added (ids only grow): a lookup per event before the write costs a
     // random uuid-index probe each, while the new rows are one short rowid range. Only this batch's uuids count,
     // so events captured live meanwhile are not mistaken for imported ones.
@@ -176,65 +160,18 @@ export async function importFile(sqlite: Database, path: string, options: Import
       const mine = new Set(events.map((e) => e.uuid));
       for (const uuid of uuidsAfter.iterate(before)) if (mine.has(uuid)) stored += 1;
     }
-    const duplicates = events.length - stored;
-    summary.imported += events.length - duplicates;
-    summary.duplicates += duplicates;
-    cp.imported += events.length - duplicates;
-    cp.duplicates += duplicates;
+    summary.imported += stored;
+    summary.duplicates += events.length - stored;
+    cp.imported += stored;
+    cp.duplicates += events.length - stored;
     cp.rejected += rejectedSinceCommit;
-    cp.byteOffset = position.end;
-    cp.line = position.line;
+    cp.byteOffset = settled.end;
+    cp.line = settled.line;
     cp.completedAt = completedAt;
     checkpoints.save(cp);
-  };
-
-  const commitPending = (completedAt?: number) => {
-    commit(pendingEvents, settled, completedAt);
     pendingEvents = [];
     rejectedSinceCommit = 0;
     report();
-  };
-
-  const reject = (row: SourceRow, reason: string) => {
-    summary.rejected += 1;
-    rejectedSinceCommit += 1;
-    if (summary.rejectedRows.length < MAX_REPORTED_REJECTIONS) summary.rejectedRows.push({ line: row.line, reason });
-    if (options.strict) {
-      summary.strictFailure = { line: row.line, reason };
-      stopped = true;
-    }
-  };
-
-  const accept = (pending: Pending, event: NormalizedEvent) => {
-    if (pending.raw.uuid === undefined) event.uuid = contentUuid(event);
-    if (pending.raw.receivedAt !== undefined) event.receivedAt = pending.raw.receivedAt;
-    pendingEvents.push(event);
-    settled = pending.row;
-  };
-
-  /** Validates queued rows in file order: a whole chunk at once, row by row only when the chunk has a bad row. */
-  const validatePending = () => {
-    if (pendingRaw.length === 0) return;
-    const chunk = pendingRaw;
-    pendingRaw = [];
-    const now = Date.now();
-    try {
-      const events = validateCapture({ api_key: options.projectToken, batch: chunk.map((p) => p.raw) }, { projectToken: options.projectToken, receivedAt: now });
-      for (let i = 0; i < chunk.length; i++) accept(chunk[i]!, events[i]!);
-      return;
-    } catch (err) {
-      if (!(err instanceof ApiError)) throw err;
-    }
-    for (const pending of chunk) {
-      if (stopped) return;
-      try {
-        const [event] = validateCapture({ api_key: options.projectToken, batch: [pending.raw] }, { projectToken: options.projectToken, receivedAt: now });
-        accept(pending, event!);
-      } catch (err) {
-        reject(pending.row, rowReason(err));
-        if (!stopped) settled = pending.row;
-      }
-    }
   };
 
   let lastReport = 0;
@@ -254,29 +191,34 @@ export async function importFile(sqlite: Database, path: string, options: Import
     });
   };
 
-  const handle = (row: SourceRow) => {
+  /** Takes one row's result in file order; returns false when the import must stop (--strict). */
+  const handle = (result: RowResult): boolean => {
     rows += 1;
-    if (row.raw) {
-      pendingRaw.push({ row, raw: row.raw });
-      if (pendingRaw.length >= MAX_BATCH_EVENTS) validatePending();
-    } else {
-      // Settle the rows queued before this one first, so the checkpoint never skips past an unvalidated row.
-      validatePending();
-      if (stopped) return;
-      if (row.error !== undefined) reject(row, row.error);
-      if (!stopped) settled = row;
+    if (result.error !== undefined) {
+      summary.rejected += 1;
+      rejectedSinceCommit += 1;
+      if (summary.rejectedRows.length < MAX_REPORTED_REJECTIONS) summary.rejectedRows.push({ line: result.line, reason: result.error });
+      if (options.strict) {
+        // The checkpoint stays before the bad row, so a fixed file is not what resumes (its fingerprint differs anyway).
+        summary.strictFailure = { line: result.line, reason: result.error };
+        return false;
+      }
+    } else if (result.event) {
+      pendingEvents.push(result.event);
     }
-    if (!stopped && pendingEvents.length >= commitEvery) commitPending();
+    settled = result;
+    if (pendingEvents.length >= commitEvery) commit();
+    return true;
   };
 
-  const source =
-    format === 'csv'
-      ? csvRows(path, cp.byteOffset, columns!, cp.byteOffset === 0)
-      : jsonLines(path, cp.byteOffset, cp.line);
-  reading: for await (const batch of source) {
-    for (const row of batch) {
-      handle(row);
-      if (stopped) break reading;
+  const start = { path, format, start: cp.byteOffset, lineBefore: cp.line, columns, projectToken: options.projectToken };
+  const results = options.parallel ? resultsFromWorker(start) : resultsInThread(start);
+  reading: for await (const batch of results) {
+    for (const result of batch) {
+      if (!handle(result)) {
+        summary.interrupted = true;
+        break reading;
+      }
       if (options.signal?.aborted || (options.stopAfterRows !== undefined && rows >= options.stopAfterRows)) {
         summary.interrupted = true;
         break reading;
@@ -284,13 +226,11 @@ export async function importFile(sqlite: Database, path: string, options: Import
     }
     report();
   }
-  if (!stopped) validatePending();
-  if (stopped) summary.interrupted = true;
   if (summary.interrupted) {
-    commitPending();
+    commit();
   } else {
     settled = { end: size, line: settled.line };
-    commitPending(Date.now());
+    commit(Date.now());
   }
   report(true);
   return finish();
@@ -299,5 +239,90 @@ export async function importFile(sqlite: Database, path: string, options: Import
     summary.elapsedMs = performance.now() - started;
     summary.eventsPerSecond = summary.elapsedMs > 0 ? Math.round(((summary.imported + summary.duplicates) * 1000) / summary.elapsedMs) : 0;
     return summary;
+  }
+}
+
+/** Reads and validates on this thread. */
+async function* resultsInThread(d: ParseWorkerData): AsyncGenerator<RowResult[]> {
+  const source = d.format === 'csv' ? csvRows(d.path, d.start, d.columns!, d.start === 0) : jsonLines(d.path, d.start, d.lineBefore);
+  for await (const batch of source) yield validateRows(batch, d.projectToken);
+}
+
+/**
+ * An event rebuilt from a worker's flat result. `properties` is parsed only if read: the store reads it just for
+ * `$identify` / `$create_alias`, and it already has the serialized form for the insert.
+ */
+class ImportedEvent implements NormalizedEvent {
+  private parsed: Record<string, unknown> | undefined;
+  constructor(
+    public uuid: string,
+    public event: string,
+    public distinctId: string,
+    public timestamp: number,
+    public receivedAt: number,
+    public propertiesJson: string,
+    public set: Record<string, unknown> | undefined,
+    public setOnce: Record<string, unknown> | undefined,
+  ) {}
+  get properties(): Record<string, unknown> {
+    return (this.parsed ??= JSON.parse(this.propertiesJson) as Record<string, unknown>);
+  }
+}
+
+function unpack(packed: PackedResult[]): RowResult[] {
+  return packed.map((p) => {
+    const [line, end, kind] = p as [number, number, number];
+    if (kind === 1) return { line, end, error: p[3] as string };
+    if (kind === 2) return { line, end };
+    const [, , , uuid, event, distinctId, timestamp, receivedAt, json, set, setOnce] = p as [number, number, number, string, string, string, number, number, string, string | null, string | null];
+    const parse = (text: string | null) => (text === null ? undefined : (JSON.parse(text) as Record<string, unknown>));
+    return { line, end, event: new ImportedEvent(uuid, event, distinctId, timestamp, receivedAt, json, parse(set), parse(setOnce)) };
+  });
+}
+
+/**
+ * The worker is TypeScript like the rest of the code. Node 20 applies `--import tsx` hooks too late for a worker's
+ * entry file, so a small script registers tsx's loader first and then imports it; this works whether the parent
+ * runs under tsx, vitest or plain node.
+ */
+function workerBootstrap(): string {
+  const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const entry = new URL('./parse-worker.ts', import.meta.url).href;
+  return `(async () => { const { register } = await import(${JSON.stringify(tsxApi)}); register(); await import(${JSON.stringify(entry)}); })().catch((err) => { console.error(err); process.exit(1); });`;
+}
+
+/** Reads and validates in a worker thread, one batch ahead; stopping early terminates the worker. */
+async function* resultsFromWorker(d: ParseWorkerData): AsyncGenerator<RowResult[]> {
+  const worker = new Worker(workerBootstrap(), { eval: true, workerData: d });
+  const inbox: Array<PackedResult[] | null> = [];
+  let failure: Error | undefined;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    wake?.();
+    wake = undefined;
+  };
+  worker.on('message', (message: PackedResult[] | null) => {
+    inbox.push(message);
+    notify();
+  });
+  worker.on('error', (err) => {
+    failure = err;
+    notify();
+  });
+  worker.on('exit', (code) => {
+    if (code !== 0 && !failure) failure = new Error(`import worker exited with code ${code}`);
+    notify();
+  });
+  try {
+    for (;;) {
+      while (inbox.length === 0 && !failure) await new Promise<void>((resolve) => (wake = resolve));
+      if (inbox.length === 0) throw failure!;
+      const message = inbox.shift()!;
+      if (message === null) return;
+      worker.postMessage('credit');
+      yield unpack(message);
+    }
+  } finally {
+    await worker.terminate();
   }
 }

@@ -78,7 +78,10 @@ describe('import: formats', () => {
   });
 });
 
-describe('import: bad rows', () => {
+describe.each([
+  ['in-thread', false],
+  ['with the parse worker', true],
+])('import: bad rows (%s)', (_mode, parallel) => {
   const content = jsonl([
     posthogRows(1)[0],
     '{"event": "broken", ',
@@ -93,7 +96,7 @@ describe('import: bad rows', () => {
 
   it('reports each bad row with its line number and reason, and imports the rest', async () => {
     const db = testDb();
-    const summary = await importFile(db.$client, tempFile('bad.jsonl', content), { projectToken: TOKEN });
+    const summary = await importFile(db.$client, tempFile('bad.jsonl', content), { projectToken: TOKEN, parallel });
     expect(summary.imported).toBe(2);
     expect(summary.rejected).toBe(6);
     expect(summary.rejectedRows.map((r) => r.line)).toEqual([2, 3, 4, 6, 7, 8]);
@@ -109,7 +112,7 @@ describe('import: bad rows', () => {
 
   it('--strict stops at the first bad row and keeps the rows before it', async () => {
     const db = testDb();
-    const summary = await importFile(db.$client, tempFile('bad.jsonl', content), { projectToken: TOKEN, strict: true });
+    const summary = await importFile(db.$client, tempFile('bad.jsonl', content), { projectToken: TOKEN, parallel, strict: true });
     expect(summary.strictFailure).toMatchObject({ line: 2 });
     expect(summary).toMatchObject({ imported: 1, rejected: 1, interrupted: true });
     expect(countEvents(db)).toBe(1);
@@ -119,30 +122,38 @@ describe('import: bad rows', () => {
     const db = testDb();
     const rows: unknown[] = posthogRows(1500);
     rows[1233] = { ...(rows[1233] as object), timestamp: 'never' };
-    const summary = await importFile(db.$client, tempFile('mid.jsonl', jsonl(rows)), { projectToken: TOKEN, strict: true });
+    const summary = await importFile(db.$client, tempFile('mid.jsonl', jsonl(rows)), { projectToken: TOKEN, parallel, strict: true });
     expect(summary.strictFailure).toMatchObject({ line: 1234 });
     expect(countEvents(db)).toBe(1233);
   });
 });
 
-describe('import: idempotent and resumable', () => {
+describe.each([
+  ['in-thread', false],
+  ['with the parse worker', true],
+])('import: idempotent and resumable (%s)', (_mode, parallel) => {
   it('stores nothing twice when the same file is imported again, with or without its checkpoint', async () => {
     const db = testDb();
     const file = tempFile('again.jsonl', jsonl(posthogRows(500)));
-    expect((await importFile(db.$client, file, { projectToken: TOKEN })).imported).toBe(500);
-    const second = await importFile(db.$client, file, { projectToken: TOKEN });
+    expect((await importFile(db.$client, file, { projectToken: TOKEN, parallel })).imported).toBe(500);
+    const second = await importFile(db.$client, file, { projectToken: TOKEN, parallel });
     expect(second).toMatchObject({ alreadyComplete: true, imported: 0 });
-    const third = await importFile(db.$client, file, { projectToken: TOKEN, restart: true });
+    const third = await importFile(db.$client, file, { projectToken: TOKEN, parallel, restart: true });
     expect(third).toMatchObject({ imported: 0, duplicates: 500, alreadyComplete: false });
     expect(countEvents(db)).toBe(500);
   });
 
-  it('gives rows without a uuid a content-derived uuid, so a re-import does not duplicate them', async () => {
+  // Worker start-up costs ~0.7 s here, so the worker variant covers the resume paths, not every case again.
+  const inThreadOnly = (name: string, fn: () => Promise<void>) => {
+    if (!parallel) it(name, fn);
+  };
+
+  inThreadOnly('gives rows without a uuid a content-derived uuid, so a re-import does not duplicate them', async () => {
     const db = testDb();
     const file = tempFile('nouuid.jsonl', jsonl(posthogRows(50, { withUuid: false })));
-    expect((await importFile(db.$client, file, { projectToken: TOKEN })).imported).toBe(50);
+    expect((await importFile(db.$client, file, { projectToken: TOKEN, parallel })).imported).toBe(50);
     const copy = tempFile('nouuid-copy.jsonl', jsonl(posthogRows(50, { withUuid: false })) + '\n');
-    const again = await importFile(db.$client, copy, { projectToken: TOKEN });
+    const again = await importFile(db.$client, copy, { projectToken: TOKEN, parallel });
     expect(again).toMatchObject({ imported: 0, duplicates: 50 });
     expect(eventTuples(db)[0]!.uuid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
@@ -162,12 +173,12 @@ describe('import: idempotent and resumable', () => {
     const rows = posthogRows(5000);
     rows[2500] = { ...rows[2500]!, event: '' } as (typeof rows)[number];
     const file = tempFile(name, render(rows));
-    const first = await importFile(db.$client, file, { projectToken: TOKEN, commitEvery: 700, stopAfterRows: 3100 });
+    const first = await importFile(db.$client, file, { projectToken: TOKEN, parallel, commitEvery: 700, stopAfterRows: 3100 });
     expect(first.interrupted).toBe(true);
     expect(first.imported).toBeGreaterThan(0);
     expect(countEvents(db)).toBe(first.imported);
 
-    const second = await importFile(db.$client, file, { projectToken: TOKEN, commitEvery: 700 });
+    const second = await importFile(db.$client, file, { projectToken: TOKEN, parallel, commitEvery: 700 });
     expect(second.resumedAfterLine).toBeGreaterThan(0);
     expect(second.duplicates).toBe(0);
     expect(first.imported + second.imported).toBe(4999);
@@ -182,6 +193,7 @@ describe('import: idempotent and resumable', () => {
     const controller = new AbortController();
     const first = await importFile(db.$client, file, {
       projectToken: TOKEN,
+      parallel,
       commitEvery: 1000,
       onProgress: (p) => {
         if (p.imported > 0) controller.abort();
@@ -191,7 +203,7 @@ describe('import: idempotent and resumable', () => {
     expect(first.interrupted).toBe(true);
     expect(countEvents(db)).toBe(first.imported);
     expect(first.imported).toBeLessThan(30_000);
-    const rest = await importFile(db.$client, file, { projectToken: TOKEN });
+    const rest = await importFile(db.$client, file, { projectToken: TOKEN, parallel });
     expect(rest.duplicates).toBe(0);
     expect(countEvents(db)).toBe(30_000);
   });

@@ -1,0 +1,53 @@
+/**
+ * Worker thread of `importFile({ parallel: true })`: reads and validates the file while the main thread writes to
+ * SQLite, so parsing and storing use both cores. Results go back in file order as flat arrays (cheap to clone), at
+ * most two batches ahead of the main thread, so memory stays bounded however large the file is.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { csvRows, jsonLines } from './sources.ts';
+import { validateRows, type RowResult } from './validate-rows.ts';
+
+export interface ParseWorkerData {
+  path: string;
+  format: 'jsonl' | 'csv';
+  start: number;
+  lineBefore: number;
+  columns: string[] | undefined;
+  projectToken: string;
+}
+
+/** [line, end, 0, uuid, event, distinctId, timestamp, receivedAt, propertiesJson, setJson, setOnceJson] | [line, end, 1, reason] | [line, end, 2] */
+export type PackedResult = Array<string | number | null>;
+
+export function pack(results: RowResult[]): PackedResult[] {
+  return results.map((r) => {
+    if (r.event) {
+      const e = r.event;
+      return [r.line, r.end, 0, e.uuid, e.event, e.distinctId, e.timestamp, e.receivedAt, e.propertiesJson, e.set ? JSON.stringify(e.set) : null, e.setOnce ? JSON.stringify(e.setOnce) : null];
+    }
+    return r.error !== undefined ? [r.line, r.end, 1, r.error] : [r.line, r.end, 2];
+  });
+}
+
+if (parentPort && workerData) {
+  const port = parentPort;
+  const data = workerData as ParseWorkerData;
+  let credits = 2;
+  let wake: (() => void) | undefined;
+  port.on('message', (message) => {
+    if (message === 'credit') {
+      credits += 1;
+      wake?.();
+      wake = undefined;
+    }
+  });
+  const source =
+    data.format === 'csv' ? csvRows(data.path, data.start, data.columns!, data.start === 0) : jsonLines(data.path, data.start, data.lineBefore);
+  for await (const batch of source) {
+    const packed = pack(validateRows(batch, data.projectToken));
+    while (credits === 0) await new Promise<void>((resolve) => (wake = resolve));
+    credits -= 1;
+    port.postMessage(packed);
+  }
+  port.postMessage(null);
+}
