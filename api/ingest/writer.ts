@@ -20,10 +20,19 @@ function storageError(err: unknown): ApiError {
     ? 'the disk is full'
     : code.startsWith('SQLITE_READONLY')
       ? 'the database is read-only'
-      : `the database failed (${code})`;
+      : code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')
+        ? 'the database is locked by another process'
+        : `the database failed (${code})`;
   return new ApiError(503, 'storage_unavailable', `storage: events not stored because ${reason}; retry later`, {
     headers: { 'Retry-After': '5' },
   });
+}
+
+/** SQLite result codes that concern the database as a whole, not one request's events. */
+const STORAGE_WIDE = /^SQLITE_(FULL|READONLY|BUSY|LOCKED|IOERR|CORRUPT|CANTOPEN|NOMEM|NOTADB|PROTOCOL)/;
+
+function isStorageWide(err: unknown): boolean {
+  return STORAGE_WIDE.test((err as { code?: string }).code ?? '');
 }
 
 /**
@@ -50,7 +59,13 @@ export function createEventWriter(sqlite: Database, options: EventWriterOptions 
       store.writeBatches(batch.map((p) => p.events));
       for (const p of batch) p.resolve();
       committed += batch.length;
-    } catch {
+    } catch (err) {
+      // The database itself is unavailable: retrying request by request would only repeat the failure (and, for a
+      // lock, wait busy_timeout once per request with the event loop blocked), so every request gets the 503 now.
+      if (isStorageWide(err)) {
+        for (const p of batch) p.reject(storageError(err));
+        return;
+      }
       for (const p of batch) {
         try {
           store.writeBatches([p.events]);

@@ -72,4 +72,26 @@ describe('storage failures answer 503 and acknowledge nothing unstored', () => {
     expect((await listEvents(app)).length).toBe(0);
     sqlite.close();
   });
+
+  it('a database locked by another process: every queued request gets a clear 503 promptly, then it recovers', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'onramp-lock-')), 'onramp.db');
+    const db = openDb(`file:${path}`);
+    db.$client.pragma('busy_timeout = 150');
+    const { app } = testApp({ db });
+    const other = new Database(path);
+    other.exec('BEGIN IMMEDIATE');
+    try {
+      const started = Date.now();
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => post(app, 1, `locked-${i}`).res));
+      const elapsed = Date.now() - started;
+      expect(results.map((r) => r.status)).toEqual(Array(20).fill(503));
+      expect(await results[0]!.json()).toEqual({ error: { code: 'storage_unavailable', message: expect.stringContaining('locked') } });
+      // Never hangs: at most one lock wait (150 ms here) for the whole group commit.
+      expect(elapsed).toBeLessThan(1_500);
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
+    expect((await post(app, 1, 'unlocked').res).status).toBe(200);
+  });
 });
