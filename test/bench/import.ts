@@ -1,6 +1,7 @@
 /**
  * `npm run bench:import`: times `onramp import` into a fresh SQLite file for a synthetic PostHog export
- * (JSON lines and CSV), and a re-run of the same file (all duplicates). Prints events/s and peak RSS.
+ * (JSON lines and CSV) as the CLI runs it (parse worker + writer thread), on one thread for comparison, and a re-run
+ * of the same file (all duplicates). Prints events/s, CPU-seconds (all threads) and peak RSS.
  * Target (issue 8): at least 100,000 events/s into SQLite on this 2-core machine.
  * Sizes: BENCH_IMPORT_EVENTS (default 1,000,000 JSON lines; CSV uses a fifth of that).
  */
@@ -58,10 +59,10 @@ async function writeExport(path: string, count: number, csv: boolean) {
  * Runs one import and prints wall-clock events/s and events per CPU-second of this process. On a machine shared with
  * other work the wall-clock figure understates what an idle machine does; the CPU figure is the one-core throughput.
  */
-async function run(label: string, file: string, dbPath: string, restart = false) {
+async function run(label: string, file: string, dbPath: string, restart = false, parallel = true) {
   const db = openDb(`file:${dbPath}`);
   const cpuBefore = process.cpuUsage();
-  const summary = await importFile(db.$client, file, { projectToken: TOKEN, restart });
+  const summary = await importFile(db.$client, file, { projectToken: TOKEN, restart, parallel });
   const cpu = process.cpuUsage(cpuBefore);
   db.$client.close();
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
@@ -82,9 +83,10 @@ try {
   await writeExport(jsonl, EVENTS, false);
   await writeExport(csv, Math.round(EVENTS / 5), true);
   console.log(`import benchmark: ${EVENTS} JSON lines, ${Math.round(EVENTS / 5)} CSV rows, fresh SQLite files (WAL, synchronous=NORMAL)`);
-  const first = await run('PostHog JSONL, empty database', jsonl, join(dir, 'a.db'));
+  const first = await run('PostHog JSONL, empty DB (CLI: worker)', jsonl, join(dir, 'a.db'));
   await run('same file again (--restart: dedup)', jsonl, join(dir, 'a.db'), true);
-  await run('PostHog CSV, empty database', csv, join(dir, 'b.db'));
+  await run('PostHog JSONL, empty DB, one thread', jsonl, join(dir, 'c.db'), false, false);
+  await run('PostHog CSV, empty DB (CLI: worker)', csv, join(dir, 'b.db'));
   clearInterval(sampler);
   console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} cores; peak RSS ${(peakRss / 1048576).toFixed(0)} MiB`);
   console.log(
