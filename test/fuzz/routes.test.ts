@@ -13,7 +13,8 @@ const ROUTES = [
   '/api/v1/portal/keys/key_123', '/api/v1/portal/calls', '/api/v1/portal/support', '/sandbox/v1/messages',
   '/sandbox/v1/messages/msg_123', '/sandbox/v1/nope', '/api/v1/events', '/api/v1/admin/session', '/api/v1/reports/funnel',
   '/api/v1/reports/ttfsi', '/api/v1/reports/docs', '/api/v1/reports/api-health', '/api/v1/openapi.json', '/flags',
-  '/array/phc_x/config', '/array/phc_x/config.js', '/', '/docs/', '/reports/',
+  '/array/phc_x/config', '/array/phc_x/config.js', '/', '/docs/', '/reports/', '/api/v1/alerts', '/api/v1/alerts/rule_1',
+  '/api/v1/alerts/rule_1/deliveries',
 ];
 
 let total = 0;
@@ -139,6 +140,28 @@ describe('fuzz: hostile requests get a 4xx with the error body, never a 5xx', ()
       }),
       // Found by this fuzzer: a `to` beyond the Date range made the funnel report throw (500).
       { ...params(runs(400)), examples: [['/api/v1/reports/funnel', [['to', '99999999999999999999']]]] as Array<[string, Array<[string, string]>]> },
+    );
+  });
+
+  it(`admin alert rules with random JSON bodies, ids and methods → never 5xx (${runs(300)} runs)`, { timeout: 120_000 * SCALE }, async () => {
+    // No `/check`: a rule that passed validation could send a webhook somewhere.
+    const body = fc.oneof(
+      fc.jsonValue().map((v) => JSON.stringify(v)),
+      fc.string({ maxLength: 60 }),
+      fc.record({ name: fc.oneof(fc.string({ maxLength: 300 }), fc.integer()), metric: fc.string({ maxLength: 20 }), threshold: fc.oneof(fc.double(), fc.string()), window: fc.string({ maxLength: 10 }), webhook_url: fc.oneof(fc.webUrl(), fc.string({ maxLength: 30 })) }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
+    );
+    const request = fc.oneof(
+      body.map((b) => ({ method: 'POST', path: '/api/v1/alerts', body: b })),
+      fc.tuple(fc.string({ minLength: 1, maxLength: 40 }), body).map(([id, b]) => ({ method: 'PATCH', path: `/api/v1/alerts/${encodeURIComponent(id)}`, body: b })),
+      fc.tuple(fc.constantFrom('GET', 'DELETE'), fc.string({ minLength: 1, maxLength: 40 }), fc.constantFrom('', '/deliveries')).map(([method, id, tail]) => ({ method, path: `/api/v1/alerts/${encodeURIComponent(id)}${tail}` })),
+    );
+    await fc.assert(
+      fc.asyncProperty(request, async (r) => {
+        const req: FuzzRequest = { ...r, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json', origin: 'http://localhost' } };
+        const { status, text } = await send(req);
+        never5xx(req, status, text);
+      }),
+      params(runs(300)),
     );
   });
 
