@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { isRawEvent, rawEventSchema } from '../../api/ingest/validate.ts';
 
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : 20261123;
+const RUNS = Math.round(10_000 * Number(process.env.FUZZ_SCALE ?? 1));
 
 /** Values near every boundary the schema draws: types, lengths, UUID shape, finite numbers. */
 const fieldValue = fc.oneof(
@@ -32,12 +33,12 @@ const rawEvent = fc.oneof(
 );
 
 describe('the hot-path event check agrees with the zod schema', () => {
-  it('isRawEvent(x) === rawEventSchema.safeParse(x).success for 10,000 generated values', () => {
+  it(`isRawEvent(x) === rawEventSchema.safeParse(x).success for ${RUNS} generated values`, () => {
     fc.assert(
       fc.property(rawEvent, (value) => {
         expect(isRawEvent(value), JSON.stringify(value)?.slice(0, 300)).toBe(rawEventSchema.safeParse(value).success);
       }),
-      { numRuns: 10_000, seed: SEED },
+      { numRuns: RUNS, seed: SEED },
     );
   });
 });
