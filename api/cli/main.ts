@@ -147,6 +147,10 @@ export async function main(argv: string[]): Promise<number> {
       return 1;
     }
     const e = err as NodeJS.ErrnoException;
+    if (e.code === 'SQLITE_BUSY') {
+      process.stderr.write('onramp: the database is busy: another process kept its write lock for over 5 s (is another import running?). Run again to continue.\n');
+      return 1;
+    }
     if (e.code === 'ENOENT' || e.code === 'EISDIR' || e.code === 'EACCES') {
       process.stderr.write(`onramp: ${e.path ?? 'file'}: ${e.code === 'ENOENT' ? 'no such file' : e.message}\n`);
       return 1;

@@ -225,6 +225,8 @@ export async function importFile(sqlite: Database, path: string, options: Import
       }
     }
     report();
+    // Batches can arrive back to back through promise jobs alone; a macrotask turn lets Ctrl-C (a signal handler) in.
+    await new Promise((resolve) => setImmediate(resolve));
   }
   if (summary.interrupted) {
     commit();
