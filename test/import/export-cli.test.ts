@@ -72,9 +72,13 @@ describe('onramp CLI', () => {
   it('imports with a summary naming bad lines, and exports a range to a file that imports elsewhere', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'onramp-cli-'));
     const file = tempFile('cli.jsonl', jsonl([...posthogRows(10), 'not json']));
+    const partial = await cli(['import', file, '--stop-after', '4', '--commit-every', '2'], join(dir, 'a.db'));
+    expect(partial.code).toBe(0);
+    expect(partial.stdout).toMatch(/4 imported, 0 duplicates skipped, 0 rejected/);
+    expect(partial.stdout).toMatch(/interrupted: run the same command again/);
     const first = await cli(['import', file], join(dir, 'a.db'));
     expect(first.code).toBe(0);
-    expect(first.stdout).toMatch(/10 imported, 0 duplicates skipped, 1 rejected/);
+    expect(first.stdout).toMatch(/resumed after line 4\): 6 imported, 0 duplicates skipped, 1 rejected/);
     expect(first.stdout).toMatch(/line 11: line: not valid JSON/);
 
     const again = await cli(['import', file], join(dir, 'a.db'));
