@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import { ApiError } from '../errors.ts';
+import { createBodyBudget } from '../ingest/budget.ts';
 import { captureCors, corsHeaders } from '../ingest/cors.ts';
 import { requestHeader } from '../ingest/headers.ts';
 import { decodeCaptureBody, MAX_BODY_BYTES } from '../ingest/decode.ts';
@@ -49,6 +50,13 @@ async function readCaptureBody(c: Context): Promise<Uint8Array> {
   }
 }
 
+/** What a request will hold in memory: its declared length, or the cap when it is chunked or lies about it. */
+function expectedBodyBytes(c: Context): number {
+  const declared = requestHeader(c, 'content-length');
+  const bytes = declared !== undefined && /^\d+$/.test(declared) ? Number(declared) : MAX_BODY_BYTES;
+  return Math.min(bytes, MAX_BODY_BYTES);
+}
+
 async function readBodyUnderCap(c: Context): Promise<Uint8Array> {
   const declared = requestHeader(c, 'content-length');
   if (declared !== undefined && requestHeader(c, 'transfer-encoding') === undefined) {
@@ -77,7 +85,8 @@ async function readBodyUnderCap(c: Context): Promise<Uint8Array> {
  * The PostHog-compatible capture API, so unchanged posthog-js and posthog-node clients can send here.
  * A 200 `{ status: 1 }` is sent only after the writer has committed the events.
  */
-export function captureRoutes(deps: { writer: EventWriter; projectToken: string }) {
+export function captureRoutes(deps: { writer: EventWriter; projectToken: string; maxInflightBodyBytes?: number }) {
+  const budget = createBodyBudget(deps.maxInflightBodyBytes);
   const app = new Hono({ strict: false });
   const cors = captureCors();
   for (const path of ['/flags', '/decide', '/array/*']) app.use(path, cors);
@@ -86,13 +95,19 @@ export function captureRoutes(deps: { writer: EventWriter; projectToken: string 
 
   for (const path of CAPTURE_PATHS) {
     app.post(path, async (c) => {
-      const raw = await readCaptureBody(c);
-      const payload = decodeCaptureBody(raw, {
-        contentType: requestHeader(c, 'content-type'),
-        contentEncoding: requestHeader(c, 'content-encoding'),
-        compression: c.req.query('compression'),
-      });
-      const events = validateCapture(payload, { projectToken: deps.projectToken, querySentAt: c.req.query('sent_at') });
+      const release = budget.reserve(expectedBodyBytes(c));
+      let events;
+      try {
+        const raw = await readCaptureBody(c);
+        const payload = decodeCaptureBody(raw, {
+          contentType: requestHeader(c, 'content-type'),
+          contentEncoding: requestHeader(c, 'content-encoding'),
+          compression: c.req.query('compression'),
+        });
+        events = validateCapture(payload, { projectToken: deps.projectToken, querySentAt: c.req.query('sent_at') });
+      } finally {
+        release();
+      }
       await deps.writer.write(events);
       return new Response(OK_BODY, { status: 200, headers: { 'Content-Type': 'application/json', ...corsHeaders(c) } });
     });

@@ -1,6 +1,9 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { Hono } from 'hono';
+import { ApiError } from '../../api/errors.ts';
 import { createEventWriter } from '../../api/ingest/writer.ts';
+import { captureRoutes } from '../../api/routes/capture.ts';
 import { listEvents, PROJECT_TOKEN, testApp, testDb } from '../support/app.ts';
 import { startServer } from '../support/server.ts';
 import { loadEvent } from './load.ts';
@@ -86,5 +89,46 @@ describe('overload: the ingest queue is bounded', () => {
     const has = db.prepare('SELECT COUNT(*) FROM events WHERE uuid = ?').pluck();
     expect(acked.filter((u) => has.get(u) !== 1)).toEqual([]);
     db.close();
+  });
+
+  it('bounds request bodies still arriving: past the byte budget a new upload gets 503 at once, then service resumes', async () => {
+    const db = testDb();
+    const app = new Hono({ strict: false });
+    // The same mapping as createApp's onError; the byte budget is an option createApp leaves at its default.
+    app.onError((err, c) => {
+      if (!(err instanceof ApiError)) return c.json({ error: { code: 'internal', message: String(err) } }, 500);
+      for (const [name, value] of Object.entries(err.extras.headers ?? {})) c.header(name, value);
+      return c.json(err.toBody(), err.status);
+    });
+    app.route('/', captureRoutes({ writer: createEventWriter(db.$client), projectToken: PROJECT_TOKEN, maxInflightBodyBytes: 100_000 }));
+
+    // A chunked upload that stays open until the test lets it finish: it holds a 1 MiB reservation meanwhile.
+    let finish!: () => void;
+    const held = new Promise<void>((r) => (finish = r));
+    const text = JSON.stringify(loadEvent(PROJECT_TOKEN, 'slow'));
+    const slow = app.request('/i/v0/e/', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: new ReadableStream<Uint8Array>({
+        async start(controller) {
+          controller.enqueue(new TextEncoder().encode(text.slice(0, 10)));
+          await held;
+          controller.enqueue(new TextEncoder().encode(text.slice(10)));
+          controller.close();
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit);
+    await new Promise((r) => setTimeout(r, 50));
+
+    const refused = await app.request('/i/v0/e/', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(loadEvent(PROJECT_TOKEN, 'next')) });
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('overloaded');
+
+    finish();
+    expect((await slow).status).toBe(200);
+    const after = await app.request('/i/v0/e/', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(loadEvent(PROJECT_TOKEN, 'after')) });
+    expect(after.status).toBe(200);
   });
 });
