@@ -2,7 +2,7 @@
  * Pure shaping of the doc satisfaction report from the per-page aggregates of docs-query.ts.
  */
 import type { DocsData } from './docs-query.ts';
-import { percentileSorted, rate, wilsonLower } from './stats.ts';
+import { percentileSorted, rate, twoProportionZTest, wilsonLower } from './stats.ts';
 
 /** Votes a page needs before a low helpful rate flags it. */
 export const FLAG_MIN_VOTES = 5;
@@ -33,7 +33,7 @@ export interface DocPage {
  * `flagged` when either
  * - low satisfaction: at least FLAG_MIN_VOTES votes and helpfulRate < FLAG_MAX_HELPFUL_RATE; or
  * - high traffic, low reader conversion: readers ≥ max(FLAG_MIN_READERS, 75th percentile of readers across pages)
- *   and readerConversion < nonReaderConversion.
+ *   and readerConversion significantly below nonReaderConversion (two-proportion z-test, p < 0.05).
  */
 export function shapeDocs(data: DocsData): { pages: DocPage[] } {
   const paths = new Set<string>([...data.views.map((v) => v.path), ...data.votes.map((v) => v.path)]);
@@ -49,13 +49,15 @@ export function shapeDocs(data: DocsData): { pages: DocPage[] } {
     const notHelpful = vote?.notHelpful ?? 0;
     const total = helpful + notHelpful;
     const readers = v?.readers ?? 0;
-    const readerConversion = rate(v?.readersConverted ?? 0, readers);
     const nonReaders = data.audience.persons - readers;
+    const readerConversion = rate(v?.readersConverted ?? 0, readers);
     const nonReaderConversion = rate(data.audience.converted - (v?.readersConvertedAny ?? 0), nonReaders);
     const helpfulRate = rate(helpful, total);
     const lowSatisfaction = total >= FLAG_MIN_VOTES && helpfulRate !== null && helpfulRate < FLAG_MAX_HELPFUL_RATE;
-    const lowConversion =
-      readers >= highTraffic && readerConversion !== null && nonReaderConversion !== null && readerConversion < nonReaderConversion;
+    const readersConverted = v?.readersConverted ?? 0;
+    const nonReadersConverted = data.audience.converted - (v?.readersConvertedAny ?? 0);
+    const test = twoProportionZTest(nonReadersConverted, nonReaders, readersConverted, readers);
+    const lowConversion = readers >= highTraffic && test !== null && test.z < 0 && test.p < 0.05;
     return {
       path,
       views: v?.views ?? 0,

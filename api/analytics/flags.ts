@@ -31,6 +31,7 @@ export interface Flag {
 export type DetectedFlag = Omit<Flag, 'evidence'> & Pick<FlagEvidence, 'previousRate' | 'currentRate' | 'p'>;
 
 const pct = (x: number | null) => (x === null ? 'n/a' : `${(x * 100).toFixed(1)}%`);
+const pValue = (p: number) => (p < 0.001 ? 'p < 0.001' : `p = ${p.toPrecision(2)}`);
 const duration = (s: number) =>
   s < 120 ? `${Math.round(s)} s` : s < 7200 ? `${(s / 60).toFixed(1)} min` : s < 172_800 ? `${(s / 3600).toFixed(1)} h` : `${(s / 86_400).toFixed(1)} d`;
 
@@ -75,7 +76,7 @@ export function detectFlags(current: FunnelStep[], previous: FunnelStep[] | unde
         ...base,
         kind: 'significant_drop',
         severity: p < 0.01 ? 'high' : 'medium',
-        message: `${name}: conversion from the previous step fell from ${pct(previousRate)} to ${pct(currentRate)} against the previous period (p = ${p.toPrecision(2)}).`,
+        message: `${name}: conversion from the previous step fell from ${pct(previousRate)} to ${pct(currentRate)} against the previous period (${pValue(p)}).`,
       });
     }
     if (currentRate !== null && currentRate < minConversion) {

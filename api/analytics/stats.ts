@@ -54,13 +54,17 @@ export function percentileFromCounts(entries: ReadonlyArray<readonly [value: num
   return a + (h - lo) * (b - a);
 }
 
-/** Standard normal cumulative distribution, via the Abramowitz–Stegun 7.1.26 erf approximation (error < 1.5e-7). */
-export function normalCdf(z: number): number {
-  const x = Math.abs(z) / Math.SQRT2;
+/** erfc(x) for x ≥ 0, Abramowitz–Stegun 7.1.26 (absolute error < 1.5e-7); computed directly, so tiny tails stay > 0. */
+function erfc(x: number): number {
   const t = 1 / (1 + 0.3275911 * x);
   const poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
-  const erf = 1 - poly * Math.exp(-x * x);
-  return z >= 0 ? (1 + erf) / 2 : (1 - erf) / 2;
+  return poly * Math.exp(-x * x);
+}
+
+/** Standard normal cumulative distribution. */
+export function normalCdf(z: number): number {
+  const tail = erfc(Math.abs(z) / Math.SQRT2) / 2;
+  return z >= 0 ? 1 - tail : tail;
 }
 
 export interface ZTestResult {
@@ -79,7 +83,7 @@ export function twoProportionZTest(x1: number, n1: number, x2: number, n2: numbe
   const variance = pooled * (1 - pooled) * (1 / n1 + 1 / n2);
   if (!(variance > 0)) return null;
   const z = (x2 / n2 - x1 / n1) / Math.sqrt(variance);
-  return { z, p: Math.min(1, 2 * (1 - normalCdf(Math.abs(z)))) };
+  return { z, p: Math.min(1, erfc(Math.abs(z) / Math.SQRT2)) };
 }
 
 /** Lower bound of the 95% Wilson score interval for `positive` successes out of `total`; null when total is 0. */

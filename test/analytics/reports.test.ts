@@ -205,6 +205,23 @@ describe('docs', () => {
   });
 });
 
+describe('docs: reader conversion flag', () => {
+  it('flags a high-traffic page whose readers convert significantly less than non-readers', async () => {
+    const { app, db } = testApp();
+    const events: Ev[] = [];
+    for (let i = 0; i < 25; i++) {
+      events.push({ event: '$pageview', who: `x${i}`, at: FROM + DAY, props: { $pathname: '/docs/x/' } });
+      events.push({ event: '$pageview', who: `y${i}`, at: FROM + DAY, props: { $pathname: '/docs/y/' } });
+      events.push(call(`y${i}`, FROM + 2 * DAY, 200));
+    }
+    ingest(db, events);
+    const pages = docsResponseSchema.parse((await getReport(app, 'docs', range)).body).pages;
+    const byPath = Object.fromEntries(pages.map((p) => [p.path, p]));
+    expect(byPath['/docs/x/']).toMatchObject({ readers: 25, readerConversion: 0, nonReaderConversion: 1, flagged: true });
+    expect(byPath['/docs/y/']).toMatchObject({ readers: 25, readerConversion: 1, nonReaderConversion: 0, flagged: false });
+  });
+});
+
 describe('api-health', () => {
   it('computes error rate (≥ 500 and 4xx except 429), latency percentiles, top errors, first-call errors and tickets', async () => {
     const { app, db } = testApp();

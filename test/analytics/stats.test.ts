@@ -46,6 +46,10 @@ describe('stats', () => {
     expect(t.z).toBeCloseTo(-2.124, 3);
     expect(t.p).toBeCloseTo(0.0337, 4);
     expect(twoProportionZTest(0, 10, 0, 10)).toBeNull();
+    // Far tails stay positive instead of rounding to 0.
+    const far = twoProportionZTest(900, 1000, 100, 1000)!;
+    expect(far.p).toBeGreaterThan(0);
+    expect(far.p).toBeLessThan(1e-100);
     expect(twoProportionZTest(1, 0, 1, 10)).toBeNull();
   });
 
