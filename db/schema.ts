@@ -53,6 +53,17 @@ export const events = sqliteTable(
       sql`CASE WHEN event = 'api_call' AND (json_extract(properties, '$.status') >= 400 OR json_extract(properties, '$.error_code') IS NOT NULL) THEN COALESCE(json_extract(properties, '$.error_code'), CAST(json_extract(properties, '$.status') AS TEXT)) END`,
       { mode: 'virtual' },
     ),
+    /** Reports helpers (virtual): an `api_call`'s endpoint, status and duration, NULL for other events (API health index). */
+    callEndpoint: text('call_endpoint').generatedAlwaysAs(sql`CASE WHEN event = 'api_call' THEN json_extract(properties, '$.endpoint') END`, {
+      mode: 'virtual',
+    }),
+    callStatus: integer('call_status').generatedAlwaysAs(sql`CASE WHEN event = 'api_call' THEN json_extract(properties, '$.status') END`, {
+      mode: 'virtual',
+    }),
+    callDurationMs: integer('call_duration_ms').generatedAlwaysAs(
+      sql`CASE WHEN event = 'api_call' THEN json_extract(properties, '$.duration_ms') END`,
+      { mode: 'virtual' },
+    ),
     /** Reports helper (virtual): a `$pageview`'s `$pathname`, NULL for every other event; indexed for the docs report. */
     pageviewPath: text('pageview_path').generatedAlwaysAs(
       sql`CASE WHEN event = '$pageview' THEN json_extract(properties, '$."$pathname"') END`,
@@ -74,6 +85,10 @@ export const events = sqliteTable(
     index('events_failed_call_person_timestamp').on(t.personId, t.timestamp, t.callErrorCode).where(sql`call_error_code IS NOT NULL`),
     // Reports: page views grouped by page and person (docs report) straight from the index, without parsing JSON.
     index('events_pageview_path_person_timestamp').on(t.pageviewPath, t.personId, t.timestamp).where(sql`pageview_path IS NOT NULL`),
+    // Reports: everything API health reads from a call, in time order, so that report never parses JSON.
+    index('events_api_call_summary')
+      .on(t.timestamp, t.callEndpoint, t.callDurationMs, t.callStatus, t.callErrorCode, t.personId)
+      .where(sql`event = 'api_call'`),
   ],
 );
 

@@ -1,7 +1,8 @@
 /**
  * SQL for the API health report: one pass over the `api_call` events in range, grouped in SQLite into
  * (endpoint, duration, outcome code) counts. Exact latency percentiles come from that frequency table, so no
- * per-call rows reach JS.
+ * per-call rows reach JS. The pass reads only the `events_api_call_summary` index over the virtual call columns
+ * (db/schema.ts), never the JSON.
  */
 import type { Database } from 'better-sqlite3';
 import type { Range } from './params.ts';
@@ -29,21 +30,13 @@ export function loadApiHealthData(sqlite: Database, range: Range): ApiHealthData
   const params = { from: range.from, to: range.to };
   const groups = sqlite
     .prepare<typeof params, CallGroupRow>(
-      `WITH c AS (
-         SELECT json_extract(properties, '$.endpoint') AS endpoint, json_extract(properties, '$.duration_ms') AS duration,
-                json_extract(properties, '$.status') AS status, json_extract(properties, '$.error_code') AS errorCode,
-                person_id AS pid, timestamp AS ts
-         FROM events WHERE event = 'api_call' AND timestamp BETWEEN @from AND @to
-       ),
-       o AS (
-         SELECT endpoint, duration, status, pid, ts,
-                CASE WHEN status >= 400 OR errorCode IS NOT NULL THEN COALESCE(errorCode, CAST(status AS TEXT)) END AS code
-         FROM c
-       )
-       SELECT endpoint, duration, code, COUNT(*) AS calls,
-              SUM(status >= 500 OR (status >= 400 AND status < 500 AND status <> 429)) AS errors,
-              SUM(CASE WHEN code IS NULL THEN 0 ELSE ts < COALESCE(${firstSuccessOf('pid')}, 9007199254740991) END) AS beforeFirstSuccess
-       FROM o GROUP BY endpoint, duration, code`,
+      `SELECT call_endpoint AS endpoint, call_duration_ms AS duration, call_error_code AS code, COUNT(*) AS calls,
+              SUM(call_status >= 500 OR (call_status >= 400 AND call_status < 500 AND call_status <> 429)) AS errors,
+              SUM(CASE WHEN call_error_code IS NULL THEN 0
+                       ELSE c.timestamp < COALESCE(${firstSuccessOf('c.person_id')}, 9007199254740991) END) AS beforeFirstSuccess
+       FROM events c INDEXED BY events_api_call_summary
+       WHERE c.event = 'api_call' AND c.timestamp BETWEEN @from AND @to
+       GROUP BY call_endpoint, call_duration_ms, call_error_code`,
     )
     .all(params);
   const supportTickets = sqlite

@@ -1,0 +1,4 @@
+ALTER TABLE `events` ADD `call_endpoint` text GENERATED ALWAYS AS (CASE WHEN event = 'api_call' THEN json_extract(properties, '$.endpoint') END) VIRTUAL;--> statement-breakpoint
+ALTER TABLE `events` ADD `call_status` integer GENERATED ALWAYS AS (CASE WHEN event = 'api_call' THEN json_extract(properties, '$.status') END) VIRTUAL;--> statement-breakpoint
+ALTER TABLE `events` ADD `call_duration_ms` integer GENERATED ALWAYS AS (CASE WHEN event = 'api_call' THEN json_extract(properties, '$.duration_ms') END) VIRTUAL;--> statement-breakpoint
+CREATE INDEX `events_api_call_summary` ON `events` (`timestamp`,`call_endpoint`,`call_duration_ms`,`call_status`,`call_error_code`,`person_id`) WHERE event = 'api_call';
