@@ -215,6 +215,33 @@ describe('funnel: in progress vs dropped', () => {
   });
 });
 
+describe('funnel: breakdown in every order', () => {
+  it.each(['ordered', 'strict', 'any'])('%s: first touch decides the value', async (order) => {
+    const r = await funnel(
+      [
+        { event: 'signed_up', who: 'a', at: FROM + DAY, props: { plan: 'free' } },
+        { event: 'api_key_created', who: 'a', at: FROM + DAY + 1000, props: { plan: 'ignored' } },
+        { event: 'signed_up', who: 'a', at: FROM + 2 * DAY, props: { plan: 'team' } },
+        { event: 'signed_up', who: 'b', at: FROM + DAY, props: { plan: 'team' } },
+        call('b', FROM + DAY + 500, 200),
+      ],
+      { steps: 'signed_up,api_key_created', breakdown: 'plan', order },
+    );
+    expect(r.breakdown.map((b) => [b.value, counts(b)])).toEqual([
+      ['free', [1, 1]],
+      ['team', [1, 0]],
+    ]);
+  });
+
+  it('reads the breakdown from the first successful call when it is step 1', async () => {
+    const r = await funnel(
+      [call('a', FROM + DAY, 401, { key_prefix: 'onr_test_aaaaaaaa' }), call('a', FROM + DAY + 1, 200, { key_prefix: 'onr_test_bbbbbbbb' })],
+      { steps: 'first_successful_call,api_key_created', breakdown: 'key_prefix' },
+    );
+    expect(r.breakdown.map((b) => [b.value, counts(b)])).toEqual([['onr_test_bbbbbbbb', [1, 0]]]);
+  });
+});
+
 describe('funnel: breakdown', () => {
   it('uses the property of the first step-1 event, keeps the top 25 values and folds the rest into Other', async () => {
     const events: Ev[] = [];
