@@ -31,7 +31,7 @@ export interface Flag {
 export type DetectedFlag = Omit<Flag, 'evidence'> & Pick<FlagEvidence, 'previousRate' | 'currentRate' | 'p'>;
 
 const pct = (x: number | null) => (x === null ? 'n/a' : `${(x * 100).toFixed(1)}%`);
-const pValue = (p: number) => (p < 0.001 ? 'p < 0.001' : `p = ${p.toPrecision(2)}`);
+const pValue = (p: number) => `p = ${p < 0.001 ? p.toExponential(1) : p.toPrecision(2)}`;
 const duration = (s: number) =>
   s < 120 ? `${Math.round(s)} s` : s < 7200 ? `${(s / 60).toFixed(1)} min` : s < 172_800 ? `${(s / 3600).toFixed(1)} h` : `${(s / 86_400).toFixed(1)} d`;
 
