@@ -23,12 +23,17 @@ export function parseWindow(text: string): number | undefined {
   return ms > 0 && ms <= MAX_WINDOW_MS ? ms : undefined;
 }
 
-/** ISO 8601 time or epoch milliseconds → epoch ms. */
+/** Latest accepted instant: 9999-12-31T23:59:59.999Z, so every time stays printable as ISO 8601. */
+const MAX_INSTANT = 253_402_300_799_999;
+const toMs = (v: string) => (/^\d+$/.test(v) ? Number(v) : Date.parse(v));
+
+/** ISO 8601 time or epoch milliseconds → epoch ms, between 1970 and 9999. */
 const instant = z
   .string()
   .trim()
-  .refine((v) => Number.isFinite(/^\d+$/.test(v) ? Number(v) : Date.parse(v)), 'must be an ISO 8601 time (or epoch milliseconds)')
-  .transform((v) => (/^\d+$/.test(v) ? Number(v) : Date.parse(v)));
+  .refine((v) => Number.isFinite(toMs(v)), 'must be an ISO 8601 time (or epoch milliseconds)')
+  .refine((v) => !(toMs(v) < 0 || toMs(v) > MAX_INSTANT), 'must be between 1970 and 9999')
+  .transform(toMs);
 
 const eventName = z.string().trim().min(1, 'must not be empty').max(MAX_EVENT_NAME, `must be at most ${MAX_EVENT_NAME} characters`);
 

@@ -25,6 +25,8 @@ describe('reports: bad parameters are a 400 naming the parameter', () => {
     ['funnel', { order: 'random' }, 'order'],
     ['funnel', { from: 'yesterday' }, 'from'],
     ['funnel', { to: '2026-13-45' }, 'to'],
+    ['funnel', { to: '99999999999999999999' }, 'to'],
+    ['funnel', { from: '1960-01-01T00:00:00Z' }, 'from'],
     ['funnel', { from: '2026-03-02T00:00:00Z', to: '2026-03-01T00:00:00Z' }, 'from'],
     ['funnel', { breakdown: 'a"b' }, 'breakdown'],
     ['funnel', { breakdown: '' }, 'breakdown'],
