@@ -69,6 +69,42 @@ function Deliveries({ rule, version }: { rule: AlertRuleJson; version: number })
   );
 }
 
+/**
+ * The rules table. Like ui.tsx DataTable (focusable labelled scroll region, React text only), plus a `data-label`
+ * per cell so each rule stacks into a labelled block on a phone instead of a ten-column sideways scroll.
+ */
+function RulesTable({ columns, rows }: { columns: ReadonlyArray<Column<RuleRow>>; rows: ReadonlyArray<RuleRow> }) {
+  return (
+    <div className="table-block">
+      <div className="table-scroll" tabIndex={0} role="region" aria-label="Alert rules table">
+        <table className="alerts-table">
+          <caption className="visually-hidden">Alert rules</caption>
+          <thead>
+            <tr>
+              {columns.map((c) => (
+                <th key={c.header} scope="col">
+                  {c.header}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((row) => (
+              <tr key={row.id} data-rule-id={row.id}>
+                {columns.map((c) => (
+                  <td key={c.header} data-label={c.header}>
+                    {c.render ? c.render(row) : String(c.value(row) ?? '—')}
+                  </td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </div>
+  );
+}
+
 function AlertsBody() {
   const [rules, setRules] = useState<AlertRuleJson[] | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
@@ -150,15 +186,30 @@ function AlertsBody() {
 
   const rows = rules ? ruleRows(rules) : [];
   const columns: ReadonlyArray<Column<RuleRow>> = [
-    { header: 'Name', value: (r) => r.name, render: (r) => <span className="cell-wrap">{r.name}</span> },
-    { header: 'Funnel steps', value: (r) => r.steps, render: (r) => <span className="event-name alert-steps-cell">{r.steps}</span> },
-    { header: 'Window', value: (r) => r.window },
-    { header: 'Period', value: (r) => r.range },
-    { header: 'Interval', value: (r) => r.interval },
-    { header: 'Trigger', value: (r) => r.trigger, render: (r) => <span className="alert-trigger-cell">{r.trigger}</span> },
+    { header: 'Name', value: (r) => r.name, render: (r) => <strong className="alert-name">{r.name}</strong> },
+    { header: 'Funnel steps', value: (r) => r.steps, render: (r) => <span className="event-name">{r.steps}</span> },
+    {
+      header: 'Schedule',
+      value: (r) => `${r.interval}, last ${r.range}, ${r.window} window`,
+      render: (r) => (
+        <span className="alert-schedule">
+          <span className="nowrap">{r.interval === 'daily' ? 'Daily' : 'Hourly'} · last {r.range}</span> <span className="nowrap muted small">{r.window} conversion window</span>
+        </span>
+      ),
+    },
+    { header: 'Trigger', value: (r) => r.trigger },
     { header: 'Webhook', value: (r) => r.webhookUrl, render: (r) => <span title={r.webhookUrl} className="alert-url">{shortUrl(r.webhookUrl)}</span> },
-    { header: 'State', value: (r) => r.state, render: stateBadge },
-    { header: 'Last check', value: (r) => r.lastCheck, render: (r) => <span className="nowrap">{r.lastCheck}</span> },
+    {
+      header: 'State',
+      value: (r) => r.state,
+      render: (r) => (
+        <span className="alert-state">
+          {stateBadge(r)}
+          {/* The scheduler records its runs; a manual "Check now" does not move this (the API keeps it for scheduled checks). */}
+          <span className="muted small">Last scheduled check: {r.lastCheck}</span>
+        </span>
+      ),
+    },
     {
       header: 'Actions',
       value: () => '',
@@ -189,7 +240,7 @@ function AlertsBody() {
   ];
 
   return (
-    <div data-testid="alerts-report">
+    <div data-testid="alerts-report" className="alerts-page">
       <div ref={formRef}>
         <Card
           title={editing ? `Edit “${editing.name}”` : 'New alert rule'}
@@ -242,7 +293,7 @@ function AlertsBody() {
         {rules !== null && rules.length === 0 ? (
           <EmptyState title="No alert rules yet">Create one above: pick the funnel, how often to check, what should trigger, and where to POST.</EmptyState>
         ) : null}
-        {rules !== null && rules.length > 0 ? <DataTable caption="Alert rules" columns={columns} rows={rows} rowKey={(r) => r.id} rowProps={(r) => ({ 'data-rule-id': r.id })} /> : null}
+        {rules !== null && rules.length > 0 ? <RulesTable columns={columns} rows={rows} /> : null}
       </Card>
 
       {logRule ? <Deliveries rule={logRule} version={logVersion} /> : null}

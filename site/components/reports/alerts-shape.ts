@@ -167,9 +167,12 @@ export type DraftField = 'name' | 'steps' | 'window' | 'range' | 'interval' | 't
 
 /**
  * Which form field an API message is about. Validation messages start with the field path
- * (`webhookUrl: must be …`, `trigger.threshold: …`, `steps[1]: …`), see api/errors.ts describeIssues.
+ * (`webhookUrl: must be …`, `trigger.threshold: …`, `steps[1]: …`), see api/errors.ts describeIssues. Null when the
+ * message names no form field, or several.
  */
 export function fieldOfMessage(message: string): DraftField | null {
+  // Several issues (`a: …; b: …`) belong to no single field: the whole message goes above the buttons.
+  if (/; [A-Za-z_][\w.[\]]*: /.test(message)) return null;
   const path = /^([A-Za-z_][\w.[\]]*):/.exec(message)?.[1];
   if (!path) return null;
   if (path === 'trigger.threshold' || path === 'trigger.thresholdSeconds') return 'threshold';
