@@ -226,7 +226,7 @@ function AlertsBody() {
             className="button button-small button-quiet"
             onClick={() => setLogRule(logRule?.id === r.id ? null : r.rule)}
             aria-expanded={logRule?.id === r.id}
-            aria-controls="alert-deliveries"
+            aria-controls={logRule?.id === r.id ? "alert-deliveries" : undefined}
             aria-label={`Deliveries of ${r.name}`}
           >
             Deliveries
