@@ -36,11 +36,22 @@ async function errorFrom(res: Response): Promise<ReportApiError> {
   return new ReportApiError(res.status, `The server answered ${res.status} ${res.statusText || ''}`.trim());
 }
 
-/** GET a JSON report. Throws ReportApiError with the server's message; redirects to login on 401. */
-export async function getJson<T>(path: string, params: Record<string, string> = {}, signal?: AbortSignal): Promise<T> {
+type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+/**
+ * Sends one request to the admin API on the session cookie. Throws ReportApiError with the server's message,
+ * redirects to login on 401, and resolves to null for a 204.
+ */
+export async function requestJson<T>(method: Method, url: string, body?: unknown, signal?: AbortSignal): Promise<T | null> {
   let res: Response;
   try {
-    res = await fetch(apiUrl(path, params), { credentials: 'same-origin', headers: { accept: 'application/json' }, signal });
+    res = await fetch(url, {
+      method,
+      credentials: 'same-origin',
+      headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      signal,
+    });
   } catch (err) {
     if ((err as Error).name === 'AbortError') throw err;
     throw new ReportApiError(0, 'Could not reach the Onramp server. Check that it is running and try again.');
@@ -50,7 +61,12 @@ export async function getJson<T>(path: string, params: Record<string, string> = 
     throw new ReportApiError(401, 'Your session has ended. Redirecting to login…');
   }
   if (!res.ok) throw await errorFrom(res);
-  return (await res.json()) as T;
+  return res.status === 204 ? null : ((await res.json()) as T);
+}
+
+/** GET a JSON report. Throws ReportApiError with the server's message; redirects to login on 401. */
+export async function getJson<T>(path: string, params: Record<string, string> = {}, signal?: AbortSignal): Promise<T> {
+  return (await requestJson<T>('GET', apiUrl(path, params), undefined, signal)) as T;
 }
 
 /** Whether this browser holds a live reports session (the endpoint answers 200 either way). */
