@@ -4,17 +4,16 @@
  * creates a rule through the form, checks it now (the receiver gets the Slack-style POST), reads the delivery
  * log, exports the rules as CSV, edits and deletes the rule — with no console errors and no serious axe findings.
  */
-import { AxeBuilder } from '@axe-core/playwright';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureSiteBuilt } from '../support/build.ts';
+import { haveChromium, launchChromium, openPage, seriousA11yViolations } from '../support/browser.ts';
 import { startServer, type RunningServer } from '../support/server.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const TEST_TIMEOUT = 180_000;
 const SHOTS = fileURLToPath(new URL('../screenshots/', import.meta.url));
 const RULE_NAME = 'Signup to key';
@@ -38,30 +37,14 @@ async function adminApi<T>(method: string, path: string, body?: unknown): Promis
   return { status: res.status, json: (res.status === 204 ? null : await res.json()) as T };
 }
 
-async function seriousViolations(page: Page) {
-  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')})`);
-}
 
-async function open(path: string, width: number): Promise<{ page: Page; errors: string[] }> {
-  const page = await context.newPage();
-  await page.setViewportSize({ width, height: 900 });
-  const errors: string[] = [];
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') errors.push(msg.text());
-  });
-  page.on('pageerror', (err) => errors.push(String(err)));
-  await page.goto(`${server.url}${path}`);
-  return { page, errors };
-}
+const open = (path: string, width = 1280) => openPage(context, `${server.url}${path}`, width);
 
 async function noSidewaysScroll(page: Page) {
   return page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
 }
 
-describe.skipIf(!existsSync(CHROMIUM))('alerts UI in Chromium', () => {
+describe.skipIf(!haveChromium)('alerts UI in Chromium', () => {
   beforeAll(async () => {
     ensureSiteBuilt();
     mkdirSync(SHOTS, { recursive: true });
@@ -81,10 +64,7 @@ describe.skipIf(!existsSync(CHROMIUM))('alerts UI in Chromium', () => {
     const batch = ['a', 'b', 'c', 'd'].map((id, i) => ({ event: 'signed_up', distinct_id: `alerts-e2e-${id}`, timestamp: new Date(now - 3_600_000 - i * 60_000).toISOString(), properties: {} }));
     const capture = await fetch(`${server.url}/batch/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ api_key: server.projectToken, batch }) });
     expect(capture.status).toBe(200);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
     context = await browser.newContext({ acceptDownloads: true });
     const login = await context.newPage();
     await login.goto(`${server.url}/reports/login/?next=${encodeURIComponent('/reports/alerts/')}`);
@@ -105,7 +85,7 @@ describe.skipIf(!existsSync(CHROMIUM))('alerts UI in Chromium', () => {
     await page.getByTestId('alerts-report').waitFor({ timeout: 60_000 });
     await page.getByText('No alert rules yet').waitFor();
     await expect.poll(() => page.locator('nav[aria-label="Reports"] a[aria-current="page"]').innerText()).toBe('Alerts');
-    expect(await seriousViolations(page)).toEqual([]);
+    expect(await seriousA11yViolations(page)).toEqual([]);
     await page.screenshot({ path: `${SHOTS}alerts-empty-1280.png`, fullPage: true });
 
     // A bad webhook URL: the message on screen is the API's own, attached to the field.
@@ -119,7 +99,7 @@ describe.skipIf(!existsSync(CHROMIUM))('alerts UI in Chromium', () => {
     await expect.poll(() => fieldError.textContent(), { timeout: 30_000 }).toBe(apiAnswer.json.error.message);
     expect(await page.getByLabel('Webhook URL').getAttribute('aria-invalid')).toBe('true');
     expect((await page.getByLabel('Webhook URL').getAttribute('aria-describedby')) ?? '').toContain(await fieldError.getAttribute('id'));
-    expect(await seriousViolations(page)).toEqual([]);
+    expect(await seriousA11yViolations(page)).toEqual([]);
     await page.screenshot({ path: `${SHOTS}alerts-invalid-1280.png` });
     expect((await adminApi<{ rules: unknown[] }>('GET', '/api/v1/alerts')).json.rules).toEqual([]);
 
@@ -164,7 +144,7 @@ describe.skipIf(!existsSync(CHROMIUM))('alerts UI in Chromium', () => {
     expect(csv[1]).toContain(`${ruleId},${RULE_NAME},"signed_up,api_key_created,first_successful_call",14d,7d,daily,`);
     expect(csv[1]).toContain(receiverUrl);
 
-    expect(await seriousViolations(page)).toEqual([]);
+    expect(await seriousA11yViolations(page)).toEqual([]);
     expect(await noSidewaysScroll(page)).toBeLessThanOrEqual(0);
     const rulesRegion = page.getByRole('region', { name: 'Alert rules table' });
     expect(await rulesRegion.evaluate((el) => el.scrollWidth - el.clientWidth), 'rules table fits at 1280 px').toBeLessThanOrEqual(0);
@@ -174,7 +154,7 @@ describe.skipIf(!existsSync(CHROMIUM))('alerts UI in Chromium', () => {
     const phone = await open('/reports/alerts/', 390);
     await phone.page.locator('tbody tr', { hasText: RULE_NAME }).waitFor({ timeout: 60_000 });
     expect(await noSidewaysScroll(phone.page), 'page must not scroll sideways at 390 px').toBeLessThanOrEqual(0);
-    expect(await seriousViolations(phone.page)).toEqual([]);
+    expect(await seriousA11yViolations(phone.page)).toEqual([]);
     await phone.page.screenshot({ path: `${SHOTS}alerts-390.png`, fullPage: true });
     expect(phone.errors).toEqual([]);
     await phone.page.close();

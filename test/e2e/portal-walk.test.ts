@@ -1,26 +1,15 @@
-import AxeBuilder from '@axe-core/playwright';
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
+import { type Browser, type ConsoleMessage, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { ensureSiteBuilt, isSiteStale } from '../support/build.ts';
+import { CHROMIUM, haveChromium, launchChromium, personEvents, posthogDistinctId, seriousA11yViolations, waitForPersonEvents, type StoredEvent } from '../support/browser.ts';
 import { startServer, type RunningServer } from '../support/server.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium && process.env.CI) {
   throw new Error(`${CHROMIUM} is missing: CI must install Debian's chromium (apt-get install chromium) to run the portal walk`);
 }
 if (!haveChromium) console.warn(`[portal-walk] skipped: ${CHROMIUM} not found (apt-get install chromium); in CI this fails instead`);
 
-interface StoredEvent {
-  event: string;
-  distinctId: string;
-  personId: string;
-  timestamp: string;
-  properties: Record<string, unknown>;
-}
 
 /**
  * One new developer's whole road through the portal, in real headless Chromium against the real server:
@@ -59,7 +48,7 @@ describe.skipIf(!haveChromium)('portal walk (real Chromium, real server)', () =>
   beforeAll(async () => {
     siteLock = await buildAndHoldSite();
     server = await startServer();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
+    browser = await launchChromium();
     const context = await browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'] });
     page = await context.newPage();
     page.on('console', (message: ConsoleMessage) => {
@@ -82,29 +71,11 @@ describe.skipIf(!haveChromium)('portal walk (real Chromium, real server)', () =>
     siteLock?.kill();
   });
 
-  async function events(distinctId: string): Promise<StoredEvent[]> {
-    const res = await fetch(`${server.url}/api/v1/events?distinct_id=${encodeURIComponent(distinctId)}&limit=1000`, {
-      headers: { authorization: `Bearer ${server.adminToken}` },
-    });
-    expect(res.status).toBe(200);
-    return ((await res.json()) as { events: StoredEvent[] }).events;
-  }
-
-  /** Polls until `done` holds: browser events are sent as they happen, server events within posthog-node's 1 s flush. */
-  async function waitForEvents(distinctId: string, done: (all: StoredEvent[]) => boolean): Promise<StoredEvent[]> {
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const all = await events(distinctId);
-      if (done(all) || Date.now() > deadline) return all;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
+  const events = (distinctId: string) => personEvents(server, distinctId);
+  const waitForEvents = (distinctId: string, done: (all: StoredEvent[]) => boolean) => waitForPersonEvents(server, distinctId, done);
 
   async function anonymousId(): Promise<string> {
-    const id = await page.evaluate(() => {
-      const key = Object.keys(localStorage).find((k) => k.startsWith('ph_') && k.endsWith('_posthog'));
-      return key ? (JSON.parse(localStorage.getItem(key)!) as { distinct_id?: string }).distinct_id : undefined;
-    });
+    const id = await posthogDistinctId(page);
     expect(id, 'posthog-js persisted a distinct id').toBeTruthy();
     return id!;
   }
@@ -233,12 +204,7 @@ describe.skipIf(!haveChromium)('portal walk (real Chromium, real server)', () =>
       if (path === '/dashboard/') await page.getByTestId('dashboard').waitFor();
       if (path === '/support/') await page.getByTestId('support-form').waitFor();
       await page.waitForLoadState('networkidle');
-      const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
-      for (const v of result.violations) {
-        if (v.impact === 'serious' || v.impact === 'critical') {
-          report.push(`${path}: ${v.id} (${v.impact}) ${v.help}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`);
-        }
-      }
+      report.push(...(await seriousA11yViolations(page)).map((line) => `${path}: ${line}`));
     }
     expect(report).toEqual([]);
     expect(consoleErrors).toEqual([]);

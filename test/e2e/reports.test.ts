@@ -3,17 +3,16 @@
  * Chromium. Checks login, every page (no console errors, no serious axe violations, screenshots at two widths),
  * that the numbers on screen equal the reports API for the same query, and that user-provided text stays text.
  */
-import { AxeBuilder } from '@axe-core/playwright';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatCount, formatDuration, formatPercent } from '../../site/components/reports/format.ts';
 import type { ApiHealthResponse, DocsResponse, FunnelResponse, TtfsiResponse } from '../../site/components/reports/types.ts';
 import { ensureSiteBuilt } from '../support/build.ts';
+import { haveChromium, launchChromium, openPage, seriousA11yViolations } from '../support/browser.ts';
 import { startServer, type RunningServer } from '../support/server.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 /** Report queries run one at a time on the server; on a busy 2-core machine a page with cohorts takes a while. */
 const TEST_TIMEOUT = 180_000;
 const SHOTS = fileURLToPath(new URL('../screenshots/', import.meta.url));
@@ -41,29 +40,13 @@ async function api<T>(path: string, params: Record<string, string>): Promise<T> 
 }
 
 /** Opens a page and records console errors and uncaught exceptions. */
-async function open(path: string, width = 1280): Promise<{ page: Page; errors: string[] }> {
-  const page = await context.newPage();
-  await page.setViewportSize({ width, height: 900 });
-  const errors: string[] = [];
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') errors.push(msg.text());
-  });
-  page.on('pageerror', (err) => errors.push(String(err)));
-  await page.goto(`${server.url}${path}`);
-  return { page, errors };
-}
+const open = (path: string, width = 1280) => openPage(context, `${server.url}${path}`, width);
 
 async function rangeOf(page: Page): Promise<{ from: string; to: string }> {
   const readout = page.getByTestId('range-readout');
   return { from: (await readout.getAttribute('data-from'))!, to: (await readout.getAttribute('data-to'))! };
 }
 
-async function seriousViolations(page: Page) {
-  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')})`);
-}
 
 async function sendCapture(events: Array<Record<string, unknown>>) {
   const res = await fetch(`${server.url}/batch/`, {
@@ -74,7 +57,7 @@ async function sendCapture(events: Array<Record<string, unknown>>) {
   expect(res.status).toBe(200);
 }
 
-describe.skipIf(!existsSync(CHROMIUM))('reports UI in Chromium', () => {
+describe.skipIf(!haveChromium)('reports UI in Chromium', () => {
   beforeAll(async () => {
     ensureSiteBuilt();
     mkdirSync(SHOTS, { recursive: true });
@@ -84,10 +67,7 @@ describe.skipIf(!existsSync(CHROMIUM))('reports UI in Chromium', () => {
       { event: 'doc_feedback', distinct_id: 'xss-reader', timestamp: now, properties: { helpful: false, path: XSS_PATH, reason: 'code_didnt_work', comment: XSS_COMMENT, $pathname: XSS_PATH } },
       { event: XSS_EVENT, distinct_id: 'xss-reader', timestamp: now, properties: { note: '<b>bold?</b>' } },
     ]);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
     context = await browser.newContext({ acceptDownloads: true });
   }, 360_000);
 
@@ -105,7 +85,7 @@ describe.skipIf(!existsSync(CHROMIUM))('reports UI in Chromium', () => {
 
     await page.setViewportSize({ width: 390, height: 800 });
     await page.getByLabel('Admin token').waitFor();
-    expect(await seriousViolations(page)).toEqual([]);
+    expect(await seriousA11yViolations(page)).toEqual([]);
     await page.screenshot({ path: `${SHOTS}login-390.png`, fullPage: true });
     await page.getByLabel('Admin token').fill('definitely-not-the-admin-token');
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -141,7 +121,7 @@ describe.skipIf(!existsSync(CHROMIUM))('reports UI in Chromium', () => {
         await page.screenshot({ path: `${SHOTS}${spec.slug}-${width}.png`, fullPage: true });
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
         expect(overflow, 'page must not scroll sideways').toBeLessThanOrEqual(0);
-        expect(await seriousViolations(page)).toEqual([]);
+        expect(await seriousA11yViolations(page)).toEqual([]);
         expect(errors).toEqual([]);
         await page.close();
       }
@@ -244,7 +224,7 @@ describe.skipIf(!existsSync(CHROMIUM))('reports UI in Chromium', () => {
     await page.getByText('No sandbox API calls in this range.').waitFor({ timeout: 60_000 });
     await page.goto(`${server.url}/reports/ttfsi/${empty}`);
     await page.getByText('Nobody signed up in this range.').waitFor({ timeout: 60_000 });
-    expect(await seriousViolations(page)).toEqual([]);
+    expect(await seriousA11yViolations(page)).toEqual([]);
     expect(errors).toEqual([]);
     await page.close();
   }, TEST_TIMEOUT);

@@ -1,17 +1,16 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inlineScriptHashes } from '../../api/middleware/security-headers.ts';
 import { PROJECT_TOKEN, testApp } from '../support/app.ts';
 import { ensureSiteBuilt } from '../support/build.ts';
+import { haveChromium, launchChromium } from '../support/browser.ts';
 import { startServer, type RunningServer } from '../support/server.ts';
 import { loadEvent } from './load.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 function expectSecurityHeaders(res: Response) {
   const csp = res.headers.get('content-security-policy') ?? '';
@@ -65,7 +64,7 @@ describe('security headers', () => {
   });
 });
 
-describe.skipIf(!existsSync(CHROMIUM))('CSP in Chromium against the built site', () => {
+describe.skipIf(!haveChromium)('CSP in Chromium against the built site', () => {
   let server: RunningServer;
   let browser: Browser;
 
@@ -78,7 +77,7 @@ describe.skipIf(!existsSync(CHROMIUM))('CSP in Chromium against the built site',
       process.env.NODE_ENV = nodeEnv;
     }
     server = await startServer();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
+    browser = await launchChromium();
   }, 300_000);
 
   afterAll(async () => {

@@ -1,22 +1,16 @@
-import AxeBuilder from '@axe-core/playwright';
-import { existsSync, readFileSync } from 'node:fs';
+import { AxeBuilder } from '@axe-core/playwright';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureSiteBuilt } from '../support/build.ts';
+import { haveChromium, launchChromium, personEvents, posthogDistinctId, waitForPersonEvents, type StoredEvent } from '../support/browser.ts';
 import { startServer, type RunningServer } from '../support/server.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const dist = fileURLToPath(new URL('../../dist/', import.meta.url));
 const SANDBOX_CODES = ['missing_api_key', 'invalid_api_key', 'revoked_api_key', 'parameter_invalid', 'resource_missing', 'rate_limit_exceeded'];
 
-interface StoredEvent {
-  event: string;
-  distinctId: string;
-  properties: Record<string, unknown>;
-}
 
 function html(path: string): string {
   return readFileSync(join(dist, path, 'index.html'), 'utf8');
@@ -26,7 +20,7 @@ function islands(markup: string): string[] {
   return [...markup.matchAll(/<astro-island[^>]*component-url="([^"]+)"/g)].map((m) => m[1]!);
 }
 
-describe.skipIf(!existsSync(CHROMIUM))('portal site in Chromium', () => {
+describe.skipIf(!haveChromium)('portal site in Chromium', () => {
   let server: RunningServer;
   let browser: Browser;
   let context: BrowserContext;
@@ -43,7 +37,7 @@ describe.skipIf(!existsSync(CHROMIUM))('portal site in Chromium', () => {
       process.env.NODE_ENV = nodeEnv;
     }
     server = await startServer();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
+    browser = await launchChromium();
     // Expressive Code's copy button writes to the clipboard, which headless Chromium only allows with permission.
     context = await browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'] });
     page = await context.newPage();
@@ -58,28 +52,11 @@ describe.skipIf(!existsSync(CHROMIUM))('portal site in Chromium', () => {
     await server?.stop();
   });
 
-  async function events(distinctId: string): Promise<StoredEvent[]> {
-    const res = await fetch(`${server.url}/api/v1/events?distinct_id=${encodeURIComponent(distinctId)}&limit=1000`, {
-      headers: { authorization: `Bearer ${server.adminToken}` },
-    });
-    expect(res.status).toBe(200);
-    return ((await res.json()) as { events: StoredEvent[] }).events;
-  }
-
-  async function waitForEvents(distinctId: string, done: (all: StoredEvent[]) => boolean): Promise<StoredEvent[]> {
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const all = await events(distinctId);
-      if (done(all) || Date.now() > deadline) return all;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
+  const events = (distinctId: string) => personEvents(server, distinctId);
+  const waitForEvents = (distinctId: string, done: (all: StoredEvent[]) => boolean) => waitForPersonEvents(server, distinctId, done, 10_000);
 
   async function distinctId(): Promise<string> {
-    const id = await page.evaluate(() => {
-      const key = Object.keys(localStorage).find((k) => k.startsWith('ph_') && k.endsWith('_posthog'));
-      return key ? (JSON.parse(localStorage.getItem(key)!) as { distinct_id?: string }).distinct_id : undefined;
-    });
+    const id = await posthogDistinctId(page);
     expect(id, 'posthog-js persisted a distinct id').toBeTruthy();
     return id!;
   }

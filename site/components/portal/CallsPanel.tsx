@@ -1,17 +1,9 @@
+import type { CallView } from '../../../api/portal/calls.ts';
 import { useId } from 'react';
 import { relativeTime, statusTone } from './format.ts';
 
-/** A recorded sandbox call as `/api/v1/portal/calls` returns it. */
-export interface Call {
-  id: number;
-  method: string;
-  endpoint: string;
-  status: number;
-  error_code: string | null;
-  key_prefix: string | null;
-  duration_ms: number;
-  created_at: string;
-}
+/** A recorded sandbox call as `/api/v1/portal/calls` returns it (the API's own type, imported for types only). */
+export type Call = CallView;
 
 /** Recent sandbox calls with status and error code, each error linked to its fix in the docs. */
 export default function CallsPanel({ calls, onRefresh, refreshing }: { calls: Call[]; onRefresh: () => void; refreshing: boolean }) {

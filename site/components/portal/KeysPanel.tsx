@@ -1,17 +1,10 @@
+import type { KeyView } from '../../../api/portal/keys.ts';
 import { useId, useRef, useState, type FormEvent } from 'react';
 import { portalApi, splitFieldMessage } from './api.ts';
 import { relativeTime } from './format.ts';
 
-/** A key as `/api/v1/portal/keys` lists it (never with its secret). */
-export interface ApiKey {
-  id: string;
-  name: string;
-  prefix: string;
-  status: 'active' | 'revoked';
-  created_at: string;
-  last_used_at: string | null;
-  revoked_at: string | null;
-}
+/** A key as `/api/v1/portal/keys` lists it, never with its secret (the API's own type, imported for types only). */
+export type ApiKey = KeyView;
 
 /** The one-time secret panel: the only place the full key is ever shown. */
 function NewSecret({ name, secret, onDone }: { name: string; secret: string; onDone: () => void }) {

@@ -1,16 +1,13 @@
-/** Response shapes of the reports API (issue 4) and the events API, as the reports pages read them. */
+/**
+ * Response shapes of the reports API (issue 4) and the events API, as the reports pages read them. Shapes the
+ * analytics code already defines are imported as types only, so the pages and the API cannot drift apart.
+ */
+import type { DocPage } from '../../../api/analytics/docs.ts';
+import type { FunnelStep } from '../../../api/analytics/funnel.ts';
+import type { TtfsiReport } from '../../../api/analytics/ttfsi.ts';
 
-export interface FunnelStep {
-  event: string;
-  count: number;
-  /** null when step 1 (or the previous step) has no one. */
-  conversionFromStart: number | null;
-  conversionFromPrevious: number | null;
-  dropOff: number;
-  inProgress: number;
-  medianSecondsFromPrevious: number | null;
-  p90SecondsFromPrevious: number | null;
-}
+export type { DocPage, FunnelStep };
+export type TtfsiResponse = TtfsiReport;
 
 export interface ErrorCount {
   code: string;
@@ -46,30 +43,6 @@ export interface FunnelResponse {
   steps: FunnelStep[];
   breakdown?: Array<{ value: string | null; steps: FunnelStep[] }>;
   flags: FunnelFlag[];
-}
-
-export interface TtfsiResponse {
-  completed: number;
-  inProgress: number;
-  percentiles: { p50: number | null; p75: number | null; p90: number | null; p95: number | null };
-  kaplanMeier: { median: number | null; points: Array<{ seconds: number; survival: number }> };
-  histogram: Array<{ fromSeconds: number; toSeconds: number; count: number }>;
-  cohorts: Array<{ week: string; started: number; completed: number; p50: number | null }>;
-}
-
-export interface DocPage {
-  path: string;
-  views: number;
-  readers: number;
-  helpful: number;
-  notHelpful: number;
-  helpfulRate: number | null;
-  wilsonLower: number | null;
-  reasons: Record<string, number>;
-  comments: Array<{ text: string; timestamp: string }>;
-  readerConversion: number | null;
-  nonReaderConversion: number | null;
-  flagged: boolean;
 }
 
 export interface DocsResponse {

@@ -1,0 +1,77 @@
+import { AxeBuilder } from '@axe-core/playwright';
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { RunningServer } from './server.ts';
+
+/** Debian's Chromium; `.ci/run` installs it. Playwright's own browser download is not reachable here. */
+export const CHROMIUM = '/usr/bin/chromium';
+/** Quiet flags: the background-networking ones stop Chromium from calling hosts this machine cannot reach. */
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+export const haveChromium = existsSync(CHROMIUM);
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+}
+
+/** axe-core violations of impact serious or critical against WCAG 2.1 A/AA, as readable lines. */
+export async function seriousA11yViolations(page: Page): Promise<string[]> {
+  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')})`);
+}
+
+/** Opens `url` in a new page of `context` at `width`, recording console errors and uncaught exceptions. */
+export async function openPage(context: BrowserContext, url: string, width = 1280): Promise<{ page: Page; errors: string[] }> {
+  const page = await context.newPage();
+  await page.setViewportSize({ width, height: 900 });
+  const errors: string[] = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(msg.text());
+  });
+  page.on('pageerror', (err) => errors.push(String(err)));
+  await page.goto(url);
+  return { page, errors };
+}
+
+export interface StoredEvent {
+  uuid: string;
+  event: string;
+  distinctId: string;
+  personId: string;
+  timestamp: string;
+  properties: Record<string, unknown>;
+}
+
+/** Every stored event of the person `distinctId` belongs to, through the admin events API. */
+export async function personEvents(server: RunningServer, distinctId: string): Promise<StoredEvent[]> {
+  const res = await fetch(`${server.url}/api/v1/events?distinct_id=${encodeURIComponent(distinctId)}&limit=1000`, {
+    headers: { authorization: `Bearer ${server.adminToken}` },
+  });
+  if (res.status !== 200) throw new Error(`GET /api/v1/events: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { events: StoredEvent[] }).events;
+}
+
+/** Polls until `done` holds or `timeoutMs` passes: browser events arrive as they happen, server ones within a flush. */
+export async function waitForPersonEvents(
+  server: RunningServer,
+  distinctId: string,
+  done: (all: StoredEvent[]) => boolean,
+  timeoutMs = 15_000,
+): Promise<StoredEvent[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const all = await personEvents(server, distinctId);
+    if (done(all) || Date.now() > deadline) return all;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** The distinct id posthog-js persisted in this page's localStorage, if any. */
+export function posthogDistinctId(page: Page): Promise<string | undefined> {
+  return page.evaluate(() => {
+    const key = Object.keys(localStorage).find((k) => k.startsWith('ph_') && k.endsWith('_posthog'));
+    return key ? (JSON.parse(localStorage.getItem(key)!) as { distinct_id?: string }).distinct_id : undefined;
+  });
+}
