@@ -4,14 +4,16 @@
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 work="$(mktemp -d)"
-trap 'kill "${pid:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
+# npm start runs the server as a grandchild, so signal the whole process group, not just npm.
+stop() { [ -n "${pid:-}" ] && kill -TERM -- "-$pid" 2>/dev/null; wait "${pid:-}" 2>/dev/null || true; }
+trap 'stop; rm -rf "$work"' EXIT
 
 git clone -q "$repo" "$work/onramp"
 cd "$work/onramp"
 npm install --no-audit --no-fund --prefer-offline >"$work/install.log" 2>&1 || { tail -40 "$work/install.log"; exit 1; }
 
 port=$(node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
-PORT=$port npm start >"$work/start.log" 2>&1 &
+PORT=$port setsid npm start >"$work/start.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 300); do
   grep -q "Onramp listening on" "$work/start.log" && break
@@ -23,8 +25,12 @@ token=$(grep -o 'onr_admin_[A-Za-z0-9_-]*' "$work/start.log" | head -1)
 [ -n "$token" ] || { cat "$work/start.log"; echo "no admin token printed"; exit 1; }
 [ -f data/onramp.db ] || { echo "data/onramp.db was not created"; exit 1; }
 
-curl -fsS "http://127.0.0.1:$port/" | grep -qi "<html" || { echo "portal home not served"; exit 1; }
+# Read whole bodies before matching: `curl | grep -q` fails under pipefail when grep exits early.
+home=$(curl -fsS "http://127.0.0.1:$port/")
+grep -qi "<html" <<<"$home" || { echo "portal home not served"; exit 1; }
 events=$(curl -fsS -H "authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/events?limit=5")
-echo "$events" | grep -q '"uuid"' || { echo "no demo events: $events"; exit 1; }
-kill -TERM "$pid"; wait "$pid" || true
+grep -q '"uuid"' <<<"$events" || { echo "no demo events: $events"; exit 1; }
+stop
+pgrep -f "$work/onramp/node_modules/.bin/tsx" >/dev/null && { echo "server still running after SIGTERM"; exit 1; }
+pid=""
 echo "readme-commands: 1 passed, 0 failed"
