@@ -21,7 +21,7 @@ for _ in $(seq 1 300); do
   sleep 1
 done
 grep -q "Onramp listening on http://127.0.0.1:$port" "$work/start.log" || { cat "$work/start.log"; echo "no URL printed"; exit 1; }
-token=$(grep -o 'onr_admin_[A-Za-z0-9_-]*' "$work/start.log" | head -1)
+token=$(grep -m1 -o 'onr_admin_[A-Za-z0-9_-]*' "$work/start.log" || true)
 [ -n "$token" ] || { cat "$work/start.log"; echo "no admin token printed"; exit 1; }
 [ -f data/onramp.db ] || { echo "data/onramp.db was not created"; exit 1; }
 
@@ -31,6 +31,8 @@ grep -qi "<html" <<<"$home" || { echo "portal home not served"; exit 1; }
 events=$(curl -fsS -H "authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/events?limit=5")
 grep -q '"uuid"' <<<"$events" || { echo "no demo events: $events"; exit 1; }
 stop
-pgrep -f "$work/onramp/node_modules/.bin/tsx" >/dev/null && { echo "server still running after SIGTERM"; exit 1; }
+# The server drains for up to 10 s after SIGTERM (graceful shutdown); it must be gone by then.
+for _ in $(seq 1 20); do pgrep -f "$work/onramp/node_modules/" >/dev/null || break; sleep 0.5; done
+pgrep -f "$work/onramp/node_modules/" >/dev/null && { echo "server still running 10 s after SIGTERM"; exit 1; }
 pid=""
 echo "readme-commands: 1 passed, 0 failed"
