@@ -44,23 +44,33 @@ export const LOCKOUT = { failures: 10, lockMs: 15 * MINUTE };
 let hitsSincePrune = 0;
 
 /**
- * Counts one hit in `bucket` with a single atomic upsert, so concurrent requests (and several Onramp processes
- * on one database) never lose a count. A window that has ended restarts at 1.
+ * The one upsert behind every counter: an ended window restarts at 1, a live one counts up. A `fixed` window keeps
+ * its end; a `sliding` one moves its end to `nextReset` on every hit.
  */
-export function hit(db: OnrampDb, bucket: string, limit: Limit, now = Date.now()): HitResult {
-  const freshReset = now + limit.windowMs;
-  const row = db
+function countHit(db: OnrampDb, bucket: string, now: number, nextReset: number, window: 'fixed' | 'sliding') {
+  return db
     .insert(rateLimits)
-    .values({ bucket, count: 1, resetAt: freshReset })
+    .values({ bucket, count: 1, resetAt: nextReset })
     .onConflictDoUpdate({
       target: rateLimits.bucket,
       set: {
         count: sql`CASE WHEN ${rateLimits.resetAt} <= ${now} THEN 1 ELSE ${rateLimits.count} + 1 END`,
-        resetAt: sql`CASE WHEN ${rateLimits.resetAt} <= ${now} THEN ${freshReset} ELSE ${rateLimits.resetAt} END`,
+        resetAt:
+          window === 'fixed'
+            ? sql`CASE WHEN ${rateLimits.resetAt} <= ${now} THEN ${nextReset} ELSE ${rateLimits.resetAt} END`
+            : sql`${nextReset}`,
       },
     })
     .returning({ count: rateLimits.count, resetAt: rateLimits.resetAt })
     .get()!;
+}
+
+/**
+ * Counts one hit in `bucket` with a single atomic upsert, so concurrent requests (and several Onramp processes
+ * on one database) never lose a count. A window that has ended restarts at 1.
+ */
+export function hit(db: OnrampDb, bucket: string, limit: Limit, now = Date.now()): HitResult {
+  const row = countHit(db, bucket, now, now + limit.windowMs, 'fixed');
   if (++hitsSincePrune >= 500) {
     hitsSincePrune = 0;
     db.delete(rateLimits).where(lte(rateLimits.resetAt, now)).run();
@@ -102,20 +112,7 @@ export const loginFailures = {
     return Math.max(1, Math.ceil((row.resetAt - now) / 1000));
   },
   record(db: OnrampDb, bucket: string, now = Date.now()): number {
-    const until = now + LOCKOUT.lockMs;
-    const row = db
-      .insert(rateLimits)
-      .values({ bucket, count: 1, resetAt: until })
-      .onConflictDoUpdate({
-        target: rateLimits.bucket,
-        set: {
-          count: sql`CASE WHEN ${rateLimits.resetAt} <= ${now} THEN 1 ELSE ${rateLimits.count} + 1 END`,
-          resetAt: sql`${until}`,
-        },
-      })
-      .returning({ count: rateLimits.count })
-      .get()!;
-    return row.count;
+    return countHit(db, bucket, now, now + LOCKOUT.lockMs, 'sliding').count;
   },
   clear(db: OnrampDb, bucket: string): void {
     db.delete(rateLimits).where(eq(rateLimits.bucket, bucket)).run();
