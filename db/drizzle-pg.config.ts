@@ -1,0 +1,8 @@
+import { defineConfig } from 'drizzle-kit';
+
+/** drizzle-kit config of the PostgreSQL dialect (`npm run db:generate:pg`); db/drizzle.config.ts is SQLite's. */
+export default defineConfig({
+  dialect: 'postgresql',
+  schema: './db/schema-pg.ts',
+  out: './db/migrations-pg',
+});
