@@ -92,6 +92,21 @@ export const events = sqliteTable(
   ],
 );
 
+/**
+ * The ingest log: what capture has acknowledged but not yet applied to `events`. Each row holds the events of one
+ * group commit (JSON, see api/ingest/log.ts), so acknowledging costs one small append instead of a row per event
+ * with every report index. The processor (api/ingest/processor.ts) applies rows in `id` order, exactly as the
+ * direct store would have, and deletes them in the same transaction. A row it cannot apply keeps its `error`.
+ */
+export const ingestLog = sqliteTable('ingest_log', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  eventCount: integer('event_count').notNull(),
+  events: text('events').notNull(),
+  loggedAt: integer('logged_at').notNull(),
+  /** Set when applying the row failed on its own; such rows are skipped, kept and reported, never dropped. */
+  error: text('error'),
+});
+
 export type EventRow = typeof events.$inferSelect;
 export type PersonRow = typeof persons.$inferSelect;
 

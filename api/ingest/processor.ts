@@ -1,0 +1,114 @@
+import type { Database } from 'better-sqlite3';
+import { decodeLogEntry } from './log.ts';
+import { createEventStore } from './store.ts';
+
+/**
+ * Events applied per transaction when the server is idle: a few milliseconds of work, so a request that arrives
+ * meanwhile waits little, while the commit is still amortized over hundreds of events.
+ */
+export const EVENTS_PER_CHUNK = 500;
+
+interface LogRow {
+  id: number;
+  eventCount: number;
+  events: string;
+}
+
+const STORAGE_WIDE = /^SQLITE_(FULL|READONLY|BUSY|LOCKED|IOERR|CORRUPT|CANTOPEN|NOMEM|NOTADB|PROTOCOL)/;
+
+/** Errors about the database as a whole (full, read-only, locked…), which retrying row by row would only repeat. */
+export function isStorageWide(err: unknown): boolean {
+  return STORAGE_WIDE.test((err as { code?: string }).code ?? '');
+}
+
+/**
+ * Applies the ingest log to `events`: identity, deduplication by uuid and every report index, in log order, exactly
+ * as the direct store does at capture time. Each chunk is one transaction that also deletes the rows it applied,
+ * so after a crash each row is either applied and gone or untouched; re-applying would be harmless anyway (uuid dedup).
+ */
+export function createLogProcessor(sqlite: Database) {
+  const store = createEventStore(sqlite);
+  const nextRows = sqlite.prepare<[number], LogRow>(
+    'SELECT id, event_count AS eventCount, events FROM ingest_log WHERE error IS NULL ORDER BY id LIMIT ?',
+  );
+  const deleteRows = sqlite.prepare<[number, number]>('DELETE FROM ingest_log WHERE id BETWEEN ? AND ? AND error IS NULL');
+  const markFailed = sqlite.prepare<[string, number]>('UPDATE ingest_log SET error = ? WHERE id = ?');
+  const pendingEvents = sqlite.prepare<[], number>('SELECT COALESCE(SUM(event_count), 0) FROM ingest_log WHERE error IS NULL').pluck();
+  const failedRows = sqlite.prepare<[], number>('SELECT COUNT(*) FROM ingest_log WHERE error IS NOT NULL').pluck();
+
+  const rowById = sqlite.prepare<[number], LogRow>('SELECT id, event_count AS eventCount, events FROM ingest_log WHERE id = ? AND error IS NULL');
+
+  function oldestRows(maxEvents: number): LogRow[] {
+    const rows: LogRow[] = [];
+    let events = 0;
+    for (const row of nextRows.all(Math.max(1, Math.ceil(maxEvents / 25)))) {
+      if (rows.length > 0 && events + row.eventCount > maxEvents) break;
+      rows.push(row);
+      events += row.eventCount;
+    }
+    return rows;
+  }
+
+  function apply(rows: LogRow[]) {
+    store.writeWithinTransaction(rows.map((r) => decodeLogEntry(r.events)));
+    deleteRows.run(rows[0]!.id, rows.at(-1)!.id);
+  }
+
+  // IMMEDIATE: the rows are read under the write lock, so another process applying the same log (a CLI beside the
+  // server) waits for it instead of applying the same rows from a stale snapshot.
+  const applyOldest = sqlite.transaction((maxEvents: number): LogRow[] => {
+    const rows = oldestRows(maxEvents);
+    if (rows.length > 0) apply(rows);
+    return rows;
+  }).immediate;
+  const applyOne = sqlite.transaction((id: number) => {
+    const row = rowById.get(id);
+    if (row) apply([row]);
+  }).immediate;
+
+  function setAside(row: LogRow, err: unknown) {
+    const message = String((err as Error)?.message ?? err).slice(0, 500);
+    markFailed.run(message, row.id);
+    console.error(`[onramp] ingest log row ${row.id} (${row.eventCount} events) could not be applied and was set aside: ${message}`);
+  }
+
+  /**
+   * Applies the oldest rows, about `maxEvents` events (at least one row). Returns the number of events taken off the
+   * log, applied or set aside. Storage-wide failures propagate: the rows stay for the next try.
+   */
+  function processChunk(maxEvents = EVENTS_PER_CHUNK): number {
+    let rows: LogRow[];
+    try {
+      rows = applyOldest(maxEvents);
+    } catch (err) {
+      if (isStorageWide(err)) throw err;
+      // One bad row must not hold back the rest: apply row by row and set aside only a row that fails alone.
+      rows = oldestRows(maxEvents);
+      for (const row of rows) {
+        try {
+          applyOne(row.id);
+        } catch (rowErr) {
+          if (isStorageWide(rowErr)) throw rowErr;
+          setAside(row, rowErr);
+        }
+      }
+    }
+    return rows.reduce((n, r) => n + r.eventCount, 0);
+  }
+
+  return {
+    processChunk,
+    /** Applies everything logged so far, so a reader sees every acknowledged event. */
+    drain(): number {
+      let total = 0;
+      for (let n = processChunk(10 * EVENTS_PER_CHUNK); n > 0; n = processChunk(10 * EVENTS_PER_CHUNK)) total += n;
+      return total;
+    },
+    /** Events acknowledged and logged but not yet applied. */
+    pendingEvents: () => pendingEvents.get() ?? 0,
+    /** Log rows set aside because they failed on their own (kept for inspection, never deleted). */
+    failedRows: () => failedRows.get() ?? 0,
+  };
+}
+
+export type LogProcessor = ReturnType<typeof createLogProcessor>;
