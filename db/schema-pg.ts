@@ -116,20 +116,6 @@ export const events = pgTable(
   ],
 );
 
-/**
- * Landing table for freshly captured events, moved into `events` in bulk. No index but the `uuid` key, so that a
- * capture's insert stays cheap; jsonb rejects malformed JSON before the capture is acknowledged, not at the move.
- */
-export const eventInbox = pgTable('event_inbox', {
-  id: identityId('id'),
-  uuid: text('uuid').notNull().unique(),
-  event: text('event').notNull(),
-  distinctId: text('distinct_id').notNull(),
-  timestamp: int64('timestamp').notNull(),
-  receivedAt: int64('received_at').notNull(),
-  properties: jsonbText('properties').notNull().default('{}'),
-});
-
 /** See db/schema.ts `ingest_log`. `events` stays text: it is written and read whole, never queried into. */
 export const ingestLog = pgTable('ingest_log', {
   id: identityId('id'),

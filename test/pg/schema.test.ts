@@ -9,12 +9,6 @@ import * as sqliteSchema from '../../db/schema.ts';
 import * as pgSchema from '../../db/schema-pg.ts';
 import { startPostgres, type TestPostgres } from '../support/postgres.ts';
 
-/**
- * Tables the PostgreSQL schema may have before SQLite's migrations do (ingest_log mirrors a table being added to
- * SQLite); once SQLite has one, its columns are compared like the rest. Drop names from here once both have them.
- */
-const PG_AHEAD_OF_SQLITE = new Set(['event_inbox', 'ingest_log']);
-
 let postgres: TestPostgres;
 let pgDb: OnrampPgDb;
 let sqliteDb: OnrampDb;
@@ -71,7 +65,7 @@ describe('PostgreSQL schema is the twin of the SQLite one', () => {
       expect(sorted(pg.get(table)!), `columns of ${table}`).toEqual(sorted(columns));
     }
     const pgOnly = [...pg.keys()].filter((table) => !sqlite.has(table));
-    expect(pgOnly.filter((table) => !PG_AHEAD_OF_SQLITE.has(table))).toEqual([]);
+    expect(pgOnly).toEqual([]);
   });
 
   it('has the same index names on the same tables', async () => {
@@ -82,7 +76,7 @@ describe('PostgreSQL schema is the twin of the SQLite one', () => {
     const { rows } = await pgDb.$client.query<{ name: string }>(
       `SELECT tablename || '.' || indexname AS name FROM pg_indexes WHERE schemaname = 'public' AND indexname NOT LIKE '%_pkey'`,
     );
-    const pg = rows.map((row) => row.name).filter((name) => !PG_AHEAD_OF_SQLITE.has(name.split('.')[0]!));
+    const pg = rows.map((row) => row.name);
     expect(pg.sort()).toEqual(sqlite.sort());
   });
 
