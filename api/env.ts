@@ -16,7 +16,22 @@ const envSchema = z.object({
   ONRAMP_PUBLIC_URL: z.url().optional(),
   /** Events allowed to wait for a commit before capture answers 503 + Retry-After (back-pressure, bounded memory). */
   ONRAMP_MAX_QUEUED_EVENTS: z.coerce.number().int('must be a whole number').min(1).max(10_000_000).default(100_000),
+  /** PostHog host that committed events are mirrored to (api/ingest/forward.ts); needs ONRAMP_FORWARD_TOKEN. */
+  ONRAMP_FORWARD_HOST: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  /** Project token of the PostHog project that receives the mirror; needs ONRAMP_FORWARD_HOST. */
+  ONRAMP_FORWARD_TOKEN: z.string().min(1, 'must not be empty').max(200).optional(),
 });
+
+/** Mirroring needs both halves; one alone is a configuration mistake, not a reason to silently skip it. */
+function missingForwardVariable(env: z.infer<typeof envSchema>): string | undefined {
+  if (env.ONRAMP_FORWARD_HOST && !env.ONRAMP_FORWARD_TOKEN) {
+    return 'Invalid environment variable ONRAMP_FORWARD_TOKEN: required when ONRAMP_FORWARD_HOST is set';
+  }
+  if (env.ONRAMP_FORWARD_TOKEN && !env.ONRAMP_FORWARD_HOST) {
+    return 'Invalid environment variable ONRAMP_FORWARD_HOST: required when ONRAMP_FORWARD_TOKEN is set';
+  }
+  return undefined;
+}
 
 export type Env = z.infer<typeof envSchema> & { ONRAMP_ADMIN_TOKEN: string; adminTokenGenerated: boolean };
 
@@ -30,6 +45,8 @@ export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
     const issue = result.error.issues[0]!;
     throw new Error(`Invalid environment variable ${String(issue.path[0])}: ${issue.message}`);
   }
+  const missing = missingForwardVariable(result.data);
+  if (missing) throw new Error(missing);
   const generated = !result.data.ONRAMP_ADMIN_TOKEN;
   return {
     ...result.data,

@@ -9,6 +9,7 @@ import { createAlertRunner, publicBaseUrl } from './alerts/runner.ts';
 import { seedDemoIfEmpty } from './demo/seed.ts';
 import { parseEnv } from './env.ts';
 import { startCheckpointer } from './ingest/checkpointer.ts';
+import { createForwarder, printableHost } from './ingest/forward.ts';
 import { createEventWriter } from './ingest/writer.ts';
 import { gracefulShutdown, SHUTDOWN_DEADLINE_MS, trackInFlight } from './shutdown.ts';
 import { answerClientErrors } from './client-errors.ts';
@@ -28,7 +29,12 @@ if (env.ONRAMP_DEMO) {
   const demo = seedDemoIfEmpty(db.$client);
   if (demo) console.log(`[onramp] empty database: loaded demo data (${demo.events} events, ${demo.persons} persons over 8 weeks; set ONRAMP_DEMO=0 to skip)`);
 }
-const writer = createEventWriter(db.$client, { maxQueuedEvents: env.ONRAMP_MAX_QUEUED_EVENTS });
+// Optional mirror of every committed event to a PostHog project: it runs after the commit and cannot fail ingestion.
+const forwarder =
+  env.ONRAMP_FORWARD_HOST && env.ONRAMP_FORWARD_TOKEN ? createForwarder({ host: env.ONRAMP_FORWARD_HOST, token: env.ONRAMP_FORWARD_TOKEN }) : undefined;
+if (env.ONRAMP_FORWARD_HOST && forwarder) console.log(`[onramp] mirroring committed events to PostHog at ${printableHost(env.ONRAMP_FORWARD_HOST)}`);
+const mirrorHook = forwarder ? { onCommitted: forwarder.capture } : {};
+const writer = createEventWriter(db.$client, { ...mirrorHook, maxQueuedEvents: env.ONRAMP_MAX_QUEUED_EVENTS });
 const checkpointer = startCheckpointer(db.$client);
 // Server-side funnel events (posthog-node) go to Onramp's own capture endpoint unless ONRAMP_POSTHOG_HOST says
 // otherwise. Once shutdown has closed the listener, the final flush is handed to the app in-process instead.
@@ -81,7 +87,13 @@ async function shutdown(signal: string) {
   }, SHUTDOWN_DEADLINE_MS);
   deadline.unref();
   const code = await gracefulShutdown(
-    { server: server as Server, closeWriter: () => writer.close(), stopCheckpoints: () => checkpointer.stop(), closeDb: () => db.$client.close() },
+    {
+      server: server as Server,
+      closeWriter: () => writer.close(),
+      stopCheckpoints: () => checkpointer.stop(),
+      closeDb: () => db.$client.close(),
+      ...(forwarder ? { stopForwarding: (timeoutMs: number) => forwarder.shutdown(timeoutMs) } : {}),
+    },
     inFlight,
   );
   process.exit(code);

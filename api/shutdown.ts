@@ -10,6 +10,10 @@ const DRAIN_MS = 5_000;
 const IDLE_GRACE_MS = 300;
 /** Budget for the shutdown hooks (posthog-node flush) together. */
 const HOOKS_MS = 2_500;
+/** Most the last flush to the PostHog mirror may take; less when the earlier steps used up the deadline. */
+const FORWARD_MS = 2_000;
+/** Kept free at the end of the deadline for closing and exiting. */
+const EXIT_MARGIN_MS = 1_000;
 
 export interface Drainable {
   server: Server;
@@ -18,6 +22,8 @@ export interface Drainable {
   /** Stops the WAL checkpoint worker, so the final close checkpoints and removes the WAL. */
   stopCheckpoints?: () => Promise<void>;
   closeDb: () => void;
+  /** Last flush of the PostHog mirror within the given time (api/ingest/forward.ts); it must never reject. */
+  stopForwarding?: (timeoutMs: number) => Promise<void>;
   log?: (line: string) => void;
 }
 
@@ -62,9 +68,12 @@ function within<T>(ms: number, work: Promise<T>): Promise<T | 'timeout'> {
  * Graceful shutdown, in the only safe order:
  * 1. stop accepting connections; 2. let in-flight requests finish (each waits for its commit, so every 200 sent is
  * on disk); 3. run shutdown hooks (posthog-node flush) while the writer and DB are still open; 4. commit anything
- * still queued; 5. close the DB (checkpoints the WAL). Resolves with the exit code to use.
+ * still queued; 5. close the DB (checkpoints the WAL); 6. flush the PostHog mirror with what is left of the
+ * deadline (last, because it needs neither, and a slow PostHog must not hold the database open). Resolves with the
+ * exit code to use.
  */
 export async function gracefulShutdown(target: Drainable, tracker: ReturnType<typeof trackInFlight>): Promise<number> {
+  const startedAt = Date.now();
   const log = target.log ?? console.log;
   // net.Server's close stops listening without http.Server's immediate reset of idle keep-alive sockets: a client
   // may already be writing its next request on one, and resetting it would turn that request into an error.
@@ -82,6 +91,11 @@ export async function gracefulShutdown(target: Drainable, tracker: ReturnType<ty
   target.closeWriter();
   await target.stopCheckpoints?.();
   target.closeDb();
+  if (target.stopForwarding) {
+    const budget = Math.min(FORWARD_MS, SHUTDOWN_DEADLINE_MS - EXIT_MARGIN_MS - (Date.now() - startedAt));
+    if (budget <= 0) log('[onramp] no time left to flush the PostHog mirror; its queued events stay local only');
+    else if ((await within(budget, target.stopForwarding(budget))) === 'timeout') log(`[onramp] PostHog mirror flush cut off after ${budget} ms`);
+  }
   log('[onramp] shutdown complete: requests drained, events committed, database closed');
   return 0;
 }

@@ -14,12 +14,32 @@ describe('parseEnv', () => {
     expect(env).toMatchObject({ ONRAMP_ADMIN_TOKEN: 'a-long-enough-admin-token', adminTokenGenerated: false, ONRAMP_DEMO: false, PORT: 9000 });
   });
 
+  it('reads the PostHog mirror when both of its variables are set, and leaves it off when neither is', () => {
+    expect(parseEnv({ ONRAMP_FORWARD_HOST: 'https://eu.i.posthog.com', ONRAMP_FORWARD_TOKEN: 'phc_mirror' })).toMatchObject({
+      ONRAMP_FORWARD_HOST: 'https://eu.i.posthog.com',
+      ONRAMP_FORWARD_TOKEN: 'phc_mirror',
+    });
+    const env = parseEnv({});
+    expect(env.ONRAMP_FORWARD_HOST).toBeUndefined();
+    expect(env.ONRAMP_FORWARD_TOKEN).toBeUndefined();
+  });
+
+  it('names the missing half of the PostHog mirror configuration', () => {
+    expect(() => parseEnv({ ONRAMP_FORWARD_HOST: 'https://us.i.posthog.com' })).toThrow(/ONRAMP_FORWARD_TOKEN: required when ONRAMP_FORWARD_HOST is set$/);
+    expect(() => parseEnv({ ONRAMP_FORWARD_TOKEN: 'phc_x' })).toThrow(/ONRAMP_FORWARD_HOST: required when ONRAMP_FORWARD_TOKEN is set$/);
+  });
+
   it.each([
     ['PORT', { PORT: 'eighty' }],
     ['PORT', { PORT: '70000' }],
     ['ONRAMP_DEMO', { ONRAMP_DEMO: 'yes' }],
     ['ONRAMP_ADMIN_TOKEN', { ONRAMP_ADMIN_TOKEN: 'short' }],
     ['ONRAMP_PROJECT_TOKEN', { ONRAMP_PROJECT_TOKEN: '' }],
+    ['ONRAMP_FORWARD_HOST', { ONRAMP_FORWARD_HOST: 'not a url', ONRAMP_FORWARD_TOKEN: 'phc_x' }],
+    ['ONRAMP_FORWARD_HOST', { ONRAMP_FORWARD_HOST: 'ftp://posthog.example.com', ONRAMP_FORWARD_TOKEN: 'phc_x' }],
+    ['ONRAMP_FORWARD_HOST', { ONRAMP_FORWARD_TOKEN: 'phc_x' }],
+    ['ONRAMP_FORWARD_TOKEN', { ONRAMP_FORWARD_HOST: 'https://us.i.posthog.com' }],
+    ['ONRAMP_FORWARD_TOKEN', { ONRAMP_FORWARD_HOST: 'https://us.i.posthog.com', ONRAMP_FORWARD_TOKEN: '' }],
   ])('rejects a bad %s with a one-line message naming it', (name, source) => {
     expect(() => parseEnv(source)).toThrow(new RegExp(`^Invalid environment variable ${name}: [^\\n]+$`));
   });

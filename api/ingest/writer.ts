@@ -12,6 +12,12 @@ interface Pending {
 export interface EventWriterOptions {
   /** Events allowed to wait for a commit; past it capture answers 503 + Retry-After instead of growing memory. */
   maxQueuedEvents?: number;
+  /**
+   * Called with each request's events once their commit is acknowledged (the PostHog mirror, api/ingest/forward.ts).
+   * It runs after the request is resolved and its exceptions are swallowed, so it cannot fail or undo a stored write;
+   * it does run before the replies are written, so it must be cheap (the mirror only queues in memory).
+   */
+  onCommitted?: (events: ReadonlyArray<NormalizedEvent>) => void;
 }
 
 function storageError(err: unknown): ApiError {
@@ -49,6 +55,17 @@ export function createEventWriter(sqlite: Database, options: EventWriterOptions 
   let closed = false;
   let committed = 0;
 
+  // Never throws, so calling it inside flush's try blocks cannot turn a committed request into a retry or a 503.
+  // Replayed uuids are stored once but reported again here; the PostHog mirror relies on PostHog's dedup by uuid.
+  function notifyCommitted(events: ReadonlyArray<NormalizedEvent>) {
+    if (!options.onCommitted) return;
+    try {
+      options.onCommitted(events);
+    } catch (err) {
+      console.warn(`[onramp] onCommitted listener failed: ${(err as Error)?.message ?? String(err)}`);
+    }
+  }
+
   function flush() {
     scheduled = false;
     const batch = queue;
@@ -59,6 +76,7 @@ export function createEventWriter(sqlite: Database, options: EventWriterOptions 
       store.writeBatches(batch.map((p) => p.events));
       for (const p of batch) p.resolve();
       committed += batch.length;
+      for (const p of batch) notifyCommitted(p.events);
     } catch (err) {
       // The database itself is unavailable: retrying request by request would only repeat the failure (and, for a
       // lock, wait busy_timeout once per request with the event loop blocked), so every request gets the 503 now.
@@ -70,6 +88,7 @@ export function createEventWriter(sqlite: Database, options: EventWriterOptions 
         try {
           store.writeBatches([p.events]);
           p.resolve();
+          notifyCommitted(p.events);
         } catch (err) {
           p.reject(storageError(err));
         }
