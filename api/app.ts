@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { OnrampDb } from '../db/client.ts';
 import type { Env } from './env.ts';
@@ -53,14 +53,16 @@ export function createApp(deps: AppDeps) {
   app.route('/', captureRoutes({ writer, projectToken: deps.env.ONRAMP_PROJECT_TOKEN }));
 
   const admin = requireAdmin(deps.env.ONRAMP_ADMIN_TOKEN, { publicUrl: deps.env.ONRAMP_PUBLIC_URL });
-  app.use('/api/v1/events/*', admin);
-  app.use('/api/v1/events', admin);
+  // Readers of `events` first apply whatever capture has acknowledged, so no report misses an acknowledged event.
+  const settleEvents: MiddlewareHandler = async (_c, next) => {
+    await writer.settle();
+    await next();
+  };
+  for (const path of ['/api/v1/events', '/api/v1/events/*', '/api/v1/reports', '/api/v1/reports/*']) app.use(path, admin, settleEvents);
   app.route('/api/v1/events', eventsRoutes(deps));
   app.use('/api/v1/alerts/*', admin);
   app.use('/api/v1/alerts', admin);
-  app.route('/api/v1/alerts', alertRoutes({ db: deps.db, runner: { baseUrl: publicBaseUrl(deps.env) } }));
-  app.use('/api/v1/reports/*', admin);
-  app.use('/api/v1/reports', admin);
+  app.route('/api/v1/alerts', alertRoutes({ db: deps.db, runner: { baseUrl: publicBaseUrl(deps.env), settle: () => writer.settle() } }));
   app.route('/api/v1/reports', reportsRoutes(deps));
   app.use('/api/v1/openapi.json', admin);
   app.route('/api/v1/openapi.json', openApiRoutes());

@@ -16,6 +16,11 @@ const envSchema = z.object({
   ONRAMP_PUBLIC_URL: z.url().optional(),
   /** Events allowed to wait for a commit before capture answers 503 + Retry-After (back-pressure, bounded memory). */
   ONRAMP_MAX_QUEUED_EVENTS: z.coerce.number().int('must be a whole number').min(1).max(10_000_000).default(100_000),
+  /**
+   * Acknowledged events allowed to wait in the ingest log before every commit also applies a chunk: how far reports
+   * may fall behind capture during a burst (each report first catches up, about 40k events per second).
+   */
+  ONRAMP_MAX_INGEST_BACKLOG: z.coerce.number().int('must be a whole number').min(1_000).max(100_000_000).default(1_000_000),
   /** PostHog host that committed events are mirrored to (api/ingest/forward.ts); needs ONRAMP_FORWARD_TOKEN. */
   ONRAMP_FORWARD_HOST: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   /** Project token of the PostHog project that receives the mirror; needs ONRAMP_FORWARD_HOST. */

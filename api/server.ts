@@ -34,7 +34,8 @@ const forwarder =
   env.ONRAMP_FORWARD_HOST && env.ONRAMP_FORWARD_TOKEN ? createForwarder({ host: env.ONRAMP_FORWARD_HOST, token: env.ONRAMP_FORWARD_TOKEN }) : undefined;
 if (env.ONRAMP_FORWARD_HOST && forwarder) console.log(`[onramp] mirroring committed events to PostHog at ${printableHost(env.ONRAMP_FORWARD_HOST)}`);
 const mirrorHook = forwarder ? { onCommitted: forwarder.capture } : {};
-const writer = createEventWriter(db.$client, { ...mirrorHook, maxQueuedEvents: env.ONRAMP_MAX_QUEUED_EVENTS });
+// Capture acknowledges once events are in the ingest log; the log is applied to `events` while the server is idle.
+const writer = createEventWriter(db.$client, { ...mirrorHook, maxQueuedEvents: env.ONRAMP_MAX_QUEUED_EVENTS, logged: true, maxBacklogEvents: env.ONRAMP_MAX_INGEST_BACKLOG });
 const checkpointer = startCheckpointer(db.$client);
 // Server-side funnel events (posthog-node) go to Onramp's own capture endpoint unless ONRAMP_POSTHOG_HOST says
 // otherwise. Once shutdown has closed the listener, the final flush is handed to the app in-process instead.
@@ -55,7 +56,7 @@ onShutdown('posthog-node flush', () => {
 });
 const app = createApp({ db, env, writer, telemetry });
 // Alert rules are checked in-process; several instances coordinate through the database (see api/alerts/rules.ts claim).
-const alerts = createAlertRunner(db.$client, { baseUrl: publicBaseUrl(env) });
+const alerts = createAlertRunner(db.$client, { baseUrl: publicBaseUrl(env), settle: () => writer.settle() });
 alerts.start();
 onShutdown('alert scheduler', () => alerts.stop());
 

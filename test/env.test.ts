@@ -4,7 +4,7 @@ import { parseEnv } from '../api/env.ts';
 describe('parseEnv', () => {
   it('applies the documented defaults', () => {
     const env = parseEnv({});
-    expect(env).toMatchObject({ PORT: 8787, HOST: '127.0.0.1', DATABASE_URL: 'file:./data/onramp.db', ONRAMP_PROJECT_TOKEN: 'phc_onramp_local', ONRAMP_DEMO: true, adminTokenGenerated: true });
+    expect(env).toMatchObject({ PORT: 8787, HOST: '127.0.0.1', DATABASE_URL: 'file:./data/onramp.db', ONRAMP_PROJECT_TOKEN: 'phc_onramp_local', ONRAMP_DEMO: true, ONRAMP_MAX_INGEST_BACKLOG: 1_000_000, adminTokenGenerated: true });
     expect(env.ONRAMP_ADMIN_TOKEN.length).toBeGreaterThanOrEqual(32);
     expect(parseEnv({}).ONRAMP_ADMIN_TOKEN).not.toBe(env.ONRAMP_ADMIN_TOKEN);
   });
@@ -33,6 +33,8 @@ describe('parseEnv', () => {
     ['PORT', { PORT: 'eighty' }],
     ['PORT', { PORT: '70000' }],
     ['ONRAMP_DEMO', { ONRAMP_DEMO: 'yes' }],
+    ['ONRAMP_MAX_INGEST_BACKLOG', { ONRAMP_MAX_INGEST_BACKLOG: '12.5' }],
+    ['ONRAMP_MAX_INGEST_BACKLOG', { ONRAMP_MAX_INGEST_BACKLOG: '10' }],
     ['ONRAMP_ADMIN_TOKEN', { ONRAMP_ADMIN_TOKEN: 'short' }],
     ['ONRAMP_PROJECT_TOKEN', { ONRAMP_PROJECT_TOKEN: '' }],
     ['ONRAMP_FORWARD_HOST', { ONRAMP_FORWARD_HOST: 'not a url', ONRAMP_FORWARD_TOKEN: 'phc_x' }],

@@ -12,6 +12,8 @@ export interface AlertRunnerOptions {
   /** How often the scheduler looks for due rules (default 30 s). */
   tickMs?: number;
   log?: (line: string) => void;
+  /** Applies acknowledged events before a check reads them (the writer's ingest log); see api/ingest/writer.ts. */
+  settle?: () => Promise<void>;
 }
 
 export interface DeliveryRecord {
@@ -89,6 +91,7 @@ export function createAlertRunner(sqlite: Database, options: AlertRunnerOptions)
   const deliveriesOf = sqlite.prepare<[string, number], DeliveryRow>('SELECT * FROM alert_deliveries WHERE rule_id = ? ORDER BY id DESC LIMIT ?');
 
   async function check(rule: AlertRule, at = now()): Promise<CheckResult> {
+    await options.settle?.();
     const evaluation = evaluateRule(sqlite, rule, at);
     const current = new Map(evaluation.conditions.map((c) => [c.key, c]));
     const active = new Set(rule.activeConditions);

@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import { createLogProcessor } from '../ingest/processor.ts';
 
 export interface ExportRange {
   /** Inclusive, epoch ms. */
@@ -24,6 +25,8 @@ interface ExportRow {
  * `write` gets ~1 MiB pieces and may return a promise to apply back-pressure. Returns the number of events written.
  */
 export async function exportEvents(sqlite: Database, range: ExportRange, write: (text: string) => void | Promise<void>): Promise<number> {
+  // Events a running server acknowledged but has not applied yet belong in the export too.
+  createLogProcessor(sqlite).drain();
   const rows = sqlite
     .prepare<[number, number], ExportRow>(
       `SELECT e.uuid, e.event, e.distinct_id, p.uuid AS person, e.timestamp, e.received_at, e.properties

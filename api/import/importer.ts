@@ -3,6 +3,7 @@ import { extname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Database } from 'better-sqlite3';
+import { createLogProcessor } from '../ingest/processor.ts';
 import { createEventStore } from '../ingest/store.ts';
 import type { NormalizedEvent } from '../ingest/validate.ts';
 import { createCheckpoints, type Checkpoint } from './checkpoint.ts';
@@ -96,6 +97,8 @@ export async function importFile(sqlite: Database, path: string, options: Import
   // Large commits: each one rewrites the touched pages of the random-uuid index, so fewer commits write far less.
   const commitEvery = options.commitEvery ?? 50_000;
   const store = createEventStore(sqlite);
+  // Live events a server acknowledged earlier are applied first, so identity merges see them in arrival order.
+  createLogProcessor(sqlite).drain();
   const checkpoints = createCheckpoints(sqlite);
   const maxEventId = sqlite.prepare<[], number | null>('SELECT MAX(id) FROM events').pluck();
   const uuidsAfter = sqlite.prepare<[number], string>('SELECT uuid FROM events WHERE id > ?').pluck();

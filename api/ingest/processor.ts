@@ -28,9 +28,14 @@ export function isStorageWide(err: unknown): boolean {
  */
 export function createLogProcessor(sqlite: Database) {
   const store = createEventStore(sqlite);
-  const nextRows = sqlite.prepare<[number], LogRow>(
-    'SELECT id, event_count AS eventCount, events FROM ingest_log WHERE error IS NULL ORDER BY id LIMIT ?',
+  // Sizes first, bodies after: a row can hold hundreds of KB, so only the rows a chunk takes are read whole.
+  const nextSizes = sqlite.prepare<[number, number], { id: number; eventCount: number }>(
+    'SELECT id, event_count AS eventCount FROM ingest_log WHERE error IS NULL AND id <= ? ORDER BY id LIMIT ?',
   );
+  const bodiesBetween = sqlite.prepare<[number, number], LogRow>(
+    'SELECT id, event_count AS eventCount, events FROM ingest_log WHERE id BETWEEN ? AND ? AND error IS NULL ORDER BY id',
+  );
+  const lastRowId = sqlite.prepare<[], number | null>('SELECT MAX(id) FROM ingest_log').pluck();
   const deleteRows = sqlite.prepare<[number, number]>('DELETE FROM ingest_log WHERE id BETWEEN ? AND ? AND error IS NULL');
   const markFailed = sqlite.prepare<[string, number]>('UPDATE ingest_log SET error = ? WHERE id = ?');
   const pendingEvents = sqlite.prepare<[], number>('SELECT COALESCE(SUM(event_count), 0) FROM ingest_log WHERE error IS NULL').pluck();
@@ -38,15 +43,15 @@ export function createLogProcessor(sqlite: Database) {
 
   const rowById = sqlite.prepare<[number], LogRow>('SELECT id, event_count AS eventCount, events FROM ingest_log WHERE id = ? AND error IS NULL');
 
-  function oldestRows(maxEvents: number): LogRow[] {
-    const rows: LogRow[] = [];
+  function oldestRows(maxEvents: number, upToId: number): LogRow[] {
+    let lastId: number | undefined;
     let events = 0;
-    for (const row of nextRows.all(Math.max(1, Math.ceil(maxEvents / 25)))) {
-      if (rows.length > 0 && events + row.eventCount > maxEvents) break;
-      rows.push(row);
+    for (const row of nextSizes.all(upToId, Math.max(1, Math.ceil(maxEvents / 10)))) {
+      if (lastId !== undefined && events + row.eventCount > maxEvents) break;
+      lastId = row.id;
       events += row.eventCount;
     }
-    return rows;
+    return lastId === undefined ? [] : bodiesBetween.all(0, lastId);
   }
 
   function apply(rows: LogRow[]) {
@@ -56,8 +61,8 @@ export function createLogProcessor(sqlite: Database) {
 
   // IMMEDIATE: the rows are read under the write lock, so another process applying the same log (a CLI beside the
   // server) waits for it instead of applying the same rows from a stale snapshot.
-  const applyOldest = sqlite.transaction((maxEvents: number): LogRow[] => {
-    const rows = oldestRows(maxEvents);
+  const applyOldest = sqlite.transaction((maxEvents: number, upToId: number): LogRow[] => {
+    const rows = oldestRows(maxEvents, upToId);
     if (rows.length > 0) apply(rows);
     return rows;
   }).immediate;
@@ -73,17 +78,17 @@ export function createLogProcessor(sqlite: Database) {
   }
 
   /**
-   * Applies the oldest rows, about `maxEvents` events (at least one row). Returns the number of events taken off the
-   * log, applied or set aside. Storage-wide failures propagate: the rows stay for the next try.
+   * Applies the oldest rows (up to row `upToId`), about `maxEvents` events but at least one row. Returns the number of
+   * events taken off the log, applied or set aside. Storage-wide failures propagate: the rows stay for the next try.
    */
-  function processChunk(maxEvents = EVENTS_PER_CHUNK): number {
+  function processChunk(maxEvents = EVENTS_PER_CHUNK, upToId = Number.MAX_SAFE_INTEGER): number {
     let rows: LogRow[];
     try {
-      rows = applyOldest(maxEvents);
+      rows = applyOldest(maxEvents, upToId);
     } catch (err) {
       if (isStorageWide(err)) throw err;
       // One bad row must not hold back the rest: apply row by row and set aside only a row that fails alone.
-      rows = oldestRows(maxEvents);
+      rows = oldestRows(maxEvents, upToId);
       for (const row of rows) {
         try {
           applyOne(row.id);
@@ -104,6 +109,8 @@ export function createLogProcessor(sqlite: Database) {
       for (let n = processChunk(10 * EVENTS_PER_CHUNK); n > 0; n = processChunk(10 * EVENTS_PER_CHUNK)) total += n;
       return total;
     },
+    /** Id of the newest log row: what a reader must wait for to see everything acknowledged so far. */
+    lastRowId: () => lastRowId.get() ?? 0,
     /** Events acknowledged and logged but not yet applied. */
     pendingEvents: () => pendingEvents.get() ?? 0,
     /** Log rows set aside because they failed on their own (kept for inspection, never deleted). */

@@ -1,5 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { ApiError } from '../errors.ts';
+import { encodeLogEntry } from './log.ts';
+import { createLogProcessor, EVENTS_PER_CHUNK, isStorageWide } from './processor.ts';
 import { createEventStore } from './store.ts';
 import type { NormalizedEvent } from './validate.ts';
 
@@ -18,7 +20,21 @@ export interface EventWriterOptions {
    * it does run before the replies are written, so it must be cheap (the mirror only queues in memory).
    */
   onCommitted?: (events: ReadonlyArray<NormalizedEvent>) => void;
+  /**
+   * Acknowledge once the events are appended to the ingest log, and apply the log to `events` (identity, dedup,
+   * report indexes) while the server is idle: server.ts. Off (tests, tools), every commit applies the events at once.
+   */
+  logged?: boolean;
+  /** Logged events waiting to be applied past which every commit also applies a chunk, bounding report catch-up. */
+  maxBacklogEvents?: number;
+  /** How long `close()` may spend applying the log before leaving the rest for the next start. */
+  closeDrainMs?: number;
 }
+
+/** Events per ingest-log row: rows stay a few hundred KB even for 1000-event batches. */
+const EVENTS_PER_LOG_ROW = 500;
+/** Quiet time after the last request before idle work starts, so a burst is never slowed by it. */
+const IDLE_AFTER_MS = 100;
 
 function storageError(err: unknown): ApiError {
   const code = (err as { code?: string }).code ?? 'UNKNOWN';
@@ -34,13 +50,6 @@ function storageError(err: unknown): ApiError {
   });
 }
 
-/** SQLite result codes that concern the database as a whole, not one request's events. */
-const STORAGE_WIDE = /^SQLITE_(FULL|READONLY|BUSY|LOCKED|IOERR|CORRUPT|CANTOPEN|NOMEM|NOTADB|PROTOCOL)/;
-
-function isStorageWide(err: unknown): boolean {
-  return STORAGE_WIDE.test((err as { code?: string }).code ?? '');
-}
-
 /**
  * Group commit: requests queue their events, and one transaction on the event loop's next turn stores all of them.
  * Each promise settles only after that commit, so a 200 always means "on disk". If the shared transaction fails,
@@ -48,12 +57,36 @@ function isStorageWide(err: unknown): boolean {
  */
 export function createEventWriter(sqlite: Database, options: EventWriterOptions = {}) {
   const maxQueued = options.maxQueuedEvents ?? 100_000;
+  const maxBacklog = options.maxBacklogEvents ?? 250_000;
   const store = createEventStore(sqlite);
+  const log = options.logged ? createLoggedCommit(sqlite) : undefined;
+  const commit = log ? log.append : (batches: ReadonlyArray<ReadonlyArray<NormalizedEvent>>) => store.writeBatches(batches);
   let queue: Pending[] = [];
   let queuedEvents = 0;
   let scheduled = false;
   let closed = false;
   let committed = 0;
+  let lastWriteAt = 0;
+  let idleScheduled = false;
+
+  /** Applies log chunks one per macrotask while no request is waiting; steps aside as soon as one arrives. */
+  function scheduleIdleWork(delayMs = IDLE_AFTER_MS) {
+    if (!log || idleScheduled || closed || log.backlog() === 0) return;
+    idleScheduled = true;
+    setTimeout(idleWork, delayMs).unref();
+  }
+
+  function idleWork() {
+    idleScheduled = false;
+    if (!log || closed) return;
+    const quietFor = performance.now() - lastWriteAt;
+    if (queuedEvents > 0 || quietFor < IDLE_AFTER_MS) return scheduleIdleWork(IDLE_AFTER_MS - Math.max(0, quietFor) + 1);
+    if (log.applyChunk() < 0) return scheduleIdleWork(1_000);
+    if (log.backlog() > 0) {
+      idleScheduled = true;
+      setImmediate(idleWork);
+    }
+  }
 
   // Never throws, so calling it inside flush's try blocks cannot turn a committed request into a retry or a 503.
   // Replayed uuids are stored once but reported again here; the PostHog mirror relies on PostHog's dedup by uuid.
@@ -73,7 +106,7 @@ export function createEventWriter(sqlite: Database, options: EventWriterOptions 
     queuedEvents = 0;
     if (batch.length === 0) return;
     try {
-      store.writeBatches(batch.map((p) => p.events));
+      commit(batch.map((p) => p.events));
       for (const p of batch) p.resolve();
       committed += batch.length;
       for (const p of batch) notifyCommitted(p.events);
@@ -86,7 +119,7 @@ export function createEventWriter(sqlite: Database, options: EventWriterOptions 
       }
       for (const p of batch) {
         try {
-          store.writeBatches([p.events]);
+          commit([p.events]);
           p.resolve();
           notifyCommitted(p.events);
         } catch (err) {
@@ -94,7 +127,16 @@ export function createEventWriter(sqlite: Database, options: EventWriterOptions 
         }
       }
     }
+    if (log) {
+      // Sustained load past what idle time can apply: each commit applies a chunk too, so ingest slows to the
+      // apply rate instead of letting the log (and a report's catch-up) grow without bound.
+      if (log.backlog() > maxBacklog) log.applyChunk();
+      scheduleIdleWork();
+    }
   }
+
+  // Whatever a previous run acknowledged but did not apply is applied once this process is idle.
+  scheduleIdleWork();
 
   return {
     /** Resolves once the events are committed; rejects with a 503 ApiError when overloaded, closed or storage fails. */
@@ -108,6 +150,7 @@ export function createEventWriter(sqlite: Database, options: EventWriterOptions 
           }),
         );
       }
+      lastWriteAt = performance.now();
       return new Promise<void>((resolve, reject) => {
         queue.push({ events, resolve, reject });
         queuedEvents += events.length;
@@ -117,10 +160,28 @@ export function createEventWriter(sqlite: Database, options: EventWriterOptions 
         }
       });
     },
-    /** Commits whatever is queued now and refuses new writes. */
+    /**
+     * Commits whatever is queued now and refuses new writes; then applies the log for up to `closeDrainMs`. What is
+     * left stays in the log, durable, for the next start.
+     */
     close() {
       closed = true;
       flush();
+      log?.applyFor(options.closeDrainMs ?? 2_000);
+    },
+    /**
+     * Resolves once every event acknowledged before the call is applied to `events`, for a read that must see them
+     * all (reports, events, alert checks). Applies chunk by chunk, yielding between chunks, so capture keeps being
+     * served while a long backlog is caught up.
+     */
+    async settle(): Promise<void> {
+      if (!log) return;
+      const target = log.lastRowId();
+      while (log.applyChunk(target) > 0) await new Promise((resolve) => setImmediate(resolve));
+    },
+    /** Acknowledged events not yet applied to `events` (always 0 without the log). */
+    get backlogEvents() {
+      return log?.backlog() ?? 0;
     },
     get queuedEvents() {
       return queuedEvents;
@@ -132,3 +193,68 @@ export function createEventWriter(sqlite: Database, options: EventWriterOptions 
 }
 
 export type EventWriter = ReturnType<typeof createEventWriter>;
+
+/**
+ * The logged commit: one ingest-log append per group commit, plus a processor that applies the log later. Keeps a
+ * running count of the backlog so the hot path never sums the log table.
+ */
+function createLoggedCommit(sqlite: Database) {
+  const processor = createLogProcessor(sqlite);
+  const insertRow = sqlite.prepare<[number, string, number]>('INSERT INTO ingest_log (event_count, events, logged_at) VALUES (?, ?, ?)');
+  let backlog = processor.pendingEvents();
+  let lastFailureLog = 0;
+
+  const appendRows = sqlite.transaction((rows: NormalizedEvent[][]) => {
+    const now = Date.now();
+    for (const row of rows) insertRow.run(row.length, encodeLogEntry(row), now);
+  });
+
+  function take(events: number) {
+    backlog = Math.max(0, backlog - events);
+  }
+
+  return {
+    append(batches: ReadonlyArray<ReadonlyArray<NormalizedEvent>>) {
+      const rows: NormalizedEvent[][] = [[]];
+      for (const batch of batches) {
+        for (const event of batch) {
+          if (rows.at(-1)!.length >= EVENTS_PER_LOG_ROW) rows.push([]);
+          rows.at(-1)!.push(event);
+        }
+      }
+      appendRows(rows);
+      backlog += rows.reduce((n, r) => n + r.length, 0);
+    },
+    /**
+     * Applies one chunk (rows up to `upToId`); returns the events applied, or -1 when storage failed (the rows stay
+     * logged and are retried later).
+     */
+    applyChunk(upToId?: number): number {
+      try {
+        const applied = processor.processChunk(EVENTS_PER_CHUNK, upToId);
+        take(applied);
+        return applied;
+      } catch (err) {
+        if (Date.now() - lastFailureLog > 60_000) {
+          lastFailureLog = Date.now();
+          console.error(`[onramp] applying the ingest log failed (${(err as { code?: string }).code ?? (err as Error).message}); the events stay logged and are retried`);
+        }
+        return -1;
+      }
+    },
+    lastRowId: () => processor.lastRowId(),
+    applyFor(ms: number) {
+      const until = performance.now() + ms;
+      try {
+        while (backlog > 0 && performance.now() < until) {
+          const n = processor.processChunk(10 * EVENTS_PER_CHUNK);
+          if (n === 0) break;
+          take(n);
+        }
+      } catch (err) {
+        console.error(`[onramp] applying the ingest log at shutdown failed (${(err as Error).message}); the events stay logged for the next start`);
+      }
+    },
+    backlog: () => backlog,
+  };
+}

@@ -1,0 +1,165 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { createLogProcessor } from '../api/ingest/processor.ts';
+import { validateCapture, type NormalizedEvent } from '../api/ingest/validate.ts';
+import { createEventWriter } from '../api/ingest/writer.ts';
+import type { OnrampDb } from '../db/client.ts';
+import { adminHeaders, listEvents, PROJECT_TOKEN, testApp, testDb } from './support/app.ts';
+import { captureEvent } from './support/factories.ts';
+
+/** The real app over a fresh DB, acknowledging through the ingest log as server.ts does. */
+function loggedApp(options: { maxBacklogEvents?: number } = {}) {
+  const db = testDb();
+  const writer = createEventWriter(db.$client, { logged: true, ...options });
+  return { ...testApp({ db, writer }), writer };
+}
+
+async function capture(app: { request: (path: string, init?: RequestInit) => Response | Promise<Response> }, body: unknown) {
+  const res = await app.request('/i/v0/e/', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  expect(res.status).toBe(200);
+}
+
+const count = (db: OnrampDb, sql: string) => db.$client.prepare(sql).pluck().get() as number;
+
+describe('ingest log: acknowledged first, applied later', () => {
+  it('acknowledges from the log, and every reader of events applies it first', async () => {
+    const { app, db, writer } = loggedApp();
+    const event = captureEvent({ event: 'signed_up', properties: { token: PROJECT_TOKEN, distinct_id: 'dev-1', plan: 'free' } });
+    await capture(app, event);
+    expect(count(db, 'SELECT COUNT(*) FROM events')).toBe(0);
+    expect(count(db, 'SELECT SUM(event_count) FROM ingest_log')).toBe(1);
+    expect(writer.backlogEvents).toBe(1);
+
+    const listed = await listEvents(app);
+    expect(listed.map((e) => [e.uuid, e.event, e.distinctId, e.properties.plan])).toEqual([[event.uuid, 'signed_up', 'dev-1', 'free']]);
+    expect(count(db, 'SELECT COUNT(*) FROM ingest_log')).toBe(0);
+    expect(writer.backlogEvents).toBe(0);
+  });
+
+  it('a report sees events that are still only in the log', async () => {
+    const { app } = loggedApp();
+    const now = Date.now();
+    await capture(app, { batch: [captureEvent({ event: 'signed_up', distinct_id: 'dev-2', timestamp: new Date(now - 5_000).toISOString() })], api_key: PROJECT_TOKEN });
+    const res = await app.request(`/api/v1/reports/funnel?from=${new Date(now - 86_400_000).toISOString()}&to=${new Date(now + 60_000).toISOString()}`, { headers: adminHeaders });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { steps: Array<{ count: number }> };
+    expect(body.steps[0]!.count).toBe(1);
+  });
+
+  it('merges an identify with anonymous events whether they were applied already or not', async () => {
+    const { app, writer } = loggedApp();
+    await capture(app, captureEvent({ distinct_id: 'anon-a' }));
+    await writer.settle();
+    await capture(app, captureEvent({ distinct_id: 'anon-a' }));
+    await capture(app, captureEvent({ event: '$identify', distinct_id: 'user-a', properties: { token: PROJECT_TOKEN, $anon_distinct_id: 'anon-a' } }));
+    await capture(app, captureEvent({ distinct_id: 'user-a' }));
+    const listed = await listEvents(app);
+    expect(listed).toHaveLength(4);
+    expect(new Set(listed.map((e) => e.personId)).size).toBe(1);
+  });
+
+  it('stores a retried uuid once and does not re-apply its $set', async () => {
+    const { app, db } = loggedApp();
+    const first = captureEvent({ distinct_id: 'dev-3', $set: { plan: 'free' } });
+    await capture(app, first);
+    await capture(app, captureEvent({ distinct_id: 'dev-3', $set: { plan: 'pro' } }));
+    await capture(app, first);
+    expect(await listEvents(app)).toHaveLength(2);
+    expect(JSON.parse(db.$client.prepare('SELECT properties FROM persons').pluck().get() as string)).toEqual({ plan: 'pro' });
+  });
+
+  it('sets aside a row that cannot be applied, keeps it, and applies the rows around it', async () => {
+    const { app, db, writer } = loggedApp();
+    await capture(app, captureEvent({ distinct_id: 'before' }));
+    db.$client.prepare("INSERT INTO ingest_log (event_count, events, logged_at) VALUES (1, '[not json', 0)").run();
+    await capture(app, captureEvent({ distinct_id: 'after' }));
+    const errors: unknown[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => void errors.push(args);
+    try {
+      await writer.settle();
+    } finally {
+      console.error = original;
+    }
+    expect((await listEvents(app)).map((e) => e.distinctId).sort()).toEqual(['after', 'before']);
+    expect(db.$client.prepare('SELECT event_count AS n, error IS NOT NULL AS failed FROM ingest_log').all()).toEqual([{ n: 1, failed: 1 }]);
+    expect(createLogProcessor(db.$client).failedRows()).toBe(1);
+    expect(errors).toHaveLength(1);
+  });
+
+  it('applies chunks during commits once the backlog passes its bound', async () => {
+    const { app, writer } = loggedApp({ maxBacklogEvents: 600 });
+    for (let i = 0; i < 12; i += 1) {
+      await capture(app, { api_key: PROJECT_TOKEN, batch: Array.from({ length: 100 }, () => captureEvent({ distinct_id: `dev-${i}` })) });
+    }
+    // Each commit past 600 applies one 500-event chunk, so the backlog stays near the bound instead of reaching 1200.
+    expect(writer.backlogEvents).toBeLessThanOrEqual(700);
+    expect(await listEvents(app)).toHaveLength(1000);
+  });
+
+  it('close() applies what it can and leaves the rest logged for the next start', async () => {
+    const db = testDb();
+    const writer = createEventWriter(db.$client, { logged: true, closeDrainMs: 0 });
+    const { app } = testApp({ db, writer });
+    await capture(app, captureEvent({ distinct_id: 'late' }));
+    writer.close();
+    expect(count(db, 'SELECT SUM(event_count) FROM ingest_log')).toBe(1);
+    const next = createEventWriter(db.$client, { logged: true });
+    expect(next.backlogEvents).toBe(1);
+    await next.settle();
+    expect(count(db, "SELECT COUNT(*) FROM events WHERE distinct_id = 'late'")).toBe(1);
+  });
+});
+
+/** One generated capture: a small pool of ids and uuids, so merges, aliases, $set and retries collide often. */
+const ids = ['a', 'b', 'c', 'd', 'anonymous'];
+const generatedEvent = fc.record({
+  kind: fc.constantFrom('view', 'identify', 'alias', 'set'),
+  distinctId: fc.constantFrom(...ids),
+  other: fc.constantFrom(...ids),
+  uuidIndex: fc.integer({ min: 0, max: 40 }),
+  at: fc.integer({ min: 0, max: 1_000_000 }),
+});
+
+function toCapture(g: { kind: string; distinctId: string; other: string; uuidIndex: number; at: number }) {
+  const uuid = `0193a1b2-c3d4-7e5f-8a9b-${g.uuidIndex.toString(16).padStart(12, '0')}`;
+  const timestamp = 1_760_000_000_000 + g.at;
+  const properties: Record<string, unknown> = { token: PROJECT_TOKEN };
+  if (g.kind === 'identify') properties.$anon_distinct_id = g.other;
+  if (g.kind === 'alias') properties.alias = g.other;
+  if (g.kind === 'set') properties.$set = { last: g.at };
+  const event = g.kind === 'identify' ? '$identify' : g.kind === 'alias' ? '$create_alias' : g.kind === 'set' ? '$set' : '$pageview';
+  return { uuid, event, distinct_id: g.distinctId, timestamp, properties };
+}
+
+function snapshot(db: OnrampDb) {
+  const q = (sql: string) => db.$client.prepare(sql).all();
+  return {
+    events: q('SELECT uuid, event, distinct_id, person_id, timestamp, properties FROM events ORDER BY id'),
+    persons: q('SELECT id, properties, is_identified FROM persons ORDER BY id'),
+    distinctIds: q('SELECT distinct_id, person_id FROM person_distinct_ids ORDER BY distinct_id'),
+  };
+}
+
+describe('ingest log: applying later gives exactly what storing at once gives', () => {
+  it('same events, persons and merges for any sequence of requests', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.array(generatedEvent, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 25 }), fc.integer({ min: 0, max: 25 }), async (requests, settleAt) => {
+        const direct = testDb();
+        const logged = testDb();
+        const directWriter = createEventWriter(direct.$client);
+        const loggedWriter = createEventWriter(logged.$client, { logged: true });
+        const receivedAt = 1_760_000_500_000;
+        for (const [i, request] of requests.entries()) {
+          const events: NormalizedEvent[] = validateCapture({ api_key: PROJECT_TOKEN, batch: request.map(toCapture) }, { projectToken: PROJECT_TOKEN, receivedAt });
+          await Promise.all([directWriter.write(events), loggedWriter.write(events)]);
+          // Apply part of the log midway, so merges meet a mix of applied and logged events.
+          if (i === settleAt) await loggedWriter.settle();
+        }
+        await loggedWriter.settle();
+        expect(snapshot(logged)).toEqual(snapshot(direct));
+      }),
+      { numRuns: 60, seed: 20261123 },
+    );
+  });
+});
