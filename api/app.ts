@@ -11,6 +11,7 @@ import { securityHeaders } from './middleware/security-headers.ts';
 import { adminSessionCookie, adminSessionRoutes, createAdminSessionStore } from './routes/admin-session.ts';
 import { captureRoutes } from './routes/capture.ts';
 import { eventsRoutes } from './routes/events.ts';
+import { ingestStatusRoutes } from './routes/ingest-status.ts';
 import { openApiRoutes } from './routes/openapi.ts';
 import { reportsRoutes } from './routes/reports.ts';
 import { portalRoutes } from './routes/portal.ts';
@@ -60,6 +61,8 @@ export function createApp(deps: AppDeps) {
   };
   for (const path of ['/api/v1/events', '/api/v1/events/*', '/api/v1/reports', '/api/v1/reports/*']) app.use(path, admin, settleEvents);
   app.route('/api/v1/events', eventsRoutes(deps));
+  app.use('/api/v1/ingest/*', admin);
+  app.route('/api/v1/ingest', ingestStatusRoutes({ writer }));
   app.use('/api/v1/alerts/*', admin);
   app.use('/api/v1/alerts', admin);
   app.route('/api/v1/alerts', alertRoutes({ db: deps.db, runner: { baseUrl: publicBaseUrl(deps.env), settle: () => writer.settle() } }));

@@ -30,6 +30,10 @@ describe('ingest log: acknowledged first, applied later', () => {
     expect(count(db, 'SELECT SUM(event_count) FROM ingest_log')).toBe(1);
     expect(writer.backlogEvents).toBe(1);
 
+    const status = await app.request('/api/v1/ingest/status', { headers: adminHeaders });
+    expect(await status.json()).toEqual({ backlogEvents: 1, failedLogRows: 0, queuedEvents: 0 });
+    expect((await app.request('/api/v1/ingest/status')).status).toBe(401);
+
     const listed = await listEvents(app);
     expect(listed.map((e) => [e.uuid, e.event, e.distinctId, e.properties.plan])).toEqual([[event.uuid, 'signed_up', 'dev-1', 'free']]);
     expect(count(db, 'SELECT COUNT(*) FROM ingest_log')).toBe(0);
@@ -84,6 +88,7 @@ describe('ingest log: acknowledged first, applied later', () => {
     expect((await listEvents(app)).map((e) => e.distinctId).sort()).toEqual(['after', 'before']);
     expect(db.$client.prepare('SELECT event_count AS n, error IS NOT NULL AS failed FROM ingest_log').all()).toEqual([{ n: 1, failed: 1 }]);
     expect(createLogProcessor(db.$client).failedRows()).toBe(1);
+    expect(writer.failedLogRows).toBe(1);
     expect(errors).toHaveLength(1);
   });
 

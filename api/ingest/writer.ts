@@ -183,6 +183,10 @@ export function createEventWriter(sqlite: Database, options: EventWriterOptions 
     get backlogEvents() {
       return log?.backlog() ?? 0;
     },
+    /** Log rows set aside because they could not be applied (always 0 without the log). */
+    get failedLogRows() {
+      return log?.failedRows() ?? 0;
+    },
     get queuedEvents() {
       return queuedEvents;
     },
@@ -243,6 +247,7 @@ function createLoggedCommit(sqlite: Database) {
       }
     },
     lastRowId: () => processor.lastRowId(),
+    failedRows: () => processor.failedRows(),
     applyFor(ms: number) {
       const until = performance.now() + ms;
       try {
