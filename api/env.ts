@@ -1,12 +1,28 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { databaseDialect } from '../db/dialect.ts';
 
 const flag = z.enum(['0', '1']).transform((v) => v === '1');
 
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8787),
   HOST: z.string().min(1).default('127.0.0.1'),
-  DATABASE_URL: z.string().min(1).default('file:./data/onramp.db'),
+  DATABASE_URL: z
+    .string()
+    .min(1)
+    .default('file:./data/onramp.db')
+    .superRefine((url, ctx) => {
+      let dialect;
+      try {
+        dialect = databaseDialect(url);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message.replace(/^Invalid environment variable DATABASE_URL: /, '') });
+        return;
+      }
+      // The PostgreSQL schema, migrations and client exist (db/*-pg.ts), but the app's stores are not ported yet:
+      // refuse clearly instead of taking the URL for a SQLite file name.
+      if (dialect === 'postgres') ctx.addIssue({ code: 'custom', message: 'PostgreSQL is not supported by this version yet; use file:<path> (SQLite)' });
+    }),
   ONRAMP_PROJECT_TOKEN: z.string().min(1).max(200).default('phc_onramp_local'),
   ONRAMP_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   ONRAMP_DEMO: flag.default(true),

@@ -33,6 +33,8 @@ describe('parseEnv', () => {
     ['PORT', { PORT: 'eighty' }],
     ['PORT', { PORT: '70000' }],
     ['ONRAMP_DEMO', { ONRAMP_DEMO: 'yes' }],
+    ['DATABASE_URL', { DATABASE_URL: 'mysql://db.example.com/onramp' }],
+    ['DATABASE_URL', { DATABASE_URL: 'postgres://onramp@db.example.com/onramp' }],
     ['ONRAMP_MAX_INGEST_BACKLOG', { ONRAMP_MAX_INGEST_BACKLOG: '12.5' }],
     ['ONRAMP_MAX_INGEST_BACKLOG', { ONRAMP_MAX_INGEST_BACKLOG: '10' }],
     ['ONRAMP_ADMIN_TOKEN', { ONRAMP_ADMIN_TOKEN: 'short' }],
