@@ -102,26 +102,37 @@ export interface HistogramBin {
   count: number;
 }
 
+const MINUTE = 60;
+const HOUR = 3_600;
+const DAY = 86_400;
 /**
- * Equal-width histogram from min to max with clamp(ceil(cbrt(n)), 1, 60) bins (PostHog's time-to-convert default).
- * Each bin is [from, to) except the last, which includes its upper edge. `sorted` must be ascending.
+ * Bin edges in seconds, on the scale people read onboarding times: minutes, hours, days. Time to a first successful
+ * call spans seconds to weeks, so equal-width bins (PostHog's time-to-convert default) put nearly everyone in the
+ * first bin; these edges keep the interesting early range readable and still show the long tail.
+ */
+export const HISTOGRAM_EDGES = [0, MINUTE, 5 * MINUTE, 15 * MINUTE, 30 * MINUTE, HOUR, 2 * HOUR, 4 * HOUR, 8 * HOUR, DAY, 2 * DAY, 3 * DAY, 7 * DAY, 14 * DAY, 30 * DAY];
+
+/**
+ * Histogram over HISTOGRAM_EDGES: bins are [from, to); the last edge's bin is open-ended and reported up to the
+ * maximum. Bins from the first to the last non-empty one are returned, empty ones between included, so the shape
+ * stays honest. `sorted` must be ascending.
  */
 export function histogram(sorted: ArrayLike<number>): HistogramBin[] {
   const n = sorted.length;
   if (n === 0) return [];
-  const min = sorted[0]!;
-  const max = sorted[n - 1]!;
-  const bins = Math.min(60, Math.max(1, Math.ceil(Math.cbrt(n))));
-  if (max === min) return [{ fromSeconds: min, toSeconds: max, count: n }];
-  const width = (max - min) / bins;
-  const out: HistogramBin[] = Array.from({ length: bins }, (_, i) => ({
-    fromSeconds: min + i * width,
-    toSeconds: i === bins - 1 ? max : min + (i + 1) * width,
-    count: 0,
-  }));
+  const counts = new Array<number>(HISTOGRAM_EDGES.length).fill(0);
+  let bin = 0;
   for (let i = 0; i < n; i++) {
-    const idx = Math.min(bins - 1, Math.floor((sorted[i]! - min) / width));
-    out[idx]!.count += 1;
+    const value = sorted[i]!;
+    while (bin + 1 < HISTOGRAM_EDGES.length && value >= HISTOGRAM_EDGES[bin + 1]!) bin += 1;
+    counts[bin]! += 1;
+  }
+  const first = counts.findIndex((c) => c > 0);
+  const last = counts.length - 1 - [...counts].reverse().findIndex((c) => c > 0);
+  const out: HistogramBin[] = [];
+  for (let i = first; i <= last; i++) {
+    const open = i === HISTOGRAM_EDGES.length - 1;
+    out.push({ fromSeconds: HISTOGRAM_EDGES[i]!, toSeconds: open ? Math.max(sorted[n - 1]!, HISTOGRAM_EDGES[i]!) : HISTOGRAM_EDGES[i + 1]!, count: counts[i]! });
   }
   return out;
 }

@@ -120,10 +120,8 @@ describe('ttfsi', () => {
       [100, 0.75],
       [300, 0.5],
     ]);
-    expect(body.histogram).toEqual([
-      { fromSeconds: 100, toSeconds: 200, count: 1 },
-      { fromSeconds: 200, toSeconds: 300, count: 1 },
-    ]);
+    // Completions at 100 s and 300 s: one in the 1–5 min bin, one in the 5–15 min bin.
+    expect(body.histogram).toEqual([{ fromSeconds: 60, toSeconds: 300, count: 1 }, { fromSeconds: 300, toSeconds: 900, count: 1 }]);
     expect(body.cohorts).toEqual([{ week: '2026-03-02', started: 4, completed: 2, p50: 200 }]);
   });
 

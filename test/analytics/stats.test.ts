@@ -64,13 +64,19 @@ describe('stats', () => {
     expect(kaplanMeier([], [5]).median).toBeNull();
   });
 
-  it('histogram uses clamp(ceil(cbrt(n)), 1, 60) equal-width bins, last bin closed', () => {
-    expect(histogram([0, 1, 2, 3, 4, 5, 6, 7]).map((b) => [b.fromSeconds, b.toSeconds, b.count])).toEqual([
-      [0, 3.5, 4],
-      [3.5, 7, 4],
+  it('histogram bins on a minutes-hours-days scale, from the first to the last non-empty bin', () => {
+    const rows = (xs: number[]) => histogram(xs).map((b) => [b.fromSeconds, b.toSeconds, b.count]);
+    // 59 s is the first minute, 60 s starts the next bin; an empty bin between non-empty ones stays.
+    expect(rows([0, 59, 60, 299, 1_000])).toEqual([
+      [0, 60, 2],
+      [60, 300, 2],
+      [300, 900, 0],
+      [900, 1_800, 1],
     ]);
-    expect(histogram([5, 5])).toEqual([{ fromSeconds: 5, toSeconds: 5, count: 2 }]);
-    expect(histogram(Array.from({ length: 300_000 }, (_, i) => i))).toHaveLength(60);
+    expect(rows([7_200, 7_200])).toEqual([[7_200, 14_400, 2]]);
+    // Past 30 days the last bin is open-ended and reported up to the maximum.
+    expect(rows([40 * 86_400, 90 * 86_400])).toEqual([[30 * 86_400, 90 * 86_400, 2]]);
+    expect(histogram(Array.from({ length: 300_000 }, (_, i) => i * 10)).reduce((n, b) => n + b.count, 0)).toBe(300_000);
     expect(histogram([])).toEqual([]);
   });
 
