@@ -1,11 +1,58 @@
 import type { Database } from 'better-sqlite3';
 import { uuidv7 } from 'uuidv7';
+import type { NormalizedEvent } from './validate.ts';
 
 /** Distinct ids that buggy clients send for everyone; merging on them would fuse strangers into one person. */
 const ILLEGAL_MERGE_IDS = new Set(['', 'anonymous', 'null', 'undefined', 'none', 'nil', '0', '[object object]', 'distinct_id', 'id', 'not_authenticated', 'guest', 'true', 'false']);
 
 export function isMergeableId(id: string): boolean {
   return !ILLEGAL_MERGE_IDS.has(id.trim().toLowerCase());
+}
+
+/** What an `$identify` or `$create_alias` links: the event's distinct id to `otherId`. */
+export interface MergeTarget {
+  otherId: string;
+  /** `$identify` also marks the person identified; `$create_alias` does not. */
+  identify: boolean;
+}
+
+/**
+ * The id an event asks to link to its distinct id (`$anon_distinct_id` of an `$identify`, `alias` of a
+ * `$create_alias`), or undefined for every other event and for links PostHog refuses: to itself, or on an id that
+ * buggy clients send for everyone. Shared by both storage dialects, so they link exactly the same events.
+ */
+export function mergeTarget(event: Pick<NormalizedEvent, 'event' | 'distinctId' | 'properties'>): MergeTarget | undefined {
+  const otherId =
+    event.event === '$identify' ? event.properties.$anon_distinct_id : event.event === '$create_alias' ? event.properties.alias : undefined;
+  if (typeof otherId !== 'string' && typeof otherId !== 'number') return undefined;
+  const id = String(otherId);
+  if (id === event.distinctId || !isMergeableId(id) || !isMergeableId(event.distinctId)) return undefined;
+  return { otherId: id, identify: event.event === '$identify' };
+}
+
+/**
+ * PostHog's four cases for linking a distinct id to `otherId`, given the persons (of any id type `P`) they map to:
+ * - `new-person`: neither is known; one new person gets both ids;
+ * - `map-distinct-id`: only `otherId` is known; the distinct id joins its person;
+ * - `map-other-id`: only the distinct id is known; `otherId` joins its person;
+ * - both known: `merge` folds the other person into the distinct id's, unless it is the same person or the other
+ *   one is already identified (that would fuse two known users): then `keep`.
+ * `isIdentified` is asked only in that last case, and only about the other person.
+ */
+export type LinkDecision<P> =
+  | { kind: 'new-person' }
+  | { kind: 'map-distinct-id'; personId: P }
+  | { kind: 'map-other-id'; personId: P }
+  | { kind: 'merge'; personId: P; from: P }
+  | { kind: 'keep'; personId: P };
+
+/** Decides how to link two ids from the persons they map to; pure, so both storage dialects share it. */
+export function decideLink<P>(own: P | undefined, other: P | undefined, isIdentified: (person: P) => boolean): LinkDecision<P> {
+  if (own === undefined && other === undefined) return { kind: 'new-person' };
+  if (own === undefined) return { kind: 'map-distinct-id', personId: other! };
+  if (other === undefined) return { kind: 'map-other-id', personId: own };
+  if (own !== other && !isIdentified(other)) return { kind: 'merge', personId: own, from: other };
+  return { kind: 'keep', personId: own };
 }
 
 /**
@@ -58,21 +105,28 @@ export function createIdentity(sqlite: Database) {
    * already identified (that would fuse two known users).
    */
   function link(distinctId: string, otherId: string, at: number, identify: boolean): number {
-    const own = findPerson.get(distinctId);
-    const other = findPerson.get(otherId);
+    const decision = decideLink(findPerson.get(distinctId), findPerson.get(otherId), (person) => Boolean(isIdentified.get(person)));
     let personId: number;
-    if (own === undefined && other === undefined) {
-      personId = createPerson(distinctId, at, identify);
-      mapDistinctId.run(otherId, personId);
-    } else if (own === undefined) {
-      personId = other!;
-      mapDistinctId.run(distinctId, personId);
-    } else if (other === undefined) {
-      personId = own;
-      mapDistinctId.run(otherId, personId);
-    } else {
-      personId = own;
-      if (own !== other && !isIdentified.get(other)) merge(other, own);
+    switch (decision.kind) {
+      case 'new-person':
+        personId = createPerson(distinctId, at, identify);
+        mapDistinctId.run(otherId, personId);
+        break;
+      case 'map-distinct-id':
+        personId = decision.personId;
+        mapDistinctId.run(distinctId, personId);
+        break;
+      case 'map-other-id':
+        personId = decision.personId;
+        mapDistinctId.run(otherId, personId);
+        break;
+      case 'merge':
+        personId = decision.personId;
+        merge(decision.from, personId);
+        break;
+      case 'keep':
+        personId = decision.personId;
+        break;
     }
     if (identify) markIdentified.run(personId);
     return personId;

@@ -1,15 +1,6 @@
 import type { Database } from 'better-sqlite3';
-import { createIdentity, isMergeableId } from './identity.ts';
+import { createIdentity, mergeTarget } from './identity.ts';
 import type { NormalizedEvent } from './validate.ts';
-
-function mergeTarget(event: NormalizedEvent): { otherId: string; identify: boolean } | undefined {
-  const otherId =
-    event.event === '$identify' ? event.properties.$anon_distinct_id : event.event === '$create_alias' ? event.properties.alias : undefined;
-  if (typeof otherId !== 'string' && typeof otherId !== 'number') return undefined;
-  const id = String(otherId);
-  if (id === event.distinctId || !isMergeableId(id) || !isMergeableId(event.distinctId)) return undefined;
-  return { otherId: id, identify: event.event === '$identify' };
-}
 
 /**
  * Writes events with their identity effects in one synchronous SQLite transaction.
