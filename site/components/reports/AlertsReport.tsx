@@ -69,42 +69,6 @@ function Deliveries({ rule, version }: { rule: AlertRuleJson; version: number })
   );
 }
 
-/**
- * The rules table. Like ui.tsx DataTable (focusable labelled scroll region, React text only), plus a `data-label`
- * per cell so each rule stacks into a labelled block on a phone instead of a ten-column sideways scroll.
- */
-function RulesTable({ columns, rows }: { columns: ReadonlyArray<Column<RuleRow>>; rows: ReadonlyArray<RuleRow> }) {
-  return (
-    <div className="table-block">
-      <div className="table-scroll" tabIndex={0} role="region" aria-label="Alert rules table">
-        <table className="alerts-table">
-          <caption className="visually-hidden">Alert rules</caption>
-          <thead>
-            <tr>
-              {columns.map((c) => (
-                <th key={c.header} scope="col">
-                  {c.header}
-                </th>
-              ))}
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((row) => (
-              <tr key={row.id} data-rule-id={row.id}>
-                {columns.map((c) => (
-                  <td key={c.header} data-label={c.header}>
-                    {c.render ? c.render(row) : String(c.value(row) ?? '—')}
-                  </td>
-                ))}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-    </div>
-  );
-}
-
 function AlertsBody() {
   const [rules, setRules] = useState<AlertRuleJson[] | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
@@ -293,7 +257,17 @@ function AlertsBody() {
         {rules !== null && rules.length === 0 ? (
           <EmptyState title="No alert rules yet">Create one above: pick the funnel, how often to check, what should trigger, and where to POST.</EmptyState>
         ) : null}
-        {rules !== null && rules.length > 0 ? <RulesTable columns={columns} rows={rows} /> : null}
+        {rules !== null && rules.length > 0 ? (
+          <DataTable
+            caption="Alert rules table"
+            columns={columns}
+            rows={rows}
+            rowKey={(r) => r.id}
+            rowProps={(r) => ({ 'data-rule-id': r.id })}
+            tableClassName="alerts-table"
+            stackOnPhones
+          />
+        ) : null}
       </Card>
 
       {logRule ? <Deliveries rule={logRule} version={logVersion} /> : null}

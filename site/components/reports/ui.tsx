@@ -105,6 +105,8 @@ export function DataTable<Row>({
   csvName,
   showCaption = false,
   rowProps,
+  tableClassName,
+  stackOnPhones = false,
 }: {
   caption: string;
   columns: ReadonlyArray<Column<Row>>;
@@ -113,6 +115,9 @@ export function DataTable<Row>({
   csvName?: string;
   showCaption?: boolean;
   rowProps?: (row: Row, index: number) => Record<string, unknown>;
+  tableClassName?: string;
+  /** Labels every cell with its column (`data-label`), so the page's CSS can stack each row into a block on a phone. */
+  stackOnPhones?: boolean;
 }) {
   return (
     <div className="table-block">
@@ -122,7 +127,7 @@ export function DataTable<Row>({
         </div>
       ) : null}
       <div className="table-scroll" tabIndex={0} role="region" aria-label={caption}>
-        <table>
+        <table className={tableClassName}>
           <caption className={showCaption ? undefined : 'visually-hidden'}>{caption}</caption>
           <thead>
             <tr>
@@ -137,7 +142,7 @@ export function DataTable<Row>({
             {rows.map((row, i) => (
               <tr key={rowKey(row, i)} {...(rowProps?.(row, i) ?? {})}>
                 {columns.map((c) => (
-                  <td key={c.header} className={c.numeric ? 'num' : undefined} data-testid={c.testId?.(row, i)}>
+                  <td key={c.header} className={c.numeric ? 'num' : undefined} data-testid={c.testId?.(row, i)} data-label={stackOnPhones ? c.header : undefined}>
                     {c.render ? c.render(row) : String(c.value(row) ?? '—')}
                   </td>
                 ))}
