@@ -102,6 +102,33 @@ describe('ingest log: acknowledged first, applied later', () => {
     expect(await listEvents(app)).toHaveLength(1000);
   });
 
+  it('a read answers 503 rather than a number missing acknowledged events when the log cannot be applied', async () => {
+    const { app, db } = loggedApp();
+    await capture(app, captureEvent({ distinct_id: 'dev-ro' }));
+    db.$client.pragma('query_only = ON');
+    const errors: unknown[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => void errors.push(args);
+    try {
+      const res = await app.request('/api/v1/events', { headers: adminHeaders });
+      expect(res.status).toBe(503);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('storage_unavailable');
+    } finally {
+      console.error = original;
+      db.$client.pragma('query_only = OFF');
+    }
+    expect((await listEvents(app)).map((e) => e.distinctId)).toEqual(['dev-ro']);
+  });
+
+  it('re-counts its backlog when another process applied the log, instead of spinning', async () => {
+    const { app, db, writer } = loggedApp();
+    await capture(app, captureEvent({ distinct_id: 'dev-cli' }));
+    expect(createLogProcessor(db.$client).drain()).toBe(1);
+    expect(writer.backlogEvents).toBe(1);
+    await writer.settle();
+    expect(writer.backlogEvents).toBe(0);
+  });
+
   it('close() applies what it can and leaves the rest logged for the next start', async () => {
     const db = testDb();
     const writer = createEventWriter(db.$client, { logged: true, closeDrainMs: 0 });

@@ -177,7 +177,13 @@ export function createEventWriter(sqlite: Database, options: EventWriterOptions 
     async settle(): Promise<void> {
       if (!log) return;
       const target = log.lastRowId();
-      while (log.applyChunk(target) > 0) await new Promise((resolve) => setImmediate(resolve));
+      for (;;) {
+        const applied = log.applyChunk(target);
+        if (applied === 0) return;
+        // Answering from `events` while acknowledged events cannot be applied would give a wrong number.
+        if (applied < 0) throw storageError(log.lastError());
+        await new Promise((resolve) => setImmediate(resolve));
+      }
     },
     /** Acknowledged events not yet applied to `events` (always 0 without the log). */
     get backlogEvents() {
@@ -213,8 +219,12 @@ function createLoggedCommit(sqlite: Database) {
     for (const row of rows) insertRow.run(row.length, encodeLogEntry(row), now);
   });
 
+  let lastError: unknown;
+
   function take(events: number) {
-    backlog = Math.max(0, backlog - events);
+    // Nothing left to apply although the count says otherwise: another process (an import or export CLI) applied
+    // rows too. Re-count, or idle work would spin on an empty log.
+    backlog = events === 0 ? processor.pendingEvents() : Math.max(0, backlog - events);
   }
 
   return {
@@ -239,6 +249,7 @@ function createLoggedCommit(sqlite: Database) {
         take(applied);
         return applied;
       } catch (err) {
+        lastError = err;
         if (Date.now() - lastFailureLog > 60_000) {
           lastFailureLog = Date.now();
           console.error(`[onramp] applying the ingest log failed (${(err as { code?: string }).code ?? (err as Error).message}); the events stay logged and are retried`);
@@ -247,6 +258,7 @@ function createLoggedCommit(sqlite: Database) {
       }
     },
     lastRowId: () => processor.lastRowId(),
+    lastError: () => lastError,
     failedRows: () => processor.failedRows(),
     applyFor(ms: number) {
       const until = performance.now() + ms;
