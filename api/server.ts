@@ -90,7 +90,7 @@ async function shutdown(signal: string) {
   const code = await gracefulShutdown(
     {
       server: server as Server,
-      closeWriter: () => writer.close(),
+      closeWriter: (applyMs) => writer.close(applyMs),
       stopCheckpoints: () => checkpointer.stop(),
       closeDb: () => db.$client.close(),
       ...(forwarder ? { stopForwarding: (timeoutMs: number) => forwarder.shutdown(timeoutMs) } : {}),

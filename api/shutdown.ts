@@ -12,13 +12,16 @@ const IDLE_GRACE_MS = 300;
 const HOOKS_MS = 2_500;
 /** Most the last flush to the PostHog mirror may take; less when the earlier steps used up the deadline. */
 const FORWARD_MS = 2_000;
+/** Longest time spent applying the ingest log at shutdown. */
+const APPLY_AT_CLOSE_MS = 2_000;
 /** Kept free at the end of the deadline for closing and exiting. */
 const EXIT_MARGIN_MS = 1_000;
 
 export interface Drainable {
   server: Server;
   /** Commits what is queued and refuses new writes. */
-  closeWriter: () => void;
+  /** Commits what is queued, then may apply the ingest log for up to `applyMs`. */
+  closeWriter: (applyMs: number) => void;
   /** Stops the WAL checkpoint worker, so the final close checkpoints and removes the WAL. */
   stopCheckpoints?: () => Promise<void>;
   closeDb: () => void;
@@ -88,7 +91,10 @@ export async function gracefulShutdown(target: Drainable, tracker: ReturnType<ty
   }
   if ((await within(IDLE_GRACE_MS, closed)) === 'timeout') target.server.closeAllConnections();
   await runShutdownHooks(HOOKS_MS, log);
-  target.closeWriter();
+  // Applying the ingest log may use what the deadline leaves after the checkpoint stop (up to 1 s) and the exit
+  // margin; what it cannot apply stays logged, durable, for the next start.
+  const applyBudget = Math.max(0, Math.min(APPLY_AT_CLOSE_MS, SHUTDOWN_DEADLINE_MS - 2 * EXIT_MARGIN_MS - (Date.now() - startedAt)));
+  target.closeWriter(applyBudget);
   await target.stopCheckpoints?.();
   target.closeDb();
   if (target.stopForwarding) {

@@ -161,13 +161,13 @@ export function createEventWriter(sqlite: Database, options: EventWriterOptions 
       });
     },
     /**
-     * Commits whatever is queued now and refuses new writes; then applies the log for up to `closeDrainMs`. What is
-     * left stays in the log, durable, for the next start.
+     * Commits whatever is queued now and refuses new writes; then applies the log for up to `applyMs` (default
+     * `closeDrainMs`, 2 s). What is left stays in the log, durable, for the next start.
      */
-    close() {
+    close(applyMs = options.closeDrainMs ?? 2_000) {
       closed = true;
       flush();
-      log?.applyFor(options.closeDrainMs ?? 2_000);
+      log?.applyFor(applyMs);
     },
     /**
      * Resolves once every event acknowledged before the call is applied to `events`, for a read that must see them
