@@ -91,7 +91,8 @@ export interface AlertRule {
   updatedAt: number;
 }
 
-interface RuleRow {
+/** A row of `alert_rules` as SQL reads it (`enabled` as 0/1, JSON columns as text); shared with api/alerts/pg. */
+export interface RuleRow {
   id: string;
   name: string;
   steps: string;
@@ -118,7 +119,8 @@ function triggerOf(row: RuleRow): AlertTrigger {
   return { kind: 'significant_drop' };
 }
 
-function fromRow(row: RuleRow): AlertRule {
+/** The rule a stored row describes. */
+export function ruleFromRow(row: RuleRow): AlertRule {
   return {
     id: row.id,
     name: row.name,
@@ -137,7 +139,8 @@ function fromRow(row: RuleRow): AlertRule {
   };
 }
 
-function toRow(rule: AlertRule) {
+/** The row that stores a rule (named parameters of the INSERT / UPDATE). */
+export function ruleToRow(rule: AlertRule) {
   return {
     id: rule.id,
     name: rule.name,
@@ -171,6 +174,22 @@ function checkTriggerStep(rule: Pick<AlertRule, 'steps' | 'trigger'>) {
   }
 }
 
+/** A new rule from a validated body, due at once; throws a 400 for a trigger step past the last step. */
+export function newRule(input: z.output<typeof createRuleSchema>, now: number): AlertRule {
+  checkTriggerStep(input);
+  return { ...input, id: `alr_${randomBytes(8).toString('hex')}`, activeConditions: [], nextRunAt: now, lastRunAt: null, createdAt: now, updatedAt: now };
+}
+
+/** `current` with a patch applied. A changed funnel or trigger is a new question, so its alerted conditions are forgotten. */
+export function patchedRule(current: AlertRule, patch: z.output<typeof updateRuleSchema>, now: number): AlertRule {
+  const next: AlertRule = { ...current, ...patch, updatedAt: now };
+  checkTriggerStep(next);
+  const question = (r: AlertRule) => JSON.stringify([r.steps, r.window, r.range, r.trigger]);
+  if (question(next) !== question(current)) next.activeConditions = [];
+  if (patch.interval && patch.interval !== current.interval) next.nextRunAt = Math.min(current.nextRunAt, now + INTERVAL_MS[patch.interval]);
+  return next;
+}
+
 /** Alert rule storage. All statements are prepared once; ids look like `alr_<16 hex>`. */
 export function createRuleStore(sqlite: Database) {
   const insert = sqlite.prepare(
@@ -196,35 +215,30 @@ export function createRuleStore(sqlite: Database) {
 
   return {
     create(input: z.output<typeof createRuleSchema>, now: number): AlertRule {
-      checkTriggerStep(input);
-      const rule: AlertRule = { ...input, id: `alr_${randomBytes(8).toString('hex')}`, activeConditions: [], nextRunAt: now, lastRunAt: null, createdAt: now, updatedAt: now };
-      insert.run(toRow(rule));
+      const rule = newRule(input, now);
+      insert.run(ruleToRow(rule));
       return rule;
     },
     get(id: string): AlertRule | undefined {
       const row = byId.get(id);
-      return row ? fromRow(row) : undefined;
+      return row ? ruleFromRow(row) : undefined;
     },
     list(): AlertRule[] {
-      return all.all().map(fromRow);
+      return all.all().map(ruleFromRow);
     },
     /** Applies a patch. A changed funnel or trigger is a new question, so its alerted conditions are forgotten. */
     update(id: string, patch: z.output<typeof updateRuleSchema>, now: number): AlertRule | undefined {
       const current = this.get(id);
       if (!current) return undefined;
-      const next: AlertRule = { ...current, ...patch, updatedAt: now };
-      checkTriggerStep(next);
-      const question = (r: AlertRule) => JSON.stringify([r.steps, r.window, r.range, r.trigger]);
-      if (question(next) !== question(current)) next.activeConditions = [];
-      if (patch.interval && patch.interval !== current.interval) next.nextRunAt = Math.min(current.nextRunAt, now + INTERVAL_MS[patch.interval]);
-      replace.run(toRow(next));
+      const next = patchedRule(current, patch, now);
+      replace.run(ruleToRow(next));
       return next;
     },
     delete(id: string): boolean {
       return remove.run(id).changes === 1;
     },
     due(now: number): AlertRule[] {
-      return due.all(now).map(fromRow);
+      return due.all(now).map(ruleFromRow);
     },
     /**
      * Takes this check for the caller: moves `next_run_at` forward only if it is still due. On several instances

@@ -41,7 +41,8 @@ export interface CheckResult {
   deliveries: DeliveryRecord[];
 }
 
-interface DeliveryRow {
+/** A row of `alert_deliveries` (payload as JSON text, times in epoch ms); shared with api/alerts/pg. */
+export interface DeliveryRow {
   id: number;
   rule_id: string;
   condition: string;
@@ -54,7 +55,8 @@ interface DeliveryRow {
   finished_at: number | null;
 }
 
-function deliveryFromRow(r: DeliveryRow): DeliveryRecord {
+/** The API shape of a stored delivery. */
+export function deliveryFromRow(r: DeliveryRow): DeliveryRecord {
   return {
     id: r.id,
     ruleId: r.rule_id,
@@ -69,6 +71,35 @@ function deliveryFromRow(r: DeliveryRow): DeliveryRecord {
   };
 }
 
+/** Records of webhook deliveries: a pending row before the attempt, finished with its outcome after it. */
+export function createDeliveryStore(sqlite: Database) {
+  const insertPending = sqlite
+    .prepare<[string, string, string, number], number>(
+      `INSERT INTO alert_deliveries (rule_id, condition, status, attempts, payload, created_at) VALUES (?, ?, 'pending', 0, ?, ?) RETURNING id`,
+    )
+    .pluck();
+  const finish = sqlite.prepare<[string, number, number | null, string | null, number, number]>(
+    'UPDATE alert_deliveries SET status = ?, attempts = ?, response_status = ?, error = ?, finished_at = ? WHERE id = ?',
+  );
+  const byId = sqlite.prepare<[number], DeliveryRow>('SELECT * FROM alert_deliveries WHERE id = ?');
+  const ofRule = sqlite.prepare<[string, number], DeliveryRow>('SELECT * FROM alert_deliveries WHERE rule_id = ? ORDER BY id DESC LIMIT ?');
+  return {
+    /** Stores a delivery about to be attempted; returns its id. `payloadJson` is kept byte for byte. */
+    insertPending(ruleId: string, condition: string, payloadJson: string, createdAt: number): number {
+      return insertPending.get(ruleId, condition, payloadJson, createdAt)!;
+    },
+    /** Records the outcome of delivery `id` and returns the finished record. */
+    finish(id: number, result: DeliveryResult, finishedAt: number): DeliveryRecord {
+      finish.run(result.status, result.attempts, result.responseStatus, result.error, finishedAt, id);
+      return deliveryFromRow(byId.get(id)!);
+    },
+    /** The newest `limit` deliveries of a rule, newest first. */
+    list(ruleId: string, limit = 100): DeliveryRecord[] {
+      return ofRule.all(ruleId, limit).map(deliveryFromRow);
+    },
+  };
+}
+
 /**
  * Checks alert rules and delivers their webhooks. `check` runs one rule now; `runDue` runs every due rule this
  * instance manages to claim (so several instances on one database fire each check once); `start` runs `runDue`
@@ -79,16 +110,7 @@ export function createAlertRunner(sqlite: Database, options: AlertRunnerOptions)
   const now = options.now ?? Date.now;
   const rules = createRuleStore(sqlite);
   const log = options.log ?? ((line: string) => console.log(line));
-  const insertDelivery = sqlite
-    .prepare<[string, string, string, number], number>(
-      `INSERT INTO alert_deliveries (rule_id, condition, status, attempts, payload, created_at) VALUES (?, ?, 'pending', 0, ?, ?) RETURNING id`,
-    )
-    .pluck();
-  const finishDelivery = sqlite.prepare<[string, number, number | null, string | null, number, number]>(
-    'UPDATE alert_deliveries SET status = ?, attempts = ?, response_status = ?, error = ?, finished_at = ? WHERE id = ?',
-  );
-  const deliveryById = sqlite.prepare<[number], DeliveryRow>('SELECT * FROM alert_deliveries WHERE id = ?');
-  const deliveriesOf = sqlite.prepare<[string, number], DeliveryRow>('SELECT * FROM alert_deliveries WHERE rule_id = ? ORDER BY id DESC LIMIT ?');
+  const deliveries = createDeliveryStore(sqlite);
 
   async function check(rule: AlertRule, at = now()): Promise<CheckResult> {
     await options.settle?.();
@@ -103,10 +125,9 @@ export function createAlertRunner(sqlite: Database, options: AlertRunnerOptions)
     for (const condition of evaluation.conditions) {
       if (active.has(condition.key)) continue;
       const payload = alertMessage(rule, condition, evaluation, link);
-      const id = insertDelivery.get(rule.id, condition.key, JSON.stringify(payload), now())!;
+      const id = deliveries.insertPending(rule.id, condition.key, JSON.stringify(payload), now());
       const result = await deliverWebhook(rule.webhookUrl, payload, options.delivery);
-      finishDelivery.run(result.status, result.attempts, result.responseStatus, result.error, now(), id);
-      records.push(deliveryFromRow(deliveryById.get(id)!));
+      records.push(deliveries.finish(id, result, now()));
       if (result.status === 'delivered') alerted.push(condition.key);
       else log(`[onramp] alert ${rule.id} (${rule.name}): webhook delivery failed after ${result.attempts} attempts: ${result.error}`);
     }
@@ -135,7 +156,7 @@ export function createAlertRunner(sqlite: Database, options: AlertRunnerOptions)
     check,
     runDue,
     deliveries(ruleId: string, limit = 100): DeliveryRecord[] {
-      return deliveriesOf.all(ruleId, limit).map(deliveryFromRow);
+      return deliveries.list(ruleId, limit);
     },
     /** Starts the in-process scheduler; overlapping ticks are skipped rather than stacked. */
     start() {

@@ -14,7 +14,8 @@ export interface Checkpoint {
   completedAt: number | undefined;
 }
 
-interface CheckpointRow {
+/** A row of `import_checkpoints` (columns as JSON text); shared with api/import/pg. */
+export interface CheckpointRow {
   file_hash: string;
   path: string;
   format: string;
@@ -25,6 +26,22 @@ interface CheckpointRow {
   duplicates: number;
   rejected: number;
   completed_at: number | null;
+}
+
+/** The checkpoint a stored row describes. */
+export function checkpointFromRow(row: CheckpointRow): Checkpoint {
+  return {
+    fileHash: row.file_hash,
+    path: row.path,
+    format: row.format,
+    columns: row.columns ? (JSON.parse(row.columns) as string[]) : undefined,
+    byteOffset: row.byte_offset,
+    line: row.line,
+    imported: row.imported,
+    duplicates: row.duplicates,
+    rejected: row.rejected,
+    completedAt: row.completed_at ?? undefined,
+  };
 }
 
 /** Reads and writes import checkpoints; `save` runs right after the commit of the events it covers. */
@@ -42,19 +59,7 @@ export function createCheckpoints(sqlite: Database) {
   return {
     get(fileHash: string): Checkpoint | undefined {
       const row = select.get(fileHash);
-      if (!row) return undefined;
-      return {
-        fileHash: row.file_hash,
-        path: row.path,
-        format: row.format,
-        columns: row.columns ? (JSON.parse(row.columns) as string[]) : undefined,
-        byteOffset: row.byte_offset,
-        line: row.line,
-        imported: row.imported,
-        duplicates: row.duplicates,
-        rejected: row.rejected,
-        completedAt: row.completed_at ?? undefined,
-      };
+      return row ? checkpointFromRow(row) : undefined;
     },
     save(cp: Checkpoint) {
       upsert.run({ ...cp, columns: cp.columns ? JSON.stringify(cp.columns) : null, completedAt: cp.completedAt ?? null, updatedAt: Date.now() });

@@ -8,7 +8,8 @@ export interface ExportRange {
   to: number;
 }
 
-interface ExportRow {
+/** One exported event as SQL reads it (`properties` as JSON text, times in epoch ms); shared with api/import/pg. */
+export interface ExportRow {
   uuid: string;
   event: string;
   distinct_id: string;
@@ -17,6 +18,15 @@ interface ExportRow {
   received_at: number;
   properties: string;
 }
+
+/** The JSONL line (newline included) of one exported event. */
+export function exportLine(r: ExportRow): string {
+  // properties is already JSON text: splice it in instead of parsing and re-serialising every row.
+  return `{"uuid":${JSON.stringify(r.uuid)},"event":${JSON.stringify(r.event)},"distinctId":${JSON.stringify(r.distinct_id)},"personId":${JSON.stringify(r.person)},"timestamp":"${new Date(r.timestamp).toISOString()}","receivedAt":"${new Date(r.received_at).toISOString()}","properties":${r.properties}}\n`;
+}
+
+/** Pieces handed to `write` are about this many characters. */
+export const EXPORT_CHUNK_CHARS = 1 << 20;
 
 /**
  * Streams the events of a time range as Onramp JSONL, oldest first, in the events API's shape
@@ -38,10 +48,9 @@ export async function exportEvents(sqlite: Database, range: ExportRange, write: 
   let buffer = '';
   let count = 0;
   for (const r of rows) {
-    // properties is already JSON text: splice it in instead of parsing and re-serialising every row.
-    buffer += `{"uuid":${JSON.stringify(r.uuid)},"event":${JSON.stringify(r.event)},"distinctId":${JSON.stringify(r.distinct_id)},"personId":${JSON.stringify(r.person)},"timestamp":"${new Date(r.timestamp).toISOString()}","receivedAt":"${new Date(r.received_at).toISOString()}","properties":${r.properties}}\n`;
+    buffer += exportLine(r);
     count += 1;
-    if (buffer.length >= 1 << 20) {
+    if (buffer.length >= EXPORT_CHUNK_CHARS) {
       await write(buffer);
       buffer = '';
     }

@@ -10,7 +10,8 @@ const instant = z
   .refine((v) => Number.isFinite(/^\d+$/.test(v) ? Number(v) : Date.parse(v)), 'must be an ISO 8601 time or epoch milliseconds')
   .transform((v) => (/^\d+$/.test(v) ? Number(v) : Date.parse(v)));
 
-const querySchema = z.object({
+/** Query string of `GET /api/v1/events`; shared with api/routes/pg. */
+export const querySchema = z.object({
   event: z.string().min(1).max(200).optional(),
   distinct_id: z.string().min(1).max(200).optional(),
   limit: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1).max(1000).default(100),
@@ -25,42 +26,63 @@ function parseJson(text: string): unknown {
   }
 }
 
+/** Filters of `GET /api/v1/events`, validated. */
+export type EventsQuery = z.output<typeof querySchema>;
+
+/** One event as `GET /api/v1/events` lists it. */
+export interface ListedEvent {
+  uuid: string;
+  event: string;
+  distinctId: string;
+  personId: string;
+  timestamp: string;
+  properties: unknown;
+}
+
+/** The API shape of a selected row (`timestamp` in epoch ms, `properties` as JSON text); shared with api/routes/pg. */
+export function listedEvent(r: { uuid: string; event: string; distinctId: string; personId: string; timestamp: number; properties: string }): ListedEvent {
+  return { ...r, timestamp: new Date(r.timestamp).toISOString(), properties: parseJson(r.properties) };
+}
+
 /**
- * `GET /api/v1/events`: newest events first, `$identify` and `$create_alias` included. `distinct_id` selects the
- * whole person that id belongs to, so anonymous events merged into it show up too. `before` pages by timestamp.
+ * The events `GET /api/v1/events` lists: newest first, `$identify` and `$create_alias` included. `distinct_id`
+ * selects the whole person that id belongs to, so anonymous events merged into it show up too. `before` pages by
+ * timestamp.
  */
+export function queryEvents(db: OnrampDb, q: EventsQuery): ListedEvent[] {
+  const filters: SQL[] = [];
+  if (q.event) filters.push(eq(events.event, q.event));
+  if (q.before !== undefined) filters.push(lt(events.timestamp, q.before));
+  if (q.distinct_id) {
+    const mapping = db.select().from(personDistinctIds).where(eq(personDistinctIds.distinctId, q.distinct_id)).get();
+    if (!mapping) return [];
+    filters.push(eq(events.personId, mapping.personId));
+  }
+  const rows = db
+    .select({
+      uuid: events.uuid,
+      event: events.event,
+      distinctId: events.distinctId,
+      personId: persons.uuid,
+      timestamp: events.timestamp,
+      properties: events.properties,
+    })
+    .from(events)
+    .innerJoin(persons, eq(persons.id, events.personId))
+    .where(and(...filters))
+    .orderBy(desc(events.timestamp), desc(events.id))
+    .limit(q.limit)
+    .all();
+  return rows.map(listedEvent);
+}
+
+/** `GET /api/v1/events`; see {@link queryEvents}. */
 export function eventsRoutes(deps: { db: OnrampDb }) {
   const app = new Hono({ strict: false });
   app.get('/', (c) => {
     const parsed = querySchema.safeParse(c.req.query());
     if (!parsed.success) invalid(parsed.error.issues);
-    const q = parsed.data;
-    const filters: SQL[] = [];
-    if (q.event) filters.push(eq(events.event, q.event));
-    if (q.before !== undefined) filters.push(lt(events.timestamp, q.before));
-    if (q.distinct_id) {
-      const mapping = deps.db.select().from(personDistinctIds).where(eq(personDistinctIds.distinctId, q.distinct_id)).get();
-      if (!mapping) return c.json({ events: [] });
-      filters.push(eq(events.personId, mapping.personId));
-    }
-    const rows = deps.db
-      .select({
-        uuid: events.uuid,
-        event: events.event,
-        distinctId: events.distinctId,
-        personId: persons.uuid,
-        timestamp: events.timestamp,
-        properties: events.properties,
-      })
-      .from(events)
-      .innerJoin(persons, eq(persons.id, events.personId))
-      .where(and(...filters))
-      .orderBy(desc(events.timestamp), desc(events.id))
-      .limit(q.limit)
-      .all();
-    return c.json({
-      events: rows.map((r) => ({ ...r, timestamp: new Date(r.timestamp).toISOString(), properties: parseJson(r.properties) })),
-    });
+    return c.json({ events: queryEvents(deps.db, parsed.data) });
   });
   return app;
 }
