@@ -26,6 +26,7 @@ export interface CallView {
   created_at: string;
 }
 
+/** Stores one sandbox call. */
 export function recordCall(db: OnrampDb, call: CallRecord): void {
   db.insert(sandboxCalls).values(call).run();
 }
@@ -39,14 +40,19 @@ export function recentCalls(db: OnrampDb, accountId: string, limit: number): Cal
     .orderBy(desc(sandboxCalls.id))
     .limit(limit)
     .all()
-    .map((row) => ({
-      id: row.id,
-      method: row.method,
-      endpoint: row.endpoint,
-      status: row.status,
-      error_code: row.errorCode,
-      key_prefix: row.keyPrefix,
-      duration_ms: row.durationMs,
-      created_at: new Date(row.createdAt).toISOString(),
-    }));
+    .map(callView);
+}
+
+/** The dashboard view of a `sandbox_calls` row. */
+export function callView(row: typeof sandboxCalls.$inferSelect): CallView {
+  return {
+    id: row.id,
+    method: row.method,
+    endpoint: row.endpoint,
+    status: row.status,
+    error_code: row.errorCode,
+    key_prefix: row.keyPrefix,
+    duration_ms: row.durationMs,
+    created_at: new Date(row.createdAt).toISOString(),
+  };
 }

@@ -23,9 +23,11 @@ export interface KeyView {
   revoked_at: string | null;
 }
 
-type KeyRow = typeof apiKeys.$inferSelect;
+/** The columns of an `api_keys` row, as both dialects read them. */
+export type KeyRow = typeof apiKeys.$inferSelect;
 
-function view(row: KeyRow): KeyView {
+/** The dashboard view of a key row. */
+export function keyView(row: KeyRow): KeyView {
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   return {
     id: row.id,
@@ -43,21 +45,24 @@ export function publicPrefixOf(presented: string): string | null {
   return PREFIX_RE.exec(presented)?.[0] ?? null;
 }
 
+/** A fresh key: the full secret (shown once) and the row to store, which holds only its sha256 and public prefix. */
+export function newKeyRow(accountId: string, name: string, now: number): { secret: string; row: KeyRow } {
+  const prefix = TEST_KEY_PREFIX + randomBase62(PUBLIC_ID_LENGTH);
+  const secret = prefix + randomBase62(SECRET_LENGTH);
+  const row = { id: newId.apiKey(), accountId, name, prefix, keyHash: sha256Hex(secret), createdAt: now, revokedAt: null, lastUsedAt: null };
+  return { secret, row };
+}
+
 /**
  * Creates a key for `accountId`. Returns the full secret exactly once; the table keeps its sha256 and the public
  * prefix only. A prefix collision (1 in 62^8 per pair) is retried.
  */
 export function createKey(db: OnrampDb, accountId: string, name: string, now = Date.now()): { key: KeyView; secret: string } {
   for (let attempt = 0; ; attempt++) {
-    const prefix = TEST_KEY_PREFIX + randomBase62(PUBLIC_ID_LENGTH);
-    const secret = prefix + randomBase62(SECRET_LENGTH);
+    const { secret, row: values } = newKeyRow(accountId, name, now);
     try {
-      const row = db
-        .insert(apiKeys)
-        .values({ id: newId.apiKey(), accountId, name, prefix, keyHash: sha256Hex(secret), createdAt: now })
-        .returning()
-        .get();
-      return { key: view(row), secret };
+      const row = db.insert(apiKeys).values(values).returning().get();
+      return { key: keyView(row), secret };
     } catch (err) {
       if (attempt < 3 && String((err as Error).message).includes('UNIQUE')) continue;
       throw err;
@@ -67,7 +72,7 @@ export function createKey(db: OnrampDb, accountId: string, name: string, now = D
 
 /** The account's keys, newest first. */
 export function listKeys(db: OnrampDb, accountId: string): KeyView[] {
-  return db.select().from(apiKeys).where(eq(apiKeys.accountId, accountId)).orderBy(desc(apiKeys.createdAt), desc(apiKeys.id)).all().map(view);
+  return db.select().from(apiKeys).where(eq(apiKeys.accountId, accountId)).orderBy(desc(apiKeys.createdAt), desc(apiKeys.id)).all().map(keyView);
 }
 
 /**
@@ -81,9 +86,9 @@ export function revokeKey(db: OnrampDb, accountId: string, keyId: string, now = 
     .where(and(eq(apiKeys.id, keyId), eq(apiKeys.accountId, accountId), isNull(apiKeys.revokedAt)))
     .returning()
     .get();
-  if (updated) return { key: view(updated), changed: true };
+  if (updated) return { key: keyView(updated), changed: true };
   const existing = db.select().from(apiKeys).where(and(eq(apiKeys.id, keyId), eq(apiKeys.accountId, accountId))).get();
-  return existing ? { key: view(existing), changed: false } : null;
+  return existing ? { key: keyView(existing), changed: false } : null;
 }
 
 /** Outcome of checking a presented sandbox key. `accountId` is set whenever the public prefix names an owner. */
@@ -95,14 +100,29 @@ export type KeyCheck =
 
 /** Checks a presented key: by prefix to find the owner, then the sha256 of the whole key in constant time. */
 export function checkKey(db: OnrampDb, presented: string): KeyCheck {
-  if (presented.startsWith(LIVE_KEY_PREFIX)) return { status: 'live', prefix: null, accountId: null };
-  const prefix = publicPrefixOf(presented);
-  if (!prefix) return { status: 'invalid', prefix: null, accountId: null };
+  const lookup = keyLookupFor(presented);
+  if ('answer' in lookup) return lookup.answer;
   const row = db
     .select({ id: apiKeys.id, accountId: apiKeys.accountId, keyHash: apiKeys.keyHash, revokedAt: apiKeys.revokedAt })
     .from(apiKeys)
-    .where(eq(apiKeys.prefix, prefix))
+    .where(eq(apiKeys.prefix, lookup.prefix))
     .get();
+  return judgeKey(presented, lookup.prefix, row);
+}
+
+/** The columns {@link judgeKey} needs from the row a prefix names. */
+export type KeyOwnerRow = Pick<KeyRow, 'id' | 'accountId' | 'keyHash' | 'revokedAt'>;
+
+/** The prefix to look a presented key up by, or the answer right away when it cannot be a sandbox key. */
+export function keyLookupFor(presented: string): { prefix: string } | { answer: KeyCheck } {
+  if (presented.startsWith(LIVE_KEY_PREFIX)) return { answer: { status: 'live', prefix: null, accountId: null } };
+  const prefix = publicPrefixOf(presented);
+  if (!prefix) return { answer: { status: 'invalid', prefix: null, accountId: null } };
+  return { prefix };
+}
+
+/** The outcome for a presented key given the row its prefix names (if any), comparing hashes in constant time. */
+export function judgeKey(presented: string, prefix: string, row: KeyOwnerRow | undefined): KeyCheck {
   if (!row) return { status: 'invalid', prefix, accountId: null };
   const matches = FULL_KEY_RE.test(presented) && timingSafeEqual(Buffer.from(sha256Hex(presented)), Buffer.from(row.keyHash));
   if (!matches) return { status: 'invalid', prefix, accountId: row.accountId };

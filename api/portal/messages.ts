@@ -13,18 +13,22 @@ export interface Message {
   created: number;
 }
 
-type Row = typeof sandboxMessages.$inferSelect;
+/** The columns of a `sandbox_messages` row, as both dialects read them. */
+export type MessageRow = typeof sandboxMessages.$inferSelect;
 
-function toMessage(row: Row): Message {
+/** The API resource of a message row. */
+export function toMessage(row: MessageRow): Message {
   return { id: row.id, object: 'message', to: row.to, body: row.body, status: row.status, created: Math.floor(row.createdAt / 1000) };
 }
 
+/** The columns of a new message (its `seq` comes from the database). */
+export function newMessageValues(owner: { accountId: string; keyId: string }, input: { to: string; body: string }, now: number): Omit<MessageRow, 'seq'> {
+  return { id: newId.message(), accountId: owner.accountId, keyId: owner.keyId, to: input.to, body: input.body, status: 'queued', createdAt: now };
+}
+
+/** Stores a new queued message for the owner's key. */
 export function createMessage(db: OnrampDb, owner: { accountId: string; keyId: string }, input: { to: string; body: string }, now = Date.now()): Message {
-  const row = db
-    .insert(sandboxMessages)
-    .values({ id: newId.message(), accountId: owner.accountId, keyId: owner.keyId, to: input.to, body: input.body, status: 'queued', createdAt: now })
-    .returning()
-    .get();
+  const row = db.insert(sandboxMessages).values(newMessageValues(owner, input, now)).returning().get();
   return toMessage(row);
 }
 
@@ -59,6 +63,11 @@ export function listMessages(db: OnrampDb, accountId: string, limit: number, aft
     .orderBy(desc(sandboxMessages.seq))
     .limit(limit + 1)
     .all();
+  return messagePage(rows, limit);
+}
+
+/** A list page from up to `limit + 1` rows newest first: the extra row only says that there is more. */
+export function messagePage(rows: MessageRow[], limit: number) {
   const page = rows.slice(0, limit);
   const hasMore = rows.length > limit;
   const last = page[page.length - 1];

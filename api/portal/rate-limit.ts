@@ -71,14 +71,18 @@ function countHit(db: OnrampDb, bucket: string, now: number, nextReset: number, 
  */
 export function hit(db: OnrampDb, bucket: string, limit: Limit, now = Date.now()): HitResult {
   const row = countHit(db, bucket, now, now + limit.windowMs, 'fixed');
-  if (++hitsSincePrune >= 500) {
+  if (++hitsSincePrune >= PRUNE_EVERY_HITS) {
     hitsSincePrune = 0;
     db.delete(rateLimits).where(lte(rateLimits.resetAt, now)).run();
   }
-  return describe(row.count, row.resetAt, limit.max, now);
+  return describeHit(row.count, row.resetAt, limit.max, now);
 }
 
-function describe(count: number, resetAt: number, max: number, now: number): HitResult {
+/** Expired counters are deleted once every this many hits (per process), so the table stays small. */
+export const PRUNE_EVERY_HITS = 500;
+
+/** The result of a hit from the counter's new `count` and `resetAt`. */
+export function describeHit(count: number, resetAt: number, max: number, now: number): HitResult {
   return {
     allowed: count <= max,
     count,
@@ -91,7 +95,11 @@ function describe(count: number, resetAt: number, max: number, now: number): Hit
 
 /** Counts a hit and throws 429 `rate_limited` with `Retry-After` when the limit is passed. */
 export function enforce(db: OnrampDb, bucket: string, limit: Limit, what: string, now = Date.now(), extras: ApiErrorExtras = {}): HitResult {
-  const result = hit(db, bucket, limit, now);
+  return throwIfLimited(hit(db, bucket, limit, now), what, extras);
+}
+
+/** Throws 429 `rate_limited` with `Retry-After` when the hit was not allowed; else returns it. */
+export function throwIfLimited(result: HitResult, what: string, extras: ApiErrorExtras = {}): HitResult {
   if (!result.allowed) {
     throw new ApiError(429, 'rate_limited', `${what}: too many requests; retry in ${result.retryAfterSeconds} s`, {
       ...extras,
@@ -101,15 +109,19 @@ export function enforce(db: OnrampDb, bucket: string, limit: Limit, what: string
   return result;
 }
 
+/** Seconds an email stays locked given its failure counter (0 when not locked). */
+export function lockedSeconds(row: { count: number; resetAt: number } | undefined, now: number): number {
+  if (!row || row.resetAt <= now || row.count < LOCKOUT.failures) return 0;
+  return Math.max(1, Math.ceil((row.resetAt - now) / 1000));
+}
+
 /**
  * Failed-login tracking per email (known or not, so a lockout says nothing about whether an account exists).
  * Each failure pushes the window 15 minutes out; the tenth failure inside it locks the email until it ends.
  */
 export const loginFailures = {
   lockedFor(db: OnrampDb, bucket: string, now = Date.now()): number {
-    const row = db.select().from(rateLimits).where(eq(rateLimits.bucket, bucket)).get();
-    if (!row || row.resetAt <= now || row.count < LOCKOUT.failures) return 0;
-    return Math.max(1, Math.ceil((row.resetAt - now) / 1000));
+    return lockedSeconds(db.select().from(rateLimits).where(eq(rateLimits.bucket, bucket)).get(), now);
   },
   record(db: OnrampDb, bucket: string, now = Date.now()): number {
     return countHit(db, bucket, now, now + LOCKOUT.lockMs, 'sliding').count;

@@ -25,15 +25,37 @@ export interface PortalVariables {
   account: SessionAccount;
 }
 
+/** A new session: the id for the cookie and the row to store, which holds only the id's sha256. */
+export function newSession(accountId: string, now: number) {
+  const id = randomBytes(32).toString('base64url');
+  return { id, row: { idHash: sha256Hex(id), accountId, createdAt: now, expiresAt: now + SESSION_TTL_MS } };
+}
+
+/** The raw session cookie of the request, if any (not checked: only ever hashed to delete a row). */
+export function sessionCookie(c: Context): string | undefined {
+  return getCookie(c, SESSION_COOKIE);
+}
+
+/** The sha256 of the request's session id when the cookie is well formed, so junk cookies never reach the database. */
+export function presentedSessionHash(c: Context): string | null {
+  const id = getCookie(c, SESSION_COOKIE);
+  return id && /^[A-Za-z0-9_-]{43}$/.test(id) ? sha256Hex(id) : null;
+}
+
 /** Creates a session row (storing only the sha256 of its id) and sets the cookie. */
 export function startSession(c: Context, db: OnrampDb, accountId: string, publicUrl: string | undefined, now = Date.now()): void {
   db.delete(portalSessions).where(lte(portalSessions.expiresAt, now)).run();
   // A new login always gets a new id; the session this browser had before (if any) ends, so a planted
   // cookie cannot be carried into the new login (session fixation).
-  const previous = getCookie(c, SESSION_COOKIE);
+  const previous = sessionCookie(c);
   if (previous) db.delete(portalSessions).where(eq(portalSessions.idHash, sha256Hex(previous))).run();
-  const id = randomBytes(32).toString('base64url');
-  db.insert(portalSessions).values({ idHash: sha256Hex(id), accountId, createdAt: now, expiresAt: now + SESSION_TTL_MS }).run();
+  const session = newSession(accountId, now);
+  db.insert(portalSessions).values(session.row).run();
+  setSessionCookie(c, session.id, publicUrl);
+}
+
+/** Sets the HttpOnly session cookie carrying `id`. */
+export function setSessionCookie(c: Context, id: string, publicUrl: string | undefined): void {
   setCookie(c, SESSION_COOKIE, id, {
     httpOnly: true,
     sameSite: 'Lax',
@@ -45,23 +67,32 @@ export function startSession(c: Context, db: OnrampDb, accountId: string, public
 
 /** The account behind the request's session cookie, or null. */
 export function sessionAccount(c: Context, db: OnrampDb, now = Date.now()): SessionAccount | null {
-  const id = getCookie(c, SESSION_COOKIE);
-  // Shape check first so junk cookies never reach the database.
-  if (!id || !/^[A-Za-z0-9_-]{43}$/.test(id)) return null;
+  const idHash = presentedSessionHash(c);
+  if (!idHash) return null;
   const row = db
     .select({ id: accounts.id, email: accounts.email, createdAt: accounts.createdAt })
     .from(portalSessions)
     .innerJoin(accounts, eq(accounts.id, portalSessions.accountId))
-    .where(and(eq(portalSessions.idHash, sha256Hex(id)), gt(portalSessions.expiresAt, now)))
+    .where(and(eq(portalSessions.idHash, idHash), gt(portalSessions.expiresAt, now)))
     .get();
   return row ?? null;
 }
 
 /** Deletes the request's session (if any) and clears the cookie. */
 export function endSession(c: Context, db: OnrampDb, publicUrl: string | undefined): void {
-  const id = getCookie(c, SESSION_COOKIE);
+  const id = sessionCookie(c);
   if (id) db.delete(portalSessions).where(eq(portalSessions.idHash, sha256Hex(id))).run();
+  clearSessionCookie(c, publicUrl);
+}
+
+/** Removes the session cookie from the browser. */
+export function clearSessionCookie(c: Context, publicUrl: string | undefined): void {
   deleteCookie(c, SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'Lax', secure: isHttps(c, publicUrl) });
+}
+
+/** The 401 a request without a valid portal session gets. */
+export function notLoggedIn(): ApiError {
+  return new ApiError(401, 'not_logged_in', 'session: log in to the portal first');
 }
 
 /**
@@ -71,7 +102,7 @@ export function endSession(c: Context, db: OnrampDb, publicUrl: string | undefin
 export function requireSession(db: OnrampDb): MiddlewareHandler<{ Variables: PortalVariables }> {
   return async (c, next) => {
     const account = sessionAccount(c, db);
-    if (!account) throw new ApiError(401, 'not_logged_in', 'session: log in to the portal first');
+    if (!account) throw notLoggedIn();
     c.set('account', account);
     await next();
   };

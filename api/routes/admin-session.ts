@@ -30,18 +30,17 @@ export interface AdminSessionStore {
  * token means a database copy alone cannot mint a cookie, and changing ONRAMP_ADMIN_TOKEN logs everyone out.
  */
 export function createAdminSessionStore(db: OnrampDb, adminToken: string): AdminSessionStore {
-  const hash = (id: string) => createHmac('sha256', adminToken).update(id).digest('hex');
+  const hash = adminSessionHasher(adminToken);
   return {
     create(now = Date.now()) {
       db.delete(adminSessions).where(lte(adminSessions.expiresAt, now)).run();
-      const id = randomBytes(32).toString('base64url');
+      const id = newAdminSessionId();
       const expiresAt = now + ADMIN_SESSION_TTL_MS;
       db.insert(adminSessions).values({ idHash: hash(id), createdAt: now, expiresAt }).run();
       return { id, expiresAt };
     },
     isValid(id, now = Date.now()) {
-      // Shape check first so junk cookies never reach the database.
-      if (!/^[A-Za-z0-9_-]{43}$/.test(id)) return false;
+      if (!isAdminSessionIdShape(id)) return false;
       const row = db
         .select({ idHash: adminSessions.idHash })
         .from(adminSessions)
@@ -53,6 +52,21 @@ export function createAdminSessionStore(db: OnrampDb, adminToken: string): Admin
       db.delete(adminSessions).where(eq(adminSessions.idHash, hash(id))).run();
     },
   };
+}
+
+/** HMAC-SHA256 keyed by the admin token, hex: what `admin_sessions.id_hash` stores for a session id. */
+export function adminSessionHasher(adminToken: string): (id: string) => string {
+  return (id) => createHmac('sha256', adminToken).update(id).digest('hex');
+}
+
+/** 32 random bytes, base64url: a new reports session id. */
+export function newAdminSessionId(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** Shape check before any lookup, so junk cookies never reach the database. */
+export function isAdminSessionIdShape(id: string): boolean {
+  return /^[A-Za-z0-9_-]{43}$/.test(id);
 }
 
 declare module 'hono' {

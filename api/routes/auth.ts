@@ -1,9 +1,8 @@
-import { eq } from 'drizzle-orm';
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import type { OnrampDb } from '../../db/client.ts';
-import { accounts } from '../../db/schema.ts';
 import { ApiError, invalid } from '../errors.ts';
+import { createAccount, findAccountByEmail } from '../portal/accounts.ts';
 import { newId, sha256Hex } from '../portal/ids.ts';
 import { decoyHash, hashPassword, MAX_PASSWORD_LENGTH, passwordProblem, verifyPassword } from '../portal/passwords.ts';
 import { enforce, loginFailures, PORTAL_LIMITS } from '../portal/rate-limit.ts';
@@ -69,17 +68,12 @@ export function authRoutes(deps: PortalDeps) {
     enforce(db, `signup:email:${sha256Hex(input.email)}`, PORTAL_LIMITS.signupPerEmail, 'signup');
 
     const taken = () => new ApiError(409, 'email_taken', 'email: an account with this email already exists; log in instead');
-    if (db.select({ id: accounts.id }).from(accounts).where(eq(accounts.email, input.email)).get()) throw taken();
+    if (findAccountByEmail(db, input.email)) throw taken();
     const passwordHash = await hashPassword(input.password);
     const now = Date.now();
     const account = { id: newId.account(), email: input.email, createdAt: now };
-    try {
-      db.insert(accounts).values({ ...account, passwordHash }).run();
-    } catch (err) {
-      // Two signups for one email racing past the check above: the unique index decides.
-      if (String((err as Error).message).includes('UNIQUE')) throw taken();
-      throw err;
-    }
+    // Two signups for one email racing past the check above: the unique index decides.
+    if (createAccount(db, { ...account, passwordHash }) === 'email_taken') throw taken();
     startSession(c, db, account.id, deps.publicUrl, now);
     deps.telemetry.capture(account.id, { event: 'signed_up', properties: { signup_method: 'email' } }, new Date(now));
     return c.json({ account: accountView(account) }, 201);
@@ -94,7 +88,7 @@ export function authRoutes(deps: PortalDeps) {
     const lockedFor = loginFailures.lockedFor(db, failBucket);
     if (lockedFor > 0) throw locked(lockedFor);
 
-    const row = db.select().from(accounts).where(eq(accounts.email, input.email)).get();
+    const row = findAccountByEmail(db, input.email);
     // Unknown emails still pay for one scrypt, so timing does not reveal which emails have accounts.
     const ok = await verifyPassword(input.password.slice(0, MAX_PASSWORD_LENGTH * 4), row?.passwordHash ?? (await decoyHash()));
     if (!row || !ok) {

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { supportTickets } from '../../db/schema.ts';
 import { invalid } from '../errors.ts';
+import { createSupportTicket } from '../portal/accounts.ts';
 import { newId } from '../portal/ids.ts';
 import { enforce, PORTAL_LIMITS } from '../portal/rate-limit.ts';
 import { readJsonObject } from '../portal/request.ts';
@@ -33,7 +33,7 @@ export function supportRoutes(deps: PortalDeps) {
     if (!parsed.success) invalid(parsed.error.issues);
     const now = Date.now();
     const ticket = { id: newId.ticket(), accountId: account.id, ...parsed.data, createdAt: now };
-    db.insert(supportTickets).values(ticket).run();
+    createSupportTicket(db, ticket);
     deps.telemetry.capture(account.id, { event: 'support_ticket_created', properties: { topic: ticket.topic, path: ticket.path } });
     return c.json({ ticket: { id: ticket.id, topic: ticket.topic, path: ticket.path, created_at: new Date(now).toISOString() } }, 201);
   });
