@@ -5,7 +5,8 @@ import { createLogProcessor, EVENTS_PER_CHUNK, isStorageWide } from './processor
 import { createEventStore } from './store.ts';
 import type { NormalizedEvent } from './validate.ts';
 
-interface Pending {
+/** A request waiting for its commit. */
+export interface Pending {
   events: ReadonlyArray<NormalizedEvent>;
   resolve: () => void;
   reject: (err: ApiError) => void;
@@ -32,9 +33,9 @@ export interface EventWriterOptions {
 }
 
 /** Events per ingest-log row: rows stay a few hundred KB even for 1000-event batches. */
-const EVENTS_PER_LOG_ROW = 500;
+export const EVENTS_PER_LOG_ROW = 500;
 /** Quiet time after the last request before idle work starts, so a burst is never slowed by it. */
-const IDLE_AFTER_MS = 100;
+export const IDLE_AFTER_MS = 100;
 
 function storageError(err: unknown): ApiError {
   const code = (err as { code?: string }).code ?? 'UNKNOWN';

@@ -3,24 +3,11 @@ import { ApiError } from '../../errors.ts';
 import { encodeLogEntry } from '../log.ts';
 import { EVENTS_PER_CHUNK } from '../processor.ts';
 import type { NormalizedEvent } from '../validate.ts';
+import { EVENTS_PER_LOG_ROW, IDLE_AFTER_MS, type EventWriterOptions, type Pending } from '../writer.ts';
 import { createPgLogProcessor, isPgStorageWide, type ApplyOptions, type ApplyResult } from './processor.ts';
 
-interface Pending {
-  events: ReadonlyArray<NormalizedEvent>;
-  resolve: () => void;
-  reject: (err: ApiError) => void;
-}
-
-/** Options of {@link createPgEventWriter}; the same meanings as api/ingest/writer.ts EventWriterOptions. */
-export interface PgEventWriterOptions {
-  /** Events allowed to wait for a commit; past it capture answers 503 + Retry-After instead of growing memory. */
-  maxQueuedEvents?: number;
-  /** Called with each request's events once their commit is acknowledged; must be cheap and is not allowed to fail. */
-  onCommitted?: (events: ReadonlyArray<NormalizedEvent>) => void;
-  /** Logged events waiting to be applied past which every commit also applies a chunk, bounding report catch-up. */
-  maxBacklogEvents?: number;
-  /** How long `close()` may spend applying the log before leaving the rest for the next start (or another instance). */
-  closeDrainMs?: number;
+/** Options of {@link createPgEventWriter}: those of the SQLite writer (always logged here), plus the shared-log poll. */
+export interface PgEventWriterOptions extends Omit<EventWriterOptions, 'logged'> {
   /**
    * How often an idle instance with nothing of its own to apply looks at the shared log: rows another instance
    * logged (or left behind when it stopped) are applied by whichever instance is idle.
@@ -28,10 +15,6 @@ export interface PgEventWriterOptions {
   pollMs?: number;
 }
 
-/** Events per ingest-log row, as in api/ingest/writer.ts: rows stay a few hundred KB even for 1000-event batches. */
-const EVENTS_PER_LOG_ROW = 500;
-/** Quiet time after the last request before idle work starts, so a burst is never slowed by it. */
-const IDLE_AFTER_MS = 100;
 /**
  * Events per transaction when a reader waits (settle) or at shutdown: each statement is a network round trip here,
  * so larger chunks than the idle ones amortize them better.
