@@ -49,7 +49,7 @@ export function createApp(deps: AppDeps) {
 
   const adminSessionStore = createAdminSessionStore(deps.db, deps.env.ONRAMP_ADMIN_TOKEN);
   app.use('/api/*', adminSessionCookie(adminSessionStore));
-  app.route('/api/v1/admin/session', adminSessionRoutes({ store: adminSessionStore, adminToken: deps.env.ONRAMP_ADMIN_TOKEN, publicUrl: deps.env.ONRAMP_PUBLIC_URL }));
+  app.route('/api/v1/admin/session', adminSessionRoutes({ db: deps.db, store: adminSessionStore, adminToken: deps.env.ONRAMP_ADMIN_TOKEN, publicUrl: deps.env.ONRAMP_PUBLIC_URL }));
 
   app.route('/', captureRoutes({ writer, projectToken: deps.env.ONRAMP_PROJECT_TOKEN }));
 

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { OnrampDb } from '../../db/client.ts';
 import { adminSessions } from '../../db/schema.ts';
 import { ApiError, invalid } from '../errors.ts';
+import { loginFailures } from '../portal/rate-limit.ts';
 
 /** Name of the HttpOnly cookie that carries the reports session id. */
 export const ADMIN_SESSION_COOKIE = 'onramp_admin_session';
@@ -15,8 +16,6 @@ export const ADMIN_SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 /** The cookie is only needed by API calls, so static pages never receive it. */
 const COOKIE_PATH = '/api/';
 
-const MAX_FAILED_LOGINS = 10;
-const FAILED_LOGIN_WINDOW_MS = 15 * 60 * 1000;
 
 /** Creates, checks and ends reports sessions stored in `admin_sessions`. */
 export interface AdminSessionStore {
@@ -124,10 +123,8 @@ const loginBody = z.object({ token: z.string({ error: 'required' }).min(1, 'requ
  * check without a console error), `POST {token}` exchanges the admin token for an HttpOnly, SameSite=Strict
  * cookie, `DELETE` logs out. The token itself never leaves this request.
  */
-export function adminSessionRoutes(deps: { store: AdminSessionStore; adminToken: string; publicUrl?: string }) {
+export function adminSessionRoutes(deps: { db: OnrampDb; store: AdminSessionStore; adminToken: string; publicUrl?: string }) {
   const app = new Hono({ strict: false });
-  // Per-process throttle on wrong tokens; the token's length makes guessing hopeless, this keeps logs quiet.
-  const failures = new Map<string, { count: number; since: number }>();
 
   app.get('/', (c) => {
     c.header('cache-control', 'no-store');
@@ -138,14 +135,13 @@ export function adminSessionRoutes(deps: { store: AdminSessionStore; adminToken:
     if (!isSameOriginRequest(c, deps.publicUrl)) {
       throw new ApiError(403, 'forbidden', 'origin: login must come from the reports page');
     }
-    const address = clientAddress(c);
+    // Wrong tokens are counted per address in the database, so every instance sees them; the token's length makes
+    // guessing hopeless, this keeps logs quiet. Ten inside 15 minutes lock the address until the window ends.
+    const bucket = `admin-login:${clientAddress(c)}`;
     const now = Date.now();
-    const record = failures.get(address);
-    if (record && now - record.since < FAILED_LOGIN_WINDOW_MS && record.count >= MAX_FAILED_LOGINS) {
-      const retryAfter = Math.ceil((record.since + FAILED_LOGIN_WINDOW_MS - now) / 1000);
-      throw new ApiError(429, 'rate_limited', 'token: too many wrong tokens, try again later', {
-        headers: { 'Retry-After': String(retryAfter) },
-      });
+    const lockedFor = loginFailures.lockedFor(deps.db, bucket, now);
+    if (lockedFor > 0) {
+      throw new ApiError(429, 'rate_limited', 'token: too many wrong tokens, try again later', { headers: { 'Retry-After': String(lockedFor) } });
     }
     let body: unknown;
     try {
@@ -156,11 +152,10 @@ export function adminSessionRoutes(deps: { store: AdminSessionStore; adminToken:
     const parsed = loginBody.safeParse(body);
     if (!parsed.success) invalid(parsed.error.issues);
     if (!(await timingSafeEqual(parsed.data.token, deps.adminToken))) {
-      const fresh = !record || now - record.since >= FAILED_LOGIN_WINDOW_MS;
-      failures.set(address, fresh ? { count: 1, since: now } : { count: record.count + 1, since: record.since });
+      loginFailures.record(deps.db, bucket, now);
       throw new ApiError(401, 'unauthorized', 'token: admin token is not valid');
     }
-    failures.delete(address);
+    loginFailures.clear(deps.db, bucket);
     const session = deps.store.create(now);
     setCookie(c, ADMIN_SESSION_COOKIE, session.id, {
       httpOnly: true,

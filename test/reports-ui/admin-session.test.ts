@@ -69,6 +69,13 @@ describe('admin session login for the reports UI', () => {
     expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
   });
 
+  it('counts wrong tokens in the database, so a second app (instance) on it is throttled too', async () => {
+    const { app, db } = testApp();
+    for (let i = 0; i < 10; i += 1) expect((await login(app, `wrong-token-${i}-xxxxxxxx`)).status).toBe(401);
+    const { app: other } = testApp({ db });
+    expect((await login(other)).status).toBe(429);
+  });
+
   it('logs out: the cookie stops working and is cleared', async () => {
     const { app } = testApp();
     const cookie = cookieFrom(await login(app));
