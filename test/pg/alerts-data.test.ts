@@ -165,6 +165,21 @@ describe('PostgreSQL alert rule store is the twin of the SQLite one', () => {
     // 20 hourly rules due every other half-hour tick, 5 daily ones once a day: the test exercises many claims.
     expect(claims.length).toBeGreaterThan(500);
   });
+
+  it('keeps both of two patches made at the same time on two instances', async () => {
+    const first = await pgInstance();
+    const second = await pgInstance(first.url);
+    const [a, b] = [createPgRuleStore(first.db), createPgRuleStore(second.db)];
+    for (let round = 0; round < 15; round += 1) {
+      const rule = await a.create(body({ name: `before ${round}` }), NOW);
+      await Promise.all([
+        a.update(rule.id, { name: `after ${round}` }, NOW + 1),
+        b.update(rule.id, { webhookUrl: `${HOOK}/${round}` }, NOW + 2),
+        a.update(rule.id, { enabled: false }, NOW + 3),
+      ]);
+      expect(await b.get(rule.id)).toMatchObject({ name: `after ${round}`, webhookUrl: `${HOOK}/${round}`, enabled: false });
+    }
+  });
 });
 
 describe('PostgreSQL alert delivery records are the twin of the SQLite ones', () => {

@@ -149,7 +149,7 @@ describe('PostgreSQL import checkpoints are the twin of the SQLite ones', () => 
 
 describe('PostgreSQL export and events listing are the twins of the SQLite ones', () => {
   it('exports the same events in the same order for whole, partial, single-instant and empty ranges', async () => {
-    // More rows than one keyset page (2000), with ties on timestamp across page boundaries.
+    // More rows than one cursor FETCH (2000), with ties on timestamp across fetch boundaries.
     const { sqlite, pg } = await sameEventsInBoth(4500);
     const timestamps = sqlite.$client.prepare('SELECT DISTINCT timestamp FROM events ORDER BY timestamp').pluck().all() as number[];
     const ranges = [
@@ -181,6 +181,26 @@ describe('PostgreSQL export and events listing are the twins of the SQLite ones'
     expect(new Set(events.map((e) => (e as { uuid: string }).uuid))).toEqual(new Set(logged.map((e) => e.uuid)));
     const [{ n }] = (await db.$client.query<{ n: number }>('SELECT COUNT(*)::int AS n FROM ingest_log')).rows as [{ n: number }];
     expect(n).toBe(0);
+  });
+
+  it('gives its connection back when writing fails, so failed exports cannot exhaust the pool', async () => {
+    const pg = await pgInstance();
+    // ~3 MB of JSONL, so `write` is first called mid-stream, with the cursor's transaction open.
+    await pg.$client.query(`INSERT INTO persons (uuid, created_at) VALUES ('p', 0)`);
+    await pg.$client.query(
+      `INSERT INTO events (uuid, event, distinct_id, person_id, timestamp, received_at, properties)
+       SELECT 'u' || g, '$pageview', 'd', (SELECT id FROM persons), $1::bigint + g, $1::bigint + g, jsonb_build_object('text', repeat('x', 1000))
+         FROM generate_series(1, 3000) g`,
+      [T0],
+    );
+    // More failures than the pool (10) has connections: a leaked one would make the last export wait and time out.
+    for (let i = 0; i < 12; i += 1) {
+      await expect(exportPgEvents(pg, { from: 0, to: Number.MAX_SAFE_INTEGER }, () => Promise.reject(new Error('disk full')))).rejects.toThrow('disk full');
+    }
+    const whole = await exported((write) => exportPgEvents(pg, { from: 0, to: Number.MAX_SAFE_INTEGER }, write));
+    expect(whole.count).toBe(3000);
+    expect(whole.pieces).toBeGreaterThan(1);
+    expect(pg.$client.totalCount - pg.$client.idleCount).toBe(0);
   });
 
   it('lists the same events for every combination of event, distinct_id (whole person), before and limit', async () => {

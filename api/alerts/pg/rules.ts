@@ -65,32 +65,28 @@ export function createPgRuleStore(db: OnrampPgDb) {
      */
     async update(id: string, patch: z.output<typeof updateRuleSchema>, now: number): Promise<AlertRule | undefined> {
       const client = await pool.connect();
+      // Set when the connection's state is unknown (ROLLBACK failed): the pool then discards it instead of reusing it.
       let broken: Error | undefined;
       try {
         await client.query('BEGIN');
-        try {
-          const current = (await client.query<RuleRow>(`SELECT ${RULE_COLUMNS} FROM alert_rules WHERE id = $1 FOR UPDATE`, [id])).rows.map(ruleFromRow)[0];
-          if (!current) {
-            await client.query('ROLLBACK');
-            return undefined;
-          }
-          const next = patchedRule(current, patch, now);
-          const p = rowParams(next);
-          // Like the SQLite store: last_run_at and created_at are not the patch's to change.
-          await client.query(
-            `UPDATE alert_rules SET name = $2, steps = $3, "window" = $4, "range" = $5, "interval" = $6, trigger_kind = $7, threshold = $8,
-               trigger_step = $9, webhook_url = $10, enabled = $11, active_conditions = $12, next_run_at = $13, updated_at = $14
-             WHERE id = $1`,
-            [p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12], p[15]],
-          );
-          await client.query('COMMIT');
-          return next;
-        } catch (error) {
-          await client.query('ROLLBACK').catch(() => undefined);
-          throw error;
+        const current = (await client.query<RuleRow>(`SELECT ${RULE_COLUMNS} FROM alert_rules WHERE id = $1 FOR UPDATE`, [id])).rows.map(ruleFromRow)[0];
+        if (!current) {
+          await client.query('ROLLBACK');
+          return undefined;
         }
+        const next = patchedRule(current, patch, now);
+        const p = rowParams(next);
+        // Like the SQLite store: last_run_at and created_at are not the patch's to change.
+        await client.query(
+          `UPDATE alert_rules SET name = $2, steps = $3, "window" = $4, "range" = $5, "interval" = $6, trigger_kind = $7, threshold = $8,
+             trigger_step = $9, webhook_url = $10, enabled = $11, active_conditions = $12, next_run_at = $13, updated_at = $14
+           WHERE id = $1`,
+          [p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12], p[15]],
+        );
+        await client.query('COMMIT');
+        return next;
       } catch (error) {
-        broken = error as Error;
+        await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
         throw error;
       } finally {
         client.release(broken);
