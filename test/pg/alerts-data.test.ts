@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createPgDeliveryStore } from '../../api/alerts/pg/deliveries.ts';
 import { createPgRuleStore } from '../../api/alerts/pg/rules.ts';
 import { createRuleSchema, createRuleStore, INTERVAL_MS, type AlertRule } from '../../api/alerts/rules.ts';
@@ -6,39 +6,25 @@ import { createDeliveryStore } from '../../api/alerts/runner.ts';
 import type { OnrampDb } from '../../db/client.ts';
 import { openPgDb, type OnrampPgDb } from '../../db/client-pg.ts';
 import { testDb } from '../support/app.ts';
-import { startPostgres, type TestPostgres } from '../support/postgres.ts';
+import { usePostgres } from '../support/postgres.ts';
 
 const NOW = 1_760_000_000_000;
 const HOUR = INTERVAL_MS.hourly;
 const HOOK = 'https://hooks.example.test/onramp';
 
-let postgres: TestPostgres;
-let cleanups: Array<() => Promise<void>> = [];
-
-beforeAll(async () => {
-  postgres = await startPostgres();
-});
-
-afterEach(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-  cleanups = [];
-});
-
-afterAll(async () => {
-  await postgres?.stop();
-});
+const cluster = usePostgres();
 
 /** A pool on `url` (a fresh database unless given), closed after the test. */
 async function pgInstance(url?: string): Promise<{ db: OnrampPgDb; url: string }> {
-  const databaseUrl = url ?? (await postgres.createDatabase());
+  const databaseUrl = url ?? (await cluster.server().createDatabase());
   const db = await openPgDb(databaseUrl);
-  cleanups.push(() => db.close());
+  cluster.onCleanup(() => db.close());
   return { db, url: databaseUrl };
 }
 
 function sqliteInstance(): OnrampDb {
   const db = testDb();
-  cleanups.push(async () => void db.$client.close());
+  cluster.onCleanup(async () => void db.$client.close());
   return db;
 }
 

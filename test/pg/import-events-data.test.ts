@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createCheckpoints, type Checkpoint } from '../../api/import/checkpoint.ts';
 import { exportEvents } from '../../api/import/export.ts';
 import { createPgCheckpoints } from '../../api/import/pg/checkpoint.ts';
@@ -11,35 +11,21 @@ import { queryPgEvents } from '../../api/routes/pg/events.ts';
 import type { OnrampDb } from '../../db/client.ts';
 import { openPgDb, type OnrampPgDb } from '../../db/client-pg.ts';
 import { PROJECT_TOKEN, testDb } from '../support/app.ts';
-import { startPostgres, type TestPostgres } from '../support/postgres.ts';
+import { usePostgres } from '../support/postgres.ts';
 
 const T0 = 1_760_000_000_000;
 
-let postgres: TestPostgres;
-let cleanups: Array<() => Promise<void>> = [];
-
-beforeAll(async () => {
-  postgres = await startPostgres();
-});
-
-afterEach(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-  cleanups = [];
-});
-
-afterAll(async () => {
-  await postgres?.stop();
-});
+const cluster = usePostgres();
 
 async function pgInstance(): Promise<OnrampPgDb> {
-  const db = await openPgDb(await postgres.createDatabase());
-  cleanups.push(() => db.close());
+  const db = await openPgDb(await cluster.server().createDatabase());
+  cluster.onCleanup(() => db.close());
   return db;
 }
 
 function sqliteInstance(): OnrampDb {
   const db = testDb();
-  cleanups.push(async () => void db.$client.close());
+  cluster.onCleanup(async () => void db.$client.close());
   return db;
 }
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encodeLogEntry } from '../../api/ingest/log.ts';
 import { createPgLogProcessor, isPgStorageWide, type PgLogProcessor } from '../../api/ingest/pg/processor.ts';
 import { pgSafeEvent, pgSafeText } from '../../api/ingest/pg/sanitize.ts';
@@ -10,31 +10,16 @@ import { createEventWriter } from '../../api/ingest/writer.ts';
 import type { OnrampDb } from '../../db/client.ts';
 import { openPgDb, type OnrampPgDb } from '../../db/client-pg.ts';
 import { PROJECT_TOKEN, testDb } from '../support/app.ts';
-import { startPostgres, type TestPostgres } from '../support/postgres.ts';
+import { usePostgres } from '../support/postgres.ts';
 
-let postgres: TestPostgres;
-/** Everything a test opened, closed after it in reverse order (writers before their pools). */
-let cleanups: Array<() => Promise<void>> = [];
-
-beforeAll(async () => {
-  postgres = await startPostgres();
-});
-
-afterEach(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-  cleanups = [];
-});
-
-afterAll(async () => {
-  await postgres?.stop();
-});
+const cluster = usePostgres();
 
 /** One Onramp instance: its own pool on the database, and a PG writer on it. */
 async function instance(url: string, options: PgEventWriterOptions = {}) {
   const db = await openPgDb(url);
-  cleanups.push(() => db.close());
+  cluster.onCleanup(() => db.close());
   const writer = createPgEventWriter(db, options);
-  cleanups.push(() => writer.close());
+  cluster.onCleanup(() => writer.close());
   return { db, writer, processor: createPgLogProcessor(db.$client) };
 }
 
@@ -129,7 +114,7 @@ function toCapture(g: { kind: string; distinctId: string; other: string; uuidInd
 
 describe('PostgreSQL ingest gives exactly what SQLite gives', () => {
   it('same events, persons and merges for any sequence of requests, however the log is applied', async () => {
-    const { db, writer, processor } = await instance(await postgres.createDatabase(), { pollMs: 60_000 });
+    const { db, writer, processor } = await instance(await cluster.server().createDatabase(), { pollMs: 60_000 });
     await fc.assert(
       fc.asyncProperty(
         fc.array(fc.array(generatedEvent, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 25 }),
@@ -155,7 +140,7 @@ describe('PostgreSQL ingest gives exactly what SQLite gives', () => {
   });
 
   it('keeps the text of ordinary properties as SQLite has it, and turns what jsonb rejects into U+FFFD', async () => {
-    const { db, writer } = await instance(await postgres.createDatabase());
+    const { db, writer } = await instance(await cluster.server().createDatabase());
     const ordinary = { emoji: '😀 ok', escapes: 'a\\u0000b "q" \\ud800', nested: { list: [1, 2.5, -0, 1e-7, 12345678901234567000, null, true], é: 'ü' }, __proto__key: 1 };
     const hostile = { nul: 'a\u0000b', lone: 'x\ud800y', trail: 'z\udc00', pair: '\ud83d\ude00', 'k\u0000': ['\u0000', { 'deep\ud800': 'v\u0000' }] };
     const events = validate([
@@ -190,7 +175,7 @@ describe('PostgreSQL ingest gives exactly what SQLite gives', () => {
 
 describe('PostgreSQL ingest log', () => {
   it('acknowledges from the log and applies it on settle, idle time, or not at all after a crash', async () => {
-    const url = await postgres.createDatabase();
+    const url = await cluster.server().createDatabase();
     const first = await instance(url, { closeDrainMs: 0 });
     await first.writer.write(validate([pageview('crash-1'), pageview('crash-2')]));
     expect(await count(first.db, 'SELECT COUNT(*) AS n FROM events')).toBe(0);
@@ -208,7 +193,7 @@ describe('PostgreSQL ingest log', () => {
   });
 
   it('sets aside a row that cannot be applied, keeps it, and applies the rows around it', async () => {
-    const { db, writer } = await instance(await postgres.createDatabase(), { pollMs: 60_000 });
+    const { db, writer } = await instance(await cluster.server().createDatabase(), { pollMs: 60_000 });
     await writer.write(validate([pageview('before')]));
     await db.$client.query("INSERT INTO ingest_log (event_count, events, logged_at) VALUES (1, '[not json', 0)");
     await writer.write(validate([pageview('after')]));
@@ -229,7 +214,7 @@ describe('PostgreSQL ingest log', () => {
   });
 
   it('answers 503 storage_unavailable when the database cannot be used', async () => {
-    const db = await openPgDb(await postgres.createDatabase());
+    const db = await openPgDb(await cluster.server().createDatabase());
     const writer = createPgEventWriter(db, { pollMs: 60_000, closeDrainMs: 0 });
     await db.close();
     await expect(writer.write(validate([pageview('nowhere')]))).rejects.toMatchObject({ status: 503, code: 'storage_unavailable' });
@@ -237,7 +222,7 @@ describe('PostgreSQL ingest log', () => {
   });
 
   it('answers 503 overloaded past maxQueuedEvents, and stores what it accepted', async () => {
-    const { db, writer } = await instance(await postgres.createDatabase(), { maxQueuedEvents: 3 });
+    const { db, writer } = await instance(await cluster.server().createDatabase(), { maxQueuedEvents: 3 });
     const results = await Promise.allSettled([1, 2, 3].map((i) => writer.write(validate([pageview(`q${i}`), pageview(`q${i}`)]))));
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected']);
     expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ status: 503, code: 'overloaded' });
@@ -246,7 +231,7 @@ describe('PostgreSQL ingest log', () => {
   });
 
   it('applies a chunk with each commit once the backlog passes its bound', async () => {
-    const { db, writer } = await instance(await postgres.createDatabase(), { maxBacklogEvents: 600, pollMs: 60_000 });
+    const { db, writer } = await instance(await cluster.server().createDatabase(), { maxBacklogEvents: 600, pollMs: 60_000 });
     for (let i = 0; i < 12; i += 1) await writer.write(validate(Array.from({ length: 100 }, () => pageview(`b-${i}`))));
     // Each commit past 600 applies one 500-event chunk, so the backlog stays near the bound instead of reaching 1200.
     expect(await count(db, 'SELECT SUM(event_count) AS n FROM ingest_log')).toBeLessThanOrEqual(700);
@@ -265,7 +250,7 @@ describe('PostgreSQL ingest log', () => {
   });
 
   it('groups everything queued while a commit is in flight into the next commit', async () => {
-    const { db, writer } = await instance(await postgres.createDatabase(), { pollMs: 60_000 });
+    const { db, writer } = await instance(await cluster.server().createDatabase(), { pollMs: 60_000 });
     const writes = Array.from({ length: 30 }, (_, i) => writer.write(validate([pageview(`g${i}`)])));
     await Promise.all(writes);
     // The first request commits alone (it started the loop); the 29 queued behind it share one or two commits.
@@ -274,14 +259,14 @@ describe('PostgreSQL ingest log', () => {
   });
 
   it('still applies a row that commits after a row with a larger id was applied', async () => {
-    const url = await postgres.createDatabase();
+    const url = await cluster.server().createDatabase();
     const { db, writer } = await instance(url, { pollMs: 60_000 });
     const [early] = validate([pageview('slow-instance')]);
     const [late] = validate([pageview('fast-instance')]);
     // Another instance's append, still in flight: its id is taken, its row not yet visible.
     const slow = new pg.Client({ connectionString: url });
     await slow.connect();
-    cleanups.push(() => slow.end());
+    cluster.onCleanup(() => slow.end());
     await slow.query('BEGIN');
     const { rows } = await slow.query<{ id: string }>('INSERT INTO ingest_log (event_count, events, logged_at) VALUES (1, $1, 0) RETURNING id::text', [encodeLogEntry([early!])]);
     await writer.write([late!]);
@@ -299,7 +284,7 @@ describe('PostgreSQL ingest log', () => {
 
 describe('two Onramp instances on one PostgreSQL database', () => {
   it('store the same uuid sent to both once', async () => {
-    const url = await postgres.createDatabase();
+    const url = await cluster.server().createDatabase();
     const a = await instance(url);
     const b = await instance(url);
     const [event] = validate([pageview('retrying-sdk')]);
@@ -310,7 +295,7 @@ describe('two Onramp instances on one PostgreSQL database', () => {
   });
 
   it.each(['identifying', 'other'] as const)('merge anonymous events from one with an identify on the other (settled on the %s instance)', async (settledOn) => {
-    const url = await postgres.createDatabase();
+    const url = await cluster.server().createDatabase();
     const a = await instance(url, { pollMs: 60_000 });
     const b = await instance(url, { pollMs: 60_000 });
     // Both ids already have a person, so the identify merges two persons rather than mapping a new id.
@@ -336,7 +321,7 @@ describe('two Onramp instances on one PostgreSQL database', () => {
   });
 
   it('apply a shared backlog concurrently without applying a row twice or losing one', async () => {
-    const url = await postgres.createDatabase();
+    const url = await cluster.server().createDatabase();
     const a = await instance(url, { pollMs: 60_000, closeDrainMs: 0 });
     const b = await instance(url, { pollMs: 60_000, closeDrainMs: 0 });
     const uuids = new Set<string>();
@@ -384,7 +369,7 @@ describe('two Onramp instances on one PostgreSQL database', () => {
   });
 
   it('keep writing while both apply through idle work and settles, and end with every event once', async () => {
-    const url = await postgres.createDatabase();
+    const url = await cluster.server().createDatabase();
     const a = await instance(url, { pollMs: 20 });
     const b = await instance(url, { pollMs: 20 });
     const uuids = new Set<string>();

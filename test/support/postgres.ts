@@ -1,4 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -157,4 +158,30 @@ function osUserId(flag: '-u' | '-g'): number {
   } catch {
     throw new Error(`Running as root, PostgreSQL must run as the "postgres" OS user, which does not exist. ${NOT_INSTALLED}`);
   }
+}
+
+/**
+ * One PostgreSQL for the calling test file (started before its tests, stopped after), plus cleanups a test
+ * registers (pools, writers), run after each test in reverse order, so later resources close before earlier ones.
+ */
+export function usePostgres(): { server: () => TestPostgres; onCleanup: (cleanup: () => Promise<void>) => void } {
+  let postgres: TestPostgres | undefined;
+  let cleanups: Array<() => Promise<void>> = [];
+  beforeAll(async () => {
+    postgres = await startPostgres();
+  });
+  afterEach(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+    cleanups = [];
+  });
+  afterAll(async () => {
+    await postgres?.stop();
+  });
+  return {
+    server: () => {
+      if (!postgres) throw new Error('usePostgres: PostgreSQL is not started yet (call server() inside a test)');
+      return postgres;
+    },
+    onCleanup: (cleanup) => void cleanups.push(cleanup),
+  };
 }
