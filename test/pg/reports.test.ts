@@ -4,7 +4,6 @@
  * report is compared whole, with several parameter sets: the SQLite route's JSON against the PostgreSQL entry's
  * response, and the raw rows under them. Equality is exact (toEqual), never approximate.
  */
-import type { Database } from 'better-sqlite3';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,6 +26,7 @@ import { createEventStore } from '../../api/ingest/store.ts';
 import { reportsRoutes } from '../../api/routes/reports.ts';
 import { call, DAY, HOUR, ingest, type Ev } from '../analytics/support.ts';
 import { testDb } from '../support/app.ts';
+import { copyToPostgres } from '../support/copy-to-postgres.ts';
 import { startPostgres, type TestPostgres } from '../support/postgres.ts';
 
 const NOW = Date.UTC(2026, 2, 31, 12, 0, 0);
@@ -87,44 +87,8 @@ async function createLinguisticDatabase(server: TestPostgres): Promise<string> {
   return url.toString();
 }
 
-/** Rows per INSERT while copying. */
-const COPY_BATCH = 5000;
 
 /** Copies persons, distinct ids and events with their ids, so person grouping and tie-breaks by id are the same. */
-async function copyToPostgres(sqlite: Database, db: OnrampPgDb): Promise<void> {
-  const copy = async (select: string, insert: string, columns: string[]) => {
-    const rows = sqlite.prepare(select).all() as Array<Record<string, unknown>>;
-    for (let i = 0; i < rows.length; i += COPY_BATCH) {
-      const batch = rows.slice(i, i + COPY_BATCH);
-      await db.$client.query(insert, columns.map((c) => batch.map((r) => r[c])));
-    }
-    return rows.length;
-  };
-  await copy(
-    'SELECT id, uuid, properties, is_identified = 1 AS identified, created_at FROM persons ORDER BY id',
-    `INSERT INTO persons (id, uuid, properties, is_identified, created_at)
-     SELECT id, uuid, properties::jsonb, identified::int <> 0, created_at FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::bigint[]) AS t(id, uuid, properties, identified, created_at)`,
-    ['id', 'uuid', 'properties', 'identified', 'created_at'],
-  );
-  await copy(
-    'SELECT distinct_id, person_id FROM person_distinct_ids',
-    'INSERT INTO person_distinct_ids (distinct_id, person_id) SELECT * FROM unnest($1::text[], $2::bigint[])',
-    ['distinct_id', 'person_id'],
-  );
-  const events = await copy(
-    'SELECT id, uuid, event, distinct_id, person_id, timestamp, received_at, properties FROM events ORDER BY id',
-    `INSERT INTO events (id, uuid, event, distinct_id, person_id, timestamp, received_at, properties)
-     SELECT id, uuid, event, distinct_id, person_id, timestamp, received_at, properties::jsonb
-     FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[])
-       AS t(id, uuid, event, distinct_id, person_id, timestamp, received_at, properties)`,
-    ['id', 'uuid', 'event', 'distinct_id', 'person_id', 'timestamp', 'received_at', 'properties'],
-  );
-  const { rows } = await db.$client.query<{ n: string }>('SELECT COUNT(*) AS n FROM events');
-  expect(Number(rows[0]!.n)).toBe(events);
-  // As a live database would be: statistics for the planner, a visibility map for index-only scans.
-  await db.$client.query('VACUUM ANALYZE');
-}
-
 const FAILURES: Array<[number, Record<string, unknown>]> = [
   [401, { error_code: 'invalid_api_key' }],
   [500, {}],
