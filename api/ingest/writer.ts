@@ -54,7 +54,9 @@ function storageError(err: unknown): ApiError {
 /**
  * Group commit: requests queue their events, and one transaction on the event loop's next turn stores all of them.
  * Each promise settles only after that commit, so a 200 always means "on disk". If the shared transaction fails,
- * each request is retried alone so one bad request cannot fail its neighbours.
+ * each request is retried alone so one bad request cannot fail its neighbours. With `logged`, the commit is one
+ * ingest-log append (api/ingest/log.ts) and the log is applied to `events` later: when idle, past the backlog
+ * bound, on `settle()` before a read, and at `close()`.
  */
 export function createEventWriter(sqlite: Database, options: EventWriterOptions = {}) {
   const maxQueued = options.maxQueuedEvents ?? 100_000;
