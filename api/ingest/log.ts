@@ -36,3 +36,18 @@ export function decodeLogEntry(text: string): NormalizedEvent[] {
     setOnce: isObject(properties.$set_once) ? properties.$set_once : undefined,
   }));
 }
+
+/** Events per ingest-log row: rows stay a few hundred KB even for 1000-event batches. */
+export const EVENTS_PER_LOG_ROW = 500;
+
+/** Splits the events of a group commit into ingest-log rows of at most {@link EVENTS_PER_LOG_ROW} events, in order. */
+export function logRows(batches: ReadonlyArray<ReadonlyArray<NormalizedEvent>>): NormalizedEvent[][] {
+  const rows: NormalizedEvent[][] = [[]];
+  for (const batch of batches) {
+    for (const event of batch) {
+      if (rows.at(-1)!.length >= EVENTS_PER_LOG_ROW) rows.push([]);
+      rows.at(-1)!.push(event);
+    }
+  }
+  return rows.filter((row) => row.length > 0);
+}

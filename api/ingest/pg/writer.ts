@@ -1,9 +1,9 @@
 import type { OnrampPgDb } from '../../../db/client-pg.ts';
 import { ApiError } from '../../errors.ts';
-import { encodeLogEntry } from '../log.ts';
+import { encodeLogEntry, logRows } from '../log.ts';
 import { EVENTS_PER_CHUNK } from '../processor.ts';
 import type { NormalizedEvent } from '../validate.ts';
-import { EVENTS_PER_LOG_ROW, IDLE_AFTER_MS, type EventWriterOptions, type Pending } from '../writer.ts';
+import { IDLE_AFTER_MS, type EventWriterOptions, type Pending } from '../writer.ts';
 import { createPgLogProcessor, isPgStorageWide, type ApplyOptions, type ApplyResult } from './processor.ts';
 
 /** Options of {@link createPgEventWriter}: those of the SQLite writer (always logged here), plus the shared-log poll. */
@@ -36,18 +36,6 @@ function storageError(err: unknown): ApiError {
   return new ApiError(503, 'storage_unavailable', `storage: events not stored because ${reason}; retry later`, {
     headers: { 'Retry-After': '5' },
   });
-}
-
-/** Splits the events of a group commit into ingest-log rows of at most {@link EVENTS_PER_LOG_ROW} events. */
-function logRows(batches: ReadonlyArray<ReadonlyArray<NormalizedEvent>>): NormalizedEvent[][] {
-  const rows: NormalizedEvent[][] = [[]];
-  for (const batch of batches) {
-    for (const event of batch) {
-      if (rows.at(-1)!.length >= EVENTS_PER_LOG_ROW) rows.push([]);
-      rows.at(-1)!.push(event);
-    }
-  }
-  return rows.filter((row) => row.length > 0);
 }
 
 /**

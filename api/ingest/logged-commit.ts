@@ -1,0 +1,70 @@
+import type { Database } from 'better-sqlite3';
+import { encodeLogEntry, logRows } from './log.ts';
+import { createLogProcessor, EVENTS_PER_CHUNK } from './processor.ts';
+import type { NormalizedEvent } from './validate.ts';
+
+/**
+ * The logged commit: one ingest-log append per group commit, plus a processor that applies the log later. Keeps a
+ * running count of the backlog so the hot path never sums the log table.
+ */
+export function createLoggedCommit(sqlite: Database) {
+  const processor = createLogProcessor(sqlite);
+  const insertRow = sqlite.prepare<[number, string, number]>('INSERT INTO ingest_log (event_count, events, logged_at) VALUES (?, ?, ?)');
+  let backlog = processor.pendingEvents();
+  let lastFailureLog = 0;
+
+  const appendRows = sqlite.transaction((rows: NormalizedEvent[][]) => {
+    const now = Date.now();
+    for (const row of rows) insertRow.run(row.length, encodeLogEntry(row), now);
+  });
+
+  let lastError: unknown;
+
+  function take(events: number) {
+    // Nothing left to apply although the count says otherwise: another process (an import or export CLI) applied
+    // rows too. Re-count, or idle work would spin on an empty log.
+    backlog = events === 0 ? processor.pendingEvents() : Math.max(0, backlog - events);
+  }
+
+  return {
+    append(batches: ReadonlyArray<ReadonlyArray<NormalizedEvent>>) {
+      const rows = logRows(batches);
+      appendRows(rows);
+      backlog += rows.reduce((n, r) => n + r.length, 0);
+    },
+    /**
+     * Applies one chunk (rows up to `upToId`); returns the events applied, or -1 when storage failed (the rows stay
+     * logged and are retried later).
+     */
+    applyChunk(upToId?: number): number {
+      try {
+        const applied = processor.processChunk(EVENTS_PER_CHUNK, upToId);
+        take(applied);
+        return applied;
+      } catch (err) {
+        lastError = err;
+        if (Date.now() - lastFailureLog > 60_000) {
+          lastFailureLog = Date.now();
+          console.error(`[onramp] applying the ingest log failed (${(err as { code?: string }).code ?? (err as Error).message}); the events stay logged and are retried`);
+        }
+        return -1;
+      }
+    },
+    lastRowId: () => processor.lastRowId(),
+    lastError: () => lastError,
+    failedRows: () => processor.failedRows(),
+    applyFor(ms: number) {
+      const until = performance.now() + ms;
+      try {
+        while (backlog > 0 && performance.now() < until) {
+          const n = processor.processChunk(10 * EVENTS_PER_CHUNK);
+          if (n === 0) break;
+          take(n);
+        }
+      } catch (err) {
+        console.error(`[onramp] applying the ingest log at shutdown failed (${(err as Error).message}); the events stay logged for the next start`);
+      }
+    },
+    backlog: () => backlog,
+  };
+}
