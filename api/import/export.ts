@@ -45,16 +45,33 @@ export async function exportEvents(sqlite: Database, range: ExportRange, write: 
         ORDER BY e.timestamp, e.id`,
     )
     .iterate(range.from, range.to);
+  return writeExportLines(rows, write);
+}
+
+/**
+ * Writes rows as JSONL in pieces of about EXPORT_CHUNK_CHARS, awaiting `write` for back-pressure; returns the rows
+ * written. Takes the rows of either dialect (a SQLite iterator, or PostgreSQL cursor pages).
+ */
+export async function writeExportLines(rows: Iterable<ExportRow> | AsyncIterable<ExportRow>, write: (text: string) => void | Promise<void>): Promise<number> {
   let buffer = '';
   let count = 0;
-  for (const r of rows) {
+  /** Adds one row; true when a piece is ready to write. */
+  const add = (r: ExportRow) => {
     buffer += exportLine(r);
     count += 1;
-    if (buffer.length >= EXPORT_CHUNK_CHARS) {
-      await write(buffer);
-      buffer = '';
-    }
+    return buffer.length >= EXPORT_CHUNK_CHARS;
+  };
+  const flush = async () => {
+    const piece = buffer;
+    buffer = '';
+    await write(piece);
+  };
+  // A plain loop for SQLite's iterator: `for await` would cost a promise per row.
+  if (Symbol.asyncIterator in rows) {
+    for await (const r of rows) if (add(r)) await flush();
+  } else {
+    for (const r of rows) if (add(r)) await flush();
   }
-  if (buffer) await write(buffer);
+  if (buffer) await flush();
   return count;
 }

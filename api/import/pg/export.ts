@@ -1,6 +1,6 @@
 import type { OnrampPgDb } from '../../../db/client-pg.ts';
 import { createPgLogProcessor } from '../../ingest/pg/processor.ts';
-import { EXPORT_CHUNK_CHARS, exportLine, type ExportRange, type ExportRow } from '../export.ts';
+import { writeExportLines, type ExportRange, type ExportRow } from '../export.ts';
 
 /** Rows fetched per round trip: large enough that round trips do not dominate, small enough that memory stays flat. */
 const FETCH_ROWS = 2000;
@@ -17,7 +17,6 @@ export async function exportPgEvents(db: OnrampPgDb, range: ExportRange, write: 
   const client = await db.$client.connect();
   // Set when the connection's state is unknown (ROLLBACK failed): the pool then discards it instead of reusing it.
   let broken: Error | undefined;
-  let buffer = '';
   let count = 0;
   try {
     await client.query('BEGIN READ ONLY');
@@ -30,18 +29,14 @@ export async function exportPgEvents(db: OnrampPgDb, range: ExportRange, write: 
         ORDER BY e.timestamp, e.id`,
       [range.from, range.to],
     );
-    for (;;) {
-      const { rows } = await client.query<ExportRow>(`FETCH FORWARD ${FETCH_ROWS} FROM export_events`);
-      for (const r of rows) {
-        buffer += exportLine(r);
-        count += 1;
-        if (buffer.length >= EXPORT_CHUNK_CHARS) {
-          await write(buffer);
-          buffer = '';
-        }
+    async function* cursorRows(): AsyncGenerator<ExportRow> {
+      for (;;) {
+        const { rows } = await client.query<ExportRow>(`FETCH FORWARD ${FETCH_ROWS} FROM export_events`);
+        yield* rows;
+        if (rows.length < FETCH_ROWS) return;
       }
-      if (rows.length < FETCH_ROWS) break;
     }
+    count = await writeExportLines(cursorRows(), write);
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
@@ -49,7 +44,6 @@ export async function exportPgEvents(db: OnrampPgDb, range: ExportRange, write: 
   } finally {
     client.release(broken);
   }
-  if (buffer) await write(buffer);
   return count;
 }
 
