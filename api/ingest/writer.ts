@@ -50,6 +50,21 @@ function storageError(err: unknown): ApiError {
 }
 
 /**
+ * Why a writer turns a request away before queueing it, if it does: shutting down, or the queue bound reached (503s
+ * with Retry-After). An oversized request is still let into an empty queue, so a bound below the batch limit cannot
+ * starve it. Shared by both dialects' writers.
+ */
+export function refusal(state: { closed: boolean; queuedEvents: number; incoming: number; maxQueued: number }): ApiError | undefined {
+  if (state.closed) return new ApiError(503, 'shutting_down', 'server: shutting down; retry shortly', { headers: { 'Retry-After': '2' } });
+  if (state.queuedEvents > 0 && state.queuedEvents + state.incoming > state.maxQueued) {
+    return new ApiError(503, 'overloaded', `server: ingest queue is full (${state.maxQueued} events waiting); retry shortly`, {
+      headers: { 'Retry-After': '1' },
+    });
+  }
+  return undefined;
+}
+
+/**
  * Group commit: requests queue their events, and one transaction on the event loop's next turn stores all of them.
  * Each promise settles only after that commit, so a 200 always means "on disk". If the shared transaction fails,
  * each request is retried alone so one bad request cannot fail its neighbours. With `logged`, the commit is one
@@ -142,15 +157,8 @@ export function createEventWriter(sqlite: Database, options: EventWriterOptions 
   return {
     /** Resolves once the events are committed; rejects with a 503 ApiError when overloaded, closed or storage fails. */
     write(events: ReadonlyArray<NormalizedEvent>): Promise<void> {
-      if (closed) return Promise.reject(new ApiError(503, 'shutting_down', 'server: shutting down; retry shortly', { headers: { 'Retry-After': '2' } }));
-      // An oversized request is still let into an empty queue, so a bound below the batch limit cannot starve it.
-      if (queuedEvents > 0 && queuedEvents + events.length > maxQueued) {
-        return Promise.reject(
-          new ApiError(503, 'overloaded', `server: ingest queue is full (${maxQueued} events waiting); retry shortly`, {
-            headers: { 'Retry-After': '1' },
-          }),
-        );
-      }
+      const refused = refusal({ closed, queuedEvents, incoming: events.length, maxQueued });
+      if (refused) return Promise.reject(refused);
       lastWriteAt = performance.now();
       return new Promise<void>((resolve, reject) => {
         queue.push({ events, resolve, reject });

@@ -3,7 +3,7 @@ import { ApiError } from '../../errors.ts';
 import { encodeLogEntry, logRows } from '../log.ts';
 import { EVENTS_PER_CHUNK } from '../processor.ts';
 import type { NormalizedEvent } from '../validate.ts';
-import { IDLE_AFTER_MS, type EventWriterOptions, type Pending } from '../writer.ts';
+import { IDLE_AFTER_MS, refusal, type EventWriterOptions, type Pending } from '../writer.ts';
 import { createPgLogProcessor, isPgStorageWide, type ApplyOptions, type ApplyResult } from './processor.ts';
 
 /** Options of {@link createPgEventWriter}: those of the SQLite writer (always logged here), plus the shared-log poll. */
@@ -210,15 +210,8 @@ export function createPgEventWriter(db: OnrampPgDb, options: PgEventWriterOption
   return {
     /** Resolves once the events are committed to the log; rejects with a 503 ApiError when overloaded, closed or storage fails. */
     write(events: ReadonlyArray<NormalizedEvent>): Promise<void> {
-      if (closed) return Promise.reject(new ApiError(503, 'shutting_down', 'server: shutting down; retry shortly', { headers: { 'Retry-After': '2' } }));
-      // An oversized request is still let into an empty queue, so a bound below the batch limit cannot starve it.
-      if (queuedEvents > 0 && queuedEvents + events.length > maxQueued) {
-        return Promise.reject(
-          new ApiError(503, 'overloaded', `server: ingest queue is full (${maxQueued} events waiting); retry shortly`, {
-            headers: { 'Retry-After': '1' },
-          }),
-        );
-      }
+      const refused = refusal({ closed, queuedEvents, incoming: events.length, maxQueued });
+      if (refused) return Promise.reject(refused);
       lastWriteAt = performance.now();
       return new Promise<void>((resolve, reject) => {
         queue.push({ events, resolve, reject });
