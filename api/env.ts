@@ -12,16 +12,11 @@ const envSchema = z.object({
     .min(1)
     .default('file:./data/onramp.db')
     .superRefine((url, ctx) => {
-      let dialect;
       try {
-        dialect = databaseDialect(url);
+        databaseDialect(url);
       } catch (err) {
         ctx.addIssue({ code: 'custom', message: (err as Error).message.replace(/^Invalid environment variable DATABASE_URL: /, '') });
-        return;
       }
-      // The PostgreSQL schema, migrations and client exist (db/*-pg.ts), but the app's stores are not ported yet:
-      // refuse clearly instead of taking the URL for a SQLite file name.
-      if (dialect === 'postgres') ctx.addIssue({ code: 'custom', message: 'PostgreSQL is not supported by this version yet; use file:<path> (SQLite)' });
     }),
   ONRAMP_PROJECT_TOKEN: z.string().min(1).max(200).default('phc_onramp_local'),
   ONRAMP_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),

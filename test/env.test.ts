@@ -24,6 +24,10 @@ describe('parseEnv', () => {
     expect(env.ONRAMP_FORWARD_TOKEN).toBeUndefined();
   });
 
+  it.each(['postgres://onramp@db.example.com/onramp', 'postgresql://u:p@127.0.0.1:5432/onramp?sslmode=require'])('accepts a PostgreSQL DATABASE_URL (%s)', (url) => {
+    expect(parseEnv({ DATABASE_URL: url }).DATABASE_URL).toBe(url);
+  });
+
   it('names the missing half of the PostHog mirror configuration', () => {
     expect(() => parseEnv({ ONRAMP_FORWARD_HOST: 'https://us.i.posthog.com' })).toThrow(/ONRAMP_FORWARD_TOKEN: required when ONRAMP_FORWARD_HOST is set$/);
     expect(() => parseEnv({ ONRAMP_FORWARD_TOKEN: 'phc_x' })).toThrow(/ONRAMP_FORWARD_HOST: required when ONRAMP_FORWARD_TOKEN is set$/);
@@ -34,7 +38,7 @@ describe('parseEnv', () => {
     ['PORT', { PORT: '70000' }],
     ['ONRAMP_DEMO', { ONRAMP_DEMO: 'yes' }],
     ['DATABASE_URL', { DATABASE_URL: 'mysql://db.example.com/onramp' }],
-    ['DATABASE_URL', { DATABASE_URL: 'postgres://onramp@db.example.com/onramp' }],
+    ['DATABASE_URL', { DATABASE_URL: 'sqlite:///tmp/onramp.db' }],
     ['ONRAMP_MAX_INGEST_BACKLOG', { ONRAMP_MAX_INGEST_BACKLOG: '12.5' }],
     ['ONRAMP_MAX_INGEST_BACKLOG', { ONRAMP_MAX_INGEST_BACKLOG: '10' }],
     ['ONRAMP_ADMIN_TOKEN', { ONRAMP_ADMIN_TOKEN: 'short' }],
