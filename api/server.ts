@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { openDb } from '../db/client.ts';
 import { createApp } from './app.ts';
 import { createAlertRunner, publicBaseUrl } from './alerts/runner.ts';
+import { sqliteAlertStorage } from './alerts/storage.ts';
 import { seedDemoIfEmpty } from './demo/seed.ts';
 import { parseEnv } from './env.ts';
 import { startCheckpointer } from './ingest/checkpointer.ts';
@@ -56,7 +57,7 @@ onShutdown('posthog-node flush', () => {
 });
 const app = createApp({ db, env, writer, telemetry });
 // Alert rules are checked in-process; several instances coordinate through the database (see api/alerts/rules.ts claim).
-const alerts = createAlertRunner(db.$client, { baseUrl: publicBaseUrl(env), settle: () => writer.settle() });
+const alerts = createAlertRunner(sqliteAlertStorage(db.$client), { baseUrl: publicBaseUrl(env), settle: () => writer.settle() });
 alerts.start();
 onShutdown('alert scheduler', () => alerts.stop());
 

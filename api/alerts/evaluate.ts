@@ -1,10 +1,7 @@
-import type { Database } from 'better-sqlite3';
 import type { FlagEvidence } from '../analytics/flags.ts';
-import { funnelReport } from '../analytics/funnel-report.ts';
 import { DEFAULT_MIN_CONVERSION, parseWindow } from '../analytics/params.ts';
-import { createTtfsiCollector } from '../analytics/ttfsi.ts';
-import { streamTtfsi } from '../analytics/ttfsi-query.ts';
 import { RANGE_MS, type AlertRule } from './rules.ts';
+import type { AlertReports } from './storage.ts';
 
 /** One thing that is wrong right now. `key` identifies it across checks, so it alerts once until it clears. */
 export interface AlertCondition {
@@ -33,17 +30,15 @@ const hours = (s: number) => (s < 7200 ? `${(s / 60).toFixed(1)} min` : `${(s / 
 
 /**
  * Runs the rule's report over the range ending at `now` and lists the conditions that hold, using the same analytics
- * as the reports API (so an alert always matches what the linked report shows).
+ * as the reports API on the same database (so an alert always matches what the linked report shows).
  */
-export function evaluateRule(sqlite: Database, rule: AlertRule, now: number): Evaluation {
+export async function evaluateRule(reports: AlertReports, rule: AlertRule, now: number): Promise<Evaluation> {
   const to = now;
   const from = now - RANGE_MS[rule.range];
   const trigger = rule.trigger;
 
   if (trigger.kind === 'ttfsi_p50_above') {
-    const collector = createTtfsiCollector(to);
-    streamTtfsi(sqlite, { from, to, start: rule.steps[0]!, end: rule.steps[rule.steps.length - 1]! }, collector.add);
-    const report = collector.result();
+    const report = await reports.ttfsi({ from, to, start: rule.steps[0]!, end: rule.steps[rule.steps.length - 1]! });
     const p50 = report.percentiles.p50;
     const conditions: AlertCondition[] =
       p50 !== null && p50 > trigger.thresholdSeconds
@@ -60,7 +55,7 @@ export function evaluateRule(sqlite: Database, rule: AlertRule, now: number): Ev
     return { from, to, conditions };
   }
 
-  const report = funnelReport(sqlite, {
+  const report = await reports.funnel({
     from,
     to,
     steps: rule.steps,

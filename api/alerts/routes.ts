@@ -1,8 +1,8 @@
 import { Hono } from 'hono';
-import type { OnrampDb } from '../../db/client.ts';
 import { ApiError } from '../errors.ts';
 import { createRuleSchema, parseBody, updateRuleSchema, type AlertRule } from './rules.ts';
 import { createAlertRunner, type AlertRunnerOptions } from './runner.ts';
+import type { AlertStorage } from './storage.ts';
 
 function ruleJson(rule: AlertRule) {
   const { nextRunAt, lastRunAt, createdAt, updatedAt, ...rest } = rule;
@@ -24,43 +24,39 @@ function notFound(id: string): never {
 
 /**
  * `/api/v1/alerts` (admin-protected in app.ts): CRUD for alert rules, their delivery log, and `POST /:id/check`
- * to run a check now (what the scheduler does when the rule is due).
+ * to run a check now (what the scheduler does when the rule is due; it sets `lastRunAt` too). `alerts` is the
+ * SQLite or PostgreSQL storage (api/alerts/storage.ts, api/alerts/pg/storage.ts).
  */
-export function alertRoutes(deps: { db: OnrampDb; runner?: AlertRunnerOptions }) {
-  const runner = createAlertRunner(deps.db.$client, deps.runner ?? { baseUrl: 'http://127.0.0.1:8787' });
+export function alertRoutes(deps: { alerts: AlertStorage; runner?: AlertRunnerOptions }) {
+  const runner = createAlertRunner(deps.alerts, deps.runner ?? { baseUrl: 'http://127.0.0.1:8787' });
+  const rules = deps.alerts.rules;
   const now = deps.runner?.now ?? Date.now;
   const app = new Hono({ strict: false });
+  const ruleOr404 = async (id: string) => (await rules.get(id)) ?? notFound(id);
 
-  app.get('/', (c) => c.json({ rules: runner.rules.list().map(ruleJson) }));
+  app.get('/', async (c) => c.json({ rules: (await rules.list()).map(ruleJson) }));
 
   app.post('/', async (c) => {
     const input = parseBody(createRuleSchema, await jsonBody(c.req));
-    return c.json(ruleJson(runner.rules.create(input, now())), 201);
+    return c.json(ruleJson(await rules.create(input, now())), 201);
   });
 
-  app.get('/:id', (c) => {
-    const rule = runner.rules.get(c.req.param('id'));
-    return rule ? c.json(ruleJson(rule)) : notFound(c.req.param('id'));
-  });
+  app.get('/:id', async (c) => c.json(ruleJson(await ruleOr404(c.req.param('id')))));
 
   app.patch('/:id', async (c) => {
     const patch = parseBody(updateRuleSchema, await jsonBody(c.req));
-    const rule = runner.rules.update(c.req.param('id'), patch, now());
+    const rule = await rules.update(c.req.param('id'), patch, now());
     return rule ? c.json(ruleJson(rule)) : notFound(c.req.param('id'));
   });
 
-  app.delete('/:id', (c) => (runner.rules.delete(c.req.param('id')) ? c.body(null, 204) : notFound(c.req.param('id'))));
+  app.delete('/:id', async (c) => ((await rules.delete(c.req.param('id'))) ? c.body(null, 204) : notFound(c.req.param('id'))));
 
-  app.get('/:id/deliveries', (c) => {
-    if (!runner.rules.get(c.req.param('id'))) notFound(c.req.param('id'));
-    return c.json({ deliveries: runner.deliveries(c.req.param('id')) });
+  app.get('/:id/deliveries', async (c) => {
+    const rule = await ruleOr404(c.req.param('id'));
+    return c.json({ deliveries: await runner.deliveries(rule.id) });
   });
 
-  app.post('/:id/check', async (c) => {
-    const rule = runner.rules.get(c.req.param('id'));
-    if (!rule) notFound(c.req.param('id'));
-    return c.json(await runner.check(rule));
-  });
+  app.post('/:id/check', async (c) => c.json(await runner.check(await ruleOr404(c.req.param('id')))));
 
   return app;
 }

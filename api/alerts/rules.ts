@@ -212,6 +212,10 @@ export function createRuleStore(sqlite: Database) {
     'UPDATE alert_rules SET next_run_at = ?, last_run_at = ? WHERE id = ? AND enabled = 1 AND next_run_at <= ?',
   );
   const setActive = sqlite.prepare<[string, string]>('UPDATE alert_rules SET active_conditions = ? WHERE id = ?');
+  // MAX keeps last_run_at from moving back when a slow manual check finishes after a later scheduled one started.
+  const checked = sqlite.prepare<[string, number, number, string]>(
+    'UPDATE alert_rules SET active_conditions = ?, last_run_at = MAX(COALESCE(last_run_at, ?), ?) WHERE id = ?',
+  );
 
   return {
     create(input: z.output<typeof createRuleSchema>, now: number): AlertRule {
@@ -249,6 +253,10 @@ export function createRuleStore(sqlite: Database) {
     },
     setActiveConditions(id: string, keys: string[]) {
       setActive.run(JSON.stringify(keys), id);
+    },
+    /** Stores the outcome of a check run at `checkedAt` (scheduled or manual): its alerted keys and `lastRunAt`. */
+    recordCheck(id: string, keys: string[], checkedAt: number) {
+      checked.run(JSON.stringify(keys), checkedAt, checkedAt, id);
     },
   };
 }

@@ -2,7 +2,8 @@ import type { Database } from 'better-sqlite3';
 import { deliverWebhook, type DeliveryOptions, type DeliveryResult } from './deliver.ts';
 import { evaluateRule, type AlertCondition } from './evaluate.ts';
 import { alertMessage, reportLink } from './message.ts';
-import { createRuleStore, type AlertRule } from './rules.ts';
+import type { AlertRule } from './rules.ts';
+import type { AlertStorage } from './storage.ts';
 
 export interface AlertRunnerOptions {
   /** Public base URL of Onramp, for the report link in messages. */
@@ -101,20 +102,21 @@ export function createDeliveryStore(sqlite: Database) {
 }
 
 /**
- * Checks alert rules and delivers their webhooks. `check` runs one rule now; `runDue` runs every due rule this
- * instance manages to claim (so several instances on one database fire each check once); `start` runs `runDue`
- * on a timer. A condition alerts when it first holds, stays quiet while it keeps holding, and may alert again
- * once a check has seen it clear. A failed delivery leaves the condition un-alerted, so the next check retries.
+ * Checks alert rules and delivers their webhooks, on SQLite or PostgreSQL alike (only `storage` differs). `check`
+ * runs one rule now; `runDue` runs every due rule this instance manages to claim (so several instances on one
+ * database fire each check once); `start` runs `runDue` on a timer. A condition alerts when it first holds, stays
+ * quiet while it keeps holding, and may alert again once a check has seen it clear. A failed delivery leaves the
+ * condition un-alerted, so the next check retries.
  */
-export function createAlertRunner(sqlite: Database, options: AlertRunnerOptions) {
+export function createAlertRunner(storage: AlertStorage, options: AlertRunnerOptions) {
   const now = options.now ?? Date.now;
-  const rules = createRuleStore(sqlite);
+  const { rules, deliveries } = storage;
   const log = options.log ?? ((line: string) => console.log(line));
-  const deliveries = createDeliveryStore(sqlite);
 
+  /** Checks `rule` as of `at` and records the outcome, `lastRunAt` included (a manual check counts as a run). */
   async function check(rule: AlertRule, at = now()): Promise<CheckResult> {
     await options.settle?.();
-    const evaluation = evaluateRule(sqlite, rule, at);
+    const evaluation = await evaluateRule(storage.reports, rule, at);
     const current = new Map(evaluation.conditions.map((c) => [c.key, c]));
     const active = new Set(rule.activeConditions);
     const cleared = [...active].filter((key) => !current.has(key));
@@ -125,13 +127,13 @@ export function createAlertRunner(sqlite: Database, options: AlertRunnerOptions)
     for (const condition of evaluation.conditions) {
       if (active.has(condition.key)) continue;
       const payload = alertMessage(rule, condition, evaluation, link);
-      const id = deliveries.insertPending(rule.id, condition.key, JSON.stringify(payload), now());
+      const id = await deliveries.insertPending(rule.id, condition.key, JSON.stringify(payload), now());
       const result = await deliverWebhook(rule.webhookUrl, payload, options.delivery);
-      records.push(deliveries.finish(id, result, now()));
+      records.push(await deliveries.finish(id, result, now()));
       if (result.status === 'delivered') alerted.push(condition.key);
       else log(`[onramp] alert ${rule.id} (${rule.name}): webhook delivery failed after ${result.attempts} attempts: ${result.error}`);
     }
-    rules.setActiveConditions(rule.id, [...stillActive, ...alerted]);
+    await rules.recordCheck(rule.id, [...stillActive, ...alerted], at);
     return { ruleId: rule.id, checkedAt: new Date(at).toISOString(), conditions: evaluation.conditions, alerted, cleared, deliveries: records };
   }
 
@@ -139,9 +141,11 @@ export function createAlertRunner(sqlite: Database, options: AlertRunnerOptions)
   async function runDue(): Promise<CheckResult[]> {
     const at = now();
     const results: CheckResult[] = [];
-    for (const rule of rules.due(at)) {
-      if (!rules.claim(rule, at)) continue;
+    // Claimed one at a time, just before its check: while this instance is busy with a slow webhook, another
+    // instance can take the rules still waiting.
+    for (const rule of await rules.due(at)) {
       try {
+        if (!(await rules.claim(rule, at))) continue;
         results.push(await check(rule, at));
       } catch (err) {
         log(`[onramp] alert ${rule.id} (${rule.name}): check failed: ${(err as Error).message}`);
@@ -155,7 +159,7 @@ export function createAlertRunner(sqlite: Database, options: AlertRunnerOptions)
     rules,
     check,
     runDue,
-    deliveries(ruleId: string, limit = 100): DeliveryRecord[] {
+    deliveries(ruleId: string, limit = 100): Promise<DeliveryRecord[]> {
       return deliveries.list(ruleId, limit);
     },
     /** Starts the in-process scheduler; overlapping ticks are skipped rather than stacked. */

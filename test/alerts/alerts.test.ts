@@ -5,6 +5,7 @@ import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
 import { alertRoutes } from '../../api/alerts/routes.ts';
 import { createAlertRunner } from '../../api/alerts/runner.ts';
+import { sqliteAlertStorage } from '../../api/alerts/storage.ts';
 import { seedDemoIfEmpty } from '../../api/demo/seed.ts';
 import { ApiError } from '../../api/errors.ts';
 import { openDb, type OnrampDb } from '../../db/client.ts';
@@ -30,7 +31,7 @@ async function receiver() {
 function alertsApi(db: OnrampDb, clock: { now: number }) {
   const app = new Hono({ strict: false });
   app.onError((err, c) => (err instanceof ApiError ? c.json(err.toBody(), err.status) : c.json({ error: { code: 'internal', message: String(err) } }, 500)));
-  app.route('/alerts', alertRoutes({ db, runner: { baseUrl: 'https://onramp.example', now: () => clock.now, delivery: { baseDelayMs: 5, maxAttempts: 3 } } }));
+  app.route('/alerts', alertRoutes({ alerts: sqliteAlertStorage(db.$client), runner: { baseUrl: 'https://onramp.example', now: () => clock.now, delivery: { baseDelayMs: 5, maxAttempts: 3 } } }));
   const call = async (method: string, path: string, body?: unknown) => {
     const res = await app.request(`/alerts${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
     return { status: res.status, body: (res.status === 204 ? null : await res.json()) as Record<string, any> };
@@ -208,9 +209,9 @@ describe('alert scheduler', () => {
     addDevelopers(dbA, 'a', 40, 10, NOW - 3 * DAY);
     const clock = { now: NOW };
     const options = { baseUrl: 'http://x', now: () => clock.now, delivery: { baseDelayMs: 5 }, log: () => {} };
-    const a = createAlertRunner(dbA.$client, options);
-    const b = createAlertRunner(dbB.$client, options);
-    const rule = a.rules.create({ ...conversionRule(r.url), steps: ['signed_up', 'api_key_created', 'first_successful_call'], window: '14d', range: '7d', interval: 'hourly', enabled: true, trigger: { kind: 'conversion_below', threshold: 0.5 } }, NOW);
+    const a = createAlertRunner(sqliteAlertStorage(dbA.$client), options);
+    const b = createAlertRunner(sqliteAlertStorage(dbB.$client), options);
+    const rule = await a.rules.create({ ...conversionRule(r.url), steps: ['signed_up', 'api_key_created', 'first_successful_call'], window: '14d', range: '7d', interval: 'hourly', enabled: true, trigger: { kind: 'conversion_below', threshold: 0.5 } }, NOW);
 
     const [ra, rb] = await Promise.all([a.runDue(), b.runDue()]);
     expect(ra.length + rb.length).toBe(1);
@@ -223,14 +224,14 @@ describe('alert scheduler', () => {
     const next = [...(await b.runDue()), ...(await a.runDue())];
     expect(next).toHaveLength(1);
     expect(next[0]!.alerted).toEqual([]);
-    expect(b.rules.get(rule.id)!.lastRunAt).toBe(NOW + HOUR);
+    expect((await b.rules.get(rule.id))!.lastRunAt).toBe(NOW + HOUR);
 
     // The timer-driven scheduler runs due rules by itself.
     clock.now += HOUR;
     b.start();
     await new Promise((resolve) => setTimeout(resolve, 300));
     await b.stop();
-    expect(b.rules.get(rule.id)!.lastRunAt).toBe(NOW + 2 * HOUR);
+    expect((await b.rules.get(rule.id))!.lastRunAt).toBe(NOW + 2 * HOUR);
     dbA.$client.close();
     dbB.$client.close();
   });

@@ -131,6 +131,15 @@ export function createPgRuleStore(db: OnrampPgDb) {
     async setActiveConditions(id: string, keys: string[]): Promise<void> {
       await pool.query('UPDATE alert_rules SET active_conditions = $1 WHERE id = $2', [JSON.stringify(keys), id]);
     },
+    /** Stores the outcome of a check run at `checkedAt` (scheduled or manual): its alerted keys and `lastRunAt`. */
+    async recordCheck(id: string, keys: string[], checkedAt: number): Promise<void> {
+      // GREATEST ignores a NULL last_run_at, and keeps it from moving back when a slow manual check finishes late.
+      await pool.query('UPDATE alert_rules SET active_conditions = $1, last_run_at = GREATEST(last_run_at, $2::bigint) WHERE id = $3', [
+        JSON.stringify(keys),
+        checkedAt,
+        id,
+      ]);
+    },
   };
 }
 
