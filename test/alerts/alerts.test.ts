@@ -1,16 +1,13 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
-import { alertRoutes } from '../../api/alerts/routes.ts';
 import { createAlertRunner } from '../../api/alerts/runner.ts';
 import { sqliteAlertStorage } from '../../api/alerts/storage.ts';
 import { seedDemoIfEmpty } from '../../api/demo/seed.ts';
-import { ApiError } from '../../api/errors.ts';
 import { openDb, type OnrampDb } from '../../db/client.ts';
 import { testApp, testDb } from '../support/app.ts';
-import { addDevelopers, addSuccesses, startReceiver, type Receiver } from './support.ts';
+import { addDevelopers, addSuccesses, alertsApi as sqliteApi, conversionRule, startReceiver, type Receiver } from './support.ts';
 
 const NOW = Date.UTC(2026, 10, 20, 12);
 const HOUR = 3_600_000;
@@ -27,27 +24,8 @@ async function receiver() {
   return r;
 }
 
-/** The alert routes over `db`, with a controllable clock and fast retries. */
-function alertsApi(db: OnrampDb, clock: { now: number }) {
-  const app = new Hono({ strict: false });
-  app.onError((err, c) => (err instanceof ApiError ? c.json(err.toBody(), err.status) : c.json({ error: { code: 'internal', message: String(err) } }, 500)));
-  app.route('/alerts', alertRoutes({ alerts: sqliteAlertStorage(db.$client), runner: { baseUrl: 'https://onramp.example', now: () => clock.now, delivery: { baseDelayMs: 5, maxAttempts: 3 } } }));
-  const call = async (method: string, path: string, body?: unknown) => {
-    const res = await app.request(`/alerts${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-    return { status: res.status, body: (res.status === 204 ? null : await res.json()) as Record<string, any> };
-  };
-  return call;
-}
-
-const conversionRule = (url: string) => ({
-  name: 'First call conversion',
-  steps: ['signed_up', 'api_key_created', 'first_successful_call'],
-  window: '14d',
-  range: '7d',
-  interval: 'hourly',
-  trigger: { kind: 'conversion_below', threshold: 0.5, step: 2 },
-  webhookUrl: url,
-});
+/** The alert routes over SQLite database `db`. */
+const alertsApi = (db: OnrampDb, clock: { now: number }) => sqliteApi(sqliteAlertStorage(db.$client), clock);
 
 describe('alert rules API', () => {
   it('needs the admin token', async () => {
@@ -133,6 +111,17 @@ describe('alert checks and delivery', () => {
 
     const deliveries = (await api('GET', `/${id}/deliveries`)).body.deliveries as Array<Record<string, unknown>>;
     expect(deliveries.map((d) => d.status)).toEqual(['delivered', 'delivered']);
+  });
+
+  it('Check now records lastRunAt and leaves the schedule alone', async () => {
+    const clock = { now: NOW };
+    const api = alertsApi(testDb(), clock);
+    const r = await receiver();
+    const id = (await api('POST', '/', conversionRule(r.url))).body.id as string;
+    expect((await api('GET', `/${id}`)).body).toMatchObject({ lastRunAt: null, nextRunAt: new Date(NOW).toISOString() });
+    clock.now += 5 * 60_000;
+    expect((await api('POST', `/${id}/check`)).status).toBe(200);
+    expect((await api('GET', `/${id}`)).body).toMatchObject({ lastRunAt: new Date(NOW + 5 * 60_000).toISOString(), nextRunAt: new Date(NOW).toISOString() });
   });
 
   it('retries a 500 with backoff and records the delivery; gives up after the last attempt and retries on the next check', async () => {

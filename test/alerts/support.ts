@@ -1,5 +1,9 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Hono } from 'hono';
+import { alertRoutes } from '../../api/alerts/routes.ts';
+import type { AlertStorage } from '../../api/alerts/storage.ts';
+import { ApiError } from '../../api/errors.ts';
 import { createEventStore } from '../../api/ingest/store.ts';
 import type { NormalizedEvent } from '../../api/ingest/validate.ts';
 import type { OnrampDb } from '../../db/client.ts';
@@ -51,10 +55,10 @@ function event(name: string, distinctId: string, timestamp: number, properties: 
 }
 
 /**
- * Adds `count` developers who signed up and created a key at `at`; the first `succeeded` of them then make a
+ * Events of `count` developers who signed up and created a key at `at`; the first `succeeded` of them then make a
  * successful call, the others hit `invalid_api_key`.
  */
-export function addDevelopers(db: OnrampDb, prefix: string, count: number, succeeded: number, at: number) {
+export function developerEvents(prefix: string, count: number, succeeded: number, at: number): NormalizedEvent[] {
   const events: NormalizedEvent[] = [];
   for (let i = 0; i < count; i++) {
     const id = `${prefix}-${i}`;
@@ -65,12 +69,44 @@ export function addDevelopers(db: OnrampDb, prefix: string, count: number, succe
         : event('api_call', id, at + 120_000, { status: 401, method: 'POST', endpoint: '/sandbox/v1/messages', duration_ms: 3, error_code: 'invalid_api_key', key_prefix: 'onr_test_AAAAAAAA' }),
     );
   }
-  createEventStore(db.$client).writeBatches([events]);
+  return events;
 }
 
-/** Gives developers `prefix-from` … `prefix-(to − 1)` a successful call at `at`. */
-export function addSuccesses(db: OnrampDb, prefix: string, from: number, to: number, at: number) {
+/** Events giving developers `prefix-from` … `prefix-(to − 1)` a successful call at `at`. */
+export function successEvents(prefix: string, from: number, to: number, at: number): NormalizedEvent[] {
   const events: NormalizedEvent[] = [];
   for (let i = from; i < to; i++) events.push(event('api_call', `${prefix}-${i}`, at, { status: 200, method: 'GET', endpoint: '/sandbox/v1/messages', duration_ms: 20, key_prefix: 'onr_test_AAAAAAAA' }));
-  createEventStore(db.$client).writeBatches([events]);
+  return events;
 }
+
+/** Stores {@link developerEvents} in SQLite. */
+export function addDevelopers(db: OnrampDb, prefix: string, count: number, succeeded: number, at: number) {
+  createEventStore(db.$client).writeBatches([developerEvents(prefix, count, succeeded, at)]);
+}
+
+/** Stores {@link successEvents} in SQLite. */
+export function addSuccesses(db: OnrampDb, prefix: string, from: number, to: number, at: number) {
+  createEventStore(db.$client).writeBatches([successEvents(prefix, from, to, at)]);
+}
+
+/** The alert routes over `alerts`, with a controllable clock and fast retries, called as `api(method, path, body)`. */
+export function alertsApi(alerts: AlertStorage, clock: { now: number }) {
+  const app = new Hono({ strict: false });
+  app.onError((err, c) => (err instanceof ApiError ? c.json(err.toBody(), err.status) : c.json({ error: { code: 'internal', message: String(err) } }, 500)));
+  app.route('/alerts', alertRoutes({ alerts, runner: { baseUrl: 'https://onramp.example', now: () => clock.now, delivery: { baseDelayMs: 5, maxAttempts: 3 }, log: () => {} } }));
+  return async (method: string, path: string, body?: unknown) => {
+    const res = await app.request(`/alerts${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    return { status: res.status, body: (res.status === 204 ? null : await res.json()) as Record<string, any> };
+  };
+}
+
+/** A rule watching conversion to the first successful call (step 2) with a threshold of 50 %. */
+export const conversionRule = (url: string) => ({
+  name: 'First call conversion',
+  steps: ['signed_up', 'api_key_created', 'first_successful_call'],
+  window: '14d',
+  range: '7d',
+  interval: 'hourly',
+  trigger: { kind: 'conversion_below', threshold: 0.5, step: 2 },
+  webhookUrl: url,
+});

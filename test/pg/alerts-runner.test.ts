@@ -1,0 +1,219 @@
+/**
+ * The alert runner and routes on PostgreSQL: the same checks as test/alerts/alerts.test.ts, over events written by
+ * the PostgreSQL ingest store, delivering to a real local webhook receiver; the messages match the SQLite ones.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { pgAlertStorage } from '../../api/alerts/pg/storage.ts';
+import { createAlertRunner, type CheckResult } from '../../api/alerts/runner.ts';
+import { createRuleSchema } from '../../api/alerts/rules.ts';
+import { sqliteAlertStorage } from '../../api/alerts/storage.ts';
+import { createEventStore } from '../../api/ingest/store.ts';
+import { writePgEvents } from '../../api/ingest/pg/store.ts';
+import type { NormalizedEvent } from '../../api/ingest/validate.ts';
+import { openPgDb, type OnrampPgDb } from '../../db/client-pg.ts';
+import { testDb } from '../support/app.ts';
+import { usePostgres } from '../support/postgres.ts';
+import { alertsApi, conversionRule, developerEvents, startReceiver, successEvents, type Receiver } from '../alerts/support.ts';
+
+const NOW = Date.UTC(2026, 10, 20, 12);
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+const CONDITION = 'conversion_below:2:first_successful_call';
+
+const cluster = usePostgres();
+
+let receivers: Receiver[] = [];
+afterEach(async () => {
+  await Promise.all(receivers.map((r) => r.close()));
+  receivers = [];
+});
+async function receiver() {
+  const r = await startReceiver();
+  receivers.push(r);
+  return r;
+}
+
+/** A pool on `url` (a fresh database unless given), closed after the test. */
+async function pgInstance(url?: string): Promise<{ db: OnrampPgDb; url: string }> {
+  const databaseUrl = url ?? (await cluster.server().createDatabase());
+  const db = await openPgDb(databaseUrl);
+  cluster.onCleanup(() => db.close());
+  return { db, url: databaseUrl };
+}
+
+/** Stores events through the PostgreSQL ingest store, in one transaction as the log processor does. */
+async function addPgEvents(db: OnrampPgDb, events: NormalizedEvent[]) {
+  const client = await db.$client.connect();
+  try {
+    await client.query('BEGIN');
+    await writePgEvents(client, [events]);
+    await client.query('COMMIT');
+  } finally {
+    client.release();
+  }
+}
+
+describe('alert checks on PostgreSQL', () => {
+  it('alerts once, stays quiet while the condition holds, alerts again after it clears, with the messages SQLite sends', async () => {
+    const { db } = await pgInstance();
+    const sqlite = testDb();
+    cluster.onCleanup(async () => void sqlite.$client.close());
+    const [pgHook, sqliteHook] = [await receiver(), await receiver()];
+    const clock = { now: NOW };
+    const pgApi = alertsApi(pgAlertStorage(db), clock);
+    const sqliteApi = alertsApi(sqliteAlertStorage(sqlite.$client), clock);
+    /** The same events into both databases. */
+    const add = async (events: NormalizedEvent[]) => {
+      await addPgEvents(db, events);
+      createEventStore(sqlite.$client).writeBatches([events]);
+    };
+    const pgId = (await pgApi('POST', '/', conversionRule(pgHook.url))).body.id as string;
+    const sqliteId = (await sqliteApi('POST', '/', conversionRule(sqliteHook.url))).body.id as string;
+    /** Checks the rule on both; expects the same result (rule ids and delivery times aside) and returns PostgreSQL's. */
+    const check = async () => {
+      const [pg, lite] = [(await pgApi('POST', `/${pgId}/check`)).body, (await sqliteApi('POST', `/${sqliteId}/check`)).body];
+      const comparable = (result: Record<string, unknown>) => ({ ...result, ruleId: undefined, deliveries: undefined });
+      expect(comparable(pg)).toEqual(comparable(lite));
+      return pg;
+    };
+
+    await add(developerEvents('a', 40, 10, NOW - 3 * DAY));
+    const first = await check();
+    expect(first.alerted).toEqual([CONDITION]);
+    expect(first.deliveries[0]).toMatchObject({ status: 'delivered', attempts: 1, responseStatus: 200, condition: CONDITION });
+    expect(pgHook.bodies).toHaveLength(1);
+    expect(pgHook.bodies[0]!.text).toContain('25.0%');
+    expect(JSON.stringify(pgHook.bodies[0]!.blocks)).toContain('invalid_api_key');
+    expect(pgHook.bodies).toEqual(sqliteHook.bodies);
+
+    clock.now += HOUR;
+    const second = await check();
+    expect(second.conditions).toHaveLength(1);
+    expect(second.alerted).toEqual([]);
+    expect(pgHook.hits).toBe(1);
+
+    await add(successEvents('a', 10, 30, NOW - 2 * DAY));
+    clock.now += HOUR;
+    const cleared = await check();
+    expect(cleared.conditions).toEqual([]);
+    expect(cleared.cleared).toEqual([CONDITION]);
+    expect(pgHook.hits).toBe(1);
+
+    await add(developerEvents('b', 60, 0, NOW - DAY));
+    clock.now += HOUR;
+    expect((await check()).alerted).toEqual([CONDITION]);
+    expect(pgHook.bodies).toHaveLength(2);
+    expect(pgHook.bodies).toEqual(sqliteHook.bodies);
+    const log = (await pgApi('GET', `/${pgId}/deliveries`)).body.deliveries as Array<Record<string, unknown>>;
+    expect(log.map((d) => [d.status, d.condition])).toEqual([
+      ['delivered', CONDITION],
+      ['delivered', CONDITION],
+    ]);
+  });
+
+  it('alerts on the TTFSI p50 from the PostgreSQL report', async () => {
+    const { db } = await pgInstance();
+    const api = alertsApi(pgAlertStorage(db), { now: NOW });
+    const r = await receiver();
+    await addPgEvents(db, developerEvents('a', 10, 10, NOW - 3 * DAY));
+    const base = { ...conversionRule(r.url), name: 'Slow onboarding' };
+    // Every developer takes 120 s from signing up to the first successful call.
+    const slow = (await api('POST', '/', { ...base, trigger: { kind: 'ttfsi_p50_above', thresholdSeconds: 60 } })).body.id as string;
+    const fast = (await api('POST', '/', { ...base, trigger: { kind: 'ttfsi_p50_above', thresholdSeconds: 600 } })).body.id as string;
+    expect((await api('POST', `/${slow}/check`)).body).toMatchObject({ alerted: ['ttfsi_p50_above'], conditions: [{ value: 120 }] });
+    expect((await api('POST', `/${fast}/check`)).body.alerted).toEqual([]);
+    expect(r.bodies[0]!.text).toContain('/reports/ttfsi/');
+  });
+
+  it('retries a 500 with backoff, records both deliveries, and alerts on the next check once delivered', async () => {
+    const { db } = await pgInstance();
+    const clock = { now: NOW };
+    const api = alertsApi(pgAlertStorage(db), clock);
+    const r = await receiver();
+    await addPgEvents(db, developerEvents('a', 40, 5, NOW - 3 * DAY));
+    const id = (await api('POST', '/', conversionRule(r.url))).body.id as string;
+
+    r.respond = [500, 500, 500];
+    const failed = await api('POST', `/${id}/check`);
+    expect(failed.body.alerted).toEqual([]);
+    expect(failed.body.deliveries[0]).toMatchObject({ status: 'failed', attempts: 3, responseStatus: 500, error: 'HTTP 500' });
+    expect(r.hits).toBe(3);
+
+    r.respond = [500];
+    clock.now += HOUR;
+    const retried = await api('POST', `/${id}/check`);
+    expect(retried.body.deliveries[0]).toMatchObject({ status: 'delivered', attempts: 2, responseStatus: 200 });
+    expect(retried.body.alerted).toEqual([CONDITION]);
+    expect(r.bodies).toHaveLength(1);
+    const log = (await api('GET', `/${id}/deliveries`)).body.deliveries as Array<Record<string, unknown>>;
+    expect(log.map((d) => [d.status, d.attempts])).toEqual([
+      ['delivered', 2],
+      ['failed', 3],
+    ]);
+  });
+
+  it('Check now records lastRunAt and leaves the schedule alone', async () => {
+    const { db } = await pgInstance();
+    const clock = { now: NOW };
+    const api = alertsApi(pgAlertStorage(db), clock);
+    const r = await receiver();
+    const id = (await api('POST', '/', conversionRule(r.url))).body.id as string;
+    expect((await api('GET', `/${id}`)).body).toMatchObject({ lastRunAt: null, nextRunAt: new Date(NOW).toISOString() });
+    clock.now += 5 * 60_000;
+    expect((await api('POST', `/${id}/check`)).status).toBe(200);
+    expect((await api('GET', `/${id}`)).body).toMatchObject({ lastRunAt: new Date(NOW + 5 * 60_000).toISOString(), nextRunAt: new Date(NOW).toISOString() });
+    expect((await api('GET', '/')).body.rules[0].lastRunAt).toBe(new Date(NOW + 5 * 60_000).toISOString());
+  });
+});
+
+describe('alert scheduler on PostgreSQL', () => {
+  it('two runners on one database (two pools) fire each due check exactly once over many ticks', async () => {
+    const first = await pgInstance();
+    const second = await pgInstance(first.url);
+    const r = await receiver();
+    await addPgEvents(first.db, developerEvents('a', 40, 10, NOW - 3 * DAY));
+    const clock = { now: NOW };
+    const options = { baseUrl: 'http://x', now: () => clock.now, delivery: { baseDelayMs: 5 }, log: () => {} };
+    const runners = [createAlertRunner(pgAlertStorage(first.db), options), createAlertRunner(pgAlertStorage(second.db), options)];
+    const intervals = ['hourly', 'daily', 'hourly', 'hourly', 'daily', 'hourly'] as const;
+    const names = new Map<string, string>();
+    for (const [i, interval] of intervals.entries()) {
+      const rule = await runners[i % 2]!.rules.create(createRuleSchema.parse({ ...conversionRule(r.url), name: `rule ${i}`, interval }), NOW);
+      names.set(rule.id, `rule ${i}`);
+    }
+
+    const fired: string[] = [];
+    const expected: string[] = [];
+    const ticks = 50;
+    for (let tick = 0; tick < ticks; tick += 1) {
+      // Each runner ticks twice at once, so the same rows are contended within a pool as well as across pools.
+      const results: CheckResult[][] = await Promise.all([0, 1, 0, 1].map((i) => runners[i]!.runDue()));
+      for (const result of results.flat()) fired.push(`${tick}:${names.get(result.ruleId)}`);
+      for (const [i, interval] of intervals.entries()) if ((tick * HOUR) % (interval === 'daily' ? DAY : HOUR) === 0) expected.push(`${tick}:rule ${i}`);
+      clock.now += HOUR;
+    }
+    expect(fired.sort()).toEqual(expected.sort());
+    // 4 hourly rules × 50 ticks + 2 daily rules × 3 days.
+    expect(fired).toHaveLength(4 * ticks + 2 * 3);
+    // The condition held from the first check on: one message per rule, never repeated.
+    expect(r.bodies.map((b) => b.text.match(/"(rule \d)"/)?.[1]).sort()).toEqual(intervals.map((_x, i) => `rule ${i}`));
+    for (const id of names.keys()) {
+      const rule = await runners[0]!.rules.get(id);
+      expect(rule).toMatchObject({ activeConditions: [CONDITION], lastRunAt: rule!.interval === 'hourly' ? NOW + (ticks - 1) * HOUR : NOW + 2 * DAY });
+    }
+  });
+
+  it('the timer-driven scheduler checks due rules by itself and stops cleanly', async () => {
+    const { db } = await pgInstance();
+    const r = await receiver();
+    await addPgEvents(db, developerEvents('a', 40, 10, NOW - 3 * DAY));
+    const clock = { now: NOW };
+    const runner = createAlertRunner(pgAlertStorage(db), { baseUrl: 'http://x', now: () => clock.now, tickMs: 20, log: () => {} });
+    const rule = await runner.rules.create(createRuleSchema.parse(conversionRule(r.url)), NOW);
+    runner.start();
+    for (let waited = 0; r.hits === 0 && waited < 5000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+    await runner.stop();
+    expect(r.bodies).toHaveLength(1);
+    expect(await runner.rules.get(rule.id)).toMatchObject({ lastRunAt: NOW, nextRunAt: NOW + HOUR, activeConditions: [CONDITION] });
+  });
+});
