@@ -3,13 +3,11 @@ import { HTTPException } from 'hono/http-exception';
 import type { OnrampDb } from '../db/client.ts';
 import type { Env } from './env.ts';
 import { alertRoutes } from './alerts/routes.ts';
-import { sqliteAlertStorage } from './alerts/storage.ts';
 import { publicBaseUrl } from './alerts/runner.ts';
 import { ApiError } from './errors.ts';
-import { createEventWriter, type EventWriter } from './ingest/writer.ts';
 import { requireAdmin } from './middleware/admin.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
-import { adminSessionCookie, adminSessionRoutes, createAdminSessionStore } from './routes/admin-session.ts';
+import { adminSessionCookie, adminSessionRoutes } from './routes/admin-session.ts';
 import { captureRoutes } from './routes/capture.ts';
 import { eventsRoutes } from './routes/events.ts';
 import { ingestStatusRoutes } from './routes/ingest-status.ts';
@@ -17,20 +15,26 @@ import { openApiRoutes } from './routes/openapi.ts';
 import { reportsRoutes } from './routes/reports.ts';
 import { portalRoutes } from './routes/portal.ts';
 import { sandboxRoutes } from './routes/sandbox.ts';
+import { sqliteStorage } from './storage/sqlite.ts';
+import type { IngestWriter, Storage } from './storage/types.ts';
 import { createTelemetry, inProcessFetch, type Telemetry } from './telemetry.ts';
 
 export interface AppDeps {
-  db: OnrampDb;
+  /** What the app runs on (SQLite or PostgreSQL); `db` is shorthand for `sqliteStorage(db)`. */
+  storage?: Storage;
+  db?: OnrampDb;
   env: Pick<Env, 'ONRAMP_PROJECT_TOKEN' | 'ONRAMP_ADMIN_TOKEN'> & Partial<Env>;
   /** Shared with server.ts so shutdown can drain it; created here when absent (tests). */
-  writer?: EventWriter;
+  writer?: IngestWriter;
   /** posthog-node client for server-side funnel events (server.ts); absent → one that delivers in-process. */
   telemetry?: Telemetry;
 }
 
 /** Builds the Hono app. It never listens: server.ts serves it, tests call `app.request()`. */
 export function createApp(deps: AppDeps) {
-  const writer = deps.writer ?? createEventWriter(deps.db.$client);
+  const storage = deps.storage ?? (deps.db ? sqliteStorage(deps.db) : undefined);
+  if (!storage) throw new Error('createApp: pass a storage (or a SQLite db)');
+  const writer = deps.writer ?? storage.createWriter();
   const app = new Hono({ strict: false });
 
   app.onError((err, c) => {
@@ -48,9 +52,9 @@ export function createApp(deps: AppDeps) {
   // Before every route, so portal, docs, report pages and their APIs all get CSP & co. (capture routes excepted).
   app.use('*', securityHeaders({ https: deps.env.ONRAMP_PUBLIC_URL?.startsWith('https:') ?? false }));
 
-  const adminSessionStore = createAdminSessionStore(deps.db, deps.env.ONRAMP_ADMIN_TOKEN);
+  const adminSessionStore = storage.adminSessions(deps.env.ONRAMP_ADMIN_TOKEN);
   app.use('/api/*', adminSessionCookie(adminSessionStore));
-  app.route('/api/v1/admin/session', adminSessionRoutes({ db: deps.db, store: adminSessionStore, adminToken: deps.env.ONRAMP_ADMIN_TOKEN, publicUrl: deps.env.ONRAMP_PUBLIC_URL }));
+  app.route('/api/v1/admin/session', adminSessionRoutes({ store: adminSessionStore, loginFailures: storage.portal.loginFailures, adminToken: deps.env.ONRAMP_ADMIN_TOKEN, publicUrl: deps.env.ONRAMP_PUBLIC_URL }));
 
   app.route('/', captureRoutes({ writer, projectToken: deps.env.ONRAMP_PROJECT_TOKEN }));
 
@@ -61,13 +65,13 @@ export function createApp(deps: AppDeps) {
     await next();
   };
   for (const path of ['/api/v1/events', '/api/v1/events/*', '/api/v1/reports', '/api/v1/reports/*']) app.use(path, admin, settleEvents);
-  app.route('/api/v1/events', eventsRoutes(deps));
+  app.route('/api/v1/events', eventsRoutes({ listEvents: storage.listEvents }));
   app.use('/api/v1/ingest/*', admin);
   app.route('/api/v1/ingest', ingestStatusRoutes({ writer }));
   app.use('/api/v1/alerts/*', admin);
   app.use('/api/v1/alerts', admin);
-  app.route('/api/v1/alerts', alertRoutes({ alerts: sqliteAlertStorage(deps.db.$client), runner: { baseUrl: publicBaseUrl(deps.env), settle: () => writer.settle() } }));
-  app.route('/api/v1/reports', reportsRoutes(deps));
+  app.route('/api/v1/alerts', alertRoutes({ alerts: storage.alerts, runner: { baseUrl: publicBaseUrl(deps.env), settle: () => writer.settle() } }));
+  app.route('/api/v1/reports', reportsRoutes({ reports: storage.reports }));
   app.use('/api/v1/openapi.json', admin);
   app.route('/api/v1/openapi.json', openApiRoutes());
 
@@ -81,10 +85,10 @@ export function createApp(deps: AppDeps) {
       // In-process delivery is cheap, so send each event at once: it is queryable a moment after the request.
       ...(deps.env.ONRAMP_POSTHOG_HOST ? {} : { fetch: inProcessFetch((request) => app.fetch(request)), flushAt: 1 }),
     });
-  app.route('/api/v1/portal', portalRoutes({ db: deps.db, telemetry, publicUrl: deps.env.ONRAMP_PUBLIC_URL }));
-  app.route('/sandbox/v1', sandboxRoutes({ db: deps.db, telemetry }));
+  app.route('/api/v1/portal', portalRoutes({ portal: storage.portal, telemetry, publicUrl: deps.env.ONRAMP_PUBLIC_URL }));
+  app.route('/sandbox/v1', sandboxRoutes({ portal: storage.portal, telemetry }));
 
-  return Object.assign(app, { writer, telemetry });
+  return Object.assign(app, { writer, telemetry, storage });
 }
 
 export type OnrampApp = ReturnType<typeof createApp>;

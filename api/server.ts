@@ -3,18 +3,19 @@ import { serveStatic } from '@hono/node-server/serve-static';
 import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { openDb } from '../db/client.ts';
+import { openDb, type OnrampDb } from '../db/client.ts';
+import { databaseDialect } from '../db/dialect.ts';
 import { createApp } from './app.ts';
 import { createAlertRunner, publicBaseUrl } from './alerts/runner.ts';
-import { sqliteAlertStorage } from './alerts/storage.ts';
-import { seedDemoIfEmpty } from './demo/seed.ts';
 import { parseEnv } from './env.ts';
 import { startCheckpointer } from './ingest/checkpointer.ts';
 import { createForwarder, printableHost } from './ingest/forward.ts';
-import { createEventWriter } from './ingest/writer.ts';
 import { gracefulShutdown, SHUTDOWN_DEADLINE_MS, trackInFlight } from './shutdown.ts';
 import { answerClientErrors } from './client-errors.ts';
 import { onShutdown } from './lifecycle.ts';
+import { openPgStorage } from './storage/postgres.ts';
+import { sqliteStorage } from './storage/sqlite.ts';
+import type { Storage } from './storage/types.ts';
 import { createTelemetry, inProcessFetch } from './telemetry.ts';
 
 let env;
@@ -25,9 +26,23 @@ try {
   process.exit(1);
 }
 
-const db = openDb(env.DATABASE_URL);
+// The DATABASE_URL scheme picks the dialect; both apply their migrations before anything else runs.
+let storage: Storage;
+let sqliteDb: OnrampDb | undefined;
+if (databaseDialect(env.DATABASE_URL) === 'postgres') {
+  try {
+    storage = await openPgStorage(env.DATABASE_URL);
+  } catch (err) {
+    console.error(`[onramp] cannot open PostgreSQL at ${printableHost(env.DATABASE_URL)}: ${(err as Error).message}`);
+    process.exit(1);
+  }
+  console.log(`[onramp] storage: PostgreSQL at ${printableHost(env.DATABASE_URL)}`);
+} else {
+  sqliteDb = openDb(env.DATABASE_URL);
+  storage = sqliteStorage(sqliteDb);
+}
 if (env.ONRAMP_DEMO) {
-  const demo = seedDemoIfEmpty(db.$client);
+  const demo = await storage.seedDemoIfEmpty();
   if (demo) console.log(`[onramp] empty database: loaded demo data (${demo.events} events, ${demo.persons} persons over 8 weeks; set ONRAMP_DEMO=0 to skip)`);
 }
 // Optional mirror of every committed event to a PostHog project: it runs after the commit and cannot fail ingestion.
@@ -36,8 +51,9 @@ const forwarder =
 if (env.ONRAMP_FORWARD_HOST && forwarder) console.log(`[onramp] mirroring committed events to PostHog at ${printableHost(env.ONRAMP_FORWARD_HOST)}`);
 const mirrorHook = forwarder ? { onCommitted: forwarder.capture } : {};
 // Capture acknowledges once events are in the ingest log; the log is applied to `events` while the server is idle.
-const writer = createEventWriter(db.$client, { ...mirrorHook, maxQueuedEvents: env.ONRAMP_MAX_QUEUED_EVENTS, logged: true, maxBacklogEvents: env.ONRAMP_MAX_INGEST_BACKLOG });
-const checkpointer = startCheckpointer(db.$client);
+const writer = storage.createWriter({ ...mirrorHook, maxQueuedEvents: env.ONRAMP_MAX_QUEUED_EVENTS, logged: true, maxBacklogEvents: env.ONRAMP_MAX_INGEST_BACKLOG });
+// SQLite only: WAL checkpoints off the event loop. PostgreSQL checkpoints itself.
+const checkpointer = sqliteDb ? startCheckpointer(sqliteDb.$client) : undefined;
 // Server-side funnel events (posthog-node) go to Onramp's own capture endpoint unless ONRAMP_POSTHOG_HOST says
 // otherwise. Once shutdown has closed the listener, the final flush is handed to the app in-process instead.
 const loopbackHost = ['0.0.0.0', '::', 'localhost'].includes(env.HOST) ? '127.0.0.1' : env.HOST.includes(':') ? `[${env.HOST}]` : env.HOST;
@@ -55,9 +71,9 @@ onShutdown('posthog-node flush', () => {
   listenerClosed = true;
   return telemetry.shutdown(2000);
 });
-const app = createApp({ db, env, writer, telemetry });
+const app = createApp({ storage, env, writer, telemetry });
 // Alert rules are checked in-process; several instances coordinate through the database (see api/alerts/rules.ts claim).
-const alerts = createAlertRunner(sqliteAlertStorage(db.$client), { baseUrl: publicBaseUrl(env), settle: () => writer.settle() });
+const alerts = createAlertRunner(storage.alerts, { baseUrl: publicBaseUrl(env), settle: () => writer.settle() });
 alerts.start();
 onShutdown('alert scheduler', () => alerts.stop());
 
@@ -92,8 +108,8 @@ async function shutdown(signal: string) {
     {
       server: server as Server,
       closeWriter: (applyMs) => writer.close(applyMs),
-      stopCheckpoints: () => checkpointer.stop(),
-      closeDb: () => db.$client.close(),
+      ...(checkpointer ? { stopCheckpoints: () => checkpointer.stop() } : {}),
+      closeDb: () => storage.close(),
       ...(forwarder ? { stopForwarding: (timeoutMs: number) => forwarder.shutdown(timeoutMs) } : {}),
     },
     inFlight,

@@ -21,10 +21,10 @@ export interface Drainable {
   server: Server;
   /** Commits what is queued and refuses new writes. */
   /** Commits what is queued, then may apply the ingest log for up to `applyMs`. */
-  closeWriter: (applyMs: number) => void;
+  closeWriter: (applyMs: number) => void | Promise<void>;
   /** Stops the WAL checkpoint worker, so the final close checkpoints and removes the WAL. */
   stopCheckpoints?: () => Promise<void>;
-  closeDb: () => void;
+  closeDb: () => void | Promise<void>;
   /** Last flush of the PostHog mirror within the given time (api/ingest/forward.ts); it must never reject. */
   stopForwarding?: (timeoutMs: number) => Promise<void>;
   log?: (line: string) => void;
@@ -94,9 +94,9 @@ export async function gracefulShutdown(target: Drainable, tracker: ReturnType<ty
   // Applying the ingest log may use what the deadline leaves after the checkpoint stop (up to 1 s) and the exit
   // margin; what it cannot apply stays logged, durable, for the next start.
   const applyBudget = Math.max(0, Math.min(APPLY_AT_CLOSE_MS, SHUTDOWN_DEADLINE_MS - 2 * EXIT_MARGIN_MS - (Date.now() - startedAt)));
-  target.closeWriter(applyBudget);
+  await target.closeWriter(applyBudget);
   await target.stopCheckpoints?.();
-  target.closeDb();
+  await target.closeDb();
   if (target.stopForwarding) {
     const budget = Math.min(FORWARD_MS, SHUTDOWN_DEADLINE_MS - EXIT_MARGIN_MS - (Date.now() - startedAt));
     if (budget <= 0) log('[onramp] no time left to flush the PostHog mirror; its queued events stay local only');

@@ -5,6 +5,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { OnrampDb } from '../../db/client.ts';
 import { accounts, portalSessions } from '../../db/schema.ts';
 import { ApiError } from '../errors.ts';
+import type { PortalStore } from '../storage/types.ts';
 import { sha256Hex } from './ids.ts';
 import { isHttps } from './request.ts';
 
@@ -99,9 +100,9 @@ export function notLoggedIn(): ApiError {
  * Requires a portal session cookie. Only the cookie counts: an `Authorization` header (a sandbox key, or the
  * admin token) is never a portal credential.
  */
-export function requireSession(db: OnrampDb): MiddlewareHandler<{ Variables: PortalVariables }> {
+export function requireSession(portal: Pick<PortalStore, 'sessionAccount'>): MiddlewareHandler<{ Variables: PortalVariables }> {
   return async (c, next) => {
-    const account = sessionAccount(c, db);
+    const account = await portal.sessionAccount(c);
     if (!account) throw notLoggedIn();
     c.set('account', account);
     await next();

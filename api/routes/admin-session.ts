@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { OnrampDb } from '../../db/client.ts';
 import { adminSessions } from '../../db/schema.ts';
 import { ApiError, invalid } from '../errors.ts';
-import { loginFailures } from '../portal/rate-limit.ts';
+import type { AdminSessionStore, PortalStore } from '../storage/types.ts';
 
 /** Name of the HttpOnly cookie that carries the reports session id. */
 export const ADMIN_SESSION_COOKIE = 'onramp_admin_session';
@@ -17,28 +17,21 @@ export const ADMIN_SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 const COOKIE_PATH = '/api/';
 
 
-/** Creates, checks and ends reports sessions stored in `admin_sessions`. */
-export interface AdminSessionStore {
-  create(now?: number): { id: string; expiresAt: number };
-  isValid(id: string, now?: number): boolean;
-  revoke(id: string): void;
-}
-
 /**
  * Session ids are 32 random bytes; the table keeps HMAC-SHA256(adminToken, id). Keying the hash with the admin
  * token means a database copy alone cannot mint a cookie, and changing ONRAMP_ADMIN_TOKEN logs everyone out.
  */
-export function createAdminSessionStore(db: OnrampDb, adminToken: string): AdminSessionStore {
+export function createSqliteAdminSessionStore(db: OnrampDb, adminToken: string): AdminSessionStore {
   const hash = adminSessionHasher(adminToken);
   return {
-    create(now = Date.now()) {
+    async create(now = Date.now()) {
       db.delete(adminSessions).where(lte(adminSessions.expiresAt, now)).run();
       const id = newAdminSessionId();
       const expiresAt = now + ADMIN_SESSION_TTL_MS;
       db.insert(adminSessions).values({ idHash: hash(id), createdAt: now, expiresAt }).run();
       return { id, expiresAt };
     },
-    isValid(id, now = Date.now()) {
+    async isValid(id, now = Date.now()) {
       if (!isAdminSessionIdShape(id)) return false;
       const row = db
         .select({ idHash: adminSessions.idHash })
@@ -47,7 +40,7 @@ export function createAdminSessionStore(db: OnrampDb, adminToken: string): Admin
         .get();
       return row !== undefined;
     },
-    revoke(id) {
+    async revoke(id) {
       db.delete(adminSessions).where(eq(adminSessions.idHash, hash(id))).run();
     },
   };
@@ -83,7 +76,7 @@ export function adminSessionCookie(store: AdminSessionStore): MiddlewareHandler 
   return async (c, next) => {
     if (!c.req.header('authorization')) {
       const id = getCookie(c, ADMIN_SESSION_COOKIE);
-      if (id && store.isValid(id)) c.set('adminSession', true);
+      if (id && (await store.isValid(id))) c.set('adminSession', true);
     }
     await next();
   };
@@ -123,7 +116,7 @@ const loginBody = z.object({ token: z.string({ error: 'required' }).min(1, 'requ
  * check without a console error), `POST {token}` exchanges the admin token for an HttpOnly, SameSite=Strict
  * cookie, `DELETE` logs out. The token itself never leaves this request.
  */
-export function adminSessionRoutes(deps: { db: OnrampDb; store: AdminSessionStore; adminToken: string; publicUrl?: string }) {
+export function adminSessionRoutes(deps: { store: AdminSessionStore; loginFailures: PortalStore['loginFailures']; adminToken: string; publicUrl?: string }) {
   const app = new Hono({ strict: false });
 
   app.get('/', (c) => {
@@ -139,7 +132,7 @@ export function adminSessionRoutes(deps: { db: OnrampDb; store: AdminSessionStor
     // guessing hopeless, this keeps logs quiet. Ten inside 15 minutes lock the address until the window ends.
     const bucket = `admin-login:${clientAddress(c)}`;
     const now = Date.now();
-    const lockedFor = loginFailures.lockedFor(deps.db, bucket, now);
+    const lockedFor = await deps.loginFailures.lockedFor(bucket, now);
     if (lockedFor > 0) {
       throw new ApiError(429, 'rate_limited', 'token: too many wrong tokens, try again later', { headers: { 'Retry-After': String(lockedFor) } });
     }
@@ -152,11 +145,11 @@ export function adminSessionRoutes(deps: { db: OnrampDb; store: AdminSessionStor
     const parsed = loginBody.safeParse(body);
     if (!parsed.success) invalid(parsed.error.issues);
     if (!(await timingSafeEqual(parsed.data.token, deps.adminToken))) {
-      loginFailures.record(deps.db, bucket, now);
+      await deps.loginFailures.record(bucket, now);
       throw new ApiError(401, 'unauthorized', 'token: admin token is not valid');
     }
-    loginFailures.clear(deps.db, bucket);
-    const session = deps.store.create(now);
+    await deps.loginFailures.clear(bucket);
+    const session = await deps.store.create(now);
     setCookie(c, ADMIN_SESSION_COOKIE, session.id, {
       httpOnly: true,
       sameSite: 'Strict',
@@ -168,12 +161,12 @@ export function adminSessionRoutes(deps: { db: OnrampDb; store: AdminSessionStor
     return c.json({ authenticated: true, expiresAt: new Date(session.expiresAt).toISOString() });
   });
 
-  app.delete('/', (c) => {
+  app.delete('/', async (c) => {
     const id = getCookie(c, ADMIN_SESSION_COOKIE);
     if (id && !isSameOriginRequest(c, deps.publicUrl)) {
       throw new ApiError(403, 'forbidden', 'origin: logout must come from the reports page');
     }
-    if (id) deps.store.revoke(id);
+    if (id) await deps.store.revoke(id);
     deleteCookie(c, ADMIN_SESSION_COOKIE, { path: COOKIE_PATH, secure: isHttps(c, deps.publicUrl), httpOnly: true, sameSite: 'Strict' });
     return c.json({ authenticated: false });
   });

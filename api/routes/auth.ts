@@ -1,18 +1,17 @@
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
-import type { OnrampDb } from '../../db/client.ts';
 import { ApiError, invalid } from '../errors.ts';
-import { createAccount, findAccountByEmail } from '../portal/accounts.ts';
 import { newId, sha256Hex } from '../portal/ids.ts';
 import { decoyHash, hashPassword, MAX_PASSWORD_LENGTH, passwordProblem, verifyPassword } from '../portal/passwords.ts';
-import { enforce, loginFailures, PORTAL_LIMITS } from '../portal/rate-limit.ts';
+import { PORTAL_LIMITS, throwIfLimited, type Limit } from '../portal/rate-limit.ts';
 import { clientIp, readJsonObject } from '../portal/request.ts';
-import { endSession, sessionAccount, startSession, type SessionAccount } from '../portal/sessions.ts';
+import type { SessionAccount } from '../portal/sessions.ts';
+import type { PortalStore } from '../storage/types.ts';
 import type { Telemetry } from '../telemetry.ts';
 
 /** What the portal routes need. */
 export interface PortalDeps {
-  db: OnrampDb;
+  portal: PortalStore;
   telemetry: Telemetry;
   publicUrl?: string;
 }
@@ -32,6 +31,11 @@ const credentials = z.object({
 /** The account fields the portal returns. `id` is the analytics distinct id the browser passes to `identify`. */
 export function accountView(account: SessionAccount) {
   return { id: account.id, email: account.email, created_at: new Date(account.createdAt).toISOString() };
+}
+
+/** Counts a hit in `bucket` and throws 429 `rate_limited` with `Retry-After` once `limit` is passed. */
+export async function enforce(portal: PortalStore, bucket: string, limit: Limit, what: string): Promise<void> {
+  throwIfLimited(await portal.hit(bucket, limit), what);
 }
 
 function wrongCredentials() {
@@ -56,59 +60,59 @@ async function parseCredentials(c: Context) {
  * Rate limits are checked before any password hashing, so a flood costs little CPU.
  */
 export function authRoutes(deps: PortalDeps) {
-  const { db } = deps;
+  const { portal } = deps;
   const app = new Hono({ strict: false });
 
   app.post('/signup', async (c) => {
     const ipHash = sha256Hex(clientIp(c));
-    enforce(db, `signup:ip:${ipHash}`, PORTAL_LIMITS.signupPerIp, 'signup');
+    await enforce(portal, `signup:ip:${ipHash}`, PORTAL_LIMITS.signupPerIp, 'signup');
     const input = await parseCredentials(c);
     const problem = passwordProblem(input.password);
     if (problem) throw new ApiError(400, 'weak_password', problem);
-    enforce(db, `signup:email:${sha256Hex(input.email)}`, PORTAL_LIMITS.signupPerEmail, 'signup');
+    await enforce(portal, `signup:email:${sha256Hex(input.email)}`, PORTAL_LIMITS.signupPerEmail, 'signup');
 
     const taken = () => new ApiError(409, 'email_taken', 'email: an account with this email already exists; log in instead');
-    if (findAccountByEmail(db, input.email)) throw taken();
+    if (await portal.findAccountByEmail(input.email)) throw taken();
     const passwordHash = await hashPassword(input.password);
     const now = Date.now();
     const account = { id: newId.account(), email: input.email, createdAt: now };
     // Two signups for one email racing past the check above: the unique index decides.
-    if (createAccount(db, { ...account, passwordHash }) === 'email_taken') throw taken();
-    startSession(c, db, account.id, deps.publicUrl, now);
+    if ((await portal.createAccount({ ...account, passwordHash })) === 'email_taken') throw taken();
+    await portal.startSession(c, account.id, deps.publicUrl, now);
     deps.telemetry.capture(account.id, { event: 'signed_up', properties: { signup_method: 'email' } }, new Date(now));
     return c.json({ account: accountView(account) }, 201);
   });
 
   app.post('/login', async (c) => {
-    enforce(db, `login:ip:${sha256Hex(clientIp(c))}`, PORTAL_LIMITS.loginPerIp, 'login');
+    await enforce(portal, `login:ip:${sha256Hex(clientIp(c))}`, PORTAL_LIMITS.loginPerIp, 'login');
     const input = await parseCredentials(c);
     const emailHash = sha256Hex(input.email);
-    enforce(db, `login:email:${emailHash}`, PORTAL_LIMITS.loginPerEmail, 'login');
+    await enforce(portal, `login:email:${emailHash}`, PORTAL_LIMITS.loginPerEmail, 'login');
     const failBucket = `login_fail:${emailHash}`;
-    const lockedFor = loginFailures.lockedFor(db, failBucket);
+    const lockedFor = await portal.loginFailures.lockedFor(failBucket);
     if (lockedFor > 0) throw locked(lockedFor);
 
-    const row = findAccountByEmail(db, input.email);
+    const row = await portal.findAccountByEmail(input.email);
     // Unknown emails still pay for one scrypt, so timing does not reveal which emails have accounts.
     const ok = await verifyPassword(input.password.slice(0, MAX_PASSWORD_LENGTH * 4), row?.passwordHash ?? (await decoyHash()));
     if (!row || !ok) {
       // The tenth failure still answers 401; from then on the email is locked (429) until the window ends.
-      loginFailures.record(db, failBucket);
+      await portal.loginFailures.record(failBucket);
       throw wrongCredentials();
     }
-    loginFailures.clear(db, failBucket);
-    startSession(c, db, row.id, deps.publicUrl);
+    await portal.loginFailures.clear(failBucket);
+    await portal.startSession(c, row.id, deps.publicUrl);
     return c.json({ account: accountView(row) });
   });
 
-  app.post('/logout', (c) => {
-    endSession(c, db, deps.publicUrl);
+  app.post('/logout', async (c) => {
+    await portal.endSession(c, deps.publicUrl);
     return c.json({ ok: true });
   });
 
   // Always 200, so a logged-out page does not log a failed request in the browser console.
-  app.get('/me', (c) => {
-    const account = sessionAccount(c, db);
+  app.get('/me', async (c) => {
+    const account = await portal.sessionAccount(c);
     return c.json({ account: account ? accountView(account) : null });
   });
 

@@ -77,12 +77,12 @@ export function queryEvents(db: OnrampDb, q: EventsQuery): ListedEvent[] {
 }
 
 /** `GET /api/v1/events`; see {@link queryEvents}. */
-export function eventsRoutes(deps: { db: OnrampDb }) {
+export function eventsRoutes(deps: { listEvents: (query: EventsQuery) => Promise<ListedEvent[]> }) {
   const app = new Hono({ strict: false });
-  app.get('/', (c) => {
+  app.get('/', async (c) => {
     const parsed = querySchema.safeParse(c.req.query());
     if (!parsed.success) invalid(parsed.error.issues);
-    return c.json({ events: queryEvents(deps.db, parsed.data) });
+    return c.json({ events: await deps.listEvents(parsed.data) });
   });
   return app;
 }

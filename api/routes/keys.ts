@@ -1,13 +1,11 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { ApiError, invalid } from '../errors.ts';
-import { recentCalls } from '../portal/calls.ts';
 import { sha256Hex } from '../portal/ids.ts';
-import { createKey, listKeys, revokeKey } from '../portal/keys.ts';
-import { enforce, PORTAL_LIMITS } from '../portal/rate-limit.ts';
+import { PORTAL_LIMITS } from '../portal/rate-limit.ts';
 import { clientIp, readJsonObject } from '../portal/request.ts';
 import { requireSession, type PortalVariables } from '../portal/sessions.ts';
-import type { PortalDeps } from './auth.ts';
+import { enforce, type PortalDeps } from './auth.ts';
 
 const createSchema = z.object({
   name: z
@@ -26,36 +24,36 @@ const callsQuery = z.object({
  * `GET/POST /keys`, `DELETE /keys/:id`, `GET /calls`. Every query is filtered by the session's account id.
  */
 export function keysRoutes(deps: PortalDeps) {
-  const { db } = deps;
+  const { portal } = deps;
   const app = new Hono<{ Variables: PortalVariables }>({ strict: false });
-  const session = requireSession(db);
+  const session = requireSession(portal);
 
-  app.get('/keys', session, (c) => c.json({ keys: listKeys(db, c.get('account').id) }));
+  app.get('/keys', session, async (c) => c.json({ keys: await portal.listKeys(c.get('account').id) }));
 
   app.post('/keys', session, async (c) => {
     const account = c.get('account');
-    enforce(db, `key_create:ip:${sha256Hex(clientIp(c))}`, PORTAL_LIMITS.keyCreatePerIp, 'keys');
-    enforce(db, `key_create:account:${account.id}`, PORTAL_LIMITS.keyCreatePerAccount, 'keys');
+    await enforce(portal, `key_create:ip:${sha256Hex(clientIp(c))}`, PORTAL_LIMITS.keyCreatePerIp, 'keys');
+    await enforce(portal, `key_create:account:${account.id}`, PORTAL_LIMITS.keyCreatePerAccount, 'keys');
     const parsed = createSchema.safeParse(await readJsonObject(c));
     if (!parsed.success) invalid(parsed.error.issues);
-    const { key, secret } = createKey(db, account.id, parsed.data.name);
+    const { key, secret } = await portal.createKey(account.id, parsed.data.name);
     deps.telemetry.capture(account.id, { event: 'api_key_created', properties: { key_prefix: key.prefix, name: key.name } });
     // The only response that ever carries the secret; the database keeps its sha256.
     return c.json({ key, secret }, 201);
   });
 
-  app.delete('/keys/:id', session, (c) => {
+  app.delete('/keys/:id', session, async (c) => {
     const account = c.get('account');
-    const result = revokeKey(db, account.id, c.req.param('id'));
+    const result = await portal.revokeKey(account.id, c.req.param('id'));
     if (!result) throw new ApiError(404, 'not_found', `id: no API key ${JSON.stringify(c.req.param('id').slice(0, 64))} in your account`);
     if (result.changed) deps.telemetry.capture(account.id, { event: 'api_key_revoked', properties: { key_prefix: result.key.prefix } });
     return c.json({ key: result.key });
   });
 
-  app.get('/calls', session, (c) => {
+  app.get('/calls', session, async (c) => {
     const parsed = callsQuery.safeParse(c.req.query());
     if (!parsed.success) invalid(parsed.error.issues);
-    return c.json({ calls: recentCalls(db, c.get('account').id, parsed.data.limit) });
+    return c.json({ calls: await portal.recentCalls(c.get('account').id, parsed.data.limit) });
   });
 
   return app;

@@ -2,14 +2,12 @@ import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { z } from 'zod';
-import type { OnrampDb } from '../../db/client.ts';
 import { ApiError, describeIssues } from '../errors.ts';
-import { recordCall } from '../portal/calls.ts';
 import { sha256Hex } from '../portal/ids.ts';
-import { checkKey, touchKey } from '../portal/keys.ts';
-import { createMessage, decodeCursor, getMessage, listMessages } from '../portal/messages.ts';
-import { hit, PORTAL_LIMITS } from '../portal/rate-limit.ts';
+import { decodeCursor } from '../portal/messages.ts';
+import { PORTAL_LIMITS } from '../portal/rate-limit.ts';
 import { clientIp } from '../portal/request.ts';
+import type { PortalStore } from '../storage/types.ts';
 import type { Telemetry } from '../telemetry.ts';
 
 /** The sandbox's error codes (each documented at `/docs/errors/#<code>`). */
@@ -126,7 +124,7 @@ interface Caller {
 
 /** The sandbox's dependencies. */
 export interface SandboxDeps {
-  db: OnrampDb;
+  portal: PortalStore;
   telemetry: Telemetry;
 }
 
@@ -136,7 +134,7 @@ export interface SandboxDeps {
  * whenever the public prefix names one, even when the secret part is wrong or the key is revoked.
  */
 export function sandboxRoutes(deps: SandboxDeps) {
-  const { db } = deps;
+  const { portal } = deps;
   const app = new Hono<{ Variables: { caller: Caller } }>({ strict: false });
 
   app.use(
@@ -154,10 +152,10 @@ export function sandboxRoutes(deps: SandboxDeps) {
     const started = performance.now();
     const startedAt = Date.now();
     let attribution: { accountId: string | null; prefix: string | null } = { accountId: null, prefix: null };
-    const finish = (status: number, errorCode: string | undefined) => {
+    const finish = async (status: number, errorCode: string | undefined) => {
       const durationMs = Math.round((performance.now() - started) * 100) / 100;
       const endpoint = endpointOf(c.req.path);
-      recordCall(db, {
+      await portal.recordCall({
         accountId: attribution.accountId,
         keyPrefix: attribution.prefix,
         method: c.req.method,
@@ -187,7 +185,7 @@ export function sandboxRoutes(deps: SandboxDeps) {
     };
 
     try {
-      const check = checkKey(db, presentedKey(c));
+      const check = await portal.checkKey(presentedKey(c));
       attribution = { accountId: check.accountId, prefix: check.prefix };
       if (check.status === 'live') {
         throw sandboxError('invalid_api_key', "authorization: live keys (onr_live_...) can't call the sandbox; use a test key (onr_test_...) from your dashboard");
@@ -198,7 +196,7 @@ export function sandboxRoutes(deps: SandboxDeps) {
       if (check.status === 'revoked') {
         throw sandboxError('revoked_api_key', `authorization: this API key${masked(check.prefix)} was revoked on ${new Date(check.revokedAt).toISOString()}; create a new key in your dashboard`);
       }
-      const limit = hit(db, `sandbox:key:${check.keyId}`, PORTAL_LIMITS.sandboxPerKey);
+      const limit = await portal.hit(`sandbox:key:${check.keyId}`, PORTAL_LIMITS.sandboxPerKey);
       const rateHeaders = {
         'X-RateLimit-Limit': String(limit.limit),
         'X-RateLimit-Remaining': String(limit.remaining),
@@ -212,14 +210,14 @@ export function sandboxRoutes(deps: SandboxDeps) {
           { ...rateHeaders, 'Retry-After': String(limit.retryAfterSeconds) },
         );
       }
-      touchKey(db, check.keyId);
+      await portal.touchKey(check.keyId);
       c.set('caller', { accountId: check.accountId, keyId: check.keyId });
       await next();
     } catch (err) {
-      finish(err instanceof ApiError ? err.status : 500, err instanceof ApiError ? err.code : 'internal');
+      await finish(err instanceof ApiError ? err.status : 500, err instanceof ApiError ? err.code : 'internal');
       throw err;
     }
-    finish(c.res.status, c.error instanceof ApiError ? c.error.code : c.res.status >= 400 ? 'internal' : undefined);
+    await finish(c.res.status, c.error instanceof ApiError ? c.error.code : c.res.status >= 400 ? 'internal' : undefined);
   });
 
   // After the call-recording middleware, so an oversized body is still a recorded (and attributed) call.
@@ -236,10 +234,10 @@ export function sandboxRoutes(deps: SandboxDeps) {
   app.post('/messages', async (c) => {
     const parsed = createMessageSchema.safeParse(await readMessageInput(c));
     if (!parsed.success) throw sandboxError('parameter_invalid', describeIssues(parsed.error.issues));
-    return c.json(createMessage(db, c.get('caller'), parsed.data), 201);
+    return c.json(await portal.createMessage(c.get('caller'), parsed.data), 201);
   });
 
-  app.get('/messages', (c) => {
+  app.get('/messages', async (c) => {
     const parsed = listQuery.safeParse(c.req.query());
     if (!parsed.success) throw sandboxError('parameter_invalid', describeIssues(parsed.error.issues));
     let after: number | null = null;
@@ -247,12 +245,12 @@ export function sandboxRoutes(deps: SandboxDeps) {
       after = decodeCursor(parsed.data.cursor);
       if (after === null) throw sandboxError('parameter_invalid', 'cursor: not a cursor this API issued; pass next_cursor from the previous page');
     }
-    return c.json(listMessages(db, c.get('caller').accountId, parsed.data.limit, after));
+    return c.json(await portal.listMessages(c.get('caller').accountId, parsed.data.limit, after));
   });
 
-  app.get('/messages/:id', (c) => {
+  app.get('/messages/:id', async (c) => {
     const id = c.req.param('id');
-    const message = getMessage(db, c.get('caller').accountId, id);
+    const message = await portal.getMessage(c.get('caller').accountId, id);
     if (!message) throw sandboxError('resource_missing', `id: no such message ${JSON.stringify(id.slice(0, 64))}`);
     return c.json(message);
   });

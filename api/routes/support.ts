@@ -1,12 +1,11 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { invalid } from '../errors.ts';
-import { createSupportTicket } from '../portal/accounts.ts';
 import { newId } from '../portal/ids.ts';
-import { enforce, PORTAL_LIMITS } from '../portal/rate-limit.ts';
+import { PORTAL_LIMITS } from '../portal/rate-limit.ts';
 import { readJsonObject } from '../portal/request.ts';
 import { requireSession, type PortalVariables } from '../portal/sessions.ts';
-import type { PortalDeps } from './auth.ts';
+import { enforce, type PortalDeps } from './auth.ts';
 
 /** Topics offered by the "Contact support" form; kept small so reports can group by them. */
 export const SUPPORT_TOPICS = ['first_call', 'api_keys', 'errors', 'rate_limits', 'docs', 'account', 'other'] as const;
@@ -23,17 +22,17 @@ const ticketSchema = z.object({
 
 /** `POST /support` (mounted under `/api/v1/portal`): stores a ticket and emits `support_ticket_created`. */
 export function supportRoutes(deps: PortalDeps) {
-  const { db } = deps;
+  const { portal } = deps;
   const app = new Hono<{ Variables: PortalVariables }>({ strict: false });
 
-  app.post('/support', requireSession(db), async (c) => {
+  app.post('/support', requireSession(portal), async (c) => {
     const account = c.get('account');
-    enforce(db, `support:account:${account.id}`, PORTAL_LIMITS.supportPerAccount, 'support');
+    await enforce(portal, `support:account:${account.id}`, PORTAL_LIMITS.supportPerAccount, 'support');
     const parsed = ticketSchema.safeParse(await readJsonObject(c));
     if (!parsed.success) invalid(parsed.error.issues);
     const now = Date.now();
     const ticket = { id: newId.ticket(), accountId: account.id, ...parsed.data, createdAt: now };
-    createSupportTicket(db, ticket);
+    await portal.createSupportTicket(ticket);
     deps.telemetry.capture(account.id, { event: 'support_ticket_created', properties: { topic: ticket.topic, path: ticket.path } });
     return c.json({ ticket: { id: ticket.id, topic: ticket.topic, path: ticket.path, created_at: new Date(now).toISOString() } }, 201);
   });

@@ -27,7 +27,7 @@ import * as pgKeys from '../../api/portal/pg/keys.ts';
 import * as pgMessages from '../../api/portal/pg/messages.ts';
 import * as pgLimits from '../../api/portal/pg/rate-limit.ts';
 import * as pgSessions from '../../api/portal/pg/sessions.ts';
-import { ADMIN_SESSION_TTL_MS, createAdminSessionStore } from '../../api/routes/admin-session.ts';
+import { ADMIN_SESSION_TTL_MS, createSqliteAdminSessionStore as createAdminSessionStore } from '../../api/routes/admin-session.ts';
 import { testDb } from '../support/app.ts';
 import { startPostgres, type TestPostgres } from '../support/postgres.ts';
 
@@ -378,13 +378,13 @@ const liteSessionFns = (db: OnrampDb): SessionFns => ({
   start: (c, accountId, now) => sqliteSessions.startSession(c, db, accountId, undefined, now),
   account: (c, now) => sqliteSessions.sessionAccount(c, db, now),
   end: (c) => sqliteSessions.endSession(c, db, undefined),
-  guard: sqliteSessions.requireSession(db) as SessionFns['guard'],
+  guard: sqliteSessions.requireSession({ sessionAccount: async (c) => sqliteSessions.sessionAccount(c, db) }) as SessionFns['guard'],
 });
 const pgSessionFns = (db: OnrampPgDb): SessionFns => ({
   start: (c, accountId, now) => pgSessions.startSession(c, db, accountId, undefined, now),
   account: (c, now) => pgSessions.sessionAccount(c, db, now),
   end: (c) => pgSessions.endSession(c, db, undefined),
-  guard: pgSessions.requireSession(db) as SessionFns['guard'],
+  guard: sqliteSessions.requireSession({ sessionAccount: (c) => pgSessions.sessionAccount(c, db) }) as SessionFns['guard'],
 });
 
 /** Drives one dialect's session app through a scenario and returns what a browser would see at each step. */
@@ -452,23 +452,23 @@ describe('admin session store', () => {
     const otherStore = createPgAdminSessionStore(other, token);
     const rotated = createPgAdminSessionStore(other, `${token}-rotated`);
 
-    const liteSession = lite.create(T0);
+    const liteSession = await lite.create(T0);
     const pgSession = await pgStore.create(T0);
     expect(pgSession.expiresAt).toBe(liteSession.expiresAt);
     expect(pgSession.expiresAt).toBe(T0 + ADMIN_SESSION_TTL_MS);
     for (const now of [T0, T0 + ADMIN_SESSION_TTL_MS - 1, T0 + ADMIN_SESSION_TTL_MS]) {
-      expect(await otherStore.isValid(pgSession.id, now)).toBe(lite.isValid(liteSession.id, now));
+      expect(await otherStore.isValid(pgSession.id, now)).toBe(await lite.isValid(liteSession.id, now));
     }
     expect(await otherStore.isValid(pgSession.id, T0 + 1)).toBe(true);
     expect(await rotated.isValid(pgSession.id, T0 + 1)).toBe(false);
-    expect(await pgStore.isValid('junk', T0 + 1)).toBe(lite.isValid('junk', T0 + 1));
+    expect(await pgStore.isValid('junk', T0 + 1)).toBe(await lite.isValid('junk', T0 + 1));
     const { rows } = await pair.pg.$client.query('SELECT id_hash FROM admin_sessions');
     expect(rows).toHaveLength(1);
     expect(rows[0].id_hash).not.toContain(pgSession.id);
 
     await otherStore.revoke(pgSession.id);
-    lite.revoke(liteSession.id);
-    expect(await pgStore.isValid(pgSession.id, T0 + 1)).toBe(lite.isValid(liteSession.id, T0 + 1));
+    await lite.revoke(liteSession.id);
+    expect(await pgStore.isValid(pgSession.id, T0 + 1)).toBe(await lite.isValid(liteSession.id, T0 + 1));
     expect(await pgStore.isValid(pgSession.id, T0 + 1)).toBe(false);
 
     // A new login clears sessions that have ended.

@@ -23,6 +23,7 @@ import { apiHealthReportPg, docsReportPg, funnelReportPg, ttfsiReportPg } from '
 import { streamTtfsiPg } from '../../api/analytics/pg/ttfsi-query.ts';
 import { generateDemoEvents } from '../../api/demo/seed.ts';
 import { createEventStore } from '../../api/ingest/store.ts';
+import { sqliteStorage } from '../../api/storage/sqlite.ts';
 import { reportsRoutes } from '../../api/routes/reports.ts';
 import { call, DAY, HOUR, ingest, type Ev } from '../analytics/support.ts';
 import { testDb } from '../support/app.ts';
@@ -48,7 +49,7 @@ beforeAll(async () => {
   createEventStore(sqliteDb.$client).writeBatches([events]);
   ingest(sqliteDb, edgeCases());
   await copyToPostgres(sqliteDb.$client, pgDb);
-  routes = reportsRoutes({ db: sqliteDb, now: () => NOW });
+  routes = reportsRoutes({ reports: sqliteStorage(sqliteDb).reports, now: () => NOW });
 });
 
 afterAll(async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { adminSessions } from '../../db/schema.ts';
-import { ADMIN_SESSION_TTL_MS, createAdminSessionStore } from '../../api/routes/admin-session.ts';
+import { ADMIN_SESSION_TTL_MS, createSqliteAdminSessionStore as createAdminSessionStore } from '../../api/routes/admin-session.ts';
 import { ADMIN_TOKEN, testApp } from '../support/app.ts';
 
 const ORIGIN = 'http://localhost';
@@ -107,14 +107,14 @@ describe('admin session login for the reports UI', () => {
     expect(res.status).toBe(403);
   });
 
-  it('expires sessions and ends them all when the admin token changes', () => {
+  it('expires sessions and ends them all when the admin token changes', async () => {
     const { db } = testApp();
     const store = createAdminSessionStore(db, ADMIN_TOKEN);
     const now = Date.UTC(2026, 0, 1);
-    const { id } = store.create(now);
-    expect(store.isValid(id, now + 1000)).toBe(true);
-    expect(store.isValid(id, now + ADMIN_SESSION_TTL_MS)).toBe(false);
+    const { id } = await store.create(now);
+    expect(await store.isValid(id, now + 1000)).toBe(true);
+    expect(await store.isValid(id, now + ADMIN_SESSION_TTL_MS)).toBe(false);
     const rotated = createAdminSessionStore(db, 'a-brand-new-admin-token-value');
-    expect(rotated.isValid(id, now + 1000)).toBe(false);
+    expect(await rotated.isValid(id, now + 1000)).toBe(false);
   });
 });

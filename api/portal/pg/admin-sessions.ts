@@ -5,17 +5,11 @@
 import { and, eq, gt, lte } from 'drizzle-orm';
 import type { OnrampPgDb } from '../../../db/client-pg.ts';
 import { adminSessions } from '../../../db/schema-pg.ts';
+import type { AdminSessionStore } from '../../storage/types.ts';
 import { ADMIN_SESSION_TTL_MS, adminSessionHasher, isAdminSessionIdShape, newAdminSessionId } from '../../routes/admin-session.ts';
 
-/** The async form of `AdminSessionStore`: creates, checks and ends reports sessions. */
-export interface PgAdminSessionStore {
-  create(now?: number): Promise<{ id: string; expiresAt: number }>;
-  isValid(id: string, now?: number): Promise<boolean>;
-  revoke(id: string): Promise<void>;
-}
-
 /** Reports sessions in PostgreSQL; the table keeps HMAC-SHA256(adminToken, id), never the id itself. */
-export function createAdminSessionStore(db: OnrampPgDb, adminToken: string): PgAdminSessionStore {
+export function createAdminSessionStore(db: OnrampPgDb, adminToken: string): AdminSessionStore {
   const hash = adminSessionHasher(adminToken);
   return {
     async create(now = Date.now()) {

@@ -3,18 +3,16 @@
  * SQLite module's; only the queries differ.
  */
 import { and, eq, gt, lte } from 'drizzle-orm';
-import type { Context, MiddlewareHandler } from 'hono';
+import type { Context } from 'hono';
 import type { OnrampPgDb } from '../../../db/client-pg.ts';
 import { accounts, portalSessions } from '../../../db/schema-pg.ts';
 import { sha256Hex } from '../ids.ts';
 import {
   clearSessionCookie,
   newSession,
-  notLoggedIn,
   presentedSessionHash,
   sessionCookie,
   setSessionCookie,
-  type PortalVariables,
   type SessionAccount,
 } from '../sessions.ts';
 
@@ -47,17 +45,4 @@ export async function endSession(c: Context, db: OnrampPgDb, publicUrl: string |
   const id = sessionCookie(c);
   if (id) await db.delete(portalSessions).where(eq(portalSessions.idHash, sha256Hex(id)));
   clearSessionCookie(c, publicUrl);
-}
-
-/**
- * Requires a portal session cookie. Only the cookie counts: an `Authorization` header (a sandbox key, or the
- * admin token) is never a portal credential.
- */
-export function requireSession(db: OnrampPgDb): MiddlewareHandler<{ Variables: PortalVariables }> {
-  return async (c, next) => {
-    const account = await sessionAccount(c, db);
-    if (!account) throw notLoggedIn();
-    c.set('account', account);
-    await next();
-  };
 }
