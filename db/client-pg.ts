@@ -44,6 +44,11 @@ export async function openPgDb(databaseUrl: string, options: PgDbOptions = {}): 
     await pool.end();
     throw error;
   }
+  return pgDbOnPool(pool);
+}
+
+/** Drizzle with the PostgreSQL schema over a pool whose database is migrated already; `close()` ends the pool once. */
+export function pgDbOnPool(pool: pg.Pool): OnrampPgDb {
   let ended: Promise<void> | undefined;
   const db = drizzle(pool, { schema });
   return Object.assign(db, { close: () => (ended ??= pool.end()) });

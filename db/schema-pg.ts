@@ -208,7 +208,8 @@ export const sandboxCalls = pgTable(
     endpoint: text('endpoint').notNull(),
     status: integer('status').notNull(),
     errorCode: text('error_code'),
-    durationMs: integer('duration_ms').notNull(),
+    // Fractional milliseconds, as SQLite's column keeps them (its INTEGER affinity stores 10.4 as a REAL).
+    durationMs: doublePrecision('duration_ms').notNull(),
     createdAt: int64('created_at').notNull(),
   },
   (t) => [index('sandbox_calls_account_id').on(t.accountId, t.id)],

@@ -1,12 +1,43 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Suites that run a second time with every test app on PostgreSQL (`postgres` project): they talk to the app over
+ * HTTP only, so the same assertions hold on both backends. The files under test/pg start their own PostgreSQL and
+ * compare the dialects directly.
+ */
+const ON_BOTH_BACKENDS = [
+  'test/analytics/funnel-fixtures.test.ts',
+  'test/analytics/reports.test.ts',
+  'test/analytics/routes.test.ts',
+  'test/capture-bad-input.test.ts',
+  'test/capture-posthog-node.test.ts',
+  'test/capture-shapes.test.ts',
+  'test/portal/accounts.test.ts',
+  'test/portal/events.test.ts',
+  'test/portal/keys.test.ts',
+  'test/reports-ui/admin-session.test.ts',
+  'test/portal/sandbox.test.ts',
+  'test/reliability/security-headers.test.ts',
+];
+
 export default defineConfig({
   root: fileURLToPath(new URL('..', import.meta.url)),
   test: {
-    include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    projects: [
+      { extends: true, test: { name: 'sqlite', include: ['test/**/*.test.ts', 'test/**/*.test.tsx'] } },
+      {
+        extends: true,
+        test: {
+          name: 'postgres',
+          include: ON_BOTH_BACKENDS,
+          env: { ONRAMP_TEST_DIALECT: 'postgres' },
+          globalSetup: ['test/support/pg-global-setup.ts'],
+        },
+      },
+    ],
   },
 });

@@ -12,7 +12,7 @@ const range = { from: iso(FROM), to: iso(TO) };
 
 async function funnel(events: Ev[], query: Record<string, string> = {}) {
   const { app, db } = testApp();
-  ingest(db, events);
+  await ingest(db, events);
   const res = await getReport(app, 'funnel', { ...range, ...query });
   expect(res.status, JSON.stringify(res.body)).toBe(200);
   return funnelResponseSchema.parse(res.body);
@@ -114,13 +114,13 @@ describe('funnel: attempts', () => {
 describe('funnel: identity merge', () => {
   it('anonymous events before $identify belong to the identified person', async () => {
     const { app, db } = testApp();
-    ingest(db, [
+    await ingest(db, [
       { event: '$pageview', who: 'anon-1', at: FROM + DAY, props: { $pathname: '/docs/' } },
       { event: 'signed_up', who: 'acct-1', at: FROM + DAY + HOUR },
     ]);
     const before = await getReport(app, 'funnel', { ...range, steps: '$pageview,signed_up' });
     expect(counts(before.body)).toEqual([1, 0]);
-    ingest(db, [{ event: '$identify', who: 'acct-1', at: FROM + DAY + HOUR + 1, props: { $anon_distinct_id: 'anon-1' } }]);
+    await ingest(db, [{ event: '$identify', who: 'acct-1', at: FROM + DAY + HOUR + 1, props: { $anon_distinct_id: 'anon-1' } }]);
     const after = await getReport(app, 'funnel', { ...range, steps: '$pageview,signed_up' });
     expect(counts(after.body)).toEqual([1, 1]);
     expect(after.body.steps[1].medianSecondsFromPrevious).toBe(3600);

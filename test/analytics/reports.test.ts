@@ -41,7 +41,7 @@ describe('funnel flags', () => {
     events.push({ event: 'doc_feedback', who: 'cur-48', at: FROM + 3 * DAY, props: { helpful: true, path: '/docs/authentication/' } });
     // cur-48 changed their mind: only the latest vote counts.
     events.push({ event: 'doc_feedback', who: 'cur-48', at: FROM + 4 * DAY, props: { helpful: false, path: '/docs/authentication/' } });
-    ingest(db, events);
+    await ingest(db, events);
 
     const res = await getReport(app, 'funnel', query);
     const body = funnelResponseSchema.parse(res.body);
@@ -67,14 +67,14 @@ describe('funnel flags', () => {
 
   it('does not flag a change that is not significant, and needs n ≥ 30 on both sides', async () => {
     const { app, db } = testApp();
-    ingest(db, [...cohort('prev-', FROM - 20 * DAY, 100, 60), ...cohort('cur-', FROM + DAY, 100, 55)]);
+    await ingest(db, [...cohort('prev-', FROM - 20 * DAY, 100, 60), ...cohort('cur-', FROM + DAY, 100, 55)]);
     const res = await getReport(app, 'funnel', query);
     const body = funnelResponseSchema.parse(res.body);
     expect(body.flags.map((f) => f.kind)).toEqual(['slowest_step']);
     expect(body.flags[0]!.evidence.p).toBeCloseTo(twoProportionZTest(60, 100, 55, 100)!.p, 12);
 
     const small = testApp();
-    ingest(small.db, [...cohort('prev-', FROM - 20 * DAY, 29, 29), ...cohort('cur-', FROM + DAY, 100, 10)]);
+    await ingest(small.db, [...cohort('prev-', FROM - 20 * DAY, 29, 29), ...cohort('cur-', FROM + DAY, 100, 10)]);
     const smallBody = funnelResponseSchema.parse((await getReport(small.app, 'funnel', query)).body);
     expect(smallBody.flags.map((f) => f.kind)).toEqual(['low_conversion', 'slowest_step']);
     expect(smallBody.flags[0]).toMatchObject({ severity: 'high', evidence: { p: null, previousRate: 1, currentRate: 0.1 } });
@@ -82,7 +82,7 @@ describe('funnel flags', () => {
 
   it('low_conversion follows the minConversion parameter', async () => {
     const { app, db } = testApp();
-    ingest(db, cohort('cur-', FROM + DAY, 10, 4));
+    await ingest(db, cohort('cur-', FROM + DAY, 10, 4));
     const at = async (minConversion: string) =>
       funnelResponseSchema.parse((await getReport(app, 'funnel', { ...query, minConversion })).body).flags.filter((f) => f.kind === 'low_conversion');
     expect(await at('0.5')).toHaveLength(1);
@@ -94,7 +94,7 @@ describe('ttfsi', () => {
   it('reports completed and censored persons, interpolated percentiles, Kaplan–Meier, histogram and weekly cohorts', async () => {
     const { app, db } = testApp();
     const start = FROM + 2 * DAY;
-    ingest(db, [
+    await ingest(db, [
       { event: 'signed_up', who: 'a', at: start },
       call('a', start + 100_000, 200),
       { event: 'signed_up', who: 'b', at: start },
@@ -127,7 +127,7 @@ describe('ttfsi', () => {
 
   it('takes any start and end events, with the end at or after the start and inside the range', async () => {
     const { app, db } = testApp();
-    ingest(db, [
+    await ingest(db, [
       { event: 'quickstart_started', who: 'a', at: FROM + DAY },
       { event: 'code_copied', who: 'a', at: FROM + DAY - 1 },
       { event: 'code_copied', who: 'a', at: FROM + DAY + 60_000 },
@@ -165,7 +165,7 @@ describe('docs', () => {
       at: t,
       props: { helpful, path, ...extra },
     });
-    ingest(db, [
+    await ingest(db, [
       view('p1', '/docs/a/', at),
       view('p1', '/docs/a/', at + 1000),
       view('p2', '/docs/a/', at),
@@ -197,7 +197,7 @@ describe('docs', () => {
     const events: Ev[] = [];
     for (let i = 0; i < 5; i++) events.push({ event: 'doc_feedback', who: `v${i}`, at: FROM + DAY, props: { helpful: i === 0, path: '/docs/bad/' } });
     for (let i = 0; i < 4; i++) events.push({ event: 'doc_feedback', who: `w${i}`, at: FROM + DAY, props: { helpful: false, path: '/docs/few/' } });
-    ingest(db, events);
+    await ingest(db, events);
     const pages = docsResponseSchema.parse((await getReport(app, 'docs', range)).body).pages;
     expect(Object.fromEntries(pages.map((p) => [p.path, p.flagged]))).toEqual({ '/docs/bad/': true, '/docs/few/': false });
   });
@@ -212,7 +212,7 @@ describe('docs: reader conversion flag', () => {
       events.push({ event: '$pageview', who: `y${i}`, at: FROM + DAY, props: { $pathname: '/docs/y/' } });
       events.push(call(`y${i}`, FROM + 2 * DAY, 200));
     }
-    ingest(db, events);
+    await ingest(db, events);
     const pages = docsResponseSchema.parse((await getReport(app, 'docs', range)).body).pages;
     const byPath = Object.fromEntries(pages.map((p) => [p.path, p]));
     expect(byPath['/docs/x/']).toMatchObject({ readers: 25, readerConversion: 0, nonReaderConversion: 1, flagged: true });
@@ -226,7 +226,7 @@ describe('api-health', () => {
     const at = FROM + DAY;
     const A = '/sandbox/v1/messages';
     const B = '/sandbox/v1/messages/:id';
-    ingest(db, [
+    await ingest(db, [
       call('x', at + 1, 401, { endpoint: A, duration_ms: 50, error_code: 'invalid_api_key' }),
       call('x', at + 2, 200, { endpoint: A, duration_ms: 10 }),
       call('x', at + 3, 500, { endpoint: A, duration_ms: 30 }),

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { funnelResponseSchema } from '../../api/analytics/schemas.ts';
-import { adminHeaders, testApp } from '../support/app.ts';
+import { adminHeaders, listEvents, testApp } from '../support/app.ts';
 import { DAY, getReport, ingest } from './support.ts';
 
 const ROUTES = ['funnel', 'ttfsi', 'docs', 'api-health'];
@@ -59,7 +59,7 @@ describe('reports: access and defaults', () => {
 
   it('defaults to the last 30 days, the onboarding steps, a 14d window and ordered; unknown step names are fine', async () => {
     const { app, db } = testApp();
-    ingest(db, [
+    await ingest(db, [
       { event: 'signed_up', who: 'a', at: Date.now() - 2 * DAY },
       { event: 'signed_up', who: 'old', at: Date.now() - 31 * DAY },
     ]);
@@ -75,12 +75,12 @@ describe('reports: access and defaults', () => {
 
   it('treats hostile parameter values as data, never as SQL', async () => {
     const { app, db } = testApp();
-    ingest(db, [{ event: 'signed_up', who: 'a', at: Date.now() - DAY, props: { source: 'x' } }]);
+    await ingest(db, [{ event: 'signed_up', who: 'a', at: Date.now() - DAY, props: { source: 'x' } }]);
     const evil = "signed_up') OR 1=1; DROP TABLE events; --";
     const res = await getReport(app, 'funnel', { steps: `${evil},signed_up`, breakdown: "source') OR 1=1 --" });
     expect(res.status).toBe(200);
     expect(res.body.steps[0].count).toBe(0);
-    expect(db.$client.prepare('SELECT COUNT(*) FROM events').pluck().get()).toBe(1);
+    expect(await listEvents(app)).toHaveLength(1);
   });
 });
 

@@ -2,7 +2,8 @@ import { uuidv7 } from 'uuidv7';
 import type { OnrampDb } from '../../db/client.ts';
 import { createEventStore } from '../../api/ingest/store.ts';
 import type { NormalizedEvent } from '../../api/ingest/validate.ts';
-import { adminHeaders } from '../support/app.ts';
+import { adminHeaders, pgDbOf } from '../support/app.ts';
+import { storePgEvents } from '../support/pg-test-db.ts';
 
 export const DAY = 86_400_000;
 export const HOUR = 3_600_000;
@@ -33,8 +34,13 @@ export function normalized(e: Ev): NormalizedEvent {
   };
 }
 
-/** Stores events through the real store (identity merges included), in the given order. */
-export function ingest(db: OnrampDb, events: Ev[]): void {
+/**
+ * Stores events through the real store (identity merges included), in the given order: SQLite's, or in the
+ * `postgres` project PostgreSQL's (then it resolves once they are committed, so always await it).
+ */
+export function ingest(db: OnrampDb, events: Ev[]): void | Promise<void> {
+  const pg = pgDbOf(db);
+  if (pg) return storePgEvents(pg, events.map(normalized));
   createEventStore(db.$client).writeBatches([events.map(normalized)]);
 }
 

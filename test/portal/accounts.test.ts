@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { testApp } from '../support/app.ts';
+import { storedRows, testApp } from '../support/app.ts';
 import { GOOD_PASSWORD, ORIGIN, portalClient, signUp, uniqueEmail } from './helpers.ts';
 
 type ErrorBody = { error: { code: string; message: string } };
@@ -17,9 +17,9 @@ describe('signup', () => {
     const me = (await (await client.get('/api/v1/portal/me')).json()) as { account: { id: string } | null };
     expect(me.account?.id).toBe(body.account.id);
 
-    const row = db.$client.prepare('SELECT password_hash FROM accounts WHERE id = ?').get(body.account.id) as { password_hash: string };
-    expect(row.password_hash).toMatch(/^scrypt\$32768\$8\$1\$[A-Za-z0-9+/=]{24}\$[A-Za-z0-9+/=]{88}$/);
-    expect(row.password_hash).not.toContain(GOOD_PASSWORD);
+    const [row] = await storedRows<{ password_hash: string }>(db, 'SELECT password_hash FROM accounts WHERE id = ?', body.account.id);
+    expect(row!.password_hash).toMatch(/^scrypt\$32768\$8\$1\$[A-Za-z0-9+/=]{24}\$[A-Za-z0-9+/=]{88}$/);
+    expect(row!.password_hash).not.toContain(GOOD_PASSWORD);
   });
 
   it('sets an HttpOnly, SameSite=Lax session cookie, Secure only behind HTTPS', async () => {
@@ -183,7 +183,7 @@ describe('sessions', () => {
     const { app, db } = testApp();
     const { client } = await signUp(app);
     const id = client.cookie()!.split('=')[1]!;
-    const rows = JSON.stringify(db.$client.prepare('SELECT * FROM portal_sessions').all());
+    const rows = JSON.stringify(await storedRows(db, 'SELECT * FROM portal_sessions'));
     expect(rows).not.toContain(id);
   });
 
@@ -306,7 +306,7 @@ describe('rate limits', () => {
   it('keeps rate-limit state in the database', async () => {
     const { app, db } = testApp();
     await portalClient(app, { ip: '192.0.2.7' }).post('/api/v1/portal/login', { email: 'a@example.com', password: 'whatever else' });
-    const rows = db.$client.prepare('SELECT bucket, count FROM rate_limits').all() as Array<{ bucket: string; count: number }>;
+    const rows = await storedRows<{ bucket: string; count: number }>(db, 'SELECT bucket, count FROM rate_limits');
     expect(rows.map((r) => r.bucket.replace(/[0-9a-f]{64}$/, '<hash>')).sort()).toEqual(['login:email:<hash>', 'login:ip:<hash>', 'login_fail:<hash>']);
     expect(rows.every((r) => r.count === 1)).toBe(true);
     // Subjects are hashed: no raw IP or email in the table.

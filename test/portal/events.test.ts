@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createApp } from '../../api/app.ts';
 import { createTelemetry, inProcessFetch } from '../../api/telemetry.ts';
-import { ADMIN_TOKEN, listEvents, PROJECT_TOKEN, testApp, testDb } from '../support/app.ts';
+import { listEvents, PROJECT_TOKEN, storedRows, testApp } from '../support/app.ts';
 import { createKey, flushedEvents, sandbox, signUp } from './helpers.ts';
 
 describe('server-side funnel events (real posthog-node → capture route → GET /api/v1/events)', () => {
@@ -43,16 +42,15 @@ describe('server-side funnel events (real posthog-node → capture route → GET
   });
 
   it('works with the client server.ts builds: explicit posthog-node instance with a custom fetch into the app', async () => {
-    const db = testDb();
     let deliveries = 0;
-    let target: ReturnType<typeof createApp> | undefined;
+    let target: ReturnType<typeof testApp>['app'] | undefined;
     const handler = inProcessFetch((request) => {
       deliveries += 1;
       expect(new URL(request.url).pathname).toMatch(/^\/(batch|i\/v0\/e)\/?$/);
       return target!.fetch(request);
     });
     const telemetry = createTelemetry({ token: PROJECT_TOKEN, host: 'http://127.0.0.1:9', fetch: handler, flushAt: 50, flushIntervalMs: 60_000 });
-    target = createApp({ db, env: { ONRAMP_PROJECT_TOKEN: PROJECT_TOKEN, ONRAMP_ADMIN_TOKEN: ADMIN_TOKEN }, telemetry });
+    target = testApp({ telemetry }).app;
     const { account } = await signUp(target);
     expect(await listEvents(target)).toEqual([]);
     // shutdown() is what server.ts awaits on SIGTERM: nothing queued may be lost.
@@ -63,9 +61,8 @@ describe('server-side funnel events (real posthog-node → capture route → GET
   });
 
   it('a capture host that refuses events never breaks the portal', async () => {
-    const db = testDb();
     const telemetry = createTelemetry({ token: PROJECT_TOKEN, host: 'http://127.0.0.1:9', fetch: async () => new Response('nope', { status: 500 }) });
-    const app = createApp({ db, env: { ONRAMP_PROJECT_TOKEN: PROJECT_TOKEN, ONRAMP_ADMIN_TOKEN: ADMIN_TOKEN }, telemetry });
+    const { app } = testApp({ telemetry });
     const { client } = await signUp(app);
     const { secret } = await createKey(client);
     expect((await sandbox(app, '/sandbox/v1/messages', secret)).status).toBe(200);
@@ -99,7 +96,7 @@ describe('support tickets', () => {
     expect(res.status).toBe(201);
     const { ticket } = (await res.json()) as { ticket: { id: string; path: string } };
     expect(ticket.path).toBe('/support/');
-    const row = db.$client.prepare('SELECT account_id, topic, message FROM support_tickets WHERE id = ?').get(ticket.id);
-    expect(row).toEqual({ account_id: account.id, topic: 'api_keys', message: 'Where is my key?' });
+    const rows = await storedRows(db, 'SELECT account_id, topic, message FROM support_tickets WHERE id = ?', ticket.id);
+    expect(rows).toEqual([{ account_id: account.id, topic: 'api_keys', message: 'Where is my key?' }]);
   });
 });

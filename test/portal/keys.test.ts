@@ -1,18 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { adminHeaders, testApp } from '../support/app.ts';
+import { adminHeaders, storedRows, tableNames, testApp } from '../support/app.ts';
 import { createKey, portalClient, sandbox, signUp } from './helpers.ts';
 
 type ErrorBody = { error: { type?: string; code: string; message: string; doc_url?: string } };
 const message = { to: '+15551234567', body: 'Hello from the sandbox' };
 
 /** Every text value in every table of the database, to prove a secret is stored nowhere. */
-function allStoredText(db: ReturnType<typeof testApp>['db']): string {
-  const tables = db.$client.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>;
+async function allStoredText(db: ReturnType<typeof testApp>['db']): Promise<string> {
   let text = '';
-  for (const { name } of tables) {
-    for (const row of db.$client.prepare(`SELECT * FROM "${name.replace(/"/g, '""')}"`).all() as Array<Record<string, unknown>>) {
-      text += JSON.stringify(row) + '\n';
-    }
+  for (const name of await tableNames(db)) {
+    for (const row of await storedRows(db, `SELECT * FROM "${name.replace(/"/g, '""')}"`)) text += JSON.stringify(row) + '\n';
   }
   return text;
 }
@@ -65,14 +62,14 @@ describe('API key lifecycle', () => {
     await sandbox(app, '/sandbox/v1/messages', secret, { body: message });
     await sandbox(app, '/sandbox/v1/messages', `${secret.slice(0, -1)}0`, { body: message });
     await app.telemetry.flush();
-    const stored = allStoredText(db);
+    const stored = await allStoredText(db);
     const secretPart = secret.slice(17);
     expect(stored).not.toContain(secretPart);
     expect(stored).not.toContain(secretPart.slice(0, 16));
     expect(stored).toContain(key.prefix);
-    const row = db.$client.prepare('SELECT key_hash FROM api_keys WHERE id = ?').get(key.id) as { key_hash: string };
+    const [row] = await storedRows<{ key_hash: string }>(db, 'SELECT key_hash FROM api_keys WHERE id = ?', key.id);
     const { createHash } = await import('node:crypto');
-    expect(row.key_hash).toBe(createHash('sha256').update(secret).digest('hex'));
+    expect(row!.key_hash).toBe(createHash('sha256').update(secret).digest('hex'));
   });
 
   describe.each([

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { adminSessions } from '../../db/schema.ts';
-import { ADMIN_SESSION_TTL_MS, createSqliteAdminSessionStore as createAdminSessionStore } from '../../api/routes/admin-session.ts';
-import { ADMIN_TOKEN, testApp } from '../support/app.ts';
+import { ADMIN_SESSION_TTL_MS } from '../../api/routes/admin-session.ts';
+import { ADMIN_TOKEN, storedRows, testApp } from '../support/app.ts';
 
 const ORIGIN = 'http://localhost';
 const sameOrigin = { origin: ORIGIN, 'content-type': 'application/json' };
@@ -37,10 +36,10 @@ describe('admin session login for the reports UI', () => {
   it('stores only a keyed hash of the session id', async () => {
     const { app, db } = testApp();
     const id = cookieFrom(await login(app)).split('=')[1]!;
-    const rows = db.select().from(adminSessions).all();
+    const rows = await storedRows<{ id_hash: string }>(db, 'SELECT id_hash FROM admin_sessions');
     expect(rows).toHaveLength(1);
-    expect(rows[0]!.idHash).toMatch(/^[0-9a-f]{64}$/);
-    expect(rows[0]!.idHash).not.toContain(id);
+    expect(rows[0]!.id_hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(rows[0]!.id_hash).not.toContain(id);
   });
 
   it('rejects a wrong token with 401 and a missing token with 400 naming the field', async () => {
@@ -108,13 +107,13 @@ describe('admin session login for the reports UI', () => {
   });
 
   it('expires sessions and ends them all when the admin token changes', async () => {
-    const { db } = testApp();
-    const store = createAdminSessionStore(db, ADMIN_TOKEN);
+    const { app } = testApp();
+    const store = app.storage.adminSessions(ADMIN_TOKEN);
     const now = Date.UTC(2026, 0, 1);
     const { id } = await store.create(now);
     expect(await store.isValid(id, now + 1000)).toBe(true);
     expect(await store.isValid(id, now + ADMIN_SESSION_TTL_MS)).toBe(false);
-    const rotated = createAdminSessionStore(db, 'a-brand-new-admin-token-value');
+    const rotated = app.storage.adminSessions('a-brand-new-admin-token-value');
     expect(await rotated.isValid(id, now + 1000)).toBe(false);
   });
 });

@@ -1,0 +1,1 @@
+ALTER TABLE "sandbox_calls" ALTER COLUMN "duration_ms" SET DATA TYPE double precision;

@@ -1,0 +1,99 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, afterEach, expect, inject } from 'vitest';
+import { pgDbOnPool, type OnrampPgDb } from '../../db/client-pg.ts';
+import { INGEST_APPLY_LOCK_KEY } from '../../api/ingest/pg/processor.ts';
+import { writePgEvents } from '../../api/ingest/pg/store.ts';
+import type { NormalizedEvent } from '../../api/ingest/validate.ts';
+
+const TEMPLATE_DATABASE = 'onramp_template';
+/** True in the `postgres` vitest project (test/vitest.config.ts), where every test app runs on PostgreSQL. */
+export const ON_POSTGRES = process.env.ONRAMP_TEST_DIALECT === 'postgres';
+
+let testCleanups: Array<() => Promise<void>> = [];
+const fileCleanups: Array<() => Promise<void>> = [];
+async function runInReverse(cleanups: Array<() => Promise<void>>) {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+}
+if (ON_POSTGRES) {
+  afterEach(() => runInReverse(testCleanups));
+  afterAll(() => runInReverse(fileCleanups));
+}
+
+/**
+ * Runs after the current test (or, for an app a file makes outside any test, after the file), newest first: so an
+ * app's writer closes before its pool, and the pool before its database is dropped.
+ */
+export function afterThisTest(cleanup: () => Promise<void>): void {
+  (expect.getState().currentTestName === undefined ? fileCleanups : testCleanups).push(cleanup);
+}
+
+async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: inject('onrampPgServerUrl') });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * A fresh PostgreSQL database for one test app, copied from the migrated template, returned at once: its pool only
+ * connects once the copy exists (each connection waits for it), so `testApp()` stays synchronous in both projects.
+ * The database is dropped after the test.
+ */
+export function freshPgDb(): OnrampPgDb {
+  const name = `onramp_t_${randomBytes(6).toString('hex')}`;
+  const created = admin((client) => client.query(`CREATE DATABASE "${name}" TEMPLATE "${TEMPLATE_DATABASE}" STRATEGY FILE_COPY`));
+  created.catch(() => undefined);
+  const url = new URL(inject('onrampPgServerUrl'));
+  url.pathname = `/${name}`;
+  // pg-pool connects its clients with a callback; each waits for the copy first.
+  const connectNow = pg.Client.prototype.connect as (this: pg.Client, callback?: (err: Error | null) => void) => unknown;
+  function ClientAfterCreate(this: pg.Client, config: pg.ClientConfig) {
+    const client = new pg.Client(config);
+    (client as unknown as { connect: unknown }).connect = (callback?: (err: Error | null) => void) => {
+      const connected = created.then(() => new Promise<void>((resolve, reject) => connectNow.call(client, (err) => (err ? reject(err) : resolve()))));
+      if (!callback) return connected.then(() => client);
+      connected.then(() => callback(null), callback);
+      return undefined;
+    };
+    return client;
+  }
+  const pool = new pg.Pool({ connectionString: url.toString(), max: 5, Client: ClientAfterCreate as unknown as typeof pg.Client });
+  pool.on('error', () => undefined);
+  const db = pgDbOnPool(pool);
+  afterThisTest(async () => {
+    await db.close();
+    await created.catch(() => undefined);
+    await admin((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+  });
+  return db;
+}
+
+/** The URL of a fresh database copied from the template (for a server started as a child process). */
+export async function freshPgDatabaseUrl(): Promise<string> {
+  const name = `onramp_t_${randomBytes(6).toString('hex')}`;
+  await admin((client) => client.query(`CREATE DATABASE "${name}" TEMPLATE "${TEMPLATE_DATABASE}" STRATEGY FILE_COPY`));
+  afterThisTest(() => admin((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => undefined));
+  const url = new URL(inject('onrampPgServerUrl'));
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** Stores events through the PostgreSQL ingest store in one transaction holding the apply lock, as the log processor does. */
+export async function storePgEvents(db: OnrampPgDb, events: ReadonlyArray<NormalizedEvent>): Promise<void> {
+  const client = await db.$client.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1)', [INGEST_APPLY_LOCK_KEY]);
+    await writePgEvents(client, [events]);
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
