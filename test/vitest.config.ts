@@ -18,6 +18,7 @@ const ON_BOTH_BACKENDS = [
   'test/portal/keys.test.ts',
   'test/reports-ui/admin-session.test.ts',
   'test/portal/sandbox.test.ts',
+  'test/reliability/crash.test.ts',
   'test/reliability/security-headers.test.ts',
 ];
 

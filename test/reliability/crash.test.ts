@@ -3,7 +3,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { openPgDb } from '../../db/client-pg.ts';
 import { createLogProcessor } from '../../api/ingest/processor.ts';
+import { createPgLogProcessor } from '../../api/ingest/pg/processor.ts';
+import { freshPgDatabaseUrl, ON_POSTGRES } from '../support/pg-test-db.ts';
 import { startServer } from '../support/server.ts';
 import { runLoad } from './load.ts';
 
@@ -45,14 +48,43 @@ function tally(databasePath: string, acknowledged: Set<string>): Tally {
   }
 }
 
-describe('crash safety: kill -9 under load', () => {
-  it(`keeps every acknowledged event exactly once across ${ROUNDS} SIGKILLs`, { timeout: 90_000 }, async () => {
+/** The same check on PostgreSQL: apply what the log still holds, then look every acknowledged uuid up. */
+async function tallyPg(databaseUrl: string, acknowledged: Set<string>): Promise<Tally> {
+  const db = await openPgDb(databaseUrl, { poolSize: 2 });
+  try {
+    const processor = createPgLogProcessor(db.$client);
+    let appliedFromLog = 0;
+    for (;;) {
+      const applied = await processor.processChunk({ maxEvents: 5_000, wait: true });
+      if (applied === 'busy' || applied === 0) break;
+      appliedFromLog += applied;
+    }
+    const uuids = [...acknowledged];
+    const one = async (text: string, values: unknown[] = []) => Number((await db.$client.query<{ n: string }>(text, values)).rows[0]!.n);
+    const stored = await one('SELECT COUNT(*) AS n FROM events WHERE uuid = ANY($1::text[])', [uuids]);
+    return {
+      acknowledged: acknowledged.size,
+      stored,
+      duplicated: await one('SELECT COUNT(*) AS n FROM (SELECT uuid FROM events GROUP BY uuid HAVING COUNT(*) > 1) d'),
+      lost: acknowledged.size - stored,
+      integrity: 'ok',
+      appliedFromLog,
+    };
+  } finally {
+    await db.close();
+  }
+}
+
+describe(`crash safety: kill -9 under load (${ON_POSTGRES ? 'PostgreSQL' : 'SQLite'})`, () => {
+  it(`keeps every acknowledged event exactly once across ${ROUNDS} SIGKILLs`, { timeout: 120_000 }, async () => {
     const databasePath = join(mkdtempSync(join(tmpdir(), 'onramp-crash-')), 'onramp.db');
+    const databaseUrl = ON_POSTGRES ? await freshPgDatabaseUrl() : undefined;
+    const start = () => startServer({ databasePath, ...(databaseUrl ? { databaseUrl } : {}) });
     const acknowledged = new Set<string>();
     let interrupted = 0;
 
     for (let round = 1; round <= ROUNDS; round += 1) {
-      const server = await startServer({ databasePath });
+      const server = await start();
       let killed = false;
       // Kill at a different point of each round, always while every client has a request in flight or queued.
       const killAfterMs = 500 + round * 170;
@@ -75,9 +107,9 @@ describe('crash safety: kill -9 under load', () => {
       expect([...result.statuses.keys()].filter((s) => s !== 200), 'only 200s before the kill').toEqual([]);
     }
 
-    const counts = tally(databasePath, acknowledged);
+    const counts = databaseUrl ? await tallyPg(databaseUrl, acknowledged) : tally(databasePath, acknowledged);
     console.log(
-      `[crash] rounds=${ROUNDS} acknowledged=${counts.acknowledged} stored=${counts.stored} duplicated=${counts.duplicated} ` +
+      `[crash ${ON_POSTGRES ? 'postgres' : 'sqlite'}] rounds=${ROUNDS} acknowledged=${counts.acknowledged} stored=${counts.stored} duplicated=${counts.duplicated} ` +
         `lost=${counts.lost} still in the ingest log after the last kill=${counts.appliedFromLog} requests cut by the kill=${interrupted}`,
     );
     // The kill must land mid-load, or the test proves nothing.
@@ -87,8 +119,8 @@ describe('crash safety: kill -9 under load', () => {
     expect(counts.duplicated).toBe(0);
     expect(counts.stored).toBe(counts.acknowledged);
 
-    // After the last crash the server still starts on the same file and serves what was acknowledged.
-    const server = await startServer({ databasePath });
+    // After the last crash the server still starts on the same database and serves what was acknowledged.
+    const server = await start();
     try {
       const res = await fetch(`${server.url}/api/v1/events?limit=1`, { headers: { authorization: `Bearer ${server.adminToken}` } });
       expect(res.status).toBe(200);

@@ -35,7 +35,7 @@ export interface RunningServer {
  * Starts the real server (`api/server.ts`) as a child process on a temp SQLite file (or the one given),
  * and resolves once it prints its URL.
  */
-export async function startServer(opts: { env?: Record<string, string>; databasePath?: string; port?: number } = {}): Promise<RunningServer> {
+export async function startServer(opts: { env?: Record<string, string>; databasePath?: string; databaseUrl?: string; port?: number } = {}): Promise<RunningServer> {
   const port = opts.port ?? (await freePort());
   const databasePath = opts.databasePath ?? join(mkdtempSync(join(tmpdir(), 'onramp-')), 'onramp.db');
   const adminToken = 'onr_admin_e2e_token_0123456789abcdef';
@@ -46,7 +46,7 @@ export async function startServer(opts: { env?: Record<string, string>; database
       ...process.env,
       PORT: String(port),
       HOST: '127.0.0.1',
-      DATABASE_URL: `file:${databasePath}`,
+      DATABASE_URL: opts.databaseUrl ?? `file:${databasePath}`,
       ONRAMP_ADMIN_TOKEN: adminToken,
       ONRAMP_PROJECT_TOKEN: projectToken,
       ONRAMP_DEMO: '0',
