@@ -19,6 +19,7 @@ const ON_BOTH_BACKENDS = [
   'test/reports-ui/admin-session.test.ts',
   'test/portal/sandbox.test.ts',
   'test/reliability/crash.test.ts',
+  'test/reliability/injection.test.ts',
   'test/reliability/security-headers.test.ts',
 ];
 

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { adminHeaders, listEvents, PROJECT_TOKEN, testApp } from '../support/app.ts';
+import { adminHeaders, listEvents, PROJECT_TOKEN, pgDbOf, storedRows, tableNames, testApp } from '../support/app.ts';
 import { loadEvent } from './load.ts';
 
 const PAYLOADS = [
@@ -26,11 +26,19 @@ const PAYLOADS = [
 const REPORT_PATHS = ['/api/v1/reports/funnel', '/api/v1/reports/ttfsi', '/api/v1/reports/docs', '/api/v1/reports/api-health'];
 const PARAMS = ['event', 'distinct_id', 'limit', 'before', 'from', 'to', 'window', 'window_days', 'steps', 'order', 'breakdown', 'path', 'cursor'];
 
-function snapshot(sqlite: ReturnType<typeof testApp>['db']['$client']) {
-  const schema = sqlite.prepare("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name").all() as Array<{ type: string; name: string }>;
-  const counts = Object.fromEntries(
-    schema.filter((r) => r.type === 'table' && !r.name.startsWith('sqlite_')).map((r) => [r.name, sqlite.prepare(`SELECT COUNT(*) FROM "${r.name}"`).pluck().get()]),
-  );
+/** Schema and row counts of every table, on SQLite or PostgreSQL; call after a read has applied the ingest log. */
+async function snapshot(db: ReturnType<typeof testApp>['db']) {
+  const schema = pgDbOf(db)
+    ? await storedRows(
+        db,
+        `SELECT table_name, column_name, data_type, NULL AS indexdef FROM information_schema.columns WHERE table_schema = 'public'
+         UNION ALL SELECT tablename, indexname, NULL, indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1, 2`,
+      )
+    : await storedRows(db, 'SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name');
+  const counts: Record<string, number> = {};
+  for (const name of (await tableNames(db)).filter((n) => !n.startsWith('sqlite_'))) {
+    counts[name] = Number((await storedRows<{ n: number | string }>(db, `SELECT COUNT(*) AS n FROM "${name}"`))[0]!.n);
+  }
   return { schema, counts };
 }
 
@@ -56,10 +64,11 @@ describe('SQL injection leaves the database intact', () => {
       const e = loadEvent(PROJECT_TOKEN, p, undefined, p);
       return { ...e, properties: { ...e.properties, [p]: p, nested: { [p]: [p] } }, $set: { [p]: p, email: p }, ...(i === 0 ? { timestamp: '2026-01-01T00:00:00Z' } : {}) };
     });
-    const before = snapshot(db.$client);
+    const before = await snapshot(db);
     const res = await app.request('/batch/', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ api_key: PROJECT_TOKEN, batch: events }) });
     expect(res.status).toBe(200);
-    const after = snapshot(db.$client);
+    await listEvents(app);
+    const after = await snapshot(db);
     expect(after.schema).toEqual(before.schema);
     expect(after.counts.events).toBe((before.counts.events as number) + PAYLOADS.length);
 
@@ -77,7 +86,8 @@ describe('SQL injection leaves the database intact', () => {
     const { app, db } = testApp();
     const seed = Array.from({ length: 5 }, (_, i) => loadEvent(PROJECT_TOKEN, `user-${i}`));
     await app.request('/batch/', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ api_key: PROJECT_TOKEN, batch: seed }) });
-    const before = snapshot(db.$client);
+    await listEvents(app);
+    const before = await snapshot(db);
     for (const path of ['/api/v1/events', ...REPORT_PATHS]) {
       for (const param of PARAMS) {
         for (const p of PAYLOADS) {
@@ -87,7 +97,7 @@ describe('SQL injection leaves the database intact', () => {
         }
       }
     }
-    const after = snapshot(db.$client);
+    const after = await snapshot(db);
     expect(after.schema).toEqual(before.schema);
     expect(after.counts).toEqual(before.counts);
     expect((await listEvents(app)).length).toBe(5);
@@ -108,7 +118,7 @@ describe('SQL injection leaves the database intact', () => {
     const offenders: string[] = [];
     for (const file of files) {
       const text = readFileSync(file, 'utf8');
-      for (const match of text.matchAll(/\.(?:prepare|exec)(?:<[^>]*>)?\(\s*`([^`]*)`/g)) {
+      for (const match of text.matchAll(/\.(?:prepare|exec|query)(?:<[^>]*>)?\(\s*`([^`]*)`/g)) {
         const unsafe = [...match[1]!.matchAll(/\$\{([^}]*)\}/g)].map((m) => m[1]!.trim()).filter((expr) => !isConstantSql(expr));
         if (unsafe.length) offenders.push(`${file.slice(root.length)}: \${${unsafe.join('}, ${')}}`);
       }

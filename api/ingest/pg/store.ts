@@ -21,6 +21,9 @@ interface KnownRow {
   properties: Record<string, unknown> | null;
 }
 
+/** The (from person, into person) pairs of a chunk's merges, as a relation: parameters $1 and $2. */
+const MERGE_MOVES = 'unnest($1::bigint[], $2::bigint[]) AS m(from_id, into_id)';
+
 /**
  * The persons the chunk's distinct ids map to now. Properties are read only where a `$set`, `$set_once` or merge
  * could read them: every person such an event reaches is the person of one of its own two ids.
@@ -106,9 +109,8 @@ async function writeChunk(client: PgQueryable, identity: ReturnType<typeof creat
   if (merged.length > 0) {
     const from = merged.map((p) => p.id);
     const into = merged.map((p) => survivorOf(p).id);
-    const moves = 'unnest($1::bigint[], $2::bigint[]) AS m(from_id, into_id)';
-    await client.query(`UPDATE person_distinct_ids SET person_id = m.into_id FROM ${moves} WHERE person_id = m.from_id`, [from, into]);
-    await client.query(`UPDATE events SET person_id = m.into_id FROM ${moves} WHERE person_id = m.from_id`, [from, into]);
+    await client.query(`UPDATE person_distinct_ids SET person_id = m.into_id FROM ${MERGE_MOVES} WHERE person_id = m.from_id`, [from, into]);
+    await client.query(`UPDATE events SET person_id = m.into_id FROM ${MERGE_MOVES} WHERE person_id = m.from_id`, [from, into]);
   }
   const mapped = identity.newDistinctIds();
   if (mapped.size > 0) {

@@ -135,10 +135,10 @@ export function createPgEventWriter(db: OnrampPgDb, options: PgEventWriterOption
     const rows = logRows(batches);
     if (rows.length === 0) return;
     const now = Date.now();
-    const values = rows.map((_, i) => `($${3 * i + 1}, $${3 * i + 2}, $${3 * i + 3})`).join(', ');
+    const placeholders = rows.map((_, i) => `($${3 * i + 1}, $${3 * i + 2}, $${3 * i + 3})`).join(', ');
     // One statement is one transaction: when it returns, the rows are committed.
     await pool.query(
-      `INSERT INTO ingest_log (event_count, events, logged_at) VALUES ${values}`,
+      `INSERT INTO ingest_log (event_count, events, logged_at) VALUES ${placeholders}`,
       rows.flatMap((row) => [row.length, encodeLogEntry(row), now]),
     );
     backlog += rows.reduce((n, row) => n + row.length, 0);
