@@ -2,20 +2,47 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { openDb } from '../../db/client.ts';
+import { openPgDb } from '../../db/client-pg.ts';
+import { databaseDialect } from '../../db/dialect.ts';
 import { parseEnv } from '../env.ts';
-import { exportEvents } from '../import/export.ts';
-import { ImportFileError, importFile, type ImportFormat, type ImportSummary } from '../import/importer.ts';
+import { exportEvents, type ExportRange } from '../import/export.ts';
+import { ImportFileError, importFile, type ImportFormat, type ImportSummary, type ImportTarget } from '../import/importer.ts';
+import { exportPgEvents } from '../import/pg/export.ts';
+import { pgImportTarget } from '../import/pg/target.ts';
+import { sqliteImportTarget } from '../import/target.ts';
 import { createProgressReporter } from './progress.ts';
 
 const USAGE = `Usage:
   onramp import <file> [--format jsonl|csv] [--strict] [--restart] [--commit-every N] [--stop-after N]
   onramp export [--from <iso>] [--to <iso>] [--out <file>]
 
-The database is DATABASE_URL (default file:./data/onramp.db); imported events are validated like live capture.
+The database is DATABASE_URL: file:<path> for SQLite (default file:./data/onramp.db) or postgres://… for
+PostgreSQL. Imported events are validated, deduplicated and merged into persons like live capture.
 import  PostHog event exports (JSON lines or CSV) and Onramp JSONL. Bad rows are reported with their line
         number and skipped (--strict stops at the first one). Re-running continues where an interrupted run
         stopped; --restart re-reads the whole file (already stored events are skipped as duplicates).
 export  Onramp JSONL of the events with a timestamp in [from, to] (default: all), to stdout or --out.`;
+
+/** The configured database, as the import and export see it; `close` ends the connection or pool. */
+interface CliStorage {
+  importTarget: ImportTarget;
+  exportEvents: (range: ExportRange, write: (text: string) => void | Promise<void>) => Promise<number>;
+  close: () => Promise<void>;
+}
+
+/** Opens DATABASE_URL: SQLite (a file) or PostgreSQL (a pool, migrated at open), by its scheme. */
+async function openStorage(databaseUrl: string): Promise<CliStorage> {
+  if (databaseDialect(databaseUrl) === 'postgres') {
+    const db = await openPgDb(databaseUrl, { poolSize: 2 });
+    return { importTarget: pgImportTarget(db), exportEvents: (range, write) => exportPgEvents(db, range, write), close: () => db.close() };
+  }
+  const db = openDb(databaseUrl);
+  return {
+    importTarget: sqliteImportTarget(db.$client),
+    exportEvents: (range, write) => exportEvents(db.$client, range, write),
+    close: async () => void db.$client.close(),
+  };
+}
 
 /** A usage error: printed with the usage text, exit code 2. */
 class UsageError extends Error {}
@@ -65,7 +92,7 @@ async function runImport(args: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('import: give exactly one file');
   if (values.format !== undefined && values.format !== 'jsonl' && values.format !== 'csv') throw new UsageError('--format: must be jsonl or csv');
   const env = parseEnv();
-  const db = openDb(env.DATABASE_URL);
+  const storage = await openStorage(env.DATABASE_URL);
   const controller = new AbortController();
   // First Ctrl-C: finish the current batch, save the checkpoint and print the summary. Second: leave at once.
   const onSigint = () => {
@@ -76,7 +103,7 @@ async function runImport(args: string[]): Promise<number> {
   process.on('SIGINT', onSigint);
   const progress = createProgressReporter();
   try {
-    const summary = await importFile(db.$client, positionals[0]!, {
+    const summary = await importFile(storage.importTarget, positionals[0]!, {
       projectToken: env.ONRAMP_PROJECT_TOKEN,
       format: values.format as ImportFormat | undefined,
       strict: values.strict,
@@ -84,7 +111,7 @@ async function runImport(args: string[]): Promise<number> {
       commitEvery: positiveInt(values['commit-every'], 'commit-every'),
       stopAfterRows: positiveInt(values['stop-after'], 'stop-after'),
       signal: controller.signal,
-      // Parse and validate on a second core while this one writes to SQLite.
+      // Parse and validate on a second core while this one writes to the database.
       parallel: true,
       onProgress: (p) => progress.update(p),
     });
@@ -94,7 +121,7 @@ async function runImport(args: string[]): Promise<number> {
   } finally {
     progress.stop();
     process.off('SIGINT', onSigint);
-    db.$client.close();
+    await storage.close();
   }
 }
 
@@ -109,10 +136,10 @@ async function runExport(args: string[]): Promise<number> {
   const to = parseInstant(values.to, 'to', Number.MAX_SAFE_INTEGER);
   if (from > to) throw new UsageError('--from: must not be after --to');
   const env = parseEnv();
-  const db = openDb(env.DATABASE_URL);
+  const storage = await openStorage(env.DATABASE_URL);
   const out = values.out ? createWriteStream(values.out) : process.stdout;
   try {
-    const count = await exportEvents(db.$client, { from, to }, async (text) => {
+    const count = await storage.exportEvents({ from, to }, async (text) => {
       if (!out.write(text)) await once(out, 'drain');
     });
     if (values.out) {
@@ -122,7 +149,7 @@ async function runExport(args: string[]): Promise<number> {
     process.stderr.write(`exported ${count} events${values.out ? ` to ${values.out}` : ''}\n`);
     return 0;
   } finally {
-    db.$client.close();
+    await storage.close();
   }
 }
 
@@ -149,6 +176,10 @@ export async function main(argv: string[]): Promise<number> {
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'SQLITE_BUSY') {
       process.stderr.write('onramp: the database is busy: another process kept its write lock for over 5 s (is another import running?). Run again to continue.\n');
+      return 1;
+    }
+    if (e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === '28P01' || e.code === '3D000') {
+      process.stderr.write(`onramp: cannot use the PostgreSQL database of DATABASE_URL: ${e.message || e.code}\n`);
       return 1;
     }
     if (e.code === 'ENOENT' || e.code === 'EISDIR' || e.code === 'EACCES') {

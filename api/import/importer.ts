@@ -3,16 +3,16 @@ import { extname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Database } from 'better-sqlite3';
-import { createLogProcessor } from '../ingest/processor.ts';
-import { createEventStore } from '../ingest/store.ts';
 import type { NormalizedEvent } from '../ingest/validate.ts';
-import { createCheckpoints, type Checkpoint } from './checkpoint.ts';
+import type { Checkpoint } from './checkpoint.ts';
 import { fileFingerprint } from './fingerprint.ts';
 import type { PackedResult, ParseWorkerData } from './parse-worker.ts';
 import { csvHeader, csvRows, jsonLines } from './sources.ts';
+import { sqliteImportTarget, type ImportTarget } from './target.ts';
 import { validateRows, type RowResult } from './validate-rows.ts';
 
 export { contentUuid } from './validate-rows.ts';
+export type { ImportTarget } from './target.ts';
 
 export type ImportFormat = 'jsonl' | 'csv';
 
@@ -87,25 +87,21 @@ export function detectFormat(path: string): ImportFormat {
 }
 
 /**
- * Imports a PostHog export or an Onramp export into the database through the capture validator and the event store
- * (same deduplication and identity merge as live capture). Streams the file; commits every `commitEvery` events
- * together with a checkpoint, so an interrupted import resumes where the last commit ended and nothing is stored twice.
+ * Imports a PostHog export or an Onramp export into the database through the capture validator and an event store
+ * with live capture's deduplication and identity merge. Streams the file; commits every `commitEvery` events together
+ * with a checkpoint (one transaction), so an interrupted import resumes where the last commit ended and nothing is
+ * stored twice. `target` is a SQLite connection or an {@link ImportTarget} (api/import/pg/target.ts for PostgreSQL).
  */
-export async function importFile(sqlite: Database, path: string, options: ImportOptions): Promise<ImportSummary> {
+export async function importFile(target: Database | ImportTarget, path: string, options: ImportOptions): Promise<ImportSummary> {
   const started = performance.now();
   const format = options.format ?? detectFormat(path);
   // Large commits: each one rewrites the touched pages of the random-uuid index, so fewer commits write far less.
   const commitEvery = options.commitEvery ?? 50_000;
-  const store = createEventStore(sqlite);
-  // Live events a server acknowledged earlier are applied first, so identity merges see them in arrival order.
-  createLogProcessor(sqlite).drain();
-  const checkpoints = createCheckpoints(sqlite);
-  const maxEventId = sqlite.prepare<[], number | null>('SELECT MAX(id) FROM events').pluck();
-  const uuidsAfter = sqlite.prepare<[number], string>('SELECT uuid FROM events WHERE id > ?').pluck();
+  const storage = isImportTarget(target) ? target : sqliteImportTarget(target);
   const { hash, size } = await fileFingerprint(path);
 
-  if (options.restart) checkpoints.clear(hash);
-  const saved = checkpoints.get(hash);
+  if (options.restart) await storage.clearCheckpoint(hash);
+  const saved = await storage.getCheckpoint(hash);
   const summary: ImportSummary = {
     path,
     format,
@@ -126,7 +122,7 @@ export async function importFile(sqlite: Database, path: string, options: Import
     // Without an event column every row would be rejected; say so once instead of once per row.
     throw new ImportFileError(`${path}: the CSV header has no "event" column (found: ${columns.join(', ') || 'nothing'})`);
   }
-  const cp: Checkpoint = saved ?? {
+  let cp: Checkpoint = saved ?? {
     fileHash: hash,
     path,
     format,
@@ -145,35 +141,22 @@ export async function importFile(sqlite: Database, path: string, options: Import
   let rejectedSinceCommit = 0;
   let rows = 0;
 
-  /**
-   * Stores a batch through the event store (its own transaction), then moves the checkpoint. The two are separate
-   * transactions on purpose: nesting the store's transaction inside ours turns it into a SAVEPOINT, which SQLite
-   * makes several times slower as the tables grow (measured: 60k events went from 0.3 to 3.7 CPU-s). If the process
-   * dies between the two commits, the resumed run re-reads one batch and the uuid dedup skips it: no loss, no double.
-   */
-  const commit = (completedAt?: number) => {
+  /** Stores the pending events and moves the checkpoint past them, in one transaction of the target. */
+  const commit = async (completedAt?: number) => {
     const events = pendingEvents;
-    // Counted after the write from the rows it added (ids only grow): a lookup per event before the write costs a
-    // random uuid-index probe each, while the new rows are one short rowid range. Only this batch's uuids count,
-    // so events captured live meanwhile are not mistaken for imported ones.
-    const before = maxEventId.get() ?? 0;
-    if (events.length > 0) store.writeBatches([events]);
-    let stored = 0;
-    if (events.length > 0) {
-      const mine = new Set(events.map((e) => e.uuid));
-      for (const uuid of uuidsAfter.iterate(before)) if (mine.has(uuid)) stored += 1;
-    }
-    summary.imported += stored;
-    summary.duplicates += events.length - stored;
-    cp.imported += stored;
-    cp.duplicates += events.length - stored;
-    cp.rejected += rejectedSinceCommit;
-    cp.byteOffset = settled.end;
-    cp.line = settled.line;
-    cp.completedAt = completedAt;
-    checkpoints.save(cp);
+    const at = settled;
+    const rejected = rejectedSinceCommit;
     pendingEvents = [];
     rejectedSinceCommit = 0;
+    let next = cp;
+    const stored = await storage.writeChunk(events, (inserted) => {
+      const duplicates = events.length - inserted;
+      next = { ...cp, imported: cp.imported + inserted, duplicates: cp.duplicates + duplicates, rejected: cp.rejected + rejected, byteOffset: at.end, line: at.line, completedAt };
+      return next;
+    });
+    cp = next;
+    summary.imported += stored;
+    summary.duplicates += events.length - stored;
     report();
   };
 
@@ -210,11 +193,11 @@ export async function importFile(sqlite: Database, path: string, options: Import
       pendingEvents.push(result.event);
     }
     settled = result;
-    if (pendingEvents.length >= commitEvery) commit();
     return true;
   };
 
   const start = { path, format, start: cp.byteOffset, lineBefore: cp.line, columns, projectToken: options.projectToken };
+  await storage.prepare();
   const results = options.parallel ? resultsFromWorker(start) : resultsInThread(start);
   reading: for await (const batch of results) {
     for (const result of batch) {
@@ -222,6 +205,7 @@ export async function importFile(sqlite: Database, path: string, options: Import
         summary.interrupted = true;
         break reading;
       }
+      if (pendingEvents.length >= commitEvery) await commit();
       if (options.signal?.aborted || (options.stopAfterRows !== undefined && rows >= options.stopAfterRows)) {
         summary.interrupted = true;
         break reading;
@@ -232,10 +216,10 @@ export async function importFile(sqlite: Database, path: string, options: Import
     await new Promise((resolve) => setImmediate(resolve));
   }
   if (summary.interrupted) {
-    commit();
+    await commit();
   } else {
     settled = { end: size, line: settled.line };
-    commit(Date.now());
+    await commit(Date.now());
   }
   report(true);
   return finish();
@@ -245,6 +229,10 @@ export async function importFile(sqlite: Database, path: string, options: Import
     summary.eventsPerSecond = summary.elapsedMs > 0 ? Math.round(((summary.imported + summary.duplicates) * 1000) / summary.elapsedMs) : 0;
     return summary;
   }
+}
+
+function isImportTarget(target: Database | ImportTarget): target is ImportTarget {
+  return typeof (target as ImportTarget).writeChunk === 'function';
 }
 
 /** Reads and validates on this thread. */

@@ -47,8 +47,8 @@ export async function exportPgEvents(db: OnrampPgDb, range: ExportRange, write: 
   return count;
 }
 
-/** Applies every event acknowledged before the export began (on any instance), so the export includes them. */
-async function drainIngestLog(db: OnrampPgDb): Promise<void> {
+/** Applies every event acknowledged before now (on any instance), so an export includes them and an import's merges follow them. */
+export async function drainIngestLog(db: OnrampPgDb): Promise<void> {
   const processor = createPgLogProcessor(db.$client);
   const upToId = await processor.lastRowId();
   while ((await processor.processChunk({ upToId, wait: true })) !== 0);

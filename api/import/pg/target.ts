@@ -1,0 +1,48 @@
+import type { OnrampPgDb } from '../../../db/client-pg.ts';
+import { INGEST_APPLY_LOCK_KEY, isPgStorageWide } from '../../ingest/pg/processor.ts';
+import { writePgEvents } from '../../ingest/pg/store.ts';
+import type { ImportTarget } from '../target.ts';
+import { createPgCheckpoints, savePgCheckpoint } from './checkpoint.ts';
+import { drainIngestLog } from './export.ts';
+
+/**
+ * The PostgreSQL import target: each chunk is stored by api/ingest/pg/store.ts `writePgEvents` (live capture's
+ * validation having run already, its deduplication and identity merge) together with its checkpoint, in one
+ * transaction holding the ingest apply lock, so instances applying live capture's log wait for the chunk and see
+ * its persons, and the chunk sees theirs.
+ */
+export function pgImportTarget(db: OnrampPgDb): ImportTarget {
+  const checkpoints = createPgCheckpoints(db);
+  return {
+    prepare: () => drainIngestLog(db),
+    getCheckpoint: (fileHash) => checkpoints.get(fileHash),
+    clearCheckpoint: (fileHash) => checkpoints.clear(fileHash),
+    async writeChunk(events, checkpoint) {
+      const client = await db.$client.connect();
+      // Set when the connection's state is unknown: the pool then discards it instead of reusing it.
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN');
+        try {
+          await client.query('SELECT pg_advisory_xact_lock($1)', [INGEST_APPLY_LOCK_KEY]);
+          // New uuids are exactly the ones stored now: writePgEvents stores every uuid it has not seen (once).
+          const uuids = [...new Set(events.map((e) => e.uuid))];
+          const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE uuid = ANY($1::text[])', [uuids]);
+          const inserted = uuids.length - rows[0]!.n;
+          await writePgEvents(client, [events]);
+          await savePgCheckpoint(client, checkpoint(inserted));
+          await client.query('COMMIT');
+          return inserted;
+        } catch (error) {
+          await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
+          throw error;
+        }
+      } catch (error) {
+        if (isPgStorageWide(error)) broken ??= error as Error;
+        throw error;
+      } finally {
+        client.release(broken);
+      }
+    },
+  };
+}

@@ -1,0 +1,61 @@
+import type { Database } from 'better-sqlite3';
+import { createLogProcessor } from '../ingest/processor.ts';
+import { createEventStore } from '../ingest/store.ts';
+import type { NormalizedEvent } from '../ingest/validate.ts';
+import { createCheckpoints, type Checkpoint } from './checkpoint.ts';
+
+/**
+ * Where an import writes: one database of either dialect. The importer reads, validates and counts; the target stores
+ * a chunk of events with their identity effects (live capture's deduplication and identity merge) and the checkpoint
+ * that covers them in one transaction, so a resumed import starts exactly after the last stored chunk.
+ */
+export interface ImportTarget {
+  /** Applies what live capture acknowledged but has not stored yet, so the import's merges come after those events. */
+  prepare(): Promise<void>;
+  getCheckpoint(fileHash: string): Promise<Checkpoint | undefined>;
+  clearCheckpoint(fileHash: string): Promise<void>;
+  /**
+   * Stores `events`, then saves `checkpoint(inserted)`, in one transaction; returns `inserted`, the events that were
+   * new. The others (uuid stored already, or repeated within the chunk) are duplicates.
+   */
+  writeChunk(events: readonly NormalizedEvent[], checkpoint: (inserted: number) => Checkpoint): Promise<number>;
+}
+
+/** The SQLite target, on the caller's connection, through live capture's event store (api/ingest/store.ts). */
+export function sqliteImportTarget(sqlite: Database): ImportTarget {
+  const checkpoints = createCheckpoints(sqlite);
+  const store = createEventStore(sqlite);
+  const maxEventId = sqlite.prepare<[], number | null>('SELECT MAX(id) FROM events').pluck();
+  const uuidsAfter = sqlite.prepare<[number], string>('SELECT uuid FROM events WHERE id > ?').pluck();
+  // The store writes inside this transaction (writeWithinTransaction): its own transaction nested in ours would be
+  // a SAVEPOINT, which SQLite makes several times slower as the tables grow (60k events: 0.3 → 3.7 CPU-s).
+  const transaction = sqlite.transaction((events: readonly NormalizedEvent[], checkpoint: (inserted: number) => Checkpoint) => {
+    // Counted from the rows the write added (ids only grow, and this transaction holds the write lock): a uuid
+    // probe per event before the write would cost a random index lookup each, while the new rows are one short
+    // rowid range.
+    const before = maxEventId.get() ?? 0;
+    let inserted = 0;
+    if (events.length > 0) {
+      store.writeWithinTransaction([events]);
+      const mine = new Set(events.map((e) => e.uuid));
+      for (const uuid of uuidsAfter.iterate(before)) if (mine.has(uuid)) inserted += 1;
+    }
+    checkpoints.save(checkpoint(inserted));
+    return inserted;
+  });
+  return {
+    async prepare() {
+      createLogProcessor(sqlite).drain();
+    },
+    async getCheckpoint(fileHash) {
+      return checkpoints.get(fileHash);
+    },
+    async clearCheckpoint(fileHash) {
+      checkpoints.clear(fileHash);
+    },
+    async writeChunk(events, checkpoint) {
+      // IMMEDIATE: take the write lock before reading MAX(id), so no other writer's rows are counted as ours.
+      return transaction.immediate(events, checkpoint);
+    },
+  };
+}
