@@ -13,6 +13,11 @@ const ON_BOTH_BACKENDS = [
   'test/capture-bad-input.test.ts',
   'test/capture-posthog-node.test.ts',
   'test/capture-shapes.test.ts',
+  'test/demo/server.test.ts',
+  'test/e2e/alerts-ui.test.ts',
+  'test/e2e/portal-walk.test.ts',
+  'test/e2e/reports.test.ts',
+  'test/fuzz/server.test.ts',
   'test/portal/accounts.test.ts',
   'test/portal/events.test.ts',
   'test/portal/keys.test.ts',
@@ -20,7 +25,9 @@ const ON_BOTH_BACKENDS = [
   'test/portal/sandbox.test.ts',
   'test/reliability/crash.test.ts',
   'test/reliability/injection.test.ts',
+  'test/reliability/secrets.test.ts',
   'test/reliability/security-headers.test.ts',
+  'test/site/browser.test.ts',
 ];
 
 export default defineConfig({

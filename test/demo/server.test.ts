@@ -16,7 +16,7 @@ describe('server start with ONRAMP_DEMO=1', () => {
     expect(body.events.length).toBe(5);
     await server.stop();
 
-    server = await startServer({ env: { ONRAMP_DEMO: '1' }, databasePath: server.databasePath });
+    server = await startServer({ env: { ONRAMP_DEMO: '1' }, databaseUrl: server.databaseUrl });
     expect(server.output()).not.toMatch(/loaded demo data/);
   });
 });

@@ -126,7 +126,8 @@ describe.skipIf(!haveChromium)('alerts UI in Chromium', () => {
     expect(await page.getByTestId('check-result').textContent()).toMatch(/1 condition holds/);
     await expect.poll(() => received.length, { timeout: 30_000 }).toBeGreaterThanOrEqual(1);
     expect(received[0]!.text).toContain(RULE_NAME);
-    expect(await row.textContent()).toContain('Alerting (1 condition)');
+    // The row re-reads the rule after the check; on a networked database that lands a moment after the result.
+    await expect.poll(() => row.textContent(), { timeout: 30_000 }).toContain('Alerting (1 condition)');
 
     await page.getByRole('button', { name: `Deliveries of ${RULE_NAME}` }).click();
     const deliveries = page.getByRole('region', { name: `Webhook deliveries of ${RULE_NAME}` });

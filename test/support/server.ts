@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freshPgDatabaseUrl, ON_POSTGRES } from './pg-test-db.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -25,6 +26,8 @@ export interface RunningServer {
   adminToken: string;
   projectToken: string;
   databasePath: string;
+  /** The DATABASE_URL it runs on: pass it to `startServer` again to restart on the same data. */
+  databaseUrl: string;
   child: ChildProcess;
   output: () => string;
   /** SIGTERM and wait for exit; resolves with the exit code. */
@@ -32,12 +35,13 @@ export interface RunningServer {
 }
 
 /**
- * Starts the real server (`api/server.ts`) as a child process on a temp SQLite file (or the one given),
- * and resolves once it prints its URL.
+ * Starts the real server (`api/server.ts`) as a child process on a temp SQLite file (or the one given), or in the
+ * `postgres` vitest project on a fresh PostgreSQL database, and resolves once it prints its URL.
  */
 export async function startServer(opts: { env?: Record<string, string>; databasePath?: string; databaseUrl?: string; port?: number } = {}): Promise<RunningServer> {
   const port = opts.port ?? (await freePort());
   const databasePath = opts.databasePath ?? join(mkdtempSync(join(tmpdir(), 'onramp-')), 'onramp.db');
+  const databaseUrl = opts.databaseUrl ?? (ON_POSTGRES && !opts.databasePath ? await freshPgDatabaseUrl() : `file:${databasePath}`);
   const adminToken = 'onr_admin_e2e_token_0123456789abcdef';
   const projectToken = 'phc_onramp_local';
   const child = spawn(process.execPath, ['--import', 'tsx', 'api/server.ts'], {
@@ -46,7 +50,7 @@ export async function startServer(opts: { env?: Record<string, string>; database
       ...process.env,
       PORT: String(port),
       HOST: '127.0.0.1',
-      DATABASE_URL: opts.databaseUrl ?? `file:${databasePath}`,
+      DATABASE_URL: databaseUrl,
       ONRAMP_ADMIN_TOKEN: adminToken,
       ONRAMP_PROJECT_TOKEN: projectToken,
       ONRAMP_DEMO: '0',
@@ -77,6 +81,7 @@ export async function startServer(opts: { env?: Record<string, string>; database
     adminToken: opts.env?.ONRAMP_ADMIN_TOKEN ?? adminToken,
     projectToken: opts.env?.ONRAMP_PROJECT_TOKEN ?? projectToken,
     databasePath,
+    databaseUrl,
     child,
     output: () => log,
     stop: (signal = 'SIGTERM') =>
