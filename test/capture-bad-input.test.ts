@@ -90,6 +90,7 @@ describe('admin events API', () => {
     ['limit=abc', 'limit'],
     ['limit=5000', 'limit'],
     ['before=never', 'before'],
+    ['before=99999999999999999999', 'before'],
   ])('rejects %s naming %s', async (query, field) => {
     const { app } = testApp();
     const res = await app.request(`/api/v1/events?${query}`, { headers: { authorization: 'Bearer onr_admin_test_token_0123456789' } });

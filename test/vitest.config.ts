@@ -17,6 +17,7 @@ const ON_BOTH_BACKENDS = [
   'test/e2e/alerts-ui.test.ts',
   'test/e2e/portal-walk.test.ts',
   'test/e2e/reports.test.ts',
+  'test/fuzz/routes.test.ts',
   'test/fuzz/server.test.ts',
   'test/portal/accounts.test.ts',
   'test/portal/events.test.ts',

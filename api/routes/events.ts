@@ -5,10 +5,13 @@ import type { OnrampDb } from '../../db/client.ts';
 import { events, personDistinctIds, persons } from '../../db/schema.ts';
 import { invalid } from '../errors.ts';
 
+/** Largest epoch milliseconds a Date can hold; beyond it a number is no time at all (and overflows BIGINT). */
+const MAX_TIME_MS = 8.64e15;
+
 const instant = z
   .string()
-  .refine((v) => Number.isFinite(/^\d+$/.test(v) ? Number(v) : Date.parse(v)), 'must be an ISO 8601 time or epoch milliseconds')
-  .transform((v) => (/^\d+$/.test(v) ? Number(v) : Date.parse(v)));
+  .transform((v) => (/^\d+$/.test(v) ? Number(v) : Date.parse(v)))
+  .refine((ms) => Number.isFinite(ms) && Math.abs(ms) <= MAX_TIME_MS, 'must be an ISO 8601 time or epoch milliseconds');
 
 /** Query string of `GET /api/v1/events`; shared with api/routes/pg. */
 export const querySchema = z.object({
