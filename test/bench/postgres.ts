@@ -4,29 +4,29 @@
  * SQLite on a temp file:
  * - ingest throughput of the storage layer: 20k events as 200 requests of 100 (up to 20 in flight, as concurrent
  *   SDKs) through the logged writer, then `settle()` applying the log (identity, dedup, report indexes);
- * - report times on one generated dataset (BENCH_PG_EVENTS, default 200,000 events) loaded into both.
- * PostgreSQL is not yet wired into the server (issue #7), so this measures the modules the server will use.
+ * - report times on one generated dataset (BENCH_PG_EVENTS, default 200,000 events) loaded into both;
+ * - HTTP ingest of the real server (`api/server.ts`) on each backend: autocannon with 50 connections for
+ *   BENCH_HTTP_SECONDS (default 10) on single-event `/i/v0/e/` and on gzip `/batch/` of 50 events, then the time
+ *   the next report waits while the server applies what it acknowledged.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { gzipSync } from 'node:zlib';
 import pg from 'pg';
-import { shapeApiHealth } from '../../api/analytics/api-health.ts';
-import { loadApiHealthData } from '../../api/analytics/api-health-query.ts';
-import { shapeDocs } from '../../api/analytics/docs.ts';
-import { loadDocsData } from '../../api/analytics/docs-query.ts';
-import { funnelReport } from '../../api/analytics/funnel-report.ts';
+import { uuidv7 } from 'uuidv7';
 import { parseFunnelParams, parseRangeParams, parseTtfsiParams } from '../../api/analytics/params.ts';
-import { apiHealthReportPg, docsReportPg, funnelReportPg, ttfsiReportPg } from '../../api/analytics/pg/reports.ts';
-import { createTtfsiCollector } from '../../api/analytics/ttfsi.ts';
-import { streamTtfsi } from '../../api/analytics/ttfsi-query.ts';
 import { createPgEventWriter } from '../../api/ingest/pg/writer.ts';
+import { pgStorage } from '../../api/storage/postgres.ts';
+import { sqliteStorage } from '../../api/storage/sqlite.ts';
 import { validateCapture, type NormalizedEvent } from '../../api/ingest/validate.ts';
 import { createEventWriter } from '../../api/ingest/writer.ts';
 import { openDb } from '../../db/client.ts';
 import { openPgDb, type OnrampPgDb } from '../../db/client-pg.ts';
 import { PROJECT_TOKEN } from '../support/app.ts';
 import { copyToPostgres } from '../support/copy-to-postgres.ts';
+import { startServer, type RunningServer } from '../support/server.ts';
 import { generateEvents } from './generate-events.ts';
 
 const INGEST_EVENTS = 20_000;
@@ -106,6 +106,73 @@ async function throwawayDatabase(url: string): Promise<{ url: string; drop: () =
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
+const HTTP_SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 10);
+const BATCH_SIZE = 50;
+
+interface HttpRun {
+  eventsPerSecond: number;
+  p99: number;
+  failed: number;
+}
+
+/** autocannon against one server: 50 connections, each request a new event (or batch of 50) with its own uuid. */
+async function hammer(server: RunningServer, path: '/i/v0/e/' | '/batch/'): Promise<HttpRun> {
+  const pageview = (i: number) => ({ uuid: uuidv7(), event: '$pageview', distinct_id: `bench-${i % 2_000}`, properties: { $current_url: `https://docs.example.com/p/${i % 50}` } });
+  let i = 0;
+  const batch = path === '/batch/';
+  const result = await autocannon({
+    url: `${server.url}${path}`,
+    method: 'POST',
+    connections: 50,
+    duration: HTTP_SECONDS,
+    headers: { 'content-type': 'application/json', ...(batch ? { 'content-encoding': 'gzip' } : {}) },
+    requests: [
+      {
+        setupRequest: (req) => {
+          i += 1;
+          const body = batch
+            ? gzipSync(JSON.stringify({ api_key: server.projectToken, batch: Array.from({ length: BATCH_SIZE }, (_, j) => pageview(i * BATCH_SIZE + j)) }), { level: 1 })
+            : JSON.stringify({ api_key: server.projectToken, ...pageview(i) });
+          return { ...req, body: body as unknown as string };
+        },
+      },
+    ],
+  });
+  return { eventsPerSecond: (result['2xx'] * (batch ? BATCH_SIZE : 1)) / HTTP_SECONDS, p99: result.latency.p99, failed: result.non2xx + result.errors + result.timeouts };
+}
+
+/** Seconds the next report waits while the server applies what it acknowledged (GET /api/v1/events settles first). */
+async function catchUpSeconds(server: RunningServer): Promise<number> {
+  const started = performance.now();
+  const res = await fetch(`${server.url}/api/v1/events?limit=1`, { headers: { authorization: `Bearer ${server.adminToken}` } });
+  if (res.status !== 200) throw new Error(`events: ${res.status} ${await res.text()}`);
+  return (performance.now() - started) / 1000;
+}
+
+/** The HTTP ingest rows of the table: the real server on a SQLite file and on a PostgreSQL database. */
+async function httpIngest(pgUrl: string): Promise<string[]> {
+  const sqliteServer = await startServer({ env: { ONRAMP_DEMO: '0' } });
+  const pgServer = await startServer({ env: { ONRAMP_DEMO: '0' }, databaseUrl: pgUrl });
+  try {
+    const rows: string[] = [];
+    for (const path of ['/i/v0/e/', '/batch/'] as const) {
+      const results: Array<HttpRun & { catchUp: number }> = [];
+      for (const server of [sqliteServer, pgServer]) {
+        const run = await hammer(server, path);
+        results.push({ ...run, catchUp: await catchUpSeconds(server) });
+      }
+      const [lite, post] = results as [HttpRun & { catchUp: number }, HttpRun & { catchUp: number }];
+      const cell = (r: HttpRun) => `${fmt(r.eventsPerSecond)} events/s, p99 ${r.p99} ms${r.failed ? `, ${fmt(r.failed)} failed` : ''}`;
+      rows.push(`| HTTP ${path}${path === '/batch/' ? ` gzip ×${BATCH_SIZE}` : ''}, 50 connections, ${HTTP_SECONDS} s | ${cell(lite)} | ${cell(post)} |`);
+      rows.push(`| … then the next report waits for the apply | ${lite.catchUp.toFixed(1)} s | ${post.catchUp.toFixed(1)} s |`);
+    }
+    return rows;
+  } finally {
+    await sqliteServer.stop();
+    await pgServer.stop();
+  }
+}
+
 async function main() {
   const serverUrl = process.env.BENCH_DATABASE_URL;
   if (!serverUrl) {
@@ -115,6 +182,7 @@ async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'onramp-bench-pg-'));
   const ingestDb = await throwawayDatabase(serverUrl);
   const reportDb = await throwawayDatabase(serverUrl);
+  const httpDb = await throwawayDatabase(serverUrl);
   let pgDb: OnrampPgDb | undefined;
   try {
     console.log(`bench:postgres — ingest ${fmt(INGEST_EVENTS)} events, reports on BENCH_PG_EVENTS events, median of ${RUNS} warm runs`);
@@ -135,42 +203,32 @@ async function main() {
     generateEvents(reportSqlite.$client, { events, persons: Math.max(1, Math.floor(events / 5)), end });
     pgDb = await openPgDb(reportDb.url);
     const copied = await copyToPostgres(reportSqlite.$client, pgDb);
-    const db = pgDb;
     const query = { from: String(end - 30 * DAY), to: String(end) };
-    const s = reportSqlite.$client;
-    const reports: Array<[string, () => unknown, () => Promise<unknown>]> = [
-      ['funnel (default)', () => funnelReport(s, parseFunnelParams(query)), () => funnelReportPg(db, parseFunnelParams(query))],
-      ['funnel strict', () => funnelReport(s, parseFunnelParams({ ...query, order: 'strict' })), () => funnelReportPg(db, parseFunnelParams({ ...query, order: 'strict' }))],
-      [
-        'funnel breakdown utm_source',
-        () => funnelReport(s, parseFunnelParams({ ...query, breakdown: 'utm_source' })),
-        () => funnelReportPg(db, parseFunnelParams({ ...query, breakdown: 'utm_source' })),
-      ],
-      [
-        'ttfsi',
-        () => {
-          const p = parseTtfsiParams(query);
-          const c = createTtfsiCollector(p.to);
-          streamTtfsi(s, p, c.add);
-          return c.result();
-        },
-        () => ttfsiReportPg(db, parseTtfsiParams(query)),
-      ],
-      ['docs', () => shapeDocs(loadDocsData(s, parseRangeParams(query))), () => docsReportPg(db, parseRangeParams(query))],
-      ['api-health', () => shapeApiHealth(loadApiHealthData(s, parseRangeParams(query))), () => apiHealthReportPg(db, parseRangeParams(query))],
+    // The same report code the routes run, through each dialect's storage adapter.
+    const lite = sqliteStorage(reportSqlite).reports;
+    const post = pgStorage(pgDb).reports;
+    const reports: Array<[string, (r: typeof lite) => Promise<unknown>]> = [
+      ['funnel (default)', (r) => r.funnel(parseFunnelParams(query))],
+      ['funnel strict', (r) => r.funnel(parseFunnelParams({ ...query, order: 'strict' }))],
+      ['funnel breakdown utm_source', (r) => r.funnel(parseFunnelParams({ ...query, breakdown: 'utm_source' }))],
+      ['ttfsi', (r) => r.ttfsi(parseTtfsiParams(query))],
+      ['docs', (r) => r.docs(parseRangeParams(query))],
+      ['api-health', (r) => r.apiHealth(parseRangeParams(query))],
     ];
     console.log('\n| measure | SQLite | PostgreSQL |');
     console.log('|---|---|---|');
     console.log(`| ingest: acknowledge (write to the log) | ${fmt(sqliteIngest.writePerSecond)} events/s | ${fmt(pgIngest.writePerSecond)} events/s |`);
     console.log(`| ingest: apply the log (settle) | ${fmt(sqliteIngest.settlePerSecond)} events/s | ${fmt(pgIngest.settlePerSecond)} events/s |`);
-    for (const [name, onSqlite, onPg] of reports) {
-      console.log(`| ${name} (${fmt(copied)} events) | ${(await medianMs(onSqlite)).toFixed(0)} ms | ${(await medianMs(onPg)).toFixed(0)} ms |`);
+    for (const [name, run] of reports) {
+      console.log(`| ${name} (${fmt(copied)} events) | ${(await medianMs(() => run(lite))).toFixed(0)} ms | ${(await medianMs(() => run(post))).toFixed(0)} ms |`);
     }
     reportSqlite.$client.close();
+    for (const row of await httpIngest(httpDb.url)) console.log(row);
   } finally {
     await pgDb?.close();
     await ingestDb.drop();
     await reportDb.drop();
+    await httpDb.drop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
