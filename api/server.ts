@@ -1,4 +1,5 @@
 import { serve } from '@hono/node-server';
+import { withCaptureFastLane } from './ingest/fast-lane.ts';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -84,7 +85,8 @@ if (existsSync(distDir)) {
   console.warn('[onramp] dist/ not found: run `npm run build` to serve the portal');
 }
 
-const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, (info) => {
+// Capture POSTs are answered on a node:http fast lane (same core and replies as the Hono route); the rest goes to Hono.
+const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST, createServer: withCaptureFastLane({ writer, projectToken: env.ONRAMP_PROJECT_TOKEN }) }, (info) => {
   const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
   console.log(`Onramp listening on http://${host}:${info.port}`);
   if (env.adminTokenGenerated) console.log(`Admin token (generated for this run; set ONRAMP_ADMIN_TOKEN to keep one): ${env.ONRAMP_ADMIN_TOKEN}`);

@@ -1,4 +1,5 @@
 import type { Context, MiddlewareHandler } from 'hono';
+import { captureCorsHeaders } from './capture-core.ts';
 import { requestHeader } from './headers.ts';
 
 const ALLOW_METHODS = 'GET,HEAD,PUT,POST,DELETE,PATCH,QUERY';
@@ -6,7 +7,7 @@ const MAX_AGE = '86400';
 
 /** The CORS headers of a capture reply: the request origin is reflected, with credentials (posthog-js sends them). */
 export function corsHeaders(c: Context): Record<string, string> {
-  return { 'Access-Control-Allow-Origin': requestHeader(c, 'origin') || '*', 'Access-Control-Allow-Credentials': 'true', Vary: 'Origin' };
+  return captureCorsHeaders(requestHeader(c, 'origin'));
 }
 
 /**

@@ -1,14 +1,21 @@
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import { ApiError } from '../errors.ts';
-import { createBodyBudget } from '../ingest/budget.ts';
-import { captureCors, corsHeaders } from '../ingest/cors.ts';
+import {
+  aborted,
+  acceptedReply,
+  CAPTURE_PATHS,
+  createCaptureCore,
+  declaredLength,
+  tooLarge,
+  type CaptureHead,
+  type CaptureWriter,
+} from '../ingest/capture-core.ts';
+import { captureCors } from '../ingest/cors.ts';
 import { requestHeader } from '../ingest/headers.ts';
-import { decodeCaptureBody, MAX_BODY_BYTES } from '../ingest/decode.ts';
-import { validateCapture } from '../ingest/validate.ts';
-import type { EventWriter } from '../ingest/writer.ts';
+import { MAX_BODY_BYTES } from '../ingest/decode.ts';
 
-export const CAPTURE_PATHS = ['/e', '/i/v0/e', '/batch', '/capture', '/track'] as const;
+export { CAPTURE_PATHS };
 
 /** Remote config posthog-js loads at start: everything Onramp does not serve is switched off. */
 function remoteConfig(token: string) {
@@ -32,37 +39,22 @@ function remoteConfig(token: string) {
   };
 }
 
-const OK_BODY = JSON.stringify({ status: 1 });
-
-const tooLarge = () => new ApiError(413, 'payload_too_large', `body: exceeds ${MAX_BODY_BYTES} bytes`);
-
 /**
  * Reads the body under the 1 MiB cap. A declared Content-Length is checked before reading and then read on
  * @hono/node-server's direct path (no web stream per request); a chunked body is streamed and cut off at the cap.
  */
-async function readCaptureBody(c: Context): Promise<Uint8Array> {
+async function readCaptureBody(c: Context, head: CaptureHead): Promise<Uint8Array> {
   try {
-    return await readBodyUnderCap(c);
+    return await readBodyUnderCap(c, head);
   } catch (err) {
     if (err instanceof ApiError) throw err;
     // The client hung up or sent a body the HTTP parser refused mid-way: nothing was read, so nothing is stored.
-    throw new ApiError(400, 'request_aborted', 'body: the connection closed before the whole body arrived');
+    throw aborted();
   }
 }
 
-/** What a request will hold in memory: its declared length, or the cap when it is chunked or lies about it. */
-function expectedBodyBytes(c: Context): number {
-  const declared = requestHeader(c, 'content-length');
-  const bytes = declared !== undefined && /^\d+$/.test(declared) ? Number(declared) : MAX_BODY_BYTES;
-  return Math.min(bytes, MAX_BODY_BYTES);
-}
-
-async function readBodyUnderCap(c: Context): Promise<Uint8Array> {
-  const declared = requestHeader(c, 'content-length');
-  if (declared !== undefined && requestHeader(c, 'transfer-encoding') === undefined) {
-    if (!/^\d+$/.test(declared) || Number(declared) > MAX_BODY_BYTES) throw tooLarge();
-    return new Uint8Array(await c.req.arrayBuffer());
-  }
+async function readBodyUnderCap(c: Context, head: CaptureHead): Promise<Uint8Array> {
+  if (declaredLength(head) !== undefined) return new Uint8Array(await c.req.arrayBuffer());
   const body = c.req.raw.body;
   if (!body) return new Uint8Array(0);
   const chunks: Uint8Array[] = [];
@@ -83,10 +75,11 @@ async function readBodyUnderCap(c: Context): Promise<Uint8Array> {
 
 /**
  * The PostHog-compatible capture API, so unchanged posthog-js and posthog-node clients can send here.
- * A 200 `{ status: 1 }` is sent only after the writer has committed the events.
+ * A 200 `{ status: 1 }` is sent only after the writer has committed the events. The work itself is the shared
+ * capture core (api/ingest/capture-core.ts); server.ts serves the same paths on a node:http fast lane with it.
  */
-export function captureRoutes(deps: { writer: EventWriter; projectToken: string; maxInflightBodyBytes?: number }) {
-  const budget = createBodyBudget(deps.maxInflightBodyBytes);
+export function captureRoutes(deps: { writer: CaptureWriter; projectToken: string; maxInflightBodyBytes?: number }) {
+  const core = createCaptureCore(deps);
   const app = new Hono({ strict: false });
   const cors = captureCors();
   for (const path of ['/flags', '/decide', '/array/*']) app.use(path, cors);
@@ -95,21 +88,10 @@ export function captureRoutes(deps: { writer: EventWriter; projectToken: string;
 
   for (const path of CAPTURE_PATHS) {
     app.post(path, async (c) => {
-      const release = budget.reserve(expectedBodyBytes(c));
-      let events;
-      try {
-        const raw = await readCaptureBody(c);
-        const payload = decodeCaptureBody(raw, {
-          contentType: requestHeader(c, 'content-type'),
-          contentEncoding: requestHeader(c, 'content-encoding'),
-          compression: c.req.query('compression'),
-        });
-        events = validateCapture(payload, { projectToken: deps.projectToken, querySentAt: c.req.query('sent_at') });
-      } finally {
-        release();
-      }
-      await deps.writer.write(events);
-      return new Response(OK_BODY, { status: 200, headers: { 'Content-Type': 'application/json', ...corsHeaders(c) } });
+      const head: CaptureHead = { header: (name) => requestHeader(c, name), query: (name) => c.req.query(name) };
+      await core.capture(head, () => readCaptureBody(c, head));
+      const reply = acceptedReply(head.header('origin'));
+      return new Response(reply.body, { status: reply.status, headers: reply.headers });
     });
   }
 
