@@ -38,6 +38,7 @@ if (databaseDialect(env.DATABASE_URL) === 'postgres') {
     process.exit(1);
   }
   console.log(`[onramp] storage: PostgreSQL at ${printableHost(env.DATABASE_URL)}`);
+  if (env.adminTokenGenerated) console.warn('[onramp] ONRAMP_ADMIN_TOKEN is not set: with several instances on one database, set the same token on each, or reports logins will not carry over');
 } else {
   sqliteDb = openDb(env.DATABASE_URL);
   storage = sqliteStorage(sqliteDb);
