@@ -81,10 +81,22 @@ interface Run {
   non2xx: number;
   errors: number;
   ok: number;
+  /** Server CPU time (all threads, user + system) per acknowledged request, in µs: less swayed by other load. */
+  cpuUsPerRequest: number;
 }
 
-async function cannon(label: string, url: string, eventsPerRequest: number, body: (i: number) => string | Buffer, headers: Record<string, string>, seconds = SECONDS): Promise<Run> {
+/** Kernel clock ticks per second (`getconf CLK_TCK`), the unit of /proc/<pid>/stat times on Linux. */
+const CLOCK_TICKS = 100;
+
+/** CPU time a process has used so far (user + system, every thread), in µs, from /proc. */
+function cpuUs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+}
+
+async function cannon(label: string, url: string, eventsPerRequest: number, body: (i: number) => string | Buffer, headers: Record<string, string>, seconds = SECONDS, serverPid?: number): Promise<Run> {
   let i = 0;
+  const cpuBefore = serverPid ? cpuUs(serverPid) : 0;
   const result = await autocannon({
     url,
     method: 'POST',
@@ -101,6 +113,7 @@ async function cannon(label: string, url: string, eventsPerRequest: number, body
     ],
   });
   const ok = result['2xx'];
+  const cpu = serverPid ? cpuUs(serverPid) - cpuBefore : 0;
   return {
     label,
     reqPerSec: ok / seconds,
@@ -110,6 +123,7 @@ async function cannon(label: string, url: string, eventsPerRequest: number, body
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
     ok,
+    cpuUsPerRequest: ok > 0 ? cpu / ok : 0,
   };
 }
 
@@ -178,22 +192,26 @@ async function main() {
         drains.push(await drainOnramp(onramp));
         const run =
           which === 'bare'
-            ? await cannon('bare Hono parse-only', `${bare.url}/i/v0/e/`, 1, singleBody, json)
-            : await cannon('Onramp /i/v0/e/', `${onramp.url}/i/v0/e/`, 1, singleBody, json);
+            ? await cannon('bare Hono parse-only', `${bare.url}/i/v0/e/`, 1, singleBody, json, SECONDS, bare.child.pid)
+            : await cannon('Onramp /i/v0/e/', `${onramp.url}/i/v0/e/`, 1, singleBody, json, SECONDS, onramp.child.pid);
         runs[which].push(run);
       }
       const [b, o] = [runs.bare.at(-1)!, runs.onramp.at(-1)!];
       console.log(
         `round ${round}: bare ${fmt(b.reqPerSec)} req/s (p50 ${b.p50} / p99 ${b.p99} ms) | Onramp ${fmt(o.eventsPerSec)} events/s ` +
-          `(p50 ${o.p50} / p99 ${o.p99} ms) | ratio ${(o.reqPerSec / b.reqPerSec).toFixed(2)}`,
+          `(p50 ${o.p50} / p99 ${o.p99} ms) | ratio ${(o.reqPerSec / b.reqPerSec).toFixed(2)} | server CPU per request: bare ${b.cpuUsPerRequest.toFixed(0)} µs, ` +
+          `Onramp ${o.cpuUsPerRequest.toFixed(0)} µs`,
       );
     }
     warmup.push(await cannon('warm-up /batch/', `${onramp.url}/batch/`, BATCH_SIZE, batchBody, gzipHeaders, WARMUP_SECONDS));
     for (let round = 1; round <= ROUNDS; round += 1) {
       drains.push(await drainOnramp(onramp));
-      const g = await cannon('Onramp /batch/ ×50 gzip', `${onramp.url}/batch/`, BATCH_SIZE, batchBody, gzipHeaders);
+      const g = await cannon('Onramp /batch/ ×50 gzip', `${onramp.url}/batch/`, BATCH_SIZE, batchBody, gzipHeaders, SECONDS, onramp.child.pid);
       runs.batch.push(g);
-      console.log(`/batch/ round ${round}: ${fmt(g.eventsPerSec)} events/s (${fmt(g.reqPerSec)} req/s, p50 ${g.p50} / p99 ${g.p99} ms)`);
+      console.log(
+        `/batch/ round ${round}: ${fmt(g.eventsPerSec)} events/s (${fmt(g.reqPerSec)} req/s, p50 ${g.p50} / p99 ${g.p99} ms, ` +
+          `server CPU ${(g.cpuUsPerRequest / BATCH_SIZE).toFixed(1)} µs per event)`,
+      );
     }
   } finally {
     const rss = peakRssMiB(onramp.child.pid!);
@@ -227,6 +245,11 @@ function summarize(runs: Record<'bare' | 'onramp' | 'batch', Run[]>, rss: number
   console.log(row('Onramp `/i/v0/e/`, committed before reply', runs.onramp, 1));
   console.log(row('Onramp `/batch/` gzip, committed before reply', runs.batch, BATCH_SIZE));
   console.log(`\nratio Onramp / bare: ${ratio.toFixed(2)} (per round: ${ratios.map((r) => r.toFixed(2)).join(', ')})`);
+  const cpuRatio = median(runs.bare.map((b) => b.cpuUsPerRequest)) / median(runs.onramp.map((o) => o.cpuUsPerRequest));
+  console.log(
+    `server CPU per request (median): bare ${median(runs.bare.map((r) => r.cpuUsPerRequest)).toFixed(0)} µs, Onramp ` +
+      `${median(runs.onramp.map((r) => r.cpuUsPerRequest)).toFixed(0)} µs (bare / Onramp ${cpuRatio.toFixed(2)}: the throughput ratio when the server's CPU is the only limit)`,
+  );
   console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')} (other processes share these cores; compare ratios, not absolutes)`);
   const drained = drains.filter((d) => d.events >= 10_000);
   const applied = drained.reduce((n, d) => n + d.events, 0);
