@@ -28,7 +28,6 @@ const ON_BOTH_BACKENDS = [
   'test/reliability/injection.test.ts',
   'test/reliability/secrets.test.ts',
   'test/reliability/security-headers.test.ts',
-  'test/site/browser.test.ts',
 ];
 
 export default defineConfig({
