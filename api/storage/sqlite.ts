@@ -3,9 +3,6 @@ import { shapeApiHealth } from '../analytics/api-health.ts';
 import { loadApiHealthData } from '../analytics/api-health-query.ts';
 import { shapeDocs } from '../analytics/docs.ts';
 import { loadDocsData } from '../analytics/docs-query.ts';
-import { funnelReport } from '../analytics/funnel-report.ts';
-import { createTtfsiCollector } from '../analytics/ttfsi.ts';
-import { streamTtfsi } from '../analytics/ttfsi-query.ts';
 import { sqliteAlertStorage } from '../alerts/storage.ts';
 import { seedDemoIfEmpty } from '../demo/seed.ts';
 import { createEventWriter } from '../ingest/writer.ts';
@@ -26,6 +23,8 @@ import type { PortalStore, Storage } from './types.ts';
  */
 export function sqliteStorage(db: OnrampDb): Storage {
   const sqlite = db.$client;
+  // Its funnel and TTFSI are the reports' own, so an alert always matches the report it links to.
+  const alerts = sqliteAlertStorage(sqlite);
   const portal: PortalStore = {
     findAccountByEmail: async (email) => accounts.findAccountByEmail(db, email),
     createAccount: async (account) => accounts.createAccount(db, account),
@@ -54,18 +53,13 @@ export function sqliteStorage(db: OnrampDb): Storage {
     dialect: 'sqlite',
     createWriter: (options) => createEventWriter(sqlite, options),
     reports: {
-      funnel: async (params) => funnelReport(sqlite, params),
-      ttfsi: async (params) => {
-        const collector = createTtfsiCollector(params.to);
-        streamTtfsi(sqlite, params, collector.add);
-        return collector.result();
-      },
+      ...alerts.reports,
       docs: async (range) => shapeDocs(loadDocsData(sqlite, range)),
       apiHealth: async (range) => shapeApiHealth(loadApiHealthData(sqlite, range)),
     },
     portal,
     adminSessions: (adminToken) => createSqliteAdminSessionStore(db, adminToken),
-    alerts: sqliteAlertStorage(sqlite),
+    alerts,
     listEvents: async (query) => queryEvents(db, query),
     seedDemoIfEmpty: async () => seedDemoIfEmpty(sqlite),
     close: async () => {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, afterEach, expect, inject } from 'vitest';
 import { pgDbOnPool, type OnrampPgDb } from '../../db/client-pg.ts';
-import { INGEST_APPLY_LOCK_KEY } from '../../api/ingest/pg/processor.ts';
+import { withApplyLock } from '../../api/ingest/pg/processor.ts';
 import { writePgEvents } from '../../api/ingest/pg/store.ts';
 import type { NormalizedEvent } from '../../api/ingest/validate.ts';
 
@@ -84,16 +84,5 @@ export async function freshPgDatabaseUrl(): Promise<string> {
 
 /** Stores events through the PostgreSQL ingest store in one transaction holding the apply lock, as the log processor does. */
 export async function storePgEvents(db: OnrampPgDb, events: ReadonlyArray<NormalizedEvent>): Promise<void> {
-  const client = await db.$client.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock($1)', [INGEST_APPLY_LOCK_KEY]);
-    await writePgEvents(client, [events]);
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  await withApplyLock(db.$client, (client) => writePgEvents(client, [events]));
 }

@@ -50,6 +50,44 @@ export interface ApplyOptions {
 }
 
 /**
+ * Runs `work` in one transaction that holds {@link INGEST_APPLY_LOCK_KEY}: the log processor, and anything else that
+ * writes events with their identity effects (demo seed, import), so their snapshots of persons never interleave.
+ * With `wait: false`, answers `busy` instead of waiting when another session holds the lock. A connection whose
+ * state is unknown after a failure is discarded rather than returned to the pool.
+ */
+export async function withApplyLock<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>, options: { wait: boolean } = { wait: true }): Promise<T | 'busy'> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query('BEGIN');
+    try {
+      if (options.wait) await client.query('SELECT pg_advisory_xact_lock($1)', [INGEST_APPLY_LOCK_KEY]);
+      else {
+        const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [INGEST_APPLY_LOCK_KEY]);
+        if (!rows[0]!.locked) {
+          await client.query('ROLLBACK');
+          return 'busy';
+        }
+      }
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch((rollbackErr: Error) => {
+        broken = rollbackErr;
+      });
+      throw err;
+    }
+  } catch (err) {
+    if (isPgStorageWide(err)) broken ??= err as Error;
+    throw err;
+  } finally {
+    // A connection that failed mid-transaction may be unusable: the pool replaces it.
+    client.release(broken);
+  }
+}
+
+/**
  * Applies the PostgreSQL ingest log to `events` with api/ingest/pg/store.ts, chunk by chunk, each chunk one
  * transaction under {@link INGEST_APPLY_LOCK_KEY} that also deletes exactly the rows it applied.
  *
@@ -58,38 +96,7 @@ export interface ApplyOptions {
  * and a row that becomes visible later with a smaller id is simply taken by a later chunk.
  */
 export function createPgLogProcessor(pool: pg.Pool) {
-  /** Runs `work` in a transaction holding the apply lock; `busy` if `wait` is off and someone else holds it. */
-  async function locked<T>(wait: boolean, work: (client: pg.PoolClient) => Promise<T>): Promise<T | 'busy'> {
-    const client = await pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query('BEGIN');
-      try {
-        if (wait) await client.query('SELECT pg_advisory_xact_lock($1)', [INGEST_APPLY_LOCK_KEY]);
-        else {
-          const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [INGEST_APPLY_LOCK_KEY]);
-          if (!rows[0]!.locked) {
-            await client.query('ROLLBACK');
-            return 'busy';
-          }
-        }
-        const result = await work(client);
-        await client.query('COMMIT');
-        return result;
-      } catch (err) {
-        await client.query('ROLLBACK').catch((rollbackErr: Error) => {
-          broken = rollbackErr;
-        });
-        throw err;
-      }
-    } catch (err) {
-      if (isPgStorageWide(err)) broken ??= err as Error;
-      throw err;
-    } finally {
-      // A connection that failed mid-transaction may be unusable: the pool replaces it.
-      client.release(broken);
-    }
-  }
+  const locked = <T>(wait: boolean, work: (client: pg.PoolClient) => Promise<T>) => withApplyLock(pool, work, { wait });
 
   /** The oldest visible rows (up to `upToId`) of about `maxEvents` events, at least one row, bodies included. */
   async function oldestRows(client: pg.PoolClient, maxEvents: number, upToId: number): Promise<LogRow[]> {
