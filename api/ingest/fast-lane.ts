@@ -13,6 +13,8 @@ const PLAIN_HOST = /^[a-z0-9._-]+(?::(?:[1-5]\d{3,4}|[6-9]\d{3}))?$/;
 const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
 const DRAIN_TIMEOUT_MS = 500;
 
+const ACCEPTED_ANY_ORIGIN = acceptedReply(undefined);
+
 /** Whether this request is a capture POST the fast lane answers exactly as the Hono route would. */
 function isPlainCapture(req: IncomingMessage): boolean {
   if (req.method !== 'POST') return false;
@@ -24,16 +26,21 @@ function isPlainCapture(req: IncomingMessage): boolean {
   return host !== undefined && PLAIN_HOST.test(host) && PLAIN_TARGET.test(url) && !url.includes('#') && !DOT_SEGMENT.test(url);
 }
 
-function headOf(req: IncomingMessage): CaptureHead {
-  let url: string | undefined;
-  return {
-    header(name) {
-      const value = req.headers[name];
-      return Array.isArray(value) ? value.join(', ') : value;
-    },
-    // Hono's own query parser over the URL Hono would have built, so both paths read the same parameters.
-    query: (name) => getQueryParam((url ??= `http://${req.headers.host}${req.url}`), name) as string | undefined,
-  };
+/** Request headers from Node's parsed header object, query parameters through Hono's own parser. */
+class NodeCaptureHead implements CaptureHead {
+  private url: string | undefined;
+  constructor(private readonly req: IncomingMessage) {}
+
+  header(name: string): string | undefined {
+    const value = this.req.headers[name];
+    return Array.isArray(value) ? value.join(', ') : value;
+  }
+
+  query(name: string): string | undefined {
+    // Hono's parser over the URL Hono would have built, so both lanes read the same parameters.
+    if (!this.req.url!.includes('?')) return undefined;
+    return getQueryParam((this.url ??= `http://${this.req.headers.host}${this.req.url}`), name) as string | undefined;
+  }
 }
 
 /** Reads the whole body, or rejects at the 1 MiB cap (413) or when the client goes away (400, never answered). */
@@ -51,10 +58,11 @@ function readBody(req: IncomingMessage, head: CaptureHead): Promise<Uint8Array> 
       }
       chunks.push(chunk);
     };
+    // Settling twice is a no-op, so 'close' after 'end' needs no check beyond `complete`.
     req.on('data', onData);
-    req.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
-    req.once('error', () => reject(aborted()));
-    req.once('close', () => {
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
+    req.on('error', () => reject(aborted()));
+    req.on('close', () => {
       if (!req.complete) reject(aborted());
     });
   });
@@ -109,10 +117,10 @@ export function captureFastLane(deps: { writer: CaptureWriter; projectToken: str
   const core = createCaptureCore(deps);
   return (req, res) => {
     if (!isPlainCapture(req)) return fallback(req, res);
-    const head = headOf(req);
+    const head = new NodeCaptureHead(req);
     const origin = head.header('origin');
     core.capture(head, () => readBody(req, head)).then(
-      () => send(req, res, acceptedReply(origin)),
+      () => send(req, res, origin ? acceptedReply(origin) : ACCEPTED_ANY_ORIGIN),
       (err: unknown) => send(req, res, errorReply(err, origin)),
     );
   };

@@ -148,11 +148,12 @@ export function validateCapture(
     return result.data;
   });
 
-  const envelopeToken = [envelope.api_key, envelope.token].find((t): t is string => typeof t === 'string');
-  const token = envelopeToken ?? parsed.map(tokenOf).find((t) => t !== undefined);
+  const envelopeToken = typeof envelope.api_key === 'string' ? envelope.api_key : typeof envelope.token === 'string' ? envelope.token : undefined;
+  let token = envelopeToken;
+  for (let i = 0; token === undefined && i < parsed.length; i += 1) token = tokenOf(parsed[i]!);
   if (!token) throw new ApiError(401, 'missing_token', 'api_key: missing project token (send api_key, token or properties.token)');
-  for (const [i, raw] of parsed.entries()) {
-    const own = tokenOf(raw);
+  for (let i = 0; i < parsed.length; i += 1) {
+    const own = tokenOf(parsed[i]!);
     if (token !== opts.projectToken || (own !== undefined && own !== opts.projectToken)) {
       throw new ApiError(401, 'invalid_token', `${envelopeToken ? 'api_key' : `${prefix(i)}.token`}: not this project's token`);
     }
