@@ -148,10 +148,18 @@ export async function importFile(target: Database | ImportTarget, path: string, 
     const rejected = rejectedSinceCommit;
     pendingEvents = [];
     rejectedSinceCommit = 0;
+    // The checkpoint is built inside the target's transaction, once it knows how many of the events were new.
     let next = cp;
     const stored = await storage.writeChunk(events, (inserted) => {
-      const duplicates = events.length - inserted;
-      next = { ...cp, imported: cp.imported + inserted, duplicates: cp.duplicates + duplicates, rejected: cp.rejected + rejected, byteOffset: at.end, line: at.line, completedAt };
+      next = {
+        ...cp,
+        imported: cp.imported + inserted,
+        duplicates: cp.duplicates + events.length - inserted,
+        rejected: cp.rejected + rejected,
+        byteOffset: at.end,
+        line: at.line,
+        completedAt,
+      };
       return next;
     });
     cp = next;

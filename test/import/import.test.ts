@@ -208,3 +208,15 @@ describe.each([
     expect(countEvents(db)).toBe(30_000);
   });
 });
+
+describe('import: a chunk and its checkpoint commit together', () => {
+  it('keeps neither when the checkpoint cannot be saved, so the next run starts where the last commit ended', async () => {
+    const db = testDb();
+    const file = tempFile('atomic.jsonl', jsonl(posthogRows(30)));
+    db.$client.exec(`CREATE TRIGGER refuse_checkpoint BEFORE INSERT ON import_checkpoints BEGIN SELECT RAISE(ABORT, 'checkpoint refused'); END`);
+    await expect(importFile(db.$client, file, { projectToken: TOKEN, commitEvery: 10 })).rejects.toThrow(/checkpoint refused/);
+    expect(countEvents(db)).toBe(0);
+    db.$client.exec('DROP TRIGGER refuse_checkpoint');
+    expect(await importFile(db.$client, file, { projectToken: TOKEN, commitEvery: 10 })).toMatchObject({ imported: 30, duplicates: 0 });
+  });
+});

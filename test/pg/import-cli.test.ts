@@ -163,6 +163,18 @@ describe('import into PostgreSQL (the importer with the PostgreSQL target)', () 
     expect(persons).toContainEqual(expect.objectContaining({ ids: 'anon-599,user-599', identified: 1 }));
   });
 
+  it('commits a chunk and its checkpoint together: when the checkpoint fails, the chunk is not stored either', async () => {
+    const { db } = await pgInstance();
+    const file = tempFile('atomic.jsonl', jsonl(posthogRows(30)));
+    await db.$client.query(`
+      CREATE FUNCTION refuse_checkpoint() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'checkpoint refused'; END $$;
+      CREATE TRIGGER refuse_checkpoint BEFORE INSERT ON import_checkpoints FOR EACH ROW EXECUTE FUNCTION refuse_checkpoint();`);
+    await expect(importPg(db, file, { commitEvery: 10 })).rejects.toThrow(/checkpoint refused/);
+    expect(await pgCount(db)).toBe(0);
+    await db.$client.query('DROP TRIGGER refuse_checkpoint ON import_checkpoints');
+    expect(await importPg(db, file, { commitEvery: 10 })).toMatchObject({ imported: 30, duplicates: 0 });
+  });
+
   it('exports JSONL that imports into another PostgreSQL database (and into SQLite) as the same events and persons', async () => {
     const { db: source } = await pgInstance();
     await importPg(source, historyFile());
