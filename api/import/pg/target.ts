@@ -1,5 +1,5 @@
 import type { OnrampPgDb } from '../../../db/client-pg.ts';
-import { INGEST_APPLY_LOCK_KEY, isPgStorageWide } from '../../ingest/pg/processor.ts';
+import { withApplyLock } from '../../ingest/pg/processor.ts';
 import { writePgEvents } from '../../ingest/pg/store.ts';
 import type { ImportTarget } from '../target.ts';
 import { createPgCheckpoints, savePgCheckpoint } from './checkpoint.ts';
@@ -18,31 +18,17 @@ export function pgImportTarget(db: OnrampPgDb): ImportTarget {
     getCheckpoint: (fileHash) => checkpoints.get(fileHash),
     clearCheckpoint: (fileHash) => checkpoints.clear(fileHash),
     async writeChunk(events, checkpoint) {
-      const client = await db.$client.connect();
-      // Set when the connection's state is unknown: the pool then discards it instead of reusing it.
-      let broken: Error | undefined;
-      try {
-        await client.query('BEGIN');
-        try {
-          await client.query('SELECT pg_advisory_xact_lock($1)', [INGEST_APPLY_LOCK_KEY]);
-          // New uuids are exactly the ones stored now: writePgEvents stores every uuid it has not seen (once).
-          const uuids = [...new Set(events.map((e) => e.uuid))];
-          const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE uuid = ANY($1::text[])', [uuids]);
-          const inserted = uuids.length - rows[0]!.n;
-          await writePgEvents(client, [events]);
-          await savePgCheckpoint(client, checkpoint(inserted));
-          await client.query('COMMIT');
-          return inserted;
-        } catch (error) {
-          await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
-          throw error;
-        }
-      } catch (error) {
-        if (isPgStorageWide(error)) broken ??= error as Error;
-        throw error;
-      } finally {
-        client.release(broken);
-      }
+      const inserted = await withApplyLock(db.$client, async (client) => {
+        // New uuids are exactly the ones stored now: writePgEvents stores every uuid it has not seen (once).
+        const uuids = [...new Set(events.map((e) => e.uuid))];
+        const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE uuid = ANY($1::text[])', [uuids]);
+        const added = uuids.length - rows[0]!.n;
+        await writePgEvents(client, [events]);
+        await savePgCheckpoint(client, checkpoint(added));
+        return added;
+      });
+      // Waiting for the lock never answers busy.
+      return inserted === 'busy' ? 0 : inserted;
     },
   };
 }
