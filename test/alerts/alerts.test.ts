@@ -1,28 +1,19 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createAlertRunner } from '../../api/alerts/runner.ts';
 import { sqliteAlertStorage } from '../../api/alerts/storage.ts';
 import { seedDemoIfEmpty } from '../../api/demo/seed.ts';
 import { openDb, type OnrampDb } from '../../db/client.ts';
 import { testApp, testDb } from '../support/app.ts';
-import { addDevelopers, addSuccesses, alertsApi as sqliteApi, conversionRule, startReceiver, type Receiver } from './support.ts';
+import { addDevelopers, addSuccesses, alertsApi as sqliteApi, conversionRule, expectCheckNowRecordsLastRun, expectRetriedDelivery, useReceivers } from './support.ts';
 
 const NOW = Date.UTC(2026, 10, 20, 12);
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
 
-let receivers: Receiver[] = [];
-afterEach(async () => {
-  await Promise.all(receivers.map((r) => r.close()));
-  receivers = [];
-});
-async function receiver() {
-  const r = await startReceiver();
-  receivers.push(r);
-  return r;
-}
+const receiver = useReceivers();
 
 /** The alert routes over SQLite database `db`. */
 const alertsApi = (db: OnrampDb, clock: { now: number }) => sqliteApi(sqliteAlertStorage(db.$client), clock);
@@ -115,40 +106,14 @@ describe('alert checks and delivery', () => {
 
   it('Check now records lastRunAt and leaves the schedule alone', async () => {
     const clock = { now: NOW };
-    const api = alertsApi(testDb(), clock);
-    const r = await receiver();
-    const id = (await api('POST', '/', conversionRule(r.url))).body.id as string;
-    expect((await api('GET', `/${id}`)).body).toMatchObject({ lastRunAt: null, nextRunAt: new Date(NOW).toISOString() });
-    clock.now += 5 * 60_000;
-    expect((await api('POST', `/${id}/check`)).status).toBe(200);
-    expect((await api('GET', `/${id}`)).body).toMatchObject({ lastRunAt: new Date(NOW + 5 * 60_000).toISOString(), nextRunAt: new Date(NOW).toISOString() });
+    await expectCheckNowRecordsLastRun(alertsApi(testDb(), clock), clock, await receiver());
   });
 
   it('retries a 500 with backoff and records the delivery; gives up after the last attempt and retries on the next check', async () => {
     const db = testDb();
     const clock = { now: NOW };
-    const api = alertsApi(db, clock);
-    const r = await receiver();
     addDevelopers(db, 'a', 40, 5, NOW - 3 * DAY);
-    const id = (await api('POST', '/', conversionRule(r.url))).body.id as string;
-
-    r.respond = [500, 500, 500];
-    const failed = await api('POST', `/${id}/check`);
-    expect(failed.body.alerted).toEqual([]);
-    expect(failed.body.deliveries[0]).toMatchObject({ status: 'failed', attempts: 3, responseStatus: 500, error: 'HTTP 500' });
-    expect(r.hits).toBe(3);
-
-    r.respond = [500];
-    clock.now += HOUR;
-    const retried = await api('POST', `/${id}/check`);
-    expect(retried.body.deliveries[0]).toMatchObject({ status: 'delivered', attempts: 2, responseStatus: 200 });
-    expect(retried.body.alerted).toHaveLength(1);
-    expect(r.bodies).toHaveLength(1);
-    const log = (await api('GET', `/${id}/deliveries`)).body.deliveries as Array<Record<string, unknown>>;
-    expect(log.map((d) => [d.status, d.attempts])).toEqual([
-      ['delivered', 2],
-      ['failed', 3],
-    ]);
+    await expectRetriedDelivery(alertsApi(db, clock), clock, await receiver());
   });
 
   it('does not retry a 4xx other than 429', async () => {

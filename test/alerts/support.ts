@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Hono } from 'hono';
+import { afterEach, expect } from 'vitest';
 import { alertRoutes } from '../../api/alerts/routes.ts';
 import type { AlertStorage } from '../../api/alerts/storage.ts';
 import { ApiError } from '../../api/errors.ts';
@@ -110,3 +111,57 @@ export const conversionRule = (url: string) => ({
   trigger: { kind: 'conversion_below', threshold: 0.5, step: 2 },
   webhookUrl: url,
 });
+
+type AlertsApi = ReturnType<typeof alertsApi>;
+const HOUR_MS = 3_600_000;
+
+/**
+ * Shared by the SQLite and PostgreSQL suites, on a rule over developers whose conversion is below the threshold:
+ * a 500 is retried with backoff and recorded as failed after the last attempt; the next check retries, delivers on
+ * the second attempt, alerts once, and the log lists both deliveries, newest first.
+ */
+export async function expectRetriedDelivery(api: AlertsApi, clock: { now: number }, r: Receiver): Promise<void> {
+  const id = (await api('POST', '/', conversionRule(r.url))).body.id as string;
+  r.respond = [500, 500, 500];
+  const failed = await api('POST', `/${id}/check`);
+  expect(failed.body.alerted).toEqual([]);
+  expect(failed.body.deliveries[0]).toMatchObject({ status: 'failed', attempts: 3, responseStatus: 500, error: 'HTTP 500' });
+  expect(r.hits).toBe(3);
+
+  r.respond = [500];
+  clock.now += HOUR_MS;
+  const retried = await api('POST', `/${id}/check`);
+  expect(retried.body.deliveries[0]).toMatchObject({ status: 'delivered', attempts: 2, responseStatus: 200 });
+  expect(retried.body.alerted).toHaveLength(1);
+  expect(r.bodies).toHaveLength(1);
+  const log = (await api('GET', `/${id}/deliveries`)).body.deliveries as Array<Record<string, unknown>>;
+  expect(log.map((d) => [d.status, d.attempts])).toEqual([
+    ['delivered', 2],
+    ['failed', 3],
+  ]);
+}
+
+/** Shared by both suites: "Check now" records `lastRunAt` (in the rule and the list) and leaves the schedule alone. */
+export async function expectCheckNowRecordsLastRun(api: AlertsApi, clock: { now: number }, r: Receiver): Promise<void> {
+  const start = clock.now;
+  const id = (await api('POST', '/', conversionRule(r.url))).body.id as string;
+  expect((await api('GET', `/${id}`)).body).toMatchObject({ lastRunAt: null, nextRunAt: new Date(start).toISOString() });
+  clock.now += 5 * 60_000;
+  expect((await api('POST', `/${id}/check`)).status).toBe(200);
+  expect((await api('GET', `/${id}`)).body).toMatchObject({ lastRunAt: new Date(start + 5 * 60_000).toISOString(), nextRunAt: new Date(start).toISOString() });
+  expect((await api('GET', '/')).body.rules[0].lastRunAt).toBe(new Date(start + 5 * 60_000).toISOString());
+}
+
+/** Webhook receivers for the calling test file: `receiver()` starts one; all are closed after each test. */
+export function useReceivers(): () => Promise<Receiver> {
+  let open: Receiver[] = [];
+  afterEach(async () => {
+    await Promise.all(open.map((r) => r.close()));
+    open = [];
+  });
+  return async () => {
+    const r = await startReceiver();
+    open.push(r);
+    return r;
+  };
+}

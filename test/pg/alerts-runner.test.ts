@@ -2,7 +2,7 @@
  * The alert runner and routes on PostgreSQL: the same checks as test/alerts/alerts.test.ts, over events written by
  * the PostgreSQL ingest store, delivering to a real local webhook receiver; the messages match the SQLite ones.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { pgAlertStorage } from '../../api/alerts/pg/storage.ts';
 import { createAlertRunner, type CheckResult } from '../../api/alerts/runner.ts';
 import { createRuleSchema } from '../../api/alerts/rules.ts';
@@ -13,7 +13,7 @@ import type { NormalizedEvent } from '../../api/ingest/validate.ts';
 import { openPgDb, type OnrampPgDb } from '../../db/client-pg.ts';
 import { testDb } from '../support/app.ts';
 import { usePostgres } from '../support/postgres.ts';
-import { alertsApi, conversionRule, developerEvents, startReceiver, successEvents, type Receiver } from '../alerts/support.ts';
+import { alertsApi, conversionRule, developerEvents, expectCheckNowRecordsLastRun, expectRetriedDelivery, useReceivers, successEvents } from '../alerts/support.ts';
 
 const NOW = Date.UTC(2026, 10, 20, 12);
 const HOUR = 3_600_000;
@@ -22,16 +22,7 @@ const CONDITION = 'conversion_below:2:first_successful_call';
 
 const cluster = usePostgres();
 
-let receivers: Receiver[] = [];
-afterEach(async () => {
-  await Promise.all(receivers.map((r) => r.close()));
-  receivers = [];
-});
-async function receiver() {
-  const r = await startReceiver();
-  receivers.push(r);
-  return r;
-}
+const receiver = useReceivers();
 
 /** A pool on `url` (a fresh database unless given), closed after the test. */
 async function pgInstance(url?: string): Promise<{ db: OnrampPgDb; url: string }> {
@@ -128,41 +119,14 @@ describe('alert checks on PostgreSQL', () => {
   it('retries a 500 with backoff, records both deliveries, and alerts on the next check once delivered', async () => {
     const { db } = await pgInstance();
     const clock = { now: NOW };
-    const api = alertsApi(pgAlertStorage(db), clock);
-    const r = await receiver();
     await addPgEvents(db, developerEvents('a', 40, 5, NOW - 3 * DAY));
-    const id = (await api('POST', '/', conversionRule(r.url))).body.id as string;
-
-    r.respond = [500, 500, 500];
-    const failed = await api('POST', `/${id}/check`);
-    expect(failed.body.alerted).toEqual([]);
-    expect(failed.body.deliveries[0]).toMatchObject({ status: 'failed', attempts: 3, responseStatus: 500, error: 'HTTP 500' });
-    expect(r.hits).toBe(3);
-
-    r.respond = [500];
-    clock.now += HOUR;
-    const retried = await api('POST', `/${id}/check`);
-    expect(retried.body.deliveries[0]).toMatchObject({ status: 'delivered', attempts: 2, responseStatus: 200 });
-    expect(retried.body.alerted).toEqual([CONDITION]);
-    expect(r.bodies).toHaveLength(1);
-    const log = (await api('GET', `/${id}/deliveries`)).body.deliveries as Array<Record<string, unknown>>;
-    expect(log.map((d) => [d.status, d.attempts])).toEqual([
-      ['delivered', 2],
-      ['failed', 3],
-    ]);
+    await expectRetriedDelivery(alertsApi(pgAlertStorage(db), clock), clock, await receiver());
   });
 
   it('Check now records lastRunAt and leaves the schedule alone', async () => {
     const { db } = await pgInstance();
     const clock = { now: NOW };
-    const api = alertsApi(pgAlertStorage(db), clock);
-    const r = await receiver();
-    const id = (await api('POST', '/', conversionRule(r.url))).body.id as string;
-    expect((await api('GET', `/${id}`)).body).toMatchObject({ lastRunAt: null, nextRunAt: new Date(NOW).toISOString() });
-    clock.now += 5 * 60_000;
-    expect((await api('POST', `/${id}/check`)).status).toBe(200);
-    expect((await api('GET', `/${id}`)).body).toMatchObject({ lastRunAt: new Date(NOW + 5 * 60_000).toISOString(), nextRunAt: new Date(NOW).toISOString() });
-    expect((await api('GET', '/')).body.rules[0].lastRunAt).toBe(new Date(NOW + 5 * 60_000).toISOString());
+    await expectCheckNowRecordsLastRun(alertsApi(pgAlertStorage(db), clock), clock, await receiver());
   });
 });
 
