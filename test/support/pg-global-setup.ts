@@ -1,14 +1,15 @@
+import { randomBytes } from 'node:crypto';
 import type { TestProject } from 'vitest/node';
 import { openPgDb } from '../../db/client-pg.ts';
 import { startPostgres } from './postgres.ts';
 
-/** Name of the migrated database every test database of the `postgres` project is copied from. */
-export const TEMPLATE_DATABASE = 'onramp_template';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     /** URL of the `postgres` maintenance database of the server the `postgres` project runs on. */
     onrampPgServerUrl: string;
+    /** The migrated database every test database of the run is copied from (named per run: servers may be shared). */
+    onrampPgTemplate: string;
   }
 }
 
@@ -19,9 +20,11 @@ declare module 'vitest' {
  */
 export default async function setup(project: TestProject) {
   const postgres = await startPostgres();
-  const templateUrl = await postgres.createDatabase(TEMPLATE_DATABASE);
+  const template = `onramp_template_${randomBytes(4).toString('hex')}`;
+  const templateUrl = await postgres.createDatabase(template);
   const db = await openPgDb(templateUrl, { poolSize: 1 });
   await db.close();
   project.provide('onrampPgServerUrl', postgres.url);
+  project.provide('onrampPgTemplate', template);
   return () => postgres.stop();
 }

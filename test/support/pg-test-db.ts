@@ -6,7 +6,6 @@ import { withApplyLock } from '../../api/ingest/pg/processor.ts';
 import { writePgEvents } from '../../api/ingest/pg/store.ts';
 import type { NormalizedEvent } from '../../api/ingest/validate.ts';
 
-const TEMPLATE_DATABASE = 'onramp_template';
 /** True in the `postgres` vitest project (test/vitest.config.ts), where every test app runs on PostgreSQL. */
 export const ON_POSTGRES = process.env.ONRAMP_TEST_DIALECT === 'postgres';
 
@@ -45,7 +44,7 @@ async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
  */
 export function freshPgDb(): OnrampPgDb {
   const name = `onramp_t_${randomBytes(6).toString('hex')}`;
-  const created = admin((client) => client.query(`CREATE DATABASE "${name}" TEMPLATE "${TEMPLATE_DATABASE}" STRATEGY FILE_COPY`));
+  const created = admin((client) => client.query(`CREATE DATABASE "${name}" TEMPLATE "${inject('onrampPgTemplate')}" STRATEGY FILE_COPY`));
   created.catch(() => undefined);
   const url = new URL(inject('onrampPgServerUrl'));
   url.pathname = `/${name}`;
@@ -75,7 +74,7 @@ export function freshPgDb(): OnrampPgDb {
 /** The URL of a fresh database copied from the template (for a server started as a child process). */
 export async function freshPgDatabaseUrl(): Promise<string> {
   const name = `onramp_t_${randomBytes(6).toString('hex')}`;
-  await admin((client) => client.query(`CREATE DATABASE "${name}" TEMPLATE "${TEMPLATE_DATABASE}" STRATEGY FILE_COPY`));
+  await admin((client) => client.query(`CREATE DATABASE "${name}" TEMPLATE "${inject('onrampPgTemplate')}" STRATEGY FILE_COPY`));
   afterThisTest(() => admin((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => undefined));
   const url = new URL(inject('onrampPgServerUrl'));
   url.pathname = `/${name}`;
