@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { testApp } from '../support/app.ts';
+import { deleteAllEvents, testApp } from '../support/app.ts';
 import { getReport, ingest, iso, T0, type Ev } from './support.ts';
 
 const UNIT = 15 * 60_000;
@@ -178,8 +178,8 @@ describe('funnel matches the reference implementation on random event sets', () 
             list.push({ name: r.name, ts: FROM + r.unit * UNIT, ...(r.name === 'api_call' ? { status: r.status } : {}) });
             byPerson.set(r.who, list);
           }
-          db.$client.exec('DELETE FROM events; DELETE FROM person_distinct_ids; DELETE FROM persons;');
-          ingest(db, events);
+          await deleteAllEvents(db);
+          await ingest(db, events);
           const res = await getReport(app, 'funnel', { from: iso(FROM), to: iso(TO), steps: steps.join(','), window, order });
           expect(res.status).toBe(200);
           const got = res.body.steps.map((s: any) => ({

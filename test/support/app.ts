@@ -84,3 +84,11 @@ export async function tableNames(db: OnrampDb): Promise<string[]> {
     : await storedRows<{ name: string }>(db, "SELECT name FROM sqlite_master WHERE type = 'table'");
   return rows.map((r) => r.name).filter((name) => !name.startsWith('__drizzle'));
 }
+
+/** Empties events and persons (not accounts or sessions), for a property test that reuses one database across runs. */
+export async function deleteAllEvents(db: OnrampDb): Promise<void> {
+  const statements = 'DELETE FROM events; DELETE FROM person_distinct_ids; DELETE FROM persons;';
+  const pg = pgDbOf(db);
+  if (pg) await pg.$client.query(statements);
+  else db.$client.exec(statements);
+}
