@@ -27,6 +27,7 @@ const ON_BOTH_BACKENDS = [
   'test/portal/sandbox.test.ts',
   'test/reliability/crash.test.ts',
   'test/reliability/injection.test.ts',
+  'test/reliability/overload.test.ts',
   'test/reliability/secrets.test.ts',
   'test/reliability/security-headers.test.ts',
 ];
