@@ -76,10 +76,22 @@ describe('two Onramp processes on one PostgreSQL', () => {
     expect(statuses.filter((s) => s === 200)).toHaveLength(60);
     expect(statuses.filter((s) => s === 429)).toHaveLength(20);
 
+    // Each instance reports its sandbox calls as `api_call` events through its own posthog-node client, in the
+    // background: wait until all 80 are in, so both instances report on the same events.
+    await expect.poll(async () => (await events(b, 'event=api_call')).length, { timeout: 30_000, interval: 250 }).toBe(80);
+
     // Reports answer the same on both instances (a fixed range: the default ends at each request's "now").
     const range = `from=${new Date(Date.now() - 86_400_000).toISOString()}&to=${new Date(Date.now() + 60_000).toISOString()}`;
     const funnel = async (server: RunningServer) =>
       (await fetch(`${server.url}/api/v1/reports/funnel?${range}`, { headers: { authorization: `Bearer ${server.adminToken}` } })).json();
     expect(await funnel(a)).toEqual(await funnel(b));
+
+    // SIGTERM under way: each drains, commits, closes its pool and exits 0 within the 10 s deadline.
+    for (const server of [a, b]) {
+      const started = Date.now();
+      expect(await server.stop()).toBe(0);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(server.output()).toContain('shutdown complete');
+    }
   });
 });
