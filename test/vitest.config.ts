@@ -15,9 +15,6 @@ const ON_BOTH_BACKENDS = [
   'test/capture-posthog-node.test.ts',
   'test/capture-shapes.test.ts',
   'test/demo/server.test.ts',
-  'test/e2e/alerts-ui.test.ts',
-  'test/e2e/portal-walk.test.ts',
-  'test/e2e/reports.test.ts',
   'test/fuzz/routes.test.ts',
   'test/fuzz/server.test.ts',
   'test/portal/accounts.test.ts',
@@ -32,6 +29,12 @@ const ON_BOTH_BACKENDS = [
   'test/reliability/security-headers.test.ts',
 ];
 
+/**
+ * The Chromium walks of portal, reports and alerts against a PostgreSQL-backed server: about a minute and a half,
+ * so they run in `npm run test:slow` (ONRAMP_TEST_PG_BROWSER=1), which `.ci/run` runs after `npm test`.
+ */
+const BROWSER_ON_POSTGRES = ['test/e2e/alerts-ui.test.ts', 'test/e2e/portal-walk.test.ts', 'test/e2e/reports.test.ts'];
+
 export default defineConfig({
   root: fileURLToPath(new URL('..', import.meta.url)),
   test: {
@@ -44,7 +47,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'postgres',
-          include: ON_BOTH_BACKENDS,
+          include: process.env.ONRAMP_TEST_PG_BROWSER === '1' ? [...ON_BOTH_BACKENDS, ...BROWSER_ON_POSTGRES] : ON_BOTH_BACKENDS,
           env: { ONRAMP_TEST_DIALECT: 'postgres' },
           globalSetup: ['test/support/pg-global-setup.ts'],
         },
