@@ -1,3 +1,4 @@
+import { consoleErrorsDuring } from './support/console.ts';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createLogProcessor } from '../api/ingest/processor.ts';
@@ -77,14 +78,7 @@ describe('ingest log: acknowledged first, applied later', () => {
     await capture(app, captureEvent({ distinct_id: 'before' }));
     db.$client.prepare("INSERT INTO ingest_log (event_count, events, logged_at) VALUES (1, '[not json', 0)").run();
     await capture(app, captureEvent({ distinct_id: 'after' }));
-    const errors: unknown[] = [];
-    const original = console.error;
-    console.error = (...args: unknown[]) => void errors.push(args);
-    try {
-      await writer.settle();
-    } finally {
-      console.error = original;
-    }
+    const errors = await consoleErrorsDuring(() => writer.settle());
     expect((await listEvents(app)).map((e) => e.distinctId).sort()).toEqual(['after', 'before']);
     expect(db.$client.prepare('SELECT event_count AS n, error IS NOT NULL AS failed FROM ingest_log').all()).toEqual([{ n: 1, failed: 1 }]);
     expect(createLogProcessor(db.$client).failedRows()).toBe(1);
@@ -106,15 +100,14 @@ describe('ingest log: acknowledged first, applied later', () => {
     const { app, db } = loggedApp();
     await capture(app, captureEvent({ distinct_id: 'dev-ro' }));
     db.$client.pragma('query_only = ON');
-    const errors: unknown[] = [];
-    const original = console.error;
-    console.error = (...args: unknown[]) => void errors.push(args);
     try {
-      const res = await app.request('/api/v1/events', { headers: adminHeaders });
-      expect(res.status).toBe(503);
-      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('storage_unavailable');
+      // The failed apply is logged; keep it out of the test output.
+      await consoleErrorsDuring(async () => {
+        const res = await app.request('/api/v1/events', { headers: adminHeaders });
+        expect(res.status).toBe(503);
+        expect(((await res.json()) as { error: { code: string } }).error.code).toBe('storage_unavailable');
+      });
     } finally {
-      console.error = original;
       db.$client.pragma('query_only = OFF');
     }
     expect((await listEvents(app)).map((e) => e.distinctId)).toEqual(['dev-ro']);

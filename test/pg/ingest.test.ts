@@ -1,3 +1,4 @@
+import { consoleErrorsDuring } from '../support/console.ts';
 import fc from 'fast-check';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
@@ -197,14 +198,7 @@ describe('PostgreSQL ingest log', () => {
     await writer.write(validate([pageview('before')]));
     await db.$client.query("INSERT INTO ingest_log (event_count, events, logged_at) VALUES (1, '[not json', 0)");
     await writer.write(validate([pageview('after')]));
-    const errors: unknown[] = [];
-    const original = console.error;
-    console.error = (...args: unknown[]) => void errors.push(args);
-    try {
-      await writer.settle();
-    } finally {
-      console.error = original;
-    }
+    const errors = await consoleErrorsDuring(() => writer.settle());
     const { rows } = await db.$client.query<{ distinct_id: string }>('SELECT distinct_id FROM events ORDER BY distinct_id');
     expect(rows.map((r) => r.distinct_id)).toEqual(['after', 'before']);
     const log = await db.$client.query('SELECT event_count, error IS NOT NULL AS failed FROM ingest_log');

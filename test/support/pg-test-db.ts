@@ -37,17 +37,27 @@ async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
+/** Starts copying the migrated template into a new database; `drop` waits for the copy, then removes it. */
+function copyOfTemplate(): { url: string; created: Promise<unknown>; drop: () => Promise<void> } {
+  const name = `onramp_t_${randomBytes(6).toString('hex')}`;
+  const created = admin((client) => client.query(`CREATE DATABASE "${name}" TEMPLATE "${inject('onrampPgTemplate')}" STRATEGY FILE_COPY`));
+  created.catch(() => undefined);
+  const url = new URL(inject('onrampPgServerUrl'));
+  url.pathname = `/${name}`;
+  const drop = async () => {
+    await created.catch(() => undefined);
+    await admin((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+  };
+  return { url: url.toString(), created, drop };
+}
+
 /**
  * A fresh PostgreSQL database for one test app, copied from the migrated template, returned at once: its pool only
  * connects once the copy exists (each connection waits for it), so `testApp()` stays synchronous in both projects.
  * The database is dropped after the test.
  */
 export function freshPgDb(): OnrampPgDb {
-  const name = `onramp_t_${randomBytes(6).toString('hex')}`;
-  const created = admin((client) => client.query(`CREATE DATABASE "${name}" TEMPLATE "${inject('onrampPgTemplate')}" STRATEGY FILE_COPY`));
-  created.catch(() => undefined);
-  const url = new URL(inject('onrampPgServerUrl'));
-  url.pathname = `/${name}`;
+  const { url, created, drop } = copyOfTemplate();
   // pg-pool connects its clients with a callback; each waits for the copy first.
   const connectNow = pg.Client.prototype.connect as (this: pg.Client, callback?: (err: Error | null) => void) => unknown;
   function ClientAfterCreate(this: pg.Client, config: pg.ClientConfig) {
@@ -60,25 +70,22 @@ export function freshPgDb(): OnrampPgDb {
     };
     return client;
   }
-  const pool = new pg.Pool({ connectionString: url.toString(), max: 5, Client: ClientAfterCreate as unknown as typeof pg.Client });
+  const pool = new pg.Pool({ connectionString: url, max: 5, Client: ClientAfterCreate as unknown as typeof pg.Client });
   pool.on('error', () => undefined);
   const db = pgDbOnPool(pool);
   afterThisTest(async () => {
     await db.close();
-    await created.catch(() => undefined);
-    await admin((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+    await drop();
   });
   return db;
 }
 
 /** The URL of a fresh database copied from the template (for a server started as a child process). */
 export async function freshPgDatabaseUrl(): Promise<string> {
-  const name = `onramp_t_${randomBytes(6).toString('hex')}`;
-  await admin((client) => client.query(`CREATE DATABASE "${name}" TEMPLATE "${inject('onrampPgTemplate')}" STRATEGY FILE_COPY`));
-  afterThisTest(() => admin((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => undefined));
-  const url = new URL(inject('onrampPgServerUrl'));
-  url.pathname = `/${name}`;
-  return url.toString();
+  const { url, created, drop } = copyOfTemplate();
+  afterThisTest(drop);
+  await created;
+  return url;
 }
 
 /** Stores events through the PostgreSQL ingest store in one transaction holding the apply lock, as the log processor does. */
