@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { index, integer, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { blob, index, integer, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 
 /**
  * A person: one human behind one or more distinct ids. Reports count persons, never distinct ids.
@@ -105,6 +105,14 @@ export const ingestLog = sqliteTable('ingest_log', {
   loggedAt: integer('logged_at').notNull(),
   /** Set when applying the row failed on its own; such rows are skipped, kept and reported, never dropped. */
   error: text('error'),
+  /**
+   * A compressed request logged as received (`events` is then ''): the gzip body is a few percent of the events'
+   * JSON, so appending it costs far less than appending the events. Applied by decoding and validating it again
+   * with `capture` (api/ingest/log.ts `RawCapture`).
+   */
+  body: blob('body', { mode: 'buffer' }),
+  /** JSON of what re-validating `body` needs: decode headers, `sent_at`, receive time, token, generated uuids. */
+  capture: text('capture'),
 });
 
 export type EventRow = typeof events.$inferSelect;

@@ -37,6 +37,7 @@ const cases: BadCase[] = [
   { name: 'string properties', body: json({ event: 'x', distinct_id: 'a', api_key: PROJECT_TOKEN, properties: 'nope' }), status: 400, code: 'invalid_event', mentions: 'event.properties' },
   { name: 'a timestamp that cannot be parsed', body: json(captureEvent({ timestamp: 'next tuesday' })), status: 400, code: 'invalid_timestamp', mentions: 'event.timestamp' },
   { name: 'a sent_at that cannot be parsed', path: '/e/?sent_at=yesterday', body: json(captureEvent()), status: 400, code: 'invalid_timestamp', mentions: 'sent_at' },
+  { name: 'properties nested deeper than 1,000 levels', body: json(withProps({ token: PROJECT_TOKEN, distinct_id: 'a', x: JSON.parse(`${'['.repeat(1000)}${']'.repeat(1000)}`) })), status: 400, code: 'invalid_request', mentions: 'event.properties: nested deeper than 1000' },
   { name: 'a malformed uuid', body: json(captureEvent({ uuid: 'not-a-uuid' })), status: 400, code: 'invalid_event', mentions: 'event.uuid' },
   { name: 'a wrong content type', body: json(captureEvent()), headers: { 'content-type': 'image/png' }, status: 415, code: 'unsupported_media_type', mentions: 'content-type' },
   { name: 'a wrong content encoding', body: json(captureEvent()), headers: { 'content-encoding': 'br' }, status: 415, code: 'unsupported_media_type', mentions: 'content-encoding' },

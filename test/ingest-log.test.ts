@@ -1,5 +1,6 @@
 import { consoleErrorsDuring } from './support/console.ts';
 import fc from 'fast-check';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { createLogProcessor } from '../api/ingest/processor.ts';
 import { validateCapture, type NormalizedEvent } from '../api/ingest/validate.ts';
@@ -19,6 +20,8 @@ async function capture(app: { request: (path: string, init?: RequestInit) => Res
   const res = await app.request('/i/v0/e/', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   expect(res.status).toBe(200);
 }
+
+const GZIP_JSON = { contentType: 'application/json', contentEncoding: 'gzip', compression: undefined };
 
 const count = (db: OnrampDb, sql: string) => db.$client.prepare(sql).pluck().get() as number;
 
@@ -83,6 +86,44 @@ describe('ingest log: acknowledged first, applied later', () => {
     expect(db.$client.prepare('SELECT event_count AS n, error IS NOT NULL AS failed FROM ingest_log').all()).toEqual([{ n: 1, failed: 1 }]);
     expect(createLogProcessor(db.$client).failedRows()).toBe(1);
     expect(writer.failedLogRows).toBe(1);
+    expect(errors).toHaveLength(1);
+  });
+
+  it('logs a gzip batch as received (its body, not its events) and applies exactly the events it acknowledged', async () => {
+    const { app, db, writer } = loggedApp();
+    const committed: string[] = [];
+    const withUuid = captureEvent({ event: 'signed_up', distinct_id: 'gz-1', properties: { plan: 'free', nested: { a: [1, { b: null }] } } });
+    const batch = [withUuid, { event: 'api_call', distinct_id: 'gz-1', properties: { status: 201 } }];
+    const body = gzipSync(JSON.stringify({ api_key: PROJECT_TOKEN, batch }));
+    const res = await app.request('/batch/', { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body });
+    expect(res.status).toBe(200);
+    const row = db.$client.prepare('SELECT event_count AS n, events, body, capture FROM ingest_log').get() as { n: number; events: string; body: Buffer; capture: string };
+    expect(row.n).toBe(2);
+    expect(row.events).toBe('');
+    expect(Buffer.compare(row.body, body)).toBe(0);
+    const generated = (JSON.parse(row.capture) as { generatedUuids: Array<[number, string]> }).generatedUuids;
+    expect(generated.map(([i]) => i)).toEqual([1]);
+    committed.push(generated[0]![1]);
+
+    const listed = (await listEvents(app)).sort((a, b) => b.event.localeCompare(a.event));
+    expect(listed.map((e) => [e.uuid, e.event, e.distinctId, e.properties])).toEqual([
+      [withUuid.uuid, 'signed_up', 'gz-1', { plan: 'free', nested: { a: [1, { b: null }] } }],
+      [committed[0], 'api_call', 'gz-1', { status: 201 }],
+    ]);
+    expect(writer.backlogEvents).toBe(0);
+  });
+
+  it('sets aside a request logged as received that no longer decodes, and applies the rows around it', async () => {
+    const { app, db, writer } = loggedApp();
+    await capture(app, captureEvent({ distinct_id: 'before' }));
+    db.$client.prepare("INSERT INTO ingest_log (event_count, events, logged_at, body, capture) VALUES (3, '', 0, ?, ?)").run(
+      Buffer.from([0x1f, 0x8b, 1, 2]),
+      JSON.stringify({ meta: { contentType: 'application/json', contentEncoding: 'gzip' }, receivedAt: 0, projectToken: PROJECT_TOKEN }),
+    );
+    await capture(app, captureEvent({ distinct_id: 'after' }));
+    const errors = await consoleErrorsDuring(() => writer.settle());
+    expect((await listEvents(app)).map((e) => e.distinctId).sort()).toEqual(['after', 'before']);
+    expect(db.$client.prepare('SELECT event_count AS n, error FROM ingest_log').all()).toEqual([{ n: 3, error: expect.stringContaining('gzip') }]);
     expect(errors).toHaveLength(1);
   });
 
@@ -173,7 +214,8 @@ const generatedEvent = fc.record({
 });
 
 function toCapture(g: { kind: string; distinctId: string; other: string; uuidIndex: number; at: number }) {
-  const uuid = `0193a1b2-c3d4-7e5f-8a9b-${g.uuidIndex.toString(16).padStart(12, '0')}`;
+  // Index 40: no uuid, so validation generates one (and a request logged as received must keep it).
+  const uuid = g.uuidIndex === 40 ? undefined : `0193a1b2-c3d4-7e5f-8a9b-${g.uuidIndex.toString(16).padStart(12, '0')}`;
   const timestamp = 1_760_000_000_000 + g.at;
   const properties: Record<string, unknown> = { token: PROJECT_TOKEN };
   if (g.kind === 'identify') properties.$anon_distinct_id = g.other;
@@ -192,21 +234,33 @@ function snapshot(db: OnrampDb) {
   };
 }
 
+/** A generated request: its events, whether it arrives gzip'd, and whether the next one waits for its commit. */
+const generatedRequest = fc.record({ events: fc.array(generatedEvent, { minLength: 1, maxLength: 4 }), gzip: fc.boolean(), awaited: fc.boolean() });
+
 describe('ingest log: applying later gives exactly what storing at once gives', () => {
-  it('same events, persons and merges for any sequence of requests', async () => {
+  it('same events, persons and merges for any sequence of plain and gzip requests', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.array(generatedEvent, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 25 }), fc.integer({ min: 0, max: 25 }), async (requests, settleAt) => {
+      fc.asyncProperty(fc.array(generatedRequest, { minLength: 1, maxLength: 25 }), fc.integer({ min: 0, max: 25 }), async (requests, settleAt) => {
         const direct = testDb();
         const logged = testDb();
         const directWriter = createEventWriter(direct.$client);
         const loggedWriter = createEventWriter(logged.$client, { logged: true });
         const receivedAt = 1_760_000_500_000;
+        let inFlight: Array<Promise<void>> = [];
         for (const [i, request] of requests.entries()) {
-          const events: NormalizedEvent[] = validateCapture({ api_key: PROJECT_TOKEN, batch: request.map(toCapture) }, { projectToken: PROJECT_TOKEN, receivedAt });
-          await Promise.all([directWriter.write(events), loggedWriter.write(events)]);
+          const payload = { api_key: PROJECT_TOKEN, batch: request.events.map(toCapture) };
+          const events: NormalizedEvent[] = validateCapture(payload, { projectToken: PROJECT_TOKEN, receivedAt });
+          // A gzip request is logged as received and validated again when applied; requests not awaited share a
+          // group commit, so plain and received rows interleave in one transaction.
+          const raw = request.gzip ? { body: gzipSync(JSON.stringify(payload)), meta: GZIP_JSON, querySentAt: undefined, projectToken: PROJECT_TOKEN } : undefined;
+          inFlight.push(directWriter.write(events), loggedWriter.write(events, raw));
+          if (!request.awaited && i !== settleAt) continue;
+          await Promise.all(inFlight);
+          inFlight = [];
           // Apply part of the log midway, so merges meet a mix of applied and logged events.
           if (i === settleAt) await loggedWriter.settle();
         }
+        await Promise.all(inFlight);
         await loggedWriter.settle();
         expect(snapshot(logged)).toEqual(snapshot(direct));
       }),

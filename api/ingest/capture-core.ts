@@ -1,6 +1,7 @@
 import { ApiError } from '../errors.ts';
 import { createBodyBudget } from './budget.ts';
 import { decodeCaptureBody, MAX_BODY_BYTES } from './decode.ts';
+import type { RawCapture } from './raw-log.ts';
 import { validateCapture, type NormalizedEvent } from './validate.ts';
 
 /** Paths of the PostHog capture endpoints, each also served with a trailing slash. */
@@ -12,9 +13,12 @@ export interface CaptureHead {
   query(name: string): string | undefined;
 }
 
-/** Anything that stores events and resolves once they are durable: the SQLite or the PostgreSQL writer. */
+/**
+ * Anything that stores events and resolves once they are durable: the SQLite or the PostgreSQL writer. `raw` is the
+ * request the events came from, for a writer that can log it as received (api/ingest/raw-log.ts).
+ */
 export interface CaptureWriter {
-  write(events: ReadonlyArray<NormalizedEvent>): Promise<void>;
+  write(events: ReadonlyArray<NormalizedEvent>, raw?: RawCapture): Promise<void>;
 }
 
 /** A capture reply as plain data, so the Hono route and the node:http fast lane send the same bytes. */
@@ -89,18 +93,16 @@ export function createCaptureCore(deps: { writer: CaptureWriter; projectToken: s
     async capture(head: CaptureHead, readBody: () => Promise<Uint8Array>): Promise<void> {
       const release = budget.reserve(expectedBodyBytes(head));
       let events: NormalizedEvent[];
+      let raw: RawCapture;
       try {
-        const raw = await readBody();
-        const payload = decodeCaptureBody(raw, {
-          contentType: head.header('content-type'),
-          contentEncoding: head.header('content-encoding'),
-          compression: head.query('compression'),
-        });
-        events = validateCapture(payload, { projectToken: deps.projectToken, querySentAt: head.query('sent_at') });
+        const body = await readBody();
+        const meta = { contentType: head.header('content-type'), contentEncoding: head.header('content-encoding'), compression: head.query('compression') };
+        raw = { body, meta, querySentAt: head.query('sent_at'), projectToken: deps.projectToken };
+        events = validateCapture(decodeCaptureBody(body, meta), { projectToken: deps.projectToken, querySentAt: raw.querySentAt });
       } finally {
         release();
       }
-      await deps.writer.write(events);
+      await deps.writer.write(events, raw);
     },
     /** Body bytes reserved by requests in flight (tests). */
     get reservedBodyBytes() {

@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { decodeLogEntry } from './log.ts';
+import { decodeRawCapture } from './raw-log.ts';
 import { createEventStore } from './store.ts';
 
 /**
@@ -12,6 +13,15 @@ interface LogRow {
   id: number;
   eventCount: number;
   events: string;
+  /** A request logged as received (api/ingest/raw-log.ts), with `capture`; null for a row of events. */
+  body: Buffer | null;
+  capture: string | null;
+}
+
+const ROW_COLUMNS = 'id, event_count AS eventCount, events, body, capture';
+
+function eventsOf(row: LogRow) {
+  return row.body === null ? decodeLogEntry(row.events) : decodeRawCapture(row.body, row.capture ?? '{}');
 }
 
 const STORAGE_WIDE = /^SQLITE_(FULL|READONLY|BUSY|LOCKED|IOERR|CORRUPT|CANTOPEN|NOMEM|NOTADB|PROTOCOL)/;
@@ -33,7 +43,7 @@ export function createLogProcessor(sqlite: Database) {
     'SELECT id, event_count AS eventCount FROM ingest_log WHERE error IS NULL AND id <= ? ORDER BY id LIMIT ?',
   );
   const bodiesBetween = sqlite.prepare<[number, number], LogRow>(
-    'SELECT id, event_count AS eventCount, events FROM ingest_log WHERE id BETWEEN ? AND ? AND error IS NULL ORDER BY id',
+    `SELECT ${ROW_COLUMNS} FROM ingest_log WHERE id BETWEEN ? AND ? AND error IS NULL ORDER BY id`,
   );
   const lastRowId = sqlite.prepare<[], number | null>('SELECT MAX(id) FROM ingest_log').pluck();
   const deleteRows = sqlite.prepare<[number, number]>('DELETE FROM ingest_log WHERE id BETWEEN ? AND ? AND error IS NULL');
@@ -41,7 +51,7 @@ export function createLogProcessor(sqlite: Database) {
   const pendingEvents = sqlite.prepare<[], number>('SELECT COALESCE(SUM(event_count), 0) FROM ingest_log WHERE error IS NULL').pluck();
   const failedRows = sqlite.prepare<[], number>('SELECT COUNT(*) FROM ingest_log WHERE error IS NOT NULL').pluck();
 
-  const rowById = sqlite.prepare<[number], LogRow>('SELECT id, event_count AS eventCount, events FROM ingest_log WHERE id = ? AND error IS NULL');
+  const rowById = sqlite.prepare<[number], LogRow>(`SELECT ${ROW_COLUMNS} FROM ingest_log WHERE id = ? AND error IS NULL`);
 
   function oldestRows(maxEvents: number, upToId: number): LogRow[] {
     let lastId: number | undefined;
@@ -55,7 +65,7 @@ export function createLogProcessor(sqlite: Database) {
   }
 
   function apply(rows: LogRow[]) {
-    store.writeWithinTransaction(rows.map((r) => decodeLogEntry(r.events)));
+    store.writeWithinTransaction(rows.map(eventsOf));
     deleteRows.run(rows[0]!.id, rows.at(-1)!.id);
   }
 

@@ -18,10 +18,12 @@ export interface NormalizedEvent {
   timestamp: number;
   receivedAt: number;
   properties: Record<string, unknown>;
-  /** Serialized `properties`, computed once during validation. */
-  propertiesJson: string;
+  /** Serialized `properties` (computed once, when first needed). */
+  readonly propertiesJson: string;
   set: Record<string, unknown> | undefined;
   setOnce: Record<string, unknown> | undefined;
+  /** Set when the request carried no uuid and validation generated one. */
+  uuidGenerated?: true;
 }
 
 const objectOf = (what: string) =>
@@ -99,11 +101,37 @@ function correctedTimestamp(raw: RawEvent, batchSentAt: number | undefined, rece
   return result > receivedAt + MAX_FUTURE_MS ? receivedAt : Math.round(result);
 }
 
-function serialize(value: unknown, field: string): string {
-  try {
-    return JSON.stringify(value);
-  } catch {
-    throw new ApiError(400, 'invalid_request', `${field}: nested too deeply`);
+/** Deepest nesting of objects and arrays accepted inside properties, well within what JSON.stringify can recurse. */
+export const MAX_PROPERTY_DEPTH = 1000;
+
+/** Rejects properties nested deeper than {@link MAX_PROPERTY_DEPTH}, so serializing them later cannot fail. */
+function checkDepth(value: object, field: string, depth = 1): void {
+  if (depth > MAX_PROPERTY_DEPTH) throw new ApiError(400, 'invalid_request', `${field}: nested deeper than ${MAX_PROPERTY_DEPTH} levels`);
+  for (const key in value) {
+    const child = (value as Record<string, unknown>)[key];
+    if (typeof child === 'object' && child !== null) checkDepth(child, field, depth + 1);
+  }
+}
+
+/**
+ * A validated event. `propertiesJson` is serialized on first use: a request logged as received (api/ingest/raw-log.ts)
+ * never needs it at capture time, and JSON.stringify is a large share of capture's CPU.
+ */
+class CapturedEvent implements NormalizedEvent {
+  uuidGenerated?: true;
+  private json: string | undefined;
+  constructor(
+    public uuid: string,
+    public event: string,
+    public distinctId: string,
+    public timestamp: number,
+    public receivedAt: number,
+    public properties: Record<string, unknown>,
+    public set: Record<string, unknown> | undefined,
+    public setOnce: Record<string, unknown> | undefined,
+  ) {}
+  get propertiesJson(): string {
+    return (this.json ??= JSON.stringify(this.properties));
   }
 }
 
@@ -132,7 +160,13 @@ function tokenOf(raw: RawEvent): string | undefined {
  */
 export function validateCapture(
   payload: unknown,
-  opts: { projectToken: string; querySentAt?: string | undefined; receivedAt?: number },
+  opts: {
+    projectToken: string;
+    querySentAt?: string | undefined;
+    receivedAt?: number;
+    /** Uuids to give events without one, by index, instead of new ones (re-validating a logged request). */
+    generatedUuids?: ReadonlyMap<number, string>;
+  },
 ): NormalizedEvent[] {
   const receivedAt = opts.receivedAt ?? Date.now();
   const { items, envelope, prefix } = unwrap(payload);
@@ -177,17 +211,12 @@ export function validateCapture(
     const setOnce = raw.$set_once ?? (isObject(properties.$set_once) ? properties.$set_once : undefined);
     if (raw.$set) properties.$set = raw.$set;
     if (raw.$set_once) properties.$set_once = raw.$set_once;
-    return {
-      uuid: raw.uuid?.toLowerCase() ?? uuidv7(),
-      event: raw.event,
-      distinctId,
-      timestamp: correctedTimestamp(raw, batchSentAt, receivedAt, field),
-      receivedAt,
-      properties,
-      propertiesJson: serialize(properties, `${field}.properties`),
-      set,
-      setOnce,
-    };
+    checkDepth(properties, `${field}.properties`);
+    const uuid = raw.uuid?.toLowerCase() ?? opts.generatedUuids?.get(i) ?? uuidv7();
+    const timestamp = correctedTimestamp(raw, batchSentAt, receivedAt, field);
+    const normalized = new CapturedEvent(uuid, raw.event, distinctId, timestamp, receivedAt, properties, set, setOnce);
+    if (raw.uuid === undefined) normalized.uuidGenerated = true;
+    return normalized;
   });
 }
 

@@ -1,13 +1,13 @@
 import type { Database } from 'better-sqlite3';
 import { ApiError } from '../errors.ts';
-import { createLoggedCommit } from './logged-commit.ts';
+import { createLoggedCommit, type LogItem } from './logged-commit.ts';
 import { isStorageWide } from './processor.ts';
 import { createEventStore } from './store.ts';
+import type { RawCapture } from './raw-log.ts';
 import type { NormalizedEvent } from './validate.ts';
 
 /** A request waiting for its commit. */
-export interface Pending {
-  events: ReadonlyArray<NormalizedEvent>;
+export interface Pending extends LogItem {
   resolve: () => void;
   reject: (err: ApiError) => void;
 }
@@ -76,7 +76,7 @@ export function createEventWriter(sqlite: Database, options: EventWriterOptions 
   const maxBacklog = options.maxBacklogEvents ?? 250_000;
   const store = createEventStore(sqlite);
   const log = options.logged ? createLoggedCommit(sqlite) : undefined;
-  const commit = log ? log.append : (batches: ReadonlyArray<ReadonlyArray<NormalizedEvent>>) => store.writeBatches(batches);
+  const commit = log ? log.append : (items: ReadonlyArray<LogItem>) => store.writeBatches(items.map((item) => item.events));
   let queue: Pending[] = [];
   let queuedEvents = 0;
   let scheduled = false;
@@ -122,7 +122,7 @@ export function createEventWriter(sqlite: Database, options: EventWriterOptions 
     queuedEvents = 0;
     if (batch.length === 0) return;
     try {
-      commit(batch.map((p) => p.events));
+      commit(batch);
       for (const p of batch) p.resolve();
       committed += batch.length;
       for (const p of batch) notifyCommitted(p.events);
@@ -135,7 +135,7 @@ export function createEventWriter(sqlite: Database, options: EventWriterOptions 
       }
       for (const p of batch) {
         try {
-          commit([p.events]);
+          commit([p]);
           p.resolve();
           notifyCommitted(p.events);
         } catch (err) {
@@ -156,12 +156,12 @@ export function createEventWriter(sqlite: Database, options: EventWriterOptions 
 
   return {
     /** Resolves once the events are committed; rejects with a 503 ApiError when overloaded, closed or storage fails. */
-    write(events: ReadonlyArray<NormalizedEvent>): Promise<void> {
+    write(events: ReadonlyArray<NormalizedEvent>, raw?: RawCapture): Promise<void> {
       const refused = refusal({ closed, queuedEvents, incoming: events.length, maxQueued });
       if (refused) return Promise.reject(refused);
       lastWriteAt = performance.now();
       return new Promise<void>((resolve, reject) => {
-        queue.push({ events, resolve, reject });
+        queue.push({ events, raw, resolve, reject });
         queuedEvents += events.length;
         if (!scheduled) {
           scheduled = true;

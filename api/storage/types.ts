@@ -8,6 +8,7 @@ import type { shapeApiHealth } from '../analytics/api-health.ts';
 import type { shapeDocs } from '../analytics/docs.ts';
 import type { DemoSummary } from '../demo/seed.ts';
 import type { NormalizedEvent } from '../ingest/validate.ts';
+import type { RawCapture } from '../ingest/raw-log.ts';
 import type { EventWriterOptions } from '../ingest/writer.ts';
 import type { AccountRow, SupportTicketRow } from '../portal/accounts.ts';
 import type { CallRecord, CallView } from '../portal/calls.ts';
@@ -23,7 +24,7 @@ import type { EventsQuery, ListedEvent } from '../routes/events.ts';
  */
 export interface IngestWriter {
   /** Resolves once the events are durably committed; rejects with a 503 ApiError when overloaded, closed or storage fails. */
-  write(events: ReadonlyArray<NormalizedEvent>): Promise<void>;
+  write(events: ReadonlyArray<NormalizedEvent>, raw?: RawCapture): Promise<void>;
   /** Resolves once every event acknowledged before the call is applied to `events`. */
   settle(): Promise<void>;
   /** Commits what is queued, refuses new writes, then applies the log for up to `applyMs`. */

@@ -1,0 +1,52 @@
+import { decodeCaptureBody, type CaptureRequestMeta } from './decode.ts';
+import { validateCapture, type NormalizedEvent } from './validate.ts';
+
+/** A capture request as read off the wire, kept beside its validated events so a compressed body can be logged as is. */
+export interface RawCapture {
+  body: Uint8Array;
+  meta: CaptureRequestMeta;
+  querySentAt: string | undefined;
+  /** The token the request was validated against (re-validation must not depend on a later configuration). */
+  projectToken: string;
+}
+
+/** The `capture` column of a raw ingest-log row: everything besides the body that validation read. */
+interface LoggedCapture {
+  meta: CaptureRequestMeta;
+  querySentAt?: string;
+  receivedAt: number;
+  projectToken: string;
+  /** Uuids capture generated for events that came without one, by index, so the stored events keep them. */
+  generatedUuids?: Array<[number, string]>;
+}
+
+/**
+ * Whether a request is logged as received instead of as events: only a gzip body (as posthog-node and posthog-js
+ * send batches), which is a few percent of the events' JSON. Anything else is about as large as the events it holds.
+ */
+export function logsAsReceived(raw: RawCapture | undefined): raw is RawCapture {
+  return raw !== undefined && raw.body[0] === 0x1f && raw.body[1] === 0x8b && !(raw.meta.contentType ?? '').toLowerCase().includes('form-urlencoded');
+}
+
+/** The `capture` column for a request logged as received. */
+export function encodeRawCapture(raw: RawCapture, events: ReadonlyArray<NormalizedEvent>): string {
+  const logged: LoggedCapture = { meta: raw.meta, receivedAt: events[0]?.receivedAt ?? Date.now(), projectToken: raw.projectToken };
+  if (raw.querySentAt !== undefined) logged.querySentAt = raw.querySentAt;
+  const generated = events.flatMap((e, i): Array<[number, string]> => (e.uuidGenerated ? [[i, e.uuid]] : []));
+  if (generated.length > 0) logged.generatedUuids = generated;
+  return JSON.stringify(logged);
+}
+
+/**
+ * The events of a request logged as received, decoded and validated exactly as capture did: same receive time, same
+ * `sent_at`, same token and the uuids capture generated, so they equal the events capture acknowledged.
+ */
+export function decodeRawCapture(body: Uint8Array, capture: string): NormalizedEvent[] {
+  const logged = JSON.parse(capture) as LoggedCapture;
+  return validateCapture(decodeCaptureBody(body, logged.meta), {
+    projectToken: logged.projectToken,
+    querySentAt: logged.querySentAt,
+    receivedAt: logged.receivedAt,
+    generatedUuids: new Map(logged.generatedUuids ?? []),
+  });
+}
