@@ -276,9 +276,12 @@ function unpack(packed: PackedResult[]): RowResult[] {
     if (kind === 1) return { line, end, error: p[3] as string };
     if (kind === 2) return { line, end };
     const [, , , uuid, event, distinctId, timestamp, receivedAt, json, set, setOnce] = p as [number, number, number, string, string, string, number, number, string, string | null, string | null];
-    const parse = (text: string | null) => (text === null ? undefined : (JSON.parse(text) as Record<string, unknown>));
-    return { line, end, event: new ImportedEvent(uuid, event, distinctId, timestamp, receivedAt, json, parse(set), parse(setOnce)) };
+    return { line, end, event: new ImportedEvent(uuid, event, distinctId, timestamp, receivedAt, json, parseObject(set), parseObject(setOnce)) };
   });
+}
+
+function parseObject(text: string | null): Record<string, unknown> | undefined {
+  return text === null ? undefined : (JSON.parse(text) as Record<string, unknown>);
 }
 
 /**

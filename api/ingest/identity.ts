@@ -55,11 +55,33 @@ export function decideLink<P>(own: P | undefined, other: P | undefined, isIdenti
   return { kind: 'keep', personId: own };
 }
 
+/** What one transaction knows of a person it touched; written back by `finish`. */
+interface PersonState {
+  /** Undefined until read (or set) in this transaction. */
+  identified: boolean | undefined;
+  /** The serialized properties, as the row holds them (or will, once written back); undefined until read. */
+  propertiesJson: string | undefined;
+  /** `is_identified` must be set to 1. */
+  markIdentified: boolean;
+  /** `propertiesJson` differs from the row. */
+  propertiesChanged: boolean;
+}
+
+export interface IdentityOptions {
+  /** Runs before a merge moves events, so the caller can insert the rows it holds back first. */
+  beforeMerge?: () => void;
+}
+
 /**
  * Resolves distinct ids to persons and merges persons, using prepared statements on the caller's transaction.
  * Merges repoint the distinct-id map and the events, so every report sees one person without a join.
+ *
+ * Call `begin` inside the transaction before use, `finish` before it commits and `end` when it is over (committed or
+ * not): in between, the distinct ids and persons it reads or makes are remembered, and person rows are written once by
+ * `finish` instead of once per `$set`. That memory is valid only inside one transaction (another process, such as
+ * the live server, may merge persons between two), so `end` drops it.
  */
-export function createIdentity(sqlite: Database) {
+export function createIdentity(sqlite: Database, options: IdentityOptions = {}) {
   const findPerson = sqlite.prepare<[string], number>('SELECT person_id FROM person_distinct_ids WHERE distinct_id = ?').pluck();
   const insertPerson = sqlite
     .prepare<[string, number, number], number>('INSERT INTO persons (uuid, properties, is_identified, created_at) VALUES (?, \'{}\', ?, ?) RETURNING id')
@@ -69,33 +91,118 @@ export function createIdentity(sqlite: Database) {
   const markIdentified = sqlite.prepare<[number]>('UPDATE persons SET is_identified = 1 WHERE id = ?');
   const readProperties = sqlite.prepare<[number], string>('SELECT properties FROM persons WHERE id = ?').pluck();
   const writeProperties = sqlite.prepare<[string, number]>('UPDATE persons SET properties = ? WHERE id = ?');
+  const writeIdentifiedProperties = sqlite.prepare<[string, number]>('UPDATE persons SET properties = ?, is_identified = 1 WHERE id = ?');
   const moveDistinctIds = sqlite.prepare<[number, number]>('UPDATE person_distinct_ids SET person_id = ? WHERE person_id = ?');
   const moveEvents = sqlite.prepare<[number, number]>('UPDATE events SET person_id = ? WHERE person_id = ?');
   const deletePerson = sqlite.prepare<[number]>('DELETE FROM persons WHERE id = ?');
 
+  /** Distinct id → person, as read or mapped in this transaction; an entry may name a person merged away since. */
+  let known = new Map<string, number>();
+  /** Person merged away in this transaction → the one it was merged into (ids are AUTOINCREMENT: never reused). */
+  let mergedInto = new Map<number, number>();
+  let persons = new Map<number, PersonState>();
+  let active = false;
+
+  function begin() {
+    if (active) throw new Error('identity: begin() twice without end()');
+    active = true;
+  }
+
+  function end() {
+    active = false;
+    if (known.size > 0) known = new Map();
+    if (mergedInto.size > 0) mergedInto = new Map();
+    if (persons.size > 0) persons = new Map();
+  }
+
+  function assertActive() {
+    if (!active) throw new Error('identity: used outside begin()/end()');
+  }
+
+  /** Writes back what the transaction changed in person rows. */
+  function finish() {
+    assertActive();
+    for (const [id, state] of persons) {
+      if (state.propertiesChanged) (state.markIdentified ? writeIdentifiedProperties : writeProperties).run(state.propertiesJson!, id);
+      else if (state.markIdentified) markIdentified.run(id);
+      state.propertiesChanged = false;
+      state.markIdentified = false;
+    }
+  }
+
+  function find(distinctId: string): number | undefined {
+    let id = known.get(distinctId);
+    if (id === undefined) {
+      assertActive();
+      // The map in the database is current: merges move its rows at once.
+      id = findPerson.get(distinctId);
+      if (id !== undefined) known.set(distinctId, id);
+      return id;
+    }
+    if (mergedInto.size > 0) {
+      const first = id;
+      for (let next = mergedInto.get(id); next !== undefined; next = mergedInto.get(id)) id = next;
+      if (id !== first) known.set(distinctId, id);
+    }
+    return id;
+  }
+
+  function map(distinctId: string, personId: number) {
+    mapDistinctId.run(distinctId, personId);
+    known.set(distinctId, personId);
+  }
+
+  function stateOf(personId: number): PersonState {
+    let state = persons.get(personId);
+    if (!state) {
+      state = { identified: undefined, propertiesJson: undefined, markIdentified: false, propertiesChanged: false };
+      persons.set(personId, state);
+    }
+    return state;
+  }
+
+  function propertiesJsonOf(personId: number): string {
+    const state = stateOf(personId);
+    return (state.propertiesJson ??= readProperties.get(personId) ?? '{}');
+  }
+
+  function identified(personId: number): boolean {
+    const state = stateOf(personId);
+    return (state.identified ??= Boolean(isIdentified.get(personId)));
+  }
+
   function createPerson(distinctId: string, at: number, identified = false): number {
+    assertActive();
     const id = insertPerson.get(uuidv7(), identified ? 1 : 0, at)!;
-    mapDistinctId.run(distinctId, id);
+    map(distinctId, id);
+    persons.set(id, { identified, propertiesJson: '{}', markIdentified: false, propertiesChanged: false });
     return id;
   }
 
   function personFor(distinctId: string, at: number): number {
-    return findPerson.get(distinctId) ?? createPerson(distinctId, at);
+    return find(distinctId) ?? createPerson(distinctId, at);
   }
 
   function updateProperties(personId: number, set?: Record<string, unknown>, setOnce?: Record<string, unknown>) {
     if (!set && !setOnce) return;
-    const current = JSON.parse(readProperties.get(personId) ?? '{}') as Record<string, unknown>;
+    assertActive();
+    // Through the serialized form, exactly as if the row were read and written each time.
+    const current = JSON.parse(propertiesJsonOf(personId)) as Record<string, unknown>;
     const next = { ...setOnce, ...current, ...set };
-    writeProperties.run(JSON.stringify(next), personId);
+    const state = persons.get(personId)!;
+    state.propertiesJson = JSON.stringify(next);
+    state.propertiesChanged = true;
   }
 
   /** Folds `from` into `into`: `into`'s properties win, `from` only fills gaps. */
   function merge(from: number, into: number) {
-    const fromProps = JSON.parse(readProperties.get(from) ?? '{}') as Record<string, unknown>;
+    options.beforeMerge?.();
+    const fromProps = JSON.parse(propertiesJsonOf(from)) as Record<string, unknown>;
     moveDistinctIds.run(into, from);
     moveEvents.run(into, from);
     deletePerson.run(from);
+    persons.delete(from);
+    mergedInto.set(from, into);
     updateProperties(into, undefined, fromProps);
   }
 
@@ -105,20 +212,20 @@ export function createIdentity(sqlite: Database) {
    * already identified (that would fuse two known users).
    */
   function link(distinctId: string, otherId: string, at: number, identify: boolean): number {
-    const decision = decideLink(findPerson.get(distinctId), findPerson.get(otherId), (person) => Boolean(isIdentified.get(person)));
+    const decision = decideLink(find(distinctId), find(otherId), identified);
     let personId: number;
     switch (decision.kind) {
       case 'new-person':
         personId = createPerson(distinctId, at, identify);
-        mapDistinctId.run(otherId, personId);
+        map(otherId, personId);
         break;
       case 'map-distinct-id':
         personId = decision.personId;
-        mapDistinctId.run(distinctId, personId);
+        map(distinctId, personId);
         break;
       case 'map-other-id':
         personId = decision.personId;
-        mapDistinctId.run(otherId, personId);
+        map(otherId, personId);
         break;
       case 'merge':
         personId = decision.personId;
@@ -128,11 +235,17 @@ export function createIdentity(sqlite: Database) {
         personId = decision.personId;
         break;
     }
-    if (identify) markIdentified.run(personId);
+    if (identify) {
+      const state = stateOf(personId);
+      if (state.identified !== true) {
+        state.identified = true;
+        state.markIdentified = true;
+      }
+    }
     return personId;
   }
 
-  return { personFor, link, updateProperties };
+  return { begin, finish, end, personFor, link, updateProperties };
 }
 
 export type Identity = ReturnType<typeof createIdentity>;
