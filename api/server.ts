@@ -18,9 +18,6 @@ import { openPgStorage } from './storage/postgres.ts';
 import { sqliteStorage } from './storage/sqlite.ts';
 import type { Storage } from './storage/types.ts';
 import { createTelemetry, inProcessFetch } from './telemetry.ts';
-import { tuneGarbageCollection } from './gc-tuning.ts';
-
-tuneGarbageCollection();
 
 let env;
 try {
