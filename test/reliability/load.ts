@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { uuidv7 } from 'uuidv7';
 
 /** One event as posthog-js sends it, with a fresh UUIDv7 unless one is given. */
@@ -48,11 +49,14 @@ export async function runLoad(opts: {
         events.push({ ...identify, properties: { ...identify.properties, $anon_distinct_id: `crash-${id}-${n % 5}` } as typeof identify.properties });
       }
       const single = events.length === 1;
+      // Every other batch gzip'd, as posthog-node sends them: those are logged as received (api/ingest/raw-log.ts).
+      const gzip = !single && n % 2 === 0;
+      const json = JSON.stringify(single ? events[0] : { api_key: opts.token, batch: events });
       try {
         const res = await fetch(`${opts.url}${single ? '/i/v0/e/' : '/batch/'}`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(single ? events[0] : { api_key: opts.token, batch: events }),
+          headers: gzip ? { 'content-type': 'application/json', 'content-encoding': 'gzip' } : { 'content-type': 'application/json' },
+          body: gzip ? gzipSync(json) : json,
         });
         await res.arrayBuffer();
         result.statuses.set(res.status, (result.statuses.get(res.status) ?? 0) + 1);
