@@ -3,6 +3,8 @@ import { extname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Database } from 'better-sqlite3';
+import type { MergeTarget } from '../ingest/identity.ts';
+import type { StoreEvent } from '../ingest/store.ts';
 import type { NormalizedEvent } from '../ingest/validate.ts';
 import type { Checkpoint } from './checkpoint.ts';
 import { fileFingerprint } from './fingerprint.ts';
@@ -206,28 +208,33 @@ export async function importFile(target: Database | ImportTarget, path: string, 
 
   const start = { path, format, start: cp.byteOffset, lineBefore: cp.line, columns, projectToken: options.projectToken };
   await storage.prepare();
-  const results = options.parallel ? resultsFromWorker(start) : resultsInThread(start);
-  reading: for await (const batch of results) {
-    for (const result of batch) {
-      if (!handle(result)) {
-        summary.interrupted = true;
-        break reading;
+  const stopOffloading = options.parallel ? storage.offload?.() : undefined;
+  try {
+    const results = options.parallel ? resultsFromWorker(start) : resultsInThread(start);
+    reading: for await (const batch of results) {
+      for (const result of batch) {
+        if (!handle(result)) {
+          summary.interrupted = true;
+          break reading;
+        }
+        if (pendingEvents.length >= commitEvery) await commit();
+        if (options.signal?.aborted || (options.stopAfterRows !== undefined && rows >= options.stopAfterRows)) {
+          summary.interrupted = true;
+          break reading;
+        }
       }
-      if (pendingEvents.length >= commitEvery) await commit();
-      if (options.signal?.aborted || (options.stopAfterRows !== undefined && rows >= options.stopAfterRows)) {
-        summary.interrupted = true;
-        break reading;
-      }
+      report();
+      // Batches can arrive back to back through promise jobs alone; a macrotask turn lets Ctrl-C (a signal handler) in.
+      await new Promise((resolve) => setImmediate(resolve));
     }
-    report();
-    // Batches can arrive back to back through promise jobs alone; a macrotask turn lets Ctrl-C (a signal handler) in.
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  if (summary.interrupted) {
-    await commit();
-  } else {
-    settled = { end: size, line: settled.line };
-    await commit(Date.now());
+    if (summary.interrupted) {
+      await commit();
+    } else {
+      settled = { end: size, line: settled.line };
+      await commit(Date.now());
+    }
+  } finally {
+    await stopOffloading?.();
   }
   report(true);
   return finish();
@@ -250,10 +257,10 @@ async function* resultsInThread(d: ParseWorkerData): AsyncGenerator<RowResult[]>
 }
 
 /**
- * An event rebuilt from a worker's flat result. `properties` is parsed only if read: the store reads it just for
- * `$identify` / `$create_alias`, and it already has the serialized form for the insert.
+ * An event rebuilt from a worker's flat result. `properties` is parsed only if read: the store has the serialized form
+ * for the insert, and the worker already worked out the one thing it would read them for (`linkTarget`).
  */
-class ImportedEvent implements NormalizedEvent {
+class ImportedEvent implements StoreEvent {
   private parsed: Record<string, unknown> | undefined;
   constructor(
     public uuid: string,
@@ -264,6 +271,7 @@ class ImportedEvent implements NormalizedEvent {
     public propertiesJson: string,
     public set: Record<string, unknown> | undefined,
     public setOnce: Record<string, unknown> | undefined,
+    public linkTarget: MergeTarget | null,
   ) {}
   get properties(): Record<string, unknown> {
     return (this.parsed ??= JSON.parse(this.propertiesJson) as Record<string, unknown>);
@@ -275,8 +283,11 @@ function unpack(packed: PackedResult[]): RowResult[] {
     const [line, end, kind] = p as [number, number, number];
     if (kind === 1) return { line, end, error: p[3] as string };
     if (kind === 2) return { line, end };
-    const [, , , uuid, event, distinctId, timestamp, receivedAt, json, set, setOnce] = p as [number, number, number, string, string, string, number, number, string, string | null, string | null];
-    return { line, end, event: new ImportedEvent(uuid, event, distinctId, timestamp, receivedAt, json, parseObject(set), parseObject(setOnce)) };
+    const [, , , uuid, event, distinctId, timestamp, receivedAt, json, set, setOnce, linkOtherId, linkIdentify] = p as [
+      number, number, number, string, string, string, number, number, string, string | null, string | null, string | null, number,
+    ];
+    const link = linkOtherId === null ? null : { otherId: linkOtherId, identify: linkIdentify === 1 };
+    return { line, end, event: new ImportedEvent(uuid, event, distinctId, timestamp, receivedAt, json, parseObject(set), parseObject(setOnce), link) };
   });
 }
 

@@ -4,6 +4,7 @@
  * most two batches ahead of the main thread, so memory stays bounded however large the file is.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { mergeTarget } from '../ingest/identity.ts';
 import { csvRows, jsonLines } from './sources.ts';
 import { validateRows, type RowResult } from './validate-rows.ts';
 
@@ -16,14 +17,33 @@ export interface ParseWorkerData {
   projectToken: string;
 }
 
-/** [line, end, 0, uuid, event, distinctId, timestamp, receivedAt, propertiesJson, setJson, setOnceJson] | [line, end, 1, reason] | [line, end, 2] */
+/**
+ * [line, end, 0, uuid, event, distinctId, timestamp, receivedAt, propertiesJson, setJson, setOnceJson, linkOtherId, linkIdentify]
+ * | [line, end, 1, reason] | [line, end, 2]. `linkOtherId` and `linkIdentify` (1 or 0) are the event's
+ * {@link mergeTarget}, worked out here so the writing thread need not parse the properties; null when it has none.
+ */
 export type PackedResult = Array<string | number | null>;
 
 export function pack(results: RowResult[]): PackedResult[] {
   return results.map((r) => {
     if (r.event) {
       const e = r.event;
-      return [r.line, r.end, 0, e.uuid, e.event, e.distinctId, e.timestamp, e.receivedAt, e.propertiesJson, e.set ? JSON.stringify(e.set) : null, e.setOnce ? JSON.stringify(e.setOnce) : null];
+      const link = mergeTarget(e);
+      return [
+        r.line,
+        r.end,
+        0,
+        e.uuid,
+        e.event,
+        e.distinctId,
+        e.timestamp,
+        e.receivedAt,
+        e.propertiesJson,
+        e.set ? JSON.stringify(e.set) : null,
+        e.setOnce ? JSON.stringify(e.setOnce) : null,
+        link ? link.otherId : null,
+        link?.identify ? 1 : 0,
+      ];
     }
     return r.error !== undefined ? [r.line, r.end, 1, r.error] : [r.line, r.end, 2];
   });

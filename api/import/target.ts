@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import { startCheckpointer } from '../ingest/checkpointer.ts';
 import { createLogProcessor } from '../ingest/processor.ts';
 import { createEventStore } from '../ingest/store.ts';
 import type { NormalizedEvent } from '../ingest/validate.ts';
@@ -19,6 +20,11 @@ export interface ImportTarget {
    * new. The others (uuid stored already, or repeated within the chunk) are duplicates.
    */
   writeChunk(events: readonly NormalizedEvent[], checkpoint: (inserted: number) => Checkpoint): Promise<number>;
+  /**
+   * Optional: moves the target's own background work to another core for the rest of the run (SQLite: WAL
+   * checkpoints); returns what stops it. The importer asks only when it runs in parallel (the CLI does).
+   */
+  offload?(): () => Promise<void>;
 }
 
 /** The SQLite target, on the caller's connection, through live capture's event store (api/ingest/store.ts). */
@@ -55,6 +61,16 @@ export function sqliteImportTarget(sqlite: Database): ImportTarget {
     async writeChunk(events, checkpoint) {
       // IMMEDIATE: take the write lock before reading MAX(id), so no other writer's rows are counted as ours.
       return transaction.immediate(events, checkpoint);
+    },
+    offload() {
+      // Copying WAL pages into the database file (and its fsync) otherwise runs inside our commits, on the thread
+      // that writes: about a sixth of its time. The server's checkpoint worker does it beside it instead.
+      const autoCheckpoint = sqlite.pragma('wal_autocheckpoint', { simple: true }) as number;
+      const checkpointer = startCheckpointer(sqlite);
+      return async () => {
+        await checkpointer.stop();
+        if (sqlite.open) sqlite.pragma(`wal_autocheckpoint = ${autoCheckpoint}`);
+      };
     },
   };
 }

@@ -77,7 +77,7 @@ export function createEventStore(sqlite: Database) {
     if (first) identity.updateProperties(personId, event.set, event.setOnce);
   }
 
-  function writeAll(batches: ReadonlyArray<ReadonlyArray<NormalizedEvent>>) {
+  function writeAll(batches: ReadonlyArray<ReadonlyArray<StoreEvent>>) {
     identity.begin();
     try {
       for (const batch of batches) for (const event of batch) writeOne(event);
@@ -92,7 +92,7 @@ export function createEventStore(sqlite: Database) {
 
   return {
     /** Stores every event of every batch in one transaction: all of them commit, or none. */
-    writeBatches(batches: ReadonlyArray<ReadonlyArray<NormalizedEvent>>) {
+    writeBatches(batches: ReadonlyArray<ReadonlyArray<StoreEvent>>) {
       transaction(batches);
     },
     /**
