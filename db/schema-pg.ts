@@ -116,6 +116,9 @@ export const events = pgTable(
   ],
 );
 
+/** `bytea` read and written as a Buffer (node-postgres's own mapping). */
+const bytes = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
+
 /** See db/schema.ts `ingest_log`. `events` stays text: it is written and read whole, never queried into. */
 export const ingestLog = pgTable('ingest_log', {
   id: identityId('id'),
@@ -123,6 +126,8 @@ export const ingestLog = pgTable('ingest_log', {
   events: text('events').notNull(),
   loggedAt: int64('logged_at').notNull(),
   error: text('error'),
+  body: bytes('body'),
+  capture: text('capture'),
 });
 
 export type PgEventRow = typeof events.$inferSelect;

@@ -1,6 +1,7 @@
 import { consoleErrorsDuring } from '../support/console.ts';
 import fc from 'fast-check';
 import pg from 'pg';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { encodeLogEntry } from '../../api/ingest/log.ts';
 import { createPgLogProcessor, isPgStorageWide, type PgLogProcessor } from '../../api/ingest/pg/processor.ts';
@@ -114,19 +115,24 @@ function toCapture(g: { kind: string; distinctId: string; other: string; uuidInd
 }
 
 describe('PostgreSQL ingest gives exactly what SQLite gives', () => {
-  it('same events, persons and merges for any sequence of requests, however the log is applied', async () => {
+  it('same events, persons and merges for any sequence of plain and gzip requests, however the log is applied', async () => {
     const { db, writer, processor } = await instance(await cluster.server().createDatabase(), { pollMs: 60_000 });
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.array(generatedEvent, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 25 }),
+        fc.array(fc.record({ events: fc.array(generatedEvent, { minLength: 1, maxLength: 4 }), gzip: fc.boolean() }), { minLength: 1, maxLength: 25 }),
         fc.array(fc.record({ at: fc.integer({ min: 0, max: 25 }), rowByRow: fc.boolean() }), { maxLength: 3 }),
         async (requests, applyPoints) => {
           await db.$client.query('TRUNCATE events, person_distinct_ids, persons, ingest_log');
           const sqlite = testDb();
           const direct = createEventWriter(sqlite.$client);
           for (const [i, request] of requests.entries()) {
-            const events = validate(request.map(toCapture));
-            await Promise.all([direct.write(events), writer.write(events)]);
+            const batch = request.events.map(toCapture);
+            const events = validate(batch);
+            // A gzip request is logged as received and validated again when applied (api/ingest/raw-log.ts).
+            const raw = request.gzip
+              ? { body: gzipSync(JSON.stringify({ api_key: PROJECT_TOKEN, batch })), meta: { contentType: 'application/json', contentEncoding: 'gzip', compression: undefined }, querySentAt: undefined, projectToken: PROJECT_TOKEN }
+              : undefined;
+            await Promise.all([direct.write(events), writer.write(events, raw)]);
             // Apply part of the log midway, so merges meet a mix of applied and logged events.
             for (const point of applyPoints.filter((p) => p.at === i)) await (point.rowByRow ? applyRowByRow(processor) : writer.settle());
           }

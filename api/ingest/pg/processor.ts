@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { decodeLogEntry } from '../log.ts';
+import { decodeRawCapture } from '../raw-log.ts';
 import { EVENTS_PER_CHUNK } from '../processor.ts';
 import { writePgEvents } from './store.ts';
 
@@ -14,7 +15,12 @@ interface LogRow {
   id: string;
   event_count: number;
   events: string;
+  /** A request logged as received (api/ingest/raw-log.ts), with `capture`; null for a row of events. */
+  body: Buffer | null;
+  capture: string | null;
 }
+
+const eventsOfRow = (row: LogRow) => (row.body === null ? decodeLogEntry(row.events) : decodeRawCapture(row.body, row.capture ?? '{}'));
 
 /** SQLSTATE classes about the database as a whole (connection, resources, shutdown, read-only, lock contention…). */
 const STORAGE_WIDE_CLASSES = new Set(['08', '25', '40', '53', '54', '55', '57', '58', 'XX']);
@@ -105,7 +111,7 @@ export function createPgLogProcessor(pool: pg.Pool) {
          SELECT id, sum(event_count) OVER (ORDER BY id) AS running, row_number() OVER (ORDER BY id) AS n
            FROM (SELECT id, event_count FROM ingest_log WHERE error IS NULL AND id <= $1 ORDER BY id LIMIT $2) oldest
        )
-       SELECT l.id::text AS id, l.event_count, l.events
+       SELECT l.id::text AS id, l.event_count, l.events, l.body, l.capture
          FROM next JOIN ingest_log l USING (id)
         WHERE next.running <= $3 OR next.n = 1
         ORDER BY l.id`,
@@ -117,7 +123,7 @@ export function createPgLogProcessor(pool: pg.Pool) {
   async function apply(client: pg.PoolClient, rows: LogRow[]) {
     await writePgEvents(
       client,
-      rows.map((row) => decodeLogEntry(row.events)),
+      rows.map(eventsOfRow),
     );
     await client.query('DELETE FROM ingest_log WHERE id = ANY($1::bigint[])', [rows.map((row) => row.id)]);
   }
@@ -153,7 +159,7 @@ export function createPgLogProcessor(pool: pg.Pool) {
     for (const row of attempted) {
       const result = await locked(wait, async (client) => {
         // Re-read under the lock: another instance may have applied it meanwhile.
-        const { rows } = await client.query<LogRow>('SELECT id::text AS id, event_count, events FROM ingest_log WHERE id = $1 AND error IS NULL', [row.id]);
+        const { rows } = await client.query<LogRow>('SELECT id::text AS id, event_count, events, body, capture FROM ingest_log WHERE id = $1 AND error IS NULL', [row.id]);
         if (rows.length === 0) return 0;
         await client.query('SAVEPOINT one_row');
         try {

@@ -2,6 +2,8 @@ import type { OnrampPgDb } from '../../../db/client-pg.ts';
 import { ApiError } from '../../errors.ts';
 import { encodeLogEntry, logRows } from '../log.ts';
 import { EVENTS_PER_CHUNK } from '../processor.ts';
+import { encodeRawCapture, logsAsReceived, type RawCapture } from '../raw-log.ts';
+import type { LogItem } from '../logged-commit.ts';
 import type { NormalizedEvent } from '../validate.ts';
 import { IDLE_AFTER_MS, refusal, type EventWriterOptions, type Pending } from '../writer.ts';
 import { createPgLogProcessor, isPgStorageWide, type ApplyOptions, type ApplyResult } from './processor.ts';
@@ -131,17 +133,30 @@ export function createPgEventWriter(db: OnrampPgDb, options: PgEventWriterOption
     }
   }
 
-  async function append(batches: ReadonlyArray<ReadonlyArray<NormalizedEvent>>): Promise<void> {
-    const rows = logRows(batches);
-    if (rows.length === 0) return;
+  /** As the SQLite log (api/ingest/logged-commit.ts): rows in request order, a gzip request as received. */
+  async function append(items: ReadonlyArray<LogItem>): Promise<void> {
     const now = Date.now();
-    const placeholders = rows.map((_, i) => `($${3 * i + 1}, $${3 * i + 2}, $${3 * i + 3})`).join(', ');
+    const rows: Array<[number, string, number, Buffer | null, string | null]> = [];
+    let plain: Array<ReadonlyArray<NormalizedEvent>> = [];
+    const appendPlain = () => {
+      for (const row of logRows(plain)) rows.push([row.length, encodeLogEntry(row), now, null, null]);
+      plain = [];
+    };
+    for (const item of items) {
+      if (!logsAsReceived(item.raw)) {
+        plain.push(item.events);
+        continue;
+      }
+      appendPlain();
+      const body = item.raw.body;
+      rows.push([item.events.length, '', now, Buffer.from(body.buffer, body.byteOffset, body.byteLength), encodeRawCapture(item.raw, item.events)]);
+    }
+    appendPlain();
+    if (rows.length === 0) return;
+    const placeholders = rows.map((_, i) => `($${5 * i + 1}, $${5 * i + 2}, $${5 * i + 3}, $${5 * i + 4}, $${5 * i + 5})`).join(', ');
     // One statement is one transaction: when it returns, the rows are committed.
-    await pool.query(
-      `INSERT INTO ingest_log (event_count, events, logged_at) VALUES ${placeholders}`,
-      rows.flatMap((row) => [row.length, encodeLogEntry(row), now]),
-    );
-    backlog += rows.reduce((n, row) => n + row.length, 0);
+    await pool.query(`INSERT INTO ingest_log (event_count, events, logged_at, body, capture) VALUES ${placeholders}`, rows.flat());
+    backlog += rows.reduce((n, row) => n + row[0], 0);
   }
 
   // Never throws, so a listener cannot turn a committed request into a retry or a 503.
@@ -156,7 +171,7 @@ export function createPgEventWriter(db: OnrampPgDb, options: PgEventWriterOption
 
   async function commit(batch: Pending[]) {
     try {
-      await append(batch.map((p) => p.events));
+      await append(batch);
       for (const p of batch) p.resolve();
       committed += batch.length;
       for (const p of batch) notifyCommitted(p.events);
@@ -168,7 +183,7 @@ export function createPgEventWriter(db: OnrampPgDb, options: PgEventWriterOption
       }
       for (const p of batch) {
         try {
-          await append([p.events]);
+          await append([p]);
           p.resolve();
           committed += 1;
           notifyCommitted(p.events);
@@ -209,12 +224,12 @@ export function createPgEventWriter(db: OnrampPgDb, options: PgEventWriterOption
 
   return {
     /** Resolves once the events are committed to the log; rejects with a 503 ApiError when overloaded, closed or storage fails. */
-    write(events: ReadonlyArray<NormalizedEvent>): Promise<void> {
+    write(events: ReadonlyArray<NormalizedEvent>, raw?: RawCapture): Promise<void> {
       const refused = refusal({ closed, queuedEvents, incoming: events.length, maxQueued });
       if (refused) return Promise.reject(refused);
       lastWriteAt = performance.now();
       return new Promise<void>((resolve, reject) => {
-        queue.push({ events, resolve, reject });
+        queue.push({ events, raw, resolve, reject });
         queuedEvents += events.length;
         startCommits();
       });

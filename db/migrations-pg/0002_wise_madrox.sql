@@ -1,0 +1,2 @@
+ALTER TABLE "ingest_log" ADD COLUMN "body" "bytea";--> statement-breakpoint
+ALTER TABLE "ingest_log" ADD COLUMN "capture" text;
