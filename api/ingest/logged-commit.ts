@@ -1,14 +1,8 @@
 import type { Database } from 'better-sqlite3';
-import { encodeLogEntry, logRows } from './log.ts';
 import { createLogProcessor, EVENTS_PER_CHUNK } from './processor.ts';
-import { encodeRawCapture, logsAsReceived, type RawCapture } from './raw-log.ts';
-import type { NormalizedEvent } from './validate.ts';
+import { logRecords, type LogItem, type LogRecord } from './raw-log.ts';
 
-/** One request's share of a group commit: its events, and the request itself when it may be logged as received. */
-export interface LogItem {
-  events: ReadonlyArray<NormalizedEvent>;
-  raw?: RawCapture | undefined;
-}
+export type { LogItem } from './raw-log.ts';
 
 /**
  * The logged commit: one ingest-log append per group commit, plus a processor that applies the log later. Keeps a
@@ -16,32 +10,12 @@ export interface LogItem {
  */
 export function createLoggedCommit(sqlite: Database) {
   const processor = createLogProcessor(sqlite);
-  const insertRow = sqlite.prepare<[number, string, number]>('INSERT INTO ingest_log (event_count, events, logged_at) VALUES (?, ?, ?)');
-  const insertReceived = sqlite.prepare<[number, number, Buffer, string]>(
-    "INSERT INTO ingest_log (event_count, events, logged_at, body, capture) VALUES (?, '', ?, ?, ?)",
-  );
+  const insertRow = sqlite.prepare<LogRecord>('INSERT INTO ingest_log (event_count, events, logged_at, body, capture) VALUES (?, ?, ?, ?, ?)');
   let backlog = processor.pendingEvents();
   let lastFailureLog = 0;
 
-  // Rows go in request order (a merge in one request must apply after the events before it): runs of plain requests
-  // share event rows, and each gzip request is one row holding its body as received.
   const appendRows = sqlite.transaction((items: ReadonlyArray<LogItem>) => {
-    const now = Date.now();
-    let plain: Array<ReadonlyArray<NormalizedEvent>> = [];
-    const appendPlain = () => {
-      for (const row of logRows(plain)) insertRow.run(row.length, encodeLogEntry(row), now);
-      plain = [];
-    };
-    for (const item of items) {
-      if (!logsAsReceived(item.raw)) {
-        plain.push(item.events);
-        continue;
-      }
-      appendPlain();
-      const body = item.raw.body;
-      insertReceived.run(item.events.length, now, Buffer.from(body.buffer, body.byteOffset, body.byteLength), encodeRawCapture(item.raw, item.events));
-    }
-    appendPlain();
+    for (const record of logRecords(items, Date.now())) insertRow.run(...record);
   });
 
   let lastError: unknown;

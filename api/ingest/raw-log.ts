@@ -1,4 +1,5 @@
 import { decodeCaptureBody, type CaptureRequestMeta } from './decode.ts';
+import { encodeLogEntry, logRows } from './log.ts';
 import { validateCapture, type NormalizedEvent } from './validate.ts';
 
 /** A capture request as read off the wire, kept beside its validated events so a compressed body can be logged as is. */
@@ -49,4 +50,38 @@ export function decodeRawCapture(body: Uint8Array, capture: string): NormalizedE
     receivedAt: logged.receivedAt,
     generatedUuids: new Map(logged.generatedUuids ?? []),
   });
+}
+
+/** One request's share of a group commit: its events, and the request itself when it may be logged as received. */
+export interface LogItem {
+  events: ReadonlyArray<NormalizedEvent>;
+  raw?: RawCapture | undefined;
+}
+
+/** One ingest-log row: `[event_count, events, logged_at, body, capture]` (body and capture null for a row of events). */
+export type LogRecord = [number, string, number, Buffer | null, string | null];
+
+/**
+ * The ingest-log rows of one group commit, shared by both dialects. Rows keep request order (a merge in one request
+ * must apply after the events before it): runs of plain requests share rows of events, and each gzip request is a row
+ * of its own holding its body as received.
+ */
+export function logRecords(items: ReadonlyArray<LogItem>, loggedAt: number): LogRecord[] {
+  const records: LogRecord[] = [];
+  let plain: Array<ReadonlyArray<NormalizedEvent>> = [];
+  const endPlainRun = () => {
+    for (const row of logRows(plain)) records.push([row.length, encodeLogEntry(row), loggedAt, null, null]);
+    plain = [];
+  };
+  for (const item of items) {
+    if (!logsAsReceived(item.raw)) {
+      plain.push(item.events);
+      continue;
+    }
+    endPlainRun();
+    const body = item.raw.body;
+    records.push([item.events.length, '', loggedAt, Buffer.from(body.buffer, body.byteOffset, body.byteLength), encodeRawCapture(item.raw, item.events)]);
+  }
+  endPlainRun();
+  return records;
 }

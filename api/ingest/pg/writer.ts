@@ -1,9 +1,7 @@
 import type { OnrampPgDb } from '../../../db/client-pg.ts';
 import { ApiError } from '../../errors.ts';
-import { encodeLogEntry, logRows } from '../log.ts';
 import { EVENTS_PER_CHUNK } from '../processor.ts';
-import { encodeRawCapture, logsAsReceived, type RawCapture } from '../raw-log.ts';
-import type { LogItem } from '../logged-commit.ts';
+import { logRecords, type LogItem, type RawCapture } from '../raw-log.ts';
 import type { NormalizedEvent } from '../validate.ts';
 import { IDLE_AFTER_MS, refusal, type EventWriterOptions, type Pending } from '../writer.ts';
 import { createPgLogProcessor, isPgStorageWide, type ApplyOptions, type ApplyResult } from './processor.ts';
@@ -135,23 +133,7 @@ export function createPgEventWriter(db: OnrampPgDb, options: PgEventWriterOption
 
   /** As the SQLite log (api/ingest/logged-commit.ts): rows in request order, a gzip request as received. */
   async function append(items: ReadonlyArray<LogItem>): Promise<void> {
-    const now = Date.now();
-    const rows: Array<[number, string, number, Buffer | null, string | null]> = [];
-    let plain: Array<ReadonlyArray<NormalizedEvent>> = [];
-    const appendPlain = () => {
-      for (const row of logRows(plain)) rows.push([row.length, encodeLogEntry(row), now, null, null]);
-      plain = [];
-    };
-    for (const item of items) {
-      if (!logsAsReceived(item.raw)) {
-        plain.push(item.events);
-        continue;
-      }
-      appendPlain();
-      const body = item.raw.body;
-      rows.push([item.events.length, '', now, Buffer.from(body.buffer, body.byteOffset, body.byteLength), encodeRawCapture(item.raw, item.events)]);
-    }
-    appendPlain();
+    const rows = logRecords(items, Date.now());
     if (rows.length === 0) return;
     const placeholders = rows.map((_, i) => `($${5 * i + 1}, $${5 * i + 2}, $${5 * i + 3}, $${5 * i + 4}, $${5 * i + 5})`).join(', ');
     // One statement is one transaction: when it returns, the rows are committed.
