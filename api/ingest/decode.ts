@@ -16,7 +16,8 @@ export interface CaptureRequestMeta {
 const GZIP_MAGIC = [0x1f, 0x8b] as const;
 const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
 
-function isGzip(bytes: Uint8Array): boolean {
+/** Whether `bytes` start with the gzip magic number. */
+export function isGzip(bytes: Uint8Array): boolean {
   return bytes[0] === GZIP_MAGIC[0] && bytes[1] === GZIP_MAGIC[1];
 }
 

@@ -1,6 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import { decodeLogEntry } from './log.ts';
-import { decodeRawCapture } from './raw-log.ts';
+import { eventsOfLogRow } from './raw-log.ts';
 import { createEventStore } from './store.ts';
 
 /**
@@ -19,10 +18,6 @@ interface LogRow {
 }
 
 const ROW_COLUMNS = 'id, event_count AS eventCount, events, body, capture';
-
-function eventsOf(row: LogRow) {
-  return row.body === null ? decodeLogEntry(row.events) : decodeRawCapture(row.body, row.capture ?? '{}');
-}
 
 const STORAGE_WIDE = /^SQLITE_(FULL|READONLY|BUSY|LOCKED|IOERR|CORRUPT|CANTOPEN|NOMEM|NOTADB|PROTOCOL)/;
 
@@ -65,7 +60,7 @@ export function createLogProcessor(sqlite: Database) {
   }
 
   function apply(rows: LogRow[]) {
-    store.writeWithinTransaction(rows.map(eventsOf));
+    store.writeWithinTransaction(rows.map(eventsOfLogRow));
     deleteRows.run(rows[0]!.id, rows.at(-1)!.id);
   }
 

@@ -1,5 +1,5 @@
-import { decodeCaptureBody, type CaptureRequestMeta } from './decode.ts';
-import { encodeLogEntry, logRows } from './log.ts';
+import { decodeCaptureBody, isGzip, type CaptureRequestMeta } from './decode.ts';
+import { decodeLogEntry, encodeLogEntry, logRows } from './log.ts';
 import { validateCapture, type NormalizedEvent } from './validate.ts';
 
 /** A capture request as read off the wire, kept beside its validated events so a compressed body can be logged as is. */
@@ -25,12 +25,12 @@ interface LoggedCapture {
  * Whether a request is logged as received instead of as events: only a gzip body (as posthog-node and posthog-js
  * send batches), which is a few percent of the events' JSON. Anything else is about as large as the events it holds.
  */
-export function logsAsReceived(raw: RawCapture | undefined): raw is RawCapture {
-  return raw !== undefined && raw.body[0] === 0x1f && raw.body[1] === 0x8b && !(raw.meta.contentType ?? '').toLowerCase().includes('form-urlencoded');
+function logsAsReceived(raw: RawCapture | undefined): raw is RawCapture {
+  return raw !== undefined && isGzip(raw.body) && !(raw.meta.contentType ?? '').toLowerCase().includes('form-urlencoded');
 }
 
 /** The `capture` column for a request logged as received. */
-export function encodeRawCapture(raw: RawCapture, events: ReadonlyArray<NormalizedEvent>): string {
+function encodeRawCapture(raw: RawCapture, events: ReadonlyArray<NormalizedEvent>): string {
   const logged: LoggedCapture = { meta: raw.meta, receivedAt: events[0]?.receivedAt ?? Date.now(), projectToken: raw.projectToken };
   if (raw.querySentAt !== undefined) logged.querySentAt = raw.querySentAt;
   const generated = events.flatMap((e, i): Array<[number, string]> => (e.uuidGenerated ? [[i, e.uuid]] : []));
@@ -42,7 +42,7 @@ export function encodeRawCapture(raw: RawCapture, events: ReadonlyArray<Normaliz
  * The events of a request logged as received, decoded and validated exactly as capture did: same receive time, same
  * `sent_at`, same token and the uuids capture generated, so they equal the events capture acknowledged.
  */
-export function decodeRawCapture(body: Uint8Array, capture: string): NormalizedEvent[] {
+function decodeRawCapture(body: Uint8Array, capture: string): NormalizedEvent[] {
   const logged = JSON.parse(capture) as LoggedCapture;
   return validateCapture(decodeCaptureBody(body, logged.meta), {
     projectToken: logged.projectToken,
@@ -84,4 +84,16 @@ export function logRecords(items: ReadonlyArray<LogItem>, loggedAt: number): Log
   }
   endPlainRun();
   return records;
+}
+
+/** One stored ingest-log row, as both dialects' processors read it: a row of events, or a request logged as received. */
+export interface StoredLogRow {
+  events: string;
+  body: Uint8Array | null;
+  capture: string | null;
+}
+
+/** The events a stored ingest-log row holds, in order. */
+export function eventsOfLogRow(row: StoredLogRow): NormalizedEvent[] {
+  return row.body === null ? decodeLogEntry(row.events) : decodeRawCapture(row.body, row.capture ?? '{}');
 }

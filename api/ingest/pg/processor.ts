@@ -1,6 +1,5 @@
 import type pg from 'pg';
-import { decodeLogEntry } from '../log.ts';
-import { decodeRawCapture } from '../raw-log.ts';
+import { eventsOfLogRow } from '../raw-log.ts';
 import { EVENTS_PER_CHUNK } from '../processor.ts';
 import { writePgEvents } from './store.ts';
 
@@ -19,8 +18,6 @@ interface LogRow {
   body: Buffer | null;
   capture: string | null;
 }
-
-const eventsOfRow = (row: LogRow) => (row.body === null ? decodeLogEntry(row.events) : decodeRawCapture(row.body, row.capture ?? '{}'));
 
 /** SQLSTATE classes about the database as a whole (connection, resources, shutdown, read-only, lock contention…). */
 const STORAGE_WIDE_CLASSES = new Set(['08', '25', '40', '53', '54', '55', '57', '58', 'XX']);
@@ -123,7 +120,7 @@ export function createPgLogProcessor(pool: pg.Pool) {
   async function apply(client: pg.PoolClient, rows: LogRow[]) {
     await writePgEvents(
       client,
-      rows.map(eventsOfRow),
+      rows.map(eventsOfLogRow),
     );
     await client.query('DELETE FROM ingest_log WHERE id = ANY($1::bigint[])', [rows.map((row) => row.id)]);
   }
