@@ -9,7 +9,8 @@ import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -239,7 +240,12 @@ async function main() {
     const bareRss = peakRssMiB(bare.child.pid!);
     bare.child.kill('SIGTERM');
     await onramp.stop();
-    summarize(runs, rss, bareRss, onramp.databasePath, warmup, drains);
+    try {
+      summarize(runs, rss, bareRss, onramp.databasePath, warmup, drains);
+    } finally {
+      // A run stores millions of events (GBs); left behind, a few runs fill the disk.
+      rmSync(dirname(onramp.databasePath), { recursive: true, force: true });
+    }
   }
 }
 

@@ -1,0 +1,22 @@
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * Vitest global setup: the run's temporary files (SQLite databases of test servers, import files, PostgreSQL
+ * clusters, Chromium profiles) all go under one directory that is removed when the run ends. `os.tmpdir()` follows
+ * TMPDIR, which the test workers and every process they start inherit. Before, each run left its databases behind
+ * in the system temp directory, some of them hundreds of MB.
+ */
+export default function setup() {
+  const previous = process.env.TMPDIR;
+  const root = mkdtempSync(join(tmpdir(), 'onramp-test-run-'));
+  // A local PostgreSQL test cluster runs as the `postgres` user when the tests run as root: it must reach its data dir.
+  chmodSync(root, 0o755);
+  process.env.TMPDIR = root;
+  return () => {
+    if (previous === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = previous;
+    rmSync(root, { recursive: true, force: true });
+  };
+}
