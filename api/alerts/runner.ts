@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import { ApiError } from '../errors.ts';
 import { deliverWebhook, type DeliveryOptions, type DeliveryResult } from './deliver.ts';
 import { evaluateRule, type AlertCondition } from './evaluate.ts';
 import { alertMessage, reportLink } from './message.ts';
@@ -101,6 +102,11 @@ export function createDeliveryStore(sqlite: Database) {
   };
 }
 
+/** A check whose rule was deleted meanwhile (its delivery rows cannot be written or were removed with it). */
+function deletedDuringCheck(id: string): ApiError {
+  return new ApiError(404, 'not_found', `id: alert rule ${JSON.stringify(id)} was deleted while it was being checked`);
+}
+
 /**
  * Checks alert rules and delivers their webhooks, on SQLite or PostgreSQL alike (only `storage` differs). `check`
  * runs one rule now; `runDue` runs every due rule this instance manages to claim (so several instances on one
@@ -124,16 +130,22 @@ export function createAlertRunner(storage: AlertStorage, options: AlertRunnerOpt
     const link = reportLink(options.baseUrl, rule);
     const alerted: string[] = [];
     const records: DeliveryRecord[] = [];
-    for (const condition of evaluation.conditions) {
-      if (active.has(condition.key)) continue;
-      const payload = alertMessage(rule, condition, evaluation, link);
-      const id = await deliveries.insertPending(rule.id, condition.key, JSON.stringify(payload), now());
-      const result = await deliverWebhook(rule.webhookUrl, payload, options.delivery);
-      records.push(await deliveries.finish(id, result, now()));
-      if (result.status === 'delivered') alerted.push(condition.key);
-      else log(`[onramp] alert ${rule.id} (${rule.name}): webhook delivery failed after ${result.attempts} attempts: ${result.error}`);
+    try {
+      for (const condition of evaluation.conditions) {
+        if (active.has(condition.key)) continue;
+        const payload = alertMessage(rule, condition, evaluation, link);
+        const id = await deliveries.insertPending(rule.id, condition.key, JSON.stringify(payload), now());
+        const result = await deliverWebhook(rule.webhookUrl, payload, options.delivery);
+        records.push(await deliveries.finish(id, result, now()));
+        if (result.status === 'delivered') alerted.push(condition.key);
+        else log(`[onramp] alert ${rule.id} (${rule.name}): webhook delivery failed after ${result.attempts} attempts: ${result.error}`);
+      }
+      await rules.recordCheck(rule.id, [...stillActive, ...alerted], at);
+    } catch (err) {
+      throw (await rules.get(rule.id)) ? err : deletedDuringCheck(rule.id);
     }
-    await rules.recordCheck(rule.id, [...stillActive, ...alerted], at);
+    // Deleted while a webhook was in flight: the deliveries went with the rule (cascade), so nothing is left to report.
+    if (!(await rules.get(rule.id))) throw deletedDuringCheck(rule.id);
     return { ruleId: rule.id, checkedAt: new Date(at).toISOString(), conditions: evaluation.conditions, alerted, cleared, deliveries: records };
   }
 

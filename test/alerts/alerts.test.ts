@@ -104,6 +104,22 @@ describe('alert checks and delivery', () => {
     expect(deliveries.map((d) => d.status)).toEqual(['delivered', 'delivered']);
   });
 
+  it('answers 404, not a 500, when the rule is deleted while its webhook is in flight', async () => {
+    const db = testDb();
+    const clock = { now: NOW };
+    const api = alertsApi(db, clock);
+    const r = await receiver();
+    addDevelopers(db, 'a', 40, 10, NOW - 3 * DAY);
+    const id = (await api('POST', '/', conversionRule(r.url))).body.id as string;
+    r.beforeAnswer = () => api('DELETE', `/${id}`);
+
+    const check = await api('POST', `/${id}/check`);
+    expect(check.status).toBe(404);
+    expect(check.body).toEqual({ error: { code: 'not_found', message: expect.stringContaining('deleted while it was being checked') } });
+    expect(r.hits).toBe(1);
+    expect((await api('GET', `/${id}`)).status).toBe(404);
+  });
+
   it('Check now records lastRunAt and leaves the schedule alone', async () => {
     const clock = { now: NOW };
     await expectCheckNowRecordsLastRun(alertsApi(testDb(), clock), clock, await receiver());

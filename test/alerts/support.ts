@@ -15,6 +15,8 @@ export interface Receiver {
   /** Statuses to answer with, in order; 200 once exhausted. */
   respond: number[];
   hits: number;
+  /** Awaited before each answer, while the sender waits on its webhook call. */
+  beforeAnswer?: () => Promise<unknown>;
   close: () => Promise<void>;
 }
 
@@ -24,7 +26,8 @@ export async function startReceiver(): Promise<Receiver> {
   const server: Server = createServer((req: IncomingMessage, res) => {
     let data = '';
     req.on('data', (d) => (data += d));
-    req.on('end', () => {
+    req.on('end', async () => {
+      await receiver.beforeAnswer?.();
       receiver.hits += 1;
       const status = receiver.respond.shift() ?? 200;
       if (status < 300) receiver.bodies.push(JSON.parse(data) as Receiver['bodies'][number]);
