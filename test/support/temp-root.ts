@@ -9,14 +9,19 @@ import { join } from 'node:path';
  * in the system temp directory, some of them hundreds of MB.
  */
 export default function setup() {
+  // Each vitest project runs the global setups; the first one's directory serves the whole run.
+  if (process.env.ONRAMP_TEST_TMPDIR) return undefined;
   const previous = process.env.TMPDIR;
-  const root = mkdtempSync(join(tmpdir(), 'onramp-test-run-'));
+  // Short on purpose: Chromium puts a Unix socket under TMPDIR, and socket paths are limited to 107 bytes.
+  const root = mkdtempSync(join(tmpdir(), 'ot-'));
   // A local PostgreSQL test cluster runs as the `postgres` user when the tests run as root: it must reach its data dir.
   chmodSync(root, 0o755);
   process.env.TMPDIR = root;
+  process.env.ONRAMP_TEST_TMPDIR = root;
   return () => {
     if (previous === undefined) delete process.env.TMPDIR;
     else process.env.TMPDIR = previous;
+    delete process.env.ONRAMP_TEST_TMPDIR;
     rmSync(root, { recursive: true, force: true });
   };
 }
