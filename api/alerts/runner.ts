@@ -102,6 +102,13 @@ export function createDeliveryStore(sqlite: Database) {
   };
 }
 
+const noop = () => {};
+/** The check of each rule running in this process, per storage, so the next check of that rule waits for it. */
+const checksInProgress = new WeakMap<AlertStorage, Map<string, Promise<CheckResult>>>();
+const deletedRule = (id: string): never => {
+  throw deletedDuringCheck(id);
+};
+
 /** A check whose rule was deleted meanwhile (its delivery rows cannot be written or were removed with it). */
 function deletedDuringCheck(id: string): ApiError {
   return new ApiError(404, 'not_found', `id: alert rule ${JSON.stringify(id)} was deleted while it was being checked`);
@@ -119,8 +126,29 @@ export function createAlertRunner(storage: AlertStorage, options: AlertRunnerOpt
   const { rules, deliveries } = storage;
   const log = options.log ?? ((line: string) => console.log(line));
 
-  /** Checks `rule` as of `at` and records the outcome, `lastRunAt` included (a manual check counts as a run). */
-  async function check(rule: AlertRule, at = now()): Promise<CheckResult> {
+  // Shared by every runner on this storage: the scheduler's and the one behind "Check now" are separate instances.
+  const inProgress = checksInProgress.get(storage) ?? new Map<string, Promise<CheckResult>>();
+  checksInProgress.set(storage, inProgress);
+
+  /**
+   * Checks `rule` as of `at` and records the outcome, `lastRunAt` included (a manual check counts as a run). Checks
+   * of one rule take turns in this process: a "Check now" during the scheduled check (or the reverse) starts from the
+   * conditions the first one recorded, so one new condition is never alerted twice.
+   */
+  function check(rule: AlertRule, at = now()): Promise<CheckResult> {
+    const previous = inProgress.get(rule.id);
+    const run = previous
+      ? previous.then(noop, noop).then(async () => checkOnce((await rules.get(rule.id)) ?? deletedRule(rule.id), at))
+      : checkOnce(rule, at);
+    inProgress.set(rule.id, run);
+    const forget = () => {
+      if (inProgress.get(rule.id) === run) inProgress.delete(rule.id);
+    };
+    run.then(forget, forget);
+    return run;
+  }
+
+  async function checkOnce(rule: AlertRule, at: number): Promise<CheckResult> {
     await options.settle?.();
     const evaluation = await evaluateRule(storage.reports, rule, at);
     const current = new Map(evaluation.conditions.map((c) => [c.key, c]));

@@ -120,6 +120,29 @@ describe('alert checks and delivery', () => {
     expect((await api('GET', `/${id}`)).status).toBe(404);
   });
 
+  it('a Check now during the scheduled check of the same rule does not alert the same condition twice', async () => {
+    const db = testDb();
+    const clock = { now: NOW };
+    const storage = sqliteAlertStorage(db.$client);
+    const api = sqliteApi(storage, clock);
+    const scheduler = createAlertRunner(storage, { baseUrl: 'http://x', now: () => clock.now, log: () => {} });
+    const r = await receiver();
+    addDevelopers(db, 'a', 40, 10, NOW - 3 * DAY);
+    const id = (await api('POST', '/', conversionRule(r.url))).body.id as string;
+    let manual: Promise<{ status: number; body: Record<string, unknown> }> | undefined;
+    // The manual check arrives while the scheduled one waits on its webhook.
+    r.beforeAnswer = async () => {
+      manual ??= api('POST', `/${id}/check`);
+    };
+
+    const [scheduled] = await scheduler.runDue();
+    const now = await manual!;
+    expect(scheduled!.alerted).toEqual(['conversion_below:2:first_successful_call']);
+    expect(now.status).toBe(200);
+    expect(now.body.alerted).toEqual([]);
+    expect(r.hits).toBe(1);
+  });
+
   it('Check now records lastRunAt and leaves the schedule alone', async () => {
     const clock = { now: NOW };
     await expectCheckNowRecordsLastRun(alertsApi(testDb(), clock), clock, await receiver());
