@@ -62,14 +62,20 @@ describe('alert rules API', () => {
   });
 });
 
+/** 10 of 40 developers made a first call, and a rule (alerting below 50 %) posting to a fresh receiver. */
+async function conversionRuleThatFires() {
+  const db = testDb();
+  const clock = { now: NOW };
+  const api = alertsApi(db, clock);
+  const r = await receiver();
+  addDevelopers(db, 'a', 40, 10, NOW - 3 * DAY);
+  const id = (await api('POST', '/', conversionRule(r.url))).body.id as string;
+  return { db, clock, api, r, id };
+}
+
 describe('alert checks and delivery', () => {
   it('alerts once, stays quiet while the condition holds, and alerts again after it clears', async () => {
-    const db = testDb();
-    const clock = { now: NOW };
-    const api = alertsApi(db, clock);
-    const r = await receiver();
-    addDevelopers(db, 'a', 40, 10, NOW - 3 * DAY);
-    const id = (await api('POST', '/', conversionRule(r.url))).body.id as string;
+    const { db, clock, api, r, id } = await conversionRuleThatFires();
 
     const first = await api('POST', `/${id}/check`);
     expect(first.body.alerted).toEqual(['conversion_below:2:first_successful_call']);
@@ -105,12 +111,7 @@ describe('alert checks and delivery', () => {
   });
 
   it('answers 404, not a 500, when the rule is deleted while its webhook is in flight', async () => {
-    const db = testDb();
-    const clock = { now: NOW };
-    const api = alertsApi(db, clock);
-    const r = await receiver();
-    addDevelopers(db, 'a', 40, 10, NOW - 3 * DAY);
-    const id = (await api('POST', '/', conversionRule(r.url))).body.id as string;
+    const { api, r, id } = await conversionRuleThatFires();
     r.beforeAnswer = () => api('DELETE', `/${id}`);
 
     const check = await api('POST', `/${id}/check`);
