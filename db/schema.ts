@@ -106,12 +106,12 @@ export const ingestLog = sqliteTable('ingest_log', {
   /** Set when applying the row failed on its own; such rows are skipped, kept and reported, never dropped. */
   error: text('error'),
   /**
-   * A compressed request logged as received (`events` is then ''): the gzip body is a few percent of the events'
-   * JSON, so appending it costs far less than appending the events. Applied by decoding and validating it again
-   * with `capture` (api/ingest/log.ts `RawCapture`).
+   * Capture requests logged as received (`events` is then ''): their bodies end to end, unparsed, so capture never
+   * re-serializes an event. Applied by decoding and validating each body again with `capture`
+   * (api/ingest/raw-log.ts).
    */
   body: blob('body', { mode: 'buffer' }),
-  /** JSON of what re-validating `body` needs: decode headers, `sent_at`, receive time, token, generated uuids. */
+  /** JSON, per request: its byte length in `body` and what re-validating it needs (decode headers, `sent_at`, receive time, token, generated uuids). */
   capture: text('capture'),
 });
 

@@ -22,6 +22,7 @@ async function capture(app: { request: (path: string, init?: RequestInit) => Res
 }
 
 const GZIP_JSON = { contentType: 'application/json', contentEncoding: 'gzip', compression: undefined };
+const PLAIN_JSON = { contentType: 'application/json', contentEncoding: undefined, compression: undefined };
 
 const count = (db: OnrampDb, sql: string) => db.$client.prepare(sql).pluck().get() as number;
 
@@ -101,7 +102,9 @@ describe('ingest log: acknowledged first, applied later', () => {
     expect(row.n).toBe(2);
     expect(row.events).toBe('');
     expect(Buffer.compare(row.body, body)).toBe(0);
-    const generated = (JSON.parse(row.capture) as { generatedUuids: Array<[number, string]> }).generatedUuids;
+    const [logged] = JSON.parse(row.capture) as Array<{ bytes: number; generatedUuids: Array<[number, string]> }>;
+    expect(logged!.bytes).toBe(body.byteLength);
+    const generated = logged!.generatedUuids;
     expect(generated.map(([i]) => i)).toEqual([1]);
     committed.push(generated[0]![1]);
 
@@ -111,6 +114,48 @@ describe('ingest log: acknowledged first, applied later', () => {
       [committed[0], 'api_call', 'gz-1', { status: 201 }],
     ]);
     expect(writer.backlogEvents).toBe(0);
+  });
+
+  it('logs plain JSON requests as received, packing one group commit into one row in request order', async () => {
+    const { app, db, writer } = loggedApp();
+    const bodies = ['a', 'b', 'c'].map((id, i) => JSON.stringify(captureEvent({ distinct_id: id, timestamp: new Date(1_760_000_000_000 + i).toISOString() })));
+    // Not awaited one by one, so the three requests share a turn and so a group commit.
+    const replies = await Promise.all(bodies.map((body) => app.request('/i/v0/e/', { method: 'POST', headers: { 'content-type': 'application/json' }, body })));
+    expect(replies.map((r) => r.status)).toEqual([200, 200, 200]);
+    const rows = db.$client.prepare('SELECT event_count AS n, events, body, capture FROM ingest_log').all() as Array<{ n: number; events: string; body: Buffer; capture: string }>;
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.n).toBe(3);
+    expect(rows[0]!.events).toBe('');
+    expect(rows[0]!.body.toString()).toBe(bodies.join(''));
+    expect((JSON.parse(rows[0]!.capture) as Array<{ bytes: number }>).map((c) => c.bytes)).toEqual(bodies.map((b) => Buffer.byteLength(b)));
+    const listed = await listEvents(app);
+    expect(listed.map((e) => e.distinctId).sort()).toEqual(['a', 'b', 'c']);
+    expect(writer.backlogEvents).toBe(0);
+  });
+
+  it('still applies a row of one request logged as received before rows were packed', async () => {
+    const { app, db, writer } = loggedApp();
+    const event = captureEvent({ distinct_id: 'legacy' });
+    db.$client.prepare("INSERT INTO ingest_log (event_count, events, logged_at, body, capture) VALUES (1, '', 0, ?, ?)").run(
+      gzipSync(JSON.stringify(event)),
+      JSON.stringify({ meta: GZIP_JSON, receivedAt: 1_760_000_000_000, projectToken: PROJECT_TOKEN }),
+    );
+    await writer.settle();
+    expect((await listEvents(app)).map((e) => [e.uuid, e.distinctId])).toEqual([[event.uuid, 'legacy']]);
+  });
+
+  it('sets aside a packed row whose request lengths do not cover its body', async () => {
+    const { app, db, writer } = loggedApp();
+    const body = JSON.stringify(captureEvent({ distinct_id: 'torn' }));
+    db.$client.prepare("INSERT INTO ingest_log (event_count, events, logged_at, body, capture) VALUES (1, '', 0, ?, ?)").run(
+      Buffer.from(body + '{}'),
+      JSON.stringify([{ meta: PLAIN_JSON, receivedAt: 0, projectToken: PROJECT_TOKEN, bytes: Buffer.byteLength(body) }]),
+    );
+    await capture(app, captureEvent({ distinct_id: 'after' }));
+    const errors = await consoleErrorsDuring(() => writer.settle());
+    expect((await listEvents(app)).map((e) => e.distinctId)).toEqual(['after']);
+    expect(db.$client.prepare('SELECT error FROM ingest_log').pluck().all()).toEqual([expect.stringContaining('body bytes')]);
+    expect(errors).toHaveLength(1);
   });
 
   it('sets aside a request logged as received that no longer decodes, and applies the rows around it', async () => {
@@ -234,11 +279,18 @@ function snapshot(db: OnrampDb) {
   };
 }
 
-/** A generated request: its events, whether it arrives gzip'd, and whether the next one waits for its commit. */
-const generatedRequest = fc.record({ events: fc.array(generatedEvent, { minLength: 1, maxLength: 4 }), gzip: fc.boolean(), awaited: fc.boolean() });
+/**
+ * A generated request: its events, how it arrives (plain JSON or gzip over HTTP, both logged as received; or written
+ * in process, logged as events), and whether the next one waits for its commit.
+ */
+const generatedRequest = fc.record({
+  events: fc.array(generatedEvent, { minLength: 1, maxLength: 4 }),
+  via: fc.constantFrom('json', 'gzip', 'in-process'),
+  awaited: fc.boolean(),
+});
 
 describe('ingest log: applying later gives exactly what storing at once gives', () => {
-  it('same events, persons and merges for any sequence of plain and gzip requests', async () => {
+  it('same events, persons and merges for any sequence of JSON, gzip and in-process requests', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(generatedRequest, { minLength: 1, maxLength: 25 }), fc.integer({ min: 0, max: 25 }), async (requests, settleAt) => {
         const direct = testDb();
@@ -250,9 +302,15 @@ describe('ingest log: applying later gives exactly what storing at once gives', 
         for (const [i, request] of requests.entries()) {
           const payload = { api_key: PROJECT_TOKEN, batch: request.events.map(toCapture) };
           const events: NormalizedEvent[] = validateCapture(payload, { projectToken: PROJECT_TOKEN, receivedAt });
-          // A gzip request is logged as received and validated again when applied; requests not awaited share a
-          // group commit, so plain and received rows interleave in one transaction.
-          const raw = request.gzip ? { body: gzipSync(JSON.stringify(payload)), meta: GZIP_JSON, querySentAt: undefined, projectToken: PROJECT_TOKEN } : undefined;
+          // A request over HTTP is logged as received and validated again when applied; requests not awaited share a
+          // group commit, so rows of events and packed received requests interleave in one transaction.
+          const json = JSON.stringify(payload);
+          const raw =
+            request.via === 'gzip'
+              ? { body: gzipSync(json), meta: GZIP_JSON, querySentAt: undefined, projectToken: PROJECT_TOKEN }
+              : request.via === 'json'
+                ? { body: Buffer.from(json), meta: PLAIN_JSON, querySentAt: undefined, projectToken: PROJECT_TOKEN }
+                : undefined;
           inFlight.push(directWriter.write(events), loggedWriter.write(events, raw));
           if (!request.awaited && i !== settleAt) continue;
           await Promise.all(inFlight);

@@ -1,8 +1,8 @@
-import { decodeCaptureBody, isGzip, type CaptureRequestMeta } from './decode.ts';
-import { decodeLogEntry, encodeLogEntry, logRows } from './log.ts';
+import { decodeCaptureBody, type CaptureRequestMeta } from './decode.ts';
+import { decodeLogEntry, encodeLogEntry, EVENTS_PER_LOG_ROW, logRows } from './log.ts';
 import { validateCapture, type NormalizedEvent } from './validate.ts';
 
-/** A capture request as read off the wire, kept beside its validated events so a compressed body can be logged as is. */
+/** A capture request as read off the wire, kept beside its validated events so its body can be logged as is. */
 export interface RawCapture {
   body: Uint8Array;
   meta: CaptureRequestMeta;
@@ -11,7 +11,7 @@ export interface RawCapture {
   projectToken: string;
 }
 
-/** The `capture` column of a raw ingest-log row: everything besides the body that validation read. */
+/** What validation read besides the body of one request logged as received. */
 interface LoggedCapture {
   meta: CaptureRequestMeta;
   querySentAt?: string;
@@ -21,35 +21,53 @@ interface LoggedCapture {
   generatedUuids?: Array<[number, string]>;
 }
 
-/**
- * Whether a request is logged as received instead of as events: only a gzip body (as posthog-node and posthog-js
- * send batches), which is a few percent of the events' JSON. Anything else is about as large as the events it holds.
- */
-function logsAsReceived(raw: RawCapture | undefined): raw is RawCapture {
-  return raw !== undefined && isGzip(raw.body) && !(raw.meta.contentType ?? '').toLowerCase().includes('form-urlencoded');
+/** One request of a packed row: its capture record and the length of its body within the row's `body`. */
+interface PackedCapture extends LoggedCapture {
+  bytes: number;
 }
 
-/** The `capture` column for a request logged as received. */
-function encodeRawCapture(raw: RawCapture, events: ReadonlyArray<NormalizedEvent>): string {
-  const logged: LoggedCapture = { meta: raw.meta, receivedAt: events[0]?.receivedAt ?? Date.now(), projectToken: raw.projectToken };
+/**
+ * The `capture` column of a row of requests logged as received: a JSON array of {@link PackedCapture}, one per
+ * request in order, whose bodies lie end to end in `body`. Rows written before packing hold one request and a
+ * bare {@link LoggedCapture} object; both are read.
+ */
+function packedCapture(raw: RawCapture, events: ReadonlyArray<NormalizedEvent>): PackedCapture {
+  const logged: PackedCapture = { meta: raw.meta, receivedAt: events[0]?.receivedAt ?? Date.now(), projectToken: raw.projectToken, bytes: raw.body.byteLength };
   if (raw.querySentAt !== undefined) logged.querySentAt = raw.querySentAt;
-  const generated = events.flatMap((e, i): Array<[number, string]> => (e.uuidGenerated ? [[i, e.uuid]] : []));
-  if (generated.length > 0) logged.generatedUuids = generated;
-  return JSON.stringify(logged);
+  let generated: Array<[number, string]> | undefined;
+  for (let i = 0; i < events.length; i += 1) if (events[i]!.uuidGenerated) (generated ??= []).push([i, events[i]!.uuid]);
+  if (generated) logged.generatedUuids = generated;
+  return logged;
 }
 
 /**
  * The events of a request logged as received, decoded and validated exactly as capture did: same receive time, same
  * `sent_at`, same token and the uuids capture generated, so they equal the events capture acknowledged.
  */
-function decodeRawCapture(body: Uint8Array, capture: string): NormalizedEvent[] {
-  const logged = JSON.parse(capture) as LoggedCapture;
+function revalidate(body: Uint8Array, logged: LoggedCapture): NormalizedEvent[] {
   return validateCapture(decodeCaptureBody(body, logged.meta), {
     projectToken: logged.projectToken,
     querySentAt: logged.querySentAt,
     receivedAt: logged.receivedAt,
     generatedUuids: new Map(logged.generatedUuids ?? []),
   });
+}
+
+/** The events of a row of requests logged as received, request by request in order. */
+function decodeReceivedRow(body: Uint8Array, capture: string): NormalizedEvent[] {
+  const parsed = JSON.parse(capture) as LoggedCapture | PackedCapture[];
+  if (!Array.isArray(parsed)) return revalidate(body, parsed);
+  const events: NormalizedEvent[] = [];
+  let offset = 0;
+  for (const request of parsed) {
+    if (!Number.isSafeInteger(request.bytes) || request.bytes < 0 || offset + request.bytes > body.byteLength) {
+      throw new Error(`ingest log: a packed request claims ${request.bytes} bytes at offset ${offset} of a ${body.byteLength}-byte body`);
+    }
+    for (const event of revalidate(body.subarray(offset, offset + request.bytes), request)) events.push(event);
+    offset += request.bytes;
+  }
+  if (offset !== body.byteLength) throw new Error(`ingest log: packed requests cover ${offset} of ${body.byteLength} body bytes`);
+  return events;
 }
 
 /** One request's share of a group commit: its events, and the request itself when it may be logged as received. */
@@ -62,26 +80,45 @@ export interface LogItem {
 export type LogRecord = [number, string, number, Buffer | null, string | null];
 
 /**
- * The ingest-log rows of one group commit, shared by both dialects. Rows keep request order (a merge in one request
- * must apply after the events before it): runs of plain requests share rows of events, and each gzip request is a row
- * of its own holding its body as received.
+ * The ingest-log rows of one group commit, shared by both dialects. Every request that came over HTTP is logged as
+ * received: its body, unparsed, plus what validating it read, packed end to end with its neighbours' into rows of
+ * about {@link EVENTS_PER_LOG_ROW} events. Capture then never re-serializes an event (that, and the large JS string
+ * it built, cost more than the commit). Events written without a request (in-process callers) go in rows of events.
+ * Rows keep request order: a merge in one request must apply after the events before it.
  */
 export function logRecords(items: ReadonlyArray<LogItem>, loggedAt: number): LogRecord[] {
   const records: LogRecord[] = [];
   let plain: Array<ReadonlyArray<NormalizedEvent>> = [];
+  let bodies: Uint8Array[] = [];
+  let captures: PackedCapture[] = [];
+  let packedEvents = 0;
+  let packedBytes = 0;
   const endPlainRun = () => {
     for (const row of logRows(plain)) records.push([row.length, encodeLogEntry(row), loggedAt, null, null]);
     plain = [];
   };
+  const endPack = () => {
+    if (bodies.length === 0) return;
+    records.push([packedEvents, '', loggedAt, Buffer.concat(bodies, packedBytes), JSON.stringify(captures)]);
+    bodies = [];
+    captures = [];
+    packedEvents = 0;
+    packedBytes = 0;
+  };
   for (const item of items) {
-    if (!logsAsReceived(item.raw)) {
+    if (item.raw === undefined) {
+      endPack();
       plain.push(item.events);
       continue;
     }
     endPlainRun();
-    const body = item.raw.body;
-    records.push([item.events.length, '', loggedAt, Buffer.from(body.buffer, body.byteOffset, body.byteLength), encodeRawCapture(item.raw, item.events)]);
+    if (packedEvents > 0 && packedEvents + item.events.length > EVENTS_PER_LOG_ROW) endPack();
+    bodies.push(item.raw.body);
+    captures.push(packedCapture(item.raw, item.events));
+    packedEvents += item.events.length;
+    packedBytes += item.raw.body.byteLength;
   }
+  endPack();
   endPlainRun();
   return records;
 }
@@ -95,5 +132,5 @@ export interface StoredLogRow {
 
 /** The events a stored ingest-log row holds, in order. */
 export function eventsOfLogRow(row: StoredLogRow): NormalizedEvent[] {
-  return row.body === null ? decodeLogEntry(row.events) : decodeRawCapture(row.body, row.capture ?? '{}');
+  return row.body === null ? decodeLogEntry(row.events) : decodeReceivedRow(row.body, row.capture ?? '{}');
 }

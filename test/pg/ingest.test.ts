@@ -115,11 +115,11 @@ function toCapture(g: { kind: string; distinctId: string; other: string; uuidInd
 }
 
 describe('PostgreSQL ingest gives exactly what SQLite gives', () => {
-  it('same events, persons and merges for any sequence of plain and gzip requests, however the log is applied', async () => {
+  it('same events, persons and merges for any sequence of JSON, gzip and in-process requests, however the log is applied', async () => {
     const { db, writer, processor } = await instance(await cluster.server().createDatabase(), { pollMs: 60_000 });
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.record({ events: fc.array(generatedEvent, { minLength: 1, maxLength: 4 }), gzip: fc.boolean() }), { minLength: 1, maxLength: 25 }),
+        fc.array(fc.record({ events: fc.array(generatedEvent, { minLength: 1, maxLength: 4 }), via: fc.constantFrom('json', 'gzip', 'in-process') }), { minLength: 1, maxLength: 25 }),
         fc.array(fc.record({ at: fc.integer({ min: 0, max: 25 }), rowByRow: fc.boolean() }), { maxLength: 3 }),
         async (requests, applyPoints) => {
           await db.$client.query('TRUNCATE events, person_distinct_ids, persons, ingest_log');
@@ -128,10 +128,14 @@ describe('PostgreSQL ingest gives exactly what SQLite gives', () => {
           for (const [i, request] of requests.entries()) {
             const batch = request.events.map(toCapture);
             const events = validate(batch);
-            // A gzip request is logged as received and validated again when applied (api/ingest/raw-log.ts).
-            const raw = request.gzip
-              ? { body: gzipSync(JSON.stringify({ api_key: PROJECT_TOKEN, batch })), meta: { contentType: 'application/json', contentEncoding: 'gzip', compression: undefined }, querySentAt: undefined, projectToken: PROJECT_TOKEN }
-              : undefined;
+            // A request over HTTP is logged as received and validated again when applied (api/ingest/raw-log.ts).
+            const json = JSON.stringify({ api_key: PROJECT_TOKEN, batch });
+            const raw =
+              request.via === 'gzip'
+                ? { body: gzipSync(json), meta: { contentType: 'application/json', contentEncoding: 'gzip', compression: undefined }, querySentAt: undefined, projectToken: PROJECT_TOKEN }
+                : request.via === 'json'
+                  ? { body: Buffer.from(json), meta: { contentType: 'application/json', contentEncoding: undefined, compression: undefined }, querySentAt: undefined, projectToken: PROJECT_TOKEN }
+                  : undefined;
             await Promise.all([direct.write(events), writer.write(events, raw)]);
             // Apply part of the log midway, so merges meet a mix of applied and logged events.
             for (const point of applyPoints.filter((p) => p.at === i)) await (point.rowByRow ? applyRowByRow(processor) : writer.settle());
