@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { createEventStore } from '../api/ingest/store.ts';
 import { validateCapture, type NormalizedEvent } from '../api/ingest/validate.ts';
 import type { OnrampDb } from '../db/client.ts';
+import { createReferenceStore } from './import/reference-store.ts';
 import { testDb } from './support/app.ts';
 
 const TOKEN = 'phc_identity_cache';
@@ -49,7 +50,51 @@ function snapshot(db: OnrampDb) {
     persons: all('SELECT id, properties, is_identified, created_at FROM persons ORDER BY id'),
     distinctIds: all('SELECT distinct_id, person_id FROM person_distinct_ids ORDER BY distinct_id'),
     sequences: all("SELECT name, seq FROM sqlite_sequence WHERE name IN ('events', 'persons') ORDER BY name"),
+    // Rows of the map in insertion order (its rowids), and the person uuids' order (time-ordered, so the ids' order).
+    distinctIdRows: all('SELECT rowid, distinct_id FROM person_distinct_ids ORDER BY rowid'),
+    personsByUuid: all('SELECT id FROM persons ORDER BY uuid'),
   };
+}
+
+const ids = ['a', 'b', 'c', 'd', 'e', 'anonymous', '7'];
+const kinds = ['$pageview', '$identify', '$create_alias', '$set', 'set-top', 'dup'] as const;
+const step = fc.record({
+  kind: fc.constantFrom(...kinds),
+  id: fc.constantFrom(...ids),
+  other: fc.constantFrom(...ids),
+  key: fc.constantFrom('p', 'q', '1'),
+  value: fc.integer({ min: 0, max: 3 }),
+  back: fc.nat(20),
+});
+type Step = typeof step extends fc.Arbitrary<infer T> ? T : never;
+
+/** Events of every kind the store treats differently: links, refused links, `$set`s, repeated uuids. */
+function eventsOf(steps: Step[]): NormalizedEvent[] {
+  const events: NormalizedEvent[] = [];
+  for (const s of steps) {
+    const set = { [s.key]: s.value };
+    if (s.kind === 'dup' && events.length > 0) {
+      const earlier = events[Math.max(0, events.length - 1 - s.back)]!;
+      events.push(event(s.id, s.value % 2 ? '$identify' : '$set', { $anon_distinct_id: s.other, $set: set }, earlier.uuid));
+    } else if (s.kind === '$identify') events.push(event(s.id, '$identify', { $anon_distinct_id: s.other, ...(s.value % 2 ? { $set: set } : { $set_once: set }) }));
+    else if (s.kind === '$create_alias') events.push(event(s.id, '$create_alias', { alias: s.other }));
+    else if (s.kind === '$set') events.push(event(s.id, '$set', { $set: set, $set_once: { [s.other]: s.value } }));
+    else if (s.kind === 'set-top') events.push(event(s.id, 'plan_changed', s.value ? { $set_once: set } : {}));
+    else events.push(event(s.id, '$pageview', { path: s.key }));
+  }
+  return events;
+}
+
+/** Writes `events` in chunks of the given sizes (one transaction each), each split into batches of up to 7 events. */
+function writeInChunks(write: (batches: NormalizedEvent[][]) => void, events: NormalizedEvent[], cuts: number[]) {
+  let at = 0;
+  for (let i = 0; at < events.length; i++) {
+    const chunk = events.slice(at, at + cuts[i % cuts.length]!);
+    at += chunk.length;
+    const batches = [];
+    for (let k = 0; k < chunk.length; k += 7) batches.push(chunk.slice(k, k + 7));
+    write(batches);
+  }
 }
 
 describe('event store: per-transaction identity memory', () => {
@@ -153,46 +198,45 @@ describe('event store: per-transaction identity memory', () => {
   });
 
   it('one transaction for many events stores exactly what one transaction per event stores', () => {
-    const ids = ['a', 'b', 'c', 'd', 'e', 'anonymous', '7'];
-    const kinds = ['$pageview', '$identify', '$create_alias', '$set', 'set-top', 'dup'] as const;
-    const step = fc.record({
-      kind: fc.constantFrom(...kinds),
-      id: fc.constantFrom(...ids),
-      other: fc.constantFrom(...ids),
-      key: fc.constantFrom('p', 'q', '1'),
-      value: fc.integer({ min: 0, max: 3 }),
-      back: fc.nat(20),
-    });
     fc.assert(
       fc.property(fc.array(step, { minLength: 1, maxLength: 80 }), fc.array(fc.integer({ min: 1, max: 30 }), { minLength: 1, maxLength: 10 }), (steps, cuts) => {
-        const events: NormalizedEvent[] = [];
-        for (const s of steps) {
-          const set = { [s.key]: s.value };
-          if (s.kind === 'dup' && events.length > 0) {
-            const earlier = events[Math.max(0, events.length - 1 - s.back)]!;
-            events.push(event(s.id, s.value % 2 ? '$identify' : '$set', { $anon_distinct_id: s.other, $set: set }, earlier.uuid));
-          } else if (s.kind === '$identify') events.push(event(s.id, '$identify', { $anon_distinct_id: s.other, ...(s.value % 2 ? { $set: set } : { $set_once: set }) }));
-          else if (s.kind === '$create_alias') events.push(event(s.id, '$create_alias', { alias: s.other }));
-          else if (s.kind === '$set') events.push(event(s.id, '$set', { $set: set, $set_once: { [s.other]: s.value } }));
-          else if (s.kind === 'set-top') events.push(event(s.id, 'plan_changed', s.value ? { $set_once: set } : {}));
-          else events.push(event(s.id, '$pageview', { path: s.key }));
-        }
+        const events = eventsOf(steps);
         const oneByOne = testDb();
         const store1 = createEventStore(oneByOne.$client);
         for (const e of events) store1.writeBatches([[e]]);
         const chunked = testDb();
         const store2 = createEventStore(chunked.$client);
-        // Chunks of the given sizes, each split into batches of up to 7 events.
-        let at = 0;
-        for (let i = 0; at < events.length; i++) {
-          const chunk = events.slice(at, at + cuts[i % cuts.length]!);
-          at += chunk.length;
-          const batches = [];
-          for (let k = 0; k < chunk.length; k += 7) batches.push(chunk.slice(k, k + 7));
-          store2.writeBatches(batches);
-        }
+        writeInChunks((batches) => store2.writeBatches(batches), events, cuts);
         expect(snapshot(chunked)).toEqual(snapshot(oneByOne));
       }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('stores exactly what the one-statement-per-row store stored, ids included, also after another writer deleted the newest person', () => {
+    fc.assert(
+      fc.property(
+        fc.array(step, { minLength: 1, maxLength: 120 }),
+        fc.array(fc.integer({ min: 1, max: 60 }), { minLength: 1, maxLength: 10 }),
+        fc.nat(40),
+        (steps, cuts, split) => {
+          const events = eventsOf(steps);
+          const dbs = [testDb(), testDb()];
+          const writers = [createEventStore(dbs[0]!.$client), createReferenceStore(dbs[1]!.$client)];
+          dbs.forEach((db, i) => {
+            writeInChunks((batches) => writers[i]!.writeBatches(batches), events.slice(0, split), cuts);
+            // Another writer (a server merging persons) deletes the newest person: AUTOINCREMENT must not reuse its id.
+            const newest = db.$client.prepare('SELECT MAX(id) FROM persons').pluck().get() as number | null;
+            if (newest !== null) {
+              db.$client.prepare('DELETE FROM person_distinct_ids WHERE person_id = ?').run(newest);
+              db.$client.prepare('DELETE FROM events WHERE person_id = ?').run(newest);
+              db.$client.prepare('DELETE FROM persons WHERE id = ?').run(newest);
+            }
+            writeInChunks((batches) => writers[i]!.writeBatches(batches), events.slice(split), cuts);
+          });
+          expect(snapshot(dbs[0]!)).toEqual(snapshot(dbs[1]!));
+        },
+      ),
       { numRuns: 150 },
     );
   });

@@ -1,5 +1,5 @@
-import type { Database } from 'better-sqlite3';
-import { uuidv7 } from 'uuidv7';
+import type { Database, Statement } from 'better-sqlite3';
+import { V7Generator } from 'uuidv7';
 import type { NormalizedEvent } from './validate.ts';
 
 /** Distinct ids that buggy clients send for everyone; merging on them would fuse strangers into one person. */
@@ -65,11 +65,46 @@ interface PersonState {
   markIdentified: boolean;
   /** `propertiesJson` differs from the row. */
   propertiesChanged: boolean;
+  /** Created in this transaction and not inserted yet: its row is written with the state it has by then. */
+  unwritten: boolean;
 }
 
 export interface IdentityOptions {
   /** Runs before a merge moves events, so the caller can insert the rows it holds back first. */
   beforeMerge?: () => void;
+}
+
+/**
+ * Person uuids: UUIDv7s as the package's own `uuidv7()` makes them, but drawing random numbers from a larger pool
+ * (its default refills a 32-byte buffer from the system every few uuids, a sixth of creating a person).
+ */
+const personUuids = new V7Generator(pooledRandom());
+
+function pooledRandom() {
+  const buffer = new Uint32Array(1024);
+  let cursor = buffer.length;
+  return {
+    nextUint32(): number {
+      if (cursor === buffer.length) {
+        crypto.getRandomValues(buffer);
+        cursor = 0;
+      }
+      return buffer[cursor++]!;
+    },
+  };
+}
+
+/** Most rows one multi-row INSERT of persons or distinct ids takes; the store flushes far more often than this. */
+const ROWS_PER_INSERT = 32;
+/** What `known` holds for a distinct id looked up (by `preload`) and not mapped; NaN, so no person id can equal it. */
+const ABSENT = Number.NaN;
+
+/** Prepares `INSERT INTO <table> <columns> VALUES (…), …` for 1..ROWS_PER_INSERT rows, when first needed. */
+function multiRowInsert(sqlite: Database, table: string, columns: string[]) {
+  const statements: Statement[] = [];
+  const row = `(${columns.map(() => '?').join(', ')})`;
+  return (rows: number) =>
+    (statements[rows] ??= sqlite.prepare(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ${Array<string>(rows).fill(row).join(', ')}`));
 }
 
 /**
@@ -80,13 +115,26 @@ export interface IdentityOptions {
  * not): in between, the distinct ids and persons it reads or makes are remembered, and person rows are written once by
  * `finish` instead of once per `$set`. That memory is valid only inside one transaction (another process, such as
  * the live server, may merge persons between two), so `end` drops it.
+ *
+ * New persons and distinct-id rows wait for multi-row inserts (one statement for many rows costs far less than one
+ * each): `flush` writes them, and must run before anything else reads or references those rows (the caller's event
+ * rows point at persons). A new person's id is worked out in advance, as AUTOINCREMENT would assign it: the
+ * transaction holds the write lock, and only this code inserts persons.
  */
 export function createIdentity(sqlite: Database, options: IdentityOptions = {}) {
   const findPerson = sqlite.prepare<[string], number>('SELECT person_id FROM person_distinct_ids WHERE distinct_id = ?').pluck();
-  const insertPerson = sqlite
-    .prepare<[string, number, number], number>('INSERT INTO persons (uuid, properties, is_identified, created_at) VALUES (?, \'{}\', ?, ?) RETURNING id')
+  const findPersons = sqlite.prepare<[string], [string, number]>(
+    'SELECT p.distinct_id, p.person_id FROM json_each(?) AS j JOIN person_distinct_ids AS p ON p.distinct_id = j.value',
+  );
+  findPersons.raw();
+  // AUTOINCREMENT gives one more than the largest id the table ever had: its sqlite_sequence entry or its largest row.
+  const nextPersonIdInTable = sqlite
+    .prepare<[], number>(
+      "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'persons'), 0), COALESCE((SELECT MAX(id) FROM persons), 0)) + 1",
+    )
     .pluck();
-  const mapDistinctId = sqlite.prepare<[string, number]>('INSERT INTO person_distinct_ids (distinct_id, person_id) VALUES (?, ?)');
+  const insertPersons = multiRowInsert(sqlite, 'persons', ['id', 'uuid', 'properties', 'is_identified', 'created_at']);
+  const mapDistinctIds = multiRowInsert(sqlite, 'person_distinct_ids', ['distinct_id', 'person_id']);
   const isIdentified = sqlite.prepare<[number], number>('SELECT is_identified FROM persons WHERE id = ?').pluck();
   const markIdentified = sqlite.prepare<[number]>('UPDATE persons SET is_identified = 1 WHERE id = ?');
   const readProperties = sqlite.prepare<[number], string>('SELECT properties FROM persons WHERE id = ?').pluck();
@@ -96,11 +144,20 @@ export function createIdentity(sqlite: Database, options: IdentityOptions = {}) 
   const moveEvents = sqlite.prepare<[number, number]>('UPDATE events SET person_id = ? WHERE person_id = ?');
   const deletePerson = sqlite.prepare<[number]>('DELETE FROM persons WHERE id = ?');
 
-  /** Distinct id → person, as read or mapped in this transaction; an entry may name a person merged away since. */
+  /**
+   * Distinct id → person, as read or mapped in this transaction; an entry may name a person merged away since, or be
+   * ABSENT (not in the database when preloaded, and not mapped since).
+   */
   let known = new Map<string, number>();
   /** Person merged away in this transaction → the one it was merged into (ids are AUTOINCREMENT: never reused). */
   let mergedInto = new Map<number, number>();
   let persons = new Map<number, PersonState>();
+  /** The id the next new person gets; read when the transaction creates its first person. */
+  let nextPersonId: number | undefined;
+  /** New persons not inserted yet, in creation order: [id, uuid, created_at] each. */
+  let unwrittenPersons: Array<string | number> = [];
+  /** Distinct-id rows not inserted yet, in mapping order: [distinct_id, person_id] each. */
+  let unwrittenIds: Array<string | number> = [];
   let active = false;
 
   function begin() {
@@ -113,21 +170,64 @@ export function createIdentity(sqlite: Database, options: IdentityOptions = {}) 
     if (known.size > 0) known = new Map();
     if (mergedInto.size > 0) mergedInto = new Map();
     if (persons.size > 0) persons = new Map();
+    nextPersonId = undefined;
+    unwrittenPersons = [];
+    unwrittenIds = [];
   }
 
   function assertActive() {
     if (!active) throw new Error('identity: used outside begin()/end()');
   }
 
+  /** Inserts the persons and distinct-id rows still waiting, persons first (the map's rows point at them). */
+  function flush() {
+    if (unwrittenPersons.length > 0) {
+      const params: Array<string | number> = [];
+      for (let i = 0; i < unwrittenPersons.length; i += 3) {
+        const id = unwrittenPersons[i] as number;
+        const state = persons.get(id)!;
+        params.push(id, unwrittenPersons[i + 1]!, state.propertiesJson!, state.identified ? 1 : 0, unwrittenPersons[i + 2]!);
+        // The row now holds the person's state as it is.
+        state.unwritten = false;
+        state.propertiesChanged = false;
+        state.markIdentified = false;
+      }
+      insertPersons(unwrittenPersons.length / 3).run(params);
+      unwrittenPersons = [];
+    }
+    if (unwrittenIds.length > 0) {
+      mapDistinctIds(unwrittenIds.length / 2).run(unwrittenIds);
+      unwrittenIds = [];
+    }
+  }
+
   /** Writes back what the transaction changed in person rows. */
   function finish() {
     assertActive();
+    flush();
     for (const [id, state] of persons) {
       if (state.propertiesChanged) (state.markIdentified ? writeIdentifiedProperties : writeProperties).run(state.propertiesJson!, id);
       else if (state.markIdentified) markIdentified.run(id);
       state.propertiesChanged = false;
       state.markIdentified = false;
     }
+  }
+
+  /**
+   * Looks up, in one statement, the distinct ids this transaction is about to use and has not seen yet, so `find`
+   * answers them (found or not) without a query each. Only an optimisation: `find` asks the database for the rest.
+   */
+  function preload(distinctIds: Iterable<string>) {
+    assertActive();
+    const wanted: string[] = [];
+    for (const id of distinctIds) {
+      if (known.has(id)) continue;
+      known.set(id, ABSENT);
+      wanted.push(id);
+    }
+    if (wanted.length === 0) return;
+    // The map in the database is current (merges move its rows at once), and ids mapped from now on replace ABSENT.
+    for (const [distinctId, personId] of findPersons.iterate(JSON.stringify(wanted)) as IterableIterator<[string, number]>) known.set(distinctId, personId);
   }
 
   function find(distinctId: string): number | undefined {
@@ -139,6 +239,7 @@ export function createIdentity(sqlite: Database, options: IdentityOptions = {}) 
       if (id !== undefined) known.set(distinctId, id);
       return id;
     }
+    if (Number.isNaN(id)) return undefined;
     if (mergedInto.size > 0) {
       const first = id;
       for (let next = mergedInto.get(id); next !== undefined; next = mergedInto.get(id)) id = next;
@@ -148,14 +249,15 @@ export function createIdentity(sqlite: Database, options: IdentityOptions = {}) 
   }
 
   function map(distinctId: string, personId: number) {
-    mapDistinctId.run(distinctId, personId);
+    unwrittenIds.push(distinctId, personId);
     known.set(distinctId, personId);
+    if (unwrittenIds.length >= ROWS_PER_INSERT * 2) flush();
   }
 
   function stateOf(personId: number): PersonState {
     let state = persons.get(personId);
     if (!state) {
-      state = { identified: undefined, propertiesJson: undefined, markIdentified: false, propertiesChanged: false };
+      state = { identified: undefined, propertiesJson: undefined, markIdentified: false, propertiesChanged: false, unwritten: false };
       persons.set(personId, state);
     }
     return state;
@@ -173,9 +275,13 @@ export function createIdentity(sqlite: Database, options: IdentityOptions = {}) 
 
   function createPerson(distinctId: string, at: number, identified = false): number {
     assertActive();
-    const id = insertPerson.get(uuidv7(), identified ? 1 : 0, at)!;
+    const id = (nextPersonId ??= nextPersonIdInTable.get()!);
+    nextPersonId = id + 1;
+    persons.set(id, { identified, propertiesJson: '{}', markIdentified: false, propertiesChanged: false, unwritten: true });
+    unwrittenPersons.push(id, personUuids.generate().toString(), at);
+    // Persons before the distinct ids that point at them: a full batch of either is written as a whole.
+    if (unwrittenPersons.length >= ROWS_PER_INSERT * 3) flush();
     map(distinctId, id);
-    persons.set(id, { identified, propertiesJson: '{}', markIdentified: false, propertiesChanged: false });
     return id;
   }
 
@@ -196,6 +302,7 @@ export function createIdentity(sqlite: Database, options: IdentityOptions = {}) 
 
   /** Folds `from` into `into`: `into`'s properties win, `from` only fills gaps. */
   function merge(from: number, into: number) {
+    flush();
     options.beforeMerge?.();
     const fromProps = JSON.parse(propertiesJsonOf(from)) as Record<string, unknown>;
     moveDistinctIds.run(into, from);
@@ -245,7 +352,7 @@ export function createIdentity(sqlite: Database, options: IdentityOptions = {}) 
     return personId;
   }
 
-  return { begin, finish, end, personFor, link, updateProperties };
+  return { begin, flush, finish, end, preload, personFor, link, updateProperties };
 }
 
 export type Identity = ReturnType<typeof createIdentity>;

@@ -19,6 +19,17 @@ const ROW_WIDTH = 7;
  */
 export type StoreEvent = NormalizedEvent & { linkTarget?: MergeTarget | null };
 
+/** Every distinct id the events name: their own, and the ids they ask to link to. */
+function* distinctIdsOf(batches: ReadonlyArray<ReadonlyArray<StoreEvent>>): Generator<string> {
+  for (const batch of batches) {
+    for (const event of batch) {
+      yield event.distinctId;
+      const target = event.linkTarget === undefined ? mergeTarget(event) : event.linkTarget;
+      if (target) yield target.otherId;
+    }
+  }
+}
+
 export function createEventStore(sqlite: Database) {
   /** Rows not inserted yet must be before any merge moves events, so a merge inserts them first. */
   const identity = createIdentity(sqlite, { beforeMerge: () => flushRows() });
@@ -37,6 +48,8 @@ export function createEventStore(sqlite: Database) {
   let pending: Array<string | number> = [];
 
   function flushRows() {
+    // The rows point at persons the identity may still hold back.
+    identity.flush();
     if (pending.length === 0) return;
     insertRows(pending.length / ROW_WIDTH).run(pending);
     pending = [];
@@ -80,6 +93,7 @@ export function createEventStore(sqlite: Database) {
   function writeAll(batches: ReadonlyArray<ReadonlyArray<StoreEvent>>) {
     identity.begin();
     try {
+      identity.preload(distinctIdsOf(batches));
       for (const batch of batches) for (const event of batch) writeOne(event);
       flushRows();
       identity.finish();
