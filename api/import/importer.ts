@@ -1,17 +1,12 @@
-import { createRequire } from 'node:module';
 import { extname } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import type { Database } from 'better-sqlite3';
-import type { MergeTarget } from '../ingest/identity.ts';
-import type { StoreEvent } from '../ingest/store.ts';
 import type { NormalizedEvent } from '../ingest/validate.ts';
 import type { Checkpoint } from './checkpoint.ts';
 import { fileFingerprint } from './fingerprint.ts';
-import type { PackedResult, ParseWorkerData } from './parse-worker.ts';
-import { csvHeader, csvRows, jsonLines } from './sources.ts';
+import { resultsInParallel, resultsInThread } from './results.ts';
+import { csvHeader } from './sources.ts';
 import { sqliteImportTarget, type ImportTarget } from './target.ts';
-import { validateRows, type RowResult } from './validate-rows.ts';
+import type { RowResult } from './validate-rows.ts';
 
 export { contentUuid } from './validate-rows.ts';
 export type { ImportTarget } from './target.ts';
@@ -210,7 +205,7 @@ export async function importFile(target: Database | ImportTarget, path: string, 
   await storage.prepare();
   const stopOffloading = options.parallel ? storage.offload?.() : undefined;
   try {
-    const results = options.parallel ? resultsFromWorker(start) : resultsInThread(start);
+    const results = options.parallel ? resultsInParallel(start) : resultsInThread(start);
     reading: for await (const batch of results) {
       for (const result of batch) {
         if (!handle(result)) {
@@ -250,94 +245,3 @@ function isImportTarget(target: Database | ImportTarget): target is ImportTarget
   return typeof (target as ImportTarget).writeChunk === 'function';
 }
 
-/** Reads and validates on this thread. */
-async function* resultsInThread(d: ParseWorkerData): AsyncGenerator<RowResult[]> {
-  const source = d.format === 'csv' ? csvRows(d.path, d.start, d.columns!, d.start === 0) : jsonLines(d.path, d.start, d.lineBefore);
-  for await (const batch of source) yield validateRows(batch, d.projectToken);
-}
-
-/**
- * An event rebuilt from a worker's flat result. `properties` is parsed only if read: the store has the serialized form
- * for the insert, and the worker already worked out the one thing it would read them for (`linkTarget`).
- */
-class ImportedEvent implements StoreEvent {
-  private parsed: Record<string, unknown> | undefined;
-  constructor(
-    public uuid: string,
-    public event: string,
-    public distinctId: string,
-    public timestamp: number,
-    public receivedAt: number,
-    public propertiesJson: string,
-    public set: Record<string, unknown> | undefined,
-    public setOnce: Record<string, unknown> | undefined,
-    public linkTarget: MergeTarget | null,
-  ) {}
-  get properties(): Record<string, unknown> {
-    return (this.parsed ??= JSON.parse(this.propertiesJson) as Record<string, unknown>);
-  }
-}
-
-function unpack(packed: PackedResult[]): RowResult[] {
-  return packed.map((p) => {
-    const [line, end, kind] = p as [number, number, number];
-    if (kind === 1) return { line, end, error: p[3] as string };
-    if (kind === 2) return { line, end };
-    const [, , , uuid, event, distinctId, timestamp, receivedAt, json, set, setOnce, linkOtherId, linkIdentify] = p as [
-      number, number, number, string, string, string, number, number, string, string | null, string | null, string | null, number,
-    ];
-    const link = linkOtherId === null ? null : { otherId: linkOtherId, identify: linkIdentify === 1 };
-    return { line, end, event: new ImportedEvent(uuid, event, distinctId, timestamp, receivedAt, json, parseObject(set), parseObject(setOnce), link) };
-  });
-}
-
-function parseObject(text: string | null): Record<string, unknown> | undefined {
-  return text === null ? undefined : (JSON.parse(text) as Record<string, unknown>);
-}
-
-/**
- * The worker is TypeScript like the rest of the code. Node 20 applies `--import tsx` hooks too late for a worker's
- * entry file, so a small script registers tsx's loader first and then imports it; this works whether the parent
- * runs under tsx, vitest or plain node.
- */
-function workerBootstrap(): string {
-  const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
-  const entry = new URL('./parse-worker.ts', import.meta.url).href;
-  return `(async () => { const { register } = await import(${JSON.stringify(tsxApi)}); register(); await import(${JSON.stringify(entry)}); })().catch((err) => { console.error(err); process.exit(1); });`;
-}
-
-/** Reads and validates in a worker thread, one batch ahead; stopping early terminates the worker. */
-async function* resultsFromWorker(d: ParseWorkerData): AsyncGenerator<RowResult[]> {
-  const worker = new Worker(workerBootstrap(), { eval: true, workerData: d });
-  const inbox: Array<PackedResult[] | null> = [];
-  let failure: Error | undefined;
-  let wake: (() => void) | undefined;
-  const notify = () => {
-    wake?.();
-    wake = undefined;
-  };
-  worker.on('message', (message: PackedResult[] | null) => {
-    inbox.push(message);
-    notify();
-  });
-  worker.on('error', (err) => {
-    failure = err;
-    notify();
-  });
-  worker.on('exit', (code) => {
-    if (code !== 0 && !failure) failure = new Error(`import worker exited with code ${code}`);
-    notify();
-  });
-  try {
-    for (;;) {
-      while (inbox.length === 0 && !failure) await new Promise<void>((resolve) => (wake = resolve));
-      if (inbox.length === 0) throw failure!;
-      const message = inbox.shift()!;
-      if (message === null) return;
-      worker.postMessage('credit');
-      yield unpack(message);
-    }
-  } finally {
-    await worker.terminate();
-  }
-}

@@ -11,10 +11,14 @@ import { validateRows, type RowResult } from './validate-rows.ts';
 export interface ParseWorkerData {
   path: string;
   format: 'jsonl' | 'csv';
-  start: number;
-  lineBefore: number;
   columns: string[] | undefined;
   projectToken: string;
+}
+
+/** Where to read from (a byte offset at a row boundary, and the line before it): sent once the worker is ready. */
+export interface WorkerStart {
+  start: number;
+  lineBefore: number;
 }
 
 /**
@@ -53,16 +57,19 @@ if (parentPort && workerData) {
   const port = parentPort;
   const data = workerData as ParseWorkerData;
   let credits = 2;
+  let from: WorkerStart | undefined;
   let wake: (() => void) | undefined;
-  port.on('message', (message) => {
-    if (message === 'credit') {
-      credits += 1;
-      wake?.();
-      wake = undefined;
-    }
+  port.on('message', (message: 'credit' | WorkerStart) => {
+    if (message === 'credit') credits += 1;
+    else from = message;
+    wake?.();
+    wake = undefined;
   });
-  const source =
-    data.format === 'csv' ? csvRows(data.path, data.start, data.columns!, data.start === 0) : jsonLines(data.path, data.start, data.lineBefore);
+  // Loading this module is most of the worker's start-up; the main thread reads the file itself until now.
+  port.postMessage('ready');
+  while (!from) await new Promise<void>((resolve) => (wake = resolve));
+  const { start, lineBefore } = from;
+  const source = data.format === 'csv' ? csvRows(data.path, start, data.columns!, start === 0) : jsonLines(data.path, start, lineBefore);
   for await (const batch of source) {
     const packed = pack(validateRows(batch, data.projectToken));
     while (credits === 0) await new Promise<void>((resolve) => (wake = resolve));

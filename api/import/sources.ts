@@ -34,6 +34,19 @@ function jsonRow(text: string, line: number, end: number): SourceRow {
 }
 
 /**
+ * Appends the rows of the complete lines in `buf` from `pos` on (`buf` starts at byte `bufStart` of the file, line
+ * `line` ended before `pos`); returns where the unfinished rest begins and the last line number used.
+ */
+export function completeLines(rows: SourceRow[], buf: Buffer, pos: number, bufStart: number, line: number): { pos: number; line: number } {
+  for (let nl = buf.indexOf(10, pos); nl !== -1; nl = buf.indexOf(10, pos)) {
+    line += 1;
+    rows.push(jsonRow(buf.toString('utf8', pos, nl), line, bufStart + nl + 1));
+    pos = nl + 1;
+  }
+  return { pos, line };
+}
+
+/**
  * Reads JSON lines from `start`, yielding the rows of each ~1 MiB chunk together (one await per chunk, not per row).
  * Splits on raw bytes so every row's end offset is exact, whatever its UTF-8 content.
  */
@@ -48,17 +61,16 @@ export async function* jsonLines(path: string, start: number, lineBefore: number
     const bufStart = carryStart;
     const rows: SourceRow[] = [];
     let pos = 0;
-    for (let nl = buf.indexOf(10, pos); nl !== -1; nl = buf.indexOf(10, pos)) {
-      line += 1;
-      const end = bufStart + nl + 1;
-      if (oversized) {
-        rows.push({ line, end, error: `line: longer than ${MAX_LINE_BYTES} bytes` });
+    if (oversized) {
+      const nl = buf.indexOf(10);
+      if (nl !== -1) {
+        line += 1;
+        rows.push({ line, end: bufStart + nl + 1, error: `line: longer than ${MAX_LINE_BYTES} bytes` });
         oversized = false;
-      } else {
-        rows.push(jsonRow(buf.toString('utf8', pos, nl), line, end));
+        pos = nl + 1;
       }
-      pos = nl + 1;
     }
+    if (!oversized) ({ pos, line } = completeLines(rows, buf, pos, bufStart, line));
     carry = pos < buf.length ? buf.subarray(pos) : undefined;
     carryStart = bufStart + pos;
     if (carry && carry.length > MAX_LINE_BYTES) {

@@ -96,8 +96,6 @@ function pooledRandom() {
 
 /** Most rows one multi-row INSERT of persons or distinct ids takes; the store flushes far more often than this. */
 const ROWS_PER_INSERT = 32;
-/** What `known` holds for a distinct id looked up (by `preload`) and not mapped; NaN, so no person id can equal it. */
-const ABSENT = Number.NaN;
 
 /** Prepares `INSERT INTO <table> <columns> VALUES (…), …` for 1..ROWS_PER_INSERT rows, when first needed. */
 function multiRowInsert(sqlite: Database, table: string, columns: string[]) {
@@ -123,10 +121,6 @@ function multiRowInsert(sqlite: Database, table: string, columns: string[]) {
  */
 export function createIdentity(sqlite: Database, options: IdentityOptions = {}) {
   const findPerson = sqlite.prepare<[string], number>('SELECT person_id FROM person_distinct_ids WHERE distinct_id = ?').pluck();
-  const findPersons = sqlite.prepare<[string], [string, number]>(
-    'SELECT p.distinct_id, p.person_id FROM json_each(?) AS j JOIN person_distinct_ids AS p ON p.distinct_id = j.value',
-  );
-  findPersons.raw();
   // AUTOINCREMENT gives one more than the largest id the table ever had: its sqlite_sequence entry or its largest row.
   const nextPersonIdInTable = sqlite
     .prepare<[], number>(
@@ -144,10 +138,7 @@ export function createIdentity(sqlite: Database, options: IdentityOptions = {}) 
   const moveEvents = sqlite.prepare<[number, number]>('UPDATE events SET person_id = ? WHERE person_id = ?');
   const deletePerson = sqlite.prepare<[number]>('DELETE FROM persons WHERE id = ?');
 
-  /**
-   * Distinct id → person, as read or mapped in this transaction; an entry may name a person merged away since, or be
-   * ABSENT (not in the database when preloaded, and not mapped since).
-   */
+  /** Distinct id → person, as read or mapped in this transaction; an entry may name a person merged away since. */
   let known = new Map<string, number>();
   /** Person merged away in this transaction → the one it was merged into (ids are AUTOINCREMENT: never reused). */
   let mergedInto = new Map<number, number>();
@@ -213,23 +204,6 @@ export function createIdentity(sqlite: Database, options: IdentityOptions = {}) 
     }
   }
 
-  /**
-   * Looks up, in one statement, the distinct ids this transaction is about to use and has not seen yet, so `find`
-   * answers them (found or not) without a query each. Only an optimisation: `find` asks the database for the rest.
-   */
-  function preload(distinctIds: Iterable<string>) {
-    assertActive();
-    const wanted: string[] = [];
-    for (const id of distinctIds) {
-      if (known.has(id)) continue;
-      known.set(id, ABSENT);
-      wanted.push(id);
-    }
-    if (wanted.length === 0) return;
-    // The map in the database is current (merges move its rows at once), and ids mapped from now on replace ABSENT.
-    for (const [distinctId, personId] of findPersons.iterate(JSON.stringify(wanted)) as IterableIterator<[string, number]>) known.set(distinctId, personId);
-  }
-
   function find(distinctId: string): number | undefined {
     let id = known.get(distinctId);
     if (id === undefined) {
@@ -239,7 +213,6 @@ export function createIdentity(sqlite: Database, options: IdentityOptions = {}) 
       if (id !== undefined) known.set(distinctId, id);
       return id;
     }
-    if (Number.isNaN(id)) return undefined;
     if (mergedInto.size > 0) {
       const first = id;
       for (let next = mergedInto.get(id); next !== undefined; next = mergedInto.get(id)) id = next;
@@ -352,7 +325,7 @@ export function createIdentity(sqlite: Database, options: IdentityOptions = {}) 
     return personId;
   }
 
-  return { begin, flush, finish, end, preload, personFor, link, updateProperties };
+  return { begin, flush, finish, end, personFor, link, updateProperties };
 }
 
 export type Identity = ReturnType<typeof createIdentity>;

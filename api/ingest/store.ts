@@ -19,17 +19,6 @@ const ROW_WIDTH = 7;
  */
 export type StoreEvent = NormalizedEvent & { linkTarget?: MergeTarget | null };
 
-/** Every distinct id the events name: their own, and the ids they ask to link to. */
-function* distinctIdsOf(batches: ReadonlyArray<ReadonlyArray<StoreEvent>>): Generator<string> {
-  for (const batch of batches) {
-    for (const event of batch) {
-      yield event.distinctId;
-      const target = event.linkTarget === undefined ? mergeTarget(event) : event.linkTarget;
-      if (target) yield target.otherId;
-    }
-  }
-}
-
 export function createEventStore(sqlite: Database) {
   /** Rows not inserted yet must be before any merge moves events, so a merge inserts them first. */
   const identity = createIdentity(sqlite, { beforeMerge: () => flushRows() });
@@ -93,7 +82,6 @@ export function createEventStore(sqlite: Database) {
   function writeAll(batches: ReadonlyArray<ReadonlyArray<StoreEvent>>) {
     identity.begin();
     try {
-      identity.preload(distinctIdsOf(batches));
       for (const batch of batches) for (const event of batch) writeOne(event);
       flushRows();
       identity.finish();
