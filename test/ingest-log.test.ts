@@ -26,6 +26,38 @@ const PLAIN_JSON = { contentType: 'application/json', contentEncoding: undefined
 
 const count = (db: OnrampDb, sql: string) => db.$client.prepare(sql).pluck().get() as number;
 
+const form = (value: string) => `data=${encodeURIComponent(value)}`;
+const base64 = (json: string) => Buffer.from(json, 'utf8').toString('base64');
+
+/** Every body encoding capture accepts, as the request that carries it: each is logged as received. */
+const encodings: Array<[string, (json: string) => { query: string; body: string | Buffer; headers: Record<string, string> }]> = [
+  ['plain JSON', (json) => ({ query: '', body: json, headers: { 'content-type': 'application/json' } })],
+  ['text/plain JSON, no query', (json) => ({ query: '', body: json, headers: { 'content-type': 'text/plain' } })],
+  ['gzip by Content-Encoding', (json) => ({ query: '', body: gzipSync(json), headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } })],
+  ['gzip-js', (json) => ({ query: '?compression=gzip-js', body: gzipSync(json), headers: { 'content-type': 'text/plain' } })],
+  ['base64 body', (json) => ({ query: '?compression=base64', body: base64(json), headers: { 'content-type': 'text/plain' } })],
+  ['base64 form (posthog-js)', (json) => ({ query: '?compression=base64', body: form(base64(json)), headers: { 'content-type': 'application/x-www-form-urlencoded' } })],
+  ['gzip inside a base64 form', (json) => ({ query: '', body: form(gzipSync(json).toString('base64')), headers: { 'content-type': 'application/x-www-form-urlencoded' } })],
+  ['JSON form', (json) => ({ query: '', body: form(json), headers: { 'content-type': 'application/x-www-form-urlencoded' } })],
+];
+
+describe.each(encodings)('ingest log, %s', (_name, encode) => {
+  it('is logged as received and applies to exactly the acknowledged events', async () => {
+    const { app, db } = loggedApp();
+    const withUuid = captureEvent({ distinct_id: 'enc-1', properties: { token: PROJECT_TOKEN, $pathname: '/docs/ünïcode/' } });
+    const { uuid: _omitted, ...withoutUuid } = captureEvent({ distinct_id: 'enc-2' });
+    const { query, body, headers } = encode(JSON.stringify([withUuid, withoutUuid]));
+    const res = await app.request(`/batch/${query}`, { method: 'POST', headers, body });
+    expect(res.status).toBe(200);
+    const row = db.$client.prepare('SELECT events, body FROM ingest_log').get() as { events: string; body: Buffer };
+    expect(row.events).toBe('');
+    expect(Buffer.compare(row.body, Buffer.from(body))).toBe(0);
+    const listed = await listEvents(app);
+    expect(listed.map((e) => e.distinctId).sort()).toEqual(['enc-1', 'enc-2']);
+    expect(listed.find((e) => e.distinctId === 'enc-1')).toMatchObject({ uuid: withUuid.uuid, properties: { $pathname: '/docs/ünïcode/' } });
+  });
+});
+
 describe('ingest log: acknowledged first, applied later', () => {
   it('acknowledges from the log, and every reader of events applies it first', async () => {
     const { app, db, writer } = loggedApp();
