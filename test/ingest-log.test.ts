@@ -30,7 +30,7 @@ const form = (value: string) => `data=${encodeURIComponent(value)}`;
 const base64 = (json: string) => Buffer.from(json, 'utf8').toString('base64');
 
 /** Every body encoding capture accepts, as the request that carries it: each is logged as received. */
-const encodings: Array<[string, (json: string) => { query: string; body: string | Buffer; headers: Record<string, string> }]> = [
+const encodings: Array<[string, (json: string) => { query: string; body: string | Uint8Array<ArrayBuffer>; headers: Record<string, string> }]> = [
   ['plain JSON', (json) => ({ query: '', body: json, headers: { 'content-type': 'application/json' } })],
   ['text/plain JSON, no query', (json) => ({ query: '', body: json, headers: { 'content-type': 'text/plain' } })],
   ['gzip by Content-Encoding', (json) => ({ query: '', body: gzipSync(json), headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } })],

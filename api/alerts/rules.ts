@@ -212,9 +212,15 @@ export function createRuleStore(sqlite: Database) {
     'UPDATE alert_rules SET next_run_at = ?, last_run_at = ? WHERE id = ? AND enabled = 1 AND next_run_at <= ?',
   );
   const setActive = sqlite.prepare<[string, string]>('UPDATE alert_rules SET active_conditions = ? WHERE id = ?');
+  const claimCondition = sqlite.prepare<[string, string, string]>(
+    `UPDATE alert_rules SET active_conditions = json_insert(active_conditions, '$[#]', ?)
+     WHERE id = ? AND NOT EXISTS (SELECT 1 FROM json_each(alert_rules.active_conditions) WHERE value = ?)`,
+  );
+  const withoutKeys = `(SELECT json_group_array(value) FROM json_each(alert_rules.active_conditions) WHERE value NOT IN (SELECT value FROM json_each(?)))`;
+  const releaseConditions = sqlite.prepare<[string, string]>(`UPDATE alert_rules SET active_conditions = ${withoutKeys} WHERE id = ?`);
   // MAX keeps last_run_at from moving back when a slow manual check finishes after a later scheduled one started.
   const checked = sqlite.prepare<[string, number, number, string]>(
-    'UPDATE alert_rules SET active_conditions = ?, last_run_at = MAX(COALESCE(last_run_at, ?), ?) WHERE id = ?',
+    `UPDATE alert_rules SET active_conditions = ${withoutKeys}, last_run_at = MAX(COALESCE(last_run_at, ?), ?) WHERE id = ?`,
   );
 
   return {
@@ -254,9 +260,20 @@ export function createRuleStore(sqlite: Database) {
     setActiveConditions(id: string, keys: string[]) {
       setActive.run(JSON.stringify(keys), id);
     },
-    /** Stores the outcome of a check run at `checkedAt` (scheduled or manual): its alerted keys and `lastRunAt`. */
-    recordCheck(id: string, keys: string[], checkedAt: number) {
-      checked.run(JSON.stringify(keys), checkedAt, checkedAt, id);
+    /**
+     * Marks condition `key` alerted unless it already is; `true` for the one caller that marked it. A check takes a
+     * condition this way before its webhook, so a check of the same rule elsewhere (another instance) skips it.
+     */
+    claimCondition(id: string, key: string): boolean {
+      return claimCondition.run(key, id, key).changes === 1;
+    },
+    /** Un-marks conditions a check took but could not deliver, so the next check tries them again. */
+    releaseConditions(id: string, keys: string[]) {
+      releaseConditions.run(JSON.stringify(keys), id);
+    },
+    /** Stores the outcome of a check run at `checkedAt` (scheduled or manual): the keys it saw clear, and `lastRunAt`. */
+    recordCheck(id: string, clearedKeys: string[], checkedAt: number) {
+      checked.run(JSON.stringify(clearedKeys), checkedAt, checkedAt, id);
     },
   };
 }

@@ -154,22 +154,32 @@ export function createAlertRunner(storage: AlertStorage, options: AlertRunnerOpt
     const current = new Map(evaluation.conditions.map((c) => [c.key, c]));
     const active = new Set(rule.activeConditions);
     const cleared = [...active].filter((key) => !current.has(key));
-    const stillActive = [...active].filter((key) => current.has(key));
     const link = reportLink(options.baseUrl, rule);
     const alerted: string[] = [];
     const records: DeliveryRecord[] = [];
+    let taken: string | undefined;
     try {
       for (const condition of evaluation.conditions) {
         if (active.has(condition.key)) continue;
+        // Taken in the database before the webhook: a check of this rule on another instance (a "Check now" there
+        // during this scheduled check) finds it taken and stays quiet.
+        if (!(await rules.claimCondition(rule.id, condition.key))) continue;
+        taken = condition.key;
         const payload = alertMessage(rule, condition, evaluation, link);
         const id = await deliveries.insertPending(rule.id, condition.key, JSON.stringify(payload), now());
         const result = await deliverWebhook(rule.webhookUrl, payload, options.delivery);
         records.push(await deliveries.finish(id, result, now()));
+        taken = undefined;
         if (result.status === 'delivered') alerted.push(condition.key);
-        else log(`[onramp] alert ${rule.id} (${rule.name}): webhook delivery failed after ${result.attempts} attempts: ${result.error}`);
+        else {
+          await rules.releaseConditions(rule.id, [condition.key]);
+          log(`[onramp] alert ${rule.id} (${rule.name}): webhook delivery failed after ${result.attempts} attempts: ${result.error}`);
+        }
       }
-      await rules.recordCheck(rule.id, [...stillActive, ...alerted], at);
+      await rules.recordCheck(rule.id, cleared, at);
     } catch (err) {
+      // A condition taken but not delivered must not stay marked alerted, or it would never alert.
+      if (taken !== undefined) await rules.releaseConditions(rule.id, [taken]).catch(noop);
       throw (await rules.get(rule.id)) ? err : deletedDuringCheck(rule.id);
     }
     // Deleted while a webhook was in flight: the deliveries went with the rule (cascade), so nothing is left to report.

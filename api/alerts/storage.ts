@@ -21,8 +21,15 @@ export interface AlertRuleStorage {
   /** Takes a due check for the caller; among instances sharing the database exactly one gets `true`. */
   claim(rule: AlertRule, now: number): Promise<boolean>;
   setActiveConditions(id: string, keys: string[]): Promise<void>;
-  /** Stores the outcome of a check run at `checkedAt`: the keys alerted and not cleared, and `lastRunAt`. */
-  recordCheck(id: string, keys: string[], checkedAt: number): Promise<void>;
+  /**
+   * Marks condition `key` of rule `id` alerted unless it already is; among concurrent callers on any instance, exactly
+   * one gets `true` (and sends the webhook).
+   */
+  claimCondition(id: string, key: string): Promise<boolean>;
+  /** Un-marks conditions taken by {@link claimCondition} whose webhook could not be delivered. */
+  releaseConditions(id: string, keys: string[]): Promise<void>;
+  /** Stores the outcome of a check run at `checkedAt`: un-marks the keys it saw clear, and sets `lastRunAt`. */
+  recordCheck(id: string, clearedKeys: string[], checkedAt: number): Promise<void>;
 }
 
 /** The webhook delivery log. */
@@ -68,7 +75,9 @@ export function sqliteAlertStorage(sqlite: Database): AlertStorage {
       due: async (now) => rules.due(now),
       claim: async (rule, now) => rules.claim(rule, now),
       setActiveConditions: async (id, keys) => rules.setActiveConditions(id, keys),
-      recordCheck: async (id, keys, checkedAt) => rules.recordCheck(id, keys, checkedAt),
+      claimCondition: async (id, key) => rules.claimCondition(id, key),
+      releaseConditions: async (id, keys) => rules.releaseConditions(id, keys),
+      recordCheck: async (id, clearedKeys, checkedAt) => rules.recordCheck(id, clearedKeys, checkedAt),
     },
     deliveries: {
       insertPending: async (ruleId, condition, payloadJson, createdAt) => deliveries.insertPending(ruleId, condition, payloadJson, createdAt),

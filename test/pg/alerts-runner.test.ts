@@ -167,6 +167,62 @@ describe('alert scheduler on PostgreSQL', () => {
     }
   });
 
+  it('a Check now on one instance during the scheduled check on another alerts a new condition once', async () => {
+    const scheduled = await pgInstance();
+    const manual = await pgInstance(scheduled.url);
+    const r = await receiver();
+    await addPgEvents(scheduled.db, developerEvents('a', 40, 10, NOW - 3 * DAY));
+    const clock = { now: NOW };
+    const scheduler = createAlertRunner(pgAlertStorage(scheduled.db), { baseUrl: 'http://x', now: () => clock.now, log: () => {} });
+    // Another instance's API: its own pool and storage, so the two checks do not take turns in one process.
+    const api = alertsApi(pgAlertStorage(manual.db), clock);
+    const id = (await api('POST', '/', conversionRule(r.url))).body.id as string;
+    let checkNow: Promise<{ status: number; body: Record<string, any> }> | undefined;
+    // The manual check runs from start to end while the scheduled one waits on its webhook.
+    r.beforeAnswer = async () => {
+      if (checkNow) return;
+      checkNow = api('POST', `/${id}/check`);
+      await checkNow;
+    };
+
+    const [result] = await scheduler.runDue();
+    const now = await checkNow!;
+    expect(result!.alerted).toEqual([CONDITION]);
+    expect(now.status).toBe(200);
+    expect(now.body.conditions).toHaveLength(1);
+    expect(now.body.alerted).toEqual([]);
+    expect(r.hits).toBe(1);
+    expect(await scheduler.rules.get(id)).toMatchObject({ activeConditions: [CONDITION] });
+  });
+
+  it('two instances checking the same rule at the same moment send one webhook', async () => {
+    const first = await pgInstance();
+    const second = await pgInstance(first.url);
+    const r = await receiver();
+    await addPgEvents(first.db, developerEvents('a', 40, 10, NOW - 3 * DAY));
+    const options = { baseUrl: 'http://x', now: () => NOW, log: () => {} };
+    const runners = [createAlertRunner(pgAlertStorage(first.db), options), createAlertRunner(pgAlertStorage(second.db), options)];
+    const rule = await runners[0]!.rules.create(createRuleSchema.parse(conversionRule(r.url)), NOW);
+    // Both evaluate from the same rule row (nothing alerted yet) and race to take the condition.
+    const results = await Promise.all(runners.map((runner) => runner.check(rule)));
+    expect(results.map((result) => result.conditions.length)).toEqual([1, 1]);
+    expect(results.flatMap((result) => result.alerted)).toEqual([CONDITION]);
+    expect(r.hits).toBe(1);
+  });
+
+  it('a condition whose webhook failed is not left marked alerted: the next check on any instance retries it', async () => {
+    const { db } = await pgInstance();
+    const r = await receiver();
+    await addPgEvents(db, developerEvents('a', 40, 10, NOW - 3 * DAY));
+    const clock = { now: NOW };
+    const api = alertsApi(pgAlertStorage(db), clock);
+    const id = (await api('POST', '/', conversionRule(r.url))).body.id as string;
+    r.respond = [500, 500, 500];
+    expect((await api('POST', `/${id}/check`)).body.alerted).toEqual([]);
+    expect((await api('GET', `/${id}`)).body.activeConditions).toEqual([]);
+    expect((await api('POST', `/${id}/check`)).body.alerted).toEqual([CONDITION]);
+  });
+
   it('the timer-driven scheduler checks due rules by itself and stops cleanly', async () => {
     const { db } = await pgInstance();
     const r = await receiver();

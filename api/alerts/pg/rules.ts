@@ -131,14 +131,27 @@ export function createPgRuleStore(db: OnrampPgDb) {
     async setActiveConditions(id: string, keys: string[]): Promise<void> {
       await pool.query('UPDATE alert_rules SET active_conditions = $1 WHERE id = $2', [JSON.stringify(keys), id]);
     },
-    /** Stores the outcome of a check run at `checkedAt` (scheduled or manual): its alerted keys and `lastRunAt`. */
-    async recordCheck(id: string, keys: string[], checkedAt: number): Promise<void> {
+    /**
+     * Marks condition `key` alerted unless it already is. Concurrent UPDATEs of the row take turns and re-check the
+     * WHERE against the committed row, so exactly one caller (on any instance) gets `true`.
+     */
+    async claimCondition(id: string, key: string): Promise<boolean> {
+      const result = await pool.query(
+        'UPDATE alert_rules SET active_conditions = (active_conditions::jsonb || jsonb_build_array($2::text))::text WHERE id = $1 AND NOT (active_conditions::jsonb ? $2)',
+        [id, key],
+      );
+      return result.rowCount === 1;
+    },
+    async releaseConditions(id: string, keys: string[]): Promise<void> {
+      await pool.query('UPDATE alert_rules SET active_conditions = (active_conditions::jsonb - $2::text[])::text WHERE id = $1', [id, keys]);
+    },
+    /** Stores the outcome of a check run at `checkedAt` (scheduled or manual): the keys it saw clear, and `lastRunAt`. */
+    async recordCheck(id: string, clearedKeys: string[], checkedAt: number): Promise<void> {
       // GREATEST ignores a NULL last_run_at, and keeps it from moving back when a slow manual check finishes late.
-      await pool.query('UPDATE alert_rules SET active_conditions = $1, last_run_at = GREATEST(last_run_at, $2::bigint) WHERE id = $3', [
-        JSON.stringify(keys),
-        checkedAt,
-        id,
-      ]);
+      await pool.query(
+        'UPDATE alert_rules SET active_conditions = (active_conditions::jsonb - $1::text[])::text, last_run_at = GREATEST(last_run_at, $2::bigint) WHERE id = $3',
+        [clearedKeys, checkedAt, id],
+      );
     },
   };
 }
