@@ -97,12 +97,18 @@ function pooledRandom() {
 /** Most rows one multi-row INSERT of persons or distinct ids takes; the store flushes far more often than this. */
 const ROWS_PER_INSERT = 32;
 
-/** Prepares `INSERT INTO <table> <columns> VALUES (…), …` for 1..ROWS_PER_INSERT rows, when first needed. */
-function multiRowInsert(sqlite: Database, table: string, columns: string[]) {
+const PERSON_ROW = '(?, ?, ?, ?, ?)';
+const DISTINCT_ID_ROW = '(?, ?)';
+
+/** `rows` copies of one row's placeholders, for a multi-row VALUES list. */
+function placeholders(rows: number, row: string): string {
+  return Array<string>(rows).fill(row).join(', ');
+}
+
+/** A statement for each row count, prepared when first needed. */
+function bySize(prepare: (rows: number) => Statement) {
   const statements: Statement[] = [];
-  const row = `(${columns.map(() => '?').join(', ')})`;
-  return (rows: number) =>
-    (statements[rows] ??= sqlite.prepare(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ${Array<string>(rows).fill(row).join(', ')}`));
+  return (rows: number) => (statements[rows] ??= prepare(rows));
 }
 
 /**
@@ -127,8 +133,10 @@ export function createIdentity(sqlite: Database, options: IdentityOptions = {}) 
       "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'persons'), 0), COALESCE((SELECT MAX(id) FROM persons), 0)) + 1",
     )
     .pluck();
-  const insertPersons = multiRowInsert(sqlite, 'persons', ['id', 'uuid', 'properties', 'is_identified', 'created_at']);
-  const mapDistinctIds = multiRowInsert(sqlite, 'person_distinct_ids', ['distinct_id', 'person_id']);
+  const insertPersons = bySize((rows) =>
+    sqlite.prepare(`INSERT INTO persons (id, uuid, properties, is_identified, created_at) VALUES ${placeholders(rows, PERSON_ROW)}`),
+  );
+  const mapDistinctIds = bySize((rows) => sqlite.prepare(`INSERT INTO person_distinct_ids (distinct_id, person_id) VALUES ${placeholders(rows, DISTINCT_ID_ROW)}`));
   const isIdentified = sqlite.prepare<[number], number>('SELECT is_identified FROM persons WHERE id = ?').pluck();
   const markIdentified = sqlite.prepare<[number]>('UPDATE persons SET is_identified = 1 WHERE id = ?');
   const readProperties = sqlite.prepare<[number], string>('SELECT properties FROM persons WHERE id = ?').pluck();
