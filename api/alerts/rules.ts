@@ -190,6 +190,9 @@ export function patchedRule(current: AlertRule, patch: z.output<typeof updateRul
   return next;
 }
 
+/** `active_conditions` without the keys of a bound JSON array (SQLite's json_group_array of nothing is `[]`). */
+const ACTIVE_WITHOUT_KEYS = '(SELECT json_group_array(value) FROM json_each(alert_rules.active_conditions) WHERE value NOT IN (SELECT value FROM json_each(?)))';
+
 /** Alert rule storage. All statements are prepared once; ids look like `alr_<16 hex>`. */
 export function createRuleStore(sqlite: Database) {
   const insert = sqlite.prepare(
@@ -216,11 +219,10 @@ export function createRuleStore(sqlite: Database) {
     `UPDATE alert_rules SET active_conditions = json_insert(active_conditions, '$[#]', ?)
      WHERE id = ? AND NOT EXISTS (SELECT 1 FROM json_each(alert_rules.active_conditions) WHERE value = ?)`,
   );
-  const withoutKeys = `(SELECT json_group_array(value) FROM json_each(alert_rules.active_conditions) WHERE value NOT IN (SELECT value FROM json_each(?)))`;
-  const releaseConditions = sqlite.prepare<[string, string]>(`UPDATE alert_rules SET active_conditions = ${withoutKeys} WHERE id = ?`);
+  const releaseConditions = sqlite.prepare<[string, string]>(`UPDATE alert_rules SET active_conditions = ${ACTIVE_WITHOUT_KEYS} WHERE id = ?`);
   // MAX keeps last_run_at from moving back when a slow manual check finishes after a later scheduled one started.
   const checked = sqlite.prepare<[string, number, number, string]>(
-    `UPDATE alert_rules SET active_conditions = ${withoutKeys}, last_run_at = MAX(COALESCE(last_run_at, ?), ?) WHERE id = ?`,
+    `UPDATE alert_rules SET active_conditions = ${ACTIVE_WITHOUT_KEYS}, last_run_at = MAX(COALESCE(last_run_at, ?), ?) WHERE id = ?`,
   );
 
   return {
