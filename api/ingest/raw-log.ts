@@ -27,9 +27,9 @@ interface PackedCapture extends LoggedCapture {
 }
 
 /**
- * The `capture` column of a row of requests logged as received: a JSON array of {@link PackedCapture}, one per
- * request in order, whose bodies lie end to end in `body`. Rows written before packing hold one request and a
- * bare {@link LoggedCapture} object; both are read.
+ * One request's entry in the `capture` column of a row of requests logged as received. The column is a JSON array of
+ * them, in request order, and their bodies lie end to end in `body`. Rows written before packing hold one request
+ * and a bare {@link LoggedCapture} object; both are read.
  */
 function packedCapture(raw: RawCapture, events: ReadonlyArray<NormalizedEvent>): PackedCapture {
   const logged: PackedCapture = { meta: raw.meta, receivedAt: events[0]?.receivedAt ?? Date.now(), projectToken: raw.projectToken, bytes: raw.body.byteLength };
