@@ -44,6 +44,14 @@ async function addPgEvents(db: OnrampPgDb, events: NormalizedEvent[]) {
   }
 }
 
+/** Two instances (one pool each) on one fresh database of developers converting below the rule's 50 %, and a receiver. */
+async function twoInstancesBelowThreshold() {
+  const first = await pgInstance();
+  const second = await pgInstance(first.url);
+  await addPgEvents(first.db, developerEvents('a', 40, 10, NOW - 3 * DAY));
+  return { first: first.db, second: second.db, r: await receiver() };
+}
+
 describe('alert checks on PostgreSQL', () => {
   it('alerts once, stays quiet while the condition holds, alerts again after it clears, with the messages SQLite sends', async () => {
     const { db } = await pgInstance();
@@ -132,13 +140,10 @@ describe('alert checks on PostgreSQL', () => {
 
 describe('alert scheduler on PostgreSQL', () => {
   it('two runners on one database (two pools) fire each due check exactly once over many ticks', async () => {
-    const first = await pgInstance();
-    const second = await pgInstance(first.url);
-    const r = await receiver();
-    await addPgEvents(first.db, developerEvents('a', 40, 10, NOW - 3 * DAY));
+    const { first, second, r } = await twoInstancesBelowThreshold();
     const clock = { now: NOW };
     const options = { baseUrl: 'http://x', now: () => clock.now, delivery: { baseDelayMs: 5 }, log: () => {} };
-    const runners = [createAlertRunner(pgAlertStorage(first.db), options), createAlertRunner(pgAlertStorage(second.db), options)];
+    const runners = [createAlertRunner(pgAlertStorage(first), options), createAlertRunner(pgAlertStorage(second), options)];
     const intervals = ['hourly', 'daily', 'hourly', 'hourly', 'daily', 'hourly'] as const;
     const names = new Map<string, string>();
     for (const [i, interval] of intervals.entries()) {
@@ -168,14 +173,11 @@ describe('alert scheduler on PostgreSQL', () => {
   });
 
   it('a Check now on one instance during the scheduled check on another alerts a new condition once', async () => {
-    const scheduled = await pgInstance();
-    const manual = await pgInstance(scheduled.url);
-    const r = await receiver();
-    await addPgEvents(scheduled.db, developerEvents('a', 40, 10, NOW - 3 * DAY));
+    const { first, second, r } = await twoInstancesBelowThreshold();
     const clock = { now: NOW };
-    const scheduler = createAlertRunner(pgAlertStorage(scheduled.db), { baseUrl: 'http://x', now: () => clock.now, log: () => {} });
+    const scheduler = createAlertRunner(pgAlertStorage(first), { baseUrl: 'http://x', now: () => clock.now, log: () => {} });
     // Another instance's API: its own pool and storage, so the two checks do not take turns in one process.
-    const api = alertsApi(pgAlertStorage(manual.db), clock);
+    const api = alertsApi(pgAlertStorage(second), clock);
     const id = (await api('POST', '/', conversionRule(r.url))).body.id as string;
     let checkNow: Promise<{ status: number; body: Record<string, any> }> | undefined;
     // The manual check runs from start to end while the scheduled one waits on its webhook.
@@ -196,12 +198,9 @@ describe('alert scheduler on PostgreSQL', () => {
   });
 
   it('two instances checking the same rule at the same moment send one webhook', async () => {
-    const first = await pgInstance();
-    const second = await pgInstance(first.url);
-    const r = await receiver();
-    await addPgEvents(first.db, developerEvents('a', 40, 10, NOW - 3 * DAY));
+    const { first, second, r } = await twoInstancesBelowThreshold();
     const options = { baseUrl: 'http://x', now: () => NOW, log: () => {} };
-    const runners = [createAlertRunner(pgAlertStorage(first.db), options), createAlertRunner(pgAlertStorage(second.db), options)];
+    const runners = [createAlertRunner(pgAlertStorage(first), options), createAlertRunner(pgAlertStorage(second), options)];
     const rule = await runners[0]!.rules.create(createRuleSchema.parse(conversionRule(r.url)), NOW);
     // Both evaluate from the same rule row (nothing alerted yet) and race to take the condition.
     const results = await Promise.all(runners.map((runner) => runner.check(rule)));
