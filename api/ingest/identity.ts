@@ -65,8 +65,6 @@ interface PersonState {
   markIdentified: boolean;
   /** `propertiesJson` differs from the row. */
   propertiesChanged: boolean;
-  /** Created in this transaction and not inserted yet: its row is written with the state it has by then. */
-  unwritten: boolean;
 }
 
 export interface IdentityOptions {
@@ -187,7 +185,6 @@ export function createIdentity(sqlite: Database, options: IdentityOptions = {}) 
         const state = persons.get(id)!;
         params.push(id, unwrittenPersons[i + 1]!, state.propertiesJson!, state.identified ? 1 : 0, unwrittenPersons[i + 2]!);
         // The row now holds the person's state as it is.
-        state.unwritten = false;
         state.propertiesChanged = false;
         state.markIdentified = false;
       }
@@ -238,7 +235,7 @@ export function createIdentity(sqlite: Database, options: IdentityOptions = {}) 
   function stateOf(personId: number): PersonState {
     let state = persons.get(personId);
     if (!state) {
-      state = { identified: undefined, propertiesJson: undefined, markIdentified: false, propertiesChanged: false, unwritten: false };
+      state = { identified: undefined, propertiesJson: undefined, markIdentified: false, propertiesChanged: false };
       persons.set(personId, state);
     }
     return state;
@@ -258,7 +255,7 @@ export function createIdentity(sqlite: Database, options: IdentityOptions = {}) 
     assertActive();
     const id = (nextPersonId ??= nextPersonIdInTable.get()!);
     nextPersonId = id + 1;
-    persons.set(id, { identified, propertiesJson: '{}', markIdentified: false, propertiesChanged: false, unwritten: true });
+    persons.set(id, { identified, propertiesJson: '{}', markIdentified: false, propertiesChanged: false });
     unwrittenPersons.push(id, personUuids.generate().toString(), at);
     // Persons before the distinct ids that point at them: a full batch of either is written as a whole.
     if (unwrittenPersons.length >= ROWS_PER_INSERT * 3) flush();
