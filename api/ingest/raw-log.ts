@@ -56,10 +56,11 @@ function revalidate(body: Uint8Array, logged: LoggedCapture): NormalizedEvent[] 
 /** The events of a row of requests logged as received, request by request in order. */
 function decodeReceivedRow(body: Uint8Array, capture: string): NormalizedEvent[] {
   const parsed = JSON.parse(capture) as LoggedCapture | PackedCapture[];
-  if (!Array.isArray(parsed)) return revalidate(body, parsed);
+  // A row from before packing is one request whose body is the whole column.
+  const requests = Array.isArray(parsed) ? parsed : [{ ...parsed, bytes: body.byteLength }];
   const events: NormalizedEvent[] = [];
   let offset = 0;
-  for (const request of parsed) {
+  for (const request of requests) {
     if (!Number.isSafeInteger(request.bytes) || request.bytes < 0 || offset + request.bytes > body.byteLength) {
       throw new Error(`ingest log: a packed request claims ${request.bytes} bytes at offset ${offset} of a ${body.byteLength}-byte body`);
     }
