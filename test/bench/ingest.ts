@@ -1,6 +1,8 @@
 /**
  * `npm run bench:ingest`: Onramp's capture path against a bare Hono endpoint that only parses the same JSON body,
  * in the same run on the same machine, plus the posthog-node style `/batch/` path with gzip'd 50-event batches.
+ * Each round also measures the reference design the issue's target comes from (test/bench/reference-server.ts), so
+ * the ratio can be read against what durable storage before the reply costs on this machine at that moment.
  *
  * Env: BENCH_SECONDS (default 10), BENCH_ROUNDS (3), BENCH_CONNECTIONS (50), BENCH_WARMUP_SECONDS (3),
  * BENCH_STRICT=1 to exit 1 on a missed target.
@@ -10,7 +12,7 @@ import Database from 'better-sqlite3';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -167,15 +169,16 @@ async function drainOnramp(onramp: { url: string; adminToken: string; databasePa
   return { events: status.backlogEvents, seconds };
 }
 
-function startBare(): Promise<{ url: string; child: ChildProcess }> {
+/** Starts one of the comparison servers (test/bench/*-server.ts) in its own process. */
+function startComparison(script: string, name: string, env: Record<string, string> = {}): Promise<{ url: string; child: ChildProcess }> {
   return freePort().then(
     (port) =>
       new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', 'test/bench/bare-server.ts'], { cwd: root, env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'] });
+        const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: root, env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'] });
         child.stdout!.on('data', (d: Buffer) => {
-          if (String(d).includes('bare listening')) resolve({ url: `http://127.0.0.1:${port}`, child });
+          if (String(d).includes(`${name} listening`)) resolve({ url: `http://127.0.0.1:${port}`, child });
         });
-        child.once('exit', (code) => reject(new Error(`bare server exited with ${code}`)));
+        child.once('exit', (code) => reject(new Error(`${name} server exited with ${code}`)));
       }),
   );
 }
@@ -186,15 +189,22 @@ function peakRssMiB(pid: number): number {
   return Number(line?.match(/(\d+)/)?.[1] ?? 0) / 1024;
 }
 
+/** The single-event servers every round measures, in the first round's order. */
+const WHICH = ['bare', 'onramp', 'reference'] as const;
+type Which = (typeof WHICH)[number];
+type Server = { url: string; child: ChildProcess };
+const LABELS: Record<Which, string> = { bare: 'bare Hono parse-only', onramp: 'Onramp /i/v0/e/', reference: 'reference design /i/v0/e/' };
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 async function main() {
   console.log(`bench:ingest — ${CONNECTIONS} connections, ${SECONDS} s per run, ${ROUNDS} rounds (node ${process.version}, ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')})`);
-  const bare = await startBare();
+  const bare = await startComparison('test/bench/bare-server.ts', 'bare');
   const onramp = await startServer({ env: { ONRAMP_DEMO: '0' } });
+  const reference = await startComparison('test/bench/reference-server.ts', 'reference', { REFERENCE_DB: join(dirname(onramp.databasePath), 'reference.db') });
   const json = { 'content-type': 'application/json' };
-  const runs: Record<'bare' | 'onramp' | 'batch', Run[]> = { bare: [], onramp: [], batch: [] };
+  const runs: Record<Which | 'batch', Run[]> = { bare: [], onramp: [], reference: [], batch: [] };
   let warmup: Run[] = [];
   const drains: Drain[] = [];
   const gzipHeaders = { ...json, 'content-encoding': 'gzip' };
@@ -203,25 +213,23 @@ async function main() {
     warmup = [
       await cannon('warm-up bare', `${bare.url}/i/v0/e/`, 1, singleBody, json, WARMUP_SECONDS),
       await cannon('warm-up Onramp', `${onramp.url}/i/v0/e/`, 1, singleBody, json, WARMUP_SECONDS),
+      await cannon('warm-up reference', `${reference.url}/i/v0/e/`, 1, singleBody, json, WARMUP_SECONDS),
     ];
     // The single-event comparison runs first: the /batch/ runs add ~10× more rows, and a bigger database makes
     // every later insert dearer, which would tilt the ratio by the bench's own order rather than by the code.
     for (let round = 1; round <= ROUNDS; round += 1) {
-      // Alternate the order so neither side always runs on a warmer (or busier) machine.
-      const order = round % 2 === 1 ? (['bare', 'onramp'] as const) : (['onramp', 'bare'] as const);
+      // Rotate the order so no server always runs on a warmer (or busier) machine.
+      const servers = { bare, onramp: onramp as Server, reference };
+      const order = WHICH.map((_, k) => WHICH[(k + round - 1) % WHICH.length]!);
       for (const which of order) {
         drains.push(await drainOnramp(onramp));
-        const run =
-          which === 'bare'
-            ? await cannon('bare Hono parse-only', `${bare.url}/i/v0/e/`, 1, singleBody, json, SECONDS, bare.child.pid)
-            : await cannon('Onramp /i/v0/e/', `${onramp.url}/i/v0/e/`, 1, singleBody, json, SECONDS, onramp.child.pid);
-        runs[which].push(run);
+        runs[which].push(await cannon(LABELS[which], `${servers[which].url}/i/v0/e/`, 1, singleBody, json, SECONDS, servers[which].child.pid));
       }
-      const [b, o] = [runs.bare.at(-1)!, runs.onramp.at(-1)!];
+      const [b, o, r] = [runs.bare.at(-1)!, runs.onramp.at(-1)!, runs.reference.at(-1)!];
       console.log(
         `round ${round}: bare ${fmt(b.reqPerSec)} req/s (p50 ${b.p50} / p99 ${b.p99} ms) | Onramp ${fmt(o.eventsPerSec)} events/s ` +
-          `(p50 ${o.p50} / p99 ${o.p99} ms) | ratio ${(o.reqPerSec / b.reqPerSec).toFixed(2)} | server CPU per request: bare ${b.cpuUsPerRequest.toFixed(0)} µs, ` +
-          `Onramp ${o.cpuUsPerRequest.toFixed(0)} µs`,
+          `(p50 ${o.p50} / p99 ${o.p99} ms) | ratio ${(o.reqPerSec / b.reqPerSec).toFixed(2)} | reference ${fmt(r.reqPerSec)} req/s, ratio ${(r.reqPerSec / b.reqPerSec).toFixed(2)} | ` +
+          `server CPU per request: bare ${b.cpuUsPerRequest.toFixed(0)} µs, Onramp ${o.cpuUsPerRequest.toFixed(0)} µs, reference ${r.cpuUsPerRequest.toFixed(0)} µs`,
       );
     }
     warmup.push(await cannon('warm-up /batch/', `${onramp.url}/batch/`, BATCH_SIZE, batchBodies(WARMUP_SECONDS), gzipHeaders, WARMUP_SECONDS));
@@ -238,10 +246,12 @@ async function main() {
   } finally {
     const rss = peakRssMiB(onramp.child.pid!);
     const bareRss = peakRssMiB(bare.child.pid!);
+    const referenceRss = peakRssMiB(reference.child.pid!);
     bare.child.kill('SIGTERM');
+    reference.child.kill('SIGTERM');
     await onramp.stop();
     try {
-      summarize(runs, rss, bareRss, onramp.databasePath, warmup, drains);
+      summarize(runs, { onramp: rss, bare: bareRss, reference: referenceRss }, onramp.databasePath, warmup, drains);
     } finally {
       // A run stores millions of events (GBs); left behind, a few runs fill the disk.
       rmSync(dirname(onramp.databasePath), { recursive: true, force: true });
@@ -249,9 +259,10 @@ async function main() {
   }
 }
 
-function summarize(runs: Record<'bare' | 'onramp' | 'batch', Run[]>, rss: number, bareRss: number, databasePath: string, warmup: Run[], drains: Drain[]) {
+function summarize(runs: Record<Which | 'batch', Run[]>, rss: Record<Which, number>, databasePath: string, warmup: Run[], drains: Drain[]) {
   const ratios = runs.onramp.map((o, i) => o.reqPerSec / runs.bare[i]!.reqPerSec);
   const ratio = median(ratios);
+  const referenceRatios = runs.reference.map((r, i) => r.reqPerSec / runs.bare[i]!.reqPerSec);
   const p99 = median(runs.onramp.map((r) => r.p99));
   const batchEvents = median(runs.batch.map((r) => r.eventsPerSec));
   const failures = [...runs.onramp, ...runs.batch].reduce((n, r) => n + r.non2xx + r.errors, 0);
@@ -261,7 +272,9 @@ function summarize(runs: Record<'bare' | 'onramp' | 'batch', Run[]>, rss: number
   const leftInLog = createLogProcessor(db).drain();
   const stored = db.prepare('SELECT COUNT(*) FROM events').pluck().get() as number;
   db.close();
-  const acknowledged = [...runs.onramp, warmup[1]].reduce((n, r) => n + (r?.ok ?? 0), 0) + [...runs.batch, warmup[2]].reduce((n, r) => n + (r?.ok ?? 0) * BATCH_SIZE, 0);
+  const warm = (label: string) => warmup.filter((r) => r.label === label);
+  const acknowledged =
+    [...runs.onramp, ...warm('warm-up Onramp')].reduce((n, r) => n + r.ok, 0) + [...runs.batch, ...warm('warm-up /batch/')].reduce((n, r) => n + r.ok * BATCH_SIZE, 0);
 
   const row = (name: string, rs: Run[], perReq: number) =>
     `| ${name} | ${fmt(median(rs.map((r) => r.eventsPerSec)))} | ${fmt(median(rs.map((r) => r.reqPerSec)))} | ${median(rs.map((r) => r.p50))} / ${median(rs.map((r) => r.p99))} | ${perReq} |`;
@@ -270,12 +283,18 @@ function summarize(runs: Record<'bare' | 'onramp' | 'batch', Run[]>, rss: number
   console.log('|---|---|---|---|---|');
   console.log(row('bare Hono, parse JSON only', runs.bare, 1));
   console.log(row('Onramp `/i/v0/e/`, committed before reply', runs.onramp, 1));
+  console.log(row('reference design (notes), committed before reply', runs.reference, 1));
   console.log(row('Onramp `/batch/` gzip, committed before reply', runs.batch, BATCH_SIZE));
   console.log(`\nratio Onramp / bare: ${ratio.toFixed(2)} (per round: ${ratios.map((r) => r.toFixed(2)).join(', ')})`);
+  console.log(
+    `ratio reference design / bare: ${median(referenceRatios).toFixed(2)} (per round: ${referenceRatios.map((r) => r.toFixed(2)).join(', ')}); ` +
+      `../shared/notes/performance-baseline.md measured it at 41,200 / 30,300 = 1.36`,
+  );
   const cpuRatio = median(runs.bare.map((b) => b.cpuUsPerRequest)) / median(runs.onramp.map((o) => o.cpuUsPerRequest));
   console.log(
     `server CPU per request (median): bare ${median(runs.bare.map((r) => r.cpuUsPerRequest)).toFixed(0)} µs, Onramp ` +
-      `${median(runs.onramp.map((r) => r.cpuUsPerRequest)).toFixed(0)} µs (bare / Onramp ${cpuRatio.toFixed(2)}: the throughput ratio when the server's CPU is the only limit)`,
+      `${median(runs.onramp.map((r) => r.cpuUsPerRequest)).toFixed(0)} µs, reference ${median(runs.reference.map((r) => r.cpuUsPerRequest)).toFixed(0)} µs ` +
+      `(bare / Onramp ${cpuRatio.toFixed(2)}: the throughput ratio when the server's CPU is the only limit)`,
   );
   console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')} (other processes share these cores; compare ratios, not absolutes)`);
   const drained = drains.filter((d) => d.events >= 10_000);
@@ -285,7 +304,7 @@ function summarize(runs: Record<'bare' | 'onramp' | 'batch', Run[]>, rss: number
     `ingest log applied between runs (identity, dedup, report indexes): ${fmt(applied)} events in ${applySeconds.toFixed(1)} s = ` +
       `${fmt(applySeconds > 0 ? applied / applySeconds : 0)} events/s sustained`,
   );
-  console.log(`peak RSS: Onramp ${rss.toFixed(0)} MiB, bare ${bareRss.toFixed(0)} MiB`);
+  console.log(`peak RSS: Onramp ${rss.onramp.toFixed(0)} MiB, bare ${rss.bare.toFixed(0)} MiB, reference ${rss.reference.toFixed(0)} MiB`);
   console.log(`acknowledged ${fmt(acknowledged)} events, stored ${fmt(stored)} (${fmt(leftInLog)} of them applied from the ingest log after shutdown); non-2xx or errors: ${failures}`);
 
   const checks = [
