@@ -6,12 +6,10 @@
  * peak RSS. With BENCH_DATABASE_URL=postgres://… (a role that may create databases) it also imports into a
  * throwaway PostgreSQL database (BENCH_IMPORT_PG_EVENTS lines, default 200,000).
  * Target (issue 8): at least 100,000 events/s into SQLite on this 2-core machine. The notes' bulk insert design runs
- * on the same files for reference (runReference).
+ * on the same files for reference (test/bench/reference-insert.ts).
  * Sizes: BENCH_IMPORT_EVENTS (default 1,000,000 JSON lines; CSV uses a fifth of that).
  */
-import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { createInterface } from 'node:readline';
-import BetterSqlite3 from 'better-sqlite3';
+import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +20,7 @@ import { openPgDb } from '../../db/client-pg.ts';
 import { importFile, type ImportTarget } from '../../api/import/importer.ts';
 import { pgImportTarget } from '../../api/import/pg/target.ts';
 import { createRandom, type Random } from '../../api/demo/random.ts';
+import { referenceInsert } from './reference-insert.ts';
 
 const TOKEN = 'phc_bench';
 const EVENTS = Number(process.env.BENCH_IMPORT_EVENTS ?? 1_000_000);
@@ -101,49 +100,14 @@ async function run(label: string, file: string, dbPath: string | (() => Promise<
   return { ...summary, perCpuSecond };
 }
 
-/**
- * The reference the import target can be read against: the bulk insert design of
- * ../shared/notes/performance-baseline.md on the same file: each line read and JSON.parse'd on one thread, one
- * prepared INSERT per event, 1,000 rows per transaction, into a table with only UNIQUE(uuid) and one
- * (event, distinct_id, timestamp) index (WAL, synchronous=NORMAL, as Onramp's). No validation, identity merge, report
- * index or checkpoint: what storing the events with uuid deduplication costs by itself on this machine.
- */
+/** Runs the notes' bulk insert design (test/bench/reference-insert.ts) on `file` and prints it like an import. */
 async function runReference(label: string, file: string, dbPath: string) {
-  const db = new BetterSqlite3(dbPath);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.exec(`CREATE TABLE events (id INTEGER PRIMARY KEY, uuid TEXT NOT NULL UNIQUE, event TEXT NOT NULL, distinct_id TEXT NOT NULL,
-    timestamp INTEGER NOT NULL, properties TEXT NOT NULL)`);
-  db.exec('CREATE INDEX events_event_distinct_id_timestamp ON events (event, distinct_id, timestamp)');
-  const insert = db.prepare('INSERT INTO events (uuid, event, distinct_id, timestamp, properties) VALUES (?, ?, ?, ?, ?) ON CONFLICT (uuid) DO NOTHING');
-  type Row = { uuid: string; event: string; distinct_id: string; timestamp: string; properties: unknown };
-  const insertAll = db.transaction((rows: Row[]) => {
-    for (const r of rows) insert.run(r.uuid, r.event, r.distinct_id, Date.parse(r.timestamp), JSON.stringify(r.properties));
-  });
-  const cpuBefore = process.cpuUsage();
-  const started = performance.now();
-  let rows: Row[] = [];
-  let count = 0;
-  for await (const line of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
-    if (line === '') continue;
-    rows.push(JSON.parse(line) as Row);
-    if (rows.length === 1000) {
-      insertAll(rows);
-      count += rows.length;
-      rows = [];
-    }
-  }
-  insertAll(rows);
-  count += rows.length;
-  const seconds = (performance.now() - started) / 1000;
-  const cpu = process.cpuUsage(cpuBefore);
-  db.close();
-  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  const r = await referenceInsert(file, dbPath);
   console.log(
-    `${label.padEnd(36)} ${String(count).padStart(9)} inserted ${''.padStart(20)}${seconds.toFixed(2).padStart(7)} s wall ` +
-      `${String(Math.round(count / seconds)).padStart(7)} events/s | ${cpuSeconds.toFixed(2).padStart(7)} CPU-s ${String(Math.round(count / cpuSeconds)).padStart(7)} events/CPU-s`,
+    `${label.padEnd(36)} ${String(r.inserted).padStart(9)} inserted ${String(r.rows - r.inserted).padStart(9)} duplicates ${r.seconds.toFixed(2).padStart(7)} s wall ` +
+      `${String(Math.round(r.rows / r.seconds)).padStart(7)} events/s | ${r.cpuSeconds.toFixed(2).padStart(7)} CPU-s ${String(Math.round(r.rows / r.cpuSeconds)).padStart(7)} events/CPU-s`,
   );
-  return Math.round(count / seconds);
+  return Math.round(r.rows / r.seconds);
 }
 
 /** Imports a `lines`-line export (the start of the SQLite runs' file) into a throwaway database on the PostgreSQL server `serverUrl` names. */

@@ -201,8 +201,16 @@ const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 async function main() {
   console.log(`bench:ingest — ${CONNECTIONS} connections, ${SECONDS} s per run, ${ROUNDS} rounds (node ${process.version}, ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')})`);
   const bare = await startComparison('test/bench/bare-server.ts', 'bare');
-  const onramp = await startServer({ env: { ONRAMP_DEMO: '0' } });
-  const reference = await startComparison('test/bench/reference-server.ts', 'reference', { REFERENCE_DB: join(dirname(onramp.databasePath), 'reference.db') });
+  let onramp: Awaited<ReturnType<typeof startServer>> | undefined;
+  let reference: Server;
+  try {
+    onramp = await startServer({ env: { ONRAMP_DEMO: '0' } });
+    reference = await startComparison('test/bench/reference-server.ts', 'reference', { REFERENCE_DB: join(dirname(onramp.databasePath), 'reference.db') });
+  } catch (err) {
+    bare.child.kill('SIGTERM');
+    await onramp?.stop();
+    throw err;
+  }
   const json = { 'content-type': 'application/json' };
   const runs: Record<Which | 'batch', Run[]> = { bare: [], onramp: [], reference: [], batch: [] };
   let warmup: Run[] = [];
