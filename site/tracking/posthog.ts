@@ -72,6 +72,10 @@ export function trackingConfig(origin: string): Partial<PostHogConfig> {
     },
     // One request per event: pages navigate right after a vote or a signup and must not strand a batch.
     request_batching: false,
+    // posthog-js gzips with the browser's CompressionStream, which is asynchronous: a vote followed at once by a click
+    // on a link was lost whenever the page unloaded before the compression finished (test/site/browser.test.ts, on
+    // a slow device every time). Uncompressed, the request (a keepalive fetch) leaves within the capture call itself.
+    disable_compression: true,
   };
 }
 

@@ -113,6 +113,31 @@ describe.skipIf(!haveChromium)('portal site in Chromium', () => {
     expect(consoleErrors).toEqual([]);
   });
 
+  it('keeps a vote cast right before the reader leaves the page, even on a slow device', async () => {
+    await page.goto(`${server.url}/docs/rate-limits/`, { waitUntil: 'networkidle' });
+    await page.locator('[data-feedback-ready="true"]').waitFor();
+    const id = await distinctId();
+    // A slow phone: the page's script runs 20× slower, while the browser's navigation does not wait for it. The
+    // vote and the navigation start in the same task, as when a reader votes and at once follows a link.
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: 20 });
+    try {
+      await page.evaluate(() => {
+        const no = [...document.querySelectorAll<HTMLButtonElement>('.onramp-feedback__votes button')].find((b) => b.textContent?.trim() === 'No')!;
+        no.click();
+        window.location.assign('/docs/errors/');
+      });
+      await page.waitForURL(/\/docs\/errors\/$/);
+    } finally {
+      await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 });
+      await cdp.detach();
+    }
+    const votes = (await waitForEvents(id, (e) => e.some((x) => x.event === 'doc_feedback' && x.properties.path === '/docs/rate-limits/'))).filter(
+      (e) => e.event === 'doc_feedback' && e.properties.path === '/docs/rate-limits/',
+    );
+    expect(votes.map((e) => e.properties)).toEqual([expect.objectContaining({ helpful: false, path: '/docs/rate-limits/' })]);
+  });
+
   it('lets a reader change their vote', async () => {
     await page.goto(`${server.url}/docs/pagination/`, { waitUntil: 'networkidle' });
     await page.locator('[data-feedback-ready="true"]').waitFor();

@@ -74,6 +74,8 @@ describe('tracking wrapper', () => {
       disable_external_dependency_loading: true,
       advanced_disable_flags: true,
       opt_out_useragent_filter: true,
+      request_batching: false,
+      disable_compression: true,
     });
   });
 
