@@ -75,6 +75,11 @@ export async function startServer(opts: { env?: Record<string, string>; database
       reject(new Error(`server exited with ${code} before listening:\n${log}`));
     });
   });
+  // A server that dies on its own would otherwise surface only as refused connections in whatever test runs next.
+  // `child.killed` is true once a test signalled it (stop(), or the crash test's SIGKILL).
+  child.once('exit', (code, signal) => {
+    if (!child.killed && code !== 0) console.error(`[test server :${port}] exited unexpectedly (code ${code}, signal ${signal}); its output:\n${log}`);
+  });
   return {
     url: `http://127.0.0.1:${port}`,
     port,
