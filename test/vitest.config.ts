@@ -27,6 +27,7 @@ const ON_BOTH_BACKENDS = [
   'test/reliability/overload.test.ts',
   'test/reliability/secrets.test.ts',
   'test/reliability/security-headers.test.ts',
+  'test/storage/sql.case.test.ts',
 ];
 
 /**

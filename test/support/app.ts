@@ -2,6 +2,9 @@ import { openDb, type OnrampDb } from '../../db/client.ts';
 import type { OnrampPgDb } from '../../db/client-pg.ts';
 import { createApp, type AppDeps } from '../../api/app.ts';
 import { pgStorage } from '../../api/storage/postgres.ts';
+import type { SqlDatabase } from '../../api/storage/sql/interface.ts';
+import { postgresDatabase } from '../../api/storage/sql/postgres.ts';
+import { sqliteDatabase } from '../../api/storage/sql/sqlite.ts';
 import { afterThisTest, freshPgDb, ON_POSTGRES } from './pg-test-db.ts';
 
 export const PROJECT_TOKEN = 'phc_test_token';
@@ -91,4 +94,13 @@ export async function deleteAllEvents(db: OnrampDb): Promise<void> {
   const pg = pgDbOf(db);
   if (pg) await pg.$client.query(statements);
   else db.$client.exec(statements);
+}
+
+/**
+ * A fresh migrated {@link SqlDatabase}: `:memory:` SQLite, or in the `postgres` project a fresh PostgreSQL database
+ * (dropped after the test). Storage modules written once are tested through it on both dialects.
+ */
+export function testDatabase(): SqlDatabase {
+  if (ON_POSTGRES) return postgresDatabase(freshPgDb().$client);
+  return sqliteDatabase(testDb().$client);
 }

@@ -1,0 +1,72 @@
+import type { SQL } from 'drizzle-orm';
+import type { DatabaseDialect } from '../../../db/dialect.ts';
+
+/** A result row as the driver returns it, keyed by column name or alias. */
+export type Row = Record<string, unknown>;
+
+/**
+ * The few SQL fragments whose text differs between SQLite and PostgreSQL. Everything else is one SQL text,
+ * written once with drizzle's `sql` template (user values always bound as placeholders).
+ *
+ * @example
+ * const { fragments: f } = database;
+ * await database.all(sql`SELECT ${f.jsonText(sql`properties`, 'path')} AS path FROM events`);
+ */
+export interface SqlFragments {
+  /** A top-level JSON property of a text (SQLite) or jsonb (PostgreSQL) column, as text; NULL when absent. */
+  jsonText(column: SQL, key: string): SQL;
+  /** A top-level JSON property as a number (NULL when absent or not numeric-looking on PostgreSQL). */
+  jsonNumber(column: SQL, key: string): SQL;
+  /** A bound value to be stored in a JSON column (text on SQLite, jsonb on PostgreSQL). */
+  jsonValue(value: unknown): SQL;
+  /** Byte-wise comparison for ORDER BY / comparisons on text, e.g. `name ${f.binaryCollation}`. */
+  readonly binaryCollation: SQL;
+  /** `INDEXED BY <index>` after a table name on SQLite (the planner's hint); nothing on PostgreSQL. */
+  indexedBy(index: string): SQL;
+}
+
+/**
+ * One database, SQLite or PostgreSQL, behind the same async surface: every storage module is written once
+ * against it. The dialect modules (`sqlite.ts`, `postgres.ts` beside this file) hold what truly differs:
+ * connection, transactions, streaming, advisory locks and {@link SqlFragments}.
+ *
+ * Values come back normalized: 64-bit integers and numerics as JS numbers on both dialects, JSON columns as
+ * the driver gives them (use {@link parseJsonColumn}), booleans as stored (use {@link asBoolean}).
+ *
+ * @example
+ * const row = await database.get<{ n: number }>(sql`SELECT count(*) AS n FROM api_keys WHERE account_id = ${id}`);
+ */
+export interface SqlDatabase {
+  readonly dialect: DatabaseDialect;
+  readonly fragments: SqlFragments;
+  /** Every row of a query. */
+  all<T extends Row = Row>(query: SQL): Promise<T[]>;
+  /** The first row, or undefined. */
+  get<T extends Row = Row>(query: SQL): Promise<T | undefined>;
+  /** Runs a statement; resolves to the number of rows it changed. */
+  run(query: SQL): Promise<number>;
+  /**
+   * Runs `fn` in one transaction (BEGIN IMMEDIATE on SQLite, so writers queue instead of failing). Commits when
+   * `fn` resolves, rolls back when it throws. Inside, use only `tx`; on SQLite `fn` must await nothing but `tx`,
+   * since the one connection is held for the whole transaction.
+   */
+  transaction<T>(fn: (tx: SqlDatabase) => Promise<T>): Promise<T>;
+  /**
+   * Like {@link transaction}, holding a lock named `key` until it ends, so that any number of processes on one
+   * database run such transactions one at a time (pg_advisory_xact_lock; SQLite's write lock does it there).
+   */
+  transactionWithLock<T>(key: string, fn: (tx: SqlDatabase) => Promise<T>): Promise<T>;
+  /** Streams a large result in batches of about `batchRows` rows, without holding it all in memory. */
+  stream<T extends Row = Row>(query: SQL, batchRows?: number): AsyncIterable<T[]>;
+  close(): Promise<void>;
+}
+
+/** A JSON column's value: SQLite returns text, PostgreSQL's jsonb returns the parsed value. */
+export function parseJsonColumn<T = unknown>(value: unknown): T {
+  return (typeof value === 'string' ? JSON.parse(value) : value) as T;
+}
+
+/** A boolean column's value: SQLite stores 0/1, PostgreSQL returns true/false. */
+export function asBoolean(value: unknown): boolean {
+  return value === true || value === 1 || value === 1n;
+}

@@ -1,0 +1,120 @@
+import { createHash } from 'node:crypto';
+import { sql, type SQL } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
+import pg from 'pg';
+import QueryStream from 'pg-query-stream';
+import type { Row, SqlDatabase, SqlFragments } from './interface.ts';
+
+const dialect = new PgDialect();
+
+/** int8 (count(*), bigint columns) and numeric come back as JS numbers, as SQLite gives them. */
+const NUMBER_TYPES = new Set<number>([pg.types.builtins.INT8, pg.types.builtins.NUMERIC]);
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    NUMBER_TYPES.has(oid) ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+/** PostgreSQL's side of {@link SqlFragments}: jsonb operators, the "C" collation, no index hints. */
+export const postgresFragments: SqlFragments = {
+  jsonText: (column, key) => sql`(${column} ->> ${key}::text)`,
+  jsonNumber: (column, key) =>
+    sql`(CASE WHEN jsonb_typeof(${column} -> ${key}::text) = 'number' THEN (${column} ->> ${key}::text)::double precision END)`,
+  jsonValue: (value) => sql`${JSON.stringify(value)}::jsonb`,
+  binaryCollation: sql.raw('COLLATE "C"'),
+  indexedBy: () => sql``,
+};
+
+/** A stable 64-bit advisory lock key for a lock name. */
+export function advisoryLockKey(name: string): string {
+  return createHash('sha256').update(name).digest().readBigInt64BE(0).toString();
+}
+
+type Queryable = pg.Pool | pg.PoolClient;
+
+function render(query: SQL): { text: string; values: unknown[] } {
+  const { sql: text, params } = dialect.sqlToQuery(query);
+  return { text, values: params };
+}
+
+async function runQuery<T extends Row>(on: Queryable, query: SQL): Promise<pg.QueryResult<T>> {
+  return on.query<T>({ ...render(query), types });
+}
+
+/**
+ * {@link SqlDatabase} on a node-postgres pool: each statement takes a pooled connection, a transaction holds one
+ * until it ends, and streams read through a server-side cursor.
+ *
+ * @example
+ * const database = postgresDatabase(openPgDb(url).$client);
+ */
+export function postgresDatabase(pool: pg.Pool): SqlDatabase {
+  function on(queryable: Queryable, owned: boolean): SqlDatabase {
+    const self: SqlDatabase = {
+      dialect: 'postgres',
+      fragments: postgresFragments,
+      all: async (query) => (await runQuery(queryable, query)).rows as never,
+      get: async (query) => (await runQuery(queryable, query)).rows[0] as never,
+      run: async (query) => (await runQuery(queryable, query)).rowCount ?? 0,
+      transaction: (fn) => (owned ? fn(self) : transaction(fn)),
+      transactionWithLock: (key, fn) =>
+        owned
+          ? (async () => {
+              await queryable.query('SELECT pg_advisory_xact_lock($1)', [advisoryLockKey(key)]);
+              return fn(self);
+            })()
+          : transaction(async (tx) => {
+              await tx.run(sql`SELECT pg_advisory_xact_lock(${advisoryLockKey(key)}::bigint)`);
+              return fn(tx);
+            }),
+      stream: (query, batchRows) => streamRows(queryable, query, batchRows),
+      close: async () => {
+        if (!owned) await pool.end();
+      },
+    };
+    return self;
+  }
+
+  async function transaction<T>(fn: (tx: SqlDatabase) => Promise<T>): Promise<T> {
+    const client = await pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      try {
+        const result = await fn(on(client, true));
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
+        throw error;
+      }
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async function* streamRows<T extends Row>(queryable: Queryable, query: SQL, batchRows = 1000): AsyncIterable<T[]> {
+    const client = queryable instanceof pg.Pool ? await queryable.connect() : queryable;
+    const { text, values } = render(query);
+    let broken: Error | undefined;
+    try {
+      const rows = client.query(new QueryStream(text, values, { batchSize: batchRows, highWaterMark: batchRows, types }));
+      let batch: T[] = [];
+      for await (const row of rows) {
+        batch.push(row as T);
+        if (batch.length >= batchRows) {
+          yield batch;
+          batch = [];
+        }
+      }
+      if (batch.length > 0) yield batch;
+    } catch (error) {
+      broken = error as Error;
+      throw error;
+    } finally {
+      // A connection whose cursor failed (or was abandoned) mid-stream may still be inside the statement: discard it.
+      if (client !== queryable) (client as pg.PoolClient).release(broken);
+    }
+  }
+
+  return on(pool, false);
+}

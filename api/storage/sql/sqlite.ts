@@ -1,0 +1,158 @@
+import type { Database, Statement } from 'better-sqlite3';
+import { sql, type SQL } from 'drizzle-orm';
+import { SQLiteSyncDialect } from 'drizzle-orm/sqlite-core';
+import type { Row, SqlDatabase, SqlFragments } from './interface.ts';
+
+const dialect = new SQLiteSyncDialect();
+
+/** Quotes a JSON object key for a SQLite JSON path, so dots and `$` in it stay literal. */
+function jsonPath(key: string): string {
+  return `$."${key.replaceAll('"', '""')}"`;
+}
+
+/** SQLite's side of {@link SqlFragments}: JSON1 functions, BINARY collation, `INDEXED BY`. */
+export const sqliteFragments: SqlFragments = {
+  jsonText: (column, key) => sql`json_extract(${column}, ${jsonPath(key)})`,
+  jsonNumber: (column, key) => sql`json_extract(${column}, ${jsonPath(key)})`,
+  jsonValue: (value) => sql`${JSON.stringify(value)}`,
+  binaryCollation: sql.raw('COLLATE BINARY'),
+  indexedBy: (index) => sql.raw(`INDEXED BY ${JSON.stringify(index)}`),
+};
+
+/** better-sqlite3 binds no booleans and no undefined: store them as 0/1 and NULL, as the schema does. */
+function bindable(value: unknown): unknown {
+  if (value === true) return 1;
+  if (value === false) return 0;
+  if (value === undefined) return null;
+  return value;
+}
+
+/**
+ * {@link SqlDatabase} on one better-sqlite3 connection. Statements run synchronously underneath; the async surface
+ * lets modules be written once for both dialects. An open transaction holds the connection: statements from
+ * outside it wait until it ends, so they never land inside someone else's transaction.
+ *
+ * @example
+ * const database = sqliteDatabase(openDb('./data/onramp.db').$client);
+ */
+export function sqliteDatabase(connection: Database): SqlDatabase {
+  const statements = new Map<string, Statement>();
+
+  function prepare(query: SQL): { statement: Statement; params: unknown[] } {
+    const { sql: text, params } = dialect.sqlToQuery(query);
+    let statement = statements.get(text);
+    if (!statement) {
+      statement = connection.prepare(text);
+      if (statements.size > 500) statements.clear();
+      statements.set(text, statement);
+    }
+    return { statement, params: params.map(bindable) };
+  }
+
+  /** The statements themselves, with no waiting: used by the transaction's own handle. */
+  const direct = {
+    all<T extends Row>(query: SQL): T[] {
+      const { statement, params } = prepare(query);
+      return statement.all(...params) as T[];
+    },
+    get<T extends Row>(query: SQL): T | undefined {
+      const { statement, params } = prepare(query);
+      return statement.get(...params) as T | undefined;
+    },
+    run(query: SQL): number {
+      const { statement, params } = prepare(query);
+      if (statement.reader) {
+        statement.all(...params);
+        return 0;
+      }
+      return statement.run(...params).changes;
+    },
+  };
+
+  // The connection's owner while a transaction is open; waiters are handed it in turn (FIFO).
+  let held = false;
+  const waiters: Array<() => void> = [];
+  function acquire(): Promise<void> | undefined {
+    if (!held) {
+      held = true;
+      return undefined;
+    }
+    return new Promise<void>((resolve) => waiters.push(resolve));
+  }
+  function release(): void {
+    const next = waiters.shift();
+    if (next) next();
+    else held = false;
+  }
+  /** Runs a statement now when no transaction is open, else after the ones ahead of it. */
+  async function outside<T>(statement: () => T): Promise<T> {
+    if (!held) return statement();
+    await acquire();
+    try {
+      return statement();
+    } finally {
+      release();
+    }
+  }
+
+  async function transaction<T>(fn: (tx: SqlDatabase) => Promise<T>): Promise<T> {
+    await acquire();
+    try {
+      connection.prepare('BEGIN IMMEDIATE').run();
+      try {
+        const result = await fn(inTransaction);
+        connection.prepare('COMMIT').run();
+        return result;
+      } catch (error) {
+        if (connection.inTransaction) connection.prepare('ROLLBACK').run();
+        throw error;
+      }
+    } finally {
+      release();
+    }
+  }
+
+  /** The handle `fn` gets inside a transaction: no waiting (it owns the connection), nested calls run inline. */
+  const inTransaction: SqlDatabase = {
+    dialect: 'sqlite',
+    fragments: sqliteFragments,
+    all: async <T extends Row>(query: SQL) => direct.all<T>(query),
+    get: async <T extends Row>(query: SQL) => direct.get<T>(query),
+    run: async (query) => direct.run(query),
+    transaction: (fn) => fn(inTransaction),
+    transactionWithLock: (_key, fn) => fn(inTransaction),
+    stream: (query, batchRows) => streamRows(query, batchRows, false),
+    close: async () => {},
+  };
+
+  async function* streamRows<T extends Row>(query: SQL, batchRows = 1000, wait = true): AsyncIterable<T[]> {
+    if (wait && held) await outside(() => undefined);
+    // The cursor stays open between batches: the consumer must await nothing but microtasks meanwhile (a write
+    // on this connection from a timer would find it busy), which is how the reports consume it.
+    const { statement, params } = prepare(query);
+    let batch: T[] = [];
+    for (const row of statement.iterate(...params) as IterableIterator<T>) {
+      batch.push(row);
+      if (batch.length >= batchRows) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (batch.length > 0) yield batch;
+  }
+
+  return {
+    dialect: 'sqlite',
+    fragments: sqliteFragments,
+    all: <T extends Row>(query: SQL) => outside(() => direct.all<T>(query)),
+    get: <T extends Row>(query: SQL) => outside(() => direct.get<T>(query)),
+    run: (query) => outside(() => direct.run(query)),
+    transaction,
+    // SQLite has one writer at a time (BEGIN IMMEDIATE), which is the lock.
+    transactionWithLock: (_key, fn) => transaction(fn),
+    stream: (query, batchRows) => streamRows(query, batchRows),
+    close: async () => {
+      if (connection.open) connection.close();
+    },
+  };
+}
