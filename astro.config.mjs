@@ -9,12 +9,18 @@ import starlight from '@astrojs/starlight';
  * (`npm start` builds first), so it must match the server's ONRAMP_PROJECT_TOKEN.
  */
 const projectToken = process.env.ONRAMP_PROJECT_TOKEN ?? 'phc_onramp_local';
+/** The portal's public URL, when it has one (ONRAMP_PUBLIC_URL). */
+const publicUrl = process.env.ONRAMP_PUBLIC_URL || undefined;
 
 export default defineConfig({
   srcDir: './site',
   output: 'static',
   // Starlight has to come before mdx() so its remark plugins see the docs first.
+  // The sitemap Starlight adds needs the portal's public URL. Without ONRAMP_PUBLIC_URL there is none to give it, so
+  // an empty integration under the sitemap's name stands in (Starlight adds its own only when none is present).
+  ...(publicUrl ? { site: publicUrl } : {}),
   integrations: [
+    ...(publicUrl ? [] : [{ name: '@astrojs/sitemap', hooks: {} }]),
     starlight({
       title: 'Onramp Developers',
       description: 'Docs, quickstarts and API reference for the Onramp sandbox messaging API.',

@@ -1,7 +1,8 @@
 import { type Browser, type ConsoleMessage, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { ensureSiteBuilt, isSiteStale } from '../support/build.ts';
+import { isSiteBuildCurrent } from '../../scripts/site-build.ts';
+import { ensureSiteBuilt, TEST_SITE_SETTINGS } from '../support/build.ts';
 import { CHROMIUM, haveChromium, launchChromium, personEvents, posthogDistinctId, seriousA11yViolations, waitForPersonEvents, type StoredEvent } from '../support/browser.ts';
 import { startServer, type RunningServer } from '../support/server.ts';
 
@@ -32,7 +33,7 @@ async function buildAndHoldSite(): Promise<ChildProcess> {
       holder.stdout!.once('data', () => resolve());
       holder.once('exit', (code) => reject(new Error(`flock exited with ${code}`)));
     });
-    if (!isSiteStale()) return holder;
+    if (isSiteBuildCurrent(TEST_SITE_SETTINGS)) return holder;
     holder.kill();
   }
 }
