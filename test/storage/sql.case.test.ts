@@ -96,6 +96,75 @@ describe('SqlDatabase', () => {
     expect(order.map((r) => r.v)).toEqual(['B', 'a', 'b', 'é']);
   });
 
+  it('selects from a bound list of rows, in order, with integers and text', async () => {
+    const database = testDatabase();
+    const rows = await database.all<{ pid: number; label: string | null; ord: number }>(
+      sql`SELECT pid, label, ord FROM ${database.fragments.boundRows([[3, 'c'], [1_700_000_000_123, null], [2, "it's"]], [['pid', 'integer'], ['label', 'text']])} AS b ORDER BY ord`,
+    );
+    expect(rows).toEqual([
+      { pid: 3, label: 'c', ord: 0 },
+      { pid: 1_700_000_000_123, label: null, ord: 1 },
+      { pid: 2, label: "it's", ord: 2 },
+    ]);
+    expect(() => database.fragments.boundRows([], [['x; DROP', 'text']])).toThrow(/identifier/);
+  });
+
+  it('tells successful calls and JSON false apart', async () => {
+    const database = testDatabase();
+    const f = database.fragments;
+    const calls: Array<[string, Record<string, unknown>]> = [
+      ['api_call', { status: 200, key_verified: false }],
+      ['api_call', { status: 299, key_verified: 0 }],
+      ['api_call', { status: 300, key_verified: 'false' }],
+      ['api_call', { status: 199, key_verified: true }],
+      ['signed_up', { status: 200 }],
+    ];
+    await database.run(sql`INSERT INTO persons (id, uuid, created_at) VALUES (1, 'p', 0)`);
+    for (const [i, [event, properties]] of calls.entries()) {
+      await database.run(
+        sql`INSERT INTO events (uuid, event, distinct_id, person_id, timestamp, received_at, properties) VALUES (${`u${i}`}, ${event}, 'd', 1, ${i}, ${i}, ${f.jsonValue(properties)})`,
+      );
+    }
+    const rows = await database.all<{ timestamp: number; success: unknown; unverified: unknown }>(
+      sql`SELECT timestamp, ${f.successCall} AS success, ${f.jsonIsFalse(sql`properties`, 'key_verified')} AS unverified FROM events ORDER BY timestamp`,
+    );
+    expect(rows.map((r) => [asBoolean(r.success), asBoolean(r.unverified)])).toEqual([
+      [true, true],
+      [true, false],
+      [false, false],
+      [false, false],
+      [false, false],
+    ]);
+  });
+
+  it('edits a JSON array of strings kept as text: includes, append, remove', async () => {
+    const database = testDatabase();
+    const f = database.fragments;
+    const array = sql`${'["a","b.c","it\'s"]'}`;
+    const row = await database.get<{ has: unknown; lacks: unknown; appended: string; removed: string; emptied: string }>(
+      sql`SELECT ${f.jsonArrayIncludes(array, 'b.c')} AS has, ${f.jsonArrayIncludes(array, 'b')} AS lacks,
+        ${f.jsonArrayAppend(array, 'd')} AS appended, ${f.jsonArrayRemove(array, ['a', "it's", 'zz'])} AS removed,
+        ${f.jsonArrayRemove(sql`${'["a"]'}`, ['a'])} AS emptied`,
+    );
+    expect([asBoolean(row!.has), asBoolean(row!.lacks)]).toEqual([true, false]);
+    expect(JSON.parse(row!.appended)).toEqual(['a', 'b.c', "it's", 'd']);
+    expect(JSON.parse(row!.removed)).toEqual(['b.c']);
+    expect(JSON.parse(row!.emptied)).toEqual([]);
+  });
+
+  it('keeps a read-modify-write transaction whole when its SELECT locks the rows it read', async () => {
+    const database = testDatabase();
+    const f = database.fragments;
+    await database.run(sql`INSERT INTO rate_limits (bucket, count, reset_at) VALUES ('n', 0, 1)`);
+    const bump = () =>
+      database.transaction(async (tx) => {
+        const row = await tx.get<{ count: number }>(sql`SELECT count FROM rate_limits WHERE bucket = 'n' ${f.forUpdate}`);
+        await tx.run(sql`UPDATE rate_limits SET count = ${row!.count + 1} WHERE bucket = 'n'`);
+      });
+    await Promise.all(Array.from({ length: 8 }, bump));
+    expect(await database.get(sql`SELECT count FROM rate_limits WHERE bucket = 'n'`)).toEqual({ count: 8 });
+  });
+
   it('normalizes booleans and JSON columns', () => {
     expect([asBoolean(1), asBoolean(true), asBoolean(0), asBoolean(false), asBoolean(null)]).toEqual([true, true, false, false, false]);
     expect(parseJsonColumn('{"a":1}')).toEqual({ a: 1 });

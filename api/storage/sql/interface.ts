@@ -4,6 +4,15 @@ import type { DatabaseDialect } from '../../../db/dialect.ts';
 /** A result row as the driver returns it, keyed by column name or alias. */
 export type Row = Record<string, unknown>;
 
+/** A column of {@link SqlFragments.boundRows}: its name and whether it holds integers or text. */
+export type BoundColumn = readonly [name: string, type: 'integer' | 'text'];
+
+/** Checks a column name of {@link SqlFragments.boundRows}, which is written into the SQL text. */
+export function boundColumnName(name: string): string {
+  if (!/^[a-z_][a-z0-9_]*$/i.test(name)) throw new Error(`boundRows: column name must be an identifier: ${name}`);
+  return name;
+}
+
 /**
  * The few SQL fragments whose text differs between SQLite and PostgreSQL. Everything else is one SQL text,
  * written once with drizzle's `sql` template (user values always bound as placeholders).
@@ -19,10 +28,35 @@ export interface SqlFragments {
   jsonNumber(column: SQL, key: string): SQL;
   /** A bound value to be stored in a JSON column (text on SQLite, jsonb on PostgreSQL). */
   jsonValue(value: unknown): SQL;
+  /**
+   * A successful (2xx) `api_call` row of `events` (columns unqualified). SQLite reads the JSON status in the exact text
+   * of the partial index `events_success_call_person_timestamp` (db/schema.ts), without which it cannot use that index;
+   * PostgreSQL reads the stored `call_status` column, whose partial index it matches by implication.
+   */
+  readonly successCall: SQL;
+  /** Whether a top-level JSON property is the JSON value `false` (not 0, not "false"); false when absent, never NULL. */
+  jsonIsFalse(column: SQL, key: string): SQL;
+  /**
+   * A list of bound rows as a table to select from: `(SELECT <columns>, ord FROM ...)`, one row per entry of `rows` in
+   * their order, `ord` its 0-based position. The whole list is one bound JSON value, so its length does not change the
+   * SQL text. Column names must be plain identifiers.
+   */
+  boundRows(rows: ReadonlyArray<ReadonlyArray<string | number | null>>, columns: ReadonlyArray<BoundColumn>): SQL;
   /** Byte-wise comparison for ORDER BY / comparisons on text, e.g. `name ${f.binaryCollation}`. */
   readonly binaryCollation: SQL;
   /** `INDEXED BY <index>` after a table name on SQLite (the planner's hint); nothing on PostgreSQL. */
   indexedBy(index: string): SQL;
+  /**
+   * After a SELECT inside a transaction: locks the rows read until it ends (`FOR UPDATE` on PostgreSQL), so a
+   * read-modify-write is not lost to a concurrent one. Nothing on SQLite, whose transactions hold the write lock.
+   */
+  readonly forUpdate: SQL;
+  /** Whether a JSON array of strings stored as text contains `value` (a boolean condition). */
+  jsonArrayIncludes(array: SQL, value: string): SQL;
+  /** A JSON array of strings stored as text, with `value` appended; the result is text again. */
+  jsonArrayAppend(array: SQL, value: string): SQL;
+  /** A JSON array of strings stored as text, without any of `values` (order kept); the result is text again. */
+  jsonArrayRemove(array: SQL, values: readonly string[]): SQL;
 }
 
 /**

@@ -4,6 +4,7 @@ import { PgDialect } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import QueryStream from 'pg-query-stream';
 import type { Row, SqlDatabase, SqlFragments } from './interface.ts';
+import { boundColumnName } from './interface.ts';
 
 const dialect = new PgDialect();
 
@@ -20,8 +21,16 @@ export const postgresFragments: SqlFragments = {
   jsonNumber: (column, key) =>
     sql`(CASE WHEN jsonb_typeof(${column} -> ${key}::text) = 'number' THEN (${column} ->> ${key}::text)::double precision END)`,
   jsonValue: (value) => sql`${JSON.stringify(value)}::jsonb`,
+  successCall: sql.raw(`event = 'api_call' AND call_status >= 200 AND call_status < 300`),
+  jsonIsFalse: (column, key) => sql`COALESCE((${column} -> ${key}::text) = 'false'::jsonb, false)`,
+  boundRows: (rows, columns) =>
+    sql`(SELECT ${sql.raw(columns.map(([name, type], i) => `(value ->> ${i})${type === 'integer' ? '::bigint' : ''} AS ${boundColumnName(name)}`).join(', '))}, ord - 1 AS ord FROM jsonb_array_elements(${JSON.stringify(rows)}::jsonb) WITH ORDINALITY AS bound(value, ord))`,
   binaryCollation: sql.raw('COLLATE "C"'),
   indexedBy: () => sql``,
+  forUpdate: sql.raw('FOR UPDATE'),
+  jsonArrayIncludes: (array, value) => sql`((${array})::jsonb @> jsonb_build_array(${value}::text))`,
+  jsonArrayAppend: (array, value) => sql`((${array})::jsonb || jsonb_build_array(${value}::text))::text`,
+  jsonArrayRemove: (array, values) => sql`((${array})::jsonb - ARRAY(SELECT jsonb_array_elements_text(${JSON.stringify(values)}::jsonb)))::text`,
 };
 
 /** A stable 64-bit advisory lock key for a lock name. */

@@ -2,6 +2,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import { sql, type SQL } from 'drizzle-orm';
 import { SQLiteSyncDialect } from 'drizzle-orm/sqlite-core';
 import type { Row, SqlDatabase, SqlFragments } from './interface.ts';
+import { boundColumnName } from './interface.ts';
 
 const dialect = new SQLiteSyncDialect();
 
@@ -15,8 +16,19 @@ export const sqliteFragments: SqlFragments = {
   jsonText: (column, key) => sql`json_extract(${column}, ${jsonPath(key)})`,
   jsonNumber: (column, key) => sql`json_extract(${column}, ${jsonPath(key)})`,
   jsonValue: (value) => sql`${JSON.stringify(value)}`,
+  // Must stay the exact WHERE text of the partial index events_success_call_person_timestamp (db/schema.ts).
+  successCall: sql.raw(`event = 'api_call' AND json_extract(properties, '$.status') >= 200 AND json_extract(properties, '$.status') < 300`),
+  jsonIsFalse: (column, key) => sql`(json_type(${column}, ${jsonPath(key)}) IS 'false')`,
+  boundRows: (rows, columns) =>
+    sql`(SELECT ${sql.raw(columns.map(([name], i) => `json_extract(value, '$[${i}]') AS ${boundColumnName(name)}`).join(', '))}, key AS ord FROM json_each(${JSON.stringify(rows)}))`,
   binaryCollation: sql.raw('COLLATE BINARY'),
   indexedBy: (index) => sql.raw(`INDEXED BY ${JSON.stringify(index)}`),
+  forUpdate: sql``,
+  jsonArrayIncludes: (array, value) => sql`EXISTS (SELECT 1 FROM json_each(${array}) WHERE value = ${value})`,
+  jsonArrayAppend: (array, value) => sql`json_insert(${array}, '$[#]', ${value})`,
+  // json_group_array of no rows is '[]', so removing the last key leaves an empty array, not NULL.
+  jsonArrayRemove: (array, values) =>
+    sql`(SELECT json_group_array(value) FROM json_each(${array}) WHERE value NOT IN (SELECT value FROM json_each(${JSON.stringify(values)})))`,
 };
 
 /** better-sqlite3 binds no booleans and no undefined: store them as 0/1 and NULL, as the schema does. */
