@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { ApiError } from '../errors.ts';
+import { limitBody, MAX_ALERT_BODY_BYTES } from '../middleware/body-limit.ts';
 import { createRuleSchema, parseBody, updateRuleSchema, type AlertRule } from './rules.ts';
 import { createAlertRunner, type AlertRunnerOptions } from './runner.ts';
 import type { AlertStorage } from './storage.ts';
@@ -32,6 +33,7 @@ export function alertRoutes(deps: { alerts: AlertStorage; runner?: AlertRunnerOp
   const rules = deps.alerts.rules;
   const now = deps.runner?.now ?? Date.now;
   const app = new Hono({ strict: false });
+  app.use('*', limitBody(MAX_ALERT_BODY_BYTES));
   const ruleOr404 = async (id: string) => (await rules.get(id)) ?? notFound(id);
 
   app.get('/', async (c) => c.json({ rules: (await rules.list()).map(ruleJson) }));

@@ -21,12 +21,12 @@ export function isHttps(c: Context, publicUrl: string | undefined): boolean {
   return c.req.header('x-forwarded-proto')?.split(',')[0]?.trim() === 'https';
 }
 
-/** Parses the body as a JSON object, or throws 400 naming `body`. Bigger than 16 KiB is a 413. */
+/**
+ * Parses the body as a JSON object, or throws 400 naming `body`. The size is bounded before this runs, by
+ * `limitBody(MAX_PORTAL_BODY_BYTES)` on every portal route (api/routes/portal.ts).
+ */
 export async function readJsonObject(c: Context): Promise<Record<string, unknown>> {
-  const declared = Number(c.req.header('content-length') ?? '0');
-  if (declared > MAX_PORTAL_BODY_BYTES) throw tooLarge();
   const raw = await c.req.arrayBuffer();
-  if (raw.byteLength > MAX_PORTAL_BODY_BYTES) throw tooLarge();
   let value: unknown;
   try {
     value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(raw));
@@ -37,10 +37,6 @@ export async function readJsonObject(c: Context): Promise<Record<string, unknown
     throw new ApiError(400, 'invalid_request', 'body: must be a JSON object');
   }
   return value as Record<string, unknown>;
-}
-
-function tooLarge() {
-  return new ApiError(413, 'payload_too_large', `body: exceeds ${MAX_PORTAL_BODY_BYTES} bytes`);
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);

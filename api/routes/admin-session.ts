@@ -6,7 +6,8 @@ import { timingSafeEqual } from 'hono/utils/buffer';
 import { z } from 'zod';
 import type { OnrampDb } from '../../db/client.ts';
 import { adminSessions } from '../../db/schema.ts';
-import { ApiError, invalid } from '../errors.ts';
+import { ApiError, describeIssues } from '../errors.ts';
+import { limitBody, MAX_ADMIN_LOGIN_BODY_BYTES } from '../middleware/body-limit.ts';
 import type { AdminSessionStore, PortalStore } from '../storage/types.ts';
 
 /** Name of the HttpOnly cookie that carries the reports session id. */
@@ -124,7 +125,7 @@ export function adminSessionRoutes(deps: { store: AdminSessionStore; loginFailur
     return c.json({ authenticated: c.get('adminSession') === true });
   });
 
-  app.post('/', async (c) => {
+  app.post('/', limitBody(MAX_ADMIN_LOGIN_BODY_BYTES), async (c) => {
     if (!isSameOriginRequest(c, deps.publicUrl)) {
       throw new ApiError(403, 'forbidden', 'origin: login must come from the reports page');
     }
@@ -136,18 +137,20 @@ export function adminSessionRoutes(deps: { store: AdminSessionStore; loginFailur
     if (lockedFor > 0) {
       throw new ApiError(429, 'rate_limited', 'token: too many wrong tokens, try again later', { headers: { 'Retry-After': String(lockedFor) } });
     }
+    // A malformed body is a failed attempt too, so garbage cannot probe the endpoint without touching the lockout.
+    const refuse = async (error: ApiError): Promise<never> => {
+      await deps.loginFailures.record(bucket, now);
+      throw error;
+    };
     let body: unknown;
     try {
       body = await c.req.json();
     } catch {
-      throw new ApiError(400, 'invalid_request', 'body: must be JSON like {"token": "..."}');
+      return refuse(new ApiError(400, 'invalid_request', 'body: must be JSON like {"token": "..."}'));
     }
     const parsed = loginBody.safeParse(body);
-    if (!parsed.success) invalid(parsed.error.issues);
-    if (!(await timingSafeEqual(parsed.data.token, deps.adminToken))) {
-      await deps.loginFailures.record(bucket, now);
-      throw new ApiError(401, 'unauthorized', 'token: admin token is not valid');
-    }
+    if (!parsed.success) return refuse(new ApiError(400, 'invalid_request', describeIssues(parsed.error.issues)));
+    if (!(await timingSafeEqual(parsed.data.token, deps.adminToken))) return refuse(new ApiError(401, 'unauthorized', 'token: admin token is not valid'));
     await deps.loginFailures.clear(bucket);
     const session = await deps.store.create(now);
     setCookie(c, ADMIN_SESSION_COOKIE, session.id, {

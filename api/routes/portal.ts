@@ -1,6 +1,5 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
-import { ApiError } from '../errors.ts';
+import { limitBody } from '../middleware/body-limit.ts';
 import { MAX_PORTAL_BODY_BYTES, sameOriginOnly } from '../portal/request.ts';
 import { authRoutes, type PortalDeps } from './auth.ts';
 import { keysRoutes } from './keys.ts';
@@ -16,15 +15,7 @@ export function portalRoutes(deps: PortalDeps) {
   const app = new Hono({ strict: false });
   app.use('*', sameOriginOnly(deps.publicUrl));
   // Stops reading a huge body as soon as it passes the limit, instead of buffering it first.
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: MAX_PORTAL_BODY_BYTES,
-      onError: () => {
-        throw new ApiError(413, 'payload_too_large', `body: exceeds ${MAX_PORTAL_BODY_BYTES} bytes`);
-      },
-    }),
-  );
+  app.use('*', limitBody(MAX_PORTAL_BODY_BYTES));
   app.use('*', async (c, next) => {
     await next();
     // Account data and one-time secrets must never sit in a shared or browser cache.
