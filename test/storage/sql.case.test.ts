@@ -137,6 +137,17 @@ describe('SqlDatabase', () => {
     ]);
   });
 
+  it('names JSON property types alike on both dialects', async () => {
+    const database = testDatabase();
+    const f = database.fragments;
+    const props = f.jsonValue({ s: 'x', i: 3, r: 1.5, t: true, n: null, o: {}, a: [] });
+    const row = await database.get(
+      sql`SELECT ${f.jsonKind(props, 's')} AS s, ${f.jsonKind(props, 'i')} AS i, ${f.jsonKind(props, 'r')} AS r, ${f.jsonKind(props, 't')} AS t,
+        ${f.jsonKind(props, 'n')} AS n, ${f.jsonKind(props, 'o')} AS o, ${f.jsonKind(props, 'a')} AS a, ${f.jsonKind(props, 'missing')} AS missing`,
+    );
+    expect(row).toEqual({ s: 'string', i: 'number', r: 'number', t: 'boolean', n: 'null', o: 'object', a: 'array', missing: null });
+  });
+
   it('edits a JSON array of strings kept as text: includes, append, remove', async () => {
     const database = testDatabase();
     const f = database.fragments;

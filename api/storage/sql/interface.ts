@@ -37,6 +37,11 @@ export interface SqlFragments {
   /** Whether a top-level JSON property is the JSON value `false` (not 0, not "false"); false when absent, never NULL. */
   jsonIsFalse(column: SQL, key: string): SQL;
   /**
+   * The JSON type of a top-level property, the same names on both dialects: 'string', 'number', 'boolean', 'object',
+   * 'array' or 'null'; NULL when absent.
+   */
+  jsonKind(column: SQL, key: string): SQL;
+  /**
    * A list of bound rows as a table to select from: `(SELECT <columns>, ord FROM ...)`, one row per entry of `rows` in
    * their order, `ord` its 0-based position. The whole list is one bound JSON value, so its length does not change the
    * SQL text. Column names must be plain identifiers.

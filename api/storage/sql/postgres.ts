@@ -23,6 +23,7 @@ export const postgresFragments: SqlFragments = {
   jsonValue: (value) => sql`${JSON.stringify(value)}::jsonb`,
   successCall: sql.raw(`event = 'api_call' AND call_status >= 200 AND call_status < 300`),
   jsonIsFalse: (column, key) => sql`COALESCE((${column} -> ${key}::text) = 'false'::jsonb, false)`,
+  jsonKind: (column, key) => sql`jsonb_typeof(${column} -> ${key}::text)`,
   boundRows: (rows, columns) =>
     sql`(SELECT ${sql.raw(columns.map(([name, type], i) => `(value ->> ${i})${type === 'integer' ? '::bigint' : ''} AS ${boundColumnName(name)}`).join(', '))}, ord - 1 AS ord FROM jsonb_array_elements(${JSON.stringify(rows)}::jsonb) WITH ORDINALITY AS bound(value, ord))`,
   binaryCollation: sql.raw('COLLATE "C"'),

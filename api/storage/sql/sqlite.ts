@@ -19,6 +19,8 @@ export const sqliteFragments: SqlFragments = {
   // Must stay the exact WHERE text of the partial index events_success_call_person_timestamp (db/schema.ts).
   successCall: sql.raw(`event = 'api_call' AND json_extract(properties, '$.status') >= 200 AND json_extract(properties, '$.status') < 300`),
   jsonIsFalse: (column, key) => sql`(json_type(${column}, ${jsonPath(key)}) IS 'false')`,
+  jsonKind: (column, key) =>
+    sql`(CASE json_type(${column}, ${jsonPath(key)}) WHEN 'text' THEN 'string' WHEN 'integer' THEN 'number' WHEN 'real' THEN 'number' WHEN 'true' THEN 'boolean' WHEN 'false' THEN 'boolean' ELSE json_type(${column}, ${jsonPath(key)}) END)`,
   boundRows: (rows, columns) =>
     sql`(SELECT ${sql.raw(columns.map(([name], i) => `json_extract(value, '$[${i}]') AS ${boundColumnName(name)}`).join(', '))}, key AS ord FROM json_each(${JSON.stringify(rows)}))`,
   binaryCollation: sql.raw('COLLATE BINARY'),
