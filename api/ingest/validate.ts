@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { uuidv7 } from 'uuidv7';
 import { ApiError, describeIssues } from '../errors.ts';
+import { checkEventLimits } from './event-limits.ts';
 
 /** Most events one request may carry, so one request cannot monopolise a commit. */
 export const MAX_BATCH_EVENTS = 1000;
@@ -101,18 +102,6 @@ function correctedTimestamp(raw: RawEvent, batchSentAt: number | undefined, rece
   return result > receivedAt + MAX_FUTURE_MS ? receivedAt : Math.round(result);
 }
 
-/** Deepest nesting of objects and arrays accepted inside properties, well within what JSON.stringify can recurse. */
-export const MAX_PROPERTY_DEPTH = 1000;
-
-/** Rejects properties nested deeper than {@link MAX_PROPERTY_DEPTH}, so serializing them later cannot fail. */
-function checkDepth(value: object, field: string, depth = 1): void {
-  if (depth > MAX_PROPERTY_DEPTH) throw new ApiError(400, 'invalid_request', `${field}: nested deeper than ${MAX_PROPERTY_DEPTH} levels`);
-  for (const key in value) {
-    const child = (value as Record<string, unknown>)[key];
-    if (typeof child === 'object' && child !== null) checkDepth(child, field, depth + 1);
-  }
-}
-
 /**
  * A validated event. `propertiesJson` is serialized on first use: a request logged as received (api/ingest/raw-log.ts)
  * never needs it at capture time, and JSON.stringify is a large share of capture's CPU.
@@ -129,7 +118,10 @@ class CapturedEvent implements NormalizedEvent {
     public properties: Record<string, unknown>,
     public set: Record<string, unknown> | undefined,
     public setOnce: Record<string, unknown> | undefined,
-  ) {}
+    json?: string,
+  ) {
+    this.json = json;
+  }
   get propertiesJson(): string {
     return (this.json ??= JSON.stringify(this.properties));
   }
@@ -166,6 +158,11 @@ export function validateCapture(
     receivedAt?: number;
     /** Uuids to give events without one, by index, instead of new ones (re-validating a logged request). */
     generatedUuids?: ReadonlyMap<number, string>;
+    /**
+     * Skips the per-event bounds (api/ingest/event-limits.ts): only for re-validating a request capture already
+     * acknowledged, which must never be lost to a limit tightened since.
+     */
+    skipEventLimits?: boolean;
   },
 ): NormalizedEvent[] {
   const receivedAt = opts.receivedAt ?? Date.now();
@@ -211,10 +208,11 @@ export function validateCapture(
     const setOnce = raw.$set_once ?? (isObject(properties.$set_once) ? properties.$set_once : undefined);
     if (raw.$set) properties.$set = raw.$set;
     if (raw.$set_once) properties.$set_once = raw.$set_once;
-    checkDepth(properties, `${field}.properties`);
+    // Re-validating a logged request must accept what capture acknowledged, even if the limits have changed since.
+    const json = opts.skipEventLimits ? undefined : checkEventLimits(raw.event, properties, `${field}.properties`);
     const uuid = raw.uuid?.toLowerCase() ?? opts.generatedUuids?.get(i) ?? uuidv7();
     const timestamp = correctedTimestamp(raw, batchSentAt, receivedAt, field);
-    const normalized = new CapturedEvent(uuid, raw.event, distinctId, timestamp, receivedAt, properties, set, setOnce);
+    const normalized = new CapturedEvent(uuid, raw.event, distinctId, timestamp, receivedAt, properties, set, setOnce, json);
     if (raw.uuid === undefined) normalized.uuidGenerated = true;
     return normalized;
   });

@@ -46,6 +46,20 @@ const corruption: fc.Arbitrary<[string, unknown]> = fc.oneof(
   fc.tuple(fc.constant('token'), fc.string({ maxLength: 20 })),
 );
 
+const FEEDBACK_REASONS = ['code_didnt_work', 'missing_information', 'hard_to_follow', 'outdated', 'other'];
+
+/** One read field pushed past its bound, or an event past 64 KiB: always a 400 naming the field. */
+const overLimit: fc.Arbitrary<{ event?: string; properties: Record<string, unknown>; $set?: Record<string, unknown>; $set_once?: Record<string, unknown> }> = fc.oneof(
+  fc.integer({ min: 1001, max: 1200 }).map((n) => ({ event: 'doc_feedback', properties: { vote: 'no', comment: 'c'.repeat(n) } })),
+  fc.string({ maxLength: 30 }).filter((r) => !FEEDBACK_REASONS.includes(r)).map((reason) => ({ event: 'doc_feedback', properties: { vote: 'no', reason } })),
+  fc.tuple(fc.constantFrom('$pathname', 'path', 'endpoint'), fc.integer({ min: 2049, max: 2300 })).map(([name, n]) => ({ properties: { [name]: `/${'p'.repeat(n - 1)}` } })),
+  fc.integer({ min: 101, max: 300 }).map((n) => ({ properties: { error_code: 'e'.repeat(n) } })),
+  fc.tuple(fc.constantFrom('properties', '$set', '$set_once'), fc.integer({ min: 64 * 1024 + 1, max: 80 * 1024 })).map(([where, n]) => {
+    const pad = { pad: 'x'.repeat(n) };
+    return where === 'properties' ? { properties: pad } : { properties: {}, [where]: pad };
+  }),
+);
+
 function envelope(token: string, events: unknown[], shape: 'single' | 'batch' | 'array') {
   if (shape === 'single') return events[0];
   if (shape === 'batch') return { api_key: token, batch: events };
@@ -73,6 +87,15 @@ export function malformedCapture(token: string): fc.Arbitrary<FuzzRequest> {
         const bad = events[extra % events.length]!;
         if (key === 'token') (bad.properties as Record<string, unknown>).token = `${value}-wrong`;
         else (bad as Record<string, unknown>)[key] = value;
+        return post(p, json(envelope(token, events, sh)));
+      }),
+    },
+    {
+      weight: 6,
+      arbitrary: fc.tuple(path, shape, overLimit, fc.nat({ max: 4 })).map(([p, sh, over, extra]) => {
+        const events = Array.from({ length: sh === 'single' ? 1 : extra + 1 }, () => validEvent(token));
+        const bad = events[extra % events.length]! as Record<string, unknown>;
+        Object.assign(bad, { ...over, properties: { ...(bad.properties as object), ...over.properties } });
         return post(p, json(envelope(token, events, sh)));
       }),
     },
