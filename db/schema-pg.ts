@@ -305,3 +305,10 @@ export const alertDeliveries = pgTable(
   },
   (t) => [index('alert_deliveries_rule').on(t.ruleId, t.createdAt)],
 );
+
+/** Instance-wide generated settings shared by every instance (db/schema.ts `settings`). */
+export const settings = pgTable('settings', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull(),
+  createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+});

@@ -324,3 +324,13 @@ export const alertDeliveries = sqliteTable(
   },
   (t) => [index('alert_deliveries_rule').on(t.ruleId, t.createdAt)],
 );
+
+/**
+ * Instance-wide settings the server generates once and every instance on the database must share, such as the
+ * server token (api/server-token.ts). One row per key; the first instance to start writes it.
+ */
+export const settings = sqliteTable('settings', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull(),
+  createdAt: integer('created_at').notNull(),
+});
