@@ -20,6 +20,14 @@ const envSchema = z.object({
     }),
   ONRAMP_PROJECT_TOKEN: z.string().min(1).max(200).default('phc_onramp_local'),
   ONRAMP_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /**
+   * Token for server-side events (posthog-node's api key): the server-defined milestones (signed_up, api_key_created,
+   * api_key_revoked, api_call, support_ticket_created) are accepted only with it. Unset: generated at first start
+   * and kept in the database (api/server-token.ts).
+   */
+  ONRAMP_SERVER_TOKEN: z.string().min(16, 'must be at least 16 characters').max(200).optional(),
+  /** `1` accepts server-defined events with the public project token too (the old behaviour; warned at start). */
+  ONRAMP_ACCEPT_PUBLIC_SERVER_EVENTS: flag.default(false),
   ONRAMP_DEMO: flag.default(true),
   /** Where the backend's own posthog-node client sends server-side funnel events; defaults to this server. */
   ONRAMP_POSTHOG_HOST: z.url().optional(),
@@ -63,6 +71,10 @@ export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
   }
   const missing = missingForwardVariable(result.data);
   if (missing) throw new Error(missing);
+  // The server token is the one secret that separates server events from what any browser can send.
+  if (result.data.ONRAMP_SERVER_TOKEN === result.data.ONRAMP_PROJECT_TOKEN) {
+    throw new Error('Invalid environment variable ONRAMP_SERVER_TOKEN: must differ from ONRAMP_PROJECT_TOKEN, which is public');
+  }
   const generated = !result.data.ONRAMP_ADMIN_TOKEN;
   return {
     ...result.data,
