@@ -135,7 +135,7 @@ export const adminSessions = sqliteTable(
   (t) => [index('admin_sessions_expires').on(t.expiresAt)],
 );
 
-// --- portal: developer accounts, sessions, API keys, sandbox, rate limits, support (issue 3 / 6) ---
+// --- portal: developer accounts, sessions, API keys, sandbox, rate limits, support ---
 
 /** A developer account of the portal. `id` (`acct_...`) is also the analytics distinct id of that developer. */
 export const accounts = sqliteTable('accounts', {
@@ -250,7 +250,7 @@ export const supportTickets = sqliteTable(
   (t) => [index('support_tickets_account').on(t.accountId)],
 );
 
-// ---- Import (issue 8): resumable history imports ----
+// ---- Import: resumable history imports ----
 
 /**
  * Where an `onramp import` of one file got to. Keyed by a fingerprint of the file's content, so a re-run of the same
@@ -272,7 +272,7 @@ export const importCheckpoints = sqliteTable('import_checkpoints', {
   updatedAt: integer('updated_at').notNull(),
 });
 
-// ---- Alerts (issue 8): drop-off alert rules and their webhook deliveries ----
+// ---- Alerts: drop-off alert rules and their webhook deliveries ----
 
 /**
  * An alert rule: a funnel, how often to check it, what triggers, and where to POST. `next_run_at` doubles as the
