@@ -1,5 +1,5 @@
 /**
- * Response shapes of the reports API (issue 4) and the events API, as the reports pages read them. Shapes the
+ * Response shapes of the reports API and the events API, as the reports pages read them. Shapes the
  * analytics code already defines are imported as types only, so the pages and the API cannot drift apart.
  */
 import type { DocPage } from '../../../api/analytics/docs.ts';
