@@ -5,8 +5,8 @@
  * index, and with time-ordered UUIDv7s as PostHog's SDKs make them. Prints events/s, CPU-seconds (all threads) and
  * peak RSS. With BENCH_DATABASE_URL=postgres://… (a role that may create databases) it also imports into a
  * throwaway PostgreSQL database (BENCH_IMPORT_PG_EVENTS lines, default 200,000).
- * Target (issue 8): at least 100,000 events/s into SQLite on this 2-core machine. The notes' bulk insert design runs
- * on the same files for reference (test/bench/reference-insert.ts).
+ * Target: at least 100,000 events/s into SQLite on a 2-core machine. A minimal bulk insert design runs on the same
+ * files for reference (test/bench/reference-insert.ts).
  * Sizes: BENCH_IMPORT_EVENTS (default 1,000,000 JSON lines; CSV uses a fifth of that).
  */
 import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -100,7 +100,7 @@ async function run(label: string, file: string, dbPath: string | (() => Promise<
   return { ...summary, perCpuSecond };
 }
 
-/** Runs the notes' bulk insert design (test/bench/reference-insert.ts) on `file` and prints it like an import. */
+/** Runs the reference bulk insert design (test/bench/reference-insert.ts) on `file` and prints it like an import. */
 async function runReference(label: string, file: string, dbPath: string) {
   const r = await referenceInsert(file, dbPath);
   console.log(

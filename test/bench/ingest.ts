@@ -291,12 +291,11 @@ function summarize(runs: Record<Which | 'batch', Run[]>, rss: Record<Which, numb
   console.log('|---|---|---|---|---|');
   console.log(row('bare Hono, parse JSON only', runs.bare, 1));
   console.log(row('Onramp `/i/v0/e/`, committed before reply', runs.onramp, 1));
-  console.log(row('reference design (notes), committed before reply', runs.reference, 1));
+  console.log(row('reference design, committed before reply', runs.reference, 1));
   console.log(row('Onramp `/batch/` gzip, committed before reply', runs.batch, BATCH_SIZE));
   console.log(`\nratio Onramp / bare: ${ratio.toFixed(2)} (per round: ${ratios.map((r) => r.toFixed(2)).join(', ')})`);
   console.log(
-    `ratio reference design / bare: ${median(referenceRatios).toFixed(2)} (per round: ${referenceRatios.map((r) => r.toFixed(2)).join(', ')}); ` +
-      `../shared/notes/performance-baseline.md measured it at 41,200 / 30,300 = 1.36`,
+    `ratio reference design / bare: ${median(referenceRatios).toFixed(2)} (per round: ${referenceRatios.map((r) => r.toFixed(2)).join(', ')})`,
   );
   const cpuRatio = median(runs.bare.map((b) => b.cpuUsPerRequest)) / median(runs.onramp.map((o) => o.cpuUsPerRequest));
   console.log(
