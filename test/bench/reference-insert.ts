@@ -1,9 +1,9 @@
 /**
- * The reference `bench:import` reads its target against: a minimal bulk insert design, run on the same export
- * file. Each line is read and JSON.parse'd on one thread,
- * one prepared INSERT per event, 1,000 rows per transaction, into a table with only UNIQUE(uuid) and one
- * (event, distinct_id, timestamp) index (WAL, synchronous=NORMAL, as Onramp's). No validation, identity merge,
- * report index or checkpoint: what storing the events with uuid deduplication costs by itself on this machine.
+ * The reference `bench:import` reads its target against: a minimal bulk insert design, run on the same export file.
+ * Each line is read and JSON.parse'd on one thread, one prepared INSERT per event, 1,000 rows per transaction, into a
+ * table with only UNIQUE(uuid) and one (event, distinct_id, timestamp) index (WAL, synchronous=NORMAL, as Onramp's). No
+ * validation, identity merge, report index or checkpoint: what storing the events with uuid deduplication costs by
+ * itself on this machine.
  */
 import Database from 'better-sqlite3';
 import { createReadStream } from 'node:fs';

@@ -1,11 +1,10 @@
 /**
  * The reference design `bench:ingest` also measures: a minimal durable capture server ("group commit: flush on
- * setImmediate, reply after commit"), the baseline the throughput target is read against: node:http, JSON.parse,
- * one prepared INSERT
- * per event into a table with UNIQUE(uuid) and one (event, distinct_id, timestamp) index, all requests of an
- * event-loop turn in one transaction, each reply sent after that commit. WAL with synchronous=NORMAL, like Onramp.
- * It validates nothing, logs nothing and merges no identities: it shows what durable storage before the reply costs
- * on this machine, measured in the same run as Onramp and the bare endpoint.
+ * setImmediate, reply after commit"), the baseline the throughput target is read against: node:http, JSON.parse, one
+ * prepared INSERT per event into a table with UNIQUE(uuid) and one (event, distinct_id, timestamp) index, all requests
+ * of an event-loop turn in one transaction, each reply sent after that commit. WAL with synchronous=NORMAL, like
+ * Onramp. It validates nothing, logs nothing and merges no identities: it shows what durable storage before the reply
+ * costs on this machine, measured in the same run as Onramp and the bare endpoint.
  */
 import Database from 'better-sqlite3';
 import { createServer } from 'node:http';
