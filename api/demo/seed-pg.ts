@@ -1,6 +1,6 @@
 import type { OnrampPgDb } from '../../db/client-pg.ts';
 import { withApplyLock } from '../ingest/pg/processor.ts';
-import { writePgEvents } from '../ingest/pg/store.ts';
+import { writeEvents } from '../ingest/store.ts';
 import { generateDemoEvents, type DemoOptions, type DemoSummary } from './seed.ts';
 
 /** Events per statement batch: the demo is ~50k events, and one huge identity chunk would hold a lot of memory. */
@@ -12,11 +12,11 @@ const SEED_CHUNK = 5_000;
  * only the first finds it empty (nothing in `events` or the ingest log), so the demo is loaded once.
  */
 export async function seedDemoIfEmptyPg(db: OnrampPgDb, options: DemoOptions = {}): Promise<DemoSummary | undefined> {
-  const result = await withApplyLock(db.$client, async (client) => {
+  const result = await withApplyLock(db.$client, async (client, database) => {
     const { rows } = await client.query('SELECT 1 FROM events UNION ALL SELECT 1 FROM ingest_log LIMIT 1');
     if (rows.length > 0) return undefined;
     const { events, summary } = generateDemoEvents(options);
-    for (let i = 0; i < events.length; i += SEED_CHUNK) await writePgEvents(client, [events.slice(i, i + SEED_CHUNK)]);
+    for (let i = 0; i < events.length; i += SEED_CHUNK) await writeEvents(database, [events.slice(i, i + SEED_CHUNK)]);
     const counted = await client.query<{ n: string }>('SELECT COUNT(*) AS n FROM persons');
     return { ...summary, events: events.length, persons: Number(counted.rows[0]!.n) };
   });

@@ -1,10 +1,10 @@
-import type { Database, Statement } from 'better-sqlite3';
-import { V7Generator } from 'uuidv7';
+import { uuidv7 } from 'uuidv7';
 import type { NormalizedEvent } from './validate.ts';
 
 /** Distinct ids that buggy clients send for everyone; merging on them would fuse strangers into one person. */
 const ILLEGAL_MERGE_IDS = new Set(['', 'anonymous', 'null', 'undefined', 'none', 'nil', '0', '[object object]', 'distinct_id', 'id', 'not_authenticated', 'guest', 'true', 'false']);
 
+/** Whether a distinct id may take part in a merge (PostHog refuses the ids buggy clients send for everyone). */
 export function isMergeableId(id: string): boolean {
   return !ILLEGAL_MERGE_IDS.has(id.trim().toLowerCase());
 }
@@ -19,7 +19,7 @@ export interface MergeTarget {
 /**
  * The id an event asks to link to its distinct id (`$anon_distinct_id` of an `$identify`, `alias` of a
  * `$create_alias`), or undefined for every other event and for links PostHog refuses: to itself, or on an id that
- * buggy clients send for everyone. Shared by both storage dialects, so they link exactly the same events.
+ * buggy clients send for everyone.
  */
 export function mergeTarget(event: Pick<NormalizedEvent, 'event' | 'distinctId' | 'properties'>): MergeTarget | undefined {
   const otherId =
@@ -31,7 +31,7 @@ export function mergeTarget(event: Pick<NormalizedEvent, 'event' | 'distinctId' 
 }
 
 /**
- * PostHog's four cases for linking a distinct id to `otherId`, given the persons (of any id type `P`) they map to:
+ * PostHog's four cases for linking a distinct id to `otherId`, given the persons (of any type `P`) they map to:
  * - `new-person`: neither is known; one new person gets both ids;
  * - `map-distinct-id`: only `otherId` is known; the distinct id joins its person;
  * - `map-other-id`: only the distinct id is known; `otherId` joins its person;
@@ -46,7 +46,7 @@ export type LinkDecision<P> =
   | { kind: 'merge'; personId: P; from: P }
   | { kind: 'keep'; personId: P };
 
-/** Decides how to link two ids from the persons they map to; pure, so both storage dialects share it. */
+/** Decides how to link two ids from the persons they map to; pure, so every store links exactly the same events. */
 export function decideLink<P>(own: P | undefined, other: P | undefined, isIdentified: (person: P) => boolean): LinkDecision<P> {
   if (own === undefined && other === undefined) return { kind: 'new-person' };
   if (own === undefined) return { kind: 'map-distinct-id', personId: other! };
@@ -55,282 +55,124 @@ export function decideLink<P>(own: P | undefined, other: P | undefined, isIdenti
   return { kind: 'keep', personId: own };
 }
 
-/** What one transaction knows of a person it touched; written back by `finish`. */
-interface PersonState {
-  /** Undefined until read (or set) in this transaction. */
-  identified: boolean | undefined;
-  /** The serialized properties, as the row holds them (or will, once written back); undefined until read. */
-  propertiesJson: string | undefined;
-  /** `is_identified` must be set to 1. */
-  markIdentified: boolean;
-  /** `propertiesJson` differs from the row. */
-  propertiesChanged: boolean;
+/** A person as one chunk of events sees it: read from the database, or created while applying the chunk. */
+export interface ChunkPerson {
+  /** Database id; undefined for a person this chunk created, until it is written. */
+  id: number | undefined;
+  uuid: string;
+  createdAt: number;
+  identified: boolean;
+  /** Undefined when the chunk did not read them, which it does only for persons no `$set` or merge can reach. */
+  properties: Record<string, unknown> | undefined;
+  /** Properties or `is_identified` differ from the database row. */
+  changed: boolean;
+  /** Set once this person was folded into another one. */
+  mergedInto: ChunkPerson | undefined;
 }
 
-export interface IdentityOptions {
-  /** Runs before a merge moves events, so the caller can insert the rows it holds back first. */
-  beforeMerge?: () => void;
-}
-
-/**
- * Person uuids: UUIDv7s as the package's own `uuidv7()` makes them, but drawing random numbers from a larger pool
- * (its default refills a 32-byte buffer from the system every few uuids, a sixth of creating a person).
- */
-const personUuids = new V7Generator(pooledRandom());
-
-function pooledRandom() {
-  const buffer = new Uint32Array(1024);
-  let cursor = buffer.length;
-  return {
-    nextUint32(): number {
-      if (cursor === buffer.length) {
-        crypto.getRandomValues(buffer);
-        cursor = 0;
-      }
-      return buffer[cursor++]!;
-    },
-  };
-}
-
-/** Most rows one multi-row INSERT of persons or distinct ids takes; the store flushes far more often than this. */
-const ROWS_PER_INSERT = 32;
-
-const PERSON_ROW = '(?, ?, ?, ?, ?)';
-const DISTINCT_ID_ROW = '(?, ?)';
-
-/** `rows` copies of one row's placeholders, for a multi-row VALUES list. */
-function placeholders(rows: number, row: string): string {
-  return Array<string>(rows).fill(row).join(', ');
-}
-
-/** A statement for each row count, prepared when first needed. */
-function bySize(prepare: (rows: number) => Statement) {
-  const statements: Statement[] = [];
-  return (rows: number) => (statements[rows] ??= prepare(rows));
+/** The person `person` ended up as, following merges. */
+export function survivorOf(person: ChunkPerson): ChunkPerson {
+  let current = person;
+  while (current.mergedInto) current = current.mergedInto;
+  return current;
 }
 
 /**
- * Resolves distinct ids to persons and merges persons, using prepared statements on the caller's transaction.
- * Merges repoint the distinct-id map and the events, so every report sees one person without a join.
- *
- * Call `begin` inside the transaction before use, `finish` before it commits and `end` when it is over (committed or
- * not): in between, the distinct ids and persons it reads or makes are remembered, and person rows are written once by
- * `finish` instead of once per `$set`. That memory is valid only inside one transaction (another process, such as
- * the live server, may merge persons between two), so `end` drops it.
- *
- * New persons and distinct-id rows wait for multi-row inserts (one statement for many rows costs far less than one
- * each): `flush` writes them, and must run before anything else reads or references those rows (the caller's event
- * rows point at persons). A new person's id is worked out in advance, as AUTOINCREMENT would assign it: the
- * transaction holds the write lock, and only this code inserts persons.
+ * The identity effects of one chunk of events, worked out in memory over the persons its distinct ids mapped to when
+ * the chunk began (`known`), so that applying a chunk costs a handful of statements rather than several per event.
+ * Only correct while no one else changes the identity tables: the chunk runs in a transaction that holds the write
+ * lock (SQLite) or the ingest apply lock (PostgreSQL). api/ingest/store.ts reads `known` and writes the result.
  */
-export function createIdentity(sqlite: Database, options: IdentityOptions = {}) {
-  const findPerson = sqlite.prepare<[string], number>('SELECT person_id FROM person_distinct_ids WHERE distinct_id = ?').pluck();
-  // AUTOINCREMENT gives one more than the largest id the table ever had: its sqlite_sequence entry or its largest row.
-  const nextPersonIdInTable = sqlite
-    .prepare<[], number>(
-      "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'persons'), 0), COALESCE((SELECT MAX(id) FROM persons), 0)) + 1",
-    )
-    .pluck();
-  const insertPersons = bySize((rows) =>
-    sqlite.prepare(`INSERT INTO persons (id, uuid, properties, is_identified, created_at) VALUES ${placeholders(rows, PERSON_ROW)}`),
-  );
-  const mapDistinctIds = bySize((rows) => sqlite.prepare(`INSERT INTO person_distinct_ids (distinct_id, person_id) VALUES ${placeholders(rows, DISTINCT_ID_ROW)}`));
-  const isIdentified = sqlite.prepare<[number], number>('SELECT is_identified FROM persons WHERE id = ?').pluck();
-  const markIdentified = sqlite.prepare<[number]>('UPDATE persons SET is_identified = 1 WHERE id = ?');
-  const readProperties = sqlite.prepare<[number], string>('SELECT properties FROM persons WHERE id = ?').pluck();
-  const writeProperties = sqlite.prepare<[string, number]>('UPDATE persons SET properties = ? WHERE id = ?');
-  const writeIdentifiedProperties = sqlite.prepare<[string, number]>('UPDATE persons SET properties = ?, is_identified = 1 WHERE id = ?');
-  const moveDistinctIds = sqlite.prepare<[number, number]>('UPDATE person_distinct_ids SET person_id = ? WHERE person_id = ?');
-  const moveEvents = sqlite.prepare<[number, number]>('UPDATE events SET person_id = ? WHERE person_id = ?');
-  const deletePerson = sqlite.prepare<[number]>('DELETE FROM persons WHERE id = ?');
+export function createChunkIdentity(known: ReadonlyMap<string, ChunkPerson>) {
+  /** Distinct ids this chunk mapped, in mapping order, to be inserted (each to its person's survivor). */
+  const newDistinctIds = new Map<string, ChunkPerson>();
+  /** Every person this chunk created, in creation order, merged away or not. */
+  const created: ChunkPerson[] = [];
+  /** Persons of the database merged into another one: their rows move, then they are deleted. */
+  const mergedAway: ChunkPerson[] = [];
 
-  /** Distinct id → person, as read or mapped in this transaction; an entry may name a person merged away since. */
-  let known = new Map<string, number>();
-  /** Person merged away in this transaction → the one it was merged into (ids are AUTOINCREMENT: never reused). */
-  let mergedInto = new Map<number, number>();
-  let persons = new Map<number, PersonState>();
-  /** The id the next new person gets; read when the transaction creates its first person. */
-  let nextPersonId: number | undefined;
-  /** New persons not inserted yet, in creation order: [id, uuid, created_at] each. */
-  let unwrittenPersons: Array<string | number> = [];
-  /** Distinct-id rows not inserted yet, in mapping order: [distinct_id, person_id] each. */
-  let unwrittenIds: Array<string | number> = [];
-  let active = false;
-
-  function begin() {
-    if (active) throw new Error('identity: begin() twice without end()');
-    active = true;
+  function find(distinctId: string): ChunkPerson | undefined {
+    const person = known.get(distinctId) ?? newDistinctIds.get(distinctId);
+    return person && survivorOf(person);
   }
 
-  function end() {
-    active = false;
-    if (known.size > 0) known = new Map();
-    if (mergedInto.size > 0) mergedInto = new Map();
-    if (persons.size > 0) persons = new Map();
-    nextPersonId = undefined;
-    unwrittenPersons = [];
-    unwrittenIds = [];
+  function createPerson(distinctId: string, at: number, identified = false): ChunkPerson {
+    const person: ChunkPerson = { id: undefined, uuid: uuidv7(), createdAt: at, identified, properties: {}, changed: true, mergedInto: undefined };
+    created.push(person);
+    newDistinctIds.set(distinctId, person);
+    return person;
   }
 
-  function assertActive() {
-    if (!active) throw new Error('identity: used outside begin()/end()');
+  function propertiesOf(person: ChunkPerson): Record<string, unknown> {
+    if (!person.properties) throw new Error(`ingest: properties of person ${person.id} were not read for this chunk`);
+    return person.properties;
   }
 
-  /** Inserts the persons and distinct-id rows still waiting, persons first (the map's rows point at them). */
-  function flush() {
-    if (unwrittenPersons.length > 0) {
-      const params: Array<string | number> = [];
-      for (let i = 0; i < unwrittenPersons.length; i += 3) {
-        const id = unwrittenPersons[i] as number;
-        const state = persons.get(id)!;
-        params.push(id, unwrittenPersons[i + 1]!, state.propertiesJson!, state.identified ? 1 : 0, unwrittenPersons[i + 2]!);
-        // The row now holds the person's state as it is.
-        state.propertiesChanged = false;
-        state.markIdentified = false;
-      }
-      insertPersons(unwrittenPersons.length / 3).run(params);
-      unwrittenPersons = [];
-    }
-    if (unwrittenIds.length > 0) {
-      mapDistinctIds(unwrittenIds.length / 2).run(unwrittenIds);
-      unwrittenIds = [];
-    }
-  }
-
-  /** Writes back what the transaction changed in person rows. */
-  function finish() {
-    assertActive();
-    flush();
-    for (const [id, state] of persons) {
-      if (state.propertiesChanged) (state.markIdentified ? writeIdentifiedProperties : writeProperties).run(state.propertiesJson!, id);
-      else if (state.markIdentified) markIdentified.run(id);
-      state.propertiesChanged = false;
-      state.markIdentified = false;
-    }
-  }
-
-  function find(distinctId: string): number | undefined {
-    let id = known.get(distinctId);
-    if (id === undefined) {
-      assertActive();
-      // The map in the database is current: merges move its rows at once.
-      id = findPerson.get(distinctId);
-      if (id !== undefined) known.set(distinctId, id);
-      return id;
-    }
-    if (mergedInto.size > 0) {
-      const first = id;
-      for (let next = mergedInto.get(id); next !== undefined; next = mergedInto.get(id)) id = next;
-      if (id !== first) known.set(distinctId, id);
-    }
-    return id;
-  }
-
-  function map(distinctId: string, personId: number) {
-    unwrittenIds.push(distinctId, personId);
-    known.set(distinctId, personId);
-    if (unwrittenIds.length >= ROWS_PER_INSERT * 2) flush();
-  }
-
-  function stateOf(personId: number): PersonState {
-    let state = persons.get(personId);
-    if (!state) {
-      state = { identified: undefined, propertiesJson: undefined, markIdentified: false, propertiesChanged: false };
-      persons.set(personId, state);
-    }
-    return state;
-  }
-
-  function propertiesJsonOf(personId: number): string {
-    const state = stateOf(personId);
-    return (state.propertiesJson ??= readProperties.get(personId) ?? '{}');
-  }
-
-  function identified(personId: number): boolean {
-    const state = stateOf(personId);
-    return (state.identified ??= Boolean(isIdentified.get(personId)));
-  }
-
-  function createPerson(distinctId: string, at: number, identified = false): number {
-    assertActive();
-    const id = (nextPersonId ??= nextPersonIdInTable.get()!);
-    nextPersonId = id + 1;
-    persons.set(id, { identified, propertiesJson: '{}', markIdentified: false, propertiesChanged: false });
-    unwrittenPersons.push(id, personUuids.generate().toString(), at);
-    // Persons before the distinct ids that point at them: a full batch of either is written as a whole.
-    if (unwrittenPersons.length >= ROWS_PER_INSERT * 3) flush();
-    map(distinctId, id);
-    return id;
-  }
-
-  function personFor(distinctId: string, at: number): number {
-    return find(distinctId) ?? createPerson(distinctId, at);
-  }
-
-  function updateProperties(personId: number, set?: Record<string, unknown>, setOnce?: Record<string, unknown>) {
+  function updateProperties(person: ChunkPerson, set?: Record<string, unknown>, setOnce?: Record<string, unknown>) {
     if (!set && !setOnce) return;
-    assertActive();
-    // Through the serialized form, exactly as if the row were read and written each time.
-    const current = JSON.parse(propertiesJsonOf(personId)) as Record<string, unknown>;
-    const next = { ...setOnce, ...current, ...set };
-    const state = persons.get(personId)!;
-    state.propertiesJson = JSON.stringify(next);
-    state.propertiesChanged = true;
+    person.properties = { ...setOnce, ...propertiesOf(person), ...set };
+    person.changed = true;
   }
 
   /** Folds `from` into `into`: `into`'s properties win, `from` only fills gaps. */
-  function merge(from: number, into: number) {
-    flush();
-    options.beforeMerge?.();
-    const fromProps = JSON.parse(propertiesJsonOf(from)) as Record<string, unknown>;
-    moveDistinctIds.run(into, from);
-    moveEvents.run(into, from);
-    deletePerson.run(from);
-    persons.delete(from);
-    mergedInto.set(from, into);
-    updateProperties(into, undefined, fromProps);
+  function merge(from: ChunkPerson, into: ChunkPerson) {
+    const fromProperties = propertiesOf(from);
+    from.mergedInto = into;
+    if (from.id !== undefined) mergedAway.push(from);
+    updateProperties(into, undefined, fromProperties);
   }
 
   /**
-   * Links `otherId` (the anonymous id of an `$identify`, or the alias of a `$create_alias`) to `distinctId`'s person,
-   * following PostHog: a new id joins the existing person; two existing persons merge unless the other one was
-   * already identified (that would fuse two known users).
+   * Links `otherId` (the anonymous id of an `$identify`, or the alias of a `$create_alias`) to `distinctId`'s person
+   * as {@link decideLink} says; returns the person the event belongs to.
    */
-  function link(distinctId: string, otherId: string, at: number, identify: boolean): number {
-    const decision = decideLink(find(distinctId), find(otherId), identified);
-    let personId: number;
+  function link(distinctId: string, otherId: string, at: number, identify: boolean): ChunkPerson {
+    const decision = decideLink(find(distinctId), find(otherId), (person) => person.identified);
+    let person: ChunkPerson;
     switch (decision.kind) {
       case 'new-person':
-        personId = createPerson(distinctId, at, identify);
-        map(otherId, personId);
+        person = createPerson(distinctId, at, identify);
+        newDistinctIds.set(otherId, person);
         break;
       case 'map-distinct-id':
-        personId = decision.personId;
-        map(distinctId, personId);
+        person = decision.personId;
+        newDistinctIds.set(distinctId, person);
         break;
       case 'map-other-id':
-        personId = decision.personId;
-        map(otherId, personId);
+        person = decision.personId;
+        newDistinctIds.set(otherId, person);
         break;
       case 'merge':
-        personId = decision.personId;
-        merge(decision.from, personId);
+        person = decision.personId;
+        merge(decision.from, person);
         break;
       case 'keep':
-        personId = decision.personId;
+        person = decision.personId;
         break;
     }
-    if (identify) {
-      const state = stateOf(personId);
-      if (state.identified !== true) {
-        state.identified = true;
-        state.markIdentified = true;
-      }
+    if (identify && !person.identified) {
+      person.identified = true;
+      person.changed = true;
     }
-    return personId;
+    return person;
   }
 
-  return { begin, flush, finish, end, personFor, link, updateProperties };
+  return {
+    /** The person of a distinct id, created (with no properties) when the id is new. */
+    personFor: (distinctId: string, at: number) => find(distinctId) ?? createPerson(distinctId, at),
+    link,
+    updateProperties,
+    /**
+     * Persons created by this chunk, in creation order, including those merged away since: inserting them all keeps
+     * person ids where one transaction per event would put them (a merged-away person is deleted after).
+     */
+    created: () => created,
+    /** Persons read from the database, still standing, whose row must be updated. */
+    changedKnown: () => [...new Set(known.values())].filter((person) => person.changed && !person.mergedInto),
+    /** Persons of the database merged away, in merge order. */
+    mergedAway: () => mergedAway,
+    newDistinctIds: () => newDistinctIds,
+  };
 }
 
-export type Identity = ReturnType<typeof createIdentity>;
+export type ChunkIdentity = ReturnType<typeof createChunkIdentity>;

@@ -1,4 +1,4 @@
-import type { NormalizedEvent } from '../validate.ts';
+import type { NormalizedEvent } from './validate.ts';
 
 /** A surrogate half without its partner: JSON allows it as an escape, but jsonb and UTF-8 text cannot hold it. */
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;

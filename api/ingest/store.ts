@@ -1,17 +1,11 @@
-import type { Database, Statement } from 'better-sqlite3';
-import { createIdentity, mergeTarget, type MergeTarget } from './identity.ts';
+import type { Database } from 'better-sqlite3';
+import { sql, type SQL } from 'drizzle-orm';
+import type { DatabaseDialect } from '../../db/dialect.ts';
+import { asBoolean, parseJsonColumn, type Row, type SqlDatabase } from '../storage/sql/interface.ts';
+import { sqliteStatements } from '../storage/sql/sqlite.ts';
+import { createChunkIdentity, mergeTarget, survivorOf, type ChunkIdentity, type ChunkPerson, type MergeTarget } from './identity.ts';
+import { pgSafeEvent } from './pg-safe-text.ts';
 import type { NormalizedEvent } from './validate.ts';
-
-/**
- * Writes events with their identity effects in one synchronous SQLite transaction.
- * A repeated uuid is skipped entirely, so SDK retries neither double-count nor re-apply `$set`.
- */
-/** Rows per multi-row INSERT: one statement step instead of many cuts per-row overhead by about a quarter. */
-const ROWS_PER_INSERT = 32;
-const EVENT_COLUMNS = '(uuid, event, distinct_id, person_id, timestamp, received_at, properties)';
-const ROW_PLACEHOLDERS = '(?, ?, ?, ?, ?, ?, ?)';
-/** Parameters per row, in EVENT_COLUMNS order; the uuid comes first. */
-const ROW_WIDTH = 7;
 
 /**
  * An event that may carry its {@link mergeTarget} already worked out (the import's parse worker does), so the store
@@ -19,79 +13,235 @@ const ROW_WIDTH = 7;
  */
 export type StoreEvent = NormalizedEvent & { linkTarget?: MergeTarget | null };
 
-export function createEventStore(sqlite: Database) {
-  /** Rows not inserted yet must be before any merge moves events, so a merge inserts them first. */
-  const identity = createIdentity(sqlite, { beforeMerge: () => flushRows() });
-  /** INSERT statements for 1..ROWS_PER_INSERT rows, prepared when first needed. */
-  const inserts: Statement[] = [];
-  const insertRows = (rows: number) =>
-    (inserts[rows] ??= sqlite.prepare(
-      `INSERT INTO events ${EVENT_COLUMNS} VALUES ${Array<string>(rows).fill(ROW_PLACEHOLDERS).join(', ')} ON CONFLICT (uuid) DO NOTHING`,
-    ));
-  const seen = sqlite.prepare<[string], number>('SELECT 1 FROM events WHERE uuid = ?').pluck();
-  /**
-   * The parameters of the rows still to insert, in event order, ROW_WIDTH per row: rows wait so that up to
-   * ROWS_PER_INSERT of them go in one statement. Nothing reads `events` before they are inserted except the uuid
-   * checks below (which look here too) and a merge (which inserts them first).
-   */
-  let pending: Array<string | number> = [];
+/** One statement of a chunk: its SQL, and whether the chunk reads the rows it returns. */
+interface Step {
+  query: SQL;
+  returnsRows: boolean;
+}
 
-  function flushRows() {
-    // The rows point at persons the identity may still hold back.
-    identity.flush();
-    if (pending.length === 0) return;
-    insertRows(pending.length / ROW_WIDTH).run(pending);
-    pending = [];
+/** Rows per multi-row INSERT: far fewer statement executions than one per row, and few distinct SQL texts. */
+const ROWS_PER_INSERT = 64;
+/**
+ * Lengths a bound IN list is padded to (by repeating its last value, which IN ignores), so a chunk's lookups use a
+ * handful of SQL texts, each prepared once, on both dialects. The longest is also the most values per statement.
+ */
+const IN_LIST_SIZES = [8, 64, 512];
+const MAX_IN_LIST = IN_LIST_SIZES.at(-1)!;
+
+/** `(?, ?, …)` for a non-empty list of at most {@link MAX_IN_LIST} values, padded to one of {@link IN_LIST_SIZES}. */
+function inList(values: ReadonlyArray<string | number>): SQL {
+  const size = IN_LIST_SIZES.find((n) => n >= values.length)!;
+  const padded = values.concat(Array<string | number>(size - values.length).fill(values.at(-1)!));
+  return sql`(${sql.join(
+    padded.map((value) => sql`${value}`),
+    sql`, `,
+  )})`;
+}
+
+/** `values` in slices of at most `size`. */
+function slices<T>(values: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < values.length; i += size) out.push(values.slice(i, i + size));
+  return out;
+}
+
+/** A multi-row VALUES list: one parenthesized row of bound values per item. */
+function valuesOf<T>(items: readonly T[], row: (item: T) => SQL): SQL {
+  return sql.join(
+    items.map((item) => sql`(${row(item)})`),
+    sql`, `,
+  );
+}
+
+interface KnownRow extends Row {
+  distinct_id: string;
+  id: number;
+  uuid: string;
+  created_at: number;
+  is_identified: unknown;
+  properties: unknown;
+}
+
+/**
+ * The persons the chunk's distinct ids map to now. Properties are read only where a `$set`, `$set_once` or merge
+ * could read them: every person such an event reaches is the person of one of its own two ids.
+ */
+function* readKnownPersons(distinctIds: string[], propertyReaders: ReadonlySet<string>): Generator<Step, Map<string, ChunkPerson>, Row[]> {
+  const byId = new Map<number, ChunkPerson>();
+  const known = new Map<string, ChunkPerson>();
+  for (const ids of slices(distinctIds, MAX_IN_LIST)) {
+    const readers = ids.filter((id) => propertyReaders.has(id));
+    const properties = readers.length > 0 ? sql`CASE WHEN d.distinct_id IN ${inList(readers)} THEN p.properties END` : sql`NULL`;
+    const rows = (yield {
+      query: sql`SELECT d.distinct_id AS distinct_id, p.id AS id, p.uuid AS uuid, p.created_at AS created_at,
+                        p.is_identified AS is_identified, ${properties} AS properties
+                   FROM person_distinct_ids d JOIN persons p ON p.id = d.person_id
+                  WHERE d.distinct_id IN ${inList(ids)}`,
+      returnsRows: true,
+    }) as KnownRow[];
+    for (const row of rows) {
+      const id = Number(row.id);
+      let person = byId.get(id);
+      if (!person) {
+        person = { id, uuid: row.uuid, createdAt: Number(row.created_at), identified: asBoolean(row.is_identified), properties: undefined, changed: false, mergedInto: undefined };
+        byId.set(id, person);
+      }
+      if (row.properties !== null && row.properties !== undefined) person.properties ??= parseJsonColumn<Record<string, unknown>>(row.properties);
+      known.set(row.distinct_id, person);
+    }
   }
+  return known;
+}
 
-  function push(event: NormalizedEvent, personId: number) {
-    pending.push(event.uuid, event.event, event.distinctId, personId, event.timestamp, event.receivedAt, event.propertiesJson);
-    if (pending.length === ROWS_PER_INSERT * ROW_WIDTH) flushRows();
+/** Which of `uuids` are stored in `events` already. */
+function* readKnownUuids(uuids: string[]): Generator<Step, Set<string>, Row[]> {
+  const seen = new Set<string>();
+  for (const some of slices(uuids, MAX_IN_LIST)) {
+    const rows = yield { query: sql`SELECT uuid FROM events WHERE uuid IN ${inList(some)}`, returnsRows: true };
+    for (const row of rows) seen.add(row.uuid as string);
   }
+  return seen;
+}
 
-  /** The uuid is stored already, or waits among the pending rows (which the insert would then drop). */
-  function isKnown(uuid: string): boolean {
-    for (let i = 0; i < pending.length; i += ROW_WIDTH) if (pending[i] === uuid) return true;
-    return seen.get(uuid) !== undefined;
+interface EventRow {
+  event: NormalizedEvent;
+  person: ChunkPerson;
+}
+
+/**
+ * Writes what the chunk worked out, in an order the foreign keys accept: persons first (every created one, in
+ * creation order, so ids are where one transaction per event would put them), merged-away persons deleted last.
+ */
+function* writeChunk(identity: ChunkIdentity, rows: EventRow[]): Generator<Step, void, Row[]> {
+  const created = identity.created();
+  for (const some of slices(created, ROWS_PER_INSERT)) {
+    const inserted = yield {
+      query: sql`INSERT INTO persons (uuid, properties, is_identified, created_at)
+                 VALUES ${valuesOf(some, (p) => sql`${p.uuid}, ${JSON.stringify(p.properties ?? {})}, ${p.identified}, ${p.createdAt}`)}
+                 RETURNING id, uuid`,
+      returnsRows: true,
+    };
+    const ids = new Map(inserted.map((row) => [row.uuid as string, Number(row.id)]));
+    for (const person of some) person.id = ids.get(person.uuid);
   }
+  for (const person of identity.changedKnown()) {
+    // Unread properties go as NULL, which keeps the stored ones.
+    const properties = person.properties === undefined ? null : JSON.stringify(person.properties);
+    yield { query: sql`UPDATE persons SET properties = COALESCE(${properties}, properties), is_identified = ${person.identified} WHERE id = ${person.id}`, returnsRows: false };
+  }
+  const mergedAway = identity.mergedAway();
+  for (const person of mergedAway) {
+    const into = survivorOf(person).id;
+    yield { query: sql`UPDATE person_distinct_ids SET person_id = ${into} WHERE person_id = ${person.id}`, returnsRows: false };
+    yield { query: sql`UPDATE events SET person_id = ${into} WHERE person_id = ${person.id}`, returnsRows: false };
+  }
+  for (const some of slices([...identity.newDistinctIds()], ROWS_PER_INSERT)) {
+    yield {
+      query: sql`INSERT INTO person_distinct_ids (distinct_id, person_id) VALUES ${valuesOf(some, ([id, person]) => sql`${id}, ${survivorOf(person).id}`)}`,
+      returnsRows: false,
+    };
+  }
+  // In log order, so event ids follow it. The conflict clause drops a copy of a stored uuid; the copy still takes
+  // its place in the insert, which keeps the id sequence where inserting every row one by one would leave it.
+  for (const some of slices(rows, ROWS_PER_INSERT)) {
+    yield {
+      query: sql`INSERT INTO events (uuid, event, distinct_id, person_id, timestamp, received_at, properties)
+                 VALUES ${valuesOf(some, ({ event: e, person }) => sql`${e.uuid}, ${e.event}, ${e.distinctId}, ${survivorOf(person).id}, ${e.timestamp}, ${e.receivedAt}, ${e.propertiesJson}`)}
+                 ON CONFLICT (uuid) DO NOTHING`,
+      returnsRows: false,
+    };
+  }
+  const gone = [...mergedAway, ...created.filter((person) => person.mergedInto)].map((person) => person.id!);
+  for (const some of slices(gone, MAX_IN_LIST)) yield { query: sql`DELETE FROM persons WHERE id IN ${inList(some)}`, returnsRows: false };
+}
 
-  function writeOne(event: StoreEvent) {
-    const target = event.linkTarget === undefined ? mergeTarget(event) : event.linkTarget;
+/**
+ * The statements that store one chunk of events with their identity effects, on either dialect: a known uuid is
+ * skipped (so a retry neither double-counts nor re-applies a merge or `$set`), each distinct id resolves to its
+ * person, `$identify` / `$create_alias` link and merge persons as PostHog does, `$set` / `$set_once` update the
+ * person. The chunk reads the identity tables once, works the effects out in memory (api/ingest/identity.ts) and
+ * writes them back in a few multi-row statements. A generator, so that one text serves SQLite's synchronous driver
+ * and the asynchronous one of {@link SqlDatabase}: it yields each statement and is handed back its rows.
+ */
+function* storeChunk(dialect: DatabaseDialect, batches: ReadonlyArray<ReadonlyArray<StoreEvent>>): Generator<Step, void, Row[]> {
+  const events: NormalizedEvent[] = [];
+  const targets: Array<MergeTarget | undefined> = [];
+  for (const batch of batches) {
+    for (const original of batch) {
+      // PostgreSQL cannot store NUL or lone surrogates; SQLite stores the text as it came.
+      const event = dialect === 'postgres' ? pgSafeEvent(original) : original;
+      events.push(event);
+      targets.push(event === original && original.linkTarget !== undefined ? (original.linkTarget ?? undefined) : mergeTarget(event));
+    }
+  }
+  if (events.length === 0) return;
+  const distinctIds = new Set<string>();
+  const propertyReaders = new Set<string>();
+  const effectUuids: string[] = [];
+  for (const [i, event] of events.entries()) {
+    const target = targets[i];
+    distinctIds.add(event.distinctId);
+    if (target) distinctIds.add(target.otherId);
+    if (target || event.set || event.setOnce) {
+      propertyReaders.add(event.distinctId);
+      if (target) propertyReaders.add(target.otherId);
+      effectUuids.push(event.uuid);
+    }
+  }
+  const known = yield* readKnownPersons([...distinctIds], propertyReaders);
+  // Only an event with an identity effect must know whether its uuid is stored already (to skip a replayed merge or
+  // $set); a plain copy is dropped by the insert's conflict clause.
+  const seen = effectUuids.length > 0 ? yield* readKnownUuids(effectUuids) : new Set<string>();
+  const identity = createChunkIdentity(known);
+  const rows: EventRow[] = [];
+  for (const [i, event] of events.entries()) {
+    const target = targets[i];
     if (target) {
       // A merge must not be replayed by a retry, so a known uuid is skipped before anything moves.
-      if (isKnown(event.uuid)) return;
-      const personId = identity.link(event.distinctId, target.otherId, event.timestamp, target.identify);
-      push(event, personId);
-      identity.updateProperties(personId, event.set, event.setOnce);
-      return;
+      if (seen.has(event.uuid)) continue;
+      const person = identity.link(event.distinctId, target.otherId, event.timestamp, target.identify);
+      seen.add(event.uuid);
+      rows.push({ event, person });
+      identity.updateProperties(person, event.set, event.setOnce);
+      continue;
     }
-    // A retried event's distinct id is already mapped (ids are never unmapped), so resolving it creates nothing;
-    // the uuid index then drops the duplicate row during the insert itself.
-    const personId = identity.personFor(event.distinctId, event.timestamp);
-    if (!event.set && !event.setOnce) {
-      push(event, personId);
-      return;
-    }
-    // `$set` is applied only by the event's first copy. A copy still goes to the insert, which drops it: that keeps
-    // the AUTOINCREMENT sequence exactly where inserting every row would (a dropped row uses up an id).
-    const first = !isKnown(event.uuid);
-    push(event, personId);
-    if (first) identity.updateProperties(personId, event.set, event.setOnce);
+    // Resolved even for a repeated uuid: a retry with a new distinct id still maps it.
+    const person = identity.personFor(event.distinctId, event.timestamp);
+    // `$set` is applied only by the event's first copy.
+    const first = !seen.has(event.uuid);
+    seen.add(event.uuid);
+    rows.push({ event, person });
+    if (first) identity.updateProperties(person, event.set, event.setOnce);
   }
+  yield* writeChunk(identity, rows);
+}
 
-  function writeAll(batches: ReadonlyArray<ReadonlyArray<StoreEvent>>) {
-    identity.begin();
-    try {
-      for (const batch of batches) for (const event of batch) writeOne(event);
-      flushRows();
-      identity.finish();
-    } finally {
-      pending = [];
-      identity.end();
+/**
+ * Stores events with their identity effects inside the caller's transaction, on either dialect. On PostgreSQL the
+ * transaction must hold the ingest apply lock (api/ingest/apply-lock.ts); on SQLite its write lock does that.
+ */
+export async function writeEvents(database: SqlDatabase, batches: ReadonlyArray<ReadonlyArray<StoreEvent>>): Promise<void> {
+  const steps = storeChunk(database.dialect, batches);
+  for (let next = steps.next(); !next.done; ) {
+    const { query, returnsRows } = next.value;
+    next = steps.next(returnsRows ? await database.all(query) : (await database.run(query), []));
+  }
+}
+
+/**
+ * The same store on one better-sqlite3 connection, synchronously: for callers inside a better-sqlite3 transaction
+ * (the SQLite import target, the demo seed, tests).
+ */
+export function createEventStore(sqlite: Database) {
+  const statements = sqliteStatements(sqlite);
+  function writeWithinTransaction(batches: ReadonlyArray<ReadonlyArray<StoreEvent>>) {
+    const steps = storeChunk('sqlite', batches);
+    for (let next = steps.next(); !next.done; ) {
+      const { query, returnsRows } = next.value;
+      next = steps.next(returnsRows ? statements.all(query) : (statements.run(query), []));
     }
   }
-  const transaction = sqlite.transaction(writeAll);
-
+  const transaction = sqlite.transaction(writeWithinTransaction);
   return {
     /** Stores every event of every batch in one transaction: all of them commit, or none. */
     writeBatches(batches: ReadonlyArray<ReadonlyArray<StoreEvent>>) {
@@ -101,7 +251,7 @@ export function createEventStore(sqlite: Database) {
      * The same inside the caller's transaction. A nested better-sqlite3 transaction would be a SAVEPOINT, which SQLite
      * makes several times slower as the tables grow (see api/import/importer.ts).
      */
-    writeWithinTransaction: writeAll,
+    writeWithinTransaction,
   };
 }
 

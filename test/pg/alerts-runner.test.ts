@@ -8,7 +8,8 @@ import { createAlertRunner, type CheckResult } from '../../api/alerts/runner.ts'
 import { createRuleSchema } from '../../api/alerts/rules.ts';
 import { sqliteAlertStorage } from '../../api/alerts/storage.ts';
 import { createEventStore } from '../../api/ingest/store.ts';
-import { writePgEvents } from '../../api/ingest/pg/store.ts';
+import { writeEvents } from '../../api/ingest/store.ts';
+import { postgresDatabase } from '../../api/storage/sql/postgres.ts';
 import type { NormalizedEvent } from '../../api/ingest/validate.ts';
 import { openPgDb, type OnrampPgDb } from '../../db/client-pg.ts';
 import { testDb } from '../support/app.ts';
@@ -37,7 +38,7 @@ async function addPgEvents(db: OnrampPgDb, events: NormalizedEvent[]) {
   const client = await db.$client.connect();
   try {
     await client.query('BEGIN');
-    await writePgEvents(client, [events]);
+    await writeEvents(postgresDatabase(db.$client, client), [events]);
     await client.query('COMMIT');
   } finally {
     client.release();

@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { encodeLogEntry } from '../../api/ingest/log.ts';
 import { createPgLogProcessor, isPgStorageWide, type PgLogProcessor } from '../../api/ingest/pg/processor.ts';
-import { pgSafeEvent, pgSafeText } from '../../api/ingest/pg/sanitize.ts';
+import { pgSafeEvent, pgSafeText } from '../../api/ingest/pg-safe-text.ts';
 import { createPgEventWriter, type PgEventWriterOptions } from '../../api/ingest/pg/writer.ts';
 import { validateCapture } from '../../api/ingest/validate.ts';
 import { createEventWriter } from '../../api/ingest/writer.ts';

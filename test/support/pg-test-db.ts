@@ -3,7 +3,7 @@ import pg from 'pg';
 import { afterAll, afterEach, expect, inject } from 'vitest';
 import { pgDbOnPool, type OnrampPgDb } from '../../db/client-pg.ts';
 import { withApplyLock } from '../../api/ingest/pg/processor.ts';
-import { writePgEvents } from '../../api/ingest/pg/store.ts';
+import { writeEvents } from '../../api/ingest/store.ts';
 import type { NormalizedEvent } from '../../api/ingest/validate.ts';
 
 /** True in the `postgres` vitest project (test/vitest.config.ts), where every test app runs on PostgreSQL. */
@@ -90,5 +90,5 @@ export async function freshPgDatabaseUrl(): Promise<string> {
 
 /** Stores events through the PostgreSQL ingest store in one transaction holding the apply lock, as the log processor does. */
 export async function storePgEvents(db: OnrampPgDb, events: ReadonlyArray<NormalizedEvent>): Promise<void> {
-  await withApplyLock(db.$client, (client) => writePgEvents(client, [events]));
+  await withApplyLock(db.$client, (_client, database) => writeEvents(database, [events]));
 }

@@ -1,6 +1,9 @@
 import type { OnrampPgDb } from '../../../db/client-pg.ts';
-import type { PgQueryable } from '../../ingest/pg/store.ts';
+import type pg from 'pg';
 import { checkpointFromRow, type Checkpoint, type CheckpointRow } from '../checkpoint.ts';
+
+/** A connection inside the caller's transaction. */
+type PgQueryable = Pick<pg.ClientBase, 'query'>;
 
 /** PostgreSQL twin of api/import/checkpoint.ts `createCheckpoints`: the same methods and checkpoints, async. */
 export function createPgCheckpoints(db: OnrampPgDb) {

@@ -1,7 +1,9 @@
 import type pg from 'pg';
 import { eventsOfLogRow } from '../raw-log.ts';
 import { EVENTS_PER_CHUNK } from '../processor.ts';
-import { writePgEvents } from './store.ts';
+import { postgresDatabase } from '../../storage/sql/postgres.ts';
+import type { SqlDatabase } from '../../storage/sql/interface.ts';
+import { writeEvents } from '../store.ts';
 
 /**
  * Transaction-level advisory lock key held while applying the ingest log ("ingest" in ASCII), so that of several
@@ -58,7 +60,9 @@ export interface ApplyOptions {
  * With `wait: false`, answers `busy` instead of waiting when another session holds the lock. A connection whose
  * state is unknown after a failure is discarded rather than returned to the pool.
  */
-export async function withApplyLock<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>, options: { wait: boolean } = { wait: true }): Promise<T | 'busy'> {
+export async function withApplyLock<T>(
+  pool: pg.Pool,
+  work: (client: pg.PoolClient, database: SqlDatabase) => Promise<T>, options: { wait: boolean } = { wait: true }): Promise<T | 'busy'> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
@@ -72,7 +76,7 @@ export async function withApplyLock<T>(pool: pg.Pool, work: (client: pg.PoolClie
           return 'busy';
         }
       }
-      const result = await work(client);
+      const result = await work(client, postgresDatabase(pool, client));
       await client.query('COMMIT');
       return result;
     } catch (err) {
@@ -118,10 +122,7 @@ export function createPgLogProcessor(pool: pg.Pool) {
   }
 
   async function apply(client: pg.PoolClient, rows: LogRow[]) {
-    await writePgEvents(
-      client,
-      rows.map(eventsOfLogRow),
-    );
+    await writeEvents(postgresDatabase(pool, client), rows.map(eventsOfLogRow));
     await client.query('DELETE FROM ingest_log WHERE id = ANY($1::bigint[])', [rows.map((row) => row.id)]);
   }
 

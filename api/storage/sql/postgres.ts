@@ -52,12 +52,14 @@ async function runQuery<T extends Row>(on: Queryable, query: SQL): Promise<pg.Qu
 
 /**
  * {@link SqlDatabase} on a node-postgres pool: each statement takes a pooled connection, a transaction holds one
- * until it ends, and streams read through a server-side cursor.
+ * until it ends, and streams read through a server-side cursor. With `inTransaction`: a connection inside a
+ * transaction its caller opened and ends (one that holds an advisory lock); statements run on it, nested
+ * transactions run inline.
  *
  * @example
  * const database = postgresDatabase(openPgDb(url).$client);
  */
-export function postgresDatabase(pool: pg.Pool): SqlDatabase {
+export function postgresDatabase(pool: pg.Pool, inTransaction?: pg.PoolClient): SqlDatabase {
   function on(queryable: Queryable, owned: boolean): SqlDatabase {
     const self: SqlDatabase = {
       dialect: 'postgres',
@@ -126,5 +128,5 @@ export function postgresDatabase(pool: pg.Pool): SqlDatabase {
     }
   }
 
-  return on(pool, false);
+  return inTransaction ? on(inTransaction, true) : on(pool, false);
 }

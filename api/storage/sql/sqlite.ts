@@ -42,14 +42,14 @@ function bindable(value: unknown): unknown {
 }
 
 /**
- * {@link SqlDatabase} on one better-sqlite3 connection. Statements run synchronously underneath; the async surface
- * lets modules be written once for both dialects. An open transaction holds the connection: statements from
- * outside it wait until it ends, so they never land inside someone else's transaction.
+ * Statements on one better-sqlite3 connection that run synchronously, with no waiting for a transaction: for code
+ * that must stay synchronous (a caller's better-sqlite3 transaction, the ingest store's SQLite driver). Prepared
+ * statements are cached by their SQL text.
  *
  * @example
- * const database = sqliteDatabase(openDb('./data/onramp.db').$client);
+ * const rows = sqliteStatements(db.$client).all<{ n: number }>(sql`SELECT count(*) AS n FROM events`);
  */
-export function sqliteDatabase(connection: Database): SqlDatabase {
+export function sqliteStatements(connection: Database) {
   const statements = new Map<string, Statement>();
 
   function prepare(query: SQL): { statement: Statement; params: unknown[] } {
@@ -63,16 +63,19 @@ export function sqliteDatabase(connection: Database): SqlDatabase {
     return { statement, params: params.map(bindable) };
   }
 
-  /** The statements themselves, with no waiting: used by the transaction's own handle. */
-  const direct = {
+  return {
+    prepare,
+    /** Every row of a query. */
     all<T extends Row>(query: SQL): T[] {
       const { statement, params } = prepare(query);
       return statement.all(...params) as T[];
     },
+    /** The first row, or undefined. */
     get<T extends Row>(query: SQL): T | undefined {
       const { statement, params } = prepare(query);
       return statement.get(...params) as T | undefined;
     },
+    /** Runs a statement; returns the number of rows it changed. */
     run(query: SQL): number {
       const { statement, params } = prepare(query);
       if (statement.reader) {
@@ -82,6 +85,20 @@ export function sqliteDatabase(connection: Database): SqlDatabase {
       return statement.run(...params).changes;
     },
   };
+}
+
+/**
+ * {@link SqlDatabase} on one better-sqlite3 connection. Statements run synchronously underneath; the async surface
+ * lets modules be written once for both dialects. An open transaction holds the connection: statements from
+ * outside it wait until it ends, so they never land inside someone else's transaction.
+ *
+ * @example
+ * const database = sqliteDatabase(openDb('./data/onramp.db').$client);
+ */
+export function sqliteDatabase(connection: Database): SqlDatabase {
+  /** The statements themselves, with no waiting: used by the transaction's own handle. */
+  const direct = sqliteStatements(connection);
+  const { prepare } = direct;
 
   // The connection's owner while a transaction is open; waiters are handed it in turn (FIFO).
   let held = false;
