@@ -15,6 +15,7 @@ import { openApiRoutes } from './routes/openapi.ts';
 import { reportsRoutes } from './routes/reports.ts';
 import { portalRoutes } from './routes/portal.ts';
 import { sandboxRoutes } from './routes/sandbox.ts';
+import { newServerToken } from './server-token.ts';
 import { sqliteStorage } from './storage/sqlite.ts';
 import type { IngestWriter, Storage } from './storage/types.ts';
 import { createTelemetry, inProcessFetch, type Telemetry } from './telemetry.ts';
@@ -56,7 +57,10 @@ export function createApp(deps: AppDeps) {
   app.use('/api/*', adminSessionCookie(adminSessionStore));
   app.route('/api/v1/admin/session', adminSessionRoutes({ store: adminSessionStore, loginFailures: storage.portal.loginFailures, adminToken: deps.env.ONRAMP_ADMIN_TOKEN, publicUrl: deps.env.ONRAMP_PUBLIC_URL }));
 
-  app.route('/', captureRoutes({ writer, projectToken: deps.env.ONRAMP_PROJECT_TOKEN }));
+  // Without one from server.ts (tests), a token for this app alone: server events still need it, not the public one.
+  const serverToken = deps.env.ONRAMP_SERVER_TOKEN ?? newServerToken();
+  const captureTokens = { projectToken: deps.env.ONRAMP_PROJECT_TOKEN, serverToken, acceptPublicServerEvents: deps.env.ONRAMP_ACCEPT_PUBLIC_SERVER_EVENTS };
+  app.route('/', captureRoutes({ writer, ...captureTokens }));
 
   const admin = requireAdmin(deps.env.ONRAMP_ADMIN_TOKEN, { publicUrl: deps.env.ONRAMP_PUBLIC_URL });
   // Readers of `events` first apply whatever capture has acknowledged, so no report misses an acknowledged event.
@@ -79,7 +83,7 @@ export function createApp(deps: AppDeps) {
   const telemetry =
     deps.telemetry ??
     createTelemetry({
-      token: deps.env.ONRAMP_PROJECT_TOKEN,
+      token: serverToken,
       host: deps.env.ONRAMP_POSTHOG_HOST ?? 'http://onramp.internal',
       compress: Boolean(deps.env.ONRAMP_POSTHOG_HOST),
       // In-process delivery is cheap, so send each event at once: it is queryable a moment after the request.
@@ -88,7 +92,7 @@ export function createApp(deps: AppDeps) {
   app.route('/api/v1/portal', portalRoutes({ portal: storage.portal, telemetry, publicUrl: deps.env.ONRAMP_PUBLIC_URL }));
   app.route('/sandbox/v1', sandboxRoutes({ portal: storage.portal, telemetry }));
 
-  return Object.assign(app, { writer, telemetry, storage });
+  return Object.assign(app, { writer, telemetry, storage, serverToken });
 }
 
 export type OnrampApp = ReturnType<typeof createApp>;

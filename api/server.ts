@@ -17,6 +17,10 @@ import { onShutdown } from './lifecycle.ts';
 import { openPgStorage } from './storage/postgres.ts';
 import { sqliteStorage } from './storage/sqlite.ts';
 import type { Storage } from './storage/types.ts';
+import { resolveServerToken } from './server-token.ts';
+import type { SqlDatabase } from './storage/sql/interface.ts';
+import { postgresDatabase } from './storage/sql/postgres.ts';
+import { sqliteDatabase } from './storage/sql/sqlite.ts';
 import { createTelemetry, inProcessFetch } from './telemetry.ts';
 
 let env;
@@ -30,9 +34,12 @@ try {
 // The DATABASE_URL scheme picks the dialect; both apply their migrations before anything else runs.
 let storage: Storage;
 let sqliteDb: OnrampDb | undefined;
+let database: SqlDatabase;
 if (databaseDialect(env.DATABASE_URL) === 'postgres') {
   try {
-    storage = await openPgStorage(env.DATABASE_URL);
+    const pg = await openPgStorage(env.DATABASE_URL);
+    storage = pg;
+    database = postgresDatabase(pg.db.$client);
   } catch (err) {
     console.error(`[onramp] cannot open PostgreSQL at ${printableHost(env.DATABASE_URL)}: ${(err as Error).message}`);
     process.exit(1);
@@ -42,6 +49,13 @@ if (databaseDialect(env.DATABASE_URL) === 'postgres') {
 } else {
   sqliteDb = openDb(env.DATABASE_URL);
   storage = sqliteStorage(sqliteDb);
+  database = sqliteDatabase(sqliteDb.$client);
+}
+// Generated once and kept in the database, so restarts and every instance on it agree; ONRAMP_SERVER_TOKEN wins.
+const serverToken = await resolveServerToken(database, env.ONRAMP_SERVER_TOKEN);
+env = { ...env, ONRAMP_SERVER_TOKEN: serverToken.token };
+if (env.ONRAMP_ACCEPT_PUBLIC_SERVER_EVENTS) {
+  console.warn('[onramp] ONRAMP_ACCEPT_PUBLIC_SERVER_EVENTS=1: server events (signed_up, api_key_created, api_key_revoked, api_call, support_ticket_created) are accepted with the public project token, so any visitor can forge them');
 }
 if (env.ONRAMP_DEMO) {
   const demo = await storage.seedDemoIfEmpty();
@@ -62,7 +76,7 @@ const loopbackHost = ['0.0.0.0', '::', 'localhost'].includes(env.HOST) ? '127.0.
 let listenerClosed = env.PORT === 0;
 const deliverInProcess = inProcessFetch((request) => app.fetch(request));
 const telemetry = createTelemetry({
-  token: env.ONRAMP_PROJECT_TOKEN,
+  token: serverToken.token,
   host: env.ONRAMP_POSTHOG_HOST ?? `http://${loopbackHost}:${env.PORT}`,
   compress: Boolean(env.ONRAMP_POSTHOG_HOST),
   ...(env.ONRAMP_POSTHOG_HOST
@@ -87,11 +101,13 @@ if (existsSync(distDir)) {
 }
 
 // Capture POSTs are answered on a node:http fast lane (same core and replies as the Hono route); the rest goes to Hono.
-const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST, createServer: withCaptureFastLane({ writer, projectToken: env.ONRAMP_PROJECT_TOKEN }) }, (info) => {
+const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST, createServer: withCaptureFastLane({ writer, projectToken: env.ONRAMP_PROJECT_TOKEN, serverToken: serverToken.token, acceptPublicServerEvents: env.ONRAMP_ACCEPT_PUBLIC_SERVER_EVENTS }) }, (info) => {
   const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
   console.log(`Onramp listening on http://${host}:${info.port}`);
   if (env.adminTokenGenerated) console.log(`Admin token (generated for this run; set ONRAMP_ADMIN_TOKEN to keep one): ${env.ONRAMP_ADMIN_TOKEN}`);
   else console.log('Admin token: from ONRAMP_ADMIN_TOKEN');
+  if (serverToken.source === 'generated') console.log(`Server token (generated and kept in the database; give it to posthog-node as its api key): ${serverToken.token}`);
+  else console.log(`Server token: ${serverToken.source === 'env' ? 'from ONRAMP_SERVER_TOKEN' : 'kept in the database since the first start (settings table; set ONRAMP_SERVER_TOKEN to choose one)'}`);
 });
 
 answerClientErrors(server as Server);

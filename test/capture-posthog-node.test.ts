@@ -2,7 +2,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import { PostHog } from 'posthog-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { listEvents, PROJECT_TOKEN, testApp } from './support/app.ts';
+import { listEvents, SERVER_TOKEN, testApp } from './support/app.ts';
 
 let server: ServerType | undefined;
 afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
@@ -21,7 +21,7 @@ describe.each([
 ])('real posthog-node client (%s)', (_label, disableCompression) => {
   it('captures, identifies and aliases; events stored once with identities merged', async () => {
     const { app, host } = await start();
-    const client = new PostHog(PROJECT_TOKEN, { host, flushAt: 1, flushInterval: 0, disableCompression, fetchRetryCount: 0 });
+    const client = new PostHog(SERVER_TOKEN, { host, flushAt: 1, flushInterval: 0, disableCompression, fetchRetryCount: 0 });
     client.capture({ distinctId: 'anon-1', event: '$pageview', properties: { $current_url: 'http://x/docs/intro' } });
     client.capture({ distinctId: 'anon-1', event: 'code_copied', properties: { path: '/docs/intro', language: 'curl' } });
     client.identify({ distinctId: 'user-1', properties: { $set: { email: 'a@example.com' }, $anon_distinct_id: 'anon-1' } });

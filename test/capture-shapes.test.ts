@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { listEvents, PROJECT_TOKEN, storedRows, testApp } from './support/app.ts';
+import { listEvents, PROJECT_TOKEN, SERVER_TOKEN, storedRows, testApp } from './support/app.ts';
 import { captureEvent } from './support/factories.ts';
 
 /** posthog-js's base64 encoding: btoa over UTF-8 bytes, then URI-encoded into a form field. */
@@ -82,7 +82,7 @@ describe('request shapes posthog-js sends', () => {
     const { app } = testApp();
     const res = await app.request('/capture/', {
       method: 'POST',
-      body: JSON.stringify({ token: PROJECT_TOKEN, event: 'signed_up', distinct_id: 42, properties: {} }),
+      body: JSON.stringify({ token: SERVER_TOKEN, event: 'signed_up', distinct_id: 42, properties: {} }),
     });
     expect(res.status).toBe(200);
     expect((await listEvents(app))[0]).toMatchObject({ event: 'signed_up', distinctId: '42' });

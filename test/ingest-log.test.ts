@@ -6,7 +6,7 @@ import { createLogProcessor } from '../api/ingest/processor.ts';
 import { validateCapture, type NormalizedEvent } from '../api/ingest/validate.ts';
 import { createEventWriter } from '../api/ingest/writer.ts';
 import type { OnrampDb } from '../db/client.ts';
-import { adminHeaders, listEvents, PROJECT_TOKEN, testApp, testDb } from './support/app.ts';
+import { adminHeaders, listEvents, PROJECT_TOKEN, SERVER_TOKEN, testApp, testDb } from './support/app.ts';
 import { captureEvent } from './support/factories.ts';
 
 /** The real app over a fresh DB, acknowledging through the ingest log as server.ts does. */
@@ -61,7 +61,7 @@ describe.each(encodings)('ingest log, %s', (_name, encode) => {
 describe('ingest log: acknowledged first, applied later', () => {
   it('acknowledges from the log, and every reader of events applies it first', async () => {
     const { app, db, writer } = loggedApp();
-    const event = captureEvent({ event: 'signed_up', properties: { token: PROJECT_TOKEN, distinct_id: 'dev-1', plan: 'free' } });
+    const event = captureEvent({ event: 'signed_up', properties: { token: SERVER_TOKEN, distinct_id: 'dev-1', plan: 'free' } });
     await capture(app, event);
     expect(count(db, 'SELECT COUNT(*) FROM events')).toBe(0);
     expect(count(db, 'SELECT SUM(event_count) FROM ingest_log')).toBe(1);
@@ -127,7 +127,7 @@ describe('ingest log: acknowledged first, applied later', () => {
     const committed: string[] = [];
     const withUuid = captureEvent({ event: 'signed_up', distinct_id: 'gz-1', properties: { plan: 'free', nested: { a: [1, { b: null }] } } });
     const batch = [withUuid, { event: 'api_call', distinct_id: 'gz-1', properties: { status: 201 } }];
-    const body = gzipSync(JSON.stringify({ api_key: PROJECT_TOKEN, batch }));
+    const body = gzipSync(JSON.stringify({ api_key: SERVER_TOKEN, batch }));
     const res = await app.request('/batch/', { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body });
     expect(res.status).toBe(200);
     const row = db.$client.prepare('SELECT event_count AS n, events, body, capture FROM ingest_log').get() as { n: number; events: string; body: Buffer; capture: string };

@@ -87,7 +87,21 @@ function expectedBodyBytes(head: CaptureHead): number {
  * The Hono route (api/routes/capture.ts) and the node:http fast lane (api/ingest/fast-lane.ts) both call it, each
  * with its own way of reading the body (`readBody` enforces the 1 MiB cap and throws ApiErrors).
  */
-export function createCaptureCore(deps: { writer: CaptureWriter; projectToken: string; maxInflightBodyBytes?: number | undefined }) {
+/** What capture checks tokens against (api/ingest/validate.ts `checkTokens`). */
+export interface CaptureTokens {
+  projectToken: string;
+  /** ONRAMP_SERVER_TOKEN: required for server-defined events unless `acceptPublicServerEvents`. */
+  serverToken?: string | undefined;
+  acceptPublicServerEvents?: boolean | undefined;
+}
+
+/** What a capture core is built from: the writer, the tokens, and optionally a smaller in-flight body budget. */
+export interface CaptureDeps extends CaptureTokens {
+  writer: CaptureWriter;
+  maxInflightBodyBytes?: number | undefined;
+}
+
+export function createCaptureCore(deps: CaptureDeps) {
   const budget = createBodyBudget(deps.maxInflightBodyBytes);
   return {
     async capture(head: CaptureHead, readBody: () => Promise<Uint8Array>): Promise<void> {
@@ -98,7 +112,12 @@ export function createCaptureCore(deps: { writer: CaptureWriter; projectToken: s
         const body = await readBody();
         const meta = { contentType: head.header('content-type'), contentEncoding: head.header('content-encoding'), compression: head.query('compression') };
         raw = { body, meta, querySentAt: head.query('sent_at'), projectToken: deps.projectToken };
-        events = validateCapture(decodeCaptureBody(body, meta), { projectToken: deps.projectToken, querySentAt: raw.querySentAt });
+        events = validateCapture(decodeCaptureBody(body, meta), {
+          projectToken: deps.projectToken,
+          serverToken: deps.serverToken,
+          acceptPublicServerEvents: deps.acceptPublicServerEvents,
+          querySentAt: raw.querySentAt,
+        });
       } finally {
         release();
       }

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type RequestListener, type ServerOptions, type ServerResponse } from 'node:http';
 import { getQueryParam } from 'hono/utils/url';
-import { aborted, acceptedReply, CAPTURE_PATHS, createCaptureCore, declaredLength, errorReply, tooLarge, type CaptureHead, type CaptureReply, type CaptureWriter } from './capture-core.ts';
+import { aborted, acceptedReply, CAPTURE_PATHS, createCaptureCore, declaredLength, errorReply, tooLarge, type CaptureHead, type CaptureDeps, type CaptureReply } from './capture-core.ts';
 import { MAX_BODY_BYTES } from './decode.ts';
 
 const FAST_PATHS = new Set<string>(CAPTURE_PATHS.flatMap((p) => [p, `${p}/`]));
@@ -113,7 +113,7 @@ function send(req: IncomingMessage, res: ServerResponse, reply: CaptureReply) {
  * It skips building a WHATWG Request, routing and middleware for the one endpoint that carries the load; replies
  * are byte for byte those of the Hono route (test/capture-fast-lane.test.ts compares them).
  */
-export function captureFastLane(deps: { writer: CaptureWriter; projectToken: string; maxInflightBodyBytes?: number }, fallback: RequestListener): RequestListener {
+export function captureFastLane(deps: CaptureDeps, fallback: RequestListener): RequestListener {
   const core = createCaptureCore(deps);
   return (req, res) => {
     if (!isPlainCapture(req)) return fallback(req, res);
@@ -130,6 +130,6 @@ export function captureFastLane(deps: { writer: CaptureWriter; projectToken: str
  * A `createServer` for @hono/node-server's `serve()` whose listener puts the capture fast lane in front of Hono's:
  * `serve({ fetch: app.fetch, createServer: withCaptureFastLane({ writer, projectToken }) })`.
  */
-export function withCaptureFastLane(deps: { writer: CaptureWriter; projectToken: string; maxInflightBodyBytes?: number }): typeof createServer {
+export function withCaptureFastLane(deps: CaptureDeps): typeof createServer {
   return ((options: ServerOptions, honoListener: RequestListener) => createServer(options, captureFastLane(deps, honoListener))) as typeof createServer;
 }

@@ -50,7 +50,7 @@ function revalidate(body: Uint8Array, logged: LoggedCapture): NormalizedEvent[] 
     querySentAt: logged.querySentAt,
     receivedAt: logged.receivedAt,
     generatedUuids: new Map(logged.generatedUuids ?? []),
-    skipEventLimits: true,
+    acknowledged: true,
   });
 }
 

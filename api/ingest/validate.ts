@@ -147,6 +147,40 @@ function tokenOf(raw: RawEvent): string | undefined {
 }
 
 /**
+ * Events only the backend sends (api/telemetry.ts, or a customer's posthog-node): they drive the funnel and API
+ * health reports, so the public project token, which every browser can read, may not send them.
+ */
+export const SERVER_EVENTS: ReadonlySet<string> = new Set(['signed_up', 'api_key_created', 'api_key_revoked', 'api_call', 'support_ticket_created']);
+
+/**
+ * Checks the request's token (envelope `api_key`/`token`, else the first event's) and each event's own token
+ * against the project and server tokens. Returns, per event, whether it came with the server token; undefined
+ * when server events need no server token (none is configured, or public server events are accepted).
+ */
+function checkTokens(
+  parsed: ReadonlyArray<RawEvent>,
+  envelope: Record<string, unknown>,
+  prefix: (i: number) => string,
+  opts: { projectToken: string; serverToken?: string | undefined; acceptPublicServerEvents?: boolean | undefined },
+): boolean[] | undefined {
+  const envelopeToken = typeof envelope.api_key === 'string' ? envelope.api_key : typeof envelope.token === 'string' ? envelope.token : undefined;
+  let token = envelopeToken;
+  for (let i = 0; token === undefined && i < parsed.length; i += 1) token = tokenOf(parsed[i]!);
+  if (!token) throw new ApiError(401, 'missing_token', 'api_key: missing project token (send api_key, token or properties.token)');
+  const known = (t: string) => t === opts.projectToken || (opts.serverToken !== undefined && t === opts.serverToken);
+  const needServerToken = opts.serverToken !== undefined && !opts.acceptPublicServerEvents;
+  const serverSent = needServerToken ? new Array<boolean>(parsed.length) : undefined;
+  for (let i = 0; i < parsed.length; i += 1) {
+    const own = tokenOf(parsed[i]!);
+    if (!known(token) || (own !== undefined && !known(own))) {
+      throw new ApiError(401, 'invalid_token', `${envelopeToken ? 'api_key' : `${prefix(i)}.token`}: not this project's token`);
+    }
+    if (serverSent) serverSent[i] = (own ?? token) === opts.serverToken;
+  }
+  return serverSent;
+}
+
+/**
  * Validates a decoded capture payload against the project token and returns events ready to store.
  * Any bad event rejects the whole request, naming its index, so nothing is half-stored.
  */
@@ -159,10 +193,17 @@ export function validateCapture(
     /** Uuids to give events without one, by index, instead of new ones (re-validating a logged request). */
     generatedUuids?: ReadonlyMap<number, string>;
     /**
-     * Skips the per-event bounds (api/ingest/event-limits.ts): only for re-validating a request capture already
-     * acknowledged, which must never be lost to a limit tightened since.
+     * The server token (ONRAMP_SERVER_TOKEN): accepted like the project token, and the only token that may send
+     * {@link SERVER_EVENTS}. Absent: no server token exists (imports), and any event goes with the project token.
      */
-    skipEventLimits?: boolean;
+    serverToken?: string | undefined;
+    /** ONRAMP_ACCEPT_PUBLIC_SERVER_EVENTS: server events are accepted with the project token too. */
+    acceptPublicServerEvents?: boolean | undefined;
+    /**
+     * Re-validating a request capture already acknowledged (api/ingest/raw-log.ts): its tokens were checked then, and
+     * it must never be lost to a token changed or a limit tightened since, so tokens and per-event bounds are skipped.
+     */
+    acknowledged?: boolean;
   },
 ): NormalizedEvent[] {
   const receivedAt = opts.receivedAt ?? Date.now();
@@ -179,22 +220,16 @@ export function validateCapture(
     return result.data;
   });
 
-  const envelopeToken = typeof envelope.api_key === 'string' ? envelope.api_key : typeof envelope.token === 'string' ? envelope.token : undefined;
-  let token = envelopeToken;
-  for (let i = 0; token === undefined && i < parsed.length; i += 1) token = tokenOf(parsed[i]!);
-  if (!token) throw new ApiError(401, 'missing_token', 'api_key: missing project token (send api_key, token or properties.token)');
-  for (let i = 0; i < parsed.length; i += 1) {
-    const own = tokenOf(parsed[i]!);
-    if (token !== opts.projectToken || (own !== undefined && own !== opts.projectToken)) {
-      throw new ApiError(401, 'invalid_token', `${envelopeToken ? 'api_key' : `${prefix(i)}.token`}: not this project's token`);
-    }
-  }
+  const serverSent = opts.acknowledged ? undefined : checkTokens(parsed, envelope, prefix, opts);
 
   const envelopeSentAt = typeof envelope.sent_at === 'string' || typeof envelope.sent_at === 'number' ? envelope.sent_at : opts.querySentAt;
   const batchSentAt = parseTime(envelopeSentAt, 'sent_at');
 
   return parsed.map((raw, i) => {
     const field = prefix(i);
+    if (serverSent && !serverSent[i] && SERVER_EVENTS.has(raw.event)) {
+      throw new ApiError(403, 'server_token_required', `${field}.event: ${raw.event} is a server event; send it with the server token (ONRAMP_SERVER_TOKEN), not the public project token`);
+    }
     const { token: _token, distinct_id: propDistinctId, ...properties } = raw.properties ?? {};
     const distinct = raw.distinct_id ?? (propDistinctId as unknown);
     if (typeof distinct !== 'string' && typeof distinct !== 'number') {
@@ -209,7 +244,7 @@ export function validateCapture(
     if (raw.$set) properties.$set = raw.$set;
     if (raw.$set_once) properties.$set_once = raw.$set_once;
     // Re-validating a logged request must accept what capture acknowledged, even if the limits have changed since.
-    const json = opts.skipEventLimits ? undefined : checkEventLimits(raw.event, properties, `${field}.properties`);
+    const json = opts.acknowledged ? undefined : checkEventLimits(raw.event, properties, `${field}.properties`);
     const uuid = raw.uuid?.toLowerCase() ?? opts.generatedUuids?.get(i) ?? uuidv7();
     const timestamp = correctedTimestamp(raw, batchSentAt, receivedAt, field);
     const normalized = new CapturedEvent(uuid, raw.event, distinctId, timestamp, receivedAt, properties, set, setOnce, json);

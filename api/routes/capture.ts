@@ -9,7 +9,7 @@ import {
   declaredLength,
   tooLarge,
   type CaptureHead,
-  type CaptureWriter,
+  type CaptureDeps,
 } from '../ingest/capture-core.ts';
 import { captureCors } from '../ingest/cors.ts';
 import { requestHeader } from '../ingest/headers.ts';
@@ -78,7 +78,7 @@ async function readBodyUnderCap(c: Context, head: CaptureHead): Promise<Uint8Arr
  * A 200 `{ status: 1 }` is sent only after the writer has committed the events. The work itself is the shared
  * capture core (api/ingest/capture-core.ts); server.ts serves the same paths on a node:http fast lane with it.
  */
-export function captureRoutes(deps: { writer: CaptureWriter; projectToken: string; maxInflightBodyBytes?: number }) {
+export function captureRoutes(deps: CaptureDeps) {
   const core = createCaptureCore(deps);
   const app = new Hono({ strict: false });
   const cors = captureCors();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createTelemetry, inProcessFetch } from '../../api/telemetry.ts';
-import { listEvents, PROJECT_TOKEN, storedRows, testApp } from '../support/app.ts';
+import { listEvents, PROJECT_TOKEN, SERVER_TOKEN, storedRows, testApp } from '../support/app.ts';
 import { createKey, flushedEvents, sandbox, signUp } from './helpers.ts';
 
 describe('server-side funnel events (real posthog-node → capture route → GET /api/v1/events)', () => {
@@ -49,7 +49,7 @@ describe('server-side funnel events (real posthog-node → capture route → GET
       expect(new URL(request.url).pathname).toMatch(/^\/(batch|i\/v0\/e)\/?$/);
       return target!.fetch(request);
     });
-    const telemetry = createTelemetry({ token: PROJECT_TOKEN, host: 'http://127.0.0.1:9', fetch: handler, flushAt: 50, flushIntervalMs: 60_000 });
+    const telemetry = createTelemetry({ token: SERVER_TOKEN, host: 'http://127.0.0.1:9', fetch: handler, flushAt: 50, flushIntervalMs: 60_000 });
     target = testApp({ telemetry }).app;
     const { account } = await signUp(target);
     expect(await listEvents(target)).toEqual([]);
@@ -61,7 +61,7 @@ describe('server-side funnel events (real posthog-node → capture route → GET
   });
 
   it('a capture host that refuses events never breaks the portal', async () => {
-    const telemetry = createTelemetry({ token: PROJECT_TOKEN, host: 'http://127.0.0.1:9', fetch: async () => new Response('nope', { status: 500 }) });
+    const telemetry = createTelemetry({ token: SERVER_TOKEN, host: 'http://127.0.0.1:9', fetch: async () => new Response('nope', { status: 500 }) });
     const { app } = testApp({ telemetry });
     const { client } = await signUp(app);
     const { secret } = await createKey(client);

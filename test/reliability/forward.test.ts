@@ -249,7 +249,7 @@ describe('the real server with ONRAMP_FORWARD_HOST / ONRAMP_FORWARD_TOKEN', () =
 
     const batch = browserEvents(30, 'e2e');
     expect((await capture(server, batch)).status).toBe(200);
-    const single = { event: 'signed_up', distinct_id: 'e2e-user', properties: { token: server.projectToken, plan: 'free' }, $set: { email: 'e2e@example.com' } };
+    const single = { event: 'signed_up', distinct_id: 'e2e-user', properties: { token: server.serverToken, plan: 'free' }, $set: { email: 'e2e@example.com' } };
     const res = await fetch(`${server.url}/i/v0/e/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(single) });
     expect(res.status).toBe(200);
     // An SDK retry of events already stored: acknowledged again, mirrored again under the same uuids (PostHog dedups).

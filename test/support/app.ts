@@ -9,6 +9,8 @@ import { afterThisTest, freshPgDb, ON_POSTGRES } from './pg-test-db.ts';
 
 export const PROJECT_TOKEN = 'phc_test_token';
 export const ADMIN_TOKEN = 'onr_admin_test_token_0123456789';
+/** The test apps' ONRAMP_SERVER_TOKEN: server-defined events (signed_up, api_call, ...) are captured with it. */
+export const SERVER_TOKEN = 'onr_server_test_token_0123456789';
 
 /** A fresh `:memory:` database, migrated from db/migrations. */
 export function testDb(): OnrampDb {
@@ -43,7 +45,7 @@ export function pgDbOf(db: OnrampDb): OnrampPgDb | undefined {
  * instance would.
  */
 export function testApp(overrides: Partial<AppDeps> = {}) {
-  const env = { ONRAMP_PROJECT_TOKEN: PROJECT_TOKEN, ONRAMP_ADMIN_TOKEN: ADMIN_TOKEN };
+  const env = { ONRAMP_PROJECT_TOKEN: PROJECT_TOKEN, ONRAMP_ADMIN_TOKEN: ADMIN_TOKEN, ONRAMP_SERVER_TOKEN: SERVER_TOKEN };
   if (ON_POSTGRES && !overrides.storage) {
     const pg = (overrides.db && pgDbOf(overrides.db)) ?? freshPgDb();
     const { db: _sqlite, ...rest } = overrides;

@@ -25,6 +25,8 @@ export interface RunningServer {
   port: number;
   adminToken: string;
   projectToken: string;
+  /** ONRAMP_SERVER_TOKEN it was started with; undefined when it generated its own (`generateServerToken`). */
+  serverToken: string | undefined;
   databasePath: string;
   /** The DATABASE_URL it runs on: pass it to `startServer` again to restart on the same data. */
   databaseUrl: string;
@@ -38,16 +40,21 @@ export interface RunningServer {
  * Starts the real server (`api/server.ts`) as a child process on a temp SQLite file (or the one given), or in the
  * `postgres` vitest project on a fresh PostgreSQL database, and resolves once it prints its URL.
  */
-export async function startServer(opts: { env?: Record<string, string>; databasePath?: string; databaseUrl?: string; port?: number } = {}): Promise<RunningServer> {
+export async function startServer(
+  opts: { env?: Record<string, string>; databasePath?: string; databaseUrl?: string; port?: number; generateServerToken?: boolean } = {},
+): Promise<RunningServer> {
   const port = opts.port ?? (await freePort());
   const databasePath = opts.databasePath ?? join(mkdtempSync(join(tmpdir(), 'onramp-')), 'onramp.db');
   const databaseUrl = opts.databaseUrl ?? (ON_POSTGRES && !opts.databasePath ? await freshPgDatabaseUrl() : `file:${databasePath}`);
   const adminToken = 'onr_admin_e2e_token_0123456789abcdef';
   const projectToken = 'phc_onramp_local';
+  const serverToken = opts.generateServerToken ? undefined : (opts.env?.ONRAMP_SERVER_TOKEN ?? 'onr_server_e2e_token_0123456789abcdef');
+  const { ONRAMP_SERVER_TOKEN: _inherited, ...inherited } = process.env;
   const child = spawn(process.execPath, ['--import', 'tsx', 'api/server.ts'], {
     cwd: root,
     env: {
-      ...process.env,
+      ...inherited,
+      ...(serverToken ? { ONRAMP_SERVER_TOKEN: serverToken } : {}),
       PORT: String(port),
       HOST: '127.0.0.1',
       DATABASE_URL: databaseUrl,
@@ -85,6 +92,7 @@ export async function startServer(opts: { env?: Record<string, string>; database
     port,
     adminToken: opts.env?.ONRAMP_ADMIN_TOKEN ?? adminToken,
     projectToken: opts.env?.ONRAMP_PROJECT_TOKEN ?? projectToken,
+    serverToken,
     databasePath,
     databaseUrl,
     child,
