@@ -40,6 +40,14 @@ const envSchema = z.object({
    * may fall behind capture during a burst (each report first catches up, about 40k events per second).
    */
   ONRAMP_MAX_INGEST_BACKLOG: z.coerce.number().int('must be a whole number').min(1_000).max(100_000_000).default(1_000_000),
+  /** Time a client has to send its request headers before the connection is closed (slowloris defence). */
+  ONRAMP_HEADERS_TIMEOUT_MS: z.coerce.number().int('must be a whole number').min(500).max(600_000).default(10_000),
+  /** Time a client has to send a whole request, headers and body; capture bodies are at most 1 MiB. */
+  ONRAMP_REQUEST_TIMEOUT_MS: z.coerce.number().int('must be a whole number').min(1_000).max(3_600_000).default(30_000),
+  /** How long an idle keep-alive connection stays open after a response; above a load balancer's idle timeout. */
+  ONRAMP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int('must be a whole number').min(100).max(600_000).default(5_000),
+  /** Most TCP connections open at once; further ones are closed on arrival, so sockets cannot exhaust memory or fds. */
+  ONRAMP_MAX_CONNECTIONS: z.coerce.number().int('must be a whole number').min(16).max(1_000_000).default(4_096),
   /** PostHog host that committed events are mirrored to (api/ingest/forward.ts); needs ONRAMP_FORWARD_TOKEN. */
   ONRAMP_FORWARD_HOST: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   /** Project token of the PostHog project that receives the mirror; needs ONRAMP_FORWARD_HOST. */
