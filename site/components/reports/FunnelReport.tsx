@@ -209,6 +209,7 @@ const cohortColumns: Column<CohortRow>[] = [
 function useWeeklyCohorts(query: ReportQuery, range: { from: string; to: string }) {
   const [state, setState] = useState<{ rows: CohortRow[] | null; error: string | null; done: number; total: number }>({ rows: null, error: null, done: 0, total: 0 });
   const key = JSON.stringify([query.steps, query.window, query.order, range]);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: key captures the inputs.
   useEffect(() => {
     const controller = new AbortController();
     const weeks = weeklyRanges(range.from, range.to);
@@ -232,8 +233,6 @@ function useWeeklyCohorts(query: ReportQuery, range: { from: string; to: string 
       },
     );
     return () => controller.abort();
-    // key captures the inputs.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [key]);
   return state;
 }

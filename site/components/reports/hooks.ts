@@ -20,16 +20,16 @@ export function useUrlQuery(extraKeys: readonly string[] = []) {
     return () => removeEventListener('popstate', onPop);
   }, []);
   const query = useMemo(() => parseQuery(search), [search]);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: extraKeys is a constant per page.
   const extras = useMemo(() => {
     const params = new URLSearchParams(search);
     return Object.fromEntries(extraKeys.map((k) => [k, params.get(k) ?? ''])) as Record<string, string>;
-    // extraKeys is a constant per page.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [search]);
   const range = useMemo(() => resolveRange(query, now), [query, now]);
 
   useEffect(() => syncNavLinks(query), [query]);
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: extraKeys is a constant per page.
   const update = useCallback(
     (next: Partial<ReportQuery>, nextExtras: Extras = {}) => {
       const merged = { ...parseQuery(location.search), ...next };
@@ -38,8 +38,6 @@ export function useUrlQuery(extraKeys: readonly string[] = []) {
       const target = `${location.pathname}${toSearch(merged, { ...keep, ...nextExtras })}`;
       if (target !== `${location.pathname}${location.search}`) history.pushState(null, '', target);
       setSearch(location.search);
-      // extraKeys is a constant per page.
-      // eslint-disable-next-line react-hooks/exhaustive-deps
     },
     [],
   );
@@ -68,6 +66,7 @@ export function useApi<T>(path: string | null, params: Record<string, string>): 
   const [state, setState] = useState<Loadable<T>>({ status: 'loading' });
   const [nonce, setNonce] = useState(0);
   const key = path ? `${path}?${new URLSearchParams(params).toString()}` : null;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: key captures path and params.
   useEffect(() => {
     if (!path) return;
     const controller = new AbortController();
@@ -80,8 +79,6 @@ export function useApi<T>(path: string | null, params: Record<string, string>): 
       },
     );
     return () => controller.abort();
-    // key captures path and params.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [key, nonce]);
   const reload = useCallback(() => setNonce((n) => n + 1), []);
   return { ...state, reload };
