@@ -101,7 +101,16 @@ if (existsSync(distDir)) {
 }
 
 // Capture POSTs are answered on a node:http fast lane (same core and replies as the Hono route); the rest goes to Hono.
-const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST, createServer: withCaptureFastLane({ writer, projectToken: env.ONRAMP_PROJECT_TOKEN, serverToken: serverToken.token, acceptPublicServerEvents: env.ONRAMP_ACCEPT_PUBLIC_SERVER_EVENTS }) }, (info) => {
+// Slow or idle clients must not hold connections: headers and whole requests have deadlines, checked every second
+// (Node checks every 30 s by default, which would let a slowloris client overstay by that much).
+const requestTimeout = env.ONRAMP_REQUEST_TIMEOUT_MS;
+const serverOptions = {
+  headersTimeout: Math.min(env.ONRAMP_HEADERS_TIMEOUT_MS, requestTimeout),
+  requestTimeout,
+  keepAliveTimeout: env.ONRAMP_KEEP_ALIVE_TIMEOUT_MS,
+  connectionsCheckingInterval: 1_000,
+};
+const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST, serverOptions, createServer: withCaptureFastLane({ writer, projectToken: env.ONRAMP_PROJECT_TOKEN, serverToken: serverToken.token, acceptPublicServerEvents: env.ONRAMP_ACCEPT_PUBLIC_SERVER_EVENTS }) }, (info) => {
   const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
   console.log(`Onramp listening on http://${host}:${info.port}`);
   if (env.adminTokenGenerated) console.log(`Admin token (generated for this run; set ONRAMP_ADMIN_TOKEN to keep one): ${env.ONRAMP_ADMIN_TOKEN}`);
@@ -110,6 +119,9 @@ const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST, cre
   else console.log(`Server token: ${serverToken.source === 'env' ? 'from ONRAMP_SERVER_TOKEN' : 'kept in the database since the first start (settings table; set ONRAMP_SERVER_TOKEN to choose one)'}`);
 });
 
+// Set on the instance as well: not every Node 20 release reads keepAliveTimeout from the options.
+(server as Server).keepAliveTimeout = env.ONRAMP_KEEP_ALIVE_TIMEOUT_MS;
+(server as Server).maxConnections = env.ONRAMP_MAX_CONNECTIONS;
 answerClientErrors(server as Server);
 const inFlight = trackInFlight(server as Server);
 
