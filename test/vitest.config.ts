@@ -22,6 +22,7 @@ const ON_BOTH_BACKENDS = [
   'test/portal/keys.test.ts',
   'test/reports-ui/admin-session.test.ts',
   'test/portal/sandbox.test.ts',
+  'test/portal/store.test.ts',
   'test/reliability/crash.test.ts',
   'test/reliability/injection.test.ts',
   'test/reliability/overload.test.ts',

@@ -1,7 +1,7 @@
 /** The account and support-ticket queries of the portal routes (api/routes/auth.ts, api/routes/support.ts). */
-import { eq } from 'drizzle-orm';
-import type { OnrampDb } from '../../db/client.ts';
-import { accounts, supportTickets } from '../../db/schema.ts';
+import { sql } from 'drizzle-orm';
+import type { accounts, supportTickets } from '../../db/schema.ts';
+import type { SqlDatabase } from '../storage/sql/interface.ts';
 
 /** An `accounts` row, password hash included (only the login check reads it). */
 export type AccountRow = typeof accounts.$inferSelect;
@@ -9,25 +9,29 @@ export type AccountRow = typeof accounts.$inferSelect;
 export type SupportTicketRow = typeof supportTickets.$inferSelect;
 
 /** The account registered with this (normalised) email, or null. */
-export function findAccountByEmail(db: OnrampDb, email: string): AccountRow | null {
-  return db.select().from(accounts).where(eq(accounts.email, email)).get() ?? null;
+export async function findAccountByEmail(database: SqlDatabase, email: string): Promise<AccountRow | null> {
+  const row = await database.get<AccountRow>(
+    sql`SELECT id, email, password_hash AS "passwordHash", created_at AS "createdAt" FROM accounts WHERE email = ${email}`,
+  );
+  return row ?? null;
 }
 
 /**
- * Stores a new account. Returns 'email_taken' when the email already has one: two signups for one email racing
- * past the route's check are decided by the unique index.
+ * Stores a new account. Returns 'email_taken' when the email already has one: ON CONFLICT on the email decides a
+ * race between two signups (or two instances) without an error. An id clash is still an error.
  */
-export function createAccount(db: OnrampDb, account: AccountRow): 'created' | 'email_taken' {
-  try {
-    db.insert(accounts).values(account).run();
-    return 'created';
-  } catch (err) {
-    if (String((err as Error).message).includes('UNIQUE')) return 'email_taken';
-    throw err;
-  }
+export async function createAccount(database: SqlDatabase, account: AccountRow): Promise<'created' | 'email_taken'> {
+  const inserted = await database.get(sql`
+    INSERT INTO accounts (id, email, password_hash, created_at)
+    VALUES (${account.id}, ${account.email}, ${account.passwordHash}, ${account.createdAt})
+    ON CONFLICT (email) DO NOTHING
+    RETURNING id`);
+  return inserted ? 'created' : 'email_taken';
 }
 
 /** Stores a support ticket. */
-export function createSupportTicket(db: OnrampDb, ticket: SupportTicketRow): void {
-  db.insert(supportTickets).values(ticket).run();
+export async function createSupportTicket(database: SqlDatabase, ticket: SupportTicketRow): Promise<void> {
+  await database.run(sql`
+    INSERT INTO support_tickets (id, account_id, topic, path, message, created_at)
+    VALUES (${ticket.id}, ${ticket.accountId}, ${ticket.topic}, ${ticket.path}, ${ticket.message}, ${ticket.createdAt})`);
 }

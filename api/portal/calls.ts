@@ -1,6 +1,6 @@
-import { desc, eq } from 'drizzle-orm';
-import type { OnrampDb } from '../../db/client.ts';
-import { sandboxCalls } from '../../db/schema.ts';
+import { sql } from 'drizzle-orm';
+import type { sandboxCalls } from '../../db/schema.ts';
+import type { SqlDatabase } from '../storage/sql/interface.ts';
 
 /** One sandbox call as recorded at request time. */
 export interface CallRecord {
@@ -27,20 +27,19 @@ export interface CallView {
 }
 
 /** Stores one sandbox call. */
-export function recordCall(db: OnrampDb, call: CallRecord): void {
-  db.insert(sandboxCalls).values(call).run();
+export async function recordCall(database: SqlDatabase, call: CallRecord): Promise<void> {
+  await database.run(sql`
+    INSERT INTO sandbox_calls (account_id, key_prefix, method, endpoint, status, error_code, duration_ms, created_at)
+    VALUES (${call.accountId}, ${call.keyPrefix}, ${call.method}, ${call.endpoint}, ${call.status}, ${call.errorCode}, ${call.durationMs}, ${call.createdAt})`);
 }
 
 /** The account's most recent calls, newest first. Only ever filtered by the session's own account id. */
-export function recentCalls(db: OnrampDb, accountId: string, limit: number): CallView[] {
-  return db
-    .select()
-    .from(sandboxCalls)
-    .where(eq(sandboxCalls.accountId, accountId))
-    .orderBy(desc(sandboxCalls.id))
-    .limit(limit)
-    .all()
-    .map(callView);
+export async function recentCalls(database: SqlDatabase, accountId: string, limit: number): Promise<CallView[]> {
+  const rows = await database.all<typeof sandboxCalls.$inferSelect>(sql`
+    SELECT id, account_id AS "accountId", key_prefix AS "keyPrefix", method, endpoint, status, error_code AS "errorCode",
+           duration_ms AS "durationMs", created_at AS "createdAt"
+    FROM sandbox_calls WHERE account_id = ${accountId} ORDER BY id DESC LIMIT ${limit}`);
+  return rows.map(callView);
 }
 
 /** The dashboard view of a `sandbox_calls` row. */

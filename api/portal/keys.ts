@@ -1,7 +1,7 @@
-import { and, desc, eq, isNull } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { timingSafeEqual } from 'node:crypto';
-import type { OnrampDb } from '../../db/client.ts';
-import { apiKeys } from '../../db/schema.ts';
+import type { apiKeys } from '../../db/schema.ts';
+import type { SqlDatabase } from '../storage/sql/interface.ts';
 import { newId, randomBase62, sha256Hex } from './ids.ts';
 
 export const TEST_KEY_PREFIX = 'onr_test_';
@@ -53,41 +53,53 @@ export function newKeyRow(accountId: string, name: string, now: number): { secre
   return { secret, row };
 }
 
+/** Every column of `api_keys`, named as {@link KeyRow} names them. */
+const KEY_COLUMNS = sql.raw(
+  'id, account_id AS "accountId", name, prefix, key_hash AS "keyHash", created_at AS "createdAt", revoked_at AS "revokedAt", last_used_at AS "lastUsedAt"',
+);
+
+/** Attempts before a prefix collision (1 in 62^8 per pair) is given up on. */
+const CREATE_ATTEMPTS = 4;
+
 /**
  * Creates a key for `accountId`. Returns the full secret exactly once; the table keeps its sha256 and the public
- * prefix only. A prefix collision (1 in 62^8 per pair) is retried.
+ * prefix only. A prefix collision makes the insert a no-op (ON CONFLICT DO NOTHING) and is retried with a new key.
  */
-export function createKey(db: OnrampDb, accountId: string, name: string, now = Date.now()): { key: KeyView; secret: string } {
-  for (let attempt = 0; ; attempt++) {
-    const { secret, row: values } = newKeyRow(accountId, name, now);
-    try {
-      const row = db.insert(apiKeys).values(values).returning().get();
-      return { key: keyView(row), secret };
-    } catch (err) {
-      if (attempt < 3 && String((err as Error).message).includes('UNIQUE')) continue;
-      throw err;
-    }
+export async function createKey(database: SqlDatabase, accountId: string, name: string, now = Date.now()): Promise<{ key: KeyView; secret: string }> {
+  for (let attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
+    const { secret, row: v } = newKeyRow(accountId, name, now);
+    const row = await database.get<KeyRow>(sql`
+      INSERT INTO api_keys (id, account_id, name, prefix, key_hash, created_at, revoked_at, last_used_at)
+      VALUES (${v.id}, ${v.accountId}, ${v.name}, ${v.prefix}, ${v.keyHash}, ${v.createdAt}, NULL, NULL)
+      ON CONFLICT (prefix) DO NOTHING
+      RETURNING ${KEY_COLUMNS}`);
+    if (row) return { key: keyView(row), secret };
   }
+  throw new Error(`createKey: ${CREATE_ATTEMPTS} key prefixes in a row were already taken`);
 }
 
 /** The account's keys, newest first. */
-export function listKeys(db: OnrampDb, accountId: string): KeyView[] {
-  return db.select().from(apiKeys).where(eq(apiKeys.accountId, accountId)).orderBy(desc(apiKeys.createdAt), desc(apiKeys.id)).all().map(keyView);
+export async function listKeys(database: SqlDatabase, accountId: string): Promise<KeyView[]> {
+  const rows = await database.all<KeyRow>(sql`SELECT ${KEY_COLUMNS} FROM api_keys WHERE account_id = ${accountId} ORDER BY created_at DESC, id DESC`);
+  return rows.map(keyView);
 }
 
 /**
  * Revokes one of the account's keys. Returns null when the id is not one of this account's keys, so another
  * developer's key id looks exactly like a missing one. Revoking twice keeps the first revocation time.
  */
-export function revokeKey(db: OnrampDb, accountId: string, keyId: string, now = Date.now()): { key: KeyView; changed: boolean } | null {
-  const updated = db
-    .update(apiKeys)
-    .set({ revokedAt: now })
-    .where(and(eq(apiKeys.id, keyId), eq(apiKeys.accountId, accountId), isNull(apiKeys.revokedAt)))
-    .returning()
-    .get();
+export async function revokeKey(
+  database: SqlDatabase,
+  accountId: string,
+  keyId: string,
+  now = Date.now(),
+): Promise<{ key: KeyView; changed: boolean } | null> {
+  const updated = await database.get<KeyRow>(sql`
+    UPDATE api_keys SET revoked_at = ${now}
+    WHERE id = ${keyId} AND account_id = ${accountId} AND revoked_at IS NULL
+    RETURNING ${KEY_COLUMNS}`);
   if (updated) return { key: keyView(updated), changed: true };
-  const existing = db.select().from(apiKeys).where(and(eq(apiKeys.id, keyId), eq(apiKeys.accountId, accountId))).get();
+  const existing = await database.get<KeyRow>(sql`SELECT ${KEY_COLUMNS} FROM api_keys WHERE id = ${keyId} AND account_id = ${accountId}`);
   return existing ? { key: keyView(existing), changed: false } : null;
 }
 
@@ -99,14 +111,12 @@ export type KeyCheck =
   | { status: 'invalid'; prefix: string | null; accountId: string | null };
 
 /** Checks a presented key: by prefix to find the owner, then the sha256 of the whole key in constant time. */
-export function checkKey(db: OnrampDb, presented: string): KeyCheck {
+export async function checkKey(database: SqlDatabase, presented: string): Promise<KeyCheck> {
   const lookup = keyLookupFor(presented);
   if ('answer' in lookup) return lookup.answer;
-  const row = db
-    .select({ id: apiKeys.id, accountId: apiKeys.accountId, keyHash: apiKeys.keyHash, revokedAt: apiKeys.revokedAt })
-    .from(apiKeys)
-    .where(eq(apiKeys.prefix, lookup.prefix))
-    .get();
+  const row = await database.get<KeyOwnerRow>(
+    sql`SELECT id, account_id AS "accountId", key_hash AS "keyHash", revoked_at AS "revokedAt" FROM api_keys WHERE prefix = ${lookup.prefix}`,
+  );
   return judgeKey(presented, lookup.prefix, row);
 }
 
@@ -131,6 +141,6 @@ export function judgeKey(presented: string, prefix: string, row: KeyOwnerRow | u
 }
 
 /** Remembers when a key was last used (shown in the dashboard). */
-export function touchKey(db: OnrampDb, keyId: string, now = Date.now()): void {
-  db.update(apiKeys).set({ lastUsedAt: now }).where(eq(apiKeys.id, keyId)).run();
+export async function touchKey(database: SqlDatabase, keyId: string, now = Date.now()): Promise<void> {
+  await database.run(sql`UPDATE api_keys SET last_used_at = ${now} WHERE id = ${keyId}`);
 }

@@ -1,6 +1,6 @@
-import { and, desc, eq, lt } from 'drizzle-orm';
-import type { OnrampDb } from '../../db/client.ts';
-import { sandboxMessages } from '../../db/schema.ts';
+import { sql } from 'drizzle-orm';
+import type { sandboxMessages } from '../../db/schema.ts';
+import type { SqlDatabase } from '../storage/sql/interface.ts';
 import { newId } from './ids.ts';
 
 /** The sandbox message resource, exactly as the API returns it. */
@@ -26,19 +26,27 @@ export function newMessageValues(owner: { accountId: string; keyId: string }, in
   return { id: newId.message(), accountId: owner.accountId, keyId: owner.keyId, to: input.to, body: input.body, status: 'queued', createdAt: now };
 }
 
+/** Every column of `sandbox_messages`, named as {@link MessageRow} names them (`to` is a keyword in PostgreSQL). */
+const MESSAGE_COLUMNS = sql.raw('seq, id, account_id AS "accountId", key_id AS "keyId", "to", body, status, created_at AS "createdAt"');
+
 /** Stores a new queued message for the owner's key. */
-export function createMessage(db: OnrampDb, owner: { accountId: string; keyId: string }, input: { to: string; body: string }, now = Date.now()): Message {
-  const row = db.insert(sandboxMessages).values(newMessageValues(owner, input, now)).returning().get();
-  return toMessage(row);
+export async function createMessage(
+  database: SqlDatabase,
+  owner: { accountId: string; keyId: string },
+  input: { to: string; body: string },
+  now = Date.now(),
+): Promise<Message> {
+  const v = newMessageValues(owner, input, now);
+  const row = await database.get<MessageRow>(sql`
+    INSERT INTO sandbox_messages (id, account_id, key_id, "to", body, status, created_at)
+    VALUES (${v.id}, ${v.accountId}, ${v.keyId}, ${v.to}, ${v.body}, ${v.status}, ${v.createdAt})
+    RETURNING ${MESSAGE_COLUMNS}`);
+  return toMessage(row!);
 }
 
 /** A message of this owner, or null (another owner's message id looks like a missing one). */
-export function getMessage(db: OnrampDb, accountId: string, id: string): Message | null {
-  const row = db
-    .select()
-    .from(sandboxMessages)
-    .where(and(eq(sandboxMessages.id, id), eq(sandboxMessages.accountId, accountId)))
-    .get();
+export async function getMessage(database: SqlDatabase, accountId: string, id: string): Promise<Message | null> {
+  const row = await database.get<MessageRow>(sql`SELECT ${MESSAGE_COLUMNS} FROM sandbox_messages WHERE id = ${id} AND account_id = ${accountId}`);
   return row ? toMessage(row) : null;
 }
 
@@ -55,14 +63,11 @@ export function decodeCursor(cursor: string): number | null {
 }
 
 /** One page, newest first, after the cursor's position. */
-export function listMessages(db: OnrampDb, accountId: string, limit: number, afterSeq: number | null) {
-  const rows = db
-    .select()
-    .from(sandboxMessages)
-    .where(and(eq(sandboxMessages.accountId, accountId), afterSeq === null ? undefined : lt(sandboxMessages.seq, afterSeq)))
-    .orderBy(desc(sandboxMessages.seq))
-    .limit(limit + 1)
-    .all();
+export async function listMessages(database: SqlDatabase, accountId: string, limit: number, afterSeq: number | null) {
+  const after = afterSeq === null ? sql`` : sql`AND seq < ${afterSeq}`;
+  const rows = await database.all<MessageRow>(
+    sql`SELECT ${MESSAGE_COLUMNS} FROM sandbox_messages WHERE account_id = ${accountId} ${after} ORDER BY seq DESC LIMIT ${limit + 1}`,
+  );
   return messagePage(rows, limit);
 }
 

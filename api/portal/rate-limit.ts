@@ -1,6 +1,5 @@
-import { eq, lte, sql } from 'drizzle-orm';
-import type { OnrampDb } from '../../db/client.ts';
-import { rateLimits } from '../../db/schema.ts';
+import { sql } from 'drizzle-orm';
+import type { SqlDatabase } from '../storage/sql/interface.ts';
 import { ApiError, type ApiErrorExtras } from '../errors.ts';
 
 /** A limit: at most `max` hits per fixed window of `windowMs`. */
@@ -45,35 +44,32 @@ let hitsSincePrune = 0;
 
 /**
  * The one upsert behind every counter: an ended window restarts at 1, a live one counts up. A `fixed` window keeps
- * its end; a `sliding` one moves its end to `nextReset` on every hit.
+ * its end; a `sliding` one moves its end to `nextReset` on every hit. INSERT ... ON CONFLICT DO UPDATE is one atomic
+ * statement on both dialects (PostgreSQL takes the row lock), so concurrent hits from any number of instances are
+ * serialised per bucket, none is lost, and two first hits on a new bucket do not fail on the primary key.
  */
-function countHit(db: OnrampDb, bucket: string, now: number, nextReset: number, window: 'fixed' | 'sliding') {
-  return db
-    .insert(rateLimits)
-    .values({ bucket, count: 1, resetAt: nextReset })
-    .onConflictDoUpdate({
-      target: rateLimits.bucket,
-      set: {
-        count: sql`CASE WHEN ${rateLimits.resetAt} <= ${now} THEN 1 ELSE ${rateLimits.count} + 1 END`,
-        resetAt:
-          window === 'fixed'
-            ? sql`CASE WHEN ${rateLimits.resetAt} <= ${now} THEN ${nextReset} ELSE ${rateLimits.resetAt} END`
-            : sql`${nextReset}`,
-      },
-    })
-    .returning({ count: rateLimits.count, resetAt: rateLimits.resetAt })
-    .get()!;
+async function countHit(database: SqlDatabase, bucket: string, now: number, nextReset: number, window: 'fixed' | 'sliding') {
+  const ended = sql`rate_limits.reset_at <= CAST(${now} AS BIGINT)`;
+  const resetAt =
+    window === 'fixed' ? sql`CASE WHEN ${ended} THEN CAST(${nextReset} AS BIGINT) ELSE rate_limits.reset_at END` : sql`CAST(${nextReset} AS BIGINT)`;
+  const row = await database.get<{ count: number; resetAt: number }>(sql`
+    INSERT INTO rate_limits (bucket, count, reset_at) VALUES (${bucket}, 1, ${nextReset})
+    ON CONFLICT (bucket) DO UPDATE SET
+      count = CASE WHEN ${ended} THEN 1 ELSE rate_limits.count + 1 END,
+      reset_at = ${resetAt}
+    RETURNING count, reset_at AS "resetAt"`);
+  return row!;
 }
 
 /**
  * Counts one hit in `bucket` with a single atomic upsert, so concurrent requests (and several Onramp processes
  * on one database) never lose a count. A window that has ended restarts at 1.
  */
-export function hit(db: OnrampDb, bucket: string, limit: Limit, now = Date.now()): HitResult {
-  const row = countHit(db, bucket, now, now + limit.windowMs, 'fixed');
+export async function hit(database: SqlDatabase, bucket: string, limit: Limit, now = Date.now()): Promise<HitResult> {
+  const row = await countHit(database, bucket, now, now + limit.windowMs, 'fixed');
   if (++hitsSincePrune >= PRUNE_EVERY_HITS) {
     hitsSincePrune = 0;
-    db.delete(rateLimits).where(lte(rateLimits.resetAt, now)).run();
+    await database.run(sql`DELETE FROM rate_limits WHERE reset_at <= ${now}`);
   }
   return describeHit(row.count, row.resetAt, limit.max, now);
 }
@@ -91,11 +87,6 @@ export function describeHit(count: number, resetAt: number, max: number, now: nu
     resetAt,
     retryAfterSeconds: Math.max(1, Math.ceil((resetAt - now) / 1000)),
   };
-}
-
-/** Counts a hit and throws 429 `rate_limited` with `Retry-After` when the limit is passed. */
-export function enforce(db: OnrampDb, bucket: string, limit: Limit, what: string, now = Date.now(), extras: ApiErrorExtras = {}): HitResult {
-  return throwIfLimited(hit(db, bucket, limit, now), what, extras);
 }
 
 /** Throws 429 `rate_limited` with `Retry-After` when the hit was not allowed; else returns it. */
@@ -116,17 +107,24 @@ export function lockedSeconds(row: { count: number; resetAt: number } | undefine
 }
 
 /**
- * Failed-login tracking per email (known or not, so a lockout says nothing about whether an account exists).
- * Each failure pushes the window 15 minutes out; the tenth failure inside it locks the email until it ends.
+ * Failed-login counters per bucket. Each failure pushes the bucket's window 15 minutes out (a sliding window), so
+ * the count only restarts after 15 quiet minutes.
  */
 export const loginFailures = {
-  lockedFor(db: OnrampDb, bucket: string, now = Date.now()): number {
-    return lockedSeconds(db.select().from(rateLimits).where(eq(rateLimits.bucket, bucket)).get(), now);
+  /** Seconds the bucket stays locked (0 when it is not). */
+  async lockedFor(database: SqlDatabase, bucket: string, now = Date.now()): Promise<number> {
+    return lockedSeconds(await failureCounter(database, bucket), now);
   },
-  record(db: OnrampDb, bucket: string, now = Date.now()): number {
-    return countHit(db, bucket, now, now + LOCKOUT.lockMs, 'sliding').count;
+  /** Counts one failure; returns the bucket's count. */
+  async record(database: SqlDatabase, bucket: string, now = Date.now()): Promise<number> {
+    return (await countHit(database, bucket, now, now + LOCKOUT.lockMs, 'sliding')).count;
   },
-  clear(db: OnrampDb, bucket: string): void {
-    db.delete(rateLimits).where(eq(rateLimits.bucket, bucket)).run();
+  async clear(database: SqlDatabase, bucket: string): Promise<void> {
+    await database.run(sql`DELETE FROM rate_limits WHERE bucket = ${bucket}`);
   },
 };
+
+/** A bucket's counter row, or undefined. */
+async function failureCounter(database: SqlDatabase, bucket: string): Promise<{ count: number; resetAt: number } | undefined> {
+  return database.get<{ count: number; resetAt: number }>(sql`SELECT count, reset_at AS "resetAt" FROM rate_limits WHERE bucket = ${bucket}`);
+}

@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { and, eq, gt, lte } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import type { OnrampDb } from '../../db/client.ts';
-import { accounts, portalSessions } from '../../db/schema.ts';
 import { ApiError } from '../errors.ts';
+import type { SqlDatabase } from '../storage/sql/interface.ts';
 import type { PortalStore } from '../storage/types.ts';
 import { sha256Hex } from './ids.ts';
 import { isHttps } from './request.ts';
@@ -44,15 +43,17 @@ export function presentedSessionHash(c: Context): string | null {
 }
 
 /** Creates a session row (storing only the sha256 of its id) and sets the cookie. */
-export function startSession(c: Context, db: OnrampDb, accountId: string, publicUrl: string | undefined, now = Date.now()): void {
-  db.delete(portalSessions).where(lte(portalSessions.expiresAt, now)).run();
+export async function startSession(c: Context, database: SqlDatabase, accountId: string, publicUrl: string | undefined, now = Date.now()): Promise<void> {
+  await database.run(sql`DELETE FROM portal_sessions WHERE expires_at <= ${now}`);
   // A new login always gets a new id; the session this browser had before (if any) ends, so a planted
   // cookie cannot be carried into the new login (session fixation).
   const previous = sessionCookie(c);
-  if (previous) db.delete(portalSessions).where(eq(portalSessions.idHash, sha256Hex(previous))).run();
-  const session = newSession(accountId, now);
-  db.insert(portalSessions).values(session.row).run();
-  setSessionCookie(c, session.id, publicUrl);
+  if (previous) await database.run(sql`DELETE FROM portal_sessions WHERE id_hash = ${sha256Hex(previous)}`);
+  const { id, row } = newSession(accountId, now);
+  await database.run(
+    sql`INSERT INTO portal_sessions (id_hash, account_id, created_at, expires_at) VALUES (${row.idHash}, ${row.accountId}, ${row.createdAt}, ${row.expiresAt})`,
+  );
+  setSessionCookie(c, id, publicUrl);
 }
 
 /** Sets the HttpOnly session cookie carrying `id`. */
@@ -67,22 +68,20 @@ export function setSessionCookie(c: Context, id: string, publicUrl: string | und
 }
 
 /** The account behind the request's session cookie, or null. */
-export function sessionAccount(c: Context, db: OnrampDb, now = Date.now()): SessionAccount | null {
+export async function sessionAccount(c: Context, database: SqlDatabase, now = Date.now()): Promise<SessionAccount | null> {
   const idHash = presentedSessionHash(c);
   if (!idHash) return null;
-  const row = db
-    .select({ id: accounts.id, email: accounts.email, createdAt: accounts.createdAt })
-    .from(portalSessions)
-    .innerJoin(accounts, eq(accounts.id, portalSessions.accountId))
-    .where(and(eq(portalSessions.idHash, idHash), gt(portalSessions.expiresAt, now)))
-    .get();
+  const row = await database.get<{ id: string; email: string; createdAt: number }>(sql`
+    SELECT accounts.id, accounts.email, accounts.created_at AS "createdAt"
+    FROM portal_sessions JOIN accounts ON accounts.id = portal_sessions.account_id
+    WHERE portal_sessions.id_hash = ${idHash} AND portal_sessions.expires_at > ${now}`);
   return row ?? null;
 }
 
 /** Deletes the request's session (if any) and clears the cookie. */
-export function endSession(c: Context, db: OnrampDb, publicUrl: string | undefined): void {
+export async function endSession(c: Context, database: SqlDatabase, publicUrl: string | undefined): Promise<void> {
   const id = sessionCookie(c);
-  if (id) db.delete(portalSessions).where(eq(portalSessions.idHash, sha256Hex(id))).run();
+  if (id) await database.run(sql`DELETE FROM portal_sessions WHERE id_hash = ${sha256Hex(id)}`);
   clearSessionCookie(c, publicUrl);
 }
 

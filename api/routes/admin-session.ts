@@ -1,66 +1,16 @@
-import { createHmac, randomBytes } from 'node:crypto';
-import { and, eq, gt, lte } from 'drizzle-orm';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { timingSafeEqual } from 'hono/utils/buffer';
 import { z } from 'zod';
-import type { OnrampDb } from '../../db/client.ts';
-import { adminSessions } from '../../db/schema.ts';
 import { ApiError, describeIssues } from '../errors.ts';
+import { ADMIN_SESSION_TTL_MS } from '../portal/admin-sessions.ts';
 import { limitBody, MAX_ADMIN_LOGIN_BODY_BYTES } from '../middleware/body-limit.ts';
 import type { AdminSessionStore, PortalStore } from '../storage/types.ts';
 
 /** Name of the HttpOnly cookie that carries the reports session id. */
 export const ADMIN_SESSION_COOKIE = 'onramp_admin_session';
-/** Sessions end after 12 hours: long enough for a working day, short enough that a forgotten laptop expires. */
-export const ADMIN_SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 /** The cookie is only needed by API calls, so static pages never receive it. */
 const COOKIE_PATH = '/api/';
-
-
-/**
- * Session ids are 32 random bytes; the table keeps HMAC-SHA256(adminToken, id). Keying the hash with the admin
- * token means a database copy alone cannot mint a cookie, and changing ONRAMP_ADMIN_TOKEN logs everyone out.
- */
-export function createSqliteAdminSessionStore(db: OnrampDb, adminToken: string): AdminSessionStore {
-  const hash = adminSessionHasher(adminToken);
-  return {
-    async create(now = Date.now()) {
-      db.delete(adminSessions).where(lte(adminSessions.expiresAt, now)).run();
-      const id = newAdminSessionId();
-      const expiresAt = now + ADMIN_SESSION_TTL_MS;
-      db.insert(adminSessions).values({ idHash: hash(id), createdAt: now, expiresAt }).run();
-      return { id, expiresAt };
-    },
-    async isValid(id, now = Date.now()) {
-      if (!isAdminSessionIdShape(id)) return false;
-      const row = db
-        .select({ idHash: adminSessions.idHash })
-        .from(adminSessions)
-        .where(and(eq(adminSessions.idHash, hash(id)), gt(adminSessions.expiresAt, now)))
-        .get();
-      return row !== undefined;
-    },
-    async revoke(id) {
-      db.delete(adminSessions).where(eq(adminSessions.idHash, hash(id))).run();
-    },
-  };
-}
-
-/** HMAC-SHA256 keyed by the admin token, hex: what `admin_sessions.id_hash` stores for a session id. */
-export function adminSessionHasher(adminToken: string): (id: string) => string {
-  return (id) => createHmac('sha256', adminToken).update(id).digest('hex');
-}
-
-/** 32 random bytes, base64url: a new reports session id. */
-export function newAdminSessionId(): string {
-  return randomBytes(32).toString('base64url');
-}
-
-/** Shape check before any lookup, so junk cookies never reach the database. */
-export function isAdminSessionIdShape(id: string): boolean {
-  return /^[A-Za-z0-9_-]{43}$/.test(id);
-}
 
 declare module 'hono' {
   interface ContextVariableMap {

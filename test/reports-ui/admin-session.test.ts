@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ADMIN_SESSION_TTL_MS } from '../../api/routes/admin-session.ts';
+import { ADMIN_SESSION_TTL_MS } from '../../api/portal/admin-sessions.ts';
 import { ADMIN_TOKEN, storedRows, testApp } from '../support/app.ts';
 
 const ORIGIN = 'http://localhost';
