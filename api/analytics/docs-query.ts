@@ -1,57 +1,70 @@
 /**
- * SQL for the doc satisfaction report. Aggregation happens in SQLite; the rows returned are per page (or per
+ * SQL for the doc satisfaction report. Aggregation happens in the database; the rows returned are per page (or per
  * page and reason), never per event. Page views come from the `pageview_path` helper column's index
  * (db/schema.ts), already ordered by page and person, so no JSON is parsed for them.
  */
-import type { Database } from 'better-sqlite3';
+import { sql, type SQL } from 'drizzle-orm';
+import type { SqlDatabase, SqlFragments } from '../storage/sql/interface.ts';
 import type { Range } from './params.ts';
 import { firstSuccessOf } from './sql.ts';
 
-const PATHNAME = `json_extract(properties, '$."$pathname"')`;
-const FEEDBACK_PATH = `COALESCE(json_extract(properties, '$.path'), ${PATHNAME})`;
-/** Accepts JSON booleans (stored as 1/0) and the strings "true"/"false" some clients send. */
-const HELPFUL = `CASE json_extract(properties, '$.helpful') WHEN 1 THEN 1 WHEN 'true' THEN 1 WHEN 0 THEN 0 WHEN 'false' THEN 0 END`;
 /** Most comments returned per page, newest first. */
 export const COMMENTS_PER_PAGE = 50;
 
-/** Each person's latest vote per page in range (ties on time broken by insertion order), optionally for some pages. */
-function latestVotes(onlyPaths = false): string {
-  return `
-  SELECT path, helpful, reason FROM (
-    SELECT ${FEEDBACK_PATH} AS path, ${HELPFUL} AS helpful, json_extract(properties, '$.reason') AS reason,
-           ROW_NUMBER() OVER (PARTITION BY person_id, ${FEEDBACK_PATH} ORDER BY timestamp DESC, id DESC) AS rn
-    FROM events WHERE event = 'doc_feedback' AND timestamp BETWEEN @from AND @to AND ${HELPFUL} IS NOT NULL
-      ${onlyPaths ? `AND ${FEEDBACK_PATH} IN (SELECT value FROM json_each(@paths))` : ''}
-  ) WHERE rn = 1 AND path IS NOT NULL`;
-}
-const LATEST_VOTES = latestVotes();
+const PROPERTIES = sql.raw('properties');
 
-export interface PageViewsRow {
+/** The page a vote is about: its `path` property, else the page it was sent from. */
+function feedbackPath(f: SqlFragments): SQL {
+  return sql`COALESCE(${f.jsonText(PROPERTIES, 'path')}, ${f.jsonText(PROPERTIES, '$pathname')})`;
+}
+
+/**
+ * 1 for a helpful vote, 0 for a not-helpful one, NULL for anything else: JSON true or 1 and the string "true" some
+ * clients send are helpful; false, 0 and "false" are not.
+ */
+function helpful(f: SqlFragments): SQL {
+  const text = sql`CAST(${f.jsonText(PROPERTIES, 'helpful')} AS TEXT)`;
+  return sql`CASE ${text} WHEN '1' THEN 1 WHEN 'true' THEN 1 WHEN '0' THEN 0 WHEN 'false' THEN 0 END`;
+}
+
+/** Each person's latest vote per page in range (ties on time broken by insertion order), optionally for some pages. */
+function latestVotes(f: SqlFragments, range: Range, paths?: readonly string[]): SQL {
+  const path = feedbackPath(f);
+  const onlyPaths = paths ? sql`AND ${path} IN (SELECT path FROM ${f.boundRows(paths.map((p) => [p]), [['path', 'text']])} AS b)` : sql``;
+  return sql`
+  SELECT path, helpful, reason FROM (
+    SELECT ${path} AS path, ${helpful(f)} AS helpful, ${f.jsonText(PROPERTIES, 'reason')} AS reason,
+           ROW_NUMBER() OVER (PARTITION BY person_id, ${path} ORDER BY timestamp DESC, id DESC) AS rn
+    FROM events WHERE event = 'doc_feedback' AND timestamp BETWEEN ${range.from} AND ${range.to} AND ${helpful(f)} IS NOT NULL ${onlyPaths}
+  ) votes WHERE rn = 1 AND path IS NOT NULL`;
+}
+
+export type PageViewsRow = {
   path: string;
   views: number;
   readers: number;
   readersConverted: number;
   readersConvertedAny: number;
-}
-export interface VoteRow {
+};
+export type VoteRow = {
   path: string;
   helpful: number;
   notHelpful: number;
-}
-export interface ReasonRow {
+};
+export type ReasonRow = {
   path: string;
   reason: string;
   n: number;
-}
-export interface CommentRow {
+};
+export type CommentRow = {
   path: string;
   text: string;
   timestamp: number;
-}
-export interface AudienceRow {
+};
+export type AudienceRow = {
   persons: number;
   converted: number;
-}
+};
 
 export interface DocsData {
   views: PageViewsRow[];
@@ -61,74 +74,70 @@ export interface DocsData {
   audience: AudienceRow;
 }
 
+/** 1 when the first success `fs` falls in [`first`, `to`], else 0. */
+const convertedBy = (fs: SQL, first: SQL, to: number) => sql`CASE WHEN ${fs} IS NOT NULL AND ${fs} >= ${first} AND ${fs} <= ${to} THEN 1 ELSE 0 END`;
+
 /**
  * Loads per-page aggregates. Conversion: a reader of page X converted when their first successful call (over all
  * time) falls in [their first view of X in range, to]; for the audience (everyone with a `$pageview` in range) the
  * same against their first view of any page (a `$pageview` without `$pathname` still makes a person part of the
- * audience). `readersConvertedAny` uses that audience rule for X's readers, so the
- * non-reader figures are `audience − readers`.
+ * audience). `readersConvertedAny` uses that audience rule for X's readers, so the non-reader figures are
+ * `audience − readers`. Text is ordered byte-wise, whatever the database's collation.
  */
-export function loadDocsData(sqlite: Database, range: Range): DocsData {
-  const params = { from: range.from, to: range.to };
-  const views = sqlite
-    .prepare<typeof params, PageViewsRow>(
-      `WITH pv AS (
-         SELECT pageview_path AS path, person_id AS pid, MIN(timestamp) AS first, COUNT(*) AS views
-         FROM events INDEXED BY events_pageview_path_person_timestamp
-         WHERE pageview_path IS NOT NULL AND timestamp BETWEEN @from AND @to GROUP BY pageview_path, person_id
-       ),
-       people AS (SELECT pid, MIN(first) AS first, ${firstSuccessOf('pid')} AS fs FROM pv GROUP BY pid)
-       SELECT pv.path AS path, SUM(pv.views) AS views, COUNT(*) AS readers,
-              SUM(p.fs IS NOT NULL AND p.fs >= pv.first AND p.fs <= @to) AS readersConverted,
-              SUM(p.fs IS NOT NULL AND p.fs >= p.first AND p.fs <= @to) AS readersConvertedAny
-       FROM pv JOIN people p ON p.pid = pv.pid
-       GROUP BY pv.path`,
-    )
-    .all(params);
-  const audience = sqlite
-    .prepare<typeof params, AudienceRow>(
-      `WITH people AS (
-         SELECT person_id AS pid, MIN(timestamp) AS first FROM events INDEXED BY events_event_person_timestamp
-         WHERE event = '$pageview' AND timestamp BETWEEN @from AND @to GROUP BY person_id
-       )
-       SELECT COUNT(*) AS persons, COALESCE(SUM(fs IS NOT NULL AND fs >= first AND fs <= @to), 0) AS converted
-       FROM (SELECT first, ${firstSuccessOf('pid')} AS fs FROM people)`,
-    )
-    .get(params)!;
-  const votes = sqlite
-    .prepare<typeof params, VoteRow>(
-      `SELECT path, SUM(helpful = 1) AS helpful, SUM(helpful = 0) AS notHelpful FROM (${LATEST_VOTES}) GROUP BY path`,
-    )
-    .all(params);
-  const reasons = sqlite
-    .prepare<typeof params, ReasonRow>(
-      `SELECT path, reason, COUNT(*) AS n FROM (${LATEST_VOTES})
-       WHERE reason IS NOT NULL AND reason <> '' GROUP BY path, reason ORDER BY path, n DESC, reason`,
-    )
-    .all(params);
-  const comments = sqlite
-    .prepare<typeof params & { limit: number }, CommentRow>(
-      `SELECT path, text, timestamp FROM (
-         SELECT ${FEEDBACK_PATH} AS path, json_extract(properties, '$.comment') AS text, timestamp,
-                ROW_NUMBER() OVER (PARTITION BY ${FEEDBACK_PATH} ORDER BY timestamp DESC, id DESC) AS rn
-         FROM events WHERE event = 'doc_feedback' AND timestamp BETWEEN @from AND @to
-           AND typeof(json_extract(properties, '$.comment')) = 'text' AND trim(json_extract(properties, '$.comment')) <> ''
-       ) WHERE rn <= @limit AND path IS NOT NULL
-       ORDER BY path, timestamp DESC`,
-    )
-    .all({ ...params, limit: COMMENTS_PER_PAGE });
-  return { views, votes, reasons, comments, audience };
+export async function loadDocsData(database: SqlDatabase, range: Range): Promise<DocsData> {
+  const f = database.fragments;
+  const { from, to } = range;
+  const path = feedbackPath(f);
+  const [views, audience, votes, reasons, comments] = await Promise.all([
+    database.all<PageViewsRow>(
+      sql`WITH pv AS (
+            SELECT pageview_path AS path, person_id AS pid, MIN(timestamp) AS first, COUNT(*) AS views
+            FROM events ${f.indexedBy('events_pageview_path_person_timestamp')}
+            WHERE pageview_path IS NOT NULL AND timestamp BETWEEN ${from} AND ${to} GROUP BY pageview_path, person_id
+          ),
+          people AS (SELECT pid, MIN(first) AS first, ${firstSuccessOf(f, sql`pid`)} AS fs FROM pv GROUP BY pid)
+          SELECT pv.path AS path, SUM(pv.views) AS views, COUNT(*) AS readers,
+                 SUM(${convertedBy(sql`p.fs`, sql`pv.first`, to)}) AS "readersConverted",
+                 SUM(${convertedBy(sql`p.fs`, sql`p.first`, to)}) AS "readersConvertedAny"
+          FROM pv JOIN people p ON p.pid = pv.pid
+          GROUP BY pv.path ORDER BY pv.path ${f.binaryCollation}`,
+    ),
+    // The first success is computed in the grouped subquery, so it is read once per person, however often it is used.
+    database.get<AudienceRow>(
+      sql`SELECT COUNT(*) AS persons, COALESCE(SUM(${convertedBy(sql`fs`, sql`first`, to)}), 0) AS converted
+          FROM (SELECT v.person_id AS pid, MIN(v.timestamp) AS first, ${firstSuccessOf(f, sql`v.person_id`)} AS fs
+                FROM events v ${f.indexedBy('events_event_person_timestamp')}
+                WHERE v.event = '$pageview' AND v.timestamp BETWEEN ${from} AND ${to} GROUP BY v.person_id) people`,
+    ),
+    database.all<VoteRow>(
+      sql`SELECT path, SUM(CASE WHEN helpful = 1 THEN 1 ELSE 0 END) AS helpful, SUM(CASE WHEN helpful = 0 THEN 1 ELSE 0 END) AS "notHelpful"
+          FROM (${latestVotes(f, range)}) l GROUP BY path ORDER BY path ${f.binaryCollation}`,
+    ),
+    database.all<ReasonRow>(
+      sql`SELECT path, reason, COUNT(*) AS n FROM (${latestVotes(f, range)}) l
+          WHERE reason IS NOT NULL AND reason <> '' GROUP BY path, reason ORDER BY path ${f.binaryCollation}, n DESC, reason ${f.binaryCollation}`,
+    ),
+    database.all<CommentRow>(
+      sql`SELECT path, text, timestamp FROM (
+            SELECT ${path} AS path, ${f.jsonText(PROPERTIES, 'comment')} AS text, timestamp, id,
+                   ROW_NUMBER() OVER (PARTITION BY ${path} ORDER BY timestamp DESC, id DESC) AS rn
+            FROM events WHERE event = 'doc_feedback' AND timestamp BETWEEN ${from} AND ${to}
+              AND ${f.jsonKind(PROPERTIES, 'comment')} = 'string' AND trim(${f.jsonText(PROPERTIES, 'comment')}) <> ''
+          ) c WHERE rn <= ${COMMENTS_PER_PAGE} AND path IS NOT NULL
+          ORDER BY path ${f.binaryCollation}, timestamp DESC, id DESC`,
+    ),
+  ]);
+  return { views, votes, reasons, comments, audience: audience ?? { persons: 0, converted: 0 } };
 }
 
 /** Helpful rate per path (latest vote per person per page in range), for the funnel flags' evidence. */
-export function helpfulRates(sqlite: Database, range: Range, paths: string[]): Map<string, number | null> {
+export async function helpfulRates(database: SqlDatabase, range: Range, paths: string[]): Promise<Map<string, number | null>> {
   const out = new Map<string, number | null>(paths.map((p) => [p, null]));
   if (paths.length === 0) return out;
-  const rows = sqlite
-    .prepare<{ from: number; to: number; paths: string }, { path: string; helpful: number; total: number }>(
-      `SELECT path, SUM(helpful = 1) AS helpful, COUNT(*) AS total FROM (${latestVotes(true)}) GROUP BY path`,
-    )
-    .all({ from: range.from, to: range.to, paths: JSON.stringify(paths) });
+  const rows = await database.all<{ path: string; helpful: number; total: number }>(
+    sql`SELECT path, SUM(CASE WHEN helpful = 1 THEN 1 ELSE 0 END) AS helpful, COUNT(*) AS total
+        FROM (${latestVotes(database.fragments, range, paths)}) l GROUP BY path`,
+  );
   for (const r of rows) out.set(r.path, r.total > 0 ? r.helpful / r.total : null);
   return out;
 }

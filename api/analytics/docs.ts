@@ -1,6 +1,7 @@
 /**
  * Pure shaping of the doc satisfaction report from the per-page aggregates of docs-query.ts.
  */
+import { capText, TEXT_CAPS, type DocPage, type DocsReport } from './contract.ts';
 import type { DocsData } from './docs-query.ts';
 import { percentileSorted, rate, twoProportionZTest, wilsonLower } from './stats.ts';
 
@@ -11,23 +12,20 @@ export const FLAG_MAX_HELPFUL_RATE = 0.5;
 /** Readers a page needs (and it must also be in the top quarter of pages by readers) to count as high traffic. */
 export const FLAG_MIN_READERS = 20;
 
-export interface DocPage {
-  path: string;
-  views: number;
-  readers: number;
-  helpful: number;
-  notHelpful: number;
-  helpfulRate: number | null;
-  wilsonLower: number | null;
-  reasons: Record<string, number>;
-  comments: Array<{ text: string; timestamp: string }>;
-  readerConversion: number | null;
-  nonReaderConversion: number | null;
-  flagged: boolean;
+export type { DocPage };
+
+/** Counts per reason, reasons cut to TEXT_CAPS.label (reasons that differ only past the cut are counted together). */
+function reasonCounts(rows: DocsData['reasons']): Record<string, number> {
+  const counts = new Map<string, number>();
+  for (const r of rows) {
+    const reason = capText(r.reason, TEXT_CAPS.label);
+    counts.set(reason, (counts.get(reason) ?? 0) + r.n);
+  }
+  return Object.fromEntries(counts);
 }
 
 /**
- * One row per path seen in a `$pageview` or a vote. Sorted worst first: ascending `wilsonLower`, pages without
+ * One row per path seen in a `$pageview` or a vote. Paths, reasons and comments are cut to TEXT_CAPS. Sorted worst first: ascending `wilsonLower`, pages without
  * votes last; ties by more views first, then path.
  *
  * `flagged` when either
@@ -35,7 +33,7 @@ export interface DocPage {
  * - high traffic, low reader conversion: readers ≥ max(FLAG_MIN_READERS, 75th percentile of readers across pages)
  *   and readerConversion significantly below nonReaderConversion (two-proportion z-test, p < 0.05).
  */
-export function shapeDocs(data: DocsData): { pages: DocPage[] } {
+export function shapeDocs(data: DocsData): DocsReport {
   const paths = new Set<string>([...data.views.map((v) => v.path), ...data.votes.map((v) => v.path)]);
   const views = new Map(data.views.map((v) => [v.path, v]));
   const votes = new Map(data.votes.map((v) => [v.path, v]));
@@ -59,15 +57,17 @@ export function shapeDocs(data: DocsData): { pages: DocPage[] } {
     const test = twoProportionZTest(nonReadersConverted, nonReaders, readersConverted, readers);
     const lowConversion = readers >= highTraffic && test !== null && test.z < 0 && test.p < 0.05;
     return {
-      path,
+      path: capText(path, TEXT_CAPS.path),
       views: v?.views ?? 0,
       readers,
       helpful,
       notHelpful,
       helpfulRate,
       wilsonLower: wilsonLower(helpful, total),
-      reasons: Object.fromEntries(data.reasons.filter((r) => r.path === path).map((r) => [r.reason, r.n])),
-      comments: data.comments.filter((c) => c.path === path).map((c) => ({ text: c.text, timestamp: new Date(c.timestamp).toISOString() })),
+      reasons: reasonCounts(data.reasons.filter((r) => r.path === path)),
+      comments: data.comments
+        .filter((c) => c.path === path)
+        .map((c) => ({ text: capText(c.text, TEXT_CAPS.comment), timestamp: new Date(c.timestamp).toISOString() })),
       readerConversion,
       nonReaderConversion,
       flagged: lowSatisfaction || lowConversion,

@@ -1,16 +1,16 @@
 /**
  * SQL behind a flag's evidence: what the persons who stalled at a step ran into. The stalled persons are passed
- * as one bound JSON array `[[person_id, since], ...]` (read with json_each), so nothing is interpolated and
- * nothing is written.
+ * as one bound list of `(pid, since)` rows, so nothing is interpolated and nothing is written.
  */
-import type { Database } from 'better-sqlite3';
+import { sql, type SQL } from 'drizzle-orm';
+import type { SqlDatabase, SqlFragments } from '../storage/sql/interface.ts';
+import type { CodeCount } from './contract.ts';
 import type { StallIndex } from './funnel-query.ts';
 import type { Range } from './params.ts';
+import { unverifiedCall } from './sql.ts';
 
 /** Rows kept per evidence list. */
 export const EVIDENCE_LIMIT = 5;
-
-const STALLED = `stalled(pid, since) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(@stalled))`;
 
 /** Persons whose deepest step is `k` steps reached (so they stalled before step index k), with their attempt start. */
 export function stalledAt(stalls: StallIndex, k: number): Array<[number, number]> {
@@ -19,40 +19,48 @@ export function stalledAt(stalls: StallIndex, k: number): Array<[number, number]
   return out;
 }
 
-/**
- * Top outcome codes (`error_code`, else the status) of failed `api_call`s (status ≥ 400, 429 included, or any
- * `error_code`) that the stalled persons made between their attempt's step-1 time and `to`. Read from the
- * `call_error_code` helper column's partial index only.
- */
-export function stalledErrors(sqlite: Database, range: Range, stalled: Array<[number, number]>) {
-  if (stalled.length === 0) return [];
-  return sqlite
-    .prepare<{ stalled: string; to: number; limit: number }, { code: string; count: number }>(
-      `WITH ${STALLED}
-       SELECT e.call_error_code AS code, COUNT(*) AS count
-       FROM stalled s CROSS JOIN events e INDEXED BY events_failed_call_person_timestamp
-         ON e.person_id = s.pid AND e.timestamp BETWEEN s.since AND @to AND e.call_error_code IS NOT NULL
-       GROUP BY code ORDER BY count DESC, code LIMIT @limit`,
-    )
-    .all({ stalled: JSON.stringify(stalled), to: range.to, limit: EVIDENCE_LIMIT })
-    .map((r) => ({ code: String(r.code), count: r.count }));
+function stalledRows(f: SqlFragments, stalled: Array<[number, number]>): SQL {
+  return f.boundRows(stalled, [
+    ['pid', 'integer'],
+    ['since', 'integer'],
+  ]);
 }
 
-/** The `$pathname` of each stalled person's last `$pageview` in [from, to], counted per path. */
-export function stalledLastPages(sqlite: Database, range: Range, stalled: Array<[number, number]>) {
+/**
+ * Top outcome codes (`error_code`, else the status) of failed `api_call`s (status ≥ 400, 429 included, or any
+ * `error_code`) that the stalled persons made between their attempt's step-1 time and `to`, read from the
+ * `call_error_code` helper column's partial index. Calls made with a key the API could not verify are left out.
+ */
+export async function stalledErrors(database: SqlDatabase, range: Range, stalled: Array<[number, number]>): Promise<CodeCount[]> {
   if (stalled.length === 0) return [];
-  return sqlite
-    .prepare<{ stalled: string; from: number; to: number; limit: number }, { path: string; count: number }>(
-      `WITH ${STALLED},
-       last AS (
-         SELECT (SELECT json_extract(properties, '$."$pathname"') FROM events
-                 WHERE event = '$pageview' AND person_id = s.pid AND timestamp BETWEEN @from AND @to
-                 ORDER BY timestamp DESC LIMIT 1) AS path
-         FROM stalled s
-       )
-       SELECT path, COUNT(*) AS count FROM last WHERE path IS NOT NULL
-       GROUP BY path ORDER BY count DESC, path LIMIT @limit`,
-    )
-    .all({ stalled: JSON.stringify(stalled), from: range.from, to: range.to, limit: EVIDENCE_LIMIT })
-    .map((r) => ({ path: String(r.path), count: r.count }));
+  const f = database.fragments;
+  const rows = await database.all<{ code: unknown; count: number }>(
+    sql`SELECT e.call_error_code AS code, COUNT(*) AS count
+        FROM ${stalledRows(f, stalled)} AS s
+        JOIN events e ${f.indexedBy('events_failed_call_person_timestamp')}
+          ON e.person_id = s.pid AND e.timestamp BETWEEN s.since AND ${range.to} AND e.call_error_code IS NOT NULL
+        WHERE NOT ${unverifiedCall(f, 'e')}
+        GROUP BY e.call_error_code ORDER BY count DESC, e.call_error_code ${f.binaryCollation} LIMIT ${EVIDENCE_LIMIT}`,
+  );
+  return rows.map((r) => ({ code: String(r.code), count: r.count }));
+}
+
+/**
+ * The `$pathname` of each stalled person's last `$pageview` in [from, to], counted per path. Of page views at the
+ * same last instant the latest stored wins.
+ */
+export async function stalledLastPages(database: SqlDatabase, range: Range, stalled: Array<[number, number]>): Promise<Array<{ path: string; count: number }>> {
+  if (stalled.length === 0) return [];
+  const f = database.fragments;
+  // Grouped by the looked-up path and filtered in HAVING, so the lookup is evaluated once per person on either dialect.
+  const rows = await database.all<{ path: unknown; count: number }>(
+    sql`SELECT path, COUNT(*) AS count FROM (
+          SELECT (SELECT ${f.jsonText(sql`e.properties`, '$pathname')} FROM events e
+                  WHERE e.event = '$pageview' AND e.person_id = s.pid AND e.timestamp BETWEEN ${range.from} AND ${range.to}
+                  ORDER BY e.timestamp DESC, e.id DESC LIMIT 1) AS path
+          FROM ${stalledRows(f, stalled)} AS s
+        ) last
+        GROUP BY path HAVING path IS NOT NULL ORDER BY count DESC, path ${f.binaryCollation} LIMIT ${EVIDENCE_LIMIT}`,
+  );
+  return rows.map((r) => ({ path: String(r.path), count: r.count }));
 }

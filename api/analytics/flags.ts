@@ -1,32 +1,14 @@
 /**
  * Pure detection of flagged funnel steps. Evidence rows (errors, last pages) come from flags-query.ts.
  */
-import type { FunnelStep } from './funnel.ts';
+import type { Flag, FlagEvidence, FlagKind, FunnelStep, Severity } from './contract.ts';
 import { twoProportionZTest } from './stats.ts';
+
+export type { Flag, FlagEvidence, FlagKind, Severity };
 
 /** Persons needed in the previous step's count, in each period, before the z-test is trusted. */
 export const MIN_TEST_SAMPLE = 30;
 export const SIGNIFICANCE = 0.05;
-
-export type FlagKind = 'significant_drop' | 'low_conversion' | 'slowest_step';
-export type Severity = 'high' | 'medium' | 'low';
-
-export interface FlagEvidence {
-  previousRate: number | null;
-  currentRate: number | null;
-  p: number | null;
-  topErrors: Array<{ code: string; count: number }>;
-  lastPages: Array<{ path: string; count: number; helpfulRate: number | null }>;
-}
-
-export interface Flag {
-  step: number;
-  event: string;
-  kind: FlagKind;
-  severity: Severity;
-  message: string;
-  evidence: FlagEvidence;
-}
 
 export type DetectedFlag = Omit<Flag, 'evidence'> & Pick<FlagEvidence, 'previousRate' | 'currentRate' | 'p'>;
 

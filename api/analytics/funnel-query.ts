@@ -8,11 +8,13 @@
  * arm for the virtual first_successful_call step from the partial index of 2xx calls.
  * Strict: the same arms, plus per-row counts of the person's events before / at that time, from which the
  * "other events" between steps are reconstructed without streaming them.
+ * Breakdown values are read after the stream, for each person's first touch only, in batches.
  */
-import type { Database } from 'better-sqlite3';
+import { sql, type SQL } from 'drizzle-orm';
+import type { SqlDatabase, SqlFragments } from '../storage/sql/interface.ts';
 import { addOutcome, emptyTally, evaluatePerson, insertOtherEvents, prepareEvents, type FunnelEvent, type FunnelOrder, type FunnelTally, type PersonOutcome } from './funnel.ts';
 import { FIRST_SUCCESSFUL_CALL } from './params.ts';
-import { FIRST_SUCCESS, firstSuccessOf, propertyPath, SUCCESS_CALL } from './sql.ts';
+import { firstSuccess, firstSuccessOf } from './sql.ts';
 
 export interface FunnelRunParams {
   from: number;
@@ -37,20 +39,20 @@ export interface FunnelRun {
 }
 
 /** Row codes: ≥ 0 index into the distinct event names, −1 the virtual first-success row. */
-export const CODE_FIRST_SUCCESS = -1;
+const CODE_FIRST_SUCCESS = -1;
 
 /**
  * Which steps each streamed row fills: `names` are the distinct named step events (row code i is `names[i]`),
  * `nameMasks[i]` has bit k set when step k is `names[i]`, `fscMask` marks the first_successful_call steps.
  */
-export interface StepMasks {
+interface StepMasks {
   names: string[];
   nameMasks: number[];
   fscMask: number;
 }
 
-/** The row codes and step masks of a funnel's steps, the same for every SQL dialect. */
-export function stepMasks(steps: readonly string[]): StepMasks {
+/** The row codes and step masks of a funnel's steps. */
+function stepMasks(steps: readonly string[]): StepMasks {
   const names = [...new Set(steps.filter((s) => s !== FIRST_SUCCESSFUL_CALL))];
   const nameMasks = names.map((n) => steps.reduce((m, s, k) => (s === n ? m | (1 << k) : m), 0));
   const fscMask = steps.reduce((m, s, k) => (s === FIRST_SUCCESSFUL_CALL ? m | (1 << k) : m), 0);
@@ -61,7 +63,7 @@ export function stepMasks(steps: readonly string[]): StepMasks {
  * Whether the streamed rows must carry real event ids: only when the first-success row must be matched with its
  * own `api_call` row (`api_call` is also a step). Otherwise ids are synthetic.
  */
-export function funnelNeedsIds(masks: StepMasks): boolean {
+function funnelNeedsIds(masks: StepMasks): boolean {
   return masks.fscMask !== 0 && masks.names.includes('api_call');
 }
 
@@ -69,71 +71,85 @@ export function funnelNeedsIds(masks: StepMasks): boolean {
  * Ordered funnels that do not start with first_successful_call only need it for persons who did step 1, so
  * step-1 rows carry it (`fs`) instead of a separate stream of every person's first success.
  */
-export function funnelFirstSuccessOnStep1(p: Pick<FunnelRunParams, 'steps' | 'order'>, masks: StepMasks): boolean {
+function funnelFirstSuccessOnStep1(p: Pick<FunnelRunParams, 'steps' | 'order'>, masks: StepMasks): boolean {
   return masks.fscMask !== 0 && p.order === 'ordered' && p.steps[0] !== FIRST_SUCCESSFUL_CALL && !funnelNeedsIds(masks);
 }
 
-interface Plan extends StepMasks {
-  sql: string;
-  params: Record<string, string | number>;
-}
-
-function buildPlan(p: FunnelRunParams): Plan {
-  const { names, nameMasks, fscMask } = stepMasks(p.steps);
-  const params: Record<string, string | number> = { from: p.from, to: p.to };
-  names.forEach((n, i) => (params[`e${i}`] = n));
+/** The streaming statement of a funnel over [p.from, p.to]. */
+function funnelStatement(f: SqlFragments, p: FunnelRunParams): SQL {
+  const masks = stepMasks(p.steps);
+  const { names, fscMask } = masks;
   const step1 = p.steps[0]!;
   // Reading `id` makes SQLite fetch the table row for every index entry, so rows carry real ids only when needed.
-  const needsIds = funnelNeedsIds({ names, nameMasks, fscMask });
-  const fsId = needsIds ? `(SELECT id FROM events INDEXED BY events_success_call_person_timestamp WHERE ${SUCCESS_CALL} AND person_id = f.pid AND timestamp = f.ts LIMIT 1)` : 'NULL';
+  const needsIds = funnelNeedsIds(masks);
+  const noId = sql`CAST(NULL AS BIGINT)`;
+  // Of several 2xx calls at the person's first-success instant, the earliest stored one.
+  const fsId = needsIds
+    ? sql`(SELECT id FROM events ${f.indexedBy('events_success_call_person_timestamp')} WHERE ${f.successCall} AND person_id = f.pid AND timestamp = f.ts ORDER BY id LIMIT 1)`
+    : noId;
   // Strict funnels must know whether any other event of the person lies between two step events. Instead of
   // streaming every event, each step row carries two counts from the covering (person_id, timestamp) index: the
   // person's events before its timestamp and at its timestamp. Gaps between consecutive step rows then reveal
   // the other events (see insertOtherEvents in funnel.ts).
-  const counts = (pid: string, ts: string) =>
+  const byPerson = f.indexedBy('events_person_timestamp');
+  const counts = (pid: SQL, ts: SQL) =>
     p.order === 'strict'
-      ? `, (SELECT COUNT(*) FROM events c INDEXED BY events_person_timestamp WHERE c.person_id = ${pid} AND c.timestamp < ${ts}) AS nb,
-           (SELECT COUNT(*) FROM events c INDEXED BY events_person_timestamp WHERE c.person_id = ${pid} AND c.timestamp = ${ts}) AS na`
-      : '';
+      ? sql`, (SELECT COUNT(*) FROM events c ${byPerson} WHERE c.person_id = ${pid} AND c.timestamp < ${ts}) AS nb,
+           (SELECT COUNT(*) FROM events c ${byPerson} WHERE c.person_id = ${pid} AND c.timestamp = ${ts}) AS na`
+      : sql``;
   // Step-1 rows look the first success up (one seek in the partial index each) instead of a scan over every person's.
-  const fsOnStep1 = funnelFirstSuccessOnStep1(p, { names, nameMasks, fscMask });
-  const fsColumn = (n: string) => (!fsOnStep1 ? '' : n === step1 ? `, ${firstSuccessOf('s.person_id')} AS fs` : ', NULL AS fs');
-  const arms = names.map(
-    (n, i) => `SELECT s.person_id AS pid, s.timestamp AS ts, ${needsIds ? 's.id' : 'NULL'} AS id, ${i} AS code${counts('s.person_id', 's.timestamp')}${fsColumn(n)}
-      FROM events s INDEXED BY events_event_person_timestamp WHERE s.event = @e${i} AND s.timestamp BETWEEN @from AND @to`,
+  const fsOnStep1 = funnelFirstSuccessOnStep1(p, masks);
+  const fsColumn = (n: string) => (!fsOnStep1 ? sql`` : n === step1 ? sql`, ${firstSuccessOf(f, sql`s.person_id`)} AS fs` : sql`, ${noId} AS fs`);
+  const arms: SQL[] = names.map(
+    (n, i) => sql`SELECT s.person_id AS pid, s.timestamp AS ts, ${needsIds ? sql`s.id` : noId} AS id, ${sql.raw(String(i))} AS code${counts(sql`s.person_id`, sql`s.timestamp`)}${fsColumn(n)}
+      FROM events s ${f.indexedBy('events_event_person_timestamp')} WHERE s.event = ${n} AND s.timestamp BETWEEN ${p.from} AND ${p.to}`,
   );
   if (fscMask && !fsOnStep1) {
-    arms.push(`SELECT f.pid AS pid, f.ts AS ts, ${fsId} AS id, ${CODE_FIRST_SUCCESS} AS code${counts('f.pid', 'f.ts')}
-      FROM (${FIRST_SUCCESS}) f WHERE f.ts BETWEEN @from AND @to`);
+    arms.push(sql`SELECT f.pid AS pid, f.ts AS ts, ${fsId} AS id, ${sql.raw(String(CODE_FIRST_SUCCESS))} AS code${counts(sql`f.pid`, sql`f.ts`)}
+      FROM (${firstSuccess(f)}) f WHERE f.ts BETWEEN ${p.from} AND ${p.to}`);
   }
-  return { sql: `${arms.join('\nUNION ALL\n')}\nORDER BY pid`, params, names, nameMasks, fscMask };
+  return sql`${sql.join(arms, sql`\nUNION ALL\n`)}\nORDER BY pid`;
 }
 
-/** Reads one property of a person's event found by (event, person, time): the breakdown's first touch. */
-function breakdownLookup(sqlite: Database, property: string, names: string[]) {
-  type Args = { path: string; pid: number; ts: number; event?: string };
-  const named = sqlite
-    .prepare<Args, unknown>(
-      `SELECT json_extract(properties, @path) FROM events INDEXED BY events_event_person_timestamp
-       WHERE event = @event AND person_id = @pid AND timestamp = @ts LIMIT 1`,
-    )
-    .pluck();
-  const success = sqlite
-    .prepare<Args, unknown>(
-      `SELECT json_extract(properties, @path) FROM events INDEXED BY events_success_call_person_timestamp
-       WHERE ${SUCCESS_CALL} AND person_id = @pid AND timestamp = @ts LIMIT 1`,
-    )
-    .pluck();
-  const path = propertyPath(property);
-  return (pid: number, entry: FunnelEvent): string | null => {
-    const source = entry.source ?? CODE_FIRST_SUCCESS;
-    const raw = source >= 0 ? named.get({ path, pid, ts: entry.ts, event: names[source]! }) : success.get({ path, pid, ts: entry.ts });
-    return raw === null || raw === undefined ? null : String(raw);
-  };
+/** First touches whose breakdown value one statement reads. */
+const BREAKDOWN_BATCH = 10_000;
+
+/**
+ * The breakdown property of each pending first touch, in order: the event found by (event, person, time), the
+ * earliest stored on ties; a first-success touch is that person's 2xx call at that time. One statement per batch
+ * (a round trip per person would dominate on PostgreSQL).
+ */
+async function breakdownValues(database: SqlDatabase, property: string, names: string[], pending: PendingBreakdown[]): Promise<Array<string | null>> {
+  const f = database.fragments;
+  const value = f.jsonText(sql`e.properties`, property);
+  const out: Array<string | null> = [];
+  for (let start = 0; start < pending.length; start += BREAKDOWN_BATCH) {
+    // A NULL step event: the touch is a first-success row (or there is none, and the time is NULL too).
+    const touches = pending.slice(start, start + BREAKDOWN_BATCH).map((x) => {
+      const source = x.entry?.source ?? CODE_FIRST_SUCCESS;
+      return [x.pid, x.entry?.ts ?? null, x.entry && source >= 0 ? names[source]! : null];
+    });
+    const keys = f.boundRows(touches, [
+      ['pid', 'integer'],
+      ['ts', 'integer'],
+      ['step_event', 'text'],
+    ]);
+    const rows = await database.all<{ v: unknown }>(
+      sql`SELECT CASE WHEN k.step_event IS NULL
+                   THEN (SELECT ${value} FROM events e ${f.indexedBy('events_success_call_person_timestamp')}
+                         WHERE ${f.successCall} AND e.person_id = k.pid AND e.timestamp = k.ts ORDER BY e.id LIMIT 1)
+                   ELSE (SELECT ${value} FROM events e ${f.indexedBy('events_event_person_timestamp')}
+                         WHERE e.event = k.step_event AND e.person_id = k.pid AND e.timestamp = k.ts ORDER BY e.id LIMIT 1)
+                 END AS v
+          FROM ${keys} AS k ORDER BY k.ord`,
+    );
+    for (const r of rows) out.push(r.v === null || r.v === undefined ? null : String(r.v));
+  }
+  return out;
 }
 
 /** One streamed row of the funnel statement, in either SQL dialect. */
-export interface FunnelRow {
+export type FunnelRow = {
   pid: number;
   ts: number;
   id: number | null;
@@ -141,10 +157,7 @@ export interface FunnelRow {
   nb?: number;
   na?: number;
   fs?: number | null;
-}
-
-/** Reads the breakdown value of a person's first-touch event. */
-export type BreakdownValue = (pid: number, entry: FunnelEvent) => string | null;
+};
 
 /** A person of the first period whose breakdown value is still to be read (see {@link FunnelAccumulator}). */
 export interface PendingBreakdown {
@@ -163,24 +176,18 @@ export interface FunnelAccumulator {
   /** Evaluates the last person and returns one run per period. */
   end(): FunnelRun[];
   /**
-   * Without a `breakdownValue` reader, breakdown values are read after the stream: `pending` lists the persons of
-   * the first period with their first touch, in stream order, and `tallyBreakdown` takes their values in that order.
+   * Breakdown values are read after the stream: `pending` lists the persons of the first period with their first
+   * touch, in stream order, and `tallyBreakdown` takes their values in that order.
    */
   pending: PendingBreakdown[];
   tallyBreakdown(values: ReadonlyArray<string | null>): void;
 }
 
 /**
- * The dialect-independent side of {@link runFunnelPeriods}: person evaluation, period split, tallies, breakdown
- * and stalls. `breakdownValue` reads a value while streaming; without it (and with `p.breakdown`) values are read
- * afterwards through `pending` / `tallyBreakdown`, which gives the same tallies in the same order.
+ * The streaming side of {@link runFunnelPeriods}: person evaluation, period split, tallies, breakdown and stalls.
+ * It does only synchronous work per row, as a SQLite cursor held open between batches requires.
  */
-export function createFunnelAccumulator(
-  p: FunnelRunParams,
-  extra: Array<{ from: number; to: number }>,
-  masks: StepMasks,
-  breakdownValue?: BreakdownValue,
-): FunnelAccumulator {
+function createFunnelAccumulator(p: FunnelRunParams, extra: Array<{ from: number; to: number }>, masks: StepMasks): FunnelAccumulator {
   const periods = [{ from: p.from, to: p.to }, ...extra];
   const union = { from: Math.min(...periods.map((x) => x.from)), to: Math.max(...periods.map((x) => x.to)) };
   const steps = p.steps.length;
@@ -202,10 +209,7 @@ export function createFunnelAccumulator(
     const outcome: PersonOutcome = evaluatePerson(p.order === 'strict' ? insertOtherEvents(prepared) : prepared, opts);
     if (outcome.depth === 0) return;
     addOutcome(run.total, outcome, p.windowMs, to);
-    if (run.byValue) {
-      if (breakdownValue) tallyValue(run.byValue, outcome.entry ? breakdownValue(pid, outcome.entry) : null, outcome, to);
-      else pending.push({ pid, entry: outcome.entry, outcome });
-    }
+    if (run.byValue) pending.push({ pid, entry: outcome.entry, outcome });
     if (outcome.depth < steps) {
       run.stalls.pids.push(pid);
       run.stalls.depths.push(outcome.depth);
@@ -260,32 +264,21 @@ export function createFunnelAccumulator(
   };
 }
 
-/**
- * Runs the funnel over `[from, to]`: streams rows, evaluates each person, and tallies the outcomes (overall and,
- * when asked, per breakdown value).
- */
-export function runFunnel(sqlite: Database, p: FunnelRunParams): FunnelRun {
-  return runFunnelPeriods(sqlite, p, [])[0]!;
-}
+/** Rows per batch of the funnel stream. */
+const STREAM_BATCH = 5_000;
 
 /**
  * Runs the same funnel over `[p.from, p.to]` and over `extra` periods in one pass: rows are streamed once over
  * the union of the ranges and each person's rows are split per period (every period keeps its own [from, to]
  * rule). The breakdown is computed for the first period only.
  */
-export function runFunnelPeriods(sqlite: Database, p: FunnelRunParams, extra: Array<{ from: number; to: number }>): FunnelRun[] {
+export async function runFunnelPeriods(database: SqlDatabase, p: FunnelRunParams, extra: Array<{ from: number; to: number }>): Promise<FunnelRun[]> {
   const masks = stepMasks(p.steps);
-  // The breakdown value is read only for each person's first-touch event, after evaluation, instead of
-  // extracting JSON from every step-1 row in the stream. Reading while iterating is fine in better-sqlite3.
-  const lookup = p.breakdown === undefined ? undefined : breakdownLookup(sqlite, p.breakdown, masks.names);
-  const accumulator = createFunnelAccumulator(p, extra, masks, lookup);
-  const plan = buildPlan({ ...p, ...accumulator.union });
-  const stmt = sqlite.prepare<Record<string, string | number>, FunnelRow>(plan.sql);
-  for (const row of stmt.iterate(plan.params)) accumulator.push(row);
-  return accumulator.end();
-}
-
-/** The SQL text of a funnel plan, for EXPLAIN in tests and the benchmark. */
-export function funnelSql(p: FunnelRunParams): string {
-  return buildPlan(p).sql;
+  const accumulator = createFunnelAccumulator(p, extra, masks);
+  for await (const batch of database.stream<FunnelRow>(funnelStatement(database.fragments, { ...p, ...accumulator.union }), STREAM_BATCH)) {
+    for (const row of batch) accumulator.push(row);
+  }
+  const runs = accumulator.end();
+  if (p.breakdown !== undefined) accumulator.tallyBreakdown(await breakdownValues(database, p.breakdown, masks.names, accumulator.pending));
+  return runs;
 }

@@ -12,9 +12,10 @@
  * - the person counts once, at the deepest step of any attempt; timings and the in-progress test come from the
  *   latest-starting attempt among those that reached that depth.
  */
+import { capOptionalText, TEXT_CAPS, type FunnelOrder, type FunnelStep } from './contract.ts';
 import { percentileSorted, rate } from './stats.ts';
 
-export type FunnelOrder = 'ordered' | 'strict' | 'any';
+export type { FunnelOrder, FunnelStep };
 
 /** One event of one person, reduced to what the funnel needs. `mask` has bit k set when it matches step k. */
 export interface FunnelEvent {
@@ -66,6 +67,8 @@ export function prepareEvents(rows: FunnelEvent[], steps: number): FunnelEvent[]
     if (last && last.id === row.id) {
       last.mask |= row.mask;
       if (last.prop === undefined || last.prop === null) last.prop = row.prop;
+      // The merged event is looked up again (breakdown) as the named step's row, whichever row came first.
+      if ((last.source ?? 0) < 0 && (row.source ?? 0) >= 0) last.source = row.source;
     } else merged.push({ ...row });
   }
   merged.sort((a, b) => a.ts - b.ts || lowestBit(a.mask, steps) - lowestBit(b.mask, steps) || a.id - b.id);
@@ -219,18 +222,6 @@ export function mergeTally(into: FunnelTally, from: FunnelTally): void {
   }
 }
 
-/** One row of `steps` in the funnel response. */
-export interface FunnelStep {
-  event: string;
-  count: number;
-  conversionFromStart: number | null;
-  conversionFromPrevious: number | null;
-  dropOff: number;
-  inProgress: number;
-  medianSecondsFromPrevious: number | null;
-  p90SecondsFromPrevious: number | null;
-}
-
 /**
  * Shapes a tally into response steps. For step k ≥ 1, `dropOff + inProgress = count(k−1) − count(k)`: those who
  * reached the previous step but not this one, split by whether their window was still open at `to`. Step 0 has
@@ -263,7 +254,7 @@ export const OTHER_VALUE = 'Other';
 
 /**
  * Top `BREAKDOWN_LIMIT` values by step-1 count (ties by value), the rest folded into "Other" (appended last,
- * only when non-empty). A missing property is the value null.
+ * only when non-empty). A missing property is the value null; values are cut to TEXT_CAPS.label.
  */
 export function shapeBreakdown(names: readonly string[], tallies: Map<string | null, FunnelTally>) {
   const ranked = [...tallies.entries()].sort(
@@ -271,7 +262,7 @@ export function shapeBreakdown(names: readonly string[], tallies: Map<string | n
   );
   const kept = ranked.slice(0, BREAKDOWN_LIMIT);
   const rest = ranked.slice(BREAKDOWN_LIMIT);
-  const out = kept.map(([value, tally]) => ({ value, steps: shapeSteps(names, tally) }));
+  const out = kept.map(([value, tally]) => ({ value: capOptionalText(value, TEXT_CAPS.label), steps: shapeSteps(names, tally) }));
   if (rest.length > 0) {
     const other = emptyTally(names.length);
     for (const [, tally] of rest) mergeTally(other, tally);

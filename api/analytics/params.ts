@@ -1,14 +1,9 @@
 import { z } from 'zod';
 import { invalid } from '../errors.ts';
 
-/** Name of the virtual step: a person's earliest `api_call` with a 2xx status, over all time. */
-export const FIRST_SUCCESSFUL_CALL = 'first_successful_call';
-export const DEFAULT_STEPS = ['signed_up', 'api_key_created', FIRST_SUCCESSFUL_CALL] as const;
-export const DEFAULT_RANGE_DAYS = 30;
-export const DEFAULT_WINDOW = '14d';
-/** Default `minConversion` for the low_conversion flag (conversion from the previous step). */
-export const DEFAULT_MIN_CONVERSION = 0.25;
-export const MAX_EVENT_NAME = 200;
+import { DEFAULT_MIN_CONVERSION, DEFAULT_RANGE_DAYS, DEFAULT_STEPS, DEFAULT_WINDOW, FIRST_SUCCESSFUL_CALL, MAX_EVENT_NAME } from './contract.ts';
+
+export { DEFAULT_MIN_CONVERSION, DEFAULT_RANGE_DAYS, DEFAULT_STEPS, DEFAULT_WINDOW, FIRST_SUCCESSFUL_CALL, MAX_EVENT_NAME };
 
 const DAY_MS = 86_400_000;
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: DAY_MS, w: 7 * DAY_MS, mo: 30 * DAY_MS };

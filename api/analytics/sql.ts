@@ -1,35 +1,29 @@
 /**
- * SQL fragments shared by the report queries. Everything user-supplied is a bound parameter; these strings are
- * constants.
+ * SQL fragments shared by the report queries, written once for both dialects on top of {@link SqlFragments}.
+ * Everything user-supplied is a bound parameter; only constants are spliced into the text.
  */
-
-/**
- * A 2xx `api_call`. The text must stay identical to the WHERE of the partial index
- * `events_success_call_person_timestamp` in db/schema.ts, or SQLite cannot use that index.
- */
-export const SUCCESS_CALL = `event = 'api_call' AND json_extract(properties, '$.status') >= 200 AND json_extract(properties, '$.status') < 300`;
+import { sql, type SQL } from 'drizzle-orm';
+import type { SqlFragments } from '../storage/sql/interface.ts';
 
 /**
  * Each person's first successful call over all time: `(pid, ts)`, one row per person, ordered by person.
- * It reads only the partial index (no `id`: asking for it would fetch every table row).
+ * It reads only the partial index of 2xx calls (no `id`: asking for it would fetch every table row on SQLite).
  */
-export const FIRST_SUCCESS = `SELECT person_id AS pid, MIN(timestamp) AS ts
-  FROM events INDEXED BY events_success_call_person_timestamp
-  WHERE ${SUCCESS_CALL}
-  GROUP BY person_id`;
+export function firstSuccess(f: SqlFragments): SQL {
+  return sql`SELECT person_id AS pid, MIN(timestamp) AS ts FROM events ${f.indexedBy('events_success_call_person_timestamp')} WHERE ${f.successCall} GROUP BY person_id`;
+}
 
-/** Time of one person's first successful call over all time (correlated on `pidExpr`), NULL when none. */
-export function firstSuccessOf(pidExpr: string): string {
-  return `(SELECT MIN(timestamp) FROM events INDEXED BY events_success_call_person_timestamp WHERE ${SUCCESS_CALL} AND person_id = ${pidExpr})`;
+/** Time of one person's first successful call over all time (correlated on `pid`), NULL when none. */
+export function firstSuccessOf(f: SqlFragments, pid: SQL): SQL {
+  return sql`(SELECT MIN(timestamp) FROM events ${f.indexedBy('events_success_call_person_timestamp')} WHERE ${f.successCall} AND person_id = ${pid})`;
 }
 
 /**
- * Failed calls (status ≥ 400, 429 included, or an `error_code`) carry their outcome code (`error_code`, else the
- * status as text) in the virtual column `events.call_error_code` (db/schema.ts), indexed per person and time.
- * Lists of errors (topErrors, firstCallErrors) use that rule; errorRate is narrower (api-health-query.ts).
+ * Whether an `api_call` (alias `c`) was made with a key the API could not verify: its `key_verified` property is
+ * JSON false. Such calls are left out of error rates and error lists, so anyone sending made-up keys cannot move
+ * them; a call without the property counts as verified.
  */
-
-/** JSON path for one top-level property name, quoted so dots and `$` in the name are literal. */
-export function propertyPath(name: string): string {
-  return `$."${name}"`;
+export function unverifiedCall(f: SqlFragments, alias: string): SQL {
+  return f.jsonIsFalse(sql.raw(`${alias}.properties`), 'key_verified');
 }
+

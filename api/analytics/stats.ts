@@ -2,6 +2,7 @@
  * Pure statistics used by every report. No SQL here: query files hand these functions plain numbers.
  * Conventions: a rate with a zero denominator is `null` (never NaN or Infinity); percentiles of nothing are `null`.
  */
+import type { HistogramBin, SurvivalPoint } from './contract.ts';
 
 /** `numerator / denominator`, or `null` when the denominator is 0, so JSON never carries NaN or Infinity. */
 export function rate(numerator: number, denominator: number): number | null {
@@ -96,11 +97,6 @@ export function wilsonLower(positive: number, total: number, z = 1.9599639845400
   return Math.max(0, (centre - margin) / (1 + z2 / total));
 }
 
-export interface HistogramBin {
-  fromSeconds: number;
-  toSeconds: number;
-  count: number;
-}
 
 const MINUTE = 60;
 const HOUR = 3_600;
@@ -137,10 +133,6 @@ export function histogram(sorted: ArrayLike<number>): HistogramBin[] {
   return out;
 }
 
-export interface SurvivalPoint {
-  seconds: number;
-  survival: number;
-}
 
 /**
  * Kaplan–Meier estimate of "not yet completed" over time. `completed` are observed durations, `censored` are the

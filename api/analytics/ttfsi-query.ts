@@ -2,36 +2,36 @@
  * SQL for time to first successful integration: one narrow row per person who started in range,
  * `(start, seconds)` with `seconds` NULL when they have not completed by `to`.
  */
-import type { Database } from 'better-sqlite3';
+import { sql, type SQL } from 'drizzle-orm';
+import type { SqlDatabase } from '../storage/sql/interface.ts';
 import { FIRST_SUCCESSFUL_CALL, type TtfsiParams } from './params.ts';
-import { FIRST_SUCCESS, firstSuccessOf } from './sql.ts';
+import { firstSuccess, firstSuccessOf } from './sql.ts';
 
-export interface TtfsiRow {
+export type TtfsiRow = {
   start: number;
   seconds: number | null;
-}
+};
+
+/** Rows per batch of the stream. */
+const STREAM_BATCH = 5_000;
 
 /**
  * A person started at their first start event in [from, to]; they completed at their first end event in
  * [start, to]. For `first_successful_call` the end is the person's earliest 2xx call over all time, so a person
- * whose first success came before the start never completes. Streams rows to `onRow`.
+ * whose first success came before the start never completes. Streams rows to `onRow` (synchronous work only).
+ * `seconds` divides in double precision on both dialects, so both give the same number bit for bit.
  */
-export function streamTtfsi(sqlite: Database, p: TtfsiParams, onRow: (row: TtfsiRow) => void): void {
-  const params: Record<string, string | number> = { from: p.from, to: p.to };
-  const starts =
+export async function streamTtfsi(database: SqlDatabase, p: TtfsiParams, onRow: (row: TtfsiRow) => void): Promise<void> {
+  const f = database.fragments;
+  const starts: SQL =
     p.start === FIRST_SUCCESSFUL_CALL
-      ? `SELECT pid, ts AS st FROM (${FIRST_SUCCESS}) WHERE ts BETWEEN @from AND @to`
-      : `SELECT person_id AS pid, MIN(timestamp) AS st FROM events INDEXED BY events_event_person_timestamp WHERE event = @start AND timestamp BETWEEN @from AND @to GROUP BY person_id`;
-  if (p.start !== FIRST_SUCCESSFUL_CALL) params.start = p.start;
-  let end: string;
-  if (p.end === FIRST_SUCCESSFUL_CALL) {
-    end = `(SELECT fs FROM (SELECT ${firstSuccessOf('s.pid')} AS fs) WHERE fs >= s.st AND fs <= @to)`;
-  } else {
-    params.end = p.end;
-    end = `(SELECT MIN(timestamp) FROM events WHERE event = @end AND person_id = s.pid AND timestamp >= s.st AND timestamp <= @to)`;
-  }
-  const stmt = sqlite.prepare<Record<string, string | number>, TtfsiRow>(
-    `SELECT s.st AS start, (${end} - s.st) / 1000.0 AS seconds FROM (${starts}) s`,
-  );
-  for (const row of stmt.iterate(params)) onRow(row);
+      ? sql`SELECT pid, ts AS st FROM (${firstSuccess(f)}) f WHERE ts BETWEEN ${p.from} AND ${p.to}`
+      : sql`SELECT person_id AS pid, MIN(timestamp) AS st FROM events ${f.indexedBy('events_event_person_timestamp')}
+            WHERE event = ${p.start} AND timestamp BETWEEN ${p.from} AND ${p.to} GROUP BY person_id`;
+  const end: SQL =
+    p.end === FIRST_SUCCESSFUL_CALL
+      ? sql`(SELECT fs FROM (SELECT ${firstSuccessOf(f, sql`s.pid`)} AS fs) f WHERE fs >= s.st AND fs <= ${p.to})`
+      : sql`(SELECT MIN(timestamp) FROM events WHERE event = ${p.end} AND person_id = s.pid AND timestamp >= s.st AND timestamp <= ${p.to})`;
+  const query = sql`SELECT s.st AS start, CAST(${end} - s.st AS DOUBLE PRECISION) / 1000 AS seconds FROM (${starts}) s`;
+  for await (const batch of database.stream<TtfsiRow>(query, STREAM_BATCH)) for (const row of batch) onRow(row);
 }

@@ -1,17 +1,11 @@
 /**
  * Pure shaping of time to first successful integration from per-person `(start, seconds)` rows.
  */
-import { histogram, kaplanMeier, percentileSorted, thinCurve, type HistogramBin, type SurvivalPoint } from './stats.ts';
+import type { TtfsiReport } from './contract.ts';
+import { histogram, kaplanMeier, percentileSorted, thinCurve } from './stats.ts';
 import type { TtfsiRow } from './ttfsi-query.ts';
 
-export interface TtfsiReport {
-  completed: number;
-  inProgress: number;
-  percentiles: { p50: number | null; p75: number | null; p90: number | null; p95: number | null };
-  kaplanMeier: { median: number | null; points: SurvivalPoint[] };
-  histogram: HistogramBin[];
-  cohorts: Array<{ week: string; started: number; completed: number; p50: number | null }>;
-}
+export type { TtfsiReport };
 
 const DAY = 86_400_000;
 

@@ -1,6 +1,6 @@
 import { openPgDb, type OnrampPgDb, type PgDbOptions } from '../../db/client-pg.ts';
 import { pgAlertStorage } from '../alerts/pg/storage.ts';
-import { apiHealthReportPg, docsReportPg, funnelReportPg, ttfsiReportPg } from '../analytics/pg/reports.ts';
+import { createReportStore } from '../analytics/report-store.ts';
 import { seedDemoIfEmptyPg } from '../demo/seed-pg.ts';
 import { createPgEventWriter } from '../ingest/pg/writer.ts';
 import { adminSessionStore, portalStore } from '../portal/store.ts';
@@ -22,12 +22,7 @@ export function pgStorage(db: OnrampPgDb): Storage {
       const { logged: _alwaysLogged, ...rest } = options;
       return createPgEventWriter(db, rest);
     },
-    reports: {
-      funnel: (params) => funnelReportPg(db, params),
-      ttfsi: (params) => ttfsiReportPg(db, params),
-      docs: (range) => docsReportPg(db, range),
-      apiHealth: (range) => apiHealthReportPg(db, range),
-    },
+    reports: createReportStore(database),
     portal: portalStore(database),
     adminSessions: (adminToken) => adminSessionStore(database, adminToken),
     alerts: pgAlertStorage(db),

@@ -1,9 +1,6 @@
 import type { OnrampDb } from '../../db/client.ts';
-import { shapeApiHealth } from '../analytics/api-health.ts';
-import { loadApiHealthData } from '../analytics/api-health-query.ts';
-import { shapeDocs } from '../analytics/docs.ts';
-import { loadDocsData } from '../analytics/docs-query.ts';
 import { sqliteAlertStorage } from '../alerts/storage.ts';
+import { createReportStore } from '../analytics/report-store.ts';
 import { seedDemoIfEmpty } from '../demo/seed.ts';
 import { createEventWriter } from '../ingest/writer.ts';
 import { adminSessionStore, portalStore } from '../portal/store.ts';
@@ -25,11 +22,7 @@ export function sqliteStorage(db: OnrampDb): Storage {
   return {
     dialect: 'sqlite',
     createWriter: (options) => createEventWriter(sqlite, options),
-    reports: {
-      ...alerts.reports,
-      docs: async (range) => shapeDocs(loadDocsData(sqlite, range)),
-      apiHealth: async (range) => shapeApiHealth(loadApiHealthData(sqlite, range)),
-    },
+    reports: createReportStore(database),
     portal: portalStore(database),
     adminSessions: (adminToken) => adminSessionStore(database, adminToken),
     alerts,

@@ -1,11 +1,8 @@
 import type { Context } from 'hono';
 import type { DatabaseDialect } from '../../db/dialect.ts';
 import type { AlertStorage } from '../alerts/storage.ts';
-import type { FunnelReport } from '../analytics/funnel-report.ts';
+import type { ApiHealthReport, DocsReport, FunnelReport, TtfsiReport } from '../analytics/contract.ts';
 import type { FunnelParams, Range, TtfsiParams } from '../analytics/params.ts';
-import type { TtfsiReport } from '../analytics/ttfsi.ts';
-import type { shapeApiHealth } from '../analytics/api-health.ts';
-import type { shapeDocs } from '../analytics/docs.ts';
 import type { DemoSummary } from '../demo/seed.ts';
 import type { NormalizedEvent } from '../ingest/validate.ts';
 import type { RawCapture } from '../ingest/raw-log.ts';
@@ -40,8 +37,8 @@ export interface IngestWriter {
 export interface ReportStore {
   funnel(params: FunnelParams): Promise<FunnelReport>;
   ttfsi(params: TtfsiParams): Promise<TtfsiReport>;
-  docs(range: Range): Promise<ReturnType<typeof shapeDocs>>;
-  apiHealth(range: Range): Promise<ReturnType<typeof shapeApiHealth>>;
+  docs(range: Range): Promise<DocsReport>;
+  apiHealth(range: Range): Promise<ApiHealthReport>;
 }
 
 /** Developer accounts, portal sessions, API keys, sandbox calls and messages, rate limits. */

@@ -12,9 +12,9 @@ describe('reports benchmark (smoke)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'onramp-bench-smoke-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('generates, times every report and the naive baseline, and the baseline agrees with the funnel', () => {
+  it('generates, times every report and the naive baseline, and the baseline agrees with the funnel', async () => {
     const lines: string[] = [];
-    const result = benchSize({ events: 4000, persons: 800, runs: 1, dir, log: (l) => lines.push(l) });
+    const result = await benchSize({ events: 4000, persons: 800, runs: 1, dir, log: (l) => lines.push(l) });
     expect(result.events).toBe(4000);
     const names = result.timings.map((t) => t.name.trim());
     expect(names).toEqual(

@@ -15,15 +15,10 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Database } from 'better-sqlite3';
 import { openDb } from '../../db/client.ts';
-import { shapeApiHealth } from '../../api/analytics/api-health.ts';
-import { loadApiHealthData } from '../../api/analytics/api-health-query.ts';
-import { shapeDocs } from '../../api/analytics/docs.ts';
-import { loadDocsData } from '../../api/analytics/docs-query.ts';
-import { funnelReport } from '../../api/analytics/funnel-report.ts';
 import { DEFAULT_STEPS, parseFunnelParams, parseTtfsiParams, parseRangeParams } from '../../api/analytics/params.ts';
-import { runFunnel } from '../../api/analytics/funnel-query.ts';
-import { createTtfsiCollector } from '../../api/analytics/ttfsi.ts';
-import { streamTtfsi } from '../../api/analytics/ttfsi-query.ts';
+import { runFunnelPeriods } from '../../api/analytics/funnel-query.ts';
+import { createReportStore } from '../../api/analytics/report-store.ts';
+import { sqliteDatabase } from '../../api/storage/sql/sqlite.ts';
 import { generateEvents } from './generate-events.ts';
 
 const DAY = 86_400_000;
@@ -79,51 +74,50 @@ export interface ReportTimings {
 }
 
 /** Times every report on an existing benchmark database (generated with `end`). */
-export function timeReports(file: string, end: number, runs: number, log: (line: string) => void = console.log): ReportTimings {
+export async function timeReports(file: string, end: number, runs: number, log: (line: string) => void = console.log): Promise<ReportTimings> {
   const sqlite = openDb(file).$client;
+  const database = sqliteDatabase(sqlite);
+  const reports = createReportStore(database);
   const query = { from: String(end - 30 * DAY), to: String(end) };
-  const time = (name: string, fn: () => string, times = runs): BenchTiming => {
-    let summary = fn(); // warm-up
+  const time = async (name: string, fn: () => Promise<string>, times = runs): Promise<BenchTiming> => {
+    let summary = await fn(); // warm-up
     const runsMs: number[] = [];
     for (let i = 0; i < times; i++) {
       const t = performance.now();
-      summary = fn();
+      summary = await fn();
       runsMs.push(performance.now() - t);
     }
     const timing = { name, medianMs: median(runsMs), runsMs, summary };
     log(`  ${name.padEnd(28)} ${timing.medianMs.toFixed(0).padStart(7)} ms   ${summary}`);
     return timing;
   };
-  const funnel = (extra: Record<string, string>) => () => {
-    const r = funnelReport(sqlite, parseFunnelParams({ ...query, ...extra }));
+  const funnel = (extra: Record<string, string>) => async () => {
+    const r = await reports.funnel(parseFunnelParams({ ...query, ...extra }));
     return `counts ${r.steps.map((s) => s.count).join(' → ')}; flags ${r.flags.map((f) => `${f.kind}@${f.step}`).join(', ') || 'none'}`;
   };
   const timings = [
-    time('funnel (default, ordered)', funnel({})),
-    time('  core pass only (no flags)', () => {
-      const r = runFunnel(sqlite, { steps: [...DEFAULT_STEPS], windowMs: 14 * DAY, order: 'ordered', from: end - 30 * DAY, to: end });
-      return `counts ${r.total.reached.join(' → ')}`;
+    await time('funnel (default, ordered)', funnel({})),
+    await time('  core pass only (no flags)', async () => {
+      const [r] = await runFunnelPeriods(database, { steps: [...DEFAULT_STEPS], windowMs: 14 * DAY, order: 'ordered', from: end - 30 * DAY, to: end }, []);
+      return `counts ${r!.total.reached.join(' → ')}`;
     }),
-    time('ttfsi', () => {
-      const p = parseTtfsiParams(query);
-      const c = createTtfsiCollector(p.to);
-      streamTtfsi(sqlite, p, c.add);
-      const r = c.result();
+    await time('ttfsi', async () => {
+      const r = await reports.ttfsi(parseTtfsiParams(query));
       return `completed ${r.completed}, in progress ${r.inProgress}, p50 ${Math.round(r.percentiles.p50 ?? 0)} s`;
     }),
   ];
   const targetPeakRssMb = maxRssMb();
   timings.push(
-    time('funnel strict', funnel({ order: 'strict' })),
-    time('funnel any order', funnel({ order: 'any' })),
-    time('funnel breakdown utm_source', funnel({ steps: '$pageview,signed_up,api_key_created,first_successful_call', breakdown: 'utm_source' })),
-    time('docs', () => `${shapeDocs(loadDocsData(sqlite, parseRangeParams(query))).pages.length} pages`),
-    time('api-health', () => `${shapeApiHealth(loadApiHealthData(sqlite, parseRangeParams(query))).overall.calls} calls`),
+    await time('funnel strict', funnel({ order: 'strict' })),
+    await time('funnel any order', funnel({ order: 'any' })),
+    await time('funnel breakdown utm_source', funnel({ steps: '$pageview,signed_up,api_key_created,first_successful_call', breakdown: 'utm_source' })),
+    await time('docs', async () => `${(await reports.docs(parseRangeParams(query))).pages.length} pages`),
+    await time('api-health', async () => `${(await reports.apiHealth(parseRangeParams(query))).overall.calls} calls`),
   );
   // The naive query can take long at 5M: one warm-up and one timed run are enough to make the point.
-  const naive = time(
+  const naive = await time(
     'naive self-join funnel',
-    () => {
+    async () => {
       const r = naiveFunnel(sqlite, end - 30 * DAY, end, 14 * DAY);
       return `counts ${r.step1} → ${r.step2} → ${r.step3}`;
     },
@@ -148,7 +142,14 @@ const thisFile = fileURLToPath(import.meta.url);
  * Generates one dataset, then times the reports. With `isolate` (the CLI) the reports run in a fresh Node process
  * so its peak RSS is the reports' own, not the generator's (index builds sort in memory).
  */
-export function benchSize(opts: { events: number; persons: number; runs: number; dir: string; isolate?: boolean; log?: (line: string) => void }): BenchSizeResult {
+export async function benchSize(opts: {
+  events: number;
+  persons: number;
+  runs: number;
+  dir: string;
+  isolate?: boolean;
+  log?: (line: string) => void;
+}): Promise<BenchSizeResult> {
   const log = opts.log ?? console.log;
   const file = join(opts.dir, `reports-${opts.events}.db`);
   const end = Date.UTC(2026, 2, 1);
@@ -170,14 +171,14 @@ export function benchSize(opts: { events: number; persons: number; runs: number;
     if (child.status !== 0 || !json) throw new Error(`bench: report process failed (exit ${child.status})`);
     result = JSON.parse(json.slice(RESULT_PREFIX.length)) as ReportTimings;
   } else {
-    result = timeReports(file, end, opts.runs, log);
+    result = await timeReports(file, end, opts.runs, log);
   }
   if (!process.env.BENCH_KEEP) for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
   return { events: gen.events, persons: gen.persons, generateSeconds: gen.seconds, ...result };
 }
 
 /** Runs every size from BENCH_EVENTS and prints the verdict against the 2 s / 500 MB target. */
-export function runReportsBench(env: NodeJS.ProcessEnv = process.env, log: (line: string) => void = console.log): BenchSizeResult[] {
+export async function runReportsBench(env: NodeJS.ProcessEnv = process.env, log: (line: string) => void = console.log): Promise<BenchSizeResult[]> {
   const sizes = (env.BENCH_EVENTS ?? '1000000,5000000').split(',').map((s) => Number(s.trim()));
   if (sizes.some((n) => !Number.isInteger(n) || n < 100)) throw new Error('BENCH_EVENTS: comma-separated event counts, each ≥ 100');
   const runs = Number(env.BENCH_RUNS ?? 3);
@@ -187,7 +188,7 @@ export function runReportsBench(env: NodeJS.ProcessEnv = process.env, log: (line
     for (const events of sizes) {
       const persons = Math.min(Number(env.BENCH_PERSONS ?? 200_000), Math.floor(events / 5));
       log(`\n${events.toLocaleString('en')} events:`);
-      results.push(benchSize({ events, persons, runs, dir, log, isolate: true }));
+      results.push(await benchSize({ events, persons, runs, dir, log, isolate: true }));
     }
   } finally {
     if (!env.BENCH_KEEP) rmSync(dir, { recursive: true, force: true });
@@ -206,7 +207,7 @@ export function runReportsBench(env: NodeJS.ProcessEnv = process.env, log: (line
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   if (process.env.BENCH_CHILD_DB) {
-    const result = timeReports(process.env.BENCH_CHILD_DB, Number(process.env.BENCH_CHILD_END), Number(process.env.BENCH_RUNS ?? 3));
+    const result = await timeReports(process.env.BENCH_CHILD_DB, Number(process.env.BENCH_CHILD_END), Number(process.env.BENCH_RUNS ?? 3));
     console.log(RESULT_PREFIX + JSON.stringify(result));
-  } else runReportsBench();
+  } else await runReportsBench();
 }
