@@ -27,7 +27,8 @@ port=$(node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=
 PORT=$port npm_config_prefer_offline=true npm_config_audit=false npm_config_fund=false \
   setsid bash -c "${commands[0]}" >"$work/start.log" 2>&1 &
 pid=$!
-for _ in $(seq 1 600); do
+# Install (which may compile better-sqlite3), build and start share this wait.
+for _ in $(seq 1 1800); do
   grep -q "Onramp listening on" "$work/start.log" && break
   kill -0 "$pid" 2>/dev/null || { tail -60 "$work/start.log"; fail "'${commands[0]}' exited early"; }
   sleep 1
