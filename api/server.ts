@@ -1,8 +1,8 @@
 import { serve } from '@hono/node-server';
-import { withCaptureFastLane } from './ingest/fast-lane.ts';
+import { captureFastLane } from './ingest/fast-lane.ts';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { existsSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { createServer as createHttpServer, type RequestListener, type Server, type ServerOptions } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { openDb, type OnrampDb } from '../db/client.ts';
 import { databaseDialect } from '../db/dialect.ts';
@@ -13,6 +13,7 @@ import { startCheckpointer } from './ingest/checkpointer.ts';
 import { createForwarder, printableHost } from './ingest/forward.ts';
 import { gracefulShutdown, SHUTDOWN_DEADLINE_MS, trackInFlight } from './shutdown.ts';
 import { answerClientErrors } from './client-errors.ts';
+import { refuseConnect, rejectMalformedRequests } from './malformed-requests.ts';
 import { onShutdown } from './lifecycle.ts';
 import { openPgStorage } from './storage/postgres.ts';
 import { sqliteStorage } from './storage/sqlite.ts';
@@ -109,8 +110,14 @@ const serverOptions = {
   requestTimeout,
   keepAliveTimeout: env.ONRAMP_KEEP_ALIVE_TIMEOUT_MS,
   connectionsCheckingInterval: 1_000,
+  // A missing Host is answered by rejectMalformedRequests with the JSON error, not by Node's bare-text 400.
+  requireHostHeader: false,
 };
-const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST, serverOptions, createServer: withCaptureFastLane({ writer, projectToken: env.ONRAMP_PROJECT_TOKEN, serverToken: serverToken.token, acceptPublicServerEvents: env.ONRAMP_ACCEPT_PUBLIC_SERVER_EVENTS }) }, (info) => {
+const captureDeps = { writer, projectToken: env.ONRAMP_PROJECT_TOKEN, serverToken: serverToken.token, acceptPublicServerEvents: env.ONRAMP_ACCEPT_PUBLIC_SERVER_EVENTS };
+// Malformed request lines and Host headers are refused first, before capture or Hono read them.
+const createGuardedServer = ((options: ServerOptions, honoListener: RequestListener) =>
+  createHttpServer(options, rejectMalformedRequests(captureFastLane(captureDeps, honoListener)))) as typeof createHttpServer;
+const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST, serverOptions, createServer: createGuardedServer }, (info) => {
   const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
   console.log(`Onramp listening on http://${host}:${info.port}`);
   if (env.adminTokenGenerated) console.log(`Admin token (generated for this run; set ONRAMP_ADMIN_TOKEN to keep one): ${env.ONRAMP_ADMIN_TOKEN}`);
@@ -123,6 +130,7 @@ const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST, ser
 (server as Server).keepAliveTimeout = env.ONRAMP_KEEP_ALIVE_TIMEOUT_MS;
 (server as Server).maxConnections = env.ONRAMP_MAX_CONNECTIONS;
 answerClientErrors(server as Server);
+refuseConnect(server as Server);
 const inFlight = trackInFlight(server as Server);
 
 let stopping = false;
