@@ -9,6 +9,7 @@ import { defineConfig } from 'vitest/config';
 const ON_BOTH_BACKENDS = [
   'test/analytics/funnel-fixtures.test.ts',
   'test/analytics/funnel-property.test.ts',
+  'test/analytics/read-limits.test.ts',
   'test/analytics/reports.test.ts',
   'test/analytics/routes.test.ts',
   'test/capture-bad-input.test.ts',

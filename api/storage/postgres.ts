@@ -4,7 +4,7 @@ import { createReportStore } from '../analytics/report-store.ts';
 import { seedDemoIfEmptyPg } from '../demo/seed-pg.ts';
 import { createPgEventWriter } from '../ingest/pg/writer.ts';
 import { adminSessionStore, portalStore } from '../portal/store.ts';
-import { queryPgEvents } from '../routes/pg/events.ts';
+import { queryEvents } from '../routes/events.ts';
 import { postgresDatabase } from './sql/postgres.ts';
 import type { Storage } from './types.ts';
 
@@ -26,7 +26,7 @@ export function pgStorage(db: OnrampPgDb): Storage {
     portal: portalStore(database),
     adminSessions: (adminToken) => adminSessionStore(database, adminToken),
     alerts: pgAlertStorage(db),
-    listEvents: (query) => queryPgEvents(db, query),
+    listEvents: (query) => queryEvents(database, query),
     seedDemoIfEmpty: () => seedDemoIfEmptyPg(db),
     close: () => db.close(),
   };

@@ -26,7 +26,7 @@ export function sqliteStorage(db: OnrampDb): Storage {
     portal: portalStore(database),
     adminSessions: (adminToken) => adminSessionStore(database, adminToken),
     alerts,
-    listEvents: async (query) => queryEvents(db, query),
+    listEvents: (query) => queryEvents(database, query),
     seedDemoIfEmpty: async () => seedDemoIfEmpty(sqlite),
     close: async () => {
       if (sqlite.open) sqlite.close();
