@@ -1,4 +1,4 @@
-import type { Database } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 import { sql, type SQL } from 'drizzle-orm';
 import type { DatabaseDialect } from '../../db/dialect.ts';
 import { asBoolean, parseJsonColumn, type Row, type SqlDatabase } from '../storage/sql/interface.ts';
@@ -13,10 +13,16 @@ import type { NormalizedEvent } from './validate.ts';
  */
 export type StoreEvent = NormalizedEvent & { linkTarget?: MergeTarget | null };
 
-/** One statement of a chunk: its SQL, and whether the chunk reads the rows it returns. */
+/**
+ * One statement of a chunk: its SQL, and whether the chunk reads the rows it returns. A statement run for many chunks
+ * has a `shape`: a key for its SQL text, with `values`, its bound values in order. The SQLite driver then prepares its
+ * text once and binds `values` directly, since rendering a drizzle template of hundreds of values each time cost
+ * about a third of applying a chunk.
+ */
 interface Step {
-  query: SQL;
+  query: () => SQL;
   returnsRows: boolean;
+  shape?: { key: string; values: ReadonlyArray<string | number | null> };
 }
 
 /** Rows per multi-row INSERT: far fewer statement executions than one per row, and few distinct SQL texts. */
@@ -28,12 +34,16 @@ const ROWS_PER_INSERT = 64;
 const IN_LIST_SIZES = [8, 64, 512];
 const MAX_IN_LIST = IN_LIST_SIZES.at(-1)!;
 
-/** `(?, ?, …)` for a non-empty list of at most {@link MAX_IN_LIST} values, padded to one of {@link IN_LIST_SIZES}. */
-function inList(values: ReadonlyArray<string | number>): SQL {
+/** A non-empty list of at most {@link MAX_IN_LIST} values, padded to one of {@link IN_LIST_SIZES}. */
+function padded<T extends string | number>(values: readonly T[]): T[] {
   const size = IN_LIST_SIZES.find((n) => n >= values.length)!;
-  const padded = values.concat(Array<string | number>(size - values.length).fill(values.at(-1)!));
+  return values.concat(Array<T>(size - values.length).fill(values.at(-1)!));
+}
+
+/** `(?, ?, …)`: a bound list for IN. */
+function inList(values: ReadonlyArray<string | number | null>): SQL {
   return sql`(${sql.join(
-    padded.map((value) => sql`${value}`),
+    values.map((value) => sql`${value}`),
     sql`, `,
   )})`;
 }
@@ -45,12 +55,11 @@ function slices<T>(values: readonly T[], size: number): T[][] {
   return out;
 }
 
-/** A multi-row VALUES list: one parenthesized row of bound values per item. */
-function valuesOf<T>(items: readonly T[], row: (item: T) => SQL): SQL {
-  return sql.join(
-    items.map((item) => sql`(${row(item)})`),
-    sql`, `,
-  );
+/** A multi-row VALUES list of `width` bound values per row, from the rows' values laid end to end. */
+function valuesOf(values: ReadonlyArray<string | number | null>, width: number): SQL {
+  const rows: SQL[] = [];
+  for (let i = 0; i < values.length; i += width) rows.push(inList(values.slice(i, i + width)));
+  return sql.join(rows, sql`, `);
 }
 
 interface KnownRow extends Row {
@@ -70,14 +79,17 @@ function* readKnownPersons(distinctIds: string[], propertyReaders: ReadonlySet<s
   const byId = new Map<number, ChunkPerson>();
   const known = new Map<string, ChunkPerson>();
   for (const ids of slices(distinctIds, MAX_IN_LIST)) {
+    const lookup = padded(ids);
     const readers = ids.filter((id) => propertyReaders.has(id));
-    const properties = readers.length > 0 ? sql`CASE WHEN d.distinct_id IN ${inList(readers)} THEN p.properties END` : sql`NULL`;
+    const readerList = readers.length > 0 ? padded(readers) : [];
     const rows = (yield {
-      query: sql`SELECT d.distinct_id AS distinct_id, p.id AS id, p.uuid AS uuid, p.created_at AS created_at,
-                        p.is_identified AS is_identified, ${properties} AS properties
-                   FROM person_distinct_ids d JOIN persons p ON p.id = d.person_id
-                  WHERE d.distinct_id IN ${inList(ids)}`,
+      query: () =>
+        sql`SELECT d.distinct_id AS distinct_id, p.id AS id, p.uuid AS uuid, p.created_at AS created_at, p.is_identified AS is_identified,
+                   ${readerList.length > 0 ? sql`CASE WHEN d.distinct_id IN ${inList(readerList)} THEN p.properties END` : sql`NULL`} AS properties
+              FROM person_distinct_ids d JOIN persons p ON p.id = d.person_id
+             WHERE d.distinct_id IN ${inList(lookup)}`,
       returnsRows: true,
+      shape: { key: `known:${readerList.length}:${lookup.length}`, values: [...readerList, ...lookup] },
     }) as KnownRow[];
     for (const row of rows) {
       const id = Number(row.id);
@@ -97,7 +109,12 @@ function* readKnownPersons(distinctIds: string[], propertyReaders: ReadonlySet<s
 function* readKnownUuids(uuids: string[]): Generator<Step, Set<string>, Row[]> {
   const seen = new Set<string>();
   for (const some of slices(uuids, MAX_IN_LIST)) {
-    const rows = yield { query: sql`SELECT uuid FROM events WHERE uuid IN ${inList(some)}`, returnsRows: true };
+    const list = padded(some);
+    const rows = yield {
+      query: () => sql`SELECT uuid FROM events WHERE uuid IN ${inList(list)}`,
+      returnsRows: true,
+      shape: { key: `uuids:${list.length}`, values: list },
+    };
     for (const row of rows) seen.add(row.uuid as string);
   }
   return seen;
@@ -115,11 +132,12 @@ interface EventRow {
 function* writeChunk(identity: ChunkIdentity, rows: EventRow[]): Generator<Step, void, Row[]> {
   const created = identity.created();
   for (const some of slices(created, ROWS_PER_INSERT)) {
+    // is_identified as 0/1, which SQLite stores and PostgreSQL reads as a boolean.
+    const values = some.flatMap((p) => [p.uuid, JSON.stringify(p.properties ?? {}), p.identified ? 1 : 0, p.createdAt]);
     const inserted = yield {
-      query: sql`INSERT INTO persons (uuid, properties, is_identified, created_at)
-                 VALUES ${valuesOf(some, (p) => sql`${p.uuid}, ${JSON.stringify(p.properties ?? {})}, ${p.identified}, ${p.createdAt}`)}
-                 RETURNING id, uuid`,
+      query: () => sql`INSERT INTO persons (uuid, properties, is_identified, created_at) VALUES ${valuesOf(values, 4)} RETURNING id, uuid`,
       returnsRows: true,
+      shape: { key: `persons:${some.length}`, values },
     };
     const ids = new Map(inserted.map((row) => [row.uuid as string, Number(row.id)]));
     for (const person of some) person.id = ids.get(person.uuid);
@@ -127,32 +145,38 @@ function* writeChunk(identity: ChunkIdentity, rows: EventRow[]): Generator<Step,
   for (const person of identity.changedKnown()) {
     // Unread properties go as NULL, which keeps the stored ones.
     const properties = person.properties === undefined ? null : JSON.stringify(person.properties);
-    yield { query: sql`UPDATE persons SET properties = COALESCE(${properties}, properties), is_identified = ${person.identified} WHERE id = ${person.id}`, returnsRows: false };
+    yield {
+      query: () => sql`UPDATE persons SET properties = COALESCE(${properties}, properties), is_identified = ${person.identified} WHERE id = ${person.id}`,
+      returnsRows: false,
+    };
   }
   const mergedAway = identity.mergedAway();
   for (const person of mergedAway) {
     const into = survivorOf(person).id;
-    yield { query: sql`UPDATE person_distinct_ids SET person_id = ${into} WHERE person_id = ${person.id}`, returnsRows: false };
-    yield { query: sql`UPDATE events SET person_id = ${into} WHERE person_id = ${person.id}`, returnsRows: false };
+    yield { query: () => sql`UPDATE person_distinct_ids SET person_id = ${into} WHERE person_id = ${person.id}`, returnsRows: false };
+    yield { query: () => sql`UPDATE events SET person_id = ${into} WHERE person_id = ${person.id}`, returnsRows: false };
   }
   for (const some of slices([...identity.newDistinctIds()], ROWS_PER_INSERT)) {
+    const values = some.flatMap(([id, person]) => [id, survivorOf(person).id!]);
     yield {
-      query: sql`INSERT INTO person_distinct_ids (distinct_id, person_id) VALUES ${valuesOf(some, ([id, person]) => sql`${id}, ${survivorOf(person).id}`)}`,
+      query: () => sql`INSERT INTO person_distinct_ids (distinct_id, person_id) VALUES ${valuesOf(values, 2)}`,
       returnsRows: false,
+      shape: { key: `distinct-ids:${some.length}`, values },
     };
   }
   // In log order, so event ids follow it. The conflict clause drops a copy of a stored uuid; the copy still takes
   // its place in the insert, which keeps the id sequence where inserting every row one by one would leave it.
   for (const some of slices(rows, ROWS_PER_INSERT)) {
+    const values = some.flatMap(({ event: e, person }) => [e.uuid, e.event, e.distinctId, survivorOf(person).id!, e.timestamp, e.receivedAt, e.propertiesJson]);
     yield {
-      query: sql`INSERT INTO events (uuid, event, distinct_id, person_id, timestamp, received_at, properties)
-                 VALUES ${valuesOf(some, ({ event: e, person }) => sql`${e.uuid}, ${e.event}, ${e.distinctId}, ${survivorOf(person).id}, ${e.timestamp}, ${e.receivedAt}, ${e.propertiesJson}`)}
-                 ON CONFLICT (uuid) DO NOTHING`,
+      query: () =>
+        sql`INSERT INTO events (uuid, event, distinct_id, person_id, timestamp, received_at, properties) VALUES ${valuesOf(values, 7)} ON CONFLICT (uuid) DO NOTHING`,
       returnsRows: false,
+      shape: { key: `events:${some.length}`, values },
     };
   }
   const gone = [...mergedAway, ...created.filter((person) => person.mergedInto)].map((person) => person.id!);
-  for (const some of slices(gone, MAX_IN_LIST)) yield { query: sql`DELETE FROM persons WHERE id IN ${inList(some)}`, returnsRows: false };
+  for (const some of slices(gone, MAX_IN_LIST)) yield { query: () => sql`DELETE FROM persons WHERE id IN ${inList(some)}`, returnsRows: false };
 }
 
 /**
@@ -224,7 +248,7 @@ export async function writeEvents(database: SqlDatabase, batches: ReadonlyArray<
   const steps = storeChunk(database.dialect, batches);
   for (let next = steps.next(); !next.done; ) {
     const { query, returnsRows } = next.value;
-    next = steps.next(returnsRows ? await database.all(query) : (await database.run(query), []));
+    next = steps.next(returnsRows ? await database.all(query()) : (await database.run(query()), []));
   }
 }
 
@@ -234,12 +258,20 @@ export async function writeEvents(database: SqlDatabase, batches: ReadonlyArray<
  */
 export function createEventStore(sqlite: Database) {
   const statements = sqliteStatements(sqlite);
+  /** Prepared statements of the shaped steps, by shape key. */
+  const shaped = new Map<string, Statement>();
+  function execute({ query, returnsRows, shape }: Step): Row[] {
+    if (!shape) return returnsRows ? statements.all(query()) : (statements.run(query()), []);
+    let statement = shaped.get(shape.key);
+    if (!statement) {
+      statement = statements.prepare(query()).statement;
+      shaped.set(shape.key, statement);
+    }
+    return returnsRows ? (statement.all(...shape.values) as Row[]) : (statement.run(...shape.values), []);
+  }
   function writeWithinTransaction(batches: ReadonlyArray<ReadonlyArray<StoreEvent>>) {
     const steps = storeChunk('sqlite', batches);
-    for (let next = steps.next(); !next.done; ) {
-      const { query, returnsRows } = next.value;
-      next = steps.next(returnsRows ? statements.all(query) : (statements.run(query), []));
-    }
+    for (let next = steps.next(); !next.done; ) next = steps.next(execute(next.value));
   }
   const transaction = sqlite.transaction(writeWithinTransaction);
   return {
