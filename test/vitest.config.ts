@@ -7,6 +7,8 @@ import { defineConfig } from 'vitest/config';
  * compare the dialects directly.
  */
 const ON_BOTH_BACKENDS = [
+  'test/alerts/alerts.test.ts',
+  'test/alerts/storage.test.ts',
   'test/analytics/funnel-fixtures.test.ts',
   'test/analytics/funnel-property.test.ts',
   'test/analytics/read-limits.test.ts',

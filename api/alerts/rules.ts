@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import type { Database } from 'better-sqlite3';
 import { z } from 'zod';
 import { ApiError, invalid } from '../errors.ts';
 import { DEFAULT_STEPS, DEFAULT_WINDOW, MAX_EVENT_NAME, parseWindow } from '../analytics/params.ts';
+import { asBoolean } from '../storage/sql/interface.ts';
 
 export const INTERVAL_MS = { hourly: 3_600_000, daily: 86_400_000 } as const;
 export type AlertInterval = keyof typeof INTERVAL_MS;
@@ -91,8 +91,11 @@ export interface AlertRule {
   updatedAt: number;
 }
 
-/** A row of `alert_rules` as SQL reads it (`enabled` as 0/1, JSON columns as text); shared with api/alerts/pg. */
-export interface RuleRow {
+/**
+ * A row of `alert_rules` as either database returns it: JSON columns as text, times as numbers, `enabled` as 0/1
+ * (SQLite) or a boolean (PostgreSQL).
+ */
+export interface RuleRow extends Record<string, unknown> {
   id: string;
   name: string;
   steps: string;
@@ -103,7 +106,7 @@ export interface RuleRow {
   threshold: number | null;
   trigger_step: number | null;
   webhook_url: string;
-  enabled: number;
+  enabled: unknown;
   active_conditions: string;
   next_run_at: number;
   last_run_at: number | null;
@@ -130,7 +133,7 @@ export function ruleFromRow(row: RuleRow): AlertRule {
     interval: row.interval as AlertInterval,
     trigger: triggerOf(row),
     webhookUrl: row.webhook_url,
-    enabled: row.enabled === 1,
+    enabled: asBoolean(row.enabled),
     activeConditions: JSON.parse(row.active_conditions) as string[],
     nextRunAt: row.next_run_at,
     lastRunAt: row.last_run_at,
@@ -139,7 +142,7 @@ export function ruleFromRow(row: RuleRow): AlertRule {
   };
 }
 
-/** The row that stores a rule (named parameters of the INSERT / UPDATE). */
+/** The column values that store a rule (`enabled` as a boolean: each dialect binds it as its column wants). */
 export function ruleToRow(rule: AlertRule) {
   return {
     id: rule.id,
@@ -152,7 +155,7 @@ export function ruleToRow(rule: AlertRule) {
     threshold: rule.trigger.kind === 'conversion_below' ? rule.trigger.threshold : rule.trigger.kind === 'ttfsi_p50_above' ? rule.trigger.thresholdSeconds : null,
     trigger_step: rule.trigger.kind === 'conversion_below' ? (rule.trigger.step ?? null) : null,
     webhook_url: rule.webhookUrl,
-    enabled: rule.enabled ? 1 : 0,
+    enabled: rule.enabled,
     active_conditions: JSON.stringify(rule.activeConditions),
     next_run_at: rule.nextRunAt,
     last_run_at: rule.lastRunAt,
@@ -189,95 +192,3 @@ export function patchedRule(current: AlertRule, patch: z.output<typeof updateRul
   if (patch.interval && patch.interval !== current.interval) next.nextRunAt = Math.min(current.nextRunAt, now + INTERVAL_MS[patch.interval]);
   return next;
 }
-
-/** `active_conditions` without the keys of a bound JSON array (SQLite's json_group_array of nothing is `[]`). */
-const ACTIVE_WITHOUT_KEYS = '(SELECT json_group_array(value) FROM json_each(alert_rules.active_conditions) WHERE value NOT IN (SELECT value FROM json_each(?)))';
-
-/** Alert rule storage. All statements are prepared once; ids look like `alr_<16 hex>`. */
-export function createRuleStore(sqlite: Database) {
-  const insert = sqlite.prepare(
-    `INSERT INTO alert_rules (id, name, steps, window, range, interval, trigger_kind, threshold, trigger_step, webhook_url, enabled,
-       active_conditions, next_run_at, last_run_at, created_at, updated_at)
-     VALUES (@id, @name, @steps, @window, @range, @interval, @trigger_kind, @threshold, @trigger_step, @webhook_url, @enabled,
-       @active_conditions, @next_run_at, @last_run_at, @created_at, @updated_at)`,
-  );
-  const replace = sqlite.prepare(
-    `UPDATE alert_rules SET name = @name, steps = @steps, window = @window, range = @range, interval = @interval,
-       trigger_kind = @trigger_kind, threshold = @threshold, trigger_step = @trigger_step, webhook_url = @webhook_url,
-       enabled = @enabled, active_conditions = @active_conditions, next_run_at = @next_run_at, updated_at = @updated_at
-     WHERE id = @id`,
-  );
-  const byId = sqlite.prepare<[string], RuleRow>('SELECT * FROM alert_rules WHERE id = ?');
-  const all = sqlite.prepare<[], RuleRow>('SELECT * FROM alert_rules ORDER BY created_at, id');
-  const due = sqlite.prepare<[number], RuleRow>('SELECT * FROM alert_rules WHERE enabled = 1 AND next_run_at <= ? ORDER BY next_run_at');
-  const remove = sqlite.prepare<[string]>('DELETE FROM alert_rules WHERE id = ?');
-  const claim = sqlite.prepare<[number, number, string, number]>(
-    'UPDATE alert_rules SET next_run_at = ?, last_run_at = ? WHERE id = ? AND enabled = 1 AND next_run_at <= ?',
-  );
-  const setActive = sqlite.prepare<[string, string]>('UPDATE alert_rules SET active_conditions = ? WHERE id = ?');
-  const claimCondition = sqlite.prepare<[string, string, string]>(
-    `UPDATE alert_rules SET active_conditions = json_insert(active_conditions, '$[#]', ?)
-     WHERE id = ? AND NOT EXISTS (SELECT 1 FROM json_each(alert_rules.active_conditions) WHERE value = ?)`,
-  );
-  const releaseConditions = sqlite.prepare<[string, string]>(`UPDATE alert_rules SET active_conditions = ${ACTIVE_WITHOUT_KEYS} WHERE id = ?`);
-  // MAX keeps last_run_at from moving back when a slow manual check finishes after a later scheduled one started.
-  const checked = sqlite.prepare<[string, number, number, string]>(
-    `UPDATE alert_rules SET active_conditions = ${ACTIVE_WITHOUT_KEYS}, last_run_at = MAX(COALESCE(last_run_at, ?), ?) WHERE id = ?`,
-  );
-
-  return {
-    create(input: z.output<typeof createRuleSchema>, now: number): AlertRule {
-      const rule = newRule(input, now);
-      insert.run(ruleToRow(rule));
-      return rule;
-    },
-    get(id: string): AlertRule | undefined {
-      const row = byId.get(id);
-      return row ? ruleFromRow(row) : undefined;
-    },
-    list(): AlertRule[] {
-      return all.all().map(ruleFromRow);
-    },
-    /** Applies a patch. A changed funnel or trigger is a new question, so its alerted conditions are forgotten. */
-    update(id: string, patch: z.output<typeof updateRuleSchema>, now: number): AlertRule | undefined {
-      const current = this.get(id);
-      if (!current) return undefined;
-      const next = patchedRule(current, patch, now);
-      replace.run(ruleToRow(next));
-      return next;
-    },
-    delete(id: string): boolean {
-      return remove.run(id).changes === 1;
-    },
-    due(now: number): AlertRule[] {
-      return due.all(now).map(ruleFromRow);
-    },
-    /**
-     * Takes this check for the caller: moves `next_run_at` forward only if it is still due. On several instances
-     * sharing the database exactly one UPDATE succeeds, so exactly one instance fires the check.
-     */
-    claim(rule: AlertRule, now: number): boolean {
-      return claim.run(now + INTERVAL_MS[rule.interval], now, rule.id, now).changes === 1;
-    },
-    setActiveConditions(id: string, keys: string[]) {
-      setActive.run(JSON.stringify(keys), id);
-    },
-    /**
-     * Marks condition `key` alerted unless it already is; `true` for the one caller that marked it. A check takes a
-     * condition this way before its webhook, so a check of the same rule elsewhere (another instance) skips it.
-     */
-    claimCondition(id: string, key: string): boolean {
-      return claimCondition.run(key, id, key).changes === 1;
-    },
-    /** Un-marks conditions a check took but could not deliver, so the next check tries them again. */
-    releaseConditions(id: string, keys: string[]) {
-      releaseConditions.run(JSON.stringify(keys), id);
-    },
-    /** Stores the outcome of a check run at `checkedAt` (scheduled or manual): the keys it saw clear, and `lastRunAt`. */
-    recordCheck(id: string, clearedKeys: string[], checkedAt: number) {
-      checked.run(JSON.stringify(clearedKeys), checkedAt, checkedAt, id);
-    },
-  };
-}
-
-export type RuleStore = ReturnType<typeof createRuleStore>;

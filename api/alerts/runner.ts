@@ -1,6 +1,6 @@
-import type { Database } from 'better-sqlite3';
 import { ApiError } from '../errors.ts';
-import { deliverWebhook, type DeliveryOptions, type DeliveryResult } from './deliver.ts';
+import { deliverWebhook, type DeliveryOptions } from './deliver.ts';
+import type { DeliveryRecord } from './delivery-store.ts';
 import { evaluateRule, type AlertCondition } from './evaluate.ts';
 import { alertMessage, reportLink } from './message.ts';
 import type { AlertRule } from './rules.ts';
@@ -18,19 +18,6 @@ export interface AlertRunnerOptions {
   settle?: () => Promise<void>;
 }
 
-export interface DeliveryRecord {
-  id: number;
-  ruleId: string;
-  condition: string;
-  status: 'pending' | DeliveryResult['status'];
-  attempts: number;
-  responseStatus: number | null;
-  error: string | null;
-  payload: unknown;
-  createdAt: string;
-  finishedAt: string | null;
-}
-
 export interface CheckResult {
   ruleId: string;
   checkedAt: string;
@@ -41,65 +28,6 @@ export interface CheckResult {
   /** Keys that held before and no longer do; they may alert again later. */
   cleared: string[];
   deliveries: DeliveryRecord[];
-}
-
-/** A row of `alert_deliveries` (payload as JSON text, times in epoch ms); shared with api/alerts/pg. */
-export interface DeliveryRow {
-  id: number;
-  rule_id: string;
-  condition: string;
-  status: DeliveryRecord['status'];
-  attempts: number;
-  response_status: number | null;
-  error: string | null;
-  payload: string;
-  created_at: number;
-  finished_at: number | null;
-}
-
-/** The API shape of a stored delivery. */
-export function deliveryFromRow(r: DeliveryRow): DeliveryRecord {
-  return {
-    id: r.id,
-    ruleId: r.rule_id,
-    condition: r.condition,
-    status: r.status,
-    attempts: r.attempts,
-    responseStatus: r.response_status,
-    error: r.error,
-    payload: JSON.parse(r.payload) as unknown,
-    createdAt: new Date(r.created_at).toISOString(),
-    finishedAt: r.finished_at === null ? null : new Date(r.finished_at).toISOString(),
-  };
-}
-
-/** Records of webhook deliveries: a pending row before the attempt, finished with its outcome after it. */
-export function createDeliveryStore(sqlite: Database) {
-  const insertPending = sqlite
-    .prepare<[string, string, string, number], number>(
-      `INSERT INTO alert_deliveries (rule_id, condition, status, attempts, payload, created_at) VALUES (?, ?, 'pending', 0, ?, ?) RETURNING id`,
-    )
-    .pluck();
-  const finish = sqlite.prepare<[string, number, number | null, string | null, number, number]>(
-    'UPDATE alert_deliveries SET status = ?, attempts = ?, response_status = ?, error = ?, finished_at = ? WHERE id = ?',
-  );
-  const byId = sqlite.prepare<[number], DeliveryRow>('SELECT * FROM alert_deliveries WHERE id = ?');
-  const ofRule = sqlite.prepare<[string, number], DeliveryRow>('SELECT * FROM alert_deliveries WHERE rule_id = ? ORDER BY id DESC LIMIT ?');
-  return {
-    /** Stores a delivery about to be attempted; returns its id. `payloadJson` is kept byte for byte. */
-    insertPending(ruleId: string, condition: string, payloadJson: string, createdAt: number): number {
-      return insertPending.get(ruleId, condition, payloadJson, createdAt)!;
-    },
-    /** Records the outcome of delivery `id` and returns the finished record. */
-    finish(id: number, result: DeliveryResult, finishedAt: number): DeliveryRecord {
-      finish.run(result.status, result.attempts, result.responseStatus, result.error, finishedAt, id);
-      return deliveryFromRow(byId.get(id)!);
-    },
-    /** The newest `limit` deliveries of a rule, newest first. */
-    list(ruleId: string, limit = 100): DeliveryRecord[] {
-      return ofRule.all(ruleId, limit).map(deliveryFromRow);
-    },
-  };
 }
 
 const noop = () => {};

@@ -1,5 +1,5 @@
 import { openPgDb, type OnrampPgDb, type PgDbOptions } from '../../db/client-pg.ts';
-import { pgAlertStorage } from '../alerts/pg/storage.ts';
+import { alertStorage } from '../alerts/storage.ts';
 import { createReportStore } from '../analytics/report-store.ts';
 import { seedDemoIfEmptyPg } from '../demo/seed-pg.ts';
 import { createPgEventWriter } from '../ingest/pg/writer.ts';
@@ -15,6 +15,7 @@ import type { Storage } from './types.ts';
 export function pgStorage(db: OnrampPgDb): Storage {
   // Modules written once for both dialects share this instance's pool through the common SQL surface.
   const database = postgresDatabase(db.$client);
+  const reports = createReportStore(database);
   return {
     dialect: 'postgres',
     createWriter: (options = {}) => {
@@ -22,10 +23,11 @@ export function pgStorage(db: OnrampPgDb): Storage {
       const { logged: _alwaysLogged, ...rest } = options;
       return createPgEventWriter(db, rest);
     },
-    reports: createReportStore(database),
+    reports,
     portal: portalStore(database),
     adminSessions: (adminToken) => adminSessionStore(database, adminToken),
-    alerts: pgAlertStorage(db),
+    // The reports' own funnel and TTFSI, so an alert always matches the report it links to.
+    alerts: alertStorage(database, reports),
     listEvents: (query) => queryEvents(database, query),
     seedDemoIfEmpty: () => seedDemoIfEmptyPg(db),
     close: () => db.close(),

@@ -1,5 +1,5 @@
 import type { OnrampDb } from '../../db/client.ts';
-import { sqliteAlertStorage } from '../alerts/storage.ts';
+import { alertStorage } from '../alerts/storage.ts';
 import { createReportStore } from '../analytics/report-store.ts';
 import { seedDemoIfEmpty } from '../demo/seed.ts';
 import { createEventWriter } from '../ingest/writer.ts';
@@ -15,17 +15,17 @@ import type { Storage } from './types.ts';
  */
 export function sqliteStorage(db: OnrampDb): Storage {
   const sqlite = db.$client;
-  // Its funnel and TTFSI are the reports' own, so an alert always matches the report it links to.
-  const alerts = sqliteAlertStorage(sqlite);
   // Modules written once for both dialects run on the same connection through the shared SQL surface.
   const database = sqliteDatabase(sqlite);
+  const reports = createReportStore(database);
   return {
     dialect: 'sqlite',
     createWriter: (options) => createEventWriter(sqlite, options),
-    reports: createReportStore(database),
+    reports,
     portal: portalStore(database),
     adminSessions: (adminToken) => adminSessionStore(database, adminToken),
-    alerts,
+    // The reports' own funnel and TTFSI, so an alert always matches the report it links to.
+    alerts: alertStorage(database, reports),
     listEvents: (query) => queryEvents(database, query),
     seedDemoIfEmpty: async () => seedDemoIfEmpty(sqlite),
     close: async () => {

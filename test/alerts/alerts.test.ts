@@ -1,22 +1,23 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createAlertRunner } from '../../api/alerts/runner.ts';
-import { sqliteAlertStorage } from '../../api/alerts/storage.ts';
-import { seedDemoIfEmpty } from '../../api/demo/seed.ts';
-import { openDb, type OnrampDb } from '../../db/client.ts';
-import { testApp, testDb } from '../support/app.ts';
-import { addDevelopers, addSuccesses, alertsApi as sqliteApi, conversionRule, expectCheckNowRecordsLastRun, expectRetriedDelivery, useReceivers } from './support.ts';
+import { createRuleSchema } from '../../api/alerts/rules.ts';
+import { testApp } from '../support/app.ts';
+import { alertsApi, conversionRule, developerEvents, expectCheckNowRecordsLastRun, expectRetriedDelivery, successEvents, useReceivers } from './support.ts';
+import { alertTestBed, twoInstances } from './testbed.ts';
 
 const NOW = Date.UTC(2026, 10, 20, 12);
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
 
+const CONDITION = 'conversion_below:2:first_successful_call';
+
 const receiver = useReceivers();
 
-/** The alert routes over SQLite database `db`. */
-const alertsApi = (db: OnrampDb, clock: { now: number }) => sqliteApi(sqliteAlertStorage(db.$client), clock);
+/** The alert routes on a fresh database of the project's dialect, and a way to add events to it. */
+function alertsOnFreshDatabase(clock: { now: number }) {
+  const bed = alertTestBed();
+  return { ...bed, api: alertsApi(bed.storage, clock) };
+}
 
 describe('alert rules API', () => {
   it('needs the admin token', async () => {
@@ -30,7 +31,7 @@ describe('alert rules API', () => {
     ['https://user:secret@hooks.example/x', 'webhookUrl'],
     ['/relative/path', 'webhookUrl'],
   ])('rejects the webhook URL %j when the rule is saved', async (url, field) => {
-    const api = alertsApi(testDb(), { now: NOW });
+    const { api } = alertsOnFreshDatabase({ now: NOW });
     const res = await api('POST', '/', conversionRule(url));
     expect(res.status).toBe(400);
     expect(res.body.error.message).toMatch(new RegExp(`^${field}:`));
@@ -38,7 +39,7 @@ describe('alert rules API', () => {
   });
 
   it('validates the trigger and steps, naming the field', async () => {
-    const api = alertsApi(testDb(), { now: NOW });
+    const { api } = alertsOnFreshDatabase({ now: NOW });
     const r = await receiver();
     expect((await api('POST', '/', { ...conversionRule(r.url), trigger: { kind: 'conversion_below', threshold: 2 } })).body.error.message).toMatch(/^trigger\.threshold:/);
     expect((await api('POST', '/', { ...conversionRule(r.url), trigger: { kind: 'sometimes' } })).body.error.message).toMatch(/^trigger/);
@@ -48,7 +49,7 @@ describe('alert rules API', () => {
   });
 
   it('creates, reads, updates and deletes a rule', async () => {
-    const api = alertsApi(testDb(), { now: NOW });
+    const { api } = alertsOnFreshDatabase({ now: NOW });
     const r = await receiver();
     const created = await api('POST', '/', conversionRule(r.url));
     expect(created.status).toBe(201);
@@ -64,18 +65,17 @@ describe('alert rules API', () => {
 
 /** 10 of 40 developers made a first call, and a rule (alerting below 50 %) posting to a fresh receiver. */
 async function conversionRuleThatFires() {
-  const db = testDb();
   const clock = { now: NOW };
-  const api = alertsApi(db, clock);
+  const { api, addEvents, storage } = alertsOnFreshDatabase(clock);
   const r = await receiver();
-  addDevelopers(db, 'a', 40, 10, NOW - 3 * DAY);
+  await addEvents(developerEvents('a', 40, 10, NOW - 3 * DAY));
   const id = (await api('POST', '/', conversionRule(r.url))).body.id as string;
-  return { db, clock, api, r, id };
+  return { addEvents, storage, clock, api, r, id };
 }
 
 describe('alert checks and delivery', () => {
   it('alerts once, stays quiet while the condition holds, and alerts again after it clears', async () => {
-    const { db, clock, api, r, id } = await conversionRuleThatFires();
+    const { addEvents, clock, api, r, id } = await conversionRuleThatFires();
 
     const first = await api('POST', `/${id}/check`);
     expect(first.body.alerted).toEqual(['conversion_below:2:first_successful_call']);
@@ -93,21 +93,24 @@ describe('alert checks and delivery', () => {
     expect(second.body.alerted).toEqual([]);
     expect(r.bodies).toHaveLength(1);
 
-    addSuccesses(db, 'a', 10, 30, NOW - 2 * DAY);
+    await addEvents(successEvents('a', 10, 30, NOW - 2 * DAY));
     clock.now += HOUR;
     const cleared = await api('POST', `/${id}/check`);
     expect(cleared.body.conditions).toEqual([]);
     expect(cleared.body.cleared).toEqual(['conversion_below:2:first_successful_call']);
     expect(r.bodies).toHaveLength(1);
 
-    addDevelopers(db, 'b', 60, 0, NOW - DAY);
+    await addEvents(developerEvents('b', 60, 0, NOW - DAY));
     clock.now += HOUR;
     const again = await api('POST', `/${id}/check`);
     expect(again.body.alerted).toEqual(['conversion_below:2:first_successful_call']);
     expect(r.bodies).toHaveLength(2);
 
     const deliveries = (await api('GET', `/${id}/deliveries`)).body.deliveries as Array<Record<string, unknown>>;
-    expect(deliveries.map((d) => d.status)).toEqual(['delivered', 'delivered']);
+    expect(deliveries.map((d) => [d.status, d.condition, d.attempts, d.responseStatus])).toEqual([
+      ['delivered', CONDITION, 1, 200],
+      ['delivered', CONDITION, 1, 200],
+    ]);
   });
 
   it('answers 404, not a 500, when the rule is deleted while its webhook is in flight', async () => {
@@ -122,14 +125,8 @@ describe('alert checks and delivery', () => {
   });
 
   it('a Check now during the scheduled check of the same rule does not alert the same condition twice', async () => {
-    const db = testDb();
-    const clock = { now: NOW };
-    const storage = sqliteAlertStorage(db.$client);
-    const api = sqliteApi(storage, clock);
+    const { storage, clock, api, r, id } = await conversionRuleThatFires();
     const scheduler = createAlertRunner(storage, { baseUrl: 'http://x', now: () => clock.now, log: () => {} });
-    const r = await receiver();
-    addDevelopers(db, 'a', 40, 10, NOW - 3 * DAY);
-    const id = (await api('POST', '/', conversionRule(r.url))).body.id as string;
     let manual: Promise<{ status: number; body: Record<string, unknown> }> | undefined;
     // The manual check arrives while the scheduled one waits on its webhook.
     r.beforeAnswer = async () => {
@@ -146,21 +143,20 @@ describe('alert checks and delivery', () => {
 
   it('Check now records lastRunAt and leaves the schedule alone', async () => {
     const clock = { now: NOW };
-    await expectCheckNowRecordsLastRun(alertsApi(testDb(), clock), clock, await receiver());
+    await expectCheckNowRecordsLastRun(alertsOnFreshDatabase(clock).api, clock, await receiver());
   });
 
   it('retries a 500 with backoff and records the delivery; gives up after the last attempt and retries on the next check', async () => {
-    const db = testDb();
     const clock = { now: NOW };
-    addDevelopers(db, 'a', 40, 5, NOW - 3 * DAY);
-    await expectRetriedDelivery(alertsApi(db, clock), clock, await receiver());
+    const { api, addEvents } = alertsOnFreshDatabase(clock);
+    await addEvents(developerEvents('a', 40, 5, NOW - 3 * DAY));
+    await expectRetriedDelivery(api, clock, await receiver());
   });
 
   it('does not retry a 4xx other than 429', async () => {
-    const db = testDb();
-    const api = alertsApi(db, { now: NOW });
+    const { api, addEvents } = alertsOnFreshDatabase({ now: NOW });
     const r = await receiver();
-    addDevelopers(db, 'a', 40, 5, NOW - 3 * DAY);
+    await addEvents(developerEvents('a', 40, 5, NOW - 3 * DAY));
     const id = (await api('POST', '/', conversionRule(r.url))).body.id as string;
     r.respond = [404];
     const res = await api('POST', `/${id}/check`);
@@ -168,9 +164,8 @@ describe('alert checks and delivery', () => {
   });
 
   it('flags the demo data incident as a significant drop, with its evidence', async () => {
-    const db = testDb();
-    seedDemoIfEmpty(db.$client, { now: NOW, developers: 1200 });
-    const api = alertsApi(db, { now: NOW });
+    const { api, seedDemo } = alertsOnFreshDatabase({ now: NOW });
+    await seedDemo({ now: NOW, developers: 1200 });
     const r = await receiver();
     const id = (await api('POST', '/', { ...conversionRule(r.url), name: 'Drop watch', trigger: { kind: 'significant_drop' } })).body.id as string;
     const res = await api('POST', `/${id}/check`);
@@ -181,14 +176,14 @@ describe('alert checks and delivery', () => {
   });
 
   it('alerts when the TTFSI p50 is above its threshold', async () => {
-    const db = testDb();
-    const api = alertsApi(db, { now: NOW });
+    const { api, addEvents } = alertsOnFreshDatabase({ now: NOW });
     const r = await receiver();
-    addDevelopers(db, 'a', 10, 10, NOW - 3 * DAY);
+    await addEvents(developerEvents('a', 10, 10, NOW - 3 * DAY));
     const base = { ...conversionRule(r.url), name: 'Slow onboarding' };
+    // Every developer takes 120 s from signing up to the first successful call.
     const slow = (await api('POST', '/', { ...base, trigger: { kind: 'ttfsi_p50_above', thresholdSeconds: 60 } })).body.id as string;
     const fast = (await api('POST', '/', { ...base, trigger: { kind: 'ttfsi_p50_above', thresholdSeconds: 600 } })).body.id as string;
-    expect((await api('POST', `/${slow}/check`)).body.alerted).toEqual(['ttfsi_p50_above']);
+    expect((await api('POST', `/${slow}/check`)).body).toMatchObject({ alerted: ['ttfsi_p50_above'], conditions: [{ value: 120 }] });
     expect((await api('POST', `/${fast}/check`)).body.alerted).toEqual([]);
     expect(r.bodies[0]!.text).toContain('/reports/ttfsi/');
   });
@@ -196,16 +191,14 @@ describe('alert checks and delivery', () => {
 
 describe('alert scheduler', () => {
   it('fires each due check on exactly one of several instances sharing the database', async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'onramp-alerts-')), 'onramp.db');
-    const dbA = openDb(`file:${path}`);
-    const dbB = openDb(`file:${path}`);
+    const [first, second] = await twoInstances();
     const r = await receiver();
-    addDevelopers(dbA, 'a', 40, 10, NOW - 3 * DAY);
+    await first.addEvents(developerEvents('a', 40, 10, NOW - 3 * DAY));
     const clock = { now: NOW };
     const options = { baseUrl: 'http://x', now: () => clock.now, delivery: { baseDelayMs: 5 }, log: () => {} };
-    const a = createAlertRunner(sqliteAlertStorage(dbA.$client), options);
-    const b = createAlertRunner(sqliteAlertStorage(dbB.$client), options);
-    const rule = await a.rules.create({ ...conversionRule(r.url), steps: ['signed_up', 'api_key_created', 'first_successful_call'], window: '14d', range: '7d', interval: 'hourly', enabled: true, trigger: { kind: 'conversion_below', threshold: 0.5 } }, NOW);
+    const a = createAlertRunner(first.storage, options);
+    const b = createAlertRunner(second.storage, options);
+    const rule = await a.rules.create(createRuleSchema.parse({ ...conversionRule(r.url), trigger: { kind: 'conversion_below', threshold: 0.5 } }), NOW);
 
     const [ra, rb] = await Promise.all([a.runDue(), b.runDue()]);
     expect(ra.length + rb.length).toBe(1);
@@ -223,10 +216,19 @@ describe('alert scheduler', () => {
     // The timer-driven scheduler runs due rules by itself.
     clock.now += HOUR;
     b.start();
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    for (let waited = 0; (await b.rules.get(rule.id))!.lastRunAt !== NOW + 2 * HOUR && waited < 5000; waited += 20) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     await b.stop();
-    expect((await b.rules.get(rule.id))!.lastRunAt).toBe(NOW + 2 * HOUR);
-    dbA.$client.close();
-    dbB.$client.close();
+    expect(await b.rules.get(rule.id)).toMatchObject({ lastRunAt: NOW + 2 * HOUR, nextRunAt: NOW + 3 * HOUR, activeConditions: [CONDITION] });
+  });
+
+  it('a condition whose webhook failed is not left marked alerted: the next check retries it', async () => {
+    const { api, r, id } = await conversionRuleThatFires();
+    r.respond = [500, 500, 500];
+    expect((await api('POST', `/${id}/check`)).body.alerted).toEqual([]);
+    expect((await api('GET', `/${id}`)).body.activeConditions).toEqual([]);
+    expect((await api('POST', `/${id}/check`)).body.alerted).toEqual([CONDITION]);
+    expect((await api('GET', `/${id}`)).body.activeConditions).toEqual([CONDITION]);
   });
 });

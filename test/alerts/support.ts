@@ -5,9 +5,7 @@ import { afterEach, expect } from 'vitest';
 import { alertRoutes } from '../../api/alerts/routes.ts';
 import type { AlertStorage } from '../../api/alerts/storage.ts';
 import { ApiError } from '../../api/errors.ts';
-import { createEventStore } from '../../api/ingest/store.ts';
 import type { NormalizedEvent } from '../../api/ingest/validate.ts';
-import type { OnrampDb } from '../../db/client.ts';
 
 export interface Receiver {
   url: string;
@@ -81,16 +79,6 @@ export function successEvents(prefix: string, from: number, to: number, at: numb
   const events: NormalizedEvent[] = [];
   for (let i = from; i < to; i++) events.push(event('api_call', `${prefix}-${i}`, at, { status: 200, method: 'GET', endpoint: '/sandbox/v1/messages', duration_ms: 20, key_prefix: 'onr_test_AAAAAAAA' }));
   return events;
-}
-
-/** Stores {@link developerEvents} in SQLite. */
-export function addDevelopers(db: OnrampDb, prefix: string, count: number, succeeded: number, at: number) {
-  createEventStore(db.$client).writeBatches([developerEvents(prefix, count, succeeded, at)]);
-}
-
-/** Stores {@link successEvents} in SQLite. */
-export function addSuccesses(db: OnrampDb, prefix: string, from: number, to: number, at: number) {
-  createEventStore(db.$client).writeBatches([successEvents(prefix, from, to, at)]);
 }
 
 /** The alert routes over `alerts`, with a controllable clock and fast retries, called as `api(method, path, body)`. */
