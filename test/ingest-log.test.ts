@@ -165,15 +165,18 @@ describe('ingest log: acknowledged first, applied later', () => {
     expect(writer.backlogEvents).toBe(0);
   });
 
-  it('still applies a row of one request logged as received before rows were packed', async () => {
+  it('sets aside a row whose capture column is not a list of requests, and applies the rows around it', async () => {
     const { app, db, writer } = loggedApp();
-    const event = captureEvent({ distinct_id: 'legacy' });
+    const event = captureEvent({ distinct_id: 'unlisted' });
     db.$client.prepare("INSERT INTO ingest_log (event_count, events, logged_at, body, capture) VALUES (1, '', 0, ?, ?)").run(
       gzipSync(JSON.stringify(event)),
       JSON.stringify({ meta: GZIP_JSON, receivedAt: 1_760_000_000_000, projectToken: PROJECT_TOKEN }),
     );
-    await writer.settle();
-    expect((await listEvents(app)).map((e) => [e.uuid, e.distinctId])).toEqual([[event.uuid, 'legacy']]);
+    await capture(app, captureEvent({ distinct_id: 'after' }));
+    const errors = await consoleErrorsDuring(() => writer.settle());
+    expect((await listEvents(app)).map((e) => e.distinctId)).toEqual(['after']);
+    expect(db.$client.prepare('SELECT error FROM ingest_log').pluck().all()).toEqual([expect.stringContaining('not a list of requests')]);
+    expect(errors).toHaveLength(1);
   });
 
   it('sets aside a packed row whose request lengths do not cover its body', async () => {
@@ -195,7 +198,7 @@ describe('ingest log: acknowledged first, applied later', () => {
     await capture(app, captureEvent({ distinct_id: 'before' }));
     db.$client.prepare("INSERT INTO ingest_log (event_count, events, logged_at, body, capture) VALUES (3, '', 0, ?, ?)").run(
       Buffer.from([0x1f, 0x8b, 1, 2]),
-      JSON.stringify({ meta: { contentType: 'application/json', contentEncoding: 'gzip' }, receivedAt: 0, projectToken: PROJECT_TOKEN }),
+      JSON.stringify([{ meta: { contentType: 'application/json', contentEncoding: 'gzip' }, receivedAt: 0, projectToken: PROJECT_TOKEN, bytes: 4 }]),
     );
     await capture(app, captureEvent({ distinct_id: 'after' }));
     const errors = await consoleErrorsDuring(() => writer.settle());

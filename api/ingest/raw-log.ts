@@ -28,8 +28,7 @@ interface PackedCapture extends LoggedCapture {
 
 /**
  * One request's entry in the `capture` column of a row of requests logged as received. The column is a JSON array of
- * them, in request order, and their bodies lie end to end in `body`. Rows written before packing hold one request
- * and a bare {@link LoggedCapture} object; both are read.
+ * them, in request order, and their bodies lie end to end in `body`.
  */
 function packedCapture(raw: RawCapture, events: ReadonlyArray<NormalizedEvent>): PackedCapture {
   const logged: PackedCapture = { meta: raw.meta, receivedAt: events[0]?.receivedAt ?? Date.now(), projectToken: raw.projectToken, bytes: raw.body.byteLength };
@@ -56,12 +55,11 @@ function revalidate(body: Uint8Array, logged: LoggedCapture): NormalizedEvent[] 
 
 /** The events of a row of requests logged as received, request by request in order. */
 function decodeReceivedRow(body: Uint8Array, capture: string): NormalizedEvent[] {
-  const parsed = JSON.parse(capture) as LoggedCapture | PackedCapture[];
-  // A row from before packing is one request whose body is the whole column.
-  const requests = Array.isArray(parsed) ? parsed : [{ ...parsed, bytes: body.byteLength }];
+  const requests = JSON.parse(capture) as unknown;
+  if (!Array.isArray(requests)) throw new Error('ingest log: the capture column is not a list of requests');
   const events: NormalizedEvent[] = [];
   let offset = 0;
-  for (const request of requests) {
+  for (const request of requests as PackedCapture[]) {
     if (!Number.isSafeInteger(request.bytes) || request.bytes < 0 || offset + request.bytes > body.byteLength) {
       throw new Error(`ingest log: a packed request claims ${request.bytes} bytes at offset ${offset} of a ${body.byteLength}-byte body`);
     }
