@@ -8,7 +8,7 @@ import { openDb, type OnrampDb } from '../db/client.ts';
 import { databaseDialect } from '../db/dialect.ts';
 import { createApp } from './app.ts';
 import { createAlertRunner, publicBaseUrl } from './alerts/runner.ts';
-import { parseEnv } from './env.ts';
+import { parseEnv, type Env } from './env.ts';
 import { startCheckpointer } from './ingest/checkpointer.ts';
 import { createForwarder, printableHost } from './ingest/forward.ts';
 import { gracefulShutdown, SHUTDOWN_DEADLINE_MS, trackInFlight } from './shutdown.ts';
@@ -24,7 +24,7 @@ import { postgresDatabase } from './storage/sql/postgres.ts';
 import { sqliteDatabase } from './storage/sql/sqlite.ts';
 import { createTelemetry, inProcessFetch } from './telemetry.ts';
 
-let env;
+let env: Env;
 try {
   env = parseEnv();
 } catch (err) {
@@ -90,7 +90,11 @@ onShutdown('posthog-node flush', () => {
 });
 const app = createApp({ storage, env, writer, telemetry });
 // Alert rules are checked in-process; several instances coordinate through the database (see api/alerts/rules.ts claim).
-const alerts = createAlertRunner(storage.alerts, { baseUrl: publicBaseUrl(env), settle: () => writer.settle() });
+const alerts = createAlertRunner(storage.alerts, {
+  baseUrl: publicBaseUrl(env),
+  settle: () => writer.settle(),
+  delivery: { allowPrivateTargets: env.ONRAMP_ALERTS_ALLOW_PRIVATE_WEBHOOKS },
+});
 alerts.start();
 onShutdown('alert scheduler', () => alerts.stop());
 
@@ -115,8 +119,10 @@ const serverOptions = {
 };
 const captureDeps = { writer, projectToken: env.ONRAMP_PROJECT_TOKEN, serverToken: serverToken.token, acceptPublicServerEvents: env.ONRAMP_ACCEPT_PUBLIC_SERVER_EVENTS };
 // Malformed request lines and Host headers are refused first, before capture or Hono read them.
+// bench:ingest compares: ONRAMP_CAPTURE_FAST_LANE=0 serves capture through the Hono route alone.
+const useFastLane = process.env.ONRAMP_CAPTURE_FAST_LANE !== '0';
 const createGuardedServer = ((options: ServerOptions, honoListener: RequestListener) =>
-  createHttpServer(options, rejectMalformedRequests(captureFastLane(captureDeps, honoListener)))) as typeof createHttpServer;
+  createHttpServer(options, rejectMalformedRequests(useFastLane ? captureFastLane(captureDeps, honoListener) : honoListener))) as typeof createHttpServer;
 const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST, serverOptions, createServer: createGuardedServer }, (info) => {
   const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
   console.log(`Onramp listening on http://${host}:${info.port}`);
