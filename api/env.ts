@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { databaseDialect } from '../db/dialect.ts';
+import { parseTrustedProxies } from './middleware/client-address.ts';
 
 const flag = z.enum(['0', '1']).transform((v) => v === '1');
 
@@ -19,7 +20,26 @@ const envSchema = z.object({
       }
     }),
   ONRAMP_PROJECT_TOKEN: z.string().min(1).max(200).default('phc_onramp_local'),
-  ONRAMP_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  ONRAMP_ADMIN_TOKEN: z
+    .string()
+    .min(32, 'must be at least 32 characters')
+    .refine((token) => new Set(token).size >= 16, 'must use at least 16 different characters (a random token, not a repeated word)')
+    .optional(),
+  /**
+   * Reverse proxies (comma-separated IPs or CIDRs) whose X-Forwarded-For and X-Forwarded-Proto are believed; empty:
+   * the TCP peer is the client.
+   */
+  ONRAMP_TRUSTED_PROXIES: z
+    .string()
+    .default('')
+    .transform((value, ctx) => {
+      try {
+        return parseTrustedProxies(value);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
   /**
    * Token for server-side events (posthog-node's api key): the server-defined milestones (signed_up, api_key_created,
    * api_key_revoked, api_call, support_ticket_created) are accepted only with it. Unset: generated at first start
@@ -29,6 +49,8 @@ const envSchema = z.object({
   /** `1` accepts server-defined events with the public project token too (the old behaviour; warned at start). */
   ONRAMP_ACCEPT_PUBLIC_SERVER_EVENTS: flag.default(false),
   ONRAMP_DEMO: flag.default(true),
+  /** 1: alert webhooks may target loopback and private networks (a receiver on your LAN); refused by default. */
+  ONRAMP_ALERTS_ALLOW_PRIVATE_WEBHOOKS: flag.default(false),
   /** Where the backend's own posthog-node client sends server-side funnel events; defaults to this server. */
   ONRAMP_POSTHOG_HOST: z.url().optional(),
   /** Public URL of the portal, used for absolute links and the Secure cookie flag behind HTTPS. */

@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { listEvents, PROJECT_TOKEN, testApp } from './support/app.ts';
+import { ADMIN_TOKEN, listEvents, PROJECT_TOKEN, testApp } from './support/app.ts';
 import { captureEvent } from './support/factories.ts';
 
 const json = (body: unknown) => JSON.stringify(body);
@@ -94,7 +94,7 @@ describe('admin events API', () => {
     ['before=99999999999999999999', 'before'],
   ])('rejects %s naming %s', async (query, field) => {
     const { app } = testApp();
-    const res = await app.request(`/api/v1/events?${query}`, { headers: { authorization: 'Bearer onr_admin_test_token_0123456789' } });
+    const res = await app.request(`/api/v1/events?${query}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { message: string } }).error.message).toContain(field);
   });

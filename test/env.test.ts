@@ -10,8 +10,8 @@ describe('parseEnv', () => {
   });
 
   it('keeps a given admin token and reads ONRAMP_DEMO=0', () => {
-    const env = parseEnv({ ONRAMP_ADMIN_TOKEN: 'a-long-enough-admin-token', ONRAMP_DEMO: '0', PORT: '9000' });
-    expect(env).toMatchObject({ ONRAMP_ADMIN_TOKEN: 'a-long-enough-admin-token', adminTokenGenerated: false, ONRAMP_DEMO: false, PORT: 9000 });
+    const env = parseEnv({ ONRAMP_ADMIN_TOKEN: 'a-long-enough-admin-token-xyz-0123', ONRAMP_DEMO: '0', PORT: '9000' });
+    expect(env).toMatchObject({ ONRAMP_ADMIN_TOKEN: 'a-long-enough-admin-token-xyz-0123', adminTokenGenerated: false, ONRAMP_DEMO: false, PORT: 9000 });
   });
 
   it('reads the PostHog mirror when both of its variables are set, and leaves it off when neither is', () => {

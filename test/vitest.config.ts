@@ -26,6 +26,7 @@ const ON_BOTH_BACKENDS = [
   'test/reports-ui/admin-session.test.ts',
   'test/portal/sandbox.test.ts',
   'test/portal/store.test.ts',
+  'test/portal/trust.test.ts',
   'test/reliability/crash.test.ts',
   'test/reliability/injection.test.ts',
   'test/reliability/overload.test.ts',

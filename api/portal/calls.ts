@@ -22,6 +22,8 @@ export interface CallView {
   status: number;
   error_code: string | null;
   key_prefix: string | null;
+  /** False for a call made in this developer's name with a wrong secret (a mistyped key, or a forged call). */
+  key_verified: boolean;
   duration_ms: number;
   created_at: string;
 }
@@ -51,6 +53,9 @@ export function callView(row: typeof sandboxCalls.$inferSelect): CallView {
     status: row.status,
     error_code: row.errorCode,
     key_prefix: row.keyPrefix,
+    // An attributed call answered invalid_api_key carried the developer's public prefix but not their secret: the
+    // only path to that code once a key names an owner (api/routes/sandbox.ts).
+    key_verified: !(row.accountId !== null && row.errorCode === 'invalid_api_key'),
     duration_ms: row.durationMs,
     created_at: new Date(row.createdAt).toISOString(),
   };

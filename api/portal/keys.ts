@@ -110,6 +110,16 @@ export type KeyCheck =
   | { status: 'live'; prefix: null; accountId: null }
   | { status: 'invalid'; prefix: string | null; accountId: string | null };
 
+/**
+ * Whether the presented secret proved the call's attribution: true for a key that matched (even revoked), false for
+ * a wrong secret carrying a developer's public prefix (a typo, or someone forging calls in their name), undefined
+ * when the key names nobody.
+ */
+export function keyVerified(check: KeyCheck): boolean | undefined {
+  if (check.status === 'ok' || check.status === 'revoked') return true;
+  return check.accountId === null ? undefined : false;
+}
+
 /** Checks a presented key: by prefix to find the owner, then the sha256 of the whole key in constant time. */
 export async function checkKey(database: SqlDatabase, presented: string): Promise<KeyCheck> {
   const lookup = keyLookupFor(presented);

@@ -36,6 +36,8 @@ export const PORTAL_LIMITS = {
   supportPerAccount: { max: 10, windowMs: 60 * MINUTE },
   /** The sandbox contract: 60 requests per 60 s per key. */
   sandboxPerKey: { max: 60, windowMs: 60_000 },
+  /** Calls with an invalid key from one client address: guessing secrets or forging calls in someone's name. */
+  sandboxInvalidKeyPerClient: { max: 60, windowMs: 60_000 },
 } satisfies Record<string, Limit>;
 
 export const LOCKOUT = { failures: 10, lockMs: 15 * MINUTE };
@@ -100,9 +102,15 @@ export function throwIfLimited(result: HitResult, what: string, extras: ApiError
   return result;
 }
 
-/** Seconds an email stays locked given its failure counter (0 when not locked). */
-export function lockedSeconds(row: { count: number; resetAt: number } | undefined, now: number): number {
-  if (!row || row.resetAt <= now || row.count < LOCKOUT.failures) return 0;
+/** A failure counter: failures in its window and when the window ends (epoch ms). */
+export interface FailureCounter {
+  count: number;
+  resetAt: number;
+}
+
+/** Seconds a bucket stays locked given its failure counter and the failures that lock it (0 when not locked). */
+export function lockedSeconds(row: FailureCounter | undefined, now: number, failures = LOCKOUT.failures): number {
+  if (!row || row.resetAt <= now || row.count < failures) return 0;
   return Math.max(1, Math.ceil((row.resetAt - now) / 1000));
 }
 
@@ -115,6 +123,11 @@ export const loginFailures = {
   async lockedFor(database: SqlDatabase, bucket: string, now = Date.now()): Promise<number> {
     return lockedSeconds(await failureCounter(database, bucket), now);
   },
+  /** The bucket's live counter, or undefined when it has none or its window has ended. */
+  async read(database: SqlDatabase, bucket: string, now = Date.now()): Promise<FailureCounter | undefined> {
+    const row = await failureCounter(database, bucket);
+    return row && row.resetAt > now ? row : undefined;
+  },
   /** Counts one failure; returns the bucket's count. */
   async record(database: SqlDatabase, bucket: string, now = Date.now()): Promise<number> {
     return (await countHit(database, bucket, now, now + LOCKOUT.lockMs, 'sliding')).count;
@@ -125,6 +138,6 @@ export const loginFailures = {
 };
 
 /** A bucket's counter row, or undefined. */
-async function failureCounter(database: SqlDatabase, bucket: string): Promise<{ count: number; resetAt: number } | undefined> {
+async function failureCounter(database: SqlDatabase, bucket: string): Promise<FailureCounter | undefined> {
   return database.get<{ count: number; resetAt: number }>(sql`SELECT count, reset_at AS "resetAt" FROM rate_limits WHERE bucket = ${bucket}`);
 }

@@ -1,25 +1,9 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { ApiError } from '../errors.ts';
+import { ownOrigin } from '../middleware/client-address.ts';
 
 /** Largest JSON body the portal routes read; forms are tiny, so anything bigger is a mistake or an attack. */
 export const MAX_PORTAL_BODY_BYTES = 16 * 1024;
-
-/**
- * The peer address of the TCP connection. X-Forwarded-For is ignored on purpose: anyone can send it, and trusting
- * it would let a client pick its own rate-limit bucket. Requests made in-process (tests) have no socket.
- */
-export function clientIp(c: Context): string {
-  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
-  return env?.incoming?.socket?.remoteAddress ?? 'unknown';
-}
-
-/** True when the cookie should carry `Secure`: the request came over HTTPS or the public URL is HTTPS. */
-export function isHttps(c: Context, publicUrl: string | undefined): boolean {
-  if (publicUrl?.startsWith('https:')) return true;
-  if (new URL(c.req.url).protocol === 'https:') return true;
-  // Only ever makes the cookie stricter, so trusting a spoofed value costs nothing.
-  return c.req.header('x-forwarded-proto')?.split(',')[0]?.trim() === 'https';
-}
 
 /**
  * Parses the body as a JSON object, or throws 400 naming `body`. The size is bounded before this runs, by
@@ -49,15 +33,13 @@ const FORM_CONTENT_TYPE = /^\s*(application\/x-www-form-urlencoded|multipart\/fo
  * browsers and cannot ride a victim's cookie.
  */
 export function sameOriginOnly(publicUrl: string | undefined): MiddlewareHandler {
-  const publicOrigin = publicUrl ? new URL(publicUrl).origin : undefined;
   return async (c, next) => {
     if (!SAFE_METHODS.has(c.req.method)) {
       const origin = c.req.header('origin');
       const fetchSite = c.req.header('sec-fetch-site');
       let allowed = true;
       if (origin !== undefined) {
-        const own = new URL(c.req.url).origin;
-        allowed = origin === own || origin === publicOrigin;
+        allowed = origin === ownOrigin(c, publicUrl);
       } else if (fetchSite !== undefined) {
         allowed = fetchSite === 'same-origin' || fetchSite === 'none';
       } else {
@@ -71,4 +53,16 @@ export function sameOriginOnly(publicUrl: string | undefined): MiddlewareHandler
     }
     await next();
   };
+}
+
+/**
+ * The stricter same-origin test of the reports session (login, logout, cookie-authenticated admin writes): the
+ * browser must mark the request as same-origin, by `Sec-Fetch-Site` or an `Origin` equal to {@link ownOrigin}.
+ * SameSite=Strict already stops cross-site sends; this is the second lock for browsers that get SameSite wrong.
+ */
+export function isSameOriginRequest(c: Context, publicUrl: string | undefined): boolean {
+  const fetchSite = c.req.header('sec-fetch-site');
+  if (fetchSite) return fetchSite === 'same-origin';
+  const origin = c.req.header('origin');
+  return origin !== undefined && origin === ownOrigin(c, publicUrl);
 }

@@ -6,7 +6,7 @@ import { ApiError } from '../errors.ts';
 import type { SqlDatabase } from '../storage/sql/interface.ts';
 import type { PortalStore } from '../storage/types.ts';
 import { sha256Hex } from './ids.ts';
-import { isHttps } from './request.ts';
+import { isHttps } from '../middleware/client-address.ts';
 
 /** Name of the HttpOnly cookie that carries a developer's portal session id. */
 export const SESSION_COOKIE = 'onramp_session';

@@ -35,6 +35,7 @@ export function portalStore(database: SqlDatabase): PortalStore {
     hit: (bucket, limit, now) => limits.hit(database, bucket, limit, now),
     loginFailures: {
       lockedFor: (bucket, now) => limits.loginFailures.lockedFor(database, bucket, now),
+      read: (bucket, now) => limits.loginFailures.read(database, bucket, now),
       record: (bucket, now) => limits.loginFailures.record(database, bucket, now),
       clear: (bucket) => limits.loginFailures.clear(database, bucket),
     },

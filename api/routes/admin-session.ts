@@ -1,11 +1,14 @@
-import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { timingSafeEqual } from 'hono/utils/buffer';
 import { z } from 'zod';
 import { ApiError, describeIssues } from '../errors.ts';
 import { ADMIN_SESSION_TTL_MS } from '../portal/admin-sessions.ts';
+import { adminFailureBucket, refuseLockedAdminClient, type AdminLoginFailures } from '../middleware/admin.ts';
 import { limitBody, MAX_ADMIN_LOGIN_BODY_BYTES } from '../middleware/body-limit.ts';
-import type { AdminSessionStore, PortalStore } from '../storage/types.ts';
+import { isHttps } from '../middleware/client-address.ts';
+import { isSameOriginRequest } from '../portal/request.ts';
+import type { AdminSessionStore } from '../storage/types.ts';
 
 /** Name of the HttpOnly cookie that carries the reports session id. */
 export const ADMIN_SESSION_COOKIE = 'onramp_admin_session';
@@ -33,33 +36,6 @@ export function adminSessionCookie(store: AdminSessionStore): MiddlewareHandler 
   };
 }
 
-/**
- * Cookie-authenticated writes must come from our own pages. SameSite=Strict already stops cross-site sends;
- * this origin check is the second lock for browsers or proxies that get SameSite wrong.
- */
-export function isSameOriginRequest(c: Context, publicUrl?: string): boolean {
-  const fetchSite = c.req.header('sec-fetch-site');
-  if (fetchSite) return fetchSite === 'same-origin';
-  const origin = c.req.header('origin');
-  if (!origin) return false;
-  const allowed = new Set([new URL(c.req.url).origin]);
-  if (publicUrl) allowed.add(new URL(publicUrl).origin);
-  return allowed.has(origin);
-}
-
-function isHttps(c: Context, publicUrl?: string): boolean {
-  return (
-    new URL(c.req.url).protocol === 'https:' ||
-    c.req.header('x-forwarded-proto') === 'https' ||
-    (publicUrl?.startsWith('https:') ?? false)
-  );
-}
-
-function clientAddress(c: Context): string {
-  const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
-  return incoming?.socket?.remoteAddress ?? 'local';
-}
-
 const loginBody = z.object({ token: z.string({ error: 'required' }).min(1, 'required').max(512) });
 
 /**
@@ -67,7 +43,7 @@ const loginBody = z.object({ token: z.string({ error: 'required' }).min(1, 'requ
  * check without a console error), `POST {token}` exchanges the admin token for an HttpOnly, SameSite=Strict
  * cookie, `DELETE` logs out. The token itself never leaves this request.
  */
-export function adminSessionRoutes(deps: { store: AdminSessionStore; loginFailures: PortalStore['loginFailures']; adminToken: string; publicUrl?: string }) {
+export function adminSessionRoutes(deps: { store: AdminSessionStore; loginFailures: AdminLoginFailures; adminToken: string; publicUrl?: string }) {
   const app = new Hono({ strict: false });
 
   app.get('/', (c) => {
@@ -79,14 +55,11 @@ export function adminSessionRoutes(deps: { store: AdminSessionStore; loginFailur
     if (!isSameOriginRequest(c, deps.publicUrl)) {
       throw new ApiError(403, 'forbidden', 'origin: login must come from the reports page');
     }
-    // Wrong tokens are counted per address in the database, so every instance sees them; the token's length makes
-    // guessing hopeless, this keeps logs quiet. Ten inside 15 minutes lock the address until the window ends.
-    const bucket = `admin-login:${clientAddress(c)}`;
+    // Wrong tokens are counted per client address in the database, so every instance sees them, in the same
+    // counter as wrong Bearer tokens (api/middleware/admin.ts). Ten inside 15 minutes lock the client out.
+    const bucket = adminFailureBucket(c);
     const now = Date.now();
-    const lockedFor = await deps.loginFailures.lockedFor(bucket, now);
-    if (lockedFor > 0) {
-      throw new ApiError(429, 'rate_limited', 'token: too many wrong tokens, try again later', { headers: { 'Retry-After': String(lockedFor) } });
-    }
+    await refuseLockedAdminClient(c, deps.loginFailures, now);
     // A malformed body is a failed attempt too, so garbage cannot probe the endpoint without touching the lockout.
     const refuse = async (error: ApiError): Promise<never> => {
       await deps.loginFailures.record(bucket, now);

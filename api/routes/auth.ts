@@ -2,9 +2,11 @@ import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { ApiError, invalid } from '../errors.ts';
 import { newId, sha256Hex } from '../portal/ids.ts';
+import { clearLoginFailures, loginBuckets, loginLockedFor, recordLoginFailure } from '../portal/login-lockout.ts';
 import { decoyHash, hashPassword, MAX_PASSWORD_LENGTH, passwordProblem, verifyPassword } from '../portal/passwords.ts';
 import { PORTAL_LIMITS, throwIfLimited, type Limit } from '../portal/rate-limit.ts';
-import { clientIp, readJsonObject } from '../portal/request.ts';
+import { clientAddress } from '../middleware/client-address.ts';
+import { readJsonObject } from '../portal/request.ts';
 import type { SessionAccount } from '../portal/sessions.ts';
 import type { PortalStore } from '../storage/types.ts';
 import type { Telemetry } from '../telemetry.ts';
@@ -64,7 +66,7 @@ export function authRoutes(deps: PortalDeps) {
   const app = new Hono({ strict: false });
 
   app.post('/signup', async (c) => {
-    const ipHash = sha256Hex(clientIp(c));
+    const ipHash = sha256Hex(clientAddress(c));
     await enforce(portal, `signup:ip:${ipHash}`, PORTAL_LIMITS.signupPerIp, 'signup');
     const input = await parseCredentials(c);
     const problem = passwordProblem(input.password);
@@ -84,23 +86,22 @@ export function authRoutes(deps: PortalDeps) {
   });
 
   app.post('/login', async (c) => {
-    await enforce(portal, `login:ip:${sha256Hex(clientIp(c))}`, PORTAL_LIMITS.loginPerIp, 'login');
+    await enforce(portal, `login:ip:${sha256Hex(clientAddress(c))}`, PORTAL_LIMITS.loginPerIp, 'login');
     const input = await parseCredentials(c);
-    const emailHash = sha256Hex(input.email);
-    await enforce(portal, `login:email:${emailHash}`, PORTAL_LIMITS.loginPerEmail, 'login');
-    const failBucket = `login_fail:${emailHash}`;
-    const lockedFor = await portal.loginFailures.lockedFor(failBucket);
+    await enforce(portal, `login:email:${sha256Hex(input.email)}`, PORTAL_LIMITS.loginPerEmail, 'login');
+    const failures = loginBuckets(input.email, clientAddress(c));
+    const lockedFor = await loginLockedFor(portal.loginFailures, failures);
     if (lockedFor > 0) throw locked(lockedFor);
 
     const row = await portal.findAccountByEmail(input.email);
     // Unknown emails still pay for one scrypt, so timing does not reveal which emails have accounts.
     const ok = await verifyPassword(input.password.slice(0, MAX_PASSWORD_LENGTH * 4), row?.passwordHash ?? (await decoyHash()));
     if (!row || !ok) {
-      // The tenth failure still answers 401; from then on the email is locked (429) until the window ends.
-      await portal.loginFailures.record(failBucket);
+      // The failure that reaches a lockout still answers 401; from then on the lockout answers 429 until it ends.
+      await recordLoginFailure(portal.loginFailures, failures);
       throw wrongCredentials();
     }
-    await portal.loginFailures.clear(failBucket);
+    await clearLoginFailures(portal.loginFailures, failures);
     await portal.startSession(c, row.id, deps.publicUrl);
     return c.json({ account: accountView(row) });
   });

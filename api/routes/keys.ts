@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { ApiError, invalid } from '../errors.ts';
 import { sha256Hex } from '../portal/ids.ts';
 import { PORTAL_LIMITS } from '../portal/rate-limit.ts';
-import { clientIp, readJsonObject } from '../portal/request.ts';
+import { clientAddress } from '../middleware/client-address.ts';
+import { readJsonObject } from '../portal/request.ts';
 import { requireSession, type PortalVariables } from '../portal/sessions.ts';
 import { enforce, type PortalDeps } from './auth.ts';
 
@@ -32,7 +33,7 @@ export function keysRoutes(deps: PortalDeps) {
 
   app.post('/keys', session, async (c) => {
     const account = c.get('account');
-    await enforce(portal, `key_create:ip:${sha256Hex(clientIp(c))}`, PORTAL_LIMITS.keyCreatePerIp, 'keys');
+    await enforce(portal, `key_create:ip:${sha256Hex(clientAddress(c))}`, PORTAL_LIMITS.keyCreatePerIp, 'keys');
     await enforce(portal, `key_create:account:${account.id}`, PORTAL_LIMITS.keyCreatePerAccount, 'keys');
     const parsed = createSchema.safeParse(await readJsonObject(c));
     if (!parsed.success) invalid(parsed.error.issues);

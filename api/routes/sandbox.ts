@@ -4,9 +4,10 @@ import { cors } from 'hono/cors';
 import { z } from 'zod';
 import { ApiError, describeIssues } from '../errors.ts';
 import { sha256Hex } from '../portal/ids.ts';
+import { keyVerified } from '../portal/keys.ts';
 import { decodeCursor } from '../portal/messages.ts';
 import { PORTAL_LIMITS } from '../portal/rate-limit.ts';
-import { clientIp } from '../portal/request.ts';
+import { clientAddress } from '../middleware/client-address.ts';
 import type { PortalStore } from '../storage/types.ts';
 import type { Telemetry } from '../telemetry.ts';
 
@@ -122,6 +123,13 @@ interface Caller {
   keyId: string;
 }
 
+/** Who a call is attributed to, and whether the key's secret proved it (undefined: the key named nobody). */
+interface Attribution {
+  accountId: string | null;
+  prefix: string | null;
+  keyVerified: boolean | undefined;
+}
+
 /** The sandbox's dependencies. */
 export interface SandboxDeps {
   portal: PortalStore;
@@ -151,7 +159,7 @@ export function sandboxRoutes(deps: SandboxDeps) {
   app.use('*', async (c, next) => {
     const started = performance.now();
     const startedAt = Date.now();
-    let attribution: { accountId: string | null; prefix: string | null } = { accountId: null, prefix: null };
+    let attribution: Attribution = { accountId: null, prefix: null, keyVerified: undefined };
     const finish = async (status: number, errorCode: string | undefined) => {
       const durationMs = Math.round((performance.now() - started) * 100) / 100;
       const endpoint = endpointOf(c.req.path);
@@ -166,7 +174,7 @@ export function sandboxRoutes(deps: SandboxDeps) {
         createdAt: startedAt,
       });
       // Calls whose key names nobody still count, under a per-client id so they don't merge into one person.
-      const distinctId = attribution.accountId ?? `sandbox_unattributed_${sha256Hex(clientIp(c)).slice(0, 12)}`;
+      const distinctId = attribution.accountId ?? `sandbox_unattributed_${sha256Hex(clientAddress(c)).slice(0, 12)}`;
       deps.telemetry.capture(
         distinctId,
         {
@@ -178,6 +186,8 @@ export function sandboxRoutes(deps: SandboxDeps) {
             duration_ms: durationMs,
             ...(errorCode ? { error_code: errorCode } : {}),
             key_prefix: attribution.prefix,
+            // Only where a key named a developer: false marks a call made in their name with a wrong secret.
+            ...(attribution.keyVerified === undefined ? {} : { key_verified: attribution.keyVerified }),
           },
         },
         new Date(startedAt),
@@ -186,11 +196,22 @@ export function sandboxRoutes(deps: SandboxDeps) {
 
     try {
       const check = await portal.checkKey(presentedKey(c));
-      attribution = { accountId: check.accountId, prefix: check.prefix };
+      attribution = { accountId: check.accountId, prefix: check.prefix, keyVerified: keyVerified(check) };
       if (check.status === 'live') {
         throw sandboxError('invalid_api_key', "authorization: live keys (onr_live_...) can't call the sandbox; use a test key (onr_test_...) from your dashboard");
       }
       if (check.status === 'invalid') {
+        // Guessing secrets (or filling someone's dashboard with calls in their name) is limited per client address.
+        const limit = await portal.hit(`sandbox:invalid_key:${sha256Hex(clientAddress(c))}`, PORTAL_LIMITS.sandboxInvalidKeyPerClient);
+        if (!limit.allowed) {
+          // Past the limit the calls stay recorded, but in nobody's dashboard.
+          attribution = { ...attribution, accountId: null };
+          throw sandboxError(
+            'rate_limit_exceeded',
+            `rate limit: more than ${limit.limit} calls with an invalid API key in ${PORTAL_LIMITS.sandboxInvalidKeyPerClient.windowMs / 1000} s from this address; retry in ${limit.retryAfterSeconds} s`,
+            { 'Retry-After': String(limit.retryAfterSeconds) },
+          );
+        }
         throw sandboxError('invalid_api_key', `authorization: invalid API key${masked(check.prefix)}; copy the full onr_test_... key from your dashboard`);
       }
       if (check.status === 'revoked') {

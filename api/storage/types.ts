@@ -11,7 +11,7 @@ import type { AccountRow, SupportTicketRow } from '../portal/accounts.ts';
 import type { CallRecord, CallView } from '../portal/calls.ts';
 import type { KeyCheck, KeyView } from '../portal/keys.ts';
 import type { Message, messagePage } from '../portal/messages.ts';
-import type { HitResult, Limit } from '../portal/rate-limit.ts';
+import type { FailureCounter, HitResult, Limit } from '../portal/rate-limit.ts';
 import type { SessionAccount } from '../portal/sessions.ts';
 import type { EventsQuery, ListedEvent } from '../routes/events.ts';
 
@@ -62,9 +62,12 @@ export interface PortalStore {
   listMessages(accountId: string, limit: number, afterSeq: number | null): Promise<ReturnType<typeof messagePage>>;
   /** Counts one hit in a fixed-window bucket (atomic in the database, so shared by every instance). */
   hit(bucket: string, limit: Limit, now?: number): Promise<HitResult>;
-  /** Failed-login counters per bucket (the lockout after ten failures). */
+  /** Failed-login counters per bucket, each a 15-minute sliding window (the lockouts of api/portal/login-lockout.ts). */
   loginFailures: {
+    /** Seconds the bucket is locked, by ten failures. */
     lockedFor(bucket: string, now?: number): Promise<number>;
+    /** The bucket's live counter, or undefined. */
+    read(bucket: string, now?: number): Promise<FailureCounter | undefined>;
     record(bucket: string, now?: number): Promise<number>;
     clear(bucket: string): Promise<void>;
   };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { storedRows, testApp } from '../support/app.ts';
+import { ADMIN_TOKEN, storedRows, testApp } from '../support/app.ts';
 import { GOOD_PASSWORD, ORIGIN, portalClient, signUp, uniqueEmail } from './helpers.ts';
 
 type ErrorBody = { error: { code: string; message: string } };
@@ -40,8 +40,8 @@ describe('signup', () => {
     expect(https.status).toBe(201);
     expect(https.headers.get('set-cookie')).toContain('Secure');
 
-    const { app: behindProxy } = testApp({ env: { ONRAMP_PROJECT_TOKEN: 'phc_x', ONRAMP_ADMIN_TOKEN: 'onr_admin_test_token_0123456789', ONRAMP_PUBLIC_URL: 'https://dev.example.com' } });
-    const proxied = await portalClient(behindProxy).post('/api/v1/portal/signup', { email: uniqueEmail(), password: GOOD_PASSWORD });
+    const { app: behindProxy } = testApp({ env: { ONRAMP_PROJECT_TOKEN: 'phc_x', ONRAMP_ADMIN_TOKEN: ADMIN_TOKEN, ONRAMP_PUBLIC_URL: 'https://dev.example.com' } });
+    const proxied = await portalClient(behindProxy, { origin: 'https://dev.example.com' }).post('/api/v1/portal/signup', { email: uniqueEmail(), password: GOOD_PASSWORD });
     expect(proxied.headers.get('set-cookie')).toContain('Secure');
   });
 
@@ -133,7 +133,7 @@ describe('login and logout', () => {
     });
   });
 
-  it('locks an account for 15 minutes after ten failed logins, even for the right password', async () => {
+  it('locks the address for 15 minutes after ten failed logins on one email, even for the right password', async () => {
     const { app } = testApp();
     const { email } = await signUp(app);
     const other = await signUp(app);
@@ -142,7 +142,7 @@ describe('login and logout', () => {
       const res = await attacker.post('/api/v1/portal/login', { email, password: `guess number ${i}` });
       expect(res.status).toBe(401);
     }
-    const locked = await portalClient(app).post('/api/v1/portal/login', { email, password: GOOD_PASSWORD });
+    const locked = await attacker.post('/api/v1/portal/login', { email, password: GOOD_PASSWORD });
     expect(locked.status).toBe(429);
     const body = (await locked.json()) as ErrorBody;
     expect(body.error.code).toBe('account_locked');
@@ -151,7 +151,8 @@ describe('login and logout', () => {
     expect(retryAfter).toBeGreaterThan(14 * 60);
     expect(retryAfter).toBeLessThanOrEqual(15 * 60);
 
-    // Someone else's account is not affected.
+    // The owner, from their own address, and someone else's account are not affected.
+    expect((await portalClient(app).post('/api/v1/portal/login', { email, password: GOOD_PASSWORD })).status).toBe(200);
     const fine = await portalClient(app).post('/api/v1/portal/login', { email: other.email, password: GOOD_PASSWORD });
     expect(fine.status).toBe(200);
   });
@@ -307,7 +308,14 @@ describe('rate limits', () => {
     const { app, db } = testApp();
     await portalClient(app, { ip: '192.0.2.7' }).post('/api/v1/portal/login', { email: 'a@example.com', password: 'whatever else' });
     const rows = await storedRows<{ bucket: string; count: number }>(db, 'SELECT bucket, count FROM rate_limits');
-    expect(rows.map((r) => r.bucket.replace(/[0-9a-f]{64}$/, '<hash>')).sort()).toEqual(['login:email:<hash>', 'login:ip:<hash>', 'login_fail:<hash>']);
+    expect(rows.map((r) => r.bucket.replace(/[0-9a-f]{64}/g, '<hash>')).sort()).toEqual([
+      'login:email:<hash>',
+      'login:ip:<hash>',
+      'login_fail:<hash>',
+      'login_fail:<hash>:<hash>',
+      'login_fail_addresses:<hash>',
+      'login_fail_client:<hash>',
+    ]);
     expect(rows.every((r) => r.count === 1)).toBe(true);
     // Subjects are hashed: no raw IP or email in the table.
     expect(JSON.stringify(rows)).not.toContain('192.0.2.7');

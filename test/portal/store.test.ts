@@ -186,6 +186,7 @@ describe('sandbox calls and messages', () => {
       status: 200,
       error_code: null,
       key_prefix: 'onr_test_abcdefgh',
+      key_verified: true,
       duration_ms: 35.25,
       created_at: new Date(T0 + 5000).toISOString(),
     });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inlineScriptHashes } from '../../api/middleware/security-headers.ts';
-import { PROJECT_TOKEN, testApp } from '../support/app.ts';
+import { ADMIN_TOKEN, PROJECT_TOKEN, testApp } from '../support/app.ts';
 import { ensureSiteBuilt } from '../support/build.ts';
 import { haveChromium, launchChromium } from '../support/browser.ts';
 import { startServer, type RunningServer } from '../support/server.ts';
@@ -34,7 +34,7 @@ describe('security headers', () => {
   });
 
   it('sends HSTS when the public URL is HTTPS', async () => {
-    const { app } = testApp({ env: { ONRAMP_PROJECT_TOKEN: PROJECT_TOKEN, ONRAMP_ADMIN_TOKEN: 'onr_admin_test_token_0123456789', ONRAMP_PUBLIC_URL: 'https://dev.example.com' } });
+    const { app } = testApp({ env: { ONRAMP_PROJECT_TOKEN: PROJECT_TOKEN, ONRAMP_ADMIN_TOKEN: ADMIN_TOKEN, ONRAMP_PUBLIC_URL: 'https://dev.example.com' } });
     expect((await app.request('/api/v1/portal/me')).headers.get('strict-transport-security')).toMatch(/max-age=\d+/);
   });
 

@@ -8,7 +8,7 @@ import { sqliteDatabase } from '../../api/storage/sql/sqlite.ts';
 import { afterThisTest, freshPgDb, ON_POSTGRES } from './pg-test-db.ts';
 
 export const PROJECT_TOKEN = 'phc_test_token';
-export const ADMIN_TOKEN = 'onr_admin_test_token_0123456789';
+export const ADMIN_TOKEN = 'onr_admin_test_token_0123456789_abcdef';
 /** The test apps' ONRAMP_SERVER_TOKEN: server-defined events (signed_up, api_call, ...) are captured with it. */
 export const SERVER_TOKEN = 'onr_server_test_token_0123456789';
 

@@ -57,7 +57,18 @@ export default function CallsPanel({ calls, onRefresh, refreshing }: { calls: Ca
                       <span className={`badge ${statusTone(call.status)}`}>{call.status}</span>
                     </td>
                     <td>{call.error_code ? <a href={`/docs/errors/#${call.error_code}`}>{call.error_code}</a> : <span className="muted">—</span>}</td>
-                    <td>{call.key_prefix ? <code>{call.key_prefix}…</code> : <span className="muted">none</span>}</td>
+                    <td>
+                      {call.key_prefix ? <code>{call.key_prefix}…</code> : <span className="muted">none</span>}
+                      {/* The prefix is yours but the secret was wrong: a typo, or someone else using your prefix. */}
+                      {!call.key_verified && (
+                        <>
+                          {' '}
+                          <span className="badge warn" data-testid="mistyped-key" title="Made with your key's public prefix but a wrong secret, so it was refused. If you did not make it, someone else used your prefix.">
+                            mistyped key
+                          </span>
+                        </>
+                      )}
+                    </td>
                     <td>{Math.round(call.duration_ms)} ms</td>
                   </tr>
                 ))}
