@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { eventsOfLogRow, logRecords } from '../api/ingest/raw-log.ts';
 import { validateCapture } from '../api/ingest/validate.ts';
 import { inProcessFetch } from '../api/telemetry.ts';
-import { listEvents, PROJECT_TOKEN, SERVER_TOKEN, testApp } from './support/app.ts';
+import { ADMIN_TOKEN, listEvents, PROJECT_TOKEN, SERVER_TOKEN, testApp } from './support/app.ts';
 import { captureEvent } from './support/factories.ts';
 import { startServer } from './support/server.ts';
 
@@ -44,7 +44,7 @@ describe('server-defined events need the server token', () => {
   });
 
   it('accepts them with the public token when ONRAMP_ACCEPT_PUBLIC_SERVER_EVENTS=1', async () => {
-    const { app } = testApp({ env: { ONRAMP_PROJECT_TOKEN: PROJECT_TOKEN, ONRAMP_ADMIN_TOKEN: 'onr_admin_test_token_0123456789', ONRAMP_SERVER_TOKEN: SERVER_TOKEN, ONRAMP_ACCEPT_PUBLIC_SERVER_EVENTS: true } });
+    const { app } = testApp({ env: { ONRAMP_PROJECT_TOKEN: PROJECT_TOKEN, ONRAMP_ADMIN_TOKEN: ADMIN_TOKEN, ONRAMP_SERVER_TOKEN: SERVER_TOKEN, ONRAMP_ACCEPT_PUBLIC_SERVER_EVENTS: true } });
     const res = await post(app, { api_key: PROJECT_TOKEN, batch: [serverEvent('api_call')] });
     expect(res.status).toBe(200);
     expect(await listEvents(app)).toHaveLength(1);
