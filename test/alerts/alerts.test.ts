@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createAlertRunner } from '../../api/alerts/runner.ts';
 import { createRuleSchema } from '../../api/alerts/rules.ts';
 import { testApp } from '../support/app.ts';
-import { alertsApi, conversionRule, developerEvents, expectCheckNowRecordsLastRun, expectRetriedDelivery, successEvents, useReceivers } from './support.ts';
+import { alertsApi, conversionRule, LOCAL_RECEIVERS, developerEvents, expectCheckNowRecordsLastRun, expectRetriedDelivery, successEvents, useReceivers } from './support.ts';
 import { alertTestBed, twoInstances } from './testbed.ts';
 
 const NOW = Date.UTC(2026, 10, 20, 12);
@@ -126,7 +126,7 @@ describe('alert checks and delivery', () => {
 
   it('a Check now during the scheduled check of the same rule does not alert the same condition twice', async () => {
     const { storage, clock, api, r, id } = await conversionRuleThatFires();
-    const scheduler = createAlertRunner(storage, { baseUrl: 'http://x', now: () => clock.now, log: () => {} });
+    const scheduler = createAlertRunner(storage, { baseUrl: 'http://x', now: () => clock.now, delivery: LOCAL_RECEIVERS, log: () => {} });
     let manual: Promise<{ status: number; body: Record<string, unknown> }> | undefined;
     // The manual check arrives while the scheduled one waits on its webhook.
     r.beforeAnswer = async () => {
@@ -195,7 +195,7 @@ describe('alert scheduler', () => {
     const r = await receiver();
     await first.addEvents(developerEvents('a', 40, 10, NOW - 3 * DAY));
     const clock = { now: NOW };
-    const options = { baseUrl: 'http://x', now: () => clock.now, delivery: { baseDelayMs: 5 }, log: () => {} };
+    const options = { baseUrl: 'http://x', now: () => clock.now, delivery: { baseDelayMs: 5, ...LOCAL_RECEIVERS }, log: () => {} };
     const a = createAlertRunner(first.storage, options);
     const b = createAlertRunner(second.storage, options);
     const rule = await a.rules.create(createRuleSchema.parse({ ...conversionRule(r.url), trigger: { kind: 'conversion_below', threshold: 0.5 } }), NOW);

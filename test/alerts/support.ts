@@ -4,6 +4,7 @@ import { Hono } from 'hono';
 import { afterEach, expect } from 'vitest';
 import { alertRoutes } from '../../api/alerts/routes.ts';
 import type { AlertStorage } from '../../api/alerts/storage.ts';
+import type { WebhookTargetPolicy } from '../../api/alerts/webhook-target.ts';
 import { ApiError } from '../../api/errors.ts';
 import type { NormalizedEvent } from '../../api/ingest/validate.ts';
 
@@ -13,6 +14,8 @@ export interface Receiver {
   /** Statuses to answer with, in order; 200 once exhausted. */
   respond: number[];
   hits: number;
+  /** The Host header of each request. */
+  hosts: string[];
   /** Awaited before each answer, while the sender waits on its webhook call. */
   beforeAnswer?: () => Promise<unknown>;
   close: () => Promise<void>;
@@ -20,9 +23,10 @@ export interface Receiver {
 
 /** A local webhook endpoint that records every JSON body it receives. */
 export async function startReceiver(): Promise<Receiver> {
-  const receiver: Omit<Receiver, 'url' | 'close'> = { bodies: [], respond: [], hits: 0 };
+  const receiver: Omit<Receiver, 'url' | 'close'> = { bodies: [], respond: [], hits: 0, hosts: [] };
   const server: Server = createServer((req: IncomingMessage, res) => {
     let data = '';
+    receiver.hosts.push(req.headers.host ?? '');
     req.on('data', (d) => (data += d));
     req.on('end', async () => {
       await receiver.beforeAnswer?.();
@@ -81,11 +85,20 @@ export function successEvents(prefix: string, from: number, to: number, at: numb
   return events;
 }
 
-/** The alert routes over `alerts`, with a controllable clock and fast retries, called as `api(method, path, body)`. */
-export function alertsApi(alerts: AlertStorage, clock: { now: number }) {
+/**
+ * The delivery policy of the tests' own receivers, which listen on loopback: what ONRAMP_ALERTS_ALLOW_PRIVATE_WEBHOOKS=1
+ * gives a server.
+ */
+export const LOCAL_RECEIVERS: WebhookTargetPolicy = { allowPrivateTargets: true };
+
+/**
+ * The alert routes over `alerts`, with a controllable clock and fast retries, called as `api(method, path, body)`.
+ * `policy` is the webhook target policy (default: loopback receivers allowed).
+ */
+export function alertsApi(alerts: AlertStorage, clock: { now: number }, policy: WebhookTargetPolicy = LOCAL_RECEIVERS) {
   const app = new Hono({ strict: false });
   app.onError((err, c) => (err instanceof ApiError ? c.json(err.toBody(), err.status) : c.json({ error: { code: 'internal', message: String(err) } }, 500)));
-  app.route('/alerts', alertRoutes({ alerts, runner: { baseUrl: 'https://onramp.example', now: () => clock.now, delivery: { baseDelayMs: 5, maxAttempts: 3 }, log: () => {} } }));
+  app.route('/alerts', alertRoutes({ alerts, runner: { baseUrl: 'https://onramp.example', now: () => clock.now, delivery: { baseDelayMs: 5, maxAttempts: 3, ...policy }, log: () => {} } }));
   return async (method: string, path: string, body?: unknown) => {
     const res = await app.request(`/alerts${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
     return { status: res.status, body: (res.status === 204 ? null : await res.json()) as Record<string, any> };

@@ -58,7 +58,8 @@ describe.skipIf(!haveChromium)('alerts UI in Chromium', () => {
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
-    server = await startServer();
+    // The receiver listens on loopback, which alert webhooks may only target with this flag.
+    server = await startServer({ env: { ONRAMP_ALERTS_ALLOW_PRIVATE_WEBHOOKS: '1' } });
     // Signups with no API key created: step 2 converts at 0 %, so a "conversion below 50 %" rule triggers.
     const now = Date.now();
     const batch = ['a', 'b', 'c', 'd'].map((id, i) => ({ event: 'signed_up', distinct_id: `alerts-e2e-${id}`, timestamp: new Date(now - 3_600_000 - i * 60_000).toISOString(), properties: {} }));

@@ -8,7 +8,7 @@ import { createAlertRunner, type CheckResult } from '../../api/alerts/runner.ts'
 import { createRuleSchema } from '../../api/alerts/rules.ts';
 import { pgStorage } from '../../api/storage/postgres.ts';
 import { openPgDb, type OnrampPgDb } from '../../db/client-pg.ts';
-import { alertsApi, conversionRule, developerEvents, useReceivers } from '../alerts/support.ts';
+import { alertsApi, conversionRule, LOCAL_RECEIVERS, developerEvents, useReceivers } from '../alerts/support.ts';
 import { storePgEvents } from '../support/pg-test-db.ts';
 import { usePostgres } from '../support/postgres.ts';
 
@@ -44,7 +44,7 @@ describe('alert scheduler on PostgreSQL', () => {
   it('two runners on one database (two pools) fire each due check exactly once over many ticks', async () => {
     const { first, second, r } = await twoInstancesBelowThreshold();
     const clock = { now: NOW };
-    const options = { baseUrl: 'http://x', now: () => clock.now, delivery: { baseDelayMs: 5 }, log: () => {} };
+    const options = { baseUrl: 'http://x', now: () => clock.now, delivery: { baseDelayMs: 5, ...LOCAL_RECEIVERS }, log: () => {} };
     const runners = [createAlertRunner(alertsOn(first), options), createAlertRunner(alertsOn(second), options)];
     const intervals = ['hourly', 'daily', 'hourly', 'hourly', 'daily', 'hourly'] as const;
     const names = new Map<string, string>();
@@ -77,7 +77,7 @@ describe('alert scheduler on PostgreSQL', () => {
   it('a Check now on one instance during the scheduled check on another alerts a new condition once', async () => {
     const { first, second, r } = await twoInstancesBelowThreshold();
     const clock = { now: NOW };
-    const scheduler = createAlertRunner(alertsOn(first), { baseUrl: 'http://x', now: () => clock.now, log: () => {} });
+    const scheduler = createAlertRunner(alertsOn(first), { baseUrl: 'http://x', now: () => clock.now, delivery: LOCAL_RECEIVERS, log: () => {} });
     // Another instance's API: its own pool and storage, so the two checks do not take turns in one process.
     const api = alertsApi(alertsOn(second), clock);
     const id = (await api('POST', '/', conversionRule(r.url))).body.id as string;
@@ -101,7 +101,7 @@ describe('alert scheduler on PostgreSQL', () => {
 
   it('two instances checking the same rule at the same moment send one webhook', async () => {
     const { first, second, r } = await twoInstancesBelowThreshold();
-    const options = { baseUrl: 'http://x', now: () => NOW, log: () => {} };
+    const options = { baseUrl: 'http://x', now: () => NOW, delivery: LOCAL_RECEIVERS, log: () => {} };
     const runners = [createAlertRunner(alertsOn(first), options), createAlertRunner(alertsOn(second), options)];
     const rule = await runners[0]!.rules.create(createRuleSchema.parse(conversionRule(r.url)), NOW);
     // Both evaluate from the same rule row (nothing alerted yet) and race to take the condition.
