@@ -10,17 +10,35 @@ export function reportLink(baseUrl: string, rule: AlertRule): string {
   return `${baseUrl.replace(/\/+$/, '')}${page}?${query.toString()}`;
 }
 
-/** Slack's mrkdwn treats &, < and > as markup; event names and paths come from clients, so escape them. */
-function esc(text: string): string {
-  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+/**
+ * Look-alikes for Slack's formatting characters. mrkdwn has no escape character, so a client-sent `*`, `~`, backtick
+ * or word-edge `_` would otherwise bold, strike, code or italicise the rest of the alert.
+ */
+const FORMATTING_LOOKALIKES: Record<string, string> = { '*': '\u2217', '~': '\u223C', '`': '\u02CB', _: '\u02CD' };
+
+/**
+ * Makes untrusted text (event names, paths, error codes, rule names) inert in Slack mrkdwn: `&`, `<`, `>` become
+ * entities, so `<https://evil|click>` links and `<!channel>` / `<@U123>` mentions show as text; `*`, `~` and
+ * backticks become look-alikes, and so does `_` where it could open or close italics (at a word edge). An `_` inside
+ * a word (`first_successful_call`) is never markup in Slack, so names stay as they are.
+ */
+export function escapeMrkdwn(text: string): string {
+  return text
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replace(/[*~`]/g, (c) => FORMATTING_LOOKALIKES[c]!)
+    .replace(/(?<![\p{L}\p{N}])_|_(?![\p{L}\p{N}])/gu, FORMATTING_LOOKALIKES._!);
 }
+
+const esc = escapeMrkdwn;
 
 /**
  * A Slack-compatible incoming-webhook body: `text` (the notification line, also what non-Slack receivers read)
  * plus Block Kit blocks with the step, the rates, p, the top evidence and a link to the report.
  */
 export function alertMessage(rule: AlertRule, condition: AlertCondition, evaluation: Evaluation, link: string) {
-  const text = `Onramp alert "${rule.name}": ${condition.message}`;
+  const text = `Onramp alert "${esc(rule.name)}": ${esc(condition.message)}`;
   const fields: string[] = [];
   if (condition.step !== undefined) fields.push(`*Step*\n${condition.step + 1}. ${esc(condition.event ?? '')}`);
   if (condition.currentRate !== undefined) fields.push(`*Conversion*\n${pct(condition.previousRate)} → ${pct(condition.currentRate)}`);
