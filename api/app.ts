@@ -6,10 +6,10 @@ import { alertRoutes } from './alerts/routes.ts';
 import { publicBaseUrl } from './alerts/runner.ts';
 import { ApiError } from './errors.ts';
 import { requireAdmin } from './middleware/admin.ts';
-import { clientAddressResolver } from './middleware/client-address.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
 import { adminSessionCookie, adminSessionRoutes } from './routes/admin-session.ts';
 import { captureRoutes } from './routes/capture.ts';
+import { createCaptureCore, type CaptureCore } from './ingest/capture-core.ts';
 import { eventsRoutes } from './routes/events.ts';
 import { ingestStatusRoutes } from './routes/ingest-status.ts';
 import { openApiRoutes } from './routes/openapi.ts';
@@ -19,7 +19,7 @@ import { sandboxRoutes } from './routes/sandbox.ts';
 import { newServerToken } from './server-token.ts';
 import { sqliteStorage } from './storage/sqlite.ts';
 import type { IngestWriter, Storage } from './storage/types.ts';
-import { createTelemetry, inProcessFetch, type Telemetry } from './telemetry.ts';
+import { createTelemetry, inProcessTelemetry, type Telemetry } from './telemetry.ts';
 
 export interface AppDeps {
   /** What the app runs on (SQLite or PostgreSQL); `db` is shorthand for `sqliteStorage(db)`. */
@@ -28,8 +28,10 @@ export interface AppDeps {
   env: Pick<Env, 'ONRAMP_PROJECT_TOKEN' | 'ONRAMP_ADMIN_TOKEN'> & Partial<Env>;
   /** Shared with server.ts so shutdown can drain it; created here when absent (tests). */
   writer?: IngestWriter;
-  /** posthog-node client for server-side funnel events (server.ts); absent → one that delivers in-process. */
+  /** Client for server-side funnel events (server.ts); absent → in-process, or posthog-node to ONRAMP_POSTHOG_HOST. */
   telemetry?: Telemetry;
+  /** The process's one capture core (server.ts shares it with the node:http capture lane); created here when absent. */
+  capture?: CaptureCore;
 }
 
 /** Builds the Hono app. It never listens: server.ts serves it, tests call `app.request()`. */
@@ -51,8 +53,6 @@ export function createApp(deps: AppDeps) {
     return c.json({ error: { code: 'internal', message: 'server: unexpected error' } }, 500);
   });
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `path: no route for ${c.req.method} ${c.req.path}` } }, 404));
-  // First, so every rate limit and lockout sees the client address (behind a trusted proxy: its X-Forwarded-For).
-  app.use('*', clientAddressResolver(deps.env.ONRAMP_TRUSTED_PROXIES ?? []));
   // Before every route, so portal, docs, report pages and their APIs all get CSP & co. (capture routes excepted).
   app.use('*', securityHeaders({ https: deps.env.ONRAMP_PUBLIC_URL?.startsWith('https:') ?? false }));
 
@@ -63,9 +63,11 @@ export function createApp(deps: AppDeps) {
   // Without one from server.ts (tests), a token for this app alone: server events still need it, not the public one.
   const serverToken = deps.env.ONRAMP_SERVER_TOKEN ?? newServerToken();
   const captureTokens = { projectToken: deps.env.ONRAMP_PROJECT_TOKEN, serverToken, acceptPublicServerEvents: deps.env.ONRAMP_ACCEPT_PUBLIC_SERVER_EVENTS };
-  app.route('/', captureRoutes({ writer, ...captureTokens }));
+  // One capture core per process: its body budget is shared by every way capture is served (server.ts passes it).
+  const capture = deps.capture ?? createCaptureCore({ writer, ...captureTokens });
+  app.route('/', captureRoutes({ core: capture }));
 
-  const admin = requireAdmin(deps.env.ONRAMP_ADMIN_TOKEN, { publicUrl: deps.env.ONRAMP_PUBLIC_URL, loginFailures: storage.portal.loginFailures });
+  const admin = requireAdmin(deps.env.ONRAMP_ADMIN_TOKEN, { publicUrl: deps.env.ONRAMP_PUBLIC_URL });
   // Readers of `events` first apply whatever capture has acknowledged, so no report misses an acknowledged event.
   const settleEvents: MiddlewareHandler = async (_c, next) => {
     await writer.settle();
@@ -77,25 +79,21 @@ export function createApp(deps: AppDeps) {
   app.route('/api/v1/ingest', ingestStatusRoutes({ writer }));
   app.use('/api/v1/alerts/*', admin);
   app.use('/api/v1/alerts', admin);
-  app.route('/api/v1/alerts', alertRoutes({ alerts: storage.alerts, runner: { baseUrl: publicBaseUrl(deps.env), settle: () => writer.settle(), delivery: { allowPrivateTargets: deps.env.ONRAMP_ALERTS_ALLOW_PRIVATE_WEBHOOKS ?? false } } }));
+  app.route('/api/v1/alerts', alertRoutes({ alerts: storage.alerts, runner: { baseUrl: publicBaseUrl(deps.env), settle: () => writer.settle() } }));
   app.route('/api/v1/reports', reportsRoutes({ reports: storage.reports }));
   app.use('/api/v1/openapi.json', admin);
   app.route('/api/v1/openapi.json', openApiRoutes());
 
-  // Without a client from server.ts, a real posthog-node client still delivers, through this app's capture route.
+  // Without a client from server.ts: posthog-node to ONRAMP_POSTHOG_HOST when set, else straight into capture.
   const telemetry =
     deps.telemetry ??
-    createTelemetry({
-      token: serverToken,
-      host: deps.env.ONRAMP_POSTHOG_HOST ?? 'http://onramp.internal',
-      compress: Boolean(deps.env.ONRAMP_POSTHOG_HOST),
-      // In-process delivery is cheap, so send each event at once: it is queryable a moment after the request.
-      ...(deps.env.ONRAMP_POSTHOG_HOST ? {} : { fetch: inProcessFetch((request) => app.fetch(request)), flushAt: 1 }),
-    });
+    (deps.env.ONRAMP_POSTHOG_HOST
+      ? createTelemetry({ token: serverToken, host: deps.env.ONRAMP_POSTHOG_HOST, compress: true })
+      : inProcessTelemetry((payload) => capture.ingest(payload), serverToken));
   app.route('/api/v1/portal', portalRoutes({ portal: storage.portal, telemetry, publicUrl: deps.env.ONRAMP_PUBLIC_URL }));
   app.route('/sandbox/v1', sandboxRoutes({ portal: storage.portal, telemetry }));
 
-  return Object.assign(app, { writer, telemetry, storage, serverToken });
+  return Object.assign(app, { writer, telemetry, storage, serverToken, capture });
 }
 
 export type OnrampApp = ReturnType<typeof createApp>;

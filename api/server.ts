@@ -22,7 +22,8 @@ import { resolveServerToken } from './server-token.ts';
 import type { SqlDatabase } from './storage/sql/interface.ts';
 import { postgresDatabase } from './storage/sql/postgres.ts';
 import { sqliteDatabase } from './storage/sql/sqlite.ts';
-import { createTelemetry, inProcessFetch } from './telemetry.ts';
+import { createCaptureCore } from './ingest/capture-core.ts';
+import { createTelemetry, inProcessTelemetry } from './telemetry.ts';
 
 let env: Env;
 try {
@@ -71,24 +72,15 @@ const mirrorHook = forwarder ? { onCommitted: forwarder.capture } : {};
 const writer = storage.createWriter({ ...mirrorHook, maxQueuedEvents: env.ONRAMP_MAX_QUEUED_EVENTS, logged: true, maxBacklogEvents: env.ONRAMP_MAX_INGEST_BACKLOG });
 // SQLite only: WAL checkpoints off the event loop. PostgreSQL checkpoints itself.
 const checkpointer = sqliteDb ? startCheckpointer(sqliteDb.$client) : undefined;
-// Server-side funnel events (posthog-node) go to Onramp's own capture endpoint unless ONRAMP_POSTHOG_HOST says
-// otherwise. Once shutdown has closed the listener, the final flush is handed to the app in-process instead.
-const loopbackHost = ['0.0.0.0', '::', 'localhost'].includes(env.HOST) ? '127.0.0.1' : env.HOST.includes(':') ? `[${env.HOST}]` : env.HOST;
-let listenerClosed = env.PORT === 0;
-const deliverInProcess = inProcessFetch((request) => app.fetch(request));
-const telemetry = createTelemetry({
-  token: serverToken.token,
-  host: env.ONRAMP_POSTHOG_HOST ?? `http://${loopbackHost}:${env.PORT}`,
-  compress: Boolean(env.ONRAMP_POSTHOG_HOST),
-  ...(env.ONRAMP_POSTHOG_HOST
-    ? {}
-    : { fetch: (url, init) => (listenerClosed ? deliverInProcess(url, init) : fetch(url, init as RequestInit)) }),
-});
-onShutdown('posthog-node flush', () => {
-  listenerClosed = true;
-  return telemetry.shutdown(2000);
-});
-const app = createApp({ storage, env, writer, telemetry });
+// The process's one capture core: the node:http capture lane and the Hono routes share it, and so its body budget.
+const captureTokens = { projectToken: env.ONRAMP_PROJECT_TOKEN, serverToken: serverToken.token, acceptPublicServerEvents: env.ONRAMP_ACCEPT_PUBLIC_SERVER_EVENTS };
+const capture = createCaptureCore({ writer, ...captureTokens });
+// Server-side funnel events go straight into the capture core, or with posthog-node to ONRAMP_POSTHOG_HOST when set.
+const telemetry = env.ONRAMP_POSTHOG_HOST
+  ? createTelemetry({ token: serverToken.token, host: env.ONRAMP_POSTHOG_HOST, compress: true })
+  : inProcessTelemetry((payload) => capture.ingest(payload), serverToken.token);
+onShutdown('telemetry flush', () => telemetry.shutdown(2000));
+const app = createApp({ storage, env, writer, telemetry, capture });
 // Alert rules are checked in-process; several instances coordinate through the database (see api/alerts/rules.ts claim).
 const alerts = createAlertRunner(storage.alerts, {
   baseUrl: publicBaseUrl(env),
@@ -117,12 +109,11 @@ const serverOptions = {
   // A missing Host is answered by rejectMalformedRequests with the JSON error, not by Node's bare-text 400.
   requireHostHeader: false,
 };
-const captureDeps = { writer, projectToken: env.ONRAMP_PROJECT_TOKEN, serverToken: serverToken.token, acceptPublicServerEvents: env.ONRAMP_ACCEPT_PUBLIC_SERVER_EVENTS };
 // Malformed request lines and Host headers are refused first, before capture or Hono read them.
 // bench:ingest compares: ONRAMP_CAPTURE_FAST_LANE=0 serves capture through the Hono route alone.
 const useFastLane = process.env.ONRAMP_CAPTURE_FAST_LANE !== '0';
 const createGuardedServer = ((options: ServerOptions, honoListener: RequestListener) =>
-  createHttpServer(options, rejectMalformedRequests(useFastLane ? captureFastLane(captureDeps, honoListener) : honoListener))) as typeof createHttpServer;
+  createHttpServer(options, rejectMalformedRequests(useFastLane ? captureFastLane({ core: capture }, honoListener) : honoListener))) as typeof createHttpServer;
 const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST, serverOptions, createServer: createGuardedServer }, (info) => {
   const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
   console.log(`Onramp listening on http://${host}:${info.port}`);

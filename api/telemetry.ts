@@ -86,6 +86,42 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
   };
 }
 
+/**
+ * Telemetry for a backend that is its own analytics host (no ONRAMP_POSTHOG_HOST): each event goes straight to the
+ * capture core (`ingest`), through the same validator and server-token rule as an HTTP request, without an HTTP
+ * round trip, a socket or a second serialization. `ingest` resolves once the event is stored; `flush` and
+ * `shutdown` wait for every event captured so far, so server.ts's shutdown hook stores the last ones before the
+ * writer closes.
+ */
+export function inProcessTelemetry(ingest: (payload: unknown) => Promise<void>, serverToken: string): Telemetry {
+  const pending = new Set<Promise<void>>();
+  let lastLogged = 0;
+  const settled = async () => {
+    while (pending.size > 0) await Promise.all([...pending]);
+  };
+  return {
+    capture(distinctId, { event, properties }, timestamp) {
+      // `$lib` says where the event came from, as posthog-node's own `$lib` did when these events went through it.
+      const payload = { api_key: serverToken, event, distinct_id: distinctId, properties: { ...properties, $lib: 'onramp' }, timestamp: (timestamp ?? new Date()).toISOString() };
+      const stored = ingest(payload).catch((err: unknown) => {
+        // A rejected event is a bug in the backend's own events, and a full writer is transient: log, at most once a minute.
+        const now = Date.now();
+        if (now - lastLogged < 60_000) return;
+        lastLogged = now;
+        console.warn(`[onramp] telemetry: could not store ${event}: ${(err as Error)?.message ?? String(err)}`);
+      });
+      pending.add(stored);
+      void stored.finally(() => pending.delete(stored));
+    },
+    flush: settled,
+    async shutdown(timeoutMs = 5000) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([settled(), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+      clearTimeout(timer);
+    },
+  };
+}
+
 /** A posthog-node transport that hands requests to an in-process fetch handler (the app) instead of a socket. */
 export function inProcessFetch(handler: (request: Request) => Response | Promise<Response>): NonNullable<PostHogOptions['fetch']> {
   return async (url, init) => {

@@ -86,11 +86,31 @@ describe('capture fast lane (node:http) answers exactly as the Hono route', () =
   beforeAll(async () => {
     const honoListener = getRequestListener(app.fetch);
     hono = await listen(honoListener);
-    fast = await listen(captureFastLane({ writer: app.writer, projectToken: PROJECT_TOKEN }, honoListener));
+    fast = await listen(captureFastLane({ core: app.capture }, honoListener));
   });
   afterAll(() => {
     hono.server.close();
     fast.server.close();
+  });
+
+  it('shares the app\'s capture core, so the process has one body budget', async () => {
+    const { request } = await import('node:http');
+    const upload = request({ host: '127.0.0.1', port: fast.port, path: '/batch/', method: 'POST', headers: { 'content-type': 'application/json' } });
+    upload.on('error', () => undefined);
+    upload.write('{"api_key":"');
+    try {
+      let reserved = 0;
+      for (let i = 0; i < 100 && reserved === 0; i += 1) {
+        await new Promise((r) => setTimeout(r, 20));
+        reserved = app.capture.reservedBodyBytes;
+      }
+      // A chunked body reserves the 1 MiB cap, in the app's own core: the Hono route would see it taken.
+      expect(reserved).toBe(1024 * 1024);
+    } finally {
+      upload.destroy();
+    }
+    for (let i = 0; i < 100 && app.capture.reservedBodyBytes > 0; i += 1) await new Promise((r) => setTimeout(r, 20));
+    expect(app.capture.reservedBodyBytes).toBe(0);
   });
 
   it('gives byte-identical replies (status, headers in order, body) to generated capture requests', async () => {
@@ -137,7 +157,7 @@ describe('capture fast lane (node:http) answers exactly as the Hono route', () =
     closed.app.writer.close();
     const honoListener = getRequestListener(closed.app.fetch);
     const a = await listen(honoListener);
-    const b = await listen(captureFastLane({ writer: closed.app.writer, projectToken: PROJECT_TOKEN }, honoListener));
+    const b = await listen(captureFastLane({ core: closed.app.capture }, honoListener));
     try {
       const req = { method: 'POST', path: '/i/v0/e/', headers: { 'content-type': 'application/json', origin: 'https://a.example' }, body: JSON.stringify(validEvent(PROJECT_TOKEN)) };
       const viaHono = await send(a.port, req);

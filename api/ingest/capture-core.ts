@@ -123,6 +123,14 @@ export function createCaptureCore(deps: CaptureDeps) {
       }
       await deps.writer.write(events, raw);
     },
+    /**
+     * Captures an already-decoded payload from inside the process (the backend's own telemetry): the same validator
+     * and tokens as an HTTP request, with no body to read or budget to reserve. Resolves once the events are stored.
+     */
+    async ingest(payload: unknown): Promise<void> {
+      const events = validateCapture(payload, { projectToken: deps.projectToken, serverToken: deps.serverToken, acceptPublicServerEvents: deps.acceptPublicServerEvents });
+      await deps.writer.write(events);
+    },
     /** Body bytes reserved by requests in flight (tests). */
     get reservedBodyBytes() {
       return budget.reservedBytes;
@@ -131,3 +139,8 @@ export function createCaptureCore(deps: CaptureDeps) {
 }
 
 export type CaptureCore = ReturnType<typeof createCaptureCore>;
+
+/** The capture core a route or lane should use: the one given (shared by the whole process), or a new one. */
+export function captureCoreOf(deps: CaptureDeps | { core: CaptureCore }): CaptureCore {
+  return 'core' in deps ? deps.core : createCaptureCore(deps);
+}

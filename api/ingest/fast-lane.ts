@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type RequestListener, type ServerOptions, type ServerResponse } from 'node:http';
 import { getQueryParam } from 'hono/utils/url';
-import { aborted, acceptedReply, CAPTURE_PATHS, createCaptureCore, declaredLength, errorReply, tooLarge, type CaptureHead, type CaptureDeps, type CaptureReply } from './capture-core.ts';
+import { aborted, acceptedReply, CAPTURE_PATHS, captureCoreOf, declaredLength, errorReply, tooLarge, type CaptureCore, type CaptureHead, type CaptureDeps, type CaptureReply } from './capture-core.ts';
 import { MAX_BODY_BYTES } from './decode.ts';
 
 const FAST_PATHS = new Set<string>(CAPTURE_PATHS.flatMap((p) => [p, `${p}/`]));
@@ -113,8 +113,8 @@ function send(req: IncomingMessage, res: ServerResponse, reply: CaptureReply) {
  * It skips building a WHATWG Request, routing and middleware for the one endpoint that carries the load; replies
  * are byte for byte those of the Hono route (test/capture-fast-lane.test.ts compares them).
  */
-export function captureFastLane(deps: CaptureDeps, fallback: RequestListener): RequestListener {
-  const core = createCaptureCore(deps);
+export function captureFastLane(deps: CaptureDeps | { core: CaptureCore }, fallback: RequestListener): RequestListener {
+  const core = captureCoreOf(deps);
   return (req, res) => {
     if (!isPlainCapture(req)) return fallback(req, res);
     const head = new NodeCaptureHead(req);

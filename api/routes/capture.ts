@@ -5,10 +5,11 @@ import {
   aborted,
   acceptedReply,
   CAPTURE_PATHS,
-  createCaptureCore,
+  captureCoreOf,
   declaredLength,
   tooLarge,
   type CaptureHead,
+  type CaptureCore,
   type CaptureDeps,
 } from '../ingest/capture-core.ts';
 import { captureCors } from '../ingest/cors.ts';
@@ -78,8 +79,8 @@ async function readBodyUnderCap(c: Context, head: CaptureHead): Promise<Uint8Arr
  * A 200 `{ status: 1 }` is sent only after the writer has committed the events. The work itself is the shared
  * capture core (api/ingest/capture-core.ts); server.ts serves the same paths on a node:http fast lane with it.
  */
-export function captureRoutes(deps: CaptureDeps) {
-  const core = createCaptureCore(deps);
+export function captureRoutes(deps: CaptureDeps | { core: CaptureCore }) {
+  const core = captureCoreOf(deps);
   const app = new Hono({ strict: false });
   const cors = captureCors();
   for (const path of ['/flags', '/decide', '/array/*']) app.use(path, cors);

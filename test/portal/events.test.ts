@@ -3,7 +3,7 @@ import { createTelemetry, inProcessFetch } from '../../api/telemetry.ts';
 import { listEvents, PROJECT_TOKEN, SERVER_TOKEN, storedRows, testApp } from '../support/app.ts';
 import { createKey, flushedEvents, sandbox, signUp } from './helpers.ts';
 
-describe('server-side funnel events (real posthog-node → capture route → GET /api/v1/events)', () => {
+describe('server-side funnel events (backend telemetry → capture core → GET /api/v1/events)', () => {
   it('emits signed_up, api_key_created, api_call, api_key_revoked and support_ticket_created under the account id', async () => {
     const { app } = testApp();
     const { client, account } = await signUp(app);
@@ -21,7 +21,7 @@ describe('server-side funnel events (real posthog-node → capture route → GET
     expect(new Set(events.map((e) => e.distinctId))).toEqual(new Set([account.id]));
     expect(new Set(events.map((e) => e.personId)).size).toBe(1);
     const [, created, call, revoked, support] = events;
-    expect(created!.properties).toMatchObject({ key_prefix: key.prefix, name: 'ci', $lib: 'posthog-node' });
+    expect(created!.properties).toMatchObject({ key_prefix: key.prefix, name: 'ci', $lib: 'onramp' });
     expect(call!.properties).toMatchObject({ status: 201, method: 'POST', endpoint: '/sandbox/v1/messages', key_prefix: key.prefix });
     expect(revoked!.properties).toMatchObject({ key_prefix: key.prefix });
     expect(support!.properties).toMatchObject({ topic: 'first_call', path: '/docs/first-call/' });
