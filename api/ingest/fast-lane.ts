@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type RequestListener, type ServerOptions, type ServerResponse } from 'node:http';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { getQueryParam } from 'hono/utils/url';
 import { aborted, acceptedReply, CAPTURE_PATHS, captureCoreOf, declaredLength, errorReply, tooLarge, type CaptureCore, type CaptureHead, type CaptureDeps, type CaptureReply } from './capture-core.ts';
 import { MAX_BODY_BYTES } from './decode.ts';
@@ -124,12 +124,4 @@ export function captureFastLane(deps: CaptureDeps | { core: CaptureCore }, fallb
       (err: unknown) => send(req, res, errorReply(err, origin)),
     );
   };
-}
-
-/**
- * A `createServer` for @hono/node-server's `serve()` whose listener puts the capture fast lane in front of Hono's:
- * `serve({ fetch: app.fetch, createServer: withCaptureFastLane({ writer, projectToken }) })`.
- */
-export function withCaptureFastLane(deps: CaptureDeps): typeof createServer {
-  return ((options: ServerOptions, honoListener: RequestListener) => createServer(options, captureFastLane(deps, honoListener))) as typeof createServer;
 }
