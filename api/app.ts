@@ -79,7 +79,7 @@ export function createApp(deps: AppDeps) {
   app.route('/api/v1/ingest', ingestStatusRoutes({ writer }));
   app.use('/api/v1/alerts/*', admin);
   app.use('/api/v1/alerts', admin);
-  app.route('/api/v1/alerts', alertRoutes({ alerts: storage.alerts, runner: { baseUrl: publicBaseUrl(deps.env), settle: () => writer.settle() } }));
+  app.route('/api/v1/alerts', alertRoutes({ alerts: storage.alerts, runner: { baseUrl: publicBaseUrl(deps.env), settle: () => writer.settle(), delivery: { allowPrivateTargets: deps.env.ONRAMP_ALERTS_ALLOW_PRIVATE_WEBHOOKS ?? false } } }));
   app.route('/api/v1/reports', reportsRoutes({ reports: storage.reports }));
   app.use('/api/v1/openapi.json', admin);
   app.route('/api/v1/openapi.json', openApiRoutes());
