@@ -274,10 +274,10 @@ describe('ingest log: acknowledged first, applied later', () => {
     const writer = createEventWriter(db.$client, { logged: true, closeDrainMs: 0 });
     const { app } = testApp({ db, writer });
     await capture(app, captureEvent({ distinct_id: 'late' }));
-    writer.close();
+    await writer.close();
     expect(count(db, 'SELECT SUM(event_count) FROM ingest_log')).toBe(1);
     const next = createEventWriter(db.$client, { logged: true });
-    expect(next.backlogEvents).toBe(1);
+    expect((await next.refreshCounts()).pendingEvents).toBe(1);
     await next.settle();
     expect(count(db, "SELECT COUNT(*) FROM events WHERE distinct_id = 'late'")).toBe(1);
   });

@@ -1,9 +1,10 @@
 import type { Database } from 'better-sqlite3';
+import type { OnrampPgDb } from '../../db/client-pg.ts';
 import { ApiError } from '../errors.ts';
-import { createLoggedCommit, type LogItem } from './logged-commit.ts';
-import { isStorageWide } from './processor.ts';
-import { createEventStore } from './store.ts';
-import type { RawCapture } from './raw-log.ts';
+import { createPgLogProcessor } from './log-postgres.ts';
+import { sqliteDirectStore, sqliteIngestLog } from './logged-commit.ts';
+import { EVENTS_PER_CHUNK } from './processor.ts';
+import type { LogItem, RawCapture } from './raw-log.ts';
 import type { NormalizedEvent } from './validate.ts';
 
 /** A request waiting for its commit. */
@@ -23,36 +24,71 @@ export interface EventWriterOptions {
   onCommitted?: (events: ReadonlyArray<NormalizedEvent>) => void;
   /**
    * Acknowledge once the events are appended to the ingest log, and apply the log to `events` (identity, dedup,
-   * report indexes) while the server is idle: server.ts. Off (tests, tools), every commit applies the events at once.
+   * report indexes) while the server is idle: server.ts. Off (tests, tools), every commit applies the events at once
+   * (SQLite only: PostgreSQL instances always share the log).
    */
   logged?: boolean;
   /** Logged events waiting to be applied past which every commit also applies a chunk, bounding report catch-up. */
   maxBacklogEvents?: number;
   /** How long `close()` may spend applying the log before leaving the rest for the next start. */
   closeDrainMs?: number;
+  /**
+   * How often an idle instance with nothing of its own to apply looks at the log: rows another instance logged (or
+   * left behind when it stopped) are applied by whichever instance is idle.
+   */
+  pollMs?: number;
+}
+
+/** What one apply did: events taken off the log (applied or set aside), or `busy` when another applier held the lock. */
+export type ApplyResult = number | 'busy';
+
+export interface ApplyOptions {
+  /** About this many events per transaction, but at least one row. */
+  maxEvents?: number;
+  /** Only rows with an id up to this (a settle's target). */
+  upToId?: number;
+  /** Wait for the apply lock (settle, shutdown) instead of stepping aside (idle work). */
+  wait?: boolean;
+}
+
+/**
+ * One dialect's ingest log, as the writer uses it: the only part of the write path that differs between SQLite
+ * (api/ingest/logged-commit.ts: synchronous better-sqlite3, the write lock) and PostgreSQL
+ * (api/ingest/log-postgres.ts: a pool, the advisory apply lock, rows that commit out of id order).
+ */
+export interface IngestLog {
+  /** False when `append` stores the events at once (no log): nothing is ever left to apply. */
+  readonly deferred: boolean;
+  /** Appends one group commit's requests in one transaction. */
+  append(items: ReadonlyArray<LogItem>): void | Promise<void>;
+  /** Applies the oldest rows; throws on a storage-wide failure (the rows stay logged). */
+  processChunk(options?: ApplyOptions): ApplyResult | Promise<ApplyResult>;
+  /** Id of the newest row: everything acknowledged before the call has an id up to it. */
+  lastRowId(): number | Promise<number>;
+  /** Events logged but not applied, and rows set aside, as committed now. */
+  counts(): LogCounts | Promise<LogCounts>;
+  /** Errors about the database as a whole, which retrying request by request would only repeat. */
+  isStorageWide(err: unknown): boolean;
+  /** The 503 a storage failure is answered with. */
+  storageError(err: unknown): ApiError;
+}
+
+export interface LogCounts {
+  pendingEvents: number;
+  failedRows: number;
 }
 
 /** Quiet time after the last request before idle work starts, so a burst is never slowed by it. */
 export const IDLE_AFTER_MS = 100;
-
-function storageError(err: unknown): ApiError {
-  const code = (err as { code?: string }).code ?? 'UNKNOWN';
-  const reason = code.startsWith('SQLITE_FULL')
-    ? 'the disk is full'
-    : code.startsWith('SQLITE_READONLY')
-      ? 'the database is read-only'
-      : code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')
-        ? 'the database is locked by another process'
-        : `the database failed (${code})`;
-  return new ApiError(503, 'storage_unavailable', `storage: events not stored because ${reason}; retry later`, {
-    headers: { 'Retry-After': '5' },
-  });
-}
+/** Events per transaction when a reader waits (settle) or at shutdown: larger chunks amortize each commit. */
+const EVENTS_PER_SETTLE_CHUNK = 10 * EVENTS_PER_CHUNK;
+/** When another instance holds the apply lock, look again after this long. */
+const BUSY_RETRY_MS = 250;
 
 /**
  * Why a writer turns a request away before queueing it, if it does: shutting down, or the queue bound reached (503s
  * with Retry-After). An oversized request is still let into an empty queue, so a bound below the batch limit cannot
- * starve it. Shared by both dialects' writers.
+ * starve it.
  */
 export function refusal(state: { closed: boolean; queuedEvents: number; incoming: number; maxQueued: number }): ApiError | undefined {
   if (state.closed) return new ApiError(503, 'shutting_down', 'server: shutting down; retry shortly', { headers: { 'Retry-After': '2' } });
@@ -65,47 +101,98 @@ export function refusal(state: { closed: boolean; queuedEvents: number; incoming
 }
 
 /**
- * Group commit: requests queue their events, and one transaction on the event loop's next turn stores all of them.
- * Each promise settles only after that commit, so a 200 always means "on disk". If the shared transaction fails,
- * each request is retried alone so one bad request cannot fail its neighbours. With `logged`, the commit is one
- * ingest-log append (api/ingest/log.ts) and the log is applied to `events` later: when idle, past the backlog
- * bound, on `settle()` before a read, and at `close()`.
+ * The ingest writer, for either dialect's {@link IngestLog}. Group commit: requests queue their events, and one
+ * append on the event loop's next turn takes all of them (everything queued while a commit is in flight goes into
+ * the next one). Each promise settles only after that commit, so a 200 always means "on disk". If the shared
+ * commit fails for its data, each request is retried alone so one bad request cannot fail its neighbours. The log
+ * is applied to `events` later: when idle, past the backlog bound, on `settle()` before a read, and at `close()`.
+ * Several instances may share one PostgreSQL log: appends never conflict, and its apply lock lets one apply at a time.
  */
-export function createEventWriter(sqlite: Database, options: EventWriterOptions = {}) {
+export function createIngestWriter(log: IngestLog, options: EventWriterOptions = {}) {
   const maxQueued = options.maxQueuedEvents ?? 100_000;
   const maxBacklog = options.maxBacklogEvents ?? 250_000;
-  const store = createEventStore(sqlite);
-  const log = options.logged ? createLoggedCommit(sqlite) : undefined;
-  const commit = log ? log.append : (items: ReadonlyArray<LogItem>) => store.writeBatches(items.map((item) => item.events));
+  const pollMs = options.pollMs ?? 2_000;
   let queue: Pending[] = [];
   let queuedEvents = 0;
-  let scheduled = false;
+  let commitRun: Promise<void> | undefined;
   let closed = false;
   let committed = 0;
   let lastWriteAt = 0;
-  let idleScheduled = false;
+  let idleTimer: NodeJS.Timeout | undefined;
+  let idleRun: Promise<void> | undefined;
+  let backlog = 0;
+  let failedRows = 0;
+  let lastFailureLog = 0;
+  // One apply at a time from this process, so idle work, settles and back-pressure take turns at the lock.
+  let applying: Promise<unknown> = Promise.resolve();
+  let applyingNow = 0;
 
-  /** Applies log chunks one per macrotask while no request is waiting; steps aside as soon as one arrives. */
-  function scheduleIdleWork(delayMs = IDLE_AFTER_MS) {
-    if (!log || idleScheduled || closed || log.backlog() === 0) return;
-    idleScheduled = true;
-    setTimeout(idleWork, delayMs).unref();
+  function exclusive<T>(work: () => T | Promise<T>): Promise<T> {
+    const run = applying.then(async () => {
+      applyingNow += 1;
+      try {
+        return await work();
+      } finally {
+        applyingNow -= 1;
+      }
+    });
+    applying = run.catch(() => undefined);
+    return run;
   }
 
-  function idleWork() {
-    idleScheduled = false;
-    if (!log || closed) return;
+  function reportApplyFailure(err: unknown) {
+    if (Date.now() - lastFailureLog < 60_000) return;
+    lastFailureLog = Date.now();
+    console.error(`[onramp] applying the ingest log failed (${(err as { code?: string }).code ?? (err as Error).message}); the events stay logged and are retried`);
+  }
+
+  async function applyChunk(apply: ApplyOptions): Promise<ApplyResult> {
+    const result = await exclusive(() => log.processChunk(apply));
+    if (typeof result === 'number') backlog = Math.max(0, backlog - result);
+    return result;
+  }
+
+  async function refreshCounts(): Promise<LogCounts> {
+    const counts = await log.counts();
+    backlog = counts.pendingEvents;
+    failedRows = counts.failedRows;
+    return counts;
+  }
+
+  function scheduleIdleWork(delayMs = IDLE_AFTER_MS) {
+    if (!log.deferred || idleTimer || closed) return;
+    idleTimer = setTimeout(() => {
+      idleTimer = undefined;
+      idleRun = idleWork().finally(() => {
+        idleRun = undefined;
+      });
+    }, delayMs);
+    idleTimer.unref();
+  }
+
+  /** Applies chunks one after another while no request is waiting; steps aside as soon as one arrives. */
+  async function idleWork(): Promise<void> {
+    if (closed) return;
     const quietFor = performance.now() - lastWriteAt;
-    if (queuedEvents > 0 || quietFor < IDLE_AFTER_MS) return scheduleIdleWork(IDLE_AFTER_MS - Math.max(0, quietFor) + 1);
-    if (log.applyChunk() < 0) return scheduleIdleWork(1_000);
-    if (log.backlog() > 0) {
-      idleScheduled = true;
-      setImmediate(idleWork);
+    if (queuedEvents > 0 || commitRun || applyingNow > 0 || quietFor < IDLE_AFTER_MS) {
+      return scheduleIdleWork(IDLE_AFTER_MS - Math.max(0, quietFor) + 1);
+    }
+    try {
+      if (backlog === 0) await refreshCounts();
+      if (backlog === 0) return scheduleIdleWork(pollMs);
+      const result = await applyChunk({ wait: false });
+      if (result === 'busy') return scheduleIdleWork(BUSY_RETRY_MS);
+      // Nothing visible to apply although the count said so: another process took it. Recount before polling.
+      if (result === 0) await refreshCounts();
+      scheduleIdleWork(backlog > 0 ? 0 : pollMs);
+    } catch (err) {
+      reportApplyFailure(err);
+      scheduleIdleWork(1_000);
     }
   }
 
-  // Never throws, so calling it inside flush's try blocks cannot turn a committed request into a retry or a 503.
-  // Replayed uuids are stored once but reported again here; the PostHog mirror relies on PostHog's dedup by uuid.
+  // Never throws, so a listener cannot turn a committed request into a retry or a 503. Replayed uuids are stored
+  // once but reported again here; the PostHog mirror relies on PostHog's dedup by uuid.
   function notifyCommitted(events: ReadonlyArray<NormalizedEvent>) {
     if (!options.onCommitted) return;
     try {
@@ -115,43 +202,63 @@ export function createEventWriter(sqlite: Database, options: EventWriterOptions 
     }
   }
 
-  function flush() {
-    scheduled = false;
-    const batch = queue;
-    queue = [];
-    queuedEvents = 0;
-    if (batch.length === 0) return;
+  async function append(items: ReadonlyArray<Pending>) {
+    await log.append(items);
+    if (log.deferred) backlog += items.reduce((n, item) => n + item.events.length, 0);
+  }
+
+  async function commit(batch: Pending[]) {
     try {
-      commit(batch);
+      await append(batch);
       for (const p of batch) p.resolve();
       committed += batch.length;
       for (const p of batch) notifyCommitted(p.events);
     } catch (err) {
       // The database itself is unavailable: retrying request by request would only repeat the failure (and, for a
-      // lock, wait busy_timeout once per request with the event loop blocked), so every request gets the 503 now.
-      if (isStorageWide(err)) {
-        for (const p of batch) p.reject(storageError(err));
+      // SQLite lock, wait busy_timeout once per request), so every request gets the 503 now.
+      if (log.isStorageWide(err)) {
+        for (const p of batch) p.reject(log.storageError(err));
         return;
       }
       for (const p of batch) {
         try {
-          commit([p]);
+          await append([p]);
           p.resolve();
+          committed += 1;
           notifyCommitted(p.events);
         } catch (err) {
-          p.reject(storageError(err));
+          p.reject(log.storageError(err));
         }
       }
     }
-    if (log) {
-      // Sustained load past what idle time can apply: each commit applies a chunk too, so ingest slows to the
-      // apply rate instead of letting the log (and a report's catch-up) grow without bound.
-      if (log.backlog() > maxBacklog) log.applyChunk();
-      scheduleIdleWork();
+    // Sustained load past what idle time can apply: a commit waits for one chunk too (unless another instance is
+    // applying already), so ingest slows to the apply rate instead of letting the log grow without bound.
+    if (backlog > maxBacklog) await applyChunk({ wait: false }).catch(reportApplyFailure);
+  }
+
+  async function commitQueued() {
+    while (queue.length > 0) {
+      const batch = queue;
+      queue = [];
+      queuedEvents = 0;
+      await commit(batch);
     }
   }
 
-  // Whatever a previous run acknowledged but did not apply is applied once this process is idle.
+  /** Starts the commit loop on the next turn, unless a commit is in flight (its loop takes what is queued next). */
+  function startCommits() {
+    if (commitRun) return;
+    commitRun = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(commitQueued)
+      .finally(() => {
+        commitRun = undefined;
+        if (queue.length > 0) startCommits();
+        else scheduleIdleWork();
+      });
+  }
+
+  // Whatever was acknowledged but not applied (by this process before a restart, or by another instance) is applied
+  // once this one is idle.
   scheduleIdleWork();
 
   return {
@@ -163,44 +270,62 @@ export function createEventWriter(sqlite: Database, options: EventWriterOptions 
       return new Promise<void>((resolve, reject) => {
         queue.push({ events, raw, resolve, reject });
         queuedEvents += events.length;
-        if (!scheduled) {
-          scheduled = true;
-          setImmediate(flush);
-        }
+        startCommits();
       });
     },
     /**
-     * Commits whatever is queued now and refuses new writes; then applies the log for up to `applyMs` (default
-     * `closeDrainMs`, 2 s). What is left stays in the log, durable, for the next start.
+     * Refuses new writes at once, commits whatever is queued, then applies the log for up to `applyMs` (default
+     * `closeDrainMs`, 2 s). What is left stays in the log, durable, for the next start or another instance. Does not
+     * close the database.
      */
-    close(applyMs = options.closeDrainMs ?? 2_000) {
+    async close(applyMs = options.closeDrainMs ?? 2_000): Promise<void> {
       closed = true;
-      flush();
-      log?.applyFor(applyMs);
-    },
-    /**
-     * Resolves once every event acknowledged before the call is applied to `events`, for a read that must see them
-     * all (reports, events, alert checks). Applies chunk by chunk, yielding between chunks, so capture keeps being
-     * served while a long backlog is caught up.
-     */
-    async settle(): Promise<void> {
-      if (!log) return;
-      const target = log.lastRowId();
-      for (;;) {
-        const applied = log.applyChunk(target);
-        if (applied === 0) return;
-        // Answering from `events` while acknowledged events cannot be applied would give a wrong number.
-        if (applied < 0) throw storageError(log.lastError());
-        await new Promise((resolve) => setImmediate(resolve));
+      clearTimeout(idleTimer);
+      idleTimer = undefined;
+      startCommits();
+      while (commitRun) await commitRun;
+      await idleRun;
+      if (!log.deferred) return;
+      const until = performance.now() + applyMs;
+      try {
+        while (performance.now() < until) {
+          const result = await applyChunk({ maxEvents: EVENTS_PER_SETTLE_CHUNK, wait: false });
+          if (result === 'busy' || result === 0) break;
+        }
+      } catch (err) {
+        console.error(`[onramp] applying the ingest log at shutdown failed (${(err as Error).message}); the events stay logged for the next start`);
       }
     },
-    /** Acknowledged events not yet applied to `events` (always 0 without the log). */
-    get backlogEvents() {
-      return log?.backlog() ?? 0;
+    /**
+     * Resolves once every event acknowledged before the call (by any instance) is applied to `events`, for a read
+     * that must see them all (reports, events, alert checks). Waits its turn at the apply lock, then applies chunk
+     * by chunk, yielding between chunks, so capture keeps being served while a long backlog is caught up. Rejects
+     * with a 503 when storage fails: answering from `events` then would give a wrong number.
+     */
+    async settle(): Promise<void> {
+      if (!log.deferred) return;
+      try {
+        const target = await log.lastRowId();
+        for (;;) {
+          const result = await applyChunk({ maxEvents: EVENTS_PER_SETTLE_CHUNK, upToId: target, wait: true });
+          if (result === 0 || result === 'busy') break;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      } catch (err) {
+        throw log.storageError(err);
+      }
+      // Only the getters depend on it; the events are applied already.
+      await refreshCounts().catch(() => undefined);
     },
-    /** Log rows set aside because they could not be applied (always 0 without the log). */
+    /** Fresh counts from the database (all instances' rows), also refreshing the getters below. */
+    refreshCounts,
+    /** Acknowledged events not yet applied to `events`, as this instance last counted them (0 without the log). */
+    get backlogEvents() {
+      return backlog;
+    },
+    /** Log rows set aside because they could not be applied, as of the last count. */
     get failedLogRows() {
-      return log?.failedRows() ?? 0;
+      return failedRows;
     },
     get queuedEvents() {
       return queuedEvents;
@@ -211,4 +336,14 @@ export function createEventWriter(sqlite: Database, options: EventWriterOptions 
   };
 }
 
-export type EventWriter = ReturnType<typeof createEventWriter>;
+export type EventWriter = ReturnType<typeof createIngestWriter>;
+
+/** The writer on one better-sqlite3 connection: logged (server.ts) or storing each commit at once (tests, tools). */
+export function createEventWriter(sqlite: Database, options: EventWriterOptions = {}): EventWriter {
+  return createIngestWriter(options.logged ? sqliteIngestLog(sqlite) : sqliteDirectStore(sqlite), options);
+}
+
+/** The writer on a PostgreSQL pool, always logged: several instances append to one shared log. */
+export function createPgEventWriter(db: OnrampPgDb, options: Omit<EventWriterOptions, 'logged'> = {}): EventWriter {
+  return createIngestWriter(createPgLogProcessor(db.$client), options);
+}

@@ -2,7 +2,7 @@ import { openPgDb, type OnrampPgDb, type PgDbOptions } from '../../db/client-pg.
 import { alertStorage } from '../alerts/storage.ts';
 import { createReportStore } from '../analytics/report-store.ts';
 import { seedDemoIfEmptyPg } from '../demo/seed-pg.ts';
-import { createPgEventWriter } from '../ingest/pg/writer.ts';
+import { createPgEventWriter } from '../ingest/writer.ts';
 import { adminSessionStore, portalStore } from '../portal/store.ts';
 import { queryEvents } from '../routes/events.ts';
 import { postgresDatabase } from './sql/postgres.ts';

@@ -17,7 +17,7 @@ import type { EventsQuery, ListedEvent } from '../routes/events.ts';
 
 /**
  * What capture, reports and shutdown need from an ingest writer; the SQLite writer (api/ingest/writer.ts) and the
- * PostgreSQL one (api/ingest/pg/writer.ts) both provide it.
+ * PostgreSQL one (both from api/ingest/writer.ts) provide it.
  */
 export interface IngestWriter {
   /** Resolves once the events are durably committed; rejects with a 503 ApiError when overloaded, closed or storage fails. */

@@ -4,11 +4,10 @@ import pg from 'pg';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { encodeLogEntry } from '../../api/ingest/log.ts';
-import { createPgLogProcessor, isPgStorageWide, type PgLogProcessor } from '../../api/ingest/pg/processor.ts';
+import { createPgLogProcessor, isPgStorageWide, type PgLogProcessor } from '../../api/ingest/log-postgres.ts';
 import { pgSafeEvent, pgSafeText } from '../../api/ingest/pg-safe-text.ts';
-import { createPgEventWriter, type PgEventWriterOptions } from '../../api/ingest/pg/writer.ts';
 import { validateCapture } from '../../api/ingest/validate.ts';
-import { createEventWriter } from '../../api/ingest/writer.ts';
+import { createEventWriter, createPgEventWriter, type EventWriterOptions } from '../../api/ingest/writer.ts';
 import type { OnrampDb } from '../../db/client.ts';
 import { openPgDb, type OnrampPgDb } from '../../db/client-pg.ts';
 import { PROJECT_TOKEN, testDb } from '../support/app.ts';
@@ -17,7 +16,7 @@ import { usePostgres } from '../support/postgres.ts';
 const cluster = usePostgres();
 
 /** One Onramp instance: its own pool on the database, and a PG writer on it. */
-async function instance(url: string, options: PgEventWriterOptions = {}) {
+async function instance(url: string, options: Omit<EventWriterOptions, 'logged'> = {}) {
   const db = await openPgDb(url);
   cluster.onCleanup(() => db.close());
   const writer = createPgEventWriter(db, options);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openPgDb } from '../../db/client-pg.ts';
 import { createLogProcessor } from '../../api/ingest/processor.ts';
-import { createPgLogProcessor } from '../../api/ingest/pg/processor.ts';
+import { createPgLogProcessor } from '../../api/ingest/log-postgres.ts';
 import { freshPgDatabaseUrl, ON_POSTGRES } from '../support/pg-test-db.ts';
 import { startServer } from '../support/server.ts';
 import { runLoad } from './load.ts';

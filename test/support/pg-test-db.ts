@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, afterEach, expect, inject } from 'vitest';
 import { pgDbOnPool, type OnrampPgDb } from '../../db/client-pg.ts';
-import { withApplyLock } from '../../api/ingest/pg/processor.ts';
+import { withApplyLock } from '../../api/ingest/log-postgres.ts';
 import { writeEvents } from '../../api/ingest/store.ts';
 import type { NormalizedEvent } from '../../api/ingest/validate.ts';
 

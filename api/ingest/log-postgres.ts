@@ -1,9 +1,11 @@
 import type pg from 'pg';
-import { eventsOfLogRow } from '../raw-log.ts';
-import { EVENTS_PER_CHUNK } from '../processor.ts';
-import { postgresDatabase } from '../../storage/sql/postgres.ts';
-import type { SqlDatabase } from '../../storage/sql/interface.ts';
-import { writeEvents } from '../store.ts';
+import { ApiError } from '../errors.ts';
+import type { SqlDatabase } from '../storage/sql/interface.ts';
+import { postgresDatabase } from '../storage/sql/postgres.ts';
+import { EVENTS_PER_CHUNK } from './processor.ts';
+import { eventsOfLogRow, logRecords, type LogItem } from './raw-log.ts';
+import { writeEvents } from './store.ts';
+import type { ApplyOptions, ApplyResult, IngestLog } from './writer.ts';
 
 /**
  * Transaction-level advisory lock key held while applying the ingest log ("ingest" in ASCII), so that of several
@@ -42,16 +44,20 @@ export function isPgStorageWide(err: unknown): boolean {
   return NODE_POSTGRES_CONNECTION_ERRORS.test(String((err as Error)?.message ?? ''));
 }
 
-/** What one call did: events taken off the log (applied or set aside), or `busy` when another applier held the lock. */
-export type ApplyResult = number | 'busy';
-
-export interface ApplyOptions {
-  /** About this many events per transaction, but at least one row. */
-  maxEvents?: number;
-  /** Only rows with an id up to this (a settle's target). */
-  upToId?: number;
-  /** Wait for the lock (settle, shutdown) instead of stepping aside (idle work). */
-  wait?: boolean;
+/** The 503 a PostgreSQL storage failure is answered with. */
+export function pgStorageError(err: unknown): ApiError {
+  const code = String((err as { code?: unknown })?.code ?? 'UNKNOWN');
+  const reason =
+    code === '53100'
+      ? 'the disk is full'
+      : code === '25006'
+        ? 'the database is read-only'
+        : code.startsWith('08') || code.startsWith('57P') || code.startsWith('E') || code === 'UNKNOWN'
+          ? 'the database cannot be reached'
+          : `the database failed (${code})`;
+  return new ApiError(503, 'storage_unavailable', `storage: events not stored because ${reason}; retry later`, {
+    headers: { 'Retry-After': '5' },
+  });
 }
 
 /**
@@ -95,14 +101,14 @@ export async function withApplyLock<T>(
 }
 
 /**
- * Applies the PostgreSQL ingest log to `events` with api/ingest/pg/store.ts, chunk by chunk, each chunk one
+ * Applies the PostgreSQL ingest log to `events` with api/ingest/store.ts, chunk by chunk, each chunk one
  * transaction under {@link INGEST_APPLY_LOCK_KEY} that also deletes exactly the rows it applied.
  *
  * Ids are not commit order here: with several instances, a row with a smaller id can commit after a larger one. So
  * the processor never keeps a high-water mark nor deletes an id range: each chunk takes the oldest rows visible now,
  * and a row that becomes visible later with a smaller id is simply taken by a later chunk.
  */
-export function createPgLogProcessor(pool: pg.Pool) {
+export function createPgLogProcessor(pool: pg.Pool): IngestLog {
   const locked = <T>(wait: boolean, work: (client: pg.PoolClient) => Promise<T>) => withApplyLock(pool, work, { wait });
 
   /** The oldest visible rows (up to `upToId`) of about `maxEvents` events, at least one row, bodies included. */
@@ -176,7 +182,17 @@ export function createPgLogProcessor(pool: pg.Pool) {
   }
 
   return {
+    deferred: true,
+    /** As the SQLite log (api/ingest/logged-commit.ts): one INSERT, so one transaction, for a group commit's rows. */
+    async append(items: ReadonlyArray<LogItem>): Promise<void> {
+      const rows = logRecords(items, Date.now());
+      if (rows.length === 0) return;
+      const placeholders = rows.map((_, i) => `($${5 * i + 1}, $${5 * i + 2}, $${5 * i + 3}, $${5 * i + 4}, $${5 * i + 5})`).join(', ');
+      await pool.query(`INSERT INTO ingest_log (event_count, events, logged_at, body, capture) VALUES ${placeholders}`, rows.flat());
+    },
     processChunk,
+    isStorageWide: isPgStorageWide,
+    storageError: pgStorageError,
     /** Id of the newest visible row: everything acknowledged before this call has an id up to it. */
     async lastRowId(): Promise<number> {
       const { rows } = await pool.query<{ id: string | null }>('SELECT MAX(id)::text AS id FROM ingest_log');
