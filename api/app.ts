@@ -6,6 +6,7 @@ import { alertRoutes } from './alerts/routes.ts';
 import { publicBaseUrl } from './alerts/runner.ts';
 import { ApiError } from './errors.ts';
 import { requireAdmin } from './middleware/admin.ts';
+import { clientAddressResolver } from './middleware/client-address.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
 import { adminSessionCookie, adminSessionRoutes } from './routes/admin-session.ts';
 import { captureRoutes } from './routes/capture.ts';
@@ -53,6 +54,8 @@ export function createApp(deps: AppDeps) {
     return c.json({ error: { code: 'internal', message: 'server: unexpected error' } }, 500);
   });
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `path: no route for ${c.req.method} ${c.req.path}` } }, 404));
+  // First, so every rate limit and lockout sees the client address (behind a trusted proxy: its X-Forwarded-For).
+  app.use('*', clientAddressResolver(deps.env.ONRAMP_TRUSTED_PROXIES ?? []));
   // Before every route, so portal, docs, report pages and their APIs all get CSP & co. (capture routes excepted).
   app.use('*', securityHeaders({ https: deps.env.ONRAMP_PUBLIC_URL?.startsWith('https:') ?? false }));
 
@@ -67,7 +70,7 @@ export function createApp(deps: AppDeps) {
   const capture = deps.capture ?? createCaptureCore({ writer, ...captureTokens });
   app.route('/', captureRoutes({ core: capture }));
 
-  const admin = requireAdmin(deps.env.ONRAMP_ADMIN_TOKEN, { publicUrl: deps.env.ONRAMP_PUBLIC_URL });
+  const admin = requireAdmin(deps.env.ONRAMP_ADMIN_TOKEN, { publicUrl: deps.env.ONRAMP_PUBLIC_URL, loginFailures: storage.portal.loginFailures });
   // Readers of `events` first apply whatever capture has acknowledged, so no report misses an acknowledged event.
   const settleEvents: MiddlewareHandler = async (_c, next) => {
     await writer.settle();
