@@ -9,6 +9,7 @@ import { defineConfig } from 'vitest/config';
 const ON_BOTH_BACKENDS = [
   'test/alerts/alerts.test.ts',
   'test/alerts/storage.test.ts',
+  'test/analytics/dataset.test.ts',
   'test/analytics/funnel-fixtures.test.ts',
   'test/analytics/funnel-property.test.ts',
   'test/analytics/read-limits.test.ts',
@@ -19,6 +20,7 @@ const ON_BOTH_BACKENDS = [
   'test/capture-shapes.test.ts',
   'test/demo/server.test.ts',
   'test/fuzz/routes.test.ts',
+  'test/import/dialects.test.ts',
   'test/fuzz/server.test.ts',
   'test/portal/accounts.test.ts',
   'test/portal/events.test.ts',

@@ -111,6 +111,23 @@ function funnelStatement(f: SqlFragments, p: FunnelRunParams): SQL {
   return sql`${sql.join(arms, sql`\nUNION ALL\n`)}\nORDER BY pid`;
 }
 
+/**
+ * A breakdown value as `kind:text` from the lookup, printed the same on both dialects: booleans as true / false
+ * (SQLite reads them as 1 / 0), objects and arrays as compact JSON (PostgreSQL's jsonb prints them spaced; it also
+ * keeps no key order, so an object with several keys may list them in another order), anything else as its text. A
+ * missing property or JSON null is null.
+ */
+function breakdownText(raw: unknown): string | null {
+  if (raw === null || raw === undefined) return null;
+  const text = String(raw);
+  const colon = text.indexOf(':');
+  const kind = text.slice(0, colon);
+  const value = text.slice(colon + 1);
+  if (kind === 'boolean') return value === '1' || value === 'true' ? 'true' : 'false';
+  if (kind === 'object' || kind === 'array') return JSON.stringify(JSON.parse(value));
+  return value;
+}
+
 /** First touches whose breakdown value one statement reads. */
 const BREAKDOWN_BATCH = 10_000;
 
@@ -121,7 +138,9 @@ const BREAKDOWN_BATCH = 10_000;
  */
 async function breakdownValues(database: SqlDatabase, property: string, names: string[], pending: PendingBreakdown[]): Promise<Array<string | null>> {
   const f = database.fragments;
-  const value = f.jsonText(sql`e.properties`, property);
+  // The JSON type travels with the text, so both dialects print a value alike (see breakdownText).
+  const props = sql`e.properties`;
+  const value = sql`${f.jsonKind(props, property)} || ':' || CAST(${f.jsonText(props, property)} AS TEXT)`;
   const out: Array<string | null> = [];
   for (let start = 0; start < pending.length; start += BREAKDOWN_BATCH) {
     // A NULL step event: the touch is a first-success row (or there is none, and the time is NULL too).
@@ -143,7 +162,7 @@ async function breakdownValues(database: SqlDatabase, property: string, names: s
                  END AS v
           FROM ${keys} AS k ORDER BY k.ord`,
     );
-    for (const r of rows) out.push(r.v === null || r.v === undefined ? null : String(r.v));
+    for (const r of rows) out.push(breakdownText(r.v));
   }
   return out;
 }

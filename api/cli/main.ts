@@ -5,11 +5,10 @@ import { openDb } from '../../db/client.ts';
 import { openPgDb } from '../../db/client-pg.ts';
 import { databaseDialect } from '../../db/dialect.ts';
 import { parseEnv } from '../env.ts';
+import { postgresIngestDatabase, sqliteIngestDatabase, type IngestDatabase } from '../import/database.ts';
 import { exportEvents, type ExportRange } from '../import/export.ts';
 import { ImportFileError, importFile, type ImportFormat, type ImportSummary, type ImportTarget } from '../import/importer.ts';
-import { exportPgEvents } from '../import/pg/export.ts';
-import { pgImportTarget } from '../import/pg/target.ts';
-import { sqliteImportTarget } from '../import/target.ts';
+import { importTarget } from '../import/target.ts';
 import { createProgressReporter } from './progress.ts';
 
 const USAGE = `Usage:
@@ -30,18 +29,19 @@ interface CliStorage {
   close: () => Promise<void>;
 }
 
+/** The import and export of one database, the same code on either dialect. */
+function cliStorage(target: IngestDatabase, close: () => Promise<void>): CliStorage {
+  return { importTarget: importTarget(target), exportEvents: (range, write) => exportEvents(target, range, write), close };
+}
+
 /** Opens DATABASE_URL: SQLite (a file) or PostgreSQL (a pool, migrated at open), by its scheme. */
 async function openStorage(databaseUrl: string): Promise<CliStorage> {
   if (databaseDialect(databaseUrl) === 'postgres') {
     const db = await openPgDb(databaseUrl, { poolSize: 2 });
-    return { importTarget: pgImportTarget(db), exportEvents: (range, write) => exportPgEvents(db, range, write), close: () => db.close() };
+    return cliStorage(postgresIngestDatabase(db), () => db.close());
   }
   const db = openDb(databaseUrl);
-  return {
-    importTarget: sqliteImportTarget(db.$client),
-    exportEvents: (range, write) => exportEvents(db.$client, range, write),
-    close: async () => void db.$client.close(),
-  };
+  return cliStorage(sqliteIngestDatabase(db.$client), async () => void db.$client.close());
 }
 
 /** A usage error: printed with the usage text, exit code 2. */

@@ -1,5 +1,5 @@
-import type { Database } from 'better-sqlite3';
-import { createEventStore } from '../ingest/store.ts';
+import { sql } from 'drizzle-orm';
+import type { IngestDatabase } from '../import/database.ts';
 import type { NormalizedEvent } from '../ingest/validate.ts';
 import { developerJourney, type DemoEvent } from './journeys.ts';
 import { createRandom, type Random } from './random.ts';
@@ -67,16 +67,22 @@ export function generateDemoEvents(options: DemoOptions = {}): { events: Normali
   return { events, summary: { developers, from, to: now, incidentStart } };
 }
 
+/** Events per store call: the demo is ~50k events, and one huge identity chunk would hold a lot of memory. */
+const SEED_CHUNK = 5_000;
+
 /**
- * Loads the demo history through the real ingest store (validation-shaped events, dedup, identity merge) in one
- * transaction, but only when the events table is empty, so a real database is never polluted.
+ * Loads the demo history through the real ingest store (validation-shaped events, dedup, identity merge), on either
+ * dialect, in one transaction that excludes live capture's log processor, but only when there are no events yet
+ * (nothing in `events` nor in the ingest log), so a real database is never polluted. Instances starting together on
+ * an empty database take turns, and only the first finds it empty, so the demo is loaded once.
  * Returns what was stored, or `undefined` when the database already had events.
  */
-export function seedDemoIfEmpty(sqlite: Database, options: DemoOptions = {}): DemoSummary | undefined {
-  const hasEvents = sqlite.prepare('SELECT 1 FROM events LIMIT 1').get();
-  if (hasEvents) return undefined;
-  const { events, summary } = generateDemoEvents(options);
-  createEventStore(sqlite).writeBatches([events]);
-  const persons = sqlite.prepare<[], number>('SELECT COUNT(*) FROM persons').pluck().get() ?? 0;
-  return { ...summary, events: events.length, persons };
+export async function seedDemoIfEmpty(target: IngestDatabase, options: DemoOptions = {}): Promise<DemoSummary | undefined> {
+  return target.withApplyLock(async (tx) => {
+    if (await tx.get(sql`SELECT 1 AS found FROM events UNION ALL SELECT 1 FROM ingest_log LIMIT 1`)) return undefined;
+    const { events, summary } = generateDemoEvents(options);
+    for (let i = 0; i < events.length; i += SEED_CHUNK) await target.store(tx, [events.slice(i, i + SEED_CHUNK)]);
+    const persons = (await tx.get<{ n: number }>(sql`SELECT COUNT(*) AS n FROM persons`))?.n ?? 0;
+    return { ...summary, events: events.length, persons };
+  });
 }

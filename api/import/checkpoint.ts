@@ -1,4 +1,5 @@
-import type { Database } from 'better-sqlite3';
+import { sql } from 'drizzle-orm';
+import type { SqlDatabase } from '../storage/sql/interface.ts';
 
 /** Progress of one file's import; see the `import_checkpoints` table. */
 export interface Checkpoint {
@@ -14,8 +15,8 @@ export interface Checkpoint {
   completedAt: number | undefined;
 }
 
-/** A row of `import_checkpoints` (columns as JSON text); shared with api/import/pg. */
-export interface CheckpointRow {
+/** A row of `import_checkpoints` (columns as JSON text). */
+type CheckpointRow = {
   file_hash: string;
   path: string;
   format: string;
@@ -26,10 +27,10 @@ export interface CheckpointRow {
   duplicates: number;
   rejected: number;
   completed_at: number | null;
-}
+};
 
 /** The checkpoint a stored row describes. */
-export function checkpointFromRow(row: CheckpointRow): Checkpoint {
+function checkpointFromRow(row: CheckpointRow): Checkpoint {
   return {
     fileHash: row.file_hash,
     path: row.path,
@@ -44,28 +45,28 @@ export function checkpointFromRow(row: CheckpointRow): Checkpoint {
   };
 }
 
-/** Reads and writes import checkpoints; `save` runs right after the commit of the events it covers. */
-export function createCheckpoints(sqlite: Database) {
-  const select = sqlite.prepare<[string], CheckpointRow>('SELECT * FROM import_checkpoints WHERE file_hash = ?');
-  const upsert = sqlite.prepare(
-    `INSERT INTO import_checkpoints (file_hash, path, format, columns, byte_offset, line, imported, duplicates, rejected, completed_at, updated_at)
-     VALUES (@fileHash, @path, @format, @columns, @byteOffset, @line, @imported, @duplicates, @rejected, @completedAt, @updatedAt)
-     ON CONFLICT (file_hash) DO UPDATE SET path = excluded.path, format = excluded.format, columns = excluded.columns,
-       byte_offset = excluded.byte_offset, line = excluded.line, imported = excluded.imported, duplicates = excluded.duplicates,
-       rejected = excluded.rejected, completed_at = excluded.completed_at, updated_at = excluded.updated_at`,
+/** The checkpoint of `fileHash`, or undefined. */
+export async function getCheckpoint(database: SqlDatabase, fileHash: string): Promise<Checkpoint | undefined> {
+  const row = await database.get<CheckpointRow>(
+    sql`SELECT file_hash, path, format, columns, byte_offset, line, imported, duplicates, rejected, completed_at
+        FROM import_checkpoints WHERE file_hash = ${fileHash}`,
   );
-  const remove = sqlite.prepare<[string]>('DELETE FROM import_checkpoints WHERE file_hash = ?');
+  return row ? checkpointFromRow(row) : undefined;
+}
 
-  return {
-    get(fileHash: string): Checkpoint | undefined {
-      const row = select.get(fileHash);
-      return row ? checkpointFromRow(row) : undefined;
-    },
-    save(cp: Checkpoint) {
-      upsert.run({ ...cp, columns: cp.columns ? JSON.stringify(cp.columns) : null, completedAt: cp.completedAt ?? null, updatedAt: Date.now() });
-    },
-    clear(fileHash: string) {
-      remove.run(fileHash);
-    },
-  };
+/** Inserts or replaces the checkpoint of `cp.fileHash`; run it in the transaction of the events it covers. */
+export async function saveCheckpoint(database: SqlDatabase, cp: Checkpoint, now = Date.now()): Promise<void> {
+  await database.run(
+    sql`INSERT INTO import_checkpoints (file_hash, path, format, columns, byte_offset, line, imported, duplicates, rejected, completed_at, updated_at)
+        VALUES (${cp.fileHash}, ${cp.path}, ${cp.format}, ${cp.columns ? JSON.stringify(cp.columns) : null}, ${cp.byteOffset}, ${cp.line},
+                ${cp.imported}, ${cp.duplicates}, ${cp.rejected}, ${cp.completedAt ?? null}, ${now})
+        ON CONFLICT (file_hash) DO UPDATE SET path = excluded.path, format = excluded.format, columns = excluded.columns,
+          byte_offset = excluded.byte_offset, line = excluded.line, imported = excluded.imported, duplicates = excluded.duplicates,
+          rejected = excluded.rejected, completed_at = excluded.completed_at, updated_at = excluded.updated_at`,
+  );
+}
+
+/** Forgets the checkpoint of `fileHash` (a restart reads the file again). */
+export async function clearCheckpoint(database: SqlDatabase, fileHash: string): Promise<void> {
+  await database.run(sql`DELETE FROM import_checkpoints WHERE file_hash = ${fileHash}`);
 }

@@ -5,7 +5,8 @@ import type { Checkpoint } from './checkpoint.ts';
 import { fileFingerprint } from './fingerprint.ts';
 import { resultsInParallel, resultsInThread } from './results.ts';
 import { csvHeader } from './sources.ts';
-import { sqliteImportTarget, type ImportTarget } from './target.ts';
+import { sqliteIngestDatabase } from './database.ts';
+import { importTarget, type ImportTarget } from './target.ts';
 import type { RowResult } from './validate-rows.ts';
 
 export { contentUuid } from './validate-rows.ts';
@@ -87,14 +88,14 @@ export function detectFormat(path: string): ImportFormat {
  * Imports a PostHog export or an Onramp export into the database through the capture validator and an event store
  * with live capture's deduplication and identity merge. Streams the file; commits every `commitEvery` events together
  * with a checkpoint (one transaction), so an interrupted import resumes where the last commit ended and nothing is
- * stored twice. `target` is a SQLite connection or an {@link ImportTarget} (api/import/pg/target.ts for PostgreSQL).
+ * stored twice. `target` is a SQLite connection or an {@link ImportTarget} of either dialect (api/import/target.ts).
  */
 export async function importFile(target: Database | ImportTarget, path: string, options: ImportOptions): Promise<ImportSummary> {
   const started = performance.now();
   const format = options.format ?? detectFormat(path);
   // Large commits: each one rewrites the touched pages of the random-uuid index, so fewer commits write far less.
   const commitEvery = options.commitEvery ?? 50_000;
-  const storage = isImportTarget(target) ? target : sqliteImportTarget(target);
+  const storage = isImportTarget(target) ? target : importTarget(sqliteIngestDatabase(target));
   const { hash, size } = await fileFingerprint(path);
 
   if (options.restart) await storage.clearCheckpoint(hash);

@@ -1,9 +1,7 @@
-import type { Database } from 'better-sqlite3';
-import { startCheckpointer } from '../ingest/checkpointer.ts';
-import { createLogProcessor } from '../ingest/processor.ts';
-import { createEventStore } from '../ingest/store.ts';
+import { sql } from 'drizzle-orm';
 import type { NormalizedEvent } from '../ingest/validate.ts';
-import { createCheckpoints, type Checkpoint } from './checkpoint.ts';
+import { clearCheckpoint, getCheckpoint, saveCheckpoint, type Checkpoint } from './checkpoint.ts';
+import type { IngestDatabase } from './database.ts';
 
 /**
  * Where an import writes: one database of either dialect. The importer reads, validates and counts; the target stores
@@ -27,50 +25,31 @@ export interface ImportTarget {
   offload?(): () => Promise<void>;
 }
 
-/** The SQLite target, on the caller's connection, through live capture's event store (api/ingest/store.ts). */
-export function sqliteImportTarget(sqlite: Database): ImportTarget {
-  const checkpoints = createCheckpoints(sqlite);
-  const store = createEventStore(sqlite);
-  const maxEventId = sqlite.prepare<[], number | null>('SELECT MAX(id) FROM events').pluck();
-  const countAfter = sqlite.prepare<[number], number>('SELECT COUNT(*) FROM events WHERE id > ?').pluck();
-  // The store writes inside this transaction (writeWithinTransaction): its own transaction nested in ours would be
-  // a SAVEPOINT, which SQLite makes several times slower as the tables grow (60k events: 0.3 → 3.7 CPU-s).
-  const transaction = sqlite.transaction((events: readonly NormalizedEvent[], checkpoint: (inserted: number) => Checkpoint) => {
-    // Counted as the rows the write added: ids only grow, and this transaction holds the write lock, so every row
-    // past the previous maximum is one of ours. A uuid probe per event before the write would cost a random index
-    // lookup each; this is one count over a short rowid range.
-    const before = maxEventId.get() ?? 0;
-    let inserted = 0;
-    if (events.length > 0) {
-      store.writeWithinTransaction([events]);
-      inserted = countAfter.get(before) ?? 0;
-    }
-    checkpoints.save(checkpoint(inserted));
-    return inserted;
-  });
+/**
+ * The import target on one database, SQLite or PostgreSQL: each chunk goes through live capture's event store
+ * (`target.store`) together with its checkpoint, in one transaction that excludes live capture's
+ * log processor, so instances applying the log wait for the chunk and see its persons, and the chunk sees theirs.
+ */
+export function importTarget(target: IngestDatabase): ImportTarget {
+  const { database } = target;
   return {
-    async prepare() {
-      createLogProcessor(sqlite).drain();
-    },
-    async getCheckpoint(fileHash) {
-      return checkpoints.get(fileHash);
-    },
-    async clearCheckpoint(fileHash) {
-      checkpoints.clear(fileHash);
-    },
-    async writeChunk(events, checkpoint) {
-      // IMMEDIATE: take the write lock before reading MAX(id), so no other writer's rows are counted as ours.
-      return transaction.immediate(events, checkpoint);
-    },
-    offload() {
-      // Copying WAL pages into the database file (and its fsync) otherwise runs inside our commits, on the thread
-      // that writes: about a sixth of its time. The server's checkpoint worker does it beside it instead.
-      const autoCheckpoint = sqlite.pragma('wal_autocheckpoint', { simple: true }) as number;
-      const checkpointer = startCheckpointer(sqlite);
-      return async () => {
-        await checkpointer.stop();
-        if (sqlite.open) sqlite.pragma(`wal_autocheckpoint = ${autoCheckpoint}`);
-      };
-    },
+    prepare: () => target.drainLog(),
+    getCheckpoint: (fileHash) => getCheckpoint(database, fileHash),
+    clearCheckpoint: (fileHash) => clearCheckpoint(database, fileHash),
+    writeChunk: (events, checkpoint) =>
+      target.withApplyLock(async (tx) => {
+        // Counted as the rows the write added: ids only grow, and this transaction excludes every other writer of
+        // events, so every row past the previous maximum is one of ours. A uuid probe per event before the write
+        // would cost a random index lookup each; this is one count over a short id range.
+        const before = (await tx.get<{ id: number | null }>(sql`SELECT MAX(id) AS id FROM events`))?.id ?? 0;
+        let inserted = 0;
+        if (events.length > 0) {
+          await target.store(tx, [events]);
+          inserted = (await tx.get<{ n: number }>(sql`SELECT COUNT(*) AS n FROM events WHERE id > ${before}`))?.n ?? 0;
+        }
+        await saveCheckpoint(tx, checkpoint(inserted));
+        return inserted;
+      }),
+    ...(target.offload ? { offload: target.offload } : {}),
   };
 }

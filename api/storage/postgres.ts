@@ -1,7 +1,8 @@
 import { openPgDb, type OnrampPgDb, type PgDbOptions } from '../../db/client-pg.ts';
 import { alertStorage } from '../alerts/storage.ts';
 import { createReportStore } from '../analytics/report-store.ts';
-import { seedDemoIfEmptyPg } from '../demo/seed-pg.ts';
+import { seedDemoIfEmpty } from '../demo/seed.ts';
+import { postgresIngestDatabase } from '../import/database.ts';
 import { createPgEventWriter } from '../ingest/writer.ts';
 import { adminSessionStore, portalStore } from '../portal/store.ts';
 import { queryEvents } from '../routes/events.ts';
@@ -29,7 +30,7 @@ export function pgStorage(db: OnrampPgDb): Storage {
     // The reports' own funnel and TTFSI, so an alert always matches the report it links to.
     alerts: alertStorage(database, reports),
     listEvents: (query) => queryEvents(database, query),
-    seedDemoIfEmpty: () => seedDemoIfEmptyPg(db),
+    seedDemoIfEmpty: () => seedDemoIfEmpty(postgresIngestDatabase(db)),
     close: () => db.close(),
   };
 }

@@ -2,6 +2,7 @@ import type { OnrampDb } from '../../db/client.ts';
 import { alertStorage } from '../alerts/storage.ts';
 import { createReportStore } from '../analytics/report-store.ts';
 import { seedDemoIfEmpty } from '../demo/seed.ts';
+import { sqliteIngestDatabase } from '../import/database.ts';
 import { createEventWriter } from '../ingest/writer.ts';
 import { adminSessionStore, portalStore } from '../portal/store.ts';
 import { queryEvents } from '../routes/events.ts';
@@ -27,7 +28,7 @@ export function sqliteStorage(db: OnrampDb): Storage {
     // The reports' own funnel and TTFSI, so an alert always matches the report it links to.
     alerts: alertStorage(database, reports),
     listEvents: (query) => queryEvents(database, query),
-    seedDemoIfEmpty: async () => seedDemoIfEmpty(sqlite),
+    seedDemoIfEmpty: () => seedDemoIfEmpty(sqliteIngestDatabase(sqlite)),
     close: async () => {
       if (sqlite.open) sqlite.close();
     },

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { onTestFinished } from 'vitest';
 import type { AlertStorage } from '../../api/alerts/storage.ts';
 import { seedDemoIfEmpty, type DemoOptions } from '../../api/demo/seed.ts';
-import { seedDemoIfEmptyPg } from '../../api/demo/seed-pg.ts';
+import { postgresIngestDatabase, sqliteIngestDatabase } from '../../api/import/database.ts';
 import { createEventStore } from '../../api/ingest/store.ts';
 import type { NormalizedEvent } from '../../api/ingest/validate.ts';
 import { pgStorage } from '../../api/storage/postgres.ts';
@@ -27,7 +27,7 @@ function onSqlite(db: OnrampDb): AlertTestBed {
   return {
     storage: sqliteStorage(db).alerts,
     addEvents: async (events) => createEventStore(db.$client).writeBatches([[...events]]),
-    seedDemo: async (options) => void seedDemoIfEmpty(db.$client, options),
+    seedDemo: async (options) => void (await seedDemoIfEmpty(sqliteIngestDatabase(db.$client), options)),
   };
 }
 
@@ -35,7 +35,7 @@ function onPostgres(db: OnrampPgDb): AlertTestBed {
   return {
     storage: pgStorage(db).alerts,
     addEvents: (events) => storePgEvents(db, events),
-    seedDemo: async (options) => void (await seedDemoIfEmptyPg(db, options)),
+    seedDemo: async (options) => void (await seedDemoIfEmpty(postgresIngestDatabase(db), options)),
   };
 }
 

@@ -18,7 +18,8 @@ import pg from 'pg';
 import { openDb } from '../../db/client.ts';
 import { openPgDb } from '../../db/client-pg.ts';
 import { importFile, type ImportTarget } from '../../api/import/importer.ts';
-import { pgImportTarget } from '../../api/import/pg/target.ts';
+import { postgresIngestDatabase } from '../../api/import/database.ts';
+import { importTarget } from '../../api/import/target.ts';
 import { createRandom, type Random } from '../../api/demo/random.ts';
 import { referenceInsert } from './reference-insert.ts';
 
@@ -127,7 +128,7 @@ async function runPostgres(serverUrl: string, lines: number) {
     await writeExport(part, lines, false);
     const open = async () => {
       const db = await openPgDb(url.toString(), { poolSize: 2 });
-      return { target: pgImportTarget(db), close: () => db.close() };
+      return { target: importTarget(postgresIngestDatabase(db)), close: () => db.close() };
     };
     await run(`PostgreSQL: ${lines} lines (worker)`, part, open);
     await run('PostgreSQL: same again (--restart)', part, open, true);

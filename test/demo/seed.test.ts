@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createEventStore } from '../../api/ingest/store.ts';
 import { validateCapture } from '../../api/ingest/validate.ts';
-import { generateDemoEvents, seedDemoIfEmpty } from '../../api/demo/seed.ts';
+import { generateDemoEvents, seedDemoIfEmpty, type DemoSummary } from '../../api/demo/seed.ts';
+import { sqliteIngestDatabase } from '../../api/import/database.ts';
 import { testDb } from '../support/app.ts';
 
 const NOW = Date.UTC(2026, 10, 23, 20, 0, 0);
@@ -21,19 +22,20 @@ describe('demo data', () => {
     expect(other[0]!.uuid).not.toBe(a[0]!.uuid);
   });
 
-  it('seeds an empty database once and never touches one that has events', () => {
+  it('seeds an empty database once and never touches one that has events', async () => {
     const db = testDb();
-    const first = seedDemoIfEmpty(db.$client, { now: NOW, developers: 200 });
+    const seed = (on: typeof db) => seedDemoIfEmpty(sqliteIngestDatabase(on.$client), { now: NOW, developers: 200 });
+    const first = await seed(db);
     expect(first).toBeDefined();
     const count = () => db.$client.prepare('SELECT COUNT(*) FROM events').pluck().get() as number;
     expect(count()).toBe(first!.events);
-    expect(seedDemoIfEmpty(db.$client, { now: NOW, developers: 200 })).toBeUndefined();
+    expect(await seed(db)).toBeUndefined();
     expect(count()).toBe(first!.events);
 
     const other = testDb();
     const one = validateCapture({ event: 'hello', distinct_id: 'real-user', api_key: 'phc_x' }, { projectToken: 'phc_x' });
     createEventStore(other.$client).writeBatches([one]);
-    expect(seedDemoIfEmpty(other.$client, { now: NOW, developers: 200 })).toBeUndefined();
+    expect(await seed(other)).toBeUndefined();
     expect(other.$client.prepare('SELECT COUNT(*) FROM events').pluck().get()).toBe(1);
   });
 
@@ -44,9 +46,13 @@ describe('demo data', () => {
 
   describe('on the full default data set', () => {
     const db = testDb();
-    const started = performance.now();
-    const summary = seedDemoIfEmpty(db.$client, { now: NOW })!;
-    const seedMs = performance.now() - started;
+    let summary!: DemoSummary;
+    let seedMs = 0;
+    beforeAll(async () => {
+      const started = performance.now();
+      summary = (await seedDemoIfEmpty(sqliteIngestDatabase(db.$client), { now: NOW }))!;
+      seedMs = performance.now() - started;
+    });
     const all = (sql: string, ...params: unknown[]) => db.$client.prepare(sql).all(...params) as Row[];
     const one = (sql: string, ...params: unknown[]) => db.$client.prepare(sql).pluck().get(...params);
 

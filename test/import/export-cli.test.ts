@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { openDb } from '../../db/client.ts';
 import { seedDemoIfEmpty } from '../../api/demo/seed.ts';
+import { sqliteIngestDatabase } from '../../api/import/database.ts';
 import { exportEvents } from '../../api/import/export.ts';
 import { importFile } from '../../api/import/importer.ts';
 import { testDb } from '../support/app.ts';
@@ -23,7 +24,7 @@ function partition(db: ReturnType<typeof testDb>): string[] {
 
 async function exportToString(db: ReturnType<typeof testDb>, from = 0, to = Number.MAX_SAFE_INTEGER) {
   let text = '';
-  const count = await exportEvents(db.$client, { from, to }, (t) => {
+  const count = await exportEvents(sqliteIngestDatabase(db.$client), { from, to }, (t) => {
     text += t;
   });
   return { text, count };
@@ -32,7 +33,7 @@ async function exportToString(db: ReturnType<typeof testDb>, from = 0, to = Numb
 describe('export', () => {
   it('round-trips with import: same events, same persons', async () => {
     const source = testDb();
-    seedDemoIfEmpty(source.$client, { now: Date.UTC(2026, 10, 23), developers: 150 });
+    await seedDemoIfEmpty(sqliteIngestDatabase(source.$client), { now: Date.UTC(2026, 10, 23), developers: 150 });
     const { text, count } = await exportToString(source);
     expect(count).toBe(countEvents(source));
 

@@ -1,3 +1,7 @@
+/**
+ * The onramp CLI against a PostgreSQL DATABASE_URL prints what it prints on SQLite. The import, export and
+ * checkpoints themselves run on both dialects in test/import/dialects.test.ts.
+ */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -5,13 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { exportEvents } from '../../api/import/export.ts';
-import { importFile, type ImportOptions } from '../../api/import/importer.ts';
-import { exportPgEvents } from '../../api/import/pg/export.ts';
-import { pgImportTarget } from '../../api/import/pg/target.ts';
-import type { OnrampDb } from '../../db/client.ts';
 import { openPgDb, type OnrampPgDb } from '../../db/client-pg.ts';
-import { testDb } from '../support/app.ts';
 import { usePostgres } from '../support/postgres.ts';
 import { jsonl, posthogRows, tempFile, TOKEN } from '../import/support.ts';
 
@@ -24,62 +22,6 @@ async function pgInstance(): Promise<{ url: string; db: OnrampPgDb }> {
   const db = await openPgDb(url);
   cluster.onCleanup(() => db.close());
   return { url, db };
-}
-
-function sqliteInstance(): OnrampDb {
-  const db = testDb();
-  cluster.onCleanup(async () => void db.$client.close());
-  return db;
-}
-
-const importPg = (db: OnrampPgDb, file: string, options: Partial<ImportOptions> = {}) =>
-  importFile(pgImportTarget(db), file, { projectToken: TOKEN, ...options });
-const importSqlite = (db: OnrampDb, file: string, options: Partial<ImportOptions> = {}) =>
-  importFile(db.$client, file, { projectToken: TOKEN, ...options });
-
-interface StoredEvent {
-  uuid: string;
-  event: string;
-  distinct_id: string;
-  timestamp: number;
-  received_at: number;
-  properties: unknown;
-}
-
-/** Every event as a comparable value (properties parsed: jsonb reorders keys), oldest first. */
-async function pgEvents(db: OnrampPgDb): Promise<StoredEvent[]> {
-  const { rows } = await db.$client.query<StoredEvent>(
-    `SELECT uuid, event, distinct_id, timestamp::float8 AS timestamp, received_at::float8 AS received_at, properties
-       FROM events ORDER BY timestamp, uuid`,
-  );
-  return rows;
-}
-
-function sqliteEvents(db: OnrampDb): StoredEvent[] {
-  return (db.$client.prepare('SELECT uuid, event, distinct_id, timestamp, received_at, properties FROM events ORDER BY timestamp, uuid').all() as StoredEvent[]).map(
-    (row) => ({ ...row, properties: JSON.parse(row.properties as string) as unknown }),
-  );
-}
-
-/** Persons as sorted lists of their distinct ids (with the person's properties and identified flag), independent of ids. */
-const PARTITION = `SELECT string_agg(d.distinct_id, ',' ORDER BY d.distinct_id) AS ids, p.properties::text AS properties, p.is_identified::int AS identified
-                     FROM person_distinct_ids d JOIN persons p ON p.id = d.person_id GROUP BY p.id, p.properties, p.is_identified`;
-
-async function pgPersons(db: OnrampPgDb) {
-  const { rows } = await db.$client.query<{ ids: string; properties: string; identified: number }>(PARTITION);
-  return rows.map((r) => ({ ids: r.ids, properties: JSON.parse(r.properties) as unknown, identified: r.identified })).sort((a, b) => a.ids.localeCompare(b.ids));
-}
-
-function sqlitePersons(db: OnrampDb) {
-  const rows = db.$client
-    .prepare(
-      `SELECT group_concat(distinct_id, ',') AS ids, properties, identified FROM (
-         SELECT d.distinct_id, d.person_id, p.properties, p.is_identified AS identified
-           FROM person_distinct_ids d JOIN persons p ON p.id = d.person_id ORDER BY d.distinct_id)
-       GROUP BY person_id`,
-    )
-    .all() as Array<{ ids: string; properties: string; identified: number }>;
-  return rows.map((r) => ({ ids: r.ids, properties: JSON.parse(r.properties) as unknown, identified: r.identified })).sort((a, b) => a.ids.localeCompare(b.ids));
 }
 
 async function pgCount(db: OnrampPgDb): Promise<number> {
@@ -113,97 +55,6 @@ function historyFile(): string {
     ]),
   );
 }
-
-describe('import into PostgreSQL (the importer with the PostgreSQL target)', () => {
-  it('stores what SQLite stores: bad rows reported, duplicates skipped, the identify merges, same persons', async () => {
-    const { db } = await pgInstance();
-    const sqlite = sqliteInstance();
-    const file = historyFile();
-    const pgSummary = await importPg(db, file);
-    const sqliteSummary = await importSqlite(sqlite, file);
-    expect(pgSummary).toMatchObject({ imported: 45, duplicates: 1, rejected: 4, interrupted: false });
-    expect(pgSummary.rejectedRows.map((r) => r.line)).toEqual([42, 44, 46, 48]);
-    const counts = (s: typeof pgSummary) => ({ imported: s.imported, duplicates: s.duplicates, rejected: s.rejected, rejectedRows: s.rejectedRows });
-    expect(counts(pgSummary)).toEqual(counts(sqliteSummary));
-    // PostHog rows are received when imported, so only receivedAt may differ.
-    const withoutReceived = (events: StoredEvent[]) => events.map(({ received_at: _received, ...rest }) => rest);
-    expect(withoutReceived(await pgEvents(db))).toEqual(withoutReceived(sqliteEvents(sqlite)));
-    const persons = await pgPersons(db);
-    expect(persons).toEqual(sqlitePersons(sqlite));
-    expect(persons).toContainEqual({ ids: 'anon-x,dev-x', properties: { plan: 'free', email: 'x@example.test' }, identified: 1 });
-  });
-
-  it.each([
-    ['in-thread', false],
-    ['with the parse worker', true],
-  ])('resumes an interrupted import from its checkpoint, and a re-run stores nothing twice (%s)', async (_mode, parallel) => {
-    const { db } = await pgInstance();
-    const rows: unknown[] = posthogRows(3000);
-    rows[1500] = 'not json';
-    const file = tempFile('resume.jsonl', jsonl(rows));
-    const first = await importPg(db, file, { parallel, commitEvery: 400, stopAfterRows: 1700 });
-    expect(first.interrupted).toBe(true);
-    expect(await pgCount(db)).toBe(first.imported);
-    expect(first.imported).toBe(1699);
-    // The checkpoint committed with the last chunk: what it says is stored is exactly what is stored.
-    const { rows: saved } = await db.$client.query<{ line: number; imported: number }>('SELECT line::int AS line, imported::int AS imported FROM import_checkpoints');
-    expect(saved).toEqual([{ line: 1700, imported: 1699 }]);
-
-    const second = await importPg(db, file, { parallel, commitEvery: 400 });
-    expect(second).toMatchObject({ resumedAfterLine: 1700, duplicates: 0, interrupted: false });
-    expect(first.imported + second.imported).toBe(2999);
-    expect(first.rejected + second.rejected).toBe(1);
-    expect(await pgCount(db)).toBe(2999);
-
-    expect(await importPg(db, file, { parallel })).toMatchObject({ alreadyComplete: true, imported: 0 });
-    expect(await importPg(db, file, { parallel, restart: true })).toMatchObject({ imported: 0, duplicates: 2999, rejected: 1 });
-    expect(await pgCount(db)).toBe(2999);
-    const persons = await pgPersons(db);
-    expect(persons).toHaveLength(600);
-    expect(persons).toContainEqual(expect.objectContaining({ ids: 'anon-599,user-599', identified: 1 }));
-  });
-
-  it('commits a chunk and its checkpoint together: when the checkpoint fails, the chunk is not stored either', async () => {
-    const { db } = await pgInstance();
-    const file = tempFile('atomic.jsonl', jsonl(posthogRows(30)));
-    await db.$client.query(`
-      CREATE FUNCTION refuse_checkpoint() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'checkpoint refused'; END $$;
-      CREATE TRIGGER refuse_checkpoint BEFORE INSERT ON import_checkpoints FOR EACH ROW EXECUTE FUNCTION refuse_checkpoint();`);
-    await expect(importPg(db, file, { commitEvery: 10 })).rejects.toThrow(/checkpoint refused/);
-    expect(await pgCount(db)).toBe(0);
-    await db.$client.query('DROP TRIGGER refuse_checkpoint ON import_checkpoints');
-    expect(await importPg(db, file, { commitEvery: 10 })).toMatchObject({ imported: 30, duplicates: 0 });
-  });
-
-  it('exports JSONL that imports into another PostgreSQL database (and into SQLite) as the same events and persons', async () => {
-    const { db: source } = await pgInstance();
-    await importPg(source, historyFile());
-    let text = '';
-    const count = await exportPgEvents(source, { from: 0, to: Number.MAX_SAFE_INTEGER }, (piece) => {
-      text += piece;
-    });
-    expect(count).toBe(45);
-    const exported = tempFile('export.jsonl', text);
-
-    const { db: copy } = await pgInstance();
-    expect(await importPg(copy, exported)).toMatchObject({ imported: 45, duplicates: 0, rejected: 0 });
-    expect(await pgEvents(copy)).toEqual(await pgEvents(source));
-    expect(await pgPersons(copy)).toEqual(await pgPersons(source));
-
-    const sqlite = sqliteInstance();
-    expect(await importSqlite(sqlite, exported)).toMatchObject({ imported: 45 });
-    expect(sqliteEvents(sqlite)).toEqual(await pgEvents(source));
-    let again = '';
-    await exportEvents(sqlite.$client, { from: 0, to: Number.MAX_SAFE_INTEGER }, (piece) => {
-      again += piece;
-    });
-    const parsed = (jsonText: string) => jsonText.trim().split('\n').map((line) => {
-      const { personId: _person, ...rest } = JSON.parse(line) as Record<string, unknown>;
-      return rest;
-    });
-    expect(parsed(again)).toEqual(parsed(text));
-  });
-});
 
 describe('onramp CLI with DATABASE_URL=postgres://', () => {
   const cli = (args: string[], databaseUrl: string) =>

@@ -1,34 +1,14 @@
 /**
- * Same numbers on both backends: one dataset (the demo history plus hand-made edge cases) is ingested into SQLite
- * through the real store, its persons, distinct ids and events are copied into PostgreSQL with their ids, and every
- * report is compared whole, with several parameter sets: the SQLite route's JSON against the PostgreSQL entry's
- * response, and the raw rows under them. Equality is exact (toEqual), never approximate.
+ * Every report on one rich dataset (the demo history plus hand-made edge cases), with many parameter sets, compared
+ * whole with one stored snapshot. The suite runs on SQLite and on PostgreSQL against the same snapshot, so both
+ * dialects must give the same JSON, byte for byte: ties cut by text order, breakdown values of every JSON type,
+ * instants at the range and window limits.
  */
-import { sql } from 'drizzle-orm';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { OnrampDb } from '../../db/client.ts';
-import { openPgDb, type OnrampPgDb } from '../../db/client-pg.ts';
-import { loadApiHealthData } from '../../api/analytics/api-health-query.ts';
-import { loadDocsData } from '../../api/analytics/docs-query.ts';
-import { previousPeriod } from '../../api/analytics/funnel-report.ts';
-import { runFunnelPeriods } from '../../api/analytics/funnel-query.ts';
-import { parseFunnelParams, parseRangeParams, parseTtfsiParams } from '../../api/analytics/params.ts';
-import { streamTtfsi, type TtfsiRow } from '../../api/analytics/ttfsi-query.ts';
-import { loadApiHealthDataPg } from '../../api/analytics/pg/api-health-query.ts';
-import { loadDocsDataPg } from '../../api/analytics/pg/docs-query.ts';
-import { runFunnelPeriodsPg } from '../../api/analytics/pg/funnel-query.ts';
-import { pgRows, streamPgRows } from '../../api/analytics/pg/query.ts';
-import { apiHealthReportPg, docsReportPg, funnelReportPg, ttfsiReportPg } from '../../api/analytics/pg/reports.ts';
-import { streamTtfsiPg } from '../../api/analytics/pg/ttfsi-query.ts';
-import { generateDemoEvents } from '../../api/demo/seed.ts';
-import { createEventStore } from '../../api/ingest/store.ts';
-import { sqliteStorage } from '../../api/storage/sqlite.ts';
-import { reportsRoutes } from '../../api/routes/reports.ts';
-import { call, DAY, HOUR, ingest, type Ev } from '../analytics/support.ts';
-import { testDb } from '../support/app.ts';
-import { copyToPostgres } from '../support/copy-to-postgres.ts';
-import { startPostgres, type TestPostgres } from '../support/postgres.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { seedDemoIfEmpty } from '../../api/demo/seed.ts';
+import { postgresIngestDatabase, sqliteIngestDatabase } from '../../api/import/database.ts';
+import { pgDbOf, testApp } from '../support/app.ts';
+import { call, DAY, getReport, HOUR, ingest, type Ev } from './support.ts';
 
 const NOW = Date.UTC(2026, 2, 31, 12, 0, 0);
 /** The hand-made cases live in [EDGE_FROM, EDGE_TO], inside the demo history, so every report mixes both. */
@@ -36,60 +16,6 @@ const EDGE_FROM = NOW - 20 * DAY;
 const EDGE_TO = NOW - 10 * DAY;
 const ms = (n: number) => String(n);
 
-let postgres: TestPostgres;
-let pgDb: OnrampPgDb;
-let sqliteDb: OnrampDb;
-let routes: ReturnType<typeof reportsRoutes>;
-
-beforeAll(async () => {
-  postgres = await startPostgres();
-  pgDb = await openPgDb(await createLinguisticDatabase(postgres));
-  sqliteDb = testDb();
-  const { events } = generateDemoEvents({ now: NOW, weeks: 8, developers: 2000, seed: 7 });
-  createEventStore(sqliteDb.$client).writeBatches([events]);
-  ingest(sqliteDb, edgeCases());
-  await copyToPostgres(sqliteDb.$client, pgDb);
-  routes = reportsRoutes({ reports: sqliteStorage(sqliteDb).reports, now: () => NOW });
-});
-
-afterAll(async () => {
-  await pgDb?.close();
-  sqliteDb?.$client.close();
-  if (postgres) await adminQuery(postgres, `DROP DATABASE IF EXISTS ${PG_DATABASE} WITH (FORCE)`);
-  await postgres?.stop();
-});
-
-const PG_DATABASE = 'onramp_reports_icu';
-
-async function adminQuery(server: TestPostgres, text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: server.url });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
-
-/**
- * A database whose text collation is a linguistic one (ICU en-US), as production databases often have, unlike the
- * test cluster's C locale: text ordering in the reports must not depend on it. Falls back to the server's default
- * collation when the server has no ICU.
- */
-async function createLinguisticDatabase(server: TestPostgres): Promise<string> {
-  try {
-    await adminQuery(server, `CREATE DATABASE ${PG_DATABASE} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C'`);
-  } catch (error) {
-    console.warn(`no ICU collation on this server (${(error as Error).message}); comparing on its default collation`);
-    return server.createDatabase();
-  }
-  const url = new URL(server.url);
-  url.pathname = `/${PG_DATABASE}`;
-  return url.toString();
-}
-
-
-/** Copies persons, distinct ids and events with their ids, so person grouping and tie-breaks by id are the same. */
 const FAILURES: Array<[number, Record<string, unknown>]> = [
   [401, { error_code: 'invalid_api_key' }],
   [500, {}],
@@ -238,17 +164,6 @@ function edgeCases(): Ev[] {
   return out;
 }
 
-/** The SQLite path's response, through the real route (JSON as a client gets it). */
-async function sqliteReport(path: string, query: Record<string, string>): Promise<unknown> {
-  const res = await routes.request(`/${path}?${new URLSearchParams(query).toString()}`);
-  const body = await res.json();
-  expect(res.status, JSON.stringify(body)).toBe(200);
-  return body;
-}
-
-/** A PostgreSQL response as it would go over the wire. */
-const wire = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
-
 const R30 = { from: ms(NOW - 30 * DAY), to: ms(NOW) };
 const R7 = { from: ms(NOW - 7 * DAY), to: ms(NOW) };
 const ALL = { from: ms(NOW - 60 * DAY), to: ms(NOW) };
@@ -297,98 +212,44 @@ const TTFSIS: Array<Record<string, string>> = [
   { ...R30, start: 'never_happens' },
 ];
 
-describe('reports on PostgreSQL give the same numbers as on SQLite', () => {
+const { app, db } = testApp();
+
+beforeAll(async () => {
+  const pg = pgDbOf(db);
+  const target = pg ? postgresIngestDatabase(pg) : sqliteIngestDatabase(db.$client);
+  await seedDemoIfEmpty(target, { now: NOW, weeks: 8, developers: 2000, seed: 7 });
+  await ingest(db, edgeCases());
+}, 120_000);
+
+/** A report's response, checked to be a 200. */
+async function report(path: string, query: Record<string, string>): Promise<unknown> {
+  const { status, body } = await getReport(app, path, query);
+  expect(status, JSON.stringify(body)).toBe(200);
+  return body;
+}
+
+describe('every report gives the same JSON on both dialects', () => {
   it('holds a dataset rich enough to compare', async () => {
-    const counts = sqliteDb.$client.prepare('SELECT COUNT(*) AS events, COUNT(DISTINCT person_id) AS persons FROM events').get() as { events: number; persons: number };
-    expect(counts.events).toBeGreaterThan(30_000);
-    const funnel = (await sqliteReport('funnel', { ...R7 })) as { flags: Array<{ evidence: { topErrors: unknown[]; lastPages: unknown[] } }> };
+    const funnel = (await report('funnel', { ...R7 })) as { flags: Array<{ evidence: { topErrors: unknown[]; lastPages: unknown[] } }> };
     expect(funnel.flags.length).toBeGreaterThan(0);
     expect(funnel.flags.some((f) => f.evidence.topErrors.length > 0 && f.evidence.lastPages.length > 0)).toBe(true);
-    const breakdown = (await sqliteReport('funnel', { ...EDGE, breakdown: 'plan' })) as { breakdown: Array<{ value: string | null }> };
-    expect(breakdown.breakdown.map((b) => b.value)).toEqual(expect.arrayContaining([null, 'Other', '5', '1', '1.5', '{"tier":1}', 'null', 'first']));
+    const breakdown = (await report('funnel', { ...EDGE, breakdown: 'plan' })) as { breakdown: Array<{ value: string | null }> };
+    expect(breakdown.breakdown.map((b) => b.value)).toEqual(expect.arrayContaining([null, 'Other', '5', 'true', '1.5', '{"tier":1}', 'null', 'first']));
   });
 
   it.each(FUNNELS.map((q) => [JSON.stringify(q), q] as const))('funnel %s', async (_name, query) => {
-    const params = parseFunnelParams(query, NOW);
-    expect(wire(await funnelReportPg(pgDb, params))).toEqual(await sqliteReport('funnel', query));
-    // The runs under the report too (tallies with every gap, breakdown tallies, stalled persons), both periods.
-    const run = { steps: params.steps, windowMs: params.windowMs, order: params.order, from: params.from, to: params.to, breakdown: params.breakdown };
-    const extra = [previousPeriod(params.from, params.to)];
-    expect(await runFunnelPeriodsPg(pgDb, run, extra)).toEqual(runFunnelPeriods(sqliteDb.$client, run, extra));
+    expect(await report('funnel', query)).toMatchSnapshot();
   });
 
   it.each(TTFSIS.map((q) => [JSON.stringify(q), q] as const))('ttfsi %s', async (_name, query) => {
-    const params = parseTtfsiParams(query, NOW);
-    expect(wire(await ttfsiReportPg(pgDb, params))).toEqual(await sqliteReport('ttfsi', query));
-    const sqliteRows: TtfsiRow[] = [];
-    const postgresRows: TtfsiRow[] = [];
-    streamTtfsi(sqliteDb.$client, params, (r) => sqliteRows.push(r));
-    await streamTtfsiPg(pgDb, params, (r) => postgresRows.push(r));
-    const byStart = (a: TtfsiRow, b: TtfsiRow) => a.start - b.start || (a.seconds ?? -1) - (b.seconds ?? -1);
-    expect(postgresRows.sort(byStart)).toEqual(sqliteRows.sort(byStart));
+    expect(await report('ttfsi', query)).toMatchSnapshot();
   });
 
   it.each(Object.entries(RANGES))('docs %s', async (_name, query) => {
-    const range = parseRangeParams(query, NOW);
-    expect(wire(await docsReportPg(pgDb, range))).toEqual(await sqliteReport('docs', query));
-    // Raw rows, in SQLite's order.
-    expect(await loadDocsDataPg(pgDb, range)).toEqual(loadDocsData(sqliteDb.$client, range));
+    expect(await report('docs', query)).toMatchSnapshot();
   });
 
   it.each(Object.entries(RANGES))('api-health %s', async (_name, query) => {
-    const range = parseRangeParams(query, NOW);
-    expect(wire(await apiHealthReportPg(pgDb, range))).toEqual(await sqliteReport('api-health', query));
-    const key = (g: { endpoint: string | null; duration: number | null; code: string | null }) => JSON.stringify([g.endpoint, g.duration, g.code]);
-    const sorted = (data: Awaited<ReturnType<typeof loadApiHealthDataPg>>) => ({ ...data, groups: [...data.groups].sort((a, b) => key(a).localeCompare(key(b))) });
-    expect(sorted(await loadApiHealthDataPg(pgDb, range))).toEqual(sorted(loadApiHealthData(sqliteDb.$client, range)));
-  });
-
-  it('prints each report’s time on both backends (demo dataset, warm, median of 3)', async () => {
-    const median = async (run: () => unknown) => {
-      const times: number[] = [];
-      for (let i = 0; i < 3; i++) {
-        const start = performance.now();
-        await run();
-        times.push(performance.now() - start);
-      }
-      return times.sort((a, b) => a - b)[1]!;
-    };
-    const funnel = parseFunnelParams({ ...R30 }, NOW);
-    const breakdown = parseFunnelParams({ ...R30, breakdown: 'source' }, NOW);
-    const strict = parseFunnelParams({ ...R30, order: 'strict' }, NOW);
-    const ttfsi = parseTtfsiParams({ ...R30 }, NOW);
-    const range = parseRangeParams({ ...R30 }, NOW);
-    const cases: Array<[string, () => unknown, () => Promise<unknown>]> = [
-      ['funnel (30 d)', () => sqliteReport('funnel', { ...R30 }), () => funnelReportPg(pgDb, funnel)],
-      ['funnel strict', () => sqliteReport('funnel', { ...R30, order: 'strict' }), () => funnelReportPg(pgDb, strict)],
-      ['funnel breakdown', () => sqliteReport('funnel', { ...R30, breakdown: 'source' }), () => funnelReportPg(pgDb, breakdown)],
-      ['ttfsi', () => sqliteReport('ttfsi', { ...R30 }), () => ttfsiReportPg(pgDb, ttfsi)],
-      ['docs', () => sqliteReport('docs', { ...R30 }), () => docsReportPg(pgDb, range)],
-      ['api-health', () => sqliteReport('api-health', { ...R30 }), () => apiHealthReportPg(pgDb, range)],
-    ];
-    const lines: string[] = [];
-    for (const [name, onSqlite, onPg] of cases) {
-      await onSqlite();
-      await onPg();
-      lines.push(`${name.padEnd(18)} sqlite ${(await median(onSqlite)).toFixed(1).padStart(7)} ms   postgres ${(await median(onPg)).toFixed(1).padStart(7)} ms`);
-    }
-    const { events } = sqliteDb.$client.prepare('SELECT COUNT(*) AS events FROM events').get() as { events: number };
-    console.log(`report timings over ${events} events\n${lines.join('\n')}`);
-  });
-});
-
-describe('streaming report rows from PostgreSQL', () => {
-  it('rejects when the statement or the consumer fails mid-stream, and the pool keeps serving', async () => {
-    await expect(streamPgRows(pgDb, sql`SELECT 10 / (6000 - g) AS x FROM generate_series(1, 7000) g`, () => {})).rejects.toThrow(/division by zero/);
-    let seen = 0;
-    const consumer = streamPgRows<{ g: number }>(pgDb, sql`SELECT g FROM generate_series(1, 20000) g`, () => {
-      if (++seen === 7000) throw new Error('consumer failed');
-    });
-    await expect(consumer).rejects.toThrow('consumer failed');
-    const rows: Array<{ g: number; big: number }> = [];
-    await streamPgRows<{ g: number; big: number }>(pgDb, sql`SELECT g, g::bigint * 1000000000 AS big FROM generate_series(1, 12000) g`, (r) => rows.push(r));
-    expect(rows).toHaveLength(12_000);
-    expect(rows[11_999]).toEqual({ g: 12_000, big: 12_000_000_000_000 });
-    expect(await pgRows(pgDb, sql`SELECT COUNT(*) AS n FROM generate_series(1, 3) g`)).toEqual([{ n: 3 }]);
+    expect(await report('api-health', query)).toMatchSnapshot();
   });
 });
