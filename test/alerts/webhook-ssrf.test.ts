@@ -1,4 +1,9 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSecureContext, createServer as createTlsServer } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAlertRunner } from '../../api/alerts/runner.ts';
@@ -180,6 +185,27 @@ describe('webhook delivery', () => {
     expect(r.hits).toBe(1);
     expect(r.hosts).toEqual([`hooks.lan.test:${port}`]);
     expect(resolveHost.calls).toEqual(['hooks.lan.test']);
+  });
+
+  it('over https, presents the URL name as TLS SNI while connecting to the checked address', async () => {
+    // A self-signed certificate for the name: the handshake reaches the server (which records the SNI) and the
+    // client then refuses the certificate, which it does not trust.
+    const dir = mkdtempSync(join(tmpdir(), 'onramp-tls-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=hooks.lan.test'], { stdio: 'ignore' });
+    const context = createSecureContext({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) });
+    const serverNames: string[] = [];
+    const tlsServer = createTlsServer({ SNICallback: (name, callback) => (serverNames.push(name), callback(null, context)) }, (socket) => socket.destroy());
+    tlsServer.on('tlsClientError', () => {});
+    await new Promise<void>((resolve) => tlsServer.listen(0, '127.0.0.1', resolve));
+    listeners.push(tlsServer as unknown as Server);
+    const port = (tlsServer.address() as AddressInfo).port;
+    const resolveHost = resolverOf({ 'hooks.lan.test': ['127.0.0.1'] });
+    const { bed, rule } = await firingRule(`https://hooks.lan.test:${port}/hook`);
+    const runner = createAlertRunner(bed.storage, { baseUrl: 'http://x', now: () => NOW, delivery: { maxAttempts: 1, ...LOCAL_RECEIVERS, resolveHost }, log: () => {} });
+
+    const result = await runner.check(rule);
+    expect(serverNames).toEqual(['hooks.lan.test']);
+    expect(result.deliveries[0]).toMatchObject({ status: 'failed', error: 'connection failed' });
   });
 
   it('logs a failed connection as "connection failed", not the socket error that would tell an open port from a closed one', async () => {
