@@ -6,9 +6,6 @@
 /** `<meta>` the docs Head override writes on quickstart pages; its content is the quickstart language. */
 export const QUICKSTART_META = 'onramp:quickstart-language';
 
-/** Languages a quickstart can report in `quickstart_started`. */
-export const QUICKSTART_LANGUAGES = ['curl', 'node', 'python'] as const;
-
 /** Reasons offered after a "No" vote; the value is what `doc_feedback.reason` carries. */
 export const FEEDBACK_REASONS = [
   { value: 'code_didnt_work', label: "The code didn't work" },
