@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatCount, formatDuration, formatPercent } from '../../site/components/reports/format.ts';
-import type { ApiHealthResponse, DocsResponse, FunnelResponse, TtfsiResponse } from '../../site/components/reports/types.ts';
+import type { ApiHealthReport as ApiHealthResponse, DocsReport as DocsResponse, FunnelReport as FunnelResponse, TtfsiReport as TtfsiResponse } from '../../api/analytics/contract.ts';
 import { ensureSiteBuilt } from '../support/build.ts';
 import { haveChromium, launchChromium, openPage, seriousA11yViolations } from '../support/browser.ts';
 import { startServer, type RunningServer } from '../support/server.ts';

@@ -17,7 +17,7 @@ import {
 import { combinedTopErrors, errorRateRows, latencyRows, shortEndpoint } from '../../site/components/reports/health-shape.ts';
 import { defaultQuery, parseQuery, resolveRange, safeNext, toSearch } from '../../site/components/reports/query.ts';
 import { histogramRows, logTimeTicks, survivalCurve, ttfsiCohorts } from '../../site/components/reports/ttfsi-shape.ts';
-import type { DocPage, FunnelStep } from '../../site/components/reports/types.ts';
+import type { DocPage, FunnelStep } from '../../api/analytics/contract.ts';
 
 function step(event: string, count: number, extra: Partial<FunnelStep> = {}): FunnelStep {
   return {

@@ -6,7 +6,7 @@ import { Gate } from './Gate.tsx';
 import { combinedTopErrors, endpointsByCalls, errorRateRows, isEmptyHealth, latencyRows, shortEndpoint, type LatencyRow } from './health-shape.ts';
 import { useApi, useNarrow, useUrlQuery } from './hooks.ts';
 import { AXIS_TICK, COLORS } from './palette.ts';
-import type { ApiHealthResponse, EndpointHealth, ErrorCount } from './types.ts';
+import type { ApiHealthReport as ApiHealthResponse, CodeCount as ErrorCount, EndpointHealth } from '../../../api/analytics/contract.ts';
 import { Card, ChartFigure, DataTable, EmptyState, ErrorMessage, Loading, Stat, type Column, legendFormatter } from './ui.tsx';
 
 const endpointColumns: Column<EndpointHealth>[] = [

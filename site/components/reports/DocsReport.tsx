@@ -8,7 +8,7 @@ import { formatCount, formatDecimal, formatPercent, formatUtc } from './format.t
 import { Gate } from './Gate.tsx';
 import { useApi, useUrlQuery } from './hooks.ts';
 import { AXIS_TICK, COLORS } from './palette.ts';
-import type { DocPage, DocsResponse } from './types.ts';
+import type { DocPage, DocsReport as DocsResponse } from '../../../api/analytics/contract.ts';
 import { Card, ChartFigure, CsvButton, EmptyState, ErrorMessage, Loading, type Column } from './ui.tsx';
 
 interface DocColumn extends CsvColumn<DocPage> {

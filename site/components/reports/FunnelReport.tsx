@@ -27,7 +27,7 @@ import { Gate } from './Gate.tsx';
 import { useApi, useNarrow, useUrlQuery } from './hooks.ts';
 import { AXIS_TICK, COLORS, seriesColor } from './palette.ts';
 import { funnelParams, type ReportQuery } from './query.ts';
-import type { FunnelResponse } from './types.ts';
+import type { FunnelReport as FunnelResponse } from '../../../api/analytics/contract.ts';
 import { Card, ChartFigure, DataTable, EmptyState, ErrorMessage, Loading, Segmented, Stat, type Column, legendFormatter } from './ui.tsx';
 
 const percentTick = (v: number) => `${Math.round(v * 100)}%`;

@@ -5,7 +5,7 @@ import { eventRows, eventsQuery, type EventRow } from './events-shape.ts';
 import { formatUtc } from './format.ts';
 import { Gate } from './Gate.tsx';
 import { KNOWN_EVENTS } from './query.ts';
-import type { EventsResponse } from './types.ts';
+import type { EventsResponse } from '../../../api/analytics/contract.ts';
 import { Card, CsvButton, EmptyState, ErrorMessage, Loading } from './ui.tsx';
 
 const PAGE_SIZE = 50;

@@ -6,7 +6,7 @@ import { Gate } from './Gate.tsx';
 import { useApi, useUrlQuery } from './hooks.ts';
 import { AXIS_TICK, COLORS } from './palette.ts';
 import { histogramRows, isEmptyTtfsi, logTimeTicks, survivalCurve, ttfsiCohorts, type HistogramRow, type SurvivalPoint, type TtfsiCohortRow } from './ttfsi-shape.ts';
-import type { TtfsiResponse } from './types.ts';
+import type { TtfsiReport as TtfsiResponse } from '../../../api/analytics/contract.ts';
 import { Card, ChartFigure, EmptyState, ErrorMessage, Loading, Stat, type Column, legendFormatter } from './ui.tsx';
 
 const histogramColumns: Column<HistogramRow>[] = [

@@ -1,5 +1,5 @@
 /** Pure sorting, filtering and detail shaping for the doc satisfaction table. */
-import type { DocPage } from './types.ts';
+import type { DocPage } from '../../../api/analytics/contract.ts';
 
 export type DocSortKey =
   | 'path'

@@ -1,5 +1,5 @@
 /** Pure shaping for the live events view. */
-import type { EventRecord } from './types.ts';
+import type { ListedEvent as EventRecord } from '../../../api/analytics/contract.ts';
 
 export interface EventRow {
   uuid: string;

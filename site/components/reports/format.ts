@@ -51,9 +51,3 @@ export function formatUtc(iso: string | number | null | undefined): string {
   if (Number.isNaN(date.getTime())) return '—';
   return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
-
-/** ISO time → `2026-11-23`. */
-export function formatDay(iso: string | number): string {
-  const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? '—' : date.toISOString().slice(0, 10);
-}

@@ -2,14 +2,15 @@
  * The report controls as URL query state, so any view is a shareable link. Pure: parsing never throws, unknown
  * or malformed values fall back to defaults and the API remains the judge of what is valid.
  */
+import { DEFAULT_STEPS, DEFAULT_WINDOW } from '../../../api/analytics/contract.ts';
+
+export { DEFAULT_STEPS, DEFAULT_WINDOW };
 
 export const RANGE_PRESETS = ['7d', '30d', '90d'] as const;
 export type RangePreset = (typeof RANGE_PRESETS)[number] | 'custom';
 export const FUNNEL_ORDERS = ['ordered', 'strict', 'any'] as const;
 export type FunnelOrder = (typeof FUNNEL_ORDERS)[number];
 
-export const DEFAULT_STEPS = ['signed_up', 'api_key_created', 'first_successful_call'];
-export const DEFAULT_WINDOW = '14d';
 export const WINDOW_CHOICES = ['30m', '1h', '12h', '1d', '3d', '7d', '14d', '30d', '90d'];
 export const MAX_STEPS = 10;
 export const MIN_STEPS = 2;
@@ -125,12 +126,6 @@ export function funnelParams(q: ReportQuery, range: { from: string; to: string }
   const params: Record<string, string> = { from: range.from, to: range.to, steps: q.steps.join(','), window: q.window, order: q.order };
   if (q.breakdown) params.breakdown = q.breakdown;
   return params;
-}
-
-/** Human label for the range, e.g. `Last 7 days` or `2026-10-01 → 2026-10-31`. */
-export function rangeLabel(q: ReportQuery): string {
-  if (q.range === 'custom') return `${q.from} → ${q.to} (UTC)`;
-  return `Last ${q.range.replace('d', '')} days`;
 }
 
 /**

@@ -1,6 +1,6 @@
 /** Pure shaping of the time-to-first-successful-integration response. */
 import { formatDuration } from './format.ts';
-import type { TtfsiResponse } from './types.ts';
+import type { TtfsiReport as TtfsiResponse } from '../../../api/analytics/contract.ts';
 
 export interface HistogramRow {
   label: string;
