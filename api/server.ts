@@ -81,7 +81,7 @@ const telemetry = env.ONRAMP_POSTHOG_HOST
   : inProcessTelemetry((payload) => capture.ingest(payload), serverToken.token);
 onShutdown('telemetry flush', () => telemetry.shutdown(2000));
 const app = createApp({ storage, env, writer, telemetry, capture });
-// Alert rules are checked in-process; several instances coordinate through the database (see api/alerts/rules.ts claim).
+// Alert rules are checked in-process; several instances coordinate through the database (see api/alerts/rule-store.ts claim).
 const alerts = createAlertRunner(storage.alerts, {
   baseUrl: publicBaseUrl(env),
   settle: () => writer.settle(),

@@ -24,6 +24,7 @@ export interface CheckedTarget {
   family: 4 | 6;
 }
 
+/** The outcome of {@link checkWebhookTarget}: the address to connect to, or why there is none. */
 export type TargetCheck = { ok: true; target: CheckedTarget } | { ok: false; reason: 'private' | 'unresolved' };
 
 /**
