@@ -112,20 +112,15 @@ function funnelStatement(f: SqlFragments, p: FunnelRunParams): SQL {
 }
 
 /**
- * A breakdown value as `kind:text` from the lookup, printed the same on both dialects: booleans as true / false
- * (SQLite reads them as 1 / 0), objects and arrays as compact JSON (PostgreSQL's jsonb prints them spaced; it also
- * keeps no key order, so an object with several keys may list them in another order), anything else as its text. A
- * missing property or JSON null is null.
+ * A breakdown value from its JSON text, printed the same on both dialects: strings as themselves, booleans as
+ * true / false, numbers as JS prints them, objects and arrays as compact JSON (jsonb keeps no key order, so an
+ * object with several keys may list them in another order on PostgreSQL). A missing property or JSON null is null.
  */
 function breakdownText(raw: unknown): string | null {
   if (raw === null || raw === undefined) return null;
-  const text = String(raw);
-  const colon = text.indexOf(':');
-  const kind = text.slice(0, colon);
-  const value = text.slice(colon + 1);
-  if (kind === 'boolean') return value === '1' || value === 'true' ? 'true' : 'false';
-  if (kind === 'object' || kind === 'array') return JSON.stringify(JSON.parse(value));
-  return value;
+  const value: unknown = JSON.parse(String(raw));
+  if (value === null) return null;
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
 
 /** First touches whose breakdown value one statement reads. */
@@ -138,9 +133,8 @@ const BREAKDOWN_BATCH = 10_000;
  */
 async function breakdownValues(database: SqlDatabase, property: string, names: string[], pending: PendingBreakdown[]): Promise<Array<string | null>> {
   const f = database.fragments;
-  // The JSON type travels with the text, so both dialects print a value alike (see breakdownText).
-  const props = sql`e.properties`;
-  const value = sql`${f.jsonKind(props, property)} || ':' || CAST(${f.jsonText(props, property)} AS TEXT)`;
+  // Read as JSON text, so both dialects print a value alike (see breakdownText).
+  const value = f.jsonRaw(sql`e.properties`, property);
   const out: Array<string | null> = [];
   for (let start = 0; start < pending.length; start += BREAKDOWN_BATCH) {
     // A NULL step event: the touch is a first-success row (or there is none, and the time is NULL too).

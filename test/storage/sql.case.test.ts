@@ -148,6 +148,18 @@ describe('SqlDatabase', () => {
     expect(row).toEqual({ s: 'string', i: 'number', r: 'number', t: 'boolean', n: 'null', o: 'object', a: 'array', missing: null });
   });
 
+  it('reads a JSON property as JSON text that parses to the same value on both dialects', async () => {
+    const database = testDatabase();
+    const f = database.fragments;
+    const props = f.jsonValue({ s: 'x', i: 3, r: 1.5, t: true, n: null, o: { k: [1, 'b'] } });
+    const row = await database.get<Record<string, string | null>>(
+      sql`SELECT ${f.jsonRaw(props, 's')} AS s, ${f.jsonRaw(props, 'i')} AS i, ${f.jsonRaw(props, 'r')} AS r, ${f.jsonRaw(props, 't')} AS t,
+        ${f.jsonRaw(props, 'n')} AS n, ${f.jsonRaw(props, 'o')} AS o, ${f.jsonRaw(props, 'missing')} AS missing`,
+    );
+    const parsed = Object.fromEntries(Object.entries(row!).map(([k, v]) => [k, v === null ? undefined : JSON.parse(v)]));
+    expect(parsed).toEqual({ s: 'x', i: 3, r: 1.5, t: true, n: null, o: { k: [1, 'b'] }, missing: undefined });
+  });
+
   it('edits a JSON array of strings kept as text: includes, append, remove', async () => {
     const database = testDatabase();
     const f = database.fragments;

@@ -41,6 +41,8 @@ export interface SqlFragments {
    * 'array' or 'null'; NULL when absent.
    */
   jsonKind(column: SQL, key: string): SQL;
+  /** A top-level JSON property as JSON text (`"a"`, `1.5`, `true`, `{"k":1}`, `null`), NULL when absent; parse it in JS. */
+  jsonRaw(column: SQL, key: string): SQL;
   /**
    * A list of bound rows as a table to select from: `(SELECT <columns>, ord FROM ...)`, one row per entry of `rows` in
    * their order, `ord` its 0-based position. The whole list is one bound JSON value, so its length does not change the
