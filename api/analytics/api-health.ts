@@ -2,10 +2,10 @@
  * Pure shaping of the API health report.
  *
  * errorRate = calls with status ≥ 500, or 400–499 except 429, divided by all calls (null without calls). 429 is
- * left out because rate limiting is the API working as documented; it still shows in topErrors. Failed calls made
- * with a key the API could not verify (`key_verified: false`) count in neither the numerator nor the denominator,
- * nor in firstCallErrors: anyone can send made-up keys, and that must not move the onboarding figures. They still
- * show in `calls`, latency and topErrors.
+ * left out because rate limiting is the API working as documented; it still shows in topErrors. Calls refused
+ * (401 / 403) for a key the API could not verify (`key_verified: false`) count in neither the numerator nor the
+ * denominator, nor in firstCallErrors: anyone can send made-up keys, and that must not move the onboarding figures.
+ * They still show in `calls`, latency and topErrors.
  * topErrors / firstCallErrors list failed calls: status ≥ 400 (429 included) or any `error_code`, keyed by
  * `error_code`, else the status as text. Latency percentiles are over `duration_ms` with linear interpolation
  * (calls without a numeric duration are skipped). Endpoints and codes are cut to TEXT_CAPS.
