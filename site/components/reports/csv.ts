@@ -6,10 +6,12 @@ export interface CsvColumn<Row> {
 }
 
 /**
- * Spreadsheet apps run cells that start with these as formulas; user-written comments and event names reach the
- * export, so such cells get a leading apostrophe (OWASP "CSV injection").
+ * Spreadsheet apps run cells that start with these as formulas, also after leading whitespace or line breaks, and
+ * some read the full-width forms (＝ ＋ － ＠) as the ASCII ones; user-written comments and event names reach the
+ * export, so such cells get a leading apostrophe (OWASP "CSV injection"). A leading tab or carriage return is
+ * prefixed too.
  */
-const FORMULA_START = /^[=+\-@\t\r]/;
+const FORMULA_START = /^(?:[\t\r]|\s*[=+\-@\uFF1D\uFF0B\uFF0D\uFF20])/;
 
 function cell(value: string | number | boolean | null | undefined): string {
   if (value === null || value === undefined) return '';
