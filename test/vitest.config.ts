@@ -23,6 +23,7 @@ const ON_BOTH_BACKENDS = [
   'test/fuzz/routes.test.ts',
   'test/import/dialects.test.ts',
   'test/fuzz/server.test.ts',
+  'test/ingest-writer.test.ts',
   'test/portal/accounts.test.ts',
   'test/portal/events.test.ts',
   'test/portal/keys.test.ts',

@@ -248,7 +248,10 @@ export async function writeEvents(database: SqlDatabase, batches: ReadonlyArray<
   const steps = storeChunk(database.dialect, batches);
   for (let next = steps.next(); !next.done; ) {
     const { query, returnsRows } = next.value;
-    next = steps.next(returnsRows ? await database.all(query()) : (await database.run(query()), []));
+    let rows: Row[] = [];
+    if (returnsRows) rows = await database.all(query());
+    else await database.run(query());
+    next = steps.next(rows);
   }
 }
 
@@ -261,13 +264,19 @@ export function createEventStore(sqlite: Database) {
   /** Prepared statements of the shaped steps, by shape key. */
   const shaped = new Map<string, Statement>();
   function execute({ query, returnsRows, shape }: Step): Row[] {
-    if (!shape) return returnsRows ? statements.all(query()) : (statements.run(query()), []);
+    if (!shape) {
+      if (returnsRows) return statements.all(query());
+      statements.run(query());
+      return [];
+    }
     let statement = shaped.get(shape.key);
     if (!statement) {
       statement = statements.prepare(query()).statement;
       shaped.set(shape.key, statement);
     }
-    return returnsRows ? (statement.all(...shape.values) as Row[]) : (statement.run(...shape.values), []);
+    if (returnsRows) return statement.all(...shape.values) as Row[];
+    statement.run(...shape.values);
+    return [];
   }
   function writeWithinTransaction(batches: ReadonlyArray<ReadonlyArray<StoreEvent>>) {
     const steps = storeChunk('sqlite', batches);

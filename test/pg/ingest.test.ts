@@ -1,4 +1,3 @@
-import { consoleErrorsDuring } from '../support/console.ts';
 import fc from 'fast-check';
 import pg from 'pg';
 import { gzipSync } from 'node:zlib';
@@ -183,63 +182,14 @@ describe('PostgreSQL ingest gives exactly what SQLite gives', () => {
   });
 });
 
+/** What only PostgreSQL's log does; the writer's behaviour on both dialects is in test/ingest-writer.test.ts. */
 describe('PostgreSQL ingest log', () => {
-  it('acknowledges from the log and applies it on settle, idle time, or not at all after a crash', async () => {
-    const url = await cluster.server().createDatabase();
-    const first = await instance(url, { closeDrainMs: 0 });
-    await first.writer.write(validate([pageview('crash-1'), pageview('crash-2')]));
-    expect(await count(first.db, 'SELECT COUNT(*) AS n FROM events')).toBe(0);
-    expect(await count(first.db, 'SELECT SUM(event_count) AS n FROM ingest_log')).toBe(2);
-    expect(first.writer.backlogEvents).toBe(2);
-    // The process stops between append and apply: nothing applied, nothing lost.
-    await first.writer.close();
-    await first.db.close();
-    await expect(first.writer.write(validate([pageview('late')]))).rejects.toMatchObject({ status: 503, code: 'shutting_down' });
-
-    const next = await instance(url, { pollMs: 50 });
-    await expect.poll(() => count(next.db, 'SELECT COUNT(*) AS n FROM events'), { timeout: 5_000 }).toBe(2);
-    expect(await count(next.db, 'SELECT COUNT(*) AS n FROM ingest_log')).toBe(0);
-    await expect.poll(() => next.writer.backlogEvents).toBe(0);
-  });
-
-  it('sets aside a row that cannot be applied, keeps it, and applies the rows around it', async () => {
-    const { db, writer } = await instance(await cluster.server().createDatabase(), { pollMs: 60_000 });
-    await writer.write(validate([pageview('before')]));
-    await db.$client.query("INSERT INTO ingest_log (event_count, events, logged_at) VALUES (1, '[not json', 0)");
-    await writer.write(validate([pageview('after')]));
-    const errors = await consoleErrorsDuring(() => writer.settle());
-    const { rows } = await db.$client.query<{ distinct_id: string }>('SELECT distinct_id FROM events ORDER BY distinct_id');
-    expect(rows.map((r) => r.distinct_id)).toEqual(['after', 'before']);
-    const log = await db.$client.query('SELECT event_count, error IS NOT NULL AS failed FROM ingest_log');
-    expect(log.rows).toEqual([{ event_count: 1, failed: true }]);
-    expect(writer.failedLogRows).toBe(1);
-    expect(errors).toHaveLength(1);
-  });
-
   it('answers 503 storage_unavailable when the database cannot be used', async () => {
     const db = await openPgDb(await cluster.server().createDatabase());
     const writer = createPgEventWriter(db, { pollMs: 60_000, closeDrainMs: 0 });
     await db.close();
     await expect(writer.write(validate([pageview('nowhere')]))).rejects.toMatchObject({ status: 503, code: 'storage_unavailable' });
     await writer.close();
-  });
-
-  it('answers 503 overloaded past maxQueuedEvents, and stores what it accepted', async () => {
-    const { db, writer } = await instance(await cluster.server().createDatabase(), { maxQueuedEvents: 3 });
-    const results = await Promise.allSettled([1, 2, 3].map((i) => writer.write(validate([pageview(`q${i}`), pageview(`q${i}`)]))));
-    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected']);
-    expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ status: 503, code: 'overloaded' });
-    await writer.settle();
-    expect(await count(db, 'SELECT COUNT(*) AS n FROM events')).toBe(2);
-  });
-
-  it('applies a chunk with each commit once the backlog passes its bound', async () => {
-    const { db, writer } = await instance(await cluster.server().createDatabase(), { maxBacklogEvents: 600, pollMs: 60_000 });
-    for (let i = 0; i < 12; i += 1) await writer.write(validate(Array.from({ length: 100 }, () => pageview(`b-${i}`))));
-    // Each commit past 600 applies one 500-event chunk, so the backlog stays near the bound instead of reaching 1200.
-    expect(await count(db, 'SELECT SUM(event_count) AS n FROM ingest_log')).toBeLessThanOrEqual(700);
-    await writer.settle();
-    expect(await count(db, 'SELECT COUNT(*) AS n FROM events')).toBe(1200);
   });
 
   it('tells failures of the database (kept logged, retried) from failures of a row (set aside)', () => {
@@ -250,15 +200,6 @@ describe('PostgreSQL ingest log', () => {
     for (const err of [withCode('22P02'), withCode('23503'), withCode('22021'), new SyntaxError('Connection terminated: quoted from a bad row'), new Error('boom')]) {
       expect(isPgStorageWide(err), String((err as { code?: string }).code ?? err.message)).toBe(false);
     }
-  });
-
-  it('groups everything queued while a commit is in flight into the next commit', async () => {
-    const { db, writer } = await instance(await cluster.server().createDatabase(), { pollMs: 60_000 });
-    const writes = Array.from({ length: 30 }, (_, i) => writer.write(validate([pageview(`g${i}`)])));
-    await Promise.all(writes);
-    // The first request commits alone (it started the loop); the 29 queued behind it share one or two commits.
-    expect(await count(db, 'SELECT COUNT(*) AS n FROM ingest_log')).toBeLessThanOrEqual(3);
-    expect(await count(db, 'SELECT SUM(event_count) AS n FROM ingest_log')).toBe(30);
   });
 
   it('still applies a row that commits after a row with a larger id was applied', async () => {
