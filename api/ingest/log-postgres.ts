@@ -5,7 +5,7 @@ import { postgresDatabase } from '../storage/sql/postgres.ts';
 import { EVENTS_PER_CHUNK } from './processor.ts';
 import { eventsOfLogRow, logRecords, type LogItem } from './raw-log.ts';
 import { writeEvents } from './store.ts';
-import type { ApplyOptions, ApplyResult, IngestLog } from './writer.ts';
+import type { ApplyOptions, ApplyResult, IngestLog } from './ingest-log.ts';
 
 /**
  * Transaction-level advisory lock key held while applying the ingest log ("ingest" in ASCII), so that of several

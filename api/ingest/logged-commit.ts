@@ -3,7 +3,7 @@ import { ApiError } from '../errors.ts';
 import { createLogProcessor, isStorageWide } from './processor.ts';
 import { logRecords, type LogItem, type LogRecord } from './raw-log.ts';
 import { createEventStore } from './store.ts';
-import type { IngestLog } from './writer.ts';
+import type { IngestLog } from './ingest-log.ts';
 
 export type { LogItem } from './raw-log.ts';
 

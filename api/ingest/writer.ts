@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import type { OnrampPgDb } from '../../db/client-pg.ts';
 import { ApiError } from '../errors.ts';
+import type { ApplyOptions, ApplyResult, IngestLog, LogCounts } from './ingest-log.ts';
 import { createPgLogProcessor } from './log-postgres.ts';
 import { sqliteDirectStore, sqliteIngestLog } from './logged-commit.ts';
 import { EVENTS_PER_CHUNK } from './processor.ts';
@@ -37,45 +38,6 @@ export interface EventWriterOptions {
    * left behind when it stopped) are applied by whichever instance is idle.
    */
   pollMs?: number;
-}
-
-/** What one apply did: events taken off the log (applied or set aside), or `busy` when another applier held the lock. */
-export type ApplyResult = number | 'busy';
-
-export interface ApplyOptions {
-  /** About this many events per transaction, but at least one row. */
-  maxEvents?: number;
-  /** Only rows with an id up to this (a settle's target). */
-  upToId?: number;
-  /** Wait for the apply lock (settle, shutdown) instead of stepping aside (idle work). */
-  wait?: boolean;
-}
-
-/**
- * One dialect's ingest log, as the writer uses it: the only part of the write path that differs between SQLite
- * (api/ingest/logged-commit.ts: synchronous better-sqlite3, the write lock) and PostgreSQL
- * (api/ingest/log-postgres.ts: a pool, the advisory apply lock, rows that commit out of id order).
- */
-export interface IngestLog {
-  /** False when `append` stores the events at once (no log): nothing is ever left to apply. */
-  readonly deferred: boolean;
-  /** Appends one group commit's requests in one transaction. */
-  append(items: ReadonlyArray<LogItem>): void | Promise<void>;
-  /** Applies the oldest rows; throws on a storage-wide failure (the rows stay logged). */
-  processChunk(options?: ApplyOptions): ApplyResult | Promise<ApplyResult>;
-  /** Id of the newest row: everything acknowledged before the call has an id up to it. */
-  lastRowId(): number | Promise<number>;
-  /** Events logged but not applied, and rows set aside, as committed now. */
-  counts(): LogCounts | Promise<LogCounts>;
-  /** Errors about the database as a whole, which retrying request by request would only repeat. */
-  isStorageWide(err: unknown): boolean;
-  /** The 503 a storage failure is answered with. */
-  storageError(err: unknown): ApiError;
-}
-
-export interface LogCounts {
-  pendingEvents: number;
-  failedRows: number;
 }
 
 /** Quiet time after the last request before idle work starts, so a burst is never slowed by it. */
