@@ -48,13 +48,16 @@ const NUMERIC_TEXT = String.raw`^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-
  * `properties->>key` as numeric when it is a JSON number or a numeric string (as SQLite's integer column affinity
  * turns `"503"` into 503), else NULL: no client value may make a generated column, and with it the insert, fail.
  */
-const jsonNumeric = (key: string) =>
+/** The call properties generated columns read; a closed list, since the key is written into the DDL. */
+type GeneratedProperty = 'status' | 'duration_ms';
+
+const jsonNumeric = (key: GeneratedProperty) =>
   `CASE jsonb_typeof(properties->'${key}') WHEN 'number' THEN (properties->>'${key}')::numeric ` +
   `WHEN 'string' THEN CASE WHEN length(properties->>'${key}') <= 64 AND properties->>'${key}' ~ '${NUMERIC_TEXT}' ` +
   `THEN (properties->>'${key}')::numeric END END`;
 
 /** {@link jsonNumeric} as double precision, NULL outside its range (where the cast would raise an error). */
-const jsonDouble = (key: string) =>
+const jsonDouble = (key: GeneratedProperty) =>
   sql.raw(`CASE WHEN abs(${jsonNumeric(key)}) BETWEEN 1e-300 AND 1e300 OR ${jsonNumeric(key)} = 0 THEN (${jsonNumeric(key)})::double precision END`);
 
 /** See db/schema.ts `persons`. */

@@ -24,6 +24,6 @@ export function firstSuccessOf(f: SqlFragments, pid: SQL): SQL {
  * them; a call without the property counts as verified.
  */
 export function unverifiedCall(f: SqlFragments, alias: string): SQL {
-  return f.jsonIsFalse(sql.raw(`${alias}.properties`), 'key_verified');
+  return f.jsonIsFalse(sql`${sql.identifier(alias)}.properties`, 'key_verified');
 }
 

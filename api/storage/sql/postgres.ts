@@ -26,7 +26,10 @@ export const postgresFragments: SqlFragments = {
   jsonIsFalse: (column, key) => sql`COALESCE((${column} -> ${key}::text) = 'false'::jsonb, false)`,
   jsonKind: (column, key) => sql`jsonb_typeof(${column} -> ${key}::text)`,
   boundRows: (rows, columns) =>
-    sql`(SELECT ${sql.raw(columns.map(([name, type], i) => `(value ->> ${i})${type === 'integer' ? '::bigint' : ''} AS ${boundColumnName(name)}`).join(', '))}, ord - 1 AS ord FROM jsonb_array_elements(${JSON.stringify(rows)}::jsonb) WITH ORDINALITY AS bound(value, ord))`,
+    sql`(SELECT ${sql.join(
+      columns.map(([name, type], i) => sql`${sql.raw(`(value ->> ${i})${type === 'integer' ? '::bigint' : ''}`)} AS ${sql.identifier(boundColumnName(name))}`),
+      sql`, `,
+    )}, ord - 1 AS ord FROM jsonb_array_elements(${JSON.stringify(rows)}::jsonb) WITH ORDINALITY AS bound(value, ord))`,
   binaryCollation: sql.raw('COLLATE "C"'),
   indexedBy: () => sql``,
   forUpdate: sql.raw('FOR UPDATE'),

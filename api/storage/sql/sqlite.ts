@@ -23,9 +23,12 @@ export const sqliteFragments: SqlFragments = {
   jsonKind: (column, key) =>
     sql`(CASE json_type(${column}, ${jsonPath(key)}) WHEN 'text' THEN 'string' WHEN 'integer' THEN 'number' WHEN 'real' THEN 'number' WHEN 'true' THEN 'boolean' WHEN 'false' THEN 'boolean' ELSE json_type(${column}, ${jsonPath(key)}) END)`,
   boundRows: (rows, columns) =>
-    sql`(SELECT ${sql.raw(columns.map(([name], i) => `json_extract(value, '$[${i}]') AS ${boundColumnName(name)}`).join(', '))}, key AS ord FROM json_each(${JSON.stringify(rows)}))`,
+    sql`(SELECT ${sql.join(
+      columns.map(([name], i) => sql`${sql.raw(`json_extract(value, '$[${i}]')`)} AS ${sql.identifier(boundColumnName(name))}`),
+      sql`, `,
+    )}, key AS ord FROM json_each(${JSON.stringify(rows)}))`,
   binaryCollation: sql.raw('COLLATE BINARY'),
-  indexedBy: (index) => sql.raw(`INDEXED BY ${JSON.stringify(index)}`),
+  indexedBy: (index) => sql`INDEXED BY ${sql.identifier(index)}`,
   forUpdate: sql``,
   jsonArrayIncludes: (array, value) => sql`EXISTS (SELECT 1 FROM json_each(${array}) WHERE value = ${value})`,
   jsonArrayAppend: (array, value) => sql`json_insert(${array}, '$[#]', ${value})`,
