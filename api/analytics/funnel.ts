@@ -22,8 +22,6 @@ export interface FunnelEvent {
   ts: number;
   mask: number;
   id: number;
-  /** Breakdown property value of this event (only read on step-1 events). */
-  prop?: string | null;
   /** Where the row came from (the query's row code), so the caller can look the event up again. */
   source?: number;
   /** Strict funnels: how many of the person's events (any name) are before this timestamp, and at it. */
@@ -38,8 +36,6 @@ export interface PersonOutcome {
   start: number;
   /** Times at which the chosen attempt reached each step, `depth` entries. */
   times: number[];
-  /** Breakdown value: the property of the person's first step-1 event (first touch). */
-  value: string | null;
   /** That first step-1 event (any step for any-order funnels): the breakdown's first touch. */
   entry: FunnelEvent | undefined;
 }
@@ -66,7 +62,6 @@ export function prepareEvents(rows: FunnelEvent[], steps: number): FunnelEvent[]
     const last = merged[merged.length - 1];
     if (last && last.id === row.id) {
       last.mask |= row.mask;
-      if (last.prop === undefined || last.prop === null) last.prop = row.prop;
       // The merged event is looked up again (breakdown) as the named step's row, whichever row came first.
       if ((last.source ?? 0) < 0 && (row.source ?? 0) >= 0) last.source = row.source;
     } else merged.push({ ...row });
@@ -181,7 +176,6 @@ export function evaluatePerson(
     depth,
     start: best ? best.start : Number.NaN,
     times: best ? best.times.slice(0, depth) : [],
-    value: first?.prop ?? null,
     entry: first,
   };
 }
