@@ -13,7 +13,7 @@ import { importTarget } from '../../api/import/target.ts';
 import { parseJsonColumn } from '../../api/storage/sql/interface.ts';
 import { testDb } from '../support/app.ts';
 import { freshPgDb, ON_POSTGRES } from '../support/pg-test-db.ts';
-import { jsonl, posthogRows, tempFile, TOKEN } from './support.ts';
+import { historyFile, jsonl, posthogRows, tempFile, TOKEN } from './support.ts';
 
 /** A fresh migrated database of the project's dialect, as the import and export see it. */
 function freshDatabase(): IngestDatabase {
@@ -43,33 +43,6 @@ async function storedPersons(target: IngestDatabase) {
     byPerson.set(r.person_id, person);
   }
   return [...byPerson.values()].map((p) => ({ ids: p.ids.sort().join(','), properties: p.properties })).sort((a, b) => a.ids.localeCompare(b.ids));
-}
-
-const uuid = (n: number) => `0190b000-0000-7000-8000-${String(n).padStart(12, '0')}`;
-
-/**
- * A history with every case the import handles: bad rows (broken JSON, missing event, bad timestamp, bad uuid),
- * a uuid repeated in the file (the second copy a duplicate), rows without uuid (content uuids), `$set`, and an
- * `$identify` merging two persons that both have events already.
- */
-function historyFile(): string {
-  const t = (s: number) => new Date(Date.UTC(2026, 0, 2) + s * 1000).toISOString();
-  return tempFile(
-    'history.jsonl',
-    jsonl([
-      ...posthogRows(40),
-      { uuid: uuid(1), event: '$pageview', distinct_id: 'anon-x', timestamp: t(1), properties: { $pathname: '/docs/errors/' } },
-      '{"event": "broken", ',
-      { uuid: uuid(2), event: 'api_call', distinct_id: 'dev-x', timestamp: t(2), properties: { status: 401, error_code: 'invalid_api_key' }, $set: { plan: 'free' } },
-      { uuid: uuid(3), distinct_id: 'dev-x', timestamp: t(3) },
-      { uuid: uuid(1), event: '$pageview', distinct_id: 'anon-x', timestamp: t(1), properties: { $pathname: '/docs/errors/' } },
-      { uuid: uuid(4), event: 'e', distinct_id: 'dev-x', timestamp: 'yesterday-ish' },
-      { uuid: uuid(5), event: '$identify', distinct_id: 'dev-x', timestamp: t(5), properties: { $anon_distinct_id: 'anon-x' }, $set: { email: 'x@example.test' } },
-      { uuid: 'not-a-uuid', event: 'e', distinct_id: 'dev-x', timestamp: t(6) },
-      { event: 'signed_up', distinct_id: 'dev-x', timestamp: t(7), properties: { ü: 'Grüße 🚀', nested: { a: [1, null] } } },
-      { event: 'signed_up', distinct_id: 'dev-y', timestamp: t(8) },
-    ]),
-  );
 }
 
 describe('import', () => {

@@ -1,3 +1,4 @@
+import type { ListedEvent } from '../../api/analytics/contract.ts';
 import { AxeBuilder } from '@axe-core/playwright';
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -35,14 +36,8 @@ export async function openPage(context: BrowserContext, url: string, width = 128
   return { page, errors };
 }
 
-export interface StoredEvent {
-  uuid: string;
-  event: string;
-  distinctId: string;
-  personId: string;
-  timestamp: string;
-  properties: Record<string, unknown>;
-}
+/** An event as `GET /api/v1/events` lists it. */
+export type StoredEvent = ListedEvent;
 
 /** Every stored event of the person `distinctId` belongs to, through the admin events API. */
 export async function personEvents(server: RunningServer, distinctId: string): Promise<StoredEvent[]> {
