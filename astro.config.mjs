@@ -1,8 +1,9 @@
 // @ts-check
-import { defineConfig } from 'astro/config';
-import react from '@astrojs/react';
+
 import mdx from '@astrojs/mdx';
+import react from '@astrojs/react';
 import starlight from '@astrojs/starlight';
+import { defineConfig } from 'astro/config';
 
 /**
  * The public project token posthog-js sends with every event. It is baked into the pages at build time

@@ -1,21 +1,21 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { OnrampDb } from '../db/client.ts';
-import type { Env } from './env.ts';
 import { alertRoutes } from './alerts/routes.ts';
 import { publicBaseUrl } from './alerts/runner.ts';
+import type { Env } from './env.ts';
 import { ApiError } from './errors.ts';
+import { type CaptureCore, createCaptureCore } from './ingest/capture-core.ts';
 import { requireAdmin } from './middleware/admin.ts';
 import { clientAddressResolver } from './middleware/client-address.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
 import { adminSessionCookie, adminSessionRoutes } from './routes/admin-session.ts';
 import { captureRoutes } from './routes/capture.ts';
-import { createCaptureCore, type CaptureCore } from './ingest/capture-core.ts';
 import { eventsRoutes } from './routes/events.ts';
 import { ingestStatusRoutes } from './routes/ingest-status.ts';
 import { openApiRoutes } from './routes/openapi.ts';
-import { reportsRoutes } from './routes/reports.ts';
 import { portalRoutes } from './routes/portal.ts';
+import { reportsRoutes } from './routes/reports.ts';
 import { sandboxRoutes } from './routes/sandbox.ts';
 import { newServerToken } from './server-token.ts';
 import { sqliteStorage } from './storage/sqlite.ts';
@@ -61,7 +61,15 @@ export function createApp(deps: AppDeps) {
 
   const adminSessionStore = storage.adminSessions(deps.env.ONRAMP_ADMIN_TOKEN);
   app.use('/api/*', adminSessionCookie(adminSessionStore));
-  app.route('/api/v1/admin/session', adminSessionRoutes({ store: adminSessionStore, loginFailures: storage.portal.loginFailures, adminToken: deps.env.ONRAMP_ADMIN_TOKEN, publicUrl: deps.env.ONRAMP_PUBLIC_URL }));
+  app.route(
+    '/api/v1/admin/session',
+    adminSessionRoutes({
+      store: adminSessionStore,
+      loginFailures: storage.portal.loginFailures,
+      adminToken: deps.env.ONRAMP_ADMIN_TOKEN,
+      publicUrl: deps.env.ONRAMP_PUBLIC_URL,
+    }),
+  );
 
   // Without one from server.ts (tests), a token for this app alone: server events still need it, not the public one.
   const serverToken = deps.env.ONRAMP_SERVER_TOKEN ?? newServerToken();
@@ -82,7 +90,17 @@ export function createApp(deps: AppDeps) {
   app.route('/api/v1/ingest', ingestStatusRoutes({ writer }));
   app.use('/api/v1/alerts/*', admin);
   app.use('/api/v1/alerts', admin);
-  app.route('/api/v1/alerts', alertRoutes({ alerts: storage.alerts, runner: { baseUrl: publicBaseUrl(deps.env), settle: () => writer.settle(), delivery: { allowPrivateTargets: deps.env.ONRAMP_ALERTS_ALLOW_PRIVATE_WEBHOOKS ?? false } } }));
+  app.route(
+    '/api/v1/alerts',
+    alertRoutes({
+      alerts: storage.alerts,
+      runner: {
+        baseUrl: publicBaseUrl(deps.env),
+        settle: () => writer.settle(),
+        delivery: { allowPrivateTargets: deps.env.ONRAMP_ALERTS_ALLOW_PRIVATE_WEBHOOKS ?? false },
+      },
+    }),
+  );
   app.route('/api/v1/reports', reportsRoutes({ reports: storage.reports }));
   app.use('/api/v1/openapi.json', admin);
   app.route('/api/v1/openapi.json', openApiRoutes());

@@ -15,7 +15,10 @@ export function answerClientErrors(server: Server): void {
     const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
     const status = tooLarge ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
     const body = JSON.stringify({
-      error: { code: tooLarge ? 'headers_too_large' : 'bad_request', message: `request: ${tooLarge ? 'headers exceed the size limit' : 'malformed HTTP request'} (${err.code ?? 'parse error'})` },
+      error: {
+        code: tooLarge ? 'headers_too_large' : 'bad_request',
+        message: `request: ${tooLarge ? 'headers exceed the size limit' : 'malformed HTTP request'} (${err.code ?? 'parse error'})`,
+      },
     });
     socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   });

@@ -40,10 +40,7 @@ export function describeIssues(issues: ReadonlyArray<{ path: ReadonlyArray<Prope
   return issues
     .slice(0, 3)
     .map((issue) => {
-      const field = [prefix, ...issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))]
-        .filter(Boolean)
-        .join('.')
-        .replace(/\.\[/g, '[');
+      const field = [prefix, ...issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))].filter(Boolean).join('.').replace(/\.\[/g, '[');
       return `${field || 'body'}: ${issue.message}`;
     })
     .join('; ');

@@ -18,7 +18,11 @@ export type ServerTokenSource = 'env' | 'stored' | 'generated';
  * `settings` table, generated and stored on the first start. Instances starting together on one database agree:
  * the insert keeps whichever row was written first, and every instance reads that row back.
  */
-export async function resolveServerToken(database: SqlDatabase, fromEnv: string | undefined, now = Date.now()): Promise<{ token: string; source: ServerTokenSource }> {
+export async function resolveServerToken(
+  database: SqlDatabase,
+  fromEnv: string | undefined,
+  now = Date.now(),
+): Promise<{ token: string; source: ServerTokenSource }> {
   if (fromEnv) return { token: fromEnv, source: 'env' };
   const candidate = newServerToken();
   const inserted = await database.run(

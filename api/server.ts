@@ -1,28 +1,28 @@
-import { serve } from '@hono/node-server';
-import { captureFastLane } from './ingest/fast-lane.ts';
-import { serveStatic } from '@hono/node-server/serve-static';
 import { existsSync } from 'node:fs';
 import { createServer as createHttpServer, type RequestListener, type Server, type ServerOptions } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { openDb, type OnrampDb } from '../db/client.ts';
+import { serve } from '@hono/node-server';
+import { serveStatic } from '@hono/node-server/serve-static';
+import { type OnrampDb, openDb } from '../db/client.ts';
 import { databaseDialect } from '../db/dialect.ts';
-import { createApp } from './app.ts';
 import { createAlertRunner, publicBaseUrl } from './alerts/runner.ts';
-import { parseEnv, type Env } from './env.ts';
-import { startCheckpointer } from './ingest/checkpointer.ts';
-import { createForwarder, printableHost } from './ingest/forward.ts';
-import { gracefulShutdown, SHUTDOWN_DEADLINE_MS, trackInFlight } from './shutdown.ts';
+import { createApp } from './app.ts';
 import { answerClientErrors } from './client-errors.ts';
-import { refuseConnect, rejectMalformedRequests } from './malformed-requests.ts';
+import { type Env, parseEnv } from './env.ts';
+import { createCaptureCore } from './ingest/capture-core.ts';
+import { startCheckpointer } from './ingest/checkpointer.ts';
+import { captureFastLane } from './ingest/fast-lane.ts';
+import { createForwarder, printableHost } from './ingest/forward.ts';
 import { onShutdown } from './lifecycle.ts';
-import { openPgStorage } from './storage/postgres.ts';
-import { sqliteStorage } from './storage/sqlite.ts';
-import type { Storage } from './storage/types.ts';
+import { refuseConnect, rejectMalformedRequests } from './malformed-requests.ts';
 import { resolveServerToken } from './server-token.ts';
+import { gracefulShutdown, SHUTDOWN_DEADLINE_MS, trackInFlight } from './shutdown.ts';
+import { openPgStorage } from './storage/postgres.ts';
 import type { SqlDatabase } from './storage/sql/interface.ts';
 import { postgresDatabase } from './storage/sql/postgres.ts';
 import { sqliteDatabase } from './storage/sql/sqlite.ts';
-import { createCaptureCore } from './ingest/capture-core.ts';
+import { sqliteStorage } from './storage/sqlite.ts';
+import type { Storage } from './storage/types.ts';
 import { createTelemetry, inProcessTelemetry } from './telemetry.ts';
 
 let env: Env;
@@ -47,7 +47,10 @@ if (databaseDialect(env.DATABASE_URL) === 'postgres') {
     process.exit(1);
   }
   console.log(`[onramp] storage: PostgreSQL at ${printableHost(env.DATABASE_URL)}`);
-  if (env.adminTokenGenerated) console.warn('[onramp] ONRAMP_ADMIN_TOKEN is not set: with several instances on one database, set the same token on each, or reports logins will not carry over');
+  if (env.adminTokenGenerated)
+    console.warn(
+      '[onramp] ONRAMP_ADMIN_TOKEN is not set: with several instances on one database, set the same token on each, or reports logins will not carry over',
+    );
 } else {
   sqliteDb = openDb(env.DATABASE_URL);
   storage = sqliteStorage(sqliteDb);
@@ -57,7 +60,9 @@ if (databaseDialect(env.DATABASE_URL) === 'postgres') {
 const serverToken = await resolveServerToken(database, env.ONRAMP_SERVER_TOKEN);
 env = { ...env, ONRAMP_SERVER_TOKEN: serverToken.token };
 if (env.ONRAMP_ACCEPT_PUBLIC_SERVER_EVENTS) {
-  console.warn('[onramp] ONRAMP_ACCEPT_PUBLIC_SERVER_EVENTS=1: server events (signed_up, api_key_created, api_key_revoked, api_call, support_ticket_created) are accepted with the public project token, so any visitor can forge them');
+  console.warn(
+    '[onramp] ONRAMP_ACCEPT_PUBLIC_SERVER_EVENTS=1: server events (signed_up, api_key_created, api_key_revoked, api_call, support_ticket_created) are accepted with the public project token, so any visitor can forge them',
+  );
 }
 if (env.ONRAMP_DEMO) {
   const demo = await storage.seedDemoIfEmpty();
@@ -69,11 +74,20 @@ const forwarder =
 if (env.ONRAMP_FORWARD_HOST && forwarder) console.log(`[onramp] mirroring committed events to PostHog at ${printableHost(env.ONRAMP_FORWARD_HOST)}`);
 const mirrorHook = forwarder ? { onCommitted: forwarder.capture } : {};
 // Capture acknowledges once events are in the ingest log; the log is applied to `events` while the server is idle.
-const writer = storage.createWriter({ ...mirrorHook, maxQueuedEvents: env.ONRAMP_MAX_QUEUED_EVENTS, logged: true, maxBacklogEvents: env.ONRAMP_MAX_INGEST_BACKLOG });
+const writer = storage.createWriter({
+  ...mirrorHook,
+  maxQueuedEvents: env.ONRAMP_MAX_QUEUED_EVENTS,
+  logged: true,
+  maxBacklogEvents: env.ONRAMP_MAX_INGEST_BACKLOG,
+});
 // SQLite only: WAL checkpoints off the event loop. PostgreSQL checkpoints itself.
 const checkpointer = sqliteDb ? startCheckpointer(sqliteDb.$client) : undefined;
 // The process's one capture core: the node:http capture lane and the Hono routes share it, and so its body budget.
-const captureTokens = { projectToken: env.ONRAMP_PROJECT_TOKEN, serverToken: serverToken.token, acceptPublicServerEvents: env.ONRAMP_ACCEPT_PUBLIC_SERVER_EVENTS };
+const captureTokens = {
+  projectToken: env.ONRAMP_PROJECT_TOKEN,
+  serverToken: serverToken.token,
+  acceptPublicServerEvents: env.ONRAMP_ACCEPT_PUBLIC_SERVER_EVENTS,
+};
 const capture = createCaptureCore({ writer, ...captureTokens });
 // Server-side funnel events go straight into the capture core, or with posthog-node to ONRAMP_POSTHOG_HOST when set.
 const telemetry = env.ONRAMP_POSTHOG_HOST
@@ -119,8 +133,12 @@ const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST, ser
   console.log(`Onramp listening on http://${host}:${info.port}`);
   if (env.adminTokenGenerated) console.log(`Admin token (generated for this run; set ONRAMP_ADMIN_TOKEN to keep one): ${env.ONRAMP_ADMIN_TOKEN}`);
   else console.log('Admin token: from ONRAMP_ADMIN_TOKEN');
-  if (serverToken.source === 'generated') console.log(`Server token (generated and kept in the database; give it to posthog-node as its api key): ${serverToken.token}`);
-  else console.log(`Server token: ${serverToken.source === 'env' ? 'from ONRAMP_SERVER_TOKEN' : 'kept in the database since the first start (settings table; set ONRAMP_SERVER_TOKEN to choose one)'}`);
+  if (serverToken.source === 'generated')
+    console.log(`Server token (generated and kept in the database; give it to posthog-node as its api key): ${serverToken.token}`);
+  else
+    console.log(
+      `Server token: ${serverToken.source === 'env' ? 'from ONRAMP_SERVER_TOKEN' : 'kept in the database since the first start (settings table; set ONRAMP_SERVER_TOKEN to choose one)'}`,
+    );
 });
 
 // Set on the instance as well: not every Node 20 release reads keepAliveTimeout from the options.

@@ -102,7 +102,13 @@ export function inProcessTelemetry(ingest: (payload: unknown) => Promise<void>, 
   return {
     capture(distinctId, { event, properties }, timestamp) {
       // `$lib` says where the event came from, as posthog-node's own `$lib` did when these events went through it.
-      const payload = { api_key: serverToken, event, distinct_id: distinctId, properties: { ...properties, $lib: 'onramp' }, timestamp: (timestamp ?? new Date()).toISOString() };
+      const payload = {
+        api_key: serverToken,
+        event,
+        distinct_id: distinctId,
+        properties: { ...properties, $lib: 'onramp' },
+        timestamp: (timestamp ?? new Date()).toISOString(),
+      };
       const stored = ingest(payload).catch((err: unknown) => {
         // A rejected event is a bug in the backend's own events, and a full writer is transient: log, at most once a minute.
         const now = Date.now();

@@ -60,15 +60,13 @@ export const events = sqliteTable(
     callStatus: integer('call_status').generatedAlwaysAs(sql`CASE WHEN event = 'api_call' THEN json_extract(properties, '$.status') END`, {
       mode: 'virtual',
     }),
-    callDurationMs: integer('call_duration_ms').generatedAlwaysAs(
-      sql`CASE WHEN event = 'api_call' THEN json_extract(properties, '$.duration_ms') END`,
-      { mode: 'virtual' },
-    ),
+    callDurationMs: integer('call_duration_ms').generatedAlwaysAs(sql`CASE WHEN event = 'api_call' THEN json_extract(properties, '$.duration_ms') END`, {
+      mode: 'virtual',
+    }),
     /** Reports helper (virtual): a `$pageview`'s `$pathname`, NULL for every other event; indexed for the docs report. */
-    pageviewPath: text('pageview_path').generatedAlwaysAs(
-      sql`CASE WHEN event = '$pageview' THEN json_extract(properties, '$."$pathname"') END`,
-      { mode: 'virtual' },
-    ),
+    pageviewPath: text('pageview_path').generatedAlwaysAs(sql`CASE WHEN event = '$pageview' THEN json_extract(properties, '$."$pathname"') END`, {
+      mode: 'virtual',
+    }),
   },
   (t) => [
     index('events_event_timestamp').on(t.event, t.timestamp),

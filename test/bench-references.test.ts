@@ -2,11 +2,12 @@
  * The reference designs the ingest and import benchmarks print beside Onramp's figures must really be what the
  * performance notes describe: the server stores each event before its 200, and both deduplicate by uuid.
  */
-import Database from 'better-sqlite3';
+
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { referenceInsert } from './bench/reference-insert.ts';
 import { freePort } from './support/server.ts';

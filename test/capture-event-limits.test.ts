@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { validateCapture } from '../api/ingest/validate.ts';
 import { validateRows } from '../api/import/validate-rows.ts';
+import { validateCapture } from '../api/ingest/validate.ts';
 import { listEvents, PROJECT_TOKEN, testApp } from './support/app.ts';
 import { captureEvent } from './support/factories.ts';
 
@@ -34,13 +34,37 @@ function sizedEvent(bytes: number, where: 'properties' | '$set' | '$set_once') {
 }
 
 const rejected = [
-  { name: 'a comment over 1,000 characters', event: feedback({ comment: 'c'.repeat(1001) }), field: 'batch[3].properties.comment: must be at most 1000 characters' },
+  {
+    name: 'a comment over 1,000 characters',
+    event: feedback({ comment: 'c'.repeat(1001) }),
+    field: 'batch[3].properties.comment: must be at most 1000 characters',
+  },
   { name: 'a comment that is not text', event: feedback({ comment: { text: 'hi' } }), field: 'batch[3].properties.comment: must be a string' },
-  { name: 'an undocumented reason', event: feedback({ reason: 'too_long' }), field: 'batch[3].properties.reason: must be one of code_didnt_work, missing_information, hard_to_follow, outdated, other' },
-  { name: 'a $pathname over 2,048 characters', event: withProps({ $pathname: `/${'p'.repeat(2048)}` }), field: 'batch[3].properties.$pathname: must be at most 2048 characters' },
-  { name: 'a path over 2,048 characters', event: withProps({ path: `/${'p'.repeat(2048)}` }), field: 'batch[3].properties.path: must be at most 2048 characters' },
-  { name: 'an endpoint over 2,048 characters', event: withProps({ endpoint: `/${'e'.repeat(2048)}` }), field: 'batch[3].properties.endpoint: must be at most 2048 characters' },
-  { name: 'an error_code over 100 characters', event: withProps({ error_code: 'e'.repeat(101) }), field: 'batch[3].properties.error_code: must be at most 100 characters' },
+  {
+    name: 'an undocumented reason',
+    event: feedback({ reason: 'too_long' }),
+    field: 'batch[3].properties.reason: must be one of code_didnt_work, missing_information, hard_to_follow, outdated, other',
+  },
+  {
+    name: 'a $pathname over 2,048 characters',
+    event: withProps({ $pathname: `/${'p'.repeat(2048)}` }),
+    field: 'batch[3].properties.$pathname: must be at most 2048 characters',
+  },
+  {
+    name: 'a path over 2,048 characters',
+    event: withProps({ path: `/${'p'.repeat(2048)}` }),
+    field: 'batch[3].properties.path: must be at most 2048 characters',
+  },
+  {
+    name: 'an endpoint over 2,048 characters',
+    event: withProps({ endpoint: `/${'e'.repeat(2048)}` }),
+    field: 'batch[3].properties.endpoint: must be at most 2048 characters',
+  },
+  {
+    name: 'an error_code over 100 characters',
+    event: withProps({ error_code: 'e'.repeat(101) }),
+    field: 'batch[3].properties.error_code: must be at most 100 characters',
+  },
   { name: 'properties over 64 KiB', event: sizedEvent(64 * KIB + 1, 'properties'), field: 'batch[3].properties: must be at most 65536 bytes' },
   { name: '$set pushing an event over 64 KiB', event: sizedEvent(64 * KIB + 1, '$set'), field: 'batch[3].properties: must be at most 65536 bytes' },
   { name: '$set_once pushing an event over 64 KiB', event: sizedEvent(64 * KIB + 1, '$set_once'), field: 'batch[3].properties: must be at most 65536 bytes' },
@@ -57,7 +81,9 @@ describe('capture bounds each event and the fields Onramp reads', () => {
   });
 
   it('names a single event as `event`', () => {
-    expect(() => validateCapture(feedback({ comment: 'c'.repeat(1001) }), { projectToken: PROJECT_TOKEN })).toThrow('event.properties.comment: must be at most 1000 characters');
+    expect(() => validateCapture(feedback({ comment: 'c'.repeat(1001) }), { projectToken: PROJECT_TOKEN })).toThrow(
+      'event.properties.comment: must be at most 1000 characters',
+    );
   });
 
   it('accepts every bound exactly at its limit', async () => {
@@ -70,7 +96,11 @@ describe('capture bounds each event and the fields Onramp reads', () => {
       sizedEvent(64 * KIB, '$set'),
       sizedEvent(64 * KIB, '$set_once'),
     ];
-    const res = await app.request('/batch/', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ api_key: PROJECT_TOKEN, batch: atLimit }) });
+    const res = await app.request('/batch/', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ api_key: PROJECT_TOKEN, batch: atLimit }),
+    });
     expect(res.status, await res.clone().text()).toBe(200);
     expect(await listEvents(app)).toHaveLength(atLimit.length);
   });

@@ -1,11 +1,11 @@
-import fc from 'fast-check';
-import { getRequestListener } from '@hono/node-server';
-import { createServer, request, type RequestListener, type Server } from 'node:http';
+import { createServer, type RequestListener, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
+import { getRequestListener } from '@hono/node-server';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { captureFastLane } from '../api/ingest/fast-lane.ts';
-import { arbitraryCapture, malformedCapture, validEvent, type FuzzRequest } from './fuzz/arbitraries.ts';
+import { arbitraryCapture, type FuzzRequest, malformedCapture, validEvent } from './fuzz/arbitraries.ts';
 import { PROJECT_TOKEN, testApp } from './support/app.ts';
 
 /** A reply as it came off the wire: status line, headers in order with their case, body bytes. `Date` left out. */
@@ -47,7 +47,16 @@ function send(port: number, req: FuzzRequest & { chunked?: boolean }): Promise<W
 }
 
 const origins = fc.option(fc.constantFrom('https://app.example.com', 'http://localhost:4321', 'null', ''), { nil: undefined });
-const queries = fc.constantFrom('', '?ip=0&ver=1.200.0', `?sent_at=${Date.now()}`, '?compression=gzip-js', '?compression=base64', '?_=1&compression=gzip%2Djs', '?sent_at=not-a-time', '?a=%zz');
+const queries = fc.constantFrom(
+  '',
+  '?ip=0&ver=1.200.0',
+  `?sent_at=${Date.now()}`,
+  '?compression=gzip-js',
+  '?compression=base64',
+  '?_=1&compression=gzip%2Djs',
+  '?sent_at=not-a-time',
+  '?a=%zz',
+);
 
 /** Requests that should be stored: every body shape and encoding posthog-js and posthog-node send. */
 const acceptedCapture: fc.Arbitrary<FuzzRequest> = fc
@@ -60,8 +69,10 @@ const acceptedCapture: fc.Arbitrary<FuzzRequest> = fc
   .map(([path, shape, encoding, n]): FuzzRequest => {
     const events = Array.from({ length: n }, () => validEvent(PROJECT_TOKEN));
     const json = JSON.stringify(shape === 'single' ? events[0] : shape === 'array' ? events : { api_key: PROJECT_TOKEN, batch: events });
-    if (encoding === 'gzip-header') return { method: 'POST', path, headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: gzipSync(json) };
-    if (encoding === 'gzip-query') return { method: 'POST', path: `${path}?compression=gzip-js`, headers: { 'content-type': 'text/plain' }, body: gzipSync(json) };
+    if (encoding === 'gzip-header')
+      return { method: 'POST', path, headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: gzipSync(json) };
+    if (encoding === 'gzip-query')
+      return { method: 'POST', path: `${path}?compression=gzip-js`, headers: { 'content-type': 'text/plain' }, body: gzipSync(json) };
     if (encoding === 'base64-form') {
       const data = encodeURIComponent(Buffer.from(json).toString('base64'));
       return { method: 'POST', path: `${path}?compression=base64`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `data=${data}` };
@@ -93,7 +104,7 @@ describe('capture fast lane (node:http) answers exactly as the Hono route', () =
     fast.server.close();
   });
 
-  it('shares the app\'s capture core, so the process has one body budget', async () => {
+  it("shares the app's capture core, so the process has one body budget", async () => {
     const { request } = await import('node:http');
     const upload = request({ host: '127.0.0.1', port: fast.port, path: '/batch/', method: 'POST', headers: { 'content-type': 'application/json' } });
     upload.on('error', () => undefined);
@@ -159,7 +170,12 @@ describe('capture fast lane (node:http) answers exactly as the Hono route', () =
     const a = await listen(honoListener);
     const b = await listen(captureFastLane({ core: closed.app.capture }, honoListener));
     try {
-      const req = { method: 'POST', path: '/i/v0/e/', headers: { 'content-type': 'application/json', origin: 'https://a.example' }, body: JSON.stringify(validEvent(PROJECT_TOKEN)) };
+      const req = {
+        method: 'POST',
+        path: '/i/v0/e/',
+        headers: { 'content-type': 'application/json', origin: 'https://a.example' },
+        body: JSON.stringify(validEvent(PROJECT_TOKEN)),
+      };
       const viaHono = await send(a.port, req);
       expect(viaHono.status).toBe('503 Service Unavailable');
       expect(viaHono.headers).toContain('retry-after: 2');

@@ -1,5 +1,5 @@
-import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
+import { type ServerType, serve } from '@hono/node-server';
 import { PostHog } from 'posthog-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { listEvents, SERVER_TOKEN, testApp } from './support/app.ts';

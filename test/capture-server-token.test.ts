@@ -44,7 +44,14 @@ describe('server-defined events need the server token', () => {
   });
 
   it('accepts them with the public token when ONRAMP_ACCEPT_PUBLIC_SERVER_EVENTS=1', async () => {
-    const { app } = testApp({ env: { ONRAMP_PROJECT_TOKEN: PROJECT_TOKEN, ONRAMP_ADMIN_TOKEN: ADMIN_TOKEN, ONRAMP_SERVER_TOKEN: SERVER_TOKEN, ONRAMP_ACCEPT_PUBLIC_SERVER_EVENTS: true } });
+    const { app } = testApp({
+      env: {
+        ONRAMP_PROJECT_TOKEN: PROJECT_TOKEN,
+        ONRAMP_ADMIN_TOKEN: ADMIN_TOKEN,
+        ONRAMP_SERVER_TOKEN: SERVER_TOKEN,
+        ONRAMP_ACCEPT_PUBLIC_SERVER_EVENTS: true,
+      },
+    });
     const res = await post(app, { api_key: PROJECT_TOKEN, batch: [serverEvent('api_call')] });
     expect(res.status).toBe(200);
     expect(await listEvents(app)).toHaveLength(1);
@@ -61,7 +68,12 @@ describe('server-defined events need the server token', () => {
   it('replays an acknowledged server-token request from the ingest log, whatever the tokens are now', () => {
     const body = { api_key: SERVER_TOKEN, batch: [serverEvent('signed_up')] };
     const events = validateCapture(body, { projectToken: PROJECT_TOKEN, serverToken: SERVER_TOKEN });
-    const raw = { body: Buffer.from(JSON.stringify(body)), meta: { contentType: 'application/json', contentEncoding: undefined, compression: undefined }, querySentAt: undefined, projectToken: PROJECT_TOKEN };
+    const raw = {
+      body: Buffer.from(JSON.stringify(body)),
+      meta: { contentType: 'application/json', contentEncoding: undefined, compression: undefined },
+      querySentAt: undefined,
+      projectToken: PROJECT_TOKEN,
+    };
     const [record] = logRecords([{ events, raw }], Date.now());
     const replayed = eventsOfLogRow({ events: record![1], body: record![3], capture: record![4] });
     expect(replayed.map((e) => [e.uuid, e.event])).toEqual(events.map((e) => [e.uuid, e.event]));
@@ -91,7 +103,11 @@ describe('the server token of a real server', () => {
     expect(await outputWith(second, 'Server token')).toContain('Server token: kept in the database');
     expect(second.output()).not.toContain(token);
     const send = (apiKey: string) =>
-      fetch(`${second.url}/batch/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ api_key: apiKey, batch: [serverEvent('signed_up')] }) });
+      fetch(`${second.url}/batch/`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ api_key: apiKey, batch: [serverEvent('signed_up')] }),
+      });
     expect((await send(second.projectToken)).status).toBe(403);
     expect((await send(token!)).status).toBe(200);
   }, 60_000);

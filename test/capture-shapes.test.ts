@@ -13,8 +13,17 @@ const sentAt = () => `sent_at=${Date.now()}`;
 describe('request shapes posthog-js sends', () => {
   const encodings = [
     ['plain JSON', (body: unknown) => ({ query: '', init: { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } })],
-    ['gzip-js', (body: unknown) => ({ query: '&compression=gzip-js', init: { body: gzipSync(JSON.stringify(body)), headers: { 'content-type': 'text/plain' } } })],
-    ['base64 form', (body: unknown) => ({ query: '&compression=base64', init: { body: posthogJsBase64(JSON.stringify(body)), headers: { 'content-type': 'application/x-www-form-urlencoded' } } })],
+    [
+      'gzip-js',
+      (body: unknown) => ({ query: '&compression=gzip-js', init: { body: gzipSync(JSON.stringify(body)), headers: { 'content-type': 'text/plain' } } }),
+    ],
+    [
+      'base64 form',
+      (body: unknown) => ({
+        query: '&compression=base64',
+        init: { body: posthogJsBase64(JSON.stringify(body)), headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+      }),
+    ],
   ] as const;
 
   describe.each(encodings)('%s', (_name, encode) => {
@@ -114,7 +123,10 @@ describe('request shapes posthog-js sends', () => {
   it('never merges two identified persons through $identify', async () => {
     const { app } = testApp();
     const identify = (user: string, anon: string) =>
-      app.request('/e/', { method: 'POST', body: JSON.stringify(captureEvent({ event: '$identify', properties: { token: PROJECT_TOKEN, distinct_id: user, $anon_distinct_id: anon } })) });
+      app.request('/e/', {
+        method: 'POST',
+        body: JSON.stringify(captureEvent({ event: '$identify', properties: { token: PROJECT_TOKEN, distinct_id: user, $anon_distinct_id: anon } })),
+      });
     await identify('user-a', 'anon-1');
     await identify('user-b', 'anon-2');
     await identify('user-a', 'user-b');

@@ -4,7 +4,15 @@ import { parseEnv } from '../api/env.ts';
 describe('parseEnv', () => {
   it('applies the documented defaults', () => {
     const env = parseEnv({});
-    expect(env).toMatchObject({ PORT: 8787, HOST: '127.0.0.1', DATABASE_URL: 'file:./data/onramp.db', ONRAMP_PROJECT_TOKEN: 'phc_onramp_local', ONRAMP_DEMO: true, ONRAMP_MAX_INGEST_BACKLOG: 1_000_000, adminTokenGenerated: true });
+    expect(env).toMatchObject({
+      PORT: 8787,
+      HOST: '127.0.0.1',
+      DATABASE_URL: 'file:./data/onramp.db',
+      ONRAMP_PROJECT_TOKEN: 'phc_onramp_local',
+      ONRAMP_DEMO: true,
+      ONRAMP_MAX_INGEST_BACKLOG: 1_000_000,
+      adminTokenGenerated: true,
+    });
     expect(env.ONRAMP_ADMIN_TOKEN.length).toBeGreaterThanOrEqual(32);
     expect(parseEnv({}).ONRAMP_ADMIN_TOKEN).not.toBe(env.ONRAMP_ADMIN_TOKEN);
   });
@@ -24,9 +32,12 @@ describe('parseEnv', () => {
     expect(env.ONRAMP_FORWARD_TOKEN).toBeUndefined();
   });
 
-  it.each(['postgres://onramp@db.example.com/onramp', 'postgresql://u:p@127.0.0.1:5432/onramp?sslmode=require'])('accepts a PostgreSQL DATABASE_URL (%s)', (url) => {
-    expect(parseEnv({ DATABASE_URL: url }).DATABASE_URL).toBe(url);
-  });
+  it.each(['postgres://onramp@db.example.com/onramp', 'postgresql://u:p@127.0.0.1:5432/onramp?sslmode=require'])(
+    'accepts a PostgreSQL DATABASE_URL (%s)',
+    (url) => {
+      expect(parseEnv({ DATABASE_URL: url }).DATABASE_URL).toBe(url);
+    },
+  );
 
   it('names the missing half of the PostHog mirror configuration', () => {
     expect(() => parseEnv({ ONRAMP_FORWARD_HOST: 'https://us.i.posthog.com' })).toThrow(/ONRAMP_FORWARD_TOKEN: required when ONRAMP_FORWARD_HOST is set$/);

@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createEventStore } from '../api/ingest/store.ts';
-import { validateCapture, type NormalizedEvent } from '../api/ingest/validate.ts';
+import { type NormalizedEvent, validateCapture } from '../api/ingest/validate.ts';
 import type { OnrampDb } from '../db/client.ts';
 import { createReferenceStore } from './import/reference-store.ts';
 import { testDb } from './support/app.ts';
@@ -21,14 +21,23 @@ function event(distinctId: string, name: string, properties: Record<string, unkn
   const [e] = validateCapture(
     {
       api_key: TOKEN,
-      batch: [{ uuid: uuid ?? `0190a000-0000-7000-8000-${String(sequence).padStart(12, '0')}`, event: name, distinct_id: distinctId, timestamp: 1_700_000_000_000 + sequence, properties }],
+      batch: [
+        {
+          uuid: uuid ?? `0190a000-0000-7000-8000-${String(sequence).padStart(12, '0')}`,
+          event: name,
+          distinct_id: distinctId,
+          timestamp: 1_700_000_000_000 + sequence,
+          properties,
+        },
+      ],
     },
     { projectToken: TOKEN, receivedAt: 1_800_000_000_000 },
   );
   return e!;
 }
 
-const identify = (distinctId: string, anonId: string, set?: Record<string, unknown>) => event(distinctId, '$identify', { $anon_distinct_id: anonId, ...(set ? { $set: set } : {}) });
+const identify = (distinctId: string, anonId: string, set?: Record<string, unknown>) =>
+  event(distinctId, '$identify', { $anon_distinct_id: anonId, ...(set ? { $set: set } : {}) });
 
 function personOf(db: OnrampDb, distinctId: string): number | undefined {
   return db.$client.prepare('SELECT person_id FROM person_distinct_ids WHERE distinct_id = ?').pluck().get(distinctId) as number | undefined;
@@ -76,7 +85,8 @@ function eventsOf(steps: Step[]): NormalizedEvent[] {
     if (s.kind === 'dup' && events.length > 0) {
       const earlier = events[Math.max(0, events.length - 1 - s.back)]!;
       events.push(event(s.id, s.value % 2 ? '$identify' : '$set', { $anon_distinct_id: s.other, $set: set }, earlier.uuid));
-    } else if (s.kind === '$identify') events.push(event(s.id, '$identify', { $anon_distinct_id: s.other, ...(s.value % 2 ? { $set: set } : { $set_once: set }) }));
+    } else if (s.kind === '$identify')
+      events.push(event(s.id, '$identify', { $anon_distinct_id: s.other, ...(s.value % 2 ? { $set: set } : { $set_once: set }) }));
     else if (s.kind === '$create_alias') events.push(event(s.id, '$create_alias', { alias: s.other }));
     else if (s.kind === '$set') events.push(event(s.id, '$set', { $set: set, $set_once: { [s.other]: s.value } }));
     else if (s.kind === 'set-top') events.push(event(s.id, 'plan_changed', s.value ? { $set_once: set } : {}));
@@ -112,7 +122,10 @@ describe('event store: per-transaction identity memory', () => {
     const other = event('user-2', '$pageview');
     const alias = event('user-2', '$create_alias', { alias: 'user-1' });
     const afterBoth = event('anon-1', 'api_call');
-    store.writeBatches([[a, b, merge, afterAnon, setViaAnon], [other, alias, afterBoth]]);
+    store.writeBatches([
+      [a, b, merge, afterAnon, setViaAnon],
+      [other, alias, afterBoth],
+    ]);
 
     const survivor = personOf(db, 'user-2')!;
     expect(personOf(db, 'anon-1')).toBe(survivor);
@@ -199,16 +212,20 @@ describe('event store: per-transaction identity memory', () => {
 
   it('one transaction for many events stores exactly what one transaction per event stores', () => {
     fc.assert(
-      fc.property(fc.array(step, { minLength: 1, maxLength: 80 }), fc.array(fc.integer({ min: 1, max: 30 }), { minLength: 1, maxLength: 10 }), (steps, cuts) => {
-        const events = eventsOf(steps);
-        const oneByOne = testDb();
-        const store1 = createEventStore(oneByOne.$client);
-        for (const e of events) store1.writeBatches([[e]]);
-        const chunked = testDb();
-        const store2 = createEventStore(chunked.$client);
-        writeInChunks((batches) => store2.writeBatches(batches), events, cuts);
-        expect(snapshot(chunked)).toEqual(snapshot(oneByOne));
-      }),
+      fc.property(
+        fc.array(step, { minLength: 1, maxLength: 80 }),
+        fc.array(fc.integer({ min: 1, max: 30 }), { minLength: 1, maxLength: 10 }),
+        (steps, cuts) => {
+          const events = eventsOf(steps);
+          const oneByOne = testDb();
+          const store1 = createEventStore(oneByOne.$client);
+          for (const e of events) store1.writeBatches([[e]]);
+          const chunked = testDb();
+          const store2 = createEventStore(chunked.$client);
+          writeInChunks((batches) => store2.writeBatches(batches), events, cuts);
+          expect(snapshot(chunked)).toEqual(snapshot(oneByOne));
+        },
+      ),
       { numRuns: 150 },
     );
   });

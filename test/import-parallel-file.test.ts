@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { importFile } from '../api/import/importer.ts';
-import { openDb, type OnrampDb } from '../db/client.ts';
-import { jsonl, tempFile, TOKEN } from './import/support.ts';
+import { type OnrampDb, openDb } from '../db/client.ts';
+import { jsonl, TOKEN, tempFile } from './import/support.ts';
 
 function rows(n: number) {
   const out = [];

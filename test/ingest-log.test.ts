@@ -1,12 +1,12 @@
-import { consoleErrorsDuring } from './support/console.ts';
-import fc from 'fast-check';
 import { gzipSync } from 'node:zlib';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createLogProcessor } from '../api/ingest/processor.ts';
-import { validateCapture, type NormalizedEvent } from '../api/ingest/validate.ts';
+import { type NormalizedEvent, validateCapture } from '../api/ingest/validate.ts';
 import { createEventWriter } from '../api/ingest/writer.ts';
 import type { OnrampDb } from '../db/client.ts';
 import { adminHeaders, listEvents, PROJECT_TOKEN, SERVER_TOKEN, testApp, testDb } from './support/app.ts';
+import { consoleErrorsDuring } from './support/console.ts';
 import { captureEvent } from './support/factories.ts';
 
 /** The real app over a fresh DB, acknowledging through the ingest log as server.ts does. */
@@ -36,8 +36,14 @@ const encodings: Array<[string, (json: string) => { query: string; body: string 
   ['gzip by Content-Encoding', (json) => ({ query: '', body: gzipSync(json), headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } })],
   ['gzip-js', (json) => ({ query: '?compression=gzip-js', body: gzipSync(json), headers: { 'content-type': 'text/plain' } })],
   ['base64 body', (json) => ({ query: '?compression=base64', body: base64(json), headers: { 'content-type': 'text/plain' } })],
-  ['base64 form (posthog-js)', (json) => ({ query: '?compression=base64', body: form(base64(json)), headers: { 'content-type': 'application/x-www-form-urlencoded' } })],
-  ['gzip inside a base64 form', (json) => ({ query: '', body: form(gzipSync(json).toString('base64')), headers: { 'content-type': 'application/x-www-form-urlencoded' } })],
+  [
+    'base64 form (posthog-js)',
+    (json) => ({ query: '?compression=base64', body: form(base64(json)), headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
+  ],
+  [
+    'gzip inside a base64 form',
+    (json) => ({ query: '', body: form(gzipSync(json).toString('base64')), headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
+  ],
   ['JSON form', (json) => ({ query: '', body: form(json), headers: { 'content-type': 'application/x-www-form-urlencoded' } })],
 ];
 
@@ -80,8 +86,13 @@ describe('ingest log: acknowledged first, applied later', () => {
   it('a report sees events that are still only in the log', async () => {
     const { app } = loggedApp();
     const now = Date.now();
-    await capture(app, { batch: [captureEvent({ event: 'signed_up', distinct_id: 'dev-2', timestamp: new Date(now - 5_000).toISOString() })], api_key: PROJECT_TOKEN });
-    const res = await app.request(`/api/v1/reports/funnel?from=${new Date(now - 86_400_000).toISOString()}&to=${new Date(now + 60_000).toISOString()}`, { headers: adminHeaders });
+    await capture(app, {
+      batch: [captureEvent({ event: 'signed_up', distinct_id: 'dev-2', timestamp: new Date(now - 5_000).toISOString() })],
+      api_key: PROJECT_TOKEN,
+    });
+    const res = await app.request(`/api/v1/reports/funnel?from=${new Date(now - 86_400_000).toISOString()}&to=${new Date(now + 60_000).toISOString()}`, {
+      headers: adminHeaders,
+    });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { steps: Array<{ count: number }> };
     expect(body.steps[0]!.count).toBe(1);
@@ -130,7 +141,12 @@ describe('ingest log: acknowledged first, applied later', () => {
     const body = gzipSync(JSON.stringify({ api_key: SERVER_TOKEN, batch }));
     const res = await app.request('/batch/', { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body });
     expect(res.status).toBe(200);
-    const row = db.$client.prepare('SELECT event_count AS n, events, body, capture FROM ingest_log').get() as { n: number; events: string; body: Buffer; capture: string };
+    const row = db.$client.prepare('SELECT event_count AS n, events, body, capture FROM ingest_log').get() as {
+      n: number;
+      events: string;
+      body: Buffer;
+      capture: string;
+    };
     expect(row.n).toBe(2);
     expect(row.events).toBe('');
     expect(Buffer.compare(row.body, body)).toBe(0);
@@ -154,7 +170,12 @@ describe('ingest log: acknowledged first, applied later', () => {
     // Not awaited one by one, so the three requests share a turn and so a group commit.
     const replies = await Promise.all(bodies.map((body) => app.request('/i/v0/e/', { method: 'POST', headers: { 'content-type': 'application/json' }, body })));
     expect(replies.map((r) => r.status)).toEqual([200, 200, 200]);
-    const rows = db.$client.prepare('SELECT event_count AS n, events, body, capture FROM ingest_log').all() as Array<{ n: number; events: string; body: Buffer; capture: string }>;
+    const rows = db.$client.prepare('SELECT event_count AS n, events, body, capture FROM ingest_log').all() as Array<{
+      n: number;
+      events: string;
+      body: Buffer;
+      capture: string;
+    }>;
     expect(rows).toHaveLength(1);
     expect(rows[0]!.n).toBe(3);
     expect(rows[0]!.events).toBe('');
@@ -168,10 +189,9 @@ describe('ingest log: acknowledged first, applied later', () => {
   it('sets aside a row whose capture column is not a list of requests, and applies the rows around it', async () => {
     const { app, db, writer } = loggedApp();
     const event = captureEvent({ distinct_id: 'unlisted' });
-    db.$client.prepare("INSERT INTO ingest_log (event_count, events, logged_at, body, capture) VALUES (1, '', 0, ?, ?)").run(
-      gzipSync(JSON.stringify(event)),
-      JSON.stringify({ meta: GZIP_JSON, receivedAt: 1_760_000_000_000, projectToken: PROJECT_TOKEN }),
-    );
+    db.$client
+      .prepare("INSERT INTO ingest_log (event_count, events, logged_at, body, capture) VALUES (1, '', 0, ?, ?)")
+      .run(gzipSync(JSON.stringify(event)), JSON.stringify({ meta: GZIP_JSON, receivedAt: 1_760_000_000_000, projectToken: PROJECT_TOKEN }));
     await capture(app, captureEvent({ distinct_id: 'after' }));
     const errors = await consoleErrorsDuring(() => writer.settle());
     expect((await listEvents(app)).map((e) => e.distinctId)).toEqual(['after']);
@@ -182,10 +202,9 @@ describe('ingest log: acknowledged first, applied later', () => {
   it('sets aside a packed row whose request lengths do not cover its body', async () => {
     const { app, db, writer } = loggedApp();
     const body = JSON.stringify(captureEvent({ distinct_id: 'torn' }));
-    db.$client.prepare("INSERT INTO ingest_log (event_count, events, logged_at, body, capture) VALUES (1, '', 0, ?, ?)").run(
-      Buffer.from(body + '{}'),
-      JSON.stringify([{ meta: PLAIN_JSON, receivedAt: 0, projectToken: PROJECT_TOKEN, bytes: Buffer.byteLength(body) }]),
-    );
+    db.$client
+      .prepare("INSERT INTO ingest_log (event_count, events, logged_at, body, capture) VALUES (1, '', 0, ?, ?)")
+      .run(Buffer.from(`${body}{}`), JSON.stringify([{ meta: PLAIN_JSON, receivedAt: 0, projectToken: PROJECT_TOKEN, bytes: Buffer.byteLength(body) }]));
     await capture(app, captureEvent({ distinct_id: 'after' }));
     const errors = await consoleErrorsDuring(() => writer.settle());
     expect((await listEvents(app)).map((e) => e.distinctId)).toEqual(['after']);
@@ -196,10 +215,12 @@ describe('ingest log: acknowledged first, applied later', () => {
   it('sets aside a request logged as received that no longer decodes, and applies the rows around it', async () => {
     const { app, db, writer } = loggedApp();
     await capture(app, captureEvent({ distinct_id: 'before' }));
-    db.$client.prepare("INSERT INTO ingest_log (event_count, events, logged_at, body, capture) VALUES (3, '', 0, ?, ?)").run(
-      Buffer.from([0x1f, 0x8b, 1, 2]),
-      JSON.stringify([{ meta: { contentType: 'application/json', contentEncoding: 'gzip' }, receivedAt: 0, projectToken: PROJECT_TOKEN, bytes: 4 }]),
-    );
+    db.$client
+      .prepare("INSERT INTO ingest_log (event_count, events, logged_at, body, capture) VALUES (3, '', 0, ?, ?)")
+      .run(
+        Buffer.from([0x1f, 0x8b, 1, 2]),
+        JSON.stringify([{ meta: { contentType: 'application/json', contentEncoding: 'gzip' }, receivedAt: 0, projectToken: PROJECT_TOKEN, bytes: 4 }]),
+      );
     await capture(app, captureEvent({ distinct_id: 'after' }));
     const errors = await consoleErrorsDuring(() => writer.settle());
     expect((await listEvents(app)).map((e) => e.distinctId).sort()).toEqual(['after', 'before']);
@@ -254,7 +275,10 @@ describe('ingest log: acknowledged first, applied later', () => {
   it('keeps serving capture while a report catches up on a long backlog', async () => {
     const { app, writer } = loggedApp({ maxBacklogEvents: 1_000_000 });
     for (let i = 0; i < 20; i += 1) {
-      await capture(app, { api_key: PROJECT_TOKEN, batch: Array.from({ length: 1_000 }, (_, j) => captureEvent({ distinct_id: `dev-${(i * 1_000 + j) % 3_000}` })) });
+      await capture(app, {
+        api_key: PROJECT_TOKEN,
+        batch: Array.from({ length: 1_000 }, (_, j) => captureEvent({ distinct_id: `dev-${(i * 1_000 + j) % 3_000}` })),
+      });
     }
     expect(writer.backlogEvents).toBe(20_000);
     let reportDone = false;

@@ -29,7 +29,13 @@ function loggedWriter(options: Omit<EventWriterOptions, 'logged'> = {}) {
 let uuidCounter = 0;
 /** A fresh lowercase UUID that sorts in creation order. */
 const nextUuid = () => `0193a1b2-c3d4-7e5f-8a9b-${(uuidCounter += 1).toString(16).padStart(12, '0')}`;
-const pageview = (distinctId: string) => ({ uuid: nextUuid(), event: '$pageview', distinct_id: distinctId, timestamp: 1_760_000_000_000 + uuidCounter, properties: {} });
+const pageview = (distinctId: string) => ({
+  uuid: nextUuid(),
+  event: '$pageview',
+  distinct_id: distinctId,
+  timestamp: 1_760_000_000_000 + uuidCounter,
+  properties: {},
+});
 const validate = (batch: unknown[]) => validateCapture({ api_key: PROJECT_TOKEN, batch }, { projectToken: PROJECT_TOKEN, receivedAt: 1_760_000_500_000 });
 
 async function count(database: SqlDatabase, query: ReturnType<typeof sql>): Promise<number> {

@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { inProcessTelemetry } from '../api/telemetry.ts';
 import { listEvents, PROJECT_TOKEN, SERVER_TOKEN, testApp } from './support/app.ts';
 
-describe('the backend\'s own events reach the capture core directly', () => {
+describe("the backend's own events reach the capture core directly", () => {
   it('stores them without any HTTP request to the app', async () => {
     const { app } = testApp();
     const fetchSpy = vi.spyOn(app, 'fetch');
@@ -11,7 +11,12 @@ describe('the backend\'s own events reach the capture core directly', () => {
     expect(fetchSpy).not.toHaveBeenCalled();
     fetchSpy.mockRestore();
     const [stored] = await listEvents(app);
-    expect(stored).toMatchObject({ event: 'api_key_revoked', distinctId: 'acct_1', timestamp: '2026-01-02T03:04:05.000Z', properties: { key_prefix: 'onr_test_AAAA' } });
+    expect(stored).toMatchObject({
+      event: 'api_key_revoked',
+      distinctId: 'acct_1',
+      timestamp: '2026-01-02T03:04:05.000Z',
+      properties: { key_prefix: 'onr_test_AAAA' },
+    });
   });
 
   it('goes through the one validator: the public token cannot send a server event this way either', async () => {
@@ -19,7 +24,10 @@ describe('the backend\'s own events reach the capture core directly', () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     const telemetry = inProcessTelemetry((payload) => app.capture.ingest(payload), PROJECT_TOKEN);
     telemetry.capture('acct_2', { event: 'signed_up' });
-    telemetry.capture('acct_2', { event: 'api_call', properties: { status: 200, method: 'GET', endpoint: `/${'x'.repeat(2048)}`, duration_ms: 1, key_prefix: null } });
+    telemetry.capture('acct_2', {
+      event: 'api_call',
+      properties: { status: 200, method: 'GET', endpoint: `/${'x'.repeat(2048)}`, duration_ms: 1, key_prefix: null },
+    });
     await telemetry.flush();
     // Logged at most once a minute: the first rejection is the one that shows.
     expect(warn).toHaveBeenCalledTimes(1);
@@ -27,7 +35,10 @@ describe('the backend\'s own events reach the capture core directly', () => {
     warn.mockRestore();
     expect(await listEvents(app)).toEqual([]);
     const withServerToken = inProcessTelemetry((payload) => app.capture.ingest(payload), SERVER_TOKEN);
-    withServerToken.capture('acct_2', { event: 'api_call', properties: { status: 200, method: 'GET', endpoint: `/${'x'.repeat(2048)}`, duration_ms: 1, key_prefix: null } });
+    withServerToken.capture('acct_2', {
+      event: 'api_call',
+      properties: { status: 200, method: 'GET', endpoint: `/${'x'.repeat(2048)}`, duration_ms: 1, key_prefix: null },
+    });
     await withServerToken.flush();
     expect(await listEvents(app)).toEqual([]);
   });

@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { isIP } from 'node:net';
-import { checkWebhookTarget, REFUSED_PRIVATE, urlHost, type CheckedTarget, type WebhookTargetPolicy } from './webhook-target.ts';
+import { type CheckedTarget, checkWebhookTarget, REFUSED_PRIVATE, urlHost, type WebhookTargetPolicy } from './webhook-target.ts';
 
 export interface DeliveryOptions extends WebhookTargetPolicy {
   /** Attempts in total, the first included (default 4). */

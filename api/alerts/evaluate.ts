@@ -1,6 +1,6 @@
 import type { FlagEvidence } from '../analytics/flags.ts';
 import { DEFAULT_MIN_CONVERSION, parseWindow } from '../analytics/params.ts';
-import { RANGE_MS, type AlertRule } from './rules.ts';
+import { type AlertRule, RANGE_MS } from './rules.ts';
 import type { AlertReports } from './storage.ts';
 
 /** One thing that is wrong right now. `key` identifies it across checks, so it alerts once until it clears. */

@@ -1,8 +1,8 @@
 import { Hono } from 'hono';
 import { ApiError } from '../errors.ts';
 import { limitBody, MAX_ALERT_BODY_BYTES } from '../middleware/body-limit.ts';
-import { createRuleSchema, parseBody, updateRuleSchema, type AlertRule } from './rules.ts';
-import { createAlertRunner, type AlertRunnerOptions } from './runner.ts';
+import { type AlertRule, createRuleSchema, parseBody, updateRuleSchema } from './rules.ts';
+import { type AlertRunnerOptions, createAlertRunner } from './runner.ts';
 import type { AlertStorage } from './storage.ts';
 import { checkWebhookTarget, type WebhookTargetPolicy } from './webhook-target.ts';
 

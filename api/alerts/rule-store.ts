@@ -1,7 +1,17 @@
-import { sql, type SQL } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import type { SqlDatabase } from '../storage/sql/interface.ts';
-import { INTERVAL_MS, newRule, patchedRule, ruleFromRow, ruleToRow, type AlertRule, type createRuleSchema, type RuleRow, type updateRuleSchema } from './rules.ts';
+import {
+  type AlertRule,
+  type createRuleSchema,
+  INTERVAL_MS,
+  newRule,
+  patchedRule,
+  type RuleRow,
+  ruleFromRow,
+  ruleToRow,
+  type updateRuleSchema,
+} from './rules.ts';
 
 /** Alert rules as the runner and routes use them, on either database (see {@link createRuleStore}). */
 export interface AlertRuleStorage {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { ApiError, invalid } from '../errors.ts';
 import { DEFAULT_STEPS, DEFAULT_WINDOW, MAX_EVENT_NAME, parseWindow } from '../analytics/params.ts';
+import { ApiError, invalid } from '../errors.ts';
 import { asBoolean } from '../storage/sql/interface.ts';
 
 export const INTERVAL_MS = { hourly: 3_600_000, daily: 86_400_000 } as const;
@@ -50,7 +50,9 @@ const trigger = z.discriminatedUnion(
 const ruleFields = {
   name: z.string({ error: 'must be a string' }).trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
   steps: z.array(stepName, { error: 'must be an array of event names' }).min(2, 'must list at least 2 steps').max(10, 'must list at most 10 steps'),
-  window: z.string({ error: 'must be a string like 14d' }).refine((v) => parseWindow(v) !== undefined, 'must be a number followed by s, m, h, d, w or mo (e.g. 30m, 12h, 14d)'),
+  window: z
+    .string({ error: 'must be a string like 14d' })
+    .refine((v) => parseWindow(v) !== undefined, 'must be a number followed by s, m, h, d, w or mo (e.g. 30m, 12h, 14d)'),
   range: z.enum(RANGES, { error: 'must be one of 7d, 30d, 90d' }),
   interval: z.enum(['hourly', 'daily'], { error: 'must be hourly or daily' }),
   trigger,
@@ -152,7 +154,8 @@ export function ruleToRow(rule: AlertRule) {
     range: rule.range,
     interval: rule.interval,
     trigger_kind: rule.trigger.kind,
-    threshold: rule.trigger.kind === 'conversion_below' ? rule.trigger.threshold : rule.trigger.kind === 'ttfsi_p50_above' ? rule.trigger.thresholdSeconds : null,
+    threshold:
+      rule.trigger.kind === 'conversion_below' ? rule.trigger.threshold : rule.trigger.kind === 'ttfsi_p50_above' ? rule.trigger.thresholdSeconds : null,
     trigger_step: rule.trigger.kind === 'conversion_below' ? (rule.trigger.step ?? null) : null,
     webhook_url: rule.webhookUrl,
     enabled: rule.enabled,

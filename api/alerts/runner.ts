@@ -1,7 +1,7 @@
 import { ApiError } from '../errors.ts';
-import { deliverWebhook, type DeliveryOptions } from './deliver.ts';
+import { type DeliveryOptions, deliverWebhook } from './deliver.ts';
 import type { DeliveryRecord } from './delivery-store.ts';
-import { evaluateRule, type AlertCondition } from './evaluate.ts';
+import { type AlertCondition, evaluateRule } from './evaluate.ts';
 import { alertMessage, reportLink } from './message.ts';
 import type { AlertRule } from './rules.ts';
 import type { AlertStorage } from './storage.ts';
@@ -65,9 +65,7 @@ export function createAlertRunner(storage: AlertStorage, options: AlertRunnerOpt
    */
   function check(rule: AlertRule, at = now()): Promise<CheckResult> {
     const previous = inProgress.get(rule.id);
-    const run = previous
-      ? previous.then(noop, noop).then(async () => checkOnce((await rules.get(rule.id)) ?? deletedRule(rule.id), at))
-      : checkOnce(rule, at);
+    const run = previous ? previous.then(noop, noop).then(async () => checkOnce((await rules.get(rule.id)) ?? deletedRule(rule.id), at)) : checkOnce(rule, at);
     inProgress.set(rule.id, run);
     const forget = () => {
       if (inProgress.get(rule.id) === run) inProgress.delete(rule.id);

@@ -1,7 +1,7 @@
 import type { SqlDatabase } from '../storage/sql/interface.ts';
 import type { ReportStore } from '../storage/types.ts';
-import { createDeliveryStore, type AlertDeliveryStorage } from './delivery-store.ts';
-import { createRuleStore, type AlertRuleStorage } from './rule-store.ts';
+import { type AlertDeliveryStorage, createDeliveryStore } from './delivery-store.ts';
+import { type AlertRuleStorage, createRuleStore } from './rule-store.ts';
 
 export type { AlertDeliveryStorage } from './delivery-store.ts';
 export type { AlertRuleStorage } from './rule-store.ts';

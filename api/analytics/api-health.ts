@@ -11,7 +11,7 @@
  * (calls without a numeric duration are skipped). Endpoints and codes are cut to TEXT_CAPS.
  */
 import type { ApiHealthData, CallGroupRow } from './api-health-query.ts';
-import { capText, TEXT_CAPS, type ApiHealthReport, type CodeCount, type LatencySummary } from './contract.ts';
+import { type ApiHealthReport, type CodeCount, capText, type LatencySummary, TEXT_CAPS } from './contract.ts';
 import { percentileFromCounts, rate } from './stats.ts';
 
 export const UNKNOWN_ENDPOINT = '(unknown)';

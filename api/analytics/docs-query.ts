@@ -3,7 +3,7 @@
  * page and reason), never per event. Page views come from the `pageview_path` helper column's index
  * (db/schema.ts), already ordered by page and person, so no JSON is parsed for them.
  */
-import { sql, type SQL } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { SqlDatabase, SqlFragments } from '../storage/sql/interface.ts';
 import type { Range } from './params.ts';
 import { firstSuccessOf } from './sql.ts';
@@ -30,7 +30,12 @@ function helpful(f: SqlFragments): SQL {
 /** Each person's latest vote per page in range (ties on time broken by insertion order), optionally for some pages. */
 function latestVotes(f: SqlFragments, range: Range, paths?: readonly string[]): SQL {
   const path = feedbackPath(f);
-  const onlyPaths = paths ? sql`AND ${path} IN (SELECT path FROM ${f.boundRows(paths.map((p) => [p]), [['path', 'text']])} AS b)` : sql``;
+  const onlyPaths = paths
+    ? sql`AND ${path} IN (SELECT path FROM ${f.boundRows(
+        paths.map((p) => [p]),
+        [['path', 'text']],
+      )} AS b)`
+    : sql``;
   return sql`
   SELECT path, helpful, reason FROM (
     SELECT ${path} AS path, ${helpful(f)} AS helpful, ${f.jsonText(PROPERTIES, 'reason')} AS reason,

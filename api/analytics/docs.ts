@@ -1,7 +1,7 @@
 /**
  * Pure shaping of the doc satisfaction report from the per-page aggregates of docs-query.ts.
  */
-import { capText, TEXT_CAPS, type DocPage, type DocsReport } from './contract.ts';
+import { capText, type DocPage, type DocsReport, TEXT_CAPS } from './contract.ts';
 import type { DocsData } from './docs-query.ts';
 import { percentileSorted, rate, twoProportionZTest, wilsonLower } from './stats.ts';
 

@@ -2,7 +2,7 @@
  * SQL behind a flag's evidence: what the persons who stalled at a step ran into. The stalled persons are passed
  * as one bound list of `(pid, since)` rows, so nothing is interpolated and nothing is written.
  */
-import { sql, type SQL } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { SqlDatabase, SqlFragments } from '../storage/sql/interface.ts';
 import type { CodeCount } from './contract.ts';
 import type { StallIndex } from './funnel-query.ts';

@@ -10,9 +10,19 @@
  * "other events" between steps are reconstructed without streaming them.
  * Breakdown values are read after the stream, for each person's first touch only, in batches.
  */
-import { sql, type SQL } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { SqlDatabase, SqlFragments } from '../storage/sql/interface.ts';
-import { addOutcome, emptyTally, evaluatePerson, insertOtherEvents, prepareEvents, type FunnelEvent, type FunnelOrder, type FunnelTally, type PersonOutcome } from './funnel.ts';
+import {
+  addOutcome,
+  emptyTally,
+  evaluatePerson,
+  type FunnelEvent,
+  type FunnelOrder,
+  type FunnelTally,
+  insertOtherEvents,
+  type PersonOutcome,
+  prepareEvents,
+} from './funnel.ts';
 import { FIRST_SUCCESSFUL_CALL } from './params.ts';
 import { firstSuccess, firstSuccessOf } from './sql.ts';
 
@@ -101,7 +111,10 @@ function funnelStatement(f: SqlFragments, p: FunnelRunParams): SQL {
   const fsOnStep1 = funnelFirstSuccessOnStep1(p, masks);
   const fsColumn = (n: string) => (!fsOnStep1 ? sql`` : n === step1 ? sql`, ${firstSuccessOf(f, sql`s.person_id`)} AS fs` : sql`, ${noId} AS fs`);
   const arms: SQL[] = names.map(
-    (n, i) => sql`SELECT s.person_id AS pid, s.timestamp AS ts, ${needsIds ? sql`s.id` : noId} AS id, ${sql.raw(String(i))} AS code${counts(sql`s.person_id`, sql`s.timestamp`)}${fsColumn(n)}
+    (
+      n,
+      i,
+    ) => sql`SELECT s.person_id AS pid, s.timestamp AS ts, ${needsIds ? sql`s.id` : noId} AS id, ${sql.raw(String(i))} AS code${counts(sql`s.person_id`, sql`s.timestamp`)}${fsColumn(n)}
       FROM events s ${f.indexedBy('events_event_person_timestamp')} WHERE s.event = ${n} AND s.timestamp BETWEEN ${p.from} AND ${p.to}`,
   );
   if (fscMask && !fsOnStep1) {
@@ -272,7 +285,7 @@ function createFunnelAccumulator(p: FunnelRunParams, extra: Array<{ from: number
     tallyBreakdown(values) {
       const byValue = runs[0]!.byValue;
       if (!byValue) return;
-      pending.forEach((person, i) => tallyValue(byValue, person.entry ? (values[i] ?? null) : null, person.outcome, p.to));
+      for (const [i, person] of pending.entries()) tallyValue(byValue, person.entry ? (values[i] ?? null) : null, person.outcome, p.to);
     },
   };
 }

@@ -3,12 +3,12 @@
  * significance test), the breakdown, and the flags with their evidence.
  */
 import type { SqlDatabase } from '../storage/sql/interface.ts';
-import { capText, TEXT_CAPS, type CodeCount, type Flag, type FlagEvidence, type FunnelReport, type FunnelStep } from './contract.ts';
+import { type CodeCount, capText, type Flag, type FlagEvidence, type FunnelReport, type FunnelStep, TEXT_CAPS } from './contract.ts';
 import { helpfulRates } from './docs-query.ts';
-import { detectFlags, type DetectedFlag } from './flags.ts';
+import { type DetectedFlag, detectFlags } from './flags.ts';
 import { stalledAt, stalledErrors, stalledLastPages } from './flags-query.ts';
 import { shapeBreakdown, shapeSteps } from './funnel.ts';
-import { runFunnelPeriods, type FunnelRun } from './funnel-query.ts';
+import { type FunnelRun, runFunnelPeriods } from './funnel-query.ts';
 import type { FunnelParams } from './params.ts';
 
 export type { FunnelReport };
@@ -39,17 +39,20 @@ function stepEvidence(topErrors: CodeCount[], pages: Array<{ path: string; count
 async function evidenceOf(database: SqlDatabase, p: FunnelParams, current: FunnelRun, step: number): Promise<[number, StepEvidence]> {
   const stalled = stalledAt(current.stalls, step);
   const [pages, errors] = await Promise.all([stalledLastPages(database, p, stalled), stalledErrors(database, p, stalled)]);
-  const rates = await helpfulRates(database, p, pages.map((x) => x.path));
+  const rates = await helpfulRates(
+    database,
+    p,
+    pages.map((x) => x.path),
+  );
   return [step, stepEvidence(errors, pages, rates)];
 }
 
 /** `GET /api/v1/reports/funnel` on either dialect. */
 export async function funnelReport(database: SqlDatabase, p: FunnelParams): Promise<FunnelReport> {
   const base = { steps: p.steps, windowMs: p.windowMs, order: p.order };
-  const [current, previous] = (await runFunnelPeriods(database, { ...base, from: p.from, to: p.to, breakdown: p.breakdown }, [previousPeriod(p.from, p.to)])) as [
-    FunnelRun,
-    FunnelRun,
-  ];
+  const [current, previous] = (await runFunnelPeriods(database, { ...base, from: p.from, to: p.to, breakdown: p.breakdown }, [
+    previousPeriod(p.from, p.to),
+  ])) as [FunnelRun, FunnelRun];
   const { steps, detected } = detectFunnelFlags(p, current, previous);
   const evidenceByStep = new Map(await Promise.all([...new Set(detected.map((f) => f.step))].map((k) => evidenceOf(database, p, current, k))));
   const flags: Flag[] = detected.map(({ previousRate, currentRate, p: pValue, ...flag }) => ({

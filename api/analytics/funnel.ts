@@ -12,7 +12,7 @@
  * - the person counts once, at the deepest step of any attempt; timings and the in-progress test come from the
  *   latest-starting attempt among those that reached that depth.
  */
-import { capOptionalText, TEXT_CAPS, type FunnelOrder, type FunnelStep } from './contract.ts';
+import { capOptionalText, type FunnelOrder, type FunnelStep, TEXT_CAPS } from './contract.ts';
 import { percentileSorted, rate } from './stats.ts';
 
 export type { FunnelOrder, FunnelStep };
@@ -163,10 +163,7 @@ function evaluateAnyOrder(events: FunnelEvent[], steps: number, windowMs: number
 /**
  * Evaluates one person. `events` must come from `prepareEvents`. `preferMask` only matters for any-order funnels.
  */
-export function evaluatePerson(
-  events: FunnelEvent[],
-  opts: { steps: number; windowMs: number; order: FunnelOrder; preferMask?: number },
-): PersonOutcome {
+export function evaluatePerson(events: FunnelEvent[], opts: { steps: number; windowMs: number; order: FunnelOrder; preferMask?: number }): PersonOutcome {
   const { steps, windowMs, order } = opts;
   const { depth, best } =
     order === 'any' ? evaluateAnyOrder(events, steps, windowMs, opts.preferMask ?? 0) : evaluateSequential(events, steps, windowMs, order === 'strict');
@@ -251,9 +248,7 @@ export const OTHER_VALUE = 'Other';
  * only when non-empty). A missing property is the value null; values are cut to TEXT_CAPS.label.
  */
 export function shapeBreakdown(names: readonly string[], tallies: Map<string | null, FunnelTally>) {
-  const ranked = [...tallies.entries()].sort(
-    (a, b) => b[1].reached[0]! - a[1].reached[0]! || String(a[0]).localeCompare(String(b[0])),
-  );
+  const ranked = [...tallies.entries()].sort((a, b) => b[1].reached[0]! - a[1].reached[0]! || String(a[0]).localeCompare(String(b[0])));
   const kept = ranked.slice(0, BREAKDOWN_LIMIT);
   const rest = ranked.slice(BREAKDOWN_LIMIT);
   const out = kept.map(([value, tally]) => ({ value: capOptionalText(value, TEXT_CAPS.label), steps: shapeSteps(names, tally) }));

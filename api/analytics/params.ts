@@ -68,7 +68,9 @@ export const funnelQuery = z.object({
   order: z
     .enum(['ordered', 'strict', 'any'], { error: 'must be one of ordered, strict, any' })
     .optional()
-    .describe('ordered (default): other events may happen between steps; strict: any other event of the person between steps breaks the attempt; any: steps in any order.'),
+    .describe(
+      'ordered (default): other events may happen between steps; strict: any other event of the person between steps breaks the attempt; any: steps in any order.',
+    ),
   breakdown: z
     .string()
     .trim()

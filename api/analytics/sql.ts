@@ -2,7 +2,7 @@
  * SQL fragments shared by the report queries, written once for both dialects on top of {@link SqlFragments}.
  * Everything user-supplied is a bound parameter; only constants are spliced into the text.
  */
-import { sql, type SQL } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { SqlFragments } from '../storage/sql/interface.ts';
 
 /**
@@ -26,4 +26,3 @@ export function firstSuccessOf(f: SqlFragments, pid: SQL): SQL {
 export function unverifiedCall(f: SqlFragments, alias: string): SQL {
   return f.jsonIsFalse(sql`${sql.identifier(alias)}.properties`, 'key_verified');
 }
-

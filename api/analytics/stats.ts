@@ -97,7 +97,6 @@ export function wilsonLower(positive: number, total: number, z = 1.9599639845400
   return Math.max(0, (centre - margin) / (1 + z2 / total));
 }
 
-
 const MINUTE = 60;
 const HOUR = 3_600;
 const DAY = 86_400;
@@ -106,7 +105,23 @@ const DAY = 86_400;
  * call spans seconds to weeks, so equal-width bins (PostHog's time-to-convert default) put nearly everyone in the
  * first bin; these edges keep the interesting early range readable and still show the long tail.
  */
-export const HISTOGRAM_EDGES = [0, MINUTE, 5 * MINUTE, 15 * MINUTE, 30 * MINUTE, HOUR, 2 * HOUR, 4 * HOUR, 8 * HOUR, DAY, 2 * DAY, 3 * DAY, 7 * DAY, 14 * DAY, 30 * DAY];
+export const HISTOGRAM_EDGES = [
+  0,
+  MINUTE,
+  5 * MINUTE,
+  15 * MINUTE,
+  30 * MINUTE,
+  HOUR,
+  2 * HOUR,
+  4 * HOUR,
+  8 * HOUR,
+  DAY,
+  2 * DAY,
+  3 * DAY,
+  7 * DAY,
+  14 * DAY,
+  30 * DAY,
+];
 
 /**
  * Histogram over HISTOGRAM_EDGES: bins are [from, to); the last edge's bin is open-ended and reported up to the
@@ -128,11 +143,14 @@ export function histogram(sorted: ArrayLike<number>): HistogramBin[] {
   const out: HistogramBin[] = [];
   for (let i = first; i <= last; i++) {
     const open = i === HISTOGRAM_EDGES.length - 1;
-    out.push({ fromSeconds: HISTOGRAM_EDGES[i]!, toSeconds: open ? Math.max(sorted[n - 1]!, HISTOGRAM_EDGES[i]!) : HISTOGRAM_EDGES[i + 1]!, count: counts[i]! });
+    out.push({
+      fromSeconds: HISTOGRAM_EDGES[i]!,
+      toSeconds: open ? Math.max(sorted[n - 1]!, HISTOGRAM_EDGES[i]!) : HISTOGRAM_EDGES[i + 1]!,
+      count: counts[i]!,
+    });
   }
   return out;
 }
-
 
 /**
  * Kaplan–Meier estimate of "not yet completed" over time. `completed` are observed durations, `censored` are the

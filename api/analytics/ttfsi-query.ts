@@ -2,7 +2,7 @@
  * SQL for time to first successful integration: one narrow row per person who started in range,
  * `(start, seconds)` with `seconds` NULL when they have not completed by `to`.
  */
-import { sql, type SQL } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { SqlDatabase } from '../storage/sql/interface.ts';
 import { FIRST_SUCCESSFUL_CALL, type TtfsiParams } from './params.ts';
 import { firstSuccess, firstSuccessOf } from './sql.ts';

@@ -1,13 +1,13 @@
-import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { openDb } from '../../db/client.ts';
 import { openPgDb } from '../../db/client-pg.ts';
 import { databaseDialect } from '../../db/dialect.ts';
 import { parseEnv } from '../env.ts';
-import { postgresIngestDatabase, sqliteIngestDatabase, type IngestDatabase } from '../import/database.ts';
-import { exportEvents, type ExportRange } from '../import/export.ts';
-import { ImportFileError, importFile, type ImportFormat, type ImportSummary, type ImportTarget } from '../import/importer.ts';
+import { type IngestDatabase, postgresIngestDatabase, sqliteIngestDatabase } from '../import/database.ts';
+import { type ExportRange, exportEvents } from '../import/export.ts';
+import { ImportFileError, type ImportFormat, type ImportSummary, type ImportTarget, importFile } from '../import/importer.ts';
 import { importTarget } from '../import/target.ts';
 import { createProgressReporter } from './progress.ts';
 
@@ -175,7 +175,9 @@ export async function main(argv: string[]): Promise<number> {
     }
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'SQLITE_BUSY') {
-      process.stderr.write('onramp: the database is busy: another process kept its write lock for over 5 s (is another import running?). Run again to continue.\n');
+      process.stderr.write(
+        'onramp: the database is busy: another process kept its write lock for over 5 s (is another import running?). Run again to continue.\n',
+      );
       return 1;
     }
     if (e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === '28P01' || e.code === '3D000') {

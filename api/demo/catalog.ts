@@ -54,14 +54,24 @@ const neutralPraise = ['Clear and to the point.', 'Exactly what I needed.', 'Tha
  * demo's incident week (see journeys.ts), which is what makes it the page behind the flagged drop.
  */
 export const PAGE_RATINGS: Record<string, PageRating> = {
-  [PATHS.introduction]: { helpful: 0.88, reasons: { missing_information: 3, hard_to_follow: 1 }, complaints: ['Would like a diagram of how keys, messages and webhooks relate.'], praise: neutralPraise },
+  [PATHS.introduction]: {
+    helpful: 0.88,
+    reasons: { missing_information: 3, hard_to_follow: 1 },
+    complaints: ['Would like a diagram of how keys, messages and webhooks relate.'],
+    praise: neutralPraise,
+  },
   [PATHS.authentication]: {
     helpful: 0.8,
     reasons: { missing_information: 2, hard_to_follow: 2, code_didnt_work: 1 },
     complaints: ['Took me a while to see test and live keys differ only by prefix.'],
     praise: ['The test vs live prefix table is great.', ...neutralPraise],
   },
-  [PATHS.firstCall]: { helpful: 0.84, reasons: { code_didnt_work: 2, missing_information: 1 }, complaints: ['Say that `to` must be E.164 before the example, not after.'], praise: ['The try-it console saved me a lot of time.', ...neutralPraise] },
+  [PATHS.firstCall]: {
+    helpful: 0.84,
+    reasons: { code_didnt_work: 2, missing_information: 1 },
+    complaints: ['Say that `to` must be E.164 before the example, not after.'],
+    praise: ['The try-it console saved me a lot of time.', ...neutralPraise],
+  },
   [PATHS.errors]: {
     helpful: 0.38,
     reasons: { missing_information: 5, hard_to_follow: 2, other: 1 },
@@ -73,7 +83,12 @@ export const PAGE_RATINGS: Record<string, PageRating> = {
     ],
     praise: ['Good list of codes.'],
   },
-  [PATHS.rateLimits]: { helpful: 0.7, reasons: { missing_information: 3, hard_to_follow: 1 }, complaints: ['Is the limit per key or per account?'], praise: neutralPraise },
+  [PATHS.rateLimits]: {
+    helpful: 0.7,
+    reasons: { missing_information: 3, hard_to_follow: 1 },
+    complaints: ['Is the limit per key or per account?'],
+    praise: neutralPraise,
+  },
   [PATHS.pagination]: {
     helpful: 0.46,
     reasons: { hard_to_follow: 4, code_didnt_work: 2, missing_information: 1 },
@@ -81,13 +96,43 @@ export const PAGE_RATINGS: Record<string, PageRating> = {
     praise: neutralPraise,
   },
   [PATHS.changelog]: { helpful: 0.75, reasons: { outdated: 2, missing_information: 1 }, complaints: ['Dates would help.'], praise: neutralPraise },
-  [PATHS.instrument]: { helpful: 0.8, reasons: { missing_information: 2, code_didnt_work: 1 }, complaints: ['Show the Express version too.'], praise: neutralPraise },
-  [PATHS.createMessage]: { helpful: 0.86, reasons: { missing_information: 1 }, complaints: ['What is the max body length in bytes vs characters?'], praise: neutralPraise },
+  [PATHS.instrument]: {
+    helpful: 0.8,
+    reasons: { missing_information: 2, code_didnt_work: 1 },
+    complaints: ['Show the Express version too.'],
+    praise: neutralPraise,
+  },
+  [PATHS.createMessage]: {
+    helpful: 0.86,
+    reasons: { missing_information: 1 },
+    complaints: ['What is the max body length in bytes vs characters?'],
+    praise: neutralPraise,
+  },
   [PATHS.retrieveMessage]: { helpful: 0.83, reasons: { missing_information: 1 }, complaints: ['Document the 404 body.'], praise: neutralPraise },
-  [PATHS.listMessages]: { helpful: 0.72, reasons: { hard_to_follow: 2, missing_information: 1 }, complaints: ['Newest first? Say so at the top.'], praise: neutralPraise },
-  [QUICKSTART_PATH.curl]: { helpful: 0.93, reasons: { code_didnt_work: 1 }, complaints: ['Windows cmd needs different quoting.'], praise: ['Zero to working call in two minutes.', ...neutralPraise] },
-  [QUICKSTART_PATH.node]: { helpful: 0.85, reasons: { code_didnt_work: 2, missing_information: 1 }, complaints: ['Which Node version is needed for fetch?'], praise: neutralPraise },
-  [QUICKSTART_PATH.python]: { helpful: 0.78, reasons: { code_didnt_work: 2, hard_to_follow: 1 }, complaints: ['requests is not installed by default, say pip install requests.'], praise: neutralPraise },
+  [PATHS.listMessages]: {
+    helpful: 0.72,
+    reasons: { hard_to_follow: 2, missing_information: 1 },
+    complaints: ['Newest first? Say so at the top.'],
+    praise: neutralPraise,
+  },
+  [QUICKSTART_PATH.curl]: {
+    helpful: 0.93,
+    reasons: { code_didnt_work: 1 },
+    complaints: ['Windows cmd needs different quoting.'],
+    praise: ['Zero to working call in two minutes.', ...neutralPraise],
+  },
+  [QUICKSTART_PATH.node]: {
+    helpful: 0.85,
+    reasons: { code_didnt_work: 2, missing_information: 1 },
+    complaints: ['Which Node version is needed for fetch?'],
+    praise: neutralPraise,
+  },
+  [QUICKSTART_PATH.python]: {
+    helpful: 0.78,
+    reasons: { code_didnt_work: 2, hard_to_follow: 1 },
+    complaints: ['requests is not installed by default, say pip install requests.'],
+    praise: neutralPraise,
+  },
 };
 
 /** Ratings of the authentication page once last week's broken key example shipped. */

@@ -3,16 +3,16 @@ import {
   CODE_LANGUAGE,
   DEMO_ORIGIN,
   ERROR_STATUS,
+  type ErrorCode,
   INCIDENT_AUTH_RATING,
   LANGUAGES,
+  type Language,
   PAGE_RATINGS,
   PATHS,
-  QUICKSTART_PATH,
-  SUPPORT_TOPICS,
-  type ErrorCode,
-  type Language,
   type PageRating,
+  QUICKSTART_PATH,
   type SandboxCall,
+  SUPPORT_TOPICS,
 } from './catalog.ts';
 import type { Random } from './random.ts';
 
@@ -213,7 +213,8 @@ export function developerJourney(rng: Random, ctx: JourneyContext, arrival: numb
     lastError = rng.weighted(errorMix as Record<ErrorCode, number>);
     call(lastError === 'resource_missing' ? CALLS.retrieve : CALLS.create, lastError);
     wait(rng.logNormal(40 * SECOND, 0.8));
-    const helpPage = lastError === 'invalid_api_key' ? (rng.chance(0.6) ? PATHS.authentication : PATHS.errors) : rng.chance(0.6) ? PATHS.errors : PATHS.firstCall;
+    const helpPage =
+      lastError === 'invalid_api_key' ? (rng.chance(0.6) ? PATHS.authentication : PATHS.errors) : rng.chance(0.6) ? PATHS.errors : PATHS.firstCall;
     if (rng.chance(0.7)) readPage(helpPage, 0.2, true);
     wait(rng.logNormal(3 * MINUTE, 1.2));
   }
@@ -244,7 +245,15 @@ export function developerJourney(rng: Random, ctx: JourneyContext, arrival: numb
       const spec = rng.weighted({ create: 6, retrieve: 2.5, list: 1.5 });
       const roll = rng.next();
       const error: ErrorCode | undefined =
-        roll < 0.04 ? 'parameter_invalid' : roll < 0.1 ? (spec === 'retrieve' ? 'resource_missing' : undefined) : roll < 0.115 ? 'rate_limit_exceeded' : undefined;
+        roll < 0.04
+          ? 'parameter_invalid'
+          : roll < 0.1
+            ? spec === 'retrieve'
+              ? 'resource_missing'
+              : undefined
+            : roll < 0.115
+              ? 'rate_limit_exceeded'
+              : undefined;
       if (error === 'rate_limit_exceeded') {
         // A tight loop in someone's script: a burst of 429s.
         for (let k = rng.int(2, 5); k > 0; k--) {
@@ -256,7 +265,8 @@ export function developerJourney(rng: Random, ctx: JourneyContext, arrival: numb
       }
       if (rng.chance(0.12)) readPage(rng.pick([PATHS.pagination, PATHS.listMessages, PATHS.rateLimits, PATHS.instrument, PATHS.retrieveMessage, PATHS.errors]));
     }
-    if (rng.chance(0.03)) emit('support_ticket_created', { topic: rng.pick(SUPPORT_TOPICS), path: [...read].pop() ?? PATHS.introduction, $lib: 'posthog-node' });
+    if (rng.chance(0.03))
+      emit('support_ticket_created', { topic: rng.pick(SUPPORT_TOPICS), path: [...read].pop() ?? PATHS.introduction, $lib: 'posthog-node' });
     if (rng.chance(0.08)) {
       wait(rng.logNormal(2 * DAY, 0.8));
       emit('api_key_revoked', { key_prefix: keyPrefix, $lib: 'posthog-node' });

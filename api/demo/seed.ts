@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { IngestDatabase } from '../import/database.ts';
 import type { NormalizedEvent } from '../ingest/validate.ts';
-import { developerJourney, type DemoEvent } from './journeys.ts';
+import { type DemoEvent, developerJourney } from './journeys.ts';
 import { createRandom, type Random } from './random.ts';
 
 const DAY = 24 * 60 * 60 * 1000;

@@ -3,7 +3,7 @@ import type { OnrampPgDb } from '../../db/client-pg.ts';
 import { startCheckpointer } from '../ingest/checkpointer.ts';
 import { createPgLogProcessor, withApplyLock } from '../ingest/log-postgres.ts';
 import { createLogProcessor } from '../ingest/processor.ts';
-import { createEventStore, writeEvents, type StoreEvent } from '../ingest/store.ts';
+import { createEventStore, type StoreEvent, writeEvents } from '../ingest/store.ts';
 import type { SqlDatabase } from '../storage/sql/interface.ts';
 import { postgresDatabase } from '../storage/sql/postgres.ts';
 import { sqliteDatabase } from '../storage/sql/sqlite.ts';

@@ -2,15 +2,15 @@ import { extname } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import type { NormalizedEvent } from '../ingest/validate.ts';
 import type { Checkpoint } from './checkpoint.ts';
+import { sqliteIngestDatabase } from './database.ts';
 import { fileFingerprint } from './fingerprint.ts';
 import { resultsInParallel, resultsInThread } from './results.ts';
 import { csvHeader } from './sources.ts';
-import { sqliteIngestDatabase } from './database.ts';
-import { importTarget, type ImportTarget } from './target.ts';
+import { type ImportTarget, importTarget } from './target.ts';
 import type { RowResult } from './validate-rows.ts';
 
-export { contentUuid } from './validate-rows.ts';
 export type { ImportTarget } from './target.ts';
+export { contentUuid } from './validate-rows.ts';
 
 export type ImportFormat = 'jsonl' | 'csv';
 
@@ -245,4 +245,3 @@ export async function importFile(target: Database | ImportTarget, path: string, 
 function isImportTarget(target: Database | ImportTarget): target is ImportTarget {
   return typeof (target as ImportTarget).writeChunk === 'function';
 }
-

@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { mergeTarget } from '../ingest/identity.ts';
 import { csvRows, jsonLines } from './sources.ts';
-import { validateRows, type RowResult } from './validate-rows.ts';
+import { type RowResult, validateRows } from './validate-rows.ts';
 
 export interface ParseWorkerData {
   path: string;

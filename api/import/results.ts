@@ -9,7 +9,7 @@ import type { MergeTarget } from '../ingest/identity.ts';
 import type { StoreEvent } from '../ingest/store.ts';
 import type { PackedResult, ParseWorkerData, WorkerStart } from './parse-worker.ts';
 import { csvRows, jsonLines } from './sources.ts';
-import { validateRows, type RowResult } from './validate-rows.ts';
+import { type RowResult, validateRows } from './validate-rows.ts';
 
 /** Reads and validates on this thread. */
 export async function* resultsInThread(d: ParseWorkerData & WorkerStart): AsyncGenerator<RowResult[]> {
@@ -87,7 +87,19 @@ function unpack(packed: PackedResult[]): RowResult[] {
     if (kind === 1) return { line, end, error: p[3] as string };
     if (kind === 2) return { line, end };
     const [, , , uuid, event, distinctId, timestamp, receivedAt, json, set, setOnce, linkOtherId, linkIdentify] = p as [
-      number, number, number, string, string, string, number, number, string, string | null, string | null, string | null, number,
+      number,
+      number,
+      number,
+      string,
+      string,
+      string,
+      number,
+      number,
+      string,
+      string | null,
+      string | null,
+      string | null,
+      number,
     ];
     const link = linkOtherId === null ? null : { otherId: linkOtherId, identify: linkIdentify === 1 };
     return { line, end, event: new ImportedEvent(uuid, event, distinctId, timestamp, receivedAt, json, parseObject(set), parseObject(setOnce), link) };
@@ -104,7 +116,11 @@ function parseObject(text: string | null): Record<string, unknown> | undefined {
  * runs under tsx, vitest or plain node.
  */
 function workerBootstrap(): string {
-  const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const tsxApi = pathToFileURL(
+    createRequire(import.meta.url)
+      .resolve('tsx/esm/api')
+      .replace(/\.cjs$/, '.mjs'),
+  ).href;
   const entry = new URL('./parse-worker.ts', import.meta.url).href;
   return `(async () => { const { register } = await import(${JSON.stringify(tsxApi)}); register(); await import(${JSON.stringify(entry)}); })().catch((err) => { console.error(err); process.exit(1); });`;
 }

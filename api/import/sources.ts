@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { parse } from 'csv-parse';
-import { fromCsvRow, fromJsonRow, RowError, type RawImportEvent } from './rows.ts';
+import { fromCsvRow, fromJsonRow, type RawImportEvent, RowError } from './rows.ts';
 
 /** One row read from a file: where it ends (for the checkpoint), its 1-based line, and the event or why not. */
 export interface SourceRow {

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { NormalizedEvent } from '../ingest/validate.ts';
-import { clearCheckpoint, getCheckpoint, saveCheckpoint, type Checkpoint } from './checkpoint.ts';
+import { type Checkpoint, clearCheckpoint, getCheckpoint, saveCheckpoint } from './checkpoint.ts';
 import type { IngestDatabase } from './database.ts';
 
 /**

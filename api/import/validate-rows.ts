@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ApiError } from '../errors.ts';
-import { MAX_BATCH_EVENTS, validateCapture, type NormalizedEvent } from '../ingest/validate.ts';
+import { MAX_BATCH_EVENTS, type NormalizedEvent, validateCapture } from '../ingest/validate.ts';
 import type { SourceRow } from './sources.ts';
 
 /** One row's fate, in file order: an event to store, a rejection reason, or neither (a blank line or the CSV header). */
@@ -18,9 +18,7 @@ const UUID_NAMESPACE = 'onramp-import-v1';
  * again finds it already stored. Identical rows (same event, person id, millisecond and properties) are one event.
  */
 export function contentUuid(event: NormalizedEvent): string {
-  const hex = createHash('sha1')
-    .update(`${UUID_NAMESPACE}\0${event.event}\0${event.distinctId}\0${event.timestamp}\0${event.propertiesJson}`)
-    .digest('hex');
+  const hex = createHash('sha1').update(`${UUID_NAMESPACE}\0${event.event}\0${event.distinctId}\0${event.timestamp}\0${event.propertiesJson}`).digest('hex');
   const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }

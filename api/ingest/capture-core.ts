@@ -2,7 +2,7 @@ import { ApiError } from '../errors.ts';
 import { createBodyBudget } from './budget.ts';
 import { decodeCaptureBody, MAX_BODY_BYTES } from './decode.ts';
 import type { RawCapture } from './raw-log.ts';
-import { validateCapture, type NormalizedEvent } from './validate.ts';
+import { type NormalizedEvent, validateCapture } from './validate.ts';
 
 /** Paths of the PostHog capture endpoints, each also served with a trailing slash. */
 export const CAPTURE_PATHS = ['/e', '/i/v0/e', '/batch', '/capture', '/track'] as const;
@@ -128,7 +128,11 @@ export function createCaptureCore(deps: CaptureDeps) {
      * and tokens as an HTTP request, with no body to read or budget to reserve. Resolves once the events are stored.
      */
     async ingest(payload: unknown): Promise<void> {
-      const events = validateCapture(payload, { projectToken: deps.projectToken, serverToken: deps.serverToken, acceptPublicServerEvents: deps.acceptPublicServerEvents });
+      const events = validateCapture(payload, {
+        projectToken: deps.projectToken,
+        serverToken: deps.serverToken,
+        acceptPublicServerEvents: deps.acceptPublicServerEvents,
+      });
       await deps.writer.write(events);
     },
     /** Body bytes reserved by requests in flight (tests). */

@@ -1,6 +1,6 @@
-import type { Database } from 'better-sqlite3';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import type { Database } from 'better-sqlite3';
 
 /**
  * Runs in a worker thread with its own connection. PASSIVE checkpoints never take the write lock, so ingest keeps
@@ -56,7 +56,11 @@ export function startCheckpointer(sqlite: Database, opts: { intervalMs?: number 
   return {
     stop: () =>
       new Promise<void>((resolve) => {
-        if (failed) return void worker.terminate().then(() => resolve(), () => resolve());
+        if (failed)
+          return void worker.terminate().then(
+            () => resolve(),
+            () => resolve(),
+          );
         const timer = setTimeout(() => void worker.terminate().finally(resolve), 1_000);
         worker.on('message', (m: { stopped?: boolean }) => {
           if (!m.stopped) return;

@@ -30,7 +30,13 @@ export function captureCors(opts: { handlerSetsHeaders?: boolean } = {}): Middle
     c.header('Access-Control-Allow-Methods', ALLOW_METHODS);
     const requested = requestHeader(c, 'access-control-request-headers');
     if (requested) {
-      c.header('Access-Control-Allow-Headers', requested.split(',').map((h) => h.trim()).join(','));
+      c.header(
+        'Access-Control-Allow-Headers',
+        requested
+          .split(',')
+          .map((h) => h.trim())
+          .join(','),
+      );
       c.header('Vary', 'Access-Control-Request-Headers', { append: true });
     }
     return c.body(null, 204);

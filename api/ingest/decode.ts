@@ -94,7 +94,7 @@ export function decodeCaptureBody(raw: Uint8Array, meta: CaptureRequestMeta): un
   if (gzipped) return parseJson(gunzip(raw));
   if (compression === 'base64') {
     const text = Buffer.from(raw).toString('latin1');
-    const value = text.startsWith('data=') ? new URLSearchParams(text).get('data') ?? '' : text;
+    const value = text.startsWith('data=') ? (new URLSearchParams(text).get('data') ?? '') : text;
     return parseJson(decodeBase64(value));
   }
   return parseJson(raw);

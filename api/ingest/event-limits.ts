@@ -58,7 +58,11 @@ export function checkEventLimits(event: string, properties: Record<string, unkno
   const json = JSON.stringify(properties);
   const bytes = Buffer.byteLength(json);
   if (bytes > MAX_EVENT_PROPERTIES_BYTES) {
-    throw new ApiError(400, 'event_too_large', `${field}: must be at most ${MAX_EVENT_PROPERTIES_BYTES} bytes serialized, with $set and $set_once (got ${bytes})`);
+    throw new ApiError(
+      400,
+      'event_too_large',
+      `${field}: must be at most ${MAX_EVENT_PROPERTIES_BYTES} bytes serialized, with $set and $set_once (got ${bytes})`,
+    );
   }
   return json;
 }

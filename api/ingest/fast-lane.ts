@@ -1,12 +1,24 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { getQueryParam } from 'hono/utils/url';
-import { aborted, acceptedReply, CAPTURE_PATHS, captureCoreOf, declaredLength, errorReply, tooLarge, type CaptureCore, type CaptureHead, type CaptureDeps, type CaptureReply } from './capture-core.ts';
+import {
+  aborted,
+  acceptedReply,
+  CAPTURE_PATHS,
+  type CaptureCore,
+  type CaptureDeps,
+  type CaptureHead,
+  type CaptureReply,
+  captureCoreOf,
+  declaredLength,
+  errorReply,
+  tooLarge,
+} from './capture-core.ts';
 import { MAX_BODY_BYTES } from './decode.ts';
 
 const FAST_PATHS = new Set<string>(CAPTURE_PATHS.flatMap((p) => [p, `${p}/`]));
 // The request targets and hosts @hono/node-server takes as they are; anything else it normalises through `new URL`
 // (or refuses), so such a request is left to it rather than re-implementing that here.
-const PLAIN_TARGET = /^\/[!$&-;=?-\[\]_a-z~]*$/;
+const PLAIN_TARGET = /^\/[!$&-;=?-[\]_a-z~]*$/;
 const DOT_SEGMENT = /\/\.\.?(?:[/?#]|$)/;
 const PLAIN_HOST = /^[a-z0-9._-]+(?::(?:[1-5]\d{3,4}|[6-9]\d{3}))?$/;
 /** Unread body bytes discarded after an early reply before the connection is closed instead (as node-server). */
@@ -119,9 +131,11 @@ export function captureFastLane(deps: CaptureDeps | { core: CaptureCore }, fallb
     if (!isPlainCapture(req)) return fallback(req, res);
     const head = new NodeCaptureHead(req);
     const origin = head.header('origin');
-    core.capture(head, () => readBody(req, head)).then(
-      () => send(req, res, origin ? acceptedReply(origin) : ACCEPTED_ANY_ORIGIN),
-      (err: unknown) => send(req, res, errorReply(err, origin)),
-    );
+    core
+      .capture(head, () => readBody(req, head))
+      .then(
+        () => send(req, res, origin ? acceptedReply(origin) : ACCEPTED_ANY_ORIGIN),
+        (err: unknown) => send(req, res, errorReply(err, origin)),
+      );
   };
 }

@@ -2,7 +2,22 @@ import { uuidv7 } from 'uuidv7';
 import type { NormalizedEvent } from './validate.ts';
 
 /** Distinct ids that buggy clients send for everyone; merging on them would fuse strangers into one person. */
-const ILLEGAL_MERGE_IDS = new Set(['', 'anonymous', 'null', 'undefined', 'none', 'nil', '0', '[object object]', 'distinct_id', 'id', 'not_authenticated', 'guest', 'true', 'false']);
+const ILLEGAL_MERGE_IDS = new Set([
+  '',
+  'anonymous',
+  'null',
+  'undefined',
+  'none',
+  'nil',
+  '0',
+  '[object object]',
+  'distinct_id',
+  'id',
+  'not_authenticated',
+  'guest',
+  'true',
+  'false',
+]);
 
 /** Whether a distinct id may take part in a merge (PostHog refuses the ids buggy clients send for everyone). */
 export function isMergeableId(id: string): boolean {
@@ -22,8 +37,7 @@ export interface MergeTarget {
  * buggy clients send for everyone.
  */
 export function mergeTarget(event: Pick<NormalizedEvent, 'event' | 'distinctId' | 'properties'>): MergeTarget | undefined {
-  const otherId =
-    event.event === '$identify' ? event.properties.$anon_distinct_id : event.event === '$create_alias' ? event.properties.alias : undefined;
+  const otherId = event.event === '$identify' ? event.properties.$anon_distinct_id : event.event === '$create_alias' ? event.properties.alias : undefined;
   if (typeof otherId !== 'string' && typeof otherId !== 'number') return undefined;
   const id = String(otherId);
   if (id === event.distinctId || !isMergeableId(id) || !isMergeableId(event.distinctId)) return undefined;

@@ -2,10 +2,10 @@ import type pg from 'pg';
 import { ApiError } from '../errors.ts';
 import type { SqlDatabase } from '../storage/sql/interface.ts';
 import { postgresDatabase } from '../storage/sql/postgres.ts';
-import { EVENTS_PER_CHUNK } from './processor.ts';
-import { eventsOfLogRow, logRecords, type LogItem } from './raw-log.ts';
-import { writeEvents } from './store.ts';
 import type { ApplyOptions, ApplyResult, IngestLog } from './ingest-log.ts';
+import { EVENTS_PER_CHUNK } from './processor.ts';
+import { eventsOfLogRow, type LogItem, logRecords } from './raw-log.ts';
+import { writeEvents } from './store.ts';
 
 /**
  * Transaction-level advisory lock key held while applying the ingest log ("ingest" in ASCII), so that of several
@@ -68,7 +68,9 @@ export function pgStorageError(err: unknown): ApiError {
  */
 export async function withApplyLock<T>(
   pool: pg.Pool,
-  work: (client: pg.PoolClient, database: SqlDatabase) => Promise<T>, options: { wait: boolean } = { wait: true }): Promise<T | 'busy'> {
+  work: (client: pg.PoolClient, database: SqlDatabase) => Promise<T>,
+  options: { wait: boolean } = { wait: true },
+): Promise<T | 'busy'> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
@@ -163,7 +165,10 @@ export function createPgLogProcessor(pool: pg.Pool): IngestLog {
     for (const row of attempted) {
       const result = await locked(wait, async (client) => {
         // Re-read under the lock: another instance may have applied it meanwhile.
-        const { rows } = await client.query<LogRow>('SELECT id::text AS id, event_count, events, body, capture FROM ingest_log WHERE id = $1 AND error IS NULL', [row.id]);
+        const { rows } = await client.query<LogRow>(
+          'SELECT id::text AS id, event_count, events, body, capture FROM ingest_log WHERE id = $1 AND error IS NULL',
+          [row.id],
+        );
         if (rows.length === 0) return 0;
         await client.query('SAVEPOINT one_row');
         try {

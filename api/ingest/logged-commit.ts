@@ -1,9 +1,9 @@
 import type { Database } from 'better-sqlite3';
 import { ApiError } from '../errors.ts';
-import { createLogProcessor, isStorageWide } from './processor.ts';
-import { logRecords, type LogItem, type LogRecord } from './raw-log.ts';
-import { createEventStore } from './store.ts';
 import type { IngestLog } from './ingest-log.ts';
+import { createLogProcessor, isStorageWide } from './processor.ts';
+import { type LogItem, type LogRecord, logRecords } from './raw-log.ts';
+import { createEventStore } from './store.ts';
 
 export type { LogItem } from './raw-log.ts';
 

@@ -1,6 +1,6 @@
-import { decodeCaptureBody, type CaptureRequestMeta } from './decode.ts';
-import { decodeLogEntry, encodeLogEntry, EVENTS_PER_LOG_ROW, logRows } from './log.ts';
-import { validateCapture, type NormalizedEvent } from './validate.ts';
+import { type CaptureRequestMeta, decodeCaptureBody } from './decode.ts';
+import { decodeLogEntry, EVENTS_PER_LOG_ROW, encodeLogEntry, logRows } from './log.ts';
+import { type NormalizedEvent, validateCapture } from './validate.ts';
 
 /** A capture request as read off the wire, kept beside its validated events so its body can be logged as is. */
 export interface RawCapture {

@@ -1,9 +1,9 @@
 import type { Database, Statement } from 'better-sqlite3';
-import { sql, type SQL } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { DatabaseDialect } from '../../db/dialect.ts';
 import { asBoolean, parseJsonColumn, type Row, type SqlDatabase } from '../storage/sql/interface.ts';
 import { sqliteStatements } from '../storage/sql/sqlite.ts';
-import { createChunkIdentity, mergeTarget, survivorOf, type ChunkIdentity, type ChunkPerson, type MergeTarget } from './identity.ts';
+import { type ChunkIdentity, type ChunkPerson, createChunkIdentity, type MergeTarget, mergeTarget, survivorOf } from './identity.ts';
 import { pgSafeEvent } from './pg-safe-text.ts';
 import type { NormalizedEvent } from './validate.ts';
 
@@ -95,7 +95,15 @@ function* readKnownPersons(distinctIds: string[], propertyReaders: ReadonlySet<s
       const id = Number(row.id);
       let person = byId.get(id);
       if (!person) {
-        person = { id, uuid: row.uuid, createdAt: Number(row.created_at), identified: asBoolean(row.is_identified), properties: undefined, changed: false, mergedInto: undefined };
+        person = {
+          id,
+          uuid: row.uuid,
+          createdAt: Number(row.created_at),
+          identified: asBoolean(row.is_identified),
+          properties: undefined,
+          changed: false,
+          mergedInto: undefined,
+        };
         byId.set(id, person);
       }
       if (row.properties !== null && row.properties !== undefined) person.properties ??= parseJsonColumn<Record<string, unknown>>(row.properties);

@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { uuidv7 } from 'uuidv7';
+import { z } from 'zod';
 import { ApiError, describeIssues } from '../errors.ts';
 import { checkEventLimits } from './event-limits.ts';
 
@@ -27,8 +27,7 @@ export interface NormalizedEvent {
   uuidGenerated?: true;
 }
 
-const objectOf = (what: string) =>
-  z.record(z.string(), z.unknown(), { error: `must be a JSON object (${what})` });
+const objectOf = (what: string) => z.record(z.string(), z.unknown(), { error: `must be a JSON object (${what})` });
 
 const timeValue = z.union([z.string().max(64), z.number()], { error: 'must be an ISO 8601 string or epoch milliseconds' });
 
@@ -228,7 +227,11 @@ export function validateCapture(
   return parsed.map((raw, i) => {
     const field = prefix(i);
     if (serverSent && !serverSent[i] && SERVER_EVENTS.has(raw.event)) {
-      throw new ApiError(403, 'server_token_required', `${field}.event: ${raw.event} is a server event; send it with the server token (ONRAMP_SERVER_TOKEN), not the public project token`);
+      throw new ApiError(
+        403,
+        'server_token_required',
+        `${field}.event: ${raw.event} is a server event; send it with the server token (ONRAMP_SERVER_TOKEN), not the public project token`,
+      );
     }
     const { token: _token, distinct_id: propDistinctId, ...properties } = raw.properties ?? {};
     const distinct = raw.distinct_id ?? (propDistinctId as unknown);

@@ -105,7 +105,9 @@ export function createIngestWriter(log: IngestLog, options: EventWriterOptions =
   function reportApplyFailure(err: unknown) {
     if (Date.now() - lastFailureLog < 60_000) return;
     lastFailureLog = Date.now();
-    console.error(`[onramp] applying the ingest log failed (${(err as { code?: string }).code ?? (err as Error).message}); the events stay logged and are retried`);
+    console.error(
+      `[onramp] applying the ingest log failed (${(err as { code?: string }).code ?? (err as Error).message}); the events stay logged and are retried`,
+    );
   }
 
   async function applyChunk(apply: ApplyOptions): Promise<ApplyResult> {
@@ -210,13 +212,11 @@ export function createIngestWriter(log: IngestLog, options: EventWriterOptions =
   /** Starts the commit loop on the next turn, unless a commit is in flight (its loop takes what is queued next). */
   function startCommits() {
     if (commitRun) return;
-    commitRun = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(commitQueued)
-      .finally(() => {
-        commitRun = undefined;
-        if (queue.length > 0) startCommits();
-        else scheduleIdleWork();
-      });
+    commitRun = new Promise<void>((resolve) => setImmediate(resolve)).then(commitQueued).finally(() => {
+      commitRun = undefined;
+      if (queue.length > 0) startCommits();
+      else scheduleIdleWork();
+    });
   }
 
   // Whatever was acknowledged but not applied (by this process before a restart, or by another instance) is applied

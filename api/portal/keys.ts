@@ -1,5 +1,5 @@
-import { sql } from 'drizzle-orm';
 import { timingSafeEqual } from 'node:crypto';
+import { sql } from 'drizzle-orm';
 import type { apiKeys } from '../../db/schema.ts';
 import type { SqlDatabase } from '../storage/sql/interface.ts';
 import { newId, randomBase62, sha256Hex } from './ids.ts';
@@ -88,12 +88,7 @@ export async function listKeys(database: SqlDatabase, accountId: string): Promis
  * Revokes one of the account's keys. Returns null when the id is not one of this account's keys, so another
  * developer's key id looks exactly like a missing one. Revoking twice keeps the first revocation time.
  */
-export async function revokeKey(
-  database: SqlDatabase,
-  accountId: string,
-  keyId: string,
-  now = Date.now(),
-): Promise<{ key: KeyView; changed: boolean } | null> {
+export async function revokeKey(database: SqlDatabase, accountId: string, keyId: string, now = Date.now()): Promise<{ key: KeyView; changed: boolean } | null> {
   const updated = await database.get<KeyRow>(sql`
     UPDATE api_keys SET revoked_at = ${now}
     WHERE id = ${keyId} AND account_id = ${accountId} AND revoked_at IS NULL

@@ -7,7 +7,7 @@
  */
 import type { PortalStore } from '../storage/types.ts';
 import { sha256Hex } from './ids.ts';
-import { LOCKOUT, lockedSeconds, type FailureCounter } from './rate-limit.ts';
+import { type FailureCounter, LOCKOUT, lockedSeconds } from './rate-limit.ts';
 
 /** The thresholds; each window is {@link LOCKOUT}'s 15 minutes. */
 export const LOGIN_LOCKOUT = {

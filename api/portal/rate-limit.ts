@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
-import type { SqlDatabase } from '../storage/sql/interface.ts';
 import { ApiError, type ApiErrorExtras } from '../errors.ts';
+import type { SqlDatabase } from '../storage/sql/interface.ts';
 
 /** A limit: at most `max` hits per fixed window of `windowMs`. */
 export interface Limit {

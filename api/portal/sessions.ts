@@ -3,10 +3,10 @@ import { sql } from 'drizzle-orm';
 import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { ApiError } from '../errors.ts';
+import { isHttps } from '../middleware/client-address.ts';
 import type { SqlDatabase } from '../storage/sql/interface.ts';
 import type { PortalStore } from '../storage/types.ts';
 import { sha256Hex } from './ids.ts';
-import { isHttps } from '../middleware/client-address.ts';
 
 /** Name of the HttpOnly cookie that carries a developer's portal session id. */
 export const SESSION_COOKIE = 'onramp_session';

@@ -3,10 +3,10 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { timingSafeEqual } from 'hono/utils/buffer';
 import { z } from 'zod';
 import { ApiError, describeIssues } from '../errors.ts';
-import { ADMIN_SESSION_TTL_MS } from '../portal/admin-sessions.ts';
-import { adminFailureBucket, refuseLockedAdminClient, type AdminLoginFailures } from '../middleware/admin.ts';
+import { type AdminLoginFailures, adminFailureBucket, refuseLockedAdminClient } from '../middleware/admin.ts';
 import { limitBody, MAX_ADMIN_LOGIN_BODY_BYTES } from '../middleware/body-limit.ts';
 import { isHttps } from '../middleware/client-address.ts';
+import { ADMIN_SESSION_TTL_MS } from '../portal/admin-sessions.ts';
 import { isSameOriginRequest } from '../portal/request.ts';
 import type { AdminSessionStore } from '../storage/types.ts';
 

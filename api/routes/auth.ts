@@ -1,11 +1,11 @@
-import { Hono, type Context } from 'hono';
+import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import { ApiError, invalid } from '../errors.ts';
+import { clientAddress } from '../middleware/client-address.ts';
 import { newId, sha256Hex } from '../portal/ids.ts';
 import { clearLoginFailures, loginBuckets, loginLockedFor, recordLoginFailure } from '../portal/login-lockout.ts';
 import { decoyHash, hashPassword, MAX_PASSWORD_LENGTH, passwordProblem, verifyPassword } from '../portal/passwords.ts';
-import { PORTAL_LIMITS, throwIfLimited, type Limit } from '../portal/rate-limit.ts';
-import { clientAddress } from '../middleware/client-address.ts';
+import { type Limit, PORTAL_LIMITS, throwIfLimited } from '../portal/rate-limit.ts';
 import { readJsonObject } from '../portal/request.ts';
 import type { SessionAccount } from '../portal/sessions.ts';
 import type { PortalStore } from '../storage/types.ts';

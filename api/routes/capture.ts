@@ -1,20 +1,20 @@
-import { Hono } from 'hono';
 import type { Context } from 'hono';
+import { Hono } from 'hono';
 import { ApiError } from '../errors.ts';
 import {
   aborted,
   acceptedReply,
   CAPTURE_PATHS,
+  type CaptureCore,
+  type CaptureDeps,
+  type CaptureHead,
   captureCoreOf,
   declaredLength,
   tooLarge,
-  type CaptureHead,
-  type CaptureCore,
-  type CaptureDeps,
 } from '../ingest/capture-core.ts';
 import { captureCors } from '../ingest/cors.ts';
-import { requestHeader } from '../ingest/headers.ts';
 import { MAX_BODY_BYTES } from '../ingest/decode.ts';
+import { requestHeader } from '../ingest/headers.ts';
 
 export { CAPTURE_PATHS };
 

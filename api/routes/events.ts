@@ -1,7 +1,7 @@
-import { sql, type SQL } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { capText, MAX_LISTED_PROPERTIES_BYTES, TEXT_CAPS, type ListedEvent } from '../analytics/contract.ts';
+import { capText, type ListedEvent, MAX_LISTED_PROPERTIES_BYTES, TEXT_CAPS } from '../analytics/contract.ts';
 import { invalid } from '../errors.ts';
 import type { SqlDatabase } from '../storage/sql/interface.ts';
 

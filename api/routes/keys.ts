@@ -1,19 +1,15 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { ApiError, invalid } from '../errors.ts';
+import { clientAddress } from '../middleware/client-address.ts';
 import { sha256Hex } from '../portal/ids.ts';
 import { PORTAL_LIMITS } from '../portal/rate-limit.ts';
-import { clientAddress } from '../middleware/client-address.ts';
 import { readJsonObject } from '../portal/request.ts';
-import { requireSession, type PortalVariables } from '../portal/sessions.ts';
+import { type PortalVariables, requireSession } from '../portal/sessions.ts';
 import { enforce, type PortalDeps } from './auth.ts';
 
 const createSchema = z.object({
-  name: z
-    .string({ error: 'is required and must be a string' })
-    .trim()
-    .min(1, 'must not be empty')
-    .max(100, 'must be at most 100 characters'),
+  name: z.string({ error: 'is required and must be a string' }).trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
 });
 
 const callsQuery = z.object({

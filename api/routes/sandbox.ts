@@ -1,24 +1,18 @@
-import { Hono, type Context } from 'hono';
+import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { z } from 'zod';
 import { ApiError, describeIssues } from '../errors.ts';
+import { clientAddress } from '../middleware/client-address.ts';
 import { sha256Hex } from '../portal/ids.ts';
 import { keyVerified } from '../portal/keys.ts';
 import { decodeCursor } from '../portal/messages.ts';
 import { PORTAL_LIMITS } from '../portal/rate-limit.ts';
-import { clientAddress } from '../middleware/client-address.ts';
 import type { PortalStore } from '../storage/types.ts';
 import type { Telemetry } from '../telemetry.ts';
 
 /** The sandbox's error codes (each documented at `/docs/errors/#<code>`). */
-export type SandboxErrorCode =
-  | 'missing_api_key'
-  | 'invalid_api_key'
-  | 'revoked_api_key'
-  | 'parameter_invalid'
-  | 'resource_missing'
-  | 'rate_limit_exceeded';
+export type SandboxErrorCode = 'missing_api_key' | 'invalid_api_key' | 'revoked_api_key' | 'parameter_invalid' | 'resource_missing' | 'rate_limit_exceeded';
 
 const ERROR_TYPES: Record<SandboxErrorCode, string> = {
   missing_api_key: 'authentication_error',
@@ -198,7 +192,10 @@ export function sandboxRoutes(deps: SandboxDeps) {
       const check = await portal.checkKey(presentedKey(c));
       attribution = { accountId: check.accountId, prefix: check.prefix, keyVerified: keyVerified(check) };
       if (check.status === 'live') {
-        throw sandboxError('invalid_api_key', "authorization: live keys (onr_live_...) can't call the sandbox; use a test key (onr_test_...) from your dashboard");
+        throw sandboxError(
+          'invalid_api_key',
+          "authorization: live keys (onr_live_...) can't call the sandbox; use a test key (onr_test_...) from your dashboard",
+        );
       }
       if (check.status === 'invalid') {
         // Guessing secrets (or filling someone's dashboard with calls in their name) is limited per client address.
@@ -215,7 +212,10 @@ export function sandboxRoutes(deps: SandboxDeps) {
         throw sandboxError('invalid_api_key', `authorization: invalid API key${masked(check.prefix)}; copy the full onr_test_... key from your dashboard`);
       }
       if (check.status === 'revoked') {
-        throw sandboxError('revoked_api_key', `authorization: this API key${masked(check.prefix)} was revoked on ${new Date(check.revokedAt).toISOString()}; create a new key in your dashboard`);
+        throw sandboxError(
+          'revoked_api_key',
+          `authorization: this API key${masked(check.prefix)} was revoked on ${new Date(check.revokedAt).toISOString()}; create a new key in your dashboard`,
+        );
       }
       const limit = await portal.hit(`sandbox:key:${check.keyId}`, PORTAL_LIMITS.sandboxPerKey);
       const rateHeaders = {

@@ -4,7 +4,7 @@ import { invalid } from '../errors.ts';
 import { newId } from '../portal/ids.ts';
 import { PORTAL_LIMITS } from '../portal/rate-limit.ts';
 import { readJsonObject } from '../portal/request.ts';
-import { requireSession, type PortalVariables } from '../portal/sessions.ts';
+import { type PortalVariables, requireSession } from '../portal/sessions.ts';
 import { enforce, type PortalDeps } from './auth.ts';
 
 /** Topics offered by the "Contact support" form; kept small so reports can group by them. */

@@ -1,4 +1,4 @@
-import { openPgDb, type OnrampPgDb, type PgDbOptions } from '../../db/client-pg.ts';
+import { type OnrampPgDb, openPgDb, type PgDbOptions } from '../../db/client-pg.ts';
 import { postgresIngestDatabase } from '../import/database.ts';
 import { createPgEventWriter } from '../ingest/writer.ts';
 import { createStorage } from './storage.ts';

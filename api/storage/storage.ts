@@ -3,10 +3,10 @@ import { alertStorage } from '../alerts/storage.ts';
 import { createReportStore } from '../analytics/report-store.ts';
 import { seedDemoIfEmpty } from '../demo/seed.ts';
 import type { IngestDatabase } from '../import/database.ts';
+import type { EventWriterOptions } from '../ingest/writer.ts';
 import { adminSessionStore, portalStore } from '../portal/store.ts';
 import { queryEvents } from '../routes/events.ts';
 import type { IngestWriter, Storage } from './types.ts';
-import type { EventWriterOptions } from '../ingest/writer.ts';
 
 /** What one dialect brings to {@link createStorage}: its connection, bulk-write side and ingest writer. */
 export interface DialectParts {

@@ -5,8 +5,9 @@
  * The slim, no-external bundle is used on purpose: it never loads remote scripts (replay, surveys, toolbar)
  * and is less than half the size of the default bundle; nothing the portal needs lives in the extensions.
  */
-import posthog from 'posthog-js/dist/module.slim.no-external';
+
 import type { PostHogConfig } from 'posthog-js/dist/module.slim.no-external';
+import posthog from 'posthog-js/dist/module.slim.no-external';
 
 /** Replaced at build time by astro.config.mjs (vite `define`) with ONRAMP_PROJECT_TOKEN. */
 declare const __ONRAMP_PROJECT_TOKEN__: string | undefined;

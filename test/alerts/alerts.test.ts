@@ -1,8 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { createAlertRunner } from '../../api/alerts/runner.ts';
 import { createRuleSchema } from '../../api/alerts/rules.ts';
+import { createAlertRunner } from '../../api/alerts/runner.ts';
 import { testApp } from '../support/app.ts';
-import { alertsApi, conversionRule, LOCAL_RECEIVERS, developerEvents, expectCheckNowRecordsLastRun, expectRetriedDelivery, successEvents, useReceivers } from './support.ts';
+import {
+  alertsApi,
+  conversionRule,
+  developerEvents,
+  expectCheckNowRecordsLastRun,
+  expectRetriedDelivery,
+  LOCAL_RECEIVERS,
+  successEvents,
+  useReceivers,
+} from './support.ts';
 import { alertTestBed, twoInstances } from './testbed.ts';
 
 const NOW = Date.UTC(2026, 10, 20, 12);
@@ -41,11 +50,15 @@ describe('alert rules API', () => {
   it('validates the trigger and steps, naming the field', async () => {
     const { api } = alertsOnFreshDatabase({ now: NOW });
     const r = await receiver();
-    expect((await api('POST', '/', { ...conversionRule(r.url), trigger: { kind: 'conversion_below', threshold: 2 } })).body.error.message).toMatch(/^trigger\.threshold:/);
+    expect((await api('POST', '/', { ...conversionRule(r.url), trigger: { kind: 'conversion_below', threshold: 2 } })).body.error.message).toMatch(
+      /^trigger\.threshold:/,
+    );
     expect((await api('POST', '/', { ...conversionRule(r.url), trigger: { kind: 'sometimes' } })).body.error.message).toMatch(/^trigger/);
     expect((await api('POST', '/', { ...conversionRule(r.url), steps: ['only'] })).body.error.message).toMatch(/^steps:/);
     expect((await api('POST', '/', { ...conversionRule(r.url), interval: 'weekly' })).body.error.message).toMatch(/^interval:/);
-    expect((await api('POST', '/', { ...conversionRule(r.url), trigger: { kind: 'conversion_below', threshold: 0.5, step: 3 } })).body.error.message).toMatch(/^trigger\.step:/);
+    expect((await api('POST', '/', { ...conversionRule(r.url), trigger: { kind: 'conversion_below', threshold: 0.5, step: 3 } })).body.error.message).toMatch(
+      /^trigger\.step:/,
+    );
   });
 
   it('creates, reads, updates and deletes a rule', async () => {
@@ -53,7 +66,12 @@ describe('alert rules API', () => {
     const r = await receiver();
     const created = await api('POST', '/', conversionRule(r.url));
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ id: expect.stringMatching(/^alr_/), interval: 'hourly', trigger: { kind: 'conversion_below', threshold: 0.5, step: 2 }, enabled: true });
+    expect(created.body).toMatchObject({
+      id: expect.stringMatching(/^alr_/),
+      interval: 'hourly',
+      trigger: { kind: 'conversion_below', threshold: 0.5, step: 2 },
+      enabled: true,
+    });
     const id = created.body.id as string;
     expect((await api('PATCH', `/${id}`, { interval: 'daily', enabled: false })).body).toMatchObject({ interval: 'daily', enabled: false });
     expect((await api('GET', `/${id}`)).body.interval).toBe('daily');

@@ -10,7 +10,11 @@ const HOSTILE = 'x <https://evil.example/login|Open the report> <!channel> <!her
 /** Every mrkdwn string of a Slack message: its `text` and the text of its mrkdwn blocks and fields. */
 function mrkdwnTexts(message: ReturnType<typeof alertMessage>): string[] {
   const texts = [message.text];
-  for (const block of message.blocks as Array<{ text?: { type: string; text: string }; fields?: Array<{ text: string }>; elements?: Array<{ type: string; text: string }> }>) {
+  for (const block of message.blocks as Array<{
+    text?: { type: string; text: string };
+    fields?: Array<{ text: string }>;
+    elements?: Array<{ type: string; text: string }>;
+  }>) {
     if (block.text?.type === 'mrkdwn') texts.push(block.text.text);
     for (const field of block.fields ?? []) texts.push(field.text);
     for (const element of block.elements ?? []) if (element.type === 'mrkdwn') texts.push(element.text);
@@ -20,7 +24,15 @@ function mrkdwnTexts(message: ReturnType<typeof alertMessage>): string[] {
 
 describe('Slack alert message', () => {
   it('makes client-sent text inert: no links, mentions, bold, italics, strike or code from it', () => {
-    const rule = newRule(createRuleSchema.parse({ name: `Rule ${HOSTILE}`, webhookUrl: 'https://hooks.example/x', steps: ['signed_up', HOSTILE], trigger: { kind: 'significant_drop' } }), NOW);
+    const rule = newRule(
+      createRuleSchema.parse({
+        name: `Rule ${HOSTILE}`,
+        webhookUrl: 'https://hooks.example/x',
+        steps: ['signed_up', HOSTILE],
+        trigger: { kind: 'significant_drop' },
+      }),
+      NOW,
+    );
     const condition: AlertCondition = {
       key: 'significant_drop:1:x',
       kind: 'significant_drop',
@@ -30,7 +42,10 @@ describe('Slack alert message', () => {
       previousRate: 0.5,
       currentRate: 0.2,
       p: 0.001,
-      evidence: { topErrors: [{ code: HOSTILE, count: 3 }], lastPages: [{ path: `/docs/${HOSTILE}`, count: 2, helpfulRate: 0.5 }] } as AlertCondition['evidence'],
+      evidence: {
+        topErrors: [{ code: HOSTILE, count: 3 }],
+        lastPages: [{ path: `/docs/${HOSTILE}`, count: 2, helpfulRate: 0.5 }],
+      } as AlertCondition['evidence'],
     };
     const evaluation: Evaluation = { from: NOW - 7 * 86_400_000, to: NOW, conditions: [condition] };
     const link = 'https://onramp.example/reports/?range=7d';

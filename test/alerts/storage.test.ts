@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRuleSchema, INTERVAL_MS, type AlertRule } from '../../api/alerts/rules.ts';
+import { type AlertRule, createRuleSchema, INTERVAL_MS } from '../../api/alerts/rules.ts';
 import { alertTestBed } from './testbed.ts';
 
 const NOW = 1_760_000_000_000;
@@ -7,7 +7,8 @@ const HOUR = INTERVAL_MS.hourly;
 const DAY = INTERVAL_MS.daily;
 const HOOK = 'https://hooks.example.test/onramp';
 
-const body = (fields: Record<string, unknown> = {}) => createRuleSchema.parse({ name: 'Activation', webhookUrl: HOOK, trigger: { kind: 'significant_drop' }, ...fields });
+const body = (fields: Record<string, unknown> = {}) =>
+  createRuleSchema.parse({ name: 'Activation', webhookUrl: HOOK, trigger: { kind: 'significant_drop' }, ...fields });
 
 /** The alert rule and delivery stores, written once, on the project's dialect (both projects run this file). */
 describe('alert rule store', () => {
@@ -15,7 +16,14 @@ describe('alert rule store', () => {
     const { rules } = alertTestBed().storage;
     const inputs = [
       body(),
-      body({ name: 'Step 2 under half', steps: ['signed_up', 'api_key_created', 'first_successful_call'], window: '14d', range: '30d', interval: 'daily', trigger: { kind: 'conversion_below', threshold: 0.5, step: 2 } }),
+      body({
+        name: 'Step 2 under half',
+        steps: ['signed_up', 'api_key_created', 'first_successful_call'],
+        window: '14d',
+        range: '30d',
+        interval: 'daily',
+        trigger: { kind: 'conversion_below', threshold: 0.5, step: 2 },
+      }),
       body({ name: 'Slow start', trigger: { kind: 'ttfsi_p50_above', thresholdSeconds: 90.5 }, enabled: false }),
       body({ name: 'Any step', trigger: { kind: 'conversion_below', threshold: 0.25 }, range: '90d' }),
     ];
@@ -58,7 +66,11 @@ describe('alert rule store', () => {
     const rule = await rules.create(body({ interval: 'daily' }), NOW);
     await rules.claim(rule, NOW);
     await rules.setActiveConditions(rule.id, ['drop:1', 'below:2']);
-    expect(await rules.update(rule.id, { name: 'Renamed' }, NOW + 100)).toMatchObject({ name: 'Renamed', activeConditions: ['drop:1', 'below:2'], updatedAt: NOW + 100 });
+    expect(await rules.update(rule.id, { name: 'Renamed' }, NOW + 100)).toMatchObject({
+      name: 'Renamed',
+      activeConditions: ['drop:1', 'below:2'],
+      updatedAt: NOW + 100,
+    });
     expect(await rules.update(rule.id, { interval: 'hourly' }, NOW + 200)).toMatchObject({ interval: 'hourly', nextRunAt: NOW + 200 + HOUR });
     expect(await rules.update(rule.id, { trigger: { kind: 'conversion_below', threshold: 0.4, step: 1 } }, NOW + 300)).toMatchObject({ activeConditions: [] });
     expect(await rules.update(rule.id, { enabled: false, webhookUrl: `${HOOK}/2` }, NOW + 400)).toMatchObject({ enabled: false, webhookUrl: `${HOOK}/2` });

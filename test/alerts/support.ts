@@ -71,8 +71,21 @@ export function developerEvents(prefix: string, count: number, succeeded: number
     events.push(event('signed_up', id, at), event('api_key_created', id, at + 60_000));
     events.push(
       i < succeeded
-        ? event('api_call', id, at + 120_000, { status: 201, method: 'POST', endpoint: '/sandbox/v1/messages', duration_ms: 40, key_prefix: 'onr_test_AAAAAAAA' })
-        : event('api_call', id, at + 120_000, { status: 401, method: 'POST', endpoint: '/sandbox/v1/messages', duration_ms: 3, error_code: 'invalid_api_key', key_prefix: 'onr_test_AAAAAAAA' }),
+        ? event('api_call', id, at + 120_000, {
+            status: 201,
+            method: 'POST',
+            endpoint: '/sandbox/v1/messages',
+            duration_ms: 40,
+            key_prefix: 'onr_test_AAAAAAAA',
+          })
+        : event('api_call', id, at + 120_000, {
+            status: 401,
+            method: 'POST',
+            endpoint: '/sandbox/v1/messages',
+            duration_ms: 3,
+            error_code: 'invalid_api_key',
+            key_prefix: 'onr_test_AAAAAAAA',
+          }),
     );
   }
   return events;
@@ -81,7 +94,16 @@ export function developerEvents(prefix: string, count: number, succeeded: number
 /** Events giving developers `prefix-from` … `prefix-(to − 1)` a successful call at `at`. */
 export function successEvents(prefix: string, from: number, to: number, at: number): NormalizedEvent[] {
   const events: NormalizedEvent[] = [];
-  for (let i = from; i < to; i++) events.push(event('api_call', `${prefix}-${i}`, at, { status: 200, method: 'GET', endpoint: '/sandbox/v1/messages', duration_ms: 20, key_prefix: 'onr_test_AAAAAAAA' }));
+  for (let i = from; i < to; i++)
+    events.push(
+      event('api_call', `${prefix}-${i}`, at, {
+        status: 200,
+        method: 'GET',
+        endpoint: '/sandbox/v1/messages',
+        duration_ms: 20,
+        key_prefix: 'onr_test_AAAAAAAA',
+      }),
+    );
   return events;
 }
 
@@ -98,9 +120,19 @@ export const LOCAL_RECEIVERS: WebhookTargetPolicy = { allowPrivateTargets: true 
 export function alertsApi(alerts: AlertStorage, clock: { now: number }, policy: WebhookTargetPolicy = LOCAL_RECEIVERS) {
   const app = new Hono({ strict: false });
   app.onError((err, c) => (err instanceof ApiError ? c.json(err.toBody(), err.status) : c.json({ error: { code: 'internal', message: String(err) } }, 500)));
-  app.route('/alerts', alertRoutes({ alerts, runner: { baseUrl: 'https://onramp.example', now: () => clock.now, delivery: { baseDelayMs: 5, maxAttempts: 3, ...policy }, log: () => {} } }));
+  app.route(
+    '/alerts',
+    alertRoutes({
+      alerts,
+      runner: { baseUrl: 'https://onramp.example', now: () => clock.now, delivery: { baseDelayMs: 5, maxAttempts: 3, ...policy }, log: () => {} },
+    }),
+  );
   return async (method: string, path: string, body?: unknown) => {
-    const res = await app.request(`/alerts${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await app.request(`/alerts${path}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     return { status: res.status, body: (res.status === 204 ? null : await res.json()) as Record<string, any> };
   };
 }

@@ -3,14 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onTestFinished } from 'vitest';
 import type { AlertStorage } from '../../api/alerts/storage.ts';
-import { seedDemoIfEmpty, type DemoOptions } from '../../api/demo/seed.ts';
+import { type DemoOptions, seedDemoIfEmpty } from '../../api/demo/seed.ts';
 import { postgresIngestDatabase, sqliteIngestDatabase } from '../../api/import/database.ts';
 import { createEventStore } from '../../api/ingest/store.ts';
 import type { NormalizedEvent } from '../../api/ingest/validate.ts';
 import { pgStorage } from '../../api/storage/postgres.ts';
 import { sqliteStorage } from '../../api/storage/sqlite.ts';
-import { openDb, type OnrampDb } from '../../db/client.ts';
-import { openPgDb, type OnrampPgDb } from '../../db/client-pg.ts';
+import { type OnrampDb, openDb } from '../../db/client.ts';
+import { type OnrampPgDb, openPgDb } from '../../db/client-pg.ts';
 import { testDb } from '../support/app.ts';
 import { afterThisTest, freshPgDatabaseUrl, freshPgDb, ON_POSTGRES, storePgEvents } from '../support/pg-test-db.ts';
 
@@ -58,6 +58,8 @@ export async function twoInstances(): Promise<[AlertTestBed, AlertTestBed]> {
   }
   const path = join(mkdtempSync(join(tmpdir(), 'onramp-alerts-')), 'onramp.db');
   const connections = [openDb(`file:${path}`), openDb(`file:${path}`)] as const;
-  onTestFinished(() => connections.forEach((db) => db.$client.close()));
+  onTestFinished(() => {
+    for (const db of connections) db.$client.close();
+  });
   return [onSqlite(connections[0]), onSqlite(connections[1])];
 }

@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSecureContext, createServer as createTlsServer } from 'node:tls';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAlertRunner } from '../../api/alerts/runner.ts';
 import { classifyAddress, REFUSED_PRIVATE, type ResolveHost } from '../../api/alerts/webhook-target.ts';
@@ -108,9 +108,11 @@ describe('webhook targets refused when a rule is saved', () => {
     expect(['8.8.8.8', '2001:4860:4860::8888', '::ffff:8.8.8.8'].map(classifyAddress)).toEqual(['public', 'public', 'public']);
     expect(['127.0.0.1', '::1', '10.0.0.1', '100.64.0.1', 'fe80::1', 'fd00::1', '::ffff:192.168.0.1'].map(classifyAddress)).toEqual(Array(7).fill('private'));
     // Never, even with private targets allowed: metadata, unspecified, multicast, broadcast, transition forms.
-    expect(['169.254.169.254', 'fd00:ec2::254', '::ffff:169.254.169.254', '100.100.100.200', '0.0.0.0', '::', '224.0.0.1', '255.255.255.255', '2002:7f00:1::'].map(classifyAddress)).toEqual(
-      Array(9).fill('never'),
-    );
+    expect(
+      ['169.254.169.254', 'fd00:ec2::254', '::ffff:169.254.169.254', '100.100.100.200', '0.0.0.0', '::', '224.0.0.1', '255.255.255.255', '2002:7f00:1::'].map(
+        classifyAddress,
+      ),
+    ).toEqual(Array(9).fill('never'));
   });
 
   it('allows private targets with ONRAMP_ALERTS_ALLOW_PRIVATE_WEBHOOKS=1, and refuses them without it', async () => {
@@ -118,9 +120,15 @@ describe('webhook targets refused when a rule is saved', () => {
     expect(parseEnv({ ONRAMP_ALERTS_ALLOW_PRIVATE_WEBHOOKS: '1' }).ONRAMP_ALERTS_ALLOW_PRIVATE_WEBHOOKS).toBe(true);
     const r = await receiver();
     const post = (app: ReturnType<typeof testApp>['app'], url: string) =>
-      app.request('/api/v1/alerts', { method: 'POST', headers: { ...adminHeaders, 'content-type': 'application/json' }, body: JSON.stringify(conversionRule(url)) });
+      app.request('/api/v1/alerts', {
+        method: 'POST',
+        headers: { ...adminHeaders, 'content-type': 'application/json' },
+        body: JSON.stringify(conversionRule(url)),
+      });
 
-    const lan = testApp({ env: { ...parseEnv({ ONRAMP_ALERTS_ALLOW_PRIVATE_WEBHOOKS: '1' }), ONRAMP_PROJECT_TOKEN: PROJECT_TOKEN, ONRAMP_ADMIN_TOKEN: ADMIN_TOKEN } }).app;
+    const lan = testApp({
+      env: { ...parseEnv({ ONRAMP_ALERTS_ALLOW_PRIVATE_WEBHOOKS: '1' }), ONRAMP_PROJECT_TOKEN: PROJECT_TOKEN, ONRAMP_ADMIN_TOKEN: ADMIN_TOKEN },
+    }).app;
     expect((await post(lan, r.url)).status).toBe(201);
     // Metadata stays refused with the flag on.
     expect((await post(lan, 'http://169.254.169.254/latest/')).status).toBe(400);
@@ -137,7 +145,18 @@ describe('webhook delivery', () => {
   async function firingRule(url: string) {
     const bed = alertTestBed();
     await bed.addEvents(developerEvents('a', 40, 10, NOW - 3 * DAY));
-    const rule = await bed.storage.rules.create({ ...conversionRule(url), steps: ['signed_up', 'api_key_created', 'first_successful_call'], window: '14d', range: '7d', interval: 'hourly', enabled: true, trigger: { kind: 'conversion_below', threshold: 0.5, step: 2 } }, NOW);
+    const rule = await bed.storage.rules.create(
+      {
+        ...conversionRule(url),
+        steps: ['signed_up', 'api_key_created', 'first_successful_call'],
+        window: '14d',
+        range: '7d',
+        interval: 'hourly',
+        enabled: true,
+        trigger: { kind: 'conversion_below', threshold: 0.5, step: 2 },
+      },
+      NOW,
+    );
     return { bed, rule };
   }
 
@@ -148,7 +167,9 @@ describe('webhook delivery', () => {
 
     const result = await runner.check(rule);
     expect(result.alerted).toEqual([]);
-    expect(result.deliveries).toEqual([expect.objectContaining({ status: 'failed', attempts: 1, responseStatus: null, error: REFUSED_PRIVATE, condition: CONDITION })]);
+    expect(result.deliveries).toEqual([
+      expect.objectContaining({ status: 'failed', attempts: 1, responseStatus: null, error: REFUSED_PRIVATE, condition: CONDITION }),
+    ]);
     expect(listener.connections()).toBe(0);
     // Refused conditions are not left marked alerted: the next check decides again.
     expect((await bed.storage.rules.get(rule.id))!.activeConditions).toEqual([]);
@@ -178,7 +199,12 @@ describe('webhook delivery', () => {
     const answers = [['127.0.0.1'], ['10.9.9.9']];
     const resolveHost = resolverOf({ 'hooks.lan.test': () => answers.shift() ?? ['10.9.9.9'] });
     const { bed, rule } = await firingRule(`http://hooks.lan.test:${port}/hook`);
-    const runner = createAlertRunner(bed.storage, { baseUrl: 'http://x', now: () => NOW, delivery: { baseDelayMs: 5, ...LOCAL_RECEIVERS, resolveHost }, log: () => {} });
+    const runner = createAlertRunner(bed.storage, {
+      baseUrl: 'http://x',
+      now: () => NOW,
+      delivery: { baseDelayMs: 5, ...LOCAL_RECEIVERS, resolveHost },
+      log: () => {},
+    });
 
     const result = await runner.check(rule);
     expect(result.deliveries[0]).toMatchObject({ status: 'delivered', responseStatus: 200 });
@@ -191,17 +217,48 @@ describe('webhook delivery', () => {
     // A self-signed certificate for the name: the handshake reaches the server (which records the SNI) and the
     // client then refuses the certificate, which it does not trust.
     const dir = mkdtempSync(join(tmpdir(), 'onramp-tls-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=hooks.lan.test'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+        '-days',
+        '1',
+        '-subj',
+        '/CN=hooks.lan.test',
+      ],
+      { stdio: 'ignore' },
+    );
     const context = createSecureContext({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) });
     const serverNames: string[] = [];
-    const tlsServer = createTlsServer({ SNICallback: (name, callback) => (serverNames.push(name), callback(null, context)) }, (socket) => socket.destroy());
+    const tlsServer = createTlsServer(
+      {
+        SNICallback: (name, callback) => {
+          serverNames.push(name);
+          callback(null, context);
+        },
+      },
+      (socket) => socket.destroy(),
+    );
     tlsServer.on('tlsClientError', () => {});
     await new Promise<void>((resolve) => tlsServer.listen(0, '127.0.0.1', resolve));
     listeners.push(tlsServer as unknown as Server);
     const port = (tlsServer.address() as AddressInfo).port;
     const resolveHost = resolverOf({ 'hooks.lan.test': ['127.0.0.1'] });
     const { bed, rule } = await firingRule(`https://hooks.lan.test:${port}/hook`);
-    const runner = createAlertRunner(bed.storage, { baseUrl: 'http://x', now: () => NOW, delivery: { maxAttempts: 1, ...LOCAL_RECEIVERS, resolveHost }, log: () => {} });
+    const runner = createAlertRunner(bed.storage, {
+      baseUrl: 'http://x',
+      now: () => NOW,
+      delivery: { maxAttempts: 1, ...LOCAL_RECEIVERS, resolveHost },
+      log: () => {},
+    });
 
     const result = await runner.check(rule);
     expect(serverNames).toEqual(['hooks.lan.test']);
@@ -213,7 +270,12 @@ describe('webhook delivery', () => {
     const port = listener.port;
     await new Promise((resolve) => listener.server.close(resolve));
     const { bed, rule } = await firingRule(`http://127.0.0.1:${port}/hook`);
-    const runner = createAlertRunner(bed.storage, { baseUrl: 'http://x', now: () => NOW, delivery: { baseDelayMs: 5, maxAttempts: 2, ...LOCAL_RECEIVERS }, log: () => {} });
+    const runner = createAlertRunner(bed.storage, {
+      baseUrl: 'http://x',
+      now: () => NOW,
+      delivery: { baseDelayMs: 5, maxAttempts: 2, ...LOCAL_RECEIVERS },
+      log: () => {},
+    });
     const result = await runner.check(rule);
     expect(result.deliveries[0]).toMatchObject({ status: 'failed', attempts: 2, responseStatus: null, error: 'connection failed' });
   });

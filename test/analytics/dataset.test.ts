@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { seedDemoIfEmpty } from '../../api/demo/seed.ts';
 import { postgresIngestDatabase, sqliteIngestDatabase } from '../../api/import/database.ts';
 import { pgDbOf, testApp } from '../support/app.ts';
-import { call, DAY, getReport, HOUR, ingest, type Ev } from './support.ts';
+import { call, DAY, type Ev, getReport, HOUR, ingest } from './support.ts';
 
 const NOW = Date.UTC(2026, 2, 31, 12, 0, 0);
 /** The hand-made cases live in [EDGE_FROM, EDGE_TO], inside the demo history, so every report mixes both. */
@@ -148,7 +148,8 @@ function edgeCases(): Ev[] {
   ev('doc_feedback', 'vote-11', V, { helpful: true, $pathname: '/docs/only-pathname/' });
   ev('doc_feedback', 'vote-12', V, { helpful: false, path: '/docs/never-viewed/', reason: 'outdated' });
   // More comments than a page lists.
-  for (let i = 0; i < 55; i++) ev('doc_feedback', `commenter-${i}`, V + (i % 10) * 1000, { helpful: i % 2 === 0, path: '/docs/many/', comment: `Comment ${i}` });
+  for (let i = 0; i < 55; i++)
+    ev('doc_feedback', `commenter-${i}`, V + (i % 10) * 1000, { helpful: i % 2 === 0, path: '/docs/many/', comment: `Comment ${i}` });
 
   // Strict order: another event between two steps, and others at a step's instant.
   const S = E + 6 * DAY;

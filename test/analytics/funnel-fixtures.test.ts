@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { funnelResponseSchema } from '../../api/analytics/schemas.ts';
 import { testApp } from '../support/app.ts';
-import { call, DAY, getReport, HOUR, ingest, iso, T0, type Ev } from './support.ts';
+import { call, DAY, type Ev, getReport, HOUR, ingest, iso, T0 } from './support.ts';
 
 const FROM = T0;
 const TO = T0 + 28 * DAY;

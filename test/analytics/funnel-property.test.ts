@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { deleteAllEvents, testApp } from '../support/app.ts';
-import { getReport, ingest, iso, T0, type Ev } from './support.ts';
+import { type Ev, getReport, ingest, iso, T0 } from './support.ts';
 
 const UNIT = 15 * 60_000;
 const FROM = T0;

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { ELLIPSIS, MAX_LISTED_PROPERTIES_BYTES, TEXT_CAPS } from '../../api/analytics/contract.ts';
 import { apiHealthResponseSchema, docsResponseSchema, funnelResponseSchema } from '../../api/analytics/schemas.ts';
 import { listEvents, testApp } from '../support/app.ts';
-import { call, DAY, getReport, HOUR, ingest, iso, T0, type Ev } from './support.ts';
+import { call, DAY, type Ev, getReport, HOUR, ingest, iso, T0 } from './support.ts';
 
 const range = { from: iso(T0), to: iso(T0 + 10 * DAY) };
 const unverified = { key_verified: false };
@@ -91,7 +91,9 @@ describe('free text in reports is cut to its cap', () => {
     expect(health.endpoints[0]!.endpoint.length).toBeLessThanOrEqual(TEXT_CAPS.path);
     expect(health.endpoints[0]!.topErrors.map((e) => e.code)).toEqual([code.slice(0, TEXT_CAPS.errorCode - 1) + ELLIPSIS]);
     expect(health.firstCallErrors.map((e) => e.code.length)).toEqual([TEXT_CAPS.errorCode]);
-    const funnel = funnelResponseSchema.parse((await getReport(app, 'funnel', { ...range, steps: 'signed_up,first_successful_call', breakdown: 'source' })).body);
+    const funnel = funnelResponseSchema.parse(
+      (await getReport(app, 'funnel', { ...range, steps: 'signed_up,first_successful_call', breakdown: 'source' })).body,
+    );
     expect(funnel.breakdown.map((b) => b.value)).toEqual([value.slice(0, TEXT_CAPS.label - 1) + ELLIPSIS]);
   });
 });

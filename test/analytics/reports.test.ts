@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { apiHealthResponseSchema, docsResponseSchema, funnelResponseSchema, ttfsiResponseSchema } from '../../api/analytics/schemas.ts';
 import { twoProportionZTest } from '../../api/analytics/stats.ts';
 import { testApp } from '../support/app.ts';
-import { call, DAY, getReport, HOUR, ingest, iso, T0, type Ev } from './support.ts';
+import { call, DAY, type Ev, getReport, HOUR, ingest, iso, T0 } from './support.ts';
 
 const FROM = T0;
 const TO = T0 + 28 * DAY;
@@ -121,7 +121,10 @@ describe('ttfsi', () => {
       [300, 0.5],
     ]);
     // Completions at 100 s and 300 s: one in the 1–5 min bin, one in the 5–15 min bin.
-    expect(body.histogram).toEqual([{ fromSeconds: 60, toSeconds: 300, count: 1 }, { fromSeconds: 300, toSeconds: 900, count: 1 }]);
+    expect(body.histogram).toEqual([
+      { fromSeconds: 60, toSeconds: 300, count: 1 },
+      { fromSeconds: 300, toSeconds: 900, count: 1 },
+    ]);
     expect(body.cohorts).toEqual([{ week: '2026-03-02', started: 4, completed: 2, p50: 200 }]);
   });
 
@@ -158,7 +161,12 @@ describe('docs', () => {
   it('counts views, latest votes, reasons, comments and reader vs non-reader conversion per page, worst first', async () => {
     const { app, db } = testApp();
     const at = FROM + DAY;
-    const view = (who: string, path: string, t: number): Ev => ({ event: '$pageview', who, at: t, props: { $pathname: path, $current_url: `http://x${path}` } });
+    const view = (who: string, path: string, t: number): Ev => ({
+      event: '$pageview',
+      who,
+      at: t,
+      props: { $pathname: path, $current_url: `http://x${path}` },
+    });
     const vote = (who: string, path: string, t: number, helpful: boolean, extra: Record<string, unknown> = {}): Ev => ({
       event: 'doc_feedback',
       who,
@@ -171,7 +179,7 @@ describe('docs', () => {
       view('p2', '/docs/a/', at),
       view('p4', '/docs/b/', at),
       vote('p1', '/docs/a/', at + 2000, true),
-      vote('p1', '/docs/a/', at + 3000, false, { reason: 'code didn\'t work', comment: 'the curl example 401s' }),
+      vote('p1', '/docs/a/', at + 3000, false, { reason: "code didn't work", comment: 'the curl example 401s' }),
       vote('p2', '/docs/a/', at + 2000, true),
       vote('p3', '/docs/a/', at + 4000, false, { reason: 'missing info', comment: '<script>alert(1)</script>' }),
       call('p1', at + HOUR, 200),
@@ -188,7 +196,16 @@ describe('docs', () => {
     ]);
     expect(a.wilsonLower).toBeGreaterThan(0);
     expect(a.wilsonLower).toBeLessThan(1 / 3);
-    expect(b).toMatchObject({ views: 1, readers: 1, helpful: 0, notHelpful: 0, helpfulRate: null, wilsonLower: null, readerConversion: 1, nonReaderConversion: 0.5 });
+    expect(b).toMatchObject({
+      views: 1,
+      readers: 1,
+      helpful: 0,
+      notHelpful: 0,
+      helpfulRate: null,
+      wilsonLower: null,
+      readerConversion: 1,
+      nonReaderConversion: 0.5,
+    });
     expect(b.flagged).toBe(false);
   });
 

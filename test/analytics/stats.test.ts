@@ -1,14 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  histogram,
-  kaplanMeier,
-  normalCdf,
-  percentileFromCounts,
-  percentileSorted,
-  rate,
-  twoProportionZTest,
-  wilsonLower,
-} from '../../api/analytics/stats.ts';
+import { histogram, kaplanMeier, normalCdf, percentileFromCounts, percentileSorted, rate, twoProportionZTest, wilsonLower } from '../../api/analytics/stats.ts';
 import { isoWeekStart } from '../../api/analytics/ttfsi.ts';
 
 describe('stats', () => {

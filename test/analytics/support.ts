@@ -1,7 +1,7 @@
 import { uuidv7 } from 'uuidv7';
-import type { OnrampDb } from '../../db/client.ts';
 import { createEventStore } from '../../api/ingest/store.ts';
 import type { NormalizedEvent } from '../../api/ingest/validate.ts';
+import type { OnrampDb } from '../../db/client.ts';
 import { adminHeaders, pgDbOf } from '../support/app.ts';
 import { storePgEvents } from '../support/pg-test-db.ts';
 

@@ -7,9 +7,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openDb } from '../../db/client.ts';
 import { generateDemoEvents } from '../../api/demo/seed.ts';
 import { createEventStore } from '../../api/ingest/store.ts';
+import { openDb } from '../../db/client.ts';
 
 const CHUNK = 500;
 const developers = Number(process.env.BENCH_DEVELOPERS ?? 3000);

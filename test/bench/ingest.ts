@@ -11,15 +11,16 @@
  * Env: BENCH_SECONDS (default 10), BENCH_ROUNDS (3), BENCH_CONNECTIONS (50), BENCH_WARMUP_SECONDS (3),
  * BENCH_STRICT=1 to exit 1 on a missed target.
  */
-import autocannon from 'autocannon';
-import Database from 'better-sqlite3';
-import { spawn, type ChildProcess } from 'node:child_process';
+
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import autocannon from 'autocannon';
+import Database from 'better-sqlite3';
 import { createLogProcessor } from '../../api/ingest/processor.ts';
 import { freePort, startServer } from '../support/server.ts';
 
@@ -111,7 +112,15 @@ function cpuUs(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
 }
 
-async function cannon(label: string, url: string, eventsPerRequest: number, body: (i: number) => string | Buffer, headers: Record<string, string>, seconds = SECONDS, serverPid?: number): Promise<Run> {
+async function cannon(
+  label: string,
+  url: string,
+  eventsPerRequest: number,
+  body: (i: number) => string | Buffer,
+  headers: Record<string, string>,
+  seconds = SECONDS,
+  serverPid?: number,
+): Promise<Run> {
   let i = 0;
   const cpuBefore = serverPid ? cpuUs(serverPid) : 0;
   const result = await autocannon({
@@ -178,7 +187,11 @@ function startComparison(script: string, name: string, env: Record<string, strin
   return freePort().then(
     (port) =>
       new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: root, env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'] });
+        const child = spawn(process.execPath, ['--import', 'tsx', script], {
+          cwd: root,
+          env: { ...process.env, ...env, PORT: String(port) },
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
         child.stdout!.on('data', (d: Buffer) => {
           if (String(d).includes(`${name} listening`)) resolve({ url: `http://127.0.0.1:${port}`, child });
         });
@@ -189,7 +202,9 @@ function startComparison(script: string, name: string, env: Record<string, strin
 
 /** Peak resident set of a process (VmHWM), in MiB. */
 function peakRssMiB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'));
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmHWM:'));
   return Number(line?.match(/(\d+)/)?.[1] ?? 0) / 1024;
 }
 
@@ -197,13 +212,22 @@ function peakRssMiB(pid: number): number {
 const WHICH = ['bare', 'onramp', 'onrampHono', 'reference'] as const;
 type Which = (typeof WHICH)[number];
 type Server = { url: string; child: ChildProcess };
-const LABELS: Record<Which, string> = { bare: 'bare Hono parse-only', onramp: 'Onramp /i/v0/e/', onrampHono: 'Onramp Hono route only /i/v0/e/', reference: 'reference design /i/v0/e/' };
+const LABELS: Record<Which, string> = {
+  bare: 'bare Hono parse-only',
+  onramp: 'Onramp /i/v0/e/',
+  onrampHono: 'Onramp Hono route only /i/v0/e/',
+  reference: 'reference design /i/v0/e/',
+};
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 async function main() {
-  console.log(`bench:ingest — ${CONNECTIONS} connections, ${SECONDS} s per run, ${ROUNDS} rounds (node ${process.version}, ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')})`);
+  console.log(
+    `bench:ingest — ${CONNECTIONS} connections, ${SECONDS} s per run, ${ROUNDS} rounds (node ${process.version}, ${cpus().length} cores, load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')})`,
+  );
   const bare = await startComparison('test/bench/bare-server.ts', 'bare');
   let onramp: Awaited<ReturnType<typeof startServer>> | undefined;
   let onrampHono: Awaited<ReturnType<typeof startServer>> | undefined;
@@ -261,13 +285,23 @@ async function main() {
       let g!: Run;
       for (const which of pair) {
         const target = which === 'batch' ? onramp : onrampHono;
-        const run = await cannon(`Onramp /batch/ ×50 gzip${which === 'batch' ? '' : ' (Hono route only)'}`, `${target.url}/batch/`, BATCH_SIZE, which === pair[0] ? bodies : batchBodies(SECONDS), gzipHeaders, SECONDS, target.child.pid);
+        const run = await cannon(
+          `Onramp /batch/ ×50 gzip${which === 'batch' ? '' : ' (Hono route only)'}`,
+          `${target.url}/batch/`,
+          BATCH_SIZE,
+          which === pair[0] ? bodies : batchBodies(SECONDS),
+          gzipHeaders,
+          SECONDS,
+          target.child.pid,
+        );
         runs[which].push(run);
         if (which === 'batch') g = run;
         drains.push(await drainOnramp(target));
       }
       const gh = runs.batchHono.at(-1)!;
-      console.log(`/batch/ round ${round} Hono route only: ${fmt(gh.eventsPerSec)} events/s (p50 ${gh.p50} / p99 ${gh.p99} ms, server CPU ${(gh.cpuUsPerRequest / BATCH_SIZE).toFixed(1)} µs per event)`);
+      console.log(
+        `/batch/ round ${round} Hono route only: ${fmt(gh.eventsPerSec)} events/s (p50 ${gh.p50} / p99 ${gh.p99} ms, server CPU ${(gh.cpuUsPerRequest / BATCH_SIZE).toFixed(1)} µs per event)`,
+      );
       console.log(
         `/batch/ round ${round}: ${fmt(g.eventsPerSec)} events/s (${fmt(g.reqPerSec)} req/s, p50 ${g.p50} / p99 ${g.p99} ms, ` +
           `server CPU ${(g.cpuUsPerRequest / BATCH_SIZE).toFixed(1)} µs per event)`,
@@ -291,7 +325,13 @@ async function main() {
   }
 }
 
-function summarize(runs: Record<Which | 'batch' | 'batchHono', Run[]>, rss: Record<'onramp' | 'bare' | 'reference', number>, databasePath: string, warmup: Run[], drains: Drain[]) {
+function summarize(
+  runs: Record<Which | 'batch' | 'batchHono', Run[]>,
+  rss: Record<'onramp' | 'bare' | 'reference', number>,
+  databasePath: string,
+  warmup: Run[],
+  drains: Drain[],
+) {
   const ratios = runs.onramp.map((o, i) => o.reqPerSec / runs.bare[i]!.reqPerSec);
   const ratio = median(ratios);
   const referenceRatios = runs.reference.map((r, i) => r.reqPerSec / runs.bare[i]!.reqPerSec);
@@ -306,7 +346,8 @@ function summarize(runs: Record<Which | 'batch' | 'batchHono', Run[]>, rss: Reco
   db.close();
   const warm = (label: string) => warmup.filter((r) => r.label === label);
   const acknowledged =
-    [...runs.onramp, ...warm('warm-up Onramp')].reduce((n, r) => n + r.ok, 0) + [...runs.batch, ...warm('warm-up /batch/')].reduce((n, r) => n + r.ok * BATCH_SIZE, 0);
+    [...runs.onramp, ...warm('warm-up Onramp')].reduce((n, r) => n + r.ok, 0) +
+    [...runs.batch, ...warm('warm-up /batch/')].reduce((n, r) => n + r.ok * BATCH_SIZE, 0);
 
   const row = (name: string, rs: Run[], perReq: number) =>
     `| ${name} | ${fmt(median(rs.map((r) => r.eventsPerSec)))} | ${fmt(median(rs.map((r) => r.reqPerSec)))} | ${median(rs.map((r) => r.p50))} / ${median(rs.map((r) => r.p99))} | ${perReq} |`;
@@ -327,16 +368,18 @@ function summarize(runs: Record<Which | 'batch' | 'batchHono', Run[]>, rss: Reco
       `server CPU per request ${median(runs.onrampHono.map((r) => r.cpuUsPerRequest)).toFixed(0)} vs ${median(runs.onramp.map((r) => r.cpuUsPerRequest)).toFixed(0)} µs`,
   );
   console.log(`\nratio Onramp / bare: ${ratio.toFixed(2)} (per round: ${ratios.map((r) => r.toFixed(2)).join(', ')})`);
-  console.log(
-    `ratio reference design / bare: ${median(referenceRatios).toFixed(2)} (per round: ${referenceRatios.map((r) => r.toFixed(2)).join(', ')})`,
-  );
+  console.log(`ratio reference design / bare: ${median(referenceRatios).toFixed(2)} (per round: ${referenceRatios.map((r) => r.toFixed(2)).join(', ')})`);
   const cpuRatio = median(runs.bare.map((b) => b.cpuUsPerRequest)) / median(runs.onramp.map((o) => o.cpuUsPerRequest));
   console.log(
     `server CPU per request (median): bare ${median(runs.bare.map((r) => r.cpuUsPerRequest)).toFixed(0)} µs, Onramp ` +
       `${median(runs.onramp.map((r) => r.cpuUsPerRequest)).toFixed(0)} µs, reference ${median(runs.reference.map((r) => r.cpuUsPerRequest)).toFixed(0)} µs ` +
       `(bare / Onramp ${cpuRatio.toFixed(2)}: the throughput ratio when the server's CPU is the only limit)`,
   );
-  console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')} (other processes share these cores; compare ratios, not absolutes)`);
+  console.log(
+    `load average at the end: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} (other processes share these cores; compare ratios, not absolutes)`,
+  );
   const drained = drains.filter((d) => d.events >= 10_000);
   const applied = drained.reduce((n, d) => n + d.events, 0);
   const applySeconds = drained.reduce((n, d) => n + d.seconds, 0);
@@ -345,7 +388,9 @@ function summarize(runs: Record<Which | 'batch' | 'batchHono', Run[]>, rss: Reco
       `${fmt(applySeconds > 0 ? applied / applySeconds : 0)} events/s sustained`,
   );
   console.log(`peak RSS: Onramp ${rss.onramp.toFixed(0)} MiB, bare ${rss.bare.toFixed(0)} MiB, reference ${rss.reference.toFixed(0)} MiB`);
-  console.log(`acknowledged ${fmt(acknowledged)} events, stored ${fmt(stored)} (${fmt(leftInLog)} of them applied from the ingest log after shutdown); non-2xx or errors: ${failures}`);
+  console.log(
+    `acknowledged ${fmt(acknowledged)} events, stored ${fmt(stored)} (${fmt(leftInLog)} of them applied from the ingest log after shutdown); non-2xx or errors: ${failures}`,
+  );
 
   const checks = [
     [`ratio ≥ ${TARGET_RATIO}`, ratio >= TARGET_RATIO],

@@ -12,20 +12,20 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import autocannon from 'autocannon';
 import { gzipSync } from 'node:zlib';
+import autocannon from 'autocannon';
 import pg from 'pg';
 import { uuidv7 } from 'uuidv7';
 import { parseFunnelParams, parseRangeParams, parseTtfsiParams } from '../../api/analytics/params.ts';
+import { type NormalizedEvent, validateCapture } from '../../api/ingest/validate.ts';
+import { createEventWriter, createPgEventWriter } from '../../api/ingest/writer.ts';
 import { pgStorage } from '../../api/storage/postgres.ts';
 import { sqliteStorage } from '../../api/storage/sqlite.ts';
-import { validateCapture, type NormalizedEvent } from '../../api/ingest/validate.ts';
-import { createEventWriter, createPgEventWriter } from '../../api/ingest/writer.ts';
 import { openDb } from '../../db/client.ts';
-import { openPgDb, type OnrampPgDb } from '../../db/client-pg.ts';
+import { type OnrampPgDb, openPgDb } from '../../db/client-pg.ts';
 import { PROJECT_TOKEN } from '../support/app.ts';
 import { copyToPostgres } from '../support/copy-to-postgres.ts';
-import { startServer, type RunningServer } from '../support/server.ts';
+import { type RunningServer, startServer } from '../support/server.ts';
 import { generateEvents } from './generate-events.ts';
 
 const INGEST_EVENTS = 20_000;
@@ -41,10 +41,15 @@ function ingestRequests(): NormalizedEvent[][] {
     const batch = Array.from({ length: PER_REQUEST }, (_, i) => {
       const n = r * PER_REQUEST + i;
       const user = `user-${n % 2_000}`;
-      const properties: Record<string, unknown> = { $current_url: `https://docs.example.com/page/${n % 50}`, $pathname: `/page/${n % 50}`, $browser: 'Firefox' };
+      const properties: Record<string, unknown> = {
+        $current_url: `https://docs.example.com/page/${n % 50}`,
+        $pathname: `/page/${n % 50}`,
+        $browser: 'Firefox',
+      };
       if (n % 50 === 0) return { event: '$identify', distinct_id: user, properties: { ...properties, $anon_distinct_id: `anon-${n % 2_000}` } };
       if (n % 10 === 0) return { event: '$set', distinct_id: user, $set: { plan: n % 3 ? 'free' : 'pro', seen: n } };
-      if (n % 3 === 0) return { event: 'api_call', distinct_id: user, properties: { status: n % 17 ? 200 : 500, endpoint: '/v1/messages', duration_ms: n % 300 } };
+      if (n % 3 === 0)
+        return { event: 'api_call', distinct_id: user, properties: { status: n % 17 ? 200 : 500, endpoint: '/v1/messages', duration_ms: n % 300 } };
       return { event: '$pageview', distinct_id: n % 4 ? user : `anon-${n % 2_000}`, properties };
     });
     out.push(validateCapture({ api_key: PROJECT_TOKEN, batch }, { projectToken: PROJECT_TOKEN }));
@@ -116,7 +121,12 @@ interface HttpRun {
 
 /** autocannon against one server: 50 connections, each request a new event (or batch of 50) with its own uuid. */
 async function hammer(server: RunningServer, path: '/i/v0/e/' | '/batch/'): Promise<HttpRun> {
-  const pageview = (i: number) => ({ uuid: uuidv7(), event: '$pageview', distinct_id: `bench-${i % 2_000}`, properties: { $current_url: `https://docs.example.com/p/${i % 50}` } });
+  const pageview = (i: number) => ({
+    uuid: uuidv7(),
+    event: '$pageview',
+    distinct_id: `bench-${i % 2_000}`,
+    properties: { $current_url: `https://docs.example.com/p/${i % 50}` },
+  });
   let i = 0;
   const batch = path === '/batch/';
   const result = await autocannon({
@@ -130,14 +140,20 @@ async function hammer(server: RunningServer, path: '/i/v0/e/' | '/batch/'): Prom
         setupRequest: (req) => {
           i += 1;
           const body = batch
-            ? gzipSync(JSON.stringify({ api_key: server.projectToken, batch: Array.from({ length: BATCH_SIZE }, (_, j) => pageview(i * BATCH_SIZE + j)) }), { level: 1 })
+            ? gzipSync(JSON.stringify({ api_key: server.projectToken, batch: Array.from({ length: BATCH_SIZE }, (_, j) => pageview(i * BATCH_SIZE + j)) }), {
+                level: 1,
+              })
             : JSON.stringify({ api_key: server.projectToken, ...pageview(i) });
           return { ...req, body: body as unknown as string };
         },
       },
     ],
   });
-  return { eventsPerSecond: (result['2xx'] * (batch ? BATCH_SIZE : 1)) / HTTP_SECONDS, p99: result.latency.p99, failed: result.non2xx + result.errors + result.timeouts };
+  return {
+    eventsPerSecond: (result['2xx'] * (batch ? BATCH_SIZE : 1)) / HTTP_SECONDS,
+    p99: result.latency.p99,
+    failed: result.non2xx + result.errors + result.timeouts,
+  };
 }
 
 /** Seconds the next report waits while the server applies what it acknowledged (GET /api/v1/events settles first). */
@@ -219,7 +235,9 @@ async function main() {
     console.log(`| ingest: acknowledge (write to the log) | ${fmt(sqliteIngest.writePerSecond)} events/s | ${fmt(pgIngest.writePerSecond)} events/s |`);
     console.log(`| ingest: apply the log (settle) | ${fmt(sqliteIngest.settlePerSecond)} events/s | ${fmt(pgIngest.settlePerSecond)} events/s |`);
     for (const [name, run] of reports) {
-      console.log(`| ${name} (${fmt(copied)} events) | ${(await medianMs(() => run(lite))).toFixed(0)} ms | ${(await medianMs(() => run(post))).toFixed(0)} ms |`);
+      console.log(
+        `| ${name} (${fmt(copied)} events) | ${(await medianMs(() => run(lite))).toFixed(0)} ms | ${(await medianMs(() => run(post))).toFixed(0)} ms |`,
+      );
     }
     reportSqlite.$client.close();
     for (const row of await httpIngest(httpDb.url)) console.log(row);

@@ -5,9 +5,10 @@
  * validation, identity merge, report index or checkpoint: what storing the events with uuid deduplication costs by
  * itself on this machine.
  */
-import Database from 'better-sqlite3';
+
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
+import Database from 'better-sqlite3';
 
 const ROWS_PER_TRANSACTION = 1000;
 

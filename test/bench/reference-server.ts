@@ -6,8 +6,9 @@
  * Onramp. It validates nothing, logs nothing and merges no identities: it shows what durable storage before the reply
  * costs on this machine, measured in the same run as Onramp and the bare endpoint.
  */
-import Database from 'better-sqlite3';
+
 import { createServer } from 'node:http';
+import Database from 'better-sqlite3';
 
 const database = new Database(process.env.REFERENCE_DB ?? ':memory:');
 database.pragma('journal_mode = WAL');
@@ -32,7 +33,8 @@ interface Waiting {
 let queue: Waiting[] = [];
 let scheduled = false;
 const commit = database.transaction((batch: Waiting[]) => {
-  for (const { event } of batch) insert.run(event.uuid, event.event, event.properties.distinct_id, Date.parse(event.timestamp), JSON.stringify(event.properties));
+  for (const { event } of batch)
+    insert.run(event.uuid, event.event, event.properties.distinct_id, Date.parse(event.timestamp), JSON.stringify(event.properties));
 });
 
 function flush() {

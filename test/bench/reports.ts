@@ -8,17 +8,18 @@
  * Env: BENCH_EVENTS (comma-separated sizes, e.g. `20000` for a smoke run), BENCH_PERSONS (default 200000, capped
  * at events / 5), BENCH_RUNS (default 3), BENCH_KEEP=1 keeps the temp databases.
  */
+
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Database } from 'better-sqlite3';
-import { openDb } from '../../db/client.ts';
-import { DEFAULT_STEPS, parseFunnelParams, parseTtfsiParams, parseRangeParams } from '../../api/analytics/params.ts';
 import { runFunnelPeriods } from '../../api/analytics/funnel-query.ts';
+import { DEFAULT_STEPS, parseFunnelParams, parseRangeParams, parseTtfsiParams } from '../../api/analytics/params.ts';
 import { createReportStore } from '../../api/analytics/report-store.ts';
 import { sqliteDatabase } from '../../api/storage/sql/sqlite.ts';
+import { openDb } from '../../db/client.ts';
 import { generateEvents } from './generate-events.ts';
 
 const DAY = 86_400_000;
@@ -156,7 +157,9 @@ export async function benchSize(opts: {
   const db = openDb(file);
   const gen = generateEvents(db.$client, { events: opts.events, persons: opts.persons, end });
   db.$client.close();
-  log(`  generated ${gen.events.toLocaleString('en')} events, ${gen.persons.toLocaleString('en')} persons in ${gen.seconds.toFixed(1)} s (${Math.round(gen.events / gen.seconds).toLocaleString('en')} events/s)`);
+  log(
+    `  generated ${gen.events.toLocaleString('en')} events, ${gen.persons.toLocaleString('en')} persons in ${gen.seconds.toFixed(1)} s (${Math.round(gen.events / gen.seconds).toLocaleString('en')} events/s)`,
+  );
   let result: ReportTimings;
   if (opts.isolate) {
     const child = spawnSync(process.execPath, [...process.execArgv, thisFile], {

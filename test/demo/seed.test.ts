@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { type DemoSummary, generateDemoEvents, seedDemoIfEmpty } from '../../api/demo/seed.ts';
+import { sqliteIngestDatabase } from '../../api/import/database.ts';
 import { createEventStore } from '../../api/ingest/store.ts';
 import { validateCapture } from '../../api/ingest/validate.ts';
-import { generateDemoEvents, seedDemoIfEmpty, type DemoSummary } from '../../api/demo/seed.ts';
-import { sqliteIngestDatabase } from '../../api/import/database.ts';
 import { testDb } from '../support/app.ts';
 
 const NOW = Date.UTC(2026, 10, 23, 20, 0, 0);
@@ -54,7 +54,11 @@ describe('demo data', () => {
       seedMs = performance.now() - started;
     });
     const all = (sql: string, ...params: unknown[]) => db.$client.prepare(sql).all(...params) as Row[];
-    const one = (sql: string, ...params: unknown[]) => db.$client.prepare(sql).pluck().get(...params);
+    const one = (sql: string, ...params: unknown[]) =>
+      db.$client
+        .prepare(sql)
+        .pluck()
+        .get(...params);
 
     it('has a few thousand developers and loads quickly', () => {
       expect(summary.persons).toBeGreaterThan(2000);
@@ -87,7 +91,7 @@ describe('demo data', () => {
           Number.isInteger(p.duration_ms) &&
           (p.duration_ms as number) > 0 &&
           /^onr_test_[0-9A-Za-z]{8}$/.test(p.key_prefix as string) &&
-          ((p.status as number) >= 400) === (typeof p.error_code === 'string');
+          (p.status as number) >= 400 === (typeof p.error_code === 'string');
         if (!ok) bad.push(p);
       }
       const views = all(`SELECT properties FROM events WHERE event = '$pageview'`).map((r) => JSON.parse(r.properties as string) as Row);

@@ -1,16 +1,24 @@
-import { type Browser, type ConsoleMessage, type Page } from 'playwright-core';
+import { type ChildProcess, spawn } from 'node:child_process';
+import type { Browser, ConsoleMessage, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { isSiteBuildCurrent } from '../../scripts/site-build.ts';
+import {
+  CHROMIUM,
+  haveChromium,
+  launchChromium,
+  personEvents,
+  posthogDistinctId,
+  type StoredEvent,
+  seriousA11yViolations,
+  waitForPersonEvents,
+} from '../support/browser.ts';
 import { ensureSiteBuilt, TEST_SITE_SETTINGS } from '../support/build.ts';
-import { CHROMIUM, haveChromium, launchChromium, personEvents, posthogDistinctId, seriousA11yViolations, waitForPersonEvents, type StoredEvent } from '../support/browser.ts';
-import { startServer, type RunningServer } from '../support/server.ts';
+import { type RunningServer, startServer } from '../support/server.ts';
 
 if (!haveChromium && process.env.CI) {
   throw new Error(`${CHROMIUM} is missing: CI must install Debian's chromium (apt-get install chromium) to run the portal walk`);
 }
 if (!haveChromium) console.warn(`[portal-walk] skipped: ${CHROMIUM} not found (apt-get install chromium); in CI this fails instead`);
-
 
 /**
  * One new developer's whole road through the portal, in real headless Chromium against the real server:
@@ -72,7 +80,7 @@ describe.skipIf(!haveChromium)('portal walk (real Chromium, real server)', () =>
     siteLock?.kill();
   });
 
-  const events = (distinctId: string) => personEvents(server, distinctId);
+  const _events = (distinctId: string) => personEvents(server, distinctId);
   const waitForEvents = (distinctId: string, done: (all: StoredEvent[]) => boolean) => waitForPersonEvents(server, distinctId, done);
 
   async function anonymousId(): Promise<string> {
@@ -165,9 +173,15 @@ describe.skipIf(!haveChromium)('portal walk (real Chromium, real server)', () =>
     expect(new Set(all.map((e) => e.distinctId))).toEqual(new Set([anonId, accountId]));
 
     const pageviews = all.filter((e) => e.event === '$pageview');
-    expect(pageviews.some((e) => e.distinctId === anonId && e.properties.$pathname === '/quickstarts/curl/'), 'anonymous quickstart read').toBe(true);
+    expect(
+      pageviews.some((e) => e.distinctId === anonId && e.properties.$pathname === '/quickstarts/curl/'),
+      'anonymous quickstart read',
+    ).toBe(true);
     for (const path of ['/signup/', '/dashboard/', '/docs/first-call/']) {
-      expect(pageviews.some((e) => e.properties.$pathname === path), `$pageview ${path}`).toBe(true);
+      expect(
+        pageviews.some((e) => e.properties.$pathname === path),
+        `$pageview ${path}`,
+      ).toBe(true);
     }
     expect(has(all, 'quickstart_started', (p) => p.language === 'curl')).toBe(true);
 
@@ -187,7 +201,11 @@ describe.skipIf(!haveChromium)('portal walk (real Chromium, real server)', () =>
     );
 
     // Order of the road: signed up before the key, the key before the first call.
-    const first = (event: string) => all.filter((e) => e.event === event).map((e) => e.timestamp).sort()[0]!;
+    const first = (event: string) =>
+      all
+        .filter((e) => e.event === event)
+        .map((e) => e.timestamp)
+        .sort()[0]!;
     expect(first('signed_up') <= first('api_key_created')).toBe(true);
     expect(first('api_key_created') <= first('api_call')).toBe(true);
 
@@ -199,7 +217,9 @@ describe.skipIf(!haveChromium)('portal walk (real Chromium, real server)', () =>
     // The dashboard needs a session; the walk above leaves one, but this test must not depend on it.
     const me = (await (await page.request.get(`${server.url}/api/v1/portal/me`)).json()) as { account: unknown };
     if (!me.account) {
-      const res = await page.request.post(`${server.url}/api/v1/portal/signup`, { data: { email: `axe.${Date.now()}@example.com`, password: 'a long enough passphrase' } });
+      const res = await page.request.post(`${server.url}/api/v1/portal/signup`, {
+        data: { email: `axe.${Date.now()}@example.com`, password: 'a long enough passphrase' },
+      });
       expect(res.status()).toBe(201);
     }
     const report: string[] = [];

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, listEvents, PROJECT_TOKEN, testApp } from '../support/app.ts';
-import { arbitraryCapture, arbitraryRouteRequest, malformedCapture, validEvent, type FuzzRequest } from './arbitraries.ts';
+import { arbitraryCapture, arbitraryRouteRequest, type FuzzRequest, malformedCapture, validEvent } from './arbitraries.ts';
 
 /** `FUZZ_SCALE=10 npm run test:slow` multiplies every run count; `FUZZ_SEED` replays a reported failure. */
 const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
@@ -9,11 +9,32 @@ const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : 20261123;
 const runs = (n: number) => Math.round(n * SCALE);
 
 const ROUTES = [
-  '/api/v1/portal/signup', '/api/v1/portal/login', '/api/v1/portal/logout', '/api/v1/portal/me', '/api/v1/portal/keys',
-  '/api/v1/portal/keys/key_123', '/api/v1/portal/calls', '/api/v1/portal/support', '/sandbox/v1/messages',
-  '/sandbox/v1/messages/msg_123', '/sandbox/v1/nope', '/api/v1/events', '/api/v1/admin/session', '/api/v1/reports/funnel',
-  '/api/v1/reports/ttfsi', '/api/v1/reports/docs', '/api/v1/reports/api-health', '/api/v1/openapi.json', '/flags',
-  '/array/phc_x/config', '/array/phc_x/config.js', '/', '/docs/', '/reports/', '/api/v1/alerts', '/api/v1/alerts/rule_1',
+  '/api/v1/portal/signup',
+  '/api/v1/portal/login',
+  '/api/v1/portal/logout',
+  '/api/v1/portal/me',
+  '/api/v1/portal/keys',
+  '/api/v1/portal/keys/key_123',
+  '/api/v1/portal/calls',
+  '/api/v1/portal/support',
+  '/sandbox/v1/messages',
+  '/sandbox/v1/messages/msg_123',
+  '/sandbox/v1/nope',
+  '/api/v1/events',
+  '/api/v1/admin/session',
+  '/api/v1/reports/funnel',
+  '/api/v1/reports/ttfsi',
+  '/api/v1/reports/docs',
+  '/api/v1/reports/api-health',
+  '/api/v1/openapi.json',
+  '/flags',
+  '/array/phc_x/config',
+  '/array/phc_x/config.js',
+  '/',
+  '/docs/',
+  '/reports/',
+  '/api/v1/alerts',
+  '/api/v1/alerts/rule_1',
   '/api/v1/alerts/rule_1/deliveries',
 ];
 
@@ -54,7 +75,10 @@ describe('fuzz: hostile requests get a 4xx with the error body, never a 5xx', ()
     await fc.assert(
       fc.asyncProperty(malformedCapture(PROJECT_TOKEN), async (req) => {
         const { status, text } = await send(req);
-        expect(status, `${req.method} ${req.path} ${JSON.stringify(req.headers)} ${String(req.body).slice(0, 200)} → ${text.slice(0, 300)}`).toBeGreaterThanOrEqual(400);
+        expect(
+          status,
+          `${req.method} ${req.path} ${JSON.stringify(req.headers)} ${String(req.body).slice(0, 200)} → ${text.slice(0, 300)}`,
+        ).toBeGreaterThanOrEqual(400);
         expect(status).toBeLessThan(500);
         expectErrorBody(req, status, text);
       }),
@@ -83,9 +107,23 @@ describe('fuzz: hostile requests get a 4xx with the error body, never a 5xx', ()
           return true;
         }
       }),
-      fc.record({ email: fc.oneof(fc.integer(), fc.constant(null), fc.string({ maxLength: 20 }).filter((s) => !s.includes('@'))), password: fc.anything() }).map((v) => JSON.stringify(v)),
-      fc.record({ email: fc.constant('fuzz@example.com'), password: fc.oneof(fc.integer(), fc.constant(''), fc.boolean(), fc.array(fc.string())) }).map((v) => JSON.stringify(v)),
-      fc.jsonValue().filter((v) => v === null || typeof v !== 'object' || Array.isArray(v)).map((v) => JSON.stringify(v)),
+      fc
+        .record({
+          email: fc.oneof(
+            fc.integer(),
+            fc.constant(null),
+            fc.string({ maxLength: 20 }).filter((s) => !s.includes('@')),
+          ),
+          password: fc.anything(),
+        })
+        .map((v) => JSON.stringify(v)),
+      fc
+        .record({ email: fc.constant('fuzz@example.com'), password: fc.oneof(fc.integer(), fc.constant(''), fc.boolean(), fc.array(fc.string())) })
+        .map((v) => JSON.stringify(v)),
+      fc
+        .jsonValue()
+        .filter((v) => v === null || typeof v !== 'object' || Array.isArray(v))
+        .map((v) => JSON.stringify(v)),
     );
     await fc.assert(
       fc.asyncProperty(fc.constantFrom('/api/v1/portal/signup', '/api/v1/portal/login'), wrong, async (path, body) => {
@@ -98,12 +136,22 @@ describe('fuzz: hostile requests get a 4xx with the error body, never a 5xx', ()
     );
   });
 
-  it(`sandbox with a real key: random bodies, queries and ids → never 5xx, malformed JSON → 400 (${runs(800)} runs)`, { timeout: 120_000 * SCALE }, async () => {
+  it(`sandbox with a real key: random bodies, queries and ids → never 5xx, malformed JSON → 400 (${runs(800)} runs)`, {
+    timeout: 120_000 * SCALE,
+  }, async () => {
     const key = await sandboxKey();
-    const body = fc.oneof(fc.string({ maxLength: 60 }), fc.jsonValue().map((v) => JSON.stringify(v)), fc.record({ to: fc.oneof(fc.string({ maxLength: 20 }), fc.integer()), body: fc.oneof(fc.string({ maxLength: 1700 }), fc.constant(null)) }).map((v) => JSON.stringify(v)));
+    const body = fc.oneof(
+      fc.string({ maxLength: 60 }),
+      fc.jsonValue().map((v) => JSON.stringify(v)),
+      fc
+        .record({ to: fc.oneof(fc.string({ maxLength: 20 }), fc.integer()), body: fc.oneof(fc.string({ maxLength: 1700 }), fc.constant(null)) })
+        .map((v) => JSON.stringify(v)),
+    );
     const request = fc.oneof(
       fc.tuple(body).map(([b]) => ({ method: 'POST', path: '/sandbox/v1/messages', body: b })),
-      fc.tuple(fc.string({ maxLength: 20 }), fc.string({ maxLength: 40 })).map(([limit, cursor]) => ({ method: 'GET', path: `/sandbox/v1/messages?limit=${encodeURIComponent(limit)}&cursor=${encodeURIComponent(cursor)}` })),
+      fc
+        .tuple(fc.string({ maxLength: 20 }), fc.string({ maxLength: 40 }))
+        .map(([limit, cursor]) => ({ method: 'GET', path: `/sandbox/v1/messages?limit=${encodeURIComponent(limit)}&cursor=${encodeURIComponent(cursor)}` })),
       fc.string({ minLength: 1, maxLength: 60 }).map((id) => ({ method: 'GET', path: `/sandbox/v1/messages/${encodeURIComponent(id)}` })),
     );
     await fc.assert(
@@ -129,8 +177,26 @@ describe('fuzz: hostile requests get a 4xx with the error body, never a 5xx', ()
 
   it(`admin events and reports with random query values → never 5xx, bad values name the field (${runs(400)} runs)`, { timeout: 120_000 * SCALE }, async () => {
     const path = fc.constantFrom('/api/v1/events', '/api/v1/reports/funnel', '/api/v1/reports/ttfsi', '/api/v1/reports/docs', '/api/v1/reports/api-health');
-    const value = fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom('-1', '0', '1e309', 'NaN', '99999999999999999999', '2026-13-45', "' OR 1=1 --", '1; DROP TABLE events'));
-    const key = fc.constantFrom('limit', 'event', 'distinct_id', 'before', 'from', 'to', 'days', 'window', 'window_days', 'steps', 'path', 'interval', 'group', 'sort');
+    const value = fc.oneof(
+      fc.string({ maxLength: 30 }),
+      fc.constantFrom('-1', '0', '1e309', 'NaN', '99999999999999999999', '2026-13-45', "' OR 1=1 --", '1; DROP TABLE events'),
+    );
+    const key = fc.constantFrom(
+      'limit',
+      'event',
+      'distinct_id',
+      'before',
+      'from',
+      'to',
+      'days',
+      'window',
+      'window_days',
+      'steps',
+      'path',
+      'interval',
+      'group',
+      'sort',
+    );
     await fc.assert(
       fc.asyncProperty(path, fc.array(fc.tuple(key, value), { maxLength: 3 }), async (p, pairs) => {
         const query = pairs.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
@@ -148,12 +214,27 @@ describe('fuzz: hostile requests get a 4xx with the error body, never a 5xx', ()
     const body = fc.oneof(
       fc.jsonValue().map((v) => JSON.stringify(v)),
       fc.string({ maxLength: 60 }),
-      fc.record({ name: fc.oneof(fc.string({ maxLength: 300 }), fc.integer()), metric: fc.string({ maxLength: 20 }), threshold: fc.oneof(fc.double(), fc.string()), window: fc.string({ maxLength: 10 }), webhook_url: fc.oneof(fc.webUrl(), fc.string({ maxLength: 30 })) }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
+      fc
+        .record(
+          {
+            name: fc.oneof(fc.string({ maxLength: 300 }), fc.integer()),
+            metric: fc.string({ maxLength: 20 }),
+            threshold: fc.oneof(fc.double(), fc.string()),
+            window: fc.string({ maxLength: 10 }),
+            webhook_url: fc.oneof(fc.webUrl(), fc.string({ maxLength: 30 })),
+          },
+          { requiredKeys: [] },
+        )
+        .map((v) => JSON.stringify(v)),
     );
     const request = fc.oneof(
       body.map((b) => ({ method: 'POST', path: '/api/v1/alerts', body: b })),
-      fc.tuple(fc.string({ minLength: 1, maxLength: 40 }), body).map(([id, b]) => ({ method: 'PATCH', path: `/api/v1/alerts/${encodeURIComponent(id)}`, body: b })),
-      fc.tuple(fc.constantFrom('GET', 'DELETE'), fc.string({ minLength: 1, maxLength: 40 }), fc.constantFrom('', '/deliveries')).map(([method, id, tail]) => ({ method, path: `/api/v1/alerts/${encodeURIComponent(id)}${tail}` })),
+      fc
+        .tuple(fc.string({ minLength: 1, maxLength: 40 }), body)
+        .map(([id, b]) => ({ method: 'PATCH', path: `/api/v1/alerts/${encodeURIComponent(id)}`, body: b })),
+      fc
+        .tuple(fc.constantFrom('GET', 'DELETE'), fc.string({ minLength: 1, maxLength: 40 }), fc.constantFrom('', '/deliveries'))
+        .map(([method, id, tail]) => ({ method, path: `/api/v1/alerts/${encodeURIComponent(id)}${tail}` })),
     );
     await fc.assert(
       fc.asyncProperty(request, async (r) => {
@@ -179,14 +260,22 @@ describe('fuzz: hostile requests get a 4xx with the error body, never a 5xx', ()
 /** Signs up through the portal API and creates a sandbox key, as a developer would. */
 async function sandboxKey(): Promise<string> {
   const origin = 'http://localhost';
-  const signup = await app.request('/api/v1/portal/signup', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', origin },
-    body: JSON.stringify({ email: `fuzz-${Date.now()}@example.com`, password: 'correct horse battery' }),
-  }, { incoming: { socket: { remoteAddress: '192.0.2.45' } } });
+  const signup = await app.request(
+    '/api/v1/portal/signup',
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin },
+      body: JSON.stringify({ email: `fuzz-${Date.now()}@example.com`, password: 'correct horse battery' }),
+    },
+    { incoming: { socket: { remoteAddress: '192.0.2.45' } } },
+  );
   expect(signup.status, await signup.clone().text()).toBe(201);
   const cookie = signup.headers.get('set-cookie')!.split(';')[0]!;
-  const created = await app.request('/api/v1/portal/keys', { method: 'POST', headers: { 'content-type': 'application/json', origin, cookie }, body: JSON.stringify({ name: 'fuzz' }) }, { incoming: { socket: { remoteAddress: '192.0.2.45' } } });
+  const created = await app.request(
+    '/api/v1/portal/keys',
+    { method: 'POST', headers: { 'content-type': 'application/json', origin, cookie }, body: JSON.stringify({ name: 'fuzz' }) },
+    { incoming: { socket: { remoteAddress: '192.0.2.45' } } },
+  );
   expect(created.status, await created.clone().text()).toBe(201);
   return ((await created.json()) as { secret: string }).secret;
 }

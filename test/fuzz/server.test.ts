@@ -1,7 +1,7 @@
-import fc from 'fast-check';
 import { connect } from 'node:net';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../support/server.ts';
+import { type RunningServer, startServer } from '../support/server.ts';
 import { malformedCapture, validEvent } from './arbitraries.ts';
 
 const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
@@ -72,7 +72,11 @@ describe('fuzz against the real server process', () => {
 
   it('is still alive and storing afterwards', async () => {
     expect(server.child.exitCode).toBeNull();
-    const res = await fetch(`${server.url}/i/v0/e/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(validEvent(server.projectToken)) });
+    const res = await fetch(`${server.url}/i/v0/e/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(validEvent(server.projectToken)),
+    });
     expect(res.status).toBe(200);
     expect(server.output()).not.toMatch(/unhandled|uncaught/i);
   });

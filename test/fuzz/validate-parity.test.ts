@@ -23,12 +23,25 @@ const fieldValue = fc.oneof(
 const rawEvent = fc.oneof(
   fc.record(
     {
-      event: fieldValue, uuid: fieldValue, distinct_id: fieldValue, properties: fieldValue, timestamp: fieldValue, sent_at: fieldValue,
-      offset: fieldValue, $set: fieldValue, $set_once: fieldValue, api_key: fieldValue, token: fieldValue, extra: fieldValue,
+      event: fieldValue,
+      uuid: fieldValue,
+      distinct_id: fieldValue,
+      properties: fieldValue,
+      timestamp: fieldValue,
+      sent_at: fieldValue,
+      offset: fieldValue,
+      $set: fieldValue,
+      $set_once: fieldValue,
+      api_key: fieldValue,
+      token: fieldValue,
+      extra: fieldValue,
     },
     { requiredKeys: [] },
   ),
-  fc.record({ event: fc.string({ minLength: 1, maxLength: 200 }), properties: fc.dictionary(fc.string(), fc.jsonValue(), { maxKeys: 4 }) }, { requiredKeys: ['event'] }),
+  fc.record(
+    { event: fc.string({ minLength: 1, maxLength: 200 }), properties: fc.dictionary(fc.string(), fc.jsonValue(), { maxKeys: 4 }) },
+    { requiredKeys: ['event'] },
+  ),
   fc.anything(),
 );
 

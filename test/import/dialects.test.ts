@@ -5,15 +5,15 @@
  */
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { clearCheckpoint, getCheckpoint, saveCheckpoint, type Checkpoint } from '../../api/import/checkpoint.ts';
-import { postgresIngestDatabase, sqliteIngestDatabase, type IngestDatabase } from '../../api/import/database.ts';
+import { type Checkpoint, clearCheckpoint, getCheckpoint, saveCheckpoint } from '../../api/import/checkpoint.ts';
+import { type IngestDatabase, postgresIngestDatabase, sqliteIngestDatabase } from '../../api/import/database.ts';
 import { exportEvents } from '../../api/import/export.ts';
 import { importFile } from '../../api/import/importer.ts';
 import { importTarget } from '../../api/import/target.ts';
 import { parseJsonColumn } from '../../api/storage/sql/interface.ts';
 import { testDb } from '../support/app.ts';
 import { freshPgDb, ON_POSTGRES } from '../support/pg-test-db.ts';
-import { historyFile, jsonl, posthogRows, tempFile, TOKEN } from './support.ts';
+import { historyFile, jsonl, posthogRows, TOKEN, tempFile } from './support.ts';
 
 /** A fresh migrated database of the project's dialect, as the import and export see it. */
 function freshDatabase(): IngestDatabase {
@@ -115,12 +115,15 @@ describe('export', () => {
     expect(times).toEqual([...times].sort((a, b) => a - b));
     expect((await text({ from: 0, to: 1 })).count).toBe(0);
     const middle = times[20]!;
-    expect((await text({ from: middle, to: middle })).lines.map((l) => JSON.parse(l) as { timestamp: string }).every((e) => Date.parse(e.timestamp) === middle)).toBe(true);
+    expect(
+      (await text({ from: middle, to: middle })).lines.map((l) => JSON.parse(l) as { timestamp: string }).every((e) => Date.parse(e.timestamp) === middle),
+    ).toBe(true);
 
     const copy = freshDatabase();
     const summary = await importInto(copy, tempFile('export.jsonl', `${whole.lines.join('\n')}\n`));
     expect(summary).toMatchObject({ imported: 45, rejected: 0 });
-    const comparable = async (t: IngestDatabase) => (await storedEvents(t)).map(({ uuid: u, event, distinct_id, timestamp, properties }) => [u, event, distinct_id, timestamp, properties]);
+    const comparable = async (t: IngestDatabase) =>
+      (await storedEvents(t)).map(({ uuid: u, event, distinct_id, timestamp, properties }) => [u, event, distinct_id, timestamp, properties]);
     expect(await comparable(copy)).toEqual(await comparable(source));
     expect(await storedPersons(copy)).toEqual(await storedPersons(source));
   });

@@ -2,23 +2,25 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { openDb } from '../../db/client.ts';
 import { seedDemoIfEmpty } from '../../api/demo/seed.ts';
 import { sqliteIngestDatabase } from '../../api/import/database.ts';
 import { exportEvents } from '../../api/import/export.ts';
 import { importFile } from '../../api/import/importer.ts';
+import { openDb } from '../../db/client.ts';
 import { testDb } from '../support/app.ts';
-import { countEvents, eventTuples, jsonl, posthogRows, tempFile, TOKEN } from './support.ts';
+import { countEvents, eventTuples, jsonl, posthogRows, TOKEN, tempFile } from './support.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const run = promisify(execFile);
 
 /** Persons as sets of distinct ids, independent of local person ids. */
 function partition(db: ReturnType<typeof testDb>): string[] {
-  const rows = db.$client.prepare('SELECT person_id, group_concat(distinct_id) ids FROM (SELECT * FROM person_distinct_ids ORDER BY distinct_id) GROUP BY person_id').all() as Array<{ ids: string }>;
+  const rows = db.$client
+    .prepare('SELECT person_id, group_concat(distinct_id) ids FROM (SELECT * FROM person_distinct_ids ORDER BY distinct_id) GROUP BY person_id')
+    .all() as Array<{ ids: string }>;
   return rows.map((r) => r.ids).sort();
 }
 
@@ -54,7 +56,10 @@ describe('export', () => {
     const to = Date.UTC(2026, 0, 1) + 9000;
     const { text, count } = await exportToString(db, from, to);
     expect(count).toBe(5);
-    const lines = text.trim().split('\n').map((l) => JSON.parse(l) as { timestamp: string; distinctId: string; personId: string });
+    const lines = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { timestamp: string; distinctId: string; personId: string });
     expect(lines.map((l) => Date.parse(l.timestamp))).toEqual([5, 6, 7, 8, 9].map((s) => Date.UTC(2026, 0, 1) + s * 1000));
     expect(Object.keys(lines[0]!)).toEqual(['uuid', 'event', 'distinctId', 'personId', 'timestamp', 'receivedAt', 'properties']);
   });

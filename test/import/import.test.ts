@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { importFile } from '../../api/import/importer.ts';
 import { testDb } from '../support/app.ts';
-import { countEvents, eventTuples, jsonl, personOf, posthogRows, tempFile, TOKEN } from './support.ts';
+import { countEvents, eventTuples, jsonl, personOf, posthogRows, TOKEN, tempFile } from './support.ts';
 
 describe('import: formats', () => {
   it('imports a PostHog JSON-lines export with identity merge, PostHog timestamps and JSON-string properties', async () => {
@@ -9,9 +9,31 @@ describe('import: formats', () => {
     const file = tempFile(
       'events.jsonl',
       jsonl([
-        { uuid: '0190a000-0000-7000-8000-000000000001', event: '$pageview', distinct_id: 'anon-1', timestamp: '2026-01-05 10:00:00.123000', properties: '{"$pathname":"/docs/errors/","token":"phc_their_project"}', team_id: 2, elements_chain: '' },
-        { uuid: '0190a000-0000-7000-8000-000000000002', event: '$identify', distinct_id: 'acct_1', timestamp: '2026-01-05T10:01:00Z', properties: { $anon_distinct_id: 'anon-1' }, set: { email: 'a@example.com' } },
-        { uuid: '0190a000-0000-7000-8000-000000000003', event: 'signed_up', distinct_id: 'acct_1', timestamp: '2026-01-05 10:01:01+00:00', properties: {}, person_id: 'ignored' },
+        {
+          uuid: '0190a000-0000-7000-8000-000000000001',
+          event: '$pageview',
+          distinct_id: 'anon-1',
+          timestamp: '2026-01-05 10:00:00.123000',
+          properties: '{"$pathname":"/docs/errors/","token":"phc_their_project"}',
+          team_id: 2,
+          elements_chain: '',
+        },
+        {
+          uuid: '0190a000-0000-7000-8000-000000000002',
+          event: '$identify',
+          distinct_id: 'acct_1',
+          timestamp: '2026-01-05T10:01:00Z',
+          properties: { $anon_distinct_id: 'anon-1' },
+          set: { email: 'a@example.com' },
+        },
+        {
+          uuid: '0190a000-0000-7000-8000-000000000003',
+          event: 'signed_up',
+          distinct_id: 'acct_1',
+          timestamp: '2026-01-05 10:01:01+00:00',
+          properties: {},
+          person_id: 'ignored',
+        },
       ]),
     );
     const summary = await importFile(db.$client, file, { projectToken: TOKEN });
@@ -68,7 +90,15 @@ describe('import: formats', () => {
     const file = tempFile(
       'onramp.jsonl',
       jsonl([
-        { uuid: '0190a000-0000-7000-8000-000000000021', event: 'api_call', distinctId: 'acct_4', personId: 'x', timestamp: '2026-02-01T00:00:00.000Z', receivedAt: '2026-02-01T00:00:01.000Z', properties: { status: 401, error_code: 'invalid_api_key' } },
+        {
+          uuid: '0190a000-0000-7000-8000-000000000021',
+          event: 'api_call',
+          distinctId: 'acct_4',
+          personId: 'x',
+          timestamp: '2026-02-01T00:00:00.000Z',
+          receivedAt: '2026-02-01T00:00:01.000Z',
+          properties: { status: 401, error_code: 'invalid_api_key' },
+        },
       ]),
     );
     const summary = await importFile(db.$client, file, { projectToken: TOKEN });
@@ -152,7 +182,7 @@ describe.each([
     const db = testDb();
     const file = tempFile('nouuid.jsonl', jsonl(posthogRows(50, { withUuid: false })));
     expect((await importFile(db.$client, file, { projectToken: TOKEN, parallel })).imported).toBe(50);
-    const copy = tempFile('nouuid-copy.jsonl', jsonl(posthogRows(50, { withUuid: false })) + '\n');
+    const copy = tempFile('nouuid-copy.jsonl', `${jsonl(posthogRows(50, { withUuid: false }))}\n`);
     const again = await importFile(db.$client, copy, { projectToken: TOKEN, parallel });
     expect(again).toMatchObject({ imported: 0, duplicates: 50 });
     expect(eventTuples(db)[0]!.uuid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);

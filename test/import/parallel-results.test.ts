@@ -4,10 +4,10 @@
  * thread (line numbers, offsets, rejections and events).
  */
 import { describe, expect, it } from 'vitest';
-import { mergeTarget } from '../../api/ingest/identity.ts';
 import { resultsInParallel, resultsInThread } from '../../api/import/results.ts';
 import type { RowResult } from '../../api/import/validate-rows.ts';
-import { jsonl, tempFile, TOKEN } from './support.ts';
+import { mergeTarget } from '../../api/ingest/identity.ts';
+import { jsonl, TOKEN, tempFile } from './support.ts';
 
 /** About 9 MiB: three of the readers' 4 MiB chunks, so there are several places to hand off. */
 function lines(n: number): unknown[] {

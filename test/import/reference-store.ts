@@ -23,7 +23,7 @@ interface PersonState {
 function createReferenceIdentity(sqlite: Database, options: { beforeMerge?: () => void } = {}) {
   const findPerson = sqlite.prepare<[string], number>('SELECT person_id FROM person_distinct_ids WHERE distinct_id = ?').pluck();
   const insertPerson = sqlite
-    .prepare<[string, number, number], number>('INSERT INTO persons (uuid, properties, is_identified, created_at) VALUES (?, \'{}\', ?, ?) RETURNING id')
+    .prepare<[string, number, number], number>("INSERT INTO persons (uuid, properties, is_identified, created_at) VALUES (?, '{}', ?, ?) RETURNING id")
     .pluck();
   const mapDistinctId = sqlite.prepare<[string, number]>('INSERT INTO person_distinct_ids (distinct_id, person_id) VALUES (?, ?)');
   const isIdentified = sqlite.prepare<[number], number>('SELECT is_identified FROM persons WHERE id = ?').pluck();

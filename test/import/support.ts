@@ -13,7 +13,7 @@ export function tempFile(name: string, content: string): string {
 }
 
 export function jsonl(rows: unknown[]): string {
-  return rows.map((r) => (typeof r === 'string' ? r : JSON.stringify(r))).join('\n') + '\n';
+  return `${rows.map((r) => (typeof r === 'string' ? r : JSON.stringify(r))).join('\n')}\n`;
 }
 
 export function countEvents(db: OnrampDb): number {
@@ -26,9 +26,13 @@ export function personOf(db: OnrampDb, distinctId: string): number | undefined {
 
 /** Events as comparable tuples, oldest first. */
 export function eventTuples(db: OnrampDb) {
-  return db.$client
-    .prepare('SELECT uuid, event, distinct_id, timestamp, properties FROM events ORDER BY timestamp, uuid')
-    .all() as Array<{ uuid: string; event: string; distinct_id: string; timestamp: number; properties: string }>;
+  return db.$client.prepare('SELECT uuid, event, distinct_id, timestamp, properties FROM events ORDER BY timestamp, uuid').all() as Array<{
+    uuid: string;
+    event: string;
+    distinct_id: string;
+    timestamp: number;
+    properties: string;
+  }>;
 }
 
 /** A PostHog-style export: `n` events, five per person, with an `$identify` merging each person's anonymous id. */
@@ -43,7 +47,12 @@ export function posthogRows(n: number, opts: { withUuid?: boolean } = {}) {
       event: step === 0 ? '$pageview' : step === 1 ? '$identify' : step === 2 ? 'signed_up' : 'api_call',
       distinct_id: step === 0 ? `anon-${person}` : `user-${person}`,
       timestamp: new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString(),
-      properties: step === 1 ? { $anon_distinct_id: `anon-${person}` } : step >= 3 ? { status: 201, endpoint: '/sandbox/v1/messages' } : { $pathname: '/docs/introduction/' },
+      properties:
+        step === 1
+          ? { $anon_distinct_id: `anon-${person}` }
+          : step >= 3
+            ? { status: 201, endpoint: '/sandbox/v1/messages' }
+            : { $pathname: '/docs/introduction/' },
     });
   }
   return rows;
@@ -65,11 +74,25 @@ export function historyFile(): string {
       ...posthogRows(40),
       { uuid: uuid(1), event: '$pageview', distinct_id: 'anon-x', timestamp: t(1), properties: { $pathname: '/docs/errors/' } },
       '{"event": "broken", ',
-      { uuid: uuid(2), event: 'api_call', distinct_id: 'dev-x', timestamp: t(2), properties: { status: 401, error_code: 'invalid_api_key' }, $set: { plan: 'free' } },
+      {
+        uuid: uuid(2),
+        event: 'api_call',
+        distinct_id: 'dev-x',
+        timestamp: t(2),
+        properties: { status: 401, error_code: 'invalid_api_key' },
+        $set: { plan: 'free' },
+      },
       { uuid: uuid(3), distinct_id: 'dev-x', timestamp: t(3) },
       { uuid: uuid(1), event: '$pageview', distinct_id: 'anon-x', timestamp: t(1), properties: { $pathname: '/docs/errors/' } },
       { uuid: uuid(4), event: 'e', distinct_id: 'dev-x', timestamp: 'yesterday-ish' },
-      { uuid: uuid(5), event: '$identify', distinct_id: 'dev-x', timestamp: t(5), properties: { $anon_distinct_id: 'anon-x' }, $set: { email: 'x@example.test' } },
+      {
+        uuid: uuid(5),
+        event: '$identify',
+        distinct_id: 'dev-x',
+        timestamp: t(5),
+        properties: { $anon_distinct_id: 'anon-x' },
+        $set: { email: 'x@example.test' },
+      },
       { uuid: 'not-a-uuid', event: 'e', distinct_id: 'dev-x', timestamp: t(6) },
       { event: 'signed_up', distinct_id: 'dev-x', timestamp: t(7), properties: { ü: 'Grüße 🚀', nested: { a: [1, null] } } },
       { event: 'signed_up', distinct_id: 'dev-y', timestamp: t(8) },

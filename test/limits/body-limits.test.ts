@@ -1,12 +1,14 @@
-import { request } from 'node:http';
 import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, testApp } from '../support/app.ts';
-import { startServer, type RunningServer } from '../support/server.ts';
+import { type RunningServer, startServer } from '../support/server.ts';
 
 /** Resident memory of a process in bytes, from /proc (Linux). */
 function rssOf(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!;
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'))!;
   return Number(line.replace(/\D+/g, '')) * 1024;
 }
 
@@ -77,16 +79,20 @@ describe('bounded request bodies on a listening server', () => {
     { name: 'portal sign-up', path: '/api/v1/portal/signup', limit: 16 * 1024, headers: () => ({ origin: server.url }) },
   ];
 
-  it.each(routes)('answers a 256 MiB chunked $name body with 413 long before the upload ends, without buffering it', async ({ path, headers }) => {
-    const rssBefore = rssOf(server.child.pid!);
-    const outcome = await streamHugeBody(`${server.url}${path}`, headers(), UPLOAD_BYTES);
-    expect(outcome.status).toBe(413);
-    expect(outcome.body.error?.code).toBe('payload_too_large');
-    expect(outcome.body.error?.message).toContain('body');
-    expect(outcome.uploadFinished).toBe(false);
-    expect(outcome.bytesWrittenBeforeReply).toBeLessThan(UPLOAD_BYTES / 4);
-    expect(rssOf(server.child.pid!) - rssBefore).toBeLessThan(48 * 1024 * 1024);
-  }, 60_000);
+  it.each(routes)(
+    'answers a 256 MiB chunked $name body with 413 long before the upload ends, without buffering it',
+    async ({ path, headers }) => {
+      const rssBefore = rssOf(server.child.pid!);
+      const outcome = await streamHugeBody(`${server.url}${path}`, headers(), UPLOAD_BYTES);
+      expect(outcome.status).toBe(413);
+      expect(outcome.body.error?.code).toBe('payload_too_large');
+      expect(outcome.body.error?.message).toContain('body');
+      expect(outcome.uploadFinished).toBe(false);
+      expect(outcome.bytesWrittenBeforeReply).toBeLessThan(UPLOAD_BYTES / 4);
+      expect(rssOf(server.child.pid!) - rssBefore).toBeLessThan(48 * 1024 * 1024);
+    },
+    60_000,
+  );
 
   it.each(routes)('answers a $name body declared one byte over its limit with 413 before it is sent', async ({ path, limit, headers }) => {
     const res = await fetch(`${server.url}${path}`, {

@@ -16,7 +16,10 @@ describe('security settings in the environment', () => {
 
   it.each([
     [{ ONRAMP_SERVER_TOKEN: 'short' }, 'ONRAMP_SERVER_TOKEN: must be at least 16 characters'],
-    [{ ONRAMP_SERVER_TOKEN: 'phc_same_token_as_project', ONRAMP_PROJECT_TOKEN: 'phc_same_token_as_project' }, 'ONRAMP_SERVER_TOKEN: must differ from ONRAMP_PROJECT_TOKEN'],
+    [
+      { ONRAMP_SERVER_TOKEN: 'phc_same_token_as_project', ONRAMP_PROJECT_TOKEN: 'phc_same_token_as_project' },
+      'ONRAMP_SERVER_TOKEN: must differ from ONRAMP_PROJECT_TOKEN',
+    ],
     [{ ONRAMP_ACCEPT_PUBLIC_SERVER_EVENTS: 'yes' }, 'ONRAMP_ACCEPT_PUBLIC_SERVER_EVENTS'],
     [{ ONRAMP_MAX_CONNECTIONS: 'many' }, 'ONRAMP_MAX_CONNECTIONS'],
     [{ ONRAMP_HEADERS_TIMEOUT_MS: '10' }, 'ONRAMP_HEADERS_TIMEOUT_MS'],

@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../support/server.ts';
+import { type RunningServer, startServer } from '../support/server.ts';
 
 /** Sends raw bytes on a fresh socket and resolves with everything the server wrote back before closing or 3 s. */
 function exchange(port: number, bytes: string): Promise<string> {

@@ -3,10 +3,10 @@
  * rule and delivery stores themselves are tested in test/alerts/storage.test.ts on both dialects.
  */
 import { describe, expect, it } from 'vitest';
-import { createRuleSchema, INTERVAL_MS, type AlertRule } from '../../api/alerts/rules.ts';
+import { type AlertRule, createRuleSchema, INTERVAL_MS } from '../../api/alerts/rules.ts';
 import { pgStorage } from '../../api/storage/postgres.ts';
 import { sqliteStorage } from '../../api/storage/sqlite.ts';
-import { openPgDb, type OnrampPgDb } from '../../db/client-pg.ts';
+import { type OnrampPgDb, openPgDb } from '../../db/client-pg.ts';
 import { testDb } from '../support/app.ts';
 import { usePostgres } from '../support/postgres.ts';
 
@@ -24,7 +24,8 @@ async function pgInstance(url?: string): Promise<{ db: OnrampPgDb; url: string }
   return { db, url: databaseUrl };
 }
 
-const body = (fields: Record<string, unknown>) => createRuleSchema.parse({ name: 'Activation', webhookUrl: HOOK, trigger: { kind: 'significant_drop' }, ...fields });
+const body = (fields: Record<string, unknown>) =>
+  createRuleSchema.parse({ name: 'Activation', webhookUrl: HOOK, trigger: { kind: 'significant_drop' }, ...fields });
 
 describe('alert rules on two PostgreSQL instances', () => {
   it('with two instances claiming concurrently, each due check is claimed exactly once', async () => {
@@ -38,7 +39,8 @@ describe('alert rules on two PostgreSQL instances', () => {
     cluster.onCleanup(async () => void sqlite.$client.close());
     const reference = sqliteStorage(sqlite).alerts.rules;
     const referenceIds = new Map<string, number>();
-    for (let i = 0; i < 25; i += 1) referenceIds.set((await reference.create(body({ name: `r${i}`, interval: i % 5 === 0 ? 'daily' : 'hourly' }), NOW + i)).id, i);
+    for (let i = 0; i < 25; i += 1)
+      referenceIds.set((await reference.create(body({ name: `r${i}`, interval: i % 5 === 0 ? 'daily' : 'hourly' }), NOW + i)).id, i);
 
     const claimOnce = async (store: (typeof stores)[number], at: number): Promise<AlertRule[]> => {
       const due = await store.due(at);

@@ -4,11 +4,11 @@
  * test/alerts, which runs on both dialects.
  */
 import { describe, expect, it } from 'vitest';
-import { createAlertRunner, type CheckResult } from '../../api/alerts/runner.ts';
 import { createRuleSchema } from '../../api/alerts/rules.ts';
+import { type CheckResult, createAlertRunner } from '../../api/alerts/runner.ts';
 import { pgStorage } from '../../api/storage/postgres.ts';
-import { openPgDb, type OnrampPgDb } from '../../db/client-pg.ts';
-import { alertsApi, conversionRule, LOCAL_RECEIVERS, developerEvents, useReceivers } from '../alerts/support.ts';
+import { type OnrampPgDb, openPgDb } from '../../db/client-pg.ts';
+import { alertsApi, conversionRule, developerEvents, LOCAL_RECEIVERS, useReceivers } from '../alerts/support.ts';
 import { storePgEvents } from '../support/pg-test-db.ts';
 import { usePostgres } from '../support/postgres.ts';
 

@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { openPgDb, type OnrampPgDb } from '../../db/client-pg.ts';
+import { type OnrampPgDb, openPgDb } from '../../db/client-pg.ts';
+import { historyFile, jsonl, posthogRows, TOKEN, tempFile } from '../import/support.ts';
 import { usePostgres } from '../support/postgres.ts';
-import { historyFile, jsonl, posthogRows, tempFile, TOKEN } from '../import/support.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const run = promisify(execFile);
@@ -64,9 +64,12 @@ describe('onramp CLI with DATABASE_URL=postgres://', () => {
     const exported = await cli(['export', '--from', '2026-01-01T00:00:00Z', '--to', '2026-01-01T00:00:04Z', '--out', out], url);
     expect(exported.code, exported.stderr).toBe(0);
     expect(exported.stderr).toMatch(/exported 5 events/);
-    expect(readFileSync(out, 'utf8').trim().split('\n').map((line) => (JSON.parse(line) as { uuid: string }).uuid)).toEqual(
-      [0, 1, 2, 3, 4].map((i) => `0190a000-0000-7000-8000-${String(i).padStart(12, '0')}`),
-    );
+    expect(
+      readFileSync(out, 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as { uuid: string }).uuid),
+    ).toEqual([0, 1, 2, 3, 4].map((i) => `0190a000-0000-7000-8000-${String(i).padStart(12, '0')}`));
 
     const unreachable = await cli(['import', file], 'postgres://nobody@127.0.0.1:1/none');
     expect(unreachable.code).toBe(1);

@@ -1,6 +1,6 @@
+import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import pg from 'pg';
-import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { encodeLogEntry } from '../../api/ingest/log.ts';
 import { createPgLogProcessor, isPgStorageWide, type PgLogProcessor } from '../../api/ingest/log-postgres.ts';
@@ -8,7 +8,7 @@ import { pgSafeEvent, pgSafeText } from '../../api/ingest/pg-safe-text.ts';
 import { validateCapture } from '../../api/ingest/validate.ts';
 import { createEventWriter, createPgEventWriter, type EventWriterOptions } from '../../api/ingest/writer.ts';
 import type { OnrampDb } from '../../db/client.ts';
-import { openPgDb, type OnrampPgDb } from '../../db/client-pg.ts';
+import { type OnrampPgDb, openPgDb } from '../../db/client-pg.ts';
 import { PROJECT_TOKEN, testDb } from '../support/app.ts';
 import { usePostgres } from '../support/postgres.ts';
 
@@ -30,7 +30,13 @@ let uuidCounter = 0;
 const nextUuid = () => `0193a1b2-c3d4-7e5f-8a9b-${(uuidCounter += 1).toString(16).padStart(12, '0')}`;
 
 function pageview(distinctId: string, extra: Record<string, unknown> = {}) {
-  return { uuid: nextUuid(), event: '$pageview', distinct_id: distinctId, timestamp: 1_760_000_000_000 + uuidCounter, properties: { token: PROJECT_TOKEN, ...extra } };
+  return {
+    uuid: nextUuid(),
+    event: '$pageview',
+    distinct_id: distinctId,
+    timestamp: 1_760_000_000_000 + uuidCounter,
+    properties: { token: PROJECT_TOKEN, ...extra },
+  };
 }
 
 const count = async (db: OnrampPgDb, sql: string) => Number((await db.$client.query<{ n: string }>(sql)).rows[0]!.n);
@@ -48,7 +54,14 @@ function canonical(
   for (const { distinct_id, person_id } of distinctIds) idsOf.set(person_id, [...(idsOf.get(person_id) ?? []), distinct_id]);
   const label = (personId: string) => (idsOf.get(personId) ?? [`orphan person ${personId}`]).sort().join(' + ');
   return {
-    events: events.map((e) => ({ uuid: e.uuid, event: e.event, distinctId: e.distinct_id, timestamp: e.timestamp, properties: e.properties, person: label(e.person_id) })),
+    events: events.map((e) => ({
+      uuid: e.uuid,
+      event: e.event,
+      distinctId: e.distinct_id,
+      timestamp: e.timestamp,
+      properties: e.properties,
+      person: label(e.person_id),
+    })),
     persons: persons
       .map((p) => ({ person: label(p.id), properties: p.properties, identified: p.is_identified, createdAt: p.created_at }))
       .sort((a, b) => a.person.localeCompare(b.person)),
@@ -57,18 +70,23 @@ function canonical(
 }
 
 function sqliteSnapshot(db: OnrampDb) {
-  const q = <T,>(sql: string) => db.$client.prepare(sql).all() as T[];
+  const q = <T>(sql: string) => db.$client.prepare(sql).all() as T[];
   return canonical(
     q<{ uuid: string; event: string; distinct_id: string; person_id: number; timestamp: number; properties: string }>(
       'SELECT uuid, event, distinct_id, person_id, timestamp, properties FROM events ORDER BY id',
     ).map((e) => ({ ...e, person_id: String(e.person_id), properties: JSON.parse(e.properties) as unknown })),
-    q<{ id: number; properties: string; is_identified: number; created_at: number }>('SELECT id, properties, is_identified, created_at FROM persons').map((p) => ({
-      id: String(p.id),
-      properties: JSON.parse(p.properties) as unknown,
-      is_identified: p.is_identified === 1,
-      created_at: p.created_at,
+    q<{ id: number; properties: string; is_identified: number; created_at: number }>('SELECT id, properties, is_identified, created_at FROM persons').map(
+      (p) => ({
+        id: String(p.id),
+        properties: JSON.parse(p.properties) as unknown,
+        is_identified: p.is_identified === 1,
+        created_at: p.created_at,
+      }),
+    ),
+    q<{ distinct_id: string; person_id: number }>('SELECT distinct_id, person_id FROM person_distinct_ids').map((d) => ({
+      ...d,
+      person_id: String(d.person_id),
     })),
-    q<{ distinct_id: string; person_id: number }>('SELECT distinct_id, person_id FROM person_distinct_ids').map((d) => ({ ...d, person_id: String(d.person_id) })),
   );
 }
 
@@ -117,7 +135,10 @@ describe('PostgreSQL ingest gives exactly what SQLite gives', () => {
     const { db, writer, processor } = await instance(await cluster.server().createDatabase(), { pollMs: 60_000 });
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.record({ events: fc.array(generatedEvent, { minLength: 1, maxLength: 4 }), via: fc.constantFrom('json', 'gzip', 'in-process') }), { minLength: 1, maxLength: 25 }),
+        fc.array(fc.record({ events: fc.array(generatedEvent, { minLength: 1, maxLength: 4 }), via: fc.constantFrom('json', 'gzip', 'in-process') }), {
+          minLength: 1,
+          maxLength: 25,
+        }),
         fc.array(fc.record({ at: fc.integer({ min: 0, max: 25 }), rowByRow: fc.boolean() }), { maxLength: 3 }),
         async (requests, applyPoints) => {
           await db.$client.query('TRUNCATE events, person_distinct_ids, persons, ingest_log');
@@ -130,9 +151,19 @@ describe('PostgreSQL ingest gives exactly what SQLite gives', () => {
             const json = JSON.stringify({ api_key: PROJECT_TOKEN, batch });
             const raw =
               request.via === 'gzip'
-                ? { body: gzipSync(json), meta: { contentType: 'application/json', contentEncoding: 'gzip', compression: undefined }, querySentAt: undefined, projectToken: PROJECT_TOKEN }
+                ? {
+                    body: gzipSync(json),
+                    meta: { contentType: 'application/json', contentEncoding: 'gzip', compression: undefined },
+                    querySentAt: undefined,
+                    projectToken: PROJECT_TOKEN,
+                  }
                 : request.via === 'json'
-                  ? { body: Buffer.from(json), meta: { contentType: 'application/json', contentEncoding: undefined, compression: undefined }, querySentAt: undefined, projectToken: PROJECT_TOKEN }
+                  ? {
+                      body: Buffer.from(json),
+                      meta: { contentType: 'application/json', contentEncoding: undefined, compression: undefined },
+                      querySentAt: undefined,
+                      projectToken: PROJECT_TOKEN,
+                    }
                   : undefined;
             await Promise.all([direct.write(events), writer.write(events, raw)]);
             // Apply part of the log midway, so merges meet a mix of applied and logged events.
@@ -150,7 +181,12 @@ describe('PostgreSQL ingest gives exactly what SQLite gives', () => {
 
   it('keeps the text of ordinary properties as SQLite has it, and turns what jsonb rejects into U+FFFD', async () => {
     const { db, writer } = await instance(await cluster.server().createDatabase());
-    const ordinary = { emoji: '😀 ok', escapes: 'a\\u0000b "q" \\ud800', nested: { list: [1, 2.5, -0, 1e-7, 12345678901234567000, null, true], é: 'ü' }, __proto__key: 1 };
+    const ordinary = {
+      emoji: '😀 ok',
+      escapes: 'a\\u0000b "q" \\ud800',
+      nested: { list: [1, 2.5, -0, 1e-7, 12345678901234567000, null, true], é: 'ü' },
+      __proto__key: 1,
+    };
     const hostile = { nul: 'a\u0000b', lone: 'x\ud800y', trail: 'z\udc00', pair: '\ud83d\ude00', 'k\u0000': ['\u0000', { 'deep\ud800': 'v\u0000' }] };
     const events = validate([
       pageview('plain', ordinary),
@@ -168,7 +204,13 @@ describe('PostgreSQL ingest gives exactly what SQLite gives', () => {
     expect(rows[0]!.properties).toEqual({ ...ordinary, nested: { ...ordinary.nested, list: [1, 2.5, 0, 1e-7, 12345678901234567000, null, true] } });
     expect(rows[1]!.event).toBe('ev\ufffdent');
     expect(rows[1]!.distinct_id).toBe('nul\ufffdid');
-    expect(rows[1]!.properties).toMatchObject({ nul: 'a\ufffdb', lone: 'x\ufffdy', trail: 'z\ufffd', pair: '😀', 'k\ufffd': ['\ufffd', { 'deep\ufffd': 'v\ufffd' }] });
+    expect(rows[1]!.properties).toMatchObject({
+      nul: 'a\ufffdb',
+      lone: 'x\ufffdy',
+      trail: 'z\ufffd',
+      pair: '😀',
+      'k\ufffd': ['\ufffd', { 'deep\ufffd': 'v\ufffd' }],
+    });
     const person = await db.$client.query<{ properties: unknown }>(
       "SELECT p.properties FROM persons p JOIN person_distinct_ids d ON d.person_id = p.id WHERE d.distinct_id = 'nul' || chr(65533) || 'id'",
     );
@@ -194,10 +236,23 @@ describe('PostgreSQL ingest log', () => {
 
   it('tells failures of the database (kept logged, retried) from failures of a row (set aside)', () => {
     const withCode = (code: string) => Object.assign(new Error('x'), { code });
-    for (const err of [withCode('53100'), withCode('08006'), withCode('57P01'), withCode('40P01'), withCode('ECONNREFUSED'), new Error('Connection terminated unexpectedly')]) {
+    for (const err of [
+      withCode('53100'),
+      withCode('08006'),
+      withCode('57P01'),
+      withCode('40P01'),
+      withCode('ECONNREFUSED'),
+      new Error('Connection terminated unexpectedly'),
+    ]) {
       expect(isPgStorageWide(err), String((err as { code?: string }).code ?? err.message)).toBe(true);
     }
-    for (const err of [withCode('22P02'), withCode('23503'), withCode('22021'), new SyntaxError('Connection terminated: quoted from a bad row'), new Error('boom')]) {
+    for (const err of [
+      withCode('22P02'),
+      withCode('23503'),
+      withCode('22021'),
+      new SyntaxError('Connection terminated: quoted from a bad row'),
+      new Error('boom'),
+    ]) {
       expect(isPgStorageWide(err), String((err as { code?: string }).code ?? err.message)).toBe(false);
     }
   });
@@ -212,7 +267,9 @@ describe('PostgreSQL ingest log', () => {
     await slow.connect();
     cluster.onCleanup(() => slow.end());
     await slow.query('BEGIN');
-    const { rows } = await slow.query<{ id: string }>('INSERT INTO ingest_log (event_count, events, logged_at) VALUES (1, $1, 0) RETURNING id::text', [encodeLogEntry([early!])]);
+    const { rows } = await slow.query<{ id: string }>('INSERT INTO ingest_log (event_count, events, logged_at) VALUES (1, $1, 0) RETURNING id::text', [
+      encodeLogEntry([early!]),
+    ]);
     await writer.write([late!]);
     await writer.settle();
     const stored = async () => (await db.$client.query<{ distinct_id: string }>('SELECT distinct_id FROM events ORDER BY id')).rows.map((r) => r.distinct_id);
@@ -238,31 +295,36 @@ describe('two Onramp instances on one PostgreSQL database', () => {
     expect(await count(a.db, 'SELECT COUNT(*) AS n FROM ingest_log')).toBe(0);
   });
 
-  it.each(['identifying', 'other'] as const)('merge anonymous events from one with an identify on the other (settled on the %s instance)', async (settledOn) => {
-    const url = await cluster.server().createDatabase();
-    const a = await instance(url, { pollMs: 60_000 });
-    const b = await instance(url, { pollMs: 60_000 });
-    // Both ids already have a person, so the identify merges two persons rather than mapping a new id.
-    await a.writer.write(validate([{ ...pageview('user-x'), $set: { plan: 'pro', name: 'Ada' } }]));
-    await a.writer.settle();
-    await b.writer.write(validate([pageview('anon-x', { step: 1 }), { ...pageview('anon-x'), $set: { plan: 'free', referrer: 'docs' } }]));
-    await b.writer.settle();
-    await b.writer.write(validate([pageview('anon-x', { step: 2 })]));
-    await a.writer.write(validate([{ ...pageview('user-x'), event: '$identify', properties: { token: PROJECT_TOKEN, $anon_distinct_id: 'anon-x' } }]));
-    await a.writer.write(validate([pageview('user-x', { step: 3 })]));
-    await (settledOn === 'identifying' ? a : b).writer.settle();
-    const { rows } = await a.db.$client.query<{ person_id: string }>('SELECT DISTINCT person_id::text FROM events');
-    expect(rows).toHaveLength(1);
-    expect(await count(a.db, 'SELECT COUNT(*) AS n FROM events')).toBe(6);
-    // The identified person's properties win; the anonymous one's only fill gaps.
-    const person = await a.db.$client.query<{ properties: unknown; is_identified: boolean }>('SELECT properties, is_identified FROM persons');
-    expect(person.rows).toEqual([{ properties: { plan: 'pro', name: 'Ada', referrer: 'docs' }, is_identified: true }]);
-    const mapped = await a.db.$client.query<{ distinct_id: string; person_id: string }>('SELECT distinct_id, person_id::text FROM person_distinct_ids ORDER BY distinct_id');
-    expect(mapped.rows).toEqual([
-      { distinct_id: 'anon-x', person_id: rows[0]!.person_id },
-      { distinct_id: 'user-x', person_id: rows[0]!.person_id },
-    ]);
-  });
+  it.each(['identifying', 'other'] as const)(
+    'merge anonymous events from one with an identify on the other (settled on the %s instance)',
+    async (settledOn) => {
+      const url = await cluster.server().createDatabase();
+      const a = await instance(url, { pollMs: 60_000 });
+      const b = await instance(url, { pollMs: 60_000 });
+      // Both ids already have a person, so the identify merges two persons rather than mapping a new id.
+      await a.writer.write(validate([{ ...pageview('user-x'), $set: { plan: 'pro', name: 'Ada' } }]));
+      await a.writer.settle();
+      await b.writer.write(validate([pageview('anon-x', { step: 1 }), { ...pageview('anon-x'), $set: { plan: 'free', referrer: 'docs' } }]));
+      await b.writer.settle();
+      await b.writer.write(validate([pageview('anon-x', { step: 2 })]));
+      await a.writer.write(validate([{ ...pageview('user-x'), event: '$identify', properties: { token: PROJECT_TOKEN, $anon_distinct_id: 'anon-x' } }]));
+      await a.writer.write(validate([pageview('user-x', { step: 3 })]));
+      await (settledOn === 'identifying' ? a : b).writer.settle();
+      const { rows } = await a.db.$client.query<{ person_id: string }>('SELECT DISTINCT person_id::text FROM events');
+      expect(rows).toHaveLength(1);
+      expect(await count(a.db, 'SELECT COUNT(*) AS n FROM events')).toBe(6);
+      // The identified person's properties win; the anonymous one's only fill gaps.
+      const person = await a.db.$client.query<{ properties: unknown; is_identified: boolean }>('SELECT properties, is_identified FROM persons');
+      expect(person.rows).toEqual([{ properties: { plan: 'pro', name: 'Ada', referrer: 'docs' }, is_identified: true }]);
+      const mapped = await a.db.$client.query<{ distinct_id: string; person_id: string }>(
+        'SELECT distinct_id, person_id::text FROM person_distinct_ids ORDER BY distinct_id',
+      );
+      expect(mapped.rows).toEqual([
+        { distinct_id: 'anon-x', person_id: rows[0]!.person_id },
+        { distinct_id: 'user-x', person_id: rows[0]!.person_id },
+      ]);
+    },
+  );
 
   it('apply a shared backlog concurrently without applying a row twice or losing one', async () => {
     const url = await cluster.server().createDatabase();
@@ -273,7 +335,8 @@ describe('two Onramp instances on one PostgreSQL database', () => {
     for (let i = 0; i < 60; i += 1) {
       const batch = validate(Array.from({ length: 25 }, (_, j) => pageview(`user-${(i * 7 + j) % 40}`)));
       // Every tenth request replays an earlier one, as a retrying SDK does.
-      const events = i % 10 === 9 ? validate(batch.map((e) => ({ uuid: e.uuid, event: e.event, distinct_id: e.distinctId, properties: { token: PROJECT_TOKEN } }))) : batch;
+      const events =
+        i % 10 === 9 ? validate(batch.map((e) => ({ uuid: e.uuid, event: e.event, distinct_id: e.distinctId, properties: { token: PROJECT_TOKEN } }))) : batch;
       for (const e of events) uuids.add(e.uuid);
       writes.push((i % 2 === 0 ? a : b).writer.write(events));
     }

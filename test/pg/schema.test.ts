@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
-import { openDb, type OnrampDb } from '../../db/client.ts';
-import { openPgDb, pgMigrationsFolder, type OnrampPgDb } from '../../db/client-pg.ts';
+import { type OnrampDb, openDb } from '../../db/client.ts';
+import { type OnrampPgDb, openPgDb, pgMigrationsFolder } from '../../db/client-pg.ts';
 import { databaseDialect } from '../../db/dialect.ts';
 import * as sqliteSchema from '../../db/schema.ts';
 import * as pgSchema from '../../db/schema-pg.ts';
@@ -169,18 +169,14 @@ describe('report helper columns', () => {
   });
 
   it('read properties back as JSON text, like the SQLite text column', async () => {
-    const [person] = await pgDb
-      .insert(pgSchema.persons)
-      .values({ uuid: crypto.randomUUID(), createdAt: 0, properties: '{"plan":"pro","n":1}' })
-      .returning();
+    const [person] = await pgDb.insert(pgSchema.persons).values({ uuid: crypto.randomUUID(), createdAt: 0, properties: '{"plan":"pro","n":1}' }).returning();
     expect(JSON.parse(person!.properties)).toEqual({ plan: 'pro', n: 1 });
     await expect(pgDb.insert(pgSchema.persons).values({ uuid: crypto.randomUUID(), createdAt: 0, properties: '{oops' })).rejects.toThrow();
   });
 });
 
 describe('openPgDb', () => {
-  const journalEntries = () =>
-    (JSON.parse(readFileSync(join(pgMigrationsFolder, 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] }).entries.length;
+  const journalEntries = () => (JSON.parse(readFileSync(join(pgMigrationsFolder, 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] }).entries.length;
   const appliedMigrations = async (db: OnrampPgDb) =>
     Number((await db.execute<{ n: string }>(sql`SELECT COUNT(*) AS n FROM drizzle.__drizzle_migrations`)).rows[0]!.n);
 

@@ -1,14 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
 import { uuidv7 } from 'uuidv7';
+import { afterEach, describe, expect, it } from 'vitest';
 import { usePostgres } from '../support/postgres.ts';
-import { startServer, type RunningServer } from '../support/server.ts';
+import { type RunningServer, startServer } from '../support/server.ts';
 
 /**
  * Two real Onramp processes (`api/server.ts`, as deployed) on one PostgreSQL database, each with its own pool and
  * ingest writer: everything they must agree on lives in the database.
  */
 const { server: postgres } = usePostgres();
-let running: RunningServer[] = [];
+const running: RunningServer[] = [];
 afterEach(async () => {
   for (const server of running.splice(0)) await server.stop();
 });
@@ -23,7 +23,11 @@ async function twoInstances(): Promise<[RunningServer, RunningServer]> {
 }
 
 const capture = (server: RunningServer, body: Record<string, unknown>) =>
-  fetch(`${server.url}/i/v0/e/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ api_key: server.projectToken, ...body }) });
+  fetch(`${server.url}/i/v0/e/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ api_key: server.projectToken, ...body }),
+  });
 
 async function events(server: RunningServer, query: string) {
   const res = await fetch(`${server.url}/api/v1/events?limit=1000&${query}`, { headers: { authorization: `Bearer ${server.adminToken}` } });

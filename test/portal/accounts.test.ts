@@ -40,8 +40,13 @@ describe('signup', () => {
     expect(https.status).toBe(201);
     expect(https.headers.get('set-cookie')).toContain('Secure');
 
-    const { app: behindProxy } = testApp({ env: { ONRAMP_PROJECT_TOKEN: 'phc_x', ONRAMP_ADMIN_TOKEN: ADMIN_TOKEN, ONRAMP_PUBLIC_URL: 'https://dev.example.com' } });
-    const proxied = await portalClient(behindProxy, { origin: 'https://dev.example.com' }).post('/api/v1/portal/signup', { email: uniqueEmail(), password: GOOD_PASSWORD });
+    const { app: behindProxy } = testApp({
+      env: { ONRAMP_PROJECT_TOKEN: 'phc_x', ONRAMP_ADMIN_TOKEN: ADMIN_TOKEN, ONRAMP_PUBLIC_URL: 'https://dev.example.com' },
+    });
+    const proxied = await portalClient(behindProxy, { origin: 'https://dev.example.com' }).post('/api/v1/portal/signup', {
+      email: uniqueEmail(),
+      password: GOOD_PASSWORD,
+    });
     expect(proxied.headers.get('set-cookie')).toContain('Secure');
   });
 
@@ -59,7 +64,7 @@ describe('signup', () => {
     ['too short', 'short pw', /password: must be at least 10 characters/],
     ['nine characters', '123456789', /password: must be at least 10 characters/],
     ['one character repeated', 'aaaaaaaaaaaa', /password: must not be one character repeated/],
-    ['too long', 'x'.repeat(257) + 'y', /password: must be at most 256 characters/],
+    ['too long', `${'x'.repeat(257)}y`, /password: must be at most 256 characters/],
   ])('weak password (%s)', (_label, password, message) => {
     it('is refused with 400 weak_password naming the field', async () => {
       const { app } = testApp();

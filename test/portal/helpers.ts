@@ -1,4 +1,4 @@
-import { listEvents, testApp } from '../support/app.ts';
+import { listEvents, type testApp } from '../support/app.ts';
 
 /** The origin `app.request()` gives relative URLs; a same-origin browser request carries it. */
 export const ORIGIN = 'http://localhost';

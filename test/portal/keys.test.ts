@@ -9,7 +9,7 @@ const message = { to: '+15551234567', body: 'Hello from the sandbox' };
 async function allStoredText(db: ReturnType<typeof testApp>['db']): Promise<string> {
   let text = '';
   for (const name of await tableNames(db)) {
-    for (const row of await storedRows(db, `SELECT * FROM "${name.replace(/"/g, '""')}"`)) text += JSON.stringify(row) + '\n';
+    for (const row of await storedRows(db, `SELECT * FROM "${name.replace(/"/g, '""')}"`)) text += `${JSON.stringify(row)}\n`;
   }
   return text;
 }

@@ -54,7 +54,12 @@ describe('messages', () => {
       const res = await sandbox(app, '/sandbox/v1/messages', secret, { body: { to: valid.to, body: `message ${i}` } });
       ids.push(((await res.json()) as Message).id);
     }
-    const first = (await (await sandbox(app, '/sandbox/v1/messages', secret)).json()) as { object: string; data: Message[]; has_more: boolean; next_cursor: string | null };
+    const first = (await (await sandbox(app, '/sandbox/v1/messages', secret)).json()) as {
+      object: string;
+      data: Message[];
+      has_more: boolean;
+      next_cursor: string | null;
+    };
     expect(first.object).toBe('list');
     expect(first.data).toHaveLength(10);
     expect(first.data[0]!.body).toBe('message 24');
@@ -92,7 +97,11 @@ describe('messages', () => {
   it('an unknown sandbox path or method is 404 resource_missing, after authentication', async () => {
     const { app, secret } = await developerWithKey();
     expectError((await (await sandbox(app, '/sandbox/v1/widgets', secret)).json()) as ErrorBody, 'invalid_request_error', 'resource_missing');
-    expectError((await (await sandbox(app, '/sandbox/v1/messages', secret, { method: 'PUT' })).json()) as ErrorBody, 'invalid_request_error', 'resource_missing');
+    expectError(
+      (await (await sandbox(app, '/sandbox/v1/messages', secret, { method: 'PUT' })).json()) as ErrorBody,
+      'invalid_request_error',
+      'resource_missing',
+    );
     expectError((await (await sandbox(app, '/sandbox/v1/widgets', null)).json()) as ErrorBody, 'authentication_error', 'missing_api_key');
   });
 });
@@ -226,7 +235,7 @@ describe('per-key rate limit', () => {
 describe('api_call events and the dashboard call list', () => {
   it('records every call, failures included, attributed to the key owner when the prefix names one', async () => {
     const { app, client, account, secret, key } = await developerWithKey();
-    await sandbox(app, '/sandbox/v1/messages', secret.slice(0, -2) + 'zz', { body: valid }); // typo in the secret
+    await sandbox(app, '/sandbox/v1/messages', `${secret.slice(0, -2)}zz`, { body: valid }); // typo in the secret
     const ok = await sandbox(app, '/sandbox/v1/messages', secret, { body: valid });
     const id = ((await ok.json()) as Message).id;
     await sandbox(app, `/sandbox/v1/messages/${id}`, secret);

@@ -7,22 +7,22 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
-import { Hono, type Context } from 'hono';
+import { type Context, Hono } from 'hono';
 import pg from 'pg';
 import { describe, expect, inject, it } from 'vitest';
-import { openDb } from '../../db/client.ts';
 import { ApiError } from '../../api/errors.ts';
 import { ADMIN_SESSION_TTL_MS } from '../../api/portal/admin-sessions.ts';
 import type { CallRecord } from '../../api/portal/calls.ts';
 import { sha256Hex } from '../../api/portal/ids.ts';
 import { decodeCursor, type Message } from '../../api/portal/messages.ts';
-import { LOCKOUT, PRUNE_EVERY_HITS, throwIfLimited, type Limit } from '../../api/portal/rate-limit.ts';
-import { requireSession, SESSION_TTL_MS, type PortalVariables } from '../../api/portal/sessions.ts';
+import { type Limit, LOCKOUT, PRUNE_EVERY_HITS, throwIfLimited } from '../../api/portal/rate-limit.ts';
+import { type PortalVariables, requireSession, SESSION_TTL_MS } from '../../api/portal/sessions.ts';
 import { adminSessionStore, portalStore } from '../../api/portal/store.ts';
 import type { SqlDatabase } from '../../api/storage/sql/interface.ts';
 import { postgresDatabase } from '../../api/storage/sql/postgres.ts';
 import { sqliteDatabase } from '../../api/storage/sql/sqlite.ts';
 import type { PortalStore } from '../../api/storage/types.ts';
+import { openDb } from '../../db/client.ts';
 import { ADMIN_TOKEN, testDatabase } from '../support/app.ts';
 import { afterThisTest, ON_POSTGRES } from '../support/pg-test-db.ts';
 
@@ -70,9 +70,7 @@ describe('accounts and support tickets', () => {
 
   it('concurrent signups for one email across two instances create exactly one account', async () => {
     const [one, two] = await twoInstances();
-    const outcomes = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => portalStore(i % 2 ? one : two).createAccount({ ...ALICE, id: `acct_racer${i}` })),
-    );
+    const outcomes = await Promise.all(Array.from({ length: 10 }, (_, i) => portalStore(i % 2 ? one : two).createAccount({ ...ALICE, id: `acct_racer${i}` })));
     expect(outcomes.filter((o) => o === 'created')).toHaveLength(1);
     expect(await one.get(sql`SELECT count(*) AS n FROM accounts`)).toEqual({ n: 1 });
   });
@@ -83,9 +81,9 @@ describe('accounts and support tickets', () => {
     await withAccounts(portal);
     const ticket = { id: 'tkt_1', accountId: ALICE.id, topic: 'api_keys', path: '/support/', message: 'help', createdAt: T0 };
     await portal.createSupportTicket(ticket);
-    expect(
-      await database.all(sql`SELECT id, account_id AS "accountId", topic, path, message, created_at AS "createdAt" FROM support_tickets`),
-    ).toEqual([ticket]);
+    expect(await database.all(sql`SELECT id, account_id AS "accountId", topic, path, message, created_at AS "createdAt" FROM support_tickets`)).toEqual([
+      ticket,
+    ]);
   });
 });
 
@@ -355,7 +353,8 @@ async function sessionScenario(app: ReturnType<typeof sessionApp>, other = app) 
   const cookieOf = (res: Response) => /onramp_session=([^;]*)/.exec(res.headers.get('set-cookie') ?? '')?.[1] ?? null;
   const send = (target: typeof app, path: string, cookie: string | null, method = 'GET') =>
     target.request(path, { method, headers: cookie ? { cookie: `onramp_session=${cookie}` } : {} });
-  const me = async (cookie: string | null, now: number, target = other) => ((await (await send(target, `/me?now=${now}`, cookie)).json()) as { account: unknown }).account;
+  const me = async (cookie: string | null, now: number, target = other) =>
+    ((await (await send(target, `/me?now=${now}`, cookie)).json()) as { account: unknown }).account;
   const steps: unknown[] = [];
   const start = await send(app, `/start/${ALICE.id}?now=${T0}`, null, 'POST');
   const first = cookieOf(start);

@@ -110,19 +110,28 @@ describe('same-origin checks and Host', () => {
     const forged = { host: 'evil.example', origin: 'http://evil.example', 'content-type': 'application/json' };
     const portal = await app.request('http://evil.example/api/v1/portal/logout', { method: 'POST', headers: forged });
     expect(portal.status).toBe(403);
-    const admin = await app.request('http://evil.example/api/v1/admin/session', { method: 'POST', headers: forged, body: JSON.stringify({ token: ADMIN_TOKEN }) });
+    const admin = await app.request('http://evil.example/api/v1/admin/session', {
+      method: 'POST',
+      headers: forged,
+      body: JSON.stringify({ token: ADMIN_TOKEN }),
+    });
     expect(admin.status).toBe(403);
     // The public origin is accepted.
     const own = { origin: 'https://portal.example.com', 'content-type': 'application/json' };
     expect((await app.request('http://evil.example/api/v1/portal/logout', { method: 'POST', headers: own })).status).toBe(200);
-    expect((await app.request('http://evil.example/api/v1/admin/session', { method: 'POST', headers: own, body: JSON.stringify({ token: ADMIN_TOKEN }) })).status).toBe(200);
+    expect(
+      (await app.request('http://evil.example/api/v1/admin/session', { method: 'POST', headers: own, body: JSON.stringify({ token: ADMIN_TOKEN }) })).status,
+    ).toBe(200);
   });
 
   it('without ONRAMP_PUBLIC_URL the Host header names our origin', async () => {
     const app = appWith();
     const headers = { origin: 'http://onramp.internal:8787', 'content-type': 'application/json' };
     expect((await app.request('http://onramp.internal:8787/api/v1/portal/logout', { method: 'POST', headers })).status).toBe(200);
-    expect((await app.request('http://onramp.internal:8787/api/v1/portal/logout', { method: 'POST', headers: { ...headers, origin: 'http://other.internal' } })).status).toBe(403);
+    expect(
+      (await app.request('http://onramp.internal:8787/api/v1/portal/logout', { method: 'POST', headers: { ...headers, origin: 'http://other.internal' } }))
+        .status,
+    ).toBe(403);
   });
 });
 
@@ -142,8 +151,12 @@ describe('admin Bearer token guessing', () => {
 
   it('start-up refuses a short admin token, or one with fewer than 16 different characters', () => {
     expect(() => parseEnv({ ONRAMP_ADMIN_TOKEN: 'onr_admin_0123456789abcdefghijkl' })).not.toThrow();
-    expect(() => parseEnv({ ONRAMP_ADMIN_TOKEN: 'onr_admin_0123456789abcdefghijk' })).toThrow(/^Invalid environment variable ONRAMP_ADMIN_TOKEN: must be at least 32 characters$/);
-    expect(() => parseEnv({ ONRAMP_ADMIN_TOKEN: 'abcdefghijklmno'.repeat(3) })).toThrow(/^Invalid environment variable ONRAMP_ADMIN_TOKEN: must use at least 16 different characters/);
+    expect(() => parseEnv({ ONRAMP_ADMIN_TOKEN: 'onr_admin_0123456789abcdefghijk' })).toThrow(
+      /^Invalid environment variable ONRAMP_ADMIN_TOKEN: must be at least 32 characters$/,
+    );
+    expect(() => parseEnv({ ONRAMP_ADMIN_TOKEN: 'abcdefghijklmno'.repeat(3) })).toThrow(
+      /^Invalid environment variable ONRAMP_ADMIN_TOKEN: must use at least 16 different characters/,
+    );
     expect(ADMIN_TOKEN.length).toBeGreaterThanOrEqual(32);
     expect(parseEnv({ ONRAMP_ADMIN_TOKEN: ADMIN_TOKEN }).ONRAMP_ADMIN_TOKEN).toBe(ADMIN_TOKEN);
   });
@@ -159,7 +172,9 @@ describe('calls forged in another developer’s name', () => {
     expect((await call(secret, '198.51.100.50')).status).toBe(200);
     expect((await call(forged, '192.0.2.50')).status).toBe(401);
 
-    const { calls } = (await (await client.get('/api/v1/portal/calls')).json()) as { calls: Array<{ status: number; key_verified: boolean; key_prefix: string }> };
+    const { calls } = (await (await client.get('/api/v1/portal/calls')).json()) as {
+      calls: Array<{ status: number; key_verified: boolean; key_prefix: string }>;
+    };
     expect(calls.map((c) => [c.status, c.key_verified, c.key_prefix])).toEqual([
       [401, false, secret.slice(0, 17)],
       [200, true, secret.slice(0, 17)],

@@ -1,11 +1,11 @@
-import Database from 'better-sqlite3';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { openPgDb } from '../../db/client-pg.ts';
-import { createLogProcessor } from '../../api/ingest/processor.ts';
 import { createPgLogProcessor } from '../../api/ingest/log-postgres.ts';
+import { createLogProcessor } from '../../api/ingest/processor.ts';
+import { openPgDb } from '../../db/client-pg.ts';
 import { freshPgDatabaseUrl, ON_POSTGRES } from '../support/pg-test-db.ts';
 import { startServer } from '../support/server.ts';
 import { runLoad } from './load.ts';
@@ -104,7 +104,10 @@ describe(`crash safety: kill -9 under load (${ON_POSTGRES ? 'PostgreSQL' : 'SQLi
       for (const uuid of result.acknowledged) acknowledged.add(uuid);
       interrupted += result.failed;
       expect(result.acknowledged.size, `round ${round} acknowledged nothing: ${server.output()}`).toBeGreaterThan(0);
-      expect([...result.statuses.keys()].filter((s) => s !== 200), 'only 200s before the kill').toEqual([]);
+      expect(
+        [...result.statuses.keys()].filter((s) => s !== 200),
+        'only 200s before the kill',
+      ).toEqual([]);
     }
 
     const counts = databaseUrl ? await tallyPg(databaseUrl, acknowledged) : tally(databasePath, acknowledged);

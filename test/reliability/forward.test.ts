@@ -7,7 +7,7 @@ import { createForwarder, type Forwarder } from '../../api/ingest/forward.ts';
 import { validateCapture } from '../../api/ingest/validate.ts';
 import { createEventWriter } from '../../api/ingest/writer.ts';
 import { listEvents, PROJECT_TOKEN, testApp, testDb } from '../support/app.ts';
-import { freePort, startServer, type RunningServer } from '../support/server.ts';
+import { freePort, type RunningServer, startServer } from '../support/server.ts';
 
 const MIRROR_TOKEN = 'phc_mirror_project_token';
 
@@ -231,7 +231,8 @@ async function capture(server: RunningServer, batch: unknown[]) {
 async function storedEvents(server: RunningServer) {
   const res = await fetch(`${server.url}/api/v1/events?limit=1000`, { headers: { authorization: `Bearer ${server.adminToken}` } });
   expect(res.status).toBe(200);
-  return ((await res.json()) as { events: Array<{ uuid: string; event: string; distinctId: string; timestamp: string; properties: Record<string, unknown> }> }).events;
+  return ((await res.json()) as { events: Array<{ uuid: string; event: string; distinctId: string; timestamp: string; properties: Record<string, unknown> }> })
+    .events;
 }
 
 async function mirroredServer(fake: FakePostHog) {
@@ -309,7 +310,9 @@ describe('the real server with ONRAMP_FORWARD_HOST / ONRAMP_FORWARD_TOKEN', () =
     expect(stored.size).toBe(sent.length);
     latencies.sort((a, b) => a - b);
     const worst = latencies.at(-1)!;
-    console.log(`[forward] PostHog down: ${latencies.length} capture requests, p50 ${latencies[latencies.length >> 1]!.toFixed(1)} ms, max ${worst.toFixed(1)} ms`);
+    console.log(
+      `[forward] PostHog down: ${latencies.length} capture requests, p50 ${latencies[latencies.length >> 1]!.toFixed(1)} ms, max ${worst.toFixed(1)} ms`,
+    );
     expect(worst).toBeLessThan(1000);
   });
 

@@ -49,10 +49,19 @@ describe('SQL injection leaves the database intact', () => {
     const { app, db } = testApp();
     const events = PAYLOADS.map((p, i) => {
       const e = loadEvent(PROJECT_TOKEN, p, undefined, p);
-      return { ...e, properties: { ...e.properties, [p]: p, nested: { [p]: [p] } }, $set: { [p]: p, email: p }, ...(i === 0 ? { timestamp: '2026-01-01T00:00:00Z' } : {}) };
+      return {
+        ...e,
+        properties: { ...e.properties, [p]: p, nested: { [p]: [p] } },
+        $set: { [p]: p, email: p },
+        ...(i === 0 ? { timestamp: '2026-01-01T00:00:00Z' } : {}),
+      };
     });
     const before = await snapshot(db);
-    const res = await app.request('/batch/', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ api_key: PROJECT_TOKEN, batch: events }) });
+    const res = await app.request('/batch/', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ api_key: PROJECT_TOKEN, batch: events }),
+    });
     expect(res.status).toBe(200);
     await listEvents(app);
     const after = await snapshot(db);
@@ -61,7 +70,10 @@ describe('SQL injection leaves the database intact', () => {
 
     for (const p of PAYLOADS) {
       const found = await listEvents(app, `event=${encodeURIComponent(p)}`);
-      expect(found.map((e) => e.event), p).toEqual([p]);
+      expect(
+        found.map((e) => e.event),
+        p,
+      ).toEqual([p]);
       expect(found[0]!.distinctId).toBe(p);
       expect(found[0]!.properties[p]).toBe(p);
       const byId = await listEvents(app, `distinct_id=${encodeURIComponent(p)}`);
@@ -72,7 +84,11 @@ describe('SQL injection leaves the database intact', () => {
   it('payloads in every query parameter of the events and reports APIs change nothing and never 5xx', async () => {
     const { app, db } = testApp();
     const seed = Array.from({ length: 5 }, (_, i) => loadEvent(PROJECT_TOKEN, `user-${i}`));
-    await app.request('/batch/', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ api_key: PROJECT_TOKEN, batch: seed }) });
+    await app.request('/batch/', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ api_key: PROJECT_TOKEN, batch: seed }),
+    });
     await listEvents(app);
     const before = await snapshot(db);
     for (const path of ['/api/v1/events', ...REPORT_PATHS]) {
@@ -91,24 +107,33 @@ describe('SQL injection leaves the database intact', () => {
   });
 
   // Source checks: the same on both projects, so they run once.
-  it.skipIf(ON_POSTGRES)('SQL text reaches the drivers only as drizzle sql templates or constants', () => {
-    const root = fileURLToPath(new URL('../..', import.meta.url));
-    const files: string[] = [];
-    const walk = (dir: string) => {
-      for (const name of readdirSync(dir)) {
-        const full = join(dir, name);
-        if (statSync(full).isDirectory()) walk(full);
-        else if (full.endsWith('.ts')) files.push(full);
-      }
-    };
-    walk(join(root, 'api'));
-    walk(join(root, 'db'));
-    expect(findDynamicSqlText(files, root).map((f) => `${f.file}:${f.line}: ${f.text}`)).toEqual([]);
-  }, 120_000);
+  it.skipIf(ON_POSTGRES)(
+    'SQL text reaches the drivers only as drizzle sql templates or constants',
+    () => {
+      const root = fileURLToPath(new URL('../..', import.meta.url));
+      const files: string[] = [];
+      const walk = (dir: string) => {
+        for (const name of readdirSync(dir)) {
+          const full = join(dir, name);
+          if (statSync(full).isDirectory()) walk(full);
+          else if (full.endsWith('.ts')) files.push(full);
+        }
+      };
+      walk(join(root, 'api'));
+      walk(join(root, 'db'));
+      expect(findDynamicSqlText(files, root).map((f) => `${f.file}:${f.line}: ${f.text}`)).toEqual([]);
+    },
+    120_000,
+  );
 
-  it.skipIf(ON_POSTGRES)('the scan flags text built from runtime values and passes constants and templates', () => {
-    const root = fileURLToPath(new URL('../..', import.meta.url));
-    const sample = fileURLToPath(new URL('./fixtures/dynamic-sql-sample.ts', import.meta.url));
-    expect(findDynamicSqlText([sample], root).map((f) => f.text)).toEqual(["`SELECT * FROM events WHERE event = '${name}'`", 'name']);
-  }, 60_000);
+  it.skipIf(ON_POSTGRES)(
+    'the scan flags text built from runtime values and passes constants and templates',
+    () => {
+      const root = fileURLToPath(new URL('../..', import.meta.url));
+      const sample = fileURLToPath(new URL('./fixtures/dynamic-sql-sample.ts', import.meta.url));
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the expected source text of the sample's template literal
+      expect(findDynamicSqlText([sample], root).map((f) => f.text)).toEqual(["`SELECT * FROM events WHERE event = '${name}'`", 'name']);
+    },
+    60_000,
+  );
 });

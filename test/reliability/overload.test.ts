@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
-import { describe, expect, it } from 'vitest';
 import { Hono } from 'hono';
+import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../api/errors.ts';
 import { captureRoutes } from '../../api/routes/capture.ts';
 import { listEvents, PROJECT_TOKEN, testApp } from '../support/app.ts';
@@ -122,14 +122,22 @@ describe('overload: the ingest queue is bounded', () => {
     } as RequestInit);
     await new Promise((r) => setTimeout(r, 50));
 
-    const refused = await app.request('/i/v0/e/', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(loadEvent(PROJECT_TOKEN, 'next')) });
+    const refused = await app.request('/i/v0/e/', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(loadEvent(PROJECT_TOKEN, 'next')),
+    });
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
     expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('overloaded');
 
     finish();
     expect((await slow).status).toBe(200);
-    const after = await app.request('/i/v0/e/', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(loadEvent(PROJECT_TOKEN, 'after')) });
+    const after = await app.request('/i/v0/e/', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(loadEvent(PROJECT_TOKEN, 'after')),
+    });
     expect(after.status).toBe(200);
   });
 });

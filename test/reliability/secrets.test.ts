@@ -48,11 +48,22 @@ describe('secrets', () => {
     expect(token, server.output()).toMatch(/^onr_admin_[A-Za-z0-9_-]{32}$/);
     await exerciseAdminToken(server.url, token!);
     expect(await server.stop()).toBe(0);
-    const lines = server.output().split('\n').filter((l) => l.includes(token!));
+    const lines = server
+      .output()
+      .split('\n')
+      .filter((l) => l.includes(token!));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^Admin token/);
-    expect(server.output().split('\n').findIndex((l) => l.includes(token!))).toBeLessThanOrEqual(
-      server.output().split('\n').findIndex((l) => l.startsWith('Onramp listening')) + 1,
+    expect(
+      server
+        .output()
+        .split('\n')
+        .findIndex((l) => l.includes(token!)),
+    ).toBeLessThanOrEqual(
+      server
+        .output()
+        .split('\n')
+        .findIndex((l) => l.startsWith('Onramp listening')) + 1,
     );
   });
 
@@ -68,7 +79,9 @@ describe('secrets', () => {
   it('no credentials, private keys, env files or databases are tracked by git', () => {
     const files = execFileSync('git', ['ls-files', '-z'], { cwd: root, encoding: 'utf8' }).split('\0').filter(Boolean);
     expect(files.length).toBeGreaterThan(20);
-    const badNames = files.filter((f) => /(^|\/)(\.env(\..+)?|id_rsa|id_ed25519|.+\.pem|.+\.key|.+\.p12|.+\.db|.+\.sqlite3?)$/.test(f) && !f.endsWith('.env.example'));
+    const badNames = files.filter(
+      (f) => /(^|\/)(\.env(\..+)?|id_rsa|id_ed25519|.+\.pem|.+\.key|.+\.p12|.+\.db|.+\.sqlite3?)$/.test(f) && !f.endsWith('.env.example'),
+    );
     expect(badNames).toEqual([]);
     const findings: string[] = [];
     for (const file of files) {
@@ -90,9 +103,17 @@ describe('secrets', () => {
   it('the scanner recognises each credential shape it looks for', () => {
     const samples = [
       // Assembled at run time so this file does not trip its own scan.
-      `-----BEGIN RSA ${'PRIVATE'} KEY-----`, `AKIA${'IOSFODNN7EXAMPLE'}`, `ghp_${'a'.repeat(36)}`, `xox${'b'}-1234567890-abcdef`, `sk_live_${'b'.repeat(24)}`,
-      `sk-${'c'.repeat(40)}`, `AIza${'d'.repeat(35)}`, `phx_${'e'.repeat(32)}`, `onr_live_${'f'.repeat(40)}`, `onr_admin_${'g'.repeat(32)}`,
+      `-----BEGIN RSA ${'PRIVATE'} KEY-----`,
+      `AKIA${'IOSFODNN7EXAMPLE'}`,
+      `ghp_${'a'.repeat(36)}`,
+      `xox${'b'}-1234567890-abcdef`,
+      `sk_live_${'b'.repeat(24)}`,
+      `sk-${'c'.repeat(40)}`,
+      `AIza${'d'.repeat(35)}`,
+      `phx_${'e'.repeat(32)}`,
+      `onr_live_${'f'.repeat(40)}`,
+      `onr_admin_${'g'.repeat(32)}`,
     ];
-    samples.forEach((sample, i) => expect(SECRET_PATTERNS[i]![1].test(sample), sample).toBe(true));
+    for (const [i, sample] of samples.entries()) expect(SECRET_PATTERNS[i]![1].test(sample), sample).toBe(true);
   });
 });

@@ -2,15 +2,14 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inlineScriptHashes } from '../../api/middleware/security-headers.ts';
 import { ADMIN_TOKEN, PROJECT_TOKEN, testApp } from '../support/app.ts';
-import { ensureSiteBuilt } from '../support/build.ts';
 import { haveChromium, launchChromium } from '../support/browser.ts';
-import { startServer, type RunningServer } from '../support/server.ts';
+import { ensureSiteBuilt } from '../support/build.ts';
+import { type RunningServer, startServer } from '../support/server.ts';
 import { loadEvent } from './load.ts';
-
 
 function expectSecurityHeaders(res: Response) {
   const csp = res.headers.get('content-security-policy') ?? '';
@@ -41,13 +40,21 @@ describe('security headers', () => {
   it('capture routes stay usable from other sites: CORS kept, no same-origin resource policy', async () => {
     const { app } = testApp();
     const origin = 'https://docs.customer.example';
-    const res = await app.request('/i/v0/e/', { method: 'POST', headers: { 'content-type': 'application/json', origin }, body: JSON.stringify(loadEvent(PROJECT_TOKEN, 'd')) });
+    const res = await app.request('/i/v0/e/', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin },
+      body: JSON.stringify(loadEvent(PROJECT_TOKEN, 'd')),
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('access-control-allow-origin')).toBe(origin);
     expect(res.headers.get('cross-origin-resource-policy')).toBeNull();
     expect((await app.request(`/array/${PROJECT_TOKEN}/config.js`)).headers.get('cross-origin-resource-policy')).toBeNull();
     // Errors must be readable cross-origin too, or posthog-js cannot see why a request failed.
-    const refused = await app.request('/batch/', { method: 'POST', headers: { 'content-type': 'application/json', origin }, body: JSON.stringify({ api_key: 'wrong', batch: [loadEvent('wrong', 'd')] }) });
+    const refused = await app.request('/batch/', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin },
+      body: JSON.stringify({ api_key: 'wrong', batch: [loadEvent('wrong', 'd')] }),
+    });
     expect(refused.status).toBe(401);
     expect(refused.headers.get('access-control-allow-origin')).toBe(origin);
     const flags = await app.request('/flags/?v=2', { method: 'POST', headers: { origin }, body: '{}' });
@@ -92,29 +99,25 @@ describe.skipIf(!haveChromium)('CSP in Chromium against the built site', () => {
     ['/quickstarts/node/', true],
     ['/signup/', true],
     ['/reports/', false],
-  ] as const)(
-    '%s loads with no CSP violation or console error (posthog-js posting to this origin: %s)',
-    { timeout: 60_000 },
-    async (path, tracked) => {
-      const page = await browser.newPage();
-      const problems: string[] = [];
-      // CSP problems and uncaught script errors (what a blocked script would cause); other pages' own console
-      // noise is the site tests' business.
-      page.on('console', (m) => {
-        if (/Content Security Policy|Refused to (load|execute|apply|connect|frame)/i.test(m.text())) problems.push(m.text());
-      });
-      page.on('pageerror', (e) => problems.push(e.message));
-      const captured = tracked
-        ? page.waitForRequest((r) => r.method() === 'POST' && /^\/(e|i\/v0\/e|batch)\/?$/.test(new URL(r.url()).pathname), { timeout: 15_000 }).catch(() => null)
-        : null;
-      const res = await page.goto(`${server.url}${path}`, { waitUntil: 'networkidle' });
-      expect(res?.status()).toBe(200);
-      expectSecurityHeaders(new Response(null, { headers: res!.headers() }));
-      if (tracked) expect((await captured)?.url(), 'posthog-js capture request').toMatch(new RegExp(`^${server.url}/`));
-      expect(problems, path).toEqual([]);
-      await page.close();
-    },
-  );
+  ] as const)('%s loads with no CSP violation or console error (posthog-js posting to this origin: %s)', { timeout: 60_000 }, async (path, tracked) => {
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    // CSP problems and uncaught script errors (what a blocked script would cause); other pages' own console
+    // noise is the site tests' business.
+    page.on('console', (m) => {
+      if (/Content Security Policy|Refused to (load|execute|apply|connect|frame)/i.test(m.text())) problems.push(m.text());
+    });
+    page.on('pageerror', (e) => problems.push(e.message));
+    const captured = tracked
+      ? page.waitForRequest((r) => r.method() === 'POST' && /^\/(e|i\/v0\/e|batch)\/?$/.test(new URL(r.url()).pathname), { timeout: 15_000 }).catch(() => null)
+      : null;
+    const res = await page.goto(`${server.url}${path}`, { waitUntil: 'networkidle' });
+    expect(res?.status()).toBe(200);
+    expectSecurityHeaders(new Response(null, { headers: res!.headers() }));
+    if (tracked) expect((await captured)?.url(), 'posthog-js capture request').toMatch(new RegExp(`^${server.url}/`));
+    expect(problems, path).toEqual([]);
+    await page.close();
+  });
 
   it('blocks an injected inline script and inline event handler', { timeout: 60_000 }, async () => {
     const page = await browser.newPage();

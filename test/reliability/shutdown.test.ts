@@ -1,5 +1,5 @@
-import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { uuidv7 } from 'uuidv7';
 import { describe, expect, it } from 'vitest';
 import { startServer } from '../support/server.ts';
@@ -37,9 +37,7 @@ describe('graceful shutdown on SIGTERM', () => {
     const slow = slowRequest(server.url, server.projectToken);
     await new Promise((r) => setTimeout(r, 700));
 
-    const exited = new Promise<{ code: number | null; at: number }>((resolve) =>
-      server.child.once('exit', (code) => resolve({ code, at: Date.now() })),
-    );
+    const exited = new Promise<{ code: number | null; at: number }>((resolve) => server.child.once('exit', (code) => resolve({ code, at: Date.now() })));
     // A server-side funnel event queued in posthog-node (flushed every second) just before SIGTERM: the shutdown
     // hook must deliver it while the writer and the database are still open.
     const email = `shutdown-${Date.now()}@example.com`;
@@ -72,7 +70,10 @@ describe('graceful shutdown on SIGTERM', () => {
     // Once the keep-alive sockets close the clients stop; a request may be refused at connect, never half-answered.
     expect([...result.statuses.keys()].filter((s) => s !== 200)).toEqual([]);
     expect(result.acknowledged.size).toBeGreaterThan(0);
-    expect([...result.errors.keys()].filter((e) => e !== 'ECONNREFUSED'), 'requests cut mid-flight').toEqual([]);
+    expect(
+      [...result.errors.keys()].filter((e) => e !== 'ECONNREFUSED'),
+      'requests cut mid-flight',
+    ).toEqual([]);
     // A cleanly closed SQLite database checkpoints and removes its WAL.
     expect(existsSync(`${server.databasePath}-wal`)).toBe(false);
 
@@ -86,6 +87,8 @@ describe('graceful shutdown on SIGTERM', () => {
     } finally {
       db.close();
     }
-    console.log(`[shutdown] exit ${code} after ${at - sentAt} ms; acknowledged=${result.acknowledged.size} lost=0; client errors=${JSON.stringify(Object.fromEntries(result.errors))}`);
+    console.log(
+      `[shutdown] exit ${code} after ${at - sentAt} ms; acknowledged=${result.acknowledged.size} lost=0; client errors=${JSON.stringify(Object.fromEntries(result.errors))}`,
+    );
   });
 });

@@ -1,10 +1,10 @@
-import Database from 'better-sqlite3';
-import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { openDb, type OnrampDb } from '../../db/client.ts';
+import { type OnrampDb, openDb } from '../../db/client.ts';
 import * as schema from '../../db/schema.ts';
 import { listEvents, PROJECT_TOKEN, testApp, testDb } from '../support/app.ts';
 import { loadEvent } from './load.ts';

@@ -1,7 +1,17 @@
 /** Alerts page shaping: form draft ↔ API body, field of an API message, table rows, check summary. */
 import { describe, expect, it } from 'vitest';
 import { createRuleSchema } from '../../api/alerts/rules.ts';
-import { checkSummary, describeTrigger, draftFromRule, emptyDraft, fieldOfMessage, ruleBody, ruleRows, ruleState, type AlertRuleJson } from '../../site/components/reports/alerts-shape.ts';
+import {
+  type AlertRuleJson,
+  checkSummary,
+  describeTrigger,
+  draftFromRule,
+  emptyDraft,
+  fieldOfMessage,
+  ruleBody,
+  ruleRows,
+  ruleState,
+} from '../../site/components/reports/alerts-shape.ts';
 import { toCsv } from '../../site/components/reports/csv.ts';
 
 function rule(overrides: Partial<AlertRuleJson> = {}): AlertRuleJson {
@@ -29,11 +39,24 @@ describe('ruleBody', () => {
     const body = ruleBody({ ...emptyDraft(), name: 'Activation', webhookUrl: ' https://hooks.example.com/x ' });
     const parsed = createRuleSchema.safeParse(body);
     expect(parsed.success).toBe(true);
-    expect(body).toMatchObject({ steps: ['signed_up', 'api_key_created', 'first_successful_call'], window: '14d', interval: 'hourly', trigger: { kind: 'significant_drop' }, webhookUrl: 'https://hooks.example.com/x' });
+    expect(body).toMatchObject({
+      steps: ['signed_up', 'api_key_created', 'first_successful_call'],
+      window: '14d',
+      interval: 'hourly',
+      trigger: { kind: 'significant_drop' },
+      webhookUrl: 'https://hooks.example.com/x',
+    });
   });
 
   it('sends a conversion threshold typed in percent as a fraction and the 1-based step as the API’s 0-based index', () => {
-    const body = ruleBody({ ...emptyDraft(), name: 'x', webhookUrl: 'https://h.example/x', triggerKind: 'conversion_below', conversionPercent: '35', conversionStep: '2' });
+    const body = ruleBody({
+      ...emptyDraft(),
+      name: 'x',
+      webhookUrl: 'https://h.example/x',
+      triggerKind: 'conversion_below',
+      conversionPercent: '35',
+      conversionStep: '2',
+    });
     expect(body.trigger).toEqual({ kind: 'conversion_below', threshold: 0.35, step: 1 });
     expect(createRuleSchema.safeParse(body).success).toBe(true);
     const anyStep = ruleBody({ ...emptyDraft(), triggerKind: 'conversion_below', conversionPercent: '7.5' });
@@ -41,8 +64,14 @@ describe('ruleBody', () => {
   });
 
   it('sends a TTFSI threshold in seconds from the chosen unit', () => {
-    expect(ruleBody({ ...emptyDraft(), triggerKind: 'ttfsi_p50_above', ttfsiValue: '2', ttfsiUnit: 'hours' }).trigger).toEqual({ kind: 'ttfsi_p50_above', thresholdSeconds: 7200 });
-    expect(ruleBody({ ...emptyDraft(), triggerKind: 'ttfsi_p50_above', ttfsiValue: '1.5', ttfsiUnit: 'days' }).trigger).toEqual({ kind: 'ttfsi_p50_above', thresholdSeconds: 129_600 });
+    expect(ruleBody({ ...emptyDraft(), triggerKind: 'ttfsi_p50_above', ttfsiValue: '2', ttfsiUnit: 'hours' }).trigger).toEqual({
+      kind: 'ttfsi_p50_above',
+      thresholdSeconds: 7200,
+    });
+    expect(ruleBody({ ...emptyDraft(), triggerKind: 'ttfsi_p50_above', ttfsiValue: '1.5', ttfsiUnit: 'days' }).trigger).toEqual({
+      kind: 'ttfsi_p50_above',
+      thresholdSeconds: 129_600,
+    });
   });
 
   it('leaves a blank or non-numeric threshold as null so the API rejects it naming the field', () => {
@@ -69,7 +98,16 @@ describe('draftFromRule', () => {
     ];
     for (const r of rules) {
       const body = ruleBody(draftFromRule(r));
-      expect(body).toEqual({ name: r.name, steps: r.steps, window: r.window, range: r.range, interval: r.interval, trigger: r.trigger, webhookUrl: r.webhookUrl, enabled: r.enabled });
+      expect(body).toEqual({
+        name: r.name,
+        steps: r.steps,
+        window: r.window,
+        range: r.range,
+        interval: r.interval,
+        trigger: r.trigger,
+        webhookUrl: r.webhookUrl,
+        enabled: r.enabled,
+      });
     }
     expect(draftFromRule(rules[3]!)).toMatchObject({ ttfsiValue: '2', ttfsiUnit: 'days' });
     expect(draftFromRule(rules[1]!)).toMatchObject({ conversionPercent: '40', conversionStep: '3' });
@@ -98,13 +136,18 @@ describe('fieldOfMessage', () => {
 describe('rows and states', () => {
   it('describes triggers with the watched step named', () => {
     expect(describeTrigger({ kind: 'significant_drop' }, [])).toBe('Significant drop on any step');
-    expect(describeTrigger({ kind: 'conversion_below', threshold: 0.3, step: 1 }, ['signed_up', 'api_key_created'])).toBe('Conversion below 30.0% at step 2 (api_key_created)');
+    expect(describeTrigger({ kind: 'conversion_below', threshold: 0.3, step: 1 }, ['signed_up', 'api_key_created'])).toBe(
+      'Conversion below 30.0% at step 2 (api_key_created)',
+    );
     expect(describeTrigger({ kind: 'conversion_below', threshold: 0.3 }, ['a', 'b'])).toBe('Conversion below 30.0% at any step');
     expect(describeTrigger({ kind: 'ttfsi_p50_above', thresholdSeconds: 7200 }, [])).toBe('TTFSI p50 above 2 h');
   });
 
   it('reports alerting, ok, paused and never-checked states', () => {
-    expect(ruleState(rule({ activeConditions: ['drop:1', 'drop:2'], lastRunAt: '2026-11-23T21:00:00Z' }))).toEqual({ label: 'Alerting (2 conditions)', tone: 'alerting' });
+    expect(ruleState(rule({ activeConditions: ['drop:1', 'drop:2'], lastRunAt: '2026-11-23T21:00:00Z' }))).toEqual({
+      label: 'Alerting (2 conditions)',
+      tone: 'alerting',
+    });
     expect(ruleState(rule({ lastRunAt: '2026-11-23T21:00:00Z' }))).toEqual({ label: 'OK', tone: 'ok' });
     expect(ruleState(rule({ enabled: false }))).toEqual({ label: 'Paused', tone: 'idle' });
     expect(ruleState(rule())).toEqual({ label: 'Not checked yet', tone: 'idle' });
@@ -112,7 +155,12 @@ describe('rows and states', () => {
 
   it('shapes table rows whose CSV keeps a hostile rule name inert', () => {
     const [row] = ruleRows([rule({ name: '=HYPERLINK("http://evil")', lastRunAt: '2026-11-23T21:05:00.000Z' })]);
-    expect(row).toMatchObject({ steps: 'signed_up → api_key_created → first_successful_call', lastCheck: '2026-11-23 21:05 UTC', nextCheck: '2026-11-23 22:00 UTC', state: 'OK' });
+    expect(row).toMatchObject({
+      steps: 'signed_up → api_key_created → first_successful_call',
+      lastCheck: '2026-11-23 21:05 UTC',
+      nextCheck: '2026-11-23 22:00 UTC',
+      state: 'OK',
+    });
     const csv = toCsv([{ header: 'name', value: (r: typeof row) => r!.name }], [row]);
     expect(csv).toBe('name\r\n"\'=HYPERLINK(""http://evil"")"\r\n');
     expect(ruleRows([rule({ enabled: false })])[0]!.nextCheck).toBe('—');
@@ -131,7 +179,10 @@ describe('rows and states', () => {
           { key: 'b', kind: 'significant_drop', message: 'b' },
         ],
         alerted: ['a'],
-        deliveries: [{ ...delivery, status: 'delivered' }, { ...delivery, id: 2, status: 'failed' }],
+        deliveries: [
+          { ...delivery, status: 'delivered' },
+          { ...delivery, id: 2, status: 'failed' },
+        ],
       }),
     ).toBe('2 conditions hold; 1 alert sent; 1 delivery failed; 1 cleared.');
   });

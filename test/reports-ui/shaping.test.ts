@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { DocPage, FunnelStep } from '../../api/analytics/contract.ts';
 import { csvFileName, toCsv } from '../../site/components/reports/csv.ts';
 import { commentsNewestFirst, filterPages, parseDocSort, reasonRows, sortPages, worstFirst } from '../../site/components/reports/docs-shape.ts';
 import { eventContext, eventRows, eventsQuery } from '../../site/components/reports/events-shape.ts';
@@ -17,7 +18,6 @@ import {
 import { combinedTopErrors, errorRateRows, latencyRows, shortEndpoint } from '../../site/components/reports/health-shape.ts';
 import { defaultQuery, parseQuery, resolveRange, safeNext, toSearch } from '../../site/components/reports/query.ts';
 import { histogramRows, logTimeTicks, survivalCurve, ttfsiCohorts } from '../../site/components/reports/ttfsi-shape.ts';
-import type { DocPage, FunnelStep } from '../../api/analytics/contract.ts';
 
 function step(event: string, count: number, extra: Partial<FunnelStep> = {}): FunnelStep {
   return {
@@ -53,7 +53,16 @@ function page(path: string, extra: Partial<DocPage> = {}): DocPage {
 
 describe('URL query state', () => {
   it('round-trips every control through the query string', () => {
-    const q = { ...defaultQuery(), range: 'custom' as const, from: '2026-10-01', to: '2026-10-31', window: '12h', steps: ['$pageview', 'signed_up'], order: 'strict' as const, breakdown: 'source' };
+    const q = {
+      ...defaultQuery(),
+      range: 'custom' as const,
+      from: '2026-10-01',
+      to: '2026-10-31',
+      window: '12h',
+      steps: ['$pageview', 'signed_up'],
+      order: 'strict' as const,
+      breakdown: 'source',
+    };
     expect(parseQuery(toSearch(q))).toEqual(q);
   });
 
@@ -123,8 +132,22 @@ describe('CSV export', () => {
 describe('funnel shaping', () => {
   const steps = [
     step('signed_up', 100, { conversionFromStart: 1, conversionFromPrevious: 1, dropOff: 5, inProgress: 5 }),
-    step('api_key_created', 80, { conversionFromStart: 0.8, conversionFromPrevious: 0.8, dropOff: 15, inProgress: 5, medianSecondsFromPrevious: 60, p90SecondsFromPrevious: 600 }),
-    step('first_successful_call', 40, { conversionFromStart: 0.4, conversionFromPrevious: 0.5, dropOff: 30, inProgress: 10, medianSecondsFromPrevious: 3600, p90SecondsFromPrevious: 7200 }),
+    step('api_key_created', 80, {
+      conversionFromStart: 0.8,
+      conversionFromPrevious: 0.8,
+      dropOff: 15,
+      inProgress: 5,
+      medianSecondsFromPrevious: 60,
+      p90SecondsFromPrevious: 600,
+    }),
+    step('first_successful_call', 40, {
+      conversionFromStart: 0.4,
+      conversionFromPrevious: 0.5,
+      dropOff: 30,
+      inProgress: 10,
+      medianSecondsFromPrevious: 3600,
+      p90SecondsFromPrevious: 7200,
+    }),
   ];
 
   it('splits each later step into reached, in progress and dropped, adding up to the previous step', () => {
@@ -158,7 +181,10 @@ describe('funnel shaping', () => {
       { value: '(none)', counts: [4, 1], started: 4, converted: 1, conversion: 0.25 },
     ]);
     const chart = breakdownChart(breakdown);
-    expect(chart.series).toEqual([{ key: 's0', name: 'github' }, { key: 's1', name: '(none)' }]);
+    expect(chart.series).toEqual([
+      { key: 's0', name: 'github' },
+      { key: 's1', name: '(none)' },
+    ]);
     expect(chart.rows[1]).toEqual({ label: '2. b', short: 'Step 2', s0: 0.5, s1: 0.25 });
   });
 
@@ -187,7 +213,13 @@ describe('funnel shaping', () => {
         kind: 'significant_drop',
         severity: 'high',
         message: 'Conversion to first success fell',
-        evidence: { previousRate: 0.7, currentRate: 0.45, p: 0.0004, topErrors: [{ code: 'invalid_api_key', count: 12 }], lastPages: [{ path: '/docs/authentication/', count: 9, helpfulRate: 0.3 }] },
+        evidence: {
+          previousRate: 0.7,
+          currentRate: 0.45,
+          p: 0.0004,
+          topErrors: [{ code: 'invalid_api_key', count: 12 }],
+          lastPages: [{ path: '/docs/authentication/', count: 9, helpfulRate: 0.3 }],
+        },
       },
       steps,
       q,
@@ -196,8 +228,34 @@ describe('funnel shaping', () => {
     expect(callout.severity).toBe('high');
     expect(callout.transition).toBe('2. api_key_created → 3. first_successful_call');
     expect(callout.rateChange).toBe('Conversion 70.0% in the previous period → 45.0% now (p < 0.001)');
-    expect(flagCallout({ step: 1, event: 'b', kind: 'slowest_step', severity: 'low', message: 'slow', evidence: { previousRate: 0.5, currentRate: 0.4, p: 0.2, topErrors: [], lastPages: [] } }, steps, q).rateChange).toBeNull();
-    expect(flagCallout({ step: 1, event: 'b', kind: 'low_conversion', severity: 'medium', message: 'low', evidence: { previousRate: null, currentRate: 0.1, p: null, topErrors: [], lastPages: [] } }, steps, q).rateChange).toBe('Conversion 10.0%');
+    expect(
+      flagCallout(
+        {
+          step: 1,
+          event: 'b',
+          kind: 'slowest_step',
+          severity: 'low',
+          message: 'slow',
+          evidence: { previousRate: 0.5, currentRate: 0.4, p: 0.2, topErrors: [], lastPages: [] },
+        },
+        steps,
+        q,
+      ).rateChange,
+    ).toBeNull();
+    expect(
+      flagCallout(
+        {
+          step: 1,
+          event: 'b',
+          kind: 'low_conversion',
+          severity: 'medium',
+          message: 'low',
+          evidence: { previousRate: null, currentRate: 0.1, p: null, topErrors: [], lastPages: [] },
+        },
+        steps,
+        q,
+      ).rateChange,
+    ).toBe('Conversion 10.0%');
     expect(callout.lastPages[0]!.href).toBe('/reports/docs/?range=7d&page=%2Fdocs%2Fauthentication%2F');
     expect(docsRowHref('/docs/a/', defaultQuery())).toBe('/reports/docs/?page=%2Fdocs%2Fa%2F');
   });
@@ -205,7 +263,15 @@ describe('funnel shaping', () => {
 
 describe('TTFSI shaping', () => {
   it('starts the survival curve at (0, 1) and sorts points', () => {
-    expect(survivalCurve({ median: 7200, points: [{ seconds: 7200, survival: 0.5 }, { seconds: 3600, survival: 0.8 }] })).toEqual([
+    expect(
+      survivalCurve({
+        median: 7200,
+        points: [
+          { seconds: 7200, survival: 0.5 },
+          { seconds: 3600, survival: 0.8 },
+        ],
+      }),
+    ).toEqual([
       { seconds: 0, hours: 0, minutes: 1, survival: 1 },
       { seconds: 3600, hours: 1, minutes: 60, survival: 0.8 },
       { seconds: 7200, hours: 2, minutes: 120, survival: 0.5 },
@@ -219,7 +285,12 @@ describe('TTFSI shaping', () => {
 
   it('labels histogram bins and computes cohort completion', () => {
     expect(histogramRows([{ fromSeconds: 0, toSeconds: 3600, count: 3 }])[0]!.label).toBe('0 s–1 h');
-    expect(ttfsiCohorts([{ week: '2026-11-09', started: 10, completed: 4, p50: 5400 }, { week: '2026-11-02', started: 0, completed: 0, p50: null }])).toEqual([
+    expect(
+      ttfsiCohorts([
+        { week: '2026-11-09', started: 10, completed: 4, p50: 5400 },
+        { week: '2026-11-02', started: 0, completed: 0, p50: null },
+      ]),
+    ).toEqual([
       { week: '2026-11-02', started: 0, completed: 0, completion: null, p50: null, p50Hours: null },
       { week: '2026-11-09', started: 10, completed: 4, completion: 0.4, p50: 5400, p50Hours: 1.5 },
     ]);
@@ -272,13 +343,35 @@ describe('doc satisfaction shaping', () => {
 
 describe('API health shaping', () => {
   const endpoints = [
-    { endpoint: 'GET /sandbox/v1/messages/:id', calls: 50, errorRate: 0.1, p50Ms: 10, p95Ms: 30, p99Ms: 50, topErrors: [{ code: 'resource_missing', count: 5 }] },
-    { endpoint: 'POST /sandbox/v1/messages', calls: 200, errorRate: 0.2345, p50Ms: 20, p95Ms: 60, p99Ms: 90, topErrors: [{ code: 'invalid_api_key', count: 30 }, { code: 'resource_missing', count: 1 }] },
+    {
+      endpoint: 'GET /sandbox/v1/messages/:id',
+      calls: 50,
+      errorRate: 0.1,
+      p50Ms: 10,
+      p95Ms: 30,
+      p99Ms: 50,
+      topErrors: [{ code: 'resource_missing', count: 5 }],
+    },
+    {
+      endpoint: 'POST /sandbox/v1/messages',
+      calls: 200,
+      errorRate: 0.2345,
+      p50Ms: 20,
+      p95Ms: 60,
+      p99Ms: 90,
+      topErrors: [
+        { code: 'invalid_api_key', count: 30 },
+        { code: 'resource_missing', count: 1 },
+      ],
+    },
     { endpoint: 'GET /never', calls: 0, errorRate: 0, p50Ms: null, p95Ms: null, p99Ms: null, topErrors: [] },
   ];
 
   it('sums error codes across endpoints', () => {
-    expect(combinedTopErrors(endpoints)).toEqual([{ code: 'invalid_api_key', count: 30 }, { code: 'resource_missing', count: 6 }]);
+    expect(combinedTopErrors(endpoints)).toEqual([
+      { code: 'invalid_api_key', count: 30 },
+      { code: 'resource_missing', count: 6 },
+    ]);
   });
 
   it('orders endpoints by calls and skips ones without latency', () => {
@@ -292,7 +385,14 @@ describe('API health shaping', () => {
 describe('live events shaping', () => {
   it('summarises api calls and pages, and drops SDK bookkeeping from properties', () => {
     const rows = eventRows([
-      { uuid: 'u1', event: 'api_call', distinctId: 'd', personId: 'p', timestamp: 't', properties: { method: 'POST', endpoint: '/sandbox/v1/messages', status: 401, error_code: 'invalid_api_key', $lib: 'posthog-node' } },
+      {
+        uuid: 'u1',
+        event: 'api_call',
+        distinctId: 'd',
+        personId: 'p',
+        timestamp: 't',
+        properties: { method: 'POST', endpoint: '/sandbox/v1/messages', status: 401, error_code: 'invalid_api_key', $lib: 'posthog-node' },
+      },
     ]);
     expect(rows[0]!.context).toBe('POST /sandbox/v1/messages → 401 invalid_api_key');
     expect(JSON.parse(rows[0]!.properties)).not.toHaveProperty('$lib');

@@ -1,16 +1,15 @@
-import { AxeBuilder } from '@axe-core/playwright';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { AxeBuilder } from '@axe-core/playwright';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { haveChromium, launchChromium, personEvents, posthogDistinctId, type StoredEvent, waitForPersonEvents } from '../support/browser.ts';
 import { ensureSiteBuilt } from '../support/build.ts';
-import { haveChromium, launchChromium, personEvents, posthogDistinctId, waitForPersonEvents, type StoredEvent } from '../support/browser.ts';
-import { startServer, type RunningServer } from '../support/server.ts';
+import { type RunningServer, startServer } from '../support/server.ts';
 
 const dist = fileURLToPath(new URL('../../dist/', import.meta.url));
 const SANDBOX_CODES = ['missing_api_key', 'invalid_api_key', 'revoked_api_key', 'parameter_invalid', 'resource_missing', 'rate_limit_exceeded'];
-
 
 function html(path: string): string {
   return readFileSync(join(dist, path, 'index.html'), 'utf8');

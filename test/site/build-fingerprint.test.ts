@@ -36,6 +36,9 @@ describe('portal build fingerprint', () => {
 
   it('reads the settings with the server defaults', () => {
     expect(siteBuildSettings({})).toEqual({ projectToken: 'phc_onramp_local', publicUrl: undefined });
-    expect(siteBuildSettings({ ONRAMP_PROJECT_TOKEN: 'phc_x', ONRAMP_PUBLIC_URL: 'https://p.example' })).toEqual({ projectToken: 'phc_x', publicUrl: 'https://p.example' });
+    expect(siteBuildSettings({ ONRAMP_PROJECT_TOKEN: 'phc_x', ONRAMP_PUBLIC_URL: 'https://p.example' })).toEqual({
+      projectToken: 'phc_x',
+      publicUrl: 'https://p.example',
+    });
   });
 });

@@ -8,7 +8,9 @@ const contentDir = join(root, 'site/content/docs');
 
 /** URL path of a content file, as Starlight emits it (`docs/api/index.mdx` → `/docs/api/`). */
 function urlOf(file: string): string {
-  const slug = relative(contentDir, file).replace(/\.mdx?$/, '').replace(/(^|\/)index$/, '');
+  const slug = relative(contentDir, file)
+    .replace(/\.mdx?$/, '')
+    .replace(/(^|\/)index$/, '');
   return `/${slug}${slug ? '/' : ''}`;
 }
 
@@ -154,7 +156,10 @@ describe('docs content', () => {
   it('links only to pages that exist, and error anchors that exist', () => {
     const errorsBody = page('/docs/errors/').body;
     const portalPages = new Set(['/signup', '/login', '/dashboard']);
-    const sources = [...pages.map((p) => ({ where: p.url, text: p.source })), { where: 'landing', text: readFileSync(join(root, 'site/pages/index.astro'), 'utf8') }];
+    const sources = [
+      ...pages.map((p) => ({ where: p.url, text: p.source })),
+      { where: 'landing', text: readFileSync(join(root, 'site/pages/index.astro'), 'utf8') },
+    ];
     let checked = 0;
     for (const { where, text } of sources) {
       for (const m of text.matchAll(/(?:\]\(|href=["{]?["'])(\/[^)"'\s]*)/g)) {

@@ -1,15 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  DEFAULT_PROJECT_TOKEN,
-  identify,
-  initTracking,
-  isCrawler,
-  projectToken,
-  resetTracking,
-  track,
-  trackingConfig,
-} from '../../site/tracking/posthog.ts';
 import { canonicalPath } from '../../site/tracking/paths.ts';
+import { DEFAULT_PROJECT_TOKEN, identify, initTracking, isCrawler, projectToken, resetTracking, track, trackingConfig } from '../../site/tracking/posthog.ts';
 
 const globals = globalThis as Record<string, unknown>;
 

@@ -99,7 +99,17 @@ describe('SqlDatabase', () => {
   it('selects from a bound list of rows, in order, with integers and text', async () => {
     const database = testDatabase();
     const rows = await database.all<{ pid: number; label: string | null; ord: number }>(
-      sql`SELECT pid, label, ord FROM ${database.fragments.boundRows([[3, 'c'], [1_700_000_000_123, null], [2, "it's"]], [['pid', 'integer'], ['label', 'text']])} AS b ORDER BY ord`,
+      sql`SELECT pid, label, ord FROM ${database.fragments.boundRows(
+        [
+          [3, 'c'],
+          [1_700_000_000_123, null],
+          [2, "it's"],
+        ],
+        [
+          ['pid', 'integer'],
+          ['label', 'text'],
+        ],
+      )} AS b ORDER BY ord`,
     );
     expect(rows).toEqual([
       { pid: 3, label: 'c', ord: 0 },

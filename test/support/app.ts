@@ -1,10 +1,10 @@
-import { openDb, type OnrampDb } from '../../db/client.ts';
-import type { OnrampPgDb } from '../../db/client-pg.ts';
-import { createApp, type AppDeps } from '../../api/app.ts';
+import { type AppDeps, createApp } from '../../api/app.ts';
 import { pgStorage } from '../../api/storage/postgres.ts';
 import type { SqlDatabase } from '../../api/storage/sql/interface.ts';
 import { postgresDatabase } from '../../api/storage/sql/postgres.ts';
 import { sqliteDatabase } from '../../api/storage/sql/sqlite.ts';
+import { type OnrampDb, openDb } from '../../db/client.ts';
+import type { OnrampPgDb } from '../../db/client-pg.ts';
 import { afterThisTest, freshPgDb, ON_POSTGRES } from './pg-test-db.ts';
 
 export const PROJECT_TOKEN = 'phc_test_token';
@@ -67,7 +67,11 @@ export const adminHeaders = { authorization: `Bearer ${ADMIN_TOKEN}` };
 export async function listEvents(app: { request: (path: string, init?: RequestInit) => Response | Promise<Response> }, query = '') {
   const res = await app.request(`/api/v1/events?limit=1000${query ? `&${query}` : ''}`, { headers: adminHeaders });
   if (res.status !== 200) throw new Error(`events: ${res.status} ${await res.text()}`);
-  return ((await res.json()) as { events: Array<{ uuid: string; event: string; distinctId: string; personId: string; timestamp: string; properties: Record<string, unknown> }> }).events;
+  return (
+    (await res.json()) as {
+      events: Array<{ uuid: string; event: string; distinctId: string; personId: string; timestamp: string; properties: Record<string, unknown> }>;
+    }
+  ).events;
 }
 
 /**
@@ -78,7 +82,10 @@ export async function storedRows<T = Record<string, unknown>>(db: OnrampDb, text
   const pg = pgDbOf(db);
   if (!pg) return db.$client.prepare(text).all(...params) as T[];
   let index = 0;
-  const { rows } = await pg.$client.query(text.replace(/\?/g, () => `$${++index}`), params);
+  const { rows } = await pg.$client.query(
+    text.replace(/\?/g, () => `$${++index}`),
+    params,
+  );
   return rows as T[];
 }
 

@@ -14,7 +14,10 @@ export async function copyToPostgres(sqlite: Database, db: OnrampPgDb): Promise<
     let copied = 0;
     let batch: Array<Record<string, unknown>> = [];
     const send = async () => {
-      await db.$client.query(insert, columns.map((c) => batch.map((r) => r[c])));
+      await db.$client.query(
+        insert,
+        columns.map((c) => batch.map((r) => r[c])),
+      );
       copied += batch.length;
       batch = [];
     };

@@ -3,7 +3,6 @@ import type { TestProject } from 'vitest/node';
 import { openPgDb } from '../../db/client-pg.ts';
 import { startPostgres } from './postgres.ts';
 
-
 declare module 'vitest' {
   export interface ProvidedContext {
     /** URL of the `postgres` maintenance database of the server the `postgres` project runs on. */

@@ -1,15 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, afterEach, expect, inject } from 'vitest';
-import { pgDbOnPool, type OnrampPgDb } from '../../db/client-pg.ts';
 import { withApplyLock } from '../../api/ingest/log-postgres.ts';
 import { writeEvents } from '../../api/ingest/store.ts';
 import type { NormalizedEvent } from '../../api/ingest/validate.ts';
+import { type OnrampPgDb, pgDbOnPool } from '../../db/client-pg.ts';
 
 /** True in the `postgres` vitest project (test/vitest.config.ts), where every test app runs on PostgreSQL. */
 export const ON_POSTGRES = process.env.ONRAMP_TEST_DIALECT === 'postgres';
 
-let testCleanups: Array<() => Promise<void>> = [];
+const testCleanups: Array<() => Promise<void>> = [];
 const fileCleanups: Array<() => Promise<void>> = [];
 async function runInReverse(cleanups: Array<() => Promise<void>>) {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();

@@ -1,11 +1,11 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { afterAll, afterEach, beforeAll } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { freePort } from './server.ts';
 
 const run = promisify(execFile);

@@ -67,7 +67,8 @@ function isStaticNode(node: ts.Expression, checker: ts.TypeChecker, seen: Set<ts
   if (ts.isIdentifier(node) || ts.isPropertyAccessExpression(node)) {
     // A literal type (e.g. a parameter typed 'ASC' | 'DESC') can only hold compile-time text.
     const type = checker.getTypeAtLocation(node);
-    if (type.isStringLiteral() || type.isNumberLiteral() || (type.isUnion() && type.types.every((t) => t.isStringLiteral() || t.isNumberLiteral()))) return true;
+    if (type.isStringLiteral() || type.isNumberLiteral() || (type.isUnion() && type.types.every((t) => t.isStringLiteral() || t.isNumberLiteral())))
+      return true;
     let symbol = checker.getSymbolAtLocation(node);
     if (symbol && symbol.flags & ts.SymbolFlags.Alias) symbol = checker.getAliasedSymbol(symbol);
     const declaration = symbol?.valueDeclaration;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { sql, type SQL } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import QueryStream from 'pg-query-stream';
@@ -18,8 +18,7 @@ const types = {
 /** PostgreSQL's side of {@link SqlFragments}: jsonb operators, the "C" collation, no index hints. */
 export const postgresFragments: SqlFragments = {
   jsonText: (column, key) => sql`(${column} ->> ${key}::text)`,
-  jsonNumber: (column, key) =>
-    sql`(CASE WHEN jsonb_typeof(${column} -> ${key}::text) = 'number' THEN (${column} ->> ${key}::text)::double precision END)`,
+  jsonNumber: (column, key) => sql`(CASE WHEN jsonb_typeof(${column} -> ${key}::text) = 'number' THEN (${column} ->> ${key}::text)::double precision END)`,
   jsonValue: (value) => sql`${JSON.stringify(value)}::jsonb`,
   jsonRaw: (column, key) => sql`CAST((${column} -> ${key}::text) AS TEXT)`,
   successCall: sql.raw(`event = 'api_call' AND call_status >= 200 AND call_status < 300`),

@@ -1,5 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
-import { sql, type SQL } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import { SQLiteSyncDialect } from 'drizzle-orm/sqlite-core';
 import type { Row, SqlDatabase, SqlFragments } from './interface.ts';
 import { boundColumnName } from './interface.ts';

@@ -1,4 +1,4 @@
-import { useEffect, useId, useState, type FormEvent } from 'react';
+import { type FormEvent, useEffect, useId, useState } from 'react';
 import { FEEDBACK_COMMENT_MAX, FEEDBACK_REASONS } from '../../tracking/events.ts';
 import { track } from '../../tracking/posthog.ts';
 
@@ -117,21 +117,13 @@ export default function Feedback() {
               <legend>What went wrong? (optional)</legend>
               {FEEDBACK_REASONS.map((option) => (
                 <label key={option.value}>
-                  <input
-                    type="radio"
-                    name={`${id}-reason`}
-                    value={option.value}
-                    checked={reason === option.value}
-                    onChange={() => setReason(option.value)}
-                  />{' '}
+                  <input type="radio" name={`${id}-reason`} value={option.value} checked={reason === option.value} onChange={() => setReason(option.value)} />{' '}
                   {option.label}
                 </label>
               ))}
             </fieldset>
           )}
-          <label htmlFor={commentId}>
-            {vote === 'no' ? 'How can we improve this page? (optional)' : 'Anything we could do better? (optional)'}
-          </label>
+          <label htmlFor={commentId}>{vote === 'no' ? 'How can we improve this page? (optional)' : 'Anything we could do better? (optional)'}</label>
           <textarea
             id={commentId}
             rows={3}

@@ -1,4 +1,4 @@
-import { useEffect, useId, useState, type FormEvent } from 'react';
+import { type FormEvent, useEffect, useId, useState } from 'react';
 
 /** Path of the sandbox endpoint the console calls, on the same origin as the docs. */
 export const TRY_IT_PATH = '/sandbox/v1/messages';
@@ -140,13 +140,13 @@ export default function TryIt() {
                 ))}
               </ul>
             )}
-            <pre className="onramp-tryit__body" data-testid="tryit-response" tabIndex={0} aria-label="Response body">
+            <pre className="onramp-tryit__body" data-testid="tryit-response" tabIndex={0} role="region" aria-label="Response body">
               {result.body}
             </pre>
             {ok && (
               <p>
-                It worked. The call is in your <a href="/dashboard">dashboard</a>; next, try a{' '}
-                <a href="/quickstarts/">quickstart</a> to make the same call from code.
+                It worked. The call is in your <a href="/dashboard">dashboard</a>; next, try a <a href="/quickstarts/">quickstart</a> to make the same call from
+                code.
               </p>
             )}
             {result.docUrl && (

@@ -1,6 +1,6 @@
-import { useEffect, useId, useState, type FormEvent } from 'react';
+import { type FormEvent, useEffect, useId, useState } from 'react';
 import { identify } from '../../tracking/posthog.ts';
-import { currentAccount, portalApi, safeNext, splitFieldMessage, type Account } from './api.ts';
+import { type Account, currentAccount, portalApi, safeNext, splitFieldMessage } from './api.ts';
 import { captureSent } from './handoff.ts';
 
 const MIN_PASSWORD = 10;
@@ -29,7 +29,11 @@ export default function AuthForm({ mode }: { mode: 'signup' | 'login' }) {
     event.preventDefault();
     setError(null);
     if (mode === 'signup' && password.length < MIN_PASSWORD) {
-      setError({ field: 'password', code: 'weak_password', text: `Use at least ${MIN_PASSWORD} characters. A short phrase is easy to remember and hard to guess.` });
+      setError({
+        field: 'password',
+        code: 'weak_password',
+        text: `Use at least ${MIN_PASSWORD} characters. A short phrase is easy to remember and hard to guess.`,
+      });
       return;
     }
     setPending(true);
@@ -48,7 +52,11 @@ export default function AuthForm({ mode }: { mode: 'signup' | 'login' }) {
       setError({ field: null, code: result.code, text: 'That email and password do not match an account.' });
     } else if (result.code === 'account_locked' || result.code === 'rate_limited') {
       const minutes = result.retryAfter ? Math.ceil(result.retryAfter / 60) : null;
-      setError({ field: null, code: result.code, text: `Too many attempts. ${minutes ? `Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.` : 'Try again later.'}` });
+      setError({
+        field: null,
+        code: result.code,
+        text: `Too many attempts. ${minutes ? `Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.` : 'Try again later.'}`,
+      });
     } else {
       setError({ ...splitFieldMessage(result.message), code: result.code });
     }
@@ -109,7 +117,13 @@ export default function AuthForm({ mode }: { mode: 'signup' | 'login' }) {
             aria-invalid={invalid('password')}
             aria-describedby={describedBy(mode === 'signup' && passwordHelpId, Boolean(error) && errorId)}
           />
-          <button type="button" className="button ghost small" aria-pressed={showPassword} aria-controls={passwordId} onClick={() => setShowPassword((v) => !v)}>
+          <button
+            type="button"
+            className="button ghost small"
+            aria-pressed={showPassword}
+            aria-controls={passwordId}
+            onClick={() => setShowPassword((v) => !v)}
+          >
             {showPassword ? 'Hide' : 'Show'}
           </button>
         </div>

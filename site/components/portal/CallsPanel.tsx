@@ -1,5 +1,5 @@
-import type { CallView } from '../../../api/portal/calls.ts';
 import { useId } from 'react';
+import type { CallView } from '../../../api/portal/calls.ts';
 import { relativeTime, statusTone } from './format.ts';
 
 /** A recorded sandbox call as `/api/v1/portal/calls` returns it (the API's own type, imported for types only). */
@@ -21,16 +21,12 @@ export default function CallsPanel({ calls, onRefresh, refreshing }: { calls: Ca
       </div>
       {calls.length === 0 ? (
         <p className="muted">
-          No calls yet. Send one from the <a href="/docs/first-call/">Try it console</a> or follow a <a href="/quickstarts/">quickstart</a>; it
-          shows up here, with the error code if something went wrong.
+          No calls yet. Send one from the <a href="/docs/first-call/">Try it console</a> or follow a <a href="/quickstarts/">quickstart</a>; it shows up here,
+          with the error code if something went wrong.
         </p>
       ) : (
         <>
-          {!succeeded && (
-            <p className="alert info">
-              No successful call yet. Each error code below links to what it means and how to fix it.
-            </p>
-          )}
+          {!succeeded && <p className="alert info">No successful call yet. Each error code below links to what it means and how to fix it.</p>}
           <div className="table-scroll">
             <table data-testid="calls-table">
               <caption className="sr-only">Your most recent sandbox calls, newest first</caption>
@@ -63,7 +59,11 @@ export default function CallsPanel({ calls, onRefresh, refreshing }: { calls: Ca
                       {!call.key_verified && (
                         <>
                           {' '}
-                          <span className="badge warn" data-testid="mistyped-key" title="Made with your key's public prefix but a wrong secret, so it was refused. If you did not make it, someone else used your prefix.">
+                          <span
+                            className="badge warn"
+                            data-testid="mistyped-key"
+                            title="Made with your key's public prefix but a wrong secret, so it was refused. If you did not make it, someone else used your prefix."
+                          >
                             mistyped key
                           </span>
                         </>

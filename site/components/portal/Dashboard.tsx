@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { identify } from '../../tracking/posthog.ts';
-import { currentAccount, portalApi, type Account } from './api.ts';
+import { type Account, currentAccount, portalApi } from './api.ts';
 import CallsPanel, { type Call } from './CallsPanel.tsx';
 import KeysPanel, { type ApiKey } from './KeysPanel.tsx';
 

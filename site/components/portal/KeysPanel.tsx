@@ -1,5 +1,5 @@
+import { type FormEvent, useId, useRef, useState } from 'react';
 import type { KeyView } from '../../../api/portal/keys.ts';
-import { useId, useRef, useState, type FormEvent } from 'react';
 import { portalApi, splitFieldMessage } from './api.ts';
 import { relativeTime } from './format.ts';
 
@@ -33,7 +33,15 @@ function NewSecret({ name, secret, onDone }: { name: string; secret: string; onD
           <label htmlFor={`${id}-secret`} className="fine">
             Secret key
           </label>
-          <input id={`${id}-secret`} ref={input} className="mono" readOnly value={secret} data-testid="secret-value" onFocus={(e) => e.currentTarget.select()} />
+          <input
+            id={`${id}-secret`}
+            ref={input}
+            className="mono"
+            readOnly
+            value={secret}
+            data-testid="secret-value"
+            onFocus={(e) => e.currentTarget.select()}
+          />
         </div>
         <button type="button" className="button" onClick={() => void copy()}>
           {copied === 'yes' ? 'Copied' : 'Copy'}
@@ -93,8 +101,7 @@ export default function KeysPanel({ keys, onChange }: { keys: ApiKey[]; onChange
     <section className="panel" aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`}>API keys</h2>
       <p className="muted">
-        Test keys (<code>onr_test_…</code>) call the free sandbox. Only a hash is stored, so a key’s secret is shown once, when you
-        create it.
+        Test keys (<code>onr_test_…</code>) call the free sandbox. Only a hash is stored, so a key’s secret is shown once, when you create it.
       </p>
       {created && <NewSecret name={created.name} secret={created.secret} onDone={() => setCreated(null)} />}
       <form onSubmit={create} noValidate className="row" style={{ marginBottom: '1.25rem' }}>

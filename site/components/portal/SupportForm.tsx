@@ -1,5 +1,5 @@
-import { useEffect, useId, useState, type FormEvent } from 'react';
-import { currentAccount, portalApi, splitFieldMessage, type Account } from './api.ts';
+import { type FormEvent, useEffect, useId, useState } from 'react';
+import { type Account, currentAccount, portalApi, splitFieldMessage } from './api.ts';
 
 /** Topic values match the server's list; labels are what the developer reads. */
 const TOPICS = [
@@ -57,7 +57,9 @@ export default function SupportForm() {
       setTicket(result.data.ticket.id);
       setMessage('');
     } else {
-      setError(result.code === 'rate_limited' ? { field: null, text: 'You have sent several requests recently. Try again later.' } : splitFieldMessage(result.message));
+      setError(
+        result.code === 'rate_limited' ? { field: null, text: 'You have sent several requests recently. Try again later.' } : splitFieldMessage(result.message),
+      );
     }
   }
 

@@ -2,10 +2,20 @@
  * Create / edit form for an alert rule. Validation is the API's: the page sends what was typed and shows the
  * server's message next to the field it names (e.g. a webhook URL the API refuses), so UI and API never disagree.
  */
-import { useId, useState, type FormEvent, type ReactNode } from 'react';
-import { ReportApiError } from './api.ts';
+import { type FormEvent, type ReactNode, useId, useState } from 'react';
 import { createRule, updateRule } from './alerts-api.ts';
-import { DURATION_UNITS, fieldOfMessage, ruleBody, TRIGGER_CHOICES, type AlertRuleJson, type DraftField, type DurationUnit, type RuleDraft, type TriggerKind } from './alerts-shape.ts';
+import {
+  type AlertRuleJson,
+  type DraftField,
+  DURATION_UNITS,
+  type DurationUnit,
+  fieldOfMessage,
+  type RuleDraft,
+  ruleBody,
+  TRIGGER_CHOICES,
+  type TriggerKind,
+} from './alerts-shape.ts';
+import { ReportApiError } from './api.ts';
 import { KNOWN_EVENTS, MAX_STEPS, MIN_STEPS, RANGE_PRESETS, WINDOW_CHOICES } from './query.ts';
 import { Segmented } from './ui.tsx';
 
@@ -42,8 +52,31 @@ function describedBy(id: string, error: string | undefined, hint = false) {
   return { 'aria-invalid': error ? true : undefined, 'aria-describedby': ids || undefined };
 }
 
-export function AlertRuleForm({ initial, editing, onSaved, onCancel }: { initial: RuleDraft; editing: AlertRuleJson | null; onSaved: (rule: AlertRuleJson, created: boolean) => void; onCancel?: () => void }) {
-  const ids = { name: useId(), window: useId(), range: useId(), trigger: useId(), threshold: useId(), step: useId(), ttfsi: useId(), unit: useId(), webhook: useId(), enabled: useId(), events: useId(), steps: useId() };
+export function AlertRuleForm({
+  initial,
+  editing,
+  onSaved,
+  onCancel,
+}: {
+  initial: RuleDraft;
+  editing: AlertRuleJson | null;
+  onSaved: (rule: AlertRuleJson, created: boolean) => void;
+  onCancel?: () => void;
+}) {
+  const ids = {
+    name: useId(),
+    window: useId(),
+    range: useId(),
+    trigger: useId(),
+    threshold: useId(),
+    step: useId(),
+    ttfsi: useId(),
+    unit: useId(),
+    webhook: useId(),
+    enabled: useId(),
+    events: useId(),
+    steps: useId(),
+  };
   const [draft, setDraft] = useState<RuleDraft>(initial);
   const [error, setError] = useState<SaveError | null>(null);
   const [busy, setBusy] = useState(false);
@@ -75,13 +108,36 @@ export function AlertRuleForm({ initial, editing, onSaved, onCancel }: { initial
   const stepNames = draft.steps.map((s, i) => s.trim() || `step ${i + 1}`);
 
   return (
-    <form className="alert-form" onSubmit={submit} noValidate aria-label={editing ? `Edit alert rule ${editing.name}` : 'New alert rule'} data-testid="alert-form">
+    <form
+      className="alert-form"
+      onSubmit={submit}
+      noValidate
+      aria-label={editing ? `Edit alert rule ${editing.name}` : 'New alert rule'}
+      data-testid="alert-form"
+    >
       <div className="alert-form-grid">
         <Field id={ids.name} label="Rule name" error={errorFor('name')}>
-          <input id={ids.name} value={draft.name} onChange={(e) => set('name', e.target.value)} maxLength={200} placeholder="e.g. Signup → key drop" {...describedBy(ids.name, errorFor('name'))} />
+          <input
+            id={ids.name}
+            value={draft.name}
+            onChange={(e) => set('name', e.target.value)}
+            maxLength={200}
+            placeholder="e.g. Signup → key drop"
+            {...describedBy(ids.name, errorFor('name'))}
+          />
         </Field>
         <Field id={ids.webhook} label="Webhook URL" hint="Slack incoming webhook or any endpoint that accepts a JSON POST." error={errorFor('webhookUrl')}>
-          <input id={ids.webhook} type="text" inputMode="url" autoComplete="off" spellCheck={false} value={draft.webhookUrl} onChange={(e) => set('webhookUrl', e.target.value)} placeholder="https://hooks.slack.com/services/…" {...describedBy(ids.webhook, errorFor('webhookUrl'), true)} />
+          <input
+            id={ids.webhook}
+            type="text"
+            inputMode="url"
+            autoComplete="off"
+            spellCheck={false}
+            value={draft.webhookUrl}
+            onChange={(e) => set('webhookUrl', e.target.value)}
+            placeholder="https://hooks.slack.com/services/…"
+            {...describedBy(ids.webhook, errorFor('webhookUrl'), true)}
+          />
         </Field>
       </div>
 
@@ -90,8 +146,21 @@ export function AlertRuleForm({ initial, editing, onSaved, onCancel }: { initial
         <ol>
           {draft.steps.map((step, i) => (
             <li key={i}>
-              <input aria-label={`Step ${i + 1} event`} list={ids.events} value={step} onChange={(e) => setStep(i, e.target.value)} maxLength={200} aria-invalid={stepsError ? true : undefined} />
-              <button type="button" className="icon-button" onClick={() => removeStep(i)} disabled={draft.steps.length <= MIN_STEPS} aria-label={`Remove step ${i + 1}`}>
+              <input
+                aria-label={`Step ${i + 1} event`}
+                list={ids.events}
+                value={step}
+                onChange={(e) => setStep(i, e.target.value)}
+                maxLength={200}
+                aria-invalid={stepsError ? true : undefined}
+              />
+              <button
+                type="button"
+                className="icon-button"
+                onClick={() => removeStep(i)}
+                disabled={draft.steps.length <= MIN_STEPS}
+                aria-label={`Remove step ${i + 1}`}
+              >
                 ×
               </button>
             </li>
@@ -123,7 +192,12 @@ export function AlertRuleForm({ initial, editing, onSaved, onCancel }: { initial
           </select>
         </Field>
         <Field id={ids.range} label="Period checked" error={errorFor('range')}>
-          <select id={ids.range} value={draft.range} onChange={(e) => set('range', e.target.value as RuleDraft['range'])} {...describedBy(ids.range, errorFor('range'))}>
+          <select
+            id={ids.range}
+            value={draft.range}
+            onChange={(e) => set('range', e.target.value as RuleDraft['range'])}
+            {...describedBy(ids.range, errorFor('range'))}
+          >
             {RANGE_PRESETS.map((r) => (
               <option key={r} value={r}>
                 Last {r}
@@ -144,7 +218,12 @@ export function AlertRuleForm({ initial, editing, onSaved, onCancel }: { initial
 
       <div className="control-row">
         <Field id={ids.trigger} label="Trigger" error={errorFor('trigger')}>
-          <select id={ids.trigger} value={draft.triggerKind} onChange={(e) => set('triggerKind', e.target.value as TriggerKind)} {...describedBy(ids.trigger, errorFor('trigger'))}>
+          <select
+            id={ids.trigger}
+            value={draft.triggerKind}
+            onChange={(e) => set('triggerKind', e.target.value as TriggerKind)}
+            {...describedBy(ids.trigger, errorFor('trigger'))}
+          >
             {TRIGGER_CHOICES.map((t) => (
               <option key={t.value} value={t.value}>
                 {t.label}
@@ -155,10 +234,26 @@ export function AlertRuleForm({ initial, editing, onSaved, onCancel }: { initial
         {draft.triggerKind === 'conversion_below' ? (
           <>
             <Field id={ids.threshold} label="Conversion threshold (%)" error={errorFor('threshold')}>
-              <input id={ids.threshold} type="number" inputMode="decimal" min={0} max={100} step="any" value={draft.conversionPercent} onChange={(e) => set('conversionPercent', e.target.value)} className="input-short" {...describedBy(ids.threshold, errorFor('threshold'))} />
+              <input
+                id={ids.threshold}
+                type="number"
+                inputMode="decimal"
+                min={0}
+                max={100}
+                step="any"
+                value={draft.conversionPercent}
+                onChange={(e) => set('conversionPercent', e.target.value)}
+                className="input-short"
+                {...describedBy(ids.threshold, errorFor('threshold'))}
+              />
             </Field>
             <Field id={ids.step} label="Step watched" error={errorFor('step')}>
-              <select id={ids.step} value={draft.conversionStep} onChange={(e) => set('conversionStep', e.target.value)} {...describedBy(ids.step, errorFor('step'))}>
+              <select
+                id={ids.step}
+                value={draft.conversionStep}
+                onChange={(e) => set('conversionStep', e.target.value)}
+                {...describedBy(ids.step, errorFor('step'))}
+              >
                 <option value="">Any step</option>
                 {stepNames.slice(1).map((name, i) => (
                   <option key={`${i}-${name}`} value={String(i + 2)}>
@@ -172,7 +267,17 @@ export function AlertRuleForm({ initial, editing, onSaved, onCancel }: { initial
         {draft.triggerKind === 'ttfsi_p50_above' ? (
           <>
             <Field id={ids.ttfsi} label="TTFSI p50 threshold" error={errorFor('threshold')}>
-              <input id={ids.ttfsi} type="number" inputMode="decimal" min={0} step="any" value={draft.ttfsiValue} onChange={(e) => set('ttfsiValue', e.target.value)} className="input-short" {...describedBy(ids.ttfsi, errorFor('threshold'))} />
+              <input
+                id={ids.ttfsi}
+                type="number"
+                inputMode="decimal"
+                min={0}
+                step="any"
+                value={draft.ttfsiValue}
+                onChange={(e) => set('ttfsiValue', e.target.value)}
+                className="input-short"
+                {...describedBy(ids.ttfsi, errorFor('threshold'))}
+              />
             </Field>
             <Field id={ids.unit} label="Unit">
               <select id={ids.unit} value={draft.ttfsiUnit} onChange={(e) => set('ttfsiUnit', e.target.value as DurationUnit)}>

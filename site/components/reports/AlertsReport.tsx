@@ -3,15 +3,26 @@
  * delivery log, all through `/api/v1/alerts`.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { getJson, ReportApiError } from './api.ts';
-import { checkRule, deleteRule, deliveriesPath, RULES_PATH } from './alerts-api.ts';
-import { checkSummary, draftFromRule, emptyDraft, ruleRows, type AlertCheckResponse, type AlertDeliveriesResponse, type AlertDeliveryJson, type AlertRuleJson, type AlertRulesResponse, type RuleRow } from './alerts-shape.ts';
 import { AlertRuleForm } from './AlertRuleForm.tsx';
+import { checkRule, deleteRule, deliveriesPath, RULES_PATH } from './alerts-api.ts';
+import {
+  type AlertCheckResponse,
+  type AlertDeliveriesResponse,
+  type AlertDeliveryJson,
+  type AlertRuleJson,
+  type AlertRulesResponse,
+  checkSummary,
+  draftFromRule,
+  emptyDraft,
+  type RuleRow,
+  ruleRows,
+} from './alerts-shape.ts';
+import { getJson, ReportApiError } from './api.ts';
 import type { CsvColumn } from './csv.ts';
 import { formatUtc } from './format.ts';
 import { Gate } from './Gate.tsx';
 import { useApi } from './hooks.ts';
-import { Card, CsvButton, DataTable, EmptyState, ErrorMessage, Loading, type Column } from './ui.tsx';
+import { Card, type Column, CsvButton, DataTable, EmptyState, ErrorMessage, Loading } from './ui.tsx';
 
 const CSV_COLUMNS: ReadonlyArray<CsvColumn<RuleRow>> = [
   { header: 'id', value: (r) => r.id },
@@ -31,7 +42,11 @@ const CSV_COLUMNS: ReadonlyArray<CsvColumn<RuleRow>> = [
 const DELIVERY_COLUMNS: ReadonlyArray<Column<AlertDeliveryJson>> = [
   { header: 'Time', value: (d) => formatUtc(d.createdAt) },
   { header: 'Condition', value: (d) => d.condition, render: (d) => <code>{d.condition}</code> },
-  { header: 'Status', value: (d) => d.status, render: (d) => <span className={`badge ${d.status === 'failed' ? 'badge-high' : d.status === 'delivered' ? 'badge-ok' : 'badge-low'}`}>{d.status}</span> },
+  {
+    header: 'Status',
+    value: (d) => d.status,
+    render: (d) => <span className={`badge ${d.status === 'failed' ? 'badge-high' : d.status === 'delivered' ? 'badge-ok' : 'badge-low'}`}>{d.status}</span>,
+  },
   { header: 'Attempts', value: (d) => d.attempts, numeric: true },
   { header: 'HTTP status', value: (d) => d.responseStatus ?? '—', numeric: true },
   { header: 'Error', value: (d) => d.error ?? '' },
@@ -56,14 +71,24 @@ function shortUrl(url: string): string {
 function Deliveries({ rule, version }: { rule: AlertRuleJson; version: number }) {
   const state = useApi<AlertDeliveriesResponse>(deliveriesPath(rule.id), { v: String(version) });
   return (
-    <Card title={`Delivery log: ${rule.name}`} description="Each webhook POST this rule made, newest first: its status, how many attempts it took and the receiver’s answer." id="alert-deliveries">
+    <Card
+      title={`Delivery log: ${rule.name}`}
+      description="Each webhook POST this rule made, newest first: its status, how many attempts it took and the receiver’s answer."
+      id="alert-deliveries"
+    >
       {state.status === 'loading' ? <Loading label="Loading deliveries…" /> : null}
       {state.status === 'error' ? <ErrorMessage message={state.error} onRetry={state.reload} /> : null}
       {state.status === 'ready' && state.data.deliveries.length === 0 ? (
         <EmptyState title="No deliveries yet">A delivery is recorded when a check finds a condition that was not already alerted.</EmptyState>
       ) : null}
       {state.status === 'ready' && state.data.deliveries.length > 0 ? (
-        <DataTable caption={`Webhook deliveries of ${rule.name}`} columns={DELIVERY_COLUMNS} rows={state.data.deliveries} rowKey={(d) => String(d.id)} csvName={`alert deliveries ${rule.name}`} />
+        <DataTable
+          caption={`Webhook deliveries of ${rule.name}`}
+          columns={DELIVERY_COLUMNS}
+          rows={state.data.deliveries}
+          rowKey={(d) => String(d.id)}
+          csvName={`alert deliveries ${rule.name}`}
+        />
       ) : null}
     </Card>
   );
@@ -157,12 +182,23 @@ function AlertsBody() {
       value: (r) => `${r.interval}, last ${r.range}, ${r.window} window`,
       render: (r) => (
         <span className="alert-schedule">
-          <span className="nowrap">{r.interval === 'daily' ? 'Daily' : 'Hourly'} · last {r.range}</span> <span className="nowrap muted small">{r.window} conversion window</span>
+          <span className="nowrap">
+            {r.interval === 'daily' ? 'Daily' : 'Hourly'} · last {r.range}
+          </span>{' '}
+          <span className="nowrap muted small">{r.window} conversion window</span>
         </span>
       ),
     },
     { header: 'Trigger', value: (r) => r.trigger },
-    { header: 'Webhook', value: (r) => r.webhookUrl, render: (r) => <span title={r.webhookUrl} className="alert-url">{shortUrl(r.webhookUrl)}</span> },
+    {
+      header: 'Webhook',
+      value: (r) => r.webhookUrl,
+      render: (r) => (
+        <span title={r.webhookUrl} className="alert-url">
+          {shortUrl(r.webhookUrl)}
+        </span>
+      ),
+    },
     {
       header: 'State',
       value: (r) => r.state,
@@ -182,7 +218,13 @@ function AlertsBody() {
           <button type="button" className="button button-small button-quiet" onClick={() => startEdit(r.rule)} aria-label={`Edit ${r.name}`}>
             Edit
           </button>
-          <button type="button" className="button button-small button-quiet" onClick={() => void runCheck(r.rule)} disabled={busyId === r.id} aria-label={`Check ${r.name} now`}>
+          <button
+            type="button"
+            className="button button-small button-quiet"
+            onClick={() => void runCheck(r.rule)}
+            disabled={busyId === r.id}
+            aria-label={`Check ${r.name} now`}
+          >
             {busyId === r.id ? 'Checking…' : 'Check now'}
           </button>
           <button
@@ -190,7 +232,7 @@ function AlertsBody() {
             className="button button-small button-quiet"
             onClick={() => setLogRule(logRule?.id === r.id ? null : r.rule)}
             aria-expanded={logRule?.id === r.id}
-            aria-controls={logRule?.id === r.id ? "alert-deliveries" : undefined}
+            aria-controls={logRule?.id === r.id ? 'alert-deliveries' : undefined}
             aria-label={`Deliveries of ${r.name}`}
           >
             Deliveries
@@ -210,7 +252,13 @@ function AlertsBody() {
           title={editing ? `Edit “${editing.name}”` : 'New alert rule'}
           description="Onramp checks the funnel on this schedule and POSTs a Slack-compatible message to the webhook when the trigger holds. It does not alert again until the condition clears."
         >
-          <AlertRuleForm key={formKey} initial={editing ? draftFromRule(editing) : emptyDraft()} editing={editing} onSaved={onSaved} {...(editing ? { onCancel: stopEdit } : {})} />
+          <AlertRuleForm
+            key={formKey}
+            initial={editing ? draftFromRule(editing) : emptyDraft()}
+            editing={editing}
+            onSaved={onSaved}
+            {...(editing ? { onCancel: stopEdit } : {})}
+          />
         </Card>
       </div>
 
@@ -225,11 +273,14 @@ function AlertsBody() {
         ) : null}
         {confirmDelete ? (
           <div className="confirm-bar" role="group" aria-label="Confirm delete">
-            <p>
-              Delete “{confirmDelete.name}”? It will no longer be checked and its delivery log goes with it.
-            </p>
+            <p>Delete “{confirmDelete.name}”? It will no longer be checked and its delivery log goes with it.</p>
             <div className="row-actions">
-              <button type="button" className="button button-small button-danger" onClick={() => void remove(confirmDelete)} disabled={busyId === confirmDelete.id}>
+              <button
+                type="button"
+                className="button button-small button-danger"
+                onClick={() => void remove(confirmDelete)}
+                disabled={busyId === confirmDelete.id}
+              >
                 Delete rule
               </button>
               <button type="button" className="button button-small button-quiet" onClick={() => setConfirmDelete(null)}>

@@ -1,13 +1,13 @@
 /** API health page island (charts: recharts, see FunnelReport.tsx for why). */
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import type { ApiHealthReport as ApiHealthResponse, EndpointHealth, CodeCount as ErrorCount } from '../../../api/analytics/contract.ts';
 import { RangeControl } from './Controls.tsx';
 import { formatCount, formatDecimal, formatMs, formatPercent } from './format.ts';
 import { Gate } from './Gate.tsx';
-import { combinedTopErrors, endpointsByCalls, errorRateRows, isEmptyHealth, latencyRows, shortEndpoint, type LatencyRow } from './health-shape.ts';
+import { combinedTopErrors, endpointsByCalls, errorRateRows, isEmptyHealth, type LatencyRow, latencyRows, shortEndpoint } from './health-shape.ts';
 import { useApi, useNarrow, useUrlQuery } from './hooks.ts';
 import { AXIS_TICK, COLORS } from './palette.ts';
-import type { ApiHealthReport as ApiHealthResponse, CodeCount as ErrorCount, EndpointHealth } from '../../../api/analytics/contract.ts';
-import { Card, ChartFigure, DataTable, EmptyState, ErrorMessage, Loading, Stat, type Column, legendFormatter } from './ui.tsx';
+import { Card, ChartFigure, type Column, DataTable, EmptyState, ErrorMessage, Loading, legendFormatter, Stat } from './ui.tsx';
 
 const endpointColumns: Column<EndpointHealth>[] = [
   { header: 'Endpoint', value: (r) => r.endpoint, render: (r) => <code>{r.endpoint}</code> },
@@ -16,7 +16,20 @@ const endpointColumns: Column<EndpointHealth>[] = [
   { header: 'p50', value: (r) => r.p50Ms, render: (r) => formatMs(r.p50Ms), numeric: true },
   { header: 'p95', value: (r) => r.p95Ms, render: (r) => formatMs(r.p95Ms), numeric: true },
   { header: 'p99', value: (r) => r.p99Ms, render: (r) => formatMs(r.p99Ms), numeric: true },
-  { header: 'Top errors', value: (r) => r.topErrors.map((e) => `${e.code} (${e.count})`).join('; '), render: (r) => <span className="wide-cell">{r.topErrors.length ? r.topErrors.slice(0, 3).map((e) => `${e.code} × ${e.count}`).join(', ') : '—'}</span> },
+  {
+    header: 'Top errors',
+    value: (r) => r.topErrors.map((e) => `${e.code} (${e.count})`).join('; '),
+    render: (r) => (
+      <span className="wide-cell">
+        {r.topErrors.length
+          ? r.topErrors
+              .slice(0, 3)
+              .map((e) => `${e.code} × ${e.count}`)
+              .join(', ')
+          : '—'}
+      </span>
+    ),
+  },
 ];
 
 const errorColumns: Column<ErrorCount>[] = [
@@ -69,18 +82,30 @@ function HealthBody() {
       {report.status === 'loading' ? <Loading label="Loading API health…" /> : null}
       {report.status === 'error' ? <ErrorMessage message={report.error} onRetry={report.reload} /> : null}
       {data && isEmptyHealth(data) ? (
-        <EmptyState title="No sandbox API calls in this range.">Calls appear here once developers use their keys against <code>/sandbox/v1</code>.</EmptyState>
+        <EmptyState title="No sandbox API calls in this range.">
+          Calls appear here once developers use their keys against <code>/sandbox/v1</code>.
+        </EmptyState>
       ) : null}
       {data && !isEmptyHealth(data) ? (
         <div className="report-body" data-testid="health-report">
           <div className="stats">
             <Stat label="Calls" value={formatCount(data.overall.calls)} testId="health-overall-calls" />
             <Stat label="Error rate" value={formatPercent(data.overall.errorRate)} hint="5xx and 4xx except 429" testId="health-overall-error-rate" />
-            <Stat label="Latency p50 / p95" value={`${formatMs(data.overall.p50Ms)} / ${formatMs(data.overall.p95Ms)}`} hint={`p99 ${formatMs(data.overall.p99Ms)}`} />
+            <Stat
+              label="Latency p50 / p95"
+              value={`${formatMs(data.overall.p50Ms)} / ${formatMs(data.overall.p95Ms)}`}
+              hint={`p99 ${formatMs(data.overall.p99Ms)}`}
+            />
             <Stat label="Support tickets" value={formatDecimal(data.supportTicketsPer1kCalls, 2)} hint="per 1,000 calls" testId="health-tickets" />
           </div>
           <Card title="Endpoints" description="Error rate counts 5xx and every 4xx except 429 (rate limiting is the client pacing itself).">
-            <DataTable caption="Endpoints" columns={endpointColumns} rows={endpointsByCalls(data.endpoints)} rowKey={(r) => r.endpoint} csvName="api health endpoints" />
+            <DataTable
+              caption="Endpoints"
+              columns={endpointColumns}
+              rows={endpointsByCalls(data.endpoints)}
+              rowKey={(r) => r.endpoint}
+              csvName="api health endpoints"
+            />
           </Card>
           <div className="grid-2">
             <Card title="Latency by endpoint">
@@ -90,7 +115,12 @@ function HealthBody() {
                 height={Math.max(200, data.endpoints.length * 70 + 60)}
                 chart={
                   <ResponsiveContainer width="100%" height="100%">
-                    <BarChart data={latencyRows(data.endpoints)} layout="vertical" margin={{ top: 4, right: 16, bottom: 4, left: 8 }} accessibilityLayer={false}>
+                    <BarChart
+                      data={latencyRows(data.endpoints)}
+                      layout="vertical"
+                      margin={{ top: 4, right: 16, bottom: 4, left: 8 }}
+                      accessibilityLayer={false}
+                    >
                       <CartesianGrid horizontal={false} stroke={COLORS.grid} />
                       <XAxis type="number" tick={AXIS_TICK} unit=" ms" />
                       <YAxis type="category" dataKey="endpoint" width={endpointAxis.width} tickFormatter={endpointAxis.tickFormatter} tick={AXIS_TICK} />
@@ -112,7 +142,12 @@ function HealthBody() {
                 height={Math.max(200, data.endpoints.length * 50 + 60)}
                 chart={
                   <ResponsiveContainer width="100%" height="100%">
-                    <BarChart data={errorRateRows(data.endpoints)} layout="vertical" margin={{ top: 4, right: 16, bottom: 4, left: 8 }} accessibilityLayer={false}>
+                    <BarChart
+                      data={errorRateRows(data.endpoints)}
+                      layout="vertical"
+                      margin={{ top: 4, right: 16, bottom: 4, left: 8 }}
+                      accessibilityLayer={false}
+                    >
                       <CartesianGrid horizontal={false} stroke={COLORS.grid} />
                       <XAxis type="number" tick={AXIS_TICK} unit="%" />
                       <YAxis type="category" dataKey="endpoint" width={endpointAxis.width} tickFormatter={endpointAxis.tickFormatter} tick={AXIS_TICK} />

@@ -1,7 +1,7 @@
 /** Report controls: date range for every page, plus window, steps, order and breakdown on the funnel. */
-import { useEffect, useId, useState, type FormEvent } from 'react';
+import { type FormEvent, useEffect, useId, useState } from 'react';
 import { formatUtc } from './format.ts';
-import { FUNNEL_ORDERS, KNOWN_EVENTS, MAX_STEPS, MIN_STEPS, WINDOW_CHOICES, type RangePreset, type ReportQuery } from './query.ts';
+import { FUNNEL_ORDERS, KNOWN_EVENTS, MAX_STEPS, MIN_STEPS, type RangePreset, type ReportQuery, WINDOW_CHOICES } from './query.ts';
 import { Segmented } from './ui.tsx';
 
 const RANGE_OPTIONS: ReadonlyArray<{ value: RangePreset; label: string }> = [
@@ -19,7 +19,17 @@ function today(): string {
 }
 
 /** Date range picker: presets apply at once, a custom range applies with its button. */
-export function RangeControl({ query, range, onChange, onRefresh }: { query: ReportQuery; range: { from: string; to: string }; onChange: (q: Partial<ReportQuery>) => void; onRefresh: () => void }) {
+export function RangeControl({
+  query,
+  range,
+  onChange,
+  onRefresh,
+}: {
+  query: ReportQuery;
+  range: { from: string; to: string };
+  onChange: (q: Partial<ReportQuery>) => void;
+  onRefresh: () => void;
+}) {
   const [from, setFrom] = useState(query.from || range.from.slice(0, 10));
   const [to, setTo] = useState(query.to || range.to.slice(0, 10));
   useEffect(() => {
@@ -30,6 +40,8 @@ export function RangeControl({ query, range, onChange, onRefresh }: { query: Rep
   }, [query.range, query.from, query.to]);
   const applyCustom = (e: FormEvent) => {
     e.preventDefault();
+    // Dates as YYYY-MM-DD strings compare in calendar order.
+    // biome-ignore lint/complexity/useMathMinMax: these are strings, which Math.max would turn into NaN.
     if (from && to) onChange({ range: 'custom', from, to: to < from ? from : to });
   };
   return (
@@ -117,7 +129,14 @@ export function FunnelControls({ query, onChange }: { query: ReportQuery; onChan
             Breakdown property
           </label>
           <div className="inline-form-row">
-            <input id={breakdownId} list={propsListId} value={breakdown} placeholder="none, e.g. source" onChange={(e) => setBreakdown(e.target.value)} maxLength={200} />
+            <input
+              id={breakdownId}
+              list={propsListId}
+              value={breakdown}
+              placeholder="none, e.g. source"
+              onChange={(e) => setBreakdown(e.target.value)}
+              maxLength={200}
+            />
             <datalist id={propsListId}>
               {BREAKDOWN_SUGGESTIONS.map((p) => (
                 <option key={p} value={p} />

@@ -1,15 +1,15 @@
 /** Doc satisfaction page island: sortable, filterable pages table, worst first, with a detail panel per page. */
-import { useEffect, useId, useMemo, useRef, useState, type RefObject } from 'react';
+import { type RefObject, useEffect, useId, useMemo, useRef, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import type { DocPage, DocsReport as DocsResponse } from '../../../api/analytics/contract.ts';
 import { RangeControl } from './Controls.tsx';
 import type { CsvColumn } from './csv.ts';
-import { commentsNewestFirst, filterPages, parseDocSort, reasonRows, sortPages, votes, type DocSortKey, type ReasonRow } from './docs-shape.ts';
+import { commentsNewestFirst, type DocSortKey, filterPages, parseDocSort, type ReasonRow, reasonRows, sortPages, votes } from './docs-shape.ts';
 import { formatCount, formatDecimal, formatPercent, formatUtc } from './format.ts';
 import { Gate } from './Gate.tsx';
 import { useApi, useUrlQuery } from './hooks.ts';
 import { AXIS_TICK, COLORS } from './palette.ts';
-import type { DocPage, DocsReport as DocsResponse } from '../../../api/analytics/contract.ts';
-import { Card, ChartFigure, CsvButton, EmptyState, ErrorMessage, Loading, type Column } from './ui.tsx';
+import { Card, ChartFigure, type Column, CsvButton, EmptyState, ErrorMessage, Loading } from './ui.tsx';
 
 interface DocColumn extends CsvColumn<DocPage> {
   key: DocSortKey;
@@ -24,7 +24,13 @@ const COLUMNS: DocColumn[] = [
   { key: 'helpfulRate', header: 'Helpful', value: (p) => p.helpfulRate, render: (p) => formatPercent(p.helpfulRate, 0), numeric: true },
   { key: 'wilsonLower', header: 'Wilson lower bound', value: (p) => p.wilsonLower, render: (p) => formatDecimal(p.wilsonLower, 2), numeric: true },
   { key: 'readerConversion', header: 'Reader conversion', value: (p) => p.readerConversion, render: (p) => formatPercent(p.readerConversion), numeric: true },
-  { key: 'nonReaderConversion', header: 'Non-reader conversion', value: (p) => p.nonReaderConversion, render: (p) => formatPercent(p.nonReaderConversion), numeric: true },
+  {
+    key: 'nonReaderConversion',
+    header: 'Non-reader conversion',
+    value: (p) => p.nonReaderConversion,
+    render: (p) => formatPercent(p.nonReaderConversion),
+    numeric: true,
+  },
   { key: 'flagged', header: 'Flag', value: (p) => (p.flagged ? 'flagged' : ''), render: (p) => (p.flagged ? 'Needs work' : '') },
 ];
 
@@ -47,6 +53,7 @@ function PageDetail({ page, detailRef }: { page: DocPage; detailRef: RefObject<H
   const reasons = reasonRows(page.reasons);
   const comments = commentsNewestFirst(page.comments);
   const [shown, setShown] = useState(COMMENTS_PAGE);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: another page starts with its first comments again.
   useEffect(() => setShown(COMMENTS_PAGE), [page.path]);
   return (
     <div className="detail" data-testid="doc-detail" ref={detailRef} tabIndex={-1}>
@@ -54,8 +61,8 @@ function PageDetail({ page, detailRef }: { page: DocPage; detailRef: RefObject<H
         <code>{page.path}</code>
       </h3>
       <p className="muted small">
-        {formatCount(page.views)} views · {formatCount(page.readers)} readers · {formatCount(page.helpful)} helpful / {formatCount(page.notHelpful)} not helpful ·
-        readers converted {formatPercent(page.readerConversion)} vs. {formatPercent(page.nonReaderConversion)} for non-readers
+        {formatCount(page.views)} views · {formatCount(page.readers)} readers · {formatCount(page.helpful)} helpful / {formatCount(page.notHelpful)} not helpful
+        · readers converted {formatPercent(page.readerConversion)} vs. {formatPercent(page.nonReaderConversion)} for non-readers
       </p>
       <div className="grid-2">
         <div>
@@ -89,7 +96,14 @@ function PageDetail({ page, detailRef }: { page: DocPage; detailRef: RefObject<H
           ) : (
             <>
               <div className="table-tools">
-                <CsvButton name={`comments ${page.path}`} columns={[{ header: 'time', value: (c: DocPage['comments'][number]) => c.timestamp }, { header: 'comment', value: (c: DocPage['comments'][number]) => c.text }]} rows={comments} />
+                <CsvButton
+                  name={`comments ${page.path}`}
+                  columns={[
+                    { header: 'time', value: (c: DocPage['comments'][number]) => c.timestamp },
+                    { header: 'comment', value: (c: DocPage['comments'][number]) => c.text },
+                  ]}
+                  rows={comments}
+                />
               </div>
               <ul className="comments" data-testid="doc-comments">
                 {comments.slice(0, shown).map((c, i) => (
@@ -151,7 +165,8 @@ function DocsBody() {
   }, [selectedPage]);
 
   const setSort = (key: DocSortKey) => {
-    const direction = sort.key === key ? (sort.direction === 'asc' ? 'desc' : 'asc') : key === 'path' || key === 'wilsonLower' || key === 'helpfulRate' ? 'asc' : 'desc';
+    const direction =
+      sort.key === key ? (sort.direction === 'asc' ? 'desc' : 'asc') : key === 'path' || key === 'wilsonLower' || key === 'helpfulRate' ? 'asc' : 'desc';
     update({}, { sort: key, dir: direction });
   };
 
@@ -163,7 +178,9 @@ function DocsBody() {
       {report.status === 'loading' ? <Loading label="Loading doc satisfaction…" /> : null}
       {report.status === 'error' ? <ErrorMessage message={report.error} onRetry={report.reload} /> : null}
       {report.data && report.data.pages.length === 0 ? (
-        <EmptyState title="No doc page views or votes in this range.">Pages appear once readers view them; votes come from the “Was this page helpful?” widget.</EmptyState>
+        <EmptyState title="No doc page views or votes in this range.">
+          Pages appear once readers view them; votes come from the “Was this page helpful?” widget.
+        </EmptyState>
       ) : null}
       {report.data && report.data.pages.length > 0 ? (
         <Card
@@ -178,7 +195,14 @@ function DocsBody() {
             </label>
             <label htmlFor={minId}>
               <span className="control-label">Minimum votes</span>
-              <input id={minId} type="number" min={0} value={minVotes} onChange={(e) => setMinVotes(Math.max(0, Number(e.target.value) || 0))} style={{ width: 100 }} />
+              <input
+                id={minId}
+                type="number"
+                min={0}
+                value={minVotes}
+                onChange={(e) => setMinVotes(Math.max(0, Number(e.target.value) || 0))}
+                style={{ width: 100 }}
+              />
             </label>
             <label className="checkbox">
               <input type="checkbox" checked={flaggedOnly} onChange={(e) => update({}, { flagged: e.target.checked ? '1' : null })} />
@@ -194,7 +218,12 @@ function DocsBody() {
               <thead>
                 <tr>
                   {COLUMNS.map((c) => (
-                    <th key={c.key} scope="col" className={c.numeric ? 'num' : undefined} aria-sort={sort.key === c.key ? (sort.direction === 'asc' ? 'ascending' : 'descending') : undefined}>
+                    <th
+                      key={c.key}
+                      scope="col"
+                      className={c.numeric ? 'num' : undefined}
+                      aria-sort={sort.key === c.key ? (sort.direction === 'asc' ? 'ascending' : 'descending') : undefined}
+                    >
                       <button type="button" className="sort-button" onClick={() => setSort(c.key)}>
                         {c.header}
                         <span aria-hidden="true">{sort.key === c.key ? (sort.direction === 'asc' ? '▲' : '▼') : '↕'}</span>
@@ -207,14 +236,24 @@ function DocsBody() {
                 {rows.map((p) => {
                   const isSelected = p.path === selected;
                   return (
-                    <tr key={p.path} ref={isSelected ? selectedRow : undefined} className={[isSelected ? 'is-selected' : '', p.flagged ? 'is-flagged' : ''].join(' ').trim() || undefined} data-path={p.path}>
+                    <tr
+                      key={p.path}
+                      ref={isSelected ? selectedRow : undefined}
+                      className={[isSelected ? 'is-selected' : '', p.flagged ? 'is-flagged' : ''].join(' ').trim() || undefined}
+                      data-path={p.path}
+                    >
                       {COLUMNS.map((c) =>
                         c.key === 'path' ? (
                           <th key={c.key} scope="row" className="cell-wrap">
-                            <button type="button" className="path-button" aria-expanded={isSelected} onClick={() => {
+                            <button
+                              type="button"
+                              className="path-button"
+                              aria-expanded={isSelected}
+                              onClick={() => {
                                 clicked.current = !isSelected;
                                 update({}, { page: isSelected ? null : p.path });
-                              }}>
+                              }}
+                            >
                               {p.path}
                             </button>
                           </th>
@@ -231,7 +270,11 @@ function DocsBody() {
             </table>
           </div>
           {rows.length === 0 ? <EmptyState title="No pages match these filters." /> : null}
-          {selectedPage ? <PageDetail page={selectedPage} detailRef={detail} /> : selected ? <p className="muted">No data for {selected} in this range.</p> : null}
+          {selectedPage ? (
+            <PageDetail page={selectedPage} detailRef={detail} />
+          ) : selected ? (
+            <p className="muted">No data for {selected} in this range.</p>
+          ) : null}
         </Card>
       ) : null}
     </>

@@ -5,30 +5,30 @@
  */
 import { useEffect, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, ComposedChart, Legend, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import type { FunnelReport as FunnelResponse } from '../../../api/analytics/contract.ts';
 import { getJson, ReportApiError } from './api.ts';
 import { FunnelControls, RangeControl } from './Controls.tsx';
 import { formatCount, formatDuration, formatPercent } from './format.ts';
 import {
+  type BreakdownTableRow,
   breakdownChart,
   breakdownRows,
+  type CohortRow,
   cohortRow,
+  type FlagCallout,
+  type FunnelBarRow,
   flagCallout,
   funnelBars,
   isEmptyFunnel,
+  type StepTimeRow,
   stepTimes,
   weeklyRanges,
-  type BreakdownTableRow,
-  type CohortRow,
-  type FlagCallout,
-  type FunnelBarRow,
-  type StepTimeRow,
 } from './funnel-shape.ts';
 import { Gate } from './Gate.tsx';
 import { useApi, useNarrow, useUrlQuery } from './hooks.ts';
 import { AXIS_TICK, COLORS, seriesColor } from './palette.ts';
 import { funnelParams, type ReportQuery } from './query.ts';
-import type { FunnelReport as FunnelResponse } from '../../../api/analytics/contract.ts';
-import { Card, ChartFigure, DataTable, EmptyState, ErrorMessage, Loading, Segmented, Stat, type Column, legendFormatter } from './ui.tsx';
+import { Card, ChartFigure, type Column, DataTable, EmptyState, ErrorMessage, Loading, legendFormatter, Segmented, Stat } from './ui.tsx';
 
 const percentTick = (v: number) => `${Math.round(v * 100)}%`;
 
@@ -67,7 +67,10 @@ function FlagCallouts({ callouts }: { callouts: FlagCallout[] }) {
                 <ul>
                   {c.lastPages.map((p) => (
                     <li key={p.path}>
-                      <a href={p.href}>{p.path}</a> <span className="muted">× {formatCount(p.count)} · helpful {formatPercent(p.helpfulRate, 0)}</span>
+                      <a href={p.href}>{p.path}</a>{' '}
+                      <span className="muted">
+                        × {formatCount(p.count)} · helpful {formatPercent(p.helpfulRate, 0)}
+                      </span>
                     </li>
                   ))}
                 </ul>
@@ -85,8 +88,20 @@ function FlagCallouts({ callouts }: { callouts: FlagCallout[] }) {
 const stepColumns: Column<FunnelBarRow & StepTimeRow>[] = [
   { header: 'Step', value: (r) => r.label },
   { header: 'Persons', value: (r) => r.reached, render: (r) => formatCount(r.reached), numeric: true, testId: (_, i) => `funnel-count-${i}` },
-  { header: 'From start', value: (r) => r.conversionFromStart, render: (r) => formatPercent(r.conversionFromStart), numeric: true, testId: (_, i) => `funnel-conv-start-${i}` },
-  { header: 'From previous', value: (r) => r.conversionFromPrevious, render: (r) => formatPercent(r.conversionFromPrevious), numeric: true, testId: (_, i) => `funnel-conv-prev-${i}` },
+  {
+    header: 'From start',
+    value: (r) => r.conversionFromStart,
+    render: (r) => formatPercent(r.conversionFromStart),
+    numeric: true,
+    testId: (_, i) => `funnel-conv-start-${i}`,
+  },
+  {
+    header: 'From previous',
+    value: (r) => r.conversionFromPrevious,
+    render: (r) => formatPercent(r.conversionFromPrevious),
+    numeric: true,
+    testId: (_, i) => `funnel-conv-prev-${i}`,
+  },
   { header: 'Dropped', value: (r) => r.dropped, render: (r) => formatCount(r.dropped), numeric: true, testId: (_, i) => `funnel-dropped-${i}` },
   { header: 'In progress', value: (r) => r.inProgress, render: (r) => formatCount(r.inProgress), numeric: true, testId: (_, i) => `funnel-inprogress-${i}` },
   { header: 'Median time', value: (r) => r.medianSeconds, render: (r) => formatDuration(r.medianSeconds), numeric: true },
@@ -104,10 +119,17 @@ function StepsCard({ data }: { data: FunnelResponse }) {
   const axisWidth = narrow ? 64 : 190;
   const bars = funnelBars(data.steps);
   const times = stepTimes(data.steps);
-  const rows = bars.map((b, i) => ({ ...b, medianSeconds: i === 0 ? null : (times[i - 1]?.medianSeconds ?? null), p90Seconds: i === 0 ? null : (times[i - 1]?.p90Seconds ?? null) }));
+  const rows = bars.map((b, i) => ({
+    ...b,
+    medianSeconds: i === 0 ? null : (times[i - 1]?.medianSeconds ?? null),
+    p90Seconds: i === 0 ? null : (times[i - 1]?.p90Seconds ?? null),
+  }));
   const height = Math.max(180, bars.length * 64 + 60);
   return (
-    <Card title="Conversion by step" description="Each bar is the persons who reached the step; the rest of the previous step either dropped out (past their window) or is still in progress.">
+    <Card
+      title="Conversion by step"
+      description="Each bar is the persons who reached the step; the rest of the previous step either dropped out (past their window) or is still in progress."
+    >
       <div className="chart-canvas" style={{ height }} aria-hidden="true">
         <ResponsiveContainer width="100%" height="100%">
           <BarChart data={bars} layout="vertical" margin={{ top: 8, right: 24, bottom: 8, left: 8 }} accessibilityLayer={false}>
@@ -159,14 +181,30 @@ function BreakdownCard({ data, property }: { data: FunnelResponse; property: str
   const stepNames = data.steps.map((s, i) => `${i + 1}. ${s.event}`);
   const columns: Column<BreakdownTableRow>[] = [
     { header: property, value: (r) => r.value, testId: (_, i) => `breakdown-value-${i}` },
-    ...stepNames.map((name, si) => ({ header: name, value: (r: BreakdownTableRow) => r.counts[si] ?? 0, render: (r: BreakdownTableRow) => formatCount(r.counts[si] ?? 0), numeric: true, testId: (_: BreakdownTableRow, i: number) => `breakdown-count-${i}-${si}` })),
+    ...stepNames.map((name, si) => ({
+      header: name,
+      value: (r: BreakdownTableRow) => r.counts[si] ?? 0,
+      render: (r: BreakdownTableRow) => formatCount(r.counts[si] ?? 0),
+      numeric: true,
+      testId: (_: BreakdownTableRow, i: number) => `breakdown-count-${i}-${si}`,
+    })),
     { header: 'Conversion', value: (r) => r.conversion, render: (r) => formatPercent(r.conversion), numeric: true, testId: (_, i) => `breakdown-conv-${i}` },
   ];
   return (
     <Card
       title={`Breakdown by ${property}`}
       description="First-touch value of the property on the step-1 event; the top 25 values, the rest as Other."
-      actions={<Segmented label="Show as" value={view} options={[{ value: 'chart', label: 'Grouped bars' }, { value: 'table', label: 'Table' }]} onChange={setView} />}
+      actions={
+        <Segmented
+          label="Show as"
+          value={view}
+          options={[
+            { value: 'chart', label: 'Grouped bars' },
+            { value: 'table', label: 'Table' },
+          ]}
+          onChange={setView}
+        />
+      }
     >
       {rows.length === 0 ? (
         <EmptyState title={`No values of “${property}” in this range.`}>Check the property name: it is read from the step-1 event’s properties.</EmptyState>
@@ -207,7 +245,12 @@ const cohortColumns: Column<CohortRow>[] = [
 
 /** Runs the same funnel once per week of the range, after the main funnel has loaded. */
 function useWeeklyCohorts(query: ReportQuery, range: { from: string; to: string }) {
-  const [state, setState] = useState<{ rows: CohortRow[] | null; error: string | null; done: number; total: number }>({ rows: null, error: null, done: 0, total: 0 });
+  const [state, setState] = useState<{ rows: CohortRow[] | null; error: string | null; done: number; total: number }>({
+    rows: null,
+    error: null,
+    done: 0,
+    total: 0,
+  });
   const key = JSON.stringify([query.steps, query.window, query.order, range]);
   // biome-ignore lint/correctness/useExhaustiveDependencies: key captures the inputs.
   useEffect(() => {
@@ -229,7 +272,8 @@ function useWeeklyCohorts(query: ReportQuery, range: { from: string; to: string 
     worker().then(
       () => setState({ rows: results, error: null, done: weeks.length, total: weeks.length }),
       (err: unknown) => {
-        if (!controller.signal.aborted) setState({ rows: null, error: err instanceof ReportApiError ? err.message : 'Could not load the weekly cohorts.', done: 0, total: weeks.length });
+        if (!controller.signal.aborted)
+          setState({ rows: null, error: err instanceof ReportApiError ? err.message : 'Could not load the weekly cohorts.', done: 0, total: weeks.length });
       },
     );
     return () => controller.abort();
@@ -240,7 +284,10 @@ function useWeeklyCohorts(query: ReportQuery, range: { from: string; to: string 
 function CohortCard({ query, range }: { query: ReportQuery; range: { from: string; to: string } }) {
   const { rows, error, done, total } = useWeeklyCohorts(query, range);
   return (
-    <Card title="Conversion by weekly cohort" description="The same funnel run over each week (Monday, UTC) alone: who started that week and finished within it; persons still inside their window at the week’s end are in progress. * marks a week the date range cuts short.">
+    <Card
+      title="Conversion by weekly cohort"
+      description="The same funnel run over each week (Monday, UTC) alone: who started that week and finished within it; persons still inside their window at the week’s end are in progress. * marks a week the date range cuts short."
+    >
       {error ? (
         <ErrorMessage message={error} />
       ) : !rows ? (
@@ -253,7 +300,11 @@ function CohortCard({ query, range }: { query: ReportQuery; range: { from: strin
           summary="Bars: persons who started; line: conversion from first to last step."
           chart={
             <ResponsiveContainer width="100%" height="100%">
-              <ComposedChart data={rows.map((r) => ({ ...r, week: r.partial ? `${r.week}*` : r.week }))} margin={{ top: 8, right: 8, bottom: 8, left: 0 }} accessibilityLayer={false}>
+              <ComposedChart
+                data={rows.map((r) => ({ ...r, week: r.partial ? `${r.week}*` : r.week }))}
+                margin={{ top: 8, right: 8, bottom: 8, left: 0 }}
+                accessibilityLayer={false}
+              >
                 <CartesianGrid vertical={false} stroke={COLORS.grid} />
                 <XAxis dataKey="week" tick={AXIS_TICK} />
                 <YAxis yAxisId="persons" tick={AXIS_TICK} allowDecimals={false} />
@@ -261,7 +312,17 @@ function CohortCard({ query, range }: { query: ReportQuery; range: { from: strin
                 <Tooltip formatter={(v, name) => (name === 'Conversion' ? formatPercent(Number(v)) : formatCount(Number(v)))} />
                 <Legend formatter={legendFormatter} itemSorter={null} />
                 <Bar yAxisId="persons" dataKey="started" name="Started" fill="#94a3b8" stroke={COLORS.neutral} isAnimationActive={false} />
-                <Line yAxisId="rate" type="monotone" dataKey="conversion" name="Conversion" stroke={COLORS.reached} strokeWidth={3} dot={{ r: 4 }} connectNulls isAnimationActive={false} />
+                <Line
+                  yAxisId="rate"
+                  type="monotone"
+                  dataKey="conversion"
+                  name="Conversion"
+                  stroke={COLORS.reached}
+                  strokeWidth={3}
+                  dot={{ r: 4 }}
+                  connectNulls
+                  isAnimationActive={false}
+                />
               </ComposedChart>
             </ResponsiveContainer>
           }
@@ -288,7 +349,8 @@ function FunnelBody() {
       {funnel.status === 'error' ? <ErrorMessage message={funnel.error} onRetry={funnel.reload} /> : null}
       {data && isEmptyFunnel(data) ? (
         <EmptyState title="Nobody did the first step in this range.">
-          Try a longer date range, or check that <code>{query.steps[0]}</code> is being sent: open <a href={`/reports/events/?event=${encodeURIComponent(query.steps[0] ?? '')}`}>Live events</a>.
+          Try a longer date range, or check that <code>{query.steps[0]}</code> is being sent: open{' '}
+          <a href={`/reports/events/?event=${encodeURIComponent(query.steps[0] ?? '')}`}>Live events</a>.
         </EmptyState>
       ) : null}
       {data && !isEmptyFunnel(data) ? (

@@ -5,5 +5,5 @@ import { Loading } from './ui.tsx';
 
 export function Gate({ children }: { children: ReactNode }) {
   const state = useSessionGate();
-  return state === 'ok' ? <>{children}</> : <Loading label="Checking your session…" />;
+  return state === 'ok' ? children : <Loading label="Checking your session…" />;
 }

@@ -1,11 +1,11 @@
 /** Live events island: the newest events, filtered by event name and person — "did my instrumentation work?". */
-import { useEffect, useId, useState, type FormEvent } from 'react';
+import { type FormEvent, useEffect, useId, useState } from 'react';
+import type { EventsResponse } from '../../../api/analytics/contract.ts';
 import { getJson, ReportApiError } from './api.ts';
-import { eventRows, eventsQuery, type EventRow } from './events-shape.ts';
+import { type EventRow, eventRows, eventsQuery } from './events-shape.ts';
 import { formatUtc } from './format.ts';
 import { Gate } from './Gate.tsx';
 import { KNOWN_EVENTS } from './query.ts';
-import type { EventsResponse } from '../../../api/analytics/contract.ts';
 import { Card, CsvButton, EmptyState, ErrorMessage, Loading } from './ui.tsx';
 
 const PAGE_SIZE = 50;
@@ -47,6 +47,7 @@ function EventsBody() {
     return () => removeEventListener('popstate', onPop);
   }, []);
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: each tick of the refresh timer reloads the events.
   useEffect(() => {
     const controller = new AbortController();
     setError(null);
@@ -102,7 +103,14 @@ function EventsBody() {
         <div className="control-row">
           <label htmlFor={eventId}>
             <span className="control-label">Event</span>
-            <input id={eventId} list={listId} value={draft.event} placeholder="any event" maxLength={200} onChange={(e) => setDraft({ ...draft, event: e.target.value })} />
+            <input
+              id={eventId}
+              list={listId}
+              value={draft.event}
+              placeholder="any event"
+              maxLength={200}
+              onChange={(e) => setDraft({ ...draft, event: e.target.value })}
+            />
           </label>
           <datalist id={listId}>
             {KNOWN_EVENTS.filter((e) => e !== 'first_successful_call').map((e) => (
@@ -111,7 +119,13 @@ function EventsBody() {
           </datalist>
           <label htmlFor={personId}>
             <span className="control-label">Person (distinct id)</span>
-            <input id={personId} value={draft.distinctId} placeholder="any person" maxLength={200} onChange={(e) => setDraft({ ...draft, distinctId: e.target.value })} />
+            <input
+              id={personId}
+              value={draft.distinctId}
+              placeholder="any person"
+              maxLength={200}
+              onChange={(e) => setDraft({ ...draft, distinctId: e.target.value })}
+            />
           </label>
           <button type="submit" className="button button-small">
             Apply filters
@@ -140,7 +154,11 @@ function EventsBody() {
         </EmptyState>
       ) : null}
       {rows && rows.length > 0 ? (
-        <Card title="Newest events" description="Every accepted event, newest first by event time. A distinct id selects the whole person, including anonymous events merged into it." actions={<CsvButton name="events" columns={CSV_COLUMNS} rows={rows} />}>
+        <Card
+          title="Newest events"
+          description="Every accepted event, newest first by event time. A distinct id selects the whole person, including anonymous events merged into it."
+          actions={<CsvButton name="events" columns={CSV_COLUMNS} rows={rows} />}
+        >
           <div className="table-scroll" tabIndex={0} role="region" aria-label="Events">
             <table data-testid="events-table" className="events-table">
               <caption className="visually-hidden">Newest events</caption>
@@ -156,18 +174,32 @@ function EventsBody() {
               <tbody>
                 {rows.map((r) => (
                   <tr key={r.uuid}>
-                    <td className="num" data-label="Time">{formatUtc(r.timestamp).replace(' UTC', '')}</td>
+                    <td className="num" data-label="Time">
+                      {formatUtc(r.timestamp).replace(' UTC', '')}
+                    </td>
                     <td data-label="Event">
-                      <button type="button" className="path-button event-name" onClick={() => apply({ ...filters, event: r.event })} title="Show only this event">
+                      <button
+                        type="button"
+                        className="path-button event-name"
+                        onClick={() => apply({ ...filters, event: r.event })}
+                        title="Show only this event"
+                      >
                         {r.event}
                       </button>
                     </td>
                     <td className="cell-wrap" data-label="Person">
-                      <button type="button" className="path-button" onClick={() => apply({ ...filters, distinctId: r.distinctId })} title="Show only this person">
+                      <button
+                        type="button"
+                        className="path-button"
+                        onClick={() => apply({ ...filters, distinctId: r.distinctId })}
+                        title="Show only this person"
+                      >
                         {r.distinctId}
                       </button>
                     </td>
-                    <td className="cell-wrap" data-label="Context">{r.context}</td>
+                    <td className="cell-wrap" data-label="Context">
+                      {r.context}
+                    </td>
                     <td data-label="Properties">
                       <details>
                         <summary>View</summary>

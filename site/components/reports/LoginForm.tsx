@@ -2,7 +2,7 @@
  * Login island: the admin token is posted once in a JSON body and exchanged for an HttpOnly cookie. It is never
  * put in the URL, localStorage or any other script-readable place, and the field is cleared after sending.
  */
-import { useEffect, useId, useState, type FormEvent } from 'react';
+import { type FormEvent, useEffect, useId, useState } from 'react';
 import { hasSession, logIn, ReportApiError } from './api.ts';
 import { safeNext } from './query.ts';
 
@@ -15,7 +15,10 @@ export default function LoginForm() {
   const next = safeNext(new URLSearchParams(location.search).get('next'));
 
   useEffect(() => {
-    hasSession().then((ok) => ok && location.replace(next), () => undefined);
+    hasSession().then(
+      (ok) => ok && location.replace(next),
+      () => undefined,
+    );
   }, [next]);
 
   const submit = async (e: FormEvent) => {
@@ -48,6 +51,7 @@ export default function LoginForm() {
         onChange={(e) => setToken(e.target.value)}
         aria-invalid={error ? true : undefined}
         aria-describedby={error ? errorId : undefined}
+        // biome-ignore lint/a11y/noAutofocus: the sign-in page has one field, and typing the token is all it is for.
         autoFocus
       />
       {error ? (

@@ -1,13 +1,22 @@
 /** Time to first successful integration page island (charts: recharts, see FunnelReport.tsx for why). */
 import { Bar, BarChart, CartesianGrid, ComposedChart, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import type { TtfsiReport as TtfsiResponse } from '../../../api/analytics/contract.ts';
 import { RangeControl } from './Controls.tsx';
 import { formatCount, formatDuration, formatPercent } from './format.ts';
 import { Gate } from './Gate.tsx';
 import { useApi, useUrlQuery } from './hooks.ts';
 import { AXIS_TICK, COLORS } from './palette.ts';
-import { histogramRows, isEmptyTtfsi, logTimeTicks, survivalCurve, ttfsiCohorts, type HistogramRow, type SurvivalPoint, type TtfsiCohortRow } from './ttfsi-shape.ts';
-import type { TtfsiReport as TtfsiResponse } from '../../../api/analytics/contract.ts';
-import { Card, ChartFigure, EmptyState, ErrorMessage, Loading, Stat, type Column, legendFormatter } from './ui.tsx';
+import {
+  type HistogramRow,
+  histogramRows,
+  isEmptyTtfsi,
+  logTimeTicks,
+  type SurvivalPoint,
+  survivalCurve,
+  type TtfsiCohortRow,
+  ttfsiCohorts,
+} from './ttfsi-shape.ts';
+import { Card, ChartFigure, type Column, EmptyState, ErrorMessage, Loading, legendFormatter, Stat } from './ui.tsx';
 
 const histogramColumns: Column<HistogramRow>[] = [
   { header: 'Time to first success', value: (r) => r.label },
@@ -49,15 +58,27 @@ function TtfsiBody() {
       {report.status === 'loading' ? <Loading label="Computing time to first success…" /> : null}
       {report.status === 'error' ? <ErrorMessage message={report.error} onRetry={report.reload} /> : null}
       {data && isEmptyTtfsi(data) ? (
-        <EmptyState title="Nobody signed up in this range.">Pick a longer range; the clock starts at <code>signed_up</code>.</EmptyState>
+        <EmptyState title="Nobody signed up in this range.">
+          Pick a longer range; the clock starts at <code>signed_up</code>.
+        </EmptyState>
       ) : null}
       {data && !isEmptyTtfsi(data) ? (
         <div className="report-body" data-testid="ttfsi-report">
           <div className="stats">
             <Stat label="Median (p50)" value={formatDuration(data.percentiles.p50)} hint="of those who completed" testId="ttfsi-p50" />
-            <Stat label="p90" value={formatDuration(data.percentiles.p90)} hint={`p75 ${formatDuration(data.percentiles.p75)} · p95 ${formatDuration(data.percentiles.p95)}`} testId="ttfsi-p90" />
+            <Stat
+              label="p90"
+              value={formatDuration(data.percentiles.p90)}
+              hint={`p75 ${formatDuration(data.percentiles.p75)} · p95 ${formatDuration(data.percentiles.p95)}`}
+              testId="ttfsi-p90"
+            />
             <Stat label="Completed" value={formatCount(data.completed)} hint="first successful call in range" testId="ttfsi-completed" />
-            <Stat label="Not yet" value={formatCount(data.inProgress)} hint={`Kaplan–Meier median ${formatDuration(data.kaplanMeier.median)}`} testId="ttfsi-inprogress" />
+            <Stat
+              label="Not yet"
+              value={formatCount(data.inProgress)}
+              hint={`Kaplan–Meier median ${formatDuration(data.kaplanMeier.median)}`}
+              testId="ttfsi-inprogress"
+            />
           </div>
           <div className="grid-2">
             <Card title="How long it takes" description="Persons who completed, by time from signup to their first 2xx call.">
@@ -82,7 +103,10 @@ function TtfsiBody() {
                 />
               )}
             </Card>
-            <Card title="Still waiting for a first success" description="Kaplan–Meier curve on a log time axis: developers who have not finished yet count as censored, not as failures.">
+            <Card
+              title="Still waiting for a first success"
+              description="Kaplan–Meier curve on a log time axis: developers who have not finished yet count as censored, not as failures."
+            >
               <ChartFigure
                 title="Kaplan–Meier survival curve"
                 summary={`Share still without a first successful call over time; median ${formatDuration(data.kaplanMeier.median)}.`}
@@ -90,14 +114,42 @@ function TtfsiBody() {
                   <ResponsiveContainer width="100%" height="100%">
                     <LineChart data={curve} margin={{ top: 16, right: 16, bottom: 8, left: 0 }} accessibilityLayer={false}>
                       <CartesianGrid stroke={COLORS.grid} />
-                      <XAxis dataKey="minutes" type="number" scale="log" domain={[1, ticks[ticks.length - 1]!]} ticks={ticks} allowDataOverflow tick={AXIS_TICK} tickFormatter={(m: number) => formatDuration(m * 60)} />
+                      <XAxis
+                        dataKey="minutes"
+                        type="number"
+                        scale="log"
+                        domain={[1, ticks[ticks.length - 1]!]}
+                        ticks={ticks}
+                        allowDataOverflow
+                        tick={AXIS_TICK}
+                        tickFormatter={(m: number) => formatDuration(m * 60)}
+                      />
                       <YAxis tick={AXIS_TICK} tickFormatter={(v: number) => `${Math.round(v * 100)}%`} domain={[0, 1]} />
                       <Tooltip formatter={(v) => formatPercent(Number(v))} labelFormatter={(m) => formatDuration(Number(m) * 60)} />
                       <ReferenceLine y={0.5} stroke={COLORS.neutral} strokeDasharray="4 4" />
                       {medianMinutes !== null ? (
-                        <ReferenceLine x={medianMinutes} stroke={COLORS.median} strokeWidth={2} label={{ value: `median ${formatDuration(data.kaplanMeier.median)}`, position: 'insideTopLeft', fill: COLORS.median, fontSize: 12, fontWeight: 600 }} />
+                        <ReferenceLine
+                          x={medianMinutes}
+                          stroke={COLORS.median}
+                          strokeWidth={2}
+                          label={{
+                            value: `median ${formatDuration(data.kaplanMeier.median)}`,
+                            position: 'insideTopLeft',
+                            fill: COLORS.median,
+                            fontSize: 12,
+                            fontWeight: 600,
+                          }}
+                        />
                       ) : null}
-                      <Line type="stepAfter" dataKey="survival" name="Without first success" stroke={COLORS.reached} strokeWidth={2.5} dot={false} isAnimationActive={false} />
+                      <Line
+                        type="stepAfter"
+                        dataKey="survival"
+                        name="Without first success"
+                        stroke={COLORS.reached}
+                        strokeWidth={2.5}
+                        dot={false}
+                        isAnimationActive={false}
+                      />
                     </LineChart>
                   </ResponsiveContainer>
                 }
@@ -123,7 +175,17 @@ function TtfsiBody() {
                       <Legend formatter={legendFormatter} itemSorter={null} />
                       <Bar yAxisId="persons" dataKey="started" name="Started" fill="#94a3b8" stroke={COLORS.neutral} isAnimationActive={false} />
                       <Bar yAxisId="persons" dataKey="completed" name="Completed" fill={COLORS.reached} isAnimationActive={false} />
-                      <Line yAxisId="hours" type="monotone" dataKey="p50Hours" name="Median time" stroke={COLORS.median} strokeWidth={3} dot={{ r: 4 }} connectNulls isAnimationActive={false} />
+                      <Line
+                        yAxisId="hours"
+                        type="monotone"
+                        dataKey="p50Hours"
+                        name="Median time"
+                        stroke={COLORS.median}
+                        strokeWidth={3}
+                        dot={{ r: 4 }}
+                        connectNulls
+                        isAnimationActive={false}
+                      />
                     </ComposedChart>
                   </ResponsiveContainer>
                 }

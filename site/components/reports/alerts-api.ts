@@ -1,6 +1,7 @@
 /** Writes to the admin alerts API (`/api/v1/alerts`) through api.ts `requestJson`. */
-import { requestJson } from './api.ts';
+
 import type { AlertCheckResponse, AlertRuleJson } from './alerts-shape.ts';
+import { requestJson } from './api.ts';
 
 const BASE = '/api/v1/alerts';
 const send = requestJson;

@@ -116,7 +116,17 @@ function splitSeconds(seconds: number): { value: string; unit: DurationUnit } {
 
 /** The form state for editing an existing rule. */
 export function draftFromRule(rule: AlertRuleJson): RuleDraft {
-  const draft: RuleDraft = { ...emptyDraft(), name: rule.name, steps: [...rule.steps], window: rule.window, range: rule.range, interval: rule.interval, triggerKind: rule.trigger.kind, webhookUrl: rule.webhookUrl, enabled: rule.enabled };
+  const draft: RuleDraft = {
+    ...emptyDraft(),
+    name: rule.name,
+    steps: [...rule.steps],
+    window: rule.window,
+    range: rule.range,
+    interval: rule.interval,
+    triggerKind: rule.trigger.kind,
+    webhookUrl: rule.webhookUrl,
+    enabled: rule.enabled,
+  };
   if (rule.trigger.kind === 'conversion_below') {
     draft.conversionPercent = String(Number((rule.trigger.threshold * 100).toFixed(4)));
     // The API counts steps from 0 (step 0 has no conversion); the form shows them from 1 like the funnel page.
@@ -146,7 +156,11 @@ export function ruleBody(draft: RuleDraft): Record<string, unknown> {
   if (draft.triggerKind === 'conversion_below') {
     const percent = numberOrNull(draft.conversionPercent);
     const step = numberOrNull(draft.conversionStep);
-    trigger = { kind: 'conversion_below', threshold: percent === null ? null : Number((percent / 100).toPrecision(12)), ...(step === null ? {} : { step: step - 1 }) };
+    trigger = {
+      kind: 'conversion_below',
+      threshold: percent === null ? null : Number((percent / 100).toPrecision(12)),
+      ...(step === null ? {} : { step: step - 1 }),
+    };
   } else if (draft.triggerKind === 'ttfsi_p50_above') {
     const value = numberOrNull(draft.ttfsiValue);
     trigger = { kind: 'ttfsi_p50_above', thresholdSeconds: value === null ? null : value * DURATION_UNITS[draft.ttfsiUnit] };

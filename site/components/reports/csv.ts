@@ -30,6 +30,10 @@ export function toCsv<Row>(columns: ReadonlyArray<CsvColumn<Row>>, rows: Readonl
 
 /** A file name like `onramp-funnel-2026-11-23.csv` from a report name (anything odd becomes `-`). */
 export function csvFileName(name: string, now = new Date()): string {
-  const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'report';
+  const slug =
+    name
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '') || 'report';
   return `onramp-${slug}-${now.toISOString().slice(0, 10)}.csv`;
 }

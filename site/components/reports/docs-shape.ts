@@ -1,16 +1,7 @@
 /** Pure sorting, filtering and detail shaping for the doc satisfaction table. */
 import type { DocPage } from '../../../api/analytics/contract.ts';
 
-export type DocSortKey =
-  | 'path'
-  | 'views'
-  | 'readers'
-  | 'votes'
-  | 'helpfulRate'
-  | 'wilsonLower'
-  | 'readerConversion'
-  | 'nonReaderConversion'
-  | 'flagged';
+export type DocSortKey = 'path' | 'views' | 'readers' | 'votes' | 'helpfulRate' | 'wilsonLower' | 'readerConversion' | 'nonReaderConversion' | 'flagged';
 export type SortDirection = 'asc' | 'desc';
 
 export const DOC_SORT_KEYS: readonly DocSortKey[] = [
@@ -78,12 +69,7 @@ export interface DocFilter {
 /** Applies the table's filter controls. */
 export function filterPages(pages: ReadonlyArray<DocPage>, filter: DocFilter): DocPage[] {
   const needle = filter.text.trim().toLowerCase();
-  return pages.filter(
-    (p) =>
-      (!needle || p.path.toLowerCase().includes(needle)) &&
-      (!filter.flaggedOnly || p.flagged) &&
-      votes(p) >= filter.minVotes,
-  );
+  return pages.filter((p) => (!needle || p.path.toLowerCase().includes(needle)) && (!filter.flaggedOnly || p.flagged) && votes(p) >= filter.minVotes);
 }
 
 export interface ReasonRow {

@@ -1,7 +1,8 @@
 /** Pure shaping of funnel responses into chart rows, tables and callouts. */
-import { formatPercent } from './format.ts';
-import { defaultQuery, toSearch, type ReportQuery } from './query.ts';
+
 import type { Flag as FunnelFlag, FunnelReport as FunnelResponse, FunnelStep } from '../../../api/analytics/contract.ts';
+import { formatPercent } from './format.ts';
+import { defaultQuery, type ReportQuery, toSearch } from './query.ts';
 
 /** One bar per step: who reached it, and of the previous step's persons who did not, who dropped vs. is still in progress. */
 export interface FunnelBarRow {

@@ -1,5 +1,5 @@
 /** Pure shaping of the API health response. */
-import type { ApiHealthReport as ApiHealthResponse, CodeCount as ErrorCount, EndpointHealth } from '../../../api/analytics/contract.ts';
+import type { ApiHealthReport as ApiHealthResponse, EndpointHealth, CodeCount as ErrorCount } from '../../../api/analytics/contract.ts';
 
 /** Endpoints busiest first (ties by name) so the table opens on what most developers hit. */
 export function endpointsByCalls(endpoints: ReadonlyArray<EndpointHealth>): EndpointHealth[] {

@@ -1,7 +1,7 @@
 /** React hooks shared by the report islands: URL-backed controls, guarded data loading. */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { getJson, hasSession, loginHref, ReportApiError } from './api.ts';
-import { parseQuery, resolveRange, toSearch, type ReportQuery } from './query.ts';
+import { parseQuery, type ReportQuery, resolveRange, toSearch } from './query.ts';
 
 /** Keys each page may add to the URL besides the shared controls. */
 export type Extras = Record<string, string | null | undefined>;
@@ -30,17 +30,14 @@ export function useUrlQuery(extraKeys: readonly string[] = []) {
   useEffect(() => syncNavLinks(query), [query]);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: extraKeys is a constant per page.
-  const update = useCallback(
-    (next: Partial<ReportQuery>, nextExtras: Extras = {}) => {
-      const merged = { ...parseQuery(location.search), ...next };
-      const params = new URLSearchParams(location.search);
-      const keep: Extras = Object.fromEntries(extraKeys.map((k) => [k, params.get(k)]));
-      const target = `${location.pathname}${toSearch(merged, { ...keep, ...nextExtras })}`;
-      if (target !== `${location.pathname}${location.search}`) history.pushState(null, '', target);
-      setSearch(location.search);
-    },
-    [],
-  );
+  const update = useCallback((next: Partial<ReportQuery>, nextExtras: Extras = {}) => {
+    const merged = { ...parseQuery(location.search), ...next };
+    const params = new URLSearchParams(location.search);
+    const keep: Extras = Object.fromEntries(extraKeys.map((k) => [k, params.get(k)]));
+    const target = `${location.pathname}${toSearch(merged, { ...keep, ...nextExtras })}`;
+    if (target !== `${location.pathname}${location.search}`) history.pushState(null, '', target);
+    setSearch(location.search);
+  }, []);
   const refresh = useCallback(() => setNow(Date.now()), []);
   return { query, extras, range, update, refresh };
 }

@@ -133,7 +133,7 @@ export function funnelParams(q: ReportQuery, range: { from: string; to: string }
  * the admin to another site.
  */
 export function safeNext(next: string | null): string {
-  if (!next || !next.startsWith('/reports') || next.startsWith('//') || /[\\\s]/.test(next)) return '/reports/';
+  if (!next?.startsWith('/reports') || next.startsWith('//') || /[\\\s]/.test(next)) return '/reports/';
   if (next.startsWith('/reports/login')) return '/reports/';
   return next;
 }

@@ -1,6 +1,7 @@
 /** Pure shaping of the time-to-first-successful-integration response. */
-import { formatDuration } from './format.ts';
+
 import type { TtfsiReport as TtfsiResponse } from '../../../api/analytics/contract.ts';
+import { formatDuration } from './format.ts';
 
 export interface HistogramRow {
   label: string;

@@ -1,6 +1,6 @@
 /** Small shared building blocks of the report pages: states, cards, tables with CSV export, chart frames. */
-import { useId, useState, type ReactNode } from 'react';
-import { csvFileName, toCsv, type CsvColumn } from './csv.ts';
+import { type ReactNode, useId, useState } from 'react';
+import { type CsvColumn, csvFileName, toCsv } from './csv.ts';
 
 /** Loading placeholder; `aria-busy` tells assistive tech the region is being filled. */
 export function Loading({ label = 'Loading report…' }: { label?: string }) {
@@ -37,7 +37,19 @@ export function EmptyState({ title, children }: { title: string; children?: Reac
 }
 
 /** A titled section card. */
-export function Card({ title, description, actions, children, id }: { title: string; description?: ReactNode; actions?: ReactNode; children: ReactNode; id?: string }) {
+export function Card({
+  title,
+  description,
+  actions,
+  children,
+  id,
+}: {
+  title: string;
+  description?: ReactNode;
+  actions?: ReactNode;
+  children: ReactNode;
+  id?: string;
+}) {
   const headingId = useId();
   return (
     <section className="card" aria-labelledby={headingId} id={id}>
@@ -142,7 +154,12 @@ export function DataTable<Row>({
             {rows.map((row, i) => (
               <tr key={rowKey(row, i)} {...(rowProps?.(row, i) ?? {})}>
                 {columns.map((c) => (
-                  <td key={c.header} className={c.numeric ? 'num' : undefined} data-testid={c.testId?.(row, i)} data-label={stackOnPhones ? c.header : undefined}>
+                  <td
+                    key={c.header}
+                    className={c.numeric ? 'num' : undefined}
+                    data-testid={c.testId?.(row, i)}
+                    data-label={stackOnPhones ? c.header : undefined}
+                  >
                     {c.render ? c.render(row) : String(c.value(row) ?? '—')}
                   </td>
                 ))}
@@ -190,7 +207,17 @@ export function ChartFigure<Row>({
 }
 
 /** Segmented control built from radio buttons (keyboard and screen reader friendly). */
-export function Segmented<V extends string>({ label, value, options, onChange }: { label: string; value: V; options: ReadonlyArray<{ value: V; label: string }>; onChange: (v: V) => void }) {
+export function Segmented<V extends string>({
+  label,
+  value,
+  options,
+  onChange,
+}: {
+  label: string;
+  value: V;
+  options: ReadonlyArray<{ value: V; label: string }>;
+  onChange: (v: V) => void;
+}) {
   const name = useId();
   return (
     <fieldset className="segmented">
