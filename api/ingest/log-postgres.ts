@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import type pg from 'pg';
 import { ApiError } from '../errors.ts';
 import type { SqlDatabase } from '../storage/sql/interface.ts';
@@ -112,6 +113,7 @@ export async function withApplyLock<T>(
  */
 export function createPgLogProcessor(pool: pg.Pool): IngestLog {
   const locked = <T>(wait: boolean, work: (client: pg.PoolClient) => Promise<T>) => withApplyLock(pool, work, { wait });
+  const appender = postgresDatabase(pool);
 
   /** The oldest visible rows (up to `upToId`) of about `maxEvents` events, at least one row, bodies included. */
   async function oldestRows(client: pg.PoolClient, maxEvents: number, upToId: number): Promise<LogRow[]> {
@@ -192,8 +194,17 @@ export function createPgLogProcessor(pool: pg.Pool): IngestLog {
     async append(items: ReadonlyArray<LogItem>): Promise<void> {
       const rows = logRecords(items, Date.now());
       if (rows.length === 0) return;
-      const placeholders = rows.map((_, i) => `($${5 * i + 1}, $${5 * i + 2}, $${5 * i + 3}, $${5 * i + 4}, $${5 * i + 5})`).join(', ');
-      await pool.query(`INSERT INTO ingest_log (event_count, events, logged_at, body, capture) VALUES ${placeholders}`, rows.flat());
+      const values = sql.join(
+        rows.map(
+          (row) =>
+            sql`(${sql.join(
+              row.map((value) => sql`${value}`),
+              sql`, `,
+            )})`,
+        ),
+        sql`, `,
+      );
+      await appender.run(sql`INSERT INTO ingest_log (event_count, events, logged_at, body, capture) VALUES ${values}`);
     },
     processChunk,
     isStorageWide: isPgStorageWide,
