@@ -98,7 +98,7 @@ describe('the server token of a real server', () => {
     const token = /Server token \(generated[^:]*: (onr_server_\S+)/.exec(await outputWith(first, 'Server token'))?.[1];
     expect(token).toBeDefined();
     await first.stop();
-    const second = await startServer({ generateServerToken: true, databasePath: first.databasePath });
+    const second = await startServer({ generateServerToken: true, databaseUrl: first.databaseUrl });
     started.push(second);
     expect(await outputWith(second, 'Server token')).toContain('Server token: kept in the database');
     expect(second.output()).not.toContain(token);
