@@ -70,7 +70,8 @@ describe.skipIf(!haveChromium)('alerts UI in Chromium', () => {
     const capture = await fetch(`${server.url}/batch/`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ api_key: server.projectToken, batch }),
+      // signed_up is a server-defined milestone: it is sent with the server token, as the backend sends it.
+      body: JSON.stringify({ api_key: server.serverToken, batch }),
     });
     expect(capture.status).toBe(200);
     browser = await launchChromium();
