@@ -130,15 +130,16 @@ const createGuardedServer = ((options: ServerOptions, honoListener: RequestListe
   createHttpServer(options, rejectMalformedRequests(useFastLane ? captureFastLane({ core: capture }, honoListener) : honoListener))) as typeof createHttpServer;
 const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST, serverOptions, createServer: createGuardedServer }, (info) => {
   const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
-  console.log(`Onramp listening on http://${host}:${info.port}`);
-  if (env.adminTokenGenerated) console.log(`Admin token (generated for this run; set ONRAMP_ADMIN_TOKEN to keep one): ${env.ONRAMP_ADMIN_TOKEN}`);
-  else console.log('Admin token: from ONRAMP_ADMIN_TOKEN');
   if (serverToken.source === 'generated')
     console.log(`Server token (generated and kept in the database; give it to posthog-node as its api key): ${serverToken.token}`);
   else
     console.log(
       `Server token: ${serverToken.source === 'env' ? 'from ONRAMP_SERVER_TOKEN' : 'kept in the database since the first start (settings table; set ONRAMP_SERVER_TOKEN to choose one)'}`,
     );
+  // The URL and the admin token last, so they stay on screen.
+  console.log(`Onramp listening on http://${host}:${info.port}`);
+  if (env.adminTokenGenerated) console.log(`Admin token (generated for this run; set ONRAMP_ADMIN_TOKEN to keep one): ${env.ONRAMP_ADMIN_TOKEN}`);
+  else console.log('Admin token: from ONRAMP_ADMIN_TOKEN');
 });
 
 // Set on the instance as well: not every Node 20 release reads keepAliveTimeout from the options.
