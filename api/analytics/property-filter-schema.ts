@@ -51,17 +51,21 @@ export const propertyFilterSchema = z
 
 export const propertyFiltersSchema = z.array(propertyFilterSchema).max(50, 'must list at most 50 filters');
 
-/** A step of the JSON `steps` form. */
-export const stepInputSchema = z.union([
-  eventName,
-  z
-    .object({
-      event: eventName,
-      name: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters').optional(),
-      properties: propertyFiltersSchema.optional(),
-    })
-    .strict(),
-]);
+const stepObject = z
+  .object({
+    event: eventName,
+    name: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters').optional(),
+    properties: propertyFiltersSchema.optional(),
+  })
+  .strict();
+
+/** A step of the JSON `steps` form: an event name or a step object (chosen by type, so errors name the field). */
+export const stepInputSchema = z.unknown().transform((value, ctx): string | z.output<typeof stepObject> => {
+  const parsed = typeof value === 'string' ? eventName.safeParse(value) : stepObject.safeParse(value);
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+  return z.NEVER;
+});
 
 export const exclusionSchema = z
   .object({
