@@ -25,7 +25,12 @@ async function funnel(events: Ev[], query: Record<string, string>) {
 const counts = (r: { steps: Array<{ count: number }> }) => r.steps.map((s) => s.count);
 const ABC = 'A,B,C';
 const xBetween = (fromStep: number, toStep: number, extra: Record<string, unknown> = {}) => json([{ event: 'X', fromStep, toStep, ...extra }]);
-const at = (event: string, who: string, hours: number, props?: Record<string, unknown>): Ev => ({ event, who, at: FROM + DAY + hours * HOUR, ...(props ? { props } : {}) });
+const at = (event: string, who: string, hours: number, props?: Record<string, unknown>): Ev => ({
+  event,
+  who,
+  at: FROM + DAY + hours * HOUR,
+  ...(props ? { props } : {}),
+});
 
 describe('exclusions', () => {
   it('an excluded event between fromStep and toStep removes the person, step 1 included', async () => {
@@ -68,10 +73,13 @@ describe('exclusions', () => {
   });
 
   it('exclusion property filters select which events exclude', async () => {
-    const r = await funnel([at('A', 'a', 0), at('X', 'a', 1, { kind: 'soft' }), at('B', 'a', 2), at('A', 'b', 0), at('X', 'b', 1, { kind: 'hard' }), at('B', 'b', 2)], {
-      steps: 'A,B',
-      exclusions: xBetween(0, 1, { properties: [{ key: 'kind', value: 'hard' }] }),
-    });
+    const r = await funnel(
+      [at('A', 'a', 0), at('X', 'a', 1, { kind: 'soft' }), at('B', 'a', 2), at('A', 'b', 0), at('X', 'b', 1, { kind: 'hard' }), at('B', 'b', 2)],
+      {
+        steps: 'A,B',
+        exclusions: xBetween(0, 1, { properties: [{ key: 'kind', value: 'hard' }] }),
+      },
+    );
     expect(counts(r)).toEqual([1, 1]);
   });
 
