@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { parseFunnelParams, parseRangeParams, parseTtfsiParams } from '../analytics/params.ts';
+import { parseDocTrendParams, parseFunnelParams, parseRangeParams, parseTtfsiParams } from '../analytics/params.ts';
 import type { ReportStore } from '../storage/types.ts';
 
 /**
@@ -13,6 +13,7 @@ export function reportsRoutes(deps: { reports: ReportStore; now?: () => number }
 
   app.get('/funnel', async (c) => c.json(await reports.funnel(parseFunnelParams(c.req.query(), now()))));
   app.get('/ttfsi', async (c) => c.json(await reports.ttfsi(parseTtfsiParams(c.req.query(), now()))));
+  app.get('/docs/trend', async (c) => c.json(await reports.docTrend(parseDocTrendParams(c.req.query(), now()))));
   app.get('/docs', async (c) => c.json(await reports.docs(parseRangeParams(c.req.query(), now()))));
   app.get('/api-health', async (c) => c.json(await reports.apiHealth(parseRangeParams(c.req.query(), now()))));
 

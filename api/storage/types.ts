@@ -1,8 +1,8 @@
 import type { Context } from 'hono';
 import type { DatabaseDialect } from '../../db/dialect.ts';
 import type { AlertStorage } from '../alerts/storage.ts';
-import type { ApiHealthReport, DocsReport, FunnelReport, TtfsiReport } from '../analytics/contract.ts';
-import type { FunnelParams, Range, TtfsiParams } from '../analytics/params.ts';
+import type { ApiHealthReport, DocsReport, DocTrend, FunnelReport, TtfsiReport } from '../analytics/contract.ts';
+import type { DocTrendParams, FunnelParams, Range, TtfsiParams } from '../analytics/params.ts';
 import type { DemoSummary } from '../demo/seed.ts';
 import type { RawCapture } from '../ingest/raw-log.ts';
 import type { NormalizedEvent } from '../ingest/validate.ts';
@@ -38,6 +38,8 @@ export interface ReportStore {
   funnel(params: FunnelParams): Promise<FunnelReport>;
   ttfsi(params: TtfsiParams): Promise<TtfsiReport>;
   docs(range: Range): Promise<DocsReport>;
+  /** One page's views and votes over time. */
+  docTrend(params: DocTrendParams): Promise<DocTrend>;
   apiHealth(range: Range): Promise<ApiHealthReport>;
 }
 

@@ -36,6 +36,7 @@ function step(event: string, count: number, extra: Partial<FunnelStep> = {}): Fu
 function page(path: string, extra: Partial<DocPage> = {}): DocPage {
   return {
     path,
+    title: null,
     views: 10,
     readers: 5,
     helpful: 0,
@@ -217,7 +218,7 @@ describe('funnel shaping', () => {
           previousRate: 0.7,
           currentRate: 0.45,
           p: 0.0004,
-          topErrors: [{ code: 'invalid_api_key', count: 12 }],
+          topErrors: [{ code: 'invalid_api_key', count: 12, persons: 7 }],
           lastPages: [{ path: '/docs/authentication/', count: 9, helpfulRate: 0.3 }],
         },
       },
@@ -327,9 +328,9 @@ describe('doc satisfaction shaping', () => {
       { reason: 'missing_info', count: 2, share: 0.25 },
     ]);
     const sorted = commentsNewestFirst([
-      { text: 'old', timestamp: '2026-11-01T00:00:00Z' },
-      { text: 'bad time', timestamp: 'nope' },
-      { text: 'new', timestamp: '2026-11-20T00:00:00Z' },
+      { text: 'old', timestamp: '2026-11-01T00:00:00Z', helpful: false },
+      { text: 'bad time', timestamp: 'nope', helpful: null },
+      { text: 'new', timestamp: '2026-11-20T00:00:00Z', helpful: true },
     ]);
     expect(sorted.map((c) => c.text)).toEqual(['new', 'old', 'bad time']);
   });
@@ -390,6 +391,7 @@ describe('live events shaping', () => {
         event: 'api_call',
         distinctId: 'd',
         personId: 'p',
+        personEmail: null,
         timestamp: 't',
         properties: { method: 'POST', endpoint: '/sandbox/v1/messages', status: 401, error_code: 'invalid_api_key', $lib: 'posthog-node' },
       },
