@@ -13,6 +13,7 @@ const ON_BOTH_BACKENDS = [
   'test/analytics/dataset.test.ts',
   'test/analytics/funnel-fixtures.test.ts',
   'test/analytics/funnel-property.test.ts',
+  'test/analytics/previous-period.test.ts',
   'test/analytics/read-limits.test.ts',
   'test/analytics/reports.test.ts',
   'test/analytics/routes.test.ts',

@@ -3,7 +3,7 @@
  * significance test), the breakdown, and the flags with their evidence.
  */
 import type { SqlDatabase } from '../storage/sql/interface.ts';
-import { type ErrorCount, capText, type Flag, type FlagEvidence, type FunnelPrevious, type FunnelReport, type FunnelStep, TEXT_CAPS } from './contract.ts';
+import { capText, type ErrorCount, type Flag, type FlagEvidence, type FunnelPrevious, type FunnelReport, type FunnelStep, TEXT_CAPS } from './contract.ts';
 import { helpfulRates } from './docs-query.ts';
 import { type DetectedFlag, detectFlags } from './flags.ts';
 import { stalledAt, stalledErrors, stalledLastPages } from './flags-query.ts';

@@ -100,7 +100,10 @@ export const rangeQuery = z.object(rangeShape);
 /** Query parameters of `GET /api/v1/reports/docs/trend`: the range and the page. */
 export const docTrendQuery = z.object({
   ...rangeShape,
-  path: z.string({ error: 'is required: the page path, e.g. /docs/authentication/' }).min(1, 'must not be empty').max(TEXT_CAPS.path, `must be at most ${TEXT_CAPS.path} characters`),
+  path: z
+    .string({ error: 'is required: the page path, e.g. /docs/authentication/' })
+    .min(1, 'must not be empty')
+    .max(TEXT_CAPS.path, `must be at most ${TEXT_CAPS.path} characters`),
 });
 
 export interface DocTrendParams extends Range {

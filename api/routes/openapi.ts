@@ -1,7 +1,14 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { funnelQuery, rangeQuery, ttfsiQuery } from '../analytics/params.ts';
-import { apiHealthResponseSchema, docsResponseSchema, errorResponseSchema, funnelResponseSchema, ttfsiResponseSchema } from '../analytics/schemas.ts';
+import { docTrendQuery, funnelQuery, rangeQuery, ttfsiQuery } from '../analytics/params.ts';
+import {
+  apiHealthResponseSchema,
+  docsResponseSchema,
+  docTrendResponseSchema,
+  errorResponseSchema,
+  funnelResponseSchema,
+  ttfsiResponseSchema,
+} from '../analytics/schemas.ts';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -51,7 +58,7 @@ export function openApiDocument() {
     paths: {
       '/api/v1/reports/funnel': operation(
         'Funnel',
-        'PostHog funnel semantics: every counted event in [from, to]; the window starts at the step-1 event; each step-1 event starts an attempt; a person counts at the deepest step of any attempt. `first_successful_call` is the earliest 2xx api_call over all time, counted when in range. Flags compare against the previous period [from − (to − from), from).',
+        'PostHog funnel semantics: every counted event in [from, to]; the window starts at the step-1 event; each step-1 event starts an attempt; a person counts at the deepest step of any attempt. `first_successful_call` is the earliest 2xx api_call over all time, counted when in range. Flags compare against the previous period [from − (to − from), from); `previous` holds that period’s steps.',
         funnelQuery,
         'FunnelReport',
       ),
@@ -66,6 +73,12 @@ export function openApiDocument() {
         'One row per doc path: views, readers, latest vote per person per page, Wilson lower bound, reader vs non-reader conversion. Worst first.',
         rangeQuery,
         'DocsReport',
+      ),
+      '/api/v1/reports/docs/trend': operation(
+        'Doc page trend',
+        'One page (`path`, required) over time: page views and latest votes per person, per UTC day (ranges up to 45 days) or ISO week, with the helpful rate.',
+        docTrendQuery,
+        'DocTrend',
       ),
       '/api/v1/reports/api-health': operation(
         'API health',
@@ -87,6 +100,7 @@ export function openApiDocument() {
         FunnelReport: jsonSchema(funnelResponseSchema, 'output'),
         TtfsiReport: jsonSchema(ttfsiResponseSchema, 'output'),
         DocsReport: jsonSchema(docsResponseSchema, 'output'),
+        DocTrend: jsonSchema(docTrendResponseSchema, 'output'),
         ApiHealthReport: jsonSchema(apiHealthResponseSchema, 'output'),
         Error: jsonSchema(errorResponseSchema, 'output'),
       },

@@ -29,7 +29,8 @@ export function normalized(e: Ev): NormalizedEvent {
     receivedAt: e.at,
     properties,
     propertiesJson: JSON.stringify(properties),
-    set: undefined,
+    // As capture does: `$set` in the properties updates the person.
+    set: (properties.$set as Record<string, unknown> | undefined) ?? undefined,
     setOnce: undefined,
   };
 }
