@@ -8,13 +8,12 @@ import {
   breakdownChart,
   breakdownRows,
   cohortRow,
-  docsRowHref,
-  flagCallout,
   funnelBars,
   isEmptyFunnel,
   stepTimes,
   weeklyRanges,
 } from '../../site/components/reports/funnel-shape.ts';
+import { docsRowHref, flagCallout, withEvidenceOnce } from '../../site/components/reports/flag-shape.ts';
 import { combinedTopErrors, errorRateRows, latencyRows, shortEndpoint } from '../../site/components/reports/health-shape.ts';
 import { defaultQuery, parseQuery, resolveRange, safeNext, toSearch } from '../../site/components/reports/query.ts';
 import { histogramRows, logTimeTicks, survivalCurve, ttfsiCohorts } from '../../site/components/reports/ttfsi-shape.ts';
@@ -228,7 +227,7 @@ describe('funnel shaping', () => {
     expect(callout.title).toBe('Significant drop');
     expect(callout.severity).toBe('high');
     expect(callout.transition).toBe('2. api_key_created → 3. first_successful_call');
-    expect(callout.rateChange).toBe('Conversion 70.0% in the previous period → 45.0% now (p < 0.001)');
+    expect(callout.rateChange).toBe('Conversion 70.0% in the previous period → 45.0% now: very unlikely to be chance (p < 0.001)');
     expect(
       flagCallout(
         {
