@@ -323,7 +323,7 @@ describe('doc satisfaction shaping', () => {
 
   it('orders reasons by count with shares, and comments newest first', () => {
     expect(reasonRows({ missing_info: 2, code_didnt_work: 6, hard_to_follow: 0 })).toEqual([
-      { reason: 'code_didnt_work', count: 6, share: 0.75 },
+      { reason: "The code didn't work", count: 6, share: 0.75 },
       { reason: 'missing_info', count: 2, share: 0.25 },
     ]);
     const sorted = commentsNewestFirst([
