@@ -5,7 +5,7 @@
 import type { SqlDatabase } from '../storage/sql/interface.ts';
 import { capText, type ErrorCount, type Flag, type FlagEvidence, type FunnelPrevious, type FunnelReport, type FunnelStep, TEXT_CAPS } from './contract.ts';
 import { helpfulRates } from './docs-query.ts';
-import { type DetectedFlag, detectFlags } from './flags.ts';
+import { detectFlags } from './flags.ts';
 import { stalledAt, stalledErrors, stalledLastPages } from './flags-query.ts';
 import { shapeBreakdown, shapeSteps } from './funnel.ts';
 import { type FunnelRun, runFunnelPeriods } from './funnel-query.ts';

@@ -3,17 +3,9 @@ import type { DocPage, FunnelStep } from '../../api/analytics/contract.ts';
 import { csvFileName, toCsv } from '../../site/components/reports/csv.ts';
 import { commentsNewestFirst, filterPages, parseDocSort, reasonRows, sortPages, worstFirst } from '../../site/components/reports/docs-shape.ts';
 import { eventContext, eventRows, eventsQuery } from '../../site/components/reports/events-shape.ts';
-import { formatDuration, formatMs, formatPercent } from '../../site/components/reports/format.ts';
-import {
-  breakdownChart,
-  breakdownRows,
-  cohortRow,
-  funnelBars,
-  isEmptyFunnel,
-  stepTimes,
-  weeklyRanges,
-} from '../../site/components/reports/funnel-shape.ts';
 import { docsRowHref, flagCallout, withEvidenceOnce } from '../../site/components/reports/flag-shape.ts';
+import { formatDuration, formatMs, formatPercent } from '../../site/components/reports/format.ts';
+import { breakdownChart, breakdownRows, cohortRow, funnelBars, isEmptyFunnel, stepTimes, weeklyRanges } from '../../site/components/reports/funnel-shape.ts';
 import { combinedTopErrors, errorRateRows, latencyRows, shortEndpoint } from '../../site/components/reports/health-shape.ts';
 import { defaultQuery, parseQuery, resolveRange, safeNext, toSearch } from '../../site/components/reports/query.ts';
 import { histogramRows, logTimeTicks, survivalCurve, ttfsiCohorts } from '../../site/components/reports/ttfsi-shape.ts';
@@ -257,6 +249,11 @@ describe('funnel shaping', () => {
       ).rateChange,
     ).toBe('Conversion 10.0%');
     expect(callout.lastPages[0]!.href).toBe('/reports/docs/?range=7d&page=%2Fdocs%2Fauthentication%2F');
+    expect(callout.topErrors[0]!.label).toBe('12 failed calls by 7 developers');
+    // Evidence once per step: a second flag on the same step points up to the first.
+    const slow = { ...callout, key: 'slowest_step-2', title: 'Slowest step' };
+    const other = { ...callout, key: 'low_conversion-1', step: 1 };
+    expect(withEvidenceOnce([callout, slow, other]).map((c) => c.evidenceAbove)).toEqual([false, true, false]);
     expect(docsRowHref('/docs/a/', defaultQuery())).toBe('/reports/docs/?page=%2Fdocs%2Fa%2F');
   });
 });
