@@ -1,10 +1,11 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { funnelPersonsQuery, funnelQuery, funnelTimeToConvertQuery, funnelTrendQuery } from '../analytics/funnel-params.ts';
-import { rangeQuery, ttfsiQuery } from '../analytics/params.ts';
+import { docTrendQuery, rangeQuery, ttfsiQuery } from '../analytics/params.ts';
 import {
   apiHealthResponseSchema,
   docsResponseSchema,
+  docTrendResponseSchema,
   errorResponseSchema,
   funnelPersonsResponseSchema,
   funnelResponseSchema,
@@ -61,7 +62,7 @@ export function openApiDocument() {
     paths: {
       '/api/v1/reports/funnel': operation(
         'Funnel',
-        'PostHog funnel semantics: every counted event in [from, to]; the window starts at the step-1 event; each step-1 event starts an attempt; a person counts at the deepest step of any attempt, with the timings of the first attempt that reached it; events at one instant have no order. `first_successful_call` is the earliest 2xx api_call over all time, counted when in range. A PropertyFilter is {"key", "type"?: event|person, "operator"?: exact|is_not|icontains|not_icontains|regex|not_regex|gt|gte|lt|lte|is_set|is_not_set, "value"?}. Flags compare against the previous period [from − (to − from), from).',
+        'PostHog funnel semantics: every counted event in [from, to]; the window starts at the step-1 event; each step-1 event starts an attempt; a person counts at the deepest step of any attempt, with the timings of the first attempt that reached it; events at one instant have no order. `first_successful_call` is the earliest 2xx api_call over all time, counted when in range. A PropertyFilter is {"key", "type"?: event|person, "operator"?: exact|is_not|icontains|not_icontains|regex|not_regex|gt|gte|lt|lte|is_set|is_not_set, "value"?}. Flags compare against the previous period [from − (to − from), from); `previous` holds that period’s steps.',
         funnelQuery,
         'FunnelReport',
       ),
@@ -95,6 +96,12 @@ export function openApiDocument() {
         rangeQuery,
         'DocsReport',
       ),
+      '/api/v1/reports/docs/trend': operation(
+        'Doc page trend',
+        'One page (`path`, required) over time: page views and latest votes per person, per UTC day (ranges up to 45 days) or ISO week, with the helpful rate.',
+        docTrendQuery,
+        'DocTrend',
+      ),
       '/api/v1/reports/api-health': operation(
         'API health',
         'api_call error rate (status ≥ 500 or 4xx except 429) and latency percentiles, overall and per endpoint; errors before a first success; support tickets per 1,000 calls.',
@@ -118,6 +125,7 @@ export function openApiDocument() {
         TimeToConvert: jsonSchema(timeToConvertResponseSchema, 'output'),
         TtfsiReport: jsonSchema(ttfsiResponseSchema, 'output'),
         DocsReport: jsonSchema(docsResponseSchema, 'output'),
+        DocTrend: jsonSchema(docTrendResponseSchema, 'output'),
         ApiHealthReport: jsonSchema(apiHealthResponseSchema, 'output'),
         Error: jsonSchema(errorResponseSchema, 'output'),
       },

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import type { PropertyFilter } from '../analytics/contract.ts';
 import { parseFunnelParams, parseFunnelPersonsParams, parseFunnelTimeToConvertParams, parseFunnelTrendParams } from '../analytics/funnel-params.ts';
-import { parseRangeParams, parseTtfsiParams } from '../analytics/params.ts';
+import { parseDocTrendParams, parseRangeParams, parseTtfsiParams } from '../analytics/params.ts';
 import type { ReportStore } from '../storage/types.ts';
 
 /**
@@ -20,6 +20,7 @@ export function reportsRoutes(deps: { reports: ReportStore; now?: () => number; 
   app.get('/funnel/trend', async (c) => c.json(await reports.funnelTrend(parseFunnelTrendParams(c.req.query(), now(), settings))));
   app.get('/funnel/time-to-convert', async (c) => c.json(await reports.funnelTimeToConvert(parseFunnelTimeToConvertParams(c.req.query(), now(), settings))));
   app.get('/ttfsi', async (c) => c.json(await reports.ttfsi(parseTtfsiParams(c.req.query(), now()))));
+  app.get('/docs/trend', async (c) => c.json(await reports.docTrend(parseDocTrendParams(c.req.query(), now()))));
   app.get('/docs', async (c) => c.json(await reports.docs(parseRangeParams(c.req.query(), now()))));
   app.get('/api-health', async (c) => c.json(await reports.apiHealth(parseRangeParams(c.req.query(), now()))));
 

@@ -4,6 +4,7 @@ import type { AlertStorage } from '../alerts/storage.ts';
 import type {
   ApiHealthReport,
   DocsReport,
+  DocTrend,
   FunnelPersonsReport,
   FunnelReport,
   FunnelTrendReport,
@@ -11,7 +12,7 @@ import type {
   TtfsiReport,
 } from '../analytics/contract.ts';
 import type { FunnelParams, FunnelPersonsParams, FunnelTimeToConvertParams, FunnelTrendParams } from '../analytics/funnel-params.ts';
-import type { Range, TtfsiParams } from '../analytics/params.ts';
+import type { DocTrendParams, Range, TtfsiParams } from '../analytics/params.ts';
 import type { DemoSummary } from '../demo/seed.ts';
 import type { RawCapture } from '../ingest/raw-log.ts';
 import type { NormalizedEvent } from '../ingest/validate.ts';
@@ -50,6 +51,8 @@ export interface ReportStore {
   funnelTimeToConvert(params: FunnelTimeToConvertParams): Promise<TimeToConvertReport>;
   ttfsi(params: TtfsiParams): Promise<TtfsiReport>;
   docs(range: Range): Promise<DocsReport>;
+  /** One page's views and votes over time. */
+  docTrend(params: DocTrendParams): Promise<DocTrend>;
   apiHealth(range: Range): Promise<ApiHealthReport>;
 }
 
