@@ -4,8 +4,9 @@
  */
 import type { SqlDatabase } from '../storage/sql/interface.ts';
 import type { ReportStore } from '../storage/types.ts';
-import { shapeApiHealth } from './api-health.ts';
+import { DEFAULT_API_SLO, shapeApiHealth } from './api-health.ts';
 import { loadApiHealthData } from './api-health-query.ts';
+import { apiHealthSeries } from './api-traffic/series.ts';
 import { shapeDocs } from './docs.ts';
 import { loadDocsData } from './docs-query.ts';
 import { funnelReport } from './funnel-report.ts';
@@ -27,6 +28,7 @@ export function createReportStore(database: SqlDatabase): ReportStore {
       return collector.result();
     },
     docs: async (range) => shapeDocs(await loadDocsData(database, range)),
-    apiHealth: async (range) => shapeApiHealth(await loadApiHealthData(database, range)),
+    apiHealth: async (range, options) => shapeApiHealth(await loadApiHealthData(database, range), options?.slo ?? DEFAULT_API_SLO),
+    apiHealthSeries: (params) => apiHealthSeries(database, params),
   };
 }

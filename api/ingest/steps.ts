@@ -3,6 +3,7 @@
  * with the modules that add to a chunk's writes (the API traffic rollups, api/analytics/api-traffic/).
  */
 import { type SQL, sql } from 'drizzle-orm';
+import type { Row, SqlDatabase } from '../storage/sql/interface.ts';
 
 /**
  * One statement of a chunk: its SQL, and whether the chunk reads the rows it returns. A statement run for many chunks
@@ -51,4 +52,17 @@ export function valuesOf(values: ReadonlyArray<string | number | null | Buffer>,
   const rows: SQL[] = [];
   for (let i = 0; i < values.length; i += width) rows.push(inList(values.slice(i, i + width)));
   return sql.join(rows, sql`, `);
+}
+
+/** Runs statement steps on a {@link SqlDatabase}, handing each step its rows; resolves to the generator's result. */
+export async function runSteps<T>(database: SqlDatabase, steps: Generator<Step, T, Row[]>): Promise<T> {
+  let next = steps.next();
+  while (!next.done) {
+    const { query, returnsRows } = next.value;
+    let rows: Row[] = [];
+    if (returnsRows) rows = await database.all(query());
+    else await database.run(query());
+    next = steps.next(rows);
+  }
+  return next.value;
 }

@@ -9,7 +9,7 @@ import { asBoolean, parseJsonColumn, type Row, type SqlDatabase } from '../stora
 import { sqliteStatements } from '../storage/sql/sqlite.ts';
 import { type ChunkIdentity, type ChunkPerson, createChunkIdentity, type MergeTarget, mergeTarget, survivorOf } from './identity.ts';
 import { pgSafeEvent } from './pg-safe-text.ts';
-import { inList, MAX_IN_LIST, padded, ROWS_PER_INSERT, type Step, slices, valuesOf } from './steps.ts';
+import { inList, MAX_IN_LIST, padded, ROWS_PER_INSERT, runSteps, type Step, slices, valuesOf } from './steps.ts';
 import type { NormalizedEvent } from './validate.ts';
 
 /**
@@ -227,14 +227,7 @@ function* storeChunk(dialect: DatabaseDialect, batches: ReadonlyArray<ReadonlyAr
  * transaction must hold the ingest apply lock (api/ingest/apply-lock.ts); on SQLite its write lock does that.
  */
 export async function writeEvents(database: SqlDatabase, batches: ReadonlyArray<ReadonlyArray<StoreEvent>>): Promise<void> {
-  const steps = storeChunk(database.dialect, batches);
-  for (let next = steps.next(); !next.done; ) {
-    const { query, returnsRows } = next.value;
-    let rows: Row[] = [];
-    if (returnsRows) rows = await database.all(query());
-    else await database.run(query());
-    next = steps.next(rows);
-  }
+  await runSteps(database, storeChunk(database.dialect, batches));
 }
 
 /**

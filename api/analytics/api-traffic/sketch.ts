@@ -106,8 +106,21 @@ export function mergeSketch(into: DDSketch, from: DDSketch): void {
   into.merge(from);
 }
 
-/** The value at quantile `q` (0–1), null when the sketch holds no value. */
+/** The sketched value of 0-based rank `rank` (an integer below the count): zeros first, then the positive bins. */
+function valueAtRank(sketch: DDSketch, rank: number): number {
+  if (rank < sketch.zeroCount) return 0;
+  return sketch.mapping.value(sketch.store.keyAtRank(rank - sketch.zeroCount));
+}
+
+/**
+ * The value at quantile `q` (0–1), null when the sketch holds no value. Interpolated linearly between the two ranks
+ * around `q × (count − 1)`, as the exact percentiles of the raw calls were: each of the two is within 1% of the
+ * true value of its rank, so their interpolation is within 1% of the exact interpolated percentile.
+ */
 export function quantileOf(sketch: DDSketch | undefined, q: number): number | null {
   if (!sketch || sketch.count === 0) return null;
-  return sketch.getValueAtQuantile(q);
+  const rank = q * (sketch.count - 1);
+  const lo = Math.floor(rank);
+  const low = valueAtRank(sketch, lo);
+  return lo === rank ? low : low + (rank - lo) * (valueAtRank(sketch, lo + 1) - low);
 }
