@@ -346,14 +346,23 @@ export interface LatencySummary {
   p99Ms: number | null;
 }
 
-export interface EndpointHealth extends LatencySummary {
+/** Request-based availability of a set of calls, and what is left of its SLO's error budget; nulls without calls. */
+export interface AvailabilitySummary {
+  /** 1 − 5xx calls ÷ calls. */
+  availability: number | null;
+  /** −log10(1 − availability), one decimal, 6 when no call got a 5xx. */
+  nines: number | null;
+  slo: { target: number; errorBudgetRemaining: number | null };
+}
+
+export interface EndpointHealth extends LatencySummary, AvailabilitySummary {
   endpoint: string;
   topErrors: CodeCount[];
 }
 
 /** `GET /api/v1/reports/api-health`. */
 export interface ApiHealthReport {
-  overall: LatencySummary;
+  overall: LatencySummary & AvailabilitySummary;
   endpoints: EndpointHealth[];
   firstCallErrors: CodeCount[];
   supportTicketsPer1kCalls: number | null;

@@ -4,8 +4,9 @@
  */
 import type { SqlDatabase } from '../storage/sql/interface.ts';
 import type { ReportStore } from '../storage/types.ts';
-import { shapeApiHealth } from './api-health.ts';
+import { DEFAULT_API_SLO, shapeApiHealth } from './api-health.ts';
 import { loadApiHealthData } from './api-health-query.ts';
+import { apiHealthSeries } from './api-traffic/series.ts';
 import { docsReport } from './docs-report.ts';
 import { loadDocTrend } from './docs-trend.ts';
 import { funnelReport } from './funnel-report.ts';
@@ -27,6 +28,7 @@ export function createReportStore(database: SqlDatabase): ReportStore {
     ttfsi: (params) => ttfsiReport(database, params),
     docs: (range) => docsReport(database, range),
     docTrend: (params) => loadDocTrend(database, params),
-    apiHealth: async (range) => shapeApiHealth(await loadApiHealthData(database, range)),
+    apiHealth: async (range, options) => shapeApiHealth(await loadApiHealthData(database, range), options?.slo ?? DEFAULT_API_SLO),
+    apiHealthSeries: (params) => apiHealthSeries(database, params),
   };
 }

@@ -162,16 +162,52 @@ export const docTrendResponseSchema = z.object({
 const latency = {
   calls: z.number().int(),
   errorRate: rateOrNull.describe('Share of calls with status ≥ 500, or 400–499 except 429; null without calls.'),
-  p50Ms: z.number().nullable(),
-  p95Ms: z.number().nullable(),
-  p99Ms: z.number().nullable(),
+  p50Ms: z.number().nullable().describe('Median duration_ms, within 1% (DDSketch); null without durations.'),
+  p95Ms: z.number().nullable().describe('95th percentile duration_ms, within 1%.'),
+  p99Ms: z.number().nullable().describe('99th percentile duration_ms, within 1%.'),
+};
+
+const availability = {
+  availability: rateOrNull.describe('1 − (calls with status 500–599 ÷ calls), request-based; null without calls.'),
+  nines: z.number().min(0).max(6).nullable().describe('−log10(1 − availability), one decimal; 6 when no call got a 5xx; null without calls.'),
+  slo: z.object({
+    target: z.number().gt(0).lt(1).describe('Availability target, from ONRAMP_API_SLO (default 0.999).'),
+    errorBudgetRemaining: z
+      .number()
+      .nullable()
+      .describe(
+        'Share of the 5xx calls the target allows in this range not yet spent: 1 − (5xx ÷ calls) ÷ (1 − target). Negative once over budget; null without calls.',
+      ),
+  }),
 };
 
 export const apiHealthResponseSchema = z.object({
-  overall: z.object(latency),
-  endpoints: z.array(z.object({ endpoint: z.string(), ...latency, topErrors: z.array(codeCount) })),
+  overall: z.object({ ...latency, ...availability }),
+  endpoints: z.array(z.object({ endpoint: z.string(), ...latency, ...availability, topErrors: z.array(codeCount) })),
   firstCallErrors: z.array(codeCount),
   supportTicketsPer1kCalls: z.number().min(0).nullable(),
+});
+
+export const apiHealthSeriesResponseSchema = z.object({
+  interval: z.enum(['minute', 'hour', 'day']),
+  points: z.array(
+    z.object({
+      start: z.string().describe('Start of the bucket, ISO 8601 UTC.'),
+      calls: z.number().int(),
+      errors: z.number().int().describe('Calls counted in errorRate.'),
+      errorRate: rateOrNull,
+      p50Ms: z.number().nullable(),
+      p95Ms: z.number().nullable(),
+      p99Ms: z.number().nullable(),
+      byStatusClass: z.object({
+        '2xx': z.number().int(),
+        '3xx': z.number().int(),
+        '4xx': z.number().int().describe('4xx except 429.'),
+        '429': z.number().int(),
+        '5xx': z.number().int(),
+      }),
+    }),
+  ),
 });
 
 export const errorResponseSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });

@@ -1,9 +1,11 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { seriesQuery } from '../analytics/api-traffic/series-params.ts';
 import { funnelPersonsQuery, funnelQuery, funnelTimeToConvertQuery, funnelTrendQuery } from '../analytics/funnel-params.ts';
 import { docTrendQuery, rangeQuery, ttfsiQuery } from '../analytics/params.ts';
 import {
   apiHealthResponseSchema,
+  apiHealthSeriesResponseSchema,
   docsResponseSchema,
   docTrendResponseSchema,
   errorResponseSchema,
@@ -104,9 +106,15 @@ export function openApiDocument() {
       ),
       '/api/v1/reports/api-health': operation(
         'API health',
-        'api_call error rate (status ≥ 500 or 4xx except 429) and latency percentiles, overall and per endpoint; errors before a first success; support tickets per 1,000 calls.',
+        "From per-minute rollups of every api_call, so it outlives raw calls: error rate (status ≥ 500 or 4xx except 429, exact), latency p50/p95/p99 (within 1%), availability in nines against ONRAMP_API_SLO, overall and per endpoint; errors before a first success (each person's earliest 50); support tickets per 1,000 calls. Calls count by whole minutes: a minute counts when any of it is in [from, to].",
         rangeQuery,
         'ApiHealthReport',
+      ),
+      '/api/v1/reports/api-health/series': operation(
+        'API health over time',
+        'One point per minute, hour or day of [from, to], from the rollups: calls, errors, error rate, p50/p95/p99 and calls by status class. Buckets without calls are present with calls 0 and null rates.',
+        seriesQuery,
+        'ApiHealthSeries',
       ),
       '/api/v1/openapi.json': {
         get: {
@@ -127,6 +135,7 @@ export function openApiDocument() {
         DocsReport: jsonSchema(docsResponseSchema, 'output'),
         DocTrend: jsonSchema(docTrendResponseSchema, 'output'),
         ApiHealthReport: jsonSchema(apiHealthResponseSchema, 'output'),
+        ApiHealthSeries: jsonSchema(apiHealthSeriesResponseSchema, 'output'),
         Error: jsonSchema(errorResponseSchema, 'output'),
       },
     },

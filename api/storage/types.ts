@@ -1,6 +1,8 @@
 import type { Context } from 'hono';
 import type { DatabaseDialect } from '../../db/dialect.ts';
 import type { AlertStorage } from '../alerts/storage.ts';
+import type { ApiHealthSeries } from '../analytics/api-traffic/series.ts';
+import type { SeriesParams } from '../analytics/api-traffic/series-params.ts';
 import type {
   ApiHealthReport,
   DocsReport,
@@ -53,7 +55,9 @@ export interface ReportStore {
   docs(range: Range): Promise<DocsReport>;
   /** One page's views and votes over time. */
   docTrend(params: DocTrendParams): Promise<DocTrend>;
-  apiHealth(range: Range): Promise<ApiHealthReport>;
+  /** `slo`: the availability target (ONRAMP_API_SLO); default 0.999. */
+  apiHealth(range: Range, options?: { slo?: number | undefined }): Promise<ApiHealthReport>;
+  apiHealthSeries(params: SeriesParams): Promise<ApiHealthSeries>;
 }
 
 /** Developer accounts, portal sessions, API keys, sandbox calls and messages, rate limits. */
