@@ -21,7 +21,48 @@ interface PortedCase {
 const MAY = { from: '2021-05-01T00:00:00Z', to: '2021-05-07T23:59:59Z' };
 const MAY14 = { from: '2021-05-01T00:00:00Z', to: '2021-05-14T00:00:00Z' };
 
+/** test_funnel.py :: test_advanced_funnel_exclusions_between_steps: three persons, `x` at different places. */
+const BETWEEN_STEPS: Array<[string, string, string]> = [
+  ['person1', 'user signed up', '2021-05-01T01:00:00Z'],
+  ['person1', '$pageview', '2021-05-01T02:00:00Z'],
+  ['person1', 'x', '2021-05-01T03:00:00Z'],
+  ['person1', 'insight viewed', '2021-05-01T04:00:00Z'],
+  ['person1', 'x', '2021-05-01T04:30:00Z'],
+  ['person1', 'invite teammate', '2021-05-01T05:00:00Z'],
+  ['person1', 'x', '2021-05-01T05:30:00Z'],
+  ['person1', 'pageview2', '2021-05-01T06:00:00Z'],
+  ['person2', 'user signed up', '2021-05-01T01:00:00Z'],
+  ['person2', '$pageview', '2021-05-01T02:00:00Z'],
+  ['person2', 'insight viewed', '2021-05-01T04:00:00Z'],
+  ['person2', 'x', '2021-05-01T04:30:00Z'],
+  ['person2', 'invite teammate', '2021-05-01T05:00:00Z'],
+  ['person2', 'x', '2021-05-01T05:30:00Z'],
+  ['person2', 'pageview2', '2021-05-01T06:00:00Z'],
+  ['person3', 'user signed up', '2021-05-01T01:00:00Z'],
+  ['person3', 'x', '2021-05-01T01:30:00Z'],
+  ['person3', '$pageview', '2021-05-01T02:00:00Z'],
+  ['person3', 'insight viewed', '2021-05-01T04:00:00Z'],
+  ['person3', 'invite teammate', '2021-05-01T05:00:00Z'],
+  ['person3', 'x', '2021-05-01T05:30:00Z'],
+  ['person3', 'pageview2', '2021-05-01T06:00:00Z'],
+];
+const betweenSteps = (fromStep: number, toStep: number, persons: number): PortedCase => ({
+  source: `test_funnel.py :: test_advanced_funnel_exclusions_between_steps (x from ${fromStep} to ${toStep})`,
+  query: {
+    ...MAY14,
+    steps: 'user signed up,$pageview,insight viewed,invite teammate,pageview2',
+    exclusions: JSON.stringify([{ event: 'x', fromStep, toStep }]),
+  },
+  events: BETWEEN_STEPS,
+  counts: new Array(5).fill(persons),
+});
+
 const CASES: PortedCase[] = [
+  betweenSteps(0, 1, 2),
+  betweenSteps(1, 2, 2),
+  betweenSteps(2, 3, 1),
+  betweenSteps(3, 4, 0),
+  betweenSteps(1, 3, 1),
   {
     source: 'test_funnel_unordered.py :: test_basic_unordered_funnel_conversion_times',
     query: { ...MAY, steps: 'user signed up,$pageview,insight viewed', order: 'any', window: '1d' },
