@@ -17,6 +17,15 @@ describe('parseEnv', () => {
     expect(parseEnv({}).ONRAMP_ADMIN_TOKEN).not.toBe(env.ONRAMP_ADMIN_TOKEN);
   });
 
+  it('reads ONRAMP_TEST_ACCOUNT_FILTERS as property filters; a bad one stops start-up naming it', () => {
+    const filters = [{ key: 'email', type: 'person', operator: 'not_icontains', value: '@yourcompany.com' }];
+    expect(parseEnv({ ONRAMP_TEST_ACCOUNT_FILTERS: JSON.stringify(filters) }).ONRAMP_TEST_ACCOUNT_FILTERS).toEqual(filters);
+    expect(parseEnv({}).ONRAMP_TEST_ACCOUNT_FILTERS).toBeUndefined();
+    for (const bad of ['{', '[{"key":"email","operator":"like"}]', '[{"key":"a","operator":"regex","value":"("}]']) {
+      expect(() => parseEnv({ ONRAMP_TEST_ACCOUNT_FILTERS: bad })).toThrow(/^Invalid environment variable ONRAMP_TEST_ACCOUNT_FILTERS/);
+    }
+  });
+
   it('keeps a given admin token and reads ONRAMP_DEMO=0', () => {
     const env = parseEnv({ ONRAMP_ADMIN_TOKEN: 'a-long-enough-admin-token-xyz-0123', ONRAMP_DEMO: '0', PORT: '9000' });
     expect(env).toMatchObject({ ONRAMP_ADMIN_TOKEN: 'a-long-enough-admin-token-xyz-0123', adminTokenGenerated: false, ONRAMP_DEMO: false, PORT: 9000 });

@@ -13,6 +13,7 @@ const ON_BOTH_BACKENDS = [
   'test/analytics/dataset.test.ts',
   'test/analytics/funnel-exclusions.test.ts',
   'test/analytics/funnel-fixtures.test.ts',
+  'test/analytics/funnel-posthog-cases.test.ts',
   'test/analytics/funnel-property.test.ts',
   'test/analytics/funnel-rules.test.ts',
   'test/analytics/funnel-views.test.ts',

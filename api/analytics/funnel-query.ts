@@ -64,9 +64,10 @@ function firstSuccessRows(f: SqlFragments, from: number, to: number, columns: { 
 
 /** The streaming statement over [from, to]. */
 function funnelStatement(f: SqlFragments, p: FunnelParams, m: Matchers, from: number, to: number): SQL {
-  // Real ids are needed to merge the first-success row with its own api_call row; reading `id` costs a table
-  // lookup on SQLite, so otherwise ids are synthetic.
-  const needsIds = m.hasFirstSuccess && m.names.includes('api_call');
+  // Real ids are needed to merge the first-success row with its own api_call row, and to order events at one
+  // instant by storage order when their properties decide a first or last touch. Reading `id` costs a table lookup
+  // on SQLite (free once the properties are read), so otherwise ids are synthetic.
+  const needsIds = (m.hasFirstSuccess && m.names.includes('api_call')) || m.readsEvent;
   const noId = sql`CAST(NULL AS BIGINT)`;
   const successAt = (pid: SQL, ts: SQL, column: string) =>
     sql`(SELECT ${sql.raw(column)} FROM events ${f.indexedBy('events_success_call_person_timestamp')} WHERE ${f.successCall} AND person_id = ${pid} AND timestamp = ${ts} ORDER BY id LIMIT 1)`;
