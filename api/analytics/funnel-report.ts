@@ -8,8 +8,8 @@ import { helpfulRates } from './docs-query.ts';
 import { detectFlags } from './flags.ts';
 import { stalledAt, stalledErrors, stalledLastPages } from './flags-query.ts';
 import { shapeBreakdown, shapeSteps } from './funnel.ts';
-import { type FunnelRun, runFunnelPeriods } from './funnel-query.ts';
-import type { FunnelParams } from './params.ts';
+import type { FunnelParams } from './funnel-params.ts';
+import { type FunnelRun, runFunnelPeriods } from './funnel-run.ts';
 import { proportionChangeP } from './stats.ts';
 
 export type { FunnelReport };
@@ -21,8 +21,8 @@ export function previousPeriod(from: number, to: number): { from: number; to: nu
 
 /** A funnel's steps and its flags before their evidence is attached (current period against the previous one). */
 function detectFunnelFlags(p: FunnelParams, current: FunnelRun, previous: FunnelRun) {
-  const steps = shapeSteps(p.steps, current.total);
-  const previousSteps = shapeSteps(p.steps, previous.total);
+  const steps = shapeSteps(p.steps, current.total, p.stepNames);
+  const previousSteps = shapeSteps(p.steps, previous.total, p.stepNames);
   return { steps, previousSteps, detected: detectFlags(steps, previousSteps, p.minConversion) };
 }
 
@@ -62,12 +62,8 @@ async function evidenceOf(database: SqlDatabase, p: FunnelParams, current: Funne
 
 /** `GET /api/v1/reports/funnel` on either dialect. */
 export async function funnelReport(database: SqlDatabase, p: FunnelParams): Promise<FunnelReport> {
-  const base = { steps: p.steps, windowMs: p.windowMs, order: p.order };
   const bounds = previousPeriod(p.from, p.to);
-  const [current, previous] = (await runFunnelPeriods(database, { ...base, from: p.from, to: p.to, breakdown: p.breakdown }, [bounds])) as [
-    FunnelRun,
-    FunnelRun,
-  ];
+  const [current, previous] = (await runFunnelPeriods(database, p, [bounds])) as [FunnelRun, FunnelRun];
   const { steps, previousSteps, detected } = detectFunnelFlags(p, current, previous);
   const evidenceByStep = new Map(await Promise.all([...new Set(detected.map((f) => f.step))].map((k) => evidenceOf(database, p, current, k))));
   const flags: Flag[] = detected.map(({ previousRate, currentRate, p: pValue, ...flag }) => ({
@@ -80,7 +76,7 @@ export async function funnelReport(database: SqlDatabase, p: FunnelParams): Prom
     window: p.window,
     order: p.order,
     steps,
-    breakdown: current.byValue ? shapeBreakdown(p.steps, current.byValue) : [],
+    breakdown: current.byValue ? shapeBreakdown(p.steps, current.byValue, p.stepNames, p.breakdownLimit) : [],
     flags,
     previous: previousOf(bounds, steps, previousSteps),
   };

@@ -12,7 +12,7 @@ export const ADMIN_TOKEN = 'onr_admin_test_token_0123456789_abcdef';
 /** The test apps' ONRAMP_SERVER_TOKEN: server-defined events (signed_up, api_call, ...) are captured with it. */
 export const SERVER_TOKEN = 'onr_server_test_token_0123456789';
 
-/** A fresh `:memory:` database, migrated from db/migrations. */
+/** A fresh `:memory:` database, migrated from db/schema/sqlite-migrations. */
 export function testDb(): OnrampDb {
   return openDb(':memory:');
 }
@@ -99,7 +99,8 @@ export async function tableNames(db: OnrampDb): Promise<string[]> {
 
 /** Empties events and persons (not accounts or sessions), for a property test that reuses one database across runs. */
 export async function deleteAllEvents(db: OnrampDb): Promise<void> {
-  const statements = 'DELETE FROM events; DELETE FROM person_distinct_ids; DELETE FROM persons;';
+  const statements =
+    'DELETE FROM events; DELETE FROM person_distinct_ids; DELETE FROM persons; DELETE FROM api_call_rollups; DELETE FROM person_call_facts; DELETE FROM first_call_failures;';
   const pg = pgDbOf(db);
   if (pg) await pg.$client.query(statements);
   else db.$client.exec(statements);
