@@ -210,6 +210,34 @@ describe.skipIf(!haveChromium)('reports at a glance in Chromium', () => {
   );
 
   it(
+    'API health: every card has its change against the previous period',
+    async () => {
+      for (const width of WIDTHS) {
+        const { page, errors } = await open('/reports/api-health/?range=7d', width);
+        await page.getByTestId('health-report').waitFor({ timeout: 60_000 });
+        for (const card of ['health-overall-calls', 'health-overall-error-rate', 'health-latency', 'health-tickets'])
+          await expect.poll(() => page.getByTestId(`${card}-delta`).textContent(), { timeout: 60_000 }).toMatch(/vs\. \d.* the period before/);
+        await checkPage(page, errors, `glance-api-health-${width}`);
+        await page.close();
+      }
+    },
+    TEST_TIMEOUT,
+  );
+
+  it(
+    'alerts: the demo’s log-only rule shows the incident as would have fired',
+    async () => {
+      const { page, errors } = await open('/reports/alerts/');
+      await page.getByText('Onboarding funnel drop (demo, log only)').first().waitFor({ timeout: 60_000 });
+      await page.getByRole('button', { name: 'Deliveries of Onboarding funnel drop (demo, log only)' }).click();
+      await expect.poll(() => page.locator('#alert-deliveries').textContent(), { timeout: 60_000 }).toContain('would have fired');
+      await checkPage(page, errors, 'glance-alerts-demo-rule-1280');
+      await page.close();
+    },
+    TEST_TIMEOUT,
+  );
+
+  it(
     'alerts: "Alert me when this funnel drops" opens the form filled in with the funnel’s steps and window',
     async () => {
       for (const width of WIDTHS) {
