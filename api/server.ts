@@ -8,6 +8,7 @@ import { databaseDialect } from '../db/dialect.ts';
 import { createAlertRunner, publicBaseUrl } from './alerts/runner.ts';
 import { createApp } from './app.ts';
 import { answerClientErrors } from './client-errors.ts';
+import { seedDemoAlertRule } from './demo/alert-rule.ts';
 import { type Env, parseEnv } from './env.ts';
 import { createCaptureCore } from './ingest/capture-core.ts';
 import { startCheckpointer } from './ingest/checkpointer.ts';
@@ -66,7 +67,11 @@ if (env.ONRAMP_ACCEPT_PUBLIC_SERVER_EVENTS) {
 }
 if (env.ONRAMP_DEMO) {
   const demo = await storage.seedDemoIfEmpty();
-  if (demo) console.log(`[onramp] empty database: loaded demo data (${demo.events} events, ${demo.persons} persons over 8 weeks; set ONRAMP_DEMO=0 to skip)`);
+  if (demo) {
+    // With a log-only alert rule on the default funnel: its first check records the demo incident as "would have fired".
+    await seedDemoAlertRule(storage.alerts);
+    console.log(`[onramp] empty database: loaded demo data (${demo.events} events, ${demo.persons} persons over 8 weeks; set ONRAMP_DEMO=0 to skip)`);
+  }
 }
 // Optional mirror of every committed event to a PostHog project: it runs after the commit and cannot fail ingestion.
 const forwarder =

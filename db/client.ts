@@ -30,11 +30,14 @@ export function openDb(databaseUrl = ':memory:'): OnrampDb {
   const sqlite = new Database(filename);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
-  sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('cache_size = -65536');
   sqlite.pragma('temp_store = MEMORY');
   const db = drizzle(sqlite, { schema }) as OnrampDb;
+  // Foreign keys go on after the migrations: a migration that rebuilds a table (SQLite's way to change a column)
+  // drops the old one, which with foreign keys on would cascade-delete the rows that reference it. The migrator
+  // runs in one transaction, where the migration's own `PRAGMA foreign_keys=OFF` has no effect.
   migrate(db, { migrationsFolder });
+  sqlite.pragma('foreign_keys = ON');
   return db;
 }

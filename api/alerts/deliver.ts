@@ -14,7 +14,8 @@ export interface DeliveryOptions extends WebhookTargetPolicy {
 }
 
 export interface DeliveryResult {
-  status: 'delivered' | 'failed';
+  /** `would_fire`: the rule has no webhook, so nothing was sent; the log records the alert it would have sent. */
+  status: 'delivered' | 'failed' | 'would_fire';
   attempts: number;
   responseStatus: number | null;
   error: string | null;

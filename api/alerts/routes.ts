@@ -24,8 +24,8 @@ async function jsonBody(req: { json: () => Promise<unknown> }): Promise<unknown>
  * Refuses a webhook URL whose host is (or resolves to) an address the server must not POST to, when the rule is
  * saved. A name that does not resolve now is accepted: each delivery resolves and checks it again before connecting.
  */
-async function checkWebhookUrl(url: string | undefined, policy: WebhookTargetPolicy): Promise<void> {
-  if (url === undefined) return;
+async function checkWebhookUrl(url: string | null | undefined, policy: WebhookTargetPolicy): Promise<void> {
+  if (url === undefined || url === null) return;
   const checked = await checkWebhookTarget(new URL(url), policy);
   if (!checked.ok && checked.reason === 'private') {
     throw new ApiError(

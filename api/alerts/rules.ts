@@ -56,7 +56,7 @@ const ruleFields = {
   range: z.enum(RANGES, { error: 'must be one of 7d, 30d, 90d' }),
   interval: z.enum(['hourly', 'daily'], { error: 'must be hourly or daily' }),
   trigger,
-  webhookUrl,
+  webhookUrl: webhookUrl.nullable(),
   enabled: z.boolean({ error: 'must be true or false' }),
 };
 
@@ -68,6 +68,7 @@ export const createRuleSchema = z.object({
   range: ruleFields.range.default('7d'),
   interval: ruleFields.interval.default('hourly'),
   enabled: ruleFields.enabled.default(true),
+  webhookUrl: ruleFields.webhookUrl.default(null),
 });
 
 /** Body of `PATCH /api/v1/alerts/:id`: any subset of the fields. */
@@ -83,7 +84,8 @@ export interface AlertRule {
   range: AlertRange;
   interval: AlertInterval;
   trigger: AlertTrigger;
-  webhookUrl: string;
+  /** Null: log only; each check records what would have fired instead of POSTing it. */
+  webhookUrl: string | null;
   enabled: boolean;
   /** Condition keys already alerted and not yet cleared. */
   activeConditions: string[];
@@ -107,7 +109,7 @@ export interface RuleRow extends Record<string, unknown> {
   trigger_kind: string;
   threshold: number | null;
   trigger_step: number | null;
-  webhook_url: string;
+  webhook_url: string | null;
   enabled: unknown;
   active_conditions: string;
   next_run_at: number;

@@ -1,5 +1,5 @@
 import { ApiError } from '../errors.ts';
-import { type DeliveryOptions, deliverWebhook } from './deliver.ts';
+import { type DeliveryOptions, type DeliveryResult, deliverWebhook } from './deliver.ts';
 import type { DeliveryRecord } from './delivery-store.ts';
 import { type AlertCondition, evaluateRule } from './evaluate.ts';
 import { alertMessage, reportLink } from './message.ts';
@@ -93,10 +93,13 @@ export function createAlertRunner(storage: AlertStorage, options: AlertRunnerOpt
         taken = condition.key;
         const payload = alertMessage(rule, condition, evaluation, link);
         const id = await deliveries.insertPending(rule.id, condition.key, JSON.stringify(payload), now());
-        const result = await deliverWebhook(rule.webhookUrl, payload, options.delivery);
+        const result: DeliveryResult =
+          rule.webhookUrl === null
+            ? { status: 'would_fire', attempts: 0, responseStatus: null, error: null }
+            : await deliverWebhook(rule.webhookUrl, payload, options.delivery);
         records.push(await deliveries.finish(id, result, now()));
         taken = undefined;
-        if (result.status === 'delivered') alerted.push(condition.key);
+        if (result.status === 'delivered' || result.status === 'would_fire') alerted.push(condition.key);
         else {
           await rules.releaseConditions(rule.id, [condition.key]);
           log(`[onramp] alert ${rule.id} (${rule.name}): webhook delivery failed after ${result.attempts} attempts: ${result.error}`);

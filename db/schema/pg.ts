@@ -276,7 +276,8 @@ export const alertRules = pgTable(
     triggerKind: text('trigger_kind').notNull(),
     threshold: doublePrecision('threshold'),
     triggerStep: integer('trigger_step'),
-    webhookUrl: text('webhook_url').notNull(),
+    /** Null: a log-only rule, whose log records what would have fired. */
+    webhookUrl: text('webhook_url'),
     enabled: boolean('enabled').notNull().default(true),
     activeConditions: text('active_conditions').notNull().default('[]'),
     nextRunAt: int64('next_run_at').notNull(),

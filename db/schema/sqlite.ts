@@ -292,7 +292,8 @@ export const alertRules = sqliteTable(
     threshold: real('threshold'),
     /** Optional 0-based step the conversion trigger watches; null = any step. */
     triggerStep: integer('trigger_step'),
-    webhookUrl: text('webhook_url').notNull(),
+    /** Null: a log-only rule, whose log records what would have fired. */
+    webhookUrl: text('webhook_url'),
     enabled: integer('enabled', { mode: 'boolean' }).notNull().default(true),
     activeConditions: text('active_conditions').notNull().default('[]'),
     nextRunAt: integer('next_run_at').notNull(),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRuleSchema } from '../../api/alerts/rules.ts';
 import { createAlertRunner } from '../../api/alerts/runner.ts';
+import { DEMO_ALERT_RULE_NAME, seedDemoAlertRule } from '../../api/demo/alert-rule.ts';
 import { testApp } from '../support/app.ts';
 import {
   alertsApi,
@@ -191,6 +192,32 @@ describe('alert checks and delivery', () => {
     const body = r.bodies.find((b) => b.text.includes('first_successful_call'))!;
     expect(body.text).toMatch(/p = /);
     expect(JSON.stringify(body.blocks)).toContain('invalid_api_key');
+  });
+
+  it('the demo’s log-only rule records the incident as would have fired, sending nothing', async () => {
+    const { api, seedDemo, storage } = alertsOnFreshDatabase({ now: NOW });
+    await seedDemo({ now: NOW, developers: 1200 });
+    await seedDemoAlertRule(storage, NOW);
+    const [rule] = (await api('GET', '/')).body.rules as Array<{ id: string; name: string; webhookUrl: string | null; enabled: boolean }>;
+    expect(rule).toMatchObject({ name: DEMO_ALERT_RULE_NAME, webhookUrl: null, enabled: true });
+    const check = await api('POST', `/${rule!.id}/check`);
+    expect(check.body.alerted).toContain('significant_drop:2:first_successful_call');
+    const log = (await api('GET', `/${rule!.id}/deliveries`)).body.deliveries as Array<{ status: string; attempts: number; payload: { text: string } }>;
+    expect(log.map((d) => d.status)).toEqual(log.map(() => 'would_fire'));
+    expect(log.find((d) => d.payload.text.includes('first_successful_call'))).toMatchObject({ attempts: 0 });
+    // Alerted once: the next check stays quiet while the incident holds.
+    expect((await api('POST', `/${rule!.id}/check`)).body.alerted).toEqual([]);
+  });
+
+  it('creates a rule without a webhook, and can add one later', async () => {
+    const { api } = alertsOnFreshDatabase({ now: NOW });
+    const { webhookUrl: _none, ...withoutWebhook } = conversionRule('https://hooks.example/x');
+    const created = await api('POST', '/', withoutWebhook);
+    expect(created.status).toBe(201);
+    expect(created.body.webhookUrl).toBeNull();
+    const patched = await api('PATCH', `/${created.body.id}`, { webhookUrl: 'https://hooks.example/y' });
+    expect(patched.body.webhookUrl).toBe('https://hooks.example/y');
+    expect((await api('PATCH', `/${created.body.id}`, { webhookUrl: null })).body.webhookUrl).toBeNull();
   });
 
   it('alerts when the TTFSI p50 is above its threshold', async () => {

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DocsReport, EventsResponse, FunnelReport, TtfsiReport } from '../../api/analytics/contract.ts';
+import { formatPercent } from '../../site/components/reports/format.ts';
 import { FEEDBACK_REASONS } from '../../site/tracking/events.ts';
 import { haveChromium, launchChromium, openPage, seriousA11yViolations } from '../support/browser.ts';
 import { ensureSiteBuilt } from '../support/build.ts';
@@ -96,7 +97,7 @@ describe.skipIf(!haveChromium)('reports at a glance in Chromium', () => {
         expect(await page.getByTestId('flag-evidence').count()).toBe(stepsFlagged);
 
         // Each step's bar carries its share of step 1.
-        const labels = await page.locator('.chart-canvas .recharts-label-list text').allTextContents();
+        const labels = await page.locator('.chart-canvas text.bar-share-label').allTextContents();
         expect(labels).toEqual(funnel.steps.map((s) => `${Math.round(s.conversionFromStart! * 100).toFixed(0)}%`));
         await page.getByText('How is this computed?').click();
         expect(await page.getByTestId('how-computed').textContent()).toContain('two-proportion z-test');
@@ -160,7 +161,7 @@ describe.skipIf(!haveChromium)('reports at a glance in Chromium', () => {
         const readout = page.getByTestId('range-readout');
         const range = { from: (await readout.getAttribute('data-from'))!, to: (await readout.getAttribute('data-to'))! };
         const docs = await api<DocsReport>('/api/v1/reports/docs', range);
-        expect(await page.getByTestId('docs-helpful-delta').textContent()).toContain(`vs. ${Math.round(docs.previous.helpfulRate! * 100)}%`);
+        expect(await page.getByTestId('docs-helpful-delta').textContent()).toContain(`vs. ${formatPercent(docs.previous.helpfulRate)}`);
         const row = page.locator('[data-testid="docs-table"] tr[data-path="/docs/authentication/"]');
         expect(await row.locator('.page-title').textContent()).toBe('Authentication');
         expect(await row.locator('.page-path').textContent()).toBe('/docs/authentication/');
@@ -204,6 +205,34 @@ describe.skipIf(!haveChromium)('reports at a glance in Chromium', () => {
         await checkPage(page, errors, `glance-events-${width}`);
         await page.close();
       }
+    },
+    TEST_TIMEOUT,
+  );
+
+  it(
+    'API health: every card has its change against the previous period',
+    async () => {
+      for (const width of WIDTHS) {
+        const { page, errors } = await open('/reports/api-health/?range=7d', width);
+        await page.getByTestId('health-report').waitFor({ timeout: 60_000 });
+        for (const card of ['health-overall-calls', 'health-overall-error-rate', 'health-latency', 'health-tickets'])
+          await expect.poll(() => page.getByTestId(`${card}-delta`).textContent(), { timeout: 60_000 }).toMatch(/vs\. \d.* the period before/);
+        await checkPage(page, errors, `glance-api-health-${width}`);
+        await page.close();
+      }
+    },
+    TEST_TIMEOUT,
+  );
+
+  it(
+    'alerts: the demo’s log-only rule shows the incident as would have fired',
+    async () => {
+      const { page, errors } = await open('/reports/alerts/');
+      await page.getByText('Onboarding funnel drop (demo, log only)').first().waitFor({ timeout: 60_000 });
+      await page.getByRole('button', { name: 'Deliveries of Onboarding funnel drop (demo, log only)' }).click();
+      await expect.poll(() => page.locator('#alert-deliveries').textContent(), { timeout: 60_000 }).toContain('would have fired');
+      await checkPage(page, errors, 'glance-alerts-demo-rule-1280');
+      await page.close();
     },
     TEST_TIMEOUT,
   );

@@ -126,7 +126,12 @@ export function AlertRuleForm({
             {...describedBy(ids.name, errorFor('name'))}
           />
         </Field>
-        <Field id={ids.webhook} label="Webhook URL" hint="Slack incoming webhook or any endpoint that accepts a JSON POST." error={errorFor('webhookUrl')}>
+        <Field
+          id={ids.webhook}
+          label="Webhook URL"
+          hint="Slack incoming webhook or any endpoint that accepts a JSON POST. Leave it empty to only log what would have fired."
+          error={errorFor('webhookUrl')}
+        >
           <input
             id={ids.webhook}
             type="text"

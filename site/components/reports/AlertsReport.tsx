@@ -47,7 +47,11 @@ const DELIVERY_COLUMNS: ReadonlyArray<Column<AlertDeliveryJson>> = [
   {
     header: 'Status',
     value: (d) => d.status,
-    render: (d) => <span className={`badge ${d.status === 'failed' ? 'badge-high' : d.status === 'delivered' ? 'badge-ok' : 'badge-low'}`}>{d.status}</span>,
+    render: (d) => (
+      <span className={`badge ${d.status === 'failed' ? 'badge-high' : d.status === 'delivered' ? 'badge-ok' : 'badge-low'}`}>
+        {d.status === 'would_fire' ? 'would have fired' : d.status}
+      </span>
+    ),
   },
   { header: 'Attempts', value: (d) => d.attempts, numeric: true },
   { header: 'HTTP status', value: (d) => d.responseStatus ?? '—', numeric: true },
@@ -60,7 +64,8 @@ function stateBadge(row: RuleRow) {
 }
 
 /** Webhook URLs often embed a secret path (Slack); show the host and the start, the full URL is in the CSV and the form. */
-function shortUrl(url: string): string {
+function shortUrl(url: string | null): string {
+  if (url === null) return 'none (log only)';
   try {
     const u = new URL(url);
     const path = u.pathname.length > 18 ? `${u.pathname.slice(0, 18)}…` : u.pathname;
@@ -75,7 +80,7 @@ function Deliveries({ rule, version }: { rule: AlertRuleJson; version: number })
   return (
     <Card
       title={`Delivery log: ${rule.name}`}
-      description="Each webhook POST this rule made, newest first: its status, how many attempts it took and the receiver’s answer."
+      description="Each alert this rule raised, newest first: for a webhook, its status, how many attempts it took and the receiver’s answer; for a rule without one, what would have fired."
       id="alert-deliveries"
     >
       {state.status === 'loading' ? <Loading label="Loading deliveries…" /> : null}
@@ -199,7 +204,7 @@ function AlertsBody() {
       header: 'Webhook',
       value: (r) => r.webhookUrl,
       render: (r) => (
-        <span title={r.webhookUrl} className="alert-url">
+        <span title={r.webhookUrl ?? undefined} className="alert-url">
           {shortUrl(r.webhookUrl)}
         </span>
       ),

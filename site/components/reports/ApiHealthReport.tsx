@@ -1,13 +1,14 @@
 /** API health page island (charts: recharts, see FunnelReport.tsx for why). */
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { ApiHealthReport as ApiHealthResponse, EndpointHealth, CodeCount as ErrorCount } from '../../../api/analytics/contract.ts';
+import { ApiHealthKpis } from './ApiHealthKpis.tsx';
 import { RangeControl } from './Controls.tsx';
 import { formatCount, formatDecimal, formatMs, formatPercent } from './format.ts';
 import { Gate } from './Gate.tsx';
 import { combinedTopErrors, endpointsByCalls, errorRateRows, isEmptyHealth, type LatencyRow, latencyRows, shortEndpoint } from './health-shape.ts';
 import { useApi, useNarrow, useUrlQuery } from './hooks.ts';
 import { AXIS_TICK, COLORS } from './palette.ts';
-import { Card, ChartFigure, type Column, DataTable, EmptyState, ErrorMessage, Loading, legendFormatter, Stat } from './ui.tsx';
+import { Card, ChartFigure, type Column, DataTable, EmptyState, ErrorMessage, Loading, legendFormatter } from './ui.tsx';
 
 const endpointColumns: Column<EndpointHealth>[] = [
   { header: 'Endpoint', value: (r) => r.endpoint, render: (r) => <code>{r.endpoint}</code> },
@@ -88,16 +89,7 @@ function HealthBody() {
       ) : null}
       {data && !isEmptyHealth(data) ? (
         <div className="report-body" data-testid="health-report">
-          <div className="stats">
-            <Stat label="Calls" value={formatCount(data.overall.calls)} testId="health-overall-calls" />
-            <Stat label="Error rate" value={formatPercent(data.overall.errorRate)} hint="5xx and 4xx except 429" testId="health-overall-error-rate" />
-            <Stat
-              label="Latency p50 / p95"
-              value={`${formatMs(data.overall.p50Ms)} / ${formatMs(data.overall.p95Ms)}`}
-              hint={`p99 ${formatMs(data.overall.p99Ms)}`}
-            />
-            <Stat label="Support tickets" value={formatDecimal(data.supportTicketsPer1kCalls, 2)} hint="per 1,000 calls" testId="health-tickets" />
-          </div>
+          <ApiHealthKpis data={data} range={range} />
           <Card title="Endpoints" description="Error rate counts 5xx and every 4xx except 429 (rate limiting is the client pacing itself).">
             <DataTable
               caption="Endpoints"

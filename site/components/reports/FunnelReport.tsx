@@ -96,6 +96,37 @@ function FlagCallouts({ callouts }: { callouts: FlagCallout[] }) {
   );
 }
 
+/**
+ * A step's share of step 1, drawn just past the end of its whole stacked bar. Attached to the "reached" segment (a
+ * zero-width segment gets no label) and moved right by the in-progress and dropped parts, which share its scale.
+ */
+function ShareLabel(props: {
+  x?: unknown;
+  y?: unknown;
+  width?: unknown;
+  height?: unknown;
+  index?: number;
+  bars: Array<FunnelBarRow & { percentLabel: string }>;
+}) {
+  const bar = props.bars[props.index ?? -1];
+  if (!bar) return null;
+  const width = Number(props.width) || 0;
+  const stack = bar.reached > 0 ? (width * (bar.reached + bar.inProgress + bar.dropped)) / bar.reached : 0;
+  return (
+    <text
+      className="bar-share-label"
+      x={Number(props.x) + stack + 6}
+      y={Number(props.y) + Number(props.height) / 2}
+      dominantBaseline="central"
+      fill={COLORS.axis}
+      fontSize={12}
+      fontWeight={600}
+    >
+      {bar.percentLabel}
+    </text>
+  );
+}
+
 const stepColumns: Column<FunnelBarRow & StepTimeRow>[] = [
   { header: 'Step', value: (r) => r.label },
   { header: 'Persons', value: (r) => r.reached, render: (r) => formatCount(r.reached), numeric: true, testId: (_, i) => `funnel-count-${i}` },
@@ -149,12 +180,11 @@ function StepsCard({ data }: { data: FunnelResponse }) {
             <YAxis type="category" dataKey={narrow ? 'short' : 'label'} width={axisWidth} tick={AXIS_TICK} />
             <Tooltip />
             <Legend formatter={legendFormatter} itemSorter={null} />
-            <Bar dataKey="reached" name="Reached" stackId="step" fill={COLORS.reached} isAnimationActive={false} />
-            <Bar dataKey="inProgress" name="In progress" stackId="step" fill={COLORS.inProgress} isAnimationActive={false} />
-            <Bar dataKey="dropped" name="Dropped" stackId="step" fill={COLORS.dropped} isAnimationActive={false}>
-              {/* On the last segment of the stack, so the share of step 1 sits at the end of each step's bar. */}
-              <LabelList dataKey="percentLabel" position="right" fill={COLORS.axis} fontSize={12} fontWeight={600} />
+            <Bar dataKey="reached" name="Reached" stackId="step" fill={COLORS.reached} isAnimationActive={false}>
+              <LabelList dataKey="percentLabel" content={(props) => <ShareLabel {...props} bars={bars} />} />
             </Bar>
+            <Bar dataKey="inProgress" name="In progress" stackId="step" fill={COLORS.inProgress} isAnimationActive={false} />
+            <Bar dataKey="dropped" name="Dropped" stackId="step" fill={COLORS.dropped} isAnimationActive={false} />
           </BarChart>
         </ResponsiveContainer>
       </div>

@@ -21,7 +21,8 @@ export interface AlertRuleJson {
   range: '7d' | '30d' | '90d';
   interval: 'hourly' | 'daily';
   trigger: AlertTriggerJson;
-  webhookUrl: string;
+  /** Null for a log-only rule. */
+  webhookUrl: string | null;
   enabled: boolean;
   activeConditions: string[];
   nextRunAt: string | null;
@@ -39,7 +40,7 @@ export interface AlertDeliveryJson {
   id: number;
   ruleId: string;
   condition: string;
-  status: 'pending' | 'delivered' | 'failed';
+  status: 'pending' | 'delivered' | 'failed' | 'would_fire';
   attempts: number;
   responseStatus: number | null;
   error: string | null;
@@ -143,7 +144,7 @@ export function draftFromRule(rule: AlertRuleJson): RuleDraft {
     range: rule.range,
     interval: rule.interval,
     triggerKind: rule.trigger.kind,
-    webhookUrl: rule.webhookUrl,
+    webhookUrl: rule.webhookUrl ?? '',
     enabled: rule.enabled,
   };
   if (rule.trigger.kind === 'conversion_below') {
@@ -191,7 +192,8 @@ export function ruleBody(draft: RuleDraft): Record<string, unknown> {
     range: draft.range,
     interval: draft.interval,
     trigger,
-    webhookUrl: draft.webhookUrl.trim(),
+    // Empty: a log-only rule, which records what would have fired.
+    webhookUrl: draft.webhookUrl.trim() === '' ? null : draft.webhookUrl.trim(),
     enabled: draft.enabled,
   };
 }
@@ -244,7 +246,7 @@ export interface RuleRow {
   range: string;
   interval: string;
   trigger: string;
-  webhookUrl: string;
+  webhookUrl: string | null;
   enabled: boolean;
   state: string;
   tone: 'alerting' | 'ok' | 'idle';

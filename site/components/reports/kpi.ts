@@ -73,3 +73,18 @@ export function compareDuration(current: number | null, previous: number | null 
     notSignificant: false,
   };
 }
+
+/** Any figure against the previous period, as an absolute change shown with the figure's own `format`. */
+export function compareValue(current: number | null, previous: number | null | undefined, better: Better, format: (v: number) => string): KpiChange {
+  if (previous === null || previous === undefined || current === null) return missing(previous == null ? '—' : format(previous));
+  const diff = current - previous;
+  const same = format(current) === format(previous);
+  const direction = same ? 'flat' : directionOf(diff);
+  return {
+    previous: format(previous),
+    delta: same ? 'no change' : signed(format(Math.abs(diff)), diff),
+    direction,
+    tone: toneOf(direction, better, false),
+    notSignificant: false,
+  };
+}

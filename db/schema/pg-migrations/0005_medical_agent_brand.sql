@@ -1,0 +1,1 @@
+ALTER TABLE "alert_rules" ALTER COLUMN "webhook_url" DROP NOT NULL;
