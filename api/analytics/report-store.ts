@@ -1,5 +1,5 @@
 /**
- * The four reports on one database, SQLite or PostgreSQL: the same SQL text (with the dialect's fragments) and the
+ * The reports on one database, SQLite or PostgreSQL: the same SQL text (with the dialect's fragments) and the
  * same shaping code, so both backends answer alike.
  */
 import type { SqlDatabase } from '../storage/sql/interface.ts';
@@ -9,6 +9,7 @@ import { loadApiHealthData } from './api-health-query.ts';
 import { shapeDocs } from './docs.ts';
 import { loadDocsData } from './docs-query.ts';
 import { funnelReport } from './funnel-report.ts';
+import { funnelPersons, funnelTimeToConvert, funnelTrend } from './funnel-views.ts';
 import { createTtfsiCollector } from './ttfsi.ts';
 import { streamTtfsi } from './ttfsi-query.ts';
 
@@ -21,6 +22,9 @@ import { streamTtfsi } from './ttfsi-query.ts';
 export function createReportStore(database: SqlDatabase): ReportStore {
   return {
     funnel: (params) => funnelReport(database, params),
+    funnelPersons: (params) => funnelPersons(database, params),
+    funnelTrend: (params) => funnelTrend(database, params),
+    funnelTimeToConvert: (params) => funnelTimeToConvert(database, params),
     ttfsi: async (params) => {
       const collector = createTtfsiCollector(params.to);
       await streamTtfsi(database, params, collector.add);
