@@ -51,10 +51,10 @@ export function narrowLayoutProblems(page: Page): Promise<string[]> {
      */
     const unreachable = (el: Element): string | null => {
       const box = scrollBox(el);
+      if (box && !boxes.has(box)) boxes.set(box, box.scrollLeft);
       el.scrollIntoView({ block: 'center', inline: 'nearest' });
       const px = (r: DOMRect) => `${Math.round(r.left)}..${Math.round(r.right)} px`;
       if (box) {
-        if (!boxes.has(box)) boxes.set(box, box.scrollLeft);
         const b = box.getBoundingClientRect();
         if (!inViewport(b)) return `its scroll box ${name(box)} spans ${px(b)}`;
         box.scrollLeft = 0;
