@@ -115,7 +115,7 @@ export function createApp(deps: AppDeps) {
       ? createTelemetry({ token: serverToken, host: deps.env.ONRAMP_POSTHOG_HOST, compress: true })
       : inProcessTelemetry((payload) => capture.ingest(payload), serverToken));
   app.route('/api/v1/portal', portalRoutes({ portal: storage.portal, telemetry, publicUrl: deps.env.ONRAMP_PUBLIC_URL }));
-  app.route('/sandbox/v1', sandboxRoutes({ portal: storage.portal, telemetry }));
+  app.route('/sandbox/v1', sandboxRoutes({ portal: storage.portal, telemetry, publicUrl: deps.env.ONRAMP_PUBLIC_URL }));
 
   return Object.assign(app, { writer, telemetry, storage, serverToken, capture });
 }

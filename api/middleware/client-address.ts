@@ -90,3 +90,14 @@ export function isHttps(c: Context, publicUrl: string | undefined): boolean {
 export function ownOrigin(c: Context, publicUrl: string | undefined): string {
   return new URL(publicUrl ?? c.req.url).origin;
 }
+
+/**
+ * The base URL (no trailing slash) a client reaches the portal at, for absolute links in responses: ONRAMP_PUBLIC_URL
+ * when set; else this request's origin, with `https` when `isHttps` says so (a trusted proxy's X-Forwarded-Proto
+ * included) and the host from the Host header, which only shapes the answer to the client that sent it.
+ */
+export function requestBaseUrl(c: Context, publicUrl: string | undefined): string {
+  if (publicUrl) return publicUrl.replace(/\/+$/, '');
+  const url = new URL(c.req.url);
+  return `${isHttps(c, undefined) ? 'https:' : url.protocol}//${url.host}`;
+}

@@ -3,7 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { z } from 'zod';
 import { ApiError, describeIssues } from '../errors.ts';
-import { clientAddress } from '../middleware/client-address.ts';
+import { clientAddress, requestBaseUrl } from '../middleware/client-address.ts';
 import { sha256Hex } from '../portal/ids.ts';
 import { keyVerified } from '../portal/keys.ts';
 import { decodeCursor } from '../portal/messages.ts';
@@ -32,9 +32,21 @@ const STATUS: Record<SandboxErrorCode, 400 | 401 | 404 | 429> = {
   rate_limit_exceeded: 429,
 };
 
-/** A Stripe-like sandbox error: `{ error: { type, code, message, doc_url } }`, still one ApiError class. */
-export function sandboxError(code: SandboxErrorCode, message: string, headers?: Record<string, string>): ApiError {
-  return new ApiError(STATUS[code], code, message, { type: ERROR_TYPES[code], doc_url: `/docs/errors/#${code}`, ...(headers ? { headers } : {}) });
+declare module 'hono' {
+  interface ContextVariableMap {
+    /** Where the portal is reached from this request's client (no trailing slash), set by the sandbox's first middleware. */
+    sandboxDocsBase?: string;
+  }
+}
+
+/**
+ * A Stripe-like sandbox error: `{ error: { type, code, message, doc_url } }`, still one ApiError class. `doc_url`
+ * is absolute, so a developer reading the error in a terminal can open it: the base the request was served under
+ * (see `requestBaseUrl`), or the bare path when the request never reached the sandbox's middleware.
+ */
+export function sandboxError(c: Context, code: SandboxErrorCode, message: string, headers?: Record<string, string>): ApiError {
+  const docUrl = `${c.get('sandboxDocsBase') ?? ''}/docs/errors/#${code}`;
+  return new ApiError(STATUS[code], code, message, { type: ERROR_TYPES[code], doc_url: docUrl, ...(headers ? { headers } : {}) });
 }
 
 const MAX_SANDBOX_BODY_BYTES = 64 * 1024;
@@ -69,29 +81,29 @@ export function endpointOf(path: string): string {
 /** The key from `Authorization: Bearer <key>` (or HTTP Basic with the key as user name, as curl -u sends it). */
 function presentedKey(c: Context): string {
   const header = c.req.header('authorization')?.trim() ?? '';
-  if (!header) throw sandboxError('missing_api_key', 'authorization: no API key provided; send the header Authorization: Bearer onr_test_...');
+  if (!header) throw sandboxError(c, 'missing_api_key', 'authorization: no API key provided; send the header Authorization: Bearer onr_test_...');
   const [scheme = '', ...rest] = header.split(/\s+/);
   const credential = rest.join(' ');
   if (/^bearer$/i.test(scheme)) {
-    if (!credential) throw sandboxError('missing_api_key', 'authorization: the Bearer header has no API key; send Authorization: Bearer onr_test_...');
+    if (!credential) throw sandboxError(c, 'missing_api_key', 'authorization: the Bearer header has no API key; send Authorization: Bearer onr_test_...');
     return credential;
   }
   if (/^basic$/i.test(scheme)) {
     const user = Buffer.from(credential, 'base64').toString('utf8').split(':')[0] ?? '';
-    if (!user) throw sandboxError('missing_api_key', 'authorization: no API key provided; send the header Authorization: Bearer onr_test_...');
+    if (!user) throw sandboxError(c, 'missing_api_key', 'authorization: no API key provided; send the header Authorization: Bearer onr_test_...');
     return user;
   }
-  throw sandboxError('invalid_api_key', 'authorization: use the Bearer scheme: Authorization: Bearer onr_test_...');
+  throw sandboxError(c, 'invalid_api_key', 'authorization: use the Bearer scheme: Authorization: Bearer onr_test_...');
 }
 
 async function readMessageInput(c: Context): Promise<unknown> {
   const raw = new Uint8Array(await c.req.arrayBuffer());
-  if (raw.byteLength > MAX_SANDBOX_BODY_BYTES) throw sandboxError('parameter_invalid', `body: request body must be at most ${MAX_SANDBOX_BODY_BYTES} bytes`);
+  if (raw.byteLength > MAX_SANDBOX_BODY_BYTES) throw sandboxError(c, 'parameter_invalid', `body: request body must be at most ${MAX_SANDBOX_BODY_BYTES} bytes`);
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
   } catch {
-    throw sandboxError('parameter_invalid', 'body: request body is not valid UTF-8');
+    throw sandboxError(c, 'parameter_invalid', 'body: request body is not valid UTF-8');
   }
   if ((c.req.header('content-type') ?? '').toLowerCase().includes('application/x-www-form-urlencoded')) {
     return Object.fromEntries(new URLSearchParams(text));
@@ -100,10 +112,10 @@ async function readMessageInput(c: Context): Promise<unknown> {
   try {
     value = JSON.parse(text);
   } catch {
-    throw sandboxError('parameter_invalid', 'body: request body must be a JSON object like {"to": "+15551234567", "body": "Hello"}');
+    throw sandboxError(c, 'parameter_invalid', 'body: request body must be a JSON object like {"to": "+15551234567", "body": "Hello"}');
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw sandboxError('parameter_invalid', 'body: request body must be a JSON object like {"to": "+15551234567", "body": "Hello"}');
+    throw sandboxError(c, 'parameter_invalid', 'body: request body must be a JSON object like {"to": "+15551234567", "body": "Hello"}');
   }
   return value;
 }
@@ -128,6 +140,8 @@ interface Attribution {
 export interface SandboxDeps {
   portal: PortalStore;
   telemetry: Telemetry;
+  /** ONRAMP_PUBLIC_URL: the base of every error's `doc_url` when set; else the request's own origin. */
+  publicUrl?: string | undefined;
 }
 
 /**
@@ -138,6 +152,11 @@ export interface SandboxDeps {
 export function sandboxRoutes(deps: SandboxDeps) {
   const { portal } = deps;
   const app = new Hono<{ Variables: { caller: Caller } }>({ strict: false });
+
+  app.use('*', async (c, next) => {
+    c.set('sandboxDocsBase', requestBaseUrl(c, deps.publicUrl));
+    await next();
+  });
 
   app.use(
     '*',
@@ -193,6 +212,7 @@ export function sandboxRoutes(deps: SandboxDeps) {
       attribution = { accountId: check.accountId, prefix: check.prefix, keyVerified: keyVerified(check) };
       if (check.status === 'live') {
         throw sandboxError(
+          c,
           'invalid_api_key',
           "authorization: live keys (onr_live_...) can't call the sandbox; use a test key (onr_test_...) from your dashboard",
         );
@@ -204,15 +224,17 @@ export function sandboxRoutes(deps: SandboxDeps) {
           // Past the limit the calls stay recorded, but in nobody's dashboard.
           attribution = { ...attribution, accountId: null };
           throw sandboxError(
+            c,
             'rate_limit_exceeded',
             `rate limit: more than ${limit.limit} calls with an invalid API key in ${PORTAL_LIMITS.sandboxInvalidKeyPerClient.windowMs / 1000} s from this address; retry in ${limit.retryAfterSeconds} s`,
             { 'Retry-After': String(limit.retryAfterSeconds) },
           );
         }
-        throw sandboxError('invalid_api_key', `authorization: invalid API key${masked(check.prefix)}; copy the full onr_test_... key from your dashboard`);
+        throw sandboxError(c, 'invalid_api_key', `authorization: invalid API key${masked(check.prefix)}; copy the full onr_test_... key from your dashboard`);
       }
       if (check.status === 'revoked') {
         throw sandboxError(
+          c,
           'revoked_api_key',
           `authorization: this API key${masked(check.prefix)} was revoked on ${new Date(check.revokedAt).toISOString()}; create a new key in your dashboard`,
         );
@@ -226,6 +248,7 @@ export function sandboxRoutes(deps: SandboxDeps) {
       for (const [name, value] of Object.entries(rateHeaders)) c.header(name, value);
       if (!limit.allowed) {
         throw sandboxError(
+          c,
           'rate_limit_exceeded',
           `rate limit: more than ${limit.limit} requests in ${PORTAL_LIMITS.sandboxPerKey.windowMs / 1000} s for this key; retry in ${limit.retryAfterSeconds} s`,
           { ...rateHeaders, 'Retry-After': String(limit.retryAfterSeconds) },
@@ -246,25 +269,25 @@ export function sandboxRoutes(deps: SandboxDeps) {
     '*',
     bodyLimit({
       maxSize: MAX_SANDBOX_BODY_BYTES,
-      onError: () => {
-        throw sandboxError('parameter_invalid', `body: request body must be at most ${MAX_SANDBOX_BODY_BYTES} bytes`);
+      onError: (c) => {
+        throw sandboxError(c, 'parameter_invalid', `body: request body must be at most ${MAX_SANDBOX_BODY_BYTES} bytes`);
       },
     }),
   );
 
   app.post('/messages', async (c) => {
     const parsed = createMessageSchema.safeParse(await readMessageInput(c));
-    if (!parsed.success) throw sandboxError('parameter_invalid', describeIssues(parsed.error.issues));
+    if (!parsed.success) throw sandboxError(c, 'parameter_invalid', describeIssues(parsed.error.issues));
     return c.json(await portal.createMessage(c.get('caller'), parsed.data), 201);
   });
 
   app.get('/messages', async (c) => {
     const parsed = listQuery.safeParse(c.req.query());
-    if (!parsed.success) throw sandboxError('parameter_invalid', describeIssues(parsed.error.issues));
+    if (!parsed.success) throw sandboxError(c, 'parameter_invalid', describeIssues(parsed.error.issues));
     let after: number | null = null;
     if (parsed.data.cursor !== undefined) {
       after = decodeCursor(parsed.data.cursor);
-      if (after === null) throw sandboxError('parameter_invalid', 'cursor: not a cursor this API issued; pass next_cursor from the previous page');
+      if (after === null) throw sandboxError(c, 'parameter_invalid', 'cursor: not a cursor this API issued; pass next_cursor from the previous page');
     }
     return c.json(await portal.listMessages(c.get('caller').accountId, parsed.data.limit, after));
   });
@@ -272,12 +295,12 @@ export function sandboxRoutes(deps: SandboxDeps) {
   app.get('/messages/:id', async (c) => {
     const id = c.req.param('id');
     const message = await portal.getMessage(c.get('caller').accountId, id);
-    if (!message) throw sandboxError('resource_missing', `id: no such message ${JSON.stringify(id.slice(0, 64))}`);
+    if (!message) throw sandboxError(c, 'resource_missing', `id: no such message ${JSON.stringify(id.slice(0, 64))}`);
     return c.json(message);
   });
 
   app.all('*', (c) => {
-    throw sandboxError('resource_missing', `path: no sandbox endpoint ${c.req.method} ${c.req.path.slice(0, 200)}; see /docs/`);
+    throw sandboxError(c, 'resource_missing', `path: no sandbox endpoint ${c.req.method} ${c.req.path.slice(0, 200)}; see /docs/`);
   });
 
   return app;

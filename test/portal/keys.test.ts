@@ -50,7 +50,7 @@ describe('API key lifecycle', () => {
     const res = await sandbox(app, '/sandbox/v1/messages', first.secret, { body: message });
     expect(res.status).toBe(401);
     const body = (await res.json()) as ErrorBody;
-    expect(body.error).toMatchObject({ type: 'authentication_error', code: 'revoked_api_key', doc_url: '/docs/errors/#revoked_api_key' });
+    expect(body.error).toMatchObject({ type: 'authentication_error', code: 'revoked_api_key', doc_url: 'http://localhost/docs/errors/#revoked_api_key' });
     expect(body.error.message).toContain('revoked');
     expect((await sandbox(app, '/sandbox/v1/messages', second.secret, { body: message })).status).toBe(201);
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { testApp } from '../support/app.ts';
-import { createKey, flushedEvents, sandbox, signUp } from './helpers.ts';
+import { createKey, flushedEvents, ORIGIN, sandbox, signUp } from './helpers.ts';
 
 type ErrorBody = { error: { type: string; code: string; message: string; doc_url: string } };
 type Message = { id: string; object: string; to: string; body: string; status: string; created: number };
@@ -17,7 +17,7 @@ function expectError(body: ErrorBody, type: string, code: string) {
   expect(Object.keys(body.error).sort()).toEqual(['code', 'doc_url', 'message', 'type']);
   expect(body.error.type).toBe(type);
   expect(body.error.code).toBe(code);
-  expect(body.error.doc_url).toBe(`/docs/errors/#${code}`);
+  expect(body.error.doc_url).toBe(`${ORIGIN}/docs/errors/#${code}`);
 }
 
 describe('messages', () => {

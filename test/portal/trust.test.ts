@@ -247,3 +247,40 @@ describe('account lockout cannot be used as a weapon', () => {
     expect(loginLockedSeconds({ email: { count: 50, resetAt: now }, emailAddresses: undefined, emailAndClient: undefined, client: undefined }, now)).toBe(0);
   });
 });
+
+describe('sandbox error doc_url (absolute, for terminals)', () => {
+  /** The `doc_url` of an unauthenticated sandbox call from `peer` to `url`. */
+  async function docUrl(app: App, peer: string, url: string, headers: Record<string, string> = {}) {
+    const res = await app.request(url, { method: 'POST', headers }, { incoming: { socket: { remoteAddress: peer } } });
+    expect(res.status).toBe(401);
+    return ((await res.json()) as { error: { doc_url: string } }).error.doc_url;
+  }
+
+  it('is ONRAMP_PUBLIC_URL when set, whatever Host or X-Forwarded-Proto say', async () => {
+    const app = appWith({ publicUrl: 'https://developers.example.com/', proxies: PROXY });
+    const expected = 'https://developers.example.com/docs/errors/#missing_api_key';
+    expect(await docUrl(app, '192.0.2.40', 'http://evil.example/sandbox/v1/messages')).toBe(expected);
+    expect(await docUrl(app, PROXY, 'http://127.0.0.1:8787/sandbox/v1/messages', { 'x-forwarded-proto': 'http' })).toBe(expected);
+  });
+
+  it("is the request's origin otherwise, https only when a trusted proxy says so", async () => {
+    const app = appWith({ proxies: PROXY });
+    const url = 'http://api.test:8787/sandbox/v1/messages';
+    expect(await docUrl(app, '192.0.2.41', url)).toBe('http://api.test:8787/docs/errors/#missing_api_key');
+    expect(await docUrl(app, '192.0.2.41', url, { 'x-forwarded-proto': 'https' }), 'untrusted peer').toBe('http://api.test:8787/docs/errors/#missing_api_key');
+    expect(await docUrl(app, PROXY, url, { 'x-forwarded-proto': 'https' })).toBe('https://api.test:8787/docs/errors/#missing_api_key');
+  });
+
+  it('holds for errors raised by the routes too, not only by the key check', async () => {
+    const app = appWith();
+    const { client } = await signUp(app);
+    const { secret } = await createKey(client);
+    const res = await app.request(
+      'http://api.test/sandbox/v1/messages',
+      { method: 'POST', headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' }, body: '{"to":"nope","body":"hi"}' },
+      { incoming: { socket: { remoteAddress: '192.0.2.42' } } },
+    );
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { doc_url: string } }).error.doc_url).toBe('http://api.test/docs/errors/#parameter_invalid');
+  });
+});

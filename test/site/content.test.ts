@@ -92,12 +92,12 @@ describe('docs content', () => {
     expect(fromSource.length).toBeGreaterThanOrEqual(CONTRACT_CODES.length);
     const errors = page('/docs/errors/').body;
     for (const code of new Set([...CONTRACT_CODES, ...fromSource])) {
-      // Starlight slugs "### `code`" to id="code", which is what doc_url (/docs/errors/#code) points at.
+      // Starlight slugs "### `code`" to id="code", which is what doc_url (<base>/docs/errors/#code) points at.
       const text = section(errors, `### \`${code}\``);
       expect(text, code).not.toBe('');
       expect(text, code).toContain('**How to fix it**');
       expect(text, code).toContain(`"code": "${code}"`);
-      expect(text, code).toContain(`"doc_url": "/docs/errors/#${code}"`);
+      expect(text, code).toContain(`"doc_url": "http://127.0.0.1:8787/docs/errors/#${code}"`);
     }
   });
 

@@ -1,4 +1,5 @@
 import { type FormEvent, useEffect, useId, useState } from 'react';
+import TryItKey from './TryItKey.tsx';
 
 /** Path of the sandbox endpoint the console calls, on the same origin as the docs. */
 export const TRY_IT_PATH = '/sandbox/v1/messages';
@@ -28,8 +29,9 @@ function describeBody(text: string): { body: string; docUrl?: string } {
 
 /**
  * "Try it" console for the first-call page: sends a real `POST /sandbox/v1/messages` with the developer's own
- * key and shows the status, the rate-limit headers and the JSON body, errors included. The key lives only in
- * this component's state; it is never written to localStorage, sessionStorage or a cookie.
+ * key and shows the status, the rate-limit headers and the JSON body, errors included. A signed-in developer can
+ * create a key right here (TryItKey). Either key lives only in this component's state; it is never written to
+ * localStorage, sessionStorage, a cookie or the URL.
  */
 export default function TryIt() {
   const id = useId();
@@ -88,7 +90,7 @@ export default function TryIt() {
   const bodyId = `${id}-body`;
 
   return (
-    <section className="onramp-tryit not-content" aria-labelledby={`${id}-title`} data-tryit-ready={ready ? 'true' : 'false'}>
+    <section id="try-it" className="onramp-tryit not-content" aria-labelledby={`${id}-title`} data-tryit-ready={ready ? 'true' : 'false'}>
       <h3 id={`${id}-title`} className="onramp-tryit__title">
         Try it: <code>POST {TRY_IT_PATH}</code>
       </h3>
@@ -112,6 +114,7 @@ export default function TryIt() {
         <p id={keyHelpId} className="onramp-tryit__help">
           Paste a test key from your <a href="/dashboard">dashboard</a>. It stays in this tab and is not saved.
         </p>
+        <TryItKey ready={ready} onCreated={setApiKey} />
         <label htmlFor={toId}>to</label>
         <input id={toId} type="text" inputMode="tel" autoComplete="off" value={to} onChange={(e) => setTo(e.target.value)} />
         <label htmlFor={bodyId}>body</label>

@@ -27,7 +27,7 @@ export default function CallsPanel({ calls, onRefresh, refreshing }: { calls: Ca
       ) : (
         <>
           {!succeeded && <p className="alert info">No successful call yet. Each error code below links to what it means and how to fix it.</p>}
-          <div className="table-scroll">
+          <div className="table-scroll" tabIndex={0} role="region" aria-label="Your recent sandbox calls">
             <table data-testid="calls-table">
               <caption className="sr-only">Your most recent sandbox calls, newest first</caption>
               <thead>

@@ -130,7 +130,7 @@ export default function KeysPanel({ keys, onChange }: { keys: ApiKey[]; onChange
       {keys.length === 0 ? (
         <p className="muted">No keys yet. Create one to make your first call.</p>
       ) : (
-        <div className="table-scroll">
+        <div className="table-scroll" tabIndex={0} role="region" aria-label="Your API keys">
           <table data-testid="keys-table">
             <caption className="sr-only">Your API keys</caption>
             <thead>

@@ -1,0 +1,149 @@
+/**
+ * Every portal page and every report page on a 390 px phone, in Debian's headless Chromium against the real server
+ * with demo data: no sideways scrolling, the first and last column of every table and every button reachable
+ * (test/support/layout.ts), and the portal and reports headers collapsed into a keyboard-usable menu. Saves a
+ * screenshot of each report page at 1280 and 390 px, and of each portal page at 390 px.
+ */
+import { mkdirSync, readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { haveChromium, launchChromium, openPage, seriousA11yViolations } from '../support/browser.ts';
+import { ensureSiteBuilt } from '../support/build.ts';
+import { narrowLayoutProblems } from '../support/layout.ts';
+import { adminSignIn, mistyped, postAs, sandboxCall, signUpIn } from '../support/portal-session.ts';
+import { type RunningServer, startServer } from '../support/server.ts';
+
+const SHOTS = fileURLToPath(new URL('../screenshots/', import.meta.url));
+const DIST = fileURLToPath(new URL('../../dist/', import.meta.url));
+const PHONE = 390;
+
+/** Every page the portal build holds, except the reports (checked below) and the 404 page. */
+function portalPaths(): string[] {
+  const paths: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const full = join(dir, entry.name);
+      if (entry.isDirectory() && !['_astro', 'pagefind', 'reports'].includes(entry.name)) walk(full);
+      else if (entry.name === 'index.html') paths.push(`/${relative(DIST, dir)}/`.replace(/\/+/g, '/'));
+    }
+  };
+  walk(DIST);
+  return paths.sort();
+}
+
+/** The report pages, and what shows once each has its data. */
+const REPORTS = [
+  { slug: 'funnel', path: '/reports/?range=7d', ready: '[data-testid="funnel-report"]' },
+  { slug: 'ttfsi', path: '/reports/ttfsi/', ready: '[data-testid="ttfsi-report"]' },
+  { slug: 'docs', path: '/reports/docs/', ready: '[data-testid="docs-table"]' },
+  { slug: 'api-health', path: '/reports/api-health/', ready: '[data-testid="health-report"]' },
+  { slug: 'events', path: '/reports/events/', ready: '[data-testid="events-table"]' },
+  { slug: 'alerts', path: '/reports/alerts/', ready: '[data-testid="alerts-report"]' },
+] as const;
+
+let server: RunningServer;
+let browser: Browser;
+let context: BrowserContext;
+
+/** Opens `path` at `width` and waits until its islands have rendered their data. */
+async function settled(path: string, width: number, ready?: string): Promise<{ page: Page; errors: string[] }> {
+  const opened = await openPage(context, `${server.url}${path}`, width);
+  if (ready) await opened.page.locator(ready).first().waitFor({ timeout: 120_000 });
+  if (path === '/dashboard/') await opened.page.getByTestId('calls-table').waitFor();
+  if (path === '/docs/first-call/') await opened.page.locator('[data-tryit-ready="true"]').waitFor();
+  await opened.page.waitForLoadState('networkidle');
+  await opened.page.waitForFunction(() => !/Loading/.test(document.querySelector('main')?.textContent ?? ''), undefined, { timeout: 120_000 });
+  return opened;
+}
+
+/** Checks a collapsed header menu at 390 px: closed at first, opened and closed again from the keyboard. */
+async function checkMenu(page: Page, menuName: string, firstItem: string) {
+  const button = page.getByRole('button', { name: 'Menu' });
+  const menu = page.getByRole('navigation', { name: menuName });
+  const firstLink = menu.getByRole('link', { name: firstItem, exact: true });
+  expect(await button.getAttribute('aria-expanded')).toBe('false');
+  expect(await firstLink.isVisible(), 'links hidden while the menu is closed').toBe(false);
+  await button.focus();
+  await page.keyboard.press('Enter');
+  expect(await button.getAttribute('aria-expanded')).toBe('true');
+  expect(await firstLink.isVisible()).toBe(true);
+  expect(await narrowLayoutProblems(page), 'with the menu open').toEqual([]);
+  expect(await seriousA11yViolations(page)).toEqual([]);
+  await page.keyboard.press('Tab');
+  expect(await page.evaluate(() => document.activeElement?.textContent?.trim())).toBe(firstItem);
+  await page.keyboard.press('Escape');
+  expect(await button.getAttribute('aria-expanded')).toBe('false');
+  expect(await page.evaluate(() => document.activeElement?.textContent?.trim())).toBe('Menu');
+  await page.keyboard.press('Space');
+  expect(await button.getAttribute('aria-expanded')).toBe('true');
+}
+
+describe.skipIf(!haveChromium)('390 px layout of every page (Chromium)', () => {
+  beforeAll(async () => {
+    ensureSiteBuilt();
+    mkdirSync(SHOTS, { recursive: true });
+    server = await startServer({ env: { ONRAMP_DEMO: '1' } });
+    browser = await launchChromium();
+    context = await browser.newContext();
+    // A developer with a key, a good call and a mistyped one, so the dashboard's tables have rows.
+    await signUpIn(context, server, 'phone');
+    const { secret } = await postAs(context, server, '/api/v1/portal/keys', { name: 'phone' }, 201);
+    expect(await sandboxCall(server, secret)).toBe(201);
+    expect(await sandboxCall(server, mistyped(secret))).toBe(401);
+    await adminSignIn(context, server);
+  }, 360_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('portal pages: nothing scrolls sideways, every table edge and button is reachable', async () => {
+    const paths = portalPaths();
+    expect(paths).toEqual(expect.arrayContaining(['/', '/docs/errors/', '/quickstarts/node/', '/dashboard/', '/support/', '/login/', '/signup/']));
+    const report: string[] = [];
+    for (const path of paths) {
+      const { page, errors } = await settled(path, PHONE);
+      report.push(...(await narrowLayoutProblems(page)).map((line) => `${path}: ${line}`));
+      report.push(...errors.map((line) => `${path}: console: ${line}`));
+      await page.screenshot({ path: `${SHOTS}portal${path.replace(/\//g, '-').replace(/-$/, '') || '-home'}-390.png`, fullPage: true });
+      await page.close();
+    }
+    expect(report).toEqual([]);
+  }, 600_000);
+
+  for (const spec of REPORTS) {
+    it(`report ${spec.slug}: fits 390 px, screenshots at 1280 and 390 px`, async () => {
+      for (const width of [1280, PHONE]) {
+        const { page, errors } = await settled(spec.path, width, spec.ready);
+        await page.screenshot({ path: `${SHOTS}layout-${spec.slug}-${width}.png`, fullPage: true });
+        if (width === PHONE) expect(await narrowLayoutProblems(page)).toEqual([]);
+        expect(errors).toEqual([]);
+        await page.close();
+      }
+    }, 300_000);
+  }
+
+  it('the reports navigation collapses into a menu button that works from the keyboard', async () => {
+    const { page } = await settled('/reports/events/', PHONE, '[data-testid="events-table"]');
+    await checkMenu(page, 'Reports', 'Funnel');
+    await page.getByRole('navigation', { name: 'Reports' }).getByRole('link', { name: 'Alerts' }).click();
+    await page.waitForURL(/\/reports\/alerts\/$/);
+    await page.setViewportSize({ width: 1280, height: 900 });
+    expect(await page.getByRole('button', { name: 'Menu' }).isVisible(), 'no menu button on wide screens').toBe(false);
+    expect(await page.getByRole('navigation', { name: 'Reports' }).getByRole('link', { name: 'Funnel' }).isVisible()).toBe(true);
+    await page.close();
+  }, 120_000);
+
+  it('the portal header collapses into a menu button that works from the keyboard', async () => {
+    const { page } = await settled('/support/', PHONE);
+    await checkMenu(page, 'Main', 'Docs');
+    expect(await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Log out' }).isVisible()).toBe(true);
+    await page.setViewportSize({ width: 1280, height: 900 });
+    expect(await page.getByRole('button', { name: 'Menu' }).isVisible()).toBe(false);
+    expect(await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Quickstarts' }).isVisible()).toBe(true);
+    await page.close();
+  }, 120_000);
+});
