@@ -40,7 +40,7 @@ describe('rollups against raw calls', () => {
     const callArb = fc.record({
       who: fc.constantFrom('a', 'b', 'c', 'd'),
       endpoint: fc.constantFrom('/v1/a', '/v1/b', '/v1/c'),
-      status: fc.constantFrom(200, 201, 302, 400, 401, 404, 429, 500, 503),
+      status: fc.constantFrom(200, 201, 302, 400, 401, 403, 404, 429, 500, 503),
       minute: fc.integer({ min: 0, max: 3 * 24 * 60 }),
       duration: fc.double({ min: 0.5, max: 20_000, noNaN: true }),
       unverified: fc.boolean(),
