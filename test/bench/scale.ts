@@ -146,8 +146,6 @@ try {
   const calls: Array<[string, number, number]> = [];
   console.log(`bench:scale: ${EVENTS.toLocaleString('en')} events, ${DEVELOPERS.toLocaleString('en')} developers, 90% api_call, SQLite at ${file}`);
   let applyMs = 0;
-  let callChunkMs = 0;
-  let callChunkEvents = 0;
   for (let i = 0; i < EVENTS; i += CHUNK) {
     const chunk: NormalizedEvent[] = [];
     for (let j = i; j < Math.min(EVENTS, i + CHUNK); j++) chunk.push(nth(j, calls));
@@ -155,8 +153,6 @@ try {
     store.writeBatches([chunk]);
     const ms = performance.now() - t;
     applyMs += ms;
-    callChunkMs += ms;
-    callChunkEvents += chunk.length;
   }
   console.log(
     `  apply: ${Math.round(EVENTS / (applyMs / 1000)).toLocaleString('en')} events/s (${(applyMs / 1000).toFixed(1)} s in the store, chunks of ${CHUNK})`,
