@@ -6,6 +6,8 @@ import { serveStatic } from '@hono/node-server/serve-static';
 import { type OnrampDb, openDb } from '../db/client.ts';
 import { databaseDialect } from '../db/dialect.ts';
 import { createAlertRunner, publicBaseUrl } from './alerts/runner.ts';
+import { rebuildCallTrafficIfMissing } from './analytics/api-traffic/rebuild.ts';
+import { retentionNotice, startCallRetention } from './analytics/api-traffic/retention.ts';
 import { createApp } from './app.ts';
 import { answerClientErrors } from './client-errors.ts';
 import { seedDemoAlertRule } from './demo/alert-rule.ts';
@@ -73,6 +75,12 @@ if (env.ONRAMP_DEMO) {
     console.log(`[onramp] empty database: loaded demo data (${demo.events} events, ${demo.persons} persons over 8 weeks; set ONRAMP_DEMO=0 to skip)`);
   }
 }
+// A database from before the API traffic rollups gets them built from its raw calls, once.
+const rebuiltCalls = await rebuildCallTrafficIfMissing(database);
+if (rebuiltCalls > 0) console.log(`[onramp] built the API traffic rollups from ${rebuiltCalls} stored api_call rows`);
+console.log(retentionNotice(env.ONRAMP_API_CALL_RAW_DAYS));
+const callRetention = startCallRetention(database, env.ONRAMP_API_CALL_RAW_DAYS);
+onShutdown('api_call retention', () => callRetention.stop());
 // Optional mirror of every committed event to a PostHog project: it runs after the commit and cannot fail ingestion.
 const forwarder =
   env.ONRAMP_FORWARD_HOST && env.ONRAMP_FORWARD_TOKEN ? createForwarder({ host: env.ONRAMP_FORWARD_HOST, token: env.ONRAMP_FORWARD_TOKEN }) : undefined;

@@ -10,6 +10,7 @@ const ON_BOTH_BACKENDS = [
   'test/alerts/alerts.test.ts',
   'test/alerts/storage.test.ts',
   'test/alerts/webhook-ssrf.test.ts',
+  'test/analytics/api-traffic.test.ts',
   'test/analytics/dataset.test.ts',
   'test/analytics/funnel-exclusions.test.ts',
   'test/analytics/funnel-fixtures.test.ts',

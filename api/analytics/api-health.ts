@@ -16,7 +16,6 @@ import type { ApiHealthData } from './api-health-query.ts';
 import { FAILED } from './api-traffic/call.ts';
 import { addRow, availabilityOf, emptyTotals, latencyOf, type TrafficTotals } from './api-traffic/health-summary.ts';
 import type { RollupRow } from './api-traffic/rollup-read.ts';
-import { decodeSketch } from './api-traffic/sketch.ts';
 import type { ApiHealthReport, CodeCount } from './contract.ts';
 
 export { UNKNOWN_ENDPOINT } from './api-traffic/call.ts';
@@ -48,9 +47,8 @@ export function shapeApiHealth(data: ApiHealthData, sloTarget = DEFAULT_API_SLO)
   const add = (row: RollupRow) => {
     let entry = byEndpoint.get(row.endpoint);
     if (!entry) byEndpoint.set(row.endpoint, (entry = { totals: emptyTotals(), codes: new Map() }));
-    const sketch = decodeSketch(row.sketch);
-    addRow(entry.totals, row, sketch);
-    addRow(overall, row, sketch);
+    addRow(entry.totals, row);
+    addRow(overall, row);
     if (row.flags & FAILED) entry.codes.set(row.code, (entry.codes.get(row.code) ?? 0) + row.calls);
   };
   for (const row of data.rollups) add(row);

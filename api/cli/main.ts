@@ -1,14 +1,17 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { sql } from 'drizzle-orm';
 import { openDb } from '../../db/client.ts';
 import { openPgDb } from '../../db/client-pg.ts';
 import { databaseDialect } from '../../db/dialect.ts';
+import { countOldCalls, deleteOldCalls, rawCallCutoff } from '../analytics/api-traffic/retention.ts';
 import { parseEnv } from '../env.ts';
 import { type IngestDatabase, postgresIngestDatabase, sqliteIngestDatabase } from '../import/database.ts';
 import { type ExportRange, exportEvents } from '../import/export.ts';
 import { ImportFileError, type ImportFormat, type ImportSummary, type ImportTarget, importFile } from '../import/importer.ts';
 import { importTarget } from '../import/target.ts';
+import type { SqlDatabase } from '../storage/sql/interface.ts';
 import { createProgressReporter } from './progress.ts';
 
 const USAGE = `Usage:
@@ -25,13 +28,14 @@ export  Onramp JSONL of the events with a timestamp in [from, to] (default: all)
 /** The configured database, as the import and export see it; `close` ends the connection or pool. */
 interface CliStorage {
   importTarget: ImportTarget;
+  database: SqlDatabase;
   exportEvents: (range: ExportRange, write: (text: string) => void | Promise<void>) => Promise<number>;
   close: () => Promise<void>;
 }
 
 /** The import and export of one database, the same code on either dialect. */
 function cliStorage(target: IngestDatabase, close: () => Promise<void>): CliStorage {
-  return { importTarget: importTarget(target), exportEvents: (range, write) => exportEvents(target, range, write), close };
+  return { importTarget: importTarget(target), database: target.database, exportEvents: (range, write) => exportEvents(target, range, write), close };
 }
 
 /** Opens DATABASE_URL: SQLite (a file) or PostgreSQL (a pool, migrated at open), by its scheme. */
@@ -77,6 +81,27 @@ function printSummary(s: ImportSummary) {
   else if (s.interrupted) out.write('interrupted: run the same command again to continue where this run stopped.\n');
 }
 
+/** Id of the newest stored event (0 when none): calls stored after it are this import's. */
+async function lastEventId(database: SqlDatabase): Promise<number> {
+  const row = await database.get<{ id: unknown }>(sql`SELECT COALESCE(MAX(id), 0) AS id FROM events`);
+  return Number(row?.id ?? 0);
+}
+
+/**
+ * Imported calls older than the raw-call retention are counted in the rollups and call facts like any other, then
+ * their raw rows are deleted here rather than by the server's next sweep; the summary says how many.
+ */
+async function reportOldImportedCalls(database: SqlDatabase, days: number, afterId: number): Promise<void> {
+  const cutoff = rawCallCutoff(days, Date.now());
+  if (cutoff === undefined) return;
+  const old = await countOldCalls(database, cutoff, afterId);
+  if (old === 0) return;
+  await deleteOldCalls(database, cutoff, { pauseMs: 0 });
+  process.stdout.write(
+    `${old} imported api_call events were older than the ${days}-day raw-call retention (ONRAMP_API_CALL_RAW_DAYS): counted into the API rollups only, not kept as raw rows.\n`,
+  );
+}
+
 async function runImport(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -103,6 +128,7 @@ async function runImport(args: string[]): Promise<number> {
   process.on('SIGINT', onSigint);
   const progress = createProgressReporter();
   try {
+    const eventsBefore = await lastEventId(storage.database);
     const summary = await importFile(storage.importTarget, positionals[0]!, {
       projectToken: env.ONRAMP_PROJECT_TOKEN,
       format: values.format as ImportFormat | undefined,
@@ -117,6 +143,7 @@ async function runImport(args: string[]): Promise<number> {
     });
     progress.stop();
     printSummary(summary);
+    await reportOldImportedCalls(storage.database, env.ONRAMP_API_CALL_RAW_DAYS, eventsBefore);
     return summary.strictFailure ? 1 : summary.interrupted && controller.signal.aborted ? 130 : 0;
   } finally {
     progress.stop();

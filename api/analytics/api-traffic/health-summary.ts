@@ -2,10 +2,9 @@
  * Pure sums over rollup rows: calls, rated errors, 5xx, status classes and the merged latency sketch. The API health
  * report and its series both summarize rollups this way, so their figures agree.
  */
-import type { DDSketch } from '@datadog/sketches-js';
 import { isRatedError, STATUS_CLASSES, type StatusClass, statusClass, UNVERIFIED } from './call.ts';
 import type { RollupRow } from './rollup-read.ts';
-import { decodeSketch, newSketch, quantileOf } from './sketch.ts';
+import { SketchAccumulator } from './sketch.ts';
 
 /** Running totals of a set of rollup rows. */
 export interface TrafficTotals {
@@ -17,7 +16,7 @@ export interface TrafficTotals {
   /** Calls with status 500–599: what availability counts as failed. */
   serverErrors: number;
   byStatusClass: Record<StatusClass, number>;
-  sketch: DDSketch;
+  sketch: SketchAccumulator;
 }
 
 /** Empty totals. */
@@ -28,12 +27,12 @@ export function emptyTotals(): TrafficTotals {
     errors: 0,
     serverErrors: 0,
     byStatusClass: Object.fromEntries(STATUS_CLASSES.map((c) => [c, 0])) as Record<StatusClass, number>,
-    sketch: newSketch(),
+    sketch: new SketchAccumulator(),
   };
 }
 
-/** Adds one rollup row to `totals`; `sketch` is its decoded sketch, when the caller has it already. */
-export function addRow(totals: TrafficTotals, row: RollupRow, sketch: DDSketch = decodeSketch(row.sketch)): void {
+/** Adds one rollup row to `totals`. */
+export function addRow(totals: TrafficTotals, row: RollupRow): void {
   totals.calls += row.calls;
   if ((row.flags & UNVERIFIED) === 0) {
     totals.rated += row.calls;
@@ -42,7 +41,7 @@ export function addRow(totals: TrafficTotals, row: RollupRow, sketch: DDSketch =
   if (row.status >= 500 && row.status < 600) totals.serverErrors += row.calls;
   const cls = statusClass(row.status);
   if (cls) totals.byStatusClass[cls] += row.calls;
-  totals.sketch.merge(sketch);
+  totals.sketch.addEncoded(row.sketch);
 }
 
 /** errorRate and p50 / p95 / p99 of `totals` (nulls without calls or durations). */
@@ -50,9 +49,9 @@ export function latencyOf(totals: TrafficTotals) {
   return {
     calls: totals.calls,
     errorRate: totals.rated > 0 ? totals.errors / totals.rated : null,
-    p50Ms: quantileOf(totals.sketch, 0.5),
-    p95Ms: quantileOf(totals.sketch, 0.95),
-    p99Ms: quantileOf(totals.sketch, 0.99),
+    p50Ms: totals.sketch.quantile(0.5),
+    p95Ms: totals.sketch.quantile(0.95),
+    p99Ms: totals.sketch.quantile(0.99),
   };
 }
 
