@@ -1,3 +1,5 @@
+import type { RequestListener } from 'node:http';
+import { getRequestListener } from '@hono/node-server';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { OnrampDb } from '../db/client.ts';
@@ -6,11 +8,12 @@ import { publicBaseUrl } from './alerts/runner.ts';
 import type { Env } from './env.ts';
 import { ApiError } from './errors.ts';
 import { type CaptureCore, createCaptureCore } from './ingest/capture-core.ts';
+import { captureListener } from './ingest/capture-http.ts';
+import { rejectMalformedRequests } from './malformed-requests.ts';
 import { requireAdmin } from './middleware/admin.ts';
 import { clientAddressResolver } from './middleware/client-address.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
 import { adminSessionCookie, adminSessionRoutes } from './routes/admin-session.ts';
-import { captureRoutes } from './routes/capture.ts';
 import { eventsRoutes } from './routes/events.ts';
 import { ingestStatusRoutes } from './routes/ingest-status.ts';
 import { openApiRoutes } from './routes/openapi.ts';
@@ -31,11 +34,14 @@ export interface AppDeps {
   writer?: IngestWriter;
   /** Client for server-side funnel events (server.ts); absent → in-process, or posthog-node to ONRAMP_POSTHOG_HOST. */
   telemetry?: Telemetry;
-  /** The process's one capture core (server.ts shares it with the node:http capture lane); created here when absent. */
+  /** The process's one capture core (server.ts creates it); created here when absent. */
   capture?: CaptureCore;
 }
 
-/** Builds the Hono app. It never listens: server.ts serves it, tests call `app.request()`. */
+/**
+ * Builds the Hono app: everything but capture, which {@link appListener} serves in front of it. It never listens:
+ * server.ts serves it, tests call `app.request()` (and go through a real listener for capture).
+ */
 export function createApp(deps: AppDeps) {
   const storage = deps.storage ?? (deps.db ? sqliteStorage(deps.db) : undefined);
   if (!storage) throw new Error('createApp: pass a storage (or a SQLite db)');
@@ -74,9 +80,8 @@ export function createApp(deps: AppDeps) {
   // Without one from server.ts (tests), a token for this app alone: server events still need it, not the public one.
   const serverToken = deps.env.ONRAMP_SERVER_TOKEN ?? newServerToken();
   const captureTokens = { projectToken: deps.env.ONRAMP_PROJECT_TOKEN, serverToken, acceptPublicServerEvents: deps.env.ONRAMP_ACCEPT_PUBLIC_SERVER_EVENTS };
-  // One capture core per process: its body budget is shared by every way capture is served (server.ts passes it).
+  // One capture core per process, served over HTTP by api/ingest/capture-http.ts (see appListener), not by Hono.
   const capture = deps.capture ?? createCaptureCore({ writer, ...captureTokens });
-  app.route('/', captureRoutes({ core: capture }));
 
   const admin = requireAdmin(deps.env.ONRAMP_ADMIN_TOKEN, { publicUrl: deps.env.ONRAMP_PUBLIC_URL, loginFailures: storage.portal.loginFailures });
   // Readers of `events` first apply whatever capture has acknowledged, so no report misses an acknowledged event.
@@ -121,3 +126,12 @@ export function createApp(deps: AppDeps) {
 }
 
 export type OnrampApp = ReturnType<typeof createApp>;
+
+/**
+ * The process's node:http request listener: malformed request lines and Host headers are refused first, the capture
+ * surface is answered by api/ingest/capture-http.ts with the app's capture core, and everything else goes to Hono
+ * (`honoListener`, by default @hono/node-server's listener for `app.fetch`).
+ */
+export function appListener(app: Pick<OnrampApp, 'capture' | 'fetch'>, honoListener: RequestListener = getRequestListener(app.fetch)): RequestListener {
+  return rejectMalformedRequests(captureListener(app.capture, honoListener));
+}

@@ -8,16 +8,15 @@ import { databaseDialect } from '../db/dialect.ts';
 import { createAlertRunner, publicBaseUrl } from './alerts/runner.ts';
 import { rebuildCallTrafficIfMissing } from './analytics/api-traffic/rebuild.ts';
 import { retentionNotice, startCallRetention } from './analytics/api-traffic/retention.ts';
-import { createApp } from './app.ts';
+import { appListener, createApp } from './app.ts';
 import { answerClientErrors } from './client-errors.ts';
 import { seedDemoAlertRule } from './demo/alert-rule.ts';
 import { type Env, parseEnv } from './env.ts';
 import { createCaptureCore } from './ingest/capture-core.ts';
 import { startCheckpointer } from './ingest/checkpointer.ts';
-import { captureFastLane } from './ingest/fast-lane.ts';
 import { createForwarder, printableHost } from './ingest/forward.ts';
 import { onShutdown } from './lifecycle.ts';
-import { refuseConnect, rejectMalformedRequests } from './malformed-requests.ts';
+import { refuseConnect } from './malformed-requests.ts';
 import { resolveServerToken } from './server-token.ts';
 import { gracefulShutdown, SHUTDOWN_DEADLINE_MS, trackInFlight } from './shutdown.ts';
 import { openPgStorage } from './storage/postgres.ts';
@@ -95,7 +94,7 @@ const writer = storage.createWriter({
 });
 // SQLite only: WAL checkpoints off the event loop. PostgreSQL checkpoints itself.
 const checkpointer = sqliteDb ? startCheckpointer(sqliteDb.$client) : undefined;
-// The process's one capture core: the node:http capture lane and the Hono routes share it, and so its body budget.
+// The process's one capture core, and so its one body budget: capture over HTTP and in-process telemetry share it.
 const captureTokens = {
   projectToken: env.ONRAMP_PROJECT_TOKEN,
   serverToken: serverToken.token,
@@ -124,7 +123,7 @@ if (existsSync(distDir)) {
   console.warn('[onramp] dist/ not found: run `npm run build` to serve the portal');
 }
 
-// Capture POSTs are answered on a node:http fast lane (same core and replies as the Hono route); the rest goes to Hono.
+// The capture surface is served on node:http by api/ingest/capture-http.ts (ADR 0002); everything else goes to Hono.
 // Slow or idle clients must not hold connections: headers and whole requests have deadlines, checked every second
 // (Node checks every 30 s by default, which would let a slowloris client overstay by that much).
 const requestTimeout = env.ONRAMP_REQUEST_TIMEOUT_MS;
@@ -136,11 +135,9 @@ const serverOptions = {
   // A missing Host is answered by rejectMalformedRequests with the JSON error, not by Node's bare-text 400.
   requireHostHeader: false,
 };
-// Malformed request lines and Host headers are refused first, before capture or Hono read them.
-// bench:ingest compares: ONRAMP_CAPTURE_FAST_LANE=0 serves capture through the Hono route alone.
-const useFastLane = process.env.ONRAMP_CAPTURE_FAST_LANE !== '0';
+// Malformed request lines and Host headers are refused first, before capture or Hono read them (appListener).
 const createGuardedServer = ((options: ServerOptions, honoListener: RequestListener) =>
-  createHttpServer(options, rejectMalformedRequests(useFastLane ? captureFastLane({ core: capture }, honoListener) : honoListener))) as typeof createHttpServer;
+  createHttpServer(options, appListener(app, honoListener))) as typeof createHttpServer;
 const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST, serverOptions, createServer: createGuardedServer }, (info) => {
   const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
   if (serverToken.source === 'generated')

@@ -1,16 +1,18 @@
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type ServerType, serve } from '@hono/node-server';
 import { PostHog } from 'posthog-node';
 import { afterEach, describe, expect, it } from 'vitest';
+import { appListener } from '../api/app.ts';
 import { listEvents, SERVER_TOKEN, testApp } from './support/app.ts';
 
-let server: ServerType | undefined;
+let server: Server | undefined;
 afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
 
 async function start() {
   const { app, db } = testApp();
-  server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
-  await new Promise((resolve) => server!.once('listening', resolve));
+  // The process's own listener: capture is served by api/ingest/capture-http.ts, not by Hono.
+  server = createServer(appListener(app));
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return { app, db, host: `http://127.0.0.1:${port}` };
 }

@@ -59,7 +59,12 @@ describe('server-defined events need the server token', () => {
 
   it('delivers a posthog-node client given the server token', async () => {
     const { app } = testApp();
-    const client = new PostHog(SERVER_TOKEN, { host: 'http://onramp.test', flushAt: 1, disableCompression: true, fetch: inProcessFetch((r) => app.fetch(r)) });
+    const client = new PostHog(SERVER_TOKEN, {
+      host: 'http://onramp.test',
+      flushAt: 1,
+      disableCompression: true,
+      fetch: inProcessFetch((r) => app.request(r)),
+    });
     client.capture({ distinctId: 'acct_9', event: 'api_key_created', properties: { key_prefix: 'onr_test_BBBB', name: 'ci' } });
     await client.shutdown(5000);
     expect((await listEvents(app)).map((e) => e.event)).toEqual(['api_key_created']);

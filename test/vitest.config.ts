@@ -23,6 +23,7 @@ const ON_BOTH_BACKENDS = [
   'test/analytics/reports.test.ts',
   'test/analytics/routes.test.ts',
   'test/capture-bad-input.test.ts',
+  'test/capture-http.test.ts',
   'test/capture-event-limits.test.ts',
   'test/capture-posthog-node.test.ts',
   'test/capture-server-token.test.ts',

@@ -21,7 +21,7 @@ export interface CaptureWriter {
   write(events: ReadonlyArray<NormalizedEvent>, raw?: RawCapture): Promise<void>;
 }
 
-/** A capture reply as plain data, so the Hono route and the node:http fast lane send the same bytes. */
+/** A capture reply as plain data: status, headers and body, sent by api/ingest/capture-http.ts. */
 export interface CaptureReply {
   status: number;
   headers: Record<string, string>;
@@ -41,9 +41,8 @@ export function acceptedReply(origin: string | undefined): CaptureReply {
 }
 
 /**
- * The error reply `app.onError` plus the capture CORS middleware build for `err`, header for header as
- * @hono/node-server writes them from a WHATWG `Headers` (lower-case names in sorted order). A property test
- * (test/capture-fast-lane.test.ts) holds the two paths together.
+ * The JSON error reply for `err` on the capture surface: the body `app.onError` gives every other route (an ApiError's
+ * own, or a 500 `internal`), the error's extra headers (`Retry-After`) and the capture CORS headers.
  */
 export function errorReply(err: unknown, origin: string | undefined): CaptureReply {
   const apiError = err instanceof ApiError ? err : undefined;
@@ -81,12 +80,6 @@ function expectedBodyBytes(head: CaptureHead): number {
   return Math.min(bytes, MAX_BODY_BYTES);
 }
 
-/**
- * Capture without a framework: reserve body memory, read, decode, validate, store. Resolves once the writer has
- * committed the events (the caller then sends {@link acceptedReply}); rejects with the ApiError to answer.
- * The Hono route (api/routes/capture.ts) and the node:http fast lane (api/ingest/fast-lane.ts) both call it, each
- * with its own way of reading the body (`readBody` enforces the 1 MiB cap and throws ApiErrors).
- */
 /** What capture checks tokens against (api/ingest/validate.ts `checkTokens`). */
 export interface CaptureTokens {
   projectToken: string;
@@ -101,6 +94,12 @@ export interface CaptureDeps extends CaptureTokens {
   maxInflightBodyBytes?: number | undefined;
 }
 
+/**
+ * Capture without a framework: reserve body memory, read, decode, validate, store. Resolves once the writer has
+ * committed the events (the caller then sends {@link acceptedReply}); rejects with the ApiError to answer.
+ * api/ingest/capture-http.ts calls it for every capture request (its `readBody` enforces the 1 MiB cap), and the
+ * backend's own telemetry calls `ingest` directly. One core per process, so one body budget.
+ */
 export function createCaptureCore(deps: CaptureDeps) {
   const budget = createBodyBudget(deps.maxInflightBodyBytes);
   return {

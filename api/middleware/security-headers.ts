@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MiddlewareHandler } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
-import { CAPTURE_PATHS } from '../routes/capture.ts';
+import { CAPTURE_PATHS } from '../ingest/capture-core.ts';
 
 const DEFAULT_DIST = fileURLToPath(new URL('../../dist', import.meta.url));
 /** How often the build output is checked for a rebuild (new inline scripts). */

@@ -4,10 +4,6 @@
  * Each round also measures the reference design the issue's target comes from (test/bench/reference-server.ts), so
  * the ratio can be read against what durable storage before the reply costs on this machine at that moment.
  *
- * Each round also runs a second Onramp with ONRAMP_CAPTURE_FAST_LANE=0, which serves capture through the Hono route
- * alone instead of the node:http fast lane, so the cost of one capture implementation over the other is measured
- * side by side (single events and /batch/, in alternating order).
- *
  * Env: BENCH_SECONDS (default 10), BENCH_ROUNDS (3), BENCH_CONNECTIONS (50), BENCH_WARMUP_SECONDS (3),
  * BENCH_STRICT=1 to exit 1 on a missed target.
  */
@@ -209,13 +205,12 @@ function peakRssMiB(pid: number): number {
 }
 
 /** The single-event servers every round measures, in the first round's order. */
-const WHICH = ['bare', 'onramp', 'onrampHono', 'reference'] as const;
+const WHICH = ['bare', 'onramp', 'reference'] as const;
 type Which = (typeof WHICH)[number];
 type Server = { url: string; child: ChildProcess };
 const LABELS: Record<Which, string> = {
   bare: 'bare Hono parse-only',
   onramp: 'Onramp /i/v0/e/',
-  onrampHono: 'Onramp Hono route only /i/v0/e/',
   reference: 'reference design /i/v0/e/',
 };
 
@@ -230,20 +225,17 @@ async function main() {
   );
   const bare = await startComparison('test/bench/bare-server.ts', 'bare');
   let onramp: Awaited<ReturnType<typeof startServer>> | undefined;
-  let onrampHono: Awaited<ReturnType<typeof startServer>> | undefined;
   let reference: Server;
   try {
     onramp = await startServer({ env: { ONRAMP_DEMO: '0' } });
-    onrampHono = await startServer({ env: { ONRAMP_DEMO: '0', ONRAMP_CAPTURE_FAST_LANE: '0' } });
     reference = await startComparison('test/bench/reference-server.ts', 'reference', { REFERENCE_DB: join(dirname(onramp.databasePath), 'reference.db') });
   } catch (err) {
     bare.child.kill('SIGTERM');
     await onramp?.stop();
-    await onrampHono?.stop();
     throw err;
   }
   const json = { 'content-type': 'application/json' };
-  const runs: Record<Which | 'batch' | 'batchHono', Run[]> = { bare: [], onramp: [], onrampHono: [], reference: [], batch: [], batchHono: [] };
+  const runs: Record<Which | 'batch', Run[]> = { bare: [], onramp: [], reference: [], batch: [] };
   let warmup: Run[] = [];
   const drains: Drain[] = [];
   const gzipHeaders = { ...json, 'content-encoding': 'gzip' };
@@ -252,56 +244,33 @@ async function main() {
     warmup = [
       await cannon('warm-up bare', `${bare.url}/i/v0/e/`, 1, singleBody, json, WARMUP_SECONDS),
       await cannon('warm-up Onramp', `${onramp.url}/i/v0/e/`, 1, singleBody, json, WARMUP_SECONDS),
-      await cannon('warm-up Onramp Hono', `${onrampHono.url}/i/v0/e/`, 1, singleBody, json, WARMUP_SECONDS),
       await cannon('warm-up reference', `${reference.url}/i/v0/e/`, 1, singleBody, json, WARMUP_SECONDS),
     ];
     // The single-event comparison runs first: the /batch/ runs add ~10× more rows, and a bigger database makes
     // every later insert dearer, which would tilt the ratio by the bench's own order rather than by the code.
     for (let round = 1; round <= ROUNDS; round += 1) {
       // Rotate the order so no server always runs on a warmer (or busier) machine.
-      const servers = { bare, onramp: onramp as Server, onrampHono: onrampHono as Server, reference };
+      const servers = { bare, onramp: onramp as Server, reference };
       const order = WHICH.map((_, k) => WHICH[(k + round - 1) % WHICH.length]!);
       for (const which of order) {
         drains.push(await drainOnramp(onramp));
-        drains.push(await drainOnramp(onrampHono));
         runs[which].push(await cannon(LABELS[which], `${servers[which].url}/i/v0/e/`, 1, singleBody, json, SECONDS, servers[which].child.pid));
       }
-      const [b, o, h, r] = [runs.bare.at(-1)!, runs.onramp.at(-1)!, runs.onrampHono.at(-1)!, runs.reference.at(-1)!];
+      const [b, o, r] = [runs.bare.at(-1)!, runs.onramp.at(-1)!, runs.reference.at(-1)!];
       console.log(
         `round ${round}: bare ${fmt(b.reqPerSec)} req/s (p50 ${b.p50} / p99 ${b.p99} ms) | Onramp ${fmt(o.eventsPerSec)} events/s ` +
-          `(p50 ${o.p50} / p99 ${o.p99} ms) | ratio ${(o.reqPerSec / b.reqPerSec).toFixed(2)} | Hono route only ratio ${(h.reqPerSec / b.reqPerSec).toFixed(2)} ` +
-          `(${h.cpuUsPerRequest.toFixed(0)} µs CPU) | reference ${fmt(r.reqPerSec)} req/s, ratio ${(r.reqPerSec / b.reqPerSec).toFixed(2)} | ` +
+          `(p50 ${o.p50} / p99 ${o.p99} ms) | ratio ${(o.reqPerSec / b.reqPerSec).toFixed(2)} | ` +
+          `reference ${fmt(r.reqPerSec)} req/s, ratio ${(r.reqPerSec / b.reqPerSec).toFixed(2)} | ` +
           `server CPU per request: bare ${b.cpuUsPerRequest.toFixed(0)} µs, Onramp ${o.cpuUsPerRequest.toFixed(0)} µs, reference ${r.cpuUsPerRequest.toFixed(0)} µs`,
       );
     }
     warmup.push(await cannon('warm-up /batch/', `${onramp.url}/batch/`, BATCH_SIZE, batchBodies(WARMUP_SECONDS), gzipHeaders, WARMUP_SECONDS));
-    warmup.push(await cannon('warm-up /batch/ Hono', `${onrampHono.url}/batch/`, BATCH_SIZE, batchBodies(WARMUP_SECONDS), gzipHeaders, WARMUP_SECONDS));
     for (let round = 1; round <= ROUNDS; round += 1) {
       const bodies = batchBodies(SECONDS);
       drains.push(await drainOnramp(onramp));
-      drains.push(await drainOnramp(onrampHono));
-      // Alternate which capture variant goes first, as the single-event rounds do.
-      const pair = round % 2 === 1 ? (['batch', 'batchHono'] as const) : (['batchHono', 'batch'] as const);
-      let g!: Run;
-      for (const which of pair) {
-        const target = which === 'batch' ? onramp : onrampHono;
-        const run = await cannon(
-          `Onramp /batch/ ×50 gzip${which === 'batch' ? '' : ' (Hono route only)'}`,
-          `${target.url}/batch/`,
-          BATCH_SIZE,
-          which === pair[0] ? bodies : batchBodies(SECONDS),
-          gzipHeaders,
-          SECONDS,
-          target.child.pid,
-        );
-        runs[which].push(run);
-        if (which === 'batch') g = run;
-        drains.push(await drainOnramp(target));
-      }
-      const gh = runs.batchHono.at(-1)!;
-      console.log(
-        `/batch/ round ${round} Hono route only: ${fmt(gh.eventsPerSec)} events/s (p50 ${gh.p50} / p99 ${gh.p99} ms, server CPU ${(gh.cpuUsPerRequest / BATCH_SIZE).toFixed(1)} µs per event)`,
-      );
+      const g = await cannon('Onramp /batch/ ×50 gzip', `${onramp.url}/batch/`, BATCH_SIZE, bodies, gzipHeaders, SECONDS, onramp.child.pid);
+      runs.batch.push(g);
+      drains.push(await drainOnramp(onramp));
       console.log(
         `/batch/ round ${round}: ${fmt(g.eventsPerSec)} events/s (${fmt(g.reqPerSec)} req/s, p50 ${g.p50} / p99 ${g.p99} ms, ` +
           `server CPU ${(g.cpuUsPerRequest / BATCH_SIZE).toFixed(1)} µs per event)`,
@@ -314,8 +283,6 @@ async function main() {
     bare.child.kill('SIGTERM');
     reference.child.kill('SIGTERM');
     await onramp.stop();
-    await onrampHono.stop();
-    rmSync(dirname(onrampHono.databasePath), { recursive: true, force: true });
     try {
       summarize(runs, { onramp: rss, bare: bareRss, reference: referenceRss }, onramp.databasePath, warmup, drains);
     } finally {
@@ -326,7 +293,7 @@ async function main() {
 }
 
 function summarize(
-  runs: Record<Which | 'batch' | 'batchHono', Run[]>,
+  runs: Record<Which | 'batch', Run[]>,
   rss: Record<'onramp' | 'bare' | 'reference', number>,
   databasePath: string,
   warmup: Run[],
@@ -358,15 +325,6 @@ function summarize(
   console.log(row('Onramp `/i/v0/e/`, committed before reply', runs.onramp, 1));
   console.log(row('reference design, committed before reply', runs.reference, 1));
   console.log(row('Onramp `/batch/` gzip, committed before reply', runs.batch, BATCH_SIZE));
-  console.log(row('Onramp Hono route only `/i/v0/e/`', runs.onrampHono, 1));
-  console.log(row('Onramp Hono route only `/batch/` gzip', runs.batchHono, BATCH_SIZE));
-  const honoRatios = runs.onrampHono.map((h, i) => h.reqPerSec / runs.bare[i]!.reqPerSec);
-  console.log(`ratio Hono route only / bare: ${median(honoRatios).toFixed(2)} (per round: ${honoRatios.map((r) => r.toFixed(2)).join(', ')})`);
-  console.log(
-    `Hono route only / fast lane: /i/v0/e/ ${(median(runs.onrampHono.map((r) => r.reqPerSec)) / median(runs.onramp.map((r) => r.reqPerSec))).toFixed(2)}, ` +
-      `/batch/ ${(median(runs.batchHono.map((r) => r.eventsPerSec)) / median(runs.batch.map((r) => r.eventsPerSec))).toFixed(2)}; ` +
-      `server CPU per request ${median(runs.onrampHono.map((r) => r.cpuUsPerRequest)).toFixed(0)} vs ${median(runs.onramp.map((r) => r.cpuUsPerRequest)).toFixed(0)} µs`,
-  );
   console.log(`\nratio Onramp / bare: ${ratio.toFixed(2)} (per round: ${ratios.map((r) => r.toFixed(2)).join(', ')})`);
   console.log(`ratio reference design / bare: ${median(referenceRatios).toFixed(2)} (per round: ${referenceRatios.map((r) => r.toFixed(2)).join(', ')})`);
   const cpuRatio = median(runs.bare.map((b) => b.cpuUsPerRequest)) / median(runs.onramp.map((o) => o.cpuUsPerRequest));

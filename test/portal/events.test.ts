@@ -47,7 +47,7 @@ describe('server-side funnel events (backend telemetry → capture core → GET 
     const handler = inProcessFetch((request) => {
       deliveries += 1;
       expect(new URL(request.url).pathname).toMatch(/^\/(batch|i\/v0\/e)\/?$/);
-      return target!.fetch(request);
+      return target!.request(request);
     });
     const telemetry = createTelemetry({ token: SERVER_TOKEN, host: 'http://127.0.0.1:9', fetch: handler, flushAt: 50, flushIntervalMs: 60_000 });
     target = testApp({ telemetry }).app;

@@ -1,9 +1,7 @@
 import Database from 'better-sqlite3';
-import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '../../api/errors.ts';
-import { captureRoutes } from '../../api/routes/capture.ts';
-import { listEvents, PROJECT_TOKEN, testApp } from '../support/app.ts';
+import { createCaptureCore } from '../../api/ingest/capture-core.ts';
+import { captureInProcess, listEvents, PROJECT_TOKEN, testApp } from '../support/app.ts';
 import { ON_POSTGRES } from '../support/pg-test-db.ts';
 import { startServer } from '../support/server.ts';
 import { loadEvent } from './load.ts';
@@ -24,7 +22,8 @@ describe('overload: the ingest queue is bounded', () => {
     let peakQueued = 0;
     const responses = await Promise.all(
       requests.map(async ({ body }) => {
-        const res = await app.request('/batch/', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        // In process, so the burst reaches the writer in one event-loop turn, as a flood of sockets would.
+        const res = await captureInProcess(app, '', { headers: { 'content-type': 'application/json' }, body });
         peakQueued = Math.max(peakQueued, writer.queuedEvents);
         return res;
       }),
@@ -93,15 +92,10 @@ describe('overload: the ingest queue is bounded', () => {
   });
 
   it('bounds request bodies still arriving: past the byte budget a new upload gets 503 at once, then service resumes', async () => {
-    const { app: base } = testApp();
-    const app = new Hono({ strict: false });
-    // The same mapping as createApp's onError; the byte budget is an option createApp leaves at its default.
-    app.onError((err, c) => {
-      if (!(err instanceof ApiError)) return c.json({ error: { code: 'internal', message: String(err) } }, 500);
-      for (const [name, value] of Object.entries(err.extras.headers ?? {})) c.header(name, value);
-      return c.json(err.toBody(), err.status);
-    });
-    app.route('/', captureRoutes({ writer: base.writer, projectToken: PROJECT_TOKEN, maxInflightBodyBytes: 100_000 }));
+    const { app: base, db } = testApp();
+    // A second app on the same database and writer whose capture core has a small in-flight body budget.
+    const capture = createCaptureCore({ writer: base.writer, projectToken: PROJECT_TOKEN, maxInflightBodyBytes: 100_000 });
+    const { app } = testApp({ db, writer: base.writer, capture });
 
     // A chunked upload that stays open until the test lets it finish: it holds a 1 MiB reservation meanwhile.
     let finish!: () => void;

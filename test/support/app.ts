@@ -1,4 +1,9 @@
-import { type AppDeps, createApp } from '../../api/app.ts';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mergePath } from 'hono/utils/url';
+import { type AppDeps, appListener, createApp, type OnrampApp } from '../../api/app.ts';
+import { acceptedReply, errorReply } from '../../api/ingest/capture-core.ts';
+import { captureRoute } from '../../api/ingest/capture-http.ts';
 import { pgStorage } from '../../api/storage/postgres.ts';
 import type { SqlDatabase } from '../../api/storage/sql/interface.ts';
 import { postgresDatabase } from '../../api/storage/sql/postgres.ts';
@@ -49,7 +54,7 @@ export function testApp(overrides: Partial<AppDeps> = {}) {
   if (ON_POSTGRES && !overrides.storage) {
     const pg = (overrides.db && pgDbOf(overrides.db)) ?? freshPgDb();
     const { db: _sqlite, ...rest } = overrides;
-    const app = createApp({ storage: pgStorage(pg), env, ...rest });
+    const app = withCaptureOverHttp(createApp({ storage: pgStorage(pg), env, ...rest }));
     afterThisTest(async () => {
       await app.telemetry.shutdown(1000).catch(() => undefined);
       await app.writer.close();
@@ -57,8 +62,93 @@ export function testApp(overrides: Partial<AppDeps> = {}) {
     return { app, db: pgStandIn(pg) };
   }
   const db = overrides.db ?? testDb();
-  const app = createApp({ db, env, ...overrides });
+  const app = withCaptureOverHttp(createApp({ db, env, ...overrides }));
   return { app, db };
+}
+
+/**
+ * A capture POST handed straight to the app's capture core, with the reply capture-http.ts would send, as a
+ * Response: for tests about the writer (group commit, queue bound, idle apply) that need requests to arrive in one
+ * event-loop turn, or no socket latency before an assertion about what is not applied yet.
+ */
+export async function captureInProcess(app: OnrampApp, search: string, init: { headers?: Record<string, string>; body: string | Uint8Array }) {
+  const headers = new Map(Object.entries(init.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]));
+  const query = new URLSearchParams(search);
+  const head = { header: (name: string) => headers.get(name), query: (name: string) => query.get(name) ?? undefined };
+  const body = typeof init.body === 'string' ? Buffer.from(init.body) : init.body;
+  const origin = headers.get('origin');
+  const reply = await app.capture
+    .capture(head, async () => body)
+    .then(
+      () => acceptedReply(origin),
+      (err: unknown) => errorReply(err, origin),
+    );
+  return new Response(reply.body, { status: reply.status, headers: reply.headers });
+}
+
+/** Whether a request to `url` goes to the capture surface (api/ingest/capture-http.ts) rather than to Hono. */
+function isCaptureSurface(url: URL): boolean {
+  const path = url.pathname.length > 1 && url.pathname.endsWith('/') ? url.pathname.slice(0, -1) : url.pathname;
+  return captureRoute(path) !== undefined;
+}
+
+/**
+ * Hono routes no capture path, so `app.request()` sends capture-surface requests through the app's real node:http
+ * listener ({@link appListener}) on a loopback port, opened on first use and closed after the test (or file);
+ * every other request still goes to Hono in memory.
+ */
+function withCaptureOverHttp(app: OnrampApp): OnrampApp {
+  const inMemory = app.request.bind(app);
+  let origin: Promise<string> | undefined;
+  const server = createServer({ requireHostHeader: false }, appListener(app));
+  if (ON_POSTGRES) {
+    afterThisTest(async () => {
+      server.closeAllConnections();
+      if (server.listening) await new Promise((done) => server.close(done));
+    });
+  } else {
+    // Nothing to drop on SQLite: the listener and its connections just never keep the test process alive.
+    server.on('connection', (socket) => socket.unref());
+    server.unref();
+  }
+  const listen = () =>
+    new Promise<string>((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
+  const overHttp = async (url: URL, input: RequestInfo | URL, init: RequestInit | undefined): Promise<Response> => {
+    const base = await (origin ??= listen());
+    const target = `${base}${url.pathname}${url.search}`;
+    // A streamed body is streamed (fetch); any other is sent whole with node:http, which keeps writing a body the
+    // server has already answered (a 413), where fetch would reset the connection.
+    if (init?.body instanceof ReadableStream) return fetch(target, { ...init, duplex: 'half' } as RequestInit);
+    const request = input instanceof Request ? new Request(target, new Request(input, init)) : new Request(target, init);
+    const body = Buffer.from(await request.arrayBuffer());
+    const headers: Record<string, string | number> = Object.fromEntries(request.headers);
+    if (body.length > 0 || !['GET', 'HEAD', 'OPTIONS'].includes(request.method)) headers['content-length'] = body.length;
+    return new Promise((resolve, reject) => {
+      const outgoing = httpRequest(target, { method: request.method, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', reject);
+        res.on('end', () => {
+          const replyHeaders = new Headers();
+          for (const [name, value] of Object.entries(res.headers))
+            if (value !== undefined) replyHeaders.set(name, Array.isArray(value) ? value.join(', ') : value);
+          const status = res.statusCode!;
+          const empty = status === 204 || status === 304 || request.method === 'HEAD';
+          resolve(new Response(empty ? null : Buffer.concat(chunks), { status, headers: replyHeaders }));
+        });
+      });
+      outgoing.on('error', reject);
+      outgoing.end(body);
+    });
+  };
+  app.request = ((input: RequestInfo | URL, init?: RequestInit, ...rest: unknown[]) => {
+    const text = input instanceof Request ? input.url : input.toString();
+    // Resolved as Hono's app.request() resolves it.
+    const url = new URL(/^https?:\/\//.test(text) ? text : `http://localhost${mergePath('/', text)}`);
+    if (!isCaptureSurface(url)) return (inMemory as (...args: unknown[]) => Response | Promise<Response>)(input, init, ...rest);
+    return overHttp(url, input, init);
+  }) as OnrampApp['request'];
+  return app;
 }
 
 export const adminHeaders = { authorization: `Bearer ${ADMIN_TOKEN}` };
