@@ -49,20 +49,20 @@ export interface FunnelRun {
 }
 
 /** Row codes: ≥ 0 index into the distinct event names, −1 the virtual first-success row. */
-const CODE_FIRST_SUCCESS = -1;
+export const CODE_FIRST_SUCCESS = -1;
 
 /**
  * Which steps each streamed row fills: `names` are the distinct named step events (row code i is `names[i]`),
  * `nameMasks[i]` has bit k set when step k is `names[i]`, `fscMask` marks the first_successful_call steps.
  */
-interface StepMasks {
+export interface StepMasks {
   names: string[];
   nameMasks: number[];
   fscMask: number;
 }
 
 /** The row codes and step masks of a funnel's steps. */
-function stepMasks(steps: readonly string[]): StepMasks {
+export function stepMasks(steps: readonly string[]): StepMasks {
   const names = [...new Set(steps.filter((s) => s !== FIRST_SUCCESSFUL_CALL))];
   const nameMasks = names.map((n) => steps.reduce((m, s, k) => (s === n ? m | (1 << k) : m), 0));
   const fscMask = steps.reduce((m, s, k) => (s === FIRST_SUCCESSFUL_CALL ? m | (1 << k) : m), 0);

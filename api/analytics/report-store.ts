@@ -6,9 +6,11 @@ import type { SqlDatabase } from '../storage/sql/interface.ts';
 import type { ReportStore } from '../storage/types.ts';
 import { shapeApiHealth } from './api-health.ts';
 import { loadApiHealthData } from './api-health-query.ts';
+import { loadCatalog } from './catalog-query.ts';
 import { shapeDocs } from './docs.ts';
 import { loadDocsData } from './docs-query.ts';
 import { funnelReport } from './funnel-report.ts';
+import { loadPersonJourney } from './person-query.ts';
 import { createTtfsiCollector } from './ttfsi.ts';
 import { streamTtfsi } from './ttfsi-query.ts';
 
@@ -28,5 +30,7 @@ export function createReportStore(database: SqlDatabase): ReportStore {
     },
     docs: async (range) => shapeDocs(await loadDocsData(database, range)),
     apiHealth: async (range) => shapeApiHealth(await loadApiHealthData(database, range)),
+    catalog: (range) => loadCatalog(database, range),
+    person: (personId, now) => loadPersonJourney(database, personId, now),
   };
 }

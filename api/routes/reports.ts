@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
-import { parseFunnelParams, parseRangeParams, parseTtfsiParams } from '../analytics/params.ts';
+import { parseCatalogParams, parseFunnelParams, parsePersonParams, parseRangeParams, parseTtfsiParams } from '../analytics/params.ts';
+import { ApiError } from '../errors.ts';
 import type { ReportStore } from '../storage/types.ts';
 
 /**
@@ -15,6 +16,12 @@ export function reportsRoutes(deps: { reports: ReportStore; now?: () => number }
   app.get('/ttfsi', async (c) => c.json(await reports.ttfsi(parseTtfsiParams(c.req.query(), now()))));
   app.get('/docs', async (c) => c.json(await reports.docs(parseRangeParams(c.req.query(), now()))));
   app.get('/api-health', async (c) => c.json(await reports.apiHealth(parseRangeParams(c.req.query(), now()))));
+  app.get('/catalog', async (c) => c.json(await reports.catalog(parseCatalogParams(c.req.query(), now()))));
+  app.get('/person', async (c) => {
+    const journey = await reports.person(parsePersonParams(c.req.query()), now());
+    if (!journey) throw new ApiError(404, 'person_not_found', 'id: no person has this id');
+    return c.json(journey);
+  });
 
   return app;
 }

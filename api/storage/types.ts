@@ -3,6 +3,7 @@ import type { DatabaseDialect } from '../../db/dialect.ts';
 import type { AlertStorage } from '../alerts/storage.ts';
 import type { ApiHealthReport, DocsReport, FunnelReport, TtfsiReport } from '../analytics/contract.ts';
 import type { FunnelParams, Range, TtfsiParams } from '../analytics/params.ts';
+import type { Catalog, PersonJourney } from '../analytics/person-contract.ts';
 import type { DemoSummary } from '../demo/seed.ts';
 import type { RawCapture } from '../ingest/raw-log.ts';
 import type { NormalizedEvent } from '../ingest/validate.ts';
@@ -33,12 +34,16 @@ export interface IngestWriter {
   readonly committedRequests: number;
 }
 
-/** The four reports, each the response body of its `/api/v1/reports/*` route. */
+/** The reports, each the response body of its `/api/v1/reports/*` route. */
 export interface ReportStore {
   funnel(params: FunnelParams): Promise<FunnelReport>;
   ttfsi(params: TtfsiParams): Promise<TtfsiReport>;
   docs(range: Range): Promise<DocsReport>;
   apiHealth(range: Range): Promise<ApiHealthReport>;
+  /** Event names and property keys seen in `range`, for the pickers. */
+  catalog(range: Range): Promise<Catalog>;
+  /** One person's journey by public id as of `now`; undefined when there is no such person. */
+  person(personId: string, now: number): Promise<PersonJourney | undefined>;
 }
 
 /** Developer accounts, portal sessions, API keys, sandbox calls and messages, rate limits. */

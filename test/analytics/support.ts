@@ -16,6 +16,8 @@ export interface Ev {
   who: string;
   at: number;
   props?: Record<string, unknown>;
+  /** `$set` person properties. */
+  set?: Record<string, unknown>;
 }
 
 /** An event as the capture path would hand it to the store. */
@@ -29,7 +31,7 @@ export function normalized(e: Ev): NormalizedEvent {
     receivedAt: e.at,
     properties,
     propertiesJson: JSON.stringify(properties),
-    set: undefined,
+    set: e.set,
     setOnce: undefined,
   };
 }
