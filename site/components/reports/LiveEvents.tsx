@@ -5,6 +5,7 @@ import { getJson, ReportApiError } from './api.ts';
 import { type EventRow, eventRows, eventsQuery } from './events-shape.ts';
 import { formatUtc } from './format.ts';
 import { Gate } from './Gate.tsx';
+import { personHref } from './person-shape.ts';
 import { KNOWN_EVENTS } from './query.ts';
 import { Card, CsvButton, EmptyState, ErrorMessage, Loading } from './ui.tsx';
 
@@ -195,7 +196,10 @@ function EventsBody() {
                         title="Show only this person"
                       >
                         {r.distinctId}
-                      </button>
+                      </button>{' '}
+                      <a href={personHref(r.personId)} className="person-link" data-testid="event-person-link">
+                        Journey<span className="visually-hidden"> of {r.distinctId}</span>
+                      </a>
                     </td>
                     <td className="cell-wrap" data-label="Context">
                       {r.context}
