@@ -2,7 +2,7 @@
  * SQL for the API health report: one pass over the `api_call` events in range, grouped in the database into
  * (endpoint, duration, outcome code, verified) counts. Exact latency percentiles come from that frequency table, so
  * no per-call rows reach JS. The pass reads the `events_api_call_summary` index over the call helper columns
- * (db/schema.ts); only 401 / 403 calls have their JSON read, for `key_verified`.
+ * (db/schema/sqlite.ts); only 401 / 403 calls have their JSON read, for `key_verified`.
  */
 import { sql } from 'drizzle-orm';
 import type { SqlDatabase } from '../storage/sql/interface.ts';

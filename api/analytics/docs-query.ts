@@ -1,7 +1,7 @@
 /**
  * SQL for the doc satisfaction report. Aggregation happens in the database; the rows returned are per page (or per
  * page and reason), never per event. Page views come from the `pageview_path` helper column's index
- * (db/schema.ts), already ordered by page and person, so no JSON is parsed for them.
+ * (db/schema/sqlite.ts), already ordered by page and person, so no JSON is parsed for them.
  */
 import { type SQL, sql } from 'drizzle-orm';
 import type { SqlDatabase, SqlFragments } from '../storage/sql/interface.ts';
