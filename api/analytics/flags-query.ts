@@ -5,7 +5,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { SqlDatabase, SqlFragments } from '../storage/sql/interface.ts';
 import type { CodeCount } from './contract.ts';
-import type { StallIndex } from './funnel-query.ts';
+import type { StallIndex } from './funnel-run.ts';
 import type { Range } from './params.ts';
 import { unverifiedCall } from './sql.ts';
 

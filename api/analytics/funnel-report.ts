@@ -8,8 +8,8 @@ import { helpfulRates } from './docs-query.ts';
 import { type DetectedFlag, detectFlags } from './flags.ts';
 import { stalledAt, stalledErrors, stalledLastPages } from './flags-query.ts';
 import { shapeBreakdown, shapeSteps } from './funnel.ts';
-import { type FunnelRun, runFunnelPeriods } from './funnel-query.ts';
-import type { FunnelParams } from './params.ts';
+import type { FunnelParams } from './funnel-params.ts';
+import { type FunnelRun, runFunnelPeriods } from './funnel-run.ts';
 
 export type { FunnelReport };
 
@@ -20,8 +20,8 @@ export function previousPeriod(from: number, to: number): { from: number; to: nu
 
 /** A funnel's steps and its flags before their evidence is attached (current period against the previous one). */
 function detectFunnelFlags(p: FunnelParams, current: FunnelRun, previous: FunnelRun): { steps: FunnelStep[]; detected: DetectedFlag[] } {
-  const steps = shapeSteps(p.steps, current.total);
-  return { steps, detected: detectFlags(steps, shapeSteps(p.steps, previous.total), p.minConversion) };
+  const steps = shapeSteps(p.steps, current.total, p.stepNames);
+  return { steps, detected: detectFlags(steps, shapeSteps(p.steps, previous.total, p.stepNames), p.minConversion) };
 }
 
 /** Evidence of the flags of one step, from its stalled persons' errors, last pages and those pages' helpful rates. */
@@ -49,10 +49,7 @@ async function evidenceOf(database: SqlDatabase, p: FunnelParams, current: Funne
 
 /** `GET /api/v1/reports/funnel` on either dialect. */
 export async function funnelReport(database: SqlDatabase, p: FunnelParams): Promise<FunnelReport> {
-  const base = { steps: p.steps, windowMs: p.windowMs, order: p.order };
-  const [current, previous] = (await runFunnelPeriods(database, { ...base, from: p.from, to: p.to, breakdown: p.breakdown }, [
-    previousPeriod(p.from, p.to),
-  ])) as [FunnelRun, FunnelRun];
+  const [current, previous] = (await runFunnelPeriods(database, p, [previousPeriod(p.from, p.to)])) as [FunnelRun, FunnelRun];
   const { steps, detected } = detectFunnelFlags(p, current, previous);
   const evidenceByStep = new Map(await Promise.all([...new Set(detected.map((f) => f.step))].map((k) => evidenceOf(database, p, current, k))));
   const flags: Flag[] = detected.map(({ previousRate, currentRate, p: pValue, ...flag }) => ({
@@ -65,7 +62,7 @@ export async function funnelReport(database: SqlDatabase, p: FunnelParams): Prom
     window: p.window,
     order: p.order,
     steps,
-    breakdown: current.byValue ? shapeBreakdown(p.steps, current.byValue) : [],
+    breakdown: current.byValue ? shapeBreakdown(p.steps, current.byValue, p.stepNames, p.breakdownLimit) : [],
     flags,
   };
 }

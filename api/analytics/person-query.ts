@@ -6,43 +6,28 @@
 import { sql } from 'drizzle-orm';
 import { type EventRow, listedEvent } from '../routes/events.ts';
 import type { SqlDatabase } from '../storage/sql/interface.ts';
-import { DEFAULT_STEPS, DEFAULT_WINDOW, FIRST_SUCCESSFUL_CALL } from './contract.ts';
-import { evaluatePerson, type FunnelEvent, prepareEvents } from './funnel.ts';
-import { CODE_FIRST_SUCCESS, stepMasks } from './funnel-query.ts';
-import { parseWindow } from './params.ts';
+import { FIRST_SUCCESSFUL_CALL } from './contract.ts';
+import { evaluatePerson, type PersonOutcome } from './funnel-evaluate.ts';
+import { parseFunnelParams } from './funnel-params.ts';
+import { streamFunnelPersons } from './funnel-query.ts';
+import { evaluateOptions } from './funnel-run.ts';
 import { PERSON_DISTINCT_ID_LIMIT, PERSON_EVENT_LIMIT, type PersonJourney } from './person-contract.ts';
-import { firstSuccessOf } from './sql.ts';
 import { streamTtfsi } from './ttfsi-query.ts';
 
 export type { PersonJourney };
 
-/** The person's position in the default funnel over all of their history up to `now`. */
+/** The person's position in the default funnel over all of their history up to `now`, by the report's own evaluation. */
 async function personFunnel(database: SqlDatabase, pid: number, now: number): Promise<PersonJourney['funnel']> {
-  const steps = [...DEFAULT_STEPS] as string[];
-  const windowMs = parseWindow(DEFAULT_WINDOW)!;
-  const masks = stepMasks(steps);
-  const f = database.fragments;
-  const named = await database.all<{ ts: number; id: number; event: string }>(
-    sql`SELECT timestamp AS ts, id, event FROM events ${f.indexedBy('events_person_timestamp')}
-        WHERE person_id = ${pid} AND timestamp <= ${now} AND event IN (${sql.join(
-          masks.names.map((n) => sql`${n}`),
-          sql`, `,
-        )})`,
-  );
-  const rows: FunnelEvent[] = named.map((r) => {
-    const code = masks.names.indexOf(r.event);
-    return { ts: Number(r.ts), id: Number(r.id), mask: masks.nameMasks[code]!, source: code };
-  });
-  if (masks.fscMask) {
-    const first = await database.get<{ ts: number | null }>(sql`SELECT ${firstSuccessOf(f, sql`${pid}`)} AS ts`);
-    if (first?.ts != null && Number(first.ts) <= now) rows.push({ ts: Number(first.ts), id: -1, mask: masks.fscMask, source: CODE_FIRST_SUCCESS });
-  }
-  const outcome = evaluatePerson(prepareEvents(rows, steps.length), { steps: steps.length, windowMs, order: 'ordered', preferMask: masks.fscMask });
+  const p = { ...parseFunnelParams({}, now), from: 0, to: now };
+  let outcome: PersonOutcome = { depth: 0, start: Number.NaN, times: [] };
+  const options = evaluateOptions(p);
+  await streamFunnelPersons(database, p, p, (_pid, events) => (outcome = evaluatePerson(events, options)), pid);
+  const { depth, start, times } = outcome;
   return {
-    window: DEFAULT_WINDOW,
-    deepestStep: outcome.depth === 0 ? null : outcome.depth - 1,
-    inProgress: outcome.depth > 0 && outcome.depth < steps.length && outcome.start + windowMs > now,
-    steps: steps.map((event, k) => ({ event, reachedAt: k < outcome.depth ? new Date(outcome.times[k]!).toISOString() : null })),
+    window: p.window,
+    deepestStep: depth === 0 ? null : depth - 1,
+    inProgress: depth > 0 && depth < p.steps.length && start + p.windowMs > now,
+    steps: p.steps.map((event, k) => ({ event, reachedAt: k < depth ? new Date(times[k]!).toISOString() : null })),
   };
 }
 

@@ -1,5 +1,5 @@
 /**
- * The four reports on one database, SQLite or PostgreSQL: the same SQL text (with the dialect's fragments) and the
+ * The reports on one database, SQLite or PostgreSQL: the same SQL text (with the dialect's fragments) and the
  * same shaping code, so both backends answer alike.
  */
 import type { SqlDatabase } from '../storage/sql/interface.ts';
@@ -10,6 +10,7 @@ import { loadCatalog } from './catalog-query.ts';
 import { shapeDocs } from './docs.ts';
 import { loadDocsData } from './docs-query.ts';
 import { funnelReport } from './funnel-report.ts';
+import { funnelPersons, funnelTimeToConvert, funnelTrend } from './funnel-views.ts';
 import { loadPersonJourney } from './person-query.ts';
 import { createTtfsiCollector } from './ttfsi.ts';
 import { streamTtfsi } from './ttfsi-query.ts';
@@ -23,6 +24,9 @@ import { streamTtfsi } from './ttfsi-query.ts';
 export function createReportStore(database: SqlDatabase): ReportStore {
   return {
     funnel: (params) => funnelReport(database, params),
+    funnelPersons: (params) => funnelPersons(database, params),
+    funnelTrend: (params) => funnelTrend(database, params),
+    funnelTimeToConvert: (params) => funnelTimeToConvert(database, params),
     ttfsi: async (params) => {
       const collector = createTtfsiCollector(params.to);
       await streamTtfsi(database, params, collector.add);

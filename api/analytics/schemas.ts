@@ -10,11 +10,15 @@ const codeCount = z.object({ code: z.string(), count: z.number().int() });
 
 export const funnelStepSchema = z.object({
   event: z.string(),
+  name: z.string().describe("The step's name (default: its event name)."),
   count: z.number().int().describe('Persons whose deepest step is this one or later.'),
   conversionFromStart: rateOrNull.describe('count / count of step 1; null when step 1 is 0.'),
   conversionFromPrevious: rateOrNull.describe('count / count of the previous step; null when that is 0.'),
   dropOff: z.number().int().describe('Reached the previous step but not this one, and their window had closed by `to`.'),
   inProgress: z.number().int().describe('Reached the previous step but not this one, and their window was still open at `to`.'),
+  averageSecondsFromPrevious: secondsOrNull.describe(
+    'Mean seconds from the previous step over persons who reached this one; conversions of exactly 0 seconds are left out (as PostHog), as in the median and p90.',
+  ),
   medianSecondsFromPrevious: secondsOrNull,
   p90SecondsFromPrevious: secondsOrNull,
 });
@@ -42,6 +46,38 @@ export const funnelResponseSchema = z.object({
   steps: z.array(funnelStepSchema),
   breakdown: z.array(z.object({ value: z.string().nullable(), steps: z.array(funnelStepSchema) })),
   flags: z.array(flagSchema),
+});
+
+export const funnelPersonsResponseSchema = z.object({
+  total: z.number().int().describe("Persons matching step and status: always the funnel report's figure for them."),
+  persons: z.array(
+    z.object({
+      personId: z.string(),
+      distinctIds: z.array(z.string()),
+      email: z.string().nullable().describe("The person's `email` property, when set."),
+      enteredAt: z.string().describe('Step-1 time of the counted attempt.'),
+      reachedAt: z.string().nullable().describe('When that attempt reached the step; null for dropped and in-progress persons.'),
+    }),
+  ),
+});
+
+export const funnelTrendResponseSchema = z.object({
+  interval: z.enum(['day', 'week']),
+  points: z.array(
+    z.object({
+      start: z.string().describe('Interval start: a UTC day, or an ISO week from Monday 00:00 UTC.'),
+      entered: z.number().int().describe('Persons who started an attempt in the interval.'),
+      completed: z.number().int().describe('Of those, persons whose attempt from the interval reached the last step within the window.'),
+      inProgress: z.number().int().describe('Of the others, persons whose window was still open at `to`.'),
+      conversion: rateOrNull.describe('completed / entered; null when nobody entered.'),
+    }),
+  ),
+});
+
+export const timeToConvertResponseSchema = z.object({
+  bins: z.array(z.object({ fromSeconds: z.number(), toSeconds: z.number(), persons: z.number().int() })),
+  averageSeconds: secondsOrNull.describe('Conversions of exactly 0 seconds left out.'),
+  medianSeconds: secondsOrNull.describe('Conversions of exactly 0 seconds left out.'),
 });
 
 export const ttfsiResponseSchema = z.object({

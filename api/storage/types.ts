@@ -1,8 +1,17 @@
 import type { Context } from 'hono';
 import type { DatabaseDialect } from '../../db/dialect.ts';
 import type { AlertStorage } from '../alerts/storage.ts';
-import type { ApiHealthReport, DocsReport, FunnelReport, TtfsiReport } from '../analytics/contract.ts';
-import type { FunnelParams, Range, TtfsiParams } from '../analytics/params.ts';
+import type {
+  ApiHealthReport,
+  DocsReport,
+  FunnelPersonsReport,
+  FunnelReport,
+  FunnelTrendReport,
+  TimeToConvertReport,
+  TtfsiReport,
+} from '../analytics/contract.ts';
+import type { FunnelParams, FunnelPersonsParams, FunnelTimeToConvertParams, FunnelTrendParams } from '../analytics/funnel-params.ts';
+import type { Range, TtfsiParams } from '../analytics/params.ts';
 import type { Catalog, PersonJourney } from '../analytics/person-contract.ts';
 import type { DemoSummary } from '../demo/seed.ts';
 import type { RawCapture } from '../ingest/raw-log.ts';
@@ -37,6 +46,9 @@ export interface IngestWriter {
 /** The reports, each the response body of its `/api/v1/reports/*` route. */
 export interface ReportStore {
   funnel(params: FunnelParams): Promise<FunnelReport>;
+  funnelPersons(params: FunnelPersonsParams): Promise<FunnelPersonsReport>;
+  funnelTrend(params: FunnelTrendParams): Promise<FunnelTrendReport>;
+  funnelTimeToConvert(params: FunnelTimeToConvertParams): Promise<TimeToConvertReport>;
   ttfsi(params: TtfsiParams): Promise<TtfsiReport>;
   docs(range: Range): Promise<DocsReport>;
   apiHealth(range: Range): Promise<ApiHealthReport>;

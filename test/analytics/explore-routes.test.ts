@@ -18,17 +18,17 @@ describe('GET /api/v1/reports/catalog', () => {
     const { app, db } = testApp();
     const now = Date.now();
     await ingest(db, [
-      { event: 'signed_up', who: 'a', at: now - 2 * DAY, props: { plan: 'free' }, set: { email: 'a@example.com', company: 'Acme' } },
+      { event: 'signed_up', who: 'a', at: now - 2 * DAY, props: { plan: 'free', $set: { email: 'a@example.com', company: 'Acme' } } },
       { event: 'signed_up', who: 'b', at: now - 3 * DAY, props: { plan: 'pro', utm_source: 'blog' } },
       call('a', now - DAY, 200),
-      { event: 'old_event', who: 'c', at: now - 40 * DAY, props: { ancient: true }, set: { legacy: 1 } },
+      { event: 'old_event', who: 'c', at: now - 40 * DAY, props: { ancient: true, $set: { legacy: 1 } } },
     ]);
     const body = catalogResponseSchema.parse((await getReport(app, 'catalog')).body);
     expect(body.events).toEqual([
       { name: 'signed_up', count: 2 },
       { name: 'api_call', count: 1 },
     ]);
-    expect(body.eventProperties).toEqual(['duration_ms', 'endpoint', 'key_prefix', 'method', 'plan', 'status', 'utm_source']);
+    expect(body.eventProperties).toEqual(['$set', 'duration_ms', 'endpoint', 'key_prefix', 'method', 'plan', 'status', 'utm_source']);
     expect(body.personProperties).toEqual(['company', 'email']);
 
     const wider = catalogResponseSchema.parse((await getReport(app, 'catalog', { days: '60' })).body);
@@ -51,7 +51,7 @@ describe('GET /api/v1/reports/person', () => {
     const t = Date.now() - 5 * DAY;
     await ingest(db, [
       { event: '$pageview', who: 'anon-1', at: t - HOUR, props: { $pathname: '/docs/quickstart/' } },
-      { event: '$identify', who: 'dev-1', at: t, props: { $anon_distinct_id: 'anon-1' }, set: { email: 'dev1@example.com' } },
+      { event: '$identify', who: 'dev-1', at: t, props: { $anon_distinct_id: 'anon-1', $set: { email: 'dev1@example.com' } } },
       { event: 'signed_up', who: 'dev-1', at: t + 1000 },
       { event: 'api_key_created', who: 'dev-1', at: t + HOUR },
       call('dev-1', t + 2 * HOUR, 401, { error_code: 'invalid_key' }),

@@ -7,7 +7,7 @@ import { funnelResponseSchema } from '../../api/analytics/schemas.ts';
 import { adminHeaders, listEvents, testApp } from '../support/app.ts';
 import { DAY, getReport, ingest } from './support.ts';
 
-const ROUTES = ['funnel', 'ttfsi', 'docs', 'api-health'];
+const ROUTES = ['funnel', 'funnel/persons', 'funnel/trend', 'funnel/time-to-convert', 'ttfsi', 'docs', 'api-health'];
 
 describe('reports: bad parameters are a 400 naming the parameter', () => {
   const { app } = testApp();
@@ -95,7 +95,21 @@ describe('OpenAPI document', () => {
     expect(served.sort()).toEqual([...ROUTES, 'catalog', 'person'].map((r) => `/api/v1/reports/${r}`).sort());
     for (const path of served) expect(Object.keys(doc.paths)).toContain(path);
     expect(doc.paths['/api/v1/reports/funnel']!.get.parameters!.map((p) => p.name).sort()).toEqual(
-      ['breakdown', 'from', 'minConversion', 'order', 'steps', 'to', 'window'].sort(),
+      [
+        'breakdown',
+        'breakdownAttribution',
+        'breakdownAttributionStep',
+        'breakdownLimit',
+        'exclusions',
+        'filterTestAccounts',
+        'from',
+        'minConversion',
+        'order',
+        'properties',
+        'steps',
+        'to',
+        'window',
+      ].sort(),
     );
     expect(doc.paths['/api/v1/reports/ttfsi']!.get.parameters!.map((p) => p.name).sort()).toEqual(['end', 'from', 'start', 'to']);
   });

@@ -16,9 +16,9 @@ export interface Ev {
   who: string;
   at: number;
   props?: Record<string, unknown>;
-  /** `$set` person properties. */
-  set?: Record<string, unknown>;
 }
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** An event as the capture path would hand it to the store. */
 export function normalized(e: Ev): NormalizedEvent {
@@ -31,8 +31,9 @@ export function normalized(e: Ev): NormalizedEvent {
     receivedAt: e.at,
     properties,
     propertiesJson: JSON.stringify(properties),
-    set: e.set,
-    setOnce: undefined,
+    // As validation does: `$set` / `$set_once` in the properties update the person.
+    set: isObject(properties.$set) ? properties.$set : undefined,
+    setOnce: isObject(properties.$set_once) ? properties.$set_once : undefined,
   };
 }
 

@@ -12,11 +12,13 @@ import { histogramRows, logTimeTicks, survivalCurve, ttfsiCohorts } from '../../
 function step(event: string, count: number, extra: Partial<FunnelStep> = {}): FunnelStep {
   return {
     event,
+    name: event,
     count,
     conversionFromStart: 0,
     conversionFromPrevious: 0,
     dropOff: 0,
     inProgress: 0,
+    averageSecondsFromPrevious: null,
     medianSecondsFromPrevious: null,
     p90SecondsFromPrevious: null,
     ...extra,
