@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FunnelPersonsReport, FunnelReport, FunnelTrendReport } from '../../api/analytics/contract.ts';
 import type { PersonJourney } from '../../api/analytics/person-contract.ts';
 import { haveChromium, launchChromium, openPage, seriousA11yViolations } from '../support/browser.ts';
 import { ensureSiteBuilt } from '../support/build.ts';
@@ -122,6 +123,65 @@ describe.skipIf(!haveChromium)('funnel persons and the person page in Chromium',
       expect(await sideways(phone.page)).toBeLessThanOrEqual(0);
       expect(await seriousA11yViolations(phone.page)).toEqual([]);
       await phone.page.screenshot({ path: `${SHOTS}person-390.png`, fullPage: true });
+      expect(phone.errors).toEqual([]);
+    },
+    TEST_TIMEOUT,
+  );
+
+  it(
+    'lists the persons behind a step figure, pages them and opens one, at 1280 and 390 px',
+    async () => {
+      const { page, errors } = await open('/reports/');
+      await page.getByTestId('funnel-report').waitFor({ timeout: 120_000 });
+      const readout = page.getByTestId('range-readout');
+      const range = { from: (await readout.getAttribute('data-from'))!, to: (await readout.getAttribute('data-to'))! };
+      const report = await api<FunnelReport>(`/api/v1/reports/funnel?${new URLSearchParams(range)}`);
+      const dropped = report.steps[1]!.dropOff;
+      expect(dropped).toBeGreaterThan(25);
+
+      await page.getByTestId('funnel-dropped-1').getByRole('button').click();
+      const list = page.getByTestId('funnel-persons');
+      await list.getByTestId('funnel-person').first().waitFor({ timeout: 60_000 });
+      const listed = await api<FunnelPersonsReport>(
+        `/api/v1/reports/funnel/persons?${new URLSearchParams({ ...range, step: '1', status: 'dropped', limit: '25' })}`,
+      );
+      expect(listed.total).toBe(dropped);
+      expect(await list.getByTestId('funnel-person').count()).toBe(25);
+      expect(await list.getByTestId('persons-range').textContent()).toBe(`1–25 of ${dropped.toLocaleString('en-US')}`);
+      await list.getByRole('button', { name: 'Next' }).click();
+      await expect.poll(() => list.getByTestId('persons-range').textContent(), { timeout: 60_000 }).toMatch(/^26–/);
+
+      // The demo incident: conversion over its last days falls below the weeks before.
+      const trend = await api<FunnelTrendReport>(`/api/v1/reports/funnel/trend?${new URLSearchParams(range)}`);
+      expect(trend.interval).toBe('day');
+      const rate = (points: FunnelTrendReport['points']) => points.reduce((n, x) => n + x.completed, 0) / points.reduce((n, x) => n + x.entered, 0);
+      const full = trend.points.slice(1, -1);
+      expect(rate(full.slice(-6))).toBeLessThan(rate(full.slice(0, -7)) * 0.8);
+      await page.getByTestId('funnel-trend').waitFor({ timeout: 60_000 });
+      await page.getByTestId('funnel-time-to-convert').waitFor({ timeout: 60_000 });
+      await page.getByTestId('funnel-cohorts').waitFor({ timeout: 60_000 });
+      expect(await seriousA11yViolations(page)).toEqual([]);
+      await page.screenshot({ path: `${SHOTS}funnel-persons-1280.png`, fullPage: true });
+
+      const first = list.getByTestId('funnel-person').first().getByRole('link');
+      await first.click();
+      await page.waitForURL(/\/reports\/person\/\?id=/);
+      await page.getByTestId('person-report').waitFor({ timeout: 60_000 });
+      const journey = await api<PersonJourney>(`/api/v1/reports/person?id=${encodeURIComponent(new URL(page.url()).searchParams.get('id')!)}`);
+      const second = await api<FunnelPersonsReport>(
+        `/api/v1/reports/funnel/persons?${new URLSearchParams({ ...range, step: '1', status: 'dropped', limit: '25', offset: '25' })}`,
+      );
+      expect(second.persons[0]!.personId).toBe(journey.personId);
+      expect(errors).toEqual([]);
+
+      const phone = await open('/reports/', 390);
+      await phone.page.getByTestId('funnel-report').waitFor({ timeout: 120_000 });
+      await phone.page.getByTestId('funnel-inprogress-1').getByRole('button').click();
+      await phone.page.getByTestId('funnel-persons').getByTestId('funnel-person').first().waitFor({ timeout: 60_000 });
+      await phone.page.getByTestId('funnel-trend').waitFor({ timeout: 60_000 });
+      expect(await sideways(phone.page)).toBeLessThanOrEqual(0);
+      expect(await seriousA11yViolations(phone.page)).toEqual([]);
+      await phone.page.screenshot({ path: `${SHOTS}funnel-persons-390.png`, fullPage: true });
       expect(phone.errors).toEqual([]);
     },
     TEST_TIMEOUT,

@@ -3,6 +3,7 @@
  * from `GET /api/v1/reports/funnel/persons`, a page at a time, each linking to their person page.
  */
 import { useEffect, useRef, useState } from 'react';
+import type { FunnelPersonsReport } from '../../../api/analytics/contract.ts';
 import { formatCount, formatUtc } from './format.ts';
 import { useApi } from './hooks.ts';
 import { personHref } from './person-shape.ts';
@@ -12,19 +13,6 @@ import { Card, EmptyState, ErrorMessage, Loading } from './ui.tsx';
 export interface PersonsSelection {
   step: number;
   status: 'reached' | 'dropped' | 'inProgress';
-}
-
-interface FunnelPerson {
-  personId: string;
-  distinctIds: string[];
-  email: string | null;
-  enteredAt: string;
-  reachedAt: string | null;
-}
-
-interface PersonsResponse {
-  total: number;
-  persons: FunnelPerson[];
 }
 
 const PAGE_SIZE = 25;
@@ -56,7 +44,7 @@ export function FunnelPersons({
     heading.current?.scrollIntoView({ block: 'nearest' });
     heading.current?.focus();
   }, [key]);
-  const res = useApi<PersonsResponse>('/api/v1/reports/funnel/persons', {
+  const res = useApi<FunnelPersonsReport>('/api/v1/reports/funnel/persons', {
     ...params,
     step: String(selection.step),
     status: selection.status,

@@ -3,23 +3,11 @@
  * malformed is dropped (the API stays the judge of what is valid). The funnel routes take `steps` as a JSON array
  * when a step has filters and `exclusions` as a JSON array; plain steps keep the short comma form.
  */
+import { type FunnelExclusion, PROPERTY_OPERATORS, type PropertyFilter, type PropertyOperator, type PropertyScalar } from '../../../api/analytics/contract.ts';
 
 /** PostHog's property operators, as the funnel routes accept them. */
-export const FILTER_OPERATORS = [
-  'exact',
-  'is_not',
-  'icontains',
-  'not_icontains',
-  'regex',
-  'not_regex',
-  'gt',
-  'gte',
-  'lt',
-  'lte',
-  'is_set',
-  'is_not_set',
-] as const;
-export type FilterOperator = (typeof FILTER_OPERATORS)[number];
+export const FILTER_OPERATORS = PROPERTY_OPERATORS;
+export type FilterOperator = PropertyOperator;
 
 /** Labels of the operators in the editor. */
 export const OPERATOR_LABELS: Record<FilterOperator, string> = {
@@ -37,23 +25,10 @@ export const OPERATOR_LABELS: Record<FilterOperator, string> = {
   is_not_set: 'is not set',
 };
 
-export type FilterValue = string | number | boolean;
-
-/** One property filter of a step or an exclusion. `type` defaults to `event`, `operator` to `exact`. */
-export interface PropertyFilter {
-  key: string;
-  type?: 'event' | 'person';
-  operator?: FilterOperator;
-  value?: FilterValue | FilterValue[];
-}
-
+export type FilterValue = PropertyScalar;
+export type { PropertyFilter };
 /** An event that disqualifies an attempt between two steps (0-based, fromStep < toStep). */
-export interface Exclusion {
-  event: string;
-  properties?: PropertyFilter[];
-  fromStep: number;
-  toStep: number;
-}
+export type Exclusion = FunnelExclusion;
 
 /** Whether an operator takes a value. */
 export function operatorNeedsValue(operator: FilterOperator | undefined): boolean {

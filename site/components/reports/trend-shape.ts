@@ -3,23 +3,13 @@
  * the date range cuts short (it starts before `from` or ends after `to`) is marked partial: its persons had less
  * time, so its conversion is not comparable with full ones.
  */
+import type { FunnelTrendPoint, FunnelTrendReport, TimeToConvertReport } from '../../../api/analytics/contract.ts';
 import { formatDuration } from './format.ts';
 
 const DAY_MS = 86_400_000;
 
-/** One interval of the trend route. */
-export interface TrendPoint {
-  start: string;
-  entered: number;
-  completed: number;
-  inProgress: number;
-  conversion: number | null;
-}
-
-export interface TrendResponse {
-  interval: 'day' | 'week';
-  points: TrendPoint[];
-}
+export type TrendPoint = FunnelTrendPoint;
+export type TrendResponse = FunnelTrendReport;
 
 export interface TrendRow extends TrendPoint {
   /** `2026-11-02`, with `*` when partial. */
@@ -63,11 +53,7 @@ export function trendTotals(rows: ReadonlyArray<TrendRow>): { entered: number; c
   return { entered, completed, conversion: entered > 0 ? completed / entered : null };
 }
 
-export interface TimeToConvertResponse {
-  bins: Array<{ fromSeconds: number; toSeconds: number; persons: number }>;
-  averageSeconds: number | null;
-  medianSeconds: number | null;
-}
+export type TimeToConvertResponse = TimeToConvertReport;
 
 export interface TimeBinRow {
   label: string;
