@@ -63,7 +63,7 @@ export async function loadPersonJourney(database: SqlDatabase, personId: string,
       sql`SELECT distinct_id AS "distinctId" FROM person_distinct_ids WHERE person_id = ${pid}
           ORDER BY distinct_id ${database.fragments.binaryCollation} LIMIT ${PERSON_DISTINCT_ID_LIMIT}`,
     ),
-    database.all<Omit<EventRow, 'personId'>>(
+    database.all<Omit<EventRow, 'personId' | 'personEmail'>>(
       sql`SELECT e.uuid, e.event, e.distinct_id AS "distinctId", e.timestamp, e.properties
           FROM events e ${database.fragments.indexedBy('events_person_timestamp')} WHERE e.person_id = ${pid}
           ORDER BY e.timestamp DESC, e.id DESC LIMIT ${PERSON_EVENT_LIMIT + 1}`,
@@ -80,7 +80,7 @@ export async function loadPersonJourney(database: SqlDatabase, personId: string,
     events: latest
       .slice(0, PERSON_EVENT_LIMIT)
       .reverse()
-      .map((row) => listedEvent({ ...row, personId })),
+      .map((row) => listedEvent({ ...row, personId, personEmail: email })),
     truncated,
     funnel,
     ttfsiSeconds,

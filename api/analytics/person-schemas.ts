@@ -18,6 +18,7 @@ const listedEventSchema = z.object({
   event: z.string(),
   distinctId: z.string(),
   personId: z.string(),
+  personEmail: z.string().nullable(),
   timestamp: z.string(),
   properties: z.record(z.string(), z.unknown()),
   propertiesOmitted: z.literal(true).optional(),

@@ -90,7 +90,7 @@ describe.skipIf(!haveChromium)('funnel persons and the person page in Chromium',
     async () => {
       const { page, errors } = await open(`/reports/events/?distinct_id=${DEV}`);
       await page.getByTestId('events-table').waitFor({ timeout: 60_000 });
-      await page.getByTestId('event-person-link').first().click();
+      await page.locator('[data-testid="event-person-email"], [data-testid="event-person-link"]').first().click();
       await page.waitForURL(/\/reports\/person\/\?id=/);
       await page.getByTestId('person-report').waitFor({ timeout: 60_000 });
       const id = new URL(page.url()).searchParams.get('id')!;

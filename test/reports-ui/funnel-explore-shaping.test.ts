@@ -98,6 +98,7 @@ describe('person timeline', () => {
     event: name,
     distinctId: 'd',
     personId: 'p',
+    personEmail: null,
     timestamp,
     properties,
   });
@@ -115,7 +116,7 @@ describe('person timeline', () => {
     expect(entries.map((e) => e.failed)).toEqual([false, false, false, true, false, false]);
     expect(entries[4]).toMatchObject({ title: 'Voted not helpful on /docs/a/', comment: '<i>old</i>', detail: 'reason: outdated' });
     expect(entries[5]!.title).toBe('Read /docs/a/');
-    expect(personHref('a b/c')).toBe('/reports/person/?id=a%20b%2Fc');
+    expect(personHref('a b/c')).toBe('/reports/person/?id=a+b%2Fc');
   });
 
   it('says where the person is in the funnel', () => {

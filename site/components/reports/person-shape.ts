@@ -1,11 +1,9 @@
 /** Pure shaping of `GET /api/v1/reports/person` into the person page's timeline, funnel position and links. */
 import type { ListedEvent } from '../../../api/analytics/contract.ts';
 import type { PersonJourney } from '../../../api/analytics/person-contract.ts';
+import { personHref } from './events-shape.ts';
 
-/** The person page of one person id. */
-export function personHref(personId: string): string {
-  return `/reports/person/?id=${encodeURIComponent(personId)}`;
-}
+export { personHref };
 
 /** What a timeline entry is, for its icon and filter. */
 export type TimelineKind = 'page' | 'vote' | 'quickstart' | 'signup' | 'key' | 'call' | 'support' | 'identity' | 'other';
