@@ -57,13 +57,20 @@ function matchersOf(p: FunnelParams): Matchers {
  * The virtual first_successful_call rows: each person's earliest 2xx `api_call` over all time, when in range. Kept
  * in this one function so the source of those facts can change in one place.
  */
-function firstSuccessRows(f: SqlFragments, from: number, to: number, columns: { id: SQL; props: SQL; extra: (pid: SQL, ts: SQL) => SQL }): SQL {
+function firstSuccessRows(
+  f: SqlFragments,
+  from: number,
+  to: number,
+  columns: { id: SQL; props: SQL; extra: (pid: SQL, ts: SQL) => SQL },
+  person: (column: SQL) => SQL,
+): SQL {
   return sql`SELECT f.pid AS pid, f.ts AS ts, ${columns.id} AS id, ${sql.raw(String(CODE_FIRST_SUCCESS))} AS code${columns.props}${columns.extra(sql`f.pid`, sql`f.ts`)}
-      FROM (${firstSuccess(f)}) f WHERE f.ts BETWEEN ${from} AND ${to}`;
+      FROM (${firstSuccess(f)}) f WHERE f.ts BETWEEN ${from} AND ${to}${person(sql`f.pid`)}`;
 }
 
-/** The streaming statement over [from, to]. */
-function funnelStatement(f: SqlFragments, p: FunnelParams, m: Matchers, from: number, to: number): SQL {
+/** The streaming statement over [from, to]; with `onlyPerson` (an internal person id), that person's rows only. */
+function funnelStatement(f: SqlFragments, p: FunnelParams, m: Matchers, from: number, to: number, onlyPerson?: number): SQL {
+  const person = (column: SQL) => (onlyPerson === undefined ? sql`` : sql` AND ${column} = ${onlyPerson}`);
   // Real ids are needed to merge the first-success row with its own api_call row, and to order events at one
   // instant by storage order when their properties decide a first or last touch. Reading `id` costs a table lookup
   // on SQLite (free once the properties are read), so otherwise ids are synthetic.
@@ -84,15 +91,21 @@ function funnelStatement(f: SqlFragments, p: FunnelParams, m: Matchers, from: nu
       n,
       i,
     ) => sql`SELECT s.person_id AS pid, s.timestamp AS ts, ${needsIds ? sql`s.id` : noId} AS id, ${sql.raw(String(i))} AS code${m.readsEvent ? sql`, s.properties AS props` : sql``}${extra(sql`s.person_id`, sql`s.timestamp`)}
-      FROM events s ${f.indexedBy('events_event_person_timestamp')} WHERE s.event = ${n} AND s.timestamp BETWEEN ${from} AND ${to}`,
+      FROM events s ${f.indexedBy('events_event_person_timestamp')} WHERE s.event = ${n} AND s.timestamp BETWEEN ${from} AND ${to}${person(sql`s.person_id`)}`,
   );
   if (m.hasFirstSuccess) {
     arms.push(
-      firstSuccessRows(f, from, to, {
-        id: needsIds ? successAt(sql`f.pid`, sql`f.ts`, 'id') : noId,
-        props: m.readsEvent ? sql`, ${successAt(sql`f.pid`, sql`f.ts`, 'properties')} AS props` : sql``,
-        extra,
-      }),
+      firstSuccessRows(
+        f,
+        from,
+        to,
+        {
+          id: needsIds ? successAt(sql`f.pid`, sql`f.ts`, 'id') : noId,
+          props: m.readsEvent ? sql`, ${successAt(sql`f.pid`, sql`f.ts`, 'properties')} AS props` : sql``,
+          extra,
+        },
+        person,
+      ),
     );
   }
   return sql`${sql.join(arms, sql`\nUNION ALL\n`)}\nORDER BY pid`;
@@ -135,13 +148,15 @@ const STREAM_BATCH = 5_000;
 
 /**
  * Streams the funnel's events over [from, to] and calls `onPerson` once per person, in person order, with their
- * events ready for `evaluatePerson` (sorted, merged, "other" events added for strict funnels).
+ * events ready for `evaluatePerson` (sorted, merged, "other" events added for strict funnels). `onlyPerson` (an
+ * internal person id) streams that one person's events: the person page's funnel position.
  */
 export async function streamFunnelPersons(
   database: SqlDatabase,
   p: FunnelParams,
   range: { from: number; to: number },
   onPerson: (pid: number, events: FunnelEvent[]) => void,
+  onlyPerson?: number,
 ): Promise<void> {
   const m = matchersOf(p);
   let current = -1;
@@ -153,7 +168,7 @@ export async function streamFunnelPersons(
     const prepared = prepareEvents(rows);
     onPerson(current, p.order === 'strict' ? insertOtherEvents(prepared) : prepared);
   };
-  for await (const batch of database.stream<FunnelRow>(funnelStatement(database.fragments, p, m, range.from, range.to), STREAM_BATCH)) {
+  for await (const batch of database.stream<FunnelRow>(funnelStatement(database.fragments, p, m, range.from, range.to, onlyPerson), STREAM_BATCH)) {
     for (const row of batch) {
       if (row.pid !== current) {
         finish();

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { invalid } from '../errors.ts';
 
 import { DEFAULT_MIN_CONVERSION, DEFAULT_RANGE_DAYS, DEFAULT_STEPS, DEFAULT_WINDOW, FIRST_SUCCESSFUL_CALL, MAX_EVENT_NAME, TEXT_CAPS } from './contract.ts';
+import { CATALOG_DEFAULT_DAYS, CATALOG_MAX_DAYS } from './person-contract.ts';
 
 export { DEFAULT_MIN_CONVERSION, DEFAULT_RANGE_DAYS, DEFAULT_STEPS, DEFAULT_WINDOW, FIRST_SUCCESSFUL_CALL, MAX_EVENT_NAME };
 
@@ -101,6 +102,37 @@ export function parseRangeParams(query: Query, now = Date.now()): Range {
   return checkRange(resolveRange(parse(rangeQuery, query), now));
 }
 
+/** Query parameters of `GET /api/v1/reports/catalog`. */
+export const catalogQuery = z.object({
+  days: z.coerce
+    .number({ error: `must be a whole number of days between 1 and ${CATALOG_MAX_DAYS}` })
+    .int(`must be a whole number of days between 1 and ${CATALOG_MAX_DAYS}`)
+    .min(1, `must be between 1 and ${CATALOG_MAX_DAYS}`)
+    .max(CATALOG_MAX_DAYS, `must be between 1 and ${CATALOG_MAX_DAYS}`)
+    .optional()
+    .describe(`Days to look back from now. Default ${CATALOG_DEFAULT_DAYS}.`),
+});
+
+/** Validates `days` and turns it into the range ending now. */
+export function parseCatalogParams(query: Query, now = Date.now()): Range {
+  const days = parse(catalogQuery, query).days ?? CATALOG_DEFAULT_DAYS;
+  return { from: now - days * DAY_MS, to: now };
+}
+
+/** Query parameters of `GET /api/v1/reports/person`. */
+export const personQuery = z.object({
+  id: z
+    .string({ error: 'is required' })
+    .trim()
+    .min(1, 'is required')
+    .max(100, 'must be at most 100 characters')
+    .describe('The person id (`personId` in the events listing and the persons lists).'),
+});
+
+/** Validates `id` of the person route. */
+export function parsePersonParams(query: Query): string {
+  return parse(personQuery, query).id;
+}
 export type { FunnelParams } from './funnel-params.ts';
 
 /** Validates the docs trend parameters (`path` is required). */

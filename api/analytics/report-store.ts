@@ -7,10 +7,12 @@ import type { ReportStore } from '../storage/types.ts';
 import { DEFAULT_API_SLO, shapeApiHealth } from './api-health.ts';
 import { loadApiHealthData } from './api-health-query.ts';
 import { apiHealthSeries } from './api-traffic/series.ts';
+import { loadCatalog } from './catalog-query.ts';
 import { docsReport } from './docs-report.ts';
 import { loadDocTrend } from './docs-trend.ts';
 import { funnelReport } from './funnel-report.ts';
 import { funnelPersons, funnelTimeToConvert, funnelTrend } from './funnel-views.ts';
+import { loadPersonJourney } from './person-query.ts';
 import { ttfsiReport } from './ttfsi-report.ts';
 
 /**
@@ -30,5 +32,7 @@ export function createReportStore(database: SqlDatabase): ReportStore {
     docTrend: (params) => loadDocTrend(database, params),
     apiHealth: async (range, options) => shapeApiHealth(await loadApiHealthData(database, range), options?.slo ?? DEFAULT_API_SLO),
     apiHealthSeries: (params) => apiHealthSeries(database, params),
+    catalog: (range) => loadCatalog(database, range),
+    person: (personId, now) => loadPersonJourney(database, personId, now),
   };
 }

@@ -20,14 +20,16 @@ const STREAM_BATCH = 5_000;
  * [start, to]. For `first_successful_call` the end is the person's earliest 2xx call over all time, so a person
  * whose first success came before the start never completes. Streams rows to `onRow` (synchronous work only).
  * `seconds` divides in double precision on both dialects, so both give the same number bit for bit.
+ * `onlyPerson` (an internal person id) restricts the rows to that person: the person page's TTFSI so far.
  */
-export async function streamTtfsi(database: SqlDatabase, p: TtfsiParams, onRow: (row: TtfsiRow) => void): Promise<void> {
+export async function streamTtfsi(database: SqlDatabase, p: TtfsiParams, onRow: (row: TtfsiRow) => void, onlyPerson?: number): Promise<void> {
   const f = database.fragments;
+  const person = (column: SQL) => (onlyPerson === undefined ? sql`` : sql` AND ${column} = ${onlyPerson}`);
   const starts: SQL =
     p.start === FIRST_SUCCESSFUL_CALL
-      ? sql`SELECT pid, ts AS st FROM (${firstSuccess(f)}) f WHERE ts BETWEEN ${p.from} AND ${p.to}`
+      ? sql`SELECT pid, ts AS st FROM (${firstSuccess(f)}) f WHERE ts BETWEEN ${p.from} AND ${p.to}${person(sql`pid`)}`
       : sql`SELECT person_id AS pid, MIN(timestamp) AS st FROM events ${f.indexedBy('events_event_person_timestamp')}
-            WHERE event = ${p.start} AND timestamp BETWEEN ${p.from} AND ${p.to} GROUP BY person_id`;
+            WHERE event = ${p.start} AND timestamp BETWEEN ${p.from} AND ${p.to}${person(sql`person_id`)} GROUP BY person_id`;
   const end: SQL =
     p.end === FIRST_SUCCESSFUL_CALL
       ? sql`(SELECT fs FROM (SELECT ${firstSuccessOf(f, sql`s.pid`)} AS fs) f WHERE fs >= s.st AND fs <= ${p.to})`

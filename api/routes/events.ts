@@ -27,7 +27,7 @@ export const querySchema = z.object({
 export type EventsQuery = z.output<typeof querySchema>;
 
 /** A selected row: `properties` as the driver gives a JSON column (text on SQLite, parsed jsonb on PostgreSQL). */
-type EventRow = { uuid: string; event: string; distinctId: string; personId: string; timestamp: number; properties: unknown; personEmail: unknown };
+export type EventRow = { uuid: string; event: string; distinctId: string; personId: string; timestamp: number; properties: unknown; personEmail: unknown };
 
 /** Stored properties as an object; text that is not a JSON object (never written by capture) lists as `{}`. */
 function propertiesObject(serialized: string): Record<string, unknown> {
@@ -44,7 +44,7 @@ function propertiesObject(serialized: string): Record<string, unknown> {
  * MAX_LISTED_PROPERTIES_BYTES are left out (`{}` with `propertiesOmitted: true`), so one huge event cannot make a
  * page of the listing unbounded.
  */
-function listedEvent(r: EventRow): ListedEvent {
+export function listedEvent(r: EventRow): ListedEvent {
   const serialized = typeof r.properties === 'string' ? r.properties : JSON.stringify(r.properties ?? {});
   const omitted = Buffer.byteLength(serialized) > MAX_LISTED_PROPERTIES_BYTES;
   return {

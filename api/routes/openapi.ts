@@ -2,7 +2,8 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { seriesQuery } from '../analytics/api-traffic/series-params.ts';
 import { funnelPersonsQuery, funnelQuery, funnelTimeToConvertQuery, funnelTrendQuery } from '../analytics/funnel-params.ts';
-import { docTrendQuery, rangeQuery, ttfsiQuery } from '../analytics/params.ts';
+import { catalogQuery, docTrendQuery, personQuery, rangeQuery, ttfsiQuery } from '../analytics/params.ts';
+import { catalogResponseSchema, personResponseSchema } from '../analytics/person-schemas.ts';
 import {
   apiHealthResponseSchema,
   apiHealthSeriesResponseSchema,
@@ -48,6 +49,12 @@ function operation(summary: string, description: string, query: z.ZodObject, res
       },
     },
   };
+}
+
+/** Adds the 404 of a route that looks one thing up. */
+function withNotFound(path: ReturnType<typeof operation>) {
+  const notFound = { description: 'No such item.', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+  return { get: { ...path.get, responses: { ...path.get.responses, '404': notFound } } };
 }
 
 /** The OpenAPI 3.1 document of the reports API, built from the same zod schemas the routes validate and return. */
@@ -116,6 +123,20 @@ export function openApiDocument() {
         seriesQuery,
         'ApiHealthSeries',
       ),
+      '/api/v1/reports/catalog': operation(
+        'Catalog for the pickers',
+        'Event names (with their number of events) and the property keys of those events and of their persons, seen in the last `days` days; at most 200 of each.',
+        catalogQuery,
+        'Catalog',
+      ),
+      '/api/v1/reports/person': withNotFound(
+        operation(
+          'One person',
+          "A developer's journey: email, distinct ids, the latest 1,000 events (oldest first, `truncated` when older ones were left out), their position in the default funnel and TTFSI so far. 404 `person_not_found` for an unknown id.",
+          personQuery,
+          'Person',
+        ),
+      ),
       '/api/v1/openapi.json': {
         get: {
           summary: 'This document',
@@ -136,6 +157,8 @@ export function openApiDocument() {
         DocTrend: jsonSchema(docTrendResponseSchema, 'output'),
         ApiHealthReport: jsonSchema(apiHealthResponseSchema, 'output'),
         ApiHealthSeries: jsonSchema(apiHealthSeriesResponseSchema, 'output'),
+        Catalog: jsonSchema(catalogResponseSchema, 'output'),
+        Person: jsonSchema(personResponseSchema, 'output'),
         Error: jsonSchema(errorResponseSchema, 'output'),
       },
     },

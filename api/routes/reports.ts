@@ -2,7 +2,8 @@ import { Hono } from 'hono';
 import { parseSeriesParams } from '../analytics/api-traffic/series-params.ts';
 import type { PropertyFilter } from '../analytics/contract.ts';
 import { parseFunnelParams, parseFunnelPersonsParams, parseFunnelTimeToConvertParams, parseFunnelTrendParams } from '../analytics/funnel-params.ts';
-import { parseDocTrendParams, parseRangeParams, parseTtfsiParams } from '../analytics/params.ts';
+import { parseCatalogParams, parseDocTrendParams, parsePersonParams, parseRangeParams, parseTtfsiParams } from '../analytics/params.ts';
+import { ApiError } from '../errors.ts';
 import type { ReportStore } from '../storage/types.ts';
 
 /**
@@ -30,6 +31,12 @@ export function reportsRoutes(deps: {
   app.get('/docs', async (c) => c.json(await reports.docs(parseRangeParams(c.req.query(), now()))));
   app.get('/api-health/series', async (c) => c.json(await reports.apiHealthSeries(parseSeriesParams(c.req.query(), now()))));
   app.get('/api-health', async (c) => c.json(await reports.apiHealth(parseRangeParams(c.req.query(), now()), { slo: deps.apiSlo })));
+  app.get('/catalog', async (c) => c.json(await reports.catalog(parseCatalogParams(c.req.query(), now()))));
+  app.get('/person', async (c) => {
+    const journey = await reports.person(parsePersonParams(c.req.query()), now());
+    if (!journey) throw new ApiError(404, 'person_not_found', 'id: no person has this id');
+    return c.json(journey);
+  });
 
   return app;
 }

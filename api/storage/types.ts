@@ -15,6 +15,7 @@ import type {
 } from '../analytics/contract.ts';
 import type { FunnelParams, FunnelPersonsParams, FunnelTimeToConvertParams, FunnelTrendParams } from '../analytics/funnel-params.ts';
 import type { DocTrendParams, Range, TtfsiParams } from '../analytics/params.ts';
+import type { Catalog, PersonJourney } from '../analytics/person-contract.ts';
 import type { DemoSummary } from '../demo/seed.ts';
 import type { RawCapture } from '../ingest/raw-log.ts';
 import type { NormalizedEvent } from '../ingest/validate.ts';
@@ -58,6 +59,10 @@ export interface ReportStore {
   /** `slo`: the availability target (ONRAMP_API_SLO); default 0.999. */
   apiHealth(range: Range, options?: { slo?: number | undefined }): Promise<ApiHealthReport>;
   apiHealthSeries(params: SeriesParams): Promise<ApiHealthSeries>;
+  /** Event names and property keys seen in `range`, for the pickers. */
+  catalog(range: Range): Promise<Catalog>;
+  /** One person's journey by public id as of `now`; undefined when there is no such person. */
+  person(personId: string, now: number): Promise<PersonJourney | undefined>;
 }
 
 /** Developer accounts, portal sessions, API keys, sandbox calls and messages, rate limits. */

@@ -100,7 +100,7 @@ describe('OpenAPI document', () => {
     const doc = (await res.json()) as { openapi: string; paths: Record<string, { get: { parameters?: Array<{ name: string }> } }> };
     expect(doc.openapi).toBe('3.1.0');
     const served = [...new Set(app.routes.filter((r) => r.path.startsWith('/api/v1/reports/') && r.method === 'GET').map((r) => r.path))];
-    expect(served.sort()).toEqual(ROUTES.map((r) => `/api/v1/reports/${r}`).sort());
+    expect(served.sort()).toEqual([...ROUTES, 'catalog', 'person'].map((r) => `/api/v1/reports/${r}`).sort());
     for (const path of served) expect(Object.keys(doc.paths)).toContain(path);
     expect(doc.paths['/api/v1/reports/funnel']!.get.parameters!.map((p) => p.name).sort()).toEqual(
       [

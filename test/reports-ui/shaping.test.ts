@@ -5,7 +5,7 @@ import { commentsNewestFirst, filterPages, parseDocSort, reasonRows, sortPages, 
 import { eventContext, eventRows, eventsQuery } from '../../site/components/reports/events-shape.ts';
 import { docsRowHref, flagCallout, withEvidenceOnce } from '../../site/components/reports/flag-shape.ts';
 import { formatDuration, formatMs, formatPercent } from '../../site/components/reports/format.ts';
-import { breakdownChart, breakdownRows, cohortRow, funnelBars, isEmptyFunnel, stepTimes, weeklyRanges } from '../../site/components/reports/funnel-shape.ts';
+import { breakdownChart, breakdownRows, funnelBars, isEmptyFunnel, stepTimes } from '../../site/components/reports/funnel-shape.ts';
 import { combinedTopErrors, errorRateRows, latencyRows, shortEndpoint } from '../../site/components/reports/health-shape.ts';
 import { defaultQuery, parseQuery, resolveRange, safeNext, toSearch } from '../../site/components/reports/query.ts';
 import { histogramRows, logTimeTicks, survivalCurve, ttfsiCohorts } from '../../site/components/reports/ttfsi-shape.ts';
@@ -180,22 +180,6 @@ describe('funnel shaping', () => {
       { key: 's1', name: '(none)' },
     ]);
     expect(chart.rows[1]).toEqual({ label: '2. b', short: 'Step 2', s0: 0.5, s1: 0.25 });
-  });
-
-  it('splits a range into Monday-aligned UTC weeks clipped to the range', () => {
-    // 2026-11-04 is a Wednesday.
-    const weeks = weeklyRanges('2026-11-04T10:00:00.000Z', '2026-11-20T00:00:00.000Z');
-    expect(weeks.map((w) => w.label)).toEqual(['2026-11-02', '2026-11-09', '2026-11-16']);
-    expect(weeks[0]!.from).toBe('2026-11-04T10:00:00.000Z');
-    expect(weeks[0]!.to).toBe('2026-11-08T23:59:59.999Z');
-    expect(weeks[2]!.to).toBe('2026-11-20T00:00:00.000Z');
-    expect(weeks.map((w) => w.partial)).toEqual([true, false, true]);
-    expect(weeklyRanges('2026-11-20T00:00:00Z', '2026-11-01T00:00:00Z')).toEqual([]);
-  });
-
-  it('computes a weekly cohort row from that week’s funnel', () => {
-    expect(cohortRow('2026-11-02', { steps })).toEqual({ week: '2026-11-02', partial: false, started: 100, converted: 40, inProgress: 15, conversion: 0.4 });
-    expect(cohortRow('2026-11-09', { steps: [step('a', 0), step('b', 0)] }).conversion).toBeNull();
   });
 
   it('turns a flag into a callout whose last pages link to their doc satisfaction row', () => {

@@ -158,6 +158,26 @@ describe('SqlDatabase', () => {
     expect(row).toEqual({ s: 'string', i: 'number', r: 'number', t: 'boolean', n: 'null', o: 'object', a: 'array', missing: null });
   });
 
+  it('lists the top-level keys of JSON objects, and none of other values', async () => {
+    const database = testDatabase();
+    const f = database.fragments;
+    const docs: Array<[string, unknown]> = [
+      ['k-1', { b: 1, a: { nested: true } }],
+      ['k-2', [1, 2]],
+      ['k-3', 'text'],
+      ['k-4', { a: null }],
+    ];
+    for (const [uuid, doc] of docs) await database.run(sql`INSERT INTO persons (uuid, properties, created_at) VALUES (${uuid}, ${f.jsonValue(doc)}, 0)`);
+    const rows = await database.all<{ uuid: string; key: string }>(
+      sql`SELECT p.uuid AS uuid, k.key AS key FROM persons p, ${f.jsonKeys(sql`p.properties`, 'k')} WHERE p.uuid LIKE 'k-%' ORDER BY p.uuid, k.key`,
+    );
+    expect(rows.map((r) => [r.uuid, r.key])).toEqual([
+      ['k-1', 'a'],
+      ['k-1', 'b'],
+      ['k-4', 'a'],
+    ]);
+  });
+
   it('reads a JSON property as JSON text that parses to the same value on both dialects', async () => {
     const database = testDatabase();
     const f = database.fragments;

@@ -49,6 +49,11 @@ export interface SqlFragments {
    * SQL text. Column names must be plain identifiers.
    */
   boundRows(rows: ReadonlyArray<ReadonlyArray<string | number | null>>, columns: ReadonlyArray<BoundColumn>): SQL;
+  /**
+   * The top-level keys of a JSON object column as a table to join (`FROM events e, ${f.jsonKeys(sql`e.properties`, 'k')}`),
+   * one row per key with the column `<alias>.key`; a value that is not an object has no keys.
+   */
+  jsonKeys(column: SQL, alias: string): SQL;
   /** Byte-wise comparison for ORDER BY / comparisons on text, e.g. `name ${f.binaryCollation}`. */
   readonly binaryCollation: SQL;
   /** `INDEXED BY <index>` after a table name on SQLite (the planner's hint); nothing on PostgreSQL. */

@@ -32,6 +32,8 @@ export const postgresFragments: SqlFragments = {
   binaryCollation: sql.raw('COLLATE "C"'),
   indexedBy: () => sql``,
   forUpdate: sql.raw('FOR UPDATE'),
+  jsonKeys: (column, alias) =>
+    sql`jsonb_object_keys(CASE WHEN jsonb_typeof(${column}) = 'object' THEN ${column} ELSE '{}'::jsonb END) AS ${sql.identifier(boundColumnName(alias))}(key)`,
   jsonArrayIncludes: (array, value) => sql`((${array})::jsonb @> jsonb_build_array(${value}::text))`,
   jsonArrayAppend: (array, value) => sql`((${array})::jsonb || jsonb_build_array(${value}::text))::text`,
   jsonArrayRemove: (array, values) => sql`((${array})::jsonb - ARRAY(SELECT jsonb_array_elements_text(${JSON.stringify(values)}::jsonb)))::text`,

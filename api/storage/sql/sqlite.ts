@@ -30,6 +30,8 @@ export const sqliteFragments: SqlFragments = {
   binaryCollation: sql.raw('COLLATE BINARY'),
   indexedBy: (index) => sql`INDEXED BY ${sql.identifier(index)}`,
   forUpdate: sql``,
+  jsonKeys: (column, alias) =>
+    sql`json_each(CASE WHEN json_type(${column}) = 'object' THEN ${column} ELSE '{}' END) AS ${sql.identifier(boundColumnName(alias))}`,
   jsonArrayIncludes: (array, value) => sql`EXISTS (SELECT 1 FROM json_each(${array}) WHERE value = ${value})`,
   jsonArrayAppend: (array, value) => sql`json_insert(${array}, '$[#]', ${value})`,
   // json_group_array of no rows is '[]', so removing the last key leaves an empty array, not NULL.

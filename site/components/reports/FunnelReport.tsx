@@ -3,32 +3,31 @@
  * chart types imported here ship), it is actively maintained, renders real SVG from declarative React components
  * and supports React 19 since v3.
  */
-import { useEffect, useState } from 'react';
-import { Bar, BarChart, CartesianGrid, ComposedChart, LabelList, Legend, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { useState } from 'react';
+import { Bar, BarChart, CartesianGrid, LabelList, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { FunnelReport as FunnelResponse } from '../../../api/analytics/contract.ts';
-import { getJson, ReportApiError } from './api.ts';
 import { FunnelControls, RangeControl } from './Controls.tsx';
 import { FunnelKpis, FunnelMethod } from './FunnelKpis.tsx';
+import { FunnelPersons, type PersonsSelection } from './FunnelPersons.tsx';
+import { ConversionTrendCard, TimeToConvertCard, WeeklyCohortsCard } from './FunnelTrend.tsx';
 import { developers, type FlagCallout, flagCallout, withEvidenceOnce } from './flag-shape.ts';
 import { formatCount, formatDuration, formatPercent } from './format.ts';
 import {
   type BreakdownTableRow,
   breakdownChart,
   breakdownRows,
-  type CohortRow,
-  cohortRow,
   type FunnelBarRow,
   funnelBars,
   isEmptyFunnel,
   type StepTimeRow,
   singleBreakdownValue,
   stepTimes,
-  weeklyRanges,
 } from './funnel-shape.ts';
 import { Gate } from './Gate.tsx';
 import { useApi, useNarrow, useUrlQuery } from './hooks.ts';
 import { AXIS_TICK, COLORS, seriesColor } from './palette.ts';
-import { funnelParams, type ReportQuery } from './query.ts';
+import { funnelParams } from './query.ts';
+import { StepFiltersEditor } from './StepFiltersEditor.tsx';
 import { Card, ChartFigure, type Column, DataTable, EmptyState, ErrorMessage, Loading, legendFormatter, Segmented } from './ui.tsx';
 
 const percentTick = (v: number) => `${Math.round(v * 100)}%`;
@@ -127,9 +126,26 @@ function ShareLabel(props: {
   );
 }
 
-const stepColumns: Column<FunnelBarRow & StepTimeRow>[] = [
+type SelectPersons = (selection: PersonsSelection) => void;
+
+/** A step figure as a button that lists the persons behind it. */
+function personsButton(value: number, selection: PersonsSelection, onSelect: SelectPersons, what: string) {
+  return (
+    <button type="button" className="path-button" onClick={() => onSelect(selection)} aria-label={`${formatCount(value)}: list the persons who ${what}`}>
+      {formatCount(value)}
+    </button>
+  );
+}
+
+const stepColumns = (onSelect: SelectPersons): Column<FunnelBarRow & StepTimeRow>[] => [
   { header: 'Step', value: (r) => r.label },
-  { header: 'Persons', value: (r) => r.reached, render: (r) => formatCount(r.reached), numeric: true, testId: (_, i) => `funnel-count-${i}` },
+  {
+    header: 'Persons',
+    value: (r) => r.reached,
+    render: (r) => personsButton(r.reached, { step: r.index, status: 'reached' }, onSelect, `reached step ${r.index + 1}`),
+    numeric: true,
+    testId: (_, i) => `funnel-count-${i}`,
+  },
   {
     header: 'From start',
     value: (r) => r.conversionFromStart,
@@ -144,8 +160,24 @@ const stepColumns: Column<FunnelBarRow & StepTimeRow>[] = [
     numeric: true,
     testId: (_, i) => `funnel-conv-prev-${i}`,
   },
-  { header: 'Dropped', value: (r) => r.dropped, render: (r) => formatCount(r.dropped), numeric: true, testId: (_, i) => `funnel-dropped-${i}` },
-  { header: 'In progress', value: (r) => r.inProgress, render: (r) => formatCount(r.inProgress), numeric: true, testId: (_, i) => `funnel-inprogress-${i}` },
+  {
+    header: 'Dropped',
+    value: (r) => r.dropped,
+    render: (r) =>
+      r.index === 0 ? formatCount(r.dropped) : personsButton(r.dropped, { step: r.index, status: 'dropped' }, onSelect, `dropped before step ${r.index + 1}`),
+    numeric: true,
+    testId: (_, i) => `funnel-dropped-${i}`,
+  },
+  {
+    header: 'In progress',
+    value: (r) => r.inProgress,
+    render: (r) =>
+      r.index === 0
+        ? formatCount(r.inProgress)
+        : personsButton(r.inProgress, { step: r.index, status: 'inProgress' }, onSelect, `are in progress to step ${r.index + 1}`),
+    numeric: true,
+    testId: (_, i) => `funnel-inprogress-${i}`,
+  },
   { header: 'Median time', value: (r) => r.medianSeconds, render: (r) => formatDuration(r.medianSeconds), numeric: true },
   { header: 'p90 time', value: (r) => r.p90Seconds, render: (r) => formatDuration(r.p90Seconds), numeric: true },
 ];
@@ -156,7 +188,7 @@ const timeColumns: Column<StepTimeRow>[] = [
   { header: 'p90 (s)', value: (r) => r.p90Seconds, render: (r) => formatDuration(r.p90Seconds), numeric: true },
 ];
 
-function StepsCard({ data }: { data: FunnelResponse }) {
+function StepsCard({ data, onSelect }: { data: FunnelResponse; onSelect: SelectPersons }) {
   const narrow = useNarrow();
   const axisWidth = narrow ? 64 : 190;
   const bars = funnelBars(data.steps).map((b) => ({ ...b, percentLabel: formatPercent(b.conversionFromStart, 0) }));
@@ -180,15 +212,39 @@ function StepsCard({ data }: { data: FunnelResponse }) {
             <YAxis type="category" dataKey={narrow ? 'short' : 'label'} width={axisWidth} tick={AXIS_TICK} />
             <Tooltip />
             <Legend formatter={legendFormatter} itemSorter={null} />
-            <Bar dataKey="reached" name="Reached" stackId="step" fill={COLORS.reached} isAnimationActive={false}>
+            <Bar
+              dataKey="reached"
+              name="Reached"
+              stackId="step"
+              fill={COLORS.reached}
+              isAnimationActive={false}
+              cursor="pointer"
+              onClick={(_, i) => onSelect({ step: i, status: 'reached' })}
+            >
               <LabelList dataKey="percentLabel" content={(props) => <ShareLabel {...props} bars={bars} />} />
             </Bar>
-            <Bar dataKey="inProgress" name="In progress" stackId="step" fill={COLORS.inProgress} isAnimationActive={false} />
-            <Bar dataKey="dropped" name="Dropped" stackId="step" fill={COLORS.dropped} isAnimationActive={false} />
+            <Bar
+              dataKey="inProgress"
+              name="In progress"
+              stackId="step"
+              fill={COLORS.inProgress}
+              isAnimationActive={false}
+              cursor="pointer"
+              onClick={(_, i) => onSelect({ step: i, status: 'inProgress' })}
+            />
+            <Bar
+              dataKey="dropped"
+              name="Dropped"
+              stackId="step"
+              fill={COLORS.dropped}
+              isAnimationActive={false}
+              cursor="pointer"
+              onClick={(_, i) => onSelect({ step: i, status: 'dropped' })}
+            />
           </BarChart>
         </ResponsiveContainer>
       </div>
-      <DataTable caption="Funnel steps" columns={stepColumns} rows={rows} rowKey={(r) => r.label} csvName="funnel steps" />
+      <DataTable caption="Funnel steps" columns={stepColumns(onSelect)} rows={rows} rowKey={(r) => r.label} csvName="funnel steps" />
       {times.length ? (
         <>
           <h3 className="subhead">Time between steps</h3>
@@ -289,113 +345,19 @@ function BreakdownCard({ data, property }: { data: FunnelResponse; property: str
   );
 }
 
-const cohortColumns: Column<CohortRow>[] = [
-  { header: 'Week of', value: (r) => (r.partial ? `${r.week} (partial)` : r.week) },
-  { header: 'Started', value: (r) => r.started, render: (r) => formatCount(r.started), numeric: true },
-  { header: 'Converted', value: (r) => r.converted, render: (r) => formatCount(r.converted), numeric: true },
-  { header: 'In progress', value: (r) => r.inProgress, render: (r) => formatCount(r.inProgress), numeric: true },
-  { header: 'Conversion', value: (r) => r.conversion, render: (r) => formatPercent(r.conversion), numeric: true },
-];
-
-/** Runs the same funnel once per week of the range, after the main funnel has loaded. */
-function useWeeklyCohorts(query: ReportQuery, range: { from: string; to: string }) {
-  const [state, setState] = useState<{ rows: CohortRow[] | null; error: string | null; done: number; total: number }>({
-    rows: null,
-    error: null,
-    done: 0,
-    total: 0,
-  });
-  const key = JSON.stringify([query.steps, query.window, query.order, range]);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: key captures the inputs.
-  useEffect(() => {
-    const controller = new AbortController();
-    const weeks = weeklyRanges(range.from, range.to);
-    setState({ rows: null, error: null, done: 0, total: weeks.length });
-    const results: CohortRow[] = new Array(weeks.length);
-    let next = 0;
-    const worker = async () => {
-      while (next < weeks.length) {
-        const i = next++;
-        const w = weeks[i]!;
-        const res = await getJson<FunnelResponse>('/api/v1/reports/funnel', funnelParams({ ...query, breakdown: '' }, w), controller.signal);
-        results[i] = cohortRow(w.label, res, w.partial);
-        if (!controller.signal.aborted) setState((prev) => ({ ...prev, done: i + 1 }));
-      }
-    };
-    // One at a time: the server computes reports synchronously, so parallel requests only queue up there.
-    worker().then(
-      () => setState({ rows: results, error: null, done: weeks.length, total: weeks.length }),
-      (err: unknown) => {
-        if (!controller.signal.aborted)
-          setState({ rows: null, error: err instanceof ReportApiError ? err.message : 'Could not load the weekly cohorts.', done: 0, total: weeks.length });
-      },
-    );
-    return () => controller.abort();
-  }, [key]);
-  return state;
-}
-
-function CohortCard({ query, range }: { query: ReportQuery; range: { from: string; to: string } }) {
-  const { rows, error, done, total } = useWeeklyCohorts(query, range);
-  return (
-    <Card
-      title="Conversion by weekly cohort"
-      description="The same funnel run over each week (Monday, UTC) alone: who started that week and finished within it; persons still inside their window at the week’s end are in progress. * marks a week the date range cuts short."
-    >
-      {error ? (
-        <ErrorMessage message={error} />
-      ) : !rows ? (
-        <Loading label={`Loading weekly cohorts… (${done} of ${total} weeks)`} />
-      ) : rows.every((r) => r.started === 0) ? (
-        <EmptyState title="No one started the funnel in any week of this range." />
-      ) : (
-        <ChartFigure
-          title="Weekly cohort conversion"
-          summary="Bars: persons who started; line: conversion from first to last step."
-          chart={
-            <ResponsiveContainer width="100%" height="100%">
-              <ComposedChart
-                data={rows.map((r) => ({ ...r, week: r.partial ? `${r.week}*` : r.week }))}
-                margin={{ top: 8, right: 8, bottom: 8, left: 0 }}
-                accessibilityLayer={false}
-              >
-                <CartesianGrid vertical={false} stroke={COLORS.grid} />
-                <XAxis dataKey="week" tick={AXIS_TICK} />
-                <YAxis yAxisId="persons" tick={AXIS_TICK} allowDecimals={false} />
-                <YAxis yAxisId="rate" orientation="right" tick={AXIS_TICK} tickFormatter={percentTick} domain={[0, 1]} />
-                <Tooltip formatter={(v, name) => (name === 'Conversion' ? formatPercent(Number(v)) : formatCount(Number(v)))} />
-                <Legend formatter={legendFormatter} itemSorter={null} />
-                <Bar yAxisId="persons" dataKey="started" name="Started" fill="#94a3b8" stroke={COLORS.neutral} isAnimationActive={false} />
-                <Line
-                  yAxisId="rate"
-                  type="monotone"
-                  dataKey="conversion"
-                  name="Conversion"
-                  stroke={COLORS.reached}
-                  strokeWidth={3}
-                  dot={{ r: 4 }}
-                  connectNulls
-                  isAnimationActive={false}
-                />
-              </ComposedChart>
-            </ResponsiveContainer>
-          }
-          table={{ columns: cohortColumns, rows, rowKey: (r) => r.week, csvName: 'funnel weekly cohorts' }}
-        />
-      )}
-    </Card>
-  );
-}
-
 function FunnelBody() {
   const { query, range, update, refresh } = useUrlQuery();
-  const funnel = useApi<FunnelResponse>('/api/v1/reports/funnel', funnelParams(query, range));
+  const params = funnelParams(query, range);
+  const { breakdown: _breakdown, ...overTimeParams } = params;
+  const funnel = useApi<FunnelResponse>('/api/v1/reports/funnel', params);
+  const [selection, setSelection] = useState<PersonsSelection | null>(null);
   const data = funnel.data;
   return (
     <>
       <div className="controls-panel">
         <RangeControl query={query} range={range} onChange={update} onRefresh={refresh} />
         <FunnelControls query={query} onChange={update} />
+        <StepFiltersEditor query={query} onChange={update} />
       </div>
       {funnel.status === 'loading' ? <Loading label="Computing the funnel…" /> : null}
       {funnel.status === 'error' ? <ErrorMessage message={funnel.error} onRetry={funnel.reload} /> : null}
@@ -409,11 +371,20 @@ function FunnelBody() {
         <div className="report-body" data-testid="funnel-report">
           <FunnelKpis data={data} query={query} />
           <FlagCallouts callouts={data.flags.map((f) => flagCallout(f, data.steps, query))} />
-          <StepsCard data={data} />
+          <StepsCard data={data} onSelect={setSelection} />
+          {selection && selection.step < data.steps.length ? (
+            <FunnelPersons selection={selection} steps={query.steps} params={overTimeParams} onClose={() => setSelection(null)} />
+          ) : null}
           {query.breakdown ? <BreakdownCard data={data} property={query.breakdown} /> : null}
         </div>
       ) : null}
-      {funnel.status === 'loading' ? null : <CohortCard query={query} range={range} />}
+      {funnel.status === 'loading' ? null : (
+        <>
+          <ConversionTrendCard params={overTimeParams} range={range} />
+          <TimeToConvertCard params={overTimeParams} steps={query.steps} />
+          <WeeklyCohortsCard params={overTimeParams} range={range} />
+        </>
+      )}
       <FunnelMethod />
     </>
   );

@@ -197,12 +197,16 @@ function EventsBody() {
                         title="Show only this person"
                       >
                         {r.distinctId}
-                      </button>
+                      </button>{' '}
                       {r.personEmail ? (
                         <a className="person-email" href={personHref(r.personId)} data-testid="event-person-email">
                           {r.personEmail}
                         </a>
-                      ) : null}
+                      ) : (
+                        <a href={personHref(r.personId)} className="person-link" data-testid="event-person-link">
+                          Journey<span className="visually-hidden"> of {r.distinctId}</span>
+                        </a>
+                      )}
                     </td>
                     <td className="cell-wrap" data-label="Context">
                       {r.context}

@@ -111,64 +111,6 @@ export function breakdownChart(breakdown: FunnelResponse['breakdown']): {
   return { rows: chartRows, series };
 }
 
-export interface WeekRange {
-  label: string;
-  from: string;
-  to: string;
-  /** The range cuts this week short (first or last week), so its numbers cover fewer days. */
-  partial: boolean;
-}
-
-const DAY_MS = 86_400_000;
-/** The cohort chart stops at half a year of weeks; longer custom ranges show their latest 26 weeks. */
-export const MAX_COHORT_WEEKS = 26;
-
-/**
- * Splits `[from, to]` into ISO weeks (Monday 00:00 UTC), clipped to the range, oldest first. The label is the
- * week's Monday, the convention the TTFSI cohorts use too.
- */
-export function weeklyRanges(fromIso: string, toIso: string): WeekRange[] {
-  const from = Date.parse(fromIso);
-  const to = Date.parse(toIso);
-  if (!Number.isFinite(from) || !Number.isFinite(to) || to < from) return [];
-  const start = new Date(from);
-  const mondayOffset = (start.getUTCDay() + 6) % 7;
-  let weekStart = Date.UTC(start.getUTCFullYear(), start.getUTCMonth(), start.getUTCDate()) - mondayOffset * DAY_MS;
-  const weeks: WeekRange[] = [];
-  while (weekStart <= to) {
-    const weekEnd = weekStart + 7 * DAY_MS - 1;
-    weeks.push({
-      label: new Date(weekStart).toISOString().slice(0, 10),
-      from: new Date(Math.max(weekStart, from)).toISOString(),
-      to: new Date(Math.min(weekEnd, to)).toISOString(),
-      partial: weekStart < from || weekEnd > to,
-    });
-    weekStart += 7 * DAY_MS;
-  }
-  return weeks.slice(-MAX_COHORT_WEEKS);
-}
-
-export interface CohortRow {
-  week: string;
-  partial: boolean;
-  started: number;
-  converted: number;
-  inProgress: number;
-  conversion: number | null;
-}
-
-/**
- * One row per week from a funnel run over that week alone: persons who started, finished every step, or are
- * still inside their window at the week's end (summed over steps, since each person sits at one depth).
- */
-export function cohortRow(week: string, res: Pick<FunnelResponse, 'steps'>, partial = false): CohortRow {
-  const started = res.steps[0]?.count ?? 0;
-  const last = res.steps[res.steps.length - 1];
-  const converted = res.steps.length > 1 ? (last?.count ?? 0) : started;
-  const inProgress = res.steps.slice(1).reduce((sum, s) => sum + s.inProgress, 0);
-  return { week, partial, started, converted, inProgress, conversion: started > 0 ? converted / started : null };
-}
-
 /** A breakdown with a single value (or none) has nothing to compare: the page says so instead of drawing 100% bars. */
 export function singleBreakdownValue(breakdown: FunnelResponse['breakdown']): string | null {
   const rows = breakdownRows(breakdown);

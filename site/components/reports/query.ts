@@ -3,6 +3,7 @@
  * or malformed values fall back to defaults and the API remains the judge of what is valid.
  */
 import { DEFAULT_STEPS, DEFAULT_WINDOW } from '../../../api/analytics/contract.ts';
+import { type Exclusion, encodeExclusionsParam, encodeStepsParam, type PropertyFilter, parseExclusionsParam, parseStepsParam } from './funnel-filters.ts';
 
 export { DEFAULT_STEPS, DEFAULT_WINDOW };
 
@@ -39,6 +40,10 @@ export interface ReportQuery {
   order: FunnelOrder;
   /** Property name to break the funnel down by; empty = none. */
   breakdown: string;
+  /** Property filters of each step, by position in `steps` (missing = none). */
+  stepFilters: PropertyFilter[][];
+  /** Exclusion steps of the funnel. */
+  exclusions: Exclusion[];
 }
 
 const DAY_MS = 86_400_000;
@@ -51,7 +56,17 @@ function isDate(value: string | null): value is string {
 
 /** Defaults: last 30 days, 14-day window, signup → key → first success, ordered, no breakdown. */
 export function defaultQuery(): ReportQuery {
-  return { range: '30d', from: '', to: '', window: DEFAULT_WINDOW, steps: [...DEFAULT_STEPS], order: 'ordered', breakdown: '' };
+  return {
+    range: '30d',
+    from: '',
+    to: '',
+    window: DEFAULT_WINDOW,
+    steps: [...DEFAULT_STEPS],
+    order: 'ordered',
+    breakdown: '',
+    stepFilters: [],
+    exclusions: [],
+  };
 }
 
 /** Reads the controls from a query string (`?range=7d&steps=a,b`). */
@@ -72,11 +87,13 @@ export function parseQuery(search: string): ReportQuery {
   }
   const window = params.get('window');
   if (window && WINDOW.test(window)) q.window = window;
-  const steps = (params.get('steps') ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0 && s.length <= 200);
-  if (steps.length >= MIN_STEPS) q.steps = steps.slice(0, MAX_STEPS);
+  const steps = parseStepsParam(params.get('steps'));
+  if (steps && steps.steps.length >= MIN_STEPS) {
+    q.steps = steps.steps.slice(0, MAX_STEPS);
+    // Plain steps keep the default (no filters), so a link without filters reads back exactly as it was written.
+    if (steps.filters.some((f) => f.length > 0)) q.stepFilters = steps.filters.slice(0, MAX_STEPS);
+  }
+  q.exclusions = parseExclusionsParam(params.get('exclusions')).filter((x) => x.toStep < q.steps.length);
   const order = params.get('order');
   if ((FUNNEL_ORDERS as readonly string[]).includes(order ?? '')) q.order = order as FunnelOrder;
   const breakdown = params.get('breakdown')?.trim() ?? '';
@@ -98,7 +115,10 @@ export function toSearch(q: ReportQuery, extra: Record<string, string | null | u
     params.set('range', q.range);
   }
   if (q.window !== DEFAULT_WINDOW) params.set('window', q.window);
-  if (q.steps.join(',') !== DEFAULT_STEPS.join(',')) params.set('steps', q.steps.join(','));
+  const steps = encodeStepsParam(q.steps, q.stepFilters);
+  if (steps !== DEFAULT_STEPS.join(',')) params.set('steps', steps);
+  const exclusions = encodeExclusionsParam(q.exclusions.filter((x) => x.toStep < q.steps.length));
+  if (exclusions) params.set('exclusions', exclusions);
   if (q.order !== 'ordered') params.set('order', q.order);
   if (q.breakdown) params.set('breakdown', q.breakdown);
   for (const [key, value] of Object.entries(extra)) if (value) params.set(key, value);
@@ -123,7 +143,9 @@ export function resolveRange(q: Pick<ReportQuery, 'range' | 'from' | 'to'>, now:
 
 /** Query parameters for `GET /api/v1/reports/funnel`. */
 export function funnelParams(q: ReportQuery, range: { from: string; to: string }): Record<string, string> {
-  const params: Record<string, string> = { from: range.from, to: range.to, steps: q.steps.join(','), window: q.window, order: q.order };
+  const params: Record<string, string> = { from: range.from, to: range.to, steps: encodeStepsParam(q.steps, q.stepFilters), window: q.window, order: q.order };
+  const exclusions = encodeExclusionsParam(q.exclusions.filter((x) => x.toStep < q.steps.length));
+  if (exclusions) params.exclusions = exclusions;
   if (q.breakdown) params.breakdown = q.breakdown;
   return params;
 }
