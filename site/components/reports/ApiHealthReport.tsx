@@ -3,7 +3,7 @@ import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAx
 import type { ApiHealthReport as ApiHealthResponse, EndpointHealth, CodeCount as ErrorCount } from '../../../api/analytics/contract.ts';
 import { ApiHealthKpis } from './ApiHealthKpis.tsx';
 import { RangeControl } from './Controls.tsx';
-import { formatCount, formatDecimal, formatMs, formatPercent } from './format.ts';
+import { formatCount, formatMs, formatPercent } from './format.ts';
 import { Gate } from './Gate.tsx';
 import { combinedTopErrors, endpointsByCalls, errorRateRows, isEmptyHealth, type LatencyRow, latencyRows, shortEndpoint } from './health-shape.ts';
 import { useApi, useNarrow, useUrlQuery } from './hooks.ts';
