@@ -76,6 +76,10 @@ const envSchema = z.object({
    * for `filterTestAccounts=true`: PostHog's "filter out internal and test users".
    */
   ONRAMP_TEST_ACCOUNT_FILTERS: jsonParam(propertyFiltersSchema).optional(),
+  /** Availability target of the API health report's SLO budget (request-based: share of calls without a 5xx). */
+  ONRAMP_API_SLO: z.coerce.number('must be a number').gt(0, 'must be above 0').lt(1, 'must be below 1 (0.999 is three nines)').default(0.999),
+  /** Days raw `api_call` rows are kept (rollups and per-person call facts are kept for good); 0 keeps them forever. */
+  ONRAMP_API_CALL_RAW_DAYS: z.coerce.number().int('must be a whole number of days').min(0).max(36_500).default(30),
   /** PostHog host that committed events are mirrored to (api/ingest/forward.ts); needs ONRAMP_FORWARD_TOKEN. */
   ONRAMP_FORWARD_HOST: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   /** Project token of the PostHog project that receives the mirror; needs ONRAMP_FORWARD_HOST. */

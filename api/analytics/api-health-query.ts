@@ -1,58 +1,41 @@
 /**
- * SQL for the API health report: one pass over the `api_call` events in range, grouped in the database into
- * (endpoint, duration, outcome code, verified) counts. Exact latency percentiles come from that frequency table, so
- * no per-call rows reach JS. The pass reads the `events_api_call_summary` index over the call helper columns
- * (db/schema/sqlite.ts); only 401 / 403 calls have their JSON read, for `key_verified`.
+ * SQL for the API health report, from the rollups only (raw `api_call` rows may be gone past their retention): the
+ * rollup rows covering the range (api/analytics/api-traffic/rollup-read.ts), the failed calls made before each
+ * person's first success (`first_call_failures`), and the support tickets in range.
  */
 import { sql } from 'drizzle-orm';
 import type { SqlDatabase } from '../storage/sql/interface.ts';
+import { coverRange, type RollupRow, readRollups, wholeMinutes } from './api-traffic/rollup-read.ts';
+import type { CodeCount } from './contract.ts';
 import type { Range } from './params.ts';
-import { firstSuccessOf, unverifiedCall } from './sql.ts';
-
-/** One group of calls: same endpoint, same duration, same outcome code (null when the call did not fail). */
-export type CallGroupRow = {
-  endpoint: string | null;
-  duration: number | null;
-  /** `error_code`, else the status as text; only for failed calls (status ≥ 400, 429 included, or an `error_code`). */
-  code: string | null;
-  /** 0 when the calls were refused (401 / 403) for a key the API could not verify (`key_verified: false`), else 1. */
-  verified: number;
-  calls: number;
-  /** Calls counted in errorRate: status ≥ 500, or 400–499 except 429. */
-  errors: number;
-  /** Failed calls made before the person's first successful call (or by persons who never had one). */
-  beforeFirstSuccess: number;
-};
 
 export interface ApiHealthData {
-  groups: CallGroupRow[];
+  rollups: RollupRow[];
+  /** Failed calls before a first success, per code (every code; the shaping keeps the top ones). */
+  firstCallFailures: CodeCount[];
   supportTickets: number;
 }
 
 /**
- * Loads the call groups and the support-ticket count. `key_verified` is read only for calls refused as unauthorized
- * (401 / 403), the only answer the API gives a key it could not verify, and through a lookup by id, so the pass over
- * every other call stays on the index: reading the JSON of every call (or every failed call) made this report two
- * to three times slower on SQLite.
+ * Loads what the report needs. Calls are counted by whole minutes (a minute counts when any of it is in range);
+ * `firstCallErrors` and support tickets use the exact range.
  */
 export async function loadApiHealthData(database: SqlDatabase, range: Range): Promise<ApiHealthData> {
   const f = database.fragments;
-  const [groups, tickets] = await Promise.all([
-    database.all<CallGroupRow & { code: unknown }>(
-      sql`SELECT call_endpoint AS endpoint, call_duration_ms AS duration, call_error_code AS code,
-                 CASE WHEN call_status IN (401, 403) AND (SELECT ${unverifiedCall(f, 'u')} FROM events u WHERE u.id = c.id) THEN 0 ELSE 1 END AS verified,
-                 COUNT(*) AS calls,
-                 SUM(CASE WHEN call_status >= 500 OR (call_status >= 400 AND call_status < 500 AND call_status <> 429) THEN 1 ELSE 0 END) AS errors,
-                 SUM(CASE WHEN call_error_code IS NULL THEN 0
-                          WHEN c.timestamp < COALESCE(${firstSuccessOf(f, sql`c.person_id`)}, 9007199254740991) THEN 1 ELSE 0 END) AS "beforeFirstSuccess"
-          FROM events c ${f.indexedBy('events_api_call_summary')}
-          WHERE c.event = 'api_call' AND c.timestamp BETWEEN ${range.from} AND ${range.to}
-          GROUP BY call_endpoint, call_duration_ms, call_error_code, verified`,
+  const minutes = wholeMinutes(range);
+  const [rollups, failures, tickets] = await Promise.all([
+    readRollups(database, coverRange(minutes.from, minutes.to)),
+    database.all<{ code: string; count: unknown }>(
+      sql`SELECT code, COUNT(*) AS count FROM first_call_failures WHERE timestamp BETWEEN ${range.from} AND ${range.to} GROUP BY code`,
     ),
     database.get<{ n: number }>(
       sql`SELECT COUNT(*) AS n FROM events ${f.indexedBy('events_event_person_timestamp')}
           WHERE event = 'support_ticket_created' AND timestamp BETWEEN ${range.from} AND ${range.to}`,
     ),
   ]);
-  return { groups: groups.map((g) => ({ ...g, code: g.code === null ? null : String(g.code) })), supportTickets: tickets?.n ?? 0 };
+  return {
+    rollups,
+    firstCallFailures: failures.map((r) => ({ code: String(r.code), count: Number(r.count) })),
+    supportTickets: Number(tickets?.n ?? 0),
+  };
 }

@@ -189,11 +189,16 @@ export interface LastPage {
   helpfulRate: number | null;
 }
 
+/** An outcome code, how many failed calls had it, and how many distinct persons made them. */
+export interface ErrorCount extends CodeCount {
+  persons: number;
+}
+
 export interface FlagEvidence {
   previousRate: number | null;
   currentRate: number | null;
   p: number | null;
-  topErrors: CodeCount[];
+  topErrors: ErrorCount[];
   lastPages: LastPage[];
 }
 
@@ -216,6 +221,24 @@ export interface FunnelReport {
   /** Empty unless `breakdown` was asked for. */
   breakdown: Array<{ value: string | null; steps: FunnelStep[] }>;
   flags: Flag[];
+  /** The same funnel (steps, window, order; no breakdown) over the previous period of the same length. */
+  previous: FunnelPrevious;
+}
+
+/**
+ * A report's previous period: the same length as [from, to], ending 1 ms before `from`. `p` fields are two-sided
+ * two-proportion z-tests of the current rate against the previous one (null when either side has under 30 persons).
+ */
+export interface PeriodBounds {
+  from: string;
+  to: string;
+}
+
+/** `previous` of the funnel report. */
+export interface FunnelPrevious extends PeriodBounds {
+  steps: FunnelStep[];
+  /** Test of the overall conversion (last step count / first step count) against the previous period. */
+  overallConversionP: number | null;
 }
 
 export interface HistogramBin {
@@ -237,11 +260,25 @@ export interface TtfsiReport {
   kaplanMeier: { median: number | null; points: SurvivalPoint[] };
   histogram: HistogramBin[];
   cohorts: Array<{ week: string; started: number; completed: number; p50: number | null }>;
+  /** The same figures over the previous period of the same length. */
+  previous: TtfsiPrevious;
+}
+
+/** `previous` of the TTFSI report. */
+export interface TtfsiPrevious extends PeriodBounds {
+  completed: number;
+  inProgress: number;
+  /** Kaplan–Meier median, in seconds. */
+  median: number | null;
+  /** Test of the completion rate (completed / started) against the previous period. */
+  completionP: number | null;
 }
 
 /** One page of the doc satisfaction report. */
 export interface DocPage {
   path: string;
+  /** The page's title as the latest `$pageview` in range sent it (posthog-js sends `title`); null when none did. */
+  title: string | null;
   views: number;
   readers: number;
   helpful: number;
@@ -249,7 +286,8 @@ export interface DocPage {
   helpfulRate: number | null;
   wilsonLower: number | null;
   reasons: Record<string, number>;
-  comments: Array<{ text: string; timestamp: string }>;
+  /** `helpful` is the vote sent with the comment (null when the event carried none). */
+  comments: Array<{ text: string; timestamp: string; helpful: boolean | null }>;
   readerConversion: number | null;
   nonReaderConversion: number | null;
   flagged: boolean;
@@ -258,6 +296,44 @@ export interface DocPage {
 /** `GET /api/v1/reports/docs`. */
 export interface DocsReport {
   pages: DocPage[];
+  /** Totals over docs and quickstart pages (`/docs/…`, `/quickstarts/…`) in range. */
+  summary: DocsSummary;
+  /** The same totals over the previous period of the same length. */
+  previous: DocsSummary & PeriodBounds & { /** Test of the helpful rate against the previous period. */ helpfulRateP: number | null };
+}
+
+/** Headline totals of the doc satisfaction report. */
+export interface DocsSummary {
+  views: number;
+  readers: number;
+  helpful: number;
+  notHelpful: number;
+  helpfulRate: number | null;
+}
+
+/** Page paths the doc satisfaction report counts as documentation (its default view and its summary). */
+export const DOC_PATH_PREFIXES = ['/docs/', '/quickstarts/'] as const;
+
+/** True for a docs or quickstart page path. */
+export function isDocPath(path: string): boolean {
+  return DOC_PATH_PREFIXES.some((prefix) => path.startsWith(prefix));
+}
+
+/** One bucket of `GET /api/v1/reports/docs/trend`. */
+export interface DocTrendPoint {
+  /** Start of the bucket (UTC day or ISO week), YYYY-MM-DD. */
+  period: string;
+  views: number;
+  helpful: number;
+  notHelpful: number;
+  helpfulRate: number | null;
+}
+
+/** `GET /api/v1/reports/docs/trend`: one page's views and votes over time. */
+export interface DocTrend {
+  path: string;
+  bucket: 'day' | 'week';
+  points: DocTrendPoint[];
 }
 
 /** Call count, error rate and latency of a set of calls. */
@@ -270,14 +346,23 @@ export interface LatencySummary {
   p99Ms: number | null;
 }
 
-export interface EndpointHealth extends LatencySummary {
+/** Request-based availability of a set of calls, and what is left of its SLO's error budget; nulls without calls. */
+export interface AvailabilitySummary {
+  /** 1 − 5xx calls ÷ calls. */
+  availability: number | null;
+  /** −log10(1 − availability), one decimal, 6 when no call got a 5xx. */
+  nines: number | null;
+  slo: { target: number; errorBudgetRemaining: number | null };
+}
+
+export interface EndpointHealth extends LatencySummary, AvailabilitySummary {
   endpoint: string;
   topErrors: CodeCount[];
 }
 
 /** `GET /api/v1/reports/api-health`. */
 export interface ApiHealthReport {
-  overall: LatencySummary;
+  overall: LatencySummary & AvailabilitySummary;
   endpoints: EndpointHealth[];
   firstCallErrors: CodeCount[];
   supportTicketsPer1kCalls: number | null;
@@ -294,6 +379,8 @@ export interface ListedEvent {
   properties: Record<string, unknown>;
   /** Present (true) only when `properties` was left out for its size. */
   propertiesOmitted?: true;
+  /** The person's `email` property (set by `$identify` / `$set`), null when unknown. */
+  personEmail: string | null;
 }
 
 /** `GET /api/v1/events`. */

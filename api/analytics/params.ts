@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { invalid } from '../errors.ts';
 
-import { DEFAULT_MIN_CONVERSION, DEFAULT_RANGE_DAYS, DEFAULT_STEPS, DEFAULT_WINDOW, FIRST_SUCCESSFUL_CALL, MAX_EVENT_NAME } from './contract.ts';
+import { DEFAULT_MIN_CONVERSION, DEFAULT_RANGE_DAYS, DEFAULT_STEPS, DEFAULT_WINDOW, FIRST_SUCCESSFUL_CALL, MAX_EVENT_NAME, TEXT_CAPS } from './contract.ts';
 
 export { DEFAULT_MIN_CONVERSION, DEFAULT_RANGE_DAYS, DEFAULT_STEPS, DEFAULT_WINDOW, FIRST_SUCCESSFUL_CALL, MAX_EVENT_NAME };
 
@@ -59,6 +59,19 @@ export const ttfsiQuery = z.object({
 /** Query parameters of `GET /api/v1/reports/docs` and `/api-health`. */
 export const rangeQuery = z.object(rangeShape);
 
+/** Query parameters of `GET /api/v1/reports/docs/trend`: the range and the page. */
+export const docTrendQuery = z.object({
+  ...rangeShape,
+  path: z
+    .string({ error: 'is required: the page path, e.g. /docs/authentication/' })
+    .min(1, 'must not be empty')
+    .max(TEXT_CAPS.path, `must be at most ${TEXT_CAPS.path} characters`),
+});
+
+export interface DocTrendParams extends Range {
+  path: string;
+}
+
 export interface TtfsiParams extends Range {
   start: string;
   end: string;
@@ -89,3 +102,9 @@ export function parseRangeParams(query: Query, now = Date.now()): Range {
 }
 
 export type { FunnelParams } from './funnel-params.ts';
+
+/** Validates the docs trend parameters (`path` is required). */
+export function parseDocTrendParams(query: Query, now = Date.now()): DocTrendParams {
+  const q = parse(docTrendQuery, query);
+  return { ...checkRange(resolveRange(q, now)), path: q.path };
+}

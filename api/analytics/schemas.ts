@@ -7,6 +7,11 @@ import { z } from 'zod';
 const rateOrNull = z.number().min(0).max(1).nullable();
 const secondsOrNull = z.number().min(0).nullable();
 const codeCount = z.object({ code: z.string(), count: z.number().int() });
+const pOrNull = z.number().min(0).max(1).nullable();
+const periodBounds = {
+  from: z.string().describe('Start of the previous period (ISO 8601).'),
+  to: z.string().describe('End of the previous period: 1 ms before `from`.'),
+};
 
 export const funnelStepSchema = z.object({
   event: z.string(),
@@ -33,7 +38,7 @@ export const flagSchema = z.object({
     previousRate: rateOrNull,
     currentRate: rateOrNull,
     p: z.number().min(0).max(1).nullable().describe('Two-sided p-value of the two-proportion z-test; null when not testable.'),
-    topErrors: z.array(codeCount),
+    topErrors: z.array(codeCount.extend({ persons: z.number().int().describe('Distinct persons who made those failed calls.') })),
     lastPages: z.array(z.object({ path: z.string(), count: z.number().int(), helpfulRate: rateOrNull })),
   }),
 });
@@ -46,6 +51,13 @@ export const funnelResponseSchema = z.object({
   steps: z.array(funnelStepSchema),
   breakdown: z.array(z.object({ value: z.string().nullable(), steps: z.array(funnelStepSchema) })),
   flags: z.array(flagSchema),
+  previous: z
+    .object({
+      ...periodBounds,
+      steps: z.array(funnelStepSchema),
+      overallConversionP: pOrNull.describe('Two-proportion z-test of the overall conversion against the previous period; null under 30 persons.'),
+    })
+    .describe('The same funnel (no breakdown) over the previous period of the same length.'),
 });
 
 export const funnelPersonsResponseSchema = z.object({
@@ -90,12 +102,30 @@ export const ttfsiResponseSchema = z.object({
   }),
   histogram: z.array(z.object({ fromSeconds: z.number(), toSeconds: z.number(), count: z.number().int() })),
   cohorts: z.array(z.object({ week: z.string(), started: z.number().int(), completed: z.number().int(), p50: secondsOrNull })),
+  previous: z
+    .object({
+      ...periodBounds,
+      completed: z.number().int(),
+      inProgress: z.number().int(),
+      median: secondsOrNull.describe('Kaplan–Meier median of the previous period.'),
+      completionP: pOrNull.describe('Two-proportion z-test of completed / started against the previous period; null under 30 persons.'),
+    })
+    .describe('Headline figures over the previous period of the same length.'),
+});
+
+const docsSummarySchema = z.object({
+  views: z.number().int(),
+  readers: z.number().int(),
+  helpful: z.number().int().describe('Latest vote per person and page.'),
+  notHelpful: z.number().int(),
+  helpfulRate: rateOrNull,
 });
 
 export const docsResponseSchema = z.object({
   pages: z.array(
     z.object({
       path: z.string(),
+      title: z.string().nullable().describe('`title` of the latest `$pageview` of the page in range; null when none carried one.'),
       views: z.number().int(),
       readers: z.number().int(),
       helpful: z.number().int(),
@@ -103,10 +133,28 @@ export const docsResponseSchema = z.object({
       helpfulRate: rateOrNull,
       wilsonLower: rateOrNull,
       reasons: z.record(z.string(), z.number().int()),
-      comments: z.array(z.object({ text: z.string(), timestamp: z.string() })),
+      comments: z.array(z.object({ text: z.string(), timestamp: z.string(), helpful: z.boolean().nullable().describe('The vote sent with the comment.') })),
       readerConversion: rateOrNull,
       nonReaderConversion: rateOrNull,
       flagged: z.boolean(),
+    }),
+  ),
+  summary: docsSummarySchema.describe('Totals over docs and quickstart pages (/docs/…, /quickstarts/…).'),
+  previous: docsSummarySchema
+    .extend({ ...periodBounds, helpfulRateP: pOrNull.describe('Two-proportion z-test of the helpful rate against the previous period.') })
+    .describe('The same totals over the previous period of the same length.'),
+});
+
+export const docTrendResponseSchema = z.object({
+  path: z.string(),
+  bucket: z.enum(['day', 'week']).describe('UTC days for ranges up to 45 days, else ISO weeks (Monday).'),
+  points: z.array(
+    z.object({
+      period: z.string().describe('First day of the bucket, YYYY-MM-DD.'),
+      views: z.number().int(),
+      helpful: z.number().int(),
+      notHelpful: z.number().int(),
+      helpfulRate: rateOrNull,
     }),
   ),
 });
@@ -114,16 +162,52 @@ export const docsResponseSchema = z.object({
 const latency = {
   calls: z.number().int(),
   errorRate: rateOrNull.describe('Share of calls with status ≥ 500, or 400–499 except 429; null without calls.'),
-  p50Ms: z.number().nullable(),
-  p95Ms: z.number().nullable(),
-  p99Ms: z.number().nullable(),
+  p50Ms: z.number().nullable().describe('Median duration_ms, within 1% (DDSketch); null without durations.'),
+  p95Ms: z.number().nullable().describe('95th percentile duration_ms, within 1%.'),
+  p99Ms: z.number().nullable().describe('99th percentile duration_ms, within 1%.'),
+};
+
+const availability = {
+  availability: rateOrNull.describe('1 − (calls with status 500–599 ÷ calls), request-based; null without calls.'),
+  nines: z.number().min(0).max(6).nullable().describe('−log10(1 − availability), one decimal; 6 when no call got a 5xx; null without calls.'),
+  slo: z.object({
+    target: z.number().gt(0).lt(1).describe('Availability target, from ONRAMP_API_SLO (default 0.999).'),
+    errorBudgetRemaining: z
+      .number()
+      .nullable()
+      .describe(
+        'Share of the 5xx calls the target allows in this range not yet spent: 1 − (5xx ÷ calls) ÷ (1 − target). Negative once over budget; null without calls.',
+      ),
+  }),
 };
 
 export const apiHealthResponseSchema = z.object({
-  overall: z.object(latency),
-  endpoints: z.array(z.object({ endpoint: z.string(), ...latency, topErrors: z.array(codeCount) })),
+  overall: z.object({ ...latency, ...availability }),
+  endpoints: z.array(z.object({ endpoint: z.string(), ...latency, ...availability, topErrors: z.array(codeCount) })),
   firstCallErrors: z.array(codeCount),
   supportTicketsPer1kCalls: z.number().min(0).nullable(),
+});
+
+export const apiHealthSeriesResponseSchema = z.object({
+  interval: z.enum(['minute', 'hour', 'day']),
+  points: z.array(
+    z.object({
+      start: z.string().describe('Start of the bucket, ISO 8601 UTC.'),
+      calls: z.number().int(),
+      errors: z.number().int().describe('Calls counted in errorRate.'),
+      errorRate: rateOrNull,
+      p50Ms: z.number().nullable(),
+      p95Ms: z.number().nullable(),
+      p99Ms: z.number().nullable(),
+      byStatusClass: z.object({
+        '2xx': z.number().int(),
+        '3xx': z.number().int(),
+        '4xx': z.number().int().describe('4xx except 429.'),
+        '429': z.number().int(),
+        '5xx': z.number().int(),
+      }),
+    }),
+  ),
 });
 
 export const errorResponseSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });

@@ -6,16 +6,17 @@ import { type SQL, sql } from 'drizzle-orm';
 import type { SqlFragments } from '../storage/sql/interface.ts';
 
 /**
- * Each person's first successful call over all time: `(pid, ts)`, one row per person, ordered by person.
- * It reads only the partial index of 2xx calls (no `id`: asking for it would fetch every table row on SQLite).
+ * Each person's first successful (2xx) call over all time: `(pid, ts)`, one row per person. Read from the per-person
+ * call facts kept at apply time (api/analytics/api-traffic/fact-writes.ts), so it stays correct after raw calls
+ * are deleted past their retention.
  */
-export function firstSuccess(f: SqlFragments): SQL {
-  return sql`SELECT person_id AS pid, MIN(timestamp) AS ts FROM events ${f.indexedBy('events_success_call_person_timestamp')} WHERE ${f.successCall} GROUP BY person_id`;
+export function firstSuccess(_f: SqlFragments): SQL {
+  return sql`SELECT person_id AS pid, first_success_at AS ts FROM person_call_facts WHERE first_success_at IS NOT NULL`;
 }
 
 /** Time of one person's first successful call over all time (correlated on `pid`), NULL when none. */
-export function firstSuccessOf(f: SqlFragments, pid: SQL): SQL {
-  return sql`(SELECT MIN(timestamp) FROM events ${f.indexedBy('events_success_call_person_timestamp')} WHERE ${f.successCall} AND person_id = ${pid})`;
+export function firstSuccessOf(_f: SqlFragments, pid: SQL): SQL {
+  return sql`(SELECT first_success_at FROM person_call_facts WHERE person_id = ${pid})`;
 }
 
 /**

@@ -1,10 +1,15 @@
 import type { Database, Statement } from 'better-sqlite3';
-import { type SQL, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { DatabaseDialect } from '../../db/dialect.ts';
+import type { AppliedCall } from '../analytics/api-traffic/applied-call.ts';
+import { classifyCall } from '../analytics/api-traffic/call.ts';
+import { updateCallFacts } from '../analytics/api-traffic/fact-writes.ts';
+import { addCallRollups } from '../analytics/api-traffic/rollup-writes.ts';
 import { asBoolean, parseJsonColumn, type Row, type SqlDatabase } from '../storage/sql/interface.ts';
 import { sqliteStatements } from '../storage/sql/sqlite.ts';
 import { type ChunkIdentity, type ChunkPerson, createChunkIdentity, type MergeTarget, mergeTarget, survivorOf } from './identity.ts';
 import { pgSafeEvent } from './pg-safe-text.ts';
+import { inList, MAX_IN_LIST, padded, ROWS_PER_INSERT, runSteps, type Step, slices, valuesOf } from './steps.ts';
 import type { NormalizedEvent } from './validate.ts';
 
 /**
@@ -12,55 +17,6 @@ import type { NormalizedEvent } from './validate.ts';
  * need not read `properties`; `null` means none.
  */
 export type StoreEvent = NormalizedEvent & { linkTarget?: MergeTarget | null };
-
-/**
- * One statement of a chunk: its SQL, and whether the chunk reads the rows it returns. A statement run for many chunks
- * has a `shape`: a key for its SQL text, with `values`, its bound values in order. The SQLite driver then prepares its
- * text once and binds `values` directly, since rendering a drizzle template of hundreds of values each time cost
- * about a third of applying a chunk.
- */
-interface Step {
-  query: () => SQL;
-  returnsRows: boolean;
-  shape?: { key: string; values: ReadonlyArray<string | number | null> };
-}
-
-/** Rows per multi-row INSERT: far fewer statement executions than one per row, and few distinct SQL texts. */
-const ROWS_PER_INSERT = 64;
-/**
- * Lengths a bound IN list is padded to (by repeating its last value, which IN ignores), so a chunk's lookups use a
- * handful of SQL texts, each prepared once, on both dialects. The longest is also the most values per statement.
- */
-const IN_LIST_SIZES = [8, 64, 512];
-const MAX_IN_LIST = IN_LIST_SIZES.at(-1)!;
-
-/** A non-empty list of at most {@link MAX_IN_LIST} values, padded to one of {@link IN_LIST_SIZES}. */
-function padded<T extends string | number>(values: readonly T[]): T[] {
-  const size = IN_LIST_SIZES.find((n) => n >= values.length)!;
-  return values.concat(Array<T>(size - values.length).fill(values.at(-1)!));
-}
-
-/** `(?, ?, …)`: a bound list for IN. */
-function inList(values: ReadonlyArray<string | number | null>): SQL {
-  return sql`(${sql.join(
-    values.map((value) => sql`${value}`),
-    sql`, `,
-  )})`;
-}
-
-/** `values` in slices of at most `size`. */
-function slices<T>(values: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < values.length; i += size) out.push(values.slice(i, i + size));
-  return out;
-}
-
-/** A multi-row VALUES list of `width` bound values per row, from the rows' values laid end to end. */
-function valuesOf(values: ReadonlyArray<string | number | null>, width: number): SQL {
-  const rows: SQL[] = [];
-  for (let i = 0; i < values.length; i += width) rows.push(inList(values.slice(i, i + width)));
-  return sql.join(rows, sql`, `);
-}
 
 interface KnownRow extends Row {
   distinct_id: string;
@@ -133,6 +89,17 @@ interface EventRow {
   person: ChunkPerson;
 }
 
+/** The `api_call` rows of a slice that its insert stored (`inserted` holds their uuids), first copy of each. */
+function appliedCalls(rows: readonly EventRow[], inserted: readonly Row[]): AppliedCall[] {
+  const stored = new Set(inserted.map((row) => row.uuid as string));
+  const out: AppliedCall[] = [];
+  for (const { event, person } of rows) {
+    if (event.event !== 'api_call' || !stored.delete(event.uuid)) continue;
+    out.push({ personId: survivorOf(person).id!, timestamp: event.timestamp, ...classifyCall(event.properties) });
+  }
+  return out;
+}
+
 /**
  * Writes what the chunk worked out, in an order the foreign keys accept: persons first (every created one, in
  * creation order, so ids are where one transaction per event would put them), merged-away persons deleted last.
@@ -174,15 +141,22 @@ function* writeChunk(identity: ChunkIdentity, rows: EventRow[]): Generator<Step,
   }
   // In log order, so event ids follow it. The conflict clause drops a copy of a stored uuid; the copy still takes
   // its place in the insert, which keeps the id sequence where inserting every row one by one would leave it.
+  // A slice holding calls returns the uuids it stored, so only calls actually inserted reach the rollups.
+  const calls: AppliedCall[] = [];
   for (const some of slices(rows, ROWS_PER_INSERT)) {
     const values = some.flatMap(({ event: e, person }) => [e.uuid, e.event, e.distinctId, survivorOf(person).id!, e.timestamp, e.receivedAt, e.propertiesJson]);
-    yield {
+    const hasCalls = some.some(({ event }) => event.event === 'api_call');
+    const inserted = yield {
       query: () =>
-        sql`INSERT INTO events (uuid, event, distinct_id, person_id, timestamp, received_at, properties) VALUES ${valuesOf(values, 7)} ON CONFLICT (uuid) DO NOTHING`,
-      returnsRows: false,
-      shape: { key: `events:${some.length}`, values },
+        sql`INSERT INTO events (uuid, event, distinct_id, person_id, timestamp, received_at, properties) VALUES ${valuesOf(values, 7)} ON CONFLICT (uuid) DO NOTHING${hasCalls ? sql` RETURNING uuid` : sql``}`,
+      returnsRows: hasCalls,
+      shape: { key: `events:${some.length}:${hasCalls}`, values },
     };
+    if (hasCalls) calls.push(...appliedCalls(some, inserted));
   }
+  const merges = mergedAway.map((person) => ({ from: person.id!, into: survivorOf(person).id! }));
+  yield* addCallRollups(calls);
+  yield* updateCallFacts(calls, merges);
   const gone = [...mergedAway, ...created.filter((person) => person.mergedInto)].map((person) => person.id!);
   for (const some of slices(gone, MAX_IN_LIST)) yield { query: () => sql`DELETE FROM persons WHERE id IN ${inList(some)}`, returnsRows: false };
 }
@@ -253,14 +227,7 @@ function* storeChunk(dialect: DatabaseDialect, batches: ReadonlyArray<ReadonlyAr
  * transaction must hold the ingest apply lock (api/ingest/apply-lock.ts); on SQLite its write lock does that.
  */
 export async function writeEvents(database: SqlDatabase, batches: ReadonlyArray<ReadonlyArray<StoreEvent>>): Promise<void> {
-  const steps = storeChunk(database.dialect, batches);
-  for (let next = steps.next(); !next.done; ) {
-    const { query, returnsRows } = next.value;
-    let rows: Row[] = [];
-    if (returnsRows) rows = await database.all(query());
-    else await database.run(query());
-    next = steps.next(rows);
-  }
+  await runSteps(database, storeChunk(database.dialect, batches));
 }
 
 /**

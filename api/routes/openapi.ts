@@ -1,10 +1,13 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { seriesQuery } from '../analytics/api-traffic/series-params.ts';
 import { funnelPersonsQuery, funnelQuery, funnelTimeToConvertQuery, funnelTrendQuery } from '../analytics/funnel-params.ts';
-import { rangeQuery, ttfsiQuery } from '../analytics/params.ts';
+import { docTrendQuery, rangeQuery, ttfsiQuery } from '../analytics/params.ts';
 import {
   apiHealthResponseSchema,
+  apiHealthSeriesResponseSchema,
   docsResponseSchema,
+  docTrendResponseSchema,
   errorResponseSchema,
   funnelPersonsResponseSchema,
   funnelResponseSchema,
@@ -61,7 +64,7 @@ export function openApiDocument() {
     paths: {
       '/api/v1/reports/funnel': operation(
         'Funnel',
-        'PostHog funnel semantics: every counted event in [from, to]; the window starts at the step-1 event; each step-1 event starts an attempt; a person counts at the deepest step of any attempt, with the timings of the first attempt that reached it; events at one instant have no order. `first_successful_call` is the earliest 2xx api_call over all time, counted when in range. A PropertyFilter is {"key", "type"?: event|person, "operator"?: exact|is_not|icontains|not_icontains|regex|not_regex|gt|gte|lt|lte|is_set|is_not_set, "value"?}. Flags compare against the previous period [from − (to − from), from).',
+        'PostHog funnel semantics: every counted event in [from, to]; the window starts at the step-1 event; each step-1 event starts an attempt; a person counts at the deepest step of any attempt, with the timings of the first attempt that reached it; events at one instant have no order. `first_successful_call` is the earliest 2xx api_call over all time, counted when in range. A PropertyFilter is {"key", "type"?: event|person, "operator"?: exact|is_not|icontains|not_icontains|regex|not_regex|gt|gte|lt|lte|is_set|is_not_set, "value"?}. Flags compare against the previous period [from − (to − from), from); `previous` holds that period’s steps.',
         funnelQuery,
         'FunnelReport',
       ),
@@ -95,11 +98,23 @@ export function openApiDocument() {
         rangeQuery,
         'DocsReport',
       ),
+      '/api/v1/reports/docs/trend': operation(
+        'Doc page trend',
+        'One page (`path`, required) over time: page views and latest votes per person, per UTC day (ranges up to 45 days) or ISO week, with the helpful rate.',
+        docTrendQuery,
+        'DocTrend',
+      ),
       '/api/v1/reports/api-health': operation(
         'API health',
-        'api_call error rate (status ≥ 500 or 4xx except 429) and latency percentiles, overall and per endpoint; errors before a first success; support tickets per 1,000 calls.',
+        "From per-minute rollups of every api_call, so it outlives raw calls: error rate (status ≥ 500 or 4xx except 429, exact), latency p50/p95/p99 (within 1%), availability in nines against ONRAMP_API_SLO, overall and per endpoint; errors before a first success (each person's earliest 50); support tickets per 1,000 calls. Calls count by whole minutes: a minute counts when any of it is in [from, to].",
         rangeQuery,
         'ApiHealthReport',
+      ),
+      '/api/v1/reports/api-health/series': operation(
+        'API health over time',
+        'One point per minute, hour or day of [from, to], from the rollups: calls, errors, error rate, p50/p95/p99 and calls by status class. Buckets without calls are present with calls 0 and null rates.',
+        seriesQuery,
+        'ApiHealthSeries',
       ),
       '/api/v1/openapi.json': {
         get: {
@@ -118,7 +133,9 @@ export function openApiDocument() {
         TimeToConvert: jsonSchema(timeToConvertResponseSchema, 'output'),
         TtfsiReport: jsonSchema(ttfsiResponseSchema, 'output'),
         DocsReport: jsonSchema(docsResponseSchema, 'output'),
+        DocTrend: jsonSchema(docTrendResponseSchema, 'output'),
         ApiHealthReport: jsonSchema(apiHealthResponseSchema, 'output'),
+        ApiHealthSeries: jsonSchema(apiHealthSeriesResponseSchema, 'output'),
         Error: jsonSchema(errorResponseSchema, 'output'),
       },
     },

@@ -1,9 +1,12 @@
 import type { Context } from 'hono';
 import type { DatabaseDialect } from '../../db/dialect.ts';
 import type { AlertStorage } from '../alerts/storage.ts';
+import type { ApiHealthSeries } from '../analytics/api-traffic/series.ts';
+import type { SeriesParams } from '../analytics/api-traffic/series-params.ts';
 import type {
   ApiHealthReport,
   DocsReport,
+  DocTrend,
   FunnelPersonsReport,
   FunnelReport,
   FunnelTrendReport,
@@ -11,7 +14,7 @@ import type {
   TtfsiReport,
 } from '../analytics/contract.ts';
 import type { FunnelParams, FunnelPersonsParams, FunnelTimeToConvertParams, FunnelTrendParams } from '../analytics/funnel-params.ts';
-import type { Range, TtfsiParams } from '../analytics/params.ts';
+import type { DocTrendParams, Range, TtfsiParams } from '../analytics/params.ts';
 import type { DemoSummary } from '../demo/seed.ts';
 import type { RawCapture } from '../ingest/raw-log.ts';
 import type { NormalizedEvent } from '../ingest/validate.ts';
@@ -50,7 +53,11 @@ export interface ReportStore {
   funnelTimeToConvert(params: FunnelTimeToConvertParams): Promise<TimeToConvertReport>;
   ttfsi(params: TtfsiParams): Promise<TtfsiReport>;
   docs(range: Range): Promise<DocsReport>;
-  apiHealth(range: Range): Promise<ApiHealthReport>;
+  /** One page's views and votes over time. */
+  docTrend(params: DocTrendParams): Promise<DocTrend>;
+  /** `slo`: the availability target (ONRAMP_API_SLO); default 0.999. */
+  apiHealth(range: Range, options?: { slo?: number | undefined }): Promise<ApiHealthReport>;
+  apiHealthSeries(params: SeriesParams): Promise<ApiHealthSeries>;
 }
 
 /** Developer accounts, portal sessions, API keys, sandbox calls and messages, rate limits. */

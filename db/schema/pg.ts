@@ -21,7 +21,7 @@
  *   string counts by its number (so "200" is a success), and any other non-number status reads as NULL.
  */
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, customType, doublePrecision, index, integer, pgTable, text } from 'drizzle-orm/pg-core';
+import { bigint, boolean, customType, doublePrecision, index, integer, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
 
 /**
  * A `jsonb` column holding JSON text in TypeScript, like db/schema/sqlite.ts's `text` JSON columns: writes take a JSON
@@ -313,3 +313,43 @@ export const settings = pgTable('settings', {
   value: text('value').notNull(),
   createdAt: bigint('created_at', { mode: 'number' }).notNull(),
 });
+
+/** See db/schema/sqlite.ts `api_call_rollups`. */
+export const apiCallRollups = pgTable(
+  'api_call_rollups',
+  {
+    span: integer('span').notNull(),
+    bucketStart: int64('bucket_start').notNull(),
+    endpoint: text('endpoint').notNull(),
+    method: text('method').notNull(),
+    status: doublePrecision('status').notNull(),
+    code: text('code').notNull(),
+    flags: integer('flags').notNull(),
+    calls: int64('calls').notNull(),
+    sketch: bytes('sketch').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.span, t.bucketStart, t.endpoint, t.method, t.status, t.code, t.flags] })],
+);
+
+/** See db/schema/sqlite.ts `person_call_facts`. */
+export const personCallFacts = pgTable(
+  'person_call_facts',
+  {
+    personId: int64('person_id').primaryKey(),
+    firstCallAt: int64('first_call_at').notNull(),
+    firstSuccessAt: int64('first_success_at'),
+    failures: integer('failures').notNull(),
+  },
+  (t) => [index('person_call_facts_first_success').on(t.firstSuccessAt, t.personId)],
+);
+
+/** See db/schema/sqlite.ts `first_call_failures`. */
+export const firstCallFailures = pgTable(
+  'first_call_failures',
+  {
+    personId: int64('person_id').notNull(),
+    timestamp: int64('timestamp').notNull(),
+    code: text('code').notNull(),
+  },
+  (t) => [index('first_call_failures_person').on(t.personId, t.timestamp), index('first_call_failures_timestamp').on(t.timestamp, t.code)],
+);

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { blob, index, integer, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { blob, index, integer, primaryKey, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 
 /**
  * A person: one human behind one or more distinct ids. Reports count persons, never distinct ids.
@@ -332,3 +332,52 @@ export const settings = sqliteTable('settings', {
   value: text('value').notNull(),
   createdAt: integer('created_at').notNull(),
 });
+
+/**
+ * API traffic rollups (api/analytics/api-traffic/): every applied `api_call` adds to one row per bucket width
+ * (minute, hour, day), keyed by what API health groups on. `calls` is exact; `sketch` is a DDSketch (1% relative
+ * accuracy, protobuf bytes) of the calls' `duration_ms`. `flags`: bit 0 the call failed (status >= 400 or an
+ * `error_code`), bit 1 it was refused (401 / 403) for a key the API could not verify. `status` is -1 when the call
+ * had no numeric status; `code` is the failure code (`error_code`, else the status as text), '' when it did not fail.
+ */
+export const apiCallRollups = sqliteTable(
+  'api_call_rollups',
+  {
+    span: integer('span').notNull(),
+    bucketStart: integer('bucket_start').notNull(),
+    endpoint: text('endpoint').notNull(),
+    method: text('method').notNull(),
+    status: real('status').notNull(),
+    code: text('code').notNull(),
+    flags: integer('flags').notNull(),
+    calls: integer('calls').notNull(),
+    sketch: blob('sketch', { mode: 'buffer' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.span, t.bucketStart, t.endpoint, t.method, t.status, t.code, t.flags] })],
+);
+
+/**
+ * Per-person call facts that outlive raw `api_call` rows: the first call, the first successful (2xx) call, and how
+ * many failed calls before that success are listed in `first_call_failures` (at most 50, the earliest).
+ */
+export const personCallFacts = sqliteTable(
+  'person_call_facts',
+  {
+    personId: integer('person_id').primaryKey(),
+    firstCallAt: integer('first_call_at').notNull(),
+    firstSuccessAt: integer('first_success_at'),
+    failures: integer('failures').notNull(),
+  },
+  (t) => [index('person_call_facts_first_success').on(t.firstSuccessAt, t.personId)],
+);
+
+/** The earliest failed calls (at most 50) each person made before their first successful call: `firstCallErrors`. */
+export const firstCallFailures = sqliteTable(
+  'first_call_failures',
+  {
+    personId: integer('person_id').notNull(),
+    timestamp: integer('timestamp').notNull(),
+    code: text('code').notNull(),
+  },
+  (t) => [index('first_call_failures_person').on(t.personId, t.timestamp), index('first_call_failures_timestamp').on(t.timestamp, t.code)],
+);

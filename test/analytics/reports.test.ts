@@ -54,8 +54,8 @@ describe('funnel flags', () => {
     expect(drop.evidence.p).toBeCloseTo(expected.p, 12);
     expect(drop.evidence.p).toBeCloseTo(0.0337, 4);
     expect(drop.evidence.topErrors).toEqual([
-      { code: 'invalid_api_key', count: 10 },
-      { code: '500', count: 3 },
+      { code: 'invalid_api_key', count: 10, persons: 10 },
+      { code: '500', count: 3, persons: 3 },
     ]);
     expect(drop.evidence.lastPages).toEqual([
       { path: '/docs/authentication/', count: 20, helpfulRate: 0.75 },
@@ -153,6 +153,7 @@ describe('ttfsi', () => {
       kaplanMeier: { median: null, points: [{ seconds: 0, survival: 1 }] },
       histogram: [],
       cohorts: [],
+      previous: { from: iso(FROM - (TO - FROM)), to: iso(FROM - 1), completed: 0, inProgress: 0, median: null, completionP: null },
     });
   });
 });
@@ -191,8 +192,8 @@ describe('docs', () => {
     expect(a).toMatchObject({ views: 3, readers: 2, helpful: 1, notHelpful: 2, helpfulRate: 1 / 3, readerConversion: 0.5, nonReaderConversion: 1 });
     expect(a.reasons).toEqual({ "code didn't work": 1, 'missing info': 1 });
     expect(a.comments).toEqual([
-      { text: '<script>alert(1)</script>', timestamp: iso(at + 4000) },
-      { text: 'the curl example 401s', timestamp: iso(at + 3000) },
+      { text: '<script>alert(1)</script>', timestamp: iso(at + 4000), helpful: false },
+      { text: 'the curl example 401s', timestamp: iso(at + 3000), helpful: false },
     ]);
     expect(a.wilsonLower).toBeGreaterThan(0);
     expect(a.wilsonLower).toBeLessThan(1 / 3);
@@ -256,21 +257,29 @@ describe('api-health', () => {
       { event: 'support_ticket_created', who: 'y', at, props: { topic: 'other', path: '/docs/' } },
     ]);
     const body = apiHealthResponseSchema.parse((await getReport(app, 'api-health', range)).body);
-    expect(body.overall).toEqual({ calls: 6, errorRate: 2 / 6, p50Ms: 35, p95Ms: 87.5, p99Ms: 97.5 });
-    expect(body.endpoints[0]).toEqual({
+    // Counts and rates exact; percentiles from the rollups' sketches, within 1% of the exact interpolated ones.
+    const within1 = (actual: number | null, exact: number) => expect(Math.abs(actual! - exact) / exact).toBeLessThanOrEqual(0.01);
+    expect(body.overall).toMatchObject({ calls: 6, errorRate: 2 / 6, availability: 5 / 6, nines: 0.8, slo: { target: 0.999 } });
+    within1(body.overall.p50Ms, 35);
+    within1(body.overall.p95Ms, 87.5);
+    within1(body.overall.p99Ms, 97.5);
+    // One 5xx in 6 calls against a 0.1% budget: 1 − (1/6) / 0.001.
+    expect(body.overall.slo.errorBudgetRemaining).toBeCloseTo(1 - 1 / 6 / 0.001, 9);
+    expect(body.endpoints[0]).toMatchObject({
       endpoint: A,
       calls: 5,
       errorRate: 2 / 5,
-      p50Ms: 30,
-      p95Ms: 48,
-      p99Ms: 49.6,
       topErrors: [
         { code: '500', count: 1 },
         { code: 'invalid_api_key', count: 1 },
         { code: 'rate_limit_exceeded', count: 1 },
       ],
     });
-    expect(body.endpoints[1]).toMatchObject({ endpoint: B, calls: 1, errorRate: 0, p50Ms: 100, topErrors: [] });
+    within1(body.endpoints[0]!.p50Ms, 30);
+    within1(body.endpoints[0]!.p95Ms, 48);
+    within1(body.endpoints[0]!.p99Ms, 49.6);
+    expect(body.endpoints[1]).toMatchObject({ endpoint: B, calls: 1, errorRate: 0, availability: 1, nines: 6, topErrors: [] });
+    within1(body.endpoints[1]!.p50Ms, 100);
     expect(body.firstCallErrors).toEqual([{ code: 'invalid_api_key', count: 1 }]);
     expect(body.supportTicketsPer1kCalls).toBe(500);
   });
@@ -279,7 +288,16 @@ describe('api-health', () => {
     const { app } = testApp();
     const body = apiHealthResponseSchema.parse((await getReport(app, 'api-health', range)).body);
     expect(body).toEqual({
-      overall: { calls: 0, errorRate: null, p50Ms: null, p95Ms: null, p99Ms: null },
+      overall: {
+        calls: 0,
+        errorRate: null,
+        p50Ms: null,
+        p95Ms: null,
+        p99Ms: null,
+        availability: null,
+        nines: null,
+        slo: { target: 0.999, errorBudgetRemaining: null },
+      },
       endpoints: [],
       firstCallErrors: [],
       supportTicketsPer1kCalls: null,

@@ -7,7 +7,7 @@ import { funnelResponseSchema } from '../../api/analytics/schemas.ts';
 import { adminHeaders, listEvents, testApp } from '../support/app.ts';
 import { DAY, getReport, ingest } from './support.ts';
 
-const ROUTES = ['funnel', 'funnel/persons', 'funnel/trend', 'funnel/time-to-convert', 'ttfsi', 'docs', 'api-health'];
+const ROUTES = ['funnel', 'funnel/persons', 'funnel/trend', 'funnel/time-to-convert', 'ttfsi', 'docs', 'docs/trend', 'api-health', 'api-health/series'];
 
 describe('reports: bad parameters are a 400 naming the parameter', () => {
   const { app } = testApp();
@@ -39,6 +39,12 @@ describe('reports: bad parameters are a 400 naming the parameter', () => {
     ['docs', { from: '2026-03-02', to: '2026-03-01' }, 'from'],
     ['api-health', { to: 'soon' }, 'to'],
     ['api-health', { from: "1' OR '1'='1" }, 'from'],
+    ['api-health/series', { interval: 'week' }, 'interval'],
+    ['api-health/series', { from: '2026-01-01', to: '2026-03-01', interval: 'minute' }, 'interval'],
+    ['api-health/series', { from: '2026-03-02', to: '2026-03-01' }, 'from'],
+    ['api-health/series', { to: 'later' }, 'to'],
+    ['api-health/series', { endpoint: '' }, 'endpoint'],
+    ['api-health/series', { endpoint: 'e'.repeat(2049) }, 'endpoint'],
   ] as const)('%s %j', (route, query, param) => {
     it(`→ 400 naming ${param}`, async () => {
       const res = await getReport(app, route, query as Record<string, string>);
@@ -50,7 +56,9 @@ describe('reports: bad parameters are a 400 naming the parameter', () => {
 });
 
 describe('reports: access and defaults', () => {
-  it.each([...ROUTES.map((r) => `/api/v1/reports/${r}`), '/api/v1/openapi.json'])('%s needs the admin token', async (path) => {
+  // The trend needs its page: without it the admin gets a 400 naming `path`, not the report.
+  const routeWithRequired = (r: string) => (r === 'docs/trend' ? `${r}?path=%2Fdocs%2Ferrors%2F` : r);
+  it.each([...ROUTES.map((r) => `/api/v1/reports/${routeWithRequired(r)}`), '/api/v1/openapi.json'])('%s needs the admin token', async (path) => {
     const { app } = testApp();
     expect((await app.request(path)).status).toBe(401);
     expect((await app.request(path, { headers: { authorization: 'Bearer wrong-token-wrong-token' } })).status).toBe(401);

@@ -9,6 +9,7 @@
  *   BENCH_HTTP_SECONDS (default 10) on single-event `/i/v0/e/` and on gzip `/batch/` of 50 events, then the time
  *   the next report waits while the server applies what it acknowledged.
  */
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,11 +17,14 @@ import { gzipSync } from 'node:zlib';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { uuidv7 } from 'uuidv7';
+import { rebuildCallTrafficIfMissing } from '../../api/analytics/api-traffic/rebuild.ts';
 import { parseFunnelParams } from '../../api/analytics/funnel-params.ts';
 import { parseRangeParams, parseTtfsiParams } from '../../api/analytics/params.ts';
 import { type NormalizedEvent, validateCapture } from '../../api/ingest/validate.ts';
 import { createEventWriter, createPgEventWriter } from '../../api/ingest/writer.ts';
 import { pgStorage } from '../../api/storage/postgres.ts';
+import { postgresDatabase } from '../../api/storage/sql/postgres.ts';
+import { sqliteDatabase } from '../../api/storage/sql/sqlite.ts';
 import { sqliteStorage } from '../../api/storage/sqlite.ts';
 import { openDb } from '../../db/client.ts';
 import { type OnrampPgDb, openPgDb } from '../../db/client-pg.ts';
@@ -218,7 +222,10 @@ async function main() {
     const reportSqlite = openDb(join(dir, 'reports.db'));
     generateEvents(reportSqlite.$client, { events, persons: Math.max(1, Math.floor(events / 5)), end });
     pgDb = await openPgDb(reportDb.url);
+    // Generated straight into `events`: rollups and call facts built from the raw calls, on each database.
+    await rebuildCallTrafficIfMissing(sqliteDatabase(reportSqlite.$client));
     const copied = await copyToPostgres(reportSqlite.$client, pgDb);
+    await rebuildCallTrafficIfMissing(postgresDatabase(pgDb.$client));
     const query = { from: String(end - 30 * DAY), to: String(end) };
     // The same report code the routes run, through each dialect's storage adapter.
     const lite = sqliteStorage(reportSqlite).reports;

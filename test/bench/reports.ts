@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Database } from 'better-sqlite3';
+import { rebuildCallTrafficIfMissing } from '../../api/analytics/api-traffic/rebuild.ts';
 import { parseFunnelParams } from '../../api/analytics/funnel-params.ts';
 import { runFunnelPeriods } from '../../api/analytics/funnel-run.ts';
 import { DEFAULT_STEPS, parseRangeParams, parseTtfsiParams } from '../../api/analytics/params.ts';
@@ -79,6 +80,8 @@ export interface ReportTimings {
 export async function timeReports(file: string, end: number, runs: number, log: (line: string) => void = console.log): Promise<ReportTimings> {
   const sqlite = openDb(file).$client;
   const database = sqliteDatabase(sqlite);
+  // The generator writes `events` directly, past the ingest store: build the rollups and call facts it would have.
+  await rebuildCallTrafficIfMissing(database);
   const reports = createReportStore(database);
   const query = { from: String(end - 30 * DAY), to: String(end) };
   const time = async (name: string, fn: () => Promise<string>, times = runs): Promise<BenchTiming> => {

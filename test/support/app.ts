@@ -99,7 +99,8 @@ export async function tableNames(db: OnrampDb): Promise<string[]> {
 
 /** Empties events and persons (not accounts or sessions), for a property test that reuses one database across runs. */
 export async function deleteAllEvents(db: OnrampDb): Promise<void> {
-  const statements = 'DELETE FROM events; DELETE FROM person_distinct_ids; DELETE FROM persons;';
+  const statements =
+    'DELETE FROM events; DELETE FROM person_distinct_ids; DELETE FROM persons; DELETE FROM api_call_rollups; DELETE FROM person_call_facts; DELETE FROM first_call_failures;';
   const pg = pgDbOf(db);
   if (pg) await pg.$client.query(statements);
   else db.$client.exec(statements);

@@ -1,0 +1,73 @@
+/**
+ * Pure sums over rollup rows: calls, rated errors, 5xx, status classes and the merged latency sketch. The API health
+ * report and its series both summarize rollups this way, so their figures agree.
+ */
+import type { DDSketch } from '@datadog/sketches-js';
+import { isRatedError, STATUS_CLASSES, type StatusClass, statusClass, UNVERIFIED } from './call.ts';
+import type { RollupRow } from './rollup-read.ts';
+import { decodeSketch, newSketch, quantileOf } from './sketch.ts';
+
+/** Running totals of a set of rollup rows. */
+export interface TrafficTotals {
+  calls: number;
+  /** Calls that count in `errorRate`: all but those refused for a key the API could not verify. */
+  rated: number;
+  /** Rated calls with status >= 500, or 400–499 except 429. */
+  errors: number;
+  /** Calls with status 500–599: what availability counts as failed. */
+  serverErrors: number;
+  byStatusClass: Record<StatusClass, number>;
+  sketch: DDSketch;
+}
+
+/** Empty totals. */
+export function emptyTotals(): TrafficTotals {
+  return {
+    calls: 0,
+    rated: 0,
+    errors: 0,
+    serverErrors: 0,
+    byStatusClass: Object.fromEntries(STATUS_CLASSES.map((c) => [c, 0])) as Record<StatusClass, number>,
+    sketch: newSketch(),
+  };
+}
+
+/** Adds one rollup row to `totals`; `sketch` is its decoded sketch, when the caller has it already. */
+export function addRow(totals: TrafficTotals, row: RollupRow, sketch: DDSketch = decodeSketch(row.sketch)): void {
+  totals.calls += row.calls;
+  if ((row.flags & UNVERIFIED) === 0) {
+    totals.rated += row.calls;
+    if (isRatedError(row.status)) totals.errors += row.calls;
+  }
+  if (row.status >= 500 && row.status < 600) totals.serverErrors += row.calls;
+  const cls = statusClass(row.status);
+  if (cls) totals.byStatusClass[cls] += row.calls;
+  totals.sketch.merge(sketch);
+}
+
+/** errorRate and p50 / p95 / p99 of `totals` (nulls without calls or durations). */
+export function latencyOf(totals: TrafficTotals) {
+  return {
+    calls: totals.calls,
+    errorRate: totals.rated > 0 ? totals.errors / totals.rated : null,
+    p50Ms: quantileOf(totals.sketch, 0.5),
+    p95Ms: quantileOf(totals.sketch, 0.95),
+    p99Ms: quantileOf(totals.sketch, 0.99),
+  };
+}
+
+/** Availability capped at six nines: what `nines` reports when no call failed with a 5xx. */
+export const MAX_NINES = 6;
+
+/**
+ * Request-based availability (Google SRE book): 1 − 5xx ÷ calls; `nines` = −log10(1 − availability) to one decimal,
+ * at most {@link MAX_NINES}; the SLO budget left is the share of the 5xx the target allows that were not spent
+ * (negative once over budget). All null without calls.
+ */
+export function availabilityOf(totals: Pick<TrafficTotals, 'calls' | 'serverErrors'>, sloTarget: number) {
+  if (totals.calls === 0) return { availability: null, nines: null, slo: { target: sloTarget, errorBudgetRemaining: null } };
+  const failedShare = totals.serverErrors / totals.calls;
+  const nines = failedShare === 0 ? MAX_NINES : Math.min(MAX_NINES, Math.round(-Math.log10(failedShare) * 10) / 10 + 0);
+  const allowed = 1 - sloTarget;
+  return { availability: 1 - failedShare, nines, slo: { target: sloTarget, errorBudgetRemaining: 1 - failedShare / allowed } };
+}

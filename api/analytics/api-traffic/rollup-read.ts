@@ -1,0 +1,80 @@
+/**
+ * Reads `api_call_rollups` for a time range, written once for both dialects. A range is widened to whole minutes
+ * (the finest bucket) and covered by the coarsest buckets that fit: whole days inside it, whole hours at its edges,
+ * minutes for the rest, so thirty days read about 30 day buckets plus at most 46 hours and 118 minutes per key.
+ */
+import { type SQL, sql } from 'drizzle-orm';
+import type { SqlDatabase } from '../../storage/sql/interface.ts';
+import { MINUTE_MS, SPANS } from './rollup-writes.ts';
+
+/** A stretch of buckets of one width: `[from, to)`, both multiples of `span`. */
+export interface BucketPiece {
+  span: number;
+  from: number;
+  to: number;
+}
+
+/** The minute-aligned half-open range `[from, to)` that an inclusive millisecond range `[from, to]` touches. */
+export function wholeMinutes(range: { from: number; to: number }): { from: number; to: number } {
+  return { from: Math.floor(range.from / MINUTE_MS) * MINUTE_MS, to: Math.floor(range.to / MINUTE_MS) * MINUTE_MS + MINUTE_MS };
+}
+
+/** Covers the minute-aligned `[from, to)` with the fewest buckets: coarse in the middle, finer at the edges. */
+export function coverRange(from: number, to: number, level = SPANS.length - 1): BucketPiece[] {
+  if (from >= to) return [];
+  const span = SPANS[level]!;
+  if (level === 0) return [{ span, from, to }];
+  const start = Math.ceil(from / span) * span;
+  const end = Math.floor(to / span) * span;
+  if (start >= end) return coverRange(from, to, level - 1);
+  return [...coverRange(from, start, level - 1), { span, from: start, to: end }, ...coverRange(end, to, level - 1)];
+}
+
+/** One stored rollup row. */
+export interface RollupRow {
+  bucketStart: number;
+  span: number;
+  endpoint: string;
+  method: string;
+  status: number;
+  code: string;
+  flags: number;
+  calls: number;
+  sketch: Uint8Array;
+}
+
+type RawRow = {
+  bucket_start: unknown;
+  span: unknown;
+  endpoint: string;
+  method: string;
+  status: unknown;
+  code: string;
+  flags: unknown;
+  calls: unknown;
+  sketch: Uint8Array;
+};
+
+/** The rollup rows of `pieces`, optionally of one endpoint only. */
+export async function readRollups(database: SqlDatabase, pieces: readonly BucketPiece[], endpoint?: string): Promise<RollupRow[]> {
+  if (pieces.length === 0) return [];
+  const where: SQL = sql.join(
+    pieces.map((p) => sql`(span = ${p.span} AND bucket_start >= ${p.from} AND bucket_start < ${p.to})`),
+    sql` OR `,
+  );
+  const rows = await database.all<RawRow>(
+    sql`SELECT bucket_start, span, endpoint, method, status, code, flags, calls, sketch FROM api_call_rollups
+        WHERE (${where})${endpoint === undefined ? sql`` : sql` AND endpoint = ${endpoint}`}`,
+  );
+  return rows.map((r) => ({
+    bucketStart: Number(r.bucket_start),
+    span: Number(r.span),
+    endpoint: r.endpoint,
+    method: r.method,
+    status: Number(r.status),
+    code: r.code,
+    flags: Number(r.flags),
+    calls: Number(r.calls),
+    sketch: r.sketch,
+  }));
+}

@@ -1,0 +1,55 @@
+/**
+ * API health over time (`GET /api/v1/reports/api-health/series`), from the rollups of the requested width: every
+ * bucket of the range is a point, those without calls with `calls: 0` and null rates and latencies.
+ */
+import type { SqlDatabase } from '../../storage/sql/interface.ts';
+import type { StatusClass } from './call.ts';
+import { addRow, emptyTotals, latencyOf, type TrafficTotals } from './health-summary.ts';
+import { type RollupRow, readRollups } from './rollup-read.ts';
+import { SERIES_INTERVALS, type SeriesInterval, type SeriesParams } from './series-params.ts';
+
+/** One point of the series. */
+export interface SeriesPoint {
+  /** Start of the bucket, ISO 8601 (UTC). */
+  start: string;
+  calls: number;
+  errors: number;
+  errorRate: number | null;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  p99Ms: number | null;
+  byStatusClass: Record<StatusClass, number>;
+}
+
+/** The series response. */
+export interface ApiHealthSeries {
+  interval: SeriesInterval;
+  points: SeriesPoint[];
+}
+
+/** Shapes rollup rows of one width into one point per bucket of `[from, to]`, empty buckets included. Pure. */
+export function shapeSeries(rows: readonly RollupRow[], params: SeriesParams): ApiHealthSeries {
+  const width = SERIES_INTERVALS[params.interval];
+  const first = Math.floor(params.from / width) * width;
+  const last = Math.floor(params.to / width) * width;
+  const byBucket = new Map<number, TrafficTotals>();
+  for (const row of rows) {
+    let totals = byBucket.get(row.bucketStart);
+    if (!totals) byBucket.set(row.bucketStart, (totals = emptyTotals()));
+    addRow(totals, row);
+  }
+  const points: SeriesPoint[] = [];
+  for (let start = first; start <= last; start += width) {
+    const totals = byBucket.get(start) ?? emptyTotals();
+    points.push({ start: new Date(start).toISOString(), ...latencyOf(totals), errors: totals.errors, byStatusClass: totals.byStatusClass });
+  }
+  return { interval: params.interval, points };
+}
+
+/** The series of `params` on `database`. */
+export async function apiHealthSeries(database: SqlDatabase, params: SeriesParams): Promise<ApiHealthSeries> {
+  const width = SERIES_INTERVALS[params.interval];
+  const from = Math.floor(params.from / width) * width;
+  const to = Math.floor(params.to / width) * width + width;
+  return shapeSeries(await readRollups(database, [{ span: width, from, to }], params.endpoint), params);
+}
