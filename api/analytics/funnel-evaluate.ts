@@ -132,7 +132,9 @@ function evaluateSequential(events: FunnelEvent[], o: EvaluateOptions): PersonOu
         kept.state = { ...next };
       }
     }
-    if (strict && !inGroup) for (let d = 1; d <= steps; d++) if ((mask & (1 << (d - 1))) === 0) entered[d] = null;
+    // Strict: every step the event does not match is cleared. A step-1 event outside a trend interval still
+    // matches step 1 (it only may not start an attempt), so it keeps that interval's step-1 entry (trends.rs).
+    if (strict && !inGroup) for (let d = 1; d <= steps; d++) if ((ev.mask & (1 << (d - 1))) === 0) entered[d] = null;
   };
 
   let i = 0;

@@ -49,6 +49,7 @@ export const propertyFilterSchema = z
     }
   }) satisfies z.ZodType<PropertyFilter>;
 
+/** A list of property filters, all of which must pass. */
 export const propertyFiltersSchema = z.array(propertyFilterSchema).max(50, 'must list at most 50 filters');
 
 const stepObject = z
@@ -67,6 +68,7 @@ export const stepInputSchema = z.unknown().transform((value, ctx): string | z.ou
   return z.NEVER;
 });
 
+/** An exclusion step: `{ event, properties?, fromStep, toStep }`, 0-based, fromStep < toStep. */
 export const exclusionSchema = z
   .object({
     event: eventName,
