@@ -101,7 +101,10 @@ export function createApp(deps: AppDeps) {
       },
     }),
   );
-  app.route('/api/v1/reports', reportsRoutes({ reports: storage.reports, apiSlo: deps.env.ONRAMP_API_SLO }));
+  app.route(
+    '/api/v1/reports',
+    reportsRoutes({ reports: storage.reports, testAccountFilters: deps.env.ONRAMP_TEST_ACCOUNT_FILTERS, apiSlo: deps.env.ONRAMP_API_SLO }),
+  );
   app.use('/api/v1/openapi.json', admin);
   app.route('/api/v1/openapi.json', openApiRoutes());
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { databaseDialect } from '../db/dialect.ts';
+import { jsonParam, propertyFiltersSchema } from './analytics/property-filter-schema.ts';
 import { parseTrustedProxies } from './middleware/client-address.ts';
 
 const flag = z.enum(['0', '1']).transform((v) => v === '1');
@@ -70,6 +71,11 @@ const envSchema = z.object({
   ONRAMP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int('must be a whole number').min(100).max(600_000).default(5_000),
   /** Most TCP connections open at once; further ones are closed on arrival, so sockets cannot exhaust memory or fds. */
   ONRAMP_MAX_CONNECTIONS: z.coerce.number().int('must be a whole number').min(16).max(1_000_000).default(4_096),
+  /**
+   * Property filters (JSON PropertyFilter[]) every counted funnel event and its person must pass when a funnel asks
+   * for `filterTestAccounts=true`: PostHog's "filter out internal and test users".
+   */
+  ONRAMP_TEST_ACCOUNT_FILTERS: jsonParam(propertyFiltersSchema).optional(),
   /** Availability target of the API health report's SLO budget (request-based: share of calls without a 5xx). */
   ONRAMP_API_SLO: z.coerce.number('must be a number').gt(0, 'must be above 0').lt(1, 'must be below 1 (0.999 is three nines)').default(0.999),
   /** Days raw `api_call` rows are kept (rollups and per-person call facts are kept for good); 0 keeps them forever. */

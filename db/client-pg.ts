@@ -2,13 +2,13 @@ import { fileURLToPath } from 'node:url';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
-import * as schema from './schema-pg.ts';
+import * as schema from './schema/pg.ts';
 
 /** Drizzle over a node-postgres pool, with the PostgreSQL schema; `close()` ends the pool (idempotent). */
 export type OnrampPgDb = NodePgDatabase<typeof schema> & { $client: pg.Pool; close: () => Promise<void> };
 
 /** Folder of the committed drizzle-kit migrations of the PostgreSQL dialect (`npm run db:generate:pg`). */
-export const pgMigrationsFolder = fileURLToPath(new URL('./migrations-pg', import.meta.url));
+export const pgMigrationsFolder = fileURLToPath(new URL('./schema/pg-migrations', import.meta.url));
 
 /**
  * Session-level advisory lock key held while migrating ("onramp" in ASCII), so instances of a scaled-out
@@ -25,7 +25,7 @@ export interface PgDbOptions {
 }
 
 /**
- * Opens a pool on a PostgreSQL `postgres://` URL and applies db/migrations-pg before resolving. A connection that
+ * Opens a pool on a PostgreSQL `postgres://` URL and applies db/schema/pg-migrations before resolving. A connection that
  * cannot be made within 10 s fails the open (and later queries) instead of waiting forever.
  */
 export async function openPgDb(databaseUrl: string, options: PgDbOptions = {}): Promise<OnrampPgDb> {

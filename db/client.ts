@@ -4,12 +4,12 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
-import * as schema from './schema.ts';
+import * as schema from './schema/sqlite.ts';
 
 export type OnrampDb = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
 
 /** Folder of the committed drizzle-kit migrations. */
-export const migrationsFolder = fileURLToPath(new URL('./migrations', import.meta.url));
+export const migrationsFolder = fileURLToPath(new URL('./schema/sqlite-migrations', import.meta.url));
 
 /** Turns `file:./data/onramp.db`, a bare path or `:memory:` into a better-sqlite3 filename. */
 export function sqlitePath(databaseUrl: string): string {

@@ -16,6 +16,20 @@ export const DEFAULT_WINDOW = '14d';
 export const DEFAULT_MIN_CONVERSION = 0.25;
 /** Longest event name a report parameter accepts. */
 export const MAX_EVENT_NAME = 200;
+/** Breakdown values shown by name when `breakdownLimit` is not given; the rest are summed into "Other". */
+export const DEFAULT_BREAKDOWN_LIMIT = 25;
+/** Largest `breakdownLimit`. */
+export const MAX_BREAKDOWN_LIMIT = 500;
+/** Persons listed per page when `limit` is not given, and the most a page may hold. */
+export const DEFAULT_PERSONS_LIMIT = 100;
+export const MAX_PERSONS_LIMIT = 500;
+/** Time-to-convert bins when `bins` is not given, and the most allowed. */
+export const DEFAULT_TIME_TO_CONVERT_BINS = 20;
+export const MAX_TIME_TO_CONVERT_BINS = 100;
+/** Longest regular expression a property filter accepts (`regex`, `not_regex`). */
+export const MAX_FILTER_REGEX = 500;
+/** Trend intervals default to days up to this many days of range, weeks beyond. */
+export const TREND_DAILY_MAX_DAYS = 31;
 
 /**
  * Longest free text a report or the events listing returns, per kind, in UTF-16 code units. Longer text is cut and
@@ -54,16 +68,109 @@ export function capOptionalText(text: string | null, max: number): string | null
 
 export type FunnelOrder = 'ordered' | 'strict' | 'any';
 
+/** PostHog's property operators, with PostHog's meaning (see docs/api.md "Property filters"). */
+export const PROPERTY_OPERATORS = [
+  'exact',
+  'is_not',
+  'icontains',
+  'not_icontains',
+  'regex',
+  'not_regex',
+  'gt',
+  'gte',
+  'lt',
+  'lte',
+  'is_set',
+  'is_not_set',
+] as const;
+export type PropertyOperator = (typeof PROPERTY_OPERATORS)[number];
+export type PropertyScalar = string | number | boolean;
+
+/** A property filter on an event (`type` event, the default) or on its person's current properties (`person`). */
+export interface PropertyFilter {
+  key: string;
+  type?: 'event' | 'person';
+  /** Default `exact`. */
+  operator?: PropertyOperator;
+  value?: PropertyScalar | PropertyScalar[];
+}
+
+/** One step of the JSON `steps` form: an event name, or an event with a display name and property filters. */
+export type FunnelStepInput = string | { event: string; name?: string; properties?: PropertyFilter[] };
+
+/** An exclusion step: an attempt in which `event` happens between its step `fromStep` and step `toStep` is excluded. */
+export interface FunnelExclusion {
+  event: string;
+  properties?: PropertyFilter[];
+  /** 0-based. */
+  fromStep: number;
+  /** 0-based, greater than `fromStep`. */
+  toStep: number;
+}
+
+/** How a person's breakdown value is chosen. */
+export type BreakdownAttribution = 'first_touch' | 'last_touch' | 'step';
+
 /** One row of `steps` in the funnel response. */
 export interface FunnelStep {
   event: string;
+  /** The step's display name (default: its event name). */
+  name: string;
   count: number;
   conversionFromStart: number | null;
   conversionFromPrevious: number | null;
   dropOff: number;
   inProgress: number;
+  /** Mean over persons who reached this step, conversions of exactly 0 seconds left out (as PostHog). */
+  averageSecondsFromPrevious: number | null;
   medianSecondsFromPrevious: number | null;
   p90SecondsFromPrevious: number | null;
+}
+
+/** Which persons `GET /api/v1/reports/funnel/persons` lists at a step. */
+export type FunnelPersonStatus = 'reached' | 'dropped' | 'inProgress';
+
+/** One person of `GET /api/v1/reports/funnel/persons`. */
+export interface FunnelPerson {
+  personId: string;
+  distinctIds: string[];
+  /** The person's `email` property when known. */
+  email: string | null;
+  /** Step-1 time of the person's counted attempt (ISO 8601). */
+  enteredAt: string;
+  /** When that attempt reached the listed step (ISO 8601); null for dropped and in-progress persons. */
+  reachedAt: string | null;
+}
+
+/** `GET /api/v1/reports/funnel/persons`. */
+export interface FunnelPersonsReport {
+  /** Equals the funnel report's count for that step and status. */
+  total: number;
+  persons: FunnelPerson[];
+}
+
+/** One interval of `GET /api/v1/reports/funnel/trend`. */
+export interface FunnelTrendPoint {
+  /** Start of the interval (ISO 8601): a UTC day, or an ISO week starting Monday. */
+  start: string;
+  entered: number;
+  completed: number;
+  inProgress: number;
+  /** completed / entered; null when nobody entered. */
+  conversion: number | null;
+}
+
+/** `GET /api/v1/reports/funnel/trend`. */
+export interface FunnelTrendReport {
+  interval: 'day' | 'week';
+  points: FunnelTrendPoint[];
+}
+
+/** `GET /api/v1/reports/funnel/time-to-convert`. */
+export interface TimeToConvertReport {
+  bins: Array<{ fromSeconds: number; toSeconds: number; persons: number }>;
+  averageSeconds: number | null;
+  medianSeconds: number | null;
 }
 
 export type FlagKind = 'significant_drop' | 'low_conversion' | 'slowest_step';
@@ -82,11 +189,16 @@ export interface LastPage {
   helpfulRate: number | null;
 }
 
+/** An outcome code, how many failed calls had it, and how many distinct persons made them. */
+export interface ErrorCount extends CodeCount {
+  persons: number;
+}
+
 export interface FlagEvidence {
   previousRate: number | null;
   currentRate: number | null;
   p: number | null;
-  topErrors: CodeCount[];
+  topErrors: ErrorCount[];
   lastPages: LastPage[];
 }
 
@@ -109,6 +221,24 @@ export interface FunnelReport {
   /** Empty unless `breakdown` was asked for. */
   breakdown: Array<{ value: string | null; steps: FunnelStep[] }>;
   flags: Flag[];
+  /** The same funnel (steps, window, order; no breakdown) over the previous period of the same length. */
+  previous: FunnelPrevious;
+}
+
+/**
+ * A report's previous period: the same length as [from, to], ending 1 ms before `from`. `p` fields are two-sided
+ * two-proportion z-tests of the current rate against the previous one (null when either side has under 30 persons).
+ */
+export interface PeriodBounds {
+  from: string;
+  to: string;
+}
+
+/** `previous` of the funnel report. */
+export interface FunnelPrevious extends PeriodBounds {
+  steps: FunnelStep[];
+  /** Test of the overall conversion (last step count / first step count) against the previous period. */
+  overallConversionP: number | null;
 }
 
 export interface HistogramBin {
@@ -130,11 +260,25 @@ export interface TtfsiReport {
   kaplanMeier: { median: number | null; points: SurvivalPoint[] };
   histogram: HistogramBin[];
   cohorts: Array<{ week: string; started: number; completed: number; p50: number | null }>;
+  /** The same figures over the previous period of the same length. */
+  previous: TtfsiPrevious;
+}
+
+/** `previous` of the TTFSI report. */
+export interface TtfsiPrevious extends PeriodBounds {
+  completed: number;
+  inProgress: number;
+  /** Kaplan–Meier median, in seconds. */
+  median: number | null;
+  /** Test of the completion rate (completed / started) against the previous period. */
+  completionP: number | null;
 }
 
 /** One page of the doc satisfaction report. */
 export interface DocPage {
   path: string;
+  /** The page's title as the latest `$pageview` in range sent it (posthog-js sends `title`); null when none did. */
+  title: string | null;
   views: number;
   readers: number;
   helpful: number;
@@ -142,7 +286,8 @@ export interface DocPage {
   helpfulRate: number | null;
   wilsonLower: number | null;
   reasons: Record<string, number>;
-  comments: Array<{ text: string; timestamp: string }>;
+  /** `helpful` is the vote sent with the comment (null when the event carried none). */
+  comments: Array<{ text: string; timestamp: string; helpful: boolean | null }>;
   readerConversion: number | null;
   nonReaderConversion: number | null;
   flagged: boolean;
@@ -151,6 +296,44 @@ export interface DocPage {
 /** `GET /api/v1/reports/docs`. */
 export interface DocsReport {
   pages: DocPage[];
+  /** Totals over docs and quickstart pages (`/docs/…`, `/quickstarts/…`) in range. */
+  summary: DocsSummary;
+  /** The same totals over the previous period of the same length. */
+  previous: DocsSummary & PeriodBounds & { /** Test of the helpful rate against the previous period. */ helpfulRateP: number | null };
+}
+
+/** Headline totals of the doc satisfaction report. */
+export interface DocsSummary {
+  views: number;
+  readers: number;
+  helpful: number;
+  notHelpful: number;
+  helpfulRate: number | null;
+}
+
+/** Page paths the doc satisfaction report counts as documentation (its default view and its summary). */
+export const DOC_PATH_PREFIXES = ['/docs/', '/quickstarts/'] as const;
+
+/** True for a docs or quickstart page path. */
+export function isDocPath(path: string): boolean {
+  return DOC_PATH_PREFIXES.some((prefix) => path.startsWith(prefix));
+}
+
+/** One bucket of `GET /api/v1/reports/docs/trend`. */
+export interface DocTrendPoint {
+  /** Start of the bucket (UTC day or ISO week), YYYY-MM-DD. */
+  period: string;
+  views: number;
+  helpful: number;
+  notHelpful: number;
+  helpfulRate: number | null;
+}
+
+/** `GET /api/v1/reports/docs/trend`: one page's views and votes over time. */
+export interface DocTrend {
+  path: string;
+  bucket: 'day' | 'week';
+  points: DocTrendPoint[];
 }
 
 /** Call count, error rate and latency of a set of calls. */
@@ -196,6 +379,8 @@ export interface ListedEvent {
   properties: Record<string, unknown>;
   /** Present (true) only when `properties` was left out for its size. */
   propertiesOmitted?: true;
+  /** The person's `email` property (set by `$identify` / `$set`), null when unknown. */
+  personEmail: string | null;
 }
 
 /** `GET /api/v1/events`. */

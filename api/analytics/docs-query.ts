@@ -1,7 +1,7 @@
 /**
  * SQL for the doc satisfaction report. Aggregation happens in the database; the rows returned are per page (or per
  * page and reason), never per event. Page views come from the `pageview_path` helper column's index
- * (db/schema.ts), already ordered by page and person, so no JSON is parsed for them.
+ * (db/schema/sqlite.ts), already ordered by page and person, so no JSON is parsed for them.
  */
 import { type SQL, sql } from 'drizzle-orm';
 import type { SqlDatabase, SqlFragments } from '../storage/sql/interface.ts';
@@ -28,7 +28,7 @@ function helpful(f: SqlFragments): SQL {
 }
 
 /** Each person's latest vote per page in range (ties on time broken by insertion order), optionally for some pages. */
-function latestVotes(f: SqlFragments, range: Range, paths?: readonly string[]): SQL {
+export function latestVotes(f: SqlFragments, range: Range, paths?: readonly string[]): SQL {
   const path = feedbackPath(f);
   const onlyPaths = paths
     ? sql`AND ${path} IN (SELECT path FROM ${f.boundRows(
@@ -37,8 +37,8 @@ function latestVotes(f: SqlFragments, range: Range, paths?: readonly string[]): 
       )} AS b)`
     : sql``;
   return sql`
-  SELECT path, helpful, reason FROM (
-    SELECT ${path} AS path, ${helpful(f)} AS helpful, ${f.jsonText(PROPERTIES, 'reason')} AS reason,
+  SELECT path, helpful, reason, timestamp FROM (
+    SELECT ${path} AS path, ${helpful(f)} AS helpful, ${f.jsonText(PROPERTIES, 'reason')} AS reason, timestamp,
            ROW_NUMBER() OVER (PARTITION BY person_id, ${path} ORDER BY timestamp DESC, id DESC) AS rn
     FROM events WHERE event = 'doc_feedback' AND timestamp BETWEEN ${range.from} AND ${range.to} AND ${helpful(f)} IS NOT NULL ${onlyPaths}
   ) votes WHERE rn = 1 AND path IS NOT NULL`;
@@ -46,6 +46,7 @@ function latestVotes(f: SqlFragments, range: Range, paths?: readonly string[]): 
 
 export type PageViewsRow = {
   path: string;
+  title: string | null;
   views: number;
   readers: number;
   readersConverted: number;
@@ -65,6 +66,8 @@ export type CommentRow = {
   path: string;
   text: string;
   timestamp: number;
+  /** 1, 0 or null: the vote the comment was sent with. */
+  helpful: number | null;
 };
 export type AudienceRow = {
   persons: number;
@@ -77,6 +80,17 @@ export interface DocsData {
   reasons: ReasonRow[];
   comments: CommentRow[];
   audience: AudienceRow;
+}
+
+/**
+ * The `title` property of the latest `$pageview` of `path` in range that carried one (posthog-js sends the document
+ * title with every page view), read through the page-path index.
+ */
+function latestTitle(f: SqlFragments, path: SQL, range: Range): SQL {
+  return sql`(SELECT ${f.jsonText(sql`t.properties`, 'title')} FROM events t ${f.indexedBy('events_pageview_path_person_timestamp')}
+              WHERE t.pageview_path = ${path} AND t.timestamp BETWEEN ${range.from} AND ${range.to}
+                AND ${f.jsonKind(sql`t.properties`, 'title')} = 'string'
+              ORDER BY t.timestamp DESC, t.id DESC LIMIT 1)`;
 }
 
 /** 1 when the first success `fs` falls in [`first`, `to`], else 0. */
@@ -101,7 +115,7 @@ export async function loadDocsData(database: SqlDatabase, range: Range): Promise
             WHERE pageview_path IS NOT NULL AND timestamp BETWEEN ${from} AND ${to} GROUP BY pageview_path, person_id
           ),
           people AS (SELECT pid, MIN(first) AS first, ${firstSuccessOf(f, sql`pid`)} AS fs FROM pv GROUP BY pid)
-          SELECT pv.path AS path, SUM(pv.views) AS views, COUNT(*) AS readers,
+          SELECT pv.path AS path, ${latestTitle(f, sql`pv.path`, range)} AS title, SUM(pv.views) AS views, COUNT(*) AS readers,
                  SUM(${convertedBy(sql`p.fs`, sql`pv.first`, to)}) AS "readersConverted",
                  SUM(${convertedBy(sql`p.fs`, sql`p.first`, to)}) AS "readersConvertedAny"
           FROM pv JOIN people p ON p.pid = pv.pid
@@ -123,8 +137,8 @@ export async function loadDocsData(database: SqlDatabase, range: Range): Promise
           WHERE reason IS NOT NULL AND reason <> '' GROUP BY path, reason ORDER BY path ${f.binaryCollation}, n DESC, reason ${f.binaryCollation}`,
     ),
     database.all<CommentRow>(
-      sql`SELECT path, text, timestamp FROM (
-            SELECT ${path} AS path, ${f.jsonText(PROPERTIES, 'comment')} AS text, timestamp, id,
+      sql`SELECT path, text, timestamp, helpful FROM (
+            SELECT ${path} AS path, ${f.jsonText(PROPERTIES, 'comment')} AS text, timestamp, id, ${helpful(f)} AS helpful,
                    ROW_NUMBER() OVER (PARTITION BY ${path} ORDER BY timestamp DESC, id DESC) AS rn
             FROM events WHERE event = 'doc_feedback' AND timestamp BETWEEN ${from} AND ${to}
               AND ${f.jsonKind(PROPERTIES, 'comment')} = 'string' AND trim(${f.jsonText(PROPERTIES, 'comment')}) <> ''

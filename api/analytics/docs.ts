@@ -33,7 +33,7 @@ function reasonCounts(rows: DocsData['reasons']): Record<string, number> {
  * - high traffic, low reader conversion: readers ≥ max(FLAG_MIN_READERS, 75th percentile of readers across pages)
  *   and readerConversion significantly below nonReaderConversion (two-proportion z-test, p < 0.05).
  */
-export function shapeDocs(data: DocsData): DocsReport {
+export function shapeDocs(data: DocsData): Pick<DocsReport, 'pages'> {
   const paths = new Set<string>([...data.views.map((v) => v.path), ...data.votes.map((v) => v.path)]);
   const views = new Map(data.views.map((v) => [v.path, v]));
   const votes = new Map(data.votes.map((v) => [v.path, v]));
@@ -58,6 +58,7 @@ export function shapeDocs(data: DocsData): DocsReport {
     const lowConversion = readers >= highTraffic && test !== null && test.z < 0 && test.p < 0.05;
     return {
       path: capText(path, TEXT_CAPS.path),
+      title: v?.title ? capText(v.title, TEXT_CAPS.label) : null,
       views: v?.views ?? 0,
       readers,
       helpful,
@@ -67,7 +68,11 @@ export function shapeDocs(data: DocsData): DocsReport {
       reasons: reasonCounts(data.reasons.filter((r) => r.path === path)),
       comments: data.comments
         .filter((c) => c.path === path)
-        .map((c) => ({ text: capText(c.text, TEXT_CAPS.comment), timestamp: new Date(c.timestamp).toISOString() })),
+        .map((c) => ({
+          text: capText(c.text, TEXT_CAPS.comment),
+          timestamp: new Date(c.timestamp).toISOString(),
+          helpful: c.helpful === null ? null : Number(c.helpful) === 1,
+        })),
       readerConversion,
       nonReaderConversion,
       flagged: lowSatisfaction || lowConversion,

@@ -4,8 +4,8 @@
  */
 import { type SQL, sql } from 'drizzle-orm';
 import type { SqlDatabase, SqlFragments } from '../storage/sql/interface.ts';
-import type { CodeCount } from './contract.ts';
-import type { StallIndex } from './funnel-query.ts';
+import type { ErrorCount } from './contract.ts';
+import type { StallIndex } from './funnel-run.ts';
 import type { Range } from './params.ts';
 import { unverifiedCall } from './sql.ts';
 
@@ -27,22 +27,22 @@ function stalledRows(f: SqlFragments, stalled: Array<[number, number]>): SQL {
 }
 
 /**
- * Top outcome codes (`error_code`, else the status) of failed `api_call`s (status ≥ 400, 429 included, or any
+ * Top outcome codes (`error_code`, else the status) of failed `api_call`s, each with its calls and distinct persons, (status ≥ 400, 429 included, or any
  * `error_code`) that the stalled persons made between their attempt's step-1 time and `to`, read from the
  * `call_error_code` helper column's partial index. Calls made with a key the API could not verify are left out.
  */
-export async function stalledErrors(database: SqlDatabase, range: Range, stalled: Array<[number, number]>): Promise<CodeCount[]> {
+export async function stalledErrors(database: SqlDatabase, range: Range, stalled: Array<[number, number]>): Promise<ErrorCount[]> {
   if (stalled.length === 0) return [];
   const f = database.fragments;
-  const rows = await database.all<{ code: unknown; count: number }>(
-    sql`SELECT e.call_error_code AS code, COUNT(*) AS count
+  const rows = await database.all<{ code: unknown; count: number; persons: number }>(
+    sql`SELECT e.call_error_code AS code, COUNT(*) AS count, COUNT(DISTINCT e.person_id) AS persons
         FROM ${stalledRows(f, stalled)} AS s
         JOIN events e ${f.indexedBy('events_failed_call_person_timestamp')}
           ON e.person_id = s.pid AND e.timestamp BETWEEN s.since AND ${range.to} AND e.call_error_code IS NOT NULL
         WHERE NOT ${unverifiedCall(f, 'e')}
         GROUP BY e.call_error_code ORDER BY count DESC, e.call_error_code ${f.binaryCollation} LIMIT ${EVIDENCE_LIMIT}`,
   );
-  return rows.map((r) => ({ code: String(r.code), count: r.count }));
+  return rows.map((r) => ({ code: String(r.code), count: Number(r.count), persons: Number(r.persons) }));
 }
 
 /**

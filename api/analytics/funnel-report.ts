@@ -3,13 +3,14 @@
  * significance test), the breakdown, and the flags with their evidence.
  */
 import type { SqlDatabase } from '../storage/sql/interface.ts';
-import { type CodeCount, capText, type Flag, type FlagEvidence, type FunnelReport, type FunnelStep, TEXT_CAPS } from './contract.ts';
+import { capText, type ErrorCount, type Flag, type FlagEvidence, type FunnelPrevious, type FunnelReport, type FunnelStep, TEXT_CAPS } from './contract.ts';
 import { helpfulRates } from './docs-query.ts';
-import { type DetectedFlag, detectFlags } from './flags.ts';
+import { detectFlags } from './flags.ts';
 import { stalledAt, stalledErrors, stalledLastPages } from './flags-query.ts';
 import { shapeBreakdown, shapeSteps } from './funnel.ts';
-import { type FunnelRun, runFunnelPeriods } from './funnel-query.ts';
-import type { FunnelParams } from './params.ts';
+import type { FunnelParams } from './funnel-params.ts';
+import { type FunnelRun, runFunnelPeriods } from './funnel-run.ts';
+import { proportionChangeP } from './stats.ts';
 
 export type { FunnelReport };
 
@@ -19,18 +20,30 @@ export function previousPeriod(from: number, to: number): { from: number; to: nu
 }
 
 /** A funnel's steps and its flags before their evidence is attached (current period against the previous one). */
-function detectFunnelFlags(p: FunnelParams, current: FunnelRun, previous: FunnelRun): { steps: FunnelStep[]; detected: DetectedFlag[] } {
-  const steps = shapeSteps(p.steps, current.total);
-  return { steps, detected: detectFlags(steps, shapeSteps(p.steps, previous.total), p.minConversion) };
+function detectFunnelFlags(p: FunnelParams, current: FunnelRun, previous: FunnelRun) {
+  const steps = shapeSteps(p.steps, current.total, p.stepNames);
+  const previousSteps = shapeSteps(p.steps, previous.total, p.stepNames);
+  return { steps, previousSteps, detected: detectFlags(steps, previousSteps, p.minConversion) };
+}
+
+/** The previous period's steps, and the test of the overall conversion (last step / first step) against it. */
+function previousOf(bounds: { from: number; to: number }, steps: FunnelStep[], previousSteps: FunnelStep[]): FunnelPrevious {
+  const last = steps.length - 1;
+  return {
+    from: new Date(bounds.from).toISOString(),
+    to: new Date(bounds.to).toISOString(),
+    steps: previousSteps,
+    overallConversionP: proportionChangeP(previousSteps[last]?.count ?? 0, previousSteps[0]?.count ?? 0, steps[last]?.count ?? 0, steps[0]?.count ?? 0),
+  };
 }
 
 /** Evidence of the flags of one step, from its stalled persons' errors, last pages and those pages' helpful rates. */
 type StepEvidence = Pick<FlagEvidence, 'topErrors' | 'lastPages'>;
 
 /** Joins each stalled person's last page count with the page's helpful rate; cuts codes and paths to TEXT_CAPS. */
-function stepEvidence(topErrors: CodeCount[], pages: Array<{ path: string; count: number }>, rates: Map<string, number | null>): StepEvidence {
+function stepEvidence(topErrors: ErrorCount[], pages: Array<{ path: string; count: number }>, rates: Map<string, number | null>): StepEvidence {
   return {
-    topErrors: topErrors.map((e) => ({ code: capText(e.code, TEXT_CAPS.errorCode), count: e.count })),
+    topErrors: topErrors.map((e) => ({ code: capText(e.code, TEXT_CAPS.errorCode), count: e.count, persons: e.persons })),
     lastPages: pages.map((x) => ({ path: capText(x.path, TEXT_CAPS.path), count: x.count, helpfulRate: rates.get(x.path) ?? null })),
   };
 }
@@ -49,11 +62,9 @@ async function evidenceOf(database: SqlDatabase, p: FunnelParams, current: Funne
 
 /** `GET /api/v1/reports/funnel` on either dialect. */
 export async function funnelReport(database: SqlDatabase, p: FunnelParams): Promise<FunnelReport> {
-  const base = { steps: p.steps, windowMs: p.windowMs, order: p.order };
-  const [current, previous] = (await runFunnelPeriods(database, { ...base, from: p.from, to: p.to, breakdown: p.breakdown }, [
-    previousPeriod(p.from, p.to),
-  ])) as [FunnelRun, FunnelRun];
-  const { steps, detected } = detectFunnelFlags(p, current, previous);
+  const bounds = previousPeriod(p.from, p.to);
+  const [current, previous] = (await runFunnelPeriods(database, p, [bounds])) as [FunnelRun, FunnelRun];
+  const { steps, previousSteps, detected } = detectFunnelFlags(p, current, previous);
   const evidenceByStep = new Map(await Promise.all([...new Set(detected.map((f) => f.step))].map((k) => evidenceOf(database, p, current, k))));
   const flags: Flag[] = detected.map(({ previousRate, currentRate, p: pValue, ...flag }) => ({
     ...flag,
@@ -65,7 +76,8 @@ export async function funnelReport(database: SqlDatabase, p: FunnelParams): Prom
     window: p.window,
     order: p.order,
     steps,
-    breakdown: current.byValue ? shapeBreakdown(p.steps, current.byValue) : [],
+    breakdown: current.byValue ? shapeBreakdown(p.steps, current.byValue, p.stepNames, p.breakdownLimit) : [],
     flags,
+    previous: previousOf(bounds, steps, previousSteps),
   };
 }

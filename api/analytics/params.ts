@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { invalid } from '../errors.ts';
 
-import { DEFAULT_MIN_CONVERSION, DEFAULT_RANGE_DAYS, DEFAULT_STEPS, DEFAULT_WINDOW, FIRST_SUCCESSFUL_CALL, MAX_EVENT_NAME } from './contract.ts';
+import { DEFAULT_MIN_CONVERSION, DEFAULT_RANGE_DAYS, DEFAULT_STEPS, DEFAULT_WINDOW, FIRST_SUCCESSFUL_CALL, MAX_EVENT_NAME, TEXT_CAPS } from './contract.ts';
 
 export { DEFAULT_MIN_CONVERSION, DEFAULT_RANGE_DAYS, DEFAULT_STEPS, DEFAULT_WINDOW, FIRST_SUCCESSFUL_CALL, MAX_EVENT_NAME };
 
-const DAY_MS = 86_400_000;
+export const DAY_MS = 86_400_000;
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: DAY_MS, w: 7 * DAY_MS, mo: 30 * DAY_MS };
 /** Longest conversion window accepted: a year, like PostHog's largest practical setting. */
 export const MAX_WINDOW_MS = 365 * DAY_MS;
@@ -30,7 +30,7 @@ const instant = z
   .refine((v) => !(toMs(v) < 0 || toMs(v) > MAX_INSTANT), 'must be between 1970 and 9999')
   .transform(toMs);
 
-const eventName = z.string().trim().min(1, 'must not be empty').max(MAX_EVENT_NAME, `must be at most ${MAX_EVENT_NAME} characters`);
+export const eventName = z.string().trim().min(1, 'must not be empty').max(MAX_EVENT_NAME, `must be at most ${MAX_EVENT_NAME} characters`);
 
 /** `from` / `to` shared by every report. Defaults: the 30 days ending now. */
 export const rangeShape = {
@@ -43,49 +43,11 @@ export interface Range {
   to: number;
 }
 
-function resolveRange(q: { from?: number | undefined; to?: number | undefined }, now: number): Range {
+export function resolveRange(q: { from?: number | undefined; to?: number | undefined }, now: number): Range {
   const to = q.to ?? now;
   const from = q.from ?? to - DEFAULT_RANGE_DAYS * DAY_MS;
   return { from, to };
 }
-
-const stepsList = z
-  .string()
-  .transform((v) => v.split(',').map((s) => s.trim()))
-  .pipe(z.array(eventName).min(2, 'must list at least 2 steps').max(10, 'must list at most 10 steps'));
-
-/** Query parameters of `GET /api/v1/reports/funnel`. */
-export const funnelQuery = z.object({
-  ...rangeShape,
-  steps: stepsList
-    .optional()
-    .describe('Comma-separated event names, 2–10. `first_successful_call` is the virtual step. Default: signed_up,api_key_created,first_successful_call.'),
-  window: z
-    .string()
-    .refine((v) => parseWindow(v) !== undefined, 'must be a number followed by s, m, h, d, w or mo (e.g. 30m, 12h, 14d), at most 365 days')
-    .optional()
-    .describe('Conversion window from the step-1 event, e.g. 30m, 12h, 14d, 2w, 1mo (30 days). Default 14d.'),
-  order: z
-    .enum(['ordered', 'strict', 'any'], { error: 'must be one of ordered, strict, any' })
-    .optional()
-    .describe(
-      'ordered (default): other events may happen between steps; strict: any other event of the person between steps breaks the attempt; any: steps in any order.',
-    ),
-  breakdown: z
-    .string()
-    .trim()
-    .min(1, 'must not be empty')
-    .max(200, 'must be at most 200 characters')
-    .regex(/^[^"\\\u0000-\u001f]+$/, 'must not contain quotes, backslashes or control characters')
-    .optional()
-    .describe('Event property of the step-1 event (first touch) to break down by. Top 25 values, the rest as "Other".'),
-  minConversion: z.coerce
-    .number({ error: 'must be a number between 0 and 1' })
-    .min(0, 'must be between 0 and 1')
-    .max(1, 'must be between 0 and 1')
-    .optional()
-    .describe(`low_conversion flag threshold on conversionFromPrevious. Default ${DEFAULT_MIN_CONVERSION}.`),
-});
 
 /** Query parameters of `GET /api/v1/reports/ttfsi`. */
 export const ttfsiQuery = z.object({
@@ -97,13 +59,17 @@ export const ttfsiQuery = z.object({
 /** Query parameters of `GET /api/v1/reports/docs` and `/api-health`. */
 export const rangeQuery = z.object(rangeShape);
 
-export interface FunnelParams extends Range {
-  steps: string[];
-  windowMs: number;
-  window: string;
-  order: 'ordered' | 'strict' | 'any';
-  breakdown: string | undefined;
-  minConversion: number;
+/** Query parameters of `GET /api/v1/reports/docs/trend`: the range and the page. */
+export const docTrendQuery = z.object({
+  ...rangeShape,
+  path: z
+    .string({ error: 'is required: the page path, e.g. /docs/authentication/' })
+    .min(1, 'must not be empty')
+    .max(TEXT_CAPS.path, `must be at most ${TEXT_CAPS.path} characters`),
+});
+
+export interface DocTrendParams extends Range {
+  path: string;
 }
 
 export interface TtfsiParams extends Range {
@@ -111,32 +77,17 @@ export interface TtfsiParams extends Range {
   end: string;
 }
 
-type Query = Record<string, string | undefined>;
+export type Query = Record<string, string | undefined>;
 
-function parse<S extends z.ZodType>(schema: S, query: Query): z.output<S> {
+export function parse<S extends z.ZodType>(schema: S, query: Query): z.output<S> {
   const parsed = schema.safeParse(query);
   if (!parsed.success) invalid(parsed.error.issues);
   return parsed.data;
 }
 
-function checkRange(range: Range): Range {
+export function checkRange(range: Range): Range {
   if (range.from > range.to) invalid([{ path: ['from'], message: 'must not be after to' }]);
   return range;
-}
-
-/** Validates funnel query parameters (400 naming the parameter) and applies the defaults. */
-export function parseFunnelParams(query: Query, now = Date.now()): FunnelParams {
-  const q = parse(funnelQuery, query);
-  const window = q.window?.trim() ?? DEFAULT_WINDOW;
-  return {
-    ...checkRange(resolveRange(q, now)),
-    steps: q.steps ?? [...DEFAULT_STEPS],
-    window,
-    windowMs: parseWindow(window)!,
-    order: q.order ?? 'ordered',
-    breakdown: q.breakdown,
-    minConversion: q.minConversion ?? DEFAULT_MIN_CONVERSION,
-  };
 }
 
 /** Validates TTFSI query parameters and applies the defaults. */
@@ -148,4 +99,12 @@ export function parseTtfsiParams(query: Query, now = Date.now()): TtfsiParams {
 /** Validates `from` / `to` only. */
 export function parseRangeParams(query: Query, now = Date.now()): Range {
   return checkRange(resolveRange(parse(rangeQuery, query), now));
+}
+
+export type { FunnelParams } from './funnel-params.ts';
+
+/** Validates the docs trend parameters (`path` is required). */
+export function parseDocTrendParams(query: Query, now = Date.now()): DocTrendParams {
+  const q = parse(docTrendQuery, query);
+  return { ...checkRange(resolveRange(q, now)), path: q.path };
 }

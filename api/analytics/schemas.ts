@@ -7,14 +7,23 @@ import { z } from 'zod';
 const rateOrNull = z.number().min(0).max(1).nullable();
 const secondsOrNull = z.number().min(0).nullable();
 const codeCount = z.object({ code: z.string(), count: z.number().int() });
+const pOrNull = z.number().min(0).max(1).nullable();
+const periodBounds = {
+  from: z.string().describe('Start of the previous period (ISO 8601).'),
+  to: z.string().describe('End of the previous period: 1 ms before `from`.'),
+};
 
 export const funnelStepSchema = z.object({
   event: z.string(),
+  name: z.string().describe("The step's name (default: its event name)."),
   count: z.number().int().describe('Persons whose deepest step is this one or later.'),
   conversionFromStart: rateOrNull.describe('count / count of step 1; null when step 1 is 0.'),
   conversionFromPrevious: rateOrNull.describe('count / count of the previous step; null when that is 0.'),
   dropOff: z.number().int().describe('Reached the previous step but not this one, and their window had closed by `to`.'),
   inProgress: z.number().int().describe('Reached the previous step but not this one, and their window was still open at `to`.'),
+  averageSecondsFromPrevious: secondsOrNull.describe(
+    'Mean seconds from the previous step over persons who reached this one; conversions of exactly 0 seconds are left out (as PostHog), as in the median and p90.',
+  ),
   medianSecondsFromPrevious: secondsOrNull,
   p90SecondsFromPrevious: secondsOrNull,
 });
@@ -29,7 +38,7 @@ export const flagSchema = z.object({
     previousRate: rateOrNull,
     currentRate: rateOrNull,
     p: z.number().min(0).max(1).nullable().describe('Two-sided p-value of the two-proportion z-test; null when not testable.'),
-    topErrors: z.array(codeCount),
+    topErrors: z.array(codeCount.extend({ persons: z.number().int().describe('Distinct persons who made those failed calls.') })),
     lastPages: z.array(z.object({ path: z.string(), count: z.number().int(), helpfulRate: rateOrNull })),
   }),
 });
@@ -42,6 +51,45 @@ export const funnelResponseSchema = z.object({
   steps: z.array(funnelStepSchema),
   breakdown: z.array(z.object({ value: z.string().nullable(), steps: z.array(funnelStepSchema) })),
   flags: z.array(flagSchema),
+  previous: z
+    .object({
+      ...periodBounds,
+      steps: z.array(funnelStepSchema),
+      overallConversionP: pOrNull.describe('Two-proportion z-test of the overall conversion against the previous period; null under 30 persons.'),
+    })
+    .describe('The same funnel (no breakdown) over the previous period of the same length.'),
+});
+
+export const funnelPersonsResponseSchema = z.object({
+  total: z.number().int().describe("Persons matching step and status: always the funnel report's figure for them."),
+  persons: z.array(
+    z.object({
+      personId: z.string(),
+      distinctIds: z.array(z.string()),
+      email: z.string().nullable().describe("The person's `email` property, when set."),
+      enteredAt: z.string().describe('Step-1 time of the counted attempt.'),
+      reachedAt: z.string().nullable().describe('When that attempt reached the step; null for dropped and in-progress persons.'),
+    }),
+  ),
+});
+
+export const funnelTrendResponseSchema = z.object({
+  interval: z.enum(['day', 'week']),
+  points: z.array(
+    z.object({
+      start: z.string().describe('Interval start: a UTC day, or an ISO week from Monday 00:00 UTC.'),
+      entered: z.number().int().describe('Persons who started an attempt in the interval.'),
+      completed: z.number().int().describe('Of those, persons whose attempt from the interval reached the last step within the window.'),
+      inProgress: z.number().int().describe('Of the others, persons whose window was still open at `to`.'),
+      conversion: rateOrNull.describe('completed / entered; null when nobody entered.'),
+    }),
+  ),
+});
+
+export const timeToConvertResponseSchema = z.object({
+  bins: z.array(z.object({ fromSeconds: z.number(), toSeconds: z.number(), persons: z.number().int() })),
+  averageSeconds: secondsOrNull.describe('Conversions of exactly 0 seconds left out.'),
+  medianSeconds: secondsOrNull.describe('Conversions of exactly 0 seconds left out.'),
 });
 
 export const ttfsiResponseSchema = z.object({
@@ -54,12 +102,30 @@ export const ttfsiResponseSchema = z.object({
   }),
   histogram: z.array(z.object({ fromSeconds: z.number(), toSeconds: z.number(), count: z.number().int() })),
   cohorts: z.array(z.object({ week: z.string(), started: z.number().int(), completed: z.number().int(), p50: secondsOrNull })),
+  previous: z
+    .object({
+      ...periodBounds,
+      completed: z.number().int(),
+      inProgress: z.number().int(),
+      median: secondsOrNull.describe('Kaplan–Meier median of the previous period.'),
+      completionP: pOrNull.describe('Two-proportion z-test of completed / started against the previous period; null under 30 persons.'),
+    })
+    .describe('Headline figures over the previous period of the same length.'),
+});
+
+const docsSummarySchema = z.object({
+  views: z.number().int(),
+  readers: z.number().int(),
+  helpful: z.number().int().describe('Latest vote per person and page.'),
+  notHelpful: z.number().int(),
+  helpfulRate: rateOrNull,
 });
 
 export const docsResponseSchema = z.object({
   pages: z.array(
     z.object({
       path: z.string(),
+      title: z.string().nullable().describe('`title` of the latest `$pageview` of the page in range; null when none carried one.'),
       views: z.number().int(),
       readers: z.number().int(),
       helpful: z.number().int(),
@@ -67,10 +133,28 @@ export const docsResponseSchema = z.object({
       helpfulRate: rateOrNull,
       wilsonLower: rateOrNull,
       reasons: z.record(z.string(), z.number().int()),
-      comments: z.array(z.object({ text: z.string(), timestamp: z.string() })),
+      comments: z.array(z.object({ text: z.string(), timestamp: z.string(), helpful: z.boolean().nullable().describe('The vote sent with the comment.') })),
       readerConversion: rateOrNull,
       nonReaderConversion: rateOrNull,
       flagged: z.boolean(),
+    }),
+  ),
+  summary: docsSummarySchema.describe('Totals over docs and quickstart pages (/docs/…, /quickstarts/…).'),
+  previous: docsSummarySchema
+    .extend({ ...periodBounds, helpfulRateP: pOrNull.describe('Two-proportion z-test of the helpful rate against the previous period.') })
+    .describe('The same totals over the previous period of the same length.'),
+});
+
+export const docTrendResponseSchema = z.object({
+  path: z.string(),
+  bucket: z.enum(['day', 'week']).describe('UTC days for ranges up to 45 days, else ISO weeks (Monday).'),
+  points: z.array(
+    z.object({
+      period: z.string().describe('First day of the bucket, YYYY-MM-DD.'),
+      views: z.number().int(),
+      helpful: z.number().int(),
+      notHelpful: z.number().int(),
+      helpfulRate: rateOrNull,
     }),
   ),
 });

@@ -198,3 +198,15 @@ export function thinCurve(points: SurvivalPoint[], max = 500): SurvivalPoint[] {
   for (let k = 0; k < max; k++) out.push(points[Math.round(k * step)]!);
   return out;
 }
+
+/** Persons each period needs before a change of a rate between periods is tested. */
+export const MIN_PERIOD_SAMPLE = 30;
+
+/**
+ * p of the two-sided two-proportion z-test of rate x2/n2 (this period) against x1/n1 (the previous one), or null
+ * when either period has fewer than MIN_PERIOD_SAMPLE in its denominator or the test has no variance.
+ */
+export function proportionChangeP(x1: number, n1: number, x2: number, n2: number): number | null {
+  if (n1 < MIN_PERIOD_SAMPLE || n2 < MIN_PERIOD_SAMPLE) return null;
+  return twoProportionZTest(x1, n1, x2, n2)?.p ?? null;
+}

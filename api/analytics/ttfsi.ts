@@ -38,7 +38,7 @@ export function createTtfsiCollector(to: number) {
         cohort.durations.push(row.seconds);
       }
     },
-    result(): TtfsiReport {
+    result(): Omit<TtfsiReport, 'previous'> {
       const sorted = Float64Array.from(done).sort();
       const km = kaplanMeier(sorted, censored);
       return {

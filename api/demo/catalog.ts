@@ -23,6 +23,27 @@ export const PATHS = {
   dashboard: '/dashboard/',
 } as const;
 
+/** The document title each page's `$pageview` carries (posthog-js sends `title`), as the site renders it. */
+export const PAGE_TITLES: Record<string, string> = {
+  [PATHS.home]: 'Onramp Developers — send your first message in five minutes',
+  [PATHS.introduction]: 'Introduction | Onramp Developers',
+  [PATHS.authentication]: 'Authentication | Onramp Developers',
+  [PATHS.firstCall]: 'Make your first call | Onramp Developers',
+  [PATHS.errors]: 'Errors | Onramp Developers',
+  [PATHS.rateLimits]: 'Rate limits | Onramp Developers',
+  [PATHS.pagination]: 'Pagination | Onramp Developers',
+  [PATHS.changelog]: 'Changelog | Onramp Developers',
+  [PATHS.instrument]: 'Instrument your own API | Onramp Developers',
+  [PATHS.createMessage]: 'Create a message | Onramp Developers',
+  [PATHS.retrieveMessage]: 'Retrieve a message | Onramp Developers',
+  [PATHS.listMessages]: 'List messages | Onramp Developers',
+  [PATHS.signup]: 'Sign up | Onramp Developers',
+  [PATHS.dashboard]: 'Dashboard | Onramp Developers',
+  '/quickstarts/curl/': 'Quickstart with curl | Onramp Developers',
+  '/quickstarts/node/': 'Quickstart with Node.js | Onramp Developers',
+  '/quickstarts/python/': 'Quickstart with Python | Onramp Developers',
+};
+
 export type Language = 'curl' | 'node' | 'python';
 export const LANGUAGES: readonly Language[] = ['curl', 'node', 'python'];
 export const QUICKSTART_PATH: Record<Language, string> = {

@@ -8,6 +8,7 @@ import {
   LANGUAGES,
   type Language,
   PAGE_RATINGS,
+  PAGE_TITLES,
   PATHS,
   type PageRating,
   QUICKSTART_PATH,
@@ -89,6 +90,7 @@ export function developerJourney(rng: Random, ctx: JourneyContext, arrival: numb
     const props: Record<string, unknown> = {
       $current_url: `${DEMO_ORIGIN}${path}`,
       $pathname: path,
+      title: PAGE_TITLES[path] ?? 'Onramp Developers',
       $host: new URL(DEMO_ORIGIN).host,
       $lib: 'web',
       $browser: browser,

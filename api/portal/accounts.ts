@@ -1,6 +1,6 @@
 /** The account and support-ticket queries of the portal routes (api/routes/auth.ts, api/routes/support.ts). */
 import { sql } from 'drizzle-orm';
-import type { accounts, supportTickets } from '../../db/schema.ts';
+import type { accounts, supportTickets } from '../../db/schema/sqlite.ts';
 import type { SqlDatabase } from '../storage/sql/interface.ts';
 
 /** An `accounts` row, password hash included (only the login check reads it). */

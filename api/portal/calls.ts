@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import type { sandboxCalls } from '../../db/schema.ts';
+import type { sandboxCalls } from '../../db/schema/sqlite.ts';
 import type { SqlDatabase } from '../storage/sql/interface.ts';
 
 /** One sandbox call as recorded at request time. */

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import type { apiKeys } from '../../db/schema.ts';
+import type { apiKeys } from '../../db/schema/sqlite.ts';
 import type { SqlDatabase } from '../storage/sql/interface.ts';
 import { newId, randomBase62, sha256Hex } from './ids.ts';
 

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import type { sandboxMessages } from '../../db/schema.ts';
+import type { sandboxMessages } from '../../db/schema/sqlite.ts';
 import type { SqlDatabase } from '../storage/sql/interface.ts';
 import { newId } from './ids.ts';
 

@@ -27,7 +27,7 @@ export const querySchema = z.object({
 export type EventsQuery = z.output<typeof querySchema>;
 
 /** A selected row: `properties` as the driver gives a JSON column (text on SQLite, parsed jsonb on PostgreSQL). */
-type EventRow = { uuid: string; event: string; distinctId: string; personId: string; timestamp: number; properties: unknown };
+type EventRow = { uuid: string; event: string; distinctId: string; personId: string; timestamp: number; properties: unknown; personEmail: unknown };
 
 /** Stored properties as an object; text that is not a JSON object (never written by capture) lists as `{}`. */
 function propertiesObject(serialized: string): Record<string, unknown> {
@@ -40,7 +40,7 @@ function propertiesObject(serialized: string): Record<string, unknown> {
 }
 
 /**
- * The API shape of a selected row. Names are cut to TEXT_CAPS.name, and properties that serialize to more than
+ * The API shape of a selected row. Names (and the person's email) are cut to TEXT_CAPS.name, and properties that serialize to more than
  * MAX_LISTED_PROPERTIES_BYTES are left out (`{}` with `propertiesOmitted: true`), so one huge event cannot make a
  * page of the listing unbounded.
  */
@@ -55,6 +55,7 @@ function listedEvent(r: EventRow): ListedEvent {
     timestamp: new Date(r.timestamp).toISOString(),
     properties: omitted ? {} : propertiesObject(serialized),
     ...(omitted ? { propertiesOmitted: true as const } : {}),
+    personEmail: typeof r.personEmail === 'string' && r.personEmail !== '' ? capText(r.personEmail, TEXT_CAPS.name) : null,
   };
 }
 
@@ -74,7 +75,8 @@ export async function queryEvents(database: SqlDatabase, q: EventsQuery): Promis
   }
   const where = filters.length > 0 ? sql`WHERE ${sql.join(filters, sql` AND `)}` : sql``;
   const rows = await database.all<EventRow>(
-    sql`SELECT e.uuid, e.event, e.distinct_id AS "distinctId", p.uuid AS "personId", e.timestamp, e.properties
+    sql`SELECT e.uuid, e.event, e.distinct_id AS "distinctId", p.uuid AS "personId", e.timestamp, e.properties,
+               CASE WHEN ${database.fragments.jsonKind(sql`p.properties`, 'email')} = 'string' THEN ${database.fragments.jsonText(sql`p.properties`, 'email')} END AS "personEmail"
         FROM events e JOIN persons p ON p.id = e.person_id
         ${where}
         ORDER BY e.timestamp DESC, e.id DESC LIMIT ${q.limit}`,

@@ -1,13 +1,18 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { seriesQuery } from '../analytics/api-traffic/series-params.ts';
-import { funnelQuery, rangeQuery, ttfsiQuery } from '../analytics/params.ts';
+import { funnelPersonsQuery, funnelQuery, funnelTimeToConvertQuery, funnelTrendQuery } from '../analytics/funnel-params.ts';
+import { docTrendQuery, rangeQuery, ttfsiQuery } from '../analytics/params.ts';
 import {
   apiHealthResponseSchema,
   apiHealthSeriesResponseSchema,
   docsResponseSchema,
+  docTrendResponseSchema,
   errorResponseSchema,
+  funnelPersonsResponseSchema,
   funnelResponseSchema,
+  funnelTrendResponseSchema,
+  timeToConvertResponseSchema,
   ttfsiResponseSchema,
 } from '../analytics/schemas.ts';
 
@@ -59,9 +64,27 @@ export function openApiDocument() {
     paths: {
       '/api/v1/reports/funnel': operation(
         'Funnel',
-        'PostHog funnel semantics: every counted event in [from, to]; the window starts at the step-1 event; each step-1 event starts an attempt; a person counts at the deepest step of any attempt. `first_successful_call` is the earliest 2xx api_call over all time, counted when in range. Flags compare against the previous period [from − (to − from), from).',
+        'PostHog funnel semantics: every counted event in [from, to]; the window starts at the step-1 event; each step-1 event starts an attempt; a person counts at the deepest step of any attempt, with the timings of the first attempt that reached it; events at one instant have no order. `first_successful_call` is the earliest 2xx api_call over all time, counted when in range. A PropertyFilter is {"key", "type"?: event|person, "operator"?: exact|is_not|icontains|not_icontains|regex|not_regex|gt|gte|lt|lte|is_set|is_not_set, "value"?}. Flags compare against the previous period [from − (to − from), from); `previous` holds that period’s steps.',
         funnelQuery,
         'FunnelReport',
+      ),
+      '/api/v1/reports/funnel/persons': operation(
+        'Funnel persons',
+        "The persons behind one figure of the funnel: reached (deepest step is `step` or later), dropped or inProgress at `step`. `total` equals the report's figure.",
+        funnelPersonsQuery,
+        'FunnelPersons',
+      ),
+      '/api/v1/reports/funnel/trend': operation(
+        'Funnel conversion over time',
+        "PostHog's historical trends: a person enters each interval in which they start an attempt (any step in an any-order funnel); completed when that attempt reaches the last step within the window. Days are UTC; weeks start on Monday.",
+        funnelTrendQuery,
+        'FunnelTrend',
+      ),
+      '/api/v1/reports/funnel/time-to-convert': operation(
+        'Funnel time to convert',
+        'Histogram of per-person seconds from fromStep to toStep of the counted attempt (any order: between those completions). The breakdown does not apply.',
+        funnelTimeToConvertQuery,
+        'TimeToConvert',
       ),
       '/api/v1/reports/ttfsi': operation(
         'Time to first successful integration',
@@ -74,6 +97,12 @@ export function openApiDocument() {
         'One row per doc path: views, readers, latest vote per person per page, Wilson lower bound, reader vs non-reader conversion. Worst first.',
         rangeQuery,
         'DocsReport',
+      ),
+      '/api/v1/reports/docs/trend': operation(
+        'Doc page trend',
+        'One page (`path`, required) over time: page views and latest votes per person, per UTC day (ranges up to 45 days) or ISO week, with the helpful rate.',
+        docTrendQuery,
+        'DocTrend',
       ),
       '/api/v1/reports/api-health': operation(
         'API health',
@@ -99,8 +128,12 @@ export function openApiDocument() {
       securitySchemes: { adminToken: { type: 'http', scheme: 'bearer', description: 'ONRAMP_ADMIN_TOKEN' } },
       schemas: {
         FunnelReport: jsonSchema(funnelResponseSchema, 'output'),
+        FunnelPersons: jsonSchema(funnelPersonsResponseSchema, 'output'),
+        FunnelTrend: jsonSchema(funnelTrendResponseSchema, 'output'),
+        TimeToConvert: jsonSchema(timeToConvertResponseSchema, 'output'),
         TtfsiReport: jsonSchema(ttfsiResponseSchema, 'output'),
         DocsReport: jsonSchema(docsResponseSchema, 'output'),
+        DocTrend: jsonSchema(docTrendResponseSchema, 'output'),
         ApiHealthReport: jsonSchema(apiHealthResponseSchema, 'output'),
         ApiHealthSeries: jsonSchema(apiHealthSeriesResponseSchema, 'output'),
         Error: jsonSchema(errorResponseSchema, 'output'),

@@ -21,7 +21,7 @@ export function pgStorage(db: OnrampPgDb): Storage {
   });
 }
 
-/** Opens the pool, applies db/migrations-pg (one instance at a time) and returns the storage on it. */
+/** Opens the pool, applies db/schema/pg-migrations (one instance at a time) and returns the storage on it. */
 export async function openPgStorage(databaseUrl: string, options: PgDbOptions = {}): Promise<Storage & { db: OnrampPgDb }> {
   const db = await openPgDb(databaseUrl, options);
   return Object.assign(pgStorage(db), { db });

@@ -3,8 +3,18 @@ import type { DatabaseDialect } from '../../db/dialect.ts';
 import type { AlertStorage } from '../alerts/storage.ts';
 import type { ApiHealthSeries } from '../analytics/api-traffic/series.ts';
 import type { SeriesParams } from '../analytics/api-traffic/series-params.ts';
-import type { ApiHealthReport, DocsReport, FunnelReport, TtfsiReport } from '../analytics/contract.ts';
-import type { FunnelParams, Range, TtfsiParams } from '../analytics/params.ts';
+import type {
+  ApiHealthReport,
+  DocsReport,
+  DocTrend,
+  FunnelPersonsReport,
+  FunnelReport,
+  FunnelTrendReport,
+  TimeToConvertReport,
+  TtfsiReport,
+} from '../analytics/contract.ts';
+import type { FunnelParams, FunnelPersonsParams, FunnelTimeToConvertParams, FunnelTrendParams } from '../analytics/funnel-params.ts';
+import type { DocTrendParams, Range, TtfsiParams } from '../analytics/params.ts';
 import type { DemoSummary } from '../demo/seed.ts';
 import type { RawCapture } from '../ingest/raw-log.ts';
 import type { NormalizedEvent } from '../ingest/validate.ts';
@@ -35,11 +45,16 @@ export interface IngestWriter {
   readonly committedRequests: number;
 }
 
-/** The four reports, each the response body of its `/api/v1/reports/*` route. */
+/** The reports, each the response body of its `/api/v1/reports/*` route. */
 export interface ReportStore {
   funnel(params: FunnelParams): Promise<FunnelReport>;
+  funnelPersons(params: FunnelPersonsParams): Promise<FunnelPersonsReport>;
+  funnelTrend(params: FunnelTrendParams): Promise<FunnelTrendReport>;
+  funnelTimeToConvert(params: FunnelTimeToConvertParams): Promise<TimeToConvertReport>;
   ttfsi(params: TtfsiParams): Promise<TtfsiReport>;
   docs(range: Range): Promise<DocsReport>;
+  /** One page's views and votes over time. */
+  docTrend(params: DocTrendParams): Promise<DocTrend>;
   /** `slo`: the availability target (ONRAMP_API_SLO); default 0.999. */
   apiHealth(range: Range, options?: { slo?: number | undefined }): Promise<ApiHealthReport>;
   apiHealthSeries(params: SeriesParams): Promise<ApiHealthSeries>;

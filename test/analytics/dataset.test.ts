@@ -235,7 +235,7 @@ describe('every report gives the same JSON on both dialects', () => {
     expect(funnel.flags.length).toBeGreaterThan(0);
     expect(funnel.flags.some((f) => f.evidence.topErrors.length > 0 && f.evidence.lastPages.length > 0)).toBe(true);
     const breakdown = (await report('funnel', { ...EDGE, breakdown: 'plan' })) as { breakdown: Array<{ value: string | null }> };
-    expect(breakdown.breakdown.map((b) => b.value)).toEqual(expect.arrayContaining([null, 'Other', '5', 'true', '1.5', '{"tier":1}', 'null', 'first']));
+    expect(breakdown.breakdown.map((b) => b.value)).toEqual(expect.arrayContaining([null, 'Other', '5', 'true', '1.5', '{"tier":1}', 'null', 'second']));
   });
 
   it.each(FUNNELS.map((q) => [JSON.stringify(q), q] as const))('funnel %s', async (_name, query) => {

@@ -48,7 +48,7 @@ describe('calls made with a key the API could not verify', () => {
     const { body } = await getReport(app, 'funnel', { ...range, steps: 'signed_up,first_successful_call', minConversion: '0.5' });
     const report = funnelResponseSchema.parse(body);
     const flag = report.flags.find((f) => f.kind === 'low_conversion')!;
-    expect(flag.evidence.topErrors).toEqual([{ code: 'parameter_invalid', count: 3 }]);
+    expect(flag.evidence.topErrors).toEqual([{ code: 'parameter_invalid', count: 3, persons: 3 }]);
   });
 });
 

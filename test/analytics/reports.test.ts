@@ -54,8 +54,8 @@ describe('funnel flags', () => {
     expect(drop.evidence.p).toBeCloseTo(expected.p, 12);
     expect(drop.evidence.p).toBeCloseTo(0.0337, 4);
     expect(drop.evidence.topErrors).toEqual([
-      { code: 'invalid_api_key', count: 10 },
-      { code: '500', count: 3 },
+      { code: 'invalid_api_key', count: 10, persons: 10 },
+      { code: '500', count: 3, persons: 3 },
     ]);
     expect(drop.evidence.lastPages).toEqual([
       { path: '/docs/authentication/', count: 20, helpfulRate: 0.75 },
@@ -153,6 +153,7 @@ describe('ttfsi', () => {
       kaplanMeier: { median: null, points: [{ seconds: 0, survival: 1 }] },
       histogram: [],
       cohorts: [],
+      previous: { from: iso(FROM - (TO - FROM)), to: iso(FROM - 1), completed: 0, inProgress: 0, median: null, completionP: null },
     });
   });
 });
@@ -191,8 +192,8 @@ describe('docs', () => {
     expect(a).toMatchObject({ views: 3, readers: 2, helpful: 1, notHelpful: 2, helpfulRate: 1 / 3, readerConversion: 0.5, nonReaderConversion: 1 });
     expect(a.reasons).toEqual({ "code didn't work": 1, 'missing info': 1 });
     expect(a.comments).toEqual([
-      { text: '<script>alert(1)</script>', timestamp: iso(at + 4000) },
-      { text: 'the curl example 401s', timestamp: iso(at + 3000) },
+      { text: '<script>alert(1)</script>', timestamp: iso(at + 4000), helpful: false },
+      { text: 'the curl example 401s', timestamp: iso(at + 3000), helpful: false },
     ]);
     expect(a.wilsonLower).toBeGreaterThan(0);
     expect(a.wilsonLower).toBeLessThan(1 / 3);

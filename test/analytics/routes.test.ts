@@ -7,7 +7,7 @@ import { funnelResponseSchema } from '../../api/analytics/schemas.ts';
 import { adminHeaders, listEvents, testApp } from '../support/app.ts';
 import { DAY, getReport, ingest } from './support.ts';
 
-const ROUTES = ['funnel', 'ttfsi', 'docs', 'api-health', 'api-health/series'];
+const ROUTES = ['funnel', 'funnel/persons', 'funnel/trend', 'funnel/time-to-convert', 'ttfsi', 'docs', 'docs/trend', 'api-health', 'api-health/series'];
 
 describe('reports: bad parameters are a 400 naming the parameter', () => {
   const { app } = testApp();
@@ -56,7 +56,9 @@ describe('reports: bad parameters are a 400 naming the parameter', () => {
 });
 
 describe('reports: access and defaults', () => {
-  it.each([...ROUTES.map((r) => `/api/v1/reports/${r}`), '/api/v1/openapi.json'])('%s needs the admin token', async (path) => {
+  // The trend needs its page: without it the admin gets a 400 naming `path`, not the report.
+  const routeWithRequired = (r: string) => (r === 'docs/trend' ? `${r}?path=%2Fdocs%2Ferrors%2F` : r);
+  it.each([...ROUTES.map((r) => `/api/v1/reports/${routeWithRequired(r)}`), '/api/v1/openapi.json'])('%s needs the admin token', async (path) => {
     const { app } = testApp();
     expect((await app.request(path)).status).toBe(401);
     expect((await app.request(path, { headers: { authorization: 'Bearer wrong-token-wrong-token' } })).status).toBe(401);
@@ -101,7 +103,21 @@ describe('OpenAPI document', () => {
     expect(served.sort()).toEqual(ROUTES.map((r) => `/api/v1/reports/${r}`).sort());
     for (const path of served) expect(Object.keys(doc.paths)).toContain(path);
     expect(doc.paths['/api/v1/reports/funnel']!.get.parameters!.map((p) => p.name).sort()).toEqual(
-      ['breakdown', 'from', 'minConversion', 'order', 'steps', 'to', 'window'].sort(),
+      [
+        'breakdown',
+        'breakdownAttribution',
+        'breakdownAttributionStep',
+        'breakdownLimit',
+        'exclusions',
+        'filterTestAccounts',
+        'from',
+        'minConversion',
+        'order',
+        'properties',
+        'steps',
+        'to',
+        'window',
+      ].sort(),
     );
     expect(doc.paths['/api/v1/reports/ttfsi']!.get.parameters!.map((p) => p.name).sort()).toEqual(['end', 'from', 'start', 'to']);
   });

@@ -18,6 +18,8 @@ export interface Ev {
   props?: Record<string, unknown>;
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
 /** An event as the capture path would hand it to the store. */
 export function normalized(e: Ev): NormalizedEvent {
   const properties = e.props ?? {};
@@ -29,8 +31,9 @@ export function normalized(e: Ev): NormalizedEvent {
     receivedAt: e.at,
     properties,
     propertiesJson: JSON.stringify(properties),
-    set: undefined,
-    setOnce: undefined,
+    // As validation does: `$set` / `$set_once` in the properties update the person.
+    set: isObject(properties.$set) ? properties.$set : undefined,
+    setOnce: isObject(properties.$set_once) ? properties.$set_once : undefined,
   };
 }
 

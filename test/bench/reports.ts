@@ -16,8 +16,9 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Database } from 'better-sqlite3';
 import { rebuildCallTrafficIfMissing } from '../../api/analytics/api-traffic/rebuild.ts';
-import { runFunnelPeriods } from '../../api/analytics/funnel-query.ts';
-import { DEFAULT_STEPS, parseFunnelParams, parseRangeParams, parseTtfsiParams } from '../../api/analytics/params.ts';
+import { parseFunnelParams } from '../../api/analytics/funnel-params.ts';
+import { runFunnelPeriods } from '../../api/analytics/funnel-run.ts';
+import { DEFAULT_STEPS, parseRangeParams, parseTtfsiParams } from '../../api/analytics/params.ts';
 import { createReportStore } from '../../api/analytics/report-store.ts';
 import { sqliteDatabase } from '../../api/storage/sql/sqlite.ts';
 import { openDb } from '../../db/client.ts';
@@ -102,7 +103,20 @@ export async function timeReports(file: string, end: number, runs: number, log: 
   const timings = [
     await time('funnel (default, ordered)', funnel({})),
     await time('  core pass only (no flags)', async () => {
-      const [r] = await runFunnelPeriods(database, { steps: [...DEFAULT_STEPS], windowMs: 14 * DAY, order: 'ordered', from: end - 30 * DAY, to: end }, []);
+      const [r] = await runFunnelPeriods(
+        database,
+        {
+          steps: [...DEFAULT_STEPS],
+          window: '14d',
+          windowMs: 14 * DAY,
+          order: 'ordered',
+          breakdown: undefined,
+          minConversion: 0.25,
+          from: end - 30 * DAY,
+          to: end,
+        },
+        [],
+      );
       return `counts ${r!.total.reached.join(' → ')}`;
     }),
     await time('ttfsi', async () => {

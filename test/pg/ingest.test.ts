@@ -199,7 +199,7 @@ describe('PostgreSQL ingest gives exactly what SQLite gives', () => {
     const { rows } = await db.$client.query<{ event: string; distinct_id: string; properties: Record<string, unknown> }>(
       'SELECT event, distinct_id, properties FROM events ORDER BY id',
     );
-    // jsonb orders keys its own way (as schema-pg.ts says); every value, and every character of every string, is kept.
+    // jsonb orders keys its own way (as db/schema/pg.ts says); every value, and every character of every string, is kept.
     expect(rows[0]!.properties).toStrictEqual(JSON.parse(events[0]!.propertiesJson));
     expect(rows[0]!.properties).toEqual({ ...ordinary, nested: { ...ordinary.nested, list: [1, 2.5, 0, 1e-7, 12345678901234567000, null, true] } });
     expect(rows[1]!.event).toBe('ev\ufffdent');

@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
 import { type OnrampDb, openDb } from '../../db/client.ts';
 import { type OnrampPgDb, openPgDb, pgMigrationsFolder } from '../../db/client-pg.ts';
 import { databaseDialect } from '../../db/dialect.ts';
-import * as sqliteSchema from '../../db/schema.ts';
-import * as pgSchema from '../../db/schema-pg.ts';
+import * as pgSchema from '../../db/schema/pg.ts';
+import * as sqliteSchema from '../../db/schema/sqlite.ts';
 import { startPostgres, type TestPostgres } from '../support/postgres.ts';
 
 let postgres: TestPostgres;

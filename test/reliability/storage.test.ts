@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { type OnrampDb, openDb } from '../../db/client.ts';
-import * as schema from '../../db/schema.ts';
+import * as schema from '../../db/schema/sqlite.ts';
 import { listEvents, PROJECT_TOKEN, testApp, testDb } from '../support/app.ts';
 import { loadEvent } from './load.ts';
 

@@ -3,18 +3,9 @@ import type { DocPage, FunnelStep } from '../../api/analytics/contract.ts';
 import { csvFileName, toCsv } from '../../site/components/reports/csv.ts';
 import { commentsNewestFirst, filterPages, parseDocSort, reasonRows, sortPages, worstFirst } from '../../site/components/reports/docs-shape.ts';
 import { eventContext, eventRows, eventsQuery } from '../../site/components/reports/events-shape.ts';
+import { docsRowHref, flagCallout, withEvidenceOnce } from '../../site/components/reports/flag-shape.ts';
 import { formatDuration, formatMs, formatPercent } from '../../site/components/reports/format.ts';
-import {
-  breakdownChart,
-  breakdownRows,
-  cohortRow,
-  docsRowHref,
-  flagCallout,
-  funnelBars,
-  isEmptyFunnel,
-  stepTimes,
-  weeklyRanges,
-} from '../../site/components/reports/funnel-shape.ts';
+import { breakdownChart, breakdownRows, cohortRow, funnelBars, isEmptyFunnel, stepTimes, weeklyRanges } from '../../site/components/reports/funnel-shape.ts';
 import { combinedTopErrors, errorRateRows, latencyRows, shortEndpoint } from '../../site/components/reports/health-shape.ts';
 import { defaultQuery, parseQuery, resolveRange, safeNext, toSearch } from '../../site/components/reports/query.ts';
 import { histogramRows, logTimeTicks, survivalCurve, ttfsiCohorts } from '../../site/components/reports/ttfsi-shape.ts';
@@ -22,11 +13,13 @@ import { histogramRows, logTimeTicks, survivalCurve, ttfsiCohorts } from '../../
 function step(event: string, count: number, extra: Partial<FunnelStep> = {}): FunnelStep {
   return {
     event,
+    name: event,
     count,
     conversionFromStart: 0,
     conversionFromPrevious: 0,
     dropOff: 0,
     inProgress: 0,
+    averageSecondsFromPrevious: null,
     medianSecondsFromPrevious: null,
     p90SecondsFromPrevious: null,
     ...extra,
@@ -36,6 +29,7 @@ function step(event: string, count: number, extra: Partial<FunnelStep> = {}): Fu
 function page(path: string, extra: Partial<DocPage> = {}): DocPage {
   return {
     path,
+    title: null,
     views: 10,
     readers: 5,
     helpful: 0,
@@ -217,7 +211,7 @@ describe('funnel shaping', () => {
           previousRate: 0.7,
           currentRate: 0.45,
           p: 0.0004,
-          topErrors: [{ code: 'invalid_api_key', count: 12 }],
+          topErrors: [{ code: 'invalid_api_key', count: 12, persons: 7 }],
           lastPages: [{ path: '/docs/authentication/', count: 9, helpfulRate: 0.3 }],
         },
       },
@@ -227,7 +221,7 @@ describe('funnel shaping', () => {
     expect(callout.title).toBe('Significant drop');
     expect(callout.severity).toBe('high');
     expect(callout.transition).toBe('2. api_key_created → 3. first_successful_call');
-    expect(callout.rateChange).toBe('Conversion 70.0% in the previous period → 45.0% now (p < 0.001)');
+    expect(callout.rateChange).toBe('Conversion 70.0% in the previous period → 45.0% now: very unlikely to be chance (p < 0.001)');
     expect(
       flagCallout(
         {
@@ -257,6 +251,11 @@ describe('funnel shaping', () => {
       ).rateChange,
     ).toBe('Conversion 10.0%');
     expect(callout.lastPages[0]!.href).toBe('/reports/docs/?range=7d&page=%2Fdocs%2Fauthentication%2F');
+    expect(callout.topErrors[0]!.label).toBe('12 failed calls by 7 developers');
+    // Evidence once per step: a second flag on the same step points up to the first.
+    const slow = { ...callout, key: 'slowest_step-2', title: 'Slowest step' };
+    const other = { ...callout, key: 'low_conversion-1', step: 1 };
+    expect(withEvidenceOnce([callout, slow, other]).map((c) => c.evidenceAbove)).toEqual([false, true, false]);
     expect(docsRowHref('/docs/a/', defaultQuery())).toBe('/reports/docs/?page=%2Fdocs%2Fa%2F');
   });
 });
@@ -323,13 +322,13 @@ describe('doc satisfaction shaping', () => {
 
   it('orders reasons by count with shares, and comments newest first', () => {
     expect(reasonRows({ missing_info: 2, code_didnt_work: 6, hard_to_follow: 0 })).toEqual([
-      { reason: 'code_didnt_work', count: 6, share: 0.75 },
+      { reason: "The code didn't work", count: 6, share: 0.75 },
       { reason: 'missing_info', count: 2, share: 0.25 },
     ]);
     const sorted = commentsNewestFirst([
-      { text: 'old', timestamp: '2026-11-01T00:00:00Z' },
-      { text: 'bad time', timestamp: 'nope' },
-      { text: 'new', timestamp: '2026-11-20T00:00:00Z' },
+      { text: 'old', timestamp: '2026-11-01T00:00:00Z', helpful: false },
+      { text: 'bad time', timestamp: 'nope', helpful: null },
+      { text: 'new', timestamp: '2026-11-20T00:00:00Z', helpful: true },
     ]);
     expect(sorted.map((c) => c.text)).toEqual(['new', 'old', 'bad time']);
   });
@@ -390,6 +389,7 @@ describe('live events shaping', () => {
         event: 'api_call',
         distinctId: 'd',
         personId: 'p',
+        personEmail: null,
         timestamp: 't',
         properties: { method: 'POST', endpoint: '/sandbox/v1/messages', status: 401, error_code: 'invalid_api_key', $lib: 'posthog-node' },
       },

@@ -12,7 +12,7 @@ export const ADMIN_TOKEN = 'onr_admin_test_token_0123456789_abcdef';
 /** The test apps' ONRAMP_SERVER_TOKEN: server-defined events (signed_up, api_call, ...) are captured with it. */
 export const SERVER_TOKEN = 'onr_server_test_token_0123456789';
 
-/** A fresh `:memory:` database, migrated from db/migrations. */
+/** A fresh `:memory:` database, migrated from db/schema/sqlite-migrations. */
 export function testDb(): OnrampDb {
   return openDb(':memory:');
 }

@@ -14,7 +14,7 @@ declare module 'vitest' {
 
 /**
  * Global setup of the `postgres` vitest project: one PostgreSQL server for the whole run (a throwaway local
- * cluster, or TEST_POSTGRES_URL), with a template database migrated from db/migrations-pg once, so each test app
+ * cluster, or TEST_POSTGRES_URL), with a template database migrated from db/schema/pg-migrations once, so each test app
  * gets its own copy in milliseconds instead of migrating.
  */
 export default async function setup(project: TestProject) {

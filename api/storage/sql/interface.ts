@@ -30,7 +30,7 @@ export interface SqlFragments {
   jsonValue(value: unknown): SQL;
   /**
    * A successful (2xx) `api_call` row of `events` (columns unqualified). SQLite reads the JSON status in the exact text
-   * of the partial index `events_success_call_person_timestamp` (db/schema.ts), without which it cannot use that index;
+   * of the partial index `events_success_call_person_timestamp` (db/schema/sqlite.ts), without which it cannot use that index;
    * PostgreSQL reads the stored `call_status` column, whose partial index it matches by implication.
    */
   readonly successCall: SQL;

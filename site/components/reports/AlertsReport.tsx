@@ -12,8 +12,10 @@ import {
   type AlertRuleJson,
   type AlertRulesResponse,
   checkSummary,
+  draftFromFunnelLink,
   draftFromRule,
   emptyDraft,
+  type RuleDraft,
   type RuleRow,
   ruleRows,
 } from './alerts-shape.ts';
@@ -107,6 +109,8 @@ function AlertsBody() {
   const [logRule, setLogRule] = useState<AlertRuleJson | null>(null);
   const [logVersion, setLogVersion] = useState(0);
   const formRef = useRef<HTMLDivElement>(null);
+  // Opened from the funnel page's "Alert me" link: the first new rule starts from that funnel.
+  const [prefill, setPrefill] = useState<RuleDraft | null>(() => (typeof location === 'undefined' ? null : draftFromFunnelLink(location.search)));
 
   const load = useCallback(() => {
     setLoadError(null);
@@ -135,6 +139,7 @@ function AlertsBody() {
   const onSaved = (rule: AlertRuleJson, created: boolean) => {
     setNotice(created ? `Created “${rule.name}”.` : `Saved “${rule.name}”.`);
     setEditing(null);
+    setPrefill(null);
     setFormKey((k) => k + 1);
     if (logRule?.id === rule.id) setLogRule(rule);
     load();
@@ -252,9 +257,14 @@ function AlertsBody() {
           title={editing ? `Edit “${editing.name}”` : 'New alert rule'}
           description="Onramp checks the funnel on this schedule and POSTs a Slack-compatible message to the webhook when the trigger holds. It does not alert again until the condition clears."
         >
+          {prefill && !editing ? (
+            <p className="notice" data-testid="alert-prefilled">
+              Filled in from the funnel you were viewing: {prefill.steps.join(' → ')}, {prefill.window} window. Add a webhook and save.
+            </p>
+          ) : null}
           <AlertRuleForm
             key={formKey}
-            initial={editing ? draftFromRule(editing) : emptyDraft()}
+            initial={editing ? draftFromRule(editing) : (prefill ?? emptyDraft())}
             editing={editing}
             onSaved={onSaved}
             {...(editing ? { onCancel: stopEdit } : {})}

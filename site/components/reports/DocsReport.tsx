@@ -4,8 +4,9 @@ import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxi
 import type { DocPage, DocsReport as DocsResponse } from '../../../api/analytics/contract.ts';
 import { RangeControl } from './Controls.tsx';
 import type { CsvColumn } from './csv.ts';
-import { commentsNewestFirst, type DocSortKey, filterPages, parseDocSort, type ReasonRow, reasonRows, sortPages, votes } from './docs-shape.ts';
-import { formatCount, formatDecimal, formatPercent, formatUtc } from './format.ts';
+import { DocsKpis, DocsMethod, PageTrend } from './DocsExtras.tsx';
+import { commentsNewestFirst, type DocSortKey, filterPages, pageTitle, parseDocSort, type ReasonRow, reasonRows, sortPages, votes } from './docs-shape.ts';
+import { formatCount, formatPercent, formatUtc } from './format.ts';
 import { Gate } from './Gate.tsx';
 import { useApi, useUrlQuery } from './hooks.ts';
 import { AXIS_TICK, COLORS } from './palette.ts';
@@ -18,15 +19,27 @@ interface DocColumn extends CsvColumn<DocPage> {
 }
 
 const COLUMNS: DocColumn[] = [
-  { key: 'path', header: 'Page', value: (p) => p.path, render: (p) => p.path },
+  { key: 'path', header: 'Page', value: (p) => p.path, render: (p) => pageTitle(p) },
   { key: 'views', header: 'Views', value: (p) => p.views, render: (p) => formatCount(p.views), numeric: true },
   { key: 'votes', header: 'Votes', value: (p) => votes(p), render: (p) => formatCount(votes(p)), numeric: true },
   { key: 'helpfulRate', header: 'Helpful', value: (p) => p.helpfulRate, render: (p) => formatPercent(p.helpfulRate, 0), numeric: true },
-  { key: 'wilsonLower', header: 'Wilson lower bound', value: (p) => p.wilsonLower, render: (p) => formatDecimal(p.wilsonLower, 2), numeric: true },
-  { key: 'readerConversion', header: 'Reader conversion', value: (p) => p.readerConversion, render: (p) => formatPercent(p.readerConversion), numeric: true },
+  {
+    key: 'wilsonLower',
+    header: 'Helpful, adjusted for few votes',
+    value: (p) => p.wilsonLower,
+    render: (p) => formatPercent(p.wilsonLower, 0),
+    numeric: true,
+  },
+  {
+    key: 'readerConversion',
+    header: 'Readers to first successful call',
+    value: (p) => p.readerConversion,
+    render: (p) => formatPercent(p.readerConversion),
+    numeric: true,
+  },
   {
     key: 'nonReaderConversion',
-    header: 'Non-reader conversion',
+    header: 'Non-readers to first successful call',
     value: (p) => p.nonReaderConversion,
     render: (p) => formatPercent(p.nonReaderConversion),
     numeric: true,
@@ -35,7 +48,9 @@ const COLUMNS: DocColumn[] = [
 ];
 
 const CSV_COLUMNS: CsvColumn<DocPage>[] = [
-  ...COLUMNS.filter((c) => c.key !== 'votes'),
+  COLUMNS[0]!,
+  { header: 'Title', value: (p) => p.title },
+  ...COLUMNS.filter((c) => c.key !== 'votes' && c.key !== 'path'),
   { header: 'Readers', value: (p) => p.readers },
   { header: 'Helpful votes', value: (p) => p.helpful },
   { header: 'Not helpful votes', value: (p) => p.notHelpful },
@@ -49,7 +64,10 @@ const reasonColumns: Column<ReasonRow>[] = [
 
 const COMMENTS_PAGE = 10;
 
-function PageDetail({ page, detailRef }: { page: DocPage; detailRef: RefObject<HTMLDivElement | null> }) {
+/** A comment's vote as the reader gave it. */
+const voteText = (helpful: boolean | null) => (helpful === null ? '' : helpful ? 'Helpful' : 'Not helpful');
+
+function PageDetail({ page, detailRef, range }: { page: DocPage; detailRef: RefObject<HTMLDivElement | null>; range: { from: string; to: string } }) {
   const reasons = reasonRows(page.reasons);
   const comments = commentsNewestFirst(page.comments);
   const [shown, setShown] = useState(COMMENTS_PAGE);
@@ -58,12 +76,15 @@ function PageDetail({ page, detailRef }: { page: DocPage; detailRef: RefObject<H
   return (
     <div className="detail" data-testid="doc-detail" ref={detailRef} tabIndex={-1}>
       <h3 className="subhead">
-        <code>{page.path}</code>
+        {pageTitle(page)} <code className="page-path">{page.path}</code>
       </h3>
       <p className="muted small">
-        {formatCount(page.views)} views · {formatCount(page.readers)} readers · {formatCount(page.helpful)} helpful / {formatCount(page.notHelpful)} not helpful
-        · readers converted {formatPercent(page.readerConversion)} vs. {formatPercent(page.nonReaderConversion)} for non-readers
+        {formatCount(page.views)} views · {formatCount(page.readers)} readers · helpful {formatPercent(page.helpfulRate, 0)} ({formatCount(page.helpful)} of{' '}
+        {formatCount(votes(page))} votes) · {formatPercent(page.readerConversion)} of readers made a first successful call afterwards, against{' '}
+        {formatPercent(page.nonReaderConversion)} of non-readers
       </p>
+      <h4 className="subhead">Views and helpful rate over time</h4>
+      <PageTrend path={page.path} range={range} />
       <div className="grid-2">
         <div>
           <h4 className="subhead">Reasons given</h4>
@@ -100,6 +121,7 @@ function PageDetail({ page, detailRef }: { page: DocPage; detailRef: RefObject<H
                   name={`comments ${page.path}`}
                   columns={[
                     { header: 'time', value: (c: DocPage['comments'][number]) => c.timestamp },
+                    { header: 'vote', value: (c: DocPage['comments'][number]) => voteText(c.helpful) },
                     { header: 'comment', value: (c: DocPage['comments'][number]) => c.text },
                   ]}
                   rows={comments}
@@ -110,7 +132,10 @@ function PageDetail({ page, detailRef }: { page: DocPage; detailRef: RefObject<H
                   <li key={`${c.timestamp}-${i}`}>
                     {/* Reader-written text: rendered as a React text node, so markup in it stays inert text. */}
                     <p className="comment-text">{c.text}</p>
-                    <span className="comment-meta">{formatUtc(c.timestamp)}</span>
+                    <span className="comment-meta">
+                      {c.helpful === null ? null : <span className={`vote-badge ${c.helpful ? 'vote-yes' : 'vote-no'}`}>{voteText(c.helpful)}</span>}
+                      {formatUtc(c.timestamp)}
+                    </span>
                   </li>
                 ))}
               </ul>
@@ -130,7 +155,7 @@ function PageDetail({ page, detailRef }: { page: DocPage; detailRef: RefObject<H
 }
 
 function DocsBody() {
-  const { query, range, extras, update, refresh } = useUrlQuery(['page', 'sort', 'dir', 'q', 'flagged']);
+  const { query, range, extras, update, refresh } = useUrlQuery(['page', 'sort', 'dir', 'q', 'flagged', 'all']);
   const report = useApi<DocsResponse>('/api/v1/reports/docs', { from: range.from, to: range.to });
   const [text, setText] = useState(extras.q ?? '');
   const [minVotes, setMinVotes] = useState(0);
@@ -142,12 +167,13 @@ function DocsBody() {
   const scrolled = useRef(false);
   const sort = parseDocSort(extras.sort || null, extras.dir || null);
   const flaggedOnly = extras.flagged === '1';
+  const allPages = extras.all === '1';
   const selected = extras.page ?? '';
 
   const rows = useMemo(() => {
     if (!report.data) return [];
-    return sortPages(filterPages(report.data.pages, { text, flaggedOnly, minVotes }), sort.key, sort.direction);
-  }, [report.data, text, flaggedOnly, minVotes, sort.key, sort.direction]);
+    return sortPages(filterPages(report.data.pages, { text, flaggedOnly, minVotes, allPages }), sort.key, sort.direction);
+  }, [report.data, text, flaggedOnly, minVotes, allPages, sort.key, sort.direction]);
   const selectedPage = report.data?.pages.find((p) => p.path === selected);
 
   // A link from a funnel flag lands here with ?page=: bring that row into view once. A click in the table
@@ -182,10 +208,11 @@ function DocsBody() {
           Pages appear once readers view them; votes come from the “Was this page helpful?” widget.
         </EmptyState>
       ) : null}
+      {report.data && report.data.pages.length > 0 ? <DocsKpis data={report.data} /> : null}
       {report.data && report.data.pages.length > 0 ? (
         <Card
           title="Pages"
-          description="Worst first by the 95% Wilson lower bound of the helpful rate, which keeps a page with two votes from looking perfect. Pages without votes come last. Select a page for its reasons and comments."
+          description="Least helpful first, by the helpful rate adjusted for few votes, so a page with two votes does not look perfect. Pages without votes come last. Select a page for its trend, reasons and comments."
           actions={<CsvButton name="doc satisfaction" columns={CSV_COLUMNS} rows={rows} />}
         >
           <div className="filters">
@@ -207,6 +234,10 @@ function DocsBody() {
             <label className="checkbox">
               <input type="checkbox" checked={flaggedOnly} onChange={(e) => update({}, { flagged: e.target.checked ? '1' : null })} />
               Flagged only
+            </label>
+            <label className="checkbox">
+              <input type="checkbox" checked={allPages} onChange={(e) => update({}, { all: e.target.checked ? '1' : null })} data-testid="docs-all-pages" />
+              All pages, not only docs and quickstarts
             </label>
             <span className="muted small" aria-live="polite">
               {rows.length} of {report.data.pages.length} pages
@@ -254,7 +285,8 @@ function DocsBody() {
                                 update({}, { page: isSelected ? null : p.path });
                               }}
                             >
-                              {p.path}
+                              <span className="page-title">{pageTitle(p)}</span>
+                              <span className="page-path">{p.path}</span>
                             </button>
                           </th>
                         ) : (
@@ -271,12 +303,13 @@ function DocsBody() {
           </div>
           {rows.length === 0 ? <EmptyState title="No pages match these filters." /> : null}
           {selectedPage ? (
-            <PageDetail page={selectedPage} detailRef={detail} />
+            <PageDetail page={selectedPage} detailRef={detail} range={range} />
           ) : selected ? (
             <p className="muted">No data for {selected} in this range.</p>
           ) : null}
         </Card>
       ) : null}
+      {report.data ? <DocsMethod /> : null}
     </>
   );
 }

@@ -4,10 +4,12 @@
  * and supports React 19 since v3.
  */
 import { useEffect, useState } from 'react';
-import { Bar, BarChart, CartesianGrid, ComposedChart, Legend, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { Bar, BarChart, CartesianGrid, ComposedChart, LabelList, Legend, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { FunnelReport as FunnelResponse } from '../../../api/analytics/contract.ts';
 import { getJson, ReportApiError } from './api.ts';
 import { FunnelControls, RangeControl } from './Controls.tsx';
+import { FunnelKpis, FunnelMethod } from './FunnelKpis.tsx';
+import { developers, type FlagCallout, flagCallout, withEvidenceOnce } from './flag-shape.ts';
 import { formatCount, formatDuration, formatPercent } from './format.ts';
 import {
   type BreakdownTableRow,
@@ -15,12 +17,11 @@ import {
   breakdownRows,
   type CohortRow,
   cohortRow,
-  type FlagCallout,
   type FunnelBarRow,
-  flagCallout,
   funnelBars,
   isEmptyFunnel,
   type StepTimeRow,
+  singleBreakdownValue,
   stepTimes,
   weeklyRanges,
 } from './funnel-shape.ts';
@@ -28,7 +29,7 @@ import { Gate } from './Gate.tsx';
 import { useApi, useNarrow, useUrlQuery } from './hooks.ts';
 import { AXIS_TICK, COLORS, seriesColor } from './palette.ts';
 import { funnelParams, type ReportQuery } from './query.ts';
-import { Card, ChartFigure, type Column, DataTable, EmptyState, ErrorMessage, Loading, legendFormatter, Segmented, Stat } from './ui.tsx';
+import { Card, ChartFigure, type Column, DataTable, EmptyState, ErrorMessage, Loading, legendFormatter, Segmented } from './ui.tsx';
 
 const percentTick = (v: number) => `${Math.round(v * 100)}%`;
 
@@ -36,7 +37,7 @@ function FlagCallouts({ callouts }: { callouts: FlagCallout[] }) {
   if (callouts.length === 0) return null;
   return (
     <section className="flags" aria-label="Flagged steps">
-      {callouts.map((c) => (
+      {withEvidenceOnce(callouts).map((c) => (
         <article key={c.key} className={`flag flag-${c.severity}`} data-testid="funnel-flag">
           <header>
             <span className={`badge badge-${c.severity}`}>{c.severity}</span>
@@ -44,41 +45,51 @@ function FlagCallouts({ callouts }: { callouts: FlagCallout[] }) {
               {c.title}: <span className="flag-transition">{c.transition}</span>
             </h2>
           </header>
-          <p className="flag-message">{c.message}</p>
+          {c.explanation ? (
+            <p className="flag-explain" data-testid="flag-explanation">
+              {c.explanation}
+            </p>
+          ) : (
+            <p className="flag-message">{c.message}</p>
+          )}
           {c.rateChange ? <p className="flag-rates">{c.rateChange}</p> : null}
-          <div className="flag-evidence">
-            <div>
-              <h3>Top errors hit by those who stalled</h3>
-              {c.topErrors.length ? (
-                <ul>
-                  {c.topErrors.map((e) => (
-                    <li key={e.code}>
-                      <code>{e.code}</code> <span className="muted">× {formatCount(e.count)}</span>
-                    </li>
-                  ))}
-                </ul>
-              ) : (
-                <p className="muted">No API errors among them.</p>
-              )}
+          {c.evidenceAbove ? (
+            <p className="muted small">What these developers ran into is listed under the flag above.</p>
+          ) : (
+            <div className="flag-evidence" data-testid="flag-evidence">
+              <div>
+                <h3>Top errors hit by those who stalled</h3>
+                {c.topErrors.length ? (
+                  <ul>
+                    {c.topErrors.map((e) => (
+                      <li key={e.code}>
+                        <code>{e.code}</code>: <span className="muted">{e.label}</span>
+                      </li>
+                    ))}
+                  </ul>
+                ) : (
+                  <p className="muted">No API errors among them.</p>
+                )}
+              </div>
+              <div>
+                <h3>Last pages read before stalling</h3>
+                {c.lastPages.length ? (
+                  <ul>
+                    {c.lastPages.map((p) => (
+                      <li key={p.path}>
+                        <a href={p.href}>{p.path}</a>{' '}
+                        <span className="muted">
+                          last page of {developers(p.count)} · {p.helpfulRate === null ? 'no votes' : `${formatPercent(p.helpfulRate, 0)} found it helpful`}
+                        </span>
+                      </li>
+                    ))}
+                  </ul>
+                ) : (
+                  <p className="muted">No doc pages read.</p>
+                )}
+              </div>
             </div>
-            <div>
-              <h3>Last pages read before stalling</h3>
-              {c.lastPages.length ? (
-                <ul>
-                  {c.lastPages.map((p) => (
-                    <li key={p.path}>
-                      <a href={p.href}>{p.path}</a>{' '}
-                      <span className="muted">
-                        × {formatCount(p.count)} · helpful {formatPercent(p.helpfulRate, 0)}
-                      </span>
-                    </li>
-                  ))}
-                </ul>
-              ) : (
-                <p className="muted">No doc pages read.</p>
-              )}
-            </div>
-          </div>
+          )}
         </article>
       ))}
     </section>
@@ -117,7 +128,7 @@ const timeColumns: Column<StepTimeRow>[] = [
 function StepsCard({ data }: { data: FunnelResponse }) {
   const narrow = useNarrow();
   const axisWidth = narrow ? 64 : 190;
-  const bars = funnelBars(data.steps);
+  const bars = funnelBars(data.steps).map((b) => ({ ...b, percentLabel: formatPercent(b.conversionFromStart, 0) }));
   const times = stepTimes(data.steps);
   const rows = bars.map((b, i) => ({
     ...b,
@@ -128,11 +139,11 @@ function StepsCard({ data }: { data: FunnelResponse }) {
   return (
     <Card
       title="Conversion by step"
-      description="Each bar is the persons who reached the step; the rest of the previous step either dropped out (past their window) or is still in progress."
+      description="Each bar is the developers who reached the step, labelled with their share of step 1; the rest of the previous step either dropped out (past their window) or is still in progress."
     >
       <div className="chart-canvas" style={{ height }} aria-hidden="true">
         <ResponsiveContainer width="100%" height="100%">
-          <BarChart data={bars} layout="vertical" margin={{ top: 8, right: 24, bottom: 8, left: 8 }} accessibilityLayer={false}>
+          <BarChart data={bars} layout="vertical" margin={{ top: 8, right: 56, bottom: 8, left: 8 }} accessibilityLayer={false}>
             <CartesianGrid horizontal={false} stroke={COLORS.grid} />
             <XAxis type="number" tick={AXIS_TICK} allowDecimals={false} />
             <YAxis type="category" dataKey={narrow ? 'short' : 'label'} width={axisWidth} tick={AXIS_TICK} />
@@ -140,7 +151,10 @@ function StepsCard({ data }: { data: FunnelResponse }) {
             <Legend formatter={legendFormatter} itemSorter={null} />
             <Bar dataKey="reached" name="Reached" stackId="step" fill={COLORS.reached} isAnimationActive={false} />
             <Bar dataKey="inProgress" name="In progress" stackId="step" fill={COLORS.inProgress} isAnimationActive={false} />
-            <Bar dataKey="dropped" name="Dropped" stackId="step" fill={COLORS.dropped} isAnimationActive={false} />
+            <Bar dataKey="dropped" name="Dropped" stackId="step" fill={COLORS.dropped} isAnimationActive={false}>
+              {/* On the last segment of the stack, so the share of step 1 sits at the end of each step's bar. */}
+              <LabelList dataKey="percentLabel" position="right" fill={COLORS.axis} fontSize={12} fontWeight={600} />
+            </Bar>
           </BarChart>
         </ResponsiveContainer>
       </div>
@@ -178,6 +192,7 @@ function BreakdownCard({ data, property }: { data: FunnelResponse; property: str
   const [view, setView] = useState<'chart' | 'table'>('chart');
   const rows = breakdownRows(data.breakdown);
   const chart = breakdownChart(data.breakdown);
+  const single = singleBreakdownValue(data.breakdown);
   const stepNames = data.steps.map((s, i) => `${i + 1}. ${s.event}`);
   const columns: Column<BreakdownTableRow>[] = [
     { header: property, value: (r) => r.value, testId: (_, i) => `breakdown-value-${i}` },
@@ -195,19 +210,28 @@ function BreakdownCard({ data, property }: { data: FunnelResponse; property: str
       title={`Breakdown by ${property}`}
       description="First-touch value of the property on the step-1 event; the top 25 values, the rest as Other."
       actions={
-        <Segmented
-          label="Show as"
-          value={view}
-          options={[
-            { value: 'chart', label: 'Grouped bars' },
-            { value: 'table', label: 'Table' },
-          ]}
-          onChange={setView}
-        />
+        single !== null ? undefined : (
+          <Segmented
+            label="Show as"
+            value={view}
+            options={[
+              { value: 'chart', label: 'Grouped bars' },
+              { value: 'table', label: 'Table' },
+            ]}
+            onChange={setView}
+          />
+        )
       }
     >
       {rows.length === 0 ? (
         <EmptyState title={`No values of “${property}” in this range.`}>Check the property name: it is read from the step-1 event’s properties.</EmptyState>
+      ) : single !== null ? (
+        <>
+          <p className="bar-note" data-testid="breakdown-single">
+            Every developer in this range has the same {property}, “{single}”, so there is nothing to compare: the funnel above is this value’s funnel.
+          </p>
+          <DataTable caption={`Funnel by ${property}`} columns={columns} rows={rows} rowKey={(r) => r.value} csvName={`funnel breakdown ${property}`} />
+        </>
       ) : view === 'chart' ? (
         <ChartFigure
           title={`Conversion from start by ${property}`}
@@ -337,8 +361,6 @@ function FunnelBody() {
   const { query, range, update, refresh } = useUrlQuery();
   const funnel = useApi<FunnelResponse>('/api/v1/reports/funnel', funnelParams(query, range));
   const data = funnel.data;
-  const inProgress = data ? data.steps.reduce((sum, s, i) => sum + (i === 0 ? 0 : s.inProgress), 0) : 0;
-  const last = data?.steps[data.steps.length - 1];
   return (
     <>
       <div className="controls-panel">
@@ -355,18 +377,14 @@ function FunnelBody() {
       ) : null}
       {data && !isEmptyFunnel(data) ? (
         <div className="report-body" data-testid="funnel-report">
-          <div className="stats">
-            <Stat label="Started" value={formatCount(data.steps[0]?.count)} hint={data.steps[0]?.event} testId="funnel-started" />
-            <Stat label="Completed" value={formatCount(last?.count)} hint={last?.event} testId="funnel-completed" />
-            <Stat label="Overall conversion" value={formatPercent(last?.conversionFromStart)} testId="funnel-overall" />
-            <Stat label="Still in progress" value={formatCount(inProgress)} hint={`inside the ${data.window} window`} />
-          </div>
+          <FunnelKpis data={data} query={query} />
           <FlagCallouts callouts={data.flags.map((f) => flagCallout(f, data.steps, query))} />
           <StepsCard data={data} />
           {query.breakdown ? <BreakdownCard data={data} property={query.breakdown} /> : null}
         </div>
       ) : null}
       {funnel.status === 'loading' ? null : <CohortCard query={query} range={range} />}
+      <FunnelMethod />
     </>
   );
 }

@@ -2,9 +2,10 @@
 import { type FormEvent, useEffect, useId, useState } from 'react';
 import type { EventsResponse } from '../../../api/analytics/contract.ts';
 import { getJson, ReportApiError } from './api.ts';
-import { type EventRow, eventRows, eventsQuery } from './events-shape.ts';
-import { formatUtc } from './format.ts';
+import { type EventRow, eventRows, eventsQuery, personHref } from './events-shape.ts';
+import { formatUtcSeconds } from './format.ts';
 import { Gate } from './Gate.tsx';
+import { PropertyTree } from './PropertyTree.tsx';
 import { KNOWN_EVENTS } from './query.ts';
 import { Card, CsvButton, EmptyState, ErrorMessage, Loading } from './ui.tsx';
 
@@ -16,6 +17,7 @@ const CSV_COLUMNS = [
   { header: 'event', value: (r: EventRow) => r.event },
   { header: 'distinct_id', value: (r: EventRow) => r.distinctId },
   { header: 'person_id', value: (r: EventRow) => r.personId },
+  { header: 'email', value: (r: EventRow) => r.personEmail },
   { header: 'context', value: (r: EventRow) => r.context },
   { header: 'properties', value: (r: EventRow) => r.properties },
 ];
@@ -175,7 +177,7 @@ function EventsBody() {
                 {rows.map((r) => (
                   <tr key={r.uuid}>
                     <td className="num" data-label="Time">
-                      {formatUtc(r.timestamp).replace(' UTC', '')}
+                      {formatUtcSeconds(r.timestamp).replace(' UTC', '')}
                     </td>
                     <td data-label="Event">
                       <button
@@ -196,6 +198,11 @@ function EventsBody() {
                       >
                         {r.distinctId}
                       </button>
+                      {r.personEmail ? (
+                        <a className="person-email" href={personHref(r.personId)} data-testid="event-person-email">
+                          {r.personEmail}
+                        </a>
+                      ) : null}
                     </td>
                     <td className="cell-wrap" data-label="Context">
                       {r.context}
@@ -203,7 +210,7 @@ function EventsBody() {
                     <td data-label="Properties">
                       <details>
                         <summary>View</summary>
-                        <pre className="props">{JSON.stringify(JSON.parse(r.properties), null, 2)}</pre>
+                        <PropertyTree properties={JSON.parse(r.properties) as Record<string, unknown>} />
                       </details>
                     </td>
                   </tr>

@@ -6,6 +6,7 @@ import { formatCount, formatDuration, formatPercent } from './format.ts';
 import { Gate } from './Gate.tsx';
 import { useApi, useUrlQuery } from './hooks.ts';
 import { AXIS_TICK, COLORS } from './palette.ts';
+import { TtfsiKpis, TtfsiMethod } from './TtfsiKpis.tsx';
 import {
   type HistogramRow,
   histogramRows,
@@ -16,7 +17,7 @@ import {
   type TtfsiCohortRow,
   ttfsiCohorts,
 } from './ttfsi-shape.ts';
-import { Card, ChartFigure, type Column, EmptyState, ErrorMessage, Loading, legendFormatter, Stat } from './ui.tsx';
+import { Card, ChartFigure, type Column, EmptyState, ErrorMessage, Loading, legendFormatter } from './ui.tsx';
 
 const histogramColumns: Column<HistogramRow>[] = [
   { header: 'Time to first success', value: (r) => r.label },
@@ -64,22 +65,7 @@ function TtfsiBody() {
       ) : null}
       {data && !isEmptyTtfsi(data) ? (
         <div className="report-body" data-testid="ttfsi-report">
-          <div className="stats">
-            <Stat label="Median (p50)" value={formatDuration(data.percentiles.p50)} hint="of those who completed" testId="ttfsi-p50" />
-            <Stat
-              label="p90"
-              value={formatDuration(data.percentiles.p90)}
-              hint={`p75 ${formatDuration(data.percentiles.p75)} · p95 ${formatDuration(data.percentiles.p95)}`}
-              testId="ttfsi-p90"
-            />
-            <Stat label="Completed" value={formatCount(data.completed)} hint="first successful call in range" testId="ttfsi-completed" />
-            <Stat
-              label="Not yet"
-              value={formatCount(data.inProgress)}
-              hint={`Kaplan–Meier median ${formatDuration(data.kaplanMeier.median)}`}
-              testId="ttfsi-inprogress"
-            />
-          </div>
+          <TtfsiKpis data={data} />
           <div className="grid-2">
             <Card title="How long it takes" description="Persons who completed, by time from signup to their first 2xx call.">
               {histogram.length === 0 ? (
@@ -105,10 +91,10 @@ function TtfsiBody() {
             </Card>
             <Card
               title="Still waiting for a first success"
-              description="Kaplan–Meier curve on a log time axis: developers who have not finished yet count as censored, not as failures."
+              description="Share of developers still without a successful call, over time since signup (log scale). Developers still trying count for as long as we have watched them, not as failures."
             >
               <ChartFigure
-                title="Kaplan–Meier survival curve"
+                title="Share still without a first success"
                 summary={`Share still without a first successful call over time; median ${formatDuration(data.kaplanMeier.median)}.`}
                 chart={
                   <ResponsiveContainer width="100%" height="100%">
@@ -153,7 +139,7 @@ function TtfsiBody() {
                     </LineChart>
                   </ResponsiveContainer>
                 }
-                table={{ columns: survivalColumns, rows: curve, rowKey: (r) => String(r.seconds), csvName: 'ttfsi kaplan meier' }}
+                table={{ columns: survivalColumns, rows: curve, rowKey: (r) => String(r.seconds), csvName: 'ttfsi still without first success' }}
               />
             </Card>
           </div>
@@ -193,6 +179,7 @@ function TtfsiBody() {
               />
             )}
           </Card>
+          <TtfsiMethod data={data} />
         </div>
       ) : null}
     </>

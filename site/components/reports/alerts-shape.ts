@@ -3,7 +3,7 @@
  * which form field an API validation message names. No React, no fetch, so it is unit-tested directly.
  */
 import { formatDuration, formatPercent, formatUtc } from './format.ts';
-import { DEFAULT_STEPS, DEFAULT_WINDOW } from './query.ts';
+import { DEFAULT_STEPS, DEFAULT_WINDOW, MAX_STEPS, MIN_STEPS } from './query.ts';
 
 export type AlertTriggerJson =
   | { kind: 'significant_drop' }
@@ -104,6 +104,25 @@ export function emptyDraft(): RuleDraft {
     webhookUrl: '',
     enabled: true,
   };
+}
+
+/**
+ * A new rule pre-filled from the funnel page's "Alert me when this funnel drops" link (`?new=1&steps=a,b,c&window=14d`),
+ * or null when the page was not opened from it. Steps outside 2–10 names are ignored, as the funnel page would.
+ */
+export function draftFromFunnelLink(search: string): RuleDraft | null {
+  const params = new URLSearchParams(search);
+  if (params.get('new') !== '1') return null;
+  const draft = emptyDraft();
+  const steps = (params.get('steps') ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (steps.length >= MIN_STEPS && steps.length <= MAX_STEPS) draft.steps = steps;
+  const window = params.get('window')?.trim();
+  if (window) draft.window = window;
+  draft.name = `Drop from ${draft.steps[0]} to ${draft.steps[draft.steps.length - 1]}`;
+  return draft;
 }
 
 /** The largest unit that divides the seconds evenly, so 7200 s edits as "2 hours", not "120 minutes". */

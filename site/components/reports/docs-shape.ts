@@ -1,5 +1,6 @@
 /** Pure sorting, filtering and detail shaping for the doc satisfaction table. */
-import type { DocPage } from '../../../api/analytics/contract.ts';
+import { type DocPage, isDocPath } from '../../../api/analytics/contract.ts';
+import { FEEDBACK_REASONS } from '../../tracking/events.ts';
 
 export type DocSortKey = 'path' | 'views' | 'readers' | 'votes' | 'helpfulRate' | 'wilsonLower' | 'readerConversion' | 'nonReaderConversion' | 'flagged';
 export type SortDirection = 'asc' | 'desc';
@@ -60,8 +61,10 @@ export function worstFirst(pages: ReadonlyArray<DocPage>): DocPage[] {
 }
 
 export interface DocFilter {
-  /** Case-insensitive substring of the path. */
+  /** Case-insensitive substring of the path or the title. */
   text: string;
+  /** Also pages outside the docs and quickstarts (home, signup, dashboard). */
+  allPages?: boolean;
   flaggedOnly: boolean;
   minVotes: number;
 }
@@ -69,7 +72,26 @@ export interface DocFilter {
 /** Applies the table's filter controls. */
 export function filterPages(pages: ReadonlyArray<DocPage>, filter: DocFilter): DocPage[] {
   const needle = filter.text.trim().toLowerCase();
-  return pages.filter((p) => (!needle || p.path.toLowerCase().includes(needle)) && (!filter.flaggedOnly || p.flagged) && votes(p) >= filter.minVotes);
+  return pages.filter(
+    (p) =>
+      (filter.allPages || isDocPath(p.path)) &&
+      (!needle || p.path.toLowerCase().includes(needle) || (p.title ?? '').toLowerCase().includes(needle)) &&
+      (!filter.flaggedOnly || p.flagged) &&
+      votes(p) >= filter.minVotes,
+  );
+}
+
+const REASON_LABELS: ReadonlyMap<string, string> = new Map(FEEDBACK_REASONS.map((r) => [r.value, r.label]));
+
+/** A reason as readers saw it in the feedback widget ("The code didn't work"); a code the widget never offered stays as sent. */
+export function reasonLabel(reason: string): string {
+  return REASON_LABELS.get(reason) ?? reason;
+}
+
+/** A page's title without the site name Starlight appends (`Authentication | Onramp Developers` → `Authentication`). */
+export function pageTitle(page: Pick<DocPage, 'title' | 'path'>): string {
+  const title = page.title?.replace(/\s+\|\s+[^|]+$/, '').trim();
+  return title || page.path;
 }
 
 export interface ReasonRow {
@@ -78,12 +100,12 @@ export interface ReasonRow {
   share: number;
 }
 
-/** Reasons given with "not helpful" votes, most frequent first, with their share of all reasons. */
+/** Reasons given with "not helpful" votes, as readers saw them, most frequent first, with their share of all reasons. */
 export function reasonRows(reasons: Record<string, number>): ReasonRow[] {
   const entries = Object.entries(reasons).filter(([, n]) => Number.isFinite(n) && n > 0);
   const total = entries.reduce((sum, [, n]) => sum + n, 0);
   return entries
-    .map(([reason, count]) => ({ reason, count, share: total > 0 ? count / total : 0 }))
+    .map(([reason, count]) => ({ reason: reasonLabel(reason), count, share: total > 0 ? count / total : 0 }))
     .sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason));
 }
 

@@ -7,6 +7,8 @@ export interface EventRow {
   event: string;
   distinctId: string;
   personId: string;
+  /** The person's email when an `$identify` / `$set` gave one, else null. */
+  personEmail: string | null;
   /** Where it happened: the page for browser events, the endpoint and status for API calls. */
   context: string;
   properties: string;
@@ -46,6 +48,7 @@ export function eventRows(events: ReadonlyArray<EventRecord>): EventRow[] {
     event: e.event,
     distinctId: e.distinctId,
     personId: e.personId,
+    personEmail: e.personEmail ?? null,
     context: eventContext(e),
     properties: JSON.stringify(visibleProperties(e.properties)),
   }));
@@ -58,4 +61,9 @@ export function eventsQuery(filter: { event: string; distinctId: string; limit: 
   if (filter.distinctId.trim()) q.distinct_id = filter.distinctId.trim();
   if (filter.before) q.before = filter.before;
   return q;
+}
+
+/** The person page of an event's person (`/reports/person/?id=<person uuid>`). */
+export function personHref(personId: string): string {
+  return `/reports/person/?${new URLSearchParams({ id: personId })}`;
 }

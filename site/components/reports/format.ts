@@ -51,3 +51,31 @@ export function formatUtc(iso: string | number | null | undefined): string {
   if (Number.isNaN(date.getTime())) return '—';
   return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
+
+/** ISO time → `2026-11-23 14:05:09 UTC`: live events need the seconds to tell a burst apart. */
+export function formatUtcSeconds(iso: string | number | null | undefined): string {
+  if (iso === null || iso === undefined) return '—';
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '—';
+  return `${date.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+}
+
+/** The significance level the reports test at (two-sided). */
+export const SIGNIFICANCE_LEVEL = 0.05;
+
+/** A p-value as it would be said aloud: `0.0004` → `p < 0.001`, `0.034` → `p = 0.03`. */
+export function formatP(p: number): string {
+  if (p < 0.001) return 'p < 0.001';
+  return `p = ${p < 0.01 ? p.toFixed(3) : p.toFixed(2)}`;
+}
+
+/**
+ * A p-value in plain words first, the number in brackets: "very unlikely to be chance (p < 0.001)". Readers who
+ * are not statisticians need the meaning; the number stays for those who check.
+ */
+export function plainP(p: number | null | undefined): string {
+  if (p === null || p === undefined || !Number.isFinite(p)) return 'too few developers to test';
+  if (p < 0.01) return `very unlikely to be chance (${formatP(p)})`;
+  if (p < SIGNIFICANCE_LEVEL) return `unlikely to be chance (${formatP(p)})`;
+  return `not significant: could be chance (${formatP(p)})`;
+}

@@ -1,8 +1,6 @@
 /** Pure shaping of funnel responses into chart rows, tables and callouts. */
 
-import type { Flag as FunnelFlag, FunnelReport as FunnelResponse, FunnelStep } from '../../../api/analytics/contract.ts';
-import { formatPercent } from './format.ts';
-import { defaultQuery, type ReportQuery, toSearch } from './query.ts';
+import type { FunnelReport as FunnelResponse, FunnelStep } from '../../../api/analytics/contract.ts';
 
 /** One bar per step: who reached it, and of the previous step's persons who did not, who dropped vs. is still in progress. */
 export interface FunnelBarRow {
@@ -171,55 +169,8 @@ export function cohortRow(week: string, res: Pick<FunnelResponse, 'steps'>, part
   return { week, partial, started, converted, inProgress, conversion: started > 0 ? converted / started : null };
 }
 
-export interface FlagCallout {
-  key: string;
-  title: string;
-  severity: 'high' | 'medium' | 'low';
-  transition: string;
-  message: string;
-  rateChange: string | null;
-  topErrors: Array<{ code: string; count: number }>;
-  lastPages: Array<{ path: string; count: number; helpfulRate: number | null; href: string }>;
-}
-
-const FLAG_TITLES: Record<string, string> = {
-  significant_drop: 'Significant drop',
-  low_conversion: 'Low conversion',
-  slowest_step: 'Slowest step',
-};
-
-function severityOf(value: string): FlagCallout['severity'] {
-  const v = value.toLowerCase();
-  if (v === 'high' || v === 'critical' || v === 'error') return 'high';
-  if (v === 'low' || v === 'info') return 'low';
-  return 'medium';
-}
-
-/** Link to a doc page's row on the satisfaction page, keeping the date range of the current view. */
-export function docsRowHref(path: string, q: ReportQuery): string {
-  return `/reports/docs/${toSearch({ ...defaultQuery(), range: q.range, from: q.from, to: q.to }, { page: path })}`;
-}
-
-/** A flag as a callout: what happened, between which steps, and the evidence with links to the doc rows. */
-export function flagCallout(flag: FunnelFlag, steps: ReadonlyArray<Pick<FunnelStep, 'event'>>, q: ReportQuery): FlagCallout {
-  const previous = flag.step > 0 ? steps[flag.step - 1]?.event : undefined;
-  const e = flag.evidence ?? {};
-  const hasRates = typeof e.previousRate === 'number' && typeof e.currentRate === 'number';
-  const p = typeof e.p === 'number' ? (e.p < 0.001 ? 'p < 0.001' : `p = ${e.p.toFixed(3)}`) : null;
-  return {
-    key: `${flag.kind}-${flag.step}`,
-    title: FLAG_TITLES[flag.kind] ?? flag.kind.replace(/_/g, ' '),
-    severity: severityOf(flag.severity ?? ''),
-    transition: previous ? `${stepLabel(flag.step - 1, previous)} → ${stepLabel(flag.step, flag.event)}` : stepLabel(flag.step, flag.event),
-    message: flag.message,
-    // The rates matter for a drop (before vs. now) and a low conversion (now); a slow step is about time.
-    rateChange:
-      flag.kind === 'significant_drop' && hasRates
-        ? `Conversion ${formatPercent(e.previousRate)} in the previous period → ${formatPercent(e.currentRate)} now${p ? ` (${p})` : ''}`
-        : flag.kind === 'low_conversion' && typeof e.currentRate === 'number'
-          ? `Conversion ${formatPercent(e.currentRate)}`
-          : null,
-    topErrors: (e.topErrors ?? []).slice(0, 5),
-    lastPages: (e.lastPages ?? []).slice(0, 5).map((page) => ({ ...page, href: docsRowHref(page.path, q) })),
-  };
+/** A breakdown with a single value (or none) has nothing to compare: the page says so instead of drawing 100% bars. */
+export function singleBreakdownValue(breakdown: FunnelResponse['breakdown']): string | null {
+  const rows = breakdownRows(breakdown);
+  return rows.length === 1 ? rows[0]!.value : null;
 }

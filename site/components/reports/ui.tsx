@@ -1,6 +1,7 @@
 /** Small shared building blocks of the report pages: states, cards, tables with CSV export, chart frames. */
 import { type ReactNode, useId, useState } from 'react';
 import { type CsvColumn, csvFileName, toCsv } from './csv.ts';
+import type { KpiChange } from './kpi.ts';
 
 /** Loading placeholder; `aria-busy` tells assistive tech the region is being filled. */
 export function Loading({ label = 'Loading report…' }: { label?: string }) {
@@ -75,6 +76,48 @@ export function Stat({ label, value, hint, testId }: { label: string; value: str
       </div>
       {hint ? <div className="stat-hint">{hint}</div> : null}
     </div>
+  );
+}
+
+const ARROWS = { up: '▲', down: '▼', flat: '■' } as const;
+
+/** The change line of a KPI card: arrow, change and colour, the previous value, and "not significant" when tested so. */
+export function Delta({ change, testId }: { change: KpiChange; testId?: string }) {
+  const words = { up: 'up', down: 'down', flat: '' }[change.direction];
+  return (
+    <div className={`delta delta-${change.tone}`} data-testid={testId} data-direction={change.direction} data-tone={change.tone}>
+      <span className="delta-change">
+        <span aria-hidden="true">{ARROWS[change.direction]} </span>
+        {words ? <span className="visually-hidden">{words} </span> : null}
+        {change.delta}
+      </span>{' '}
+      <span className="delta-previous">vs. {change.previous} the period before</span>
+      {change.notSignificant ? <span className="delta-ns"> · not significant</span> : null}
+    </div>
+  );
+}
+
+/** A headline number with its change against the previous period of the same length. */
+export function KpiCard({ label, value, hint, testId, change }: { label: string; value: string; hint?: string; testId?: string; change: KpiChange }) {
+  return (
+    <div className="stat kpi">
+      <div className="stat-label">{label}</div>
+      <div className="stat-value" data-testid={testId}>
+        {value}
+      </div>
+      <Delta change={change} testId={testId ? `${testId}-delta` : undefined} />
+      {hint ? <div className="stat-hint">{hint}</div> : null}
+    </div>
+  );
+}
+
+/** "How is this computed?": the exact statistics behind a page's plain-language figures, closed by default. */
+export function HowComputed({ children }: { children: ReactNode }) {
+  return (
+    <details className="how-computed" data-testid="how-computed">
+      <summary>How is this computed?</summary>
+      <div className="how-computed-body">{children}</div>
+    </details>
   );
 }
 

@@ -1,0 +1,83 @@
+/**
+ * The funnel report's computation: each person evaluated once per period (the report's range and the previous
+ * period, streamed together), tallied overall and per breakdown value.
+ */
+import type { SqlDatabase } from '../storage/sql/interface.ts';
+import { addOutcome, emptyTally, type FunnelTally } from './funnel.ts';
+import { attributionValues, type EvaluateOptions, evaluatePerson, type FunnelEvent } from './funnel-evaluate.ts';
+import type { FunnelParams } from './funnel-params.ts';
+import { streamFunnelPersons } from './funnel-query.ts';
+
+/** Per-person outcomes kept compactly for the evidence queries (who stalled where, since when). */
+export interface StallIndex {
+  pids: number[];
+  depths: number[];
+  starts: number[];
+}
+
+export interface FunnelRun {
+  total: FunnelTally;
+  byValue: Map<string | null, FunnelTally> | undefined;
+  stalls: StallIndex;
+}
+
+/** The evaluation options of a funnel. */
+export function evaluateOptions(p: FunnelParams): EvaluateOptions {
+  return { steps: p.steps.length, windowMs: p.windowMs, order: p.order };
+}
+
+/**
+ * Tallies a person under the breakdown: once under their first- or last-touch value, or, for step attribution,
+ * once per value seen on their step-k events, evaluated with only that value's step-k events (PostHog).
+ */
+function tallyBreakdown(
+  p: FunnelParams,
+  byValue: Map<string | null, FunnelTally>,
+  events: FunnelEvent[],
+  plain: ReturnType<typeof evaluatePerson>,
+  to: number,
+): void {
+  const attribution = p.breakdownAttribution ?? 'first_touch';
+  const step = p.breakdownAttributionStep ?? 0;
+  for (const value of attributionValues(events, attribution, step)) {
+    const outcome = attribution === 'step' ? evaluatePerson(events, { ...evaluateOptions(p), attribution: { step, value } }) : plain;
+    if (outcome.depth === 0) continue;
+    let tally = byValue.get(value);
+    if (!tally) byValue.set(value, (tally = emptyTally(p.steps.length)));
+    addOutcome(tally, outcome, p.windowMs, to);
+  }
+}
+
+/**
+ * Runs the funnel over `[p.from, p.to]` and over `extra` periods in one pass: rows are streamed once over the union
+ * of the ranges and each person's events are split per period (every period keeps its own [from, to] rule). The
+ * breakdown is computed for the first period only.
+ */
+export async function runFunnelPeriods(database: SqlDatabase, p: FunnelParams, extra: Array<{ from: number; to: number }>): Promise<FunnelRun[]> {
+  const periods = [{ from: p.from, to: p.to }, ...extra];
+  const union = { from: Math.min(...periods.map((x) => x.from)), to: Math.max(...periods.map((x) => x.to)) };
+  const steps = p.steps.length;
+  const opts = evaluateOptions(p);
+  const runs: FunnelRun[] = periods.map((_, i) => ({
+    total: emptyTally(steps),
+    byValue: i === 0 && p.breakdown !== undefined ? new Map<string | null, FunnelTally>() : undefined,
+    stalls: { pids: [], depths: [], starts: [] },
+  }));
+  await streamFunnelPersons(database, p, union, (pid, events) => {
+    periods.forEach((period, i) => {
+      const inside = periods.length === 1 ? events : events.filter((e) => e.ts >= period.from && e.ts <= period.to);
+      if (inside.length === 0) return;
+      const run = runs[i]!;
+      const outcome = evaluatePerson(inside, opts);
+      if (run.byValue) tallyBreakdown(p, run.byValue, inside, outcome, period.to);
+      if (outcome.depth === 0) return;
+      addOutcome(run.total, outcome, p.windowMs, period.to);
+      if (outcome.depth < steps) {
+        run.stalls.pids.push(pid);
+        run.stalls.depths.push(outcome.depth);
+        run.stalls.starts.push(outcome.start);
+      }
+    });
+  });
+  return runs;
+}
