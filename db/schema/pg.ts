@@ -329,7 +329,7 @@ export const apiCallRollups = pgTable(
     calls: int64('calls').notNull(),
     sketch: bytes('sketch').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.span, t.bucketStart, t.endpoint, t.method, t.status, t.code, t.flags] })],
+  (t) => [primaryKey({ name: 'api_call_rollups_pkey', columns: [t.span, t.bucketStart, t.endpoint, t.method, t.status, t.code, t.flags] })],
 );
 
 /** See db/schema/sqlite.ts `person_call_facts`. */

@@ -8,7 +8,7 @@ CREATE TABLE "api_call_rollups" (
 	"flags" integer NOT NULL,
 	"calls" bigint NOT NULL,
 	"sketch" "bytea" NOT NULL,
-	CONSTRAINT "api_call_rollups_span_bucket_start_endpoint_method_status_code_flags_pk" PRIMARY KEY("span","bucket_start","endpoint","method","status","code","flags")
+	CONSTRAINT "api_call_rollups_pkey" PRIMARY KEY("span","bucket_start","endpoint","method","status","code","flags")
 );
 --> statement-breakpoint
 CREATE TABLE "first_call_failures" (
