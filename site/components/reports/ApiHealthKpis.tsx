@@ -1,5 +1,6 @@
 /** API health headline cards, each against the previous period of the same length (read with one extra request). */
 import type { ApiHealthReport as ApiHealthResponse } from '../../../api/analytics/contract.ts';
+import { budgetText, formatAvailability, formatNines } from './availability-shape.ts';
 import { formatCount, formatDecimal, formatMs, formatPercent } from './format.ts';
 import { useApi } from './hooks.ts';
 import { compareCount, compareRate, compareValue } from './kpi.ts';
@@ -12,11 +13,12 @@ export function previousRange(range: { from: string; to: string }): { from: stri
   return { from: new Date(from - (to - from)).toISOString(), to: new Date(from - 1).toISOString() };
 }
 
-/** Calls, error rate, median latency and support tickets, with their change. */
+/** Calls, error rate, availability with its SLO budget, median latency and support tickets, with their change. */
 export function ApiHealthKpis({ data, range }: { data: ApiHealthResponse; range: { from: string; to: string } }) {
   const previous = useApi<ApiHealthResponse>('/api/v1/reports/api-health', previousRange(range)).data;
   const before = previous?.overall;
   const now = data.overall;
+  const budget = budgetText(now.slo);
   return (
     <div className="stats">
       <KpiCard label="Calls" value={formatCount(now.calls)} testId="health-overall-calls" change={compareCount(now.calls, before?.calls, 'higher')} />
@@ -26,6 +28,20 @@ export function ApiHealthKpis({ data, range }: { data: ApiHealthResponse; range:
         hint="5xx and 4xx except 429"
         testId="health-overall-error-rate"
         change={compareRate(now.errorRate, before?.errorRate, 'lower')}
+      />
+      <KpiCard
+        label="Availability"
+        value={formatNines(now.nines)}
+        hint={`${formatAvailability(now.availability)} of calls without a 5xx`}
+        testId="health-availability"
+        change={compareValue(now.nines, before?.nines, 'higher', formatNines)}
+      />
+      <KpiCard
+        label="SLO error budget left"
+        value={budget.remaining}
+        hint={`${budget.overspent ? 'overspent: ' : ''}target ${budget.target} availability`}
+        testId="health-slo-budget"
+        change={compareValue(now.slo.errorBudgetRemaining, before?.slo.errorBudgetRemaining, 'higher', (v) => formatPercent(v, 0))}
       />
       <KpiCard
         label="Latency p50 / p95"

@@ -2,6 +2,7 @@
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { ApiHealthReport as ApiHealthResponse, EndpointHealth, CodeCount as ErrorCount } from '../../../api/analytics/contract.ts';
 import { ApiHealthKpis } from './ApiHealthKpis.tsx';
+import { ApiHealthSeries } from './ApiHealthSeries.tsx';
 import { RangeControl } from './Controls.tsx';
 import { formatCount, formatMs, formatPercent } from './format.ts';
 import { Gate } from './Gate.tsx';
@@ -72,7 +73,7 @@ function ErrorBars({ rows, title, name }: { rows: ErrorCount[]; title: string; n
 function HealthBody() {
   const narrow = useNarrow();
   const endpointAxis = { width: narrow ? 100 : 170, tickFormatter: narrow ? shortEndpoint : undefined };
-  const { query, range, update, refresh } = useUrlQuery();
+  const { query, extras, range, update, refresh } = useUrlQuery(['endpoint']);
   const report = useApi<ApiHealthResponse>('/api/v1/reports/api-health', { from: range.from, to: range.to });
   const data = report.data;
   return (
@@ -90,6 +91,7 @@ function HealthBody() {
       {data && !isEmptyHealth(data) ? (
         <div className="report-body" data-testid="health-report">
           <ApiHealthKpis data={data} range={range} />
+          <ApiHealthSeries range={range} endpoints={data.endpoints} endpoint={extras.endpoint ?? ''} onEndpoint={(endpoint) => update({}, { endpoint })} />
           <Card title="Endpoints" description="Error rate counts 5xx and every 4xx except 429 (rate limiting is the client pacing itself).">
             <DataTable
               caption="Endpoints"
