@@ -14,7 +14,9 @@ import {
   isDocPath,
   type TtfsiReport as TtfsiResponse,
 } from '../../api/analytics/contract.ts';
+import { formatAvailability, formatNines } from '../../site/components/reports/availability-shape.ts';
 import { formatCount, formatDuration, formatPercent } from '../../site/components/reports/format.ts';
+import { type ApiHealthSeries, errorRateBetween, seriesRows } from '../../site/components/reports/series-shape.ts';
 import { haveChromium, launchChromium, openPage, seriousA11yViolations } from '../support/browser.ts';
 import { ensureSiteBuilt } from '../support/build.ts';
 import { type RunningServer, startServer } from '../support/server.ts';
@@ -218,6 +220,62 @@ describe.skipIf(!haveChromium)('reports UI in Chromium', () => {
       }
       expect(errors).toEqual([]);
       await page.close();
+    },
+    TEST_TIMEOUT,
+  );
+
+  it(
+    'charts API health over time with availability at 1280 and 390 px, the demo incident as a step',
+    async () => {
+      const DAY = 86_400_000;
+      for (const width of [1280, 390]) {
+        const { page, errors } = await open('/reports/api-health/', width);
+        const seriesBox = page.getByTestId('health-series');
+        await seriesBox.waitFor({ timeout: 60_000 });
+        await page.waitForLoadState('networkidle');
+        const range = await rangeOf(page);
+        const health = await api<ApiHealthResponse>('/api/v1/reports/api-health', range);
+        expect(await page.getByTestId('health-availability').textContent()).toBe(formatNines(health.overall.nines));
+        expect(await page.getByTestId('health-slo-budget').textContent()).toBe(formatPercent(health.overall.slo.errorBudgetRemaining, 0));
+        expect(await page.getByText(`${formatAvailability(health.overall.availability)} of calls without a 5xx`).count()).toBe(1);
+
+        // Every chart draws inside the viewport.
+        for (const chart of ['health-series-calls', 'health-series-error-rate', 'health-series-latency']) {
+          const box = await page.getByTestId(chart).locator('.recharts-wrapper > svg.recharts-surface').boundingBox();
+          expect(box, `${chart} at ${width} px`).not.toBeNull();
+          expect(box!.width).toBeGreaterThan(200);
+          expect(box!.x + box!.width).toBeLessThanOrEqual(width);
+        }
+        expect(await page.getByTestId('health-series-error-rate').locator('.recharts-line-curve').count()).toBe(1);
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        expect(overflow, 'page must not scroll sideways').toBeLessThanOrEqual(0);
+        expect(await seriousA11yViolations(page)).toEqual([]);
+
+        // The charts show the series API's points for the same range and interval.
+        const interval = (await seriesBox.getAttribute('data-interval'))!;
+        expect(interval).toBe('day');
+        const series = await api<ApiHealthSeries>('/api/v1/reports/api-health/series', { ...range, interval });
+        const shown = await page.getByTestId('health-series-error-rate').locator('tbody tr td:nth-child(2)').allTextContents();
+        expect(shown).toEqual(seriesRows(series).map((r) => (r.errorPercent === null ? '—' : `${r.errorPercent}%`)));
+        // The demo's incident started 7 days ago: its error rate stands well above the weeks before it.
+        const incidentStart = Date.parse(range.to) - 7 * DAY;
+        const during = errorRateBetween(series.points, incidentStart, Number.POSITIVE_INFINITY)!;
+        const before = errorRateBetween(series.points, Number.NEGATIVE_INFINITY, incidentStart - DAY)!;
+        expect(during).toBeGreaterThan(before * 1.3);
+
+        if (width === 390) {
+          // Picking an endpoint keeps it in the URL and charts that endpoint only.
+          const endpoint = [...health.endpoints].sort((a, b) => b.calls - a.calls)[0]!.endpoint;
+          await page.getByTestId('health-series-endpoint').selectOption(endpoint);
+          await page.waitForURL((url) => url.searchParams.get('endpoint') === endpoint);
+          const only = await api<ApiHealthSeries>('/api/v1/reports/api-health/series', { ...range, interval, endpoint });
+          const callsColumn = page.getByTestId('health-series-calls').locator('tbody tr td:nth-child(2)');
+          await expect.poll(() => callsColumn.allTextContents(), { timeout: 60_000 }).toEqual(only.points.map((p) => formatCount(p.calls)));
+          await page.screenshot({ path: `${SHOTS}api-health-series-${width}.png`, fullPage: true });
+        }
+        expect(errors).toEqual([]);
+        await page.close();
+      }
     },
     TEST_TIMEOUT,
   );
