@@ -2,7 +2,7 @@
  * `GET /api/v1/reports/docs`: the per-page table (docs.ts, docs-query.ts) with headline totals over the docs and
  * quickstart pages for this period and the previous one of the same length.
  */
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { SqlDatabase } from '../storage/sql/interface.ts';
 import { DOC_PATH_PREFIXES, type DocsReport, type DocsSummary } from './contract.ts';
 import { shapeDocs } from './docs.ts';
@@ -12,9 +12,9 @@ import type { Range } from './params.ts';
 import { proportionChangeP, rate } from './stats.ts';
 
 /** `column` starts with one of DOC_PATH_PREFIXES: an exact, case-sensitive comparison whatever the collation. */
-const isDocPathSql = (column: string) =>
+const isDocPathSql = (column: SQL) =>
   sql.join(
-    DOC_PATH_PREFIXES.map((prefix) => sql`substr(${sql.raw(column)}, 1, ${sql.raw(String(prefix.length))}) = ${prefix}`),
+    DOC_PATH_PREFIXES.map((prefix) => sql`substr(${column}, 1, ${prefix.length}) = ${prefix}`),
     sql` OR `,
   );
 
@@ -24,11 +24,11 @@ export async function docsSummary(database: SqlDatabase, range: Range): Promise<
   const [views, votes] = await Promise.all([
     database.get<{ views: number; readers: number }>(
       sql`SELECT COUNT(*) AS views, COUNT(DISTINCT person_id) AS readers FROM events ${f.indexedBy('events_pageview_path_person_timestamp')}
-          WHERE pageview_path IS NOT NULL AND (${isDocPathSql('pageview_path')}) AND timestamp BETWEEN ${range.from} AND ${range.to}`,
+          WHERE pageview_path IS NOT NULL AND (${isDocPathSql(sql`pageview_path`)}) AND timestamp BETWEEN ${range.from} AND ${range.to}`,
     ),
     database.get<{ helpful: number | null; notHelpful: number | null }>(
       sql`SELECT SUM(CASE WHEN helpful = 1 THEN 1 ELSE 0 END) AS helpful, SUM(CASE WHEN helpful = 0 THEN 1 ELSE 0 END) AS "notHelpful"
-          FROM (${latestVotes(f, range)}) l WHERE ${isDocPathSql('path')}`,
+          FROM (${latestVotes(f, range)}) l WHERE ${isDocPathSql(sql`path`)}`,
     ),
   ]);
   const helpful = Number(votes?.helpful ?? 0);

@@ -76,8 +76,8 @@ function funnelStatement(f: SqlFragments, p: FunnelParams, m: Matchers, from: nu
   // on SQLite (free once the properties are read), so otherwise ids are synthetic.
   const needsIds = (m.hasFirstSuccess && m.names.includes('api_call')) || m.readsEvent;
   const noId = sql`CAST(NULL AS BIGINT)`;
-  const successAt = (pid: SQL, ts: SQL, column: string) =>
-    sql`(SELECT ${sql.raw(column)} FROM events ${f.indexedBy('events_success_call_person_timestamp')} WHERE ${f.successCall} AND person_id = ${pid} AND timestamp = ${ts} ORDER BY id LIMIT 1)`;
+  const successAt = (pid: SQL, ts: SQL, column: SQL) =>
+    sql`(SELECT ${column} FROM events ${f.indexedBy('events_success_call_person_timestamp')} WHERE ${f.successCall} AND person_id = ${pid} AND timestamp = ${ts} ORDER BY id LIMIT 1)`;
   const byPerson = f.indexedBy('events_person_timestamp');
   const extra = (pid: SQL, ts: SQL) =>
     sql`${
@@ -100,8 +100,8 @@ function funnelStatement(f: SqlFragments, p: FunnelParams, m: Matchers, from: nu
         from,
         to,
         {
-          id: needsIds ? successAt(sql`f.pid`, sql`f.ts`, 'id') : noId,
-          props: m.readsEvent ? sql`, ${successAt(sql`f.pid`, sql`f.ts`, 'properties')} AS props` : sql``,
+          id: needsIds ? successAt(sql`f.pid`, sql`f.ts`, sql`id`) : noId,
+          props: m.readsEvent ? sql`, ${successAt(sql`f.pid`, sql`f.ts`, sql`properties`)} AS props` : sql``,
           extra,
         },
         person,
