@@ -33,7 +33,8 @@ describe('onramp CLI with DATABASE_URL=postgres://', () => {
   const cli = (args: string[], databaseUrl: string) =>
     run(process.execPath, ['--import', 'tsx', 'api/cli/onramp.ts', ...args], {
       cwd: root,
-      env: { ...process.env, DATABASE_URL: databaseUrl, ONRAMP_PROJECT_TOKEN: TOKEN },
+      // Raw calls kept for good, as in the SQLite suite: the rows are older than the default retention.
+      env: { ...process.env, DATABASE_URL: databaseUrl, ONRAMP_PROJECT_TOKEN: TOKEN, ONRAMP_API_CALL_RAW_DAYS: '0' },
     }).then(
       (r) => ({ code: 0, ...r }),
       (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: err.stdout, stderr: err.stderr }),
