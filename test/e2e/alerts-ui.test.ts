@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { haveChromium, launchChromium, openPage, seriousA11yViolations } from '../support/browser.ts';
+import { haveChromium, launchChromium, openPage, seriousA11yViolations, signInToReports } from '../support/browser.ts';
 import { ensureSiteBuilt } from '../support/build.ts';
 import { type RunningServer, startServer } from '../support/server.ts';
 
@@ -76,12 +76,7 @@ describe.skipIf(!haveChromium)('alerts UI in Chromium', () => {
     expect(capture.status).toBe(200);
     browser = await launchChromium();
     context = await browser.newContext({ acceptDownloads: true });
-    const login = await context.newPage();
-    await login.goto(`${server.url}/reports/login/?next=${encodeURIComponent('/reports/alerts/')}`);
-    await login.getByLabel('Admin token').fill(server.adminToken);
-    await login.getByRole('button', { name: 'Sign in' }).click();
-    await login.waitForURL(`${server.url}/reports/alerts/`);
-    await login.close();
+    await signInToReports(context, server, '/reports/alerts/');
   }, 360_000);
 
   afterAll(async () => {

@@ -10,7 +10,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FunnelPersonsReport, FunnelReport, FunnelTrendReport } from '../../api/analytics/contract.ts';
 import type { PersonJourney } from '../../api/analytics/person-contract.ts';
-import { haveChromium, launchChromium, openPage, seriousA11yViolations } from '../support/browser.ts';
+import { haveChromium, launchChromium, openPage, seriousA11yViolations, signInToReports } from '../support/browser.ts';
 import { ensureSiteBuilt } from '../support/build.ts';
 import { type RunningServer, startServer } from '../support/server.ts';
 
@@ -72,12 +72,7 @@ describe.skipIf(!haveChromium)('funnel persons and the person page in Chromium',
     ]);
     browser = await launchChromium();
     context = await browser.newContext();
-    const login = await context.newPage();
-    await login.goto(`${server.url}/reports/login/?next=${encodeURIComponent('/reports/events/')}`);
-    await login.getByLabel('Admin token').fill(server.adminToken);
-    await login.getByRole('button', { name: 'Sign in' }).click();
-    await login.waitForURL(`${server.url}/reports/events/`);
-    await login.close();
+    await signInToReports(context, server, '/reports/events/');
   }, 360_000);
 
   afterAll(async () => {

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DocsReport, EventsResponse, FunnelReport, TtfsiReport } from '../../api/analytics/contract.ts';
 import { formatPercent } from '../../site/components/reports/format.ts';
 import { FEEDBACK_REASONS } from '../../site/tracking/events.ts';
-import { haveChromium, launchChromium, openPage, seriousA11yViolations } from '../support/browser.ts';
+import { haveChromium, launchChromium, openPage, reportsApi, seriousA11yViolations, signInToReports } from '../support/browser.ts';
 import { ensureSiteBuilt } from '../support/build.ts';
 import { type RunningServer, startServer } from '../support/server.ts';
 
@@ -24,11 +24,7 @@ let server: RunningServer;
 let browser: Browser;
 let context: BrowserContext;
 
-async function api<T>(path: string, params: Record<string, string>): Promise<T> {
-  const res = await fetch(`${server.url}${path}?${new URLSearchParams(params)}`, { headers: { authorization: `Bearer ${server.adminToken}` } });
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
+const api = <T>(path: string, params: Record<string, string>) => reportsApi<T>(server, path, params);
 
 const open = (path: string, width = 1280) => openPage(context, `${server.url}${path}`, width);
 
@@ -48,12 +44,7 @@ describe.skipIf(!haveChromium)('reports at a glance in Chromium', () => {
     server = await startServer({ env: { ONRAMP_DEMO: '1' } });
     browser = await launchChromium();
     context = await browser.newContext();
-    const login = await context.newPage();
-    await login.goto(`${server.url}/reports/login/?next=${encodeURIComponent('/reports/events/')}`);
-    await login.getByLabel('Admin token').fill(server.adminToken);
-    await login.getByRole('button', { name: 'Sign in' }).click();
-    await login.waitForURL(`${server.url}/reports/events/`);
-    await login.close();
+    await signInToReports(context, server, '/reports/events/');
   }, 360_000);
 
   afterAll(async () => {

@@ -17,7 +17,7 @@ import {
 import { formatAvailability, formatNines } from '../../site/components/reports/availability-shape.ts';
 import { formatCount, formatDuration, formatPercent } from '../../site/components/reports/format.ts';
 import { type ApiHealthSeries, errorRateBetween, seriesRows } from '../../site/components/reports/series-shape.ts';
-import { haveChromium, launchChromium, openPage, seriousA11yViolations } from '../support/browser.ts';
+import { haveChromium, launchChromium, openPage, reportsApi, seriousA11yViolations } from '../support/browser.ts';
 import { ensureSiteBuilt } from '../support/build.ts';
 import { type RunningServer, startServer } from '../support/server.ts';
 
@@ -40,12 +40,7 @@ let server: RunningServer;
 let browser: Browser;
 let context: BrowserContext;
 
-/** Reports API with the bearer token, straight from the test (not through the page). */
-async function api<T>(path: string, params: Record<string, string>): Promise<T> {
-  const res = await fetch(`${server.url}${path}?${new URLSearchParams(params)}`, { headers: { authorization: `Bearer ${server.adminToken}` } });
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
+const api = <T>(path: string, params: Record<string, string>) => reportsApi<T>(server, path, params);
 
 /** Opens a page and records console errors and uncaught exceptions. */
 const open = (path: string, width = 1280) => openPage(context, `${server.url}${path}`, width);

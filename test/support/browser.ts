@@ -84,3 +84,25 @@ export function posthogDistinctId(page: Page): Promise<string | undefined> {
     return key ? (JSON.parse(localStorage.getItem(key)!) as { distinct_id?: string }).distinct_id : undefined;
   });
 }
+
+/**
+ * Signs `context` in to the reports with the server's admin token, through the login form, landing on `next`.
+ *
+ * @example
+ * await signInToReports(context, server, '/reports/events/');
+ */
+export async function signInToReports(context: BrowserContext, server: RunningServer, next: string): Promise<void> {
+  const login = await context.newPage();
+  await login.goto(`${server.url}/reports/login/?next=${encodeURIComponent(next)}`);
+  await login.getByLabel('Admin token').fill(server.adminToken);
+  await login.getByRole('button', { name: 'Sign in' }).click();
+  await login.waitForURL(`${server.url}${next}`);
+  await login.close();
+}
+
+/** A reports API response read with the bearer token, straight from the test (not through the page). */
+export async function reportsApi<T>(server: RunningServer, path: string, params: Record<string, string>): Promise<T> {
+  const res = await fetch(`${server.url}${path}?${new URLSearchParams(params)}`, { headers: { authorization: `Bearer ${server.adminToken}` } });
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
