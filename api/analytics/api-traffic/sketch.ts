@@ -60,8 +60,11 @@ export function encodeSketch(sketch: DDSketch): Buffer {
   return Buffer.from(out);
 }
 
-/** A sketch from its stored bytes. */
-export function decodeSketch(bytes: Uint8Array): DDSketch {
+/**
+ * Reads stored sketch bytes: calls `bin` for each (key, count) in key order and returns the zero count. One reader
+ * for decoding into a sketch and for adding into a running total.
+ */
+function readEncoded(bytes: Uint8Array, bin: (key: number, count: number) => void): number {
   let at = 0;
   const read = (): number => {
     let value = 0;
@@ -75,19 +78,28 @@ export function decodeSketch(bytes: Uint8Array): DDSketch {
     }
   };
   if (bytes[at++] !== VERSION) throw new Error('latency sketch: unknown version');
-  const sketch = newSketch();
   const zeros = read();
   const bins = read();
-  const keys: number[] = [];
-  const counts: number[] = [];
   let key = 0;
-  let total = zeros;
   for (let i = 0; i < bins; i++) {
     const delta = read();
     key = i === 0 ? (delta % 2 === 0 ? delta / 2 : -(delta + 1) / 2) : key + delta;
-    keys.push(key);
-    counts.push(read());
+    bin(key, read());
   }
+  return zeros;
+}
+
+/** A sketch from its stored bytes. */
+export function decodeSketch(bytes: Uint8Array): DDSketch {
+  const sketch = newSketch();
+  const keys: number[] = [];
+  const counts: number[] = [];
+  const zeros = readEncoded(bytes, (key, count) => {
+    keys.push(key);
+    counts.push(count);
+  });
+  const bins = keys.length;
+  let total = zeros;
   if (bins > 0) {
     // Sized once for the whole key range, then filled: adding bin by bin would grow the store's array each time.
     const { store } = sketch;
@@ -137,31 +149,12 @@ export class SketchAccumulator {
 
   /** Adds one stored sketch. */
   addEncoded(bytes: Uint8Array): void {
-    let at = 0;
-    const read = (): number => {
-      let value = 0;
-      let scale = 1;
-      for (;;) {
-        const byte = bytes[at++];
-        if (byte === undefined) throw new Error('latency sketch: truncated');
-        value += (byte & 127) * scale;
-        if (byte < 128) return value;
-        scale *= 128;
-      }
-    };
-    if (bytes[at++] !== VERSION) throw new Error('latency sketch: unknown version');
-    const zeros = read();
+    const zeros = readEncoded(bytes, (key, count) => {
+      this.bins.set(key, (this.bins.get(key) ?? 0) + count);
+      this.count += count;
+    });
     this.zeros += zeros;
     this.count += zeros;
-    const n = read();
-    let key = 0;
-    for (let i = 0; i < n; i++) {
-      const delta = read();
-      key = i === 0 ? (delta % 2 === 0 ? delta / 2 : -(delta + 1) / 2) : key + delta;
-      const c = read();
-      this.bins.set(key, (this.bins.get(key) ?? 0) + c);
-      this.count += c;
-    }
   }
 
   /** The value at quantile `q`, interpolated as {@link quantileOf} does; null when empty. */
