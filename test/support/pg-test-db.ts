@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { afterAll, afterEach, expect, inject } from 'vitest';
+import { afterAll, afterEach, inject } from 'vitest';
+import { getCurrentTest } from 'vitest/suite';
 import { withApplyLock } from '../../api/ingest/log-postgres.ts';
 import { writeEvents } from '../../api/ingest/store.ts';
 import type { NormalizedEvent } from '../../api/ingest/validate.ts';
@@ -24,7 +25,9 @@ if (ON_POSTGRES) {
  * app's writer closes before its pool, and the pool before its database is dropped.
  */
 export function afterThisTest(cleanup: () => Promise<void>): void {
-  (expect.getState().currentTestName === undefined ? fileCleanups : testCleanups).push(cleanup);
+  // The running test, not expect's state: `currentTestName` keeps the last test's name into a later describe's
+  // beforeAll, which would drop a file-wide server's database after that describe's first test.
+  (getCurrentTest() === undefined ? fileCleanups : testCleanups).push(cleanup);
 }
 
 async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
