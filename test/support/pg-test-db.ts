@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { afterAll, afterEach, inject } from 'vitest';
-import { getCurrentTest } from 'vitest/suite';
+import { afterAll, afterEach, inject, TestRunner } from 'vitest';
 import { withApplyLock } from '../../api/ingest/log-postgres.ts';
 import { writeEvents } from '../../api/ingest/store.ts';
 import type { NormalizedEvent } from '../../api/ingest/validate.ts';
@@ -27,7 +26,7 @@ if (ON_POSTGRES) {
 export function afterThisTest(cleanup: () => Promise<void>): void {
   // The running test, not expect's state: `currentTestName` keeps the last test's name into a later describe's
   // beforeAll, which would drop a file-wide server's database after that describe's first test.
-  (getCurrentTest() === undefined ? fileCleanups : testCleanups).push(cleanup);
+  (TestRunner.getCurrentTest() === undefined ? fileCleanups : testCleanups).push(cleanup);
 }
 
 async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
