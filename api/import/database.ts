@@ -1,8 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import type { OnrampPgDb } from '../../db/client-pg.ts';
 import { startCheckpointer } from '../ingest/checkpointer.ts';
-import { createPgLogProcessor, withApplyLock } from '../ingest/log-postgres.ts';
-import { createLogProcessor } from '../ingest/processor.ts';
+import { drainLog, INGEST_APPLY_LOCK } from '../ingest/log-processor.ts';
 import { createEventStore, type StoreEvent, writeEvents } from '../ingest/store.ts';
 import type { SqlDatabase } from '../storage/sql/interface.ts';
 import { postgresDatabase } from '../storage/sql/postgres.ts';
@@ -41,8 +40,8 @@ export function sqliteIngestDatabase(sqlite: Database): IngestDatabase {
   const eventStore = createEventStore(sqlite);
   return {
     database,
-    drainLog: async () => void createLogProcessor(sqlite).drain(),
-    withApplyLock: (work) => database.transaction(work),
+    drainLog: async () => void (await drainLog(database)),
+    withApplyLock: (work) => database.transactionWithLock(INGEST_APPLY_LOCK, work),
     // The transaction holds this connection, so the synchronous store writes inside it.
     store: async (_tx, batches) => eventStore.writeWithinTransaction(batches),
     offload() {
@@ -60,17 +59,11 @@ export function sqliteIngestDatabase(sqlite: Database): IngestDatabase {
 
 /** The PostgreSQL side, on the caller's pool. */
 export function postgresIngestDatabase(db: OnrampPgDb): IngestDatabase {
+  const database = postgresDatabase(db.$client);
   return {
-    database: postgresDatabase(db.$client),
-    async drainLog() {
-      const processor = createPgLogProcessor(db.$client);
-      const upToId = await processor.lastRowId();
-      while ((await processor.processChunk({ upToId, wait: true })) !== 0);
-    },
-    async withApplyLock(work) {
-      // Waiting for the lock never answers busy.
-      return (await withApplyLock(db.$client, (_client, tx) => work(tx))) as Awaited<ReturnType<typeof work>>;
-    },
+    database,
+    drainLog: async () => void (await drainLog(database)),
+    withApplyLock: (work) => database.transactionWithLock(INGEST_APPLY_LOCK, work),
     store: (tx, batches) => writeEvents(tx, batches),
   };
 }

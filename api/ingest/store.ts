@@ -223,8 +223,8 @@ function* storeChunk(dialect: DatabaseDialect, batches: ReadonlyArray<ReadonlyAr
 }
 
 /**
- * Stores events with their identity effects inside the caller's transaction, on either dialect. On PostgreSQL the
- * transaction must hold the ingest apply lock (api/ingest/apply-lock.ts); on SQLite its write lock does that.
+ * Stores events with their identity effects inside the caller's transaction, on either dialect. The transaction must
+ * hold the ingest apply lock (`INGEST_APPLY_LOCK`, api/ingest/log-processor.ts; on SQLite its write lock).
  */
 export async function writeEvents(database: SqlDatabase, batches: ReadonlyArray<ReadonlyArray<StoreEvent>>): Promise<void> {
   await runSteps(database, storeChunk(database.dialect, batches));
@@ -232,7 +232,7 @@ export async function writeEvents(database: SqlDatabase, batches: ReadonlyArray<
 
 /**
  * The same store on one better-sqlite3 connection, synchronously: for callers inside a better-sqlite3 transaction
- * (the SQLite import target, the demo seed, tests).
+ * (the SQLite import target, and tests and benchmarks that fill a database without awaiting).
  */
 export function createEventStore(sqlite: Database) {
   const statements = sqliteStatements(sqlite);
