@@ -1,4 +1,10 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import Database from 'better-sqlite3';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { OnrampApp } from '../api/app.ts';
@@ -6,10 +12,11 @@ import { createLogProcessor, drainLog } from '../api/ingest/log-processor.ts';
 import { type NormalizedEvent, validateCapture } from '../api/ingest/validate.ts';
 import { createEventWriter } from '../api/ingest/writer.ts';
 import { sqliteDatabase } from '../api/storage/sql/sqlite.ts';
-import type { OnrampDb } from '../db/client.ts';
+import { migrationsFolder, type OnrampDb, openDb } from '../db/client.ts';
 import { adminHeaders, captureInProcess, listEvents, PROJECT_TOKEN, SERVER_TOKEN, testApp, testDb } from './support/app.ts';
 import { consoleErrorsDuring } from './support/console.ts';
 import { captureEvent } from './support/factories.ts';
+import { migrationsBefore, rowOfEvents } from './support/migrations.ts';
 
 /** The real app over a fresh DB, acknowledging through the ingest log as server.ts does. */
 function loggedApp(options: { maxBacklogEvents?: number } = {}) {
@@ -382,5 +389,52 @@ describe('ingest log: applying later gives exactly what storing at once gives', 
       }),
       { numRuns: 60, seed: 20261123 },
     );
+  });
+});
+
+describe('ingest log: rows of events written before one row format', () => {
+  it('are converted by the migration and apply to exactly the events they held; a bad one is kept and set aside', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'onramp-upgrade-')), 'onramp.db');
+    const old = new Database(path);
+    migrate(drizzle(old), { migrationsFolder: migrationsBefore(migrationsFolder, '0014_ingest_log_requests_only') });
+    const batch = (receivedAt: number, ...distinctIds: string[]) =>
+      validateCapture(
+        {
+          api_key: PROJECT_TOKEN,
+          batch: distinctIds.map((id, i) =>
+            captureEvent({
+              distinct_id: id,
+              timestamp: 1_760_000_000_000 + i,
+              properties: { $pathname: '/docs/ünï"code/', n: [1.5, { deep: null }] },
+              $set: { plan: id },
+            }),
+          ),
+        },
+        { projectToken: PROJECT_TOKEN, receivedAt },
+      );
+    const events = [...batch(1_760_000_100_000, 'up-1', 'up-2'), ...batch(1_760_000_200_000, 'up-3')];
+    const insert = old.prepare('INSERT INTO ingest_log (event_count, events, logged_at) VALUES (?, ?, 0)');
+    insert.run(events.length, rowOfEvents(events));
+    insert.run(1, '[not json');
+    old.close();
+
+    const db = openDb(path);
+    const errors = await consoleErrorsDuring(async () => void (await drainLog(sqliteDatabase(db.$client))));
+    const stored = db.$client.prepare('SELECT uuid, event, distinct_id, timestamp, received_at, properties FROM events ORDER BY id').all();
+    expect(stored).toEqual(
+      events.map((e) => ({
+        uuid: e.uuid,
+        event: e.event,
+        distinct_id: e.distinctId,
+        timestamp: e.timestamp,
+        received_at: e.receivedAt,
+        properties: e.propertiesJson,
+      })),
+    );
+    expect(db.$client.prepare('SELECT properties FROM persons ORDER BY id').pluck().all()).toEqual(['{"plan":"up-1"}', '{"plan":"up-2"}', '{"plan":"up-3"}']);
+    const left = db.$client.prepare('SELECT event_count AS n, CAST(body AS TEXT) AS body, error IS NOT NULL AS failed FROM ingest_log').all();
+    expect(left).toEqual([{ n: 1, body: '[not json', failed: 1 }]);
+    expect(errors).toHaveLength(1);
+    db.$client.close();
   });
 });

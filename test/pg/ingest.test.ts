@@ -1,9 +1,11 @@
 import { gzipSync } from 'node:zlib';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import fc from 'fast-check';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import type { IngestLog } from '../../api/ingest/ingest-log.ts';
-import { createLogProcessor } from '../../api/ingest/log-processor.ts';
+import { createLogProcessor, drainLog } from '../../api/ingest/log-processor.ts';
 import { pgSafeEvent, pgSafeText } from '../../api/ingest/pg-safe-text.ts';
 import { inProcessRequests, logRecords } from '../../api/ingest/raw-log.ts';
 import { validateCapture } from '../../api/ingest/validate.ts';
@@ -11,8 +13,10 @@ import { createEventWriter, type EventWriterOptions } from '../../api/ingest/wri
 import { isPgStorageWide, postgresDatabase } from '../../api/storage/sql/postgres.ts';
 import { sqliteDatabase } from '../../api/storage/sql/sqlite.ts';
 import type { OnrampDb } from '../../db/client.ts';
-import { type OnrampPgDb, openPgDb } from '../../db/client-pg.ts';
+import { type OnrampPgDb, openPgDb, pgMigrationsFolder } from '../../db/client-pg.ts';
 import { PROJECT_TOKEN, testDb } from '../support/app.ts';
+import { consoleErrorsDuring } from '../support/console.ts';
+import { migrationsBefore, rowOfEvents } from '../support/migrations.ts';
 import { usePostgres } from '../support/postgres.ts';
 
 const cluster = usePostgres();
@@ -400,5 +404,53 @@ describe('two Onramp instances on one PostgreSQL database', () => {
     expect(await count(a.db, 'SELECT COUNT(*) AS n FROM events')).toBe(uuids.size);
     expect(await count(a.db, 'SELECT COUNT(*) AS n FROM ingest_log')).toBe(0);
     expect(await count(a.db, 'SELECT COUNT(*) AS n FROM persons')).toBe(13);
+  });
+});
+
+describe('PostgreSQL ingest log: rows of events written before one row format', () => {
+  it('are converted by the migration and apply to exactly the events they held; a bad one is kept and set aside', async () => {
+    const url = await cluster.server().createDatabase();
+    const old = new pg.Client({ connectionString: url });
+    await old.connect();
+    await migrate(drizzle(old), { migrationsFolder: migrationsBefore(pgMigrationsFolder, '0006_ingest_log_requests_only') });
+    const batch = (receivedAt: number, ...distinctIds: string[]) =>
+      validateCapture(
+        {
+          api_key: PROJECT_TOKEN,
+          batch: distinctIds.map((id, i) => ({
+            ...pageview(id, { $pathname: '/docs/ünï"code/', n: [1.5, { deep: null }] }),
+            timestamp: 1_760_000_000_000 + i,
+            $set: { plan: id },
+          })),
+        },
+        { projectToken: PROJECT_TOKEN, receivedAt },
+      );
+    const events = [...batch(1_760_000_100_000, 'up-1', 'up-2'), ...batch(1_760_000_200_000, 'up-3')];
+    const insert = 'INSERT INTO ingest_log (event_count, events, logged_at) VALUES ($1, $2, 0)';
+    await old.query(insert, [events.length, rowOfEvents(events)]);
+    await old.query(insert, [1, '[not json']);
+    await old.end();
+
+    const db = await openPgDb(url);
+    cluster.onCleanup(() => db.close());
+    const errors = await consoleErrorsDuring(() => drainLog(postgresDatabase(db.$client)));
+    const { rows } = await db.$client.query(
+      'SELECT uuid, event, distinct_id, timestamp::float8 AS timestamp, received_at::float8 AS received_at, properties FROM events ORDER BY id',
+    );
+    expect(rows).toEqual(
+      events.map((e) => ({
+        uuid: e.uuid,
+        event: e.event,
+        distinct_id: e.distinctId,
+        timestamp: e.timestamp,
+        received_at: e.receivedAt,
+        properties: e.properties,
+      })),
+    );
+    const persons = await db.$client.query('SELECT properties FROM persons ORDER BY id');
+    expect(persons.rows.map((r) => r.properties)).toEqual([{ plan: 'up-1' }, { plan: 'up-2' }, { plan: 'up-3' }]);
+    const left = await db.$client.query("SELECT event_count AS n, convert_from(body, 'UTF8') AS body, error IS NOT NULL AS failed FROM ingest_log");
+    expect(left.rows).toEqual([{ n: 1, body: '[not json', failed: true }]);
+    expect(errors).toHaveLength(1);
   });
 });
