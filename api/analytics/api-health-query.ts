@@ -5,6 +5,7 @@
  */
 import { sql } from 'drizzle-orm';
 import type { SqlDatabase } from '../storage/sql/interface.ts';
+import { readMinuteFloor } from './api-traffic/minute-rollups.ts';
 import { coverRange, type RollupRow, readRollups, wholeMinutes } from './api-traffic/rollup-read.ts';
 import type { CodeCount } from './contract.ts';
 import type { Range } from './params.ts';
@@ -17,14 +18,15 @@ export interface ApiHealthData {
 }
 
 /**
- * Loads what the report needs. Calls are counted by whole minutes (a minute counts when any of it is in range);
- * `firstCallErrors` and support tickets use the exact range.
+ * Loads what the report needs. Calls are counted by whole minutes (a minute counts when any of it is in range), by
+ * whole hours at an edge older than the minute rows kept; `firstCallErrors` and support tickets use the exact range.
  */
 export async function loadApiHealthData(database: SqlDatabase, range: Range): Promise<ApiHealthData> {
   const f = database.fragments;
   const minutes = wholeMinutes(range);
+  const minuteFloor = await readMinuteFloor(database);
   const [rollups, failures, tickets] = await Promise.all([
-    readRollups(database, coverRange(minutes.from, minutes.to)),
+    readRollups(database, coverRange(minutes.from, minutes.to, minuteFloor)),
     database.all<{ code: string; count: unknown }>(
       sql`SELECT code, COUNT(*) AS count FROM first_call_failures WHERE timestamp BETWEEN ${range.from} AND ${range.to} GROUP BY code`,
     ),

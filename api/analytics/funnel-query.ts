@@ -76,8 +76,9 @@ function funnelStatement(f: SqlFragments, p: FunnelParams, m: Matchers, from: nu
   // on SQLite (free once the properties are read), so otherwise ids are synthetic.
   const needsIds = (m.hasFirstSuccess && m.names.includes('api_call')) || m.readsEvent;
   const noId = sql`CAST(NULL AS BIGINT)`;
+  // The person's events at that instant (a handful) from their time index, then the 2xx call among them.
   const successAt = (pid: SQL, ts: SQL, column: SQL) =>
-    sql`(SELECT ${column} FROM events ${f.indexedBy('events_success_call_person_timestamp')} WHERE ${f.successCall} AND person_id = ${pid} AND timestamp = ${ts} ORDER BY id LIMIT 1)`;
+    sql`(SELECT ${column} FROM events ${f.indexedBy('events_person_timestamp')} WHERE ${f.successCall} AND person_id = ${pid} AND timestamp = ${ts} ORDER BY id LIMIT 1)`;
   const byPerson = f.indexedBy('events_person_timestamp');
   const extra = (pid: SQL, ts: SQL) =>
     sql`${

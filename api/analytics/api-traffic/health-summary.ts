@@ -4,7 +4,7 @@
  */
 import { isRatedError, STATUS_CLASSES, type StatusClass, statusClass, UNVERIFIED } from './call.ts';
 import type { RollupRow } from './rollup-read.ts';
-import { SketchAccumulator } from './sketch.ts';
+import { LatencySketch } from './sketch.ts';
 
 /** Running totals of a set of rollup rows. */
 export interface TrafficTotals {
@@ -16,7 +16,7 @@ export interface TrafficTotals {
   /** Calls with status 500–599: what availability counts as failed. */
   serverErrors: number;
   byStatusClass: Record<StatusClass, number>;
-  sketch: SketchAccumulator;
+  sketch: LatencySketch;
 }
 
 /** Empty totals. */
@@ -27,7 +27,7 @@ export function emptyTotals(): TrafficTotals {
     errors: 0,
     serverErrors: 0,
     byStatusClass: Object.fromEntries(STATUS_CLASSES.map((c) => [c, 0])) as Record<StatusClass, number>,
-    sketch: new SketchAccumulator(),
+    sketch: new LatencySketch(),
   };
 }
 

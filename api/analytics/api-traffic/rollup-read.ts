@@ -1,11 +1,12 @@
 /**
  * Reads `api_call_rollups` for a time range, written once for both dialects. A range is widened to whole minutes
  * (the finest bucket) and covered by the coarsest buckets that fit: whole days inside it, whole hours at its edges,
- * minutes for the rest, so thirty days read about 30 day buckets plus at most 46 hours and 118 minutes per key.
+ * minutes for the rest, so thirty days read about 30 day buckets plus at most 46 hours and 118 minutes per key
+ * (whole hours instead of minutes at an edge older than the minute rows kept).
  */
 import { type SQL, sql } from 'drizzle-orm';
 import type { SqlDatabase } from '../../storage/sql/interface.ts';
-import { MINUTE_MS, SPANS } from './rollup-writes.ts';
+import { HOUR_MS, MINUTE_MS, SPANS } from './rollup-writes.ts';
 
 /** A stretch of buckets of one width: `[from, to)`, both multiples of `span`. */
 export interface BucketPiece {
@@ -19,15 +20,27 @@ export function wholeMinutes(range: { from: number; to: number }): { from: numbe
   return { from: Math.floor(range.from / MINUTE_MS) * MINUTE_MS, to: Math.floor(range.to / MINUTE_MS) * MINUTE_MS + MINUTE_MS };
 }
 
-/** Covers the minute-aligned `[from, to)` with the fewest buckets: coarse in the middle, finer at the edges. */
-export function coverRange(from: number, to: number, level = SPANS.length - 1): BucketPiece[] {
+/** Covers the minute-aligned `[from, to)` with the fewest buckets from `level` down: coarse in the middle, finer at the edges. */
+function coverLevels(from: number, to: number, level: number): BucketPiece[] {
   if (from >= to) return [];
   const span = SPANS[level]!;
   if (level === 0) return [{ span, from, to }];
   const start = Math.ceil(from / span) * span;
   const end = Math.floor(to / span) * span;
-  if (start >= end) return coverRange(from, to, level - 1);
-  return [...coverRange(from, start, level - 1), { span, from: start, to: end }, ...coverRange(end, to, level - 1)];
+  if (start >= end) return coverLevels(from, to, level - 1);
+  return [...coverLevels(from, start, level - 1), { span, from: start, to: end }, ...coverLevels(end, to, level - 1)];
+}
+
+/**
+ * Covers the minute-aligned `[from, to)` with the fewest buckets: whole days, then whole hours, then minutes at the
+ * ragged edges. `minuteFloor` (a whole hour) is where the minute rows kept start (api-traffic/minute-rollups.ts): an
+ * edge before it widens to the whole hour holding it, since its minutes are gone.
+ */
+export function coverRange(from: number, to: number, minuteFloor?: number): BucketPiece[] {
+  const before = (t: number) => minuteFloor !== undefined && t < minuteFloor;
+  const start = before(from) ? Math.floor(from / HOUR_MS) * HOUR_MS : from;
+  const end = before(to) ? Math.ceil(to / HOUR_MS) * HOUR_MS : to;
+  return coverLevels(start, end, SPANS.length - 1);
 }
 
 /** One stored rollup row. */

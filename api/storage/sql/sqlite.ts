@@ -17,7 +17,6 @@ export const sqliteFragments: SqlFragments = {
   jsonNumber: (column, key) => sql`json_extract(${column}, ${jsonPath(key)})`,
   jsonValue: (value) => sql`${JSON.stringify(value)}`,
   jsonRaw: (column, key) => sql`(${column} -> ${jsonPath(key)})`,
-  // Must stay the exact WHERE text of the partial index events_success_call_person_timestamp (db/schema/sqlite.ts).
   successCall: sql.raw(`event = 'api_call' AND json_extract(properties, '$.status') >= 200 AND json_extract(properties, '$.status') < 300`),
   jsonIsFalse: (column, key) => sql`(json_type(${column}, ${jsonPath(key)}) IS 'false')`,
   jsonKind: (column, key) =>
