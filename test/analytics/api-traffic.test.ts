@@ -6,9 +6,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { shapeApiHealth } from '../../api/analytics/api-health.ts';
-import { coverRange, readRollups, wholeMinutes } from '../../api/analytics/api-traffic/rollup-read.ts';
 import { readMinuteFloor, retireMinuteRollups } from '../../api/analytics/api-traffic/minute-rollups.ts';
 import { countOldCalls, deleteOldCalls } from '../../api/analytics/api-traffic/retention.ts';
+import { coverRange, readRollups, wholeMinutes } from '../../api/analytics/api-traffic/rollup-read.ts';
 import { shapeSeries } from '../../api/analytics/api-traffic/series.ts';
 import { apiHealthResponseSchema, apiHealthSeriesResponseSchema } from '../../api/analytics/schemas.ts';
 import { createEventStore } from '../../api/ingest/store.ts';
@@ -135,7 +135,10 @@ describe('coarse rollups', () => {
     ] as const) {
       const series = apiHealthSeriesResponseSchema.parse((await getReport(app, 'api-health/series', { from: iso(from), to: iso(to), interval })).body);
       const first = Math.floor(from / width) * width;
-      const rows = (await minuteRows(first, Math.floor(to / width) * width + width)).map((r) => ({ ...r, bucketStart: Math.floor(r.bucketStart / width) * width }));
+      const rows = (await minuteRows(first, Math.floor(to / width) * width + width)).map((r) => ({
+        ...r,
+        bucketStart: Math.floor(r.bucketStart / width) * width,
+      }));
       expect(series).toEqual(shapeSeries(rows, { from, to, interval, endpoint: undefined }));
     }
   });

@@ -10,8 +10,16 @@ const CALL_TABLES = ['api_call_rollups', 'person_call_facts', 'first_call_failur
 
 /** Lines describing the bytes per call of each structure, and their total. */
 export function callBytesBreakdown(sqlite: Database, calls: number): string[] {
-  const sizes = sqlite.prepare('SELECT name, tbl_name AS tbl FROM sqlite_master WHERE type IN (\'table\', \'index\')').all() as Array<{ name: string; tbl: string }>;
-  const pages = new Map((sqlite.prepare('SELECT name, SUM(pgsize) AS bytes FROM dbstat GROUP BY name').all() as Array<{ name: string; bytes: number }>).map((r) => [r.name, r.bytes]));
+  const sizes = sqlite.prepare("SELECT name, tbl_name AS tbl FROM sqlite_master WHERE type IN ('table', 'index')").all() as Array<{
+    name: string;
+    tbl: string;
+  }>;
+  const pages = new Map(
+    (sqlite.prepare('SELECT name, SUM(pgsize) AS bytes FROM dbstat GROUP BY name').all() as Array<{ name: string; bytes: number }>).map((r) => [
+      r.name,
+      r.bytes,
+    ]),
+  );
   const lines: string[] = [];
   let total = 0;
   for (const table of CALL_TABLES) {

@@ -3,7 +3,7 @@
  * report and its series both summarize rollups this way, so their figures agree.
  */
 import { isRatedError, STATUS_CLASSES, type StatusClass, statusClass, UNVERIFIED } from './call.ts';
-import type { RollupRow } from './rollup-read.ts';
+import type { RollupCounts } from './rollup-read.ts';
 import { LatencySketch } from './sketch.ts';
 
 /** Running totals of a set of rollup rows. */
@@ -32,7 +32,7 @@ export function emptyTotals(): TrafficTotals {
 }
 
 /** Adds one rollup row to `totals`. */
-export function addRow(totals: TrafficTotals, row: RollupRow): void {
+export function addRow(totals: TrafficTotals, row: RollupCounts): void {
   totals.calls += row.calls;
   if ((row.flags & UNVERIFIED) === 0) {
     totals.rated += row.calls;
@@ -46,13 +46,8 @@ export function addRow(totals: TrafficTotals, row: RollupRow): void {
 
 /** errorRate and p50 / p95 / p99 of `totals` (nulls without calls or durations). */
 export function latencyOf(totals: TrafficTotals) {
-  return {
-    calls: totals.calls,
-    errorRate: totals.rated > 0 ? totals.errors / totals.rated : null,
-    p50Ms: totals.sketch.quantile(0.5),
-    p95Ms: totals.sketch.quantile(0.95),
-    p99Ms: totals.sketch.quantile(0.99),
-  };
+  const [p50Ms, p95Ms, p99Ms] = totals.sketch.quantiles([0.5, 0.95, 0.99]);
+  return { calls: totals.calls, errorRate: totals.rated > 0 ? totals.errors / totals.rated : null, p50Ms: p50Ms!, p95Ms: p95Ms!, p99Ms: p99Ms! };
 }
 
 /** Availability capped at six nines: what `nines` reports when no call failed with a 5xx. */

@@ -7,7 +7,7 @@ import type { SqlDatabase } from '../../storage/sql/interface.ts';
 import type { StatusClass } from './call.ts';
 import { addRow, emptyTotals, latencyOf, type TrafficTotals } from './health-summary.ts';
 import { readMinuteFloor } from './minute-rollups.ts';
-import { type RollupRow, readRollups } from './rollup-read.ts';
+import { type RollupCounts, readRollupCounts } from './rollup-read.ts';
 import { SERIES_INTERVALS, type SeriesInterval, type SeriesParams } from './series-params.ts';
 
 /** One point of the series. */
@@ -30,7 +30,7 @@ export interface ApiHealthSeries {
 }
 
 /** Shapes rollup rows of one width into one point per bucket of `[from, to]`, empty buckets included. Pure. */
-export function shapeSeries(rows: readonly RollupRow[], params: SeriesParams): ApiHealthSeries {
+export function shapeSeries(rows: readonly RollupCounts[], params: SeriesParams): ApiHealthSeries {
   const width = SERIES_INTERVALS[params.interval];
   const first = Math.floor(params.from / width) * width;
   const last = Math.floor(params.to / width) * width;
@@ -66,5 +66,5 @@ export async function apiHealthSeries(database: SqlDatabase, params: SeriesParam
   const width = SERIES_INTERVALS[resolved.interval];
   const from = Math.floor(resolved.from / width) * width;
   const to = Math.floor(resolved.to / width) * width + width;
-  return shapeSeries(await readRollups(database, [{ span: width, from, to }], resolved.endpoint), resolved);
+  return shapeSeries(await readRollupCounts(database, [{ span: width, from, to }], resolved.endpoint), resolved);
 }
