@@ -9,6 +9,7 @@ import { readMinuteFloor } from './api-traffic/minute-rollups.ts';
 import { coverRange, type RollupRow, readRollups, wholeMinutes } from './api-traffic/rollup-read.ts';
 import type { CodeCount } from './contract.ts';
 import type { Range } from './params.ts';
+import { eventRows } from './sql.ts';
 
 export interface ApiHealthData {
   rollups: RollupRow[];
@@ -25,19 +26,17 @@ export async function loadApiHealthData(database: SqlDatabase, range: Range): Pr
   const f = database.fragments;
   const minutes = wholeMinutes(range);
   const minuteFloor = await readMinuteFloor(database);
-  const [rollups, failures, tickets] = await Promise.all([
+  const tickets = eventRows(f, 'e', 'support_ticket_created');
+  const [rollups, failures, ticketCount] = await Promise.all([
     readRollups(database, coverRange(minutes.from, minutes.to, minuteFloor)),
     database.all<{ code: string; count: unknown }>(
       sql`SELECT code, COUNT(*) AS count FROM first_call_failures WHERE timestamp BETWEEN ${range.from} AND ${range.to} GROUP BY code`,
     ),
-    database.get<{ n: number }>(
-      sql`SELECT COUNT(*) AS n FROM events ${f.indexedBy('events_event_person_timestamp')}
-          WHERE event = 'support_ticket_created' AND timestamp BETWEEN ${range.from} AND ${range.to}`,
-    ),
+    database.get<{ n: number }>(sql`SELECT COUNT(*) AS n FROM ${tickets.from} WHERE ${tickets.where} AND timestamp BETWEEN ${range.from} AND ${range.to}`),
   ]);
   return {
     rollups,
     firstCallFailures: failures.map((r) => ({ code: String(r.code), count: Number(r.count) })),
-    supportTickets: Number(tickets?.n ?? 0),
+    supportTickets: Number(ticketCount?.n ?? 0),
   };
 }

@@ -106,7 +106,7 @@ export const events = pgTable(
   (t) => [
     index('events_event_timestamp').on(t.event, t.timestamp),
     index('events_person_timestamp').on(t.personId, t.timestamp),
-    index('events_event_person_timestamp').on(t.event, t.personId, t.timestamp),
+    index('events_event_person_timestamp').on(t.event, t.personId, t.timestamp).where(sql`event <> 'api_call'`),
     index('events_failed_call_person_timestamp').on(t.personId, t.timestamp, t.callErrorCode).where(sql`call_error_code IS NOT NULL`),
     index('events_pageview_path_person_timestamp').on(t.pageviewPath, t.personId, t.timestamp).where(sql`pageview_path IS NOT NULL`),
   ],

@@ -72,10 +72,11 @@ export const events = sqliteTable(
     index('events_event_timestamp').on(t.event, t.timestamp),
     index('events_person_timestamp').on(t.personId, t.timestamp),
     // Reports (api/analytics): covering index for per-event, per-person scans (funnel streams ordered by person,
-    // TTFSI and evidence lookups) without touching table rows. A raw `api_call` pays only these five entries (the
-    // table, uuid and these three) plus one for a failed call: API health and a person's first success read the
-    // rollups and call facts (api/analytics/api-traffic/), not indexes of raw calls.
-    index('events_event_person_timestamp').on(t.event, t.personId, t.timestamp),
+    // TTFSI and evidence lookups) without touching table rows. Without `api_call` rows: most rows are calls, and the
+    // reports read calls from the rollups and call facts (api/analytics/api-traffic/), so a raw call pays four index
+    // entries (the table, uuid, the two above) plus one when it failed. A query using this index repeats its
+    // condition (api/analytics/sql.ts `eventRows`); a funnel step on `api_call` reads `events_event_timestamp`.
+    index('events_event_person_timestamp').on(t.event, t.personId, t.timestamp).where(sql`event <> 'api_call'`),
     // Reports: failed calls per person in time order with their code (flag evidence, errors before a first success).
     index('events_failed_call_person_timestamp').on(t.personId, t.timestamp, t.callErrorCode).where(sql`call_error_code IS NOT NULL`),
     // Reports: page views grouped by page and person (docs report) straight from the index, without parsing JSON.
