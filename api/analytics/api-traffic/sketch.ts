@@ -67,23 +67,30 @@ export class LatencySketch {
     this.count += 1;
   }
 
-  /** Adds one stored sketch. A plain loop without callbacks: reports add tens of thousands of rows. */
+  /**
+   * Adds stored sketches: one, or several laid end to end (each encoding says where it ends). A plain loop without
+   * callbacks: reports add tens of thousands of them.
+   */
   addEncoded(bytes: Uint8Array): void {
-    if (bytes[0] !== VERSION) throw new Error('latency sketch: unknown version');
-    let [zeros, at] = readVarint(bytes, 1);
-    let bins: number;
-    [bins, at] = readVarint(bytes, at);
-    this.zeros += zeros;
-    this.count += zeros;
-    let key = 0;
-    for (let i = 0; i < bins; i++) {
-      let delta: number;
-      let count: number;
-      [delta, at] = readVarint(bytes, at);
-      [count, at] = readVarint(bytes, at);
-      key = i === 0 ? (delta % 2 === 0 ? delta / 2 : -(delta + 1) / 2) : key + delta;
-      this.bins.set(key, (this.bins.get(key) ?? 0) + count);
-      this.count += count;
+    let at = 0;
+    while (at < bytes.length) {
+      if (bytes[at] !== VERSION) throw new Error('latency sketch: unknown version');
+      let zeros: number;
+      let bins: number;
+      [zeros, at] = readVarint(bytes, at + 1);
+      [bins, at] = readVarint(bytes, at);
+      this.zeros += zeros;
+      this.count += zeros;
+      let key = 0;
+      for (let i = 0; i < bins; i++) {
+        let delta: number;
+        let count: number;
+        [delta, at] = readVarint(bytes, at);
+        [count, at] = readVarint(bytes, at);
+        key = i === 0 ? (delta % 2 === 0 ? delta / 2 : -(delta + 1) / 2) : key + delta;
+        this.bins.set(key, (this.bins.get(key) ?? 0) + count);
+        this.count += count;
+      }
     }
   }
 

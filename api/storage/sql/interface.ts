@@ -68,6 +68,8 @@ export interface SqlFragments {
   jsonArrayAppend(array: SQL, value: string): SQL;
   /** A JSON array of strings stored as text, without any of `values` (order kept); the result is text again. */
   jsonArrayRemove(array: SQL, values: readonly string[]): SQL;
+  /** An aggregate: the byte strings of a BLOB / bytea column of the group laid end to end, in no set order. */
+  concatBytes(column: SQL): SQL;
 }
 
 /**

@@ -36,6 +36,8 @@ export const sqliteFragments: SqlFragments = {
   // json_group_array of no rows is '[]', so removing the last key leaves an empty array, not NULL.
   jsonArrayRemove: (array, values) =>
     sql`(SELECT json_group_array(value) FROM json_each(${array}) WHERE value NOT IN (SELECT value FROM json_each(${JSON.stringify(values)})))`,
+  // group_concat copies a blob's bytes as they are (embedded zeros included); the cast hands them back as a blob.
+  concatBytes: (column) => sql`CAST(group_concat(${column}, '') AS BLOB)`,
 };
 
 /** better-sqlite3 binds no booleans and no undefined: store them as 0/1 and NULL, as the schema does. */
