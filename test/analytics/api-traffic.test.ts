@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { shapeApiHealth } from '../../api/analytics/api-health.ts';
 import { readMinuteFloor, retireMinuteRollups } from '../../api/analytics/api-traffic/minute-rollups.ts';
 import { countOldCalls, deleteOldCalls } from '../../api/analytics/api-traffic/retention.ts';
-import { coverRange, readRollups, wholeMinutes } from '../../api/analytics/api-traffic/rollup-read.ts';
+import { coverRange, readRollupCounts, readRollups, wholeMinutes } from '../../api/analytics/api-traffic/rollup-read.ts';
 import { shapeSeries } from '../../api/analytics/api-traffic/series.ts';
 import { apiHealthResponseSchema, apiHealthSeriesResponseSchema } from '../../api/analytics/schemas.ts';
 import { createEventStore } from '../../api/ingest/store.ts';
@@ -121,10 +121,10 @@ describe('coarse rollups', () => {
     const minutes = wholeMinutes({ from, to });
     expect(new Set(coverRange(minutes.from, minutes.to).map((p) => p.span))).toEqual(new Set([MINUTE, HOUR, DAY]));
     const database = databaseOf(db);
-    const minuteRows = (start: number, end: number) => readRollups(database, [{ span: MINUTE, from: start, to: end }]);
+    const minutePiece = (start: number, end: number) => [{ span: MINUTE, from: start, to: end }];
 
     const health = apiHealthResponseSchema.parse((await getReport(app, 'api-health', { from: iso(from), to: iso(to) })).body);
-    const expected = shapeApiHealth({ rollups: await minuteRows(minutes.from, minutes.to), firstCallFailures: [], supportTickets: 0 });
+    const expected = shapeApiHealth({ rollups: await readRollups(database, minutePiece(minutes.from, minutes.to)), firstCallFailures: [], supportTickets: 0 });
     expect(health.overall.calls).toBeGreaterThan(100);
     expect(health.overall).toEqual(expected.overall);
     expect(health.endpoints).toEqual(expected.endpoints);
@@ -135,7 +135,7 @@ describe('coarse rollups', () => {
     ] as const) {
       const series = apiHealthSeriesResponseSchema.parse((await getReport(app, 'api-health/series', { from: iso(from), to: iso(to), interval })).body);
       const first = Math.floor(from / width) * width;
-      const rows = (await minuteRows(first, Math.floor(to / width) * width + width)).map((r) => ({
+      const rows = (await readRollupCounts(database, minutePiece(first, Math.floor(to / width) * width + width))).map((r) => ({
         ...r,
         bucketStart: Math.floor(r.bucketStart / width) * width,
       }));

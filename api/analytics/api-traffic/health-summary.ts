@@ -3,7 +3,7 @@
  * report and its series both summarize rollups this way, so their figures agree.
  */
 import { isRatedError, STATUS_CLASSES, type StatusClass, statusClass, UNVERIFIED } from './call.ts';
-import type { RollupCounts } from './rollup-read.ts';
+import type { RollupSums } from './rollup-read.ts';
 import { LatencySketch } from './sketch.ts';
 
 /** Running totals of a set of rollup rows. */
@@ -32,7 +32,7 @@ export function emptyTotals(): TrafficTotals {
 }
 
 /** Adds one rollup row to `totals`. */
-export function addRow(totals: TrafficTotals, row: RollupCounts): void {
+export function addRow(totals: TrafficTotals, row: RollupSums): void {
   totals.calls += row.calls;
   if ((row.flags & UNVERIFIED) === 0) {
     totals.rated += row.calls;
@@ -42,6 +42,16 @@ export function addRow(totals: TrafficTotals, row: RollupCounts): void {
   const cls = statusClass(row.status);
   if (cls) totals.byStatusClass[cls] += row.calls;
   totals.sketch.addEncoded(row.sketch);
+}
+
+/** Adds the totals `from` to `into`. */
+export function addTotals(into: TrafficTotals, from: TrafficTotals): void {
+  into.calls += from.calls;
+  into.rated += from.rated;
+  into.errors += from.errors;
+  into.serverErrors += from.serverErrors;
+  for (const cls of STATUS_CLASSES) into.byStatusClass[cls] += from.byStatusClass[cls];
+  into.sketch.addSketch(from.sketch);
 }
 
 /** errorRate and p50 / p95 / p99 of `totals` (nulls without calls or durations). */

@@ -43,24 +43,28 @@ export function coverRange(from: number, to: number, minuteFloor?: number): Buck
   return coverLevels(start, end, SPANS.length - 1);
 }
 
-/** What the sums of a rollup row need (api-traffic/health-summary.ts): the series reads only these. */
-export interface RollupCounts {
-  bucketStart: number;
+/** What the sums of rollup rows need (api-traffic/health-summary.ts). */
+export interface RollupSums {
   status: number;
   flags: number;
   calls: number;
+  /** One stored sketch, or several laid end to end. */
   sketch: Uint8Array;
 }
 
-/** One stored rollup row. */
-export interface RollupRow extends RollupCounts {
-  span: number;
+/** The rows of one bucket, status and flags summed: what the series reads. */
+export interface RollupCounts extends RollupSums {
+  bucketStart: number;
+}
+
+/** The rows of one key summed over a whole range: what API health reads. */
+export interface RollupRow extends RollupSums {
   endpoint: string;
   method: string;
   code: string;
 }
 
-type Stored = { bucket_start: unknown; status: unknown; flags: unknown; calls: unknown; sketch: Uint8Array };
+type Stored = { status: unknown; flags: unknown; calls: unknown; sketch: Uint8Array };
 
 /** The WHERE clause selecting the rows of `pieces`, optionally of one endpoint only. */
 function rowsOf(pieces: readonly BucketPiece[], endpoint: string | undefined): SQL {
@@ -71,30 +75,32 @@ function rowsOf(pieces: readonly BucketPiece[], endpoint: string | undefined): S
   return sql`(${where})${endpoint === undefined ? sql`` : sql` AND endpoint = ${endpoint}`}`;
 }
 
-/** A stored row's counts, numbers on both dialects (PostgreSQL returns bigint columns as text). */
-function countsOf(r: Stored): RollupCounts {
-  return { bucketStart: Number(r.bucket_start), status: Number(r.status), flags: Number(r.flags), calls: Number(r.calls), sketch: r.sketch };
+/** A stored row's sums, numbers on both dialects (PostgreSQL returns bigint and numeric columns as text). */
+function sumsOf(r: Stored): RollupSums {
+  return { status: Number(r.status), flags: Number(r.flags), calls: Number(r.calls), sketch: r.sketch };
 }
 
-/** The rollup rows of `pieces`, optionally of one endpoint only. */
+/*
+ * Both reads sum in SQL and lay each group's sketches end to end (`concatBytes`): a range covers thousands to tens
+ * of thousands of rows, and handing each of them to JS cost most of a report's time.
+ */
+
+/** The rollups of `pieces` summed per key (endpoint, method, status, code, flags), optionally of one endpoint only. */
 export async function readRollups(database: SqlDatabase, pieces: readonly BucketPiece[], endpoint?: string): Promise<RollupRow[]> {
   if (pieces.length === 0) return [];
-  const rows = await database.all<Stored & { span: unknown; endpoint: string; method: string; code: string }>(
-    sql`SELECT bucket_start, span, endpoint, method, status, code, flags, calls, sketch FROM api_call_rollups WHERE ${rowsOf(pieces, endpoint)}`,
+  const rows = await database.all<Stored & { endpoint: string; method: string; code: string }>(
+    sql`SELECT endpoint, method, status, code, flags, SUM(calls) AS calls, ${database.fragments.concatBytes(sql`sketch`)} AS sketch FROM api_call_rollups
+        WHERE ${rowsOf(pieces, endpoint)} GROUP BY endpoint, method, status, code, flags`,
   );
-  return rows.map((r) => ({ ...countsOf(r), span: Number(r.span), endpoint: r.endpoint, method: r.method, code: r.code }));
+  return rows.map((r) => ({ ...sumsOf(r), endpoint: r.endpoint, method: r.method, code: r.code }));
 }
 
-/**
- * The counts of the rollup rows of `pieces` summed per bucket, status and flags, without their key text, each with
- * the group's sketches laid end to end: a 30-day hourly series covers tens of thousands of rows, and most of its
- * time went into handing each row and columns it never uses to JS. Sums of these give what sums of the rows give.
- */
+/** The rollups of `pieces` summed per bucket, status and flags (what a series point needs), optionally of one endpoint. */
 export async function readRollupCounts(database: SqlDatabase, pieces: readonly BucketPiece[], endpoint?: string): Promise<RollupCounts[]> {
   if (pieces.length === 0) return [];
-  const rows = await database.all<Stored>(
+  const rows = await database.all<Stored & { bucket_start: unknown }>(
     sql`SELECT bucket_start, status, flags, SUM(calls) AS calls, ${database.fragments.concatBytes(sql`sketch`)} AS sketch FROM api_call_rollups
         WHERE ${rowsOf(pieces, endpoint)} GROUP BY bucket_start, status, flags`,
   );
-  return rows.map(countsOf);
+  return rows.map((r) => ({ ...sumsOf(r), bucketStart: Number(r.bucket_start) }));
 }

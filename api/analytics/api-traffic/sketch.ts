@@ -94,6 +94,13 @@ export class LatencySketch {
     }
   }
 
+  /** Adds another sketch's durations. */
+  addSketch(other: LatencySketch): void {
+    for (const [key, count] of other.bins) this.bins.set(key, (this.bins.get(key) ?? 0) + count);
+    this.zeros += other.zeros;
+    this.count += other.count;
+  }
+
   /** The stored form. */
   encode(): Buffer {
     const out: number[] = [VERSION];
