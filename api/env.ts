@@ -80,6 +80,8 @@ const envSchema = z.object({
   ONRAMP_API_SLO: z.coerce.number('must be a number').gt(0, 'must be above 0').lt(1, 'must be below 1 (0.999 is three nines)').default(0.999),
   /** Days raw `api_call` rows are kept (rollups and per-person call facts are kept for good); 0 keeps them forever. */
   ONRAMP_API_CALL_RAW_DAYS: z.coerce.number().int('must be a whole number of days').min(0).max(36_500).default(30),
+  /** Days minute rollups are kept (hour and day rollups are kept for good); 0 keeps them forever. */
+  ONRAMP_API_CALL_MINUTE_DAYS: z.coerce.number().int('must be a whole number of days').min(0).max(36_500).default(7),
   /** PostHog host that committed events are mirrored to (api/ingest/forward.ts); needs ONRAMP_FORWARD_TOKEN. */
   ONRAMP_FORWARD_HOST: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   /** Project token of the PostHog project that receives the mirror; needs ONRAMP_FORWARD_HOST. */

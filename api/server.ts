@@ -77,8 +77,9 @@ if (env.ONRAMP_DEMO) {
 // A database from before the API traffic rollups gets them built from its raw calls, once.
 const rebuiltCalls = await rebuildCallTrafficIfMissing(database);
 if (rebuiltCalls > 0) console.log(`[onramp] built the API traffic rollups from ${rebuiltCalls} stored api_call rows`);
-console.log(retentionNotice(env.ONRAMP_API_CALL_RAW_DAYS));
-const callRetention = startCallRetention(database, env.ONRAMP_API_CALL_RAW_DAYS);
+const retentionDays = { raw: env.ONRAMP_API_CALL_RAW_DAYS, minutes: env.ONRAMP_API_CALL_MINUTE_DAYS };
+console.log(retentionNotice(retentionDays));
+const callRetention = startCallRetention(database, retentionDays);
 onShutdown('api_call retention', () => callRetention.stop());
 // Optional mirror of every committed event to a PostHog project: it runs after the commit and cannot fail ingestion.
 const forwarder =

@@ -14,7 +14,7 @@
  */
 import type { ApiHealthData } from './api-health-query.ts';
 import { FAILED } from './api-traffic/call.ts';
-import { addRow, availabilityOf, emptyTotals, latencyOf, type TrafficTotals } from './api-traffic/health-summary.ts';
+import { addRow, addTotals, availabilityOf, emptyTotals, latencyOf, type TrafficTotals } from './api-traffic/health-summary.ts';
 import type { RollupRow } from './api-traffic/rollup-read.ts';
 import type { ApiHealthReport, CodeCount } from './contract.ts';
 
@@ -48,10 +48,11 @@ export function shapeApiHealth(data: ApiHealthData, sloTarget = DEFAULT_API_SLO)
     let entry = byEndpoint.get(row.endpoint);
     if (!entry) byEndpoint.set(row.endpoint, (entry = { totals: emptyTotals(), codes: new Map() }));
     addRow(entry.totals, row);
-    addRow(overall, row);
     if (row.flags & FAILED) entry.codes.set(row.code, (entry.codes.get(row.code) ?? 0) + row.calls);
   };
   for (const row of data.rollups) add(row);
+  // The overall figures from the endpoints' totals: their sketches are already decoded, a row's bins are not.
+  for (const { totals } of byEndpoint.values()) addTotals(overall, totals);
   const endpoints = [...byEndpoint.entries()]
     .map(([endpoint, { totals, codes }]) => ({
       endpoint,

@@ -6,7 +6,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { SqlDatabase, SqlFragments } from '../storage/sql/interface.ts';
 import type { Range } from './params.ts';
-import { firstSuccessOf } from './sql.ts';
+import { eventRows, firstSuccessOf } from './sql.ts';
 
 /** Most comments returned per page, newest first. */
 export const COMMENTS_PER_PAGE = 50;
@@ -105,6 +105,7 @@ const convertedBy = (fs: SQL, first: SQL, to: number) => sql`CASE WHEN ${fs} IS 
  */
 export async function loadDocsData(database: SqlDatabase, range: Range): Promise<DocsData> {
   const f = database.fragments;
+  const pageviews = eventRows(f, 'v', '$pageview');
   const { from, to } = range;
   const path = feedbackPath(f);
   const [views, audience, votes, reasons, comments] = await Promise.all([
@@ -125,8 +126,8 @@ export async function loadDocsData(database: SqlDatabase, range: Range): Promise
     database.get<AudienceRow>(
       sql`SELECT COUNT(*) AS persons, COALESCE(SUM(${convertedBy(sql`fs`, sql`first`, to)}), 0) AS converted
           FROM (SELECT v.person_id AS pid, MIN(v.timestamp) AS first, ${firstSuccessOf(f, sql`v.person_id`)} AS fs
-                FROM events v ${f.indexedBy('events_event_person_timestamp')}
-                WHERE v.event = '$pageview' AND v.timestamp BETWEEN ${from} AND ${to} GROUP BY v.person_id) people`,
+                FROM ${pageviews.from}
+                WHERE ${pageviews.where} AND v.timestamp BETWEEN ${from} AND ${to} GROUP BY v.person_id) people`,
     ),
     database.all<VoteRow>(
       sql`SELECT path, SUM(CASE WHEN helpful = 1 THEN 1 ELSE 0 END) AS helpful, SUM(CASE WHEN helpful = 0 THEN 1 ELSE 0 END) AS "notHelpful"

@@ -7,7 +7,7 @@ import type { SqlDatabase, SqlFragments } from '../storage/sql/interface.ts';
 import type { ErrorCount } from './contract.ts';
 import type { StallIndex } from './funnel-run.ts';
 import type { Range } from './params.ts';
-import { unverifiedCall } from './sql.ts';
+import { notACall, unverifiedCall } from './sql.ts';
 
 /** Rows kept per evidence list. */
 export const EVIDENCE_LIMIT = 5;
@@ -56,7 +56,7 @@ export async function stalledLastPages(database: SqlDatabase, range: Range, stal
   const rows = await database.all<{ path: unknown; count: number }>(
     sql`SELECT path, COUNT(*) AS count FROM (
           SELECT (SELECT ${f.jsonText(sql`e.properties`, '$pathname')} FROM events e
-                  WHERE e.event = '$pageview' AND e.person_id = s.pid AND e.timestamp BETWEEN ${range.from} AND ${range.to}
+                  WHERE e.event = '$pageview' AND ${notACall(sql`e.event`)} AND e.person_id = s.pid AND e.timestamp BETWEEN ${range.from} AND ${range.to}
                   ORDER BY e.timestamp DESC, e.id DESC LIMIT 1) AS path
           FROM ${stalledRows(f, stalled)} AS s
         ) last

@@ -4,7 +4,8 @@
  * in JS so both dialects compare alike) and handed to a consumer as soon as the next person starts. Memory is one
  * person's rows, never the events.
  *
- * Arms: one covering scan of `events_event_person_timestamp` per distinct step or exclusion event, plus the virtual
+ * Arms: one covering scan of `events_event_person_timestamp` per distinct step or exclusion event (of
+ * `events_event_timestamp` for `api_call`, which the first leaves out), plus the virtual
  * first_successful_call step (see {@link firstSuccessRows}). Properties (event and person) are read only when a
  * filter or the breakdown needs them. Strict funnels also carry per-row counts of the person's events before / at
  * that time, from which the "other events" between steps are reconstructed without streaming them.
@@ -15,7 +16,7 @@ import { FIRST_SUCCESSFUL_CALL, type PropertyFilter } from './contract.ts';
 import { type FunnelEvent, insertOtherEvents, prepareEvents } from './funnel-evaluate.ts';
 import { filtersRead, passesAll } from './funnel-filters.ts';
 import type { FunnelParams } from './funnel-params.ts';
-import { firstSuccess } from './sql.ts';
+import { eventRows, firstSuccess } from './sql.ts';
 
 /** Row codes: ≥ 0 index into the distinct event names, −1 the virtual first-success row. */
 const CODE_FIRST_SUCCESS = -1;
@@ -76,8 +77,9 @@ function funnelStatement(f: SqlFragments, p: FunnelParams, m: Matchers, from: nu
   // on SQLite (free once the properties are read), so otherwise ids are synthetic.
   const needsIds = (m.hasFirstSuccess && m.names.includes('api_call')) || m.readsEvent;
   const noId = sql`CAST(NULL AS BIGINT)`;
+  // The person's events at that instant (a handful) from their time index, then the 2xx call among them.
   const successAt = (pid: SQL, ts: SQL, column: SQL) =>
-    sql`(SELECT ${column} FROM events ${f.indexedBy('events_success_call_person_timestamp')} WHERE ${f.successCall} AND person_id = ${pid} AND timestamp = ${ts} ORDER BY id LIMIT 1)`;
+    sql`(SELECT ${column} FROM events ${f.indexedBy('events_person_timestamp')} WHERE ${f.successCall} AND person_id = ${pid} AND timestamp = ${ts} ORDER BY id LIMIT 1)`;
   const byPerson = f.indexedBy('events_person_timestamp');
   const extra = (pid: SQL, ts: SQL) =>
     sql`${
@@ -86,13 +88,11 @@ function funnelStatement(f: SqlFragments, p: FunnelParams, m: Matchers, from: nu
            (SELECT COUNT(*) FROM events c ${byPerson} WHERE c.person_id = ${pid} AND c.timestamp = ${ts}) AS na`
         : sql``
     }${m.readsPerson ? sql`, (SELECT pp.properties FROM persons pp WHERE pp.id = ${pid}) AS pp` : sql``}`;
-  const arms: SQL[] = m.names.map(
-    (
-      n,
-      i,
-    ) => sql`SELECT s.person_id AS pid, s.timestamp AS ts, ${needsIds ? sql`s.id` : noId} AS id, ${sql.raw(String(i))} AS code${m.readsEvent ? sql`, s.properties AS props` : sql``}${extra(sql`s.person_id`, sql`s.timestamp`)}
-      FROM events s ${f.indexedBy('events_event_person_timestamp')} WHERE s.event = ${n} AND s.timestamp BETWEEN ${from} AND ${to}${person(sql`s.person_id`)}`,
-  );
+  const arms: SQL[] = m.names.map((n, i) => {
+    const rows = eventRows(f, 's', n);
+    return sql`SELECT s.person_id AS pid, s.timestamp AS ts, ${needsIds ? sql`s.id` : noId} AS id, ${sql.raw(String(i))} AS code${m.readsEvent ? sql`, s.properties AS props` : sql``}${extra(sql`s.person_id`, sql`s.timestamp`)}
+      FROM ${rows.from} WHERE ${rows.where} AND s.timestamp BETWEEN ${from} AND ${to}${person(sql`s.person_id`)}`;
+  });
   if (m.hasFirstSuccess) {
     arms.push(
       firstSuccessRows(

@@ -27,3 +27,21 @@ export function firstSuccessOf(_f: SqlFragments, pid: SQL): SQL {
 export function unverifiedCall(f: SqlFragments, alias: string): SQL {
   return f.jsonIsFalse(sql`${sql.identifier(alias)}.properties`, 'key_verified');
 }
+
+/**
+ * The `events` rows of one event name (`alias` names the table), through the index that holds them:
+ * `events_event_person_timestamp` leaves out `api_call` rows (db/schema/*.ts: most rows are calls, and the reports
+ * that read calls read the rollups and call facts), so a query matching it repeats its condition, which is what lets
+ * both planners use a partial index; the calls themselves are read through `events_event_timestamp`.
+ */
+export function eventRows(f: SqlFragments, alias: string, name: string): { from: SQL; where: SQL } {
+  const table = sql.identifier(alias);
+  const column = sql`${table}.event`;
+  if (name === 'api_call') return { from: sql`events ${table} ${f.indexedBy('events_event_timestamp')}`, where: sql`${column} = ${name}` };
+  return { from: sql`events ${table} ${f.indexedBy('events_event_person_timestamp')}`, where: sql`${column} = ${name} AND ${notACall(column)}` };
+}
+
+/** The condition of the partial index `events_event_person_timestamp`, for queries that match it without a hint. */
+export function notACall(column: SQL): SQL {
+  return sql`${column} <> 'api_call'`;
+}

@@ -5,7 +5,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { SqlDatabase } from '../storage/sql/interface.ts';
 import { FIRST_SUCCESSFUL_CALL, type TtfsiParams } from './params.ts';
-import { firstSuccess, firstSuccessOf } from './sql.ts';
+import { eventRows, firstSuccess, firstSuccessOf, notACall } from './sql.ts';
 
 export type TtfsiRow = {
   start: number;
@@ -25,15 +25,16 @@ const STREAM_BATCH = 5_000;
 export async function streamTtfsi(database: SqlDatabase, p: TtfsiParams, onRow: (row: TtfsiRow) => void, onlyPerson?: number): Promise<void> {
   const f = database.fragments;
   const person = (column: SQL) => (onlyPerson === undefined ? sql`` : sql` AND ${column} = ${onlyPerson}`);
+  const startRows = eventRows(f, 'e', p.start);
   const starts: SQL =
     p.start === FIRST_SUCCESSFUL_CALL
       ? sql`SELECT pid, ts AS st FROM (${firstSuccess(f)}) f WHERE ts BETWEEN ${p.from} AND ${p.to}${person(sql`pid`)}`
-      : sql`SELECT person_id AS pid, MIN(timestamp) AS st FROM events ${f.indexedBy('events_event_person_timestamp')}
-            WHERE event = ${p.start} AND timestamp BETWEEN ${p.from} AND ${p.to}${person(sql`person_id`)} GROUP BY person_id`;
+      : sql`SELECT person_id AS pid, MIN(timestamp) AS st FROM ${startRows.from}
+            WHERE ${startRows.where} AND timestamp BETWEEN ${p.from} AND ${p.to}${person(sql`person_id`)} GROUP BY person_id`;
   const end: SQL =
     p.end === FIRST_SUCCESSFUL_CALL
       ? sql`(SELECT fs FROM (SELECT ${firstSuccessOf(f, sql`s.pid`)} AS fs) f WHERE fs >= s.st AND fs <= ${p.to})`
-      : sql`(SELECT MIN(timestamp) FROM events WHERE event = ${p.end} AND person_id = s.pid AND timestamp >= s.st AND timestamp <= ${p.to})`;
+      : sql`(SELECT MIN(timestamp) FROM events WHERE event = ${p.end}${p.end === 'api_call' ? sql`` : sql` AND ${notACall(sql`event`)}`} AND person_id = s.pid AND timestamp >= s.st AND timestamp <= ${p.to})`;
   const query = sql`SELECT s.st AS start, CAST(${end} - s.st AS DOUBLE PRECISION) / 1000 AS seconds FROM (${starts}) s`;
   for await (const batch of database.stream<TtfsiRow>(query, STREAM_BATCH)) for (const row of batch) onRow(row);
 }

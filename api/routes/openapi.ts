@@ -113,13 +113,13 @@ export function openApiDocument() {
       ),
       '/api/v1/reports/api-health': operation(
         'API health',
-        "From per-minute rollups of every api_call, so it outlives raw calls: error rate (status ≥ 500 or 4xx except 429, exact), latency p50/p95/p99 (within 1%), availability in nines against ONRAMP_API_SLO, overall and per endpoint; errors before a first success (each person's earliest 50); support tickets per 1,000 calls. Calls count by whole minutes: a minute counts when any of it is in [from, to].",
+        "From per-minute rollups of every api_call, so it outlives raw calls: error rate (status ≥ 500 or 4xx except 429, exact), latency p50/p95/p99 (within 1%), availability in nines against ONRAMP_API_SLO, overall and per endpoint; errors before a first success (each person's earliest 50); support tickets per 1,000 calls. Calls count by whole minutes: a minute counts when any of it is in [from, to]; by whole hours at an edge older than ONRAMP_API_CALL_MINUTE_DAYS (default 7), whose minute rollups are deleted.",
         rangeQuery,
         'ApiHealthReport',
       ),
       '/api/v1/reports/api-health/series': operation(
         'API health over time',
-        'One point per minute, hour or day of [from, to], from the rollups: calls, errors, error rate, p50/p95/p99 and calls by status class. Buckets without calls are present with calls 0 and null rates.',
+        'One point per minute, hour or day of [from, to], from the rollups: calls, errors, error rate, p50/p95/p99 and calls by status class. Buckets without calls are present with calls 0 and null rates. Minute points only within ONRAMP_API_CALL_MINUTE_DAYS (default 7); interval=minute before that is a 400 naming interval.',
         seriesQuery,
         'ApiHealthSeries',
       ),

@@ -106,14 +106,9 @@ export const events = pgTable(
   (t) => [
     index('events_event_timestamp').on(t.event, t.timestamp),
     index('events_person_timestamp').on(t.personId, t.timestamp),
-    index('events_event_person_timestamp').on(t.event, t.personId, t.timestamp),
-    // PostgreSQL proves a query's WHERE implies this predicate, so report SQL may say the same thing in other words.
-    index('events_success_call_person_timestamp').on(t.personId, t.timestamp).where(sql`event = 'api_call' AND call_status >= 200 AND call_status < 300`),
+    index('events_event_person_timestamp').on(t.event, t.personId, t.timestamp).where(sql`event <> 'api_call'`),
     index('events_failed_call_person_timestamp').on(t.personId, t.timestamp, t.callErrorCode).where(sql`call_error_code IS NOT NULL`),
     index('events_pageview_path_person_timestamp').on(t.pageviewPath, t.personId, t.timestamp).where(sql`pageview_path IS NOT NULL`),
-    index('events_api_call_summary')
-      .on(t.timestamp, t.callEndpoint, t.callDurationMs, t.callStatus, t.callErrorCode, t.personId)
-      .where(sql`event = 'api_call'`),
   ],
 );
 

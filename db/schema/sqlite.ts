@@ -53,7 +53,7 @@ export const events = sqliteTable(
       sql`CASE WHEN event = 'api_call' AND (json_extract(properties, '$.status') >= 400 OR json_extract(properties, '$.error_code') IS NOT NULL) THEN COALESCE(json_extract(properties, '$.error_code'), CAST(json_extract(properties, '$.status') AS TEXT)) END`,
       { mode: 'virtual' },
     ),
-    /** Reports helpers (virtual): an `api_call`'s endpoint, status and duration, NULL for other events (API health index). */
+    /** Reports helpers (virtual): an `api_call`'s endpoint, status and duration, NULL for other events; not indexed. */
     callEndpoint: text('call_endpoint').generatedAlwaysAs(sql`CASE WHEN event = 'api_call' THEN json_extract(properties, '$.endpoint') END`, {
       mode: 'virtual',
     }),
@@ -72,21 +72,15 @@ export const events = sqliteTable(
     index('events_event_timestamp').on(t.event, t.timestamp),
     index('events_person_timestamp').on(t.personId, t.timestamp),
     // Reports (api/analytics): covering index for per-event, per-person scans (funnel streams ordered by person,
-    // TTFSI and evidence lookups) without touching table rows.
-    index('events_event_person_timestamp').on(t.event, t.personId, t.timestamp),
-    // Reports: a person's earliest 2xx `api_call` (the virtual `first_successful_call` step) is a MIN over this small
-    // partial index; the WHERE text must match api/analytics/sql.ts SUCCESS_CALL exactly for SQLite to use it.
-    index('events_success_call_person_timestamp')
-      .on(t.personId, t.timestamp)
-      .where(sql`event = 'api_call' AND json_extract(properties, '$.status') >= 200 AND json_extract(properties, '$.status') < 300`),
+    // TTFSI and evidence lookups) without touching table rows. Without `api_call` rows: most rows are calls, and the
+    // reports read calls from the rollups and call facts (api/analytics/api-traffic/), so a raw call pays four index
+    // entries (the table, uuid, the two above) plus one when it failed. A query using this index repeats its
+    // condition (api/analytics/sql.ts `eventRows`); a funnel step on `api_call` reads `events_event_timestamp`.
+    index('events_event_person_timestamp').on(t.event, t.personId, t.timestamp).where(sql`event <> 'api_call'`),
     // Reports: failed calls per person in time order with their code (flag evidence, errors before a first success).
     index('events_failed_call_person_timestamp').on(t.personId, t.timestamp, t.callErrorCode).where(sql`call_error_code IS NOT NULL`),
     // Reports: page views grouped by page and person (docs report) straight from the index, without parsing JSON.
     index('events_pageview_path_person_timestamp').on(t.pageviewPath, t.personId, t.timestamp).where(sql`pageview_path IS NOT NULL`),
-    // Reports: everything API health reads from a call, in time order, so that report never parses JSON.
-    index('events_api_call_summary')
-      .on(t.timestamp, t.callEndpoint, t.callDurationMs, t.callStatus, t.callErrorCode, t.personId)
-      .where(sql`event = 'api_call'`),
   ],
 );
 
@@ -336,9 +330,12 @@ export const settings = sqliteTable('settings', {
 /**
  * API traffic rollups (api/analytics/api-traffic/): every applied `api_call` adds to one row per bucket width
  * (minute, hour, day), keyed by what API health groups on. `calls` is exact; `sketch` is a DDSketch (1% relative
- * accuracy, protobuf bytes) of the calls' `duration_ms`. `flags`: bit 0 the call failed (status >= 400 or an
- * `error_code`), bit 1 it was refused (401 / 403) for a key the API could not verify. `status` is -1 when the call
- * had no numeric status; `code` is the failure code (`error_code`, else the status as text), '' when it did not fail.
+ * accuracy, varint bins: api/analytics/api-traffic/sketch.ts) of the calls' `duration_ms`. `flags`: bit 0 the call
+ * failed (status >= 400 or an `error_code`), bit 1 it was refused (401 / 403) for a key the API could not verify.
+ * `status` is -1 when the call had no numeric status; `code` is the failure code (`error_code`, else the status as
+ * text), '' when it did not fail. The table is WITHOUT ROWID (a hand-written step of its migration: drizzle-kit
+ * cannot express it), so a row is stored once, in its primary key, not in the table and again in the key's index;
+ * a generated migration that rebuilds this table must keep that clause.
  */
 export const apiCallRollups = sqliteTable(
   'api_call_rollups',

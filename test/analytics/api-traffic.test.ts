@@ -5,7 +5,11 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { shapeApiHealth } from '../../api/analytics/api-health.ts';
+import { readMinuteFloor, retireMinuteRollups } from '../../api/analytics/api-traffic/minute-rollups.ts';
 import { countOldCalls, deleteOldCalls } from '../../api/analytics/api-traffic/retention.ts';
+import { coverRange, readRollupCounts, readRollups, wholeMinutes } from '../../api/analytics/api-traffic/rollup-read.ts';
+import { shapeSeries } from '../../api/analytics/api-traffic/series.ts';
 import { apiHealthResponseSchema, apiHealthSeriesResponseSchema } from '../../api/analytics/schemas.ts';
 import { createEventStore } from '../../api/ingest/store.ts';
 import { postgresDatabase } from '../../api/storage/sql/postgres.ts';
@@ -93,6 +97,50 @@ describe('rollups against raw calls', () => {
     expect(body.overall).toMatchObject({ calls: 2, errorRate: 0.5, availability: 0.5 });
     const series = apiHealthSeriesResponseSchema.parse((await getReport(app, 'api-health/series', { from: iso(T0), to: iso(T0 + HOUR - 1) })).body);
     expect(series.points.reduce((n, p) => n + p.calls, 0)).toBe(2);
+  });
+});
+
+describe('coarse rollups', () => {
+  it('give over a ragged range what the minute rows alone give: API health and the hourly and daily series', async () => {
+    const { app, db } = testApp();
+    const rand = fc.sample(fc.integer({ min: 0, max: 2 ** 30 }), { seed: 20261207, numRuns: 4 * 400 });
+    const endpoints = ['/v1/a', '/v1/b', '/v1/c'];
+    const statuses = [200, 201, 302, 400, 401, 404, 429, 500, 503];
+    await ingest(
+      db,
+      Array.from({ length: 400 }, (_, i) =>
+        call(`p${rand[4 * i]! % 9}`, T0 + (rand[4 * i + 1]! % (4 * DAY)), statuses[rand[4 * i + 2]! % statuses.length]!, {
+          endpoint: endpoints[i % 3],
+          duration_ms: 1 + (rand[4 * i + 3]! % 5_000),
+        }),
+      ),
+    );
+    // From 05:17:13 on day 0 to 14:43:10 on day 3: whole days, whole hours and ragged minutes at both ends.
+    const from = T0 + 5 * HOUR + 17 * MINUTE + 13_000;
+    const to = T0 + 3 * DAY + 14 * HOUR + 43 * MINUTE + 10_000;
+    const minutes = wholeMinutes({ from, to });
+    expect(new Set(coverRange(minutes.from, minutes.to).map((p) => p.span))).toEqual(new Set([MINUTE, HOUR, DAY]));
+    const database = databaseOf(db);
+    const minutePiece = (start: number, end: number) => [{ span: MINUTE, from: start, to: end }];
+
+    const health = apiHealthResponseSchema.parse((await getReport(app, 'api-health', { from: iso(from), to: iso(to) })).body);
+    const expected = shapeApiHealth({ rollups: await readRollups(database, minutePiece(minutes.from, minutes.to)), firstCallFailures: [], supportTickets: 0 });
+    expect(health.overall.calls).toBeGreaterThan(100);
+    expect(health.overall).toEqual(expected.overall);
+    expect(health.endpoints).toEqual(expected.endpoints);
+
+    for (const [interval, width] of [
+      ['hour', HOUR],
+      ['day', DAY],
+    ] as const) {
+      const series = apiHealthSeriesResponseSchema.parse((await getReport(app, 'api-health/series', { from: iso(from), to: iso(to), interval })).body);
+      const first = Math.floor(from / width) * width;
+      const rows = (await readRollupCounts(database, minutePiece(first, Math.floor(to / width) * width + width))).map((r) => ({
+        ...r,
+        bucketStart: Math.floor(r.bucketStart / width) * width,
+      }));
+      expect(series).toEqual(shapeSeries(rows, { from, to, interval, endpoint: undefined }));
+    }
   });
 });
 
@@ -212,5 +260,36 @@ describe('retention of raw calls', () => {
     const left = await storedRows<{ n: unknown }>(db, "SELECT COUNT(*) AS n FROM events WHERE event = 'api_call'");
     expect(Number(left[0]!.n)).toBe(0);
     expect(await reports()).toEqual(before);
+
+    // Minute rollups past their retention go too: the hour and day rows answer the same.
+    expect(await retireMinuteRollups(database, T0 + 45 * DAY)).toBeGreaterThan(0);
+    const minutes = await storedRows<{ n: unknown }>(db, `SELECT COUNT(*) AS n FROM api_call_rollups WHERE span = ${MINUTE}`);
+    expect(Number(minutes[0]!.n)).toBe(0);
+    expect(await reports()).toEqual(before);
+  });
+
+  it('counts whole hours at an edge older than the minute rows kept, and refuses minute points there', async () => {
+    const { app, db } = testApp();
+    await ingest(db, [call('a', T0 + 10 * HOUR + 5 * MINUTE, 200), call('a', T0 + 10 * HOUR + 50 * MINUTE, 500), call('a', T0 + 3 * DAY, 200)]);
+    const old = { from: iso(T0 + 10 * HOUR + 30 * MINUTE), to: iso(T0 + 12 * HOUR) };
+    const calls = async () => apiHealthResponseSchema.parse((await getReport(app, 'api-health', old)).body).overall.calls;
+    expect(await calls()).toBe(1);
+    const database = databaseOf(db);
+    // Minutes are kept from T0 + 2 days on; rows a day below that are deleted.
+    expect(await retireMinuteRollups(database, T0 + 2 * DAY)).toBe(2);
+    expect(await retireMinuteRollups(database, T0 + DAY)).toBe(0);
+    expect(await readMinuteFloor(database)).toBe(T0 + 2 * DAY);
+    expect(await calls()).toBe(2);
+    const refused = await getReport(app, 'api-health/series', { ...old, interval: 'minute' });
+    expect(refused.status).toBe(400);
+    expect(JSON.stringify(refused.body)).toContain('interval');
+    const defaulted = apiHealthSeriesResponseSchema.parse((await getReport(app, 'api-health/series', old)).body);
+    expect(defaulted.interval).toBe('hour');
+    expect(defaulted.points.map((p) => p.calls)).toEqual([2, 0, 0]);
+    // Recent minutes still answer by the minute.
+    const recent = apiHealthSeriesResponseSchema.parse(
+      (await getReport(app, 'api-health/series', { from: iso(T0 + 3 * DAY), to: iso(T0 + 3 * DAY + 2 * MINUTE - 1) })).body,
+    );
+    expect(recent).toMatchObject({ interval: 'minute', points: [{ calls: 1 }, { calls: 0 }] });
   });
 });

@@ -7,7 +7,8 @@
  *   raw rows, rollups, call facts); the apply rate is printed.
  * - Times each entry of {@link REPORTS} warm (median of 3): add the funnel, TTFSI or docs there to time them too.
  * - Prints database bytes per event with raw calls, and per call once raw calls are past retention (all deleted,
- *   then VACUUM), and times the reports again on that.
+ *   minute rollups older than 7 days too, then VACUUM) with what each structure calls leave costs, and times the
+ *   reports again on that.
  * - Loads the same calls into DuckDB (@duckdb/node-api, in memory) and times the same per-endpoint percentiles and
  *   error counts there; prints the ratio. Peak RSS of this process is printed last.
  */
@@ -16,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { uuidv7 } from 'uuidv7';
+import { minuteFloorFor, retireMinuteRollups } from '../../api/analytics/api-traffic/minute-rollups.ts';
 import { deleteOldCalls } from '../../api/analytics/api-traffic/retention.ts';
 import { parseSeriesParams } from '../../api/analytics/api-traffic/series-params.ts';
 import { parseRangeParams } from '../../api/analytics/params.ts';
@@ -25,6 +27,7 @@ import type { NormalizedEvent } from '../../api/ingest/validate.ts';
 import { sqliteDatabase } from '../../api/storage/sql/sqlite.ts';
 import type { ReportStore } from '../../api/storage/types.ts';
 import { openDb } from '../../db/client.ts';
+import { callBytesBreakdown } from './call-bytes.ts';
 
 const DAY = 86_400_000;
 const CHUNK = 500;
@@ -165,6 +168,8 @@ try {
   const withRaw = await timeReports(reports, 'raw calls kept');
 
   const deleted = await deleteOldCalls(database, END + 1, { pauseMs: 0 });
+  // Minute rollups past their default retention (ONRAMP_API_CALL_MINUTE_DAYS, 7) go too: hours and days remain.
+  await retireMinuteRollups(database, minuteFloorFor(7, END)!, { now: END });
   db.$client.exec('VACUUM');
   db.$client.pragma('wal_checkpoint(TRUNCATE)');
   const rolledBytes = statSync(file).size;
@@ -177,6 +182,7 @@ try {
     `  past retention (${deleted.toLocaleString('en')} raw calls deleted, VACUUM): ${(rolledBytes / 1e6).toFixed(1)} MB in all = ${(rolledBytes / calls.length).toFixed(1)} bytes per call; ` +
       `rollups ${rollupRows.toLocaleString('en')} rows${rollupBytes ? `, ${(rollupBytes / 1e6).toFixed(1)} MB = ${(rollupBytes / calls.length).toFixed(2)} bytes per call` : ''}`,
   );
+  for (const line of callBytesBreakdown(db.$client, calls.length)) console.log(`    ${line}`);
   const pastRetention = await timeReports(reports, 'past retention');
 
   const duckMs = await duckdbPercentiles(calls);

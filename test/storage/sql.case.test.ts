@@ -205,6 +205,24 @@ describe('SqlDatabase', () => {
     expect(JSON.parse(row!.emptied)).toEqual([]);
   });
 
+  it('lays the byte strings of a group end to end, zero bytes and high bytes kept', async () => {
+    const database = testDatabase();
+    const parts = [Buffer.from([1, 0, 2, 255]), Buffer.from([0, 128, 0]), Buffer.from([7])];
+    for (const [i, sketch] of parts.entries()) {
+      await database.run(
+        sql`INSERT INTO api_call_rollups (span, bucket_start, endpoint, method, status, code, flags, calls, sketch) VALUES (60000, 0, ${`/e${i}`}, '', 200, '', 0, 1, ${sketch})`,
+      );
+    }
+    const row = await database.get<{ bytes: Uint8Array }>(
+      sql`SELECT ${database.fragments.concatBytes(sql`sketch`)} AS bytes FROM api_call_rollups GROUP BY span`,
+    );
+    const bytes = Buffer.from(row!.bytes);
+    expect(bytes.length).toBe(8);
+    // In no set order: every part is there once.
+    expect([...bytes].sort((a, b) => a - b)).toEqual([...Buffer.concat(parts)].sort((a, b) => a - b));
+    for (const part of parts) expect(bytes.includes(part)).toBe(true);
+  });
+
   it('keeps a read-modify-write transaction whole when its SELECT locks the rows it read', async () => {
     const database = testDatabase();
     const f = database.fragments;

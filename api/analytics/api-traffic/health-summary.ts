@@ -3,8 +3,8 @@
  * report and its series both summarize rollups this way, so their figures agree.
  */
 import { isRatedError, STATUS_CLASSES, type StatusClass, statusClass, UNVERIFIED } from './call.ts';
-import type { RollupRow } from './rollup-read.ts';
-import { SketchAccumulator } from './sketch.ts';
+import type { RollupSums } from './rollup-read.ts';
+import { LatencySketch } from './sketch.ts';
 
 /** Running totals of a set of rollup rows. */
 export interface TrafficTotals {
@@ -16,7 +16,7 @@ export interface TrafficTotals {
   /** Calls with status 500–599: what availability counts as failed. */
   serverErrors: number;
   byStatusClass: Record<StatusClass, number>;
-  sketch: SketchAccumulator;
+  sketch: LatencySketch;
 }
 
 /** Empty totals. */
@@ -27,12 +27,12 @@ export function emptyTotals(): TrafficTotals {
     errors: 0,
     serverErrors: 0,
     byStatusClass: Object.fromEntries(STATUS_CLASSES.map((c) => [c, 0])) as Record<StatusClass, number>,
-    sketch: new SketchAccumulator(),
+    sketch: new LatencySketch(),
   };
 }
 
 /** Adds one rollup row to `totals`. */
-export function addRow(totals: TrafficTotals, row: RollupRow): void {
+export function addRow(totals: TrafficTotals, row: RollupSums): void {
   totals.calls += row.calls;
   if ((row.flags & UNVERIFIED) === 0) {
     totals.rated += row.calls;
@@ -44,15 +44,20 @@ export function addRow(totals: TrafficTotals, row: RollupRow): void {
   totals.sketch.addEncoded(row.sketch);
 }
 
+/** Adds the totals `from` to `into`. */
+export function addTotals(into: TrafficTotals, from: TrafficTotals): void {
+  into.calls += from.calls;
+  into.rated += from.rated;
+  into.errors += from.errors;
+  into.serverErrors += from.serverErrors;
+  for (const cls of STATUS_CLASSES) into.byStatusClass[cls] += from.byStatusClass[cls];
+  into.sketch.addSketch(from.sketch);
+}
+
 /** errorRate and p50 / p95 / p99 of `totals` (nulls without calls or durations). */
 export function latencyOf(totals: TrafficTotals) {
-  return {
-    calls: totals.calls,
-    errorRate: totals.rated > 0 ? totals.errors / totals.rated : null,
-    p50Ms: totals.sketch.quantile(0.5),
-    p95Ms: totals.sketch.quantile(0.95),
-    p99Ms: totals.sketch.quantile(0.99),
-  };
+  const [p50Ms, p95Ms, p99Ms] = totals.sketch.quantiles([0.5, 0.95, 0.99]);
+  return { calls: totals.calls, errorRate: totals.rated > 0 ? totals.errors / totals.rated : null, p50Ms: p50Ms!, p95Ms: p95Ms!, p99Ms: p99Ms! };
 }
 
 /** Availability capped at six nines: what `nines` reports when no call failed with a 5xx. */

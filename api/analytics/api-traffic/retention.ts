@@ -1,11 +1,12 @@
 /**
- * Retention of raw `api_call` rows (`ONRAMP_API_CALL_RAW_DAYS`, default 30; 0 keeps them forever). The rollups and
- * per-person call facts already hold everything the reports read, so older raw calls only cost disk and index
- * upkeep. A background job deletes them in small batches with a pause between, so capture (which only appends to
+ * Retention of raw `api_call` rows (`ONRAMP_API_CALL_RAW_DAYS`, default 30; 0 keeps them forever) and of minute
+ * rollups (`ONRAMP_API_CALL_MINUTE_DAYS`, api-traffic/minute-rollups.ts). The rollups and per-person call facts
+ * already hold everything the reports read, so older raw calls only cost disk and index upkeep. A background job deletes them in small batches with a pause between, so capture (which only appends to
  * the ingest log) and applying the log never wait for a long delete.
  */
 import { sql } from 'drizzle-orm';
 import type { SqlDatabase } from '../../storage/sql/interface.ts';
+import { minuteFloorFor, retireMinuteRollups } from './minute-rollups.ts';
 
 export const DAY_MS = 86_400_000;
 /** Raw calls deleted per statement: a few milliseconds of work on either dialect. */
@@ -20,11 +21,23 @@ export function rawCallCutoff(days: number, now: number): number | undefined {
   return days > 0 ? now - days * DAY_MS : undefined;
 }
 
+/** How long raw calls and minute rollups are kept, in days (0: forever). */
+export interface CallRetentionDays {
+  raw: number;
+  minutes: number;
+}
+
 /** The line start-up prints about the retention in force. */
-export function retentionNotice(days: number): string {
-  return days > 0
-    ? `[onramp] raw api_call rows are kept ${days} days (ONRAMP_API_CALL_RAW_DAYS), then counted in the rollups only`
-    : '[onramp] raw api_call rows are kept forever (ONRAMP_API_CALL_RAW_DAYS=0)';
+export function retentionNotice(days: CallRetentionDays): string {
+  const raw =
+    days.raw > 0
+      ? `raw api_call rows are kept ${days.raw} days (ONRAMP_API_CALL_RAW_DAYS), then counted in the rollups only`
+      : 'raw api_call rows are kept forever (ONRAMP_API_CALL_RAW_DAYS=0)';
+  const minutes =
+    days.minutes > 0
+      ? `minute rollups ${days.minutes} days (ONRAMP_API_CALL_MINUTE_DAYS), then hours and days only`
+      : 'minute rollups forever (ONRAMP_API_CALL_MINUTE_DAYS=0)';
+  return `[onramp] ${raw}; ${minutes}`;
 }
 
 /** Deletes one batch of raw calls older than `cutoff`; resolves to how many it deleted. */
@@ -54,24 +67,31 @@ export async function deleteOldCalls(database: SqlDatabase, cutoff: number, opti
   }
 }
 
+/** One sweep: raw calls past their retention, then minute rollups past theirs; resolves to the rows deleted. */
+async function sweepOnce(database: SqlDatabase, days: CallRetentionDays, now: number, stopped: () => boolean): Promise<number> {
+  const cutoff = rawCallCutoff(days.raw, now);
+  const calls = cutoff === undefined ? 0 : await deleteOldCalls(database, cutoff, { stopped });
+  const floor = minuteFloorFor(days.minutes, now);
+  return calls + (floor === undefined || stopped() ? 0 : await retireMinuteRollups(database, floor, { now, stopped }));
+}
+
 /**
  * Starts the background retention job: a sweep now and every ten minutes. `stop()` ends it after the batch in
  * flight and resolves once that batch is done.
  */
-export function startCallRetention(database: SqlDatabase, days: number, now: () => number = Date.now) {
+export function startCallRetention(database: SqlDatabase, days: CallRetentionDays, now: () => number = Date.now) {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> = Promise.resolve();
   const sweep = () => {
-    const cutoff = rawCallCutoff(days, now());
-    if (cutoff === undefined || stopped) return;
-    running = deleteOldCalls(database, cutoff, { stopped: () => stopped })
-      .catch((err) => console.error(`[onramp] deleting raw api_call rows past retention failed (${(err as Error).message}); retried at the next sweep`))
+    if (stopped) return;
+    running = sweepOnce(database, days, now(), () => stopped)
+      .catch((err) => console.error(`[onramp] deleting api_call rows past retention failed (${(err as Error).message}); retried at the next sweep`))
       .finally(() => {
         if (!stopped) timer = setTimeout(sweep, SWEEP_EVERY_MS).unref();
       });
   };
-  if (days > 0) sweep();
+  if (days.raw > 0 || days.minutes > 0) sweep();
   return {
     async stop() {
       stopped = true;

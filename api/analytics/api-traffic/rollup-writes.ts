@@ -4,13 +4,12 @@
  * merged, and written back with one upsert per key. The ingest store (api/ingest/store.ts) runs it for the calls
  * its insert actually stored, so a retried call (same uuid) adds nothing.
  */
-import type { DDSketch } from '@datadog/sketches-js';
 import { sql } from 'drizzle-orm';
 import { inList, MAX_IN_LIST, padded, ROWS_PER_INSERT, type Step, slices, valuesOf } from '../../ingest/steps.ts';
 import type { Row } from '../../storage/sql/interface.ts';
 import type { AppliedCall } from './applied-call.ts';
 import type { CallKey } from './call.ts';
-import { addDuration, decodeSketch, encodeSketch, newSketch } from './sketch.ts';
+import { LatencySketch } from './sketch.ts';
 
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
@@ -28,7 +27,7 @@ interface Aggregate {
   bucketStart: number;
   key: CallKey;
   calls: number;
-  sketch: DDSketch;
+  sketch: LatencySketch;
 }
 
 /** The identity of one rollup row, as a map key. */
@@ -59,12 +58,12 @@ export function* addCallRollups(calls: readonly AppliedCall[]): Generator<Step, 
       const id = rowKey(span, bucketStart, call.key);
       let aggregate = aggregates.get(id);
       if (!aggregate) {
-        aggregate = { span, bucketStart, key: call.key, calls: 0, sketch: newSketch() };
+        aggregate = { span, bucketStart, key: call.key, calls: 0, sketch: new LatencySketch() };
         aggregates.set(id, aggregate);
         bucketsBySpan.get(span)!.add(bucketStart);
       }
       aggregate.calls += 1;
-      if (call.durationMs !== undefined) addDuration(aggregate.sketch, call.durationMs);
+      if (call.durationMs !== undefined) aggregate.sketch.add(call.durationMs);
     }
   }
   for (const [span, buckets] of bucketsBySpan) {
@@ -81,7 +80,7 @@ export function* addCallRollups(calls: readonly AppliedCall[]): Generator<Step, 
         const aggregate = aggregates.get(rowKey(span, Number(row.bucket_start), key));
         if (!aggregate) continue;
         aggregate.calls += Number(row.calls);
-        aggregate.sketch.merge(decodeSketch(row.sketch));
+        aggregate.sketch.addEncoded(row.sketch);
       }
     }
   }
@@ -95,7 +94,7 @@ export function* addCallRollups(calls: readonly AppliedCall[]): Generator<Step, 
       a.key.code,
       a.key.flags,
       a.calls,
-      encodeSketch(a.sketch),
+      a.sketch.encode(),
     ]);
     yield {
       query: () =>

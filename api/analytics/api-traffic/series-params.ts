@@ -32,6 +32,8 @@ export const seriesQuery = z.object({
 export interface SeriesParams extends Range {
   interval: SeriesInterval;
   endpoint: string | undefined;
+  /** The request named no interval: a coarser one may be used where minute rows are no longer kept. */
+  defaultInterval?: boolean;
 }
 
 /** Points `[from, to]` spans at `width`: one per bucket it touches. */
@@ -51,5 +53,5 @@ export function parseSeriesParams(query: Record<string, string | undefined>, now
   if (pointCount(range, SERIES_INTERVALS[interval]) > MAX_POINTS) {
     invalid([{ path: ['interval'], message: `gives more than ${MAX_POINTS} points for this range; use a coarser interval or a shorter range` }]);
   }
-  return { ...range, interval, endpoint: parsed.data.endpoint };
+  return { ...range, interval, endpoint: parsed.data.endpoint, defaultInterval: parsed.data.interval === undefined };
 }

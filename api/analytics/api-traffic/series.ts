@@ -2,10 +2,12 @@
  * API health over time (`GET /api/v1/reports/api-health/series`), from the rollups of the requested width: every
  * bucket of the range is a point, those without calls with `calls: 0` and null rates and latencies.
  */
+import { invalid } from '../../errors.ts';
 import type { SqlDatabase } from '../../storage/sql/interface.ts';
 import type { StatusClass } from './call.ts';
 import { addRow, emptyTotals, latencyOf, type TrafficTotals } from './health-summary.ts';
-import { type RollupRow, readRollups } from './rollup-read.ts';
+import { readMinuteFloor } from './minute-rollups.ts';
+import { type RollupCounts, readRollupCounts } from './rollup-read.ts';
 import { SERIES_INTERVALS, type SeriesInterval, type SeriesParams } from './series-params.ts';
 
 /** One point of the series. */
@@ -28,7 +30,7 @@ export interface ApiHealthSeries {
 }
 
 /** Shapes rollup rows of one width into one point per bucket of `[from, to]`, empty buckets included. Pure. */
-export function shapeSeries(rows: readonly RollupRow[], params: SeriesParams): ApiHealthSeries {
+export function shapeSeries(rows: readonly RollupCounts[], params: SeriesParams): ApiHealthSeries {
   const width = SERIES_INTERVALS[params.interval];
   const first = Math.floor(params.from / width) * width;
   const last = Math.floor(params.to / width) * width;
@@ -46,10 +48,23 @@ export function shapeSeries(rows: readonly RollupRow[], params: SeriesParams): A
   return { interval: params.interval, points };
 }
 
-/** The series of `params` on `database`. */
+/**
+ * The series of `params` on `database`. Minute points before the minute rows kept (api-traffic/minute-rollups.ts)
+ * cannot be answered: a default interval becomes `hour`, an asked-for `minute` is a 400 naming `interval`.
+ */
 export async function apiHealthSeries(database: SqlDatabase, params: SeriesParams): Promise<ApiHealthSeries> {
-  const width = SERIES_INTERVALS[params.interval];
-  const from = Math.floor(params.from / width) * width;
-  const to = Math.floor(params.to / width) * width + width;
-  return shapeSeries(await readRollups(database, [{ span: width, from, to }], params.endpoint), params);
+  let resolved = params;
+  if (params.interval === 'minute') {
+    const minuteFloor = await readMinuteFloor(database);
+    if (minuteFloor !== undefined && params.from < minuteFloor) {
+      if (!params.defaultInterval) {
+        invalid([{ path: ['interval'], message: `minute points are kept from ${new Date(minuteFloor).toISOString()} on; use hour or day for older ranges` }]);
+      }
+      resolved = { ...params, interval: 'hour' };
+    }
+  }
+  const width = SERIES_INTERVALS[resolved.interval];
+  const from = Math.floor(resolved.from / width) * width;
+  const to = Math.floor(resolved.to / width) * width + width;
+  return shapeSeries(await readRollupCounts(database, [{ span: width, from, to }], resolved.endpoint), resolved);
 }

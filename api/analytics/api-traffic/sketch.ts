@@ -1,12 +1,15 @@
 /**
- * Latency sketches of the API traffic rollups: DDSketch (`@datadog/sketches-js`) with 1% relative accuracy. Sketches
- * of one accuracy merge exactly (bin counts add), so a minute, an hour or thirty days of calls give the same
- * quantiles whichever way their rollups are combined.
+ * Latency sketches of the API traffic rollups: DDSketch bins (`@datadog/sketches-js`'s logarithmic mapping) with 1%
+ * relative accuracy. Sketches of one accuracy merge exactly (bin counts add), so a minute, an hour or thirty days of
+ * calls give the same quantiles whichever way their rollups are combined.
  *
  * Stored in a compact form of our own rather than the library's protobuf (which needs `protobufjs` at run time):
  * a version byte, the count of zeros, then each non-empty bin of the positive store as (key delta, count) varints.
- * A rollup of a few calls takes a few bytes. Only durations >= 0 are sketched; the library's merge ignores its
- * negative store, and a negative duration is a client bug, not a latency.
+ * A rollup of a few calls takes a few bytes. Only durations >= 0 are sketched; a negative duration is a client bug,
+ * not a latency.
+ *
+ * Writes and reports both work on {@link LatencySketch}, a map of bin counts: building a library DDSketch per rollup
+ * row (its store grows and shifts on every merge) cost most of applying a chunk and of a report.
  */
 import { DDSketch } from '@datadog/sketches-js';
 
@@ -15,15 +18,8 @@ export const RELATIVE_ACCURACY = 0.01;
 
 const VERSION = 1;
 
-/** An empty sketch. */
-export function newSketch(): DDSketch {
-  return new DDSketch({ relativeAccuracy: RELATIVE_ACCURACY });
-}
-
-/** Adds a duration; a negative or non-finite one is ignored (see the module comment). */
-export function addDuration(sketch: DDSketch, ms: number): void {
-  if (ms >= 0 && Number.isFinite(ms)) sketch.accept(ms);
-}
+/** The mapping of every stored sketch (one relative accuracy): value to bin key and back. */
+const MAPPING = new DDSketch({ relativeAccuracy: RELATIVE_ACCURACY }).mapping;
 
 function writeVarint(out: number[], value: number): void {
   let v = value;
@@ -38,145 +34,118 @@ function zigzag(value: number): number {
   return value >= 0 ? value * 2 : -value * 2 - 1;
 }
 
-/** The bytes a sketch is stored as. */
-export function encodeSketch(sketch: DDSketch): Buffer {
-  const out: number[] = [VERSION];
-  writeVarint(out, sketch.zeroCount);
-  const { store } = sketch;
-  const bins: Array<[number, number]> = [];
-  if (store.count > 0) {
-    for (let key = store.minKey; key <= store.maxKey; key++) {
-      const count = store.bins[key - store.offset] ?? 0;
-      if (count > 0) bins.push([key, count]);
-    }
+/** A varint of `bytes` at `at`: its value and the offset after it. */
+function readVarint(bytes: Uint8Array, at: number): [value: number, next: number] {
+  let value = 0;
+  let scale = 1;
+  for (let i = at; ; i++) {
+    const byte = bytes[i];
+    if (byte === undefined) throw new Error('latency sketch: truncated');
+    value += (byte & 127) * scale;
+    if (byte < 128) return [value, i + 1];
+    scale *= 128;
   }
-  writeVarint(out, bins.length);
-  let previous = 0;
-  for (const [i, [key, count]] of bins.entries()) {
-    writeVarint(out, i === 0 ? zigzag(key) : key - previous);
-    writeVarint(out, count);
-    previous = key;
-  }
-  return Buffer.from(out);
 }
 
 /**
- * Reads stored sketch bytes: calls `bin` for each (key, count) in key order and returns the zero count. One reader
- * for decoding into a sketch and for adding into a running total.
+ * A DDSketch as bin counts: durations and stored sketches add into it, and it encodes to the stored form or answers
+ * quantiles. The same bins and mapping as the library's sketch, so the quantiles equal those of the merged DDSketch.
  */
-function readEncoded(bytes: Uint8Array, bin: (key: number, count: number) => void): number {
-  let at = 0;
-  const read = (): number => {
-    let value = 0;
-    let scale = 1;
-    for (;;) {
-      const byte = bytes[at++];
-      if (byte === undefined) throw new Error('latency sketch: truncated');
-      value += (byte & 127) * scale;
-      if (byte < 128) return value;
-      scale *= 128;
-    }
-  };
-  if (bytes[at++] !== VERSION) throw new Error('latency sketch: unknown version');
-  const zeros = read();
-  const bins = read();
-  let key = 0;
-  for (let i = 0; i < bins; i++) {
-    const delta = read();
-    key = i === 0 ? (delta % 2 === 0 ? delta / 2 : -(delta + 1) / 2) : key + delta;
-    bin(key, read());
-  }
-  return zeros;
-}
-
-/** A sketch from its stored bytes. */
-export function decodeSketch(bytes: Uint8Array): DDSketch {
-  const sketch = newSketch();
-  const keys: number[] = [];
-  const counts: number[] = [];
-  const zeros = readEncoded(bytes, (key, count) => {
-    keys.push(key);
-    counts.push(count);
-  });
-  const bins = keys.length;
-  let total = zeros;
-  if (bins > 0) {
-    // Sized once for the whole key range, then filled: adding bin by bin would grow the store's array each time.
-    const { store } = sketch;
-    store._extendRange(keys[0]!, keys.at(-1)!);
-    for (let i = 0; i < bins; i++) store.bins[keys[i]! - store.offset]! += counts[i]!;
-    for (const count of counts) total += count;
-    store.count = total - zeros;
-  }
-  sketch.zeroCount = zeros;
-  sketch.count = total;
-  return sketch;
-}
-
-/** Merges `from` into `into` (both of {@link RELATIVE_ACCURACY}). */
-export function mergeSketch(into: DDSketch, from: DDSketch): void {
-  into.merge(from);
-}
-
-/** The sketched value of 0-based rank `rank` (an integer below the count): zeros first, then the positive bins. */
-function valueAtRank(sketch: DDSketch, rank: number): number {
-  if (rank < sketch.zeroCount) return 0;
-  return sketch.mapping.value(sketch.store.keyAtRank(rank - sketch.zeroCount));
-}
-
-/**
- * The value at quantile `q` (0–1), null when the sketch holds no value. Interpolated linearly between the two ranks
- * around `q × (count − 1)`, as the exact percentiles of the raw calls were: each of the two is within 1% of the
- * true value of its rank, so their interpolation is within 1% of the exact interpolated percentile.
- */
-export function quantileOf(sketch: DDSketch | undefined, q: number): number | null {
-  if (!sketch || sketch.count === 0) return null;
-  const rank = q * (sketch.count - 1);
-  const lo = Math.floor(rank);
-  const low = valueAtRank(sketch, lo);
-  return lo === rank ? low : low + (rank - lo) * (valueAtRank(sketch, lo + 1) - low);
-}
-
-/**
- * A merge target for many stored sketches, read straight from their bytes into one array of bin counts: reports
- * merge thousands of rollups, and building a DDSketch per row (its store grows and shifts on every merge) cost
- * most of a report's time. Same bins, same mapping, so the quantiles equal those of the merged DDSketch.
- */
-export class SketchAccumulator {
-  private bins = new Map<number, number>();
+export class LatencySketch {
+  private readonly bins = new Map<number, number>();
   private zeros = 0;
+  /** Durations held (zeros included). */
   count = 0;
 
-  /** Adds one stored sketch. */
-  addEncoded(bytes: Uint8Array): void {
-    const zeros = readEncoded(bytes, (key, count) => {
-      this.bins.set(key, (this.bins.get(key) ?? 0) + count);
-      this.count += count;
-    });
-    this.zeros += zeros;
-    this.count += zeros;
+  /** Adds one duration; a negative or non-finite one is ignored (see the module comment). */
+  add(ms: number): void {
+    if (!(ms >= 0 && Number.isFinite(ms))) return;
+    if (ms > MAPPING.minPossible) {
+      const key = MAPPING.key(ms);
+      this.bins.set(key, (this.bins.get(key) ?? 0) + 1);
+    } else this.zeros += 1;
+    this.count += 1;
   }
 
-  /** The value at quantile `q`, interpolated as {@link quantileOf} does; null when empty. */
-  quantile(q: number): number | null {
-    if (this.count === 0) return null;
-    const keys = [...this.bins.keys()].sort((a, b) => a - b);
-    const mapping = MAPPING.mapping;
-    const valueAtRank = (rank: number): number => {
-      if (rank < this.zeros) return 0;
-      let seen = this.zeros;
-      for (const key of keys) {
-        seen += this.bins.get(key)!;
-        if (seen > rank) return mapping.value(key);
+  /**
+   * Adds stored sketches: one, or several laid end to end (each encoding says where it ends). A plain loop without
+   * callbacks: reports add tens of thousands of them.
+   */
+  addEncoded(bytes: Uint8Array): void {
+    let at = 0;
+    while (at < bytes.length) {
+      if (bytes[at] !== VERSION) throw new Error('latency sketch: unknown version');
+      let zeros: number;
+      let bins: number;
+      [zeros, at] = readVarint(bytes, at + 1);
+      [bins, at] = readVarint(bytes, at);
+      this.zeros += zeros;
+      this.count += zeros;
+      let key = 0;
+      for (let i = 0; i < bins; i++) {
+        let delta: number;
+        let count: number;
+        [delta, at] = readVarint(bytes, at);
+        [count, at] = readVarint(bytes, at);
+        key = i === 0 ? (delta % 2 === 0 ? delta / 2 : -(delta + 1) / 2) : key + delta;
+        this.bins.set(key, (this.bins.get(key) ?? 0) + count);
+        this.count += count;
       }
-      return mapping.value(keys.at(-1)!);
-    };
-    const rank = q * (this.count - 1);
-    const lo = Math.floor(rank);
-    const low = valueAtRank(lo);
-    return lo === rank ? low : low + (rank - lo) * (valueAtRank(lo + 1) - low);
+    }
+  }
+
+  /** Adds another sketch's durations. */
+  addSketch(other: LatencySketch): void {
+    for (const [key, count] of other.bins) this.bins.set(key, (this.bins.get(key) ?? 0) + count);
+    this.zeros += other.zeros;
+    this.count += other.count;
+  }
+
+  /** The stored form. */
+  encode(): Buffer {
+    const out: number[] = [VERSION];
+    writeVarint(out, this.zeros);
+    const keys = this.sortedKeys();
+    writeVarint(out, keys.length);
+    let previous = 0;
+    for (const [i, key] of keys.entries()) {
+      writeVarint(out, i === 0 ? zigzag(key) : key - previous);
+      writeVarint(out, this.bins.get(key)!);
+      previous = key;
+    }
+    return Buffer.from(out);
+  }
+
+  /**
+   * The values at quantiles `qs` (each 0–1), null when empty. Each is interpolated linearly between the
+   * two ranks around `q × (count − 1)`, as the exact percentiles of the raw calls were: each of the two is within 1%
+   * of the true value of its rank, so their interpolation is within 1% of the exact interpolated percentile. One
+   * walk over the sorted bins finds every rank asked for.
+   */
+  quantiles(qs: readonly number[]): Array<number | null> {
+    if (this.count === 0) return qs.map(() => null);
+    const keys = this.sortedKeys();
+    const ranks = [...new Set(qs.flatMap((q) => [Math.floor(q * (this.count - 1)), Math.ceil(q * (this.count - 1))]))].sort((a, b) => a - b);
+    const values = new Map<number, number>();
+    let index = -1;
+    let seen = this.zeros;
+    for (const rank of ranks) {
+      if (rank < this.zeros) {
+        values.set(rank, 0);
+        continue;
+      }
+      while (seen <= rank && index < keys.length - 1) seen += this.bins.get(keys[++index]!)!;
+      values.set(rank, MAPPING.value(keys[index]!));
+    }
+    return qs.map((q) => {
+      const rank = q * (this.count - 1);
+      const lo = Math.floor(rank);
+      const low = values.get(lo)!;
+      return lo === rank ? low : low + (rank - lo) * (values.get(lo + 1)! - low);
+    });
+  }
+
+  private sortedKeys(): number[] {
+    return [...this.bins.keys()].sort((a, b) => a - b);
   }
 }
-
-/** The mapping every stored sketch uses (one relative accuracy). */
-const MAPPING = newSketch();

@@ -44,9 +44,8 @@ export interface SqlFragments {
   /** A bound value to be stored in a JSON column (text on SQLite, jsonb on PostgreSQL). */
   jsonValue(value: unknown): SQL;
   /**
-   * A successful (2xx) `api_call` row of `events` (columns unqualified). SQLite reads the JSON status in the exact text
-   * of the partial index `events_success_call_person_timestamp` (db/schema/sqlite.ts), without which it cannot use that index;
-   * PostgreSQL reads the stored `call_status` column, whose partial index it matches by implication.
+   * A successful (2xx) `api_call` row of `events` (columns unqualified): SQLite reads the JSON status, PostgreSQL the
+   * stored `call_status` column.
    */
   readonly successCall: SQL;
   /** Whether a top-level JSON property is the JSON value `false` (not 0, not "false"); false when absent, never NULL. */
@@ -84,6 +83,8 @@ export interface SqlFragments {
   jsonArrayAppend(array: SQL, value: string): SQL;
   /** A JSON array of strings stored as text, without any of `values` (order kept); the result is text again. */
   jsonArrayRemove(array: SQL, values: readonly string[]): SQL;
+  /** An aggregate: the byte strings of a BLOB / bytea column of the group laid end to end, in no set order. */
+  concatBytes(column: SQL): SQL;
 }
 
 /**

@@ -37,6 +37,7 @@ export const postgresFragments: SqlFragments = {
   jsonArrayIncludes: (array, value) => sql`((${array})::jsonb @> jsonb_build_array(${value}::text))`,
   jsonArrayAppend: (array, value) => sql`((${array})::jsonb || jsonb_build_array(${value}::text))::text`,
   jsonArrayRemove: (array, values) => sql`((${array})::jsonb - ARRAY(SELECT jsonb_array_elements_text(${JSON.stringify(values)}::jsonb)))::text`,
+  concatBytes: (column) => sql`string_agg(${column}, ''::bytea)`,
 };
 
 /**

@@ -17,7 +17,6 @@ export const sqliteFragments: SqlFragments = {
   jsonNumber: (column, key) => sql`json_extract(${column}, ${jsonPath(key)})`,
   jsonValue: (value) => sql`${JSON.stringify(value)}`,
   jsonRaw: (column, key) => sql`(${column} -> ${jsonPath(key)})`,
-  // Must stay the exact WHERE text of the partial index events_success_call_person_timestamp (db/schema/sqlite.ts).
   successCall: sql.raw(`event = 'api_call' AND json_extract(properties, '$.status') >= 200 AND json_extract(properties, '$.status') < 300`),
   jsonIsFalse: (column, key) => sql`(json_type(${column}, ${jsonPath(key)}) IS 'false')`,
   jsonKind: (column, key) =>
@@ -37,6 +36,8 @@ export const sqliteFragments: SqlFragments = {
   // json_group_array of no rows is '[]', so removing the last key leaves an empty array, not NULL.
   jsonArrayRemove: (array, values) =>
     sql`(SELECT json_group_array(value) FROM json_each(${array}) WHERE value NOT IN (SELECT value FROM json_each(${JSON.stringify(values)})))`,
+  // group_concat copies a blob's bytes as they are (embedded zeros included); the cast hands them back as a blob.
+  concatBytes: (column) => sql`CAST(group_concat(${column}, '') AS BLOB)`,
 };
 
 const STORAGE_WIDE = /^SQLITE_(FULL|READONLY|BUSY|LOCKED|IOERR|CORRUPT|CANTOPEN|NOMEM|NOTADB|PROTOCOL)/;
