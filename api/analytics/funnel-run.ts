@@ -6,7 +6,7 @@ import type { SqlDatabase } from '../storage/sql/interface.ts';
 import { addOutcome, emptyTally, type FunnelTally } from './funnel.ts';
 import { attributionValues, type EvaluateOptions, evaluatePerson, type FunnelEvent } from './funnel-evaluate.ts';
 import type { FunnelParams } from './funnel-params.ts';
-import { streamFunnelPersons } from './funnel-query.ts';
+import { type FunnelPersonStream, rawFunnelStream } from './funnel-query.ts';
 
 /** Per-person outcomes kept compactly for the evidence queries (who stalled where, since when). */
 export interface StallIndex {
@@ -51,9 +51,14 @@ function tallyBreakdown(
 /**
  * Runs the funnel over `[p.from, p.to]` and over `extra` periods in one pass: rows are streamed once over the union
  * of the ranges and each person's events are split per period (every period keeps its own [from, to] rule). The
- * breakdown is computed for the first period only.
+ * breakdown is computed for the first period only. `stream` gives each person's events (default: raw events).
  */
-export async function runFunnelPeriods(database: SqlDatabase, p: FunnelParams, extra: Array<{ from: number; to: number }>): Promise<FunnelRun[]> {
+export async function runFunnelPeriods(
+  database: SqlDatabase,
+  p: FunnelParams,
+  extra: Array<{ from: number; to: number }>,
+  stream: FunnelPersonStream = rawFunnelStream(database),
+): Promise<FunnelRun[]> {
   const periods = [{ from: p.from, to: p.to }, ...extra];
   const union = { from: Math.min(...periods.map((x) => x.from)), to: Math.max(...periods.map((x) => x.to)) };
   const steps = p.steps.length;
@@ -63,7 +68,7 @@ export async function runFunnelPeriods(database: SqlDatabase, p: FunnelParams, e
     byValue: i === 0 && p.breakdown !== undefined ? new Map<string | null, FunnelTally>() : undefined,
     stalls: { pids: [], depths: [], starts: [] },
   }));
-  await streamFunnelPersons(database, p, union, (pid, events) => {
+  await stream(p, union, (pid, events) => {
     periods.forEach((period, i) => {
       const inside = periods.length === 1 ? events : events.filter((e) => e.ts >= period.from && e.ts <= period.to);
       if (inside.length === 0) return;
