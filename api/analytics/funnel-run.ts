@@ -48,6 +48,15 @@ function tallyBreakdown(
   }
 }
 
+/** The events of `events` (sorted by time) inside [from, to]. */
+function within(events: FunnelEvent[], period: { from: number; to: number }): FunnelEvent[] {
+  let i = 0;
+  while (i < events.length && events[i]!.ts < period.from) i++;
+  let j = i;
+  while (j < events.length && events[j]!.ts <= period.to) j++;
+  return i === 0 && j === events.length ? events : events.slice(i, j);
+}
+
 /**
  * Runs the funnel over `[p.from, p.to]` and over `extra` periods in one pass: rows are streamed once over the union
  * of the ranges and each person's events are split per period (every period keeps its own [from, to] rule). The
@@ -69,20 +78,21 @@ export async function runFunnelPeriods(
     stalls: { pids: [], depths: [], starts: [] },
   }));
   await stream(p, union, (pid, events) => {
-    periods.forEach((period, i) => {
-      const inside = periods.length === 1 ? events : events.filter((e) => e.ts >= period.from && e.ts <= period.to);
-      if (inside.length === 0) return;
+    // Loops, not callbacks: this runs once per person, where a closure each costs more than the evaluation.
+    for (let i = 0; i < periods.length; i++) {
+      const inside = periods.length === 1 ? events : within(events, periods[i]!);
+      if (inside.length === 0) continue;
       const run = runs[i]!;
       const outcome = evaluatePerson(inside, opts);
-      if (run.byValue) tallyBreakdown(p, run.byValue, inside, outcome, period.to);
-      if (outcome.depth === 0) return;
-      addOutcome(run.total, outcome, p.windowMs, period.to);
+      if (run.byValue) tallyBreakdown(p, run.byValue, inside, outcome, periods[i]!.to);
+      if (outcome.depth === 0) continue;
+      addOutcome(run.total, outcome, p.windowMs, periods[i]!.to);
       if (outcome.depth < steps) {
         run.stalls.pids.push(pid);
         run.stalls.depths.push(outcome.depth);
         run.stalls.starts.push(outcome.start);
       }
-    });
+    }
   });
   return runs;
 }

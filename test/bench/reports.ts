@@ -17,10 +17,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Database } from 'better-sqlite3';
 import { rebuildCallTrafficIfMissing } from '../../api/analytics/api-traffic/rebuild.ts';
 import { parseFunnelParams } from '../../api/analytics/funnel-params.ts';
+import { funnelReport } from '../../api/analytics/funnel-report.ts';
 import { runFunnelPeriods } from '../../api/analytics/funnel-run.ts';
 import { DEFAULT_STEPS, parseRangeParams, parseTtfsiParams } from '../../api/analytics/params.ts';
 import { rebuildPersonStateIfMissing } from '../../api/analytics/person-state/rebuild.ts';
 import { createReportStore } from '../../api/analytics/report-store.ts';
+import { ttfsiReport } from '../../api/analytics/ttfsi-report.ts';
 import { sqliteIngestDatabase } from '../../api/import/database.ts';
 import { sqliteDatabase } from '../../api/storage/sql/sqlite.ts';
 import { openDb } from '../../db/client.ts';
@@ -137,6 +139,15 @@ export async function timeReports(file: string, end: number, runs: number, log: 
   const targetPeakRssMb = maxRssMb();
   timings.push(
     cold,
+    // The same two reports from raw events, as before the per-person state: what the state saves.
+    await time('funnel (default), raw events', async () => {
+      const r = await funnelReport(database, parseFunnelParams(query));
+      return `counts ${r.steps.map((s) => s.count).join(' → ')}`;
+    }),
+    await time('ttfsi, raw events', async () => {
+      const r = await ttfsiReport(database, parseTtfsiParams(query));
+      return `completed ${r.completed}, in progress ${r.inProgress}`;
+    }),
     await time('funnel strict', funnel({ order: 'strict' })),
     await time('funnel any order', funnel({ order: 'any' })),
     await time('funnel breakdown utm_source', funnel({ steps: '$pageview,signed_up,api_key_created,first_successful_call', breakdown: 'utm_source' })),

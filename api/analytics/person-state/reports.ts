@@ -84,8 +84,12 @@ function funnelFromState(
   const successExclusion = firstSuccessBits(exclusions);
   const usesSuccess = (successMask | successExclusion) !== 0;
   const { from, to } = range;
+  // A person none of whose events can start an attempt (step 1; any step in any order) is not counted by any funnel
+  // view, so their events are not built at all.
+  const entry = p.order === 'any' ? (1 << p.steps.length) - 1 : 1;
   view.visit((pid, times, codes, start, end, firstSuccess) => {
     let events: FunnelEvent[] | undefined;
+    let enters = false;
     let success = usesSuccess && firstSuccess >= from && firstSuccess <= to;
     for (let i = start; i < end; i++) {
       const ts = times[i]!;
@@ -98,12 +102,17 @@ function funnelFromState(
       events ??= [];
       if (success && firstSuccess <= ts) {
         events.push(successEvent(firstSuccess, successMask, successExclusion));
+        enters ||= (successMask & entry) !== 0;
         success = false;
       }
       events.push({ ts, id: i - start, mask, exclusionMask, source: 0 });
+      enters ||= (mask & entry) !== 0;
     }
-    if (success) (events ??= []).push(successEvent(firstSuccess, successMask, successExclusion));
-    if (events) onPerson(pid, events);
+    if (success) {
+      (events ??= []).push(successEvent(firstSuccess, successMask, successExclusion));
+      enters ||= (successMask & entry) !== 0;
+    }
+    if (events && enters) onPerson(pid, events);
   });
   return true;
 }
