@@ -173,4 +173,19 @@ describe('per-person onboarding state', () => {
       { numRuns: Number(process.env.PERSON_STATE_PROPERTY_RUNS ?? 30), seed: 20261207 },
     );
   }, 240_000);
+
+  it('reloads everything when the change feed was trimmed past its copy', async () => {
+    const database = testDatabase();
+    const reports = createReportStore(database);
+    const funnel = parseFunnelParams({ ...range, window: '1d' });
+    const signups = (who: string[], unit: number) => who.map((w) => normalized({ event: 'signed_up', who: w, at: T0 + unit * UNIT }));
+    await write(database, signups(['u0', 'u1'], 13));
+    expect((await reports.funnel(funnel)).steps[0]!.count).toBe(2);
+    await write(database, [...signups(['u2', 'u3', 'u4'], 14), normalized({ event: 'api_key_created', who: 'u0', at: T0 + 15 * UNIT })]);
+    // As the apply's trim does once a copy is more than the kept rows behind: only the newest feed row is left.
+    await database.run(sql`DELETE FROM person_state_changes WHERE seq < (SELECT MAX(seq) FROM person_state_changes)`);
+    const fromState = await reports.funnel(funnel);
+    expect(fromState.steps.map((s) => s.count)).toEqual([5, 1, 0]);
+    expect(fromState).toEqual(await funnelReport(database, funnel));
+  });
 });
