@@ -11,7 +11,7 @@
  * visible in `seq` order.
  */
 import { sql } from 'drizzle-orm';
-import { inList, MAX_IN_LIST, padded, ROWS_PER_INSERT, type Step, slices, valuesOf } from '../../ingest/steps.ts';
+import { inList, MAX_IN_LIST, padded, type Step, slices, valuesOf } from '../../ingest/steps.ts';
 import type { Row } from '../../storage/sql/interface.ts';
 import type { AppliedCall } from '../api-traffic/applied-call.ts';
 import { isSuccess } from '../api-traffic/call.ts';
@@ -23,6 +23,8 @@ import { insertMilestonesOf, isMilestone } from './milestones.ts';
  * everything (snapshot.ts).
  */
 export const FEED_KEEP = 1_000_000;
+/** Feed rows between two trims. */
+const FEED_TRIM_EVERY = 10_000;
 
 /** An event of the chunk, as the store wrote it (stored or dropped as a copy of a stored uuid). */
 export interface ChunkEvent {
@@ -80,14 +82,19 @@ export function* updatePersonState(events: readonly ChunkEvent[], calls: readonl
     for (const row of facts) if (successes.get(Number(row.person_id))?.has(Number(row.first_success_at))) changed.add(Number(row.person_id));
   }
 
-  for (const some of slices([...changed], ROWS_PER_INSERT)) {
-    yield {
-      query: () => sql`INSERT INTO person_state_changes (person_id) VALUES ${valuesOf(some, 1)}`,
-      returnsRows: false,
+  // One statement per 512 persons, and a trim only when the feed crosses a multiple of FEED_TRIM_EVERY: on
+  // PostgreSQL every statement of the chunk is a round trip.
+  let crossed = false;
+  for (const some of slices([...changed], MAX_IN_LIST)) {
+    const added = yield {
+      query: () => sql`INSERT INTO person_state_changes (person_id) VALUES ${valuesOf(some, 1)} RETURNING seq`,
+      returnsRows: true,
       shape: { key: `state-changes:${some.length}`, values: some },
     };
+    const seqs = added.map((row) => Number(row.seq));
+    if (seqs.length > 0 && Math.floor(Math.max(...seqs) / FEED_TRIM_EVERY) !== Math.floor((Math.min(...seqs) - 1) / FEED_TRIM_EVERY)) crossed = true;
   }
-  if (changed.size > 0) {
+  if (crossed) {
     yield {
       query: () => sql`DELETE FROM person_state_changes WHERE seq < (SELECT MAX(seq) FROM person_state_changes) - ${FEED_KEEP}`,
       returnsRows: false,
