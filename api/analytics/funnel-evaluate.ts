@@ -54,9 +54,11 @@ export interface EvaluateOptions {
 
 const NOT_COUNTED: PersonOutcome = { depth: 0, start: Number.NaN, times: [] };
 
+const byTimeThenId = (a: FunnelEvent, b: FunnelEvent) => a.ts - b.ts || a.id - b.id;
+
 /** Sorts one person's events by time and merges rows that are the same stored event (their masks are OR-ed). */
 export function prepareEvents(rows: FunnelEvent[]): FunnelEvent[] {
-  rows.sort((a, b) => a.ts - b.ts || a.id - b.id);
+  rows.sort(byTimeThenId);
   const merged: FunnelEvent[] = [];
   for (const row of rows) {
     const last = merged[merged.length - 1];
@@ -102,63 +104,140 @@ interface Entered {
   ids: number[];
 }
 
-/** Ordered and strict funnels: the port of PostHog's steps.rs. `entered[d]` is the latest attempt at depth d. */
-function evaluateSequential(events: FunnelEvent[], o: EvaluateOptions): PersonOutcome {
+/**
+ * One run of {@link evaluateSequential}: `entered[d]` is the latest attempt at depth d; `kept` the kept attempt, its
+ * depth and a copy of its state (an exclusion may mark the copy, not the live attempt). Passed to module-level
+ * functions rather than closed over: a closure per evaluated person costs more than the evaluation itself.
+ */
+interface SequentialRun {
+  o: EvaluateOptions;
+  strict: boolean;
+  entered: Array<Entered | null>;
+  kept: { depth: number; state: Entered | null };
+}
+
+const inWindow = (prev: Entered | null, ts: number, windowMs: number): prev is Entered => prev !== null && ts - prev.start <= windowMs;
+
+/** One event (or one (event, step) pair of a tie group) through the attempts: exclusions first, then steps. */
+function processEvent(run: SequentialRun, ev: FunnelEvent, mask: number, exclusionMask: number, inGroup: boolean): void {
+  const { o, entered, kept } = run;
   const { steps, windowMs } = o;
-  const strict = o.order === 'strict';
-  const entered: Array<Entered | null> = new Array(steps + 1).fill(null);
-  // The kept attempt: its depth and a copy of its state (an exclusion may mark the copy, not the live attempt).
-  const kept: { depth: number; state: Entered | null } = { depth: 0, state: null };
-  const inWindow = (prev: Entered | null, ts: number): prev is Entered => prev !== null && ts - prev.start <= windowMs;
-
-  const process = (ev: FunnelEvent, mask: number, exclusionMask: number, inGroup: boolean) => {
-    for (let j = steps - 1; j >= 0; j--) {
-      if ((exclusionMask & (1 << j)) === 0) continue;
-      const prev = entered[j + 1]!;
-      if (!inWindow(prev, ev.ts) || entered[j + 2]?.start === prev.start || prev.excluded) continue;
-      prev.excluded = true;
-      if (kept.depth === j + 1 && kept.state && ev.ts - kept.state.start <= windowMs) kept.state = { ...kept.state, excluded: true };
+  for (let j = steps - 1; j >= 0; j--) {
+    if ((exclusionMask & (1 << j)) === 0) continue;
+    const prev = entered[j + 1]!;
+    if (!inWindow(prev, ev.ts, windowMs) || entered[j + 2]?.start === prev.start || prev.excluded) continue;
+    prev.excluded = true;
+    if (kept.depth === j + 1 && kept.state && ev.ts - kept.state.start <= windowMs) kept.state = { ...kept.state, excluded: true };
+  }
+  for (let k = steps - 1; k >= 0; k--) {
+    if ((mask & (1 << k)) === 0) continue;
+    const prev = entered[k] ?? null;
+    if (!inWindow(prev, ev.ts, windowMs) || entered[k + 1]?.start === prev.start) continue;
+    if (o.attribution && o.attribution.step === k && ev.value !== o.attribution.value) continue;
+    if (inGroup && prev.ids.includes(ev.id)) continue;
+    const next: Entered = { start: prev.start, excluded: prev.excluded, times: [...prev.times, ev.ts], ids: [...prev.ids, ev.id] };
+    if (!prev.excluded) entered[k + 1] = next;
+    if (k + 1 > kept.depth || (k + 1 === kept.depth && kept.state?.excluded)) {
+      kept.depth = k + 1;
+      kept.state = { ...next };
     }
-    for (let k = steps - 1; k >= 0; k--) {
-      if ((mask & (1 << k)) === 0) continue;
-      const prev = entered[k] ?? null;
-      if (!inWindow(prev, ev.ts) || entered[k + 1]?.start === prev.start) continue;
-      if (o.attribution && o.attribution.step === k && ev.value !== o.attribution.value) continue;
-      if (inGroup && prev.ids.includes(ev.id)) continue;
-      const next: Entered = { start: prev.start, excluded: prev.excluded, times: [...prev.times, ev.ts], ids: [...prev.ids, ev.id] };
-      if (!prev.excluded) entered[k + 1] = next;
-      if (k + 1 > kept.depth || (k + 1 === kept.depth && kept.state?.excluded)) {
-        kept.depth = k + 1;
-        kept.state = { ...next };
-      }
-    }
-    // Strict: every step the event does not match is cleared. A step-1 event outside a trend interval still
-    // matches step 1 (it only may not start an attempt), so it keeps that interval's step-1 entry (trends.rs).
-    if (strict && !inGroup) for (let d = 1; d <= steps; d++) if ((ev.mask & (1 << (d - 1))) === 0) entered[d] = null;
-  };
+  }
+  // Strict: every step the event does not match is cleared. A step-1 event outside a trend interval still
+  // matches step 1 (it only may not start an attempt), so it keeps that interval's step-1 entry (trends.rs).
+  if (run.strict && !inGroup) for (let d = 1; d <= steps; d++) if ((ev.mask & (1 << (d - 1))) === 0) entered[d] = null;
+}
 
+/** The steps `ev` may fill in a group at `ts`: step 1 only when an attempt may start then (trend intervals). */
+const startMask = (ev: FunnelEvent, ts: number, o: EvaluateOptions) =>
+  o.startWithin && (ts < o.startWithin.from || ts > o.startWithin.to) ? ev.mask & ~1 : ev.mask;
+
+/** Whether every event of events[i, j) has the masks of events[i]. */
+function sameMasks(events: FunnelEvent[], i: number, j: number): boolean {
+  const first = events[i]!;
+  for (let n = i + 1; n < j; n++) if (events[n]!.mask !== first.mask || (events[n]!.exclusionMask ?? 0) !== (first.exclusionMask ?? 0)) return false;
+  return true;
+}
+
+const byStep = (a: [FunnelEvent, number], b: [FunnelEvent, number]) => a[1] - b[1];
+
+/** Ordered and strict funnels: the port of PostHog's steps.rs. */
+function evaluateSequential(events: FunnelEvent[], o: EvaluateOptions): PersonOutcome {
+  const { steps } = o;
+  const run: SequentialRun = { o, strict: o.order === 'strict', entered: new Array(steps + 1).fill(null), kept: { depth: 0, state: null } };
+  const { entered, kept } = run;
   let i = 0;
   while (i < events.length && entered[steps] === null) {
     const ts = events[i]!.ts;
     let j = i;
     while (j < events.length && events[j]!.ts === ts) j++;
-    const group = events.slice(i, j);
-    i = j;
     entered[0] = { start: ts, excluded: false, times: [], ids: [] };
-    const startMask = (ev: FunnelEvent) => (o.startWithin && (ts < o.startWithin.from || ts > o.startWithin.to) ? ev.mask & ~1 : ev.mask);
-    const same = group.every((ev) => ev.mask === group[0]!.mask && (ev.exclusionMask ?? 0) === (group[0]!.exclusionMask ?? 0));
-    if (group.length === 1 || same) {
-      for (const ev of group) process(ev, startMask(ev), ev.exclusionMask ?? 0, false);
+    if (j - i === 1 || sameMasks(events, i, j)) {
+      for (let n = i; n < j; n++) processEvent(run, events[n]!, startMask(events[n]!, ts, o), events[n]!.exclusionMask ?? 0, false);
+      i = j;
       continue;
     }
     // Different events at one instant: every (event, step) pair, in step order; exclusions left out (PostHog).
     const pairs: Array<[FunnelEvent, number]> = [];
-    for (const ev of group) for (let k = 0; k < steps; k++) if (startMask(ev) & (1 << k)) pairs.push([ev, k]);
-    pairs.sort((a, b) => a[1] - b[1]);
-    for (const [ev, k] of pairs) process(ev, 1 << k, 0, true);
+    for (let n = i; n < j; n++) for (let k = 0; k < steps; k++) if (startMask(events[n]!, ts, o) & (1 << k)) pairs.push([events[n]!, k]);
+    pairs.sort(byStep);
+    for (const [ev, k] of pairs) processEvent(run, ev, 1 << k, 0, true);
+    i = j;
   }
   if (kept.depth === 0 || !kept.state || kept.state.excluded) return NOT_COUNTED;
   return { depth: kept.depth, start: kept.state.start, times: kept.state.times.slice(0, kept.depth) };
+}
+
+/** Most steps a funnel has (funnel-params.ts), for the scratch arrays of {@link evaluateOrderedPlain}. */
+const MAX_STEPS = 10;
+/** `plainStarts[d]`: step-1 time of the latest attempt at depth d (NaN: none); its times are row d of `plainTimes`. */
+const plainStarts = new Float64Array(MAX_STEPS + 1);
+const plainTimes = new Float64Array((MAX_STEPS + 1) * MAX_STEPS);
+const keptTimes = new Float64Array(MAX_STEPS);
+
+/**
+ * {@link evaluateSequential} for the most common case, without allocating per event: an ordered funnel with no
+ * exclusion event, no step attribution or trend interval, and no instant at which events with different steps meet.
+ * There every attempt is clean, and the steps follow the same rules on typed arrays. Returns undefined as soon as
+ * the case does not hold, and the general evaluation runs instead.
+ */
+function evaluateOrderedPlain(events: FunnelEvent[], o: EvaluateOptions): PersonOutcome | undefined {
+  const { steps, windowMs } = o;
+  if (steps > MAX_STEPS) return undefined;
+  plainStarts.fill(Number.NaN, 0, steps + 1);
+  let keptDepth = 0;
+  let keptStart = Number.NaN;
+  let i = 0;
+  while (i < events.length && Number.isNaN(plainStarts[steps]!)) {
+    const ts = events[i]!.ts;
+    let j = i;
+    while (j < events.length && events[j]!.ts === ts) j++;
+    if (j - i > 1 && !sameMasks(events, i, j)) return undefined;
+    plainStarts[0] = ts;
+    for (let n = i; n < j; n++) {
+      const ev = events[n]!;
+      if ((ev.exclusionMask ?? 0) !== 0) return undefined;
+      for (let k = steps - 1; k >= 0; k--) {
+        if ((ev.mask & (1 << k)) === 0) continue;
+        const start = plainStarts[k]!;
+        if (Number.isNaN(start) || ts - start > windowMs || plainStarts[k + 1] === start) continue;
+        plainStarts[k + 1] = start;
+        const from = k * MAX_STEPS;
+        const to = (k + 1) * MAX_STEPS;
+        for (let t = 0; t < k; t++) plainTimes[to + t] = plainTimes[from + t]!;
+        plainTimes[to + k] = ts;
+        if (k + 1 > keptDepth) {
+          keptDepth = k + 1;
+          keptStart = start;
+          for (let t = 0; t <= k; t++) keptTimes[t] = plainTimes[to + t]!;
+        }
+      }
+    }
+    i = j;
+  }
+  if (keptDepth === 0) return NOT_COUNTED;
+  const times: number[] = new Array(keptDepth);
+  for (let t = 0; t < keptDepth; t++) times[t] = keptTimes[t]!;
+  return { depth: keptDepth, start: keptStart, times };
 }
 
 /** Grows a maximum matching of events to steps by one augmenting path from `event` (Kuhn's algorithm). */
@@ -204,7 +283,9 @@ function evaluateAnyOrder(events: FunnelEvent[], o: EvaluateOptions): PersonOutc
 
 /** Evaluates one person. `events` must come from `prepareEvents` (and `insertOtherEvents` for strict funnels). */
 export function evaluatePerson(events: FunnelEvent[], opts: EvaluateOptions): PersonOutcome {
-  return opts.order === 'any' ? evaluateAnyOrder(events, opts) : evaluateSequential(events, opts);
+  if (opts.order === 'any') return evaluateAnyOrder(events, opts);
+  const plain = opts.order === 'ordered' && !opts.attribution && !opts.startWithin ? evaluateOrderedPlain(events, opts) : undefined;
+  return plain ?? evaluateSequential(events, opts);
 }
 
 /** A value is empty when absent, null or the empty string (it never decides a first or last touch). */

@@ -143,6 +143,21 @@ function toEvent(row: FunnelRow, m: Matchers, p: FunnelParams, personProps: Reco
   };
 }
 
+/**
+ * Where a funnel's per-person events come from: {@link streamFunnelPersons} (raw events), or the per-person state
+ * (api/analytics/person-state/) when it can answer. Calls `onPerson` once per person, in person order.
+ */
+export type FunnelPersonStream = (
+  p: FunnelParams,
+  range: { from: number; to: number },
+  onPerson: (pid: number, events: FunnelEvent[]) => void,
+) => Promise<void>;
+
+/** The raw-event source of `database`. */
+export function rawFunnelStream(database: SqlDatabase): FunnelPersonStream {
+  return (p, range, onPerson) => streamFunnelPersons(database, p, range, onPerson);
+}
+
 /** Rows per batch of the funnel stream. */
 const STREAM_BATCH = 5_000;
 

@@ -9,6 +9,7 @@ import { detectFlags } from './flags.ts';
 import { stalledAt, stalledErrors, stalledLastPages } from './flags-query.ts';
 import { shapeBreakdown, shapeSteps } from './funnel.ts';
 import type { FunnelParams } from './funnel-params.ts';
+import { type FunnelPersonStream, rawFunnelStream } from './funnel-query.ts';
 import { type FunnelRun, runFunnelPeriods } from './funnel-run.ts';
 import { proportionChangeP } from './stats.ts';
 
@@ -60,10 +61,10 @@ async function evidenceOf(database: SqlDatabase, p: FunnelParams, current: Funne
   return [step, stepEvidence(errors, pages, rates)];
 }
 
-/** `GET /api/v1/reports/funnel` on either dialect. */
-export async function funnelReport(database: SqlDatabase, p: FunnelParams): Promise<FunnelReport> {
+/** `GET /api/v1/reports/funnel` on either dialect; `stream` gives each person's events (default: raw events). */
+export async function funnelReport(database: SqlDatabase, p: FunnelParams, stream: FunnelPersonStream = rawFunnelStream(database)): Promise<FunnelReport> {
   const bounds = previousPeriod(p.from, p.to);
-  const [current, previous] = (await runFunnelPeriods(database, p, [bounds])) as [FunnelRun, FunnelRun];
+  const [current, previous] = (await runFunnelPeriods(database, p, [bounds], stream)) as [FunnelRun, FunnelRun];
   const { steps, previousSteps, detected } = detectFunnelFlags(p, current, previous);
   const evidenceByStep = new Map(await Promise.all([...new Set(detected.map((f) => f.step))].map((k) => evidenceOf(database, p, current, k))));
   const flags: Flag[] = detected.map(({ previousRate, currentRate, p: pValue, ...flag }) => ({

@@ -6,7 +6,7 @@ import type { SqlDatabase } from '../storage/sql/interface.ts';
 import { addOutcome, emptyTally, type FunnelTally } from './funnel.ts';
 import { attributionValues, type EvaluateOptions, evaluatePerson, type FunnelEvent } from './funnel-evaluate.ts';
 import type { FunnelParams } from './funnel-params.ts';
-import { streamFunnelPersons } from './funnel-query.ts';
+import { type FunnelPersonStream, rawFunnelStream } from './funnel-query.ts';
 
 /** Per-person outcomes kept compactly for the evidence queries (who stalled where, since when). */
 export interface StallIndex {
@@ -48,12 +48,26 @@ function tallyBreakdown(
   }
 }
 
+/** The events of `events` (sorted by time) inside [from, to]. */
+function within(events: FunnelEvent[], period: { from: number; to: number }): FunnelEvent[] {
+  let i = 0;
+  while (i < events.length && events[i]!.ts < period.from) i++;
+  let j = i;
+  while (j < events.length && events[j]!.ts <= period.to) j++;
+  return i === 0 && j === events.length ? events : events.slice(i, j);
+}
+
 /**
  * Runs the funnel over `[p.from, p.to]` and over `extra` periods in one pass: rows are streamed once over the union
  * of the ranges and each person's events are split per period (every period keeps its own [from, to] rule). The
- * breakdown is computed for the first period only.
+ * breakdown is computed for the first period only. `stream` gives each person's events (default: raw events).
  */
-export async function runFunnelPeriods(database: SqlDatabase, p: FunnelParams, extra: Array<{ from: number; to: number }>): Promise<FunnelRun[]> {
+export async function runFunnelPeriods(
+  database: SqlDatabase,
+  p: FunnelParams,
+  extra: Array<{ from: number; to: number }>,
+  stream: FunnelPersonStream = rawFunnelStream(database),
+): Promise<FunnelRun[]> {
   const periods = [{ from: p.from, to: p.to }, ...extra];
   const union = { from: Math.min(...periods.map((x) => x.from)), to: Math.max(...periods.map((x) => x.to)) };
   const steps = p.steps.length;
@@ -63,21 +77,22 @@ export async function runFunnelPeriods(database: SqlDatabase, p: FunnelParams, e
     byValue: i === 0 && p.breakdown !== undefined ? new Map<string | null, FunnelTally>() : undefined,
     stalls: { pids: [], depths: [], starts: [] },
   }));
-  await streamFunnelPersons(database, p, union, (pid, events) => {
-    periods.forEach((period, i) => {
-      const inside = periods.length === 1 ? events : events.filter((e) => e.ts >= period.from && e.ts <= period.to);
-      if (inside.length === 0) return;
+  await stream(p, union, (pid, events) => {
+    // Loops, not callbacks: this runs once per person, where a closure each costs more than the evaluation.
+    for (let i = 0; i < periods.length; i++) {
+      const inside = periods.length === 1 ? events : within(events, periods[i]!);
+      if (inside.length === 0) continue;
       const run = runs[i]!;
       const outcome = evaluatePerson(inside, opts);
-      if (run.byValue) tallyBreakdown(p, run.byValue, inside, outcome, period.to);
-      if (outcome.depth === 0) return;
-      addOutcome(run.total, outcome, p.windowMs, period.to);
+      if (run.byValue) tallyBreakdown(p, run.byValue, inside, outcome, periods[i]!.to);
+      if (outcome.depth === 0) continue;
+      addOutcome(run.total, outcome, p.windowMs, periods[i]!.to);
       if (outcome.depth < steps) {
         run.stalls.pids.push(pid);
         run.stalls.depths.push(outcome.depth);
         run.stalls.starts.push(outcome.start);
       }
-    });
+    }
   });
   return runs;
 }

@@ -8,7 +8,7 @@ import { parseJsonColumn, type SqlDatabase } from '../storage/sql/interface.ts';
 import type { FunnelPerson, FunnelPersonsReport, FunnelTrendReport, TimeToConvertReport } from './contract.ts';
 import { evaluatePerson, type PersonOutcome } from './funnel-evaluate.ts';
 import type { FunnelPersonsParams, FunnelTimeToConvertParams, FunnelTrendParams } from './funnel-params.ts';
-import { streamFunnelPersons } from './funnel-query.ts';
+import { type FunnelPersonStream, rawFunnelStream } from './funnel-query.ts';
 import { evaluateOptions } from './funnel-run.ts';
 import { DAY_MS } from './params.ts';
 import { percentileSorted, rate } from './stats.ts';
@@ -55,11 +55,18 @@ async function describePersons(database: SqlDatabase, listed: Array<{ pid: numbe
   });
 }
 
-/** `GET /api/v1/reports/funnel/persons`: the persons behind one figure of the report, in person order. */
-export async function funnelPersons(database: SqlDatabase, p: FunnelPersonsParams): Promise<FunnelPersonsReport> {
+/**
+ * `GET /api/v1/reports/funnel/persons`: the persons behind one figure of the report, in person order. `stream` (as
+ * for every view here) gives each person's events; default: raw events.
+ */
+export async function funnelPersons(
+  database: SqlDatabase,
+  p: FunnelPersonsParams,
+  stream: FunnelPersonStream = rawFunnelStream(database),
+): Promise<FunnelPersonsReport> {
   const opts = evaluateOptions(p);
   const matched: Array<{ pid: number; start: number; reached: number | null }> = [];
-  await streamFunnelPersons(database, p, p, (pid, events) => {
+  await stream(p, p, (pid, events) => {
     const outcome = evaluatePerson(events, opts);
     if (matchesStatus(outcome, p)) matched.push({ pid, start: outcome.start, reached: p.status === 'reached' ? outcome.times[p.step]! : null });
   });
@@ -78,13 +85,17 @@ export function intervalStart(ts: number, interval: 'day' | 'week'): number {
  * start an attempt (any step for any-order funnels); `completed` when that interval's attempts reach the last step
  * within the window; `inProgress` when not, and the kept attempt's window is still open at `to`.
  */
-export async function funnelTrend(database: SqlDatabase, p: FunnelTrendParams): Promise<FunnelTrendReport> {
+export async function funnelTrend(
+  database: SqlDatabase,
+  p: FunnelTrendParams,
+  stream: FunnelPersonStream = rawFunnelStream(database),
+): Promise<FunnelTrendReport> {
   const width = p.interval === 'day' ? DAY_MS : 7 * DAY_MS;
   const points = new Map<number, { entered: number; completed: number; inProgress: number }>();
   for (let t = intervalStart(p.from, p.interval); t <= p.to; t += width) points.set(t, { entered: 0, completed: 0, inProgress: 0 });
   const opts = evaluateOptions(p);
   const entryMask = p.order === 'any' ? (1 << p.steps.length) - 1 : 1;
-  await streamFunnelPersons(database, p, p, (_pid, events) => {
+  await stream(p, p, (_pid, events) => {
     const starts = new Set(events.filter((e) => (e.mask & entryMask) !== 0).map((e) => intervalStart(e.ts, p.interval)));
     for (const start of starts) {
       const outcome = evaluatePerson(events, { ...opts, startWithin: { from: Math.max(start, p.from), to: Math.min(start + width - 1, p.to) } });
@@ -106,10 +117,14 @@ export async function funnelTrend(database: SqlDatabase, p: FunnelTrendParams): 
  * attempt's `fromStep` to its `toStep` (any-order: between those completions), in `bins` equal whole-second bins.
  * Average and median leave out conversions of exactly 0 seconds, as PostHog's.
  */
-export async function funnelTimeToConvert(database: SqlDatabase, p: FunnelTimeToConvertParams): Promise<TimeToConvertReport> {
+export async function funnelTimeToConvert(
+  database: SqlDatabase,
+  p: FunnelTimeToConvertParams,
+  stream: FunnelPersonStream = rawFunnelStream(database),
+): Promise<TimeToConvertReport> {
   const opts = evaluateOptions(p);
   const seconds: number[] = [];
-  await streamFunnelPersons(database, p, p, (_pid, events) => {
+  await stream(p, p, (_pid, events) => {
     const outcome = evaluatePerson(events, opts);
     if (outcome.depth > p.toStep) seconds.push((outcome.times[p.toStep]! - outcome.times[p.fromStep]!) / 1000);
   });

@@ -13,6 +13,7 @@ import { loadDocTrend } from './docs-trend.ts';
 import { funnelReport } from './funnel-report.ts';
 import { funnelPersons, funnelTimeToConvert, funnelTrend } from './funnel-views.ts';
 import { loadPersonJourney } from './person-query.ts';
+import { personStateReports } from './person-state/reports.ts';
 import { ttfsiReport } from './ttfsi-report.ts';
 
 /**
@@ -22,12 +23,14 @@ import { ttfsiReport } from './ttfsi-report.ts';
  * const report = await createReportStore(sqliteDatabase(db.$client)).funnel(parseFunnelParams({}));
  */
 export function createReportStore(database: SqlDatabase): ReportStore {
+  // The funnel and TTFSI read each person's onboarding state from memory when it can answer them.
+  const state = personStateReports(database);
   return {
-    funnel: (params) => funnelReport(database, params),
-    funnelPersons: (params) => funnelPersons(database, params),
-    funnelTrend: (params) => funnelTrend(database, params),
-    funnelTimeToConvert: (params) => funnelTimeToConvert(database, params),
-    ttfsi: (params) => ttfsiReport(database, params),
+    funnel: (params) => funnelReport(database, params, state.funnel),
+    funnelPersons: (params) => funnelPersons(database, params, state.funnel),
+    funnelTrend: (params) => funnelTrend(database, params, state.funnel),
+    funnelTimeToConvert: (params) => funnelTimeToConvert(database, params, state.funnel),
+    ttfsi: (params) => ttfsiReport(database, params, state.ttfsi),
     docs: (range) => docsReport(database, range),
     docTrend: (params) => loadDocTrend(database, params),
     apiHealth: async (range, options) => shapeApiHealth(await loadApiHealthData(database, range), options?.slo ?? DEFAULT_API_SLO),

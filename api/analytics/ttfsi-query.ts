@@ -12,6 +12,17 @@ export type TtfsiRow = {
   seconds: number | null;
 };
 
+/**
+ * Where TTFSI's per-person rows come from: {@link streamTtfsi} (raw events), or the per-person state
+ * (api/analytics/person-state/) when it can answer.
+ */
+export type TtfsiStream = (p: TtfsiParams, onRow: (row: TtfsiRow) => void) => Promise<void>;
+
+/** The raw-event source of `database`. */
+export function rawTtfsiStream(database: SqlDatabase): TtfsiStream {
+  return (p, onRow) => streamTtfsi(database, p, onRow);
+}
+
 /** Rows per batch of the stream. */
 const STREAM_BATCH = 5_000;
 

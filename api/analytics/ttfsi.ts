@@ -9,12 +9,16 @@ export type { TtfsiReport };
 
 const DAY = 86_400_000;
 
-/** Monday (UTC) of the ISO week holding `ms`, as YYYY-MM-DD. */
-export function isoWeekStart(ms: number): string {
+/** Monday (UTC) of the ISO week holding `ms`, in days since 1970-01-01. */
+function isoWeekMonday(ms: number): number {
   const day = Math.floor(ms / DAY);
   // 1970-01-01 was a Thursday: (day + 3) mod 7 is 0 on Mondays.
-  const monday = day - ((((day + 3) % 7) + 7) % 7);
-  return new Date(monday * DAY).toISOString().slice(0, 10);
+  return day - ((((day + 3) % 7) + 7) % 7);
+}
+
+/** Monday (UTC) of the ISO week holding `ms`, as YYYY-MM-DD. */
+export function isoWeekStart(ms: number): string {
+  return new Date(isoWeekMonday(ms) * DAY).toISOString().slice(0, 10);
 }
 
 /**
@@ -25,10 +29,11 @@ export function isoWeekStart(ms: number): string {
 export function createTtfsiCollector(to: number) {
   const done: number[] = [];
   const censored: number[] = [];
-  const weeks = new Map<string, { started: number; durations: number[] }>();
+  // Keyed by the Monday's day number: a date string per row cost more than the rest of the report.
+  const weeks = new Map<number, { started: number; durations: number[] }>();
   return {
     add(row: TtfsiRow) {
-      const week = isoWeekStart(row.start);
+      const week = isoWeekMonday(row.start);
       let cohort = weeks.get(week);
       if (!cohort) weeks.set(week, (cohort = { started: 0, durations: [] }));
       cohort.started += 1;
@@ -53,9 +58,9 @@ export function createTtfsiCollector(to: number) {
         kaplanMeier: { median: km.median, points: thinCurve(km.points) },
         histogram: histogram(sorted),
         cohorts: [...weeks.entries()]
-          .sort(([a], [b]) => a.localeCompare(b))
-          .map(([week, c]) => ({
-            week,
+          .sort(([a], [b]) => a - b)
+          .map(([monday, c]) => ({
+            week: new Date(monday * DAY).toISOString().slice(0, 10),
             started: c.started,
             completed: c.durations.length,
             p50: percentileSorted(Float64Array.from(c.durations).sort(), 0.5),

@@ -5,6 +5,7 @@ import type { AppliedCall } from '../analytics/api-traffic/applied-call.ts';
 import { classifyCall } from '../analytics/api-traffic/call.ts';
 import { updateCallFacts } from '../analytics/api-traffic/fact-writes.ts';
 import { addCallRollups } from '../analytics/api-traffic/rollup-writes.ts';
+import { updatePersonState } from '../analytics/person-state/writes.ts';
 import { asBoolean, parseJsonColumn, type Row, type SqlDatabase } from '../storage/sql/interface.ts';
 import { sqliteStatements } from '../storage/sql/sqlite.ts';
 import { type ChunkIdentity, type ChunkPerson, createChunkIdentity, type MergeTarget, mergeTarget, survivorOf } from './identity.ts';
@@ -157,6 +158,11 @@ function* writeChunk(identity: ChunkIdentity, rows: EventRow[]): Generator<Step,
   const merges = mergedAway.map((person) => ({ from: person.id!, into: survivorOf(person).id! }));
   yield* addCallRollups(calls);
   yield* updateCallFacts(calls, merges);
+  yield* updatePersonState(
+    rows.map((row) => row.event),
+    calls,
+    merges,
+  );
   const gone = [...mergedAway, ...created.filter((person) => person.mergedInto)].map((person) => person.id!);
   for (const some of slices(gone, MAX_IN_LIST)) yield { query: () => sql`DELETE FROM persons WHERE id IN ${inList(some)}`, returnsRows: false };
 }

@@ -348,3 +348,21 @@ export const firstCallFailures = pgTable(
   },
   (t) => [index('first_call_failures_person').on(t.personId, t.timestamp), index('first_call_failures_timestamp').on(t.timestamp, t.code)],
 );
+
+/** See db/schema/sqlite.ts `person_milestones` (a heap with its primary key here; PostgreSQL has no clustered tables). */
+export const personMilestones = pgTable(
+  'person_milestones',
+  {
+    personId: int64('person_id').notNull(),
+    timestamp: int64('timestamp').notNull(),
+    eventId: int64('event_id').notNull(),
+    event: text('event').notNull(),
+  },
+  (t) => [primaryKey({ name: 'person_milestones_pkey', columns: [t.personId, t.timestamp, t.eventId] })],
+);
+
+/** See db/schema/sqlite.ts `person_state_changes`. */
+export const personStateChanges = pgTable('person_state_changes', {
+  seq: identityId('seq'),
+  personId: int64('person_id').notNull(),
+});

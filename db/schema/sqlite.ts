@@ -378,3 +378,29 @@ export const firstCallFailures = sqliteTable(
   },
   (t) => [index('first_call_failures_person').on(t.personId, t.timestamp), index('first_call_failures_timestamp').on(t.timestamp, t.code)],
 );
+
+/**
+ * Per-developer onboarding state (api/analytics/person-state/): every milestone event of each person (any event but
+ * `api_call` and `$pageview`), as (person, time, event id, name), kept by the ingest store and recomputed from
+ * `events` when an identity merge moves a person's events. Clustered by its primary key (WITHOUT ROWID, added to
+ * the migration by hand: drizzle cannot declare it), so one person's milestones are one contiguous range.
+ */
+export const personMilestones = sqliteTable(
+  'person_milestones',
+  {
+    personId: integer('person_id').notNull(),
+    timestamp: integer('timestamp').notNull(),
+    eventId: integer('event_id').notNull(),
+    event: text('event').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.personId, t.timestamp, t.eventId] })],
+);
+
+/**
+ * The change feed of that state: one row per person whose milestones or first successful call changed, appended in
+ * the same transaction. An in-memory copy of the state reads it from its last `seq` and reloads only those persons.
+ */
+export const personStateChanges = sqliteTable('person_state_changes', {
+  seq: integer('seq').primaryKey({ autoIncrement: true }),
+  personId: integer('person_id').notNull(),
+});

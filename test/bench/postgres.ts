@@ -20,6 +20,8 @@ import { uuidv7 } from 'uuidv7';
 import { rebuildCallTrafficIfMissing } from '../../api/analytics/api-traffic/rebuild.ts';
 import { parseFunnelParams } from '../../api/analytics/funnel-params.ts';
 import { parseRangeParams, parseTtfsiParams } from '../../api/analytics/params.ts';
+import { rebuildPersonStateIfMissing } from '../../api/analytics/person-state/rebuild.ts';
+import { postgresIngestDatabase, sqliteIngestDatabase } from '../../api/import/database.ts';
 import { type NormalizedEvent, validateCapture } from '../../api/ingest/validate.ts';
 import { createEventWriter } from '../../api/ingest/writer.ts';
 import { pgStorage } from '../../api/storage/postgres.ts';
@@ -222,10 +224,12 @@ async function main() {
     const reportSqlite = openDb(join(dir, 'reports.db'));
     generateEvents(reportSqlite.$client, { events, persons: Math.max(1, Math.floor(events / 5)), end });
     pgDb = await openPgDb(reportDb.url);
-    // Generated straight into `events`: rollups and call facts built from the raw calls, on each database.
+    // Generated straight into `events`: rollups, call facts and per-person state built from them, on each database.
     await rebuildCallTrafficIfMissing(sqliteDatabase(reportSqlite.$client));
+    await rebuildPersonStateIfMissing(sqliteIngestDatabase(reportSqlite.$client));
     const copied = await copyToPostgres(reportSqlite.$client, pgDb);
     await rebuildCallTrafficIfMissing(postgresDatabase(pgDb.$client));
+    await rebuildPersonStateIfMissing(postgresIngestDatabase(pgDb));
     const query = { from: String(end - 30 * DAY), to: String(end) };
     // The same report code the routes run, through each dialect's storage adapter.
     const lite = sqliteStorage(reportSqlite).reports;

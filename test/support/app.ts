@@ -187,10 +187,13 @@ export async function tableNames(db: OnrampDb): Promise<string[]> {
   return rows.map((r) => r.name).filter((name) => !name.startsWith('__drizzle'));
 }
 
-/** Empties events and persons (not accounts or sessions), for a property test that reuses one database across runs. */
+/**
+ * Empties events and persons (not accounts or sessions), for a property test that reuses one database across runs.
+ * The per-person state goes too, with a change-feed row (-1) that makes every in-memory copy of it reload.
+ */
 export async function deleteAllEvents(db: OnrampDb): Promise<void> {
   const statements =
-    'DELETE FROM events; DELETE FROM person_distinct_ids; DELETE FROM persons; DELETE FROM api_call_rollups; DELETE FROM person_call_facts; DELETE FROM first_call_failures;';
+    'DELETE FROM events; DELETE FROM person_distinct_ids; DELETE FROM persons; DELETE FROM api_call_rollups; DELETE FROM person_call_facts; DELETE FROM first_call_failures; DELETE FROM person_milestones; INSERT INTO person_state_changes (person_id) VALUES (-1);';
   const pg = pgDbOf(db);
   if (pg) await pg.$client.query(statements);
   else db.$client.exec(statements);
