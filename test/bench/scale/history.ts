@@ -2,8 +2,8 @@
  * The platform-shaped history of `npm run bench:scale`: a deterministic stream of events in time order, each with
  * the flat row DuckDB gets for the same event. Developers follow a journey (read the docs, sign up, create a key,
  * call the API, vote on pages); who acts is heavy-tailed, so most developers make a few calls and a few make most of
- * them. Every slot is 90% a call, 8% a page view, 2% a milestone; a call slot of a developer without a key yet is a
- * page view (still reading), so the printed mix is the real one.
+ * them. Every slot is 90% a call, 8% a page view, 2% a milestone; a call slot of a developer without a key yet is
+ * a page view (still reading) or their next milestone (sign up, create a key), so the printed mix is the real one.
  */
 import { uuidv7 } from 'uuidv7';
 import type { NormalizedEvent } from '../../../api/ingest/validate.ts';
@@ -58,13 +58,17 @@ export function createHistory(events: number, developers: number) {
   const rand = prng(7);
   /** 0: reading, 1: signed up, 2: has a key. */
   const stage = new Uint8Array(developers);
-  /** Heavy tail: developer d is picked with a weight falling like a power of d, plus a uniform 30%. */
-  const developer = () => Math.min(developers - 1, Math.floor(developers ** (rand() ** 1.4)) - 1 + (rand() < 0.3 ? Math.floor(rand() * developers) : 0));
+  /**
+   * Developers arrive over time, numbered in arrival order: a tenth are there at the start, the rest arrive evenly,
+   * so signups continue through the range the reports read. Among the `arrived`, developer d is picked with a weight
+   * falling like a power of d (the oldest customers call most), and 30% of picks are uniform.
+   */
+  const developer = (arrived: number) => (rand() < 0.3 ? Math.floor(rand() * arrived) : Math.min(arrived - 1, Math.floor(arrived ** (rand() ** 1.4)) - 1));
   const counts = new Map<string, number>();
 
   function nth(i: number): [NormalizedEvent, FlatEvent] {
     const at = END - SPAN + Math.floor((i / events) * SPAN);
-    const who = developer();
+    const who = developer(Math.max(1, Math.ceil(developers * (0.1 + (0.9 * i) / events))));
     const r = rand();
     let name: string;
     let properties: Record<string, unknown>;
@@ -77,7 +81,7 @@ export function createHistory(events: number, developers: number) {
       name = 'api_call';
       properties = { endpoint, method: endpoint.split(' ')[0], status, duration_ms: duration, ...(status >= 400 ? { error_code: `e${status}` } : {}) };
       flat = { endpoint, status, duration };
-    } else if (r < 0.98) {
+    } else if (r < 0.9 ? rand() < 0.5 : r < 0.98) {
       name = '$pageview';
       properties = { $pathname: `/docs/page-${Math.floor(rand() * PAGES)}/`, title: 'Docs page' };
     } else if (stage[who]! < 2) {
