@@ -27,7 +27,8 @@ import { compareWithDuck } from './scale/compare.ts';
 import { openDuckReference } from './scale/duckdb.ts';
 import { generateInto } from './scale/generate.ts';
 import { DAY, END } from './scale/history.ts';
-import { peakRssMb, REPORTS, serverOn, timeReports } from './scale/reports.ts';
+import { peakRssMiB } from './scale/measure.ts';
+import { REPORTS, serverOn, timeReports } from './scale/reports.ts';
 import { type Verdict, verdicts } from './scale/targets.ts';
 
 export interface ScaleOptions {
@@ -130,7 +131,7 @@ export async function runScaleBench(o: ScaleOptions, log: (line: string) => void
             }),
           );
         }
-        loadRss = peakRssMb(server.child.pid!);
+        loadRss = peakRssMiB(server.child.pid!);
       } finally {
         await server.stop();
       }

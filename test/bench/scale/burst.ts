@@ -4,23 +4,14 @@
  * After the load: the backlog (acknowledged, not yet applied) at its end, and the time from its end to the first
  * report answer, which applies that backlog first.
  */
-import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import autocannon from 'autocannon';
+import { uuidv7 } from 'uuidv7';
 import type { RunningServer } from '../../support/server.ts';
 import { getReport, REPORTS } from './reports.ts';
 
 export const EVENTS_PER_REQUEST = 1_000;
 const ENDPOINTS = ['POST /v1/messages', 'GET /v1/messages', 'GET /v1/usage'];
-
-const runTag = randomBytes(4).toString('hex');
-let counter = 0;
-/** Unique, time-ordered uuids without paying for crypto per event on the shared cores. */
-function nextUuid(): string {
-  counter += 1;
-  const hex = counter.toString(16).padStart(16, '0');
-  return `${runTag}-${hex.slice(0, 4)}-7${hex.slice(4, 7)}-8${hex.slice(7, 10)}-${hex.slice(10)}000000`;
-}
 
 function body(serverToken: string, request: number): Buffer {
   const at = new Date().toISOString();
@@ -30,15 +21,15 @@ function body(serverToken: string, request: number): Buffer {
     if (r < 45) {
       const status = j % 16 === 0 ? 500 : 200;
       return {
-        uuid: nextUuid(),
+        uuid: uuidv7(),
         event: 'api_call',
         distinct_id: who,
         timestamp: at,
         properties: { endpoint: ENDPOINTS[j % 3], method: 'POST', status, duration_ms: 20 + (j % 200), ...(status >= 400 ? { error_code: 'e500' } : {}) },
       };
     }
-    if (r < 49) return { uuid: nextUuid(), event: '$pageview', distinct_id: who, timestamp: at, properties: { $pathname: `/docs/page-${j % 40}/` } };
-    return { uuid: nextUuid(), event: 'signed_up', distinct_id: who, timestamp: at, properties: {} };
+    if (r < 49) return { uuid: uuidv7(), event: '$pageview', distinct_id: who, timestamp: at, properties: { $pathname: `/docs/page-${j % 40}/` } };
+    return { uuid: uuidv7(), event: 'signed_up', distinct_id: who, timestamp: at, properties: {} };
   });
   return gzipSync(JSON.stringify({ api_key: serverToken, batch }), { level: 1 });
 }

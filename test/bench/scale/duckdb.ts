@@ -7,8 +7,7 @@
 import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { FlatEvent } from './history.ts';
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+import { median } from './measure.ts';
 
 /** A DuckDB database file in `dir` with one `events` table, filled row by row while the history is generated. */
 export async function openDuckReference(dir: string) {

@@ -4,8 +4,8 @@
  * Raw calls are kept forever on these servers (`ONRAMP_API_CALL_RAW_DAYS=0`): the history is older than the default
  * retention, and a retention sweep would otherwise run beside the timings.
  */
-import { readFileSync } from 'node:fs';
 import { type RunningServer, startServer } from '../../support/server.ts';
+import { median, peakRssMiB } from './measure.ts';
 
 /** One timed report: its route, its query beyond the range, and a line summarising the answer. */
 export interface ReportSpec {
@@ -48,14 +48,6 @@ export interface ReportTiming {
   summary: string;
 }
 
-/** Peak resident set (VmHWM) of a process, in MB. */
-export function peakRssMb(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('VmHWM:'));
-  return Number(line?.match(/(\d+)/)?.[1] ?? 0) / 1024;
-}
-
 /** Starts the real server on the SQLite file `databasePath`. */
 export function serverOn(databasePath: string): Promise<RunningServer> {
   return startServer({ databasePath, env: { ONRAMP_API_CALL_RAW_DAYS: '0', ONRAMP_DEMO: '0' } });
@@ -71,8 +63,6 @@ export async function getReport(server: RunningServer, spec: ReportSpec, range: 
   if (res.status !== 200) throw new Error(`${spec.name}: ${res.status} ${text.slice(0, 500)}`);
   return { ms, body: JSON.parse(text) as Record<string, unknown> };
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** Times each of `specs` cold and warm; returns the timings and the servers' highest peak RSS. */
 export async function timeReports(
@@ -91,7 +81,7 @@ export async function timeReports(
       for (let i = 0; i < 3; i++) runs.push((await getReport(server, spec, range)).ms);
       const timing = { name: spec.name, coldMs: cold.ms, warmMs: median(runs), body: cold.body, summary: spec.summary(cold.body) };
       timings.push(timing);
-      peak = Math.max(peak, peakRssMb(server.child.pid!));
+      peak = Math.max(peak, peakRssMiB(server.child.pid!));
       log(`  ${spec.name.padEnd(20)} cold ${timing.coldMs.toFixed(0).padStart(7)} ms, warm ${timing.warmMs.toFixed(0).padStart(7)} ms   ${timing.summary}`);
     } finally {
       await server.stop();
