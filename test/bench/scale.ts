@@ -31,6 +31,7 @@ import { peakRssMiB } from './scale/measure.ts';
 import { REPORTS, serverOn, timeReports } from './scale/reports.ts';
 import { type Verdict, verdicts } from './scale/targets.ts';
 
+/** The sizes of one run: events, developers, events per transaction, and the capture loads (seconds 0 skips one). */
 export interface ScaleOptions {
   events: number;
   developers: number;

@@ -10,6 +10,7 @@ import { uuidv7 } from 'uuidv7';
 import type { RunningServer } from '../../support/server.ts';
 import { getReport, REPORTS } from './reports.ts';
 
+/** Events per `/batch/` request: the most one request may carry. */
 export const EVENTS_PER_REQUEST = 1_000;
 const ENDPOINTS = ['POST /v1/messages', 'GET /v1/messages', 'GET /v1/usage'];
 
@@ -34,6 +35,7 @@ function body(serverToken: string, request: number): Buffer {
   return gzipSync(JSON.stringify({ api_key: serverToken, batch }), { level: 1 });
 }
 
+/** What one capture load measured. */
 export interface LoadResult {
   label: string;
   seconds: number;

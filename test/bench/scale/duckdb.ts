@@ -119,4 +119,5 @@ function duckQueries(connection: DuckDBConnection) {
   };
 }
 
+/** The timed DuckDB equivalents of the reports. */
 export type DuckQueries = ReturnType<typeof duckQueries>;

@@ -10,6 +10,7 @@ import { openDb } from '../../../db/client.ts';
 import type { openDuckReference } from './duckdb.ts';
 import { createHistory } from './history.ts';
 
+/** What generating the history took. */
 export interface Generated {
   events: number;
   /** Events by name. */

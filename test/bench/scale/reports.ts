@@ -40,6 +40,7 @@ export const REPORTS: ReportSpec[] = [
   },
 ];
 
+/** One report's cold and warm times, with the answer of its cold request. */
 export interface ReportTiming {
   name: string;
   coldMs: number;

@@ -5,6 +5,7 @@
 import type { LoadResult } from './burst.ts';
 import type { ReportTiming } from './reports.ts';
 
+/** The figures the targets are judged on. */
 export interface Measured {
   reports: ReportTiming[];
   /** DuckDB's warm time for the reports that have an equivalent there, by report name. */
@@ -14,6 +15,7 @@ export interface Measured {
   loads: LoadResult[];
 }
 
+/** One target, what was measured against it, and whether it was met. */
 export interface Verdict {
   target: string;
   measured: string;
@@ -32,6 +34,7 @@ const CEILINGS: Record<string, number> = {
 /** How many times faster than DuckDB each report with an equivalent must be; 2× unless listed. */
 const SPEEDUPS: Record<string, number> = { 'funnel (default)': 10, 'api-health': 5, 'api-health series': 5 };
 
+/** Every target's verdict, in report order, then size, memory and the capture loads. */
 export function verdicts(m: Measured): Verdict[] {
   const out: Verdict[] = [];
   const ms = (n: number) => (n < 10 ? n.toFixed(1) : n.toFixed(0));
