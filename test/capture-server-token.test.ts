@@ -80,7 +80,7 @@ describe('server-defined events need the server token', () => {
       projectToken: PROJECT_TOKEN,
     };
     const [record] = logRecords([{ events, raw }], Date.now());
-    const replayed = eventsOfLogRow({ events: record![1], body: record![3], capture: record![4] });
+    const replayed = eventsOfLogRow({ body: record![2], capture: record![3] });
     expect(replayed.map((e) => [e.uuid, e.event])).toEqual(events.map((e) => [e.uuid, e.event]));
   });
 });

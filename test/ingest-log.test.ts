@@ -1,19 +1,27 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import Database from 'better-sqlite3';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { OnrampApp } from '../api/app.ts';
-import { createLogProcessor } from '../api/ingest/processor.ts';
+import { createLogProcessor, drainLog } from '../api/ingest/log-processor.ts';
 import { type NormalizedEvent, validateCapture } from '../api/ingest/validate.ts';
 import { createEventWriter } from '../api/ingest/writer.ts';
-import type { OnrampDb } from '../db/client.ts';
+import { sqliteDatabase } from '../api/storage/sql/sqlite.ts';
+import { migrationsFolder, type OnrampDb, openDb } from '../db/client.ts';
 import { adminHeaders, captureInProcess, listEvents, PROJECT_TOKEN, SERVER_TOKEN, testApp, testDb } from './support/app.ts';
 import { consoleErrorsDuring } from './support/console.ts';
 import { captureEvent } from './support/factories.ts';
+import { migrationsBefore, rowOfEvents } from './support/migrations.ts';
 
 /** The real app over a fresh DB, acknowledging through the ingest log as server.ts does. */
 function loggedApp(options: { maxBacklogEvents?: number } = {}) {
   const db = testDb();
-  const writer = createEventWriter(db.$client, { logged: true, ...options });
+  const writer = createEventWriter(sqliteDatabase(db.$client), { logged: true, ...options });
   return { ...testApp({ db, writer }), writer };
 }
 
@@ -57,8 +65,7 @@ describe.each(encodings)('ingest log, %s', (_name, encode) => {
     const { query, body, headers } = encode(JSON.stringify([withUuid, withoutUuid]));
     const res = await app.request(`/batch/${query}`, { method: 'POST', headers, body });
     expect(res.status).toBe(200);
-    const row = db.$client.prepare('SELECT events, body FROM ingest_log').get() as { events: string; body: Buffer };
-    expect(row.events).toBe('');
+    const row = db.$client.prepare('SELECT body FROM ingest_log').get() as { body: Buffer };
     expect(Buffer.compare(row.body, Buffer.from(body))).toBe(0);
     const listed = await listEvents(app);
     expect(listed.map((e) => e.distinctId).sort()).toEqual(['enc-1', 'enc-2']);
@@ -126,12 +133,12 @@ describe('ingest log: acknowledged first, applied later', () => {
   it('sets aside a row that cannot be applied, keeps it, and applies the rows around it', async () => {
     const { app, db, writer } = loggedApp();
     await capture(app, captureEvent({ distinct_id: 'before' }));
-    db.$client.prepare("INSERT INTO ingest_log (event_count, events, logged_at) VALUES (1, '[not json', 0)").run();
+    db.$client.prepare("INSERT INTO ingest_log (event_count, logged_at, body, capture) VALUES (1, 0, X'7B7D', '[not json')").run();
     await capture(app, captureEvent({ distinct_id: 'after' }));
     const errors = await consoleErrorsDuring(() => writer.settle());
     expect((await listEvents(app)).map((e) => e.distinctId).sort()).toEqual(['after', 'before']);
     expect(db.$client.prepare('SELECT event_count AS n, error IS NOT NULL AS failed FROM ingest_log').all()).toEqual([{ n: 1, failed: 1 }]);
-    expect(createLogProcessor(db.$client).failedRows()).toBe(1);
+    expect((await createLogProcessor(sqliteDatabase(db.$client)).counts()).failedRows).toBe(1);
     expect(writer.failedLogRows).toBe(1);
     expect(errors).toHaveLength(1);
   });
@@ -144,14 +151,12 @@ describe('ingest log: acknowledged first, applied later', () => {
     const body = gzipSync(JSON.stringify({ api_key: SERVER_TOKEN, batch }));
     const res = await app.request('/batch/', { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body });
     expect(res.status).toBe(200);
-    const row = db.$client.prepare('SELECT event_count AS n, events, body, capture FROM ingest_log').get() as {
+    const row = db.$client.prepare('SELECT event_count AS n, body, capture FROM ingest_log').get() as {
       n: number;
-      events: string;
       body: Buffer;
       capture: string;
     };
     expect(row.n).toBe(2);
-    expect(row.events).toBe('');
     expect(Buffer.compare(row.body, body)).toBe(0);
     const [logged] = JSON.parse(row.capture) as Array<{ bytes: number; generatedUuids: Array<[number, string]> }>;
     expect(logged!.bytes).toBe(body.byteLength);
@@ -173,15 +178,13 @@ describe('ingest log: acknowledged first, applied later', () => {
     // Not awaited one by one, so the three requests share a turn and so a group commit.
     const replies = await Promise.all(bodies.map((body) => captureInProcess(app, '', { headers: { 'content-type': 'application/json' }, body })));
     expect(replies.map((r) => r.status)).toEqual([200, 200, 200]);
-    const rows = db.$client.prepare('SELECT event_count AS n, events, body, capture FROM ingest_log').all() as Array<{
+    const rows = db.$client.prepare('SELECT event_count AS n, body, capture FROM ingest_log').all() as Array<{
       n: number;
-      events: string;
       body: Buffer;
       capture: string;
     }>;
     expect(rows).toHaveLength(1);
     expect(rows[0]!.n).toBe(3);
-    expect(rows[0]!.events).toBe('');
     expect(rows[0]!.body.toString()).toBe(bodies.join(''));
     expect((JSON.parse(rows[0]!.capture) as Array<{ bytes: number }>).map((c) => c.bytes)).toEqual(bodies.map((b) => Buffer.byteLength(b)));
     const listed = await listEvents(app);
@@ -193,7 +196,7 @@ describe('ingest log: acknowledged first, applied later', () => {
     const { app, db, writer } = loggedApp();
     const event = captureEvent({ distinct_id: 'unlisted' });
     db.$client
-      .prepare("INSERT INTO ingest_log (event_count, events, logged_at, body, capture) VALUES (1, '', 0, ?, ?)")
+      .prepare('INSERT INTO ingest_log (event_count, logged_at, body, capture) VALUES (1, 0, ?, ?)')
       .run(gzipSync(JSON.stringify(event)), JSON.stringify({ meta: GZIP_JSON, receivedAt: 1_760_000_000_000, projectToken: PROJECT_TOKEN }));
     await capture(app, captureEvent({ distinct_id: 'after' }));
     const errors = await consoleErrorsDuring(() => writer.settle());
@@ -206,7 +209,7 @@ describe('ingest log: acknowledged first, applied later', () => {
     const { app, db, writer } = loggedApp();
     const body = JSON.stringify(captureEvent({ distinct_id: 'torn' }));
     db.$client
-      .prepare("INSERT INTO ingest_log (event_count, events, logged_at, body, capture) VALUES (1, '', 0, ?, ?)")
+      .prepare('INSERT INTO ingest_log (event_count, logged_at, body, capture) VALUES (1, 0, ?, ?)')
       .run(Buffer.from(`${body}{}`), JSON.stringify([{ meta: PLAIN_JSON, receivedAt: 0, projectToken: PROJECT_TOKEN, bytes: Buffer.byteLength(body) }]));
     await capture(app, captureEvent({ distinct_id: 'after' }));
     const errors = await consoleErrorsDuring(() => writer.settle());
@@ -219,7 +222,7 @@ describe('ingest log: acknowledged first, applied later', () => {
     const { app, db, writer } = loggedApp();
     await capture(app, captureEvent({ distinct_id: 'before' }));
     db.$client
-      .prepare("INSERT INTO ingest_log (event_count, events, logged_at, body, capture) VALUES (3, '', 0, ?, ?)")
+      .prepare('INSERT INTO ingest_log (event_count, logged_at, body, capture) VALUES (3, 0, ?, ?)')
       .run(
         Buffer.from([0x1f, 0x8b, 1, 2]),
         JSON.stringify([{ meta: { contentType: 'application/json', contentEncoding: 'gzip' }, receivedAt: 0, projectToken: PROJECT_TOKEN, bytes: 4 }]),
@@ -236,7 +239,7 @@ describe('ingest log: acknowledged first, applied later', () => {
     for (let i = 0; i < 12; i += 1) {
       await capture(app, { api_key: PROJECT_TOKEN, batch: Array.from({ length: 100 }, () => captureEvent({ distinct_id: `dev-${i}` })) });
     }
-    // Each commit past 600 applies one 500-event chunk, so the backlog stays near the bound instead of reaching 1200.
+    // Each commit past 600 applies at least what it appended, so the backlog stays near the bound instead of reaching 1200.
     expect(writer.backlogEvents).toBeLessThanOrEqual(700);
     expect(await listEvents(app)).toHaveLength(1000);
   });
@@ -261,7 +264,7 @@ describe('ingest log: acknowledged first, applied later', () => {
   it('re-counts its backlog when another process applied the log, instead of spinning', async () => {
     const { app, db, writer } = loggedApp();
     await capture(app, captureEvent({ distinct_id: 'dev-cli' }));
-    expect(createLogProcessor(db.$client).drain()).toBe(1);
+    expect(await drainLog(sqliteDatabase(db.$client))).toBe(1);
     expect(writer.backlogEvents).toBe(1);
     await writer.settle();
     expect(writer.backlogEvents).toBe(0);
@@ -298,12 +301,12 @@ describe('ingest log: acknowledged first, applied later', () => {
 
   it('close() applies what it can and leaves the rest logged for the next start', async () => {
     const db = testDb();
-    const writer = createEventWriter(db.$client, { logged: true, closeDrainMs: 0 });
+    const writer = createEventWriter(sqliteDatabase(db.$client), { logged: true, closeDrainMs: 0 });
     const { app } = testApp({ db, writer });
     await capture(app, captureEvent({ distinct_id: 'late' }));
     await writer.close();
     expect(count(db, 'SELECT SUM(event_count) FROM ingest_log')).toBe(1);
-    const next = createEventWriter(db.$client, { logged: true });
+    const next = createEventWriter(sqliteDatabase(db.$client), { logged: true });
     expect((await next.refreshCounts()).pendingEvents).toBe(1);
     await next.settle();
     expect(count(db, "SELECT COUNT(*) FROM events WHERE distinct_id = 'late'")).toBe(1);
@@ -343,7 +346,7 @@ function snapshot(db: OnrampDb) {
 
 /**
  * A generated request: its events, how it arrives (plain JSON or gzip over HTTP, both logged as received; or written
- * in process, logged as events), and whether the next one waits for its commit.
+ * in process, logged as the request that revalidates to them), and whether the next one waits for its commit.
  */
 const generatedRequest = fc.record({
   events: fc.array(generatedEvent, { minLength: 1, maxLength: 4 }),
@@ -357,15 +360,15 @@ describe('ingest log: applying later gives exactly what storing at once gives', 
       fc.asyncProperty(fc.array(generatedRequest, { minLength: 1, maxLength: 25 }), fc.integer({ min: 0, max: 25 }), async (requests, settleAt) => {
         const direct = testDb();
         const logged = testDb();
-        const directWriter = createEventWriter(direct.$client);
-        const loggedWriter = createEventWriter(logged.$client, { logged: true });
+        const directWriter = createEventWriter(sqliteDatabase(direct.$client));
+        const loggedWriter = createEventWriter(sqliteDatabase(logged.$client), { logged: true });
         const receivedAt = 1_760_000_500_000;
         let inFlight: Array<Promise<void>> = [];
         for (const [i, request] of requests.entries()) {
           const payload = { api_key: PROJECT_TOKEN, batch: request.events.map(toCapture) };
           const events: NormalizedEvent[] = validateCapture(payload, { projectToken: PROJECT_TOKEN, receivedAt });
           // A request over HTTP is logged as received and validated again when applied; requests not awaited share a
-          // group commit, so rows of events and packed received requests interleave in one transaction.
+          // group commit, so in-process and received requests interleave in one row.
           const json = JSON.stringify(payload);
           const raw =
             request.via === 'gzip'
@@ -386,5 +389,52 @@ describe('ingest log: applying later gives exactly what storing at once gives', 
       }),
       { numRuns: 60, seed: 20261123 },
     );
+  });
+});
+
+describe('ingest log: rows of events written before one row format', () => {
+  it('are converted by the migration and apply to exactly the events they held; a bad one is kept and set aside', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'onramp-upgrade-')), 'onramp.db');
+    const old = new Database(path);
+    migrate(drizzle(old), { migrationsFolder: migrationsBefore(migrationsFolder, '0014_ingest_log_requests_only') });
+    const batch = (receivedAt: number, ...distinctIds: string[]) =>
+      validateCapture(
+        {
+          api_key: PROJECT_TOKEN,
+          batch: distinctIds.map((id, i) =>
+            captureEvent({
+              distinct_id: id,
+              timestamp: 1_760_000_000_000 + i,
+              properties: { $pathname: '/docs/ünï"code/', n: [1.5, { deep: null }] },
+              $set: { plan: id },
+            }),
+          ),
+        },
+        { projectToken: PROJECT_TOKEN, receivedAt },
+      );
+    const events = [...batch(1_760_000_100_000, 'up-1', 'up-2'), ...batch(1_760_000_200_000, 'up-3')];
+    const insert = old.prepare('INSERT INTO ingest_log (event_count, events, logged_at) VALUES (?, ?, 0)');
+    insert.run(events.length, rowOfEvents(events));
+    insert.run(1, '[not json');
+    old.close();
+
+    const db = openDb(path);
+    const errors = await consoleErrorsDuring(async () => void (await drainLog(sqliteDatabase(db.$client))));
+    const stored = db.$client.prepare('SELECT uuid, event, distinct_id, timestamp, received_at, properties FROM events ORDER BY id').all();
+    expect(stored).toEqual(
+      events.map((e) => ({
+        uuid: e.uuid,
+        event: e.event,
+        distinct_id: e.distinctId,
+        timestamp: e.timestamp,
+        received_at: e.receivedAt,
+        properties: e.propertiesJson,
+      })),
+    );
+    expect(db.$client.prepare('SELECT properties FROM persons ORDER BY id').pluck().all()).toEqual(['{"plan":"up-1"}', '{"plan":"up-2"}', '{"plan":"up-3"}']);
+    const left = db.$client.prepare('SELECT event_count AS n, CAST(body AS TEXT) AS body, error IS NOT NULL AS failed FROM ingest_log').all();
+    expect(left).toEqual([{ n: 1, body: '[not json', failed: 1 }]);
+    expect(errors).toHaveLength(1);
+    db.$client.close();
   });
 });

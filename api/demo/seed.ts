@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { IngestDatabase } from '../import/database.ts';
+import { writeEvents } from '../ingest/store.ts';
 import type { NormalizedEvent } from '../ingest/validate.ts';
 import { type DemoEvent, developerJourney } from './journeys.ts';
 import { createRandom, type Random } from './random.ts';
@@ -81,7 +82,7 @@ export async function seedDemoIfEmpty(target: IngestDatabase, options: DemoOptio
   return target.withApplyLock(async (tx) => {
     if (await tx.get(sql`SELECT 1 AS found FROM events UNION ALL SELECT 1 FROM ingest_log LIMIT 1`)) return undefined;
     const { events, summary } = generateDemoEvents(options);
-    for (let i = 0; i < events.length; i += SEED_CHUNK) await target.store(tx, [events.slice(i, i + SEED_CHUNK)]);
+    for (let i = 0; i < events.length; i += SEED_CHUNK) await writeEvents(tx, [events.slice(i, i + SEED_CHUNK)]);
     const persons = (await tx.get<{ n: number }>(sql`SELECT COUNT(*) AS n FROM persons`))?.n ?? 0;
     return { ...summary, events: events.length, persons };
   });

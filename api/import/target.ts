@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { writeEvents } from '../ingest/store.ts';
 import type { NormalizedEvent } from '../ingest/validate.ts';
 import { type Checkpoint, clearCheckpoint, getCheckpoint, saveCheckpoint } from './checkpoint.ts';
 import type { IngestDatabase } from './database.ts';
@@ -27,7 +28,7 @@ export interface ImportTarget {
 
 /**
  * The import target on one database, SQLite or PostgreSQL: each chunk goes through live capture's event store
- * (`target.store`) together with its checkpoint, in one transaction that excludes live capture's
+ * (api/ingest/store.ts) together with its checkpoint, in one transaction that excludes live capture's
  * log processor, so instances applying the log wait for the chunk and see its persons, and the chunk sees theirs.
  */
 export function importTarget(target: IngestDatabase): ImportTarget {
@@ -44,7 +45,7 @@ export function importTarget(target: IngestDatabase): ImportTarget {
         const before = (await tx.get<{ id: number | null }>(sql`SELECT MAX(id) AS id FROM events`))?.id ?? 0;
         let inserted = 0;
         if (events.length > 0) {
-          await target.store(tx, [events]);
+          await writeEvents(tx, [events]);
           inserted = (await tx.get<{ n: number }>(sql`SELECT COUNT(*) AS n FROM events WHERE id > ${before}`))?.n ?? 0;
         }
         await saveCheckpoint(tx, checkpoint(inserted));

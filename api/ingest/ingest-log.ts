@@ -15,21 +15,20 @@ export interface ApplyOptions {
 }
 
 /**
- * One dialect's ingest log, as the writer uses it: the only part of the write path that differs between SQLite
- * (api/ingest/logged-commit.ts: synchronous better-sqlite3, the write lock) and PostgreSQL
- * (api/ingest/log-postgres.ts: a pool, the advisory apply lock, rows that commit out of id order).
+ * Where the writer's group commits go, on either dialect (api/ingest/log-processor.ts): the ingest log, applied to
+ * `events` later, or no log at all (each commit stored at once, for tests and tools).
  */
 export interface IngestLog {
   /** False when `append` stores the events at once (no log): nothing is ever left to apply. */
   readonly deferred: boolean;
   /** Appends one group commit's requests in one transaction. */
-  append(items: ReadonlyArray<LogItem>): void | Promise<void>;
+  append(items: ReadonlyArray<LogItem>): Promise<void>;
   /** Applies the oldest rows; throws on a storage-wide failure (the rows stay logged). */
-  processChunk(options?: ApplyOptions): ApplyResult | Promise<ApplyResult>;
+  processChunk(options?: ApplyOptions): Promise<ApplyResult>;
   /** Id of the newest row: everything acknowledged before the call has an id up to it. */
-  lastRowId(): number | Promise<number>;
+  lastRowId(): Promise<number>;
   /** Events logged but not applied, and rows set aside, as committed now. */
-  counts(): LogCounts | Promise<LogCounts>;
+  counts(): Promise<LogCounts>;
   /** Errors about the database as a whole, which retrying request by request would only repeat. */
   isStorageWide(err: unknown): boolean;
   /** The 503 a storage failure is answered with. */

@@ -44,7 +44,7 @@ export function pgSafeEvent(event: NormalizedEvent): NormalizedEvent {
     distinctId: pgSafeText(distinctId),
     properties,
     propertiesJson: JSON.stringify(properties),
-    // As decodeLogEntry derives them: validation copied $set / $set_once into the properties.
+    // As validation derives them: it copied $set / $set_once into the properties.
     set: isObject(properties.$set) ? properties.$set : undefined,
     setOnce: isObject(properties.$set_once) ? properties.$set_once : undefined,
   };

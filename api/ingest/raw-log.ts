@@ -1,6 +1,9 @@
+import { ApiError } from '../errors.ts';
 import { type CaptureRequestMeta, decodeCaptureBody } from './decode.ts';
-import { decodeLogEntry, EVENTS_PER_LOG_ROW, encodeLogEntry, logRows } from './log.ts';
 import { type NormalizedEvent, validateCapture } from './validate.ts';
+
+/** Events per ingest-log row: rows stay a few hundred KB even for 1000-event batches. */
+export const EVENTS_PER_LOG_ROW = 500;
 
 /** A capture request as read off the wire, kept beside its validated events so its body can be logged as is. */
 export interface RawCapture {
@@ -70,48 +73,92 @@ function decodeReceivedRow(body: Uint8Array, capture: string): NormalizedEvent[]
   return events;
 }
 
-/** One request's share of a group commit: its events, and the request itself when it may be logged as received. */
+/** One request's share of a group commit: its events and the request they were validated from. */
 export interface LogItem {
   events: ReadonlyArray<NormalizedEvent>;
-  raw?: RawCapture | undefined;
+  raw: RawCapture;
 }
 
-/** One ingest-log row: `[event_count, events, logged_at, body, capture]` (body and capture null for a row of events). */
-export type LogRecord = [number, string, number, Buffer | null, string | null];
+/** How an in-process request's body is decoded: plain JSON. */
+const IN_PROCESS_META: CaptureRequestMeta = { contentType: 'application/json', contentEncoding: undefined, compression: undefined };
 
 /**
- * The ingest-log rows of one group commit, shared by both dialects. Every request that came over HTTP is logged as
- * received: its body, unparsed, plus what validating it read, packed end to end with its neighbours' into rows of
- * about {@link EVENTS_PER_LOG_ROW} events. Capture then never re-serializes an event (that, and the large JS string
- * it built, cost more than the commit). Events written without a request (in-process callers) go in rows of events.
- * Rows keep request order: a merge in one request must apply after the events before it.
+ * One event as a capture request would carry it. With no `sent_at` and no `offset`, validation keeps a numeric
+ * timestamp as it is, and `$set` / `$set_once` come back from the properties, where validation put them.
+ */
+function wireEvent(e: NormalizedEvent): string {
+  return `{"uuid":${JSON.stringify(e.uuid)},"event":${JSON.stringify(e.event)},"distinct_id":${JSON.stringify(e.distinctId)},"timestamp":${e.timestamp},"properties":${e.propertiesJson}}`;
+}
+
+const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/** The first field in which a revalidated event differs from the one written, if any. */
+function differingField(written: NormalizedEvent, logged: NormalizedEvent | undefined): string | undefined {
+  if (!logged) return 'event';
+  if (logged.uuid !== written.uuid) return 'uuid';
+  if (logged.event !== written.event) return 'event';
+  if (logged.distinctId !== written.distinctId) return 'distinct_id';
+  if (logged.timestamp !== written.timestamp) return 'timestamp';
+  if (logged.propertiesJson !== written.propertiesJson) return 'properties';
+  if (!sameJson(logged.set, written.set)) return '$set';
+  if (!sameJson(logged.setOnce, written.setOnce)) return '$set_once';
+  return undefined;
+}
+
+/**
+ * Events written in process (the backend's telemetry, the demo seed, tests and tools), as the capture requests the
+ * log holds: a JSON `{ batch }` per run of events that share a receive time, of at most {@link EVENTS_PER_LOG_ROW}
+ * events. So the log has one row format, and applying it revalidates every row alike. Each request is revalidated
+ * here: an event that would not come back exactly as written (a uuid in capitals, a `token` property, a timestamp
+ * validation would move) is refused with a 400 naming its field, before anything is acknowledged.
+ */
+export function inProcessRequests(events: ReadonlyArray<NormalizedEvent>): LogItem[] {
+  // No token: the caller validated the events already, and revalidating an acknowledged request checks none.
+  const projectToken = '';
+  const items: LogItem[] = [];
+  for (let start = 0; start < events.length; ) {
+    const receivedAt = events[start]!.receivedAt;
+    let end = start + 1;
+    while (end < events.length && end - start < EVENTS_PER_LOG_ROW && events[end]!.receivedAt === receivedAt) end += 1;
+    const slice = events.slice(start, end);
+    const body = Buffer.from(`{"batch":[${slice.map(wireEvent).join(',')}]}`);
+    const raw: RawCapture = { body, meta: IN_PROCESS_META, querySentAt: undefined, projectToken };
+    const logged = revalidate(body, { meta: IN_PROCESS_META, receivedAt, projectToken });
+    for (const [i, event] of slice.entries()) {
+      const field = differingField(event, logged[i]);
+      if (field) throw new ApiError(400, 'invalid_event', `batch[${start + i}].${field}: cannot be logged exactly as written`);
+    }
+    items.push({ events: slice, raw });
+    start = end;
+  }
+  return items;
+}
+
+/** One ingest-log row: `[event_count, logged_at, body, capture]`. */
+export type LogRecord = [number, number, Buffer, string];
+
+/**
+ * The ingest-log rows of one group commit, shared by both dialects: every request logged as received, its body
+ * unparsed plus what validating it read, packed end to end with its neighbours' into rows of about
+ * {@link EVENTS_PER_LOG_ROW} events. Capture then never re-serializes an event (that, and the large JS string it
+ * built, cost more than the commit). Rows keep request order: a merge in one request must apply after the events
+ * before it.
  */
 export function logRecords(items: ReadonlyArray<LogItem>, loggedAt: number): LogRecord[] {
   const records: LogRecord[] = [];
-  let plain: Array<ReadonlyArray<NormalizedEvent>> = [];
   let bodies: Uint8Array[] = [];
   let captures: PackedCapture[] = [];
   let packedEvents = 0;
   let packedBytes = 0;
-  const endPlainRun = () => {
-    for (const row of logRows(plain)) records.push([row.length, encodeLogEntry(row), loggedAt, null, null]);
-    plain = [];
-  };
   const endPack = () => {
     if (bodies.length === 0) return;
-    records.push([packedEvents, '', loggedAt, Buffer.concat(bodies, packedBytes), JSON.stringify(captures)]);
+    records.push([packedEvents, loggedAt, Buffer.concat(bodies, packedBytes), JSON.stringify(captures)]);
     bodies = [];
     captures = [];
     packedEvents = 0;
     packedBytes = 0;
   };
   for (const item of items) {
-    if (item.raw === undefined) {
-      endPack();
-      plain.push(item.events);
-      continue;
-    }
-    endPlainRun();
     if (packedEvents > 0 && packedEvents + item.events.length > EVENTS_PER_LOG_ROW) endPack();
     bodies.push(item.raw.body);
     captures.push(packedCapture(item.raw, item.events));
@@ -119,18 +166,16 @@ export function logRecords(items: ReadonlyArray<LogItem>, loggedAt: number): Log
     packedBytes += item.raw.body.byteLength;
   }
   endPack();
-  endPlainRun();
   return records;
 }
 
-/** One stored ingest-log row, as both dialects' processors read it: a row of events, or a request logged as received. */
+/** One stored ingest-log row: requests logged as received. */
 export interface StoredLogRow {
-  events: string;
-  body: Uint8Array | null;
-  capture: string | null;
+  body: Uint8Array;
+  capture: string;
 }
 
 /** The events a stored ingest-log row holds, in order. */
 export function eventsOfLogRow(row: StoredLogRow): NormalizedEvent[] {
-  return row.body === null ? decodeLogEntry(row.events) : decodeReceivedRow(row.body, row.capture ?? '{}');
+  return decodeReceivedRow(row.body, row.capture);
 }

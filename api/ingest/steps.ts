@@ -54,13 +54,17 @@ export function valuesOf(values: ReadonlyArray<string | number | null | Buffer>,
   return sql.join(rows, sql`, `);
 }
 
-/** Runs statement steps on a {@link SqlDatabase}, handing each step its rows; resolves to the generator's result. */
+/**
+ * Runs statement steps on a {@link SqlDatabase}, handing each step its rows; resolves to the generator's result. A
+ * shaped step runs as a {@link SqlDatabase.repeated} statement, prepared once per shape on SQLite.
+ */
 export async function runSteps<T>(database: SqlDatabase, steps: Generator<Step, T, Row[]>): Promise<T> {
   let next = steps.next();
   while (!next.done) {
-    const { query, returnsRows } = next.value;
+    const { query, returnsRows, shape } = next.value;
     let rows: Row[] = [];
-    if (returnsRows) rows = await database.all(query());
+    if (shape) rows = await database.repeated({ key: shape.key, query, values: shape.values }, returnsRows);
+    else if (returnsRows) rows = await database.all(query());
     else await database.run(query());
     next = steps.next(rows);
   }

@@ -1,15 +1,14 @@
-import type { Database } from 'better-sqlite3';
-import type { OnrampPgDb } from '../../db/client-pg.ts';
 import { ApiError } from '../errors.ts';
+import type { SqlDatabase } from '../storage/sql/interface.ts';
 import type { ApplyOptions, ApplyResult, IngestLog, LogCounts } from './ingest-log.ts';
-import { createPgLogProcessor } from './log-postgres.ts';
-import { sqliteDirectStore, sqliteIngestLog } from './logged-commit.ts';
-import { EVENTS_PER_CHUNK } from './processor.ts';
-import type { LogItem, RawCapture } from './raw-log.ts';
+import { createDirectStore, createLogProcessor, EVENTS_PER_CHUNK } from './log-processor.ts';
+import { inProcessRequests, type LogItem, type RawCapture } from './raw-log.ts';
 import type { NormalizedEvent } from './validate.ts';
 
-/** A request waiting for its commit. */
-export interface Pending extends LogItem {
+/** A write waiting for its commit: one request, or the requests an in-process write is logged as. */
+export interface Pending {
+  events: ReadonlyArray<NormalizedEvent>;
+  items: ReadonlyArray<LogItem>;
   resolve: () => void;
   reject: (err: ApiError) => void;
 }
@@ -25,11 +24,14 @@ export interface EventWriterOptions {
   onCommitted?: (events: ReadonlyArray<NormalizedEvent>) => void;
   /**
    * Acknowledge once the events are appended to the ingest log, and apply the log to `events` (identity, dedup,
-   * report indexes) while the server is idle: server.ts. Off (tests, tools), every commit applies the events at once
-   * (SQLite only: PostgreSQL instances always share the log).
+   * report indexes) while the server is idle: server.ts, and always on PostgreSQL, whose instances share the log.
+   * Off (tests, tools), every commit applies the events at once.
    */
   logged?: boolean;
-  /** Logged events waiting to be applied past which every commit also applies a chunk, bounding report catch-up. */
+  /**
+   * Logged events waiting to be applied past which a commit also applies at least as many events as it appended
+   * (or until the backlog is under the bound), so the log stays within the bound plus one group commit.
+   */
   maxBacklogEvents?: number;
   /** How long `close()` may spend applying the log before leaving the rest for the next start. */
   closeDrainMs?: number;
@@ -166,14 +168,37 @@ export function createIngestWriter(log: IngestLog, options: EventWriterOptions =
     }
   }
 
-  async function append(items: ReadonlyArray<Pending>) {
-    await log.append(items);
-    if (log.deferred) backlog += items.reduce((n, item) => n + item.events.length, 0);
+  const eventsIn = (batch: ReadonlyArray<Pending>) => batch.reduce((n, p) => n + p.events.length, 0);
+
+  async function append(batch: ReadonlyArray<Pending>): Promise<number> {
+    await log.append(batch.flatMap((p) => p.items));
+    const appended = eventsIn(batch);
+    if (log.deferred) backlog += appended;
+    return appended;
+  }
+
+  /**
+   * Sustained load past what idle time can apply: a commit that finds the backlog over the bound applies at least
+   * as many events as it appended, or until the backlog is under the bound, waiting its turn at the apply lock. So
+   * ingest slows to the apply rate and the log stays within the bound plus one group commit, whatever the request
+   * size (one chunk per commit let 1,000-event batches grow the log past the bound).
+   */
+  async function catchUp(appended: number): Promise<void> {
+    let applied = 0;
+    while (backlog > maxBacklog && applied < appended) {
+      const maxEvents = Math.min(EVENTS_PER_SETTLE_CHUNK, Math.max(EVENTS_PER_CHUNK, appended - applied));
+      const result = await applyChunk({ maxEvents, wait: true });
+      if (result === 'busy') return;
+      // Nothing left although the count said so: another process applied it.
+      if (result === 0) return void (await refreshCounts());
+      applied += result;
+    }
   }
 
   async function commit(batch: Pending[]) {
+    let appended = 0;
     try {
-      await append(batch);
+      appended = await append(batch);
       for (const p of batch) p.resolve();
       committed += batch.length;
       for (const p of batch) notifyCommitted(p.events);
@@ -186,7 +211,7 @@ export function createIngestWriter(log: IngestLog, options: EventWriterOptions =
       }
       for (const p of batch) {
         try {
-          await append([p]);
+          appended += await append([p]);
           p.resolve();
           committed += 1;
           notifyCommitted(p.events);
@@ -195,9 +220,7 @@ export function createIngestWriter(log: IngestLog, options: EventWriterOptions =
         }
       }
     }
-    // Sustained load past what idle time can apply: a commit waits for one chunk too (unless another instance is
-    // applying already), so ingest slows to the apply rate instead of letting the log grow without bound.
-    if (backlog > maxBacklog) await applyChunk({ wait: false }).catch(reportApplyFailure);
+    if (log.deferred && backlog > maxBacklog) await catchUp(appended).catch(reportApplyFailure);
   }
 
   async function commitQueued() {
@@ -224,13 +247,23 @@ export function createIngestWriter(log: IngestLog, options: EventWriterOptions =
   scheduleIdleWork();
 
   return {
-    /** Resolves once the events are committed; rejects with a 503 ApiError when overloaded, closed or storage fails. */
+    /**
+     * Resolves once the events are committed; rejects with a 503 ApiError when overloaded, closed or storage fails.
+     * `raw` is the request they were validated from; without it (an in-process write) they are logged as the
+     * request that revalidates to exactly them, and refused with a 400 when there is none.
+     */
     write(events: ReadonlyArray<NormalizedEvent>, raw?: RawCapture): Promise<void> {
       const refused = refusal({ closed, queuedEvents, incoming: events.length, maxQueued });
       if (refused) return Promise.reject(refused);
+      let items: LogItem[];
+      try {
+        items = raw ? [{ events, raw }] : inProcessRequests(events);
+      } catch (err) {
+        return Promise.reject(err);
+      }
       lastWriteAt = performance.now();
       return new Promise<void>((resolve, reject) => {
-        queue.push({ events, raw, resolve, reject });
+        queue.push({ events, items, resolve, reject });
         queuedEvents += events.length;
         startCommits();
       });
@@ -300,12 +333,10 @@ export function createIngestWriter(log: IngestLog, options: EventWriterOptions =
 
 export type EventWriter = ReturnType<typeof createIngestWriter>;
 
-/** The writer on one better-sqlite3 connection: logged (server.ts) or storing each commit at once (tests, tools). */
-export function createEventWriter(sqlite: Database, options: EventWriterOptions = {}): EventWriter {
-  return createIngestWriter(options.logged ? sqliteIngestLog(sqlite) : sqliteDirectStore(sqlite), options);
-}
-
-/** The writer on a PostgreSQL pool, always logged: several instances append to one shared log. */
-export function createPgEventWriter(db: OnrampPgDb, options: Omit<EventWriterOptions, 'logged'> = {}): EventWriter {
-  return createIngestWriter(createPgLogProcessor(db.$client), options);
+/**
+ * The writer on either dialect's {@link SqlDatabase} (the one the rest of the app uses, so on SQLite its transactions
+ * and capture's appends queue on one connection): logged (server.ts, PostgreSQL) or storing each commit at once.
+ */
+export function createEventWriter(database: SqlDatabase, options: EventWriterOptions = {}): EventWriter {
+  return createIngestWriter(options.logged ? createLogProcessor(database) : createDirectStore(database), options);
 }

@@ -1,6 +1,6 @@
 import { type OnrampPgDb, openPgDb, type PgDbOptions } from '../../db/client-pg.ts';
 import { postgresIngestDatabase } from '../import/database.ts';
-import { createPgEventWriter } from '../ingest/writer.ts';
+import { createEventWriter } from '../ingest/writer.ts';
 import { createStorage } from './storage.ts';
 import type { Storage } from './types.ts';
 
@@ -9,14 +9,12 @@ import type { Storage } from './types.ts';
  * dedup by uuid, sessions and rate-limit counters are rows (with the locks their modules take), never memory.
  */
 export function pgStorage(db: OnrampPgDb): Storage {
+  const ingest = postgresIngestDatabase(db);
   return createStorage({
     dialect: 'postgres',
-    ingest: postgresIngestDatabase(db),
-    createWriter: (options = {}) => {
-      // Always logged on PostgreSQL: several instances append to one shared log.
-      const { logged: _alwaysLogged, ...rest } = options;
-      return createPgEventWriter(db, rest);
-    },
+    ingest,
+    // Always logged on PostgreSQL: several instances append to one shared log.
+    createWriter: (options = {}) => createEventWriter(ingest.database, { ...options, logged: true }),
     close: () => db.close(),
   });
 }

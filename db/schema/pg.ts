@@ -120,15 +120,14 @@ export const events = pgTable(
 /** `bytea` read and written as a Buffer (node-postgres's own mapping). */
 const bytes = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
 
-/** See db/schema/sqlite.ts `ingest_log`. `events` stays text: it is written and read whole, never queried into. */
+/** See db/schema/sqlite.ts `ingest_log`. `capture` stays text: it is written and read whole, never queried into. */
 export const ingestLog = pgTable('ingest_log', {
   id: identityId('id'),
   eventCount: integer('event_count').notNull(),
-  events: text('events').notNull(),
   loggedAt: int64('logged_at').notNull(),
   error: text('error'),
-  body: bytes('body'),
-  capture: text('capture'),
+  body: bytes('body').notNull(),
+  capture: text('capture').notNull(),
 });
 
 export type PgEventRow = typeof events.$inferSelect;

@@ -91,26 +91,25 @@ export const events = sqliteTable(
 );
 
 /**
- * The ingest log: what capture has acknowledged but not yet applied to `events`. Each row holds the events of one
- * group commit (JSON, see api/ingest/log.ts), so acknowledging costs one small append instead of a row per event
- * with every report index. The processor (api/ingest/processor.ts) applies rows in `id` order, exactly as the
- * direct store would have, and deletes them in the same transaction. A row it cannot apply keeps its `error`.
+ * The ingest log: what capture has acknowledged but not yet applied to `events`. Each row holds capture requests as
+ * received, packed end to end (api/ingest/raw-log.ts; events written in process are logged as the request that
+ * revalidates to them), so acknowledging costs one small append instead of a row per event with every report index.
+ * The processor (api/ingest/log-processor.ts) applies the oldest rows, exactly as the direct store would have, and
+ * deletes them in the same transaction. A row it cannot apply keeps its `error`.
  */
 export const ingestLog = sqliteTable('ingest_log', {
   id: integer('id').primaryKey({ autoIncrement: true }),
   eventCount: integer('event_count').notNull(),
-  events: text('events').notNull(),
   loggedAt: integer('logged_at').notNull(),
   /** Set when applying the row failed on its own; such rows are skipped, kept and reported, never dropped. */
   error: text('error'),
   /**
-   * Capture requests logged as received (`events` is then ''): their bodies end to end, unparsed, so capture never
-   * re-serializes an event. Applied by decoding and validating each body again with `capture`
-   * (api/ingest/raw-log.ts).
+   * The requests' bodies end to end, unparsed, so capture never re-serializes an event. Applied by decoding and
+   * validating each body again with `capture`.
    */
-  body: blob('body', { mode: 'buffer' }),
+  body: blob('body', { mode: 'buffer' }).notNull(),
   /** JSON, per request: its byte length in `body` and what re-validating it needs (decode headers, `sent_at`, receive time, token, generated uuids). */
-  capture: text('capture'),
+  capture: text('capture').notNull(),
 });
 
 export type EventRow = typeof events.$inferSelect;

@@ -17,7 +17,8 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
-import { createLogProcessor } from '../../api/ingest/processor.ts';
+import { drainLog } from '../../api/ingest/log-processor.ts';
+import { sqliteDatabase } from '../../api/storage/sql/sqlite.ts';
 import { freePort, startServer } from '../support/server.ts';
 import { peakRssMiB } from './scale/measure.ts';
 
@@ -277,7 +278,7 @@ async function main() {
     reference.child.kill('SIGTERM');
     await onramp.stop();
     try {
-      summarize(runs, { onramp: rss, bare: bareRss, reference: referenceRss }, onramp.databasePath, warmup, drains);
+      await summarize(runs, { onramp: rss, bare: bareRss, reference: referenceRss }, onramp.databasePath, warmup, drains);
     } finally {
       // A run stores millions of events (GBs); left behind, a few runs fill the disk.
       rmSync(dirname(onramp.databasePath), { recursive: true, force: true });
@@ -285,7 +286,7 @@ async function main() {
   }
 }
 
-function summarize(
+async function summarize(
   runs: Record<Which | 'batch', Run[]>,
   rss: Record<'onramp' | 'bare' | 'reference', number>,
   databasePath: string,
@@ -301,7 +302,7 @@ function summarize(
 
   // What shutdown left in the ingest log is applied here, as the next start would, before counting.
   const db = new Database(databasePath);
-  const leftInLog = createLogProcessor(db).drain();
+  const leftInLog = await drainLog(sqliteDatabase(db));
   const stored = db.prepare('SELECT COUNT(*) FROM events').pluck().get() as number;
   db.close();
   const warm = (label: string) => warmup.filter((r) => r.label === label);

@@ -21,7 +21,7 @@ import { rebuildCallTrafficIfMissing } from '../../api/analytics/api-traffic/reb
 import { parseFunnelParams } from '../../api/analytics/funnel-params.ts';
 import { parseRangeParams, parseTtfsiParams } from '../../api/analytics/params.ts';
 import { type NormalizedEvent, validateCapture } from '../../api/ingest/validate.ts';
-import { createEventWriter, createPgEventWriter } from '../../api/ingest/writer.ts';
+import { createEventWriter } from '../../api/ingest/writer.ts';
 import { pgStorage } from '../../api/storage/postgres.ts';
 import { postgresDatabase } from '../../api/storage/sql/postgres.ts';
 import { sqliteDatabase } from '../../api/storage/sql/sqlite.ts';
@@ -207,12 +207,12 @@ async function main() {
   try {
     console.log(`bench:postgres — ingest ${fmt(INGEST_EVENTS)} events, reports on BENCH_PG_EVENTS events, median of ${RUNS} warm runs`);
     const sqlite = openDb(join(dir, 'ingest.db'));
-    const sqliteWriter = createEventWriter(sqlite.$client, { logged: true });
+    const sqliteWriter = createEventWriter(sqliteDatabase(sqlite.$client), { logged: true });
     const sqliteIngest = await timeIngest(sqliteWriter);
     sqliteWriter.close();
     sqlite.$client.close();
     const ingestPg = await openPgDb(ingestDb.url);
-    const pgWriter = createPgEventWriter(ingestPg);
+    const pgWriter = createEventWriter(postgresDatabase(ingestPg.$client), { logged: true });
     const pgIngest = await timeIngest(pgWriter);
     await pgWriter.close();
     await ingestPg.close();

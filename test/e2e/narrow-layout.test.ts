@@ -4,18 +4,16 @@
  * (test/support/layout.ts), and the portal and reports headers collapsed into a keyboard-usable menu. Saves a
  * screenshot of each report page at 1280 and 390 px, and of each portal page at 390 px.
  */
-import { mkdirSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { haveChromium, launchChromium, openPage, seriousA11yViolations } from '../support/browser.ts';
-import { ensureSiteBuilt } from '../support/build.ts';
+import { type BrowserSuite, haveChromium, openPage, SCREENSHOTS as SHOTS, seriousA11yViolations, startBrowserSuite } from '../support/browser.ts';
 import { narrowLayoutProblems } from '../support/layout.ts';
 import { adminSignIn, mistyped, postAs, sandboxCall, signUpIn } from '../support/portal-session.ts';
-import { type RunningServer, startServer } from '../support/server.ts';
+import type { RunningServer } from '../support/server.ts';
 
-const SHOTS = fileURLToPath(new URL('../screenshots/', import.meta.url));
 const DIST = fileURLToPath(new URL('../../dist/', import.meta.url));
 const PHONE = 390;
 
@@ -44,7 +42,7 @@ const REPORTS = [
 ] as const;
 
 let server: RunningServer;
-let browser: Browser;
+let suite: BrowserSuite;
 let context: BrowserContext;
 
 /** Opens `path` at `width` and waits until its islands have rendered their data. */
@@ -82,11 +80,8 @@ async function checkMenu(page: Page, menuName: string, firstItem: string) {
 
 describe.skipIf(!haveChromium)('390 px layout of every page (Chromium)', () => {
   beforeAll(async () => {
-    ensureSiteBuilt();
-    mkdirSync(SHOTS, { recursive: true });
-    server = await startServer({ env: { ONRAMP_DEMO: '1' } });
-    browser = await launchChromium();
-    context = await browser.newContext();
+    suite = await startBrowserSuite({ env: { ONRAMP_DEMO: '1' } });
+    ({ server, context } = suite);
     // A developer with a key, a good call and a mistyped one, so the dashboard's tables have rows.
     await signUpIn(context, server, 'phone');
     const { secret } = await postAs(context, server, '/api/v1/portal/keys', { name: 'phone' }, 201);
@@ -95,10 +90,7 @@ describe.skipIf(!haveChromium)('390 px layout of every page (Chromium)', () => {
     await adminSignIn(context, server);
   }, 360_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  afterAll(() => suite?.close());
 
   it('portal pages: nothing scrolls sideways, every table edge and button is reachable', async () => {
     const paths = portalPaths();

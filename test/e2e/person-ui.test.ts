@@ -4,26 +4,21 @@
  * page (also reached from live events) shows the developer's email, ids, funnel position, TTFSI and timeline with
  * the failed call and the vote comment, at 1280 and 390 px, with no console errors and no serious axe findings.
  */
-import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FunnelPersonsReport, FunnelReport, FunnelTrendReport } from '../../api/analytics/contract.ts';
 import type { PersonJourney } from '../../api/analytics/person-contract.ts';
-import { haveChromium, launchChromium, openPage, seriousA11yViolations, signInToReports } from '../support/browser.ts';
-import { ensureSiteBuilt } from '../support/build.ts';
-import { type RunningServer, startServer } from '../support/server.ts';
+import { type BrowserSuite, haveChromium, SCREENSHOTS as SHOTS, seriousA11yViolations, signInToReports, startBrowserSuite } from '../support/browser.ts';
+import type { RunningServer } from '../support/server.ts';
 
 const TEST_TIMEOUT = 180_000;
-const SHOTS = fileURLToPath(new URL('../screenshots/', import.meta.url));
 const DEV = 'person-e2e-dev';
 const ANON = 'person-e2e-anon';
 const EMAIL = 'person-e2e@example.com';
 const COMMENT = '<b>The auth example</b> uses the wrong header';
 
+let suite: BrowserSuite;
 let server: RunningServer;
-let browser: Browser;
-let context: BrowserContext;
 
 async function capture(token: string, batch: Array<Record<string, unknown>>) {
   const res = await fetch(`${server.url}/batch/`, {
@@ -40,14 +35,13 @@ async function api<T>(path: string): Promise<T> {
   return (await res.json()) as T;
 }
 
-const open = (path: string, width = 1280) => openPage(context, `${server.url}${path}`, width);
+const open = (path: string, width = 1280) => suite.open(path, width);
 const sideways = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
 
 describe.skipIf(!haveChromium)('funnel persons and the person page in Chromium', () => {
   beforeAll(async () => {
-    ensureSiteBuilt();
-    mkdirSync(SHOTS, { recursive: true });
-    server = await startServer({ env: { ONRAMP_DEMO: '1' } });
+    suite = await startBrowserSuite({ env: { ONRAMP_DEMO: '1' } });
+    server = suite.server;
     const at = (minutesAgo: number) => new Date(Date.now() - minutesAgo * 60_000).toISOString();
     await capture(server.projectToken, [
       { event: '$pageview', distinct_id: ANON, timestamp: at(120), properties: { $pathname: '/docs/authentication/' } },
@@ -70,15 +64,10 @@ describe.skipIf(!haveChromium)('funnel persons and the person page in Chromium',
       },
       { event: 'api_call', distinct_id: DEV, timestamp: at(60), properties: { status: 200, method: 'POST', endpoint: '/v1/messages' } },
     ]);
-    browser = await launchChromium();
-    context = await browser.newContext();
-    await signInToReports(context, server, '/reports/events/');
+    await signInToReports(suite.context, server, '/reports/events/');
   }, 360_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  afterAll(() => suite?.close());
 
   it(
     'opens the person page from live events and shows the journey at 1280 and 390 px',

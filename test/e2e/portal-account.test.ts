@@ -4,12 +4,11 @@
  * console creates a key for a developer who has none and keeps it in memory only, and the dashboard labels calls
  * made with a mistyped key.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { haveChromium, launchChromium, openPage, seriousA11yViolations } from '../support/browser.ts';
-import { ensureSiteBuilt } from '../support/build.ts';
+import { type BrowserSuite, haveChromium, openPage, seriousA11yViolations, startBrowserSuite } from '../support/browser.ts';
 import { logIn, mistyped, sandboxCall, signUpIn } from '../support/portal-session.ts';
-import { type RunningServer, startServer } from '../support/server.ts';
+import type { RunningServer } from '../support/server.ts';
 
 /** One page of each type, and what shows once its islands are up. */
 const PAGE_TYPES = [
@@ -23,7 +22,7 @@ const PAGE_TYPES = [
 ] as const;
 
 let server: RunningServer;
-let browser: Browser;
+let suite: BrowserSuite;
 let context: BrowserContext;
 
 /** Whether the browser's session is signed in, as the portal API says. */
@@ -40,16 +39,11 @@ async function clientSideState(page: Page): Promise<string> {
 
 describe.skipIf(!haveChromium)('signed-in portal (Chromium)', () => {
   beforeAll(async () => {
-    ensureSiteBuilt();
-    server = await startServer();
-    browser = await launchChromium();
-    context = await browser.newContext();
+    suite = await startBrowserSuite();
+    ({ server, context } = suite);
   }, 360_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  afterAll(() => suite?.close());
 
   it('every page type shows "<email> · Log out" when signed in, and logs out from there', async () => {
     const { email } = await signUpIn(context, server, 'everywhere');
@@ -116,7 +110,7 @@ describe.skipIf(!haveChromium)('signed-in portal (Chromium)', () => {
   }, 120_000);
 
   it('anonymous readers are offered sign-up and log-in that come back to the console', async () => {
-    const anonymous = await browser.newContext();
+    const anonymous = await suite.browser.newContext();
     const { page } = await openPage(anonymous, `${server.url}/docs/first-call/`);
     const offer = page.getByTestId('tryit-key-offer');
     await offer.waitFor();

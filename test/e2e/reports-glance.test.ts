@@ -4,29 +4,29 @@
  * readers' reasons, labelled funnel bars, live events with seconds, emails and a property tree, and an alert rule
  * pre-filled from the funnel. Each page is axe-checked and screenshotted at both widths.
  */
-import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DocsReport, EventsResponse, FunnelReport, TtfsiReport } from '../../api/analytics/contract.ts';
 import { formatPercent } from '../../site/components/reports/format.ts';
 import { FEEDBACK_REASONS } from '../../site/tracking/events.ts';
-import { haveChromium, launchChromium, openPage, reportsApi, seriousA11yViolations, signInToReports } from '../support/browser.ts';
-import { ensureSiteBuilt } from '../support/build.ts';
-import { type RunningServer, startServer } from '../support/server.ts';
+import {
+  type BrowserSuite,
+  haveChromium,
+  reportsApi,
+  SCREENSHOTS as SHOTS,
+  seriousA11yViolations,
+  signInToReports,
+  startBrowserSuite,
+} from '../support/browser.ts';
 
 const TEST_TIMEOUT = 180_000;
-const SHOTS = fileURLToPath(new URL('../screenshots/', import.meta.url));
 const WIDTHS = [1280, 390] as const;
 const STEPS = 'signed_up,api_key_created,first_successful_call';
 
-let server: RunningServer;
-let browser: Browser;
-let context: BrowserContext;
+let suite: BrowserSuite;
 
-const api = <T>(path: string, params: Record<string, string>) => reportsApi<T>(server, path, params);
+const api = <T>(path: string, params: Record<string, string>) => reportsApi<T>(suite.server, path, params);
 
-const open = (path: string, width = 1280) => openPage(context, `${server.url}${path}`, width);
+const open = (path: string, width = 1280) => suite.open(path, width);
 
 /** No sideways scroll, no serious axe violation, no console error; then a full-page screenshot. */
 async function checkPage(page: Awaited<ReturnType<typeof open>>['page'], errors: string[], shot: string) {
@@ -39,18 +39,11 @@ async function checkPage(page: Awaited<ReturnType<typeof open>>['page'], errors:
 
 describe.skipIf(!haveChromium)('reports at a glance in Chromium', () => {
   beforeAll(async () => {
-    ensureSiteBuilt();
-    mkdirSync(SHOTS, { recursive: true });
-    server = await startServer({ env: { ONRAMP_DEMO: '1' } });
-    browser = await launchChromium();
-    context = await browser.newContext();
-    await signInToReports(context, server, '/reports/events/');
+    suite = await startBrowserSuite({ env: { ONRAMP_DEMO: '1' } });
+    await signInToReports(suite.context, suite.server, '/reports/events/');
   }, 360_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  afterAll(() => suite?.close());
 
   it(
     'funnel at 7 days: every card has its change, the drop explains its Dropped 0, evidence shows once, bars are labelled',

@@ -1,15 +1,22 @@
 import { gzipSync } from 'node:zlib';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import fc from 'fast-check';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { encodeLogEntry } from '../../api/ingest/log.ts';
-import { createPgLogProcessor, isPgStorageWide, type PgLogProcessor } from '../../api/ingest/log-postgres.ts';
+import type { IngestLog } from '../../api/ingest/ingest-log.ts';
+import { createLogProcessor, drainLog } from '../../api/ingest/log-processor.ts';
 import { pgSafeEvent, pgSafeText } from '../../api/ingest/pg-safe-text.ts';
+import { inProcessRequests, logRecords } from '../../api/ingest/raw-log.ts';
 import { validateCapture } from '../../api/ingest/validate.ts';
-import { createEventWriter, createPgEventWriter, type EventWriterOptions } from '../../api/ingest/writer.ts';
+import { createEventWriter, type EventWriterOptions } from '../../api/ingest/writer.ts';
+import { isPgStorageWide, postgresDatabase } from '../../api/storage/sql/postgres.ts';
+import { sqliteDatabase } from '../../api/storage/sql/sqlite.ts';
 import type { OnrampDb } from '../../db/client.ts';
-import { type OnrampPgDb, openPgDb } from '../../db/client-pg.ts';
+import { type OnrampPgDb, openPgDb, pgMigrationsFolder } from '../../db/client-pg.ts';
 import { PROJECT_TOKEN, testDb } from '../support/app.ts';
+import { consoleErrorsDuring } from '../support/console.ts';
+import { migrationsBefore, rowOfEvents } from '../support/migrations.ts';
 import { usePostgres } from '../support/postgres.ts';
 
 const cluster = usePostgres();
@@ -18,9 +25,10 @@ const cluster = usePostgres();
 async function instance(url: string, options: Omit<EventWriterOptions, 'logged'> = {}) {
   const db = await openPgDb(url);
   cluster.onCleanup(() => db.close());
-  const writer = createPgEventWriter(db, options);
+  const database = postgresDatabase(db.$client);
+  const writer = createEventWriter(database, { ...options, logged: true });
   cluster.onCleanup(() => writer.close());
-  return { db, writer, processor: createPgLogProcessor(db.$client) };
+  return { db, writer, processor: createLogProcessor(database) };
 }
 
 const validate = (batch: unknown[]) => validateCapture({ api_key: PROJECT_TOKEN, batch }, { projectToken: PROJECT_TOKEN, receivedAt: 1_760_000_500_000 });
@@ -100,7 +108,7 @@ async function pgSnapshot(db: OnrampPgDb) {
 }
 
 /** Applies everything logged one row per transaction, so identity state crosses many chunk boundaries. */
-async function applyRowByRow(processor: PgLogProcessor) {
+async function applyRowByRow(processor: IngestLog) {
   for (let n = await processor.processChunk({ maxEvents: 1, wait: true }); n !== 0; n = await processor.processChunk({ maxEvents: 1, wait: true }));
 }
 
@@ -143,7 +151,7 @@ describe('PostgreSQL ingest gives exactly what SQLite gives', () => {
         async (requests, applyPoints) => {
           await db.$client.query('TRUNCATE events, person_distinct_ids, persons, ingest_log');
           const sqlite = testDb();
-          const direct = createEventWriter(sqlite.$client);
+          const direct = createEventWriter(sqliteDatabase(sqlite.$client));
           for (const [i, request] of requests.entries()) {
             const batch = request.events.map(toCapture);
             const events = validate(batch);
@@ -228,7 +236,7 @@ describe('PostgreSQL ingest gives exactly what SQLite gives', () => {
 describe('PostgreSQL ingest log', () => {
   it('answers 503 storage_unavailable when the database cannot be used', async () => {
     const db = await openPgDb(await cluster.server().createDatabase());
-    const writer = createPgEventWriter(db, { pollMs: 60_000, closeDrainMs: 0 });
+    const writer = createEventWriter(postgresDatabase(db.$client), { logged: true, pollMs: 60_000, closeDrainMs: 0 });
     await db.close();
     await expect(writer.write(validate([pageview('nowhere')]))).rejects.toMatchObject({ status: 503, code: 'storage_unavailable' });
     await writer.close();
@@ -267,9 +275,11 @@ describe('PostgreSQL ingest log', () => {
     await slow.connect();
     cluster.onCleanup(() => slow.end());
     await slow.query('BEGIN');
-    const { rows } = await slow.query<{ id: string }>('INSERT INTO ingest_log (event_count, events, logged_at) VALUES (1, $1, 0) RETURNING id::text', [
-      encodeLogEntry([early!]),
-    ]);
+    const [record] = logRecords(inProcessRequests([early!]), 0);
+    const { rows } = await slow.query<{ id: string }>(
+      'INSERT INTO ingest_log (event_count, logged_at, body, capture) VALUES ($1, $2, $3, $4) RETURNING id::text',
+      record,
+    );
     await writer.write([late!]);
     await writer.settle();
     const stored = async () => (await db.$client.query<{ distinct_id: string }>('SELECT distinct_id FROM events ORDER BY id')).rows.map((r) => r.distinct_id);
@@ -346,7 +356,7 @@ describe('two Onramp instances on one PostgreSQL database', () => {
     const logged = await count(a.db, 'SELECT SUM(event_count) AS n FROM ingest_log');
     expect(logged).toBe(1500);
 
-    const idle = (processor: PgLogProcessor) => async () => {
+    const idle = (processor: IngestLog) => async () => {
       let taken = 0;
       for (let misses = 0; misses < 50; ) {
         const result = await processor.processChunk({ maxEvents: 60 });
@@ -356,7 +366,7 @@ describe('two Onramp instances on one PostgreSQL database', () => {
       }
       return taken;
     };
-    const settle = (processor: PgLogProcessor) => async () => {
+    const settle = (processor: IngestLog) => async () => {
       const upToId = await processor.lastRowId();
       let taken = 0;
       for (let result = await processor.processChunk({ maxEvents: 90, upToId, wait: true }); result !== 0; ) {
@@ -394,5 +404,53 @@ describe('two Onramp instances on one PostgreSQL database', () => {
     expect(await count(a.db, 'SELECT COUNT(*) AS n FROM events')).toBe(uuids.size);
     expect(await count(a.db, 'SELECT COUNT(*) AS n FROM ingest_log')).toBe(0);
     expect(await count(a.db, 'SELECT COUNT(*) AS n FROM persons')).toBe(13);
+  });
+});
+
+describe('PostgreSQL ingest log: rows of events written before one row format', () => {
+  it('are converted by the migration and apply to exactly the events they held; a bad one is kept and set aside', async () => {
+    const url = await cluster.server().createDatabase();
+    const old = new pg.Client({ connectionString: url });
+    await old.connect();
+    await migrate(drizzle(old), { migrationsFolder: migrationsBefore(pgMigrationsFolder, '0006_ingest_log_requests_only') });
+    const batch = (receivedAt: number, ...distinctIds: string[]) =>
+      validateCapture(
+        {
+          api_key: PROJECT_TOKEN,
+          batch: distinctIds.map((id, i) => ({
+            ...pageview(id, { $pathname: '/docs/ünï"code/', n: [1.5, { deep: null }] }),
+            timestamp: 1_760_000_000_000 + i,
+            $set: { plan: id },
+          })),
+        },
+        { projectToken: PROJECT_TOKEN, receivedAt },
+      );
+    const events = [...batch(1_760_000_100_000, 'up-1', 'up-2'), ...batch(1_760_000_200_000, 'up-3')];
+    const insert = 'INSERT INTO ingest_log (event_count, events, logged_at) VALUES ($1, $2, 0)';
+    await old.query(insert, [events.length, rowOfEvents(events)]);
+    await old.query(insert, [1, '[not json']);
+    await old.end();
+
+    const db = await openPgDb(url);
+    cluster.onCleanup(() => db.close());
+    const errors = await consoleErrorsDuring(() => drainLog(postgresDatabase(db.$client)));
+    const { rows } = await db.$client.query(
+      'SELECT uuid, event, distinct_id, timestamp::float8 AS timestamp, received_at::float8 AS received_at, properties FROM events ORDER BY id',
+    );
+    expect(rows).toEqual(
+      events.map((e) => ({
+        uuid: e.uuid,
+        event: e.event,
+        distinct_id: e.distinctId,
+        timestamp: e.timestamp,
+        received_at: e.receivedAt,
+        properties: e.properties,
+      })),
+    );
+    const persons = await db.$client.query('SELECT properties FROM persons ORDER BY id');
+    expect(persons.rows.map((r) => r.properties)).toEqual([{ plan: 'up-1' }, { plan: 'up-2' }, { plan: 'up-3' }]);
+    const left = await db.$client.query("SELECT event_count AS n, convert_from(body, 'UTF8') AS body, error IS NOT NULL AS failed FROM ingest_log");
+    expect(left.rows).toEqual([{ n: 1, body: '[not json', failed: true }]);
+    expect(errors).toHaveLength(1);
   });
 });

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { createPgLogProcessor } from '../../api/ingest/log-postgres.ts';
-import { createLogProcessor } from '../../api/ingest/processor.ts';
+import { drainLog } from '../../api/ingest/log-processor.ts';
+import { postgresDatabase } from '../../api/storage/sql/postgres.ts';
+import { sqliteDatabase } from '../../api/storage/sql/sqlite.ts';
 import { openPgDb } from '../../db/client-pg.ts';
 import { freshPgDatabaseUrl, ON_POSTGRES } from '../support/pg-test-db.ts';
 import { startServer } from '../support/server.ts';
@@ -24,11 +25,11 @@ interface Tally {
 }
 
 /** Checks the acknowledged uuids against the file with a separate connection, as an operator would after a crash. */
-function tally(databasePath: string, acknowledged: Set<string>): Tally {
+async function tally(databasePath: string, acknowledged: Set<string>): Promise<Tally> {
   const db = new Database(databasePath);
   try {
     // Acknowledged events may still sit in the ingest log after the last kill; the next start would apply them.
-    const logged = createLogProcessor(db).drain();
+    const logged = await drainLog(sqliteDatabase(db), 5_000);
     db.exec('CREATE TEMP TABLE acked (uuid TEXT PRIMARY KEY)');
     const add = db.prepare('INSERT INTO acked (uuid) VALUES (?)');
     db.transaction(() => {
@@ -52,13 +53,7 @@ function tally(databasePath: string, acknowledged: Set<string>): Tally {
 async function tallyPg(databaseUrl: string, acknowledged: Set<string>): Promise<Tally> {
   const db = await openPgDb(databaseUrl, { poolSize: 2 });
   try {
-    const processor = createPgLogProcessor(db.$client);
-    let appliedFromLog = 0;
-    for (;;) {
-      const applied = await processor.processChunk({ maxEvents: 5_000, wait: true });
-      if (applied === 'busy' || applied === 0) break;
-      appliedFromLog += applied;
-    }
+    const appliedFromLog = await drainLog(postgresDatabase(db.$client), 5_000);
     const uuids = [...acknowledged];
     const one = async (text: string, values: unknown[] = []) => Number((await db.$client.query<{ n: string }>(text, values)).rows[0]!.n);
     const stored = await one('SELECT COUNT(*) AS n FROM events WHERE uuid = ANY($1::text[])', [uuids]);
@@ -110,7 +105,7 @@ describe(`crash safety: kill -9 under load (${ON_POSTGRES ? 'PostgreSQL' : 'SQLi
       ).toEqual([]);
     }
 
-    const counts = databaseUrl ? await tallyPg(databaseUrl, acknowledged) : tally(databasePath, acknowledged);
+    const counts = await (databaseUrl ? tallyPg(databaseUrl, acknowledged) : tally(databasePath, acknowledged));
     console.log(
       `[crash ${ON_POSTGRES ? 'postgres' : 'sqlite'}] rounds=${ROUNDS} acknowledged=${counts.acknowledged} stored=${counts.stored} duplicated=${counts.duplicated} ` +
         `lost=${counts.lost} still in the ingest log after the last kill=${counts.appliedFromLog} requests cut by the kill=${interrupted}`,

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createForwarder, type Forwarder } from '../../api/ingest/forward.ts';
 import { validateCapture } from '../../api/ingest/validate.ts';
 import { createEventWriter } from '../../api/ingest/writer.ts';
+import { sqliteDatabase } from '../../api/storage/sql/sqlite.ts';
 import { listEvents, PROJECT_TOKEN, testApp, testDb } from '../support/app.ts';
 import { freePort, type RunningServer, startServer } from '../support/server.ts';
 
@@ -189,7 +190,7 @@ describe('event writer onCommitted hook', () => {
     const seen: string[][] = [];
     let calls = 0;
     const db = testDb();
-    const writer = createEventWriter(db.$client, {
+    const writer = createEventWriter(sqliteDatabase(db.$client), {
       onCommitted: (events) => {
         calls++;
         seen.push(events.map((e) => e.uuid));

@@ -1,8 +1,10 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { AxeBuilder } from '@axe-core/playwright';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import type { ListedEvent } from '../../api/analytics/contract.ts';
-import type { RunningServer } from './server.ts';
+import { ensureSiteBuilt } from './build.ts';
+import { type RunningServer, startServer } from './server.ts';
 
 /** Debian's Chromium; `.ci/run` installs it. Playwright's own browser download is not reachable here. */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -105,4 +107,56 @@ export async function reportsApi<T>(server: RunningServer, path: string, params:
   const res = await fetch(`${server.url}${path}?${new URLSearchParams(params)}`, { headers: { authorization: `Bearer ${server.adminToken}` } });
   if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
+}
+
+/** Where the browser suites write their screenshots (`test/screenshots/`, created on first use). */
+export const SCREENSHOTS = fileURLToPath(new URL('../screenshots/', import.meta.url));
+
+/** What a browser suite runs against: the real server over a production build, Chromium and one context. */
+export interface BrowserSuite {
+  server: RunningServer;
+  browser: Browser;
+  context: BrowserContext;
+  /** Opens `path` on the server in a new page of the suite's context, `width` px wide. */
+  open(path: string, width?: number): ReturnType<typeof openPage>;
+  /** Closes Chromium and stops the server. */
+  close(): Promise<void>;
+}
+
+/**
+ * The start-up every browser suite shares: a production build of the site, the server started with `env`, Chromium
+ * and a fresh context, and the screenshot folder. Whatever fails on the way stops what was started.
+ *
+ * @example
+ * let suite: BrowserSuite;
+ * beforeAll(async () => {
+ *   suite = await startBrowserSuite({ env: { ONRAMP_DEMO: '1' } });
+ *   await signInToReports(suite.context, suite.server, '/reports/');
+ * }, 360_000);
+ * afterAll(() => suite?.close());
+ */
+export async function startBrowserSuite(options: { env?: Record<string, string> } = {}): Promise<BrowserSuite> {
+  ensureSiteBuilt();
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const server = await startServer(options.env ? { env: options.env } : {});
+  let browser: Browser | undefined;
+  try {
+    browser = await launchChromium();
+    const context = await browser.newContext();
+    const opened = browser;
+    return {
+      server,
+      browser,
+      context,
+      open: (path, width = 1280) => openPage(context, `${server.url}${path}`, width),
+      async close() {
+        await opened.close();
+        await server.stop();
+      },
+    };
+  } catch (err) {
+    await browser?.close();
+    await server.stop();
+    throw err;
+  }
 }

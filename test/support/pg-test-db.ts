@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, afterEach, inject, TestRunner } from 'vitest';
-import { withApplyLock } from '../../api/ingest/log-postgres.ts';
+import { INGEST_APPLY_LOCK } from '../../api/ingest/log-processor.ts';
 import { writeEvents } from '../../api/ingest/store.ts';
 import type { NormalizedEvent } from '../../api/ingest/validate.ts';
+import { postgresDatabase } from '../../api/storage/sql/postgres.ts';
 import { type OnrampPgDb, pgDbOnPool } from '../../db/client-pg.ts';
 
 /** True in the `postgres` vitest project (test/vitest.config.ts), where every test app runs on PostgreSQL. */
@@ -92,5 +93,5 @@ export async function freshPgDatabaseUrl(): Promise<string> {
 
 /** Stores events through the PostgreSQL ingest store in one transaction holding the apply lock, as the log processor does. */
 export async function storePgEvents(db: OnrampPgDb, events: ReadonlyArray<NormalizedEvent>): Promise<void> {
-  await withApplyLock(db.$client, (_client, database) => writeEvents(database, [events]));
+  await postgresDatabase(db.$client).transactionWithLock(INGEST_APPLY_LOCK, (tx) => writeEvents(tx, [events]));
 }

@@ -4,6 +4,21 @@ import type { DatabaseDialect } from '../../../db/dialect.ts';
 /** A result row as the driver returns it, keyed by column name or alias. */
 export type Row = Record<string, unknown>;
 
+/**
+ * A statement run many times with one SQL text (the ingest store's multi-row inserts and padded lookups): `key` names
+ * that text, `values` are its bound values in the order `query()` binds them. Rendering a drizzle template of hundreds
+ * of values each time cost about a third of applying a chunk on SQLite, so SQLite prepares the text once per key and
+ * binds `values` directly; PostgreSQL renders `query()` as any other statement.
+ */
+export interface RepeatedStatement {
+  key: string;
+  query: () => SQL;
+  values: ReadonlyArray<string | number | null | Buffer>;
+}
+
+/** What {@link SqlDatabase.tryTransactionWithLock} answers when another session holds the lock. */
+export const LOCK_BUSY = 'busy';
+
 /** A column of {@link SqlFragments.boundRows}: its name and whether it holds integers or text. */
 export type BoundColumn = readonly [name: string, type: 'integer' | 'text'];
 
@@ -102,6 +117,21 @@ export interface SqlDatabase {
    * database run such transactions one at a time (pg_advisory_xact_lock; SQLite's write lock does it there).
    */
   transactionWithLock<T>(key: string, fn: (tx: SqlDatabase) => Promise<T>): Promise<T>;
+  /**
+   * Like {@link transactionWithLock}, but answers {@link LOCK_BUSY} at once, without running `fn`, when the lock is
+   * taken (pg_try_advisory_xact_lock; on SQLite, when this connection is inside another transaction: another process
+   * holding the write lock is still waited for, up to the busy timeout).
+   */
+  tryTransactionWithLock<T>(key: string, fn: (tx: SqlDatabase) => Promise<T>): Promise<T | typeof LOCK_BUSY>;
+  /** Runs a {@link RepeatedStatement}; resolves to its rows when `returnsRows`, else to none. */
+  repeated<T extends Row = Row>(statement: RepeatedStatement, returnsRows: boolean): Promise<T[]>;
+  /**
+   * Whether an error is about the database as a whole (disk full, read-only, locked, unreachable…), which retrying
+   * statement by statement would only repeat, rather than about one statement's data.
+   */
+  isStorageWide(error: unknown): boolean;
+  /** Why a storage-wide error stopped a write, in words for a 503 ("the disk is full"). */
+  failureReason(error: unknown): string;
   /** Streams a large result in batches of about `batchRows` rows, without holding it all in memory. */
   stream<T extends Row = Row>(query: SQL, batchRows?: number): AsyncIterable<T[]>;
   close(): Promise<void>;

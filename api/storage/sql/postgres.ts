@@ -4,7 +4,7 @@ import { PgDialect } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import QueryStream from 'pg-query-stream';
 import type { Row, SqlDatabase, SqlFragments } from './interface.ts';
-import { boundColumnName } from './interface.ts';
+import { boundColumnName, LOCK_BUSY } from './interface.ts';
 
 const dialect = new PgDialect();
 
@@ -39,9 +39,45 @@ export const postgresFragments: SqlFragments = {
   jsonArrayRemove: (array, values) => sql`((${array})::jsonb - ARRAY(SELECT jsonb_array_elements_text(${JSON.stringify(values)}::jsonb)))::text`,
 };
 
+/**
+ * Lock names whose key predates {@link advisoryLockKey}'s hash: the ingest apply lock keeps the key ("ingest" in
+ * ASCII) earlier versions took, so during a rolling upgrade old and new instances still apply one at a time.
+ */
+const FIXED_LOCK_KEYS: Readonly<Record<string, string>> = { ingest: '111546413966196' };
+
 /** A stable 64-bit advisory lock key for a lock name. */
 export function advisoryLockKey(name: string): string {
-  return createHash('sha256').update(name).digest().readBigInt64BE(0).toString();
+  return FIXED_LOCK_KEYS[name] ?? createHash('sha256').update(name).digest().readBigInt64BE(0).toString();
+}
+
+/** SQLSTATE classes about the database as a whole (connection, resources, shutdown, read-only, lock contention…). */
+const STORAGE_WIDE_CLASSES = new Set(['08', '25', '40', '53', '54', '55', '57', '58', 'XX']);
+
+/** node-postgres's own errors (without a code) for a connection or pool that cannot be used. */
+const NODE_POSTGRES_CONNECTION_ERRORS =
+  /^(Connection terminated|timeout exceeded when trying to connect|Cannot use a pool after calling end|Client has encountered a connection error|Client was closed|Query read timeout)/;
+
+/**
+ * PostgreSQL errors about the database as a whole, which retrying row by row would only repeat. Errors of a row's
+ * own data (bad JSON, a value PostgreSQL rejects) are not.
+ */
+export function isPgStorageWide(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return STORAGE_WIDE_CLASSES.has(code.slice(0, 2));
+  // Node socket errors (ECONNREFUSED…).
+  if (typeof code === 'string' && code.startsWith('E')) return true;
+  // A row's bad JSON: its message quotes the row, which must not be read as one of the messages below.
+  if (error instanceof SyntaxError || error instanceof TypeError || error instanceof RangeError) return false;
+  return NODE_POSTGRES_CONNECTION_ERRORS.test(String((error as Error)?.message ?? ''));
+}
+
+/** Why a PostgreSQL storage failure stopped a write, for the 503. */
+export function pgFailureReason(error: unknown): string {
+  const code = String((error as { code?: unknown })?.code ?? 'UNKNOWN');
+  if (code === '53100') return 'the disk is full';
+  if (code === '25006') return 'the database is read-only';
+  if (code.startsWith('08') || code.startsWith('57P') || code.startsWith('E') || code === 'UNKNOWN') return 'the database cannot be reached';
+  return `the database failed (${code})`;
 }
 
 type Queryable = pg.Pool | pg.PoolClient;
@@ -83,6 +119,19 @@ export function postgresDatabase(pool: pg.Pool, inTransaction?: pg.PoolClient): 
               await tx.run(sql`SELECT pg_advisory_xact_lock(${advisoryLockKey(key)}::bigint)`);
               return fn(tx);
             }),
+      tryTransactionWithLock: (key, fn) => {
+        const attempt = async (tx: SqlDatabase) => {
+          const row = await tx.get<{ locked: boolean }>(sql`SELECT pg_try_advisory_xact_lock(${advisoryLockKey(key)}::bigint) AS locked`);
+          return row?.locked ? fn(tx) : LOCK_BUSY;
+        };
+        return owned ? attempt(self) : transaction(attempt);
+      },
+      repeated: async ({ query }, returnsRows) => {
+        const result = await runQuery(queryable, query());
+        return returnsRows ? (result.rows as never) : [];
+      },
+      isStorageWide: isPgStorageWide,
+      failureReason: pgFailureReason,
       stream: (query, batchRows) => streamRows(queryable, query, batchRows),
       close: async () => {
         if (!owned) await pool.end();
@@ -104,6 +153,10 @@ export function postgresDatabase(pool: pg.Pool, inTransaction?: pg.PoolClient): 
         await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
         throw error;
       }
+    } catch (error) {
+      // A connection that failed mid-transaction may be unusable: the pool replaces it.
+      if (isPgStorageWide(error)) broken ??= error as Error;
+      throw error;
     } finally {
       client.release(broken);
     }

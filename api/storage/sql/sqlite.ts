@@ -1,8 +1,8 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { type SQL, sql } from 'drizzle-orm';
 import { SQLiteSyncDialect } from 'drizzle-orm/sqlite-core';
-import type { Row, SqlDatabase, SqlFragments } from './interface.ts';
-import { boundColumnName } from './interface.ts';
+import type { RepeatedStatement, Row, SqlDatabase, SqlFragments } from './interface.ts';
+import { boundColumnName, LOCK_BUSY } from './interface.ts';
 
 const dialect = new SQLiteSyncDialect();
 
@@ -39,6 +39,22 @@ export const sqliteFragments: SqlFragments = {
     sql`(SELECT json_group_array(value) FROM json_each(${array}) WHERE value NOT IN (SELECT value FROM json_each(${JSON.stringify(values)})))`,
 };
 
+const STORAGE_WIDE = /^SQLITE_(FULL|READONLY|BUSY|LOCKED|IOERR|CORRUPT|CANTOPEN|NOMEM|NOTADB|PROTOCOL)/;
+
+/** SQLite errors about the database as a whole (full, read-only, locked…), which retrying row by row would only repeat. */
+export function isSqliteStorageWide(error: unknown): boolean {
+  return STORAGE_WIDE.test((error as { code?: string })?.code ?? '');
+}
+
+/** Why a SQLite storage failure stopped a write, for the 503. */
+export function sqliteFailureReason(error: unknown): string {
+  const code = (error as { code?: string })?.code ?? 'UNKNOWN';
+  if (code.startsWith('SQLITE_FULL')) return 'the disk is full';
+  if (code.startsWith('SQLITE_READONLY')) return 'the database is read-only';
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return 'the database is locked by another process';
+  return `the database failed (${code})`;
+}
+
 /** better-sqlite3 binds no booleans and no undefined: store them as 0/1 and NULL, as the schema does. */
 function bindable(value: unknown): unknown {
   if (value === true) return 1;
@@ -69,8 +85,22 @@ export function sqliteStatements(connection: Database) {
     return { statement, params: params.map(bindable) };
   }
 
+  /** Prepared statements of {@link RepeatedStatement}s, by key. */
+  const repeatedStatements = new Map<string, Statement>();
+  function repeated<T extends Row>({ key, query, values }: RepeatedStatement, returnsRows: boolean): T[] {
+    let statement = repeatedStatements.get(key);
+    if (!statement) {
+      statement = prepare(query()).statement;
+      repeatedStatements.set(key, statement);
+    }
+    if (returnsRows) return statement.all(...values) as T[];
+    statement.run(...values);
+    return [];
+  }
+
   return {
     prepare,
+    repeated,
     /** Every row of a query. */
     all<T extends Row>(query: SQL): T[] {
       const { statement, params } = prepare(query);
@@ -158,6 +188,10 @@ export function sqliteDatabase(connection: Database): SqlDatabase {
     run: async (query) => direct.run(query),
     transaction: (fn) => fn(inTransaction),
     transactionWithLock: (_key, fn) => fn(inTransaction),
+    tryTransactionWithLock: (_key, fn) => fn(inTransaction),
+    repeated: async (statement, returnsRows) => direct.repeated(statement, returnsRows),
+    isStorageWide: isSqliteStorageWide,
+    failureReason: sqliteFailureReason,
     stream: (query, batchRows) => streamRows(query, batchRows, false),
     close: async () => {},
   };
@@ -187,6 +221,11 @@ export function sqliteDatabase(connection: Database): SqlDatabase {
     transaction,
     // SQLite has one writer at a time (BEGIN IMMEDIATE), which is the lock.
     transactionWithLock: (_key, fn) => transaction(fn),
+    // Busy when this connection is in a transaction already; another process's write lock is waited for.
+    tryTransactionWithLock: async (_key, fn) => (held ? LOCK_BUSY : transaction(fn)),
+    repeated: (statement, returnsRows) => outside(() => direct.repeated(statement, returnsRows)),
+    isStorageWide: isSqliteStorageWide,
+    failureReason: sqliteFailureReason,
     stream: (query, batchRows) => streamRows(query, batchRows),
     close: async () => {
       if (connection.open) connection.close();
