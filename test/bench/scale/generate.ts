@@ -1,10 +1,12 @@
 /**
  * Writes the history of `npm run bench:scale` into a SQLite file through the import's write path: each chunk goes
- * through live capture's event store (api/ingest/store.ts: identity, dedup, raw rows, rollups, call facts) in one
- * transaction that holds the apply lock, with WAL checkpoints moved to a worker thread, as `onramp import` does.
+ * through live capture's event store (`writeEvents` in api/ingest/store.ts: identity, dedup, raw rows, rollups, call
+ * facts) in one transaction that holds the apply lock, with WAL checkpoints moved to a worker thread, as
+ * `onramp import` (api/import/target.ts) does.
  * The same events go to the DuckDB reference as they are made. Times the store apart from making the events.
  */
 import { sqliteIngestDatabase } from '../../../api/import/database.ts';
+import { writeEvents } from '../../../api/ingest/store.ts';
 import type { NormalizedEvent } from '../../../api/ingest/validate.ts';
 import { openDb } from '../../../db/client.ts';
 import type { openDuckReference } from './duckdb.ts';
@@ -47,7 +49,7 @@ export async function generateInto(
       }
       makeMs += performance.now() - t;
       t = performance.now();
-      await ingest.withApplyLock((tx) => ingest.store(tx, [chunk]));
+      await ingest.withApplyLock((tx) => writeEvents(tx, [chunk]));
       applyMs += performance.now() - t;
       t = performance.now();
       for (const row of flat) duck.append(row);
