@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { benchSize } from '../bench/reports.ts';
+import { runScaleBench } from '../bench/scale.ts';
 
 describe('reports benchmark (smoke)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'onramp-bench-smoke-'));
@@ -28,4 +29,25 @@ describe('reports benchmark (smoke)', () => {
     expect(lines.join('\n')).toMatch(/naive ÷ onramp/);
     expect(result.peakRssMb).toBeGreaterThan(0);
   });
+});
+
+describe('scale benchmark (smoke)', () => {
+  it('generates, times every report on the server and in DuckDB with the same counts, loads capture, and judges the targets', async () => {
+    const lines: string[] = [];
+    const verdicts = await runScaleBench(
+      { events: 6_000, developers: 150, chunk: 1_000, burstSeconds: 0, sustainedSeconds: 1, sustainedRate: 2_000, senders: 2 },
+      (l) => lines.push(l),
+    );
+    const out = lines.join('\n');
+    // compareWithDuck throws on a differing count; these lines show both sides were compared.
+    expect(out).toMatch(/funnel \(default\) +Onramp [\d → ]+ \| DuckDB [\d → ]+ \(same\)/);
+    expect(out).toMatch(/funnel \$pageview +Onramp [\d → ]+ \| DuckDB [\d → ]+ \(same\)/);
+    expect(out).toMatch(/ttfsi +Onramp completed \d+, p50 [\d.]+ s \| DuckDB completed \d+, p50 [\d.]+ s \(same\)/);
+    // The load at a set rate runs the same code as the full-speed burst, without a backlog of tens of thousands.
+    expect(out).toMatch(/sustained load: [\d,]+ events\/s acknowledged \(p99 \d+ ms, 0 failed\)/);
+    const targets = verdicts.map((v) => v.target);
+    expect(targets).toEqual(
+      expect.arrayContaining(['funnel (default) ≤ 100 ms', 'funnel (default) ≥ 10× faster than DuckDB', 'report after sustained load ≤ 2 s']),
+    );
+  }, 240_000);
 });

@@ -11,6 +11,8 @@ declare module 'autocannon' {
     method?: string;
     connections?: number;
     duration?: number;
+    /** Requests per second across all connections (unset: as fast as the server answers). */
+    overallRate?: number;
     headers?: Record<string, string>;
     requests?: Array<{ setupRequest?: (req: RequestParams, context: Record<string, unknown>) => RequestParams }>;
   }

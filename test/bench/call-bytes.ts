@@ -8,8 +8,8 @@ import type { Database } from 'better-sqlite3';
 /** dbstat names of the structures calls leave behind: tables and their indexes (autoindexes included). */
 const CALL_TABLES = ['api_call_rollups', 'person_call_facts', 'first_call_failures'];
 
-/** Lines describing the bytes per call of each structure, and their total. */
-export function callBytesBreakdown(sqlite: Database, calls: number): string[] {
+/** The bytes calls leave behind in all, and lines describing the bytes per call of each structure. */
+export function callBytesBreakdown(sqlite: Database, calls: number): { bytes: number; lines: string[] } {
   const sizes = sqlite.prepare("SELECT name, tbl_name AS tbl FROM sqlite_master WHERE type IN ('table', 'index')").all() as Array<{
     name: string;
     tbl: string;
@@ -44,5 +44,5 @@ export function callBytesBreakdown(sqlite: Database, calls: number): string[] {
     );
   }
   lines.push(`calls' structures in all: ${(total / 1e6).toFixed(2)} MB = ${(total / calls).toFixed(2)} B/call`);
-  return lines;
+  return { bytes: total, lines };
 }

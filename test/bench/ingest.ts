@@ -20,6 +20,7 @@ import Database from 'better-sqlite3';
 import { drainLog } from '../../api/ingest/log-processor.ts';
 import { sqliteDatabase } from '../../api/storage/sql/sqlite.ts';
 import { freePort, startServer } from '../support/server.ts';
+import { peakRssMiB } from './scale/measure.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -195,14 +196,6 @@ function startComparison(script: string, name: string, env: Record<string, strin
         child.once('exit', (code) => reject(new Error(`${name} server exited with ${code}`)));
       }),
   );
-}
-
-/** Peak resident set of a process (VmHWM), in MiB. */
-function peakRssMiB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('VmHWM:'));
-  return Number(line?.match(/(\d+)/)?.[1] ?? 0) / 1024;
 }
 
 /** The single-event servers every round measures, in the first round's order. */

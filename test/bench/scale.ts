@@ -1,198 +1,165 @@
 /**
- * `npm run bench:scale`: a platform-shaped history through the real apply path, then the reports timed on it.
+ * `npm run bench:scale`: every report on a platform-shaped history, against DuckDB on the same events, and after
+ * capture load.
  *
- * - Generates `BENCH_EVENTS` events (default 100M) from `BENCH_DEVELOPERS` developers (default events ÷ 100), 90%
- *   `api_call`, in time order over 45 days; who calls is heavy-tailed (a few developers make most calls, most make
- *   a handful). Every chunk of 500 goes through the ingest store as the log processor applies it (identity, dedup,
- *   raw rows, rollups, call facts); the apply rate is printed.
- * - Times each entry of {@link REPORTS} warm (median of 3): add the funnel, TTFSI or docs there to time them too.
- * - Prints database bytes per event with raw calls, and per call once raw calls are past retention (all deleted,
- *   minute rollups older than 7 days too, then VACUUM) with what each structure calls leave costs, and times the
- *   reports again on that.
- * - Loads the same calls into DuckDB (@duckdb/node-api, in memory) and times the same per-endpoint percentiles and
- *   error counts there; prints the ratio. Peak RSS of this process is printed last.
+ * 1. Generates `BENCH_EVENTS` events (default 100M) from `BENCH_DEVELOPERS` developers (default events ÷ 100) over
+ *    45 days through the import's write path (test/bench/scale/generate.ts), `BENCH_CHUNK` events per transaction
+ *    (default 5,000, what the log processor drains at once), and loads the same events into DuckDB; prints the rates.
+ * 2. Prints the database's bytes per event.
+ * 3. Times every report over the last 30 days on the real server, cold and warm (test/bench/scale/reports.ts).
+ * 4. Times the DuckDB equivalents, checks that the counts agree (a difference fails the run) and prints the ratios.
+ * 5. Deletes every raw call (as retention would), VACUUMs, prints what calls still take per call (rollups and call
+ *    facts) and times API health again.
+ * 6. Sends a `BENCH_BURST_SECONDS` (default 10) `/batch/` burst at full speed, then `BENCH_SUSTAINED_SECONDS`
+ *    (default 30) at `BENCH_SUSTAINED_RATE` events/s (default 20,000), each followed by a report
+ *    (test/bench/scale/burst.ts); 0 seconds skips a load.
+ * 7. Prints every target with its verdict.
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
-import { uuidv7 } from 'uuidv7';
+import { pathToFileURL } from 'node:url';
 import { minuteFloorFor, retireMinuteRollups } from '../../api/analytics/api-traffic/minute-rollups.ts';
 import { deleteOldCalls } from '../../api/analytics/api-traffic/retention.ts';
-import { parseSeriesParams } from '../../api/analytics/api-traffic/series-params.ts';
-import { parseRangeParams } from '../../api/analytics/params.ts';
-import { createReportStore } from '../../api/analytics/report-store.ts';
-import { createEventStore } from '../../api/ingest/store.ts';
-import type { NormalizedEvent } from '../../api/ingest/validate.ts';
 import { sqliteDatabase } from '../../api/storage/sql/sqlite.ts';
-import type { ReportStore } from '../../api/storage/types.ts';
 import { openDb } from '../../db/client.ts';
 import { callBytesBreakdown } from './call-bytes.ts';
+import { captureLoad, type LoadResult } from './scale/burst.ts';
+import { compareWithDuck } from './scale/compare.ts';
+import { openDuckReference } from './scale/duckdb.ts';
+import { generateInto } from './scale/generate.ts';
+import { DAY, END } from './scale/history.ts';
+import { peakRssMiB } from './scale/measure.ts';
+import { REPORTS, serverOn, timeReports } from './scale/reports.ts';
+import { type Verdict, verdicts } from './scale/targets.ts';
 
-const DAY = 86_400_000;
-const CHUNK = 500;
-const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000_000);
-const DEVELOPERS = Number(process.env.BENCH_DEVELOPERS ?? Math.max(10, Math.floor(EVENTS / 100)));
-const END = Date.UTC(2026, 5, 1);
-const SPAN = 45 * DAY;
-const ENDPOINTS = ['POST /v1/messages', 'GET /v1/messages/:id', 'GET /v1/messages', 'POST /v1/keys', 'DELETE /v1/messages/:id', 'GET /v1/usage'];
-const STATUSES = [200, 200, 200, 200, 200, 200, 200, 200, 201, 201, 204, 400, 401, 404, 429, 500];
-
-/** A deterministic PRNG (mulberry32), so runs compare. */
-function prng(seed: number) {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** The sizes of one run: events, developers, events per transaction, and the capture loads (seconds 0 skips one). */
+export interface ScaleOptions {
+  events: number;
+  developers: number;
+  chunk: number;
+  burstSeconds: number;
+  sustainedSeconds: number;
+  sustainedRate: number;
+  senders: number;
 }
 
-const rand = prng(7);
-/** Heavy tail: developer d is picked with weight ~ 1/(d+1)^1.2, so the first few make most calls. */
-const developer = () => Math.min(DEVELOPERS - 1, Math.floor(DEVELOPERS ** (rand() ** 1.4)) - 1 + (rand() < 0.3 ? Math.floor(rand() * DEVELOPERS) : 0));
-
-function event(name: string, who: number, at: number, properties: Record<string, unknown>): NormalizedEvent {
+/** Options from the environment (see the module comment). */
+export function scaleOptions(env: NodeJS.ProcessEnv = process.env): ScaleOptions {
+  const events = Number(env.BENCH_EVENTS ?? 100_000_000);
+  if (!Number.isInteger(events) || events < 1_000) throw new Error('BENCH_EVENTS: a whole number of events, at least 1,000');
   return {
-    uuid: uuidv7(),
-    event: name,
-    distinctId: `dev-${who}`,
-    timestamp: at,
-    receivedAt: at,
-    properties,
-    propertiesJson: JSON.stringify(properties),
-    set: undefined,
-    setOnce: undefined,
+    events,
+    developers: Number(env.BENCH_DEVELOPERS ?? Math.max(10, Math.floor(events / 100))),
+    chunk: Number(env.BENCH_CHUNK ?? 5_000),
+    burstSeconds: Number(env.BENCH_BURST_SECONDS ?? 10),
+    sustainedSeconds: Number(env.BENCH_SUSTAINED_SECONDS ?? 30),
+    sustainedRate: Number(env.BENCH_SUSTAINED_RATE ?? 20_000),
+    senders: Number(env.BENCH_SENDERS ?? 4),
   };
 }
 
-/** The `i`-th event of the history: in time order, 90% calls. */
-function nth(i: number, calls: Array<[string, number, number]>): NormalizedEvent {
-  const at = END - SPAN + Math.floor((i / EVENTS) * SPAN);
-  const who = developer();
-  const r = rand();
-  if (r < 0.9) {
-    const endpoint = ENDPOINTS[Math.floor(rand() ** 2 * ENDPOINTS.length)]!;
-    const status = STATUSES[Math.floor(rand() * STATUSES.length)]!;
-    // Log-normal-ish latency: mostly tens of ms, a long tail into seconds.
-    const duration = Math.round(Math.exp(3 + rand() * 2 + (rand() < 0.02 ? 3 : 0)));
-    calls.push([endpoint, status, duration]);
-    return event('api_call', who, at, {
-      endpoint,
-      method: endpoint.split(' ')[0],
-      status,
-      duration_ms: duration,
-      ...(status >= 400 ? { error_code: `e${status}` } : {}),
-    });
-  }
-  if (r < 0.97) return event('$pageview', who, at, { $pathname: `/docs/page-${Math.floor(rand() * 40)}/` });
-  return event(r < 0.985 ? 'signed_up' : 'api_key_created', who, at, {});
-}
+const fmt = (n: number) => Math.round(n).toLocaleString('en');
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const peakRssMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
-
-/** The reports timed, each with the range query of the last 30 days. Add more here (funnel, TTFSI, docs). */
-const REPORTS: Array<[string, (reports: ReportStore, query: Record<string, string>) => Promise<unknown>]> = [
-  ['api-health 30d', (r, q) => r.apiHealth(parseRangeParams(q))],
-  ['api-health series 30d', (r, q) => r.apiHealthSeries(parseSeriesParams(q))],
-];
-
-async function timeReports(reports: ReportStore, label: string): Promise<Map<string, number>> {
-  const query = { from: String(END - 30 * DAY), to: String(END) };
-  const out = new Map<string, number>();
-  for (const [name, run] of REPORTS) {
-    await run(reports, query);
-    const runs: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      const t = performance.now();
-      await run(reports, query);
-      runs.push(performance.now() - t);
-    }
-    out.set(name, median(runs));
-    console.log(`  ${label.padEnd(18)} ${name.padEnd(24)} ${median(runs).toFixed(1).padStart(8)} ms (median of 3, warm)`);
-  }
-  return out;
-}
-
-async function duckdbPercentiles(calls: Array<[string, number, number]>): Promise<number> {
-  const instance = await DuckDBInstance.create(':memory:');
-  const connection = await instance.connect();
-  await connection.run('CREATE TABLE calls (endpoint VARCHAR, status INTEGER, duration DOUBLE)');
-  const appender = await connection.createAppender('calls');
-  for (const [endpoint, status, duration] of calls) {
-    appender.appendVarchar(endpoint);
-    appender.appendInteger(status);
-    appender.appendDouble(duration);
-    appender.endRow();
-  }
-  appender.closeSync();
-  const query = `SELECT endpoint, COUNT(*), SUM(CASE WHEN status >= 500 OR (status >= 400 AND status <> 429) THEN 1 ELSE 0 END),
-                 quantile_cont(duration, [0.5, 0.95, 0.99]) FROM calls GROUP BY endpoint`;
-  await connection.runAndReadAll(query);
-  const runs: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    const t = performance.now();
-    await connection.runAndReadAll(query);
-    runs.push(performance.now() - t);
-  }
-  connection.closeSync();
-  return median(runs);
-}
-
-const dir = mkdtempSync(join(tmpdir(), 'onramp-scale-'));
-try {
+/** Runs the whole benchmark; resolves to the verdicts. Throws when Onramp and DuckDB disagree on a count. */
+export async function runScaleBench(o: ScaleOptions, log: (line: string) => void = console.log): Promise<Verdict[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'onramp-scale-'));
   const file = join(dir, 'scale.db');
-  const db = openDb(file);
-  const store = createEventStore(db.$client);
-  const calls: Array<[string, number, number]> = [];
-  console.log(`bench:scale: ${EVENTS.toLocaleString('en')} events, ${DEVELOPERS.toLocaleString('en')} developers, 90% api_call, SQLite at ${file}`);
-  let applyMs = 0;
-  for (let i = 0; i < EVENTS; i += CHUNK) {
-    const chunk: NormalizedEvent[] = [];
-    for (let j = i; j < Math.min(EVENTS, i + CHUNK); j++) chunk.push(nth(j, calls));
-    const t = performance.now();
-    store.writeBatches([chunk]);
-    const ms = performance.now() - t;
-    applyMs += ms;
-  }
-  console.log(
-    `  apply: ${Math.round(EVENTS / (applyMs / 1000)).toLocaleString('en')} events/s (${(applyMs / 1000).toFixed(1)} s in the store, chunks of ${CHUNK})`,
-  );
-  const database = sqliteDatabase(db.$client);
-  const reports = createReportStore(database);
-  db.$client.pragma('wal_checkpoint(TRUNCATE)');
-  const rawBytes = statSync(file).size;
-  console.log(`  database with raw calls: ${(rawBytes / 1e6).toFixed(1)} MB = ${(rawBytes / EVENTS).toFixed(0)} bytes per event`);
-  const withRaw = await timeReports(reports, 'raw calls kept');
+  const range = { from: END - 30 * DAY, to: END };
+  const duck = await openDuckReference(dir);
+  try {
+    log(`bench:scale: ${fmt(o.events)} events, ${fmt(o.developers)} developers, SQLite at ${file} (load average ${load()})`);
+    const gen = await generateInto(file, duck, { events: o.events, developers: o.developers, chunk: o.chunk, log });
+    const mix = [...gen.counts].sort((a, b) => b[1] - a[1]).map(([name, n]) => `${name} ${((100 * n) / o.events).toFixed(1)}%`);
+    log(`  mix: ${mix.join(', ')}`);
+    log(
+      `  apply (import path, ${fmt(o.chunk)} events per transaction): ${fmt(o.events / gen.applySeconds)} events/s (${gen.applySeconds.toFixed(1)} s); ` +
+        `making the events ${gen.makeSeconds.toFixed(1)} s, DuckDB load ${gen.duckSeconds.toFixed(1)} s`,
+    );
+    const bytes = statSync(file).size;
+    log(`  database: ${(bytes / 1e6).toFixed(1)} MB = ${(bytes / o.events).toFixed(0)} bytes per event`);
 
-  const deleted = await deleteOldCalls(database, END + 1, { pauseMs: 0 });
-  // Minute rollups past their default retention (ONRAMP_API_CALL_MINUTE_DAYS, 7) go too: hours and days remain.
-  await retireMinuteRollups(database, minuteFloorFor(7, END)!, { now: END });
-  db.$client.exec('VACUUM');
-  db.$client.pragma('wal_checkpoint(TRUNCATE)');
-  const rolledBytes = statSync(file).size;
-  const rollupRows = db.$client.prepare('SELECT COUNT(*) FROM api_call_rollups').pluck().get() as number;
-  const rollupBytes = db.$client
-    .prepare("SELECT SUM(pgsize) FROM dbstat WHERE name LIKE 'api_call_rollups%' OR name LIKE 'sqlite_autoindex_api_call_rollups%'")
-    .pluck()
-    .get() as number | null;
-  console.log(
-    `  past retention (${deleted.toLocaleString('en')} raw calls deleted, VACUUM): ${(rolledBytes / 1e6).toFixed(1)} MB in all = ${(rolledBytes / calls.length).toFixed(1)} bytes per call; ` +
-      `rollups ${rollupRows.toLocaleString('en')} rows${rollupBytes ? `, ${(rollupBytes / 1e6).toFixed(1)} MB = ${(rollupBytes / calls.length).toFixed(2)} bytes per call` : ''}`,
-  );
-  for (const line of callBytesBreakdown(db.$client, calls.length)) console.log(`    ${line}`);
-  const pastRetention = await timeReports(reports, 'past retention');
+    log(`reports over the last 30 days, real server, cold = first request after a start, warm = median of 3 (load average ${load()}):`);
+    const timed = await timeReports(file, range, REPORTS, log);
+    const queries = await duck.finish();
+    const duckMs = await compareWithDuck(queries, timed.timings, range, log);
 
-  const duckMs = await duckdbPercentiles(calls);
-  console.log(`  DuckDB (in memory, same ${calls.length.toLocaleString('en')} calls): per-endpoint p50/p95/p99 + error counts ${duckMs.toFixed(1)} ms`);
-  for (const [name, ms] of pastRetention) {
-    if (name.startsWith('api-health'))
-      console.log(`  ${name}: DuckDB ÷ onramp = ${(duckMs / ms).toFixed(1)}× (raw calls kept: ${(duckMs / withRaw.get(name)!).toFixed(1)}×)`);
+    const calls = gen.counts.get('api_call') ?? 0;
+    const sqlite = openDb(file).$client;
+    const database = sqliteDatabase(sqlite);
+    const deleted = await deleteOldCalls(database, END + 1, { pauseMs: 0 });
+    // Minute rollups past their default retention (ONRAMP_API_CALL_MINUTE_DAYS, 7) go too: hours and days remain.
+    await retireMinuteRollups(database, minuteFloorFor(7, END)!, { now: END });
+    sqlite.exec('VACUUM');
+    // What calls still cost once their raw rows are gone: the rollups and the per-person call facts, indexes included.
+    const { bytes: callBytes, lines: callLines } = callBytesBreakdown(sqlite, Math.max(1, calls));
+    sqlite.close();
+    const pastBytes = statSync(file).size;
+    const perCall = calls > 0 ? callBytes / calls : 0;
+    log(
+      `past retention (${fmt(deleted)} raw calls deleted, VACUUM): database ${(pastBytes / 1e6).toFixed(1)} MB; rollups and call facts ` +
+        `${(callBytes / 1e6).toFixed(1)} MB = ${perCall.toFixed(1)} bytes per call`,
+    );
+    for (const line of callLines) log(`  ${line}`);
+    const health = REPORTS.filter((r) => r.name.startsWith('api-health'));
+    const past = await timeReports(file, range, health, log);
+
+    const loads: LoadResult[] = [];
+    let loadRss = 0;
+    if (o.burstSeconds > 0 || o.sustainedSeconds > 0) {
+      const server = await serverOn(file);
+      try {
+        if (o.burstSeconds > 0) {
+          log(`capture: ${o.burstSeconds} s /batch/ burst at full speed, ${o.senders} senders (load average ${load()})`);
+          loads.push(
+            await captureLoad(server, { label: 'the burst', seconds: o.burstSeconds, senders: o.senders, poolEvents: 100_000 * o.burstSeconds, range }),
+          );
+        }
+        if (o.sustainedSeconds > 0) {
+          log(`capture: ${o.sustainedSeconds} s at ${fmt(o.sustainedRate)} events/s (load average ${load()})`);
+          const poolEvents = o.sustainedRate * o.sustainedSeconds;
+          loads.push(
+            await captureLoad(server, {
+              label: 'sustained load',
+              seconds: o.sustainedSeconds,
+              senders: o.senders,
+              poolEvents,
+              eventsPerSecond: o.sustainedRate,
+              range,
+            }),
+          );
+        }
+        loadRss = peakRssMiB(server.child.pid!);
+      } finally {
+        await server.stop();
+      }
+      for (const l of loads) {
+        log(
+          `  ${l.label}: ${fmt(l.eventsPerSecond)} events/s acknowledged (p99 ${l.p99Ms} ms, ${l.failed} failed); backlog at its end ` +
+            `${fmt(l.backlogEvents)} events; first report ${(l.reportAfterMs / 1000).toFixed(2)} s after its end`,
+        );
+      }
+    }
+    const peak = Math.max(timed.peakRssMb, past.peakRssMb, loadRss);
+    log(`server peak RSS: ${fmt(peak)} MB (reports ${fmt(timed.peakRssMb)} MB, capture load ${fmt(loadRss)} MB)`);
+    const results = verdicts({
+      reports: [...timed.timings.filter((t) => !t.name.startsWith('api-health')), ...past.timings],
+      duckMs,
+      bytesPerCallPastRetention: perCall,
+      peakRssMb: peak,
+      loads,
+    });
+    log(`targets (API health judged past retention; load average ${load()}):`);
+    for (const v of results) log(`  ${v.met ? 'met    ' : 'NOT MET'} ${v.target}: ${v.measured}`);
+    return results;
+  } finally {
+    duck.close();
+    rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`  peak RSS: ${peakRssMb()} MB`);
-  db.$client.close();
-} finally {
-  rmSync(dir, { recursive: true, force: true });
 }
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await runScaleBench(scaleOptions());
