@@ -15,7 +15,7 @@ import { sqliteDatabase } from '../api/storage/sql/sqlite.ts';
 import { migrationsFolder, type OnrampDb, openDb } from '../db/client.ts';
 import { adminHeaders, captureInProcess, listEvents, PROJECT_TOKEN, SERVER_TOKEN, testApp, testDb } from './support/app.ts';
 import { consoleErrorsDuring } from './support/console.ts';
-import { captureEvent } from './support/factories.ts';
+import { captureEvent, storedEventRow } from './support/factories.ts';
 import { migrationsBefore, rowOfEvents } from './support/migrations.ts';
 
 /** The real app over a fresh DB, acknowledging through the ingest log as server.ts does. */
@@ -421,16 +421,7 @@ describe('ingest log: rows of events written before one row format', () => {
     const db = openDb(path);
     const errors = await consoleErrorsDuring(async () => void (await drainLog(sqliteDatabase(db.$client))));
     const stored = db.$client.prepare('SELECT uuid, event, distinct_id, timestamp, received_at, properties FROM events ORDER BY id').all();
-    expect(stored).toEqual(
-      events.map((e) => ({
-        uuid: e.uuid,
-        event: e.event,
-        distinct_id: e.distinctId,
-        timestamp: e.timestamp,
-        received_at: e.receivedAt,
-        properties: e.propertiesJson,
-      })),
-    );
+    expect(stored).toEqual(events.map((e) => storedEventRow(e, 'text')));
     expect(db.$client.prepare('SELECT properties FROM persons ORDER BY id').pluck().all()).toEqual(['{"plan":"up-1"}', '{"plan":"up-2"}', '{"plan":"up-3"}']);
     const left = db.$client.prepare('SELECT event_count AS n, CAST(body AS TEXT) AS body, error IS NOT NULL AS failed FROM ingest_log').all();
     expect(left).toEqual([{ n: 1, body: '[not json', failed: 1 }]);

@@ -9,6 +9,7 @@ import { postgresDatabase } from '../api/storage/sql/postgres.ts';
 import { sqliteDatabase } from '../api/storage/sql/sqlite.ts';
 import { PROJECT_TOKEN, testDb } from './support/app.ts';
 import { consoleErrorsDuring } from './support/console.ts';
+import { storedEventRow } from './support/factories.ts';
 import { afterThisTest, freshPgDb, ON_POSTGRES } from './support/pg-test-db.ts';
 
 /**
@@ -143,14 +144,6 @@ describe('ingest writer (group commit over the ingest log)', () => {
       set: e.set,
       setOnce: e.setOnce,
     });
-    const stored = (e: NormalizedEvent) => ({
-      uuid: e.uuid,
-      event: e.event,
-      distinct_id: e.distinctId,
-      timestamp: e.timestamp,
-      received_at: e.receivedAt,
-      properties: e.properties,
-    });
     const { writer, database } = loggedWriter();
     await fc.assert(
       fc.asyncProperty(fc.array(rawEvent, { minLength: 1, maxLength: 30 }), fc.integer({ min: 0, max: 5_000 }), async (batch, skew) => {
@@ -179,7 +172,7 @@ describe('ingest writer (group commit over the ingest log)', () => {
             },
           ]),
         );
-        expect(events.map((e) => byUuid.get(e.uuid))).toEqual(events.map(stored));
+        expect(events.map((e) => byUuid.get(e.uuid))).toEqual(events.map((e) => storedEventRow(e, 'object')));
       }),
       { numRuns: 40, seed: 20261207 },
     );

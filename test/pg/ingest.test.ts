@@ -16,6 +16,7 @@ import type { OnrampDb } from '../../db/client.ts';
 import { type OnrampPgDb, openPgDb, pgMigrationsFolder } from '../../db/client-pg.ts';
 import { PROJECT_TOKEN, testDb } from '../support/app.ts';
 import { consoleErrorsDuring } from '../support/console.ts';
+import { storedEventRow } from '../support/factories.ts';
 import { migrationsBefore, rowOfEvents } from '../support/migrations.ts';
 import { usePostgres } from '../support/postgres.ts';
 
@@ -437,16 +438,7 @@ describe('PostgreSQL ingest log: rows of events written before one row format', 
     const { rows } = await db.$client.query(
       'SELECT uuid, event, distinct_id, timestamp::float8 AS timestamp, received_at::float8 AS received_at, properties FROM events ORDER BY id',
     );
-    expect(rows).toEqual(
-      events.map((e) => ({
-        uuid: e.uuid,
-        event: e.event,
-        distinct_id: e.distinctId,
-        timestamp: e.timestamp,
-        received_at: e.receivedAt,
-        properties: e.properties,
-      })),
-    );
+    expect(rows).toEqual(events.map((e) => storedEventRow(e, 'object')));
     const persons = await db.$client.query('SELECT properties FROM persons ORDER BY id');
     expect(persons.rows.map((r) => r.properties)).toEqual([{ plan: 'up-1' }, { plan: 'up-2' }, { plan: 'up-3' }]);
     const left = await db.$client.query("SELECT event_count AS n, convert_from(body, 'UTF8') AS body, error IS NOT NULL AS failed FROM ingest_log");

@@ -1,5 +1,5 @@
 import { uuidv7 } from 'uuidv7';
-import { SERVER_EVENTS } from '../../api/ingest/validate.ts';
+import { type NormalizedEvent, SERVER_EVENTS } from '../../api/ingest/validate.ts';
 import { PROJECT_TOKEN, SERVER_TOKEN } from './app.ts';
 
 let counter = 0;
@@ -17,5 +17,23 @@ export function captureEvent(overrides: Record<string, unknown> = {}) {
     timestamp: new Date().toISOString(),
     properties: { token, distinct_id: `anon-${counter}`, $current_url: 'http://localhost/docs/' },
     ...overrides,
+  };
+}
+
+/**
+ * The `events` row a validated event should be stored as, with `properties` as the dialect reads it back: JSON text
+ * on SQLite, a parsed object on PostgreSQL.
+ *
+ * @example
+ * expect(rows).toEqual(events.map((e) => storedEventRow(e, 'text')));
+ */
+export function storedEventRow(e: NormalizedEvent, properties: 'text' | 'object') {
+  return {
+    uuid: e.uuid,
+    event: e.event,
+    distinct_id: e.distinctId,
+    timestamp: e.timestamp,
+    received_at: e.receivedAt,
+    properties: properties === 'text' ? e.propertiesJson : e.properties,
   };
 }
