@@ -3,7 +3,7 @@ import { alertStorage } from '../alerts/storage.ts';
 import { createReportStore } from '../analytics/report-store.ts';
 import { seedDemoIfEmpty } from '../demo/seed.ts';
 import type { IngestDatabase } from '../import/database.ts';
-import type { EventWriterOptions } from '../ingest/writer.ts';
+import type { EventWriterOptions } from '../ingest/writer-options.ts';
 import { adminSessionStore, portalStore } from '../portal/store.ts';
 import { queryEvents } from '../routes/events.ts';
 import type { IngestWriter, Storage } from './types.ts';

@@ -19,7 +19,7 @@ import type { Catalog, PersonJourney } from '../analytics/person-contract.ts';
 import type { DemoSummary } from '../demo/seed.ts';
 import type { RawCapture } from '../ingest/raw-log.ts';
 import type { NormalizedEvent } from '../ingest/validate.ts';
-import type { EventWriterOptions } from '../ingest/writer.ts';
+import type { EventWriterOptions } from '../ingest/writer-options.ts';
 import type { AccountRow, SupportTicketRow } from '../portal/accounts.ts';
 import type { CallRecord, CallView } from '../portal/calls.ts';
 import type { KeyCheck, KeyView } from '../portal/keys.ts';

@@ -9,7 +9,8 @@ import { createLogProcessor, drainLog } from '../../api/ingest/log-processor.ts'
 import { pgSafeEvent, pgSafeText } from '../../api/ingest/pg-safe-text.ts';
 import { inProcessRequests, logRecords } from '../../api/ingest/raw-log.ts';
 import { validateCapture } from '../../api/ingest/validate.ts';
-import { createEventWriter, type EventWriterOptions } from '../../api/ingest/writer.ts';
+import { createEventWriter } from '../../api/ingest/writer.ts';
+import type { EventWriterOptions } from '../../api/ingest/writer-options.ts';
 import { isPgStorageWide, postgresDatabase } from '../../api/storage/sql/postgres.ts';
 import { sqliteDatabase } from '../../api/storage/sql/sqlite.ts';
 import type { OnrampDb } from '../../db/client.ts';
