@@ -6,11 +6,11 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createEventStore } from '../api/ingest/store.ts';
 import { type NormalizedEvent, validateCapture } from '../api/ingest/validate.ts';
 import type { OnrampDb } from '../db/client.ts';
 import { createReferenceStore } from './import/reference-store.ts';
 import { testDb } from './support/app.ts';
+import { createEventStore } from './support/sync-event-store.ts';
 
 const TOKEN = 'phc_identity_cache';
 let sequence = 0;

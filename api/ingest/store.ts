@@ -1,4 +1,3 @@
-import type { Database, Statement } from 'better-sqlite3';
 import { sql } from 'drizzle-orm';
 import type { DatabaseDialect } from '../../db/dialect.ts';
 import type { AppliedCall } from '../analytics/api-traffic/applied-call.ts';
@@ -7,7 +6,6 @@ import { updateCallFacts } from '../analytics/api-traffic/fact-writes.ts';
 import { addCallRollups } from '../analytics/api-traffic/rollup-writes.ts';
 import { updatePersonState } from '../analytics/person-state/writes.ts';
 import { asBoolean, parseJsonColumn, type Row, type SqlDatabase } from '../storage/sql/interface.ts';
-import { sqliteStatements } from '../storage/sql/sqlite.ts';
 import { type ChunkIdentity, type ChunkPerson, createChunkIdentity, type MergeTarget, mergeTarget, survivorOf } from './identity.ts';
 import { pgSafeEvent } from './pg-safe-text.ts';
 import { inList, MAX_IN_LIST, padded, ROWS_PER_INSERT, runSteps, type Step, slices, valuesOf } from './steps.ts';
@@ -175,7 +173,7 @@ function* writeChunk(identity: ChunkIdentity, rows: EventRow[]): Generator<Step,
  * writes them back in a few multi-row statements. A generator, so that one text serves SQLite's synchronous driver
  * and the asynchronous one of {@link SqlDatabase}: it yields each statement and is handed back its rows.
  */
-function* storeChunk(dialect: DatabaseDialect, batches: ReadonlyArray<ReadonlyArray<StoreEvent>>): Generator<Step, void, Row[]> {
+export function* storeChunk(dialect: DatabaseDialect, batches: ReadonlyArray<ReadonlyArray<StoreEvent>>): Generator<Step, void, Row[]> {
   const events: NormalizedEvent[] = [];
   const targets: Array<MergeTarget | undefined> = [];
   for (const batch of batches) {
@@ -235,47 +233,3 @@ function* storeChunk(dialect: DatabaseDialect, batches: ReadonlyArray<ReadonlyAr
 export async function writeEvents(database: SqlDatabase, batches: ReadonlyArray<ReadonlyArray<StoreEvent>>): Promise<void> {
   await runSteps(database, storeChunk(database.dialect, batches));
 }
-
-/**
- * The same store on one better-sqlite3 connection, synchronously, for tests and benchmarks that fill a database
- * without awaiting. The server, import and seed use {@link writeEvents}: over SqlDatabase's repeated statements it
- * measured no slower than this (ADR 0012).
- */
-export function createEventStore(sqlite: Database) {
-  const statements = sqliteStatements(sqlite);
-  /** Prepared statements of the shaped steps, by shape key. */
-  const shaped = new Map<string, Statement>();
-  function execute({ query, returnsRows, shape }: Step): Row[] {
-    if (!shape) {
-      if (returnsRows) return statements.all(query());
-      statements.run(query());
-      return [];
-    }
-    let statement = shaped.get(shape.key);
-    if (!statement) {
-      statement = statements.prepare(query()).statement;
-      shaped.set(shape.key, statement);
-    }
-    if (returnsRows) return statement.all(...shape.values) as Row[];
-    statement.run(...shape.values);
-    return [];
-  }
-  function writeWithinTransaction(batches: ReadonlyArray<ReadonlyArray<StoreEvent>>) {
-    const steps = storeChunk('sqlite', batches);
-    for (let next = steps.next(); !next.done; ) next = steps.next(execute(next.value));
-  }
-  const transaction = sqlite.transaction(writeWithinTransaction);
-  return {
-    /** Stores every event of every batch in one transaction: all of them commit, or none. */
-    writeBatches(batches: ReadonlyArray<ReadonlyArray<StoreEvent>>) {
-      transaction(batches);
-    },
-    /**
-     * The same inside the caller's transaction. A nested better-sqlite3 transaction would be a SAVEPOINT, which SQLite
-     * makes several times slower as the tables grow (see api/import/importer.ts).
-     */
-    writeWithinTransaction,
-  };
-}
-
-export type EventStore = ReturnType<typeof createEventStore>;

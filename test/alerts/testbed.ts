@@ -5,7 +5,6 @@ import { onTestFinished } from 'vitest';
 import type { AlertStorage } from '../../api/alerts/storage.ts';
 import { type DemoOptions, seedDemoIfEmpty } from '../../api/demo/seed.ts';
 import { postgresIngestDatabase, sqliteIngestDatabase } from '../../api/import/database.ts';
-import { createEventStore } from '../../api/ingest/store.ts';
 import type { NormalizedEvent } from '../../api/ingest/validate.ts';
 import { pgStorage } from '../../api/storage/postgres.ts';
 import { sqliteStorage } from '../../api/storage/sqlite.ts';
@@ -13,6 +12,7 @@ import { type OnrampDb, openDb } from '../../db/client.ts';
 import { type OnrampPgDb, openPgDb } from '../../db/client-pg.ts';
 import { testDb } from '../support/app.ts';
 import { afterThisTest, freshPgDatabaseUrl, freshPgDb, ON_POSTGRES, storePgEvents } from '../support/pg-test-db.ts';
+import { createEventStore } from '../support/sync-event-store.ts';
 
 /** The alert storage of one instance on a test database, and what the tests put into that database. */
 export interface AlertTestBed {

@@ -11,12 +11,12 @@ import { countOldCalls, deleteOldCalls } from '../../api/analytics/api-traffic/r
 import { coverRange, readRollupCounts, readRollups, wholeMinutes } from '../../api/analytics/api-traffic/rollup-read.ts';
 import { shapeSeries } from '../../api/analytics/api-traffic/series.ts';
 import { apiHealthResponseSchema, apiHealthSeriesResponseSchema } from '../../api/analytics/schemas.ts';
-import { createEventStore } from '../../api/ingest/store.ts';
 import { postgresDatabase } from '../../api/storage/sql/postgres.ts';
 import { sqliteDatabase } from '../../api/storage/sql/sqlite.ts';
 import type { OnrampDb } from '../../db/client.ts';
 import { deleteAllEvents, pgDbOf, storedRows, testApp } from '../support/app.ts';
 import { storePgEvents } from '../support/pg-test-db.ts';
+import { createEventStore } from '../support/sync-event-store.ts';
 import { call, DAY, type Ev, getReport, HOUR, ingest, iso, normalized } from './support.ts';
 
 /** Minute-aligned start of the test ranges: 2026-03-01T00:00:00Z. */

@@ -1,9 +1,9 @@
 import { uuidv7 } from 'uuidv7';
-import { createEventStore } from '../../api/ingest/store.ts';
 import type { NormalizedEvent } from '../../api/ingest/validate.ts';
 import type { OnrampDb } from '../../db/client.ts';
 import { adminHeaders, pgDbOf } from '../support/app.ts';
 import { storePgEvents } from '../support/pg-test-db.ts';
+import { createEventStore } from '../support/sync-event-store.ts';
 
 export const DAY = 86_400_000;
 export const HOUR = 3_600_000;

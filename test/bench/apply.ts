@@ -8,8 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateDemoEvents } from '../../api/demo/seed.ts';
-import { createEventStore } from '../../api/ingest/store.ts';
 import { openDb } from '../../db/client.ts';
+import { createEventStore } from '../support/sync-event-store.ts';
 
 const CHUNK = 500;
 const developers = Number(process.env.BENCH_DEVELOPERS ?? 3000);

@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type DemoSummary, generateDemoEvents, seedDemoIfEmpty } from '../../api/demo/seed.ts';
 import { sqliteIngestDatabase } from '../../api/import/database.ts';
-import { createEventStore } from '../../api/ingest/store.ts';
 import { validateCapture } from '../../api/ingest/validate.ts';
 import { testDb } from '../support/app.ts';
+import { createEventStore } from '../support/sync-event-store.ts';
 
 const NOW = Date.UTC(2026, 10, 23, 20, 0, 0);
 const DAY = 86_400_000;

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startCheckpointer } from '../../api/ingest/checkpointer.ts';
-import { createEventStore } from '../../api/ingest/store.ts';
 import { validateCapture } from '../../api/ingest/validate.ts';
 import { openDb } from '../../db/client.ts';
+import { createEventStore } from '../support/sync-event-store.ts';
 import { loadEvent } from './load.ts';
 
 describe('WAL checkpoints in a worker thread', () => {
