@@ -6,7 +6,8 @@
  */
 import { sql } from 'drizzle-orm';
 import type { SqlDatabase } from '../../storage/sql/interface.ts';
-import { DAY_MS, HOUR_MS, MINUTE_MS } from './rollup-writes.ts';
+import { DAY_MS } from '../params.ts';
+import { HOUR_MS, MINUTE_MS } from './rollup-writes.ts';
 
 /** `settings` key of the watermark: minute rows exist for every bucket at or after it (epoch ms, whole hours). */
 const MINUTE_FLOOR_SETTING = 'api_call_minute_rollups_from';

@@ -6,9 +6,9 @@
  */
 import { sql } from 'drizzle-orm';
 import type { SqlDatabase } from '../../storage/sql/interface.ts';
+import { DAY_MS } from '../params.ts';
 import { minuteFloorFor, retireMinuteRollups } from './minute-rollups.ts';
 
-export const DAY_MS = 86_400_000;
 /** Raw calls deleted per statement: a few milliseconds of work on either dialect. */
 export const RETENTION_BATCH = 500;
 /** Pause between two batches, so other work on the database interleaves. */

@@ -7,13 +7,14 @@
 import { sql } from 'drizzle-orm';
 import { inList, MAX_IN_LIST, padded, ROWS_PER_INSERT, type Step, slices, valuesOf } from '../../ingest/steps.ts';
 import type { Row } from '../../storage/sql/interface.ts';
+import { DAY_MS } from '../params.ts';
 import type { AppliedCall } from './applied-call.ts';
 import type { CallKey } from './call.ts';
 import { LatencySketch } from './sketch.ts';
 
+/** A minute and an hour in milliseconds: the finer rollup bucket widths (a day is `DAY_MS` of the report params). */
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
-export const DAY_MS = 86_400_000;
 /** Bucket widths kept, finest first; a report reads the coarsest that fits each part of its range. */
 export const SPANS = [MINUTE_MS, HOUR_MS, DAY_MS] as const;
 

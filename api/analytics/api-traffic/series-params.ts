@@ -5,8 +5,8 @@
 import { z } from 'zod';
 import { invalid } from '../../errors.ts';
 import { TEXT_CAPS } from '../contract.ts';
-import { parseRangeParams, type Range, rangeShape } from '../params.ts';
-import { DAY_MS, HOUR_MS, MINUTE_MS } from './rollup-writes.ts';
+import { DAY_MS, parseRangeParams, type Range, rangeShape } from '../params.ts';
+import { HOUR_MS, MINUTE_MS } from './rollup-writes.ts';
 
 export const SERIES_INTERVALS = { minute: MINUTE_MS, hour: HOUR_MS, day: DAY_MS } as const;
 export type SeriesInterval = keyof typeof SERIES_INTERVALS;
