@@ -18,6 +18,9 @@ export interface Pending {
 export const IDLE_AFTER_MS = 100;
 /** Events per transaction when a reader waits (settle) or at shutdown: larger chunks amortize each commit. */
 const EVENTS_PER_SETTLE_CHUNK = 10 * EVENTS_PER_CHUNK;
+/** How long after a storage-wide failure the next commit first gathers requests, and for how long it gathers. */
+const STORAGE_FAILURE_MEMORY_MS = 1_000;
+const STORAGE_RETRY_GATHER_MS = 25;
 /** When another instance holds the apply lock, look again after this long. */
 const BUSY_RETRY_MS = 250;
 
@@ -38,6 +41,8 @@ export function createIngestWriter(log: IngestLog, options: EventWriterOptions =
   let commitRun: Promise<void> | undefined;
   let closed = false;
   let committed = 0;
+  // When the last commit failed for the database as a whole (locked, full…): the next one gathers requests first.
+  let storageFailedAt = Number.NEGATIVE_INFINITY;
   let lastWriteAt = 0;
   let idleTimer: NodeJS.Timeout | undefined;
   let idleRun: Promise<void> | undefined;
@@ -163,6 +168,7 @@ export function createIngestWriter(log: IngestLog, options: EventWriterOptions =
       // The database itself is unavailable: retrying request by request would only repeat the failure (and, for a
       // SQLite lock, wait busy_timeout once per request), so every request gets the 503 now.
       if (log.isStorageWide(err)) {
+        storageFailedAt = performance.now();
         for (const p of batch) p.reject(log.storageError(err));
         return;
       }
@@ -192,7 +198,13 @@ export function createIngestWriter(log: IngestLog, options: EventWriterOptions =
   /** Starts the commit loop on the next turn, unless a commit is in flight (its loop takes what is queued next). */
   function startCommits() {
     if (commitRun) return;
-    commitRun = new Promise<void>((resolve) => setImmediate(resolve)).then(commitQueued).finally(() => {
+    // Right after a storage-wide failure, wait a little so the requests arriving meanwhile share one attempt: each
+    // attempt may wait the database's lock timeout, and one attempt per request would add those waits up.
+    const gather =
+      performance.now() - storageFailedAt < STORAGE_FAILURE_MEMORY_MS
+        ? new Promise<void>((resolve) => setTimeout(resolve, STORAGE_RETRY_GATHER_MS))
+        : new Promise<void>((resolve) => setImmediate(resolve));
+    commitRun = gather.then(commitQueued).finally(() => {
       commitRun = undefined;
       if (queue.length > 0) startCommits();
       else scheduleIdleWork();
