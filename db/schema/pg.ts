@@ -326,6 +326,20 @@ export const apiCallRollups = pgTable(
   (t) => [primaryKey({ name: 'api_call_rollups_pkey', columns: [t.span, t.bucketStart, t.endpoint, t.method, t.status, t.code, t.flags] })],
 );
 
+/** See db/schema/sqlite.ts `api_call_status_rollups`. */
+export const apiCallStatusRollups = pgTable(
+  'api_call_status_rollups',
+  {
+    span: integer('span').notNull(),
+    bucketStart: int64('bucket_start').notNull(),
+    status: doublePrecision('status').notNull(),
+    flags: integer('flags').notNull(),
+    calls: int64('calls').notNull(),
+    sketch: bytes('sketch').notNull(),
+  },
+  (t) => [primaryKey({ name: 'api_call_status_rollups_pkey', columns: [t.span, t.bucketStart, t.status, t.flags] })],
+);
+
 /** See db/schema/sqlite.ts `person_call_facts`. */
 export const personCallFacts = pgTable(
   'person_call_facts',

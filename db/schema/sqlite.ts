@@ -354,6 +354,26 @@ export const apiCallRollups = sqliteTable(
 );
 
 /**
+ * The rollups of `api_call_rollups` summed over endpoint, method and failure code: one row per bucket, status and
+ * flags, written beside them at apply time. The series over every endpoint reads these, so its rows grow with
+ * buckets × statuses rather than with endpoints too. `sketch` holds one encoded sketch, or (rows backfilled by the
+ * migration that created the table) several laid end to end, which reads add alike. WITHOUT ROWID as
+ * `api_call_rollups` (a hand-written clause of its migration).
+ */
+export const apiCallStatusRollups = sqliteTable(
+  'api_call_status_rollups',
+  {
+    span: integer('span').notNull(),
+    bucketStart: integer('bucket_start').notNull(),
+    status: real('status').notNull(),
+    flags: integer('flags').notNull(),
+    calls: integer('calls').notNull(),
+    sketch: blob('sketch', { mode: 'buffer' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.span, t.bucketStart, t.status, t.flags] })],
+);
+
+/**
  * Per-person call facts that outlive raw `api_call` rows: the first call, the first successful (2xx) call, and how
  * many failed calls before that success are listed in `first_call_failures` (at most 50, the earliest).
  */

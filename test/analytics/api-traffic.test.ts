@@ -275,8 +275,8 @@ describe('retention of raw calls', () => {
     const calls = async () => apiHealthResponseSchema.parse((await getReport(app, 'api-health', old)).body).overall.calls;
     expect(await calls()).toBe(1);
     const database = databaseOf(db);
-    // Minutes are kept from T0 + 2 days on; rows a day below that are deleted.
-    expect(await retireMinuteRollups(database, T0 + 2 * DAY)).toBe(2);
+    // Minutes are kept from T0 + 2 days on; rows a day below that are deleted: two per rollup table.
+    expect(await retireMinuteRollups(database, T0 + 2 * DAY)).toBe(4);
     expect(await retireMinuteRollups(database, T0 + DAY)).toBe(0);
     expect(await readMinuteFloor(database)).toBe(T0 + 2 * DAY);
     expect(await calls()).toBe(2);

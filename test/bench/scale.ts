@@ -93,7 +93,7 @@ export async function runScaleBench(o: ScaleOptions, log: (line: string) => void
     const database = sqliteDatabase(sqlite);
     const deleted = await deleteOldCalls(database, END + 1, { pauseMs: 0 });
     // Minute rollups past their default retention (ONRAMP_API_CALL_MINUTE_DAYS, 7) go too: hours and days remain.
-    await retireMinuteRollups(database, minuteFloorFor(7, END)!, { now: END });
+    await retireMinuteRollups(database, minuteFloorFor(7, END)!, { now: END, pauseMs: 0 });
     sqlite.exec('VACUUM');
     // What calls still cost once their raw rows are gone: the rollups and the per-person call facts, indexes included.
     const { bytes: callBytes, lines: callLines } = callBytesBreakdown(sqlite, Math.max(1, calls));

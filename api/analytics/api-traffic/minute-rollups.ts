@@ -4,7 +4,7 @@
  * the minutes still kept is a watermark in `settings`, raised before any row under it is deleted, so a report reads
  * the watermark and knows which minutes it may use without depending on this instance's settings.
  */
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { SqlDatabase } from '../../storage/sql/interface.ts';
 import { DAY_MS } from '../params.ts';
 import { HOUR_MS, MINUTE_MS } from './rollup-writes.ts';
@@ -19,6 +19,21 @@ const DELETE_GRACE_MS = DAY_MS;
 /** Minute buckets deleted per statement (an hour: a few thousand rows at most), so no delete holds the writer long. */
 const BUCKETS_PER_DELETE = 60;
 
+/** Pause between two deletes, so reports and applying the log interleave with a sweep of many minutes. */
+const PAUSE_MS = 20;
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Deletes the minute rows of `api_call_rollups` of up to {@link BUCKETS_PER_DELETE} buckets under `below`. */
+const deleteEndpointMinutes = (below: number): SQL =>
+  sql`DELETE FROM api_call_rollups WHERE span = ${MINUTE_MS} AND bucket_start IN (
+        SELECT DISTINCT bucket_start FROM api_call_rollups WHERE span = ${MINUTE_MS} AND bucket_start < ${below} ORDER BY bucket_start LIMIT ${BUCKETS_PER_DELETE})`;
+
+/** The same for `api_call_status_rollups`. */
+const deleteStatusMinutes = (below: number): SQL =>
+  sql`DELETE FROM api_call_status_rollups WHERE span = ${MINUTE_MS} AND bucket_start IN (
+        SELECT DISTINCT bucket_start FROM api_call_status_rollups WHERE span = ${MINUTE_MS} AND bucket_start < ${below} ORDER BY bucket_start LIMIT ${BUCKETS_PER_DELETE})`;
+
 /** The watermark for `days` at `now`: the whole hour at or before `now − days`; undefined when kept forever. */
 export function minuteFloorFor(days: number, now: number): number | undefined {
   return days > 0 ? Math.floor((now - days * DAY_MS) / HOUR_MS) * HOUR_MS : undefined;
@@ -30,8 +45,15 @@ export async function readMinuteFloor(database: SqlDatabase): Promise<number | u
   return row ? Number(row.value) : undefined;
 }
 
-/** Raises the watermark to `floor` (never lowers it), then deletes minute rows far enough below it, batch by batch. */
-export async function retireMinuteRollups(database: SqlDatabase, floor: number, options: { now?: number; stopped?: () => boolean } = {}): Promise<number> {
+/**
+ * Raises the watermark to `floor` (never lowers it), then deletes minute rows far enough below it from both rollup
+ * tables, batch by batch with a pause between (`pauseMs`, default 20), as raw calls are deleted.
+ */
+export async function retireMinuteRollups(
+  database: SqlDatabase,
+  floor: number,
+  options: { now?: number; stopped?: () => boolean; pauseMs?: number } = {},
+): Promise<number> {
   const current = await readMinuteFloor(database);
   if (current === undefined || floor > current) {
     await database.run(
@@ -41,13 +63,13 @@ export async function retireMinuteRollups(database: SqlDatabase, floor: number, 
   }
   const below = Math.max(floor, current ?? floor) - DELETE_GRACE_MS;
   let total = 0;
-  while (!options.stopped?.()) {
-    const deleted = await database.run(
-      sql`DELETE FROM api_call_rollups WHERE span = ${MINUTE_MS} AND bucket_start IN (
-            SELECT DISTINCT bucket_start FROM api_call_rollups WHERE span = ${MINUTE_MS} AND bucket_start < ${below} ORDER BY bucket_start LIMIT ${BUCKETS_PER_DELETE})`,
-    );
-    total += deleted;
-    if (deleted === 0) break;
+  for (const deleteBatch of [deleteEndpointMinutes, deleteStatusMinutes]) {
+    while (!options.stopped?.()) {
+      const deleted = await database.run(deleteBatch(below));
+      total += deleted;
+      if (deleted === 0) break;
+      await pause(options.pauseMs ?? PAUSE_MS);
+    }
   }
   return total;
 }

@@ -95,12 +95,20 @@ export async function readRollups(database: SqlDatabase, pieces: readonly Bucket
   return rows.map((r) => ({ ...sumsOf(r), endpoint: r.endpoint, method: r.method, code: r.code }));
 }
 
-/** The rollups of `pieces` summed per bucket, status and flags (what a series point needs), optionally of one endpoint. */
+/**
+ * The rollups of `pieces` summed per bucket, status and flags (what a series point needs), optionally of one endpoint.
+ * Over every endpoint they come from `api_call_status_rollups`, which holds one row per bucket, status and flags
+ * already: the sum is a copy, and the rows read do not grow with the number of endpoints.
+ */
 export async function readRollupCounts(database: SqlDatabase, pieces: readonly BucketPiece[], endpoint?: string): Promise<RollupCounts[]> {
   if (pieces.length === 0) return [];
+  const sketches = database.fragments.concatBytes(sql`sketch`);
   const rows = await database.all<Stored & { bucket_start: unknown }>(
-    sql`SELECT bucket_start, status, flags, SUM(calls) AS calls, ${database.fragments.concatBytes(sql`sketch`)} AS sketch FROM api_call_rollups
-        WHERE ${rowsOf(pieces, endpoint)} GROUP BY bucket_start, status, flags`,
+    endpoint === undefined
+      ? sql`SELECT bucket_start, status, flags, SUM(calls) AS calls, ${sketches} AS sketch FROM api_call_status_rollups
+            WHERE ${rowsOf(pieces, undefined)} GROUP BY bucket_start, status, flags`
+      : sql`SELECT bucket_start, status, flags, SUM(calls) AS calls, ${sketches} AS sketch FROM api_call_rollups
+            WHERE ${rowsOf(pieces, endpoint)} GROUP BY bucket_start, status, flags`,
   );
   return rows.map((r) => ({ ...sumsOf(r), bucketStart: Number(r.bucket_start) }));
 }

@@ -1,10 +1,10 @@
 /**
- * Adds a chunk's applied calls to `api_call_rollups`, inside the chunk's transaction: aggregated in memory per
- * (bucket, endpoint, method, status, code, flags) for each bucket width, the stored rows of those buckets read once,
- * merged, and written back with one upsert per key. The ingest store (api/ingest/store.ts) runs it for the calls
+ * Adds a chunk's applied calls to `api_call_rollups` and `api_call_status_rollups`, inside the chunk's transaction:
+ * aggregated in memory per row for each bucket width, the stored rows of those buckets read once, merged, and written
+ * back with one upsert per key. The ingest store (api/ingest/store.ts) runs it for the calls
  * its insert actually stored, so a retried call (same uuid) adds nothing.
  */
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import { inList, MAX_IN_LIST, padded, ROWS_PER_INSERT, type Step, slices, valuesOf } from '../../ingest/steps.ts';
 import type { Row } from '../../storage/sql/interface.ts';
 import { DAY_MS } from '../params.ts';
@@ -23,43 +23,73 @@ export function bucketOf(timestamp: number, span: number): number {
   return Math.floor(timestamp / span) * span;
 }
 
+/**
+ * One table of rollups: the key columns after `(span, bucket_start)` and its statements, spelled out per table so
+ * every SQL text is a constant template. Both levels are written from the same chunk by {@link addLevelRollups}.
+ */
+interface RollupLevel {
+  /** Prefix of the statements' shape keys. */
+  name: string;
+  keyOf(key: CallKey): Array<string | number>;
+  storedKeyOf(row: Row): Array<string | number>;
+  read(span: number, buckets: SQL): SQL;
+  upsert(rows: SQL): SQL;
+}
+
+/** `api_call_rollups`: per endpoint, method, status, failure code and flags (what API health groups on). */
+const BY_ENDPOINT: RollupLevel = {
+  name: 'rollups',
+  keyOf: (k) => [k.endpoint, k.method, k.status, k.code, k.flags],
+  storedKeyOf: (r) => [String(r.endpoint), String(r.method), Number(r.status), String(r.code), Number(r.flags)],
+  read: (span, buckets) =>
+    sql`SELECT bucket_start, endpoint, method, status, code, flags, calls, sketch FROM api_call_rollups WHERE span = ${span} AND bucket_start IN ${buckets}`,
+  upsert: (rows) =>
+    sql`INSERT INTO api_call_rollups (span, bucket_start, endpoint, method, status, code, flags, calls, sketch) VALUES ${rows}
+        ON CONFLICT (span, bucket_start, endpoint, method, status, code, flags) DO UPDATE SET calls = excluded.calls, sketch = excluded.sketch`,
+};
+
+/** `api_call_status_rollups`: per status and flags over every endpoint (what the series over every endpoint reads). */
+const BY_STATUS: RollupLevel = {
+  name: 'status-rollups',
+  keyOf: (k) => [k.status, k.flags],
+  storedKeyOf: (r) => [Number(r.status), Number(r.flags)],
+  read: (span, buckets) =>
+    sql`SELECT bucket_start, status, flags, calls, sketch FROM api_call_status_rollups WHERE span = ${span} AND bucket_start IN ${buckets}`,
+  upsert: (rows) =>
+    sql`INSERT INTO api_call_status_rollups (span, bucket_start, status, flags, calls, sketch) VALUES ${rows}
+        ON CONFLICT (span, bucket_start, status, flags) DO UPDATE SET calls = excluded.calls, sketch = excluded.sketch`,
+};
+
 interface Aggregate {
   span: number;
   bucketStart: number;
-  key: CallKey;
+  key: Array<string | number>;
   calls: number;
   sketch: LatencySketch;
 }
 
-/** The identity of one rollup row, as a map key. */
-function rowKey(span: number, bucketStart: number, k: CallKey): string {
-  return JSON.stringify([span, bucketStart, k.endpoint, k.method, k.status, k.code, k.flags]);
-}
-
-type StoredRollup = {
-  span: number;
-  bucket_start: number;
-  endpoint: string;
-  method: string;
-  status: number;
-  code: string;
-  flags: number;
-  calls: number;
-  sketch: Uint8Array;
-};
-
-/** The statements adding `calls` to the rollups of every bucket width. */
+/** The statements adding `calls` to the rollups of every bucket width, at both levels. */
 export function* addCallRollups(calls: readonly AppliedCall[]): Generator<Step, void, Row[]> {
   if (calls.length === 0) return;
+  yield* addLevelRollups(BY_ENDPOINT, calls);
+  yield* addLevelRollups(BY_STATUS, calls);
+}
+
+/**
+ * The statements adding `calls` to one level: aggregated in memory per row, the stored rows of the touched buckets
+ * read once per width, merged, and written back with one upsert per row.
+ */
+function* addLevelRollups(level: RollupLevel, calls: readonly AppliedCall[]): Generator<Step, void, Row[]> {
   const aggregates = new Map<string, Aggregate>();
   const bucketsBySpan = new Map<number, Set<number>>(SPANS.map((span) => [span, new Set<number>()]));
   for (const call of calls) {
+    const key = level.keyOf(call.key);
     for (const span of SPANS) {
       const bucketStart = bucketOf(call.timestamp, span);
-      const id = rowKey(span, bucketStart, call.key);
+      const id = JSON.stringify([span, bucketStart, ...key]);
       let aggregate = aggregates.get(id);
       if (!aggregate) {
-        aggregate = { span, bucketStart, key: call.key, calls: 0, sketch: new LatencySketch() };
+        aggregate = { span, bucketStart, key, calls: 0, sketch: new LatencySketch() };
         aggregates.set(id, aggregate);
         bucketsBySpan.get(span)!.add(bucketStart);
       }
@@ -70,39 +100,26 @@ export function* addCallRollups(calls: readonly AppliedCall[]): Generator<Step, 
   for (const [span, buckets] of bucketsBySpan) {
     for (const some of slices([...buckets], MAX_IN_LIST)) {
       const list = padded(some);
-      const stored = (yield {
-        query: () =>
-          sql`SELECT span, bucket_start, endpoint, method, status, code, flags, calls, sketch FROM api_call_rollups WHERE span = ${span} AND bucket_start IN ${inList(list)}`,
+      const stored = yield {
+        query: () => level.read(span, inList(list)),
         returnsRows: true,
-        shape: { key: `rollups:${list.length}`, values: [span, ...list] },
-      }) as StoredRollup[];
+        shape: { key: `${level.name}:${list.length}`, values: [span, ...list] },
+      };
       for (const row of stored) {
-        const key = { endpoint: row.endpoint, method: row.method, status: Number(row.status), code: row.code, flags: Number(row.flags) };
-        const aggregate = aggregates.get(rowKey(span, Number(row.bucket_start), key));
+        const aggregate = aggregates.get(JSON.stringify([span, Number(row.bucket_start), ...level.storedKeyOf(row)]));
         if (!aggregate) continue;
         aggregate.calls += Number(row.calls);
-        aggregate.sketch.addEncoded(row.sketch);
+        aggregate.sketch.addEncoded(row.sketch as Uint8Array);
       }
     }
   }
+  const width = 4 + level.keyOf(calls[0]!.key).length;
   for (const some of slices([...aggregates.values()], ROWS_PER_INSERT)) {
-    const values = some.flatMap((a) => [
-      a.span,
-      a.bucketStart,
-      a.key.endpoint,
-      a.key.method,
-      a.key.status,
-      a.key.code,
-      a.key.flags,
-      a.calls,
-      a.sketch.encode(),
-    ]);
+    const values = some.flatMap((a) => [a.span, a.bucketStart, ...a.key, a.calls, a.sketch.encode()]);
     yield {
-      query: () =>
-        sql`INSERT INTO api_call_rollups (span, bucket_start, endpoint, method, status, code, flags, calls, sketch) VALUES ${valuesOf(values, 9)}
-            ON CONFLICT (span, bucket_start, endpoint, method, status, code, flags) DO UPDATE SET calls = excluded.calls, sketch = excluded.sketch`,
+      query: () => level.upsert(valuesOf(values, width)),
       returnsRows: false,
-      shape: { key: `rollups-upsert:${some.length}`, values },
+      shape: { key: `${level.name}-upsert:${some.length}`, values },
     };
   }
 }

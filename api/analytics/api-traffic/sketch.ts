@@ -34,25 +34,40 @@ function zigzag(value: number): number {
   return value >= 0 ? value * 2 : -value * 2 - 1;
 }
 
-/** A varint of `bytes` at `at`: its value and the offset after it. */
-function readVarint(bytes: Uint8Array, at: number): [value: number, next: number] {
+/** Read position of {@link readVarint}: a module cursor rather than a returned pair, so decoding allocates nothing. */
+let cursor = 0;
+
+/** The varint of `bytes` at {@link cursor}, which it moves past it. */
+function readVarint(bytes: Uint8Array): number {
   let value = 0;
   let scale = 1;
-  for (let i = at; ; i++) {
-    const byte = bytes[i];
+  for (;;) {
+    const byte = bytes[cursor++];
     if (byte === undefined) throw new Error('latency sketch: truncated');
     value += (byte & 127) * scale;
-    if (byte < 128) return [value, i + 1];
+    if (byte < 128) return value;
     scale *= 128;
   }
 }
+
+/** Slack added on each side when the bin array grows, so neighbouring keys do not each cost a copy. */
+const GROW_SLACK = 128;
 
 /**
  * A DDSketch as bin counts: durations and stored sketches add into it, and it encodes to the stored form or answers
  * quantiles. The same bins and mapping as the library's sketch, so the quantiles equal those of the merged DDSketch.
  */
 export class LatencySketch {
-  private readonly bins = new Map<number, number>();
+  /*
+   * Bin counts in a dense array indexed by key − offset rather than a Map: merging tens of thousands of stored
+   * sketches is a tight loop of array additions. Keys of the one mapping span a few hundred for real latencies, and
+   * about 71,000 between the smallest and largest doubles, so the array stays small.
+   */
+  private counts = new Float64Array(0);
+  private offset = 0;
+  /** Smallest and largest key holding a count (lo > hi when none does). */
+  private lo = Number.POSITIVE_INFINITY;
+  private hi = Number.NEGATIVE_INFINITY;
   private zeros = 0;
   /** Durations held (zeros included). */
   count = 0;
@@ -60,35 +75,29 @@ export class LatencySketch {
   /** Adds one duration; a negative or non-finite one is ignored (see the module comment). */
   add(ms: number): void {
     if (!(ms >= 0 && Number.isFinite(ms))) return;
-    if (ms > MAPPING.minPossible) {
-      const key = MAPPING.key(ms);
-      this.bins.set(key, (this.bins.get(key) ?? 0) + 1);
-    } else this.zeros += 1;
+    if (ms > MAPPING.minPossible) this.addBin(MAPPING.key(ms), 1);
+    else this.zeros += 1;
     this.count += 1;
   }
 
   /**
    * Adds stored sketches: one, or several laid end to end (each encoding says where it ends). A plain loop without
-   * callbacks: reports add tens of thousands of them.
+   * callbacks or allocations: reports add tens of thousands of them.
    */
   addEncoded(bytes: Uint8Array): void {
-    let at = 0;
-    while (at < bytes.length) {
-      if (bytes[at] !== VERSION) throw new Error('latency sketch: unknown version');
-      let zeros: number;
-      let bins: number;
-      [zeros, at] = readVarint(bytes, at + 1);
-      [bins, at] = readVarint(bytes, at);
+    cursor = 0;
+    while (cursor < bytes.length) {
+      if (bytes[cursor++] !== VERSION) throw new Error('latency sketch: unknown version');
+      const zeros = readVarint(bytes);
+      const bins = readVarint(bytes);
       this.zeros += zeros;
       this.count += zeros;
       let key = 0;
       for (let i = 0; i < bins; i++) {
-        let delta: number;
-        let count: number;
-        [delta, at] = readVarint(bytes, at);
-        [count, at] = readVarint(bytes, at);
+        const delta = readVarint(bytes);
+        const count = readVarint(bytes);
         key = i === 0 ? (delta % 2 === 0 ? delta / 2 : -(delta + 1) / 2) : key + delta;
-        this.bins.set(key, (this.bins.get(key) ?? 0) + count);
+        this.addBin(key, count);
         this.count += count;
       }
     }
@@ -96,21 +105,36 @@ export class LatencySketch {
 
   /** Adds another sketch's durations. */
   addSketch(other: LatencySketch): void {
-    for (const [key, count] of other.bins) this.bins.set(key, (this.bins.get(key) ?? 0) + count);
+    for (let key = other.lo; key <= other.hi; key++) {
+      const count = other.counts[key - other.offset]!;
+      if (count > 0) this.addBin(key, count);
+    }
     this.zeros += other.zeros;
     this.count += other.count;
+  }
+
+  /** Empties the sketch, keeping its array: a series reuses one sketch for every point. */
+  clear(): void {
+    if (this.lo <= this.hi) this.counts.fill(0, this.lo - this.offset, this.hi - this.offset + 1);
+    this.lo = Number.POSITIVE_INFINITY;
+    this.hi = Number.NEGATIVE_INFINITY;
+    this.zeros = 0;
+    this.count = 0;
   }
 
   /** The stored form. */
   encode(): Buffer {
     const out: number[] = [VERSION];
     writeVarint(out, this.zeros);
-    const keys = this.sortedKeys();
-    writeVarint(out, keys.length);
-    let previous = 0;
-    for (const [i, key] of keys.entries()) {
-      writeVarint(out, i === 0 ? zigzag(key) : key - previous);
-      writeVarint(out, this.bins.get(key)!);
+    let bins = 0;
+    for (let key = this.lo; key <= this.hi; key++) if (this.counts[key - this.offset]! > 0) bins++;
+    writeVarint(out, bins);
+    let previous: number | undefined;
+    for (let key = this.lo; key <= this.hi; key++) {
+      const count = this.counts[key - this.offset]!;
+      if (count === 0) continue;
+      writeVarint(out, previous === undefined ? zigzag(key) : key - previous);
+      writeVarint(out, count);
       previous = key;
     }
     return Buffer.from(out);
@@ -120,22 +144,21 @@ export class LatencySketch {
    * The values at quantiles `qs` (each 0–1), null when empty. Each is interpolated linearly between the
    * two ranks around `q × (count − 1)`, as the exact percentiles of the raw calls were: each of the two is within 1%
    * of the true value of its rank, so their interpolation is within 1% of the exact interpolated percentile. One
-   * walk over the sorted bins finds every rank asked for.
+   * walk over the bins in key order finds every rank asked for.
    */
   quantiles(qs: readonly number[]): Array<number | null> {
     if (this.count === 0) return qs.map(() => null);
-    const keys = this.sortedKeys();
     const ranks = [...new Set(qs.flatMap((q) => [Math.floor(q * (this.count - 1)), Math.ceil(q * (this.count - 1))]))].sort((a, b) => a - b);
     const values = new Map<number, number>();
-    let index = -1;
+    let key = this.lo - 1;
     let seen = this.zeros;
     for (const rank of ranks) {
       if (rank < this.zeros) {
         values.set(rank, 0);
         continue;
       }
-      while (seen <= rank && index < keys.length - 1) seen += this.bins.get(keys[++index]!)!;
-      values.set(rank, MAPPING.value(keys[index]!));
+      while (seen <= rank && key < this.hi) seen += this.counts[++key - this.offset]!;
+      values.set(rank, MAPPING.value(key));
     }
     return qs.map((q) => {
       const rank = q * (this.count - 1);
@@ -145,7 +168,28 @@ export class LatencySketch {
     });
   }
 
-  private sortedKeys(): number[] {
-    return [...this.bins.keys()].sort((a, b) => a - b);
+  /** Adds `count` to the bin `key`, growing the array to hold it. */
+  private addBin(key: number, count: number): void {
+    let index = key - this.offset;
+    if (index < 0 || index >= this.counts.length) {
+      this.grow(key);
+      index = key - this.offset;
+    }
+    this.counts[index]! += count;
+    if (key < this.lo) this.lo = key;
+    if (key > this.hi) this.hi = key;
+  }
+
+  /** Reallocates the array to hold `key` besides the keys held, at least doubling it. */
+  private grow(key: number): void {
+    const empty = this.lo > this.hi;
+    const lo = empty ? key : Math.min(key, this.lo);
+    const hi = empty ? key : Math.max(key, this.hi);
+    const size = Math.max(hi - lo + 1 + 2 * GROW_SLACK, 2 * this.counts.length);
+    const offset = lo - Math.floor((size - (hi - lo + 1)) / 2);
+    const next = new Float64Array(size);
+    if (!empty) next.set(this.counts.subarray(this.lo - this.offset, this.hi - this.offset + 1), this.lo - offset);
+    this.counts = next;
+    this.offset = offset;
   }
 }

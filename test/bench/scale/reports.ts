@@ -1,8 +1,9 @@
 /**
  * The reports of `npm run bench:scale`, timed over HTTP on the real server (`api/server.ts`) opened on the generated
  * file: cold (the first request after a server start, one fresh server per report) and warm (median of 3 after it).
- * Raw calls are kept forever on these servers (`ONRAMP_API_CALL_RAW_DAYS=0`): the history is older than the default
- * retention, and a retention sweep would otherwise run beside the timings.
+ * Raw calls and minute rollups are kept forever on these servers (`ONRAMP_API_CALL_RAW_DAYS=0`,
+ * `ONRAMP_API_CALL_MINUTE_DAYS=0`): the history is older than the default retention, so a sweep would otherwise run
+ * beside the timings (the minute sweep of the first server deleted every minute row while reports were timed).
  */
 import { type RunningServer, startServer } from '../../support/server.ts';
 import { median, peakRssMiB } from './measure.ts';
@@ -51,7 +52,7 @@ export interface ReportTiming {
 
 /** Starts the real server on the SQLite file `databasePath`. */
 export function serverOn(databasePath: string): Promise<RunningServer> {
-  return startServer({ databasePath, env: { ONRAMP_API_CALL_RAW_DAYS: '0', ONRAMP_DEMO: '0' } });
+  return startServer({ databasePath, env: { ONRAMP_API_CALL_RAW_DAYS: '0', ONRAMP_API_CALL_MINUTE_DAYS: '0', ONRAMP_DEMO: '0' } });
 }
 
 /** GETs one report and returns its JSON and the time to its last byte. */
