@@ -31,6 +31,16 @@ export function emptyTotals(): TrafficTotals {
   };
 }
 
+/** Empties `totals` in place, keeping its sketch's storage. */
+export function clearTotals(totals: TrafficTotals): void {
+  totals.calls = 0;
+  totals.rated = 0;
+  totals.errors = 0;
+  totals.serverErrors = 0;
+  for (const cls of STATUS_CLASSES) totals.byStatusClass[cls] = 0;
+  totals.sketch.clear();
+}
+
 /** Adds one rollup row to `totals`. */
 export function addRow(totals: TrafficTotals, row: RollupSums): void {
   totals.calls += row.calls;

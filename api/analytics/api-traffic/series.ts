@@ -5,7 +5,7 @@
 import { invalid } from '../../errors.ts';
 import type { SqlDatabase } from '../../storage/sql/interface.ts';
 import type { StatusClass } from './call.ts';
-import { addRow, emptyTotals, latencyOf, type TrafficTotals } from './health-summary.ts';
+import { addRow, clearTotals, emptyTotals, latencyOf } from './health-summary.ts';
 import { readMinuteFloor } from './minute-rollups.ts';
 import { type RollupCounts, readRollupCounts } from './rollup-read.ts';
 import { SERIES_INTERVALS, type SeriesInterval, type SeriesParams } from './series-params.ts';
@@ -29,21 +29,32 @@ export interface ApiHealthSeries {
   points: SeriesPoint[];
 }
 
-/** Shapes rollup rows of one width into one point per bucket of `[from, to]`, empty buckets included. Pure. */
+/** `rows` ordered by bucket: as given when they already are (as read), else a sorted copy. */
+function byBucket(rows: readonly RollupCounts[]): readonly RollupCounts[] {
+  for (let i = 1; i < rows.length; i++) {
+    if (rows[i - 1]!.bucketStart > rows[i]!.bucketStart) return [...rows].sort((a, b) => a.bucketStart - b.bucketStart);
+  }
+  return rows;
+}
+
+/**
+ * Shapes rollup rows of one width into one point per bucket of `[from, to]`, empty buckets included. Pure. One walk
+ * over the rows in bucket order with one set of totals, emptied at each point: a point's sketch is read for its
+ * quantiles and not kept.
+ */
 export function shapeSeries(rows: readonly RollupCounts[], params: SeriesParams): ApiHealthSeries {
   const width = SERIES_INTERVALS[params.interval];
   const first = Math.floor(params.from / width) * width;
   const last = Math.floor(params.to / width) * width;
-  const byBucket = new Map<number, TrafficTotals>();
-  for (const row of rows) {
-    let totals = byBucket.get(row.bucketStart);
-    if (!totals) byBucket.set(row.bucketStart, (totals = emptyTotals()));
-    addRow(totals, row);
-  }
+  const ordered = byBucket(rows);
+  const totals = emptyTotals();
   const points: SeriesPoint[] = [];
+  let next = 0;
   for (let start = first; start <= last; start += width) {
-    const totals = byBucket.get(start) ?? emptyTotals();
-    points.push({ start: new Date(start).toISOString(), ...latencyOf(totals), errors: totals.errors, byStatusClass: totals.byStatusClass });
+    clearTotals(totals);
+    while (next < ordered.length && ordered[next]!.bucketStart < start) next++;
+    while (next < ordered.length && ordered[next]!.bucketStart === start) addRow(totals, ordered[next++]!);
+    points.push({ start: new Date(start).toISOString(), ...latencyOf(totals), errors: totals.errors, byStatusClass: { ...totals.byStatusClass } });
   }
   return { interval: params.interval, points };
 }
