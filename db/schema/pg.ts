@@ -326,18 +326,24 @@ export const apiCallRollups = pgTable(
   (t) => [primaryKey({ name: 'api_call_rollups_pkey', columns: [t.span, t.bucketStart, t.endpoint, t.method, t.status, t.code, t.flags] })],
 );
 
-/** See db/schema/sqlite.ts `api_call_status_rollups`. */
-export const apiCallStatusRollups = pgTable(
-  'api_call_status_rollups',
+/** See db/schema/sqlite.ts `api_call_totals`. */
+export const apiCallTotals = pgTable(
+  'api_call_totals',
   {
     span: integer('span').notNull(),
     bucketStart: int64('bucket_start').notNull(),
-    status: doublePrecision('status').notNull(),
-    flags: integer('flags').notNull(),
     calls: int64('calls').notNull(),
+    rated: int64('rated').notNull(),
+    errors: int64('errors').notNull(),
+    serverErrors: int64('server_errors').notNull(),
+    status2xx: int64('status_2xx').notNull(),
+    status3xx: int64('status_3xx').notNull(),
+    status4xx: int64('status_4xx').notNull(),
+    status429: int64('status_429').notNull(),
+    status5xx: int64('status_5xx').notNull(),
     sketch: bytes('sketch').notNull(),
   },
-  (t) => [primaryKey({ name: 'api_call_status_rollups_pkey', columns: [t.span, t.bucketStart, t.status, t.flags] })],
+  (t) => [primaryKey({ name: 'api_call_totals_pkey', columns: [t.span, t.bucketStart] })],
 );
 
 /** See db/schema/sqlite.ts `person_call_facts`. */

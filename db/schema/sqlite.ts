@@ -354,23 +354,30 @@ export const apiCallRollups = sqliteTable(
 );
 
 /**
- * The rollups of `api_call_rollups` summed over endpoint, method and failure code: one row per bucket, status and
- * flags, written beside them at apply time. The series over every endpoint reads these, so its rows grow with
- * buckets × statuses rather than with endpoints too. `sketch` holds one encoded sketch, or (rows backfilled by the
- * migration that created the table) several laid end to end, which reads add alike. WITHOUT ROWID as
- * `api_call_rollups` (a hand-written clause of its migration).
+ * The rollups of `api_call_rollups` summed per bucket over every endpoint, written beside them at apply time: the
+ * totals a point of the series over every endpoint shows (api/analytics/api-traffic/bucket-totals.ts), so that series
+ * reads one row per point, however many endpoints and statuses there are. `rated` leaves out calls refused for a key
+ * the API could not verify, `errors` are rated calls with status >= 500 or 400–499 but 429, `server_errors` 500–599,
+ * and `status_*` count the status classes. `sketch` holds one encoded sketch, or (rows backfilled by the migration
+ * that created the table) several laid end to end, which reads add alike. WITHOUT ROWID as `api_call_rollups`.
  */
-export const apiCallStatusRollups = sqliteTable(
-  'api_call_status_rollups',
+export const apiCallTotals = sqliteTable(
+  'api_call_totals',
   {
     span: integer('span').notNull(),
     bucketStart: integer('bucket_start').notNull(),
-    status: real('status').notNull(),
-    flags: integer('flags').notNull(),
     calls: integer('calls').notNull(),
+    rated: integer('rated').notNull(),
+    errors: integer('errors').notNull(),
+    serverErrors: integer('server_errors').notNull(),
+    status2xx: integer('status_2xx').notNull(),
+    status3xx: integer('status_3xx').notNull(),
+    status4xx: integer('status_4xx').notNull(),
+    status429: integer('status_429').notNull(),
+    status5xx: integer('status_5xx').notNull(),
     sketch: blob('sketch', { mode: 'buffer' }).notNull(),
   },
-  (t) => [primaryKey({ columns: [t.span, t.bucketStart, t.status, t.flags] })],
+  (t) => [primaryKey({ columns: [t.span, t.bucketStart] })],
 );
 
 /**

@@ -41,26 +41,36 @@ export function clearTotals(totals: TrafficTotals): void {
   totals.sketch.clear();
 }
 
+/** Adds `calls` calls of one status and flags to the counts of `totals` (not to its sketch). */
+export function countCalls(totals: TrafficTotals, status: number, flags: number, calls: number): void {
+  totals.calls += calls;
+  if ((flags & UNVERIFIED) === 0) {
+    totals.rated += calls;
+    if (isRatedError(status)) totals.errors += calls;
+  }
+  if (status >= 500 && status < 600) totals.serverErrors += calls;
+  const cls = statusClass(status);
+  if (cls) totals.byStatusClass[cls] += calls;
+}
+
 /** Adds one rollup row to `totals`. */
 export function addRow(totals: TrafficTotals, row: RollupSums): void {
-  totals.calls += row.calls;
-  if ((row.flags & UNVERIFIED) === 0) {
-    totals.rated += row.calls;
-    if (isRatedError(row.status)) totals.errors += row.calls;
-  }
-  if (row.status >= 500 && row.status < 600) totals.serverErrors += row.calls;
-  const cls = statusClass(row.status);
-  if (cls) totals.byStatusClass[cls] += row.calls;
+  countCalls(totals, row.status, row.flags, row.calls);
   totals.sketch.addEncoded(row.sketch);
 }
 
-/** Adds the totals `from` to `into`. */
-export function addTotals(into: TrafficTotals, from: TrafficTotals): void {
+/** Adds the counts of `from` to those of `into`, not the sketches. */
+export function addCounts(into: Omit<TrafficTotals, 'sketch'>, from: Omit<TrafficTotals, 'sketch'>): void {
   into.calls += from.calls;
   into.rated += from.rated;
   into.errors += from.errors;
   into.serverErrors += from.serverErrors;
   for (const cls of STATUS_CLASSES) into.byStatusClass[cls] += from.byStatusClass[cls];
+}
+
+/** Adds the totals `from` to `into`. */
+export function addTotals(into: TrafficTotals, from: TrafficTotals): void {
+  addCounts(into, from);
   into.sketch.addSketch(from.sketch);
 }
 

@@ -29,10 +29,10 @@ const deleteEndpointMinutes = (below: number): SQL =>
   sql`DELETE FROM api_call_rollups WHERE span = ${MINUTE_MS} AND bucket_start IN (
         SELECT DISTINCT bucket_start FROM api_call_rollups WHERE span = ${MINUTE_MS} AND bucket_start < ${below} ORDER BY bucket_start LIMIT ${BUCKETS_PER_DELETE})`;
 
-/** The same for `api_call_status_rollups`. */
-const deleteStatusMinutes = (below: number): SQL =>
-  sql`DELETE FROM api_call_status_rollups WHERE span = ${MINUTE_MS} AND bucket_start IN (
-        SELECT DISTINCT bucket_start FROM api_call_status_rollups WHERE span = ${MINUTE_MS} AND bucket_start < ${below} ORDER BY bucket_start LIMIT ${BUCKETS_PER_DELETE})`;
+/** The minute rows of `api_call_totals` (one per bucket) of as many buckets. */
+const deleteTotalsMinutes = (below: number): SQL =>
+  sql`DELETE FROM api_call_totals WHERE span = ${MINUTE_MS} AND bucket_start IN (
+        SELECT bucket_start FROM api_call_totals WHERE span = ${MINUTE_MS} AND bucket_start < ${below} ORDER BY bucket_start LIMIT ${BUCKETS_PER_DELETE})`;
 
 /** The watermark for `days` at `now`: the whole hour at or before `now − days`; undefined when kept forever. */
 export function minuteFloorFor(days: number, now: number): number | undefined {
@@ -63,7 +63,7 @@ export async function retireMinuteRollups(
   }
   const below = Math.max(floor, current ?? floor) - DELETE_GRACE_MS;
   let total = 0;
-  for (const deleteBatch of [deleteEndpointMinutes, deleteStatusMinutes]) {
+  for (const deleteBatch of [deleteEndpointMinutes, deleteTotalsMinutes]) {
     while (!options.stopped?.()) {
       const deleted = await database.run(deleteBatch(below));
       total += deleted;

@@ -18,7 +18,7 @@ const BATCH = 20_000;
 export async function rebuildCallTraffic(database: SqlDatabase): Promise<number> {
   await database.transaction(async (tx) => {
     await tx.run(sql`DELETE FROM api_call_rollups`);
-    await tx.run(sql`DELETE FROM api_call_status_rollups`);
+    await tx.run(sql`DELETE FROM api_call_totals`);
     await tx.run(sql`DELETE FROM person_call_facts`);
     await tx.run(sql`DELETE FROM first_call_failures`);
   });

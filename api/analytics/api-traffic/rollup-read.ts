@@ -96,18 +96,14 @@ export async function readRollups(database: SqlDatabase, pieces: readonly Bucket
 }
 
 /**
- * The rollups of `pieces` per bucket, status and flags (what a series point needs), in bucket order, optionally of
- * one endpoint. Over every endpoint they are the rows of `api_call_status_rollups`, which holds one row per bucket,
- * status and flags already: read in its key order, without a sum, and not growing with the number of endpoints.
- * Pieces of several widths may give several rows of one bucket, status and flags; their sums add.
+ * The rollups of `pieces` summed per bucket, status and flags (what a series point needs), in bucket order,
+ * optionally of one endpoint. The series over every endpoint reads `api_call_totals` instead (bucket-totals.ts).
  */
 export async function readRollupCounts(database: SqlDatabase, pieces: readonly BucketPiece[], endpoint?: string): Promise<RollupCounts[]> {
   if (pieces.length === 0) return [];
   const rows = await database.all<Stored & { bucket_start: unknown }>(
-    endpoint === undefined
-      ? sql`SELECT bucket_start, status, flags, calls, sketch FROM api_call_status_rollups WHERE ${rowsOf(pieces, undefined)} ORDER BY bucket_start`
-      : sql`SELECT bucket_start, status, flags, SUM(calls) AS calls, ${database.fragments.concatBytes(sql`sketch`)} AS sketch FROM api_call_rollups
-            WHERE ${rowsOf(pieces, endpoint)} GROUP BY bucket_start, status, flags ORDER BY bucket_start`,
+    sql`SELECT bucket_start, status, flags, SUM(calls) AS calls, ${database.fragments.concatBytes(sql`sketch`)} AS sketch FROM api_call_rollups
+        WHERE ${rowsOf(pieces, endpoint)} GROUP BY bucket_start, status, flags ORDER BY bucket_start`,
   );
   return rows.map((r) => ({ ...sumsOf(r), bucketStart: Number(r.bucket_start) }));
 }

@@ -1,5 +1,5 @@
 /**
- * Adds a chunk's applied calls to `api_call_rollups` and `api_call_status_rollups`, inside the chunk's transaction:
+ * Adds a chunk's applied calls to `api_call_rollups` and `api_call_totals`, inside the chunk's transaction:
  * aggregated in memory per row for each bucket width, the stored rows of those buckets read once, merged, and written
  * back with one upsert per key. The ingest store (api/ingest/store.ts) runs it for the calls
  * its insert actually stored, so a retried call (same uuid) adds nothing.
@@ -9,6 +9,7 @@ import { inList, MAX_IN_LIST, padded, ROWS_PER_INSERT, type Step, slices, values
 import type { Row } from '../../storage/sql/interface.ts';
 import { DAY_MS } from '../params.ts';
 import type { AppliedCall } from './applied-call.ts';
+import { BY_BUCKET } from './bucket-totals.ts';
 import type { CallKey } from './call.ts';
 import { LatencySketch } from './sketch.ts';
 
@@ -24,23 +25,45 @@ export function bucketOf(timestamp: number, span: number): number {
 }
 
 /**
- * One table of rollups: the key columns after `(span, bucket_start)` and its statements, spelled out per table so
- * every SQL text is a constant template. Both levels are written from the same chunk by {@link addLevelRollups}.
+ * One table of rollups, written from the same chunk by {@link addLevelRollups}: the key columns after
+ * `(span, bucket_start)`, what a row aggregates (`A`), and its statements, spelled out per table so that every SQL
+ * text is a constant template.
  */
-interface RollupLevel {
+export interface RollupLevel<A> {
   /** Prefix of the statements' shape keys. */
   name: string;
   keyOf(key: CallKey): Array<string | number>;
   storedKeyOf(row: Row): Array<string | number>;
+  empty(): A;
+  addCall(aggregate: A, call: AppliedCall): void;
+  addStored(aggregate: A, row: Row): void;
+  /** The value columns of a row, after its key, in the order of `upsert`. */
+  columns(aggregate: A): Array<string | number | Buffer>;
   read(span: number, buckets: SQL): SQL;
   upsert(rows: SQL): SQL;
 }
 
+/** A row of `api_call_rollups` being built: its exact count and its latency sketch. */
+interface CallsAndSketch {
+  calls: number;
+  sketch: LatencySketch;
+}
+
 /** `api_call_rollups`: per endpoint, method, status, failure code and flags (what API health groups on). */
-const BY_ENDPOINT: RollupLevel = {
+const BY_ENDPOINT: RollupLevel<CallsAndSketch> = {
   name: 'rollups',
   keyOf: (k) => [k.endpoint, k.method, k.status, k.code, k.flags],
   storedKeyOf: (r) => [String(r.endpoint), String(r.method), Number(r.status), String(r.code), Number(r.flags)],
+  empty: () => ({ calls: 0, sketch: new LatencySketch() }),
+  addCall(aggregate, call) {
+    aggregate.calls += 1;
+    if (call.durationMs !== undefined) aggregate.sketch.add(call.durationMs);
+  },
+  addStored(aggregate, row) {
+    aggregate.calls += Number(row.calls);
+    aggregate.sketch.addEncoded(row.sketch as Uint8Array);
+  },
+  columns: (a) => [a.calls, a.sketch.encode()],
   read: (span, buckets) =>
     sql`SELECT bucket_start, endpoint, method, status, code, flags, calls, sketch FROM api_call_rollups WHERE span = ${span} AND bucket_start IN ${buckets}`,
   upsert: (rows) =>
@@ -48,39 +71,19 @@ const BY_ENDPOINT: RollupLevel = {
         ON CONFLICT (span, bucket_start, endpoint, method, status, code, flags) DO UPDATE SET calls = excluded.calls, sketch = excluded.sketch`,
 };
 
-/** `api_call_status_rollups`: per status and flags over every endpoint (what the series over every endpoint reads). */
-const BY_STATUS: RollupLevel = {
-  name: 'status-rollups',
-  keyOf: (k) => [k.status, k.flags],
-  storedKeyOf: (r) => [Number(r.status), Number(r.flags)],
-  read: (span, buckets) =>
-    sql`SELECT bucket_start, status, flags, calls, sketch FROM api_call_status_rollups WHERE span = ${span} AND bucket_start IN ${buckets}`,
-  upsert: (rows) =>
-    sql`INSERT INTO api_call_status_rollups (span, bucket_start, status, flags, calls, sketch) VALUES ${rows}
-        ON CONFLICT (span, bucket_start, status, flags) DO UPDATE SET calls = excluded.calls, sketch = excluded.sketch`,
-};
-
-interface Aggregate {
-  span: number;
-  bucketStart: number;
-  key: Array<string | number>;
-  calls: number;
-  sketch: LatencySketch;
-}
-
-/** The statements adding `calls` to the rollups of every bucket width, at both levels. */
+/** The statements adding `calls` to the rollups of every bucket width: per endpoint, and per bucket over all of them. */
 export function* addCallRollups(calls: readonly AppliedCall[]): Generator<Step, void, Row[]> {
   if (calls.length === 0) return;
   yield* addLevelRollups(BY_ENDPOINT, calls);
-  yield* addLevelRollups(BY_STATUS, calls);
+  yield* addLevelRollups(BY_BUCKET, calls);
 }
 
 /**
  * The statements adding `calls` to one level: aggregated in memory per row, the stored rows of the touched buckets
  * read once per width, merged, and written back with one upsert per row.
  */
-function* addLevelRollups(level: RollupLevel, calls: readonly AppliedCall[]): Generator<Step, void, Row[]> {
-  const aggregates = new Map<string, Aggregate>();
+function* addLevelRollups<A>(level: RollupLevel<A>, calls: readonly AppliedCall[]): Generator<Step, void, Row[]> {
+  const aggregates = new Map<string, { span: number; bucketStart: number; key: Array<string | number>; value: A }>();
   const bucketsBySpan = new Map<number, Set<number>>(SPANS.map((span) => [span, new Set<number>()]));
   for (const call of calls) {
     const key = level.keyOf(call.key);
@@ -89,12 +92,11 @@ function* addLevelRollups(level: RollupLevel, calls: readonly AppliedCall[]): Ge
       const id = JSON.stringify([span, bucketStart, ...key]);
       let aggregate = aggregates.get(id);
       if (!aggregate) {
-        aggregate = { span, bucketStart, key, calls: 0, sketch: new LatencySketch() };
+        aggregate = { span, bucketStart, key, value: level.empty() };
         aggregates.set(id, aggregate);
         bucketsBySpan.get(span)!.add(bucketStart);
       }
-      aggregate.calls += 1;
-      if (call.durationMs !== undefined) aggregate.sketch.add(call.durationMs);
+      level.addCall(aggregate.value, call);
     }
   }
   for (const [span, buckets] of bucketsBySpan) {
@@ -107,15 +109,14 @@ function* addLevelRollups(level: RollupLevel, calls: readonly AppliedCall[]): Ge
       };
       for (const row of stored) {
         const aggregate = aggregates.get(JSON.stringify([span, Number(row.bucket_start), ...level.storedKeyOf(row)]));
-        if (!aggregate) continue;
-        aggregate.calls += Number(row.calls);
-        aggregate.sketch.addEncoded(row.sketch as Uint8Array);
+        if (aggregate) level.addStored(aggregate.value, row);
       }
     }
   }
-  const width = 4 + level.keyOf(calls[0]!.key).length;
+  let width = 0;
   for (const some of slices([...aggregates.values()], ROWS_PER_INSERT)) {
-    const values = some.flatMap((a) => [a.span, a.bucketStart, ...a.key, a.calls, a.sketch.encode()]);
+    const values = some.flatMap((a) => [a.span, a.bucketStart, ...a.key, ...level.columns(a.value)]);
+    width ||= values.length / some.length;
     yield {
       query: () => level.upsert(valuesOf(values, width)),
       returnsRows: false,

@@ -1,11 +1,13 @@
 /**
  * API health over time (`GET /api/v1/reports/api-health/series`), from the rollups of the requested width: every
- * bucket of the range is a point, those without calls with `calls: 0` and null rates and latencies.
+ * bucket of the range is a point, those without calls with `calls: 0` and null rates and latencies. Over every
+ * endpoint a point is one row of `api_call_totals`; for one endpoint, its rollup rows of that bucket summed.
  */
 import { invalid } from '../../errors.ts';
 import type { SqlDatabase } from '../../storage/sql/interface.ts';
+import { addBucketTotals, type BucketTotals, readBucketTotals } from './bucket-totals.ts';
 import type { StatusClass } from './call.ts';
-import { addRow, clearTotals, emptyTotals, latencyOf } from './health-summary.ts';
+import { addRow, clearTotals, emptyTotals, latencyOf, type TrafficTotals } from './health-summary.ts';
 import { readMinuteFloor } from './minute-rollups.ts';
 import { type RollupCounts, readRollupCounts } from './rollup-read.ts';
 import { SERIES_INTERVALS, type SeriesInterval, type SeriesParams } from './series-params.ts';
@@ -30,7 +32,7 @@ export interface ApiHealthSeries {
 }
 
 /** `rows` ordered by bucket: as given when they already are (as read), else a sorted copy. */
-function byBucket(rows: readonly RollupCounts[]): readonly RollupCounts[] {
+function byBucket<R extends { bucketStart: number }>(rows: readonly R[]): readonly R[] {
   for (let i = 1; i < rows.length; i++) {
     if (rows[i - 1]!.bucketStart > rows[i]!.bucketStart) return [...rows].sort((a, b) => a.bucketStart - b.bucketStart);
   }
@@ -38,11 +40,15 @@ function byBucket(rows: readonly RollupCounts[]): readonly RollupCounts[] {
 }
 
 /**
- * Shapes rollup rows of one width into one point per bucket of `[from, to]`, empty buckets included. Pure. One walk
- * over the rows in bucket order with one set of totals, emptied at each point: a point's sketch is read for its
- * quantiles and not kept.
+ * One point per bucket of `[from, to]` at the width of `params.interval`, empty buckets included, from rows that
+ * `add` sums into a point's totals. One walk over the rows in bucket order with one set of totals, emptied at each
+ * point: a point's sketch is read for its quantiles and not kept.
  */
-export function shapeSeries(rows: readonly RollupCounts[], params: SeriesParams): ApiHealthSeries {
+function shapePoints<R extends { bucketStart: number }>(
+  rows: readonly R[],
+  params: SeriesParams,
+  add: (totals: TrafficTotals, row: R) => void,
+): ApiHealthSeries {
   const width = SERIES_INTERVALS[params.interval];
   const first = Math.floor(params.from / width) * width;
   const last = Math.floor(params.to / width) * width;
@@ -53,10 +59,20 @@ export function shapeSeries(rows: readonly RollupCounts[], params: SeriesParams)
   for (let start = first; start <= last; start += width) {
     clearTotals(totals);
     while (next < ordered.length && ordered[next]!.bucketStart < start) next++;
-    while (next < ordered.length && ordered[next]!.bucketStart === start) addRow(totals, ordered[next++]!);
+    while (next < ordered.length && ordered[next]!.bucketStart === start) add(totals, ordered[next++]!);
     points.push({ start: new Date(start).toISOString(), ...latencyOf(totals), errors: totals.errors, byStatusClass: { ...totals.byStatusClass } });
   }
   return { interval: params.interval, points };
+}
+
+/** Shapes rollup rows of one width (summed per bucket, status and flags) into the series of `params`. Pure. */
+export function shapeSeries(rows: readonly RollupCounts[], params: SeriesParams): ApiHealthSeries {
+  return shapePoints(rows, params, addRow);
+}
+
+/** Shapes stored bucket totals of one width into the series of `params`. Pure. */
+export function shapeTotalsSeries(rows: readonly BucketTotals[], params: SeriesParams): ApiHealthSeries {
+  return shapePoints(rows, params, addBucketTotals);
 }
 
 /**
@@ -77,5 +93,7 @@ export async function apiHealthSeries(database: SqlDatabase, params: SeriesParam
   const width = SERIES_INTERVALS[resolved.interval];
   const from = Math.floor(resolved.from / width) * width;
   const to = Math.floor(resolved.to / width) * width + width;
+  // Every endpoint: one stored row of totals per point. One endpoint: its rows per status and flags, summed.
+  if (resolved.endpoint === undefined) return shapeTotalsSeries(await readBucketTotals(database, width, from, to), resolved);
   return shapeSeries(await readRollupCounts(database, [{ span: width, from, to }], resolved.endpoint), resolved);
 }

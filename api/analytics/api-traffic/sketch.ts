@@ -51,7 +51,7 @@ function readVarint(bytes: Uint8Array): number {
 }
 
 /** Slack added on each side when the bin array grows, so neighbouring keys do not each cost a copy. */
-const GROW_SLACK = 128;
+const GROW_SLACK = 8;
 
 /**
  * A DDSketch as bin counts: durations and stored sketches add into it, and it encodes to the stored form or answers
@@ -61,9 +61,10 @@ export class LatencySketch {
   /*
    * Bin counts in a dense array indexed by key − offset rather than a Map: merging tens of thousands of stored
    * sketches is a tight loop of array additions. Keys of the one mapping span a few hundred for real latencies, and
-   * about 71,000 between the smallest and largest doubles, so the array stays small.
+   * about 71,000 between the smallest and largest doubles, so the array stays small. A plain array, not a typed one:
+   * applying a chunk builds tens of thousands of small sketches, and V8 allocates small typed arrays off its heap.
    */
-  private counts = new Float64Array(0);
+  private counts: number[] = [];
   private offset = 0;
   /** Smallest and largest key holding a count (lo > hi when none does). */
   private lo = Number.POSITIVE_INFINITY;
@@ -187,8 +188,8 @@ export class LatencySketch {
     const hi = empty ? key : Math.max(key, this.hi);
     const size = Math.max(hi - lo + 1 + 2 * GROW_SLACK, 2 * this.counts.length);
     const offset = lo - Math.floor((size - (hi - lo + 1)) / 2);
-    const next = new Float64Array(size);
-    if (!empty) next.set(this.counts.subarray(this.lo - this.offset, this.hi - this.offset + 1), this.lo - offset);
+    const next = new Array<number>(size).fill(0);
+    for (let k = this.lo; k <= this.hi; k++) next[k - offset] = this.counts[k - this.offset]!;
     this.counts = next;
     this.offset = offset;
   }
