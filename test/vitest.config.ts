@@ -11,6 +11,7 @@ const ON_BOTH_BACKENDS = [
   'test/alerts/storage.test.ts',
   'test/alerts/webhook-ssrf.test.ts',
   'test/analytics/api-traffic.test.ts',
+  'test/analytics/api-traffic-totals.test.ts',
   'test/analytics/dataset.test.ts',
   'test/analytics/explore-routes.test.ts',
   'test/analytics/funnel-exclusions.test.ts',
