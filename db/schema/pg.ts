@@ -7,18 +7,17 @@
  *   (see {@link jsonbText}), so a row built for one dialect is valid for the other. Other JSON-holding columns
  *   (`steps`, `active_conditions`, `columns`, `payload`) stay `text`: nothing queries into them, and a webhook
  *   payload must be kept byte for byte, which jsonb's normalisation would not do.
- * - The report helper columns (`call_*`, `pageview_path`) are STORED generated columns: PostgreSQL before 18 has no
- *   virtual ones, and a real column (rather than expression indexes) keeps the SQLite column names, so report SQL
- *   selects and filters `call_status` etc. in both dialects and the partial indexes below are matched by plain
- *   column predicates. They cost a few bytes on `api_call` / `$pageview` rows only (NULL elsewhere).
- * - Those helpers never make an insert fail, since an acknowledged event must be stored: a status or duration is read
- *   when it is a JSON number or a numeric string (SQLite's integer affinity turns `"503"` into 503 too) within
- *   double-precision range, else NULL; texts are cut to 256 / 512 characters so an index entry stays under
- *   PostgreSQL's ~2.7 kB B-tree limit (SQLite has none). Status and duration are `double precision` because SQLite
- *   keeps a fractional `duration_ms` as given, where an integer column would round it.
+ * - The report helper columns (`call_error_code`, `pageview_path`) are STORED generated columns: PostgreSQL before 18
+ *   has no virtual ones, and a real column (rather than expression indexes) keeps the SQLite column names, so the
+ *   partial indexes below are matched by plain column predicates. They cost a few bytes on failed `api_call` /
+ *   `$pageview` rows only (NULL elsewhere). Only indexed helpers are kept: API traffic reports read the rollups.
+ * - Those helpers never make an insert fail, since an acknowledged event must be stored: a status is read when it is
+ *   a JSON number or a numeric string (SQLite's integer affinity turns `"503"` into 503 too) within double-precision
+ *   range, else NULL; texts are cut to 256 / 512 characters so an index entry stays under PostgreSQL's ~2.7 kB
+ *   B-tree limit (SQLite has none).
  * - Known divergence, on garbage only: SQLite ranks any text above every number, so there a non-numeric string,
- *   object or array `status` (even the string "200") makes a call failed and never successful; here a numeric
- *   string counts by its number (so "200" is a success), and any other non-number status reads as NULL.
+ *   object or array `status` (even the string "200") makes a call failed; here a numeric string counts by its
+ *   number, and any other non-number status reads as NULL.
  */
 import { sql } from 'drizzle-orm';
 import { bigint, boolean, customType, doublePrecision, index, integer, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
@@ -44,21 +43,18 @@ const identityId = (name: string) => bigint(name, { mode: 'number' }).primaryKey
 /** A number written as JSON text, short enough that `::numeric` cannot overflow. */
 const NUMERIC_TEXT = String.raw`^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]{1,3})?\s*$`;
 
+/** The call properties generated columns read; a closed list, since the key is written into the DDL. */
+type GeneratedProperty = 'status';
+
 /**
  * `properties->>key` as numeric when it is a JSON number or a numeric string (as SQLite's integer column affinity
  * turns `"503"` into 503), else NULL: no client value may make a generated column, and with it the insert, fail.
  */
-/** The call properties generated columns read; a closed list, since the key is written into the DDL. */
-type GeneratedProperty = 'status' | 'duration_ms';
 
 const jsonNumeric = (key: GeneratedProperty) =>
   `CASE jsonb_typeof(properties->'${key}') WHEN 'number' THEN (properties->>'${key}')::numeric ` +
   `WHEN 'string' THEN CASE WHEN length(properties->>'${key}') <= 64 AND properties->>'${key}' ~ '${NUMERIC_TEXT}' ` +
   `THEN (properties->>'${key}')::numeric END END`;
-
-/** {@link jsonNumeric} as double precision, NULL outside its range (where the cast would raise an error). */
-const jsonDouble = (key: GeneratedProperty) =>
-  sql.raw(`CASE WHEN abs(${jsonNumeric(key)}) BETWEEN 1e-300 AND 1e300 OR ${jsonNumeric(key)} = 0 THEN (${jsonNumeric(key)})::double precision END`);
 
 /** See db/schema/sqlite.ts `persons`. */
 export const persons = pgTable('persons', {
@@ -98,9 +94,6 @@ export const events = pgTable(
     callErrorCode: text('call_error_code').generatedAlwaysAs(
       sql`CASE WHEN event = 'api_call' AND (${sql.raw(jsonNumeric('status'))} >= 400 OR properties->>'error_code' IS NOT NULL) THEN left(COALESCE(properties->>'error_code', properties->>'status'), 256) END`,
     ),
-    callEndpoint: text('call_endpoint').generatedAlwaysAs(sql`CASE WHEN event = 'api_call' THEN left(properties->>'endpoint', 256) END`),
-    callStatus: doublePrecision('call_status').generatedAlwaysAs(sql`CASE WHEN event = 'api_call' THEN ${jsonDouble('status')} END`),
-    callDurationMs: doublePrecision('call_duration_ms').generatedAlwaysAs(sql`CASE WHEN event = 'api_call' THEN ${jsonDouble('duration_ms')} END`),
     pageviewPath: text('pageview_path').generatedAlwaysAs(sql`CASE WHEN event = '$pageview' THEN left(properties->>'$pathname', 512) END`),
   },
   (t) => [

@@ -53,16 +53,6 @@ export const events = sqliteTable(
       sql`CASE WHEN event = 'api_call' AND (json_extract(properties, '$.status') >= 400 OR json_extract(properties, '$.error_code') IS NOT NULL) THEN COALESCE(json_extract(properties, '$.error_code'), CAST(json_extract(properties, '$.status') AS TEXT)) END`,
       { mode: 'virtual' },
     ),
-    /** Reports helpers (virtual): an `api_call`'s endpoint, status and duration, NULL for other events; not indexed. */
-    callEndpoint: text('call_endpoint').generatedAlwaysAs(sql`CASE WHEN event = 'api_call' THEN json_extract(properties, '$.endpoint') END`, {
-      mode: 'virtual',
-    }),
-    callStatus: integer('call_status').generatedAlwaysAs(sql`CASE WHEN event = 'api_call' THEN json_extract(properties, '$.status') END`, {
-      mode: 'virtual',
-    }),
-    callDurationMs: integer('call_duration_ms').generatedAlwaysAs(sql`CASE WHEN event = 'api_call' THEN json_extract(properties, '$.duration_ms') END`, {
-      mode: 'virtual',
-    }),
     /** Reports helper (virtual): a `$pageview`'s `$pathname`, NULL for every other event; indexed for the docs report. */
     pageviewPath: text('pageview_path').generatedAlwaysAs(sql`CASE WHEN event = '$pageview' THEN json_extract(properties, '$."$pathname"') END`, {
       mode: 'virtual',

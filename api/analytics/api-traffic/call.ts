@@ -7,8 +7,8 @@ import { capText, TEXT_CAPS } from '../contract.ts';
 /** Endpoint shown for calls that named none. */
 export const UNKNOWN_ENDPOINT = '(unknown)';
 /**
- * Longest endpoint kept in a rollup key. PostgreSQL's B-tree entries must stay under about 2.7 kB, and the raw
- * `call_endpoint` column was already cut to 256 characters there.
+ * Longest endpoint kept in a rollup key: PostgreSQL's B-tree entries must stay under about 2.7 kB, and 256
+ * characters is the cut the other text helpers of `events` use.
  */
 export const ENDPOINT_CAP = 256;
 /** Longest HTTP method kept. */
