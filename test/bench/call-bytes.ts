@@ -1,12 +1,12 @@
 /**
  * What a call costs on disk once its raw row is gone, for `npm run bench:scale`: the bytes of each structure that
- * calls leave behind (rollups per bucket width, the per-person call facts, the failures before a first success,
- * each with its indexes), per call, from SQLite's `dbstat`.
+ * calls leave behind (rollups per bucket width, the per-bucket totals, the per-person call facts, the failures
+ * before a first success, each with its indexes), per call, from SQLite's `dbstat`.
  */
 import type { Database } from 'better-sqlite3';
 
 /** dbstat names of the structures calls leave behind: tables and their indexes (autoindexes included). */
-const CALL_TABLES = ['api_call_rollups', 'person_call_facts', 'first_call_failures'];
+const CALL_TABLES = ['api_call_rollups', 'api_call_totals', 'person_call_facts', 'first_call_failures'];
 
 /** The bytes calls leave behind in all, and lines describing the bytes per call of each structure. */
 export function callBytesBreakdown(sqlite: Database, calls: number): { bytes: number; lines: string[] } {
