@@ -37,5 +37,6 @@ export function createReportStore(database: SqlDatabase): ReportStore {
     apiHealthSeries: (params) => apiHealthSeries(database, params),
     catalog: (range) => loadCatalog(database, range),
     person: (personId, now) => loadPersonJourney(database, personId, now),
+    warm: () => state.warm(),
   };
 }

@@ -164,6 +164,8 @@ function ttfsiFromState(view: StateView, p: TtfsiParams, onRow: Parameters<Ttfsi
 export interface PersonStateReports {
   funnel: FunnelPersonStream;
   ttfsi: TtfsiStream;
+  /** Loads the snapshot now (or brings it up to date). */
+  warm(): Promise<void>;
 }
 
 /**
@@ -183,6 +185,9 @@ export function personStateReports(database: SqlDatabase): PersonStateReports {
     async ttfsi(p, onRow) {
       if (stateAnswersTtfsi(p) && ttfsiFromState(await snapshot.fresh(), p, onRow)) return;
       await streamTtfsi(database, p, onRow);
+    },
+    async warm() {
+      await snapshot.fresh();
     },
   };
 }
