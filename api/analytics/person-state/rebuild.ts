@@ -6,7 +6,7 @@ import { sql } from 'drizzle-orm';
 import type { IngestDatabase } from '../../import/database.ts';
 import { insertMilestonesOf } from './milestones.ts';
 import { insertPageViewsOf } from './page-views.ts';
-import { RELOAD_ALL } from './snapshot.ts';
+import { RELOAD_ALL } from './feed-copy.ts';
 
 /**
  * Clears and rebuilds every person's milestones and page views in one transaction under the ingest apply lock, and
