@@ -4,9 +4,9 @@
  */
 import { sql } from 'drizzle-orm';
 import type { IngestDatabase } from '../../import/database.ts';
+import { RELOAD_ALL } from './feed-copy.ts';
 import { insertMilestonesOf } from './milestones.ts';
 import { insertPageViewsOf } from './page-views.ts';
-import { RELOAD_ALL } from './feed-copy.ts';
 
 /**
  * Clears and rebuilds every person's milestones and page views in one transaction under the ingest apply lock, and
