@@ -123,7 +123,7 @@ describe('docs report from the per-person page views', () => {
         }
         await expectSameReport(database, createReportStore(database));
       }),
-      { numRuns: Number(process.env.DOCS_STATE_PROPERTY_RUNS ?? 150), seed: 20261207 },
+      { numRuns: Number(process.env.DOCS_STATE_PROPERTY_RUNS ?? 60), seed: 20261207 },
     );
   }, 240_000);
 });
