@@ -80,7 +80,9 @@ function sum(view: PageViewView, { from, to }: Range, before: Range): { figures:
   view.visit((_pid, run, start, end, firstSuccess) => {
     const { times, paths, titles } = run;
     person++;
-    let first = Number.NaN;
+    // The person's first view in range (of any page, with or without a path), once `inRange`.
+    let inRange = false;
+    let first = 0;
     let pages = 0;
     let docReader = false;
     let docReaderBefore = false;
@@ -97,7 +99,10 @@ function sum(view: PageViewView, { from, to }: Range, before: Range): { figures:
         }
         continue;
       }
-      if (first !== first) first = ts;
+      if (!inRange) {
+        inRange = true;
+        first = ts;
+      }
       if (path === 0) continue;
       if (seenBy[path] !== person) {
         seenBy[path] = person;
@@ -120,8 +125,8 @@ function sum(view: PageViewView, { from, to }: Range, before: Range): { figures:
       } else if (ts === titleAt[path] && t !== title[path]) titleTied[path] = 1;
     }
     if (docReaderBefore) previous.readers++;
-    if (first !== first) return;
-    const success = firstSuccess === firstSuccess && firstSuccess <= to;
+    if (!inRange) return;
+    const success = !Number.isNaN(firstSuccess) && firstSuccess <= to;
     audience.persons++;
     if (success && firstSuccess >= first) audience.converted++;
     if (docReader) totals.readers++;

@@ -8,6 +8,7 @@
 import { sql } from 'drizzle-orm';
 import type { SqlDatabase } from '../../storage/sql/interface.ts';
 import { createFeedCopy } from './feed-copy.ts';
+import { allFirstSuccesses, firstSuccessesOf } from './first-successes.ts';
 import {
   compactPageViews,
   createPageViewBuilder,
@@ -31,23 +32,12 @@ export interface PageViewView {
 }
 
 type ViewRow = { person_id: unknown; timestamp: unknown; path: unknown; title: unknown };
-type SuccessRow = { person_id: unknown; first_success_at: unknown };
 
 const text = (value: unknown) => (value === null || value === undefined ? null : String(value));
 
 /** Every person's page views, read in person order, with first successes merged in by person id. */
 async function loadAll(database: SqlDatabase, paths: TextCodes, titles: TextCodes): Promise<PageViewArrays> {
-  const successPids: number[] = [];
-  const successTimes: number[] = [];
-  for await (const batch of database.stream<SuccessRow>(
-    sql`SELECT person_id, first_success_at FROM person_call_facts WHERE first_success_at IS NOT NULL ORDER BY person_id`,
-    LOAD_BATCH,
-  )) {
-    for (const row of batch) {
-      successPids.push(Number(row.person_id));
-      successTimes.push(Number(row.first_success_at));
-    }
-  }
+  const { pids: successPids, times: successTimes } = await allFirstSuccesses(database, LOAD_BATCH);
   const builder = createPageViewBuilder();
   let s = 0;
   let last = Number.NaN;
@@ -74,17 +64,13 @@ async function loadPersons(database: SqlDatabase, paths: TextCodes, titles: Text
     pids.map((pid) => [pid]),
     [['pid', 'integer']],
   );
-  const [views, successes] = await Promise.all([
+  const [views, success] = await Promise.all([
     database.all<ViewRow>(
       sql`SELECT v.person_id AS person_id, v.timestamp AS timestamp, v.path AS path, v.title AS title FROM ${keys} AS k
           JOIN person_page_views v ON v.person_id = k.pid ORDER BY v.person_id, v.timestamp, v.event_id`,
     ),
-    database.all<SuccessRow>(
-      sql`SELECT f.person_id AS person_id, f.first_success_at AS first_success_at FROM ${keys} AS k
-          JOIN person_call_facts f ON f.person_id = k.pid WHERE f.first_success_at IS NOT NULL`,
-    ),
+    firstSuccessesOf(database, keys),
   ]);
-  const success = new Map(successes.map((row) => [Number(row.person_id), Number(row.first_success_at)]));
   const byPerson = new Map<number, ViewRow[]>();
   for (const row of views) {
     const pid = Number(row.person_id);

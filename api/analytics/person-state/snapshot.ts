@@ -8,6 +8,7 @@
 import { sql } from 'drizzle-orm';
 import type { SqlDatabase } from '../../storage/sql/interface.ts';
 import { createFeedCopy } from './feed-copy.ts';
+import { allFirstSuccesses, firstSuccessesOf } from './first-successes.ts';
 import {
   compact,
   createNameCodes,
@@ -36,21 +37,10 @@ export interface PersonStateSnapshot {
 }
 
 type MilestoneRow = { person_id: unknown; timestamp: unknown; event: unknown };
-type SuccessRow = { person_id: unknown; first_success_at: unknown };
 
 /** Every person's state, read in person order: first successes first, then milestones merged into them. */
 async function loadAll(database: SqlDatabase, names: NameCodes): Promise<StateArrays> {
-  const successPids: number[] = [];
-  const successTimes: number[] = [];
-  for await (const batch of database.stream<SuccessRow>(
-    sql`SELECT person_id, first_success_at FROM person_call_facts WHERE first_success_at IS NOT NULL ORDER BY person_id`,
-    LOAD_BATCH,
-  )) {
-    for (const row of batch) {
-      successPids.push(Number(row.person_id));
-      successTimes.push(Number(row.first_success_at));
-    }
-  }
+  const { pids: successPids, times: successTimes } = await allFirstSuccesses(database, LOAD_BATCH);
   const builder = createStateBuilder();
   let s = 0;
   const successesBefore = (pid: number) => {
@@ -83,17 +73,13 @@ async function loadPersons(database: SqlDatabase, names: NameCodes, pids: readon
     pids.map((pid) => [pid]),
     [['pid', 'integer']],
   );
-  const [milestones, successes] = await Promise.all([
+  const [milestones, success] = await Promise.all([
     database.all<MilestoneRow>(
       sql`SELECT m.person_id AS person_id, m.timestamp AS timestamp, m.event AS event FROM ${keys} AS k
           JOIN person_milestones m ON m.person_id = k.pid ORDER BY m.person_id, m.timestamp, m.event_id`,
     ),
-    database.all<SuccessRow>(
-      sql`SELECT f.person_id AS person_id, f.first_success_at AS first_success_at FROM ${keys} AS k
-          JOIN person_call_facts f ON f.person_id = k.pid WHERE f.first_success_at IS NOT NULL`,
-    ),
+    firstSuccessesOf(database, keys),
   ]);
-  const success = new Map(successes.map((row) => [Number(row.person_id), Number(row.first_success_at)]));
   const out = new Map<number, PersonState | null>();
   let i = 0;
   const sorted = [...new Set(pids)].sort((a, b) => a - b);
