@@ -8,12 +8,15 @@
 
 import type { SqlDatabase } from '../../storage/sql/interface.ts';
 import { FIRST_SUCCESSFUL_CALL } from '../contract.ts';
+import type { DocsPageViewSource } from '../docs-query.ts';
 import type { FunnelEvent } from '../funnel-evaluate.ts';
 import type { FunnelParams } from '../funnel-params.ts';
 import { type FunnelPersonStream, streamFunnelPersons } from '../funnel-query.ts';
 import type { TtfsiParams } from '../params.ts';
 import { streamTtfsi, type TtfsiStream } from '../ttfsi-query.ts';
+import { docsPageViewsFromState } from './docs-views.ts';
 import { isMilestone } from './milestones.ts';
+import { createPageViewSnapshot } from './page-view-snapshot.ts';
 import { createPersonStateSnapshot, type StateView } from './snapshot.ts';
 import type { NameCodes } from './state-arrays.ts';
 
@@ -160,16 +163,21 @@ function ttfsiFromState(view: StateView, p: TtfsiParams, onRow: Parameters<Ttfsi
   return true;
 }
 
-/** The funnel and TTFSI sources of one database: from its per-person state when it can answer, else raw events. */
+/**
+ * The funnel and TTFSI sources of one database (from its per-person state when it can answer, else raw events), and
+ * the docs report's page views (always from the state).
+ */
 export interface PersonStateReports {
   funnel: FunnelPersonStream;
   ttfsi: TtfsiStream;
+  docs: DocsPageViewSource;
   /** Loads the snapshot now (or brings it up to date). */
   warm(): Promise<void>;
 }
 
 /**
- * The report sources of `database` over one in-memory snapshot of its per-person state, loaded on first use.
+ * The report sources of `database` over in-memory snapshots of its per-person state (milestones, page views), each
+ * loaded on first use.
  *
  * @example
  * const state = personStateReports(database);
@@ -177,7 +185,9 @@ export interface PersonStateReports {
  */
 export function personStateReports(database: SqlDatabase): PersonStateReports {
   const snapshot = createPersonStateSnapshot(database);
+  const pageViews = createPageViewSnapshot(database);
   return {
+    docs: docsPageViewsFromState(database, () => pageViews.fresh()),
     async funnel(p, range, onPerson) {
       if (stateAnswersFunnel(p) && funnelFromState(await snapshot.fresh(), p, range, onPerson)) return;
       await streamFunnelPersons(database, p, range, onPerson);

@@ -66,7 +66,8 @@ export interface PersonState {
 /** Called per person: their milestones are `times` / `codes` over [start, end). */
 export type PersonVisitor = (pid: number, times: Float64Array, codes: Uint16Array, start: number, end: number, firstSuccess: number) => void;
 
-function grown<T extends Float64Array | Uint32Array | Uint16Array>(array: T, needed: number): T {
+/** `array`, or a copy at least twice as long when it holds fewer than `needed` elements. */
+export function grown<T extends Float64Array | Uint32Array | Uint16Array>(array: T, needed: number): T {
   if (needed <= array.length) return array;
   const next = new (array.constructor as new (n: number) => T)(Math.max(needed, array.length * 2));
   next.set(array);
@@ -139,11 +140,6 @@ export function createStateBuilder() {
       };
     },
   };
-}
-
-/** Empty arrays. */
-export function emptyState(): StateArrays {
-  return createStateBuilder().finish();
 }
 
 /**
