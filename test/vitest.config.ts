@@ -12,6 +12,7 @@ const ON_BOTH_BACKENDS = [
   'test/alerts/webhook-ssrf.test.ts',
   'test/analytics/api-traffic.test.ts',
   'test/analytics/dataset.test.ts',
+  'test/analytics/docs-state.test.ts',
   'test/analytics/explore-routes.test.ts',
   'test/analytics/funnel-exclusions.test.ts',
   'test/analytics/funnel-fixtures.test.ts',

@@ -6,6 +6,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { SqlDatabase, SqlFragments } from '../storage/sql/interface.ts';
 import { DOC_PATH_PREFIXES } from './contract.ts';
+import { reasonsPerPage, type VoteCountRow, voteCounts, votesPerPage } from './docs-votes.ts';
 import type { Range } from './params.ts';
 import { eventRows, firstSuccessOf } from './sql.ts';
 
@@ -112,7 +113,7 @@ export interface DocsPageViewSource {
 }
 
 /** `column` starts with one of DOC_PATH_PREFIXES: an exact, case-sensitive comparison whatever the collation. */
-export const isDocPathSql = (column: SQL) =>
+const isDocPathSql = (column: SQL) =>
   sql.join(
     DOC_PATH_PREFIXES.map((prefix) => sql`substr(${column}, 1, ${prefix.length}) = ${prefix}`),
     sql` OR `,
@@ -176,22 +177,20 @@ export async function latestTitles(database: SqlDatabase, range: Range, paths: r
  * same against their first view of any page (a `$pageview` without `$pathname` still makes a person part of the
  * audience). `readersConvertedAny` uses that audience rule for X's readers, so the non-reader figures are
  * `audience − readers`. Text is ordered byte-wise, whatever the database's collation. Page views come from
- * `pageViews` (raw events by default).
+ * `pageViews` (raw events by default), votes and reasons from `votes` (the range's vote counts, docs-votes.ts).
  */
-export async function loadDocsData(database: SqlDatabase, range: Range, pageViews: DocsPageViewSource = rawPageViews(database)): Promise<DocsData> {
+export async function loadDocsData(
+  database: SqlDatabase,
+  range: Range,
+  pageViews: DocsPageViewSource = rawPageViews(database),
+  votes: Promise<VoteCountRow[]> = voteCounts(database, range),
+): Promise<DocsData> {
   const f = database.fragments;
   const { from, to } = range;
   const path = feedbackPath(f);
-  const [{ views, audience }, votes, reasons, comments] = await Promise.all([
+  const [{ views, audience }, counts, comments] = await Promise.all([
     pageViews.pages(range),
-    database.all<VoteRow>(
-      sql`SELECT path, SUM(CASE WHEN helpful = 1 THEN 1 ELSE 0 END) AS helpful, SUM(CASE WHEN helpful = 0 THEN 1 ELSE 0 END) AS "notHelpful"
-          FROM (${latestVotes(f, range)}) l GROUP BY path ORDER BY path ${f.binaryCollation}`,
-    ),
-    database.all<ReasonRow>(
-      sql`SELECT path, reason, COUNT(*) AS n FROM (${latestVotes(f, range)}) l
-          WHERE reason IS NOT NULL AND reason <> '' GROUP BY path, reason ORDER BY path ${f.binaryCollation}, n DESC, reason ${f.binaryCollation}`,
-    ),
+    votes,
     database.all<CommentRow>(
       sql`SELECT path, text, timestamp, helpful FROM (
             SELECT ${path} AS path, ${f.jsonText(PROPERTIES, 'comment')} AS text, timestamp, id, ${helpful(f)} AS helpful,
@@ -202,7 +201,7 @@ export async function loadDocsData(database: SqlDatabase, range: Range, pageView
           ORDER BY path ${f.binaryCollation}, timestamp DESC, id DESC`,
     ),
   ]);
-  return { views, votes, reasons, comments, audience };
+  return { views, votes: votesPerPage(counts), reasons: reasonsPerPage(counts), comments, audience };
 }
 
 /** Helpful rate per path (latest vote per person per page in range), for the funnel flags' evidence. */
