@@ -8,10 +8,11 @@
 import type { SqlDatabase } from '../../storage/sql/interface.ts';
 import { isDocPath } from '../contract.ts';
 import { type DocsPageViewSource, latestTitles, type PageViewsRow, type PageViewTotals } from '../docs-query.ts';
+import { previousPeriod } from '../funnel-report.ts';
 import type { Range } from '../params.ts';
 import type { PageViewView } from './page-view-snapshot.ts';
 
-/** One pass's figures; per-page arrays are indexed by path code. */
+/** One pass's figures for a range; per-page arrays are indexed by path code. */
 interface RangeFigures {
   views: Float64Array;
   readers: Float64Array;
@@ -25,86 +26,113 @@ interface RangeFigures {
   totals: PageViewTotals;
 }
 
-/** Figures already summed, per view and range: the report asks for the current range twice (pages, totals). */
-const summed = new WeakMap<PageViewView, Map<string, RangeFigures>>();
+/**
+ * What was summed over one view, by range: the report asks for the current range twice (pages, totals) and for the
+ * previous period's totals, which the same pass sums.
+ */
+const summed = new WeakMap<PageViewView, { figures: Map<string, RangeFigures>; totals: Map<string, PageViewTotals> }>();
+const keyOf = (range: Range) => `${range.from}:${range.to}`;
 
-/** Sums every person's views in [from, to]. */
+/** The figures of `range`, summed once per view (with the totals of the period before it, for the next ask). */
 function figuresOf(view: PageViewView, range: Range): RangeFigures {
-  let byRange = summed.get(view);
-  if (!byRange) summed.set(view, (byRange = new Map()));
-  const key = `${range.from}:${range.to}`;
-  let figures = byRange.get(key);
-  if (!figures) byRange.set(key, (figures = sum(view, range)));
+  let memo = summed.get(view);
+  if (!memo) summed.set(view, (memo = { figures: new Map(), totals: new Map() }));
+  let figures = memo.figures.get(keyOf(range));
+  if (!figures) {
+    const before = previousPeriod(range.from, range.to);
+    const both = sum(view, range, before);
+    figures = both.figures;
+    memo.figures.set(keyOf(range), figures);
+    memo.totals.set(keyOf(range), figures.totals);
+    if (!memo.totals.has(keyOf(before))) memo.totals.set(keyOf(before), both.previous);
+  }
   return figures;
 }
 
-function sum(view: PageViewView, { from, to }: Range): RangeFigures {
+/** The docs and quickstart totals of `range`: from a pass already made, else one pass. */
+function totalsOf(view: PageViewView, range: Range): PageViewTotals {
+  return summed.get(view)?.totals.get(keyOf(range)) ?? figuresOf(view, range).totals;
+}
+
+/** Sums every person's views in `range`, and the docs totals in `before` (a range ending before it starts). */
+function sum(view: PageViewView, { from, to }: Range, before: Range): { figures: RangeFigures; previous: PageViewTotals } {
   const n = view.paths.size;
   const doc = Uint8Array.from({ length: n }, (_, code) => {
     const path = view.paths.text(code);
     return path !== null && isDocPath(path) ? 1 : 0;
   });
-  const out: RangeFigures = {
-    views: new Float64Array(n),
-    readers: new Float64Array(n),
-    converted: new Float64Array(n),
-    convertedAny: new Float64Array(n),
-    titleAt: new Float64Array(n).fill(Number.NEGATIVE_INFINITY),
-    title: new Uint32Array(n),
-    titleTied: new Uint8Array(n),
-    audience: { persons: 0, converted: 0 },
-    totals: { views: 0, readers: 0 },
-  };
+  const views = new Float64Array(n);
+  const readers = new Float64Array(n);
+  const converted = new Float64Array(n);
+  const convertedAny = new Float64Array(n);
+  const titleAt = new Float64Array(n).fill(Number.NEGATIVE_INFINITY);
+  const title = new Uint32Array(n);
+  const titleTied = new Uint8Array(n);
+  const audience = { persons: 0, converted: 0 };
+  const totals = { views: 0, readers: 0 };
+  const previous = { views: 0, readers: 0 };
   // Per person scratch, by path code: marked with the person's number when first seen, so nothing is cleared.
   const seenBy = new Float64Array(n);
   const firstAt = new Float64Array(n);
   const touched = new Uint32Array(n);
   let person = 0;
-  view.visit((_pid, { times, paths, titles }, start, end, firstSuccess) => {
+  const earliest = Math.min(from, before.from);
+  view.visit((_pid, run, start, end, firstSuccess) => {
+    const { times, paths, titles } = run;
     person++;
     let first = Number.NaN;
     let pages = 0;
     let docReader = false;
+    let docReaderBefore = false;
     for (let i = start; i < end; i++) {
       const ts = times[i]!;
-      if (ts < from) continue;
+      if (ts < earliest) continue;
       if (ts > to) break;
-      if (Number.isNaN(first)) first = ts;
       const path = paths[i]!;
+      if (ts < from) {
+        // The previous period needs only the docs totals.
+        if (ts >= before.from && ts <= before.to && doc[path] === 1) {
+          previous.views++;
+          docReaderBefore = true;
+        }
+        continue;
+      }
+      if (first !== first) first = ts;
       if (path === 0) continue;
       if (seenBy[path] !== person) {
         seenBy[path] = person;
         firstAt[path] = ts;
         touched[pages++] = path;
       }
-      out.views[path]!++;
-      if (doc[path]) {
-        out.totals.views++;
+      views[path]!++;
+      if (doc[path] === 1) {
+        totals.views++;
         docReader = true;
       }
-      const title = titles[i]!;
-      if (title === 0) continue;
+      const t = titles[i]!;
+      if (t === 0) continue;
       // The raw query takes the latest by (time, event id); event ids are not kept, so a different title at the
       // same instant is left to the database.
-      if (ts > out.titleAt[path]!) {
-        out.titleAt[path] = ts;
-        out.title[path] = title;
-        out.titleTied[path] = 0;
-      } else if (ts === out.titleAt[path] && title !== out.title[path]) out.titleTied[path] = 1;
+      if (ts > titleAt[path]!) {
+        titleAt[path] = ts;
+        title[path] = t;
+        titleTied[path] = 0;
+      } else if (ts === titleAt[path] && t !== title[path]) titleTied[path] = 1;
     }
-    if (Number.isNaN(first)) return;
-    const success = !Number.isNaN(firstSuccess) && firstSuccess <= to;
-    out.audience.persons++;
-    if (success && firstSuccess >= first) out.audience.converted++;
-    if (docReader) out.totals.readers++;
+    if (docReaderBefore) previous.readers++;
+    if (first !== first) return;
+    const success = firstSuccess === firstSuccess && firstSuccess <= to;
+    audience.persons++;
+    if (success && firstSuccess >= first) audience.converted++;
+    if (docReader) totals.readers++;
     for (let k = 0; k < pages; k++) {
       const path = touched[k]!;
-      out.readers[path]!++;
-      if (success && firstSuccess >= firstAt[path]!) out.converted[path]!++;
-      if (success && firstSuccess >= first) out.convertedAny[path]!++;
+      readers[path]!++;
+      if (success && firstSuccess >= firstAt[path]!) converted[path]!++;
+      if (success && firstSuccess >= first) convertedAny[path]!++;
     }
   });
-  return out;
+  return { figures: { views, readers, converted, convertedAny, titleAt, title, titleTied, audience, totals }, previous };
 }
 
 /**
@@ -139,7 +167,7 @@ export function docsPageViewsFromState(database: SqlDatabase, fresh: () => Promi
       return { views: rows, audience: figures.audience };
     },
     async totals(range) {
-      return figuresOf(await fresh(), range).totals;
+      return totalsOf(await fresh(), range);
     },
   };
 }

@@ -5,8 +5,8 @@
  *   an event counts under the person it was stored for;
  * - a person merged away loses their rows and the survivor's are recomputed from their stored events (which the
  *   merge has just moved), never by folding two states together;
- * - every person whose milestones or first successful call changed gets a row in the change feed, which in-memory
- *   copies of the state (snapshot.ts) read to reload only those persons.
+ * - every person whose milestones, page views or first successful call changed gets a row in the change feed, which
+ *   in-memory copies of the state (snapshot.ts, page-view-snapshot.ts) read to reload only those persons.
  * Writers are serialized by the ingest apply lock (PostgreSQL) or the write lock (SQLite), so feed rows become
  * visible in `seq` order.
  */
@@ -70,10 +70,11 @@ export function* updatePersonState(
   }
 
   // Not a shaped statement: the title's JSON path is a bound value of the dialect's fragments. Page views are a
-  // tenth of a typical chunk, so this is one statement rendered per chunk.
+  // tenth of a typical chunk, so this is one statement rendered per chunk (padded, so its texts are few).
   const views = [...new Set(events.filter((e) => e.event === PAGE_VIEW).map((e) => e.uuid))];
   for (const some of slices(views, MAX_IN_LIST)) {
-    const added = yield { query: () => sql`${insertPageViewsOf(f, sql`uuid IN ${inList(some)}`)} RETURNING person_id`, returnsRows: true };
+    const list = padded(some);
+    const added = yield { query: () => sql`${insertPageViewsOf(f, sql`uuid IN ${inList(list)}`)} RETURNING person_id`, returnsRows: true };
     for (const row of added) changed.add(Number(row.person_id));
   }
 
