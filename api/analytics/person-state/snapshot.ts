@@ -14,6 +14,7 @@ import {
   createNameCodes,
   createStateBuilder,
   type NameCodes,
+  PersonCursor,
   type PersonState,
   type PersonVisitor,
   type StateArrays,
@@ -28,6 +29,8 @@ export interface StateView {
   names: NameCodes;
   /** Visits every person with state, in id order. */
   visit(visitor: PersonVisitor): void;
+  /** A cursor over the same persons, in the same order. */
+  cursor(): PersonCursor;
 }
 
 /** The in-memory state of one database. */
@@ -114,7 +117,11 @@ export function createPersonStateSnapshot(database: SqlDatabase): PersonStateSna
   return {
     async fresh() {
       const { base, overlay, overlayPids } = await copy.fresh();
-      return { names, visit: (visitor) => visitPersons(base, overlay, overlayPids, visitor) };
+      return {
+        names,
+        visit: (visitor) => visitPersons(base, overlay, overlayPids, visitor),
+        cursor: () => new PersonCursor(base, overlay, overlayPids),
+      };
     },
   };
 }
