@@ -23,7 +23,7 @@ import { ttfsiReport } from './ttfsi-report.ts';
  * const report = await createReportStore(sqliteDatabase(db.$client)).funnel(parseFunnelParams({}));
  */
 export function createReportStore(database: SqlDatabase): ReportStore {
-  // The funnel and TTFSI read each person's onboarding state from memory when it can answer them.
+  // The funnel and TTFSI read each person's onboarding state from memory when it can answer them, docs always.
   const state = personStateReports(database);
   return {
     funnel: (params) => funnelReport(database, params, state.funnel),
@@ -31,11 +31,12 @@ export function createReportStore(database: SqlDatabase): ReportStore {
     funnelTrend: (params) => funnelTrend(database, params, state.funnel),
     funnelTimeToConvert: (params) => funnelTimeToConvert(database, params, state.funnel),
     ttfsi: (params) => ttfsiReport(database, params, state.ttfsi),
-    docs: (range) => docsReport(database, range),
+    docs: (range) => docsReport(database, range, state.docs),
     docTrend: (params) => loadDocTrend(database, params),
     apiHealth: async (range, options) => shapeApiHealth(await loadApiHealthData(database, range), options?.slo ?? DEFAULT_API_SLO),
     apiHealthSeries: (params) => apiHealthSeries(database, params),
     catalog: (range) => loadCatalog(database, range),
     person: (personId, now) => loadPersonJourney(database, personId, now),
+    warm: () => state.warm(),
   };
 }

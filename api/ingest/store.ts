@@ -5,7 +5,8 @@ import { classifyCall } from '../analytics/api-traffic/call.ts';
 import { updateCallFacts } from '../analytics/api-traffic/fact-writes.ts';
 import { addCallRollups } from '../analytics/api-traffic/rollup-writes.ts';
 import { updatePersonState } from '../analytics/person-state/writes.ts';
-import { asBoolean, parseJsonColumn, type Row, type SqlDatabase } from '../storage/sql/interface.ts';
+import { fragmentsFor } from '../storage/sql/fragments.ts';
+import { asBoolean, parseJsonColumn, type Row, type SqlDatabase, type SqlFragments } from '../storage/sql/interface.ts';
 import { type ChunkIdentity, type ChunkPerson, createChunkIdentity, type MergeTarget, mergeTarget, survivorOf } from './identity.ts';
 import { pgSafeEvent } from './pg-safe-text.ts';
 import { inList, MAX_IN_LIST, padded, ROWS_PER_INSERT, runSteps, type Step, slices, valuesOf } from './steps.ts';
@@ -103,7 +104,7 @@ function appliedCalls(rows: readonly EventRow[], inserted: readonly Row[]): Appl
  * Writes what the chunk worked out, in an order the foreign keys accept: persons first (every created one, in
  * creation order, so ids are where one transaction per event would put them), merged-away persons deleted last.
  */
-function* writeChunk(identity: ChunkIdentity, rows: EventRow[]): Generator<Step, void, Row[]> {
+function* writeChunk(f: SqlFragments, identity: ChunkIdentity, rows: EventRow[]): Generator<Step, void, Row[]> {
   const created = identity.created();
   for (const some of slices(created, ROWS_PER_INSERT)) {
     // is_identified as 0/1, which SQLite stores and PostgreSQL reads as a boolean.
@@ -157,6 +158,7 @@ function* writeChunk(identity: ChunkIdentity, rows: EventRow[]): Generator<Step,
   yield* addCallRollups(calls);
   yield* updateCallFacts(calls, merges);
   yield* updatePersonState(
+    f,
     rows.map((row) => row.event),
     calls,
     merges,
@@ -223,7 +225,7 @@ export function* storeChunk(dialect: DatabaseDialect, batches: ReadonlyArray<Rea
     rows.push({ event, person });
     if (first) identity.updateProperties(person, event.set, event.setOnce);
   }
-  yield* writeChunk(identity, rows);
+  yield* writeChunk(fragmentsFor(dialect), identity, rows);
 }
 
 /**

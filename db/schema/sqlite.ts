@@ -414,6 +414,24 @@ export const personMilestones = sqliteTable(
 );
 
 /**
+ * The docs side of the per-developer state (api/analytics/person-state/page-views.ts): every `$pageview` of each
+ * person as (person, time, event id, page path, title), kept like `person_milestones` and clustered the same way
+ * (WITHOUT ROWID, added to the migration by hand). `path` is the event's `pageview_path` (NULL for a view without
+ * `$pathname`, which still counts in the docs report's audience); `title` its `title` property when that is a string.
+ */
+export const personPageViews = sqliteTable(
+  'person_page_views',
+  {
+    personId: integer('person_id').notNull(),
+    timestamp: integer('timestamp').notNull(),
+    eventId: integer('event_id').notNull(),
+    path: text('path'),
+    title: text('title'),
+  },
+  (t) => [primaryKey({ columns: [t.personId, t.timestamp, t.eventId] })],
+);
+
+/**
  * The change feed of that state: one row per person whose milestones or first successful call changed, appended in
  * the same transaction. An in-memory copy of the state reads it from its last `seq` and reloads only those persons.
  */

@@ -6,7 +6,7 @@
  */
 import { sql } from 'drizzle-orm';
 import type { Row, SqlDatabase } from '../../storage/sql/interface.ts';
-import { addCounts, countCalls, emptyTotals, type TrafficTotals } from './health-summary.ts';
+import { addCounts, addTotals, countCalls, emptyTotals, type TrafficTotals } from './health-summary.ts';
 import type { RollupLevel } from './rollup-writes.ts';
 
 /** One stored row: its bucket and the counts of its totals, numbers on both dialects, and its encoded sketch. */
@@ -47,13 +47,15 @@ export function addBucketTotals(totals: TrafficTotals, row: BucketTotals): void 
 /** The level of `api_call_totals` for the rollup writes: no key beyond the bucket, a whole {@link TrafficTotals} per row. */
 export const BY_BUCKET: RollupLevel<TrafficTotals> = {
   name: 'call-totals',
-  keyOf: () => [],
-  storedKeyOf: () => [],
+  identityOf: () => '',
+  storedIdentityOf: () => '',
+  keyColumns: () => [],
   empty: emptyTotals,
   addCall(totals, call) {
     countCalls(totals, call.key.status, call.key.flags, 1);
     if (call.durationMs !== undefined) totals.sketch.add(call.durationMs);
   },
+  addAggregate: addTotals,
   addStored: (totals, row) => addBucketTotals(totals, totalsOf(row)),
   columns: (t) => [
     t.calls,

@@ -32,10 +32,16 @@ export function bucketOf(timestamp: number, span: number): number {
 export interface RollupLevel<A> {
   /** Prefix of the statements' shape keys. */
   name: string;
-  keyOf(key: CallKey): Array<string | number>;
-  storedKeyOf(row: Row): Array<string | number>;
+  /** The identity of a call's row within a bucket, as a map key (distinct keys give distinct strings). */
+  identityOf(key: CallKey): string;
+  /** The same identity of a stored row. */
+  storedIdentityOf(row: Row): string;
+  /** The key columns of a call's row, in the order of `upsert`. */
+  keyColumns(key: CallKey): Array<string | number>;
   empty(): A;
   addCall(aggregate: A, call: AppliedCall): void;
+  /** Adds one aggregate to another (bin counts add exactly, so a coarse bucket is the sum of its finest ones). */
+  addAggregate(into: A, from: A): void;
   addStored(aggregate: A, row: Row): void;
   /** The value columns of a row, after its key, in the order of `upsert`. */
   columns(aggregate: A): Array<string | number | Buffer>;
@@ -49,15 +55,26 @@ interface CallsAndSketch {
   sketch: LatencySketch;
 }
 
+/** The identity of a call key within a bucket, as a map key: lengths first, so no two keys give one string. */
+function keyId(k: CallKey): string {
+  return `${k.status} ${k.flags} ${k.method.length} ${k.code.length} ${k.method}${k.code}${k.endpoint}`;
+}
+
 /** `api_call_rollups`: per endpoint, method, status, failure code and flags (what API health groups on). */
 const BY_ENDPOINT: RollupLevel<CallsAndSketch> = {
   name: 'rollups',
-  keyOf: (k) => [k.endpoint, k.method, k.status, k.code, k.flags],
-  storedKeyOf: (r) => [String(r.endpoint), String(r.method), Number(r.status), String(r.code), Number(r.flags)],
+  identityOf: keyId,
+  storedIdentityOf: (r) =>
+    keyId({ endpoint: String(r.endpoint), method: String(r.method), status: Number(r.status), code: String(r.code), flags: Number(r.flags) }),
+  keyColumns: (k) => [k.endpoint, k.method, k.status, k.code, k.flags],
   empty: () => ({ calls: 0, sketch: new LatencySketch() }),
   addCall(aggregate, call) {
     aggregate.calls += 1;
     if (call.durationMs !== undefined) aggregate.sketch.add(call.durationMs);
+  },
+  addAggregate(into, from) {
+    into.calls += from.calls;
+    into.sketch.addSketch(from.sketch);
   },
   addStored(aggregate, row) {
     aggregate.calls += Number(row.calls);
@@ -78,25 +95,43 @@ export function* addCallRollups(calls: readonly AppliedCall[]): Generator<Step, 
   yield* addLevelRollups(BY_BUCKET, calls);
 }
 
+interface Aggregate<A> {
+  span: number;
+  bucketStart: number;
+  key: CallKey;
+  identity: string;
+  value: A;
+}
+
 /**
  * The statements adding `calls` to one level: aggregated in memory per row, the stored rows of the touched buckets
  * read once per width, merged, and written back with one upsert per row.
  */
 function* addLevelRollups<A>(level: RollupLevel<A>, calls: readonly AppliedCall[]): Generator<Step, void, Row[]> {
-  const aggregates = new Map<string, { span: number; bucketStart: number; key: Array<string | number>; value: A }>();
+  const aggregates = new Map<string, Aggregate<A>>();
   const bucketsBySpan = new Map<number, Set<number>>(SPANS.map((span) => [span, new Set<number>()]));
+  const aggregateOf = (span: number, bucketStart: number, key: CallKey, identity: string): Aggregate<A> => {
+    const id = `${span} ${bucketStart} ${identity}`;
+    let aggregate = aggregates.get(id);
+    if (!aggregate) {
+      aggregate = { span, bucketStart, key, identity, value: level.empty() };
+      aggregates.set(id, aggregate);
+      bucketsBySpan.get(span)!.add(bucketStart);
+    }
+    return aggregate;
+  };
+  // Each call is added to its finest bucket only; the coarser buckets add those aggregates (bin counts add exactly,
+  // so this equals adding every call at every width, at a fraction of the map lookups and sketch updates).
+  const [finest, ...coarser] = SPANS;
+  const finestAggregates = new Set<Aggregate<A>>();
   for (const call of calls) {
-    const key = level.keyOf(call.key);
-    for (const span of SPANS) {
-      const bucketStart = bucketOf(call.timestamp, span);
-      const id = JSON.stringify([span, bucketStart, ...key]);
-      let aggregate = aggregates.get(id);
-      if (!aggregate) {
-        aggregate = { span, bucketStart, key, value: level.empty() };
-        aggregates.set(id, aggregate);
-        bucketsBySpan.get(span)!.add(bucketStart);
-      }
-      level.addCall(aggregate.value, call);
+    const aggregate = aggregateOf(finest, bucketOf(call.timestamp, finest), call.key, level.identityOf(call.key));
+    finestAggregates.add(aggregate);
+    level.addCall(aggregate.value, call);
+  }
+  for (const span of coarser) {
+    for (const fine of finestAggregates) {
+      level.addAggregate(aggregateOf(span, bucketOf(fine.bucketStart, span), fine.key, fine.identity).value, fine.value);
     }
   }
   for (const [span, buckets] of bucketsBySpan) {
@@ -108,14 +143,14 @@ function* addLevelRollups<A>(level: RollupLevel<A>, calls: readonly AppliedCall[
         shape: { key: `${level.name}:${list.length}`, values: [span, ...list] },
       };
       for (const row of stored) {
-        const aggregate = aggregates.get(JSON.stringify([span, Number(row.bucket_start), ...level.storedKeyOf(row)]));
+        const aggregate = aggregates.get(`${span} ${Number(row.bucket_start)} ${level.storedIdentityOf(row)}`);
         if (aggregate) level.addStored(aggregate.value, row);
       }
     }
   }
   let width = 0;
   for (const some of slices([...aggregates.values()], ROWS_PER_INSERT)) {
-    const values = some.flatMap((a) => [a.span, a.bucketStart, ...a.key, ...level.columns(a.value)]);
+    const values = some.flatMap((a) => [a.span, a.bucketStart, ...level.keyColumns(a.key), ...level.columns(a.value)]);
     width ||= values.length / some.length;
     yield {
       query: () => level.upsert(valuesOf(values, width)),

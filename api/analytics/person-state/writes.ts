@@ -1,22 +1,23 @@
 /**
- * Keeps `person_milestones` and its change feed `person_state_changes` current inside the ingest store's chunk
- * transaction (api/ingest/store.ts), after the chunk's events, merges and call facts are written:
- * - the chunk's milestone events are copied from `events` by uuid, so a retried uuid adds nothing and an event
- *   counts under the person it was stored for;
+ * Keeps `person_milestones`, `person_page_views` and their change feed `person_state_changes` current inside the
+ * ingest store's chunk transaction (api/ingest/store.ts), after the chunk's events, merges and call facts are written:
+ * - the chunk's milestone events and page views are copied from `events` by uuid, so a retried uuid adds nothing and
+ *   an event counts under the person it was stored for;
  * - a person merged away loses their rows and the survivor's are recomputed from their stored events (which the
  *   merge has just moved), never by folding two states together;
- * - every person whose milestones or first successful call changed gets a row in the change feed, which in-memory
- *   copies of the state (snapshot.ts) read to reload only those persons.
+ * - every person whose milestones, page views or first successful call changed gets a row in the change feed, which
+ *   in-memory copies of the state (snapshot.ts, page-view-snapshot.ts) read to reload only those persons.
  * Writers are serialized by the ingest apply lock (PostgreSQL) or the write lock (SQLite), so feed rows become
  * visible in `seq` order.
  */
 import { sql } from 'drizzle-orm';
 import { inList, MAX_IN_LIST, padded, type Step, slices, valuesOf } from '../../ingest/steps.ts';
-import type { Row } from '../../storage/sql/interface.ts';
+import type { Row, SqlFragments } from '../../storage/sql/interface.ts';
 import type { AppliedCall } from '../api-traffic/applied-call.ts';
 import { isSuccess } from '../api-traffic/call.ts';
 import type { PersonMerge } from '../api-traffic/fact-writes.ts';
 import { insertMilestonesOf, isMilestone } from './milestones.ts';
+import { insertPageViewsOf, PAGE_VIEW } from './page-views.ts';
 
 /**
  * Feed rows kept: older ones are deleted as new ones come, and a copy of the state that fell further behind reloads
@@ -44,18 +45,37 @@ function successTimes(calls: readonly AppliedCall[]): Map<number, Set<number>> {
   return byPerson;
 }
 
-/** The statements that fold one chunk into the per-person state; run after the chunk's call facts are written. */
-export function* updatePersonState(events: readonly ChunkEvent[], calls: readonly AppliedCall[], merges: readonly PersonMerge[]): Generator<Step, void, Row[]> {
+/**
+ * The statements that fold one chunk into the per-person state; run after the chunk's call facts are written. `f`:
+ * the dialect's fragments (a page view's title is read from its JSON).
+ */
+export function* updatePersonState(
+  f: SqlFragments,
+  events: readonly ChunkEvent[],
+  calls: readonly AppliedCall[],
+  merges: readonly PersonMerge[],
+): Generator<Step, void, Row[]> {
   const changed = new Set<number>();
   if (merges.length > 0) {
     const involved = [...new Set(merges.flatMap((m) => [m.from, m.into]))];
     for (const some of slices(involved, MAX_IN_LIST)) {
       yield { query: () => sql`DELETE FROM person_milestones WHERE person_id IN ${inList(some)}`, returnsRows: false };
+      yield { query: () => sql`DELETE FROM person_page_views WHERE person_id IN ${inList(some)}`, returnsRows: false };
     }
     for (const some of slices([...new Set(merges.map((m) => m.into))], MAX_IN_LIST)) {
       yield { query: () => insertMilestonesOf(sql`person_id IN ${inList(some)}`), returnsRows: false };
+      yield { query: () => insertPageViewsOf(f, sql`person_id IN ${inList(some)}`), returnsRows: false };
     }
     for (const pid of involved) changed.add(pid);
+  }
+
+  // Not a shaped statement: the title's JSON path is a bound value of the dialect's fragments. Page views are a
+  // tenth of a typical chunk, so this is one statement rendered per chunk (padded, so its texts are few).
+  const views = [...new Set(events.filter((e) => e.event === PAGE_VIEW).map((e) => e.uuid))];
+  for (const some of slices(views, MAX_IN_LIST)) {
+    const list = padded(some);
+    const added = yield { query: () => sql`${insertPageViewsOf(f, sql`uuid IN ${inList(list)}`)} RETURNING person_id`, returnsRows: true };
+    for (const row of added) changed.add(Number(row.person_id));
   }
 
   const uuids = [...new Set(events.filter((e) => isMilestone(e.event)).map((e) => e.uuid))];
