@@ -361,6 +361,14 @@ export const personMilestones = pgTable(
   (t) => [primaryKey({ name: 'person_milestones_pkey', columns: [t.personId, t.timestamp, t.eventId] })],
 );
 
+/** See db/schema/sqlite.ts `person_last_pages`. */
+export const personLastPages = pgTable('person_last_pages', {
+  personId: int64('person_id').primaryKey(),
+  timestamp: int64('timestamp').notNull(),
+  eventId: int64('event_id').notNull(),
+  path: text('path'),
+});
+
 /** See db/schema/sqlite.ts `person_state_changes`. */
 export const personStateChanges = pgTable('person_state_changes', {
   seq: identityId('seq'),

@@ -9,6 +9,7 @@
  */
 import { sql } from 'drizzle-orm';
 import type { SqlDatabase } from '../../storage/sql/interface.ts';
+import { followFeed } from './feed.ts';
 import {
   compact,
   createNameCodes,
@@ -21,10 +22,6 @@ import {
   visitPersons,
 } from './state-arrays.ts';
 
-/** A feed row with this person id asks every copy to reload everything (a rebuild, or state deleted wholesale). */
-export const RELOAD_ALL = -1;
-/** More changed persons than this since the last refresh: reloading everything is cheaper than patching. */
-const MAX_PATCH = 100_000;
 /** Reloaded persons kept beside the arrays before they are folded in (or a tenth of the persons, when more). */
 const COMPACT_AT = 20_000;
 /** Rows per batch when loading. */
@@ -45,12 +42,6 @@ export interface PersonStateSnapshot {
 
 type MilestoneRow = { person_id: unknown; timestamp: unknown; event: unknown };
 type SuccessRow = { person_id: unknown; first_success_at: unknown };
-
-/** The newest feed position; everything committed up to it is in a load that starts after reading it. */
-async function feedEnd(database: SqlDatabase): Promise<number> {
-  const row = await database.get<{ seq: unknown }>(sql`SELECT MAX(seq) AS seq FROM person_state_changes`);
-  return row?.seq === null || row?.seq === undefined ? 0 : Number(row.seq);
-}
 
 /** Every person's state, read in person order: first successes first, then milestones merged into them. */
 async function loadAll(database: SqlDatabase, names: NameCodes): Promise<StateArrays> {
@@ -139,48 +130,29 @@ export function createPersonStateSnapshot(database: SqlDatabase): PersonStateSna
   let base: StateArrays | undefined;
   let overlay = new Map<number, PersonState | null>();
   let overlayPids: number[] = [];
-  let lastSeq = 0;
-  let queue: Promise<unknown> = Promise.resolve();
 
   const view: StateView = {
     names,
     visit: (visitor) => visitPersons(base ?? emptyState(), overlay, overlayPids, visitor),
   };
 
-  async function reload(): Promise<void> {
-    const seq = await feedEnd(database);
-    base = await loadAll(database, names);
-    overlay = new Map();
-    overlayPids = [];
-    lastSeq = seq;
-  }
-
-  async function refresh(): Promise<void> {
-    if (!base) return reload();
-    const rows = await database.all<{ seq: unknown; person_id: unknown }>(
-      sql`SELECT seq, person_id FROM person_state_changes WHERE seq > ${lastSeq} ORDER BY seq LIMIT ${MAX_PATCH + 1}`,
-    );
-    if (rows.length === 0) return;
-    const pids = rows.map((row) => Number(row.person_id));
-    // A feed that does not continue where this copy stopped was trimmed past it (or a PostgreSQL transaction that
-    // took a seq rolled back): reloading everything is always right.
-    if (rows.length > MAX_PATCH || Number(rows[0]!.seq) !== lastSeq + 1 || pids.includes(RELOAD_ALL)) return reload();
-    const states = await loadPersons(database, names, pids);
-    for (const [pid, state] of states) overlay.set(pid, state);
-    overlayPids = [...overlay.keys()].sort((a, b) => a - b);
-    lastSeq = Number(rows.at(-1)!.seq);
-    if (overlay.size > Math.max(COMPACT_AT, base.persons / 10)) {
-      base = compact(base, overlay, overlayPids);
+  const refresh = followFeed(database, {
+    async reloadAll() {
+      base = await loadAll(database, names);
       overlay = new Map();
       overlayPids = [];
-    }
-  }
-
-  return {
-    fresh() {
-      const done = queue.then(refresh);
-      queue = done.catch(() => undefined);
-      return done.then(() => view);
     },
-  };
+    async reloadPersons(pids) {
+      const states = await loadPersons(database, names, pids);
+      for (const [pid, state] of states) overlay.set(pid, state);
+      overlayPids = [...overlay.keys()].sort((a, b) => a - b);
+      if (base && overlay.size > Math.max(COMPACT_AT, base.persons / 10)) {
+        base = compact(base, overlay, overlayPids);
+        overlay = new Map();
+        overlayPids = [];
+      }
+    },
+  });
+
+  return { fresh: () => refresh().then(() => view) };
 }
