@@ -180,8 +180,8 @@ export interface FactErrors {
 /**
  * Counts the failed calls (as the call facts count them) of the stalled persons between their `since` and `to`,
  * from the failures kept before each person's first successful call. What the facts cannot give is left to raw
- * calls: failures at or after a first success made by `to` (from that success on), and everything of a person
- * whose kept list is full within the range (failures past the kept ones are unknown).
+ * calls: failures from a first success made by `to` on, and, when a person's kept list is full, failures from the
+ * instant of its last one on. Past raw-call retention only those parts are lost.
  */
 export function errorsFromFacts(state: EvidenceState, stalled: readonly Stalled[], to: number): FactErrors {
   const { arrays, overlay, codes } = state;
@@ -211,17 +211,14 @@ export function errorsFromFacts(state: EvidenceState, stalled: readonly Stalled[
       start = arrays.failStarts[c]!;
       end = arrays.failStarts[c + 1]!;
     }
-    const succeeded = !Number.isNaN(success) && success <= to;
-    // Kept failures are all before the first success (integer milliseconds): the facts cover [since, upper].
-    const upper = succeeded ? Math.min(to, success - 1) : to;
-    if (end - start >= MAX_FIRST_FAILURES && times[end - 1]! <= upper) {
-      raw.push([pid, since]);
-      continue;
-    }
+    // Raw calls answer from `rawFrom` on: the first success made by `to` (kept failures are all before it), or the
+    // instant of the last kept failure when the list is full (failures past it, at that instant too, are unknown).
+    let rawFrom = !Number.isNaN(success) && success <= to ? success : Number.POSITIVE_INFINITY;
+    if (end - start >= MAX_FIRST_FAILURES && times[end - 1]! <= to) rawFrom = Math.min(rawFrom, times[end - 1]!);
     seen.clear();
     for (let i = start; i < end; i++) {
       const ts = times[i]!;
-      if (ts > upper) break;
+      if (ts > to || ts >= rawFrom) break;
       if (ts >= since) seen.set(codeOf[i]!, (seen.get(codeOf[i]!) ?? 0) + 1);
     }
     for (const [code, count] of seen) {
@@ -232,8 +229,8 @@ export function errorsFromFacts(state: EvidenceState, stalled: readonly Stalled[
         tally.persons++;
       } else byCode.set(text, { count, persons: 1 });
     }
-    if (succeeded) {
-      raw.push([pid, Math.max(since, success)]);
+    if (rawFrom <= to) {
+      raw.push([pid, Math.max(since, rawFrom)]);
       if (seen.size > 0) codesOf.set(pid, new Set([...seen.keys()].map((code) => codes.values[code]!)));
     }
   }
