@@ -74,6 +74,11 @@ describe('funnel flag evidence from the per-person state', () => {
       { path: '/docs/second/', count: 1 },
     ]);
 
+    // A later failure of a person the copy already holds reaches it through the change feed.
+    await database.transaction((tx) => writeEvents(tx, [[normalized(failed('reader', at(2), 'later'))]]));
+    expect(await reports.funnel(params)).toEqual(await funnelReport(database, params));
+    expect((await evidenceAt(1)).topErrors).toEqual([{ code: 'later', count: 1, persons: 1 }]);
+
     // Every raw call ages out: the failures kept before a first success stay, up to the last kept one's instant.
     await deleteOldCalls(database, TO + 1, { pauseMs: 0 });
     for (const copy of [reports, createReportStore(database)]) {
