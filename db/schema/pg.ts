@@ -362,12 +362,16 @@ export const personMilestones = pgTable(
 );
 
 /** See db/schema/sqlite.ts `person_last_pages`. */
-export const personLastPages = pgTable('person_last_pages', {
-  personId: int64('person_id').primaryKey(),
-  timestamp: int64('timestamp').notNull(),
-  eventId: int64('event_id').notNull(),
-  path: text('path'),
-});
+export const personLastPages = pgTable(
+  'person_last_pages',
+  {
+    personId: int64('person_id').primaryKey(),
+    timestamp: int64('timestamp').notNull(),
+    eventId: int64('event_id').notNull(),
+    path: text('path'),
+  },
+  (t) => [index('person_last_pages_event_id').on(t.eventId)],
+);
 
 /** See db/schema/sqlite.ts `person_state_changes`. */
 export const personStateChanges = pgTable('person_state_changes', {

@@ -1,7 +1,8 @@
 /**
  * The flag evidence's per-person data (evidence-state.ts) in memory, loaded on first use from `person_call_facts`,
  * `first_call_failures` and `person_last_pages`, and kept fresh from the change feed like the onboarding state
- * (feed.ts): the apply names every person whose first success, kept failures or last page changed.
+ * (feed.ts), which names every person whose first success or kept failures changed, and from the last pages changed
+ * since (by event id).
  *
  * Memory: about 16 bytes per person with calls or page views and 12 per kept failure, plus the persons reloaded
  * since the last compaction (at most {@link COMPACT_AT} of them, or a tenth of the persons when that is more).
@@ -15,7 +16,8 @@ import {
   type Dictionary,
   type EvidenceArrays,
   type EvidenceState,
-  type PersonEvidence,
+  type LastPage,
+  type PersonCalls,
 } from './evidence-state.ts';
 import { followFeed } from './feed.ts';
 
@@ -75,13 +77,13 @@ async function loadAll(database: SqlDatabase, codes: Dictionary, paths: Dictiona
   return builder.finish();
 }
 
-/** The current evidence data of `pids`; null for a person with none. */
-async function loadPersons(database: SqlDatabase, codes: Dictionary, paths: Dictionary, pids: readonly number[]): Promise<Map<number, PersonEvidence | null>> {
+/** The current call facts and last pages of `pids`; null for a person with none. */
+async function loadPersons(database: SqlDatabase, codes: Dictionary, paths: Dictionary, pids: readonly number[]) {
   const keys = database.fragments.boundRows(
     pids.map((pid) => [pid]),
     [['pid', 'integer']],
   );
-  const [facts, failures, pages] = await Promise.all([
+  const [facts, failures, pageRows] = await Promise.all([
     database.all<FactsRow>(
       sql`SELECT f.person_id AS person_id, f.first_success_at AS first_success_at FROM ${keys} AS k JOIN person_call_facts f ON f.person_id = k.pid`,
     ),
@@ -93,29 +95,22 @@ async function loadPersons(database: SqlDatabase, codes: Dictionary, paths: Dict
       sql`SELECT p.person_id AS person_id, p.timestamp AS timestamp, p.path AS path FROM ${keys} AS k JOIN person_last_pages p ON p.person_id = k.pid`,
     ),
   ]);
-  const out = new Map<number, PersonEvidence | null>();
-  const of = (pid: number) => {
-    let e = out.get(pid);
-    if (!e) out.set(pid, (e = { firstSuccess: Number.NaN, hasCalls: false, failTimes: [], failCodes: [], pageTime: Number.NaN, pagePath: -1 }));
-    return e;
-  };
-  for (const row of facts) {
-    const e = of(Number(row.person_id));
-    e.hasCalls = true;
-    e.firstSuccess = successOf(row);
-  }
+  const calls = new Map<number, PersonCalls | null>(pids.map((pid) => [pid, null]));
+  const pages = new Map<number, LastPage | null>(pids.map((pid) => [pid, null]));
+  for (const row of facts) calls.set(Number(row.person_id), { firstSuccess: successOf(row), failTimes: [], failCodes: [] });
   for (const row of failures) {
-    const e = of(Number(row.person_id));
-    e.failTimes.push(Number(row.timestamp));
-    e.failCodes.push(codes.intern(String(row.code)));
+    const c = calls.get(Number(row.person_id));
+    c?.failTimes.push(Number(row.timestamp));
+    c?.failCodes.push(codes.intern(String(row.code)));
   }
-  for (const row of pages) {
-    const e = of(Number(row.person_id));
-    e.pageTime = Number(row.timestamp);
-    e.pagePath = pathCode(paths, row.path);
-  }
-  for (const pid of pids) if (!out.has(pid)) out.set(pid, null);
-  return out;
+  for (const row of pageRows) pages.set(Number(row.person_id), { time: Number(row.timestamp), path: pathCode(paths, row.path) });
+  return { calls, pages };
+}
+
+/** The newest event id in `person_last_pages`: rows changed after it is read have a greater one. */
+async function pagesEnd(database: SqlDatabase): Promise<number> {
+  const row = await database.get<{ id: unknown }>(sql`SELECT MAX(event_id) AS id FROM person_last_pages`);
+  return row?.id === null || row?.id === undefined ? 0 : Number(row.id);
 }
 
 /** The in-memory evidence data of one database. */
@@ -125,33 +120,66 @@ export interface EvidenceSnapshot {
 }
 
 /**
- * The snapshot of `database`'s evidence data. Refreshes run one at a time; each report awaits its own, so it sees
- * every change committed before it asked.
+ * The snapshot of `database`'s evidence data. Call facts follow the change feed; last pages are read again where
+ * their event id passed the newest one seen (page views change them far more often than anything the feed names),
+ * and through the feed for persons who merged (a recomputed last page may be an older event). Refreshes run one at
+ * a time; each report awaits its own, so it sees every change committed before it asked.
  */
 export function createEvidenceSnapshot(database: SqlDatabase): EvidenceSnapshot {
   const codes = createDictionary();
   const paths = createDictionary();
   let arrays: EvidenceArrays = createEvidenceBuilder().finish();
-  let overlay = new Map<number, PersonEvidence | null>();
+  let calls = new Map<number, PersonCalls | null>();
+  let pages = new Map<number, LastPage | null>();
+  let lastPageId = 0;
 
-  const refresh = followFeed(database, {
+  const compactIfLarge = () => {
+    if (calls.size + pages.size > Math.max(COMPACT_AT, (arrays.callPids.length + arrays.pagePids.length) / 10)) {
+      arrays = compactEvidence(arrays, calls, pages);
+      calls = new Map();
+      pages = new Map();
+    }
+  };
+
+  const followCalls = followFeed(database, {
     async reloadAll() {
+      // Read before loading: a page changed while the load runs is read again by the next refresh.
+      const pageId = await pagesEnd(database);
       arrays = await loadAll(database, codes, paths);
-      overlay = new Map();
+      calls = new Map();
+      pages = new Map();
+      lastPageId = pageId;
     },
     async reloadPersons(pids) {
-      for (const [pid, e] of await loadPersons(database, codes, paths, pids)) overlay.set(pid, e);
-      if (overlay.size > Math.max(COMPACT_AT, arrays.callPids.length / 10)) {
-        arrays = compactEvidence(arrays, overlay);
-        overlay = new Map();
-      }
+      const loaded = await loadPersons(database, codes, paths, pids);
+      for (const [pid, c] of loaded.calls) calls.set(pid, c);
+      for (const [pid, p] of loaded.pages) pages.set(pid, p);
+      compactIfLarge();
     },
   });
 
+  async function followPages(): Promise<void> {
+    for (;;) {
+      const rows = await database.all<PageRow & { event_id: unknown }>(
+        sql`SELECT person_id, timestamp, event_id, path FROM person_last_pages WHERE event_id > ${lastPageId} ORDER BY event_id LIMIT ${LOAD_BATCH}`,
+      );
+      for (const row of rows) pages.set(Number(row.person_id), { time: Number(row.timestamp), path: pathCode(paths, row.path) });
+      if (rows.length > 0) lastPageId = Number(rows.at(-1)!.event_id);
+      compactIfLarge();
+      if (rows.length < LOAD_BATCH) return;
+    }
+  }
+
+  let queue: Promise<unknown> = Promise.resolve();
   return {
-    async fresh() {
-      await refresh();
-      return { arrays, overlay, codes, paths };
+    fresh() {
+      const done = queue.then(async () => {
+        await followCalls();
+        await followPages();
+        return { arrays, calls, pages, codes, paths };
+      });
+      queue = done.catch(() => undefined);
+      return done;
     },
   };
 }

@@ -1,7 +1,7 @@
 /**
  * The flag evidence's per-person data in memory, pure: each person's call facts (first successful call, the failures
- * kept before it, whether that list is full) and last page view, in typed arrays sorted by person id, plus the
- * persons reloaded since (an overlay that replaces them). Failure codes and paths are interned as 32-bit codes.
+ * kept before it) and last page view, in typed arrays sorted by person id, plus what changed since (overlays that
+ * replace a person's facts or last page). Failure codes and paths are interned as 32-bit codes.
  */
 import { MAX_FIRST_FAILURES } from '../api-traffic/call-facts.ts';
 
@@ -29,18 +29,19 @@ export function createDictionary(): Dictionary {
   };
 }
 
-/** One person's evidence data, as loaded for a reloaded person. */
-export interface PersonEvidence {
-  /** First successful call, NaN when none (or no calls). */
+/** One person's call facts, as loaded for a reloaded person. */
+export interface PersonCalls {
+  /** First successful call, NaN when none. */
   firstSuccess: number;
-  /** Whether the person has call facts at all (any call stored). */
-  hasCalls: boolean;
   /** Failures kept before the first success, earliest first, and their codes. */
   failTimes: number[];
   failCodes: number[];
-  /** Last page view's time (NaN when none) and path code (−1: the view named no path). */
-  pageTime: number;
-  pagePath: number;
+}
+
+/** One person's last page view: time, and path code (−1: the view named no path). */
+export interface LastPage {
+  time: number;
+  path: number;
 }
 
 /** The arrays: persons with call facts, and persons with a page view, each sorted by id. */
@@ -70,32 +71,24 @@ function find(pids: Float64Array, pid: number): number {
   return -1;
 }
 
-/** Growable number columns, cut to typed arrays at the end. */
-class Column {
-  values: number[] = [];
-  push(value: number) {
-    this.values.push(value);
-  }
-}
-
-/** Builds {@link EvidenceArrays} from persons added in ascending id order. */
+/** Builds {@link EvidenceArrays} from persons added in ascending id order (calls and pages each on their own). */
 export function createEvidenceBuilder() {
-  const callPids = new Column();
-  const firstSuccess = new Column();
-  const failStarts = new Column();
-  const failTimes = new Column();
-  const failCodes = new Column();
-  const pagePids = new Column();
-  const pageTimes = new Column();
-  const pagePaths = new Column();
+  const callPids: number[] = [];
+  const firstSuccess: number[] = [];
+  const failStarts: number[] = [];
+  const failTimes: number[] = [];
+  const failCodes: number[] = [];
+  const pagePids: number[] = [];
+  const pageTimes: number[] = [];
+  const pagePaths: number[] = [];
   return {
     /** Adds a person's call facts (ids ascending). */
     calls(pid: number, success: number) {
       callPids.push(pid);
       firstSuccess.push(success);
-      failStarts.push(failTimes.values.length);
+      failStarts.push(failTimes.length);
     },
-    /** Adds a kept failure to the last person given to {@link calls}. */
+    /** Adds a kept failure to the last person given to `calls`. */
     failure(ts: number, code: number) {
       failTimes.push(ts);
       failCodes.push(code);
@@ -106,60 +99,60 @@ export function createEvidenceBuilder() {
       pageTimes.push(ts);
       pagePaths.push(path);
     },
-    /** Adds everything of one person. */
-    person(pid: number, e: PersonEvidence) {
-      if (e.hasCalls) {
-        this.calls(pid, e.firstSuccess);
-        for (let i = 0; i < e.failTimes.length; i++) this.failure(e.failTimes[i]!, e.failCodes[i]!);
-      }
-      if (!Number.isNaN(e.pageTime)) this.page(pid, e.pageTime, e.pagePath);
-    },
     finish(): EvidenceArrays {
       return {
-        callPids: Float64Array.from(callPids.values),
-        firstSuccess: Float64Array.from(firstSuccess.values),
-        failStarts: Uint32Array.from([...failStarts.values, failTimes.values.length]),
-        failTimes: Float64Array.from(failTimes.values),
-        failCodes: Uint32Array.from(failCodes.values),
-        pagePids: Float64Array.from(pagePids.values),
-        pageTimes: Float64Array.from(pageTimes.values),
-        pagePaths: Int32Array.from(pagePaths.values),
+        callPids: Float64Array.from(callPids),
+        firstSuccess: Float64Array.from(firstSuccess),
+        failStarts: Uint32Array.from([...failStarts, failTimes.length]),
+        failTimes: Float64Array.from(failTimes),
+        failCodes: Uint32Array.from(failCodes),
+        pagePids: Float64Array.from(pagePids),
+        pageTimes: Float64Array.from(pageTimes),
+        pagePaths: Int32Array.from(pagePaths),
       };
     },
   };
 }
 
-/** One person's evidence data read from `arrays`. */
-function personOf(arrays: EvidenceArrays, pid: number): PersonEvidence {
-  const c = find(arrays.callPids, pid);
-  const p = find(arrays.pagePids, pid);
-  const start = c < 0 ? 0 : arrays.failStarts[c]!;
-  const end = c < 0 ? 0 : arrays.failStarts[c + 1]!;
-  return {
-    firstSuccess: c < 0 ? Number.NaN : arrays.firstSuccess[c]!,
-    hasCalls: c >= 0,
-    failTimes: Array.from(arrays.failTimes.subarray(start, end)),
-    failCodes: Array.from(arrays.failCodes.subarray(start, end)),
-    pageTime: p < 0 ? Number.NaN : arrays.pageTimes[p]!,
-    pagePath: p < 0 ? -1 : arrays.pagePaths[p]!,
-  };
-}
+/** The ids of `pids` and of `overlay`, ascending, once each. */
+const unionOf = (pids: Float64Array, overlay: ReadonlyMap<number, unknown>) => [...new Set([...pids, ...overlay.keys()])].sort((a, b) => a - b);
 
-/** The arrays with `overlay` folded in (null: the person has no data any more); the inputs are unchanged. */
-export function compactEvidence(arrays: EvidenceArrays, overlay: ReadonlyMap<number, PersonEvidence | null>): EvidenceArrays {
-  const pids = new Set<number>([...arrays.callPids, ...arrays.pagePids, ...overlay.keys()]);
+/** The arrays with the overlays folded in (null: the person has none any more); the inputs are unchanged. */
+export function compactEvidence(
+  arrays: EvidenceArrays,
+  calls: ReadonlyMap<number, PersonCalls | null>,
+  pages: ReadonlyMap<number, LastPage | null>,
+): EvidenceArrays {
   const builder = createEvidenceBuilder();
-  for (const pid of [...pids].sort((a, b) => a - b)) {
-    const e = overlay.has(pid) ? overlay.get(pid) : personOf(arrays, pid);
-    if (e) builder.person(pid, e);
+  for (const pid of unionOf(arrays.callPids, calls)) {
+    if (calls.has(pid)) {
+      const c = calls.get(pid);
+      if (!c) continue;
+      builder.calls(pid, c.firstSuccess);
+      for (let i = 0; i < c.failTimes.length; i++) builder.failure(c.failTimes[i]!, c.failCodes[i]!);
+      continue;
+    }
+    const c = find(arrays.callPids, pid);
+    builder.calls(pid, arrays.firstSuccess[c]!);
+    for (let i = arrays.failStarts[c]!; i < arrays.failStarts[c + 1]!; i++) builder.failure(arrays.failTimes[i]!, arrays.failCodes[i]!);
+  }
+  for (const pid of unionOf(arrays.pagePids, pages)) {
+    if (pages.has(pid)) {
+      const p = pages.get(pid);
+      if (p) builder.page(pid, p.time, p.path);
+      continue;
+    }
+    const p = find(arrays.pagePids, pid);
+    builder.page(pid, arrays.pageTimes[p]!, arrays.pagePaths[p]!);
   }
   return builder.finish();
 }
 
-/** The evidence data of every person: arrays plus reloaded persons. */
+/** The evidence data of every person: arrays plus reloaded persons' call facts and changed last pages. */
 export interface EvidenceState {
   arrays: EvidenceArrays;
-  overlay: ReadonlyMap<number, PersonEvidence | null>;
+  calls: ReadonlyMap<number, PersonCalls | null>;
+  pages: ReadonlyMap<number, LastPage | null>;
   codes: Dictionary;
   paths: Dictionary;
 }
@@ -184,7 +177,7 @@ export interface FactErrors {
  * instant of its last one on. Past raw-call retention only those parts are lost.
  */
 export function errorsFromFacts(state: EvidenceState, stalled: readonly Stalled[], to: number): FactErrors {
-  const { arrays, overlay, codes } = state;
+  const { arrays, calls, codes } = state;
   const byCode = new Map<string, { count: number; persons: number }>();
   const raw: Stalled[] = [];
   const codesOf = new Map<number, Set<string>>();
@@ -195,9 +188,9 @@ export function errorsFromFacts(state: EvidenceState, stalled: readonly Stalled[
     let codeOf: ArrayLike<number>;
     let start = 0;
     let end: number;
-    const patched = overlay.get(pid);
-    if (overlay.has(pid)) {
-      if (!patched?.hasCalls) continue;
+    const patched = calls.get(pid);
+    if (calls.has(pid)) {
+      if (!patched) continue;
       success = patched.firstSuccess;
       times = patched.failTimes;
       codeOf = patched.failCodes;
@@ -249,17 +242,17 @@ export interface FactPages {
  * means none in range, one after `to` leaves the person to raw page views, and a view without a path counts nowhere.
  */
 export function lastPagesFromState(state: EvidenceState, stalled: readonly Stalled[], from: number, to: number): FactPages {
-  const { arrays, overlay, paths } = state;
+  const { arrays, pages, paths } = state;
   const byPath = new Map<string, number>();
   const raw: Stalled[] = [];
   for (const person of stalled) {
     const pid = person[0];
     let ts: number;
     let path: number;
-    if (overlay.has(pid)) {
-      const patched = overlay.get(pid);
-      ts = patched ? patched.pageTime : Number.NaN;
-      path = patched ? patched.pagePath : -1;
+    if (pages.has(pid)) {
+      const patched = pages.get(pid);
+      ts = patched ? patched.time : Number.NaN;
+      path = patched ? patched.path : -1;
     } else {
       const p = find(arrays.pagePids, pid);
       ts = p < 0 ? Number.NaN : arrays.pageTimes[p]!;

@@ -24,11 +24,12 @@ type PageRow = { person_id: unknown; timestamp: unknown; id: unknown; path: unkn
 
 /**
  * The statements that move each person's last page to the chunk's page views `uuids` when they are later (a view at
- * the same instant stored later wins); resolves to the persons whose last page changed. The views are read back by
- * uuid, so a retried uuid counts as its stored copy and changes nothing, and only the latest view per person is
- * upserted (PostgreSQL refuses to update one row twice in a statement).
+ * the same instant stored later wins). The views are read back by uuid, so a retried uuid counts as its stored copy
+ * and changes nothing, and only the latest view per person is upserted (PostgreSQL refuses to update one row twice
+ * in a statement). Every change stores a view stored in this chunk, so with a newer event id than any row before:
+ * in-memory copies read what changed by event id (evidence-snapshot.ts), without a change-feed row per page view.
  */
-export function* updateLastPages(uuids: readonly string[]): Generator<Step, Set<number>, Row[]> {
+export function* updateLastPages(uuids: readonly string[]): Generator<Step, void, Row[]> {
   const latest = new Map<number, [timestamp: number, id: number, path: string | null]>();
   for (const some of slices(uuids, MAX_IN_LIST)) {
     const list = padded(some);
@@ -44,20 +45,16 @@ export function* updateLastPages(uuids: readonly string[]): Generator<Step, Set<
       if (!kept || view[0] > kept[0] || (view[0] === kept[0] && view[1] > kept[1])) latest.set(pid, view);
     }
   }
-  const changed = new Set<number>();
   for (const some of slices([...latest], ROWS_PER_INSERT)) {
     const values = some.flatMap(([pid, view]) => [pid, ...view]);
-    const updated = yield {
+    yield {
       query: () =>
         sql`INSERT INTO person_last_pages (person_id, timestamp, event_id, path) VALUES ${valuesOf(values, 4)}
             ON CONFLICT (person_id) DO UPDATE SET timestamp = excluded.timestamp, event_id = excluded.event_id, path = excluded.path
             WHERE excluded.timestamp > person_last_pages.timestamp
-               OR (excluded.timestamp = person_last_pages.timestamp AND excluded.event_id > person_last_pages.event_id)
-            RETURNING person_id`,
-      returnsRows: true,
+               OR (excluded.timestamp = person_last_pages.timestamp AND excluded.event_id > person_last_pages.event_id)`,
+      returnsRows: false,
       shape: { key: `last-pages-upsert:${some.length}`, values },
     };
-    for (const row of updated) changed.add(Number(row.person_id));
   }
-  return changed;
 }

@@ -2,11 +2,12 @@
  * Keeps `person_milestones` and its change feed `person_state_changes` current inside the ingest store's chunk
  * transaction (api/ingest/store.ts), after the chunk's events, merges and call facts are written:
  * - the chunk's milestone events are copied from `events` by uuid, so a retried uuid adds nothing and an event
- *   counts under the person it was stored for; its page views move their persons' last page (last-pages.ts);
+ *   counts under the person it was stored for; its page views move their persons' last page (last-pages.ts, read
+ *   by event id rather than through the feed);
  * - a person merged away loses their rows and the survivor's are recomputed from their stored events (which the
  *   merge has just moved), never by folding two states together;
- * - every person whose milestones, first successful call, kept failures before it or last page changed gets a row in
- *   the change feed, which in-memory copies (snapshot.ts, evidence-snapshot.ts) read to reload only those persons.
+ * - every person whose milestones, first successful call or kept failures before it changed, or who merged, gets a
+ *   row in the change feed, which in-memory copies (snapshot.ts, evidence-snapshot.ts) read to reload only them.
  * Writers are serialized by the ingest apply lock (PostgreSQL) or the write lock (SQLite), so feed rows become
  * visible in `seq` order.
  */
@@ -85,7 +86,7 @@ export function* updatePersonState(events: readonly ChunkEvent[], calls: readonl
   }
 
   const pageViews = [...new Set(events.filter((e) => e.event === '$pageview').map((e) => e.uuid))];
-  if (pageViews.length > 0) for (const pid of yield* updateLastPages(pageViews)) changed.add(pid);
+  if (pageViews.length > 0) yield* updateLastPages(pageViews);
 
   // The call facts are written: a person's first success moved to one of their calls in this chunk exactly when
   // it now equals one of those calls' times (an equal time already stored only adds a harmless feed row), and their

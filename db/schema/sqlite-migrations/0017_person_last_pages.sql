@@ -5,6 +5,8 @@ CREATE TABLE `person_last_pages` (
 	`path` text
 );
 --> statement-breakpoint
+CREATE INDEX `person_last_pages_event_id` ON `person_last_pages` (`event_id`);
+--> statement-breakpoint
 INSERT INTO `person_last_pages` (`person_id`, `timestamp`, `event_id`, `path`)
 SELECT e.`person_id`, e.`timestamp`, e.`id`, e.`pageview_path` FROM `events` e
 WHERE e.`event` = '$pageview' AND e.`event` <> 'api_call'
