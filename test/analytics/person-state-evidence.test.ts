@@ -74,10 +74,11 @@ describe('funnel flag evidence from the per-person state', () => {
       { path: '/docs/second/', count: 1 },
     ]);
 
-    // A later failure of a person the copy already holds reaches it through the change feed.
-    await database.transaction((tx) => writeEvents(tx, [[normalized(failed('reader', at(2), 'later'))]]));
+    // A later failure (through the change feed) and a later page view (by event id) reach the copy.
+    await database.transaction((tx) => writeEvents(tx, [[failed('reader', at(2), 'later'), view('pathless', at(5), '/docs/c/')].map(normalized)]));
     expect(await reports.funnel(params)).toEqual(await funnelReport(database, params));
     expect((await evidenceAt(1)).topErrors).toEqual([{ code: 'later', count: 1, persons: 1 }]);
+    expect((await evidenceAt(1)).lastPages.map((page) => page.path)).toEqual(['/docs/a/', '/docs/c/', '/docs/second/']);
 
     // Every raw call ages out: the failures kept before a first success stay, up to the last kept one's instant.
     await deleteOldCalls(database, TO + 1, { pauseMs: 0 });
