@@ -21,6 +21,7 @@ const ON_BOTH_BACKENDS = [
   'test/analytics/funnel-property.test.ts',
   'test/analytics/funnel-rules.test.ts',
   'test/analytics/funnel-views.test.ts',
+  'test/analytics/person-state-evidence.test.ts',
   'test/analytics/person-state.test.ts',
   'test/analytics/person-state-pageview.test.ts',
   'test/analytics/person-state-warm.test.ts',

@@ -13,6 +13,7 @@ import { loadDocTrend } from './docs-trend.ts';
 import { funnelReport } from './funnel-report.ts';
 import { funnelPersons, funnelTimeToConvert, funnelTrend } from './funnel-views.ts';
 import { loadPersonJourney } from './person-query.ts';
+import { stateFlagEvidence } from './person-state/evidence.ts';
 import { personStateReports } from './person-state/reports.ts';
 import { ttfsiReport } from './ttfsi-report.ts';
 
@@ -25,8 +26,10 @@ import { ttfsiReport } from './ttfsi-report.ts';
 export function createReportStore(database: SqlDatabase): ReportStore {
   // The funnel and TTFSI read each person's onboarding state from memory when it can answer them, docs always.
   const state = personStateReports(database);
+  // The flags' evidence reads each stalled person's kept call facts and last page from memory.
+  const evidence = stateFlagEvidence(database);
   return {
-    funnel: (params) => funnelReport(database, params, state.funnel),
+    funnel: (params) => funnelReport(database, params, state.funnel, evidence),
     funnelPersons: (params) => funnelPersons(database, params, state.funnel),
     funnelTrend: (params) => funnelTrend(database, params, state.funnel),
     funnelTimeToConvert: (params) => funnelTimeToConvert(database, params, state.funnel),
@@ -37,6 +40,9 @@ export function createReportStore(database: SqlDatabase): ReportStore {
     apiHealthSeries: (params) => apiHealthSeries(database, params),
     catalog: (range) => loadCatalog(database, range),
     person: (personId, now) => loadPersonJourney(database, personId, now),
-    warm: () => state.warm(),
+    async warm() {
+      await state.warm();
+      await evidence.warm();
+    },
   };
 }

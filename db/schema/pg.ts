@@ -7,17 +7,17 @@
  *   (see {@link jsonbText}), so a row built for one dialect is valid for the other. Other JSON-holding columns
  *   (`steps`, `active_conditions`, `columns`, `payload`) stay `text`: nothing queries into them, and a webhook
  *   payload must be kept byte for byte, which jsonb's normalisation would not do.
- * - The report helper columns (`call_error_code`, `pageview_path`) are STORED generated columns: PostgreSQL before 18
- *   has no virtual ones, and a real column (rather than expression indexes) keeps the SQLite column names, so the
- *   partial indexes below are matched by plain column predicates. They cost a few bytes on failed `api_call` /
- *   `$pageview` rows only (NULL elsewhere). Only indexed helpers are kept: API traffic reports read the rollups.
+ * - The report helper columns (`call_error_code`, `call_status`, `pageview_path`) are STORED generated columns:
+ *   PostgreSQL before 18 has no virtual ones, and a real column (rather than expression indexes) keeps the SQLite
+ *   column names, so report SQL selects and filters `call_status` in both dialects and the partial indexes below are
+ *   matched by plain column predicates. They cost a few bytes on `api_call` / `$pageview` rows only (NULL elsewhere).
  * - Those helpers never make an insert fail, since an acknowledged event must be stored: a status is read when it is
  *   a JSON number or a numeric string (SQLite's integer affinity turns `"503"` into 503 too) within double-precision
  *   range, else NULL; texts are cut to 256 / 512 characters so an index entry stays under PostgreSQL's ~2.7 kB
- *   B-tree limit (SQLite has none).
+ *   B-tree limit (SQLite has none). The status is `double precision` as SQLite keeps any number as given.
  * - Known divergence, on garbage only: SQLite ranks any text above every number, so there a non-numeric string,
- *   object or array `status` (even the string "200") makes a call failed; here a numeric string counts by its
- *   number, and any other non-number status reads as NULL.
+ *   object or array `status` (even the string "200") makes a call failed and never successful; here a numeric
+ *   string counts by its number (so "200" is a success), and any other non-number status reads as NULL.
  */
 import { sql } from 'drizzle-orm';
 import { bigint, boolean, customType, doublePrecision, index, integer, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
@@ -55,6 +55,10 @@ const jsonNumeric = (key: GeneratedProperty) =>
   `CASE jsonb_typeof(properties->'${key}') WHEN 'number' THEN (properties->>'${key}')::numeric ` +
   `WHEN 'string' THEN CASE WHEN length(properties->>'${key}') <= 64 AND properties->>'${key}' ~ '${NUMERIC_TEXT}' ` +
   `THEN (properties->>'${key}')::numeric END END`;
+
+/** {@link jsonNumeric} as double precision, NULL outside its range (where the cast would raise an error). */
+const jsonDouble = (key: GeneratedProperty) =>
+  sql.raw(`CASE WHEN abs(${jsonNumeric(key)}) BETWEEN 1e-300 AND 1e300 OR ${jsonNumeric(key)} = 0 THEN (${jsonNumeric(key)})::double precision END`);
 
 /** See db/schema/sqlite.ts `persons`. */
 export const persons = pgTable('persons', {
@@ -94,6 +98,7 @@ export const events = pgTable(
     callErrorCode: text('call_error_code').generatedAlwaysAs(
       sql`CASE WHEN event = 'api_call' AND (${sql.raw(jsonNumeric('status'))} >= 400 OR properties->>'error_code' IS NOT NULL) THEN left(COALESCE(properties->>'error_code', properties->>'status'), 256) END`,
     ),
+    callStatus: doublePrecision('call_status').generatedAlwaysAs(sql`CASE WHEN event = 'api_call' THEN ${jsonDouble('status')} END`),
     pageviewPath: text('pageview_path').generatedAlwaysAs(sql`CASE WHEN event = '$pageview' THEN left(properties->>'$pathname', 512) END`),
   },
   (t) => [
@@ -385,6 +390,18 @@ export const personPageViews = pgTable(
     title: text('title'),
   },
   (t) => [primaryKey({ name: 'person_page_views_pkey', columns: [t.personId, t.timestamp, t.eventId] })],
+);
+
+/** See db/schema/sqlite.ts `person_last_pages`. */
+export const personLastPages = pgTable(
+  'person_last_pages',
+  {
+    personId: int64('person_id').primaryKey(),
+    timestamp: int64('timestamp').notNull(),
+    eventId: int64('event_id').notNull(),
+    path: text('path'),
+  },
+  (t) => [index('person_last_pages_event_id').on(t.eventId)],
 );
 
 /** See db/schema/sqlite.ts `person_state_changes`. */

@@ -53,6 +53,10 @@ export const events = sqliteTable(
       sql`CASE WHEN event = 'api_call' AND (json_extract(properties, '$.status') >= 400 OR json_extract(properties, '$.error_code') IS NOT NULL) THEN COALESCE(json_extract(properties, '$.error_code'), CAST(json_extract(properties, '$.status') AS TEXT)) END`,
       { mode: 'virtual' },
     ),
+    /** Reports helper (virtual): an `api_call`'s status, NULL for other events; not indexed (flag evidence reads it). */
+    callStatus: integer('call_status').generatedAlwaysAs(sql`CASE WHEN event = 'api_call' THEN json_extract(properties, '$.status') END`, {
+      mode: 'virtual',
+    }),
     /** Reports helper (virtual): a `$pageview`'s `$pathname`, NULL for every other event; indexed for the docs report. */
     pageviewPath: text('pageview_path').generatedAlwaysAs(sql`CASE WHEN event = '$pageview' THEN json_extract(properties, '$."$pathname"') END`, {
       mode: 'virtual',
@@ -432,8 +436,27 @@ export const personPageViews = sqliteTable(
 );
 
 /**
- * The change feed of that state: one row per person whose milestones or first successful call changed, appended in
- * the same transaction. An in-memory copy of the state reads it from its last `seq` and reloads only those persons.
+ * Each person's last `$pageview` (the latest time; of views at one instant the latest stored) with its `$pathname`
+ * (NULL when it has none): the evidence of a flagged funnel step reads the last page its stalled persons read
+ * without scanning their page views. Kept by the ingest store like `person_milestones`, recomputed from `events`
+ * when an identity merge moves a person's events (those persons are named in the change feed).
+ */
+export const personLastPages = sqliteTable(
+  'person_last_pages',
+  {
+    personId: integer('person_id').primaryKey(),
+    timestamp: integer('timestamp').notNull(),
+    eventId: integer('event_id').notNull(),
+    path: text('path'),
+  },
+  // In-memory copies read the rows changed since their last read by event id: every change stores a newer event's id.
+  (t) => [index('person_last_pages_event_id').on(t.eventId)],
+);
+
+/**
+ * The change feed of that state: one row per person whose milestones, page views, first successful call or failures kept before
+ * it changed, or who merged, appended in the same transaction. An in-memory copy reads it from its last `seq` and
+ * reloads only those persons.
  */
 export const personStateChanges = sqliteTable('person_state_changes', {
   seq: integer('seq').primaryKey({ autoIncrement: true }),

@@ -2,7 +2,8 @@
  * An in-memory copy of some per-person state kept fresh from the change feed `person_state_changes` (writes.ts):
  * loaded whole on first use, then before each report the feed is read after the copy's last `seq` and only the
  * persons named there are reloaded into an overlay, folded into the base once it grows. The milestones
- * (snapshot.ts) and the page views (page-view-snapshot.ts) are two such copies over the same feed. Works with
+ * (snapshot.ts), the page views (page-view-snapshot.ts, page-view-times.ts) are such copies over the same feed, and
+ * the flag evidence (evidence-snapshot.ts) follows it with {@link followFeed} and its own overlays. Works with
  * several instances on one PostgreSQL database and with an import writing beside the server, since every writer
  * appends to the feed in the transaction that changes the state, one writer at a time.
  */
@@ -42,23 +43,31 @@ async function feedEnd(database: SqlDatabase): Promise<number> {
   return row?.seq === null || row?.seq === undefined ? 0 : Number(row.seq);
 }
 
+/** How a follower of the feed loads: everything, or only some persons (ids may repeat). */
+export interface FeedFollower {
+  reloadAll(): Promise<void>;
+  reloadPersons(pids: number[]): Promise<void>;
+}
+
 /**
- * A copy of `source`'s state on `database`. Refreshes run one at a time; each `fresh()` awaits its own, so it sees
- * every change committed before it was called. The state it resolves to is valid until the caller next awaits.
+ * A function that brings `follower` up to date with everything committed before the call (loading it all the first
+ * time): the one rule every in-memory copy follows, so they agree on when a patch is safe. Calls run one at a time;
+ * each caller awaits its own, so it sees every change committed before it asked.
  */
-export function createFeedCopy<Base, Person>(database: SqlDatabase, source: FeedCopySource<Base, Person>): { fresh(): Promise<FeedCopyState<Base, Person>> } {
-  let state: FeedCopyState<Base, Person> | undefined;
+export function followFeed(database: SqlDatabase, follower: FeedFollower): () => Promise<void> {
+  let loaded = false;
   let lastSeq = 0;
   let queue: Promise<unknown> = Promise.resolve();
 
   async function reload(): Promise<void> {
     const seq = await feedEnd(database);
-    state = { base: await source.loadAll(), overlay: new Map(), overlayPids: [] };
+    await follower.reloadAll();
+    loaded = true;
     lastSeq = seq;
   }
 
   async function refresh(): Promise<void> {
-    if (!state) return reload();
+    if (!loaded) return reload();
     const rows = await database.all<{ seq: unknown; person_id: unknown }>(
       sql`SELECT seq, person_id FROM person_state_changes WHERE seq > ${lastSeq} ORDER BY seq LIMIT ${MAX_PATCH + 1}`,
     );
@@ -67,21 +76,37 @@ export function createFeedCopy<Base, Person>(database: SqlDatabase, source: Feed
     // A feed that does not continue where this copy stopped was trimmed past it (or a PostgreSQL transaction that
     // took a seq rolled back): reloading everything is always right.
     if (rows.length > MAX_PATCH || Number(rows[0]!.seq) !== lastSeq + 1 || pids.includes(RELOAD_ALL)) return reload();
-    const overlay = new Map(state.overlay);
-    for (const [pid, person] of await source.loadPersons(pids)) overlay.set(pid, person);
-    const overlayPids = [...overlay.keys()].sort((a, b) => a - b);
+    await follower.reloadPersons(pids);
     lastSeq = Number(rows.at(-1)!.seq);
-    state =
-      overlay.size > Math.max(COMPACT_AT, source.persons(state.base) / 10)
-        ? { base: source.compact(state.base, overlay, overlayPids), overlay: new Map(), overlayPids: [] }
-        : { base: state.base, overlay, overlayPids };
   }
 
-  return {
-    fresh() {
-      const done = queue.then(refresh);
-      queue = done.catch(() => undefined);
-      return done.then(() => state!);
-    },
+  return () => {
+    const done = queue.then(refresh);
+    queue = done.catch(() => undefined);
+    return done;
   };
+}
+
+/**
+ * A copy of `source`'s state on `database`, following the feed ({@link followFeed}). Each `fresh()` sees every change
+ * committed before it was called; the state it resolves to is valid until the caller next awaits.
+ */
+export function createFeedCopy<Base, Person>(database: SqlDatabase, source: FeedCopySource<Base, Person>): { fresh(): Promise<FeedCopyState<Base, Person>> } {
+  let state: FeedCopyState<Base, Person> | undefined;
+  const refresh = followFeed(database, {
+    async reloadAll() {
+      state = { base: await source.loadAll(), overlay: new Map(), overlayPids: [] };
+    },
+    async reloadPersons(pids) {
+      const current = state!;
+      const overlay = new Map(current.overlay);
+      for (const [pid, person] of await source.loadPersons(pids)) overlay.set(pid, person);
+      const overlayPids = [...overlay.keys()].sort((a, b) => a - b);
+      state =
+        overlay.size > Math.max(COMPACT_AT, source.persons(current.base) / 10)
+          ? { base: source.compact(current.base, overlay, overlayPids), overlay: new Map(), overlayPids: [] }
+          : { base: current.base, overlay, overlayPids };
+    },
+  });
+  return { fresh: () => refresh().then(() => state!) };
 }

@@ -44,8 +44,8 @@ export interface SqlFragments {
   /** A bound value to be stored in a JSON column (text on SQLite, jsonb on PostgreSQL). */
   jsonValue(value: unknown): SQL;
   /**
-   * A successful (2xx) `api_call` row of `events` (columns unqualified), read from its JSON `status`: a number from
-   * 200 to 299, as the per-person call facts count a success.
+   * A successful (2xx) `api_call` row of `events` (columns unqualified): SQLite reads the JSON status, PostgreSQL the
+   * stored `call_status` column.
    */
   readonly successCall: SQL;
   /** Whether a top-level JSON property is the JSON value `false` (not 0, not "false"); false when absent, never NULL. */

@@ -21,9 +21,7 @@ export const postgresFragments: SqlFragments = {
   jsonNumber: (column, key) => sql`(CASE WHEN jsonb_typeof(${column} -> ${key}::text) = 'number' THEN (${column} ->> ${key}::text)::double precision END)`,
   jsonValue: (value) => sql`${JSON.stringify(value)}::jsonb`,
   jsonRaw: (column, key) => sql`CAST((${column} -> ${key}::text) AS TEXT)`,
-  successCall: sql.raw(
-    `event = 'api_call' AND CASE WHEN jsonb_typeof(properties -> 'status') = 'number' THEN (properties ->> 'status')::numeric >= 200 AND (properties ->> 'status')::numeric < 300 ELSE false END`,
-  ),
+  successCall: sql.raw(`event = 'api_call' AND call_status >= 200 AND call_status < 300`),
   jsonIsFalse: (column, key) => sql`COALESCE((${column} -> ${key}::text) = 'false'::jsonb, false)`,
   jsonKind: (column, key) => sql`jsonb_typeof(${column} -> ${key}::text)`,
   boundRows: (rows, columns) =>

@@ -15,7 +15,6 @@ CREATE TABLE "api_call_totals" (
 );
 --> statement-breakpoint
 ALTER TABLE "events" DROP COLUMN "call_endpoint";--> statement-breakpoint
-ALTER TABLE "events" DROP COLUMN "call_status";--> statement-breakpoint
 ALTER TABLE "events" DROP COLUMN "call_duration_ms";--> statement-breakpoint
 -- Backfill from the endpoint rollups: the same sums as api/analytics/api-traffic/health-summary.ts, frozen here.
 INSERT INTO "api_call_totals" ("span", "bucket_start", "calls", "rated", "errors", "server_errors", "status_2xx", "status_3xx", "status_4xx", "status_429", "status_5xx", "sketch")
