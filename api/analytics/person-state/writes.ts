@@ -7,8 +7,9 @@
  *   merge has just moved), never by folding two states together;
  * - every person whose milestones or first successful call changed gets a row in the change feed, which in-memory
  *   copies of the state (snapshot.ts) read to reload only those persons.
- * Writers are serialized by the ingest apply lock (PostgreSQL) or the write lock (SQLite), so feed rows become
- * visible in `seq` order.
+ * Feed rows are written by one writer at a time, so they become visible in `seq` order: SQLite's write lock, and on
+ * PostgreSQL the ingest apply lock or, for appliers of different partitions, the commit lock they take for their last
+ * statements (api/ingest/apply-partitions.ts).
  */
 import { sql } from 'drizzle-orm';
 import { inList, MAX_IN_LIST, padded, type Step, slices, valuesOf } from '../../ingest/steps.ts';
@@ -44,8 +45,15 @@ function successTimes(calls: readonly AppliedCall[]): Map<number, Set<number>> {
   return byPerson;
 }
 
-/** The statements that fold one chunk into the per-person state; run after the chunk's call facts are written. */
-export function* updatePersonState(events: readonly ChunkEvent[], calls: readonly AppliedCall[], merges: readonly PersonMerge[]): Generator<Step, void, Row[]> {
+/**
+ * The statements that fold one chunk into the per-person state; run after the chunk's call facts are written. Returns
+ * the persons whose state changed, for {@link appendStateChanges}.
+ */
+export function* updatePersonMilestones(
+  events: readonly ChunkEvent[],
+  calls: readonly AppliedCall[],
+  merges: readonly PersonMerge[],
+): Generator<Step, Set<number>, Row[]> {
   const changed = new Set<number>();
   if (merges.length > 0) {
     const involved = [...new Set(merges.flatMap((m) => [m.from, m.into]))];
@@ -81,7 +89,15 @@ export function* updatePersonState(events: readonly ChunkEvent[], calls: readonl
     };
     for (const row of facts) if (successes.get(Number(row.person_id))?.has(Number(row.first_success_at))) changed.add(Number(row.person_id));
   }
+  return changed;
+}
 
+/**
+ * The statements that add a change-feed row per changed person. Readers need feed rows to become visible in `seq`
+ * order, so a chunk applied beside others runs them last, under the ingest commit lock, which it holds until it
+ * commits (api/ingest/store.ts).
+ */
+export function* appendStateChanges(changed: ReadonlySet<number>): Generator<Step, void, Row[]> {
   // One statement per 512 persons, and a trim only when the feed crosses a multiple of FEED_TRIM_EVERY: on
   // PostgreSQL every statement of the chunk is a round trip.
   let crossed = false;
