@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { ApiError } from '../errors.ts';
 import { LOCK_BUSY, type SqlDatabase } from '../storage/sql/interface.ts';
 import type { ApplyOptions, ApplyResult, IngestLog, LogCounts } from './ingest-log.ts';
-import { type ApplyScope, applyRows, type LogRow, oldestRows, rowAgain, setAside } from './log-rows.ts';
+import { type ApplyScope, applyRows, type LogRow, linkFreeEvents, oldestRows, rowAgain, rowDecoder, setAside } from './log-rows.ts';
 import { type LogItem, packedRecords } from './raw-log.ts';
 import { slices, valuesOf } from './steps.ts';
 import { writeEvents } from './store.ts';
@@ -74,7 +74,8 @@ async function appendRows(database: SqlDatabase, items: ReadonlyArray<LogItem>):
  */
 export function createLogProcessor(database: SqlDatabase): IngestLog {
   const partitions = database.applyPartitions;
-  const whole: ApplyScope = { partitions };
+  const decode = rowDecoder(partitions > 1);
+  const whole: ApplyScope = { partitions, decode };
   // Instances start at different partitions, and each moves on after a chunk, so they rarely try the same one.
   let nextPartition = Math.floor(Math.random() * partitions);
 
@@ -124,13 +125,20 @@ export function createLogProcessor(database: SqlDatabase): IngestLog {
 
   /**
    * One chunk: the first free partition with work, else (rows with a link next, or nothing left) the exclusive apply
-   * of the oldest rows. With one partition, or when waiting, the exclusive apply only.
+   * of the oldest rows. With one partition, or when waiting, the exclusive apply only. When less than a chunk could
+   * be applied side by side before the next link, one exclusive chunk does more than several partition chunks
+   * (links every few dozen events, as when every developer identifies): that is tried first.
    */
   async function processChunk(options: ApplyOptions = {}): Promise<ApplyResult> {
     if (partitions === 1 || options.wait) return applyScope(whole, options);
+    const free = await linkFreeEvents(database, partitions, options.upToId ?? Number.MAX_SAFE_INTEGER);
+    if (free < (options.maxEvents ?? EVENTS_PER_CHUNK)) {
+      const result = await applyScope(whole, options);
+      if (result !== LOCK_BUSY) return result;
+    }
     for (let i = 0; i < partitions; i += 1) {
       const partition = (nextPartition + i) % partitions;
-      const result = await applyScope({ partitions, partition }, options);
+      const result = await applyScope({ partitions, partition, decode }, options);
       if (result === LOCK_BUSY || result === 0) continue;
       nextPartition = (partition + 1) % partitions;
       return result;

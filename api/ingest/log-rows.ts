@@ -9,6 +9,7 @@ import { allPartitions, INGEST_COMMIT_LOCK, partitionOf, pendingEvents } from '.
 import { eventsOfLogRow } from './raw-log.ts';
 import { inList, MAX_IN_LIST, padded, slices } from './steps.ts';
 import { writeEvents } from './store.ts';
+import type { NormalizedEvent } from './validate.ts';
 
 /** One ingest-log row as an apply reads it. */
 export interface LogRow extends Row {
@@ -30,17 +31,47 @@ export interface LogRow extends Row {
 export interface ApplyScope {
   partitions: number;
   partition?: number;
+  /** The events of a row (a processor keeps the rows it decoded, which its other partitions need again). */
+  decode: (row: LogRow) => NormalizedEvent[];
+}
+
+/** Rows a processor keeps decoded: a few chunks' worth, so its next partitions find them. */
+const DECODED_ROWS_KEPT = 32;
+
+/**
+ * Decodes rows, keeping the last {@link DECODED_ROWS_KEPT}: with partitions, each row is applied by several
+ * transactions, each needing its events. Rows never change and their ids are never reused (PostgreSQL identity).
+ */
+export function rowDecoder(keep: boolean): (row: LogRow) => NormalizedEvent[] {
+  if (!keep) return eventsOfLogRow;
+  const decoded = new Map<number, NormalizedEvent[]>();
+  return (row) => {
+    let events = decoded.get(row.id);
+    if (!events) {
+      events = eventsOfLogRow(row);
+      decoded.set(row.id, events);
+      if (decoded.size > DECODED_ROWS_KEPT) decoded.delete(decoded.keys().next().value!);
+    }
+    return events;
+  };
+}
+
+/** How many partitions a mask holds. */
+function bitCount(mask: number): number {
+  let n = 0;
+  for (let m = mask; m !== 0; m &= m - 1) n += 1;
+  return n;
 }
 
 /** The rows' columns as an apply reads them. */
 const ROW_COLUMNS = sql`id, event_count, body, capture, partitions, links`;
 
 /** The rows of a scope: every pending row, or a partition's rows without a link before the oldest row with one. */
-function inScope(scope: ApplyScope) {
+function inScope(scope: ApplyScope, ofPartition = true) {
   if (scope.partition === undefined) return sql`error IS NULL`;
-  const bit = 2 ** scope.partition;
-  return sql`error IS NULL AND links = 0 AND (partitions & ${bit}) <> 0
+  const beforeLinks = sql`error IS NULL AND links = 0
              AND id < COALESCE((SELECT MIN(id) FROM ingest_log WHERE links <> 0 AND error IS NULL), ${Number.MAX_SAFE_INTEGER})`;
+  return ofPartition ? sql`${beforeLinks} AND (partitions & ${2 ** scope.partition}) <> 0` : beforeLinks;
 }
 
 const normalized = (row: LogRow): LogRow => ({ ...row, id: Number(row.id), partitions: Number(row.partitions), links: Number(row.links) });
@@ -50,15 +81,18 @@ const normalized = (row: LogRow): LogRow => ({ ...row, id: Number(row.id), parti
  * Sizes first, bodies after: a row can hold hundreds of KB, so only the rows a chunk takes are read whole.
  */
 export async function oldestRows(tx: SqlDatabase, scope: ApplyScope, maxEvents: number, upToId: number): Promise<LogRow[]> {
-  const sizes = await tx.all<{ id: number; event_count: number }>(
-    sql`SELECT id, event_count FROM ingest_log WHERE ${inScope(scope)} AND id <= ${upToId} ORDER BY id LIMIT ${Math.max(1, Math.ceil(maxEvents / 10))}`,
+  const sizes = await tx.all<{ id: number; event_count: number; partitions: number }>(
+    sql`SELECT id, event_count, partitions FROM ingest_log WHERE ${inScope(scope)} AND id <= ${upToId} ORDER BY id LIMIT ${Math.max(1, Math.ceil(maxEvents / 10))}`,
   );
   const chosen = new Set<number>();
   let events = 0;
+  const all = allPartitions(scope.partitions);
   for (const row of sizes) {
-    if (chosen.size > 0 && events + row.event_count > maxEvents) break;
+    // A partition's share of a row, estimated as an even split between the partitions it holds.
+    const count = scope.partition === undefined ? row.event_count : Math.ceil(row.event_count / Math.max(1, bitCount(Number(row.partitions) & all)));
+    if (chosen.size > 0 && events + count > maxEvents) break;
     chosen.add(Number(row.id));
-    events += row.event_count;
+    events += count;
   }
   if (chosen.size === 0) return [];
   const ids = [...chosen];
@@ -70,6 +104,17 @@ export async function oldestRows(tx: SqlDatabase, scope: ApplyScope, maxEvents: 
   return rows.map(normalized).filter((row) => chosen.has(row.id));
 }
 
+/**
+ * Events of the rows without a link before the oldest row with one (up to `upToId`): what partitions could apply side
+ * by side now. A row some partitions of which are applied counts whole.
+ */
+export async function linkFreeEvents(database: SqlDatabase, partitions: number, upToId: number): Promise<number> {
+  const row = await database.get<{ n: unknown }>(
+    sql`SELECT COALESCE(SUM(event_count), 0) AS n FROM ingest_log WHERE ${inScope({ partitions, partition: 0, decode: eventsOfLogRow }, false)} AND id <= ${upToId}`,
+  );
+  return Number(row?.n ?? 0);
+}
+
 /** The row `id` again, if it is still pending in the scope (another applier may have taken it meanwhile). */
 export async function rowAgain(tx: SqlDatabase, scope: ApplyScope, id: number): Promise<LogRow | undefined> {
   const rows = await tx.all<LogRow>(sql`SELECT ${ROW_COLUMNS} FROM ingest_log WHERE id = ${id} AND ${inScope(scope)}`);
@@ -78,7 +123,7 @@ export async function rowAgain(tx: SqlDatabase, scope: ApplyScope, id: number): 
 
 /** The events of `row` the scope applies: its pending ones, or the partition's. */
 function eventsInScope(row: LogRow, scope: ApplyScope) {
-  const events = eventsOfLogRow(row);
+  const events = scope.decode(row);
   const { partition, partitions } = scope;
   if (partition === undefined) return pendingEvents(events, row.partitions, partitions);
   return events.filter((event) => partitionOf(event.distinctId, partitions) === partition);
