@@ -127,15 +127,13 @@ export function createLogProcessor(database: SqlDatabase): IngestLog {
    * One chunk: the first free partition with work, else (rows with a link next, or nothing left) the exclusive apply
    * of the oldest rows. With one partition, or when waiting, the exclusive apply only. When less than a chunk could
    * be applied side by side before the next link, one exclusive chunk does more than several partition chunks
-   * (links every few dozen events, as when every developer identifies): that is tried first.
+   * (links every few dozen events, as when every developer identifies): that is tried instead.
    */
   async function processChunk(options: ApplyOptions = {}): Promise<ApplyResult> {
     if (partitions === 1 || options.wait) return applyScope(whole, options);
     const free = await linkFreeEvents(database, partitions, options.upToId ?? Number.MAX_SAFE_INTEGER);
-    if (free < (options.maxEvents ?? EVENTS_PER_CHUNK)) {
-      const result = await applyScope(whole, options);
-      if (result !== LOCK_BUSY) return result;
-    }
+    // Busy then means another instance applies: the little partition work there is is not worth the attempts.
+    if (free < (options.maxEvents ?? EVENTS_PER_CHUNK)) return applyScope(whole, options);
     for (let i = 0; i < partitions; i += 1) {
       const partition = (nextPartition + i) % partitions;
       const result = await applyScope({ partitions, partition, decode }, options);

@@ -4,12 +4,14 @@
  * `$identify` / `$create_alias` in a request of its own (a browser sends one event per request), every other event in
  * 50-event requests, a hundred requests per group commit. A second log holds the same history without its links
  * (every event of a developer under one id), the upper bound when links are rare. Each run applies a fresh copy of
- * the log on its own database with idle chunks (`processChunk`) until it is empty, from 1 or 2 pools, and prints
- * events/s and the load average; "exclusive" is the apply under one lock (a settle's path, and every apply before
+ * the log on its own database with idle chunks (`processChunk`) until it is empty, from 1 or 2 processes (each an
+ * instance with its own pool), and prints events/s, the appliers' CPU time and the load average; "exclusive" is the apply under one lock (a settle's path, and every apply before
  * partitions). `BENCH_DATABASE_URL` names a server (a role that may create databases); without it a throwaway
  * cluster is started as the tests do.
  */
+import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { generateDemoEvents } from '../../api/demo/seed.ts';
@@ -59,6 +61,26 @@ async function applyAll(database: SqlDatabase, exclusive: boolean): Promise<void
   }
 }
 
+/** One instance: a process of its own (so instances do not share an event loop), started and connected ahead. */
+async function instance(url: string, exclusive: boolean): Promise<{ go: () => Promise<{ cpuSeconds: number }> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], {
+    env: { ...process.env, BENCH_APPLY_URL: url, BENCH_APPLY_EXCLUSIVE: exclusive ? '1' : '' },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  let out = '';
+  const exited = new Promise<void>((resolve, reject) =>
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`applier exited with ${code}`)))),
+  );
+  await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => ((out += d), out.startsWith('ready\n') && resolve())));
+  return {
+    go: async () => {
+      child.stdin.end('go\n');
+      await exited;
+      return JSON.parse(out.slice('ready\n'.length)) as { cpuSeconds: number };
+    },
+  };
+}
+
 async function run(serverUrl: string, log: LogItem[][], instances: number, exclusive: boolean, label: string): Promise<void> {
   const name = `onramp_bench_apply_${process.pid}_${Date.now()}`;
   const admin = new pg.Client({ connectionString: serverUrl });
@@ -66,23 +88,38 @@ async function run(serverUrl: string, log: LogItem[][], instances: number, exclu
   await admin.query(`CREATE DATABASE ${name}`);
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
-  const pools = await Promise.all(Array.from({ length: instances }, () => openPgDb(url.toString())));
+  const db = await openPgDb(url.toString());
   try {
-    const databases = pools.map((db) => postgresDatabase(db.$client));
-    for (const items of log) await createLogProcessor(databases[0]!).append(items);
-    const row = await databases[0]!.get<{ n: number; links: number }>(sql`SELECT SUM(event_count) AS n, SUM(links) AS links FROM ingest_log`);
+    const database = postgresDatabase(db.$client);
+    for (const items of log) await createLogProcessor(database).append(items);
+    const row = await database.get<{ n: number; links: number }>(sql`SELECT SUM(event_count) AS n, SUM(links) AS links FROM ingest_log`);
     const events = Number(row?.n);
+    const appliers = await Promise.all(Array.from({ length: instances }, () => instance(url.toString(), exclusive)));
     const started = performance.now();
-    await Promise.all(databases.map((database) => applyAll(database, exclusive)));
+    const used = await Promise.all(appliers.map((applier) => applier.go()));
     const seconds = (performance.now() - started) / 1000;
+    const cpu = used.reduce((sum, u) => sum + u.cpuSeconds, 0);
     console.log(
-      `${label}: ${events} events (${row?.links} link rows) in ${seconds.toFixed(2)} s = ${Math.round(events / seconds)} events/s, load ${loadavg()[0]!.toFixed(2)}`,
+      `${label}: ${events} events (${row?.links} link rows) in ${seconds.toFixed(2)} s = ${Math.round(events / seconds)} events/s, ` +
+        `appliers' CPU ${cpu.toFixed(2)} s (${Math.round((cpu / events) * 1e6)} µs/event), load ${loadavg()[0]!.toFixed(2)}`,
     );
   } finally {
-    for (const db of pools) await db.close();
+    await db.close();
     await admin.query(`DROP DATABASE ${name}`);
     await admin.end();
   }
+}
+
+if (process.env.BENCH_APPLY_URL) {
+  const db = await openPgDb(process.env.BENCH_APPLY_URL);
+  process.stdout.write('ready\n');
+  await new Promise((resolve) => process.stdin.once('data', resolve));
+  const cpu = process.cpuUsage();
+  await applyAll(postgresDatabase(db.$client), process.env.BENCH_APPLY_EXCLUSIVE === '1');
+  const used = process.cpuUsage(cpu);
+  await db.close();
+  process.stdout.write(JSON.stringify({ cpuSeconds: (used.user + used.system) / 1e6 }));
+  process.exit(0);
 }
 
 const server = process.env.BENCH_DATABASE_URL ? undefined : await startPostgres();
