@@ -14,8 +14,9 @@ import { funnelReport } from '../../api/analytics/funnel-report.ts';
 import { parseRangeParams, parseTtfsiParams } from '../../api/analytics/params.ts';
 import { createReportStore } from '../../api/analytics/report-store.ts';
 import { ttfsiReport } from '../../api/analytics/ttfsi-report.ts';
+import { partitionOf, pendingEvents } from '../../api/ingest/apply-partitions.ts';
 import { createLogProcessor, drainLog } from '../../api/ingest/log-processor.ts';
-import { inProcessRequests, type LogItem } from '../../api/ingest/raw-log.ts';
+import { inProcessRequests, type LogItem, packedRecords } from '../../api/ingest/raw-log.ts';
 import type { NormalizedEvent } from '../../api/ingest/validate.ts';
 import type { SqlDatabase } from '../../api/storage/sql/interface.ts';
 import { advisoryLockKey, postgresDatabase } from '../../api/storage/sql/postgres.ts';
@@ -219,6 +220,38 @@ async function reports(database: SqlDatabase) {
     apiHealth: await state.apiHealth(parseRangeParams(query, now)),
   };
 }
+
+describe('log rows for a partitioned apply', () => {
+  it('give a request with a link a row of its own, and record the partitions of every row', () => {
+    const plain = [event('$pageview', 'anon-a', T0), event('$pageview', 'anon-b', T0 + 1)];
+    const link = [event('$identify', 'user-a', T0 + 2, { $anon_distinct_id: 'anon-a' })];
+    const refused = [event('$identify', 'user-b', T0 + 3, { $anon_distinct_id: 'user-b' })];
+    const items = [plain, link, plain.map((e) => ({ ...e, uuid: nextUuid() })), refused].flatMap((r) =>
+      inProcessRequests(r.map((e) => ({ ...e, receivedAt: RECEIVED }))),
+    );
+    const rows = packedRecords(items, 0, 4);
+    expect(rows.map((row) => [row.record[0], row.links])).toEqual([
+      [2, false],
+      [1, true],
+      // A link PostHog refuses (to itself) links nothing, so it packs with its neighbours.
+      [3, false],
+    ]);
+    const partitionsOf = (ids: string[]) => ids.reduce((mask, id) => mask | (2 ** partitionOf(id, 4)), 0);
+    expect(rows.map((row) => row.partitions)).toEqual([
+      partitionsOf(['anon-a', 'anon-b']),
+      partitionsOf(['user-a']),
+      partitionsOf(['anon-a', 'anon-b', 'user-b']),
+    ]);
+    // One partition: rows pack as before, whatever they hold.
+    expect(packedRecords(items, 0, 1).map((row) => [row.record[0], row.partitions])).toEqual([[6, 1]]);
+    // A row's pending events: those of the partitions whose bit is still set.
+    const pending = 2 ** partitionOf('anon-b', 4);
+    expect(pendingEvents(plain, pending, 4).map((e) => e.distinctId)).toEqual(
+      partitionOf('anon-a', 4) === partitionOf('anon-b', 4) ? ['anon-a', 'anon-b'] : ['anon-b'],
+    );
+    expect(pendingEvents(plain, -1, 4)).toBe(plain);
+  });
+});
 
 describe('two appliers on one PostgreSQL database', () => {
   it('apply one log concurrently, partition by partition, to exactly what one applier stores', { timeout: 180_000 }, async () => {
