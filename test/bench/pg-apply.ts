@@ -71,7 +71,12 @@ async function instance(url: string, exclusive: boolean): Promise<{ go: () => Pr
   const exited = new Promise<void>((resolve, reject) =>
     child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`applier exited with ${code}`)))),
   );
-  await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => ((out += d), out.startsWith('ready\n') && resolve())));
+  await new Promise<void>((resolve) =>
+    child.stdout.on('data', (d: Buffer) => {
+      out += d;
+      if (out.startsWith('ready\n')) resolve();
+    }),
+  );
   return {
     go: async () => {
       child.stdin.end('go\n');
