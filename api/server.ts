@@ -153,6 +153,12 @@ const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST, ser
   else console.log('Admin token: from ONRAMP_ADMIN_TOKEN');
 });
 
+// The per-developer state is loaded in the background once listening, so the first report does not wait for it
+// (quietly: the URL and admin token stay the last lines on screen).
+storage.reports.warm().catch((err: unknown) => {
+  console.warn(`[onramp] loading the per-developer state failed (${(err as Error)?.message ?? String(err)}); the first report loads it`);
+});
+
 // Set on the instance as well: not every Node 20 release reads keepAliveTimeout from the options.
 (server as Server).keepAliveTimeout = env.ONRAMP_KEEP_ALIVE_TIMEOUT_MS;
 (server as Server).maxConnections = env.ONRAMP_MAX_CONNECTIONS;

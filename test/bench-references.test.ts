@@ -68,3 +68,20 @@ describe('bench:import reference insert', () => {
     db.close();
   });
 });
+
+describe('bench:apply', () => {
+  it('applies every logged event and prints the decomposition and the floor', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/bench/apply-parts.ts'], {
+      env: { ...process.env, BENCH_EVENTS: '3000' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += String(d);
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(0);
+    expect(out).toMatch(/SQL: events\s+\d+\.\d+ µs\/event/);
+    expect(out).toMatch(/floor of any apply .* at most [\d,]+ events\/s/);
+  }, 120_000);
+});

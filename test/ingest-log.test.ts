@@ -278,6 +278,18 @@ describe('ingest log: acknowledged first, applied later', () => {
     expect(count(db, 'SELECT COUNT(*) FROM events')).toBe(50);
   });
 
+  it('applies a steady stream of requests in the spare time between them, without waiting for quiet', async () => {
+    const { app, writer } = loggedApp();
+    const sent = 80;
+    // A request every 20 ms: never 100 ms of quiet, far from the backlog bound, the loop mostly idle.
+    for (let i = 0; i < sent; i += 1) {
+      await capture(app, { api_key: PROJECT_TOKEN, batch: Array.from({ length: 10 }, (_, j) => captureEvent({ distinct_id: `steady-${(i + j) % 7}` })) });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    // Waiting for quiet alone left all 800 events in the log here.
+    expect(writer.backlogEvents).toBeLessThan((sent * 10) / 4);
+  });
+
   it('keeps serving capture while a report catches up on a long backlog', async () => {
     const { app, writer } = loggedApp({ maxBacklogEvents: 1_000_000 });
     for (let i = 0; i < 20; i += 1) {

@@ -5,6 +5,8 @@
  */
 import { type SQL, sql } from 'drizzle-orm';
 import type { SqlDatabase, SqlFragments } from '../storage/sql/interface.ts';
+import { DOC_PATH_PREFIXES } from './contract.ts';
+import { reasonsPerPage, type VoteCountRow, voteCounts, votesPerPage } from './docs-votes.ts';
 import type { Range } from './params.ts';
 import { eventRows, firstSuccessOf } from './sql.ts';
 
@@ -96,47 +98,99 @@ function latestTitle(f: SqlFragments, path: SQL, range: Range): SQL {
 /** 1 when the first success `fs` falls in [`first`, `to`], else 0. */
 const convertedBy = (fs: SQL, first: SQL, to: number) => sql`CASE WHEN ${fs} IS NOT NULL AND ${fs} >= ${first} AND ${fs} <= ${to} THEN 1 ELSE 0 END`;
 
+/** The docs report's page-view figures over docs and quickstart pages in a range (the headline cards). */
+export type PageViewTotals = { views: number; readers: number };
+
+/**
+ * Where the docs report's page-view figures come from: the raw events ({@link rawPageViews}) or each person's page
+ * views in memory (person-state/docs-views.ts), which must give the same numbers.
+ */
+export interface DocsPageViewSource {
+  /** Per-page rows (title included) and the audience, as {@link loadDocsData} describes them. */
+  pages(range: Range): Promise<Pick<DocsData, 'views' | 'audience'>>;
+  /** Views and distinct readers of docs and quickstart pages (`DOC_PATH_PREFIXES`). */
+  totals(range: Range): Promise<PageViewTotals>;
+}
+
+/** `column` starts with one of DOC_PATH_PREFIXES: an exact, case-sensitive comparison whatever the collation. */
+const isDocPathSql = (column: SQL) =>
+  sql.join(
+    DOC_PATH_PREFIXES.map((prefix) => sql`substr(${column}, 1, ${prefix.length}) = ${prefix}`),
+    sql` OR `,
+  );
+
+/** The page-view figures read from raw `$pageview` events through the page-path index. */
+export function rawPageViews(database: SqlDatabase): DocsPageViewSource {
+  const f = database.fragments;
+  return {
+    async pages(range) {
+      const pageviews = eventRows(f, 'v', '$pageview');
+      const { from, to } = range;
+      const [views, audience] = await Promise.all([
+        database.all<PageViewsRow>(
+          sql`WITH pv AS (
+                SELECT pageview_path AS path, person_id AS pid, MIN(timestamp) AS first, COUNT(*) AS views
+                FROM events ${f.indexedBy('events_pageview_path_person_timestamp')}
+                WHERE pageview_path IS NOT NULL AND timestamp BETWEEN ${from} AND ${to} GROUP BY pageview_path, person_id
+              ),
+              people AS (SELECT pid, MIN(first) AS first, ${firstSuccessOf(f, sql`pid`)} AS fs FROM pv GROUP BY pid)
+              SELECT pv.path AS path, ${latestTitle(f, sql`pv.path`, range)} AS title, SUM(pv.views) AS views, COUNT(*) AS readers,
+                     SUM(${convertedBy(sql`p.fs`, sql`pv.first`, to)}) AS "readersConverted",
+                     SUM(${convertedBy(sql`p.fs`, sql`p.first`, to)}) AS "readersConvertedAny"
+              FROM pv JOIN people p ON p.pid = pv.pid
+              GROUP BY pv.path ORDER BY pv.path ${f.binaryCollation}`,
+        ),
+        // The first success is computed in the grouped subquery, so it is read once per person, however often it is used.
+        database.get<AudienceRow>(
+          sql`SELECT COUNT(*) AS persons, COALESCE(SUM(${convertedBy(sql`fs`, sql`first`, to)}), 0) AS converted
+              FROM (SELECT v.person_id AS pid, MIN(v.timestamp) AS first, ${firstSuccessOf(f, sql`v.person_id`)} AS fs
+                    FROM ${pageviews.from}
+                    WHERE ${pageviews.where} AND v.timestamp BETWEEN ${from} AND ${to} GROUP BY v.person_id) people`,
+        ),
+      ]);
+      return { views, audience: audience ?? { persons: 0, converted: 0 } };
+    },
+    async totals(range) {
+      const row = await database.get<{ views: number; readers: number }>(
+        sql`SELECT COUNT(*) AS views, COUNT(DISTINCT person_id) AS readers FROM events ${f.indexedBy('events_pageview_path_person_timestamp')}
+            WHERE pageview_path IS NOT NULL AND (${isDocPathSql(sql`pageview_path`)}) AND timestamp BETWEEN ${range.from} AND ${range.to}`,
+      );
+      return { views: Number(row?.views ?? 0), readers: Number(row?.readers ?? 0) };
+    },
+  };
+}
+
+/** The latest title of each of `paths` in range (see latestTitle), by path; for paths whose latest title is a tie. */
+export async function latestTitles(database: SqlDatabase, range: Range, paths: readonly string[]): Promise<Map<string, string | null>> {
+  const f = database.fragments;
+  const out = new Map<string, string | null>();
+  for (const path of paths) {
+    const row = await database.get<{ title: string | null }>(sql`SELECT ${latestTitle(f, sql`${path}`, range)} AS title`);
+    out.set(path, row?.title ?? null);
+  }
+  return out;
+}
+
 /**
  * Loads per-page aggregates. Conversion: a reader of page X converted when their first successful call (over all
  * time) falls in [their first view of X in range, to]; for the audience (everyone with a `$pageview` in range) the
  * same against their first view of any page (a `$pageview` without `$pathname` still makes a person part of the
  * audience). `readersConvertedAny` uses that audience rule for X's readers, so the non-reader figures are
- * `audience − readers`. Text is ordered byte-wise, whatever the database's collation.
+ * `audience − readers`. Text is ordered byte-wise, whatever the database's collation. Page views come from
+ * `pageViews` (raw events by default), votes and reasons from `votes` (the range's vote counts, docs-votes.ts).
  */
-export async function loadDocsData(database: SqlDatabase, range: Range): Promise<DocsData> {
+export async function loadDocsData(
+  database: SqlDatabase,
+  range: Range,
+  pageViews: DocsPageViewSource = rawPageViews(database),
+  votes: Promise<VoteCountRow[]> = voteCounts(database, range),
+): Promise<DocsData> {
   const f = database.fragments;
-  const pageviews = eventRows(f, 'v', '$pageview');
   const { from, to } = range;
   const path = feedbackPath(f);
-  const [views, audience, votes, reasons, comments] = await Promise.all([
-    database.all<PageViewsRow>(
-      sql`WITH pv AS (
-            SELECT pageview_path AS path, person_id AS pid, MIN(timestamp) AS first, COUNT(*) AS views
-            FROM events ${f.indexedBy('events_pageview_path_person_timestamp')}
-            WHERE pageview_path IS NOT NULL AND timestamp BETWEEN ${from} AND ${to} GROUP BY pageview_path, person_id
-          ),
-          people AS (SELECT pid, MIN(first) AS first, ${firstSuccessOf(f, sql`pid`)} AS fs FROM pv GROUP BY pid)
-          SELECT pv.path AS path, ${latestTitle(f, sql`pv.path`, range)} AS title, SUM(pv.views) AS views, COUNT(*) AS readers,
-                 SUM(${convertedBy(sql`p.fs`, sql`pv.first`, to)}) AS "readersConverted",
-                 SUM(${convertedBy(sql`p.fs`, sql`p.first`, to)}) AS "readersConvertedAny"
-          FROM pv JOIN people p ON p.pid = pv.pid
-          GROUP BY pv.path ORDER BY pv.path ${f.binaryCollation}`,
-    ),
-    // The first success is computed in the grouped subquery, so it is read once per person, however often it is used.
-    database.get<AudienceRow>(
-      sql`SELECT COUNT(*) AS persons, COALESCE(SUM(${convertedBy(sql`fs`, sql`first`, to)}), 0) AS converted
-          FROM (SELECT v.person_id AS pid, MIN(v.timestamp) AS first, ${firstSuccessOf(f, sql`v.person_id`)} AS fs
-                FROM ${pageviews.from}
-                WHERE ${pageviews.where} AND v.timestamp BETWEEN ${from} AND ${to} GROUP BY v.person_id) people`,
-    ),
-    database.all<VoteRow>(
-      sql`SELECT path, SUM(CASE WHEN helpful = 1 THEN 1 ELSE 0 END) AS helpful, SUM(CASE WHEN helpful = 0 THEN 1 ELSE 0 END) AS "notHelpful"
-          FROM (${latestVotes(f, range)}) l GROUP BY path ORDER BY path ${f.binaryCollation}`,
-    ),
-    database.all<ReasonRow>(
-      sql`SELECT path, reason, COUNT(*) AS n FROM (${latestVotes(f, range)}) l
-          WHERE reason IS NOT NULL AND reason <> '' GROUP BY path, reason ORDER BY path ${f.binaryCollation}, n DESC, reason ${f.binaryCollation}`,
-    ),
+  const [{ views, audience }, counts, comments] = await Promise.all([
+    pageViews.pages(range),
+    votes,
     database.all<CommentRow>(
       sql`SELECT path, text, timestamp, helpful FROM (
             SELECT ${path} AS path, ${f.jsonText(PROPERTIES, 'comment')} AS text, timestamp, id, ${helpful(f)} AS helpful,
@@ -147,7 +201,7 @@ export async function loadDocsData(database: SqlDatabase, range: Range): Promise
           ORDER BY path ${f.binaryCollation}, timestamp DESC, id DESC`,
     ),
   ]);
-  return { views, votes, reasons, comments, audience: audience ?? { persons: 0, converted: 0 } };
+  return { views, votes: votesPerPage(counts), reasons: reasonsPerPage(counts), comments, audience };
 }
 
 /** Helpful rate per path (latest vote per person per page in range), for the funnel flags' evidence. */

@@ -6,7 +6,7 @@ import type { SqlDatabase } from '../storage/sql/interface.ts';
 import { capText, type ErrorCount, type Flag, type FlagEvidence, type FunnelPrevious, type FunnelReport, type FunnelStep, TEXT_CAPS } from './contract.ts';
 import { helpfulRates } from './docs-query.ts';
 import { detectFlags } from './flags.ts';
-import { stalledAt, stalledErrors, stalledLastPages } from './flags-query.ts';
+import { type FlagEvidenceSource, rawFlagEvidence, stalledAt } from './flags-query.ts';
 import { shapeBreakdown, shapeSteps } from './funnel.ts';
 import type { FunnelParams } from './funnel-params.ts';
 import { type FunnelPersonStream, rawFunnelStream } from './funnel-query.ts';
@@ -50,9 +50,15 @@ function stepEvidence(topErrors: ErrorCount[], pages: Array<{ path: string; coun
 }
 
 /** Reads the evidence of one flagged step: the errors and last pages of the persons who stalled before it. */
-async function evidenceOf(database: SqlDatabase, p: FunnelParams, current: FunnelRun, step: number): Promise<[number, StepEvidence]> {
+async function evidenceOf(
+  database: SqlDatabase,
+  source: FlagEvidenceSource,
+  p: FunnelParams,
+  current: FunnelRun,
+  step: number,
+): Promise<[number, StepEvidence]> {
   const stalled = stalledAt(current.stalls, step);
-  const [pages, errors] = await Promise.all([stalledLastPages(database, p, stalled), stalledErrors(database, p, stalled)]);
+  const [pages, errors] = await Promise.all([source.lastPages(p, stalled), source.errors(p, stalled)]);
   const rates = await helpfulRates(
     database,
     p,
@@ -61,12 +67,20 @@ async function evidenceOf(database: SqlDatabase, p: FunnelParams, current: Funne
   return [step, stepEvidence(errors, pages, rates)];
 }
 
-/** `GET /api/v1/reports/funnel` on either dialect; `stream` gives each person's events (default: raw events). */
-export async function funnelReport(database: SqlDatabase, p: FunnelParams, stream: FunnelPersonStream = rawFunnelStream(database)): Promise<FunnelReport> {
+/**
+ * `GET /api/v1/reports/funnel` on either dialect; `stream` gives each person's events and `evidence` the flags'
+ * evidence (default: both from raw events).
+ */
+export async function funnelReport(
+  database: SqlDatabase,
+  p: FunnelParams,
+  stream: FunnelPersonStream = rawFunnelStream(database),
+  evidence: FlagEvidenceSource = rawFlagEvidence(database),
+): Promise<FunnelReport> {
   const bounds = previousPeriod(p.from, p.to);
   const [current, previous] = (await runFunnelPeriods(database, p, [bounds], stream)) as [FunnelRun, FunnelRun];
   const { steps, previousSteps, detected } = detectFunnelFlags(p, current, previous);
-  const evidenceByStep = new Map(await Promise.all([...new Set(detected.map((f) => f.step))].map((k) => evidenceOf(database, p, current, k))));
+  const evidenceByStep = new Map(await Promise.all([...new Set(detected.map((f) => f.step))].map((k) => evidenceOf(database, evidence, p, current, k))));
   const flags: Flag[] = detected.map(({ previousRate, currentRate, p: pValue, ...flag }) => ({
     ...flag,
     evidence: { previousRate, currentRate, p: pValue, ...evidenceByStep.get(flag.step)! },

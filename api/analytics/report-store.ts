@@ -13,6 +13,7 @@ import { loadDocTrend } from './docs-trend.ts';
 import { funnelReport } from './funnel-report.ts';
 import { funnelPersons, funnelTimeToConvert, funnelTrend } from './funnel-views.ts';
 import { loadPersonJourney } from './person-query.ts';
+import { stateFlagEvidence } from './person-state/evidence.ts';
 import { personStateReports } from './person-state/reports.ts';
 import { ttfsiReport } from './ttfsi-report.ts';
 
@@ -23,19 +24,25 @@ import { ttfsiReport } from './ttfsi-report.ts';
  * const report = await createReportStore(sqliteDatabase(db.$client)).funnel(parseFunnelParams({}));
  */
 export function createReportStore(database: SqlDatabase): ReportStore {
-  // The funnel and TTFSI read each person's onboarding state from memory when it can answer them.
+  // The funnel and TTFSI read each person's onboarding state from memory when it can answer them, docs always.
   const state = personStateReports(database);
+  // The flags' evidence reads each stalled person's kept call facts and last page from memory.
+  const evidence = stateFlagEvidence(database);
   return {
-    funnel: (params) => funnelReport(database, params, state.funnel),
+    funnel: (params) => funnelReport(database, params, state.funnel, evidence),
     funnelPersons: (params) => funnelPersons(database, params, state.funnel),
     funnelTrend: (params) => funnelTrend(database, params, state.funnel),
     funnelTimeToConvert: (params) => funnelTimeToConvert(database, params, state.funnel),
     ttfsi: (params) => ttfsiReport(database, params, state.ttfsi),
-    docs: (range) => docsReport(database, range),
+    docs: (range) => docsReport(database, range, state.docs),
     docTrend: (params) => loadDocTrend(database, params),
     apiHealth: async (range, options) => shapeApiHealth(await loadApiHealthData(database, range), options?.slo ?? DEFAULT_API_SLO),
     apiHealthSeries: (params) => apiHealthSeries(database, params),
     catalog: (range) => loadCatalog(database, range),
     person: (personId, now) => loadPersonJourney(database, personId, now),
+    async warm() {
+      await state.warm();
+      await evidence.warm();
+    },
   };
 }

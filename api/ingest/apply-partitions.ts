@@ -1,5 +1,5 @@
 /**
- * How the ingest log is split so that several instances can apply it at once (ADR 0015). Every event belongs to the
+ * How the ingest log is split so that several instances can apply it at once (ADR 0017). Every event belongs to the
  * partition of its distinct id; a log row records which partitions still have events in it to apply
  * (`ingest_log.partitions`) and whether it holds an identity link (`ingest_log.links`). Events of one distinct id
  * therefore always land in one partition, which one applier at a time applies in log order; a link can join persons

@@ -4,7 +4,8 @@ import type { AppliedCall } from '../analytics/api-traffic/applied-call.ts';
 import { classifyCall } from '../analytics/api-traffic/call.ts';
 import { updateCallFacts } from '../analytics/api-traffic/fact-writes.ts';
 import { addCallRollups } from '../analytics/api-traffic/rollup-writes.ts';
-import { appendStateChanges, updatePersonMilestones } from '../analytics/person-state/writes.ts';
+import { appendStateChanges, updatePersonState } from '../analytics/person-state/writes.ts';
+import { fragmentsFor } from '../storage/sql/fragments.ts';
 import { asBoolean, parseJsonColumn, type Row, type SqlDatabase, type SqlFragments } from '../storage/sql/interface.ts';
 import { INGEST_COMMIT_LOCK } from './apply-partitions.ts';
 import { type ChunkIdentity, type ChunkPerson, createChunkIdentity, type MergeTarget, mergeTarget, survivorOf } from './identity.ts';
@@ -107,7 +108,7 @@ function appliedCalls(rows: readonly EventRow[], inserted: readonly Row[]): Appl
  * (`concurrent`), those last ones run under the ingest commit lock, held until the commit: rollups are read and
  * written back, and feed rows must become visible in `seq` order.
  */
-function* writeChunk(identity: ChunkIdentity, rows: EventRow[], concurrent: SqlFragments | undefined): Generator<Step, void, Row[]> {
+function* writeChunk(f: SqlFragments, identity: ChunkIdentity, rows: EventRow[], concurrent: boolean): Generator<Step, void, Row[]> {
   const created = identity.created();
   for (const some of slices(created, ROWS_PER_INSERT)) {
     // is_identified as 0/1, which SQLite stores and PostgreSQL reads as a boolean.
@@ -159,14 +160,15 @@ function* writeChunk(identity: ChunkIdentity, rows: EventRow[], concurrent: SqlF
   }
   const merges = mergedAway.map((person) => ({ from: person.id!, into: survivorOf(person).id! }));
   yield* updateCallFacts(calls, merges);
-  const changed = yield* updatePersonMilestones(
+  const changed = yield* updatePersonState(
+    f,
     rows.map((row) => row.event),
     calls,
     merges,
   );
   const gone = [...mergedAway, ...created.filter((person) => person.mergedInto)].map((person) => person.id!);
   for (const some of slices(gone, MAX_IN_LIST)) yield { query: () => sql`DELETE FROM persons WHERE id IN ${inList(some)}`, returnsRows: false };
-  if (concurrent && (calls.length > 0 || changed.size > 0)) yield { query: () => concurrent.waitForLock(INGEST_COMMIT_LOCK), returnsRows: false };
+  if (concurrent && (calls.length > 0 || changed.size > 0)) yield { query: () => f.waitForLock(INGEST_COMMIT_LOCK), returnsRows: false };
   yield* addCallRollups(calls);
   yield* appendStateChanges(changed);
 }
@@ -252,7 +254,7 @@ export function* storeChunk(
     rows.push({ event, person });
     if (first) identity.updateProperties(person, event.set, event.setOnce);
   }
-  yield* writeChunk(identity, rows, concurrent);
+  yield* writeChunk(fragmentsFor(dialect), identity, rows, concurrent !== undefined);
 }
 
 /**

@@ -2,6 +2,7 @@ import type { ApiError } from '../errors.ts';
 import type { SqlDatabase } from '../storage/sql/interface.ts';
 import type { ApplyOptions, ApplyResult, IngestLog, LogCounts } from './ingest-log.ts';
 import { createDirectStore, createLogProcessor, EVENTS_PER_CHUNK } from './log-processor.ts';
+import { captureLoopShare, LOAD_SLACK } from './loop-share.ts';
 import { inProcessRequests, type LogItem, type RawCapture } from './raw-log.ts';
 import type { NormalizedEvent } from './validate.ts';
 import { type EventWriterOptions, refusal } from './writer-options.ts';
@@ -23,6 +24,8 @@ const STORAGE_FAILURE_MEMORY_MS = 1_000;
 const STORAGE_RETRY_GATHER_MS = 25;
 /** When another instance holds the apply lock, look again after this long. */
 const BUSY_RETRY_MS = 250;
+const EVENTS_PER_LOAD_CHUNK = 200;
+const LOAD_POLL_MS = 5;
 
 /**
  * The ingest writer, for either dialect's {@link IngestLog}. Group commit: requests queue their events, and one
@@ -46,6 +49,7 @@ export function createIngestWriter(log: IngestLog, options: EventWriterOptions =
   let storageFailedAt = Number.NEGATIVE_INFINITY;
   let lastWriteAt = 0;
   let idleTimer: NodeJS.Timeout | undefined;
+  let idleDueAt = 0;
   let idleRun: Promise<void> | undefined;
   let backlog = 0;
   let failedRows = 0;
@@ -53,6 +57,7 @@ export function createIngestWriter(log: IngestLog, options: EventWriterOptions =
   // One apply at a time from this process, so idle work, settles and back-pressure take turns at the lock.
   let applying: Promise<unknown> = Promise.resolve();
   let applyingNow = 0;
+  const loop = captureLoopShare();
 
   function exclusive<T>(work: () => T | Promise<T>): Promise<T> {
     const run = applying.then(async () => {
@@ -88,8 +93,15 @@ export function createIngestWriter(log: IngestLog, options: EventWriterOptions =
     return counts;
   }
 
+  /** Runs idle work after `delayMs`, or sooner if it is due sooner already (new requests cut a long poll short). */
   function scheduleIdleWork(delayMs = IDLE_AFTER_MS) {
-    if (!log.deferred || idleTimer || closed) return;
+    if (!log.deferred || closed) return;
+    const dueAt = performance.now() + delayMs;
+    if (idleTimer) {
+      if (idleDueAt <= dueAt) return;
+      clearTimeout(idleTimer);
+    }
+    idleDueAt = dueAt;
     idleTimer = setTimeout(() => {
       idleTimer = undefined;
       idleRun = idleWork().finally(() => {
@@ -99,21 +111,29 @@ export function createIngestWriter(log: IngestLog, options: EventWriterOptions =
     idleTimer.unref();
   }
 
-  /** Applies chunks one after another while no request is waiting; steps aside as soon as one arrives. */
+  /**
+   * Applies chunks one after another while no request is waiting; steps aside as soon as one arrives. Under a steady
+   * load with spare time on the event loop it applies small chunks between requests (see {@link LOAD_SLACK}).
+   */
   async function idleWork(): Promise<void> {
     if (closed) return;
     const quietFor = performance.now() - lastWriteAt;
-    if (queuedEvents > 0 || commitRun || applyingNow > 0 || quietFor < IDLE_AFTER_MS) {
-      return scheduleIdleWork(IDLE_AFTER_MS - Math.max(0, quietFor) + 1);
+    const quiet = quietFor >= IDLE_AFTER_MS;
+    const busy = queuedEvents > 0 || commitRun !== undefined || applyingNow > 0;
+    const spareTime = !quiet && !busy && backlog > 0 && loop.captureShare() < LOAD_SLACK;
+    if (busy || (!quiet && !spareTime)) {
+      return scheduleIdleWork(backlog > 0 ? LOAD_POLL_MS : IDLE_AFTER_MS - Math.max(0, quietFor) + 1);
     }
     try {
       if (backlog === 0) await refreshCounts();
       if (backlog === 0) return scheduleIdleWork(pollMs);
-      const result = await applyChunk({ wait: false });
+      const started = performance.now();
+      const result = await applyChunk(spareTime ? { maxEvents: EVENTS_PER_LOAD_CHUNK, wait: false } : { wait: false });
+      loop.applied(performance.now() - started);
       if (result === 'busy') return scheduleIdleWork(BUSY_RETRY_MS);
       // Nothing visible to apply although the count said so: another process took it. Recount before polling.
       if (result === 0) await refreshCounts();
-      scheduleIdleWork(backlog > 0 ? 0 : pollMs);
+      scheduleIdleWork(backlog > 0 ? (spareTime ? LOAD_POLL_MS : 0) : pollMs);
     } catch (err) {
       reportApplyFailure(err);
       scheduleIdleWork(1_000);

@@ -63,6 +63,8 @@ export interface ReportStore {
   catalog(range: Range): Promise<Catalog>;
   /** One person's journey by public id as of `now`; undefined when there is no such person. */
   person(personId: string, now: number): Promise<PersonJourney | undefined>;
+  /** Loads what reports keep in memory (the per-developer state), so the first report after a start is not the one to pay for it. */
+  warm(): Promise<void>;
 }
 
 /** Developer accounts, portal sessions, API keys, sandbox calls and messages, rate limits. */

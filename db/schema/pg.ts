@@ -363,6 +363,31 @@ export const personMilestones = pgTable(
   (t) => [primaryKey({ name: 'person_milestones_pkey', columns: [t.personId, t.timestamp, t.eventId] })],
 );
 
+/** See db/schema/sqlite.ts `person_page_views` (a heap with its primary key here). */
+export const personPageViews = pgTable(
+  'person_page_views',
+  {
+    personId: int64('person_id').notNull(),
+    timestamp: int64('timestamp').notNull(),
+    eventId: int64('event_id').notNull(),
+    path: text('path'),
+    title: text('title'),
+  },
+  (t) => [primaryKey({ name: 'person_page_views_pkey', columns: [t.personId, t.timestamp, t.eventId] })],
+);
+
+/** See db/schema/sqlite.ts `person_last_pages`. */
+export const personLastPages = pgTable(
+  'person_last_pages',
+  {
+    personId: int64('person_id').primaryKey(),
+    timestamp: int64('timestamp').notNull(),
+    eventId: int64('event_id').notNull(),
+    path: text('path'),
+  },
+  (t) => [index('person_last_pages_event_id').on(t.eventId)],
+);
+
 /** See db/schema/sqlite.ts `person_state_changes`. */
 export const personStateChanges = pgTable('person_state_changes', {
   seq: identityId('seq'),

@@ -407,8 +407,45 @@ export const personMilestones = sqliteTable(
 );
 
 /**
- * The change feed of that state: one row per person whose milestones or first successful call changed, appended in
- * the same transaction. An in-memory copy of the state reads it from its last `seq` and reloads only those persons.
+ * The docs side of the per-developer state (api/analytics/person-state/page-views.ts): every `$pageview` of each
+ * person as (person, time, event id, page path, title), kept like `person_milestones` and clustered the same way
+ * (WITHOUT ROWID, added to the migration by hand). `path` is the event's `pageview_path` (NULL for a view without
+ * `$pathname`, which still counts in the docs report's audience); `title` its `title` property when that is a string.
+ */
+export const personPageViews = sqliteTable(
+  'person_page_views',
+  {
+    personId: integer('person_id').notNull(),
+    timestamp: integer('timestamp').notNull(),
+    eventId: integer('event_id').notNull(),
+    path: text('path'),
+    title: text('title'),
+  },
+  (t) => [primaryKey({ columns: [t.personId, t.timestamp, t.eventId] })],
+);
+
+/**
+ * Each person's last `$pageview` (the latest time; of views at one instant the latest stored) with its `$pathname`
+ * (NULL when it has none): the evidence of a flagged funnel step reads the last page its stalled persons read
+ * without scanning their page views. Kept by the ingest store like `person_milestones`, recomputed from `events`
+ * when an identity merge moves a person's events (those persons are named in the change feed).
+ */
+export const personLastPages = sqliteTable(
+  'person_last_pages',
+  {
+    personId: integer('person_id').primaryKey(),
+    timestamp: integer('timestamp').notNull(),
+    eventId: integer('event_id').notNull(),
+    path: text('path'),
+  },
+  // In-memory copies read the rows changed since their last read by event id: every change stores a newer event's id.
+  (t) => [index('person_last_pages_event_id').on(t.eventId)],
+);
+
+/**
+ * The change feed of that state: one row per person whose milestones, page views, first successful call or failures kept before
+ * it changed, or who merged, appended in the same transaction. An in-memory copy reads it from its last `seq` and
+ * reloads only those persons.
  */
 export const personStateChanges = sqliteTable('person_state_changes', {
   seq: integer('seq').primaryKey({ autoIncrement: true }),

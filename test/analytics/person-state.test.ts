@@ -2,10 +2,14 @@
  * The per-person onboarding state (api/analytics/person-state/) against the raw events it summarizes, on random
  * histories: persons identified after the fact (`$identify` / `$create_alias` merging anonymous persons), late and
  * out-of-order batches, retried uuids and many events at one instant. After every batch:
- * - `person_milestones` holds exactly each person's stored milestone events (recomputed here from `events`);
+ * - `person_milestones` holds exactly each person's stored milestone events, and `person_last_pages` each person's
+ *   last page view (both recomputed here from `events`);
  * - the funnel (both periods, flags and evidence, persons, trend, time to convert) and TTFSI read from the state,
  *   by one report store kept across batches (its copy patched from the change feed) and by a new one (loaded from
- *   scratch), equal the same reports computed from the raw-event stream.
+ *   scratch), equal the same reports computed from the raw-event stream; the flags' evidence from the kept call facts
+ *   and last pages equals the raw events' (failed calls with error codes, unverified keys, more failures than the
+ *   facts keep, page views with and without a path);
+ * - the evidence past raw-call retention is checked in person-state-evidence.test.ts.
  */
 
 import { sql } from 'drizzle-orm';
@@ -18,38 +22,12 @@ import { parseTtfsiParams } from '../../api/analytics/params.ts';
 import { stateAnswersFunnel, stateAnswersTtfsi } from '../../api/analytics/person-state/reports.ts';
 import { createReportStore } from '../../api/analytics/report-store.ts';
 import { ttfsiReport } from '../../api/analytics/ttfsi-report.ts';
-import { writeEvents } from '../../api/ingest/store.ts';
-import type { NormalizedEvent } from '../../api/ingest/validate.ts';
 import type { SqlDatabase } from '../../api/storage/sql/interface.ts';
 import type { ReportStore } from '../../api/storage/types.ts';
 import { testDatabase } from '../support/app.ts';
-import { type Ev, iso, normalized, T0 } from './support.ts';
+import { batchesOf, FUNNELS, historyArb, range, reset, UNIT, write } from './person-state-history.ts';
+import { normalized, T0 } from './support.ts';
 
-const UNIT = 30 * 60_000;
-const FROM = T0 + 12 * UNIT;
-const TO = T0 + 24 * UNIT - 1;
-const range = { from: iso(FROM), to: iso(TO) };
-const MILESTONES = ['signed_up', 'api_key_created', 'support_ticket_created', 'quickstart_started'];
-const PEOPLE = ['u0', 'u1', 'u2'];
-const ANONYMOUS = ['a0', 'a1', 'a2', 'a3'];
-
-/** Funnels the state answers: default, any order, a repeated step with an exclusion, first success first. */
-const FUNNELS: Array<Record<string, string>> = [
-  { window: '2h' },
-  { window: '3h', order: 'any' },
-  {
-    window: '4h',
-    steps: 'signed_up,api_key_created,signed_up',
-    exclusions: JSON.stringify([{ event: 'support_ticket_created', fromStep: 0, toStep: 2 }]),
-  },
-  { window: '1d', steps: 'first_successful_call,support_ticket_created,quickstart_started', minConversion: '0.9' },
-  {
-    window: '2h',
-    order: 'any',
-    steps: 'quickstart_started,signed_up',
-    exclusions: JSON.stringify([{ event: 'first_successful_call', fromStep: 0, toStep: 1 }]),
-  },
-];
 const TTFSIS: Array<Record<string, string>> = [
   {},
   { start: 'api_key_created', end: 'signed_up' },
@@ -94,84 +72,53 @@ async function milestonesAndExpected(database: SqlDatabase) {
   return { stored: numbers(stored), expected: numbers(expected) };
 }
 
-const eventArb = fc.oneof(
-  {
-    weight: 5,
-    arbitrary: fc.record({ kind: fc.constant('milestone' as const), name: fc.constantFrom(...MILESTONES), who: fc.constantFrom(...PEOPLE, ...ANONYMOUS) }),
-  },
-  {
-    weight: 3,
-    arbitrary: fc.record({ kind: fc.constant('call' as const), status: fc.constantFrom(200, 201, 401, 500), who: fc.constantFrom(...PEOPLE, ...ANONYMOUS) }),
-  },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('pageview' as const), who: fc.constantFrom(...PEOPLE, ...ANONYMOUS) }) },
-  {
-    weight: 2,
-    arbitrary: fc.record({
-      kind: fc.constantFrom('$identify' as const, '$create_alias' as const),
-      who: fc.constantFrom(...PEOPLE),
-      other: fc.constantFrom(...ANONYMOUS),
-    }),
-  },
-);
-
-type Generated = { kind: string; who: string; name?: string; status?: number; other?: string };
-
-/** The event of one generated item at `at`. */
-function eventOf(g: Generated, at: number): Ev {
-  if (g.kind === 'milestone') return { event: g.name!, who: g.who, at };
-  if (g.kind === 'call') return { event: 'api_call', who: g.who, at, props: { status: g.status, endpoint: '/v1/messages', method: 'POST', duration_ms: 40 } };
-  if (g.kind === 'pageview') return { event: '$pageview', who: g.who, at, props: { $pathname: '/docs/first-call/' } };
-  if (g.kind === '$identify') return { event: '$identify', who: g.who, at, props: { $anon_distinct_id: g.other } };
-  return { event: '$create_alias', who: g.who, at, props: { alias: g.other } };
+/** `person_last_pages` as stored, and as the stored page views say it should be (latest time, then latest stored). */
+async function lastPagesAndExpected(database: SqlDatabase) {
+  const stored = await database.all(sql`SELECT person_id, timestamp, event_id, path FROM person_last_pages ORDER BY person_id`);
+  const views = await database.all(
+    sql`SELECT person_id, timestamp, id AS event_id, pageview_path AS path FROM events WHERE event = '$pageview' ORDER BY person_id, timestamp, id`,
+  );
+  const numbers = (rows: Array<Record<string, unknown>>) =>
+    rows.map((r) => ({ person_id: Number(r.person_id), timestamp: Number(r.timestamp), event_id: Number(r.event_id), path: r.path }));
+  const last = new Map(numbers(views).map((row) => [row.person_id, row]));
+  return { stored: numbers(stored), expected: [...last.values()] };
 }
 
-const historyArb = fc.array(
-  fc.record({
-    event: eventArb,
-    // Whole units, or one millisecond past one: many events share an instant.
-    unit: fc.integer({ min: -2, max: 26 }),
-    ms: fc.constantFrom(0, 0, 1),
-    batch: fc.nat(3),
-    // Sent again (same uuid) in a later batch.
-    retry: fc.option(fc.nat(3), { freq: 4 }),
-  }),
-  { minLength: 1, maxLength: 28 },
-);
-
-async function write(database: SqlDatabase, events: NormalizedEvent[]): Promise<void> {
-  if (events.length > 0) await database.transaction((tx) => writeEvents(tx, [events]));
+/** Flags of a funnel report with non-empty error and page evidence, counted into `seen`. */
+function countEvidence(report: unknown, seen: { errors: number; pages: number }): void {
+  for (const flag of (report as { flags?: Array<{ evidence: { topErrors: unknown[]; lastPages: unknown[] } }> }).flags ?? []) {
+    if (flag.evidence.topErrors.length > 0) seen.errors++;
+    if (flag.evidence.lastPages.length > 0) seen.pages++;
+  }
 }
 
 describe('per-person onboarding state', () => {
   it('matches the raw events and the reports computed from them, batch after batch', async () => {
     const database = testDatabase();
     const kept = createReportStore(database);
+    const seen = { errors: 0, pages: 0 };
     await fc.assert(
       fc.asyncProperty(historyArb, async (history) => {
-        await database.run(sql`DELETE FROM events`);
-        await database.run(sql`DELETE FROM person_distinct_ids`);
-        await database.run(sql`DELETE FROM persons`);
-        for (const table of ['person_call_facts', 'first_call_failures', 'api_call_rollups', 'person_milestones'] as const) {
-          await database.run(sql`DELETE FROM ${sql.identifier(table)}`);
-        }
-        await database.run(sql`INSERT INTO person_state_changes (person_id) VALUES (-1)`);
-        const batches: NormalizedEvent[][] = [[], [], [], [], [], [], [], []];
-        for (const item of history) {
-          const event = normalized(eventOf(item.event, T0 + item.unit * UNIT + item.ms));
-          batches[item.batch]!.push(event);
-          if (item.retry !== null) batches[item.batch + 1 + item.retry]!.push(event);
-        }
-        for (const batch of batches) {
-          if (batch.length === 0) continue;
+        await reset(database);
+        for (const batch of batchesOf(history)) {
           await write(database, batch);
           const { stored, expected } = await milestonesAndExpected(database);
           expect(stored).toEqual(expected);
-          for (const [name, fromState, fromRaw] of reportPairs(database, kept)) expect(await fromState(), name).toEqual(await fromRaw());
+          const pages = await lastPagesAndExpected(database);
+          expect(pages.stored).toEqual(pages.expected);
+          for (const [name, fromState, fromRaw] of reportPairs(database, kept)) {
+            const report = await fromState();
+            expect(report, name).toEqual(await fromRaw());
+            countEvidence(report, seen);
+          }
         }
         for (const [name, fromState, fromRaw] of reportPairs(database, createReportStore(database))) expect(await fromState(), name).toEqual(await fromRaw());
       }),
       { numRuns: Number(process.env.PERSON_STATE_PROPERTY_RUNS ?? 30), seed: 20261207 },
     );
+    // The flags' evidence was compared with something in it, not only empty lists.
+    expect(seen.errors).toBeGreaterThan(0);
+    expect(seen.pages).toBeGreaterThan(0);
   }, 240_000);
 
   it('reloads everything when the change feed was trimmed past its copy', async () => {

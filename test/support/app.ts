@@ -193,7 +193,7 @@ export async function tableNames(db: OnrampDb): Promise<string[]> {
  */
 export async function deleteAllEvents(db: OnrampDb): Promise<void> {
   const statements =
-    'DELETE FROM events; DELETE FROM person_distinct_ids; DELETE FROM persons; DELETE FROM api_call_rollups; DELETE FROM person_call_facts; DELETE FROM first_call_failures; DELETE FROM person_milestones; INSERT INTO person_state_changes (person_id) VALUES (-1);';
+    'DELETE FROM events; DELETE FROM person_distinct_ids; DELETE FROM persons; DELETE FROM api_call_rollups; DELETE FROM person_call_facts; DELETE FROM first_call_failures; DELETE FROM person_milestones; DELETE FROM person_page_views; DELETE FROM person_last_pages; INSERT INTO person_state_changes (person_id) VALUES (-1);';
   const pg = pgDbOf(db);
   if (pg) await pg.$client.query(statements);
   else db.$client.exec(statements);

@@ -20,7 +20,7 @@ export interface PersonMerge {
 type StoredFacts = { person_id: number; first_call_at: number; first_success_at: number | null; failures: number };
 
 /** The code a call adds to `firstCallErrors`, if any: a failure, unless refused for a key the API could not verify. */
-function countedFailure(call: AppliedCall): string | undefined {
+export function countedFailure(call: AppliedCall): string | undefined {
   return (call.key.flags & FAILED) !== 0 && (call.key.flags & UNVERIFIED) === 0 ? call.key.code : undefined;
 }
 

@@ -31,9 +31,14 @@ interface Aggregate {
   sketch: LatencySketch;
 }
 
+/** The identity of a call key within a bucket, as a map key: lengths first, so no two keys give one string. */
+function keyId(k: CallKey): string {
+  return `${k.status} ${k.flags} ${k.method.length} ${k.code.length} ${k.method}${k.code}${k.endpoint}`;
+}
+
 /** The identity of one rollup row, as a map key. */
-function rowKey(span: number, bucketStart: number, k: CallKey): string {
-  return JSON.stringify([span, bucketStart, k.endpoint, k.method, k.status, k.code, k.flags]);
+function rowKey(span: number, bucketStart: number, keyIdentity: string): string {
+  return `${span} ${bucketStart} ${keyIdentity}`;
 }
 
 type StoredRollup = {
@@ -53,18 +58,32 @@ export function* addCallRollups(calls: readonly AppliedCall[]): Generator<Step, 
   if (calls.length === 0) return;
   const aggregates = new Map<string, Aggregate>();
   const bucketsBySpan = new Map<number, Set<number>>(SPANS.map((span) => [span, new Set<number>()]));
+  const aggregateOf = (span: number, bucketStart: number, key: CallKey, identity: string): Aggregate => {
+    const id = rowKey(span, bucketStart, identity);
+    let aggregate = aggregates.get(id);
+    if (!aggregate) {
+      aggregate = { span, bucketStart, key, calls: 0, sketch: new LatencySketch() };
+      aggregates.set(id, aggregate);
+      bucketsBySpan.get(span)!.add(bucketStart);
+    }
+    return aggregate;
+  };
+  // Each call is added to its finest bucket only; the coarser buckets add those aggregates (bin counts add exactly,
+  // so this equals adding every call at every width, at a fraction of the map lookups and sketch updates).
+  const [finest, ...coarser] = SPANS;
+  const finestAggregates: Array<[Aggregate, string]> = [];
   for (const call of calls) {
-    for (const span of SPANS) {
-      const bucketStart = bucketOf(call.timestamp, span);
-      const id = rowKey(span, bucketStart, call.key);
-      let aggregate = aggregates.get(id);
-      if (!aggregate) {
-        aggregate = { span, bucketStart, key: call.key, calls: 0, sketch: new LatencySketch() };
-        aggregates.set(id, aggregate);
-        bucketsBySpan.get(span)!.add(bucketStart);
-      }
-      aggregate.calls += 1;
-      if (call.durationMs !== undefined) aggregate.sketch.add(call.durationMs);
+    const identity = keyId(call.key);
+    const aggregate = aggregateOf(finest, bucketOf(call.timestamp, finest), call.key, identity);
+    if (aggregate.calls === 0) finestAggregates.push([aggregate, identity]);
+    aggregate.calls += 1;
+    if (call.durationMs !== undefined) aggregate.sketch.add(call.durationMs);
+  }
+  for (const span of coarser) {
+    for (const [fine, identity] of finestAggregates) {
+      const aggregate = aggregateOf(span, bucketOf(fine.bucketStart, span), fine.key, identity);
+      aggregate.calls += fine.calls;
+      aggregate.sketch.addSketch(fine.sketch);
     }
   }
   for (const [span, buckets] of bucketsBySpan) {
@@ -78,7 +97,7 @@ export function* addCallRollups(calls: readonly AppliedCall[]): Generator<Step, 
       }) as StoredRollup[];
       for (const row of stored) {
         const key = { endpoint: row.endpoint, method: row.method, status: Number(row.status), code: row.code, flags: Number(row.flags) };
-        const aggregate = aggregates.get(rowKey(span, Number(row.bucket_start), key));
+        const aggregate = aggregates.get(rowKey(span, Number(row.bucket_start), keyId(key)));
         if (!aggregate) continue;
         aggregate.calls += Number(row.calls);
         aggregate.sketch.addEncoded(row.sketch);

@@ -1,8 +1,8 @@
 /**
  * What the per-developer onboarding state keeps: each person's milestone events, that is every event but the two
  * that make up the bulk of the data (`api_call`, summarized per person by the call facts of api-traffic/, and
- * `$pageview`, read by the docs report from its own index). One definition for the writes, the rebuild and the
- * reports that decide whether a funnel can be answered from the state.
+ * `$pageview`, kept apart for the docs report in `person_page_views`, page-views.ts). One definition for the writes,
+ * the rebuild and the reports that decide whether a funnel can be answered from the state.
  */
 import { type SQL, sql } from 'drizzle-orm';
 

@@ -1,32 +1,26 @@
 /**
- * The per-person state in memory (state-arrays.ts), loaded on first use and kept fresh from the change feed: before
- * each report it reads `person_state_changes` after its last `seq` and reloads only the persons named there. Works
- * with several instances on one PostgreSQL database and with an import writing beside the server, since every
- * writer appends to the feed in the transaction that changes the state, one writer at a time (writes.ts).
+ * The per-person milestones in memory (state-arrays.ts), loaded on first use and kept fresh from the change feed
+ * (feed-copy.ts): before each report only the persons named in the feed since the last one are reloaded.
  *
  * Memory: 10 bytes per milestone and 20 per person in the arrays, plus the persons reloaded since the last
- * compaction (at most {@link COMPACT_AT} of them, or a tenth of the persons when that is more).
+ * compaction (at most 20,000 of them, or a tenth of the persons when that is more).
  */
 import { sql } from 'drizzle-orm';
 import type { SqlDatabase } from '../../storage/sql/interface.ts';
+import { createFeedCopy } from './feed-copy.ts';
+import { allFirstSuccesses, firstSuccessesOf } from './first-successes.ts';
 import {
   compact,
   createNameCodes,
   createStateBuilder,
-  emptyState,
   type NameCodes,
+  PersonCursor,
   type PersonState,
   type PersonVisitor,
   type StateArrays,
   visitPersons,
 } from './state-arrays.ts';
 
-/** A feed row with this person id asks every copy to reload everything (a rebuild, or state deleted wholesale). */
-export const RELOAD_ALL = -1;
-/** More changed persons than this since the last refresh: reloading everything is cheaper than patching. */
-const MAX_PATCH = 100_000;
-/** Reloaded persons kept beside the arrays before they are folded in (or a tenth of the persons, when more). */
-const COMPACT_AT = 20_000;
 /** Rows per batch when loading. */
 const LOAD_BATCH = 20_000;
 
@@ -35,6 +29,8 @@ export interface StateView {
   names: NameCodes;
   /** Visits every person with state, in id order. */
   visit(visitor: PersonVisitor): void;
+  /** A cursor over the same persons, in the same order. */
+  cursor(): PersonCursor;
 }
 
 /** The in-memory state of one database. */
@@ -44,27 +40,10 @@ export interface PersonStateSnapshot {
 }
 
 type MilestoneRow = { person_id: unknown; timestamp: unknown; event: unknown };
-type SuccessRow = { person_id: unknown; first_success_at: unknown };
-
-/** The newest feed position; everything committed up to it is in a load that starts after reading it. */
-async function feedEnd(database: SqlDatabase): Promise<number> {
-  const row = await database.get<{ seq: unknown }>(sql`SELECT MAX(seq) AS seq FROM person_state_changes`);
-  return row?.seq === null || row?.seq === undefined ? 0 : Number(row.seq);
-}
 
 /** Every person's state, read in person order: first successes first, then milestones merged into them. */
 async function loadAll(database: SqlDatabase, names: NameCodes): Promise<StateArrays> {
-  const successPids: number[] = [];
-  const successTimes: number[] = [];
-  for await (const batch of database.stream<SuccessRow>(
-    sql`SELECT person_id, first_success_at FROM person_call_facts WHERE first_success_at IS NOT NULL ORDER BY person_id`,
-    LOAD_BATCH,
-  )) {
-    for (const row of batch) {
-      successPids.push(Number(row.person_id));
-      successTimes.push(Number(row.first_success_at));
-    }
-  }
+  const { pids: successPids, times: successTimes } = await allFirstSuccesses(database, LOAD_BATCH);
   const builder = createStateBuilder();
   let s = 0;
   const successesBefore = (pid: number) => {
@@ -97,17 +76,13 @@ async function loadPersons(database: SqlDatabase, names: NameCodes, pids: readon
     pids.map((pid) => [pid]),
     [['pid', 'integer']],
   );
-  const [milestones, successes] = await Promise.all([
+  const [milestones, success] = await Promise.all([
     database.all<MilestoneRow>(
       sql`SELECT m.person_id AS person_id, m.timestamp AS timestamp, m.event AS event FROM ${keys} AS k
           JOIN person_milestones m ON m.person_id = k.pid ORDER BY m.person_id, m.timestamp, m.event_id`,
     ),
-    database.all<SuccessRow>(
-      sql`SELECT f.person_id AS person_id, f.first_success_at AS first_success_at FROM ${keys} AS k
-          JOIN person_call_facts f ON f.person_id = k.pid WHERE f.first_success_at IS NOT NULL`,
-    ),
+    firstSuccessesOf(database, keys),
   ]);
-  const success = new Map(successes.map((row) => [Number(row.person_id), Number(row.first_success_at)]));
   const out = new Map<number, PersonState | null>();
   let i = 0;
   const sorted = [...new Set(pids)].sort((a, b) => a - b);
@@ -130,57 +105,23 @@ async function loadPersons(database: SqlDatabase, names: NameCodes, pids: readon
   return out;
 }
 
-/**
- * The snapshot of `database`'s per-person state. Refreshes run one at a time; each report awaits its own, so it
- * sees every change committed before it asked.
- */
+/** The snapshot of `database`'s per-person milestones, over the change feed (feed-copy.ts). */
 export function createPersonStateSnapshot(database: SqlDatabase): PersonStateSnapshot {
   const names = createNameCodes();
-  let base: StateArrays | undefined;
-  let overlay = new Map<number, PersonState | null>();
-  let overlayPids: number[] = [];
-  let lastSeq = 0;
-  let queue: Promise<unknown> = Promise.resolve();
-
-  const view: StateView = {
-    names,
-    visit: (visitor) => visitPersons(base ?? emptyState(), overlay, overlayPids, visitor),
-  };
-
-  async function reload(): Promise<void> {
-    const seq = await feedEnd(database);
-    base = await loadAll(database, names);
-    overlay = new Map();
-    overlayPids = [];
-    lastSeq = seq;
-  }
-
-  async function refresh(): Promise<void> {
-    if (!base) return reload();
-    const rows = await database.all<{ seq: unknown; person_id: unknown }>(
-      sql`SELECT seq, person_id FROM person_state_changes WHERE seq > ${lastSeq} ORDER BY seq LIMIT ${MAX_PATCH + 1}`,
-    );
-    if (rows.length === 0) return;
-    const pids = rows.map((row) => Number(row.person_id));
-    // A feed that does not continue where this copy stopped was trimmed past it (or a PostgreSQL transaction that
-    // took a seq rolled back): reloading everything is always right.
-    if (rows.length > MAX_PATCH || Number(rows[0]!.seq) !== lastSeq + 1 || pids.includes(RELOAD_ALL)) return reload();
-    const states = await loadPersons(database, names, pids);
-    for (const [pid, state] of states) overlay.set(pid, state);
-    overlayPids = [...overlay.keys()].sort((a, b) => a - b);
-    lastSeq = Number(rows.at(-1)!.seq);
-    if (overlay.size > Math.max(COMPACT_AT, base.persons / 10)) {
-      base = compact(base, overlay, overlayPids);
-      overlay = new Map();
-      overlayPids = [];
-    }
-  }
-
+  const copy = createFeedCopy<StateArrays, PersonState>(database, {
+    loadAll: () => loadAll(database, names),
+    loadPersons: (pids) => loadPersons(database, names, pids),
+    persons: (base) => base.persons,
+    compact,
+  });
   return {
-    fresh() {
-      const done = queue.then(refresh);
-      queue = done.catch(() => undefined);
-      return done.then(() => view);
+    async fresh() {
+      const { base, overlay, overlayPids } = await copy.fresh();
+      return {
+        names,
+        visit: (visitor) => visitPersons(base, overlay, overlayPids, visitor),
+        cursor: () => new PersonCursor(base, overlay, overlayPids),
+      };
     },
   };
 }

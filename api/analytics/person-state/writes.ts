@@ -1,23 +1,28 @@
 /**
- * Keeps `person_milestones` and its change feed `person_state_changes` current inside the ingest store's chunk
- * transaction (api/ingest/store.ts), after the chunk's events, merges and call facts are written:
- * - the chunk's milestone events are copied from `events` by uuid, so a retried uuid adds nothing and an event
- *   counts under the person it was stored for;
+ * Keeps `person_milestones`, `person_page_views`, `person_last_pages` and the change feed `person_state_changes`
+ * current inside the ingest store's chunk transaction (api/ingest/store.ts), after the chunk's events, merges and call
+ * facts are written:
+ * - the chunk's milestone events and page views are copied from `events` by uuid, so a retried uuid adds nothing and
+ *   an event counts under the person it was stored for; its page views also move their persons' last page
+ *   (last-pages.ts, read by event id rather than through the feed);
  * - a person merged away loses their rows and the survivor's are recomputed from their stored events (which the
  *   merge has just moved), never by folding two states together;
- * - every person whose milestones or first successful call changed gets a row in the change feed, which in-memory
- *   copies of the state (snapshot.ts) read to reload only those persons.
+ * - every person whose milestones, page views, first successful call or kept failures before it changed, or who
+ *   merged, gets a row in the change feed, which in-memory copies (snapshot.ts, page-view-snapshot.ts,
+ *   evidence-snapshot.ts) read to reload only them.
  * Feed rows are written by one writer at a time, so they become visible in `seq` order: SQLite's write lock, and on
  * PostgreSQL the ingest apply lock or, for appliers of different partitions, the commit lock they take for their last
  * statements (api/ingest/apply-partitions.ts).
  */
 import { sql } from 'drizzle-orm';
 import { inList, MAX_IN_LIST, padded, type Step, slices, valuesOf } from '../../ingest/steps.ts';
-import type { Row } from '../../storage/sql/interface.ts';
+import type { Row, SqlFragments } from '../../storage/sql/interface.ts';
 import type { AppliedCall } from '../api-traffic/applied-call.ts';
 import { isSuccess } from '../api-traffic/call.ts';
-import type { PersonMerge } from '../api-traffic/fact-writes.ts';
+import { countedFailure, type PersonMerge } from '../api-traffic/fact-writes.ts';
+import { insertLastPagesOf, updateLastPages } from './last-pages.ts';
 import { insertMilestonesOf, isMilestone } from './milestones.ts';
+import { insertPageViewsOf, PAGE_VIEW } from './page-views.ts';
 
 /**
  * Feed rows kept: older ones are deleted as new ones come, and a copy of the state that fell further behind reloads
@@ -45,11 +50,23 @@ function successTimes(calls: readonly AppliedCall[]): Map<number, Set<number>> {
   return byPerson;
 }
 
+/** Persons with a failure of the chunk counted in their call facts, each with the earliest one's time. */
+function earliestFailures(calls: readonly AppliedCall[]): Map<number, number> {
+  const byPerson = new Map<number, number>();
+  for (const call of calls) {
+    if (countedFailure(call) === undefined) continue;
+    byPerson.set(call.personId, Math.min(byPerson.get(call.personId) ?? Number.POSITIVE_INFINITY, call.timestamp));
+  }
+  return byPerson;
+}
+
 /**
- * The statements that fold one chunk into the per-person state; run after the chunk's call facts are written. Returns
- * the persons whose state changed, for {@link appendStateChanges}.
+ * The statements that fold one chunk into the per-person state; run after the chunk's call facts are written. `f`:
+ * the dialect's fragments (a page view's title is read from its JSON). Returns the persons whose state changed, for
+ * {@link appendStateChanges}.
  */
-export function* updatePersonMilestones(
+export function* updatePersonState(
+  f: SqlFragments,
   events: readonly ChunkEvent[],
   calls: readonly AppliedCall[],
   merges: readonly PersonMerge[],
@@ -59,11 +76,24 @@ export function* updatePersonMilestones(
     const involved = [...new Set(merges.flatMap((m) => [m.from, m.into]))];
     for (const some of slices(involved, MAX_IN_LIST)) {
       yield { query: () => sql`DELETE FROM person_milestones WHERE person_id IN ${inList(some)}`, returnsRows: false };
+      yield { query: () => sql`DELETE FROM person_page_views WHERE person_id IN ${inList(some)}`, returnsRows: false };
+      yield { query: () => sql`DELETE FROM person_last_pages WHERE person_id IN ${inList(some)}`, returnsRows: false };
     }
     for (const some of slices([...new Set(merges.map((m) => m.into))], MAX_IN_LIST)) {
       yield { query: () => insertMilestonesOf(sql`person_id IN ${inList(some)}`), returnsRows: false };
+      yield { query: () => insertPageViewsOf(f, sql`person_id IN ${inList(some)}`), returnsRows: false };
+      yield { query: () => insertLastPagesOf(sql`e.person_id IN ${inList(some)}`), returnsRows: false };
     }
     for (const pid of involved) changed.add(pid);
+  }
+
+  // Not a shaped statement: the title's JSON path is a bound value of the dialect's fragments. Page views are a
+  // tenth of a typical chunk, so this is one statement rendered per chunk (padded, so its texts are few).
+  const views = [...new Set(events.filter((e) => e.event === PAGE_VIEW).map((e) => e.uuid))];
+  for (const some of slices(views, MAX_IN_LIST)) {
+    const list = padded(some);
+    const added = yield { query: () => sql`${insertPageViewsOf(f, sql`uuid IN ${inList(list)}`)} RETURNING person_id`, returnsRows: true };
+    for (const row of added) changed.add(Number(row.person_id));
   }
 
   const uuids = [...new Set(events.filter((e) => isMilestone(e.event)).map((e) => e.uuid))];
@@ -77,17 +107,26 @@ export function* updatePersonMilestones(
     for (const row of added) changed.add(Number(row.person_id));
   }
 
+  if (views.length > 0) yield* updateLastPages(views);
+
   // The call facts are written: a person's first success moved to one of their calls in this chunk exactly when
-  // it now equals one of those calls' times (an equal time already stored only adds a harmless feed row).
+  // it now equals one of those calls' times (an equal time already stored only adds a harmless feed row), and their
+  // kept failures changed only if a counted failure of the chunk is before their (new) first success (one past the
+  // kept 50 only adds a harmless feed row).
   const successes = successTimes(calls);
-  for (const some of slices([...successes.keys()], MAX_IN_LIST)) {
+  const failures = earliestFailures(calls);
+  for (const some of slices([...new Set([...successes.keys(), ...failures.keys()])], MAX_IN_LIST)) {
     const list = padded(some);
     const facts = yield {
       query: () => sql`SELECT person_id, first_success_at FROM person_call_facts WHERE person_id IN ${inList(list)}`,
       returnsRows: true,
       shape: { key: `state-successes:${list.length}`, values: list },
     };
-    for (const row of facts) if (successes.get(Number(row.person_id))?.has(Number(row.first_success_at))) changed.add(Number(row.person_id));
+    for (const row of facts) {
+      const pid = Number(row.person_id);
+      const success = row.first_success_at === null ? Number.POSITIVE_INFINITY : Number(row.first_success_at);
+      if (successes.get(pid)?.has(success) || (failures.get(pid) ?? Number.POSITIVE_INFINITY) < success) changed.add(pid);
+    }
   }
   return changed;
 }

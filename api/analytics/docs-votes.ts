@@ -1,0 +1,62 @@
+/**
+ * The docs report's votes: each person's latest vote per page in range (`latestVotes`, docs-query.ts) read once per
+ * range as counts per (page, vote, reason), from which the per-page votes, the reasons and the headline totals are
+ * summed here. Each read ranks every `doc_feedback` of the range, so the report reads it once per period instead of
+ * once per figure.
+ */
+import { sql } from 'drizzle-orm';
+import type { SqlDatabase } from '../storage/sql/interface.ts';
+import { isDocPath } from './contract.ts';
+import { latestVotes, type ReasonRow, type VoteRow } from './docs-query.ts';
+import type { Range } from './params.ts';
+
+/** Latest votes of one (page, vote, reason): `helpful` 1 or 0, `reason` as sent (NULL when none). */
+export type VoteCountRow = { path: string; helpful: number; reason: string | null; n: number };
+
+/** The latest votes of `range` counted per (page, vote, reason). */
+export async function voteCounts(database: SqlDatabase, range: Range): Promise<VoteCountRow[]> {
+  const rows = await database.all<VoteCountRow>(
+    sql`SELECT path, helpful, reason, COUNT(*) AS n FROM (${latestVotes(database.fragments, range)}) l GROUP BY path, helpful, reason`,
+  );
+  return rows.map((r) => ({ path: String(r.path), helpful: Number(r.helpful), reason: r.reason === null ? null : String(r.reason), n: Number(r.n) }));
+}
+
+/** Byte-wise order of two texts (UTF-8), as the database's binary collation orders them. */
+const byteOrder = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+
+/** Helpful and not-helpful latest votes per page, ordered by page. */
+export function votesPerPage(rows: readonly VoteCountRow[]): VoteRow[] {
+  const byPath = new Map<string, VoteRow>();
+  for (const r of rows) {
+    let page = byPath.get(r.path);
+    if (!page) byPath.set(r.path, (page = { path: r.path, helpful: 0, notHelpful: 0 }));
+    if (r.helpful === 1) page.helpful += r.n;
+    else page.notHelpful += r.n;
+  }
+  return [...byPath.values()].sort((a, b) => byteOrder(a.path, b.path));
+}
+
+/** Latest votes per (page, reason) with a non-empty reason: by page, then most votes, then reason. */
+export function reasonsPerPage(rows: readonly VoteCountRow[]): ReasonRow[] {
+  const counts = new Map<string, ReasonRow>();
+  for (const r of rows) {
+    if (r.reason === null || r.reason === '') continue;
+    const key = JSON.stringify([r.path, r.reason]);
+    const row = counts.get(key);
+    if (row) row.n += r.n;
+    else counts.set(key, { path: r.path, reason: r.reason, n: r.n });
+  }
+  return [...counts.values()].sort((a, b) => byteOrder(a.path, b.path) || b.n - a.n || byteOrder(a.reason, b.reason));
+}
+
+/** Helpful and not-helpful latest votes over docs and quickstart pages. */
+export function docVoteTotals(rows: readonly VoteCountRow[]): { helpful: number; notHelpful: number } {
+  let helpful = 0;
+  let notHelpful = 0;
+  for (const r of rows) {
+    if (!isDocPath(r.path)) continue;
+    if (r.helpful === 1) helpful += r.n;
+    else notHelpful += r.n;
+  }
+  return { helpful, notHelpful };
+}

@@ -1,0 +1,266 @@
+/**
+ * The flag evidence's per-person data in memory, pure: each person's call facts (first successful call, the failures
+ * kept before it) and last page view, in typed arrays sorted by person id, plus what changed since (overlays that
+ * replace a person's facts or last page). Failure codes and paths are interned as 32-bit codes.
+ */
+import { MAX_FIRST_FAILURES } from '../api-traffic/call-facts.ts';
+
+/** Strings as dense codes, assigned in the order first seen. */
+export interface Dictionary {
+  intern(value: string): number;
+  readonly values: readonly string[];
+}
+
+/** An empty dictionary. */
+export function createDictionary(): Dictionary {
+  const codes = new Map<string, number>();
+  const values: string[] = [];
+  return {
+    intern(value) {
+      let code = codes.get(value);
+      if (code === undefined) {
+        code = values.length;
+        codes.set(value, code);
+        values.push(value);
+      }
+      return code;
+    },
+    values,
+  };
+}
+
+/** One person's call facts, as loaded for a reloaded person. */
+export interface PersonCalls {
+  /** First successful call, NaN when none. */
+  firstSuccess: number;
+  /** Failures kept before the first success, earliest first, and their codes. */
+  failTimes: number[];
+  failCodes: number[];
+}
+
+/** One person's last page view: time, and path code (−1: the view named no path). */
+export interface LastPage {
+  time: number;
+  path: number;
+}
+
+/** The arrays: persons with call facts, and persons with a page view, each sorted by id. */
+export interface EvidenceArrays {
+  callPids: Float64Array;
+  firstSuccess: Float64Array;
+  /** Person i's kept failures are [failStarts[i], failStarts[i + 1]). */
+  failStarts: Uint32Array;
+  failTimes: Float64Array;
+  failCodes: Uint32Array;
+  pagePids: Float64Array;
+  pageTimes: Float64Array;
+  pagePaths: Int32Array;
+}
+
+/** Index of `pid` in the sorted `pids`, or −1. */
+function find(pids: Float64Array, pid: number): number {
+  let lo = 0;
+  let hi = pids.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const at = pids[mid]!;
+    if (at === pid) return mid;
+    if (at < pid) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+/** Builds {@link EvidenceArrays} from persons added in ascending id order (calls and pages each on their own). */
+export function createEvidenceBuilder() {
+  const callPids: number[] = [];
+  const firstSuccess: number[] = [];
+  const failStarts: number[] = [];
+  const failTimes: number[] = [];
+  const failCodes: number[] = [];
+  const pagePids: number[] = [];
+  const pageTimes: number[] = [];
+  const pagePaths: number[] = [];
+  return {
+    /** Adds a person's call facts (ids ascending). */
+    calls(pid: number, success: number) {
+      callPids.push(pid);
+      firstSuccess.push(success);
+      failStarts.push(failTimes.length);
+    },
+    /** Adds a kept failure to the last person given to `calls`. */
+    failure(ts: number, code: number) {
+      failTimes.push(ts);
+      failCodes.push(code);
+    },
+    /** Adds a person's last page view (ids ascending). */
+    page(pid: number, ts: number, path: number) {
+      pagePids.push(pid);
+      pageTimes.push(ts);
+      pagePaths.push(path);
+    },
+    finish(): EvidenceArrays {
+      return {
+        callPids: Float64Array.from(callPids),
+        firstSuccess: Float64Array.from(firstSuccess),
+        failStarts: Uint32Array.from([...failStarts, failTimes.length]),
+        failTimes: Float64Array.from(failTimes),
+        failCodes: Uint32Array.from(failCodes),
+        pagePids: Float64Array.from(pagePids),
+        pageTimes: Float64Array.from(pageTimes),
+        pagePaths: Int32Array.from(pagePaths),
+      };
+    },
+  };
+}
+
+/** The ids of `pids` and of `overlay`, ascending, once each. */
+const unionOf = (pids: Float64Array, overlay: ReadonlyMap<number, unknown>) => [...new Set([...pids, ...overlay.keys()])].sort((a, b) => a - b);
+
+/** The arrays with the overlays folded in (null: the person has none any more); the inputs are unchanged. */
+export function compactEvidence(
+  arrays: EvidenceArrays,
+  calls: ReadonlyMap<number, PersonCalls | null>,
+  pages: ReadonlyMap<number, LastPage | null>,
+): EvidenceArrays {
+  const builder = createEvidenceBuilder();
+  for (const pid of unionOf(arrays.callPids, calls)) {
+    if (calls.has(pid)) {
+      const c = calls.get(pid);
+      if (!c) continue;
+      builder.calls(pid, c.firstSuccess);
+      for (let i = 0; i < c.failTimes.length; i++) builder.failure(c.failTimes[i]!, c.failCodes[i]!);
+      continue;
+    }
+    const c = find(arrays.callPids, pid);
+    builder.calls(pid, arrays.firstSuccess[c]!);
+    for (let i = arrays.failStarts[c]!; i < arrays.failStarts[c + 1]!; i++) builder.failure(arrays.failTimes[i]!, arrays.failCodes[i]!);
+  }
+  for (const pid of unionOf(arrays.pagePids, pages)) {
+    if (pages.has(pid)) {
+      const p = pages.get(pid);
+      if (p) builder.page(pid, p.time, p.path);
+      continue;
+    }
+    const p = find(arrays.pagePids, pid);
+    builder.page(pid, arrays.pageTimes[p]!, arrays.pagePaths[p]!);
+  }
+  return builder.finish();
+}
+
+/** The evidence data of every person: arrays plus reloaded persons' call facts and changed last pages. */
+export interface EvidenceState {
+  arrays: EvidenceArrays;
+  calls: ReadonlyMap<number, PersonCalls | null>;
+  pages: ReadonlyMap<number, LastPage | null>;
+  codes: Dictionary;
+  paths: Dictionary;
+}
+
+/** A stalled person: id and the start of the attempt they stalled in. */
+export type Stalled = [pid: number, since: number];
+
+/** Failed-call codes counted from the facts, and the persons (with the start of their range) left to raw calls. */
+export interface FactErrors {
+  /** Per code: calls and distinct persons, from the facts alone. */
+  byCode: Map<string, { count: number; persons: number }>;
+  /** Persons whose failures in [since, to] the facts cannot (all) give, with the range start left to raw calls. */
+  raw: Stalled[];
+  /** For persons in `raw` that also had failures counted here: the codes counted (to count each person once). */
+  codesOf: Map<number, Set<string>>;
+}
+
+/**
+ * Counts the failed calls (as the call facts count them) of the stalled persons between their `since` and `to`,
+ * from the failures kept before each person's first successful call. What the facts cannot give is left to raw
+ * calls: failures from a first success made by `to` on, and, when a person's kept list is full, failures from the
+ * instant of its last one on. Past raw-call retention only those parts are lost.
+ */
+export function errorsFromFacts(state: EvidenceState, stalled: readonly Stalled[], to: number): FactErrors {
+  const { arrays, calls, codes } = state;
+  const byCode = new Map<string, { count: number; persons: number }>();
+  const raw: Stalled[] = [];
+  const codesOf = new Map<number, Set<string>>();
+  const seen = new Map<number, number>();
+  for (const [pid, since] of stalled) {
+    let success: number;
+    let times: ArrayLike<number>;
+    let codeOf: ArrayLike<number>;
+    let start = 0;
+    let end: number;
+    const patched = calls.get(pid);
+    if (calls.has(pid)) {
+      if (!patched) continue;
+      success = patched.firstSuccess;
+      times = patched.failTimes;
+      codeOf = patched.failCodes;
+      end = times.length;
+    } else {
+      const c = find(arrays.callPids, pid);
+      if (c < 0) continue;
+      success = arrays.firstSuccess[c]!;
+      times = arrays.failTimes;
+      codeOf = arrays.failCodes;
+      start = arrays.failStarts[c]!;
+      end = arrays.failStarts[c + 1]!;
+    }
+    // Raw calls answer from `rawFrom` on: the first success made by `to` (kept failures are all before it), or the
+    // instant of the last kept failure when the list is full (failures past it, at that instant too, are unknown).
+    let rawFrom = !Number.isNaN(success) && success <= to ? success : Number.POSITIVE_INFINITY;
+    if (end - start >= MAX_FIRST_FAILURES && times[end - 1]! <= to) rawFrom = Math.min(rawFrom, times[end - 1]!);
+    seen.clear();
+    for (let i = start; i < end; i++) {
+      const ts = times[i]!;
+      if (ts > to || ts >= rawFrom) break;
+      if (ts >= since) seen.set(codeOf[i]!, (seen.get(codeOf[i]!) ?? 0) + 1);
+    }
+    for (const [code, count] of seen) {
+      const text = codes.values[code]!;
+      const tally = byCode.get(text);
+      if (tally) {
+        tally.count += count;
+        tally.persons++;
+      } else byCode.set(text, { count, persons: 1 });
+    }
+    if (rawFrom <= to) {
+      raw.push([pid, Math.max(since, rawFrom)]);
+      if (seen.size > 0) codesOf.set(pid, new Set([...seen.keys()].map((code) => codes.values[code]!)));
+    }
+  }
+  return { byCode, raw, codesOf };
+}
+
+/** Last pages counted from the kept last page views, and the persons left to raw page views. */
+export interface FactPages {
+  byPath: Map<string, number>;
+  /** Persons whose last view is after `to`: their last view in [from, to] is read from raw page views. */
+  raw: Stalled[];
+}
+
+/**
+ * Counts the stalled persons' last page view in [from, to] per path from each person's last view: one before `from`
+ * means none in range, one after `to` leaves the person to raw page views, and a view without a path counts nowhere.
+ */
+export function lastPagesFromState(state: EvidenceState, stalled: readonly Stalled[], from: number, to: number): FactPages {
+  const { arrays, pages, paths } = state;
+  const byPath = new Map<string, number>();
+  const raw: Stalled[] = [];
+  for (const person of stalled) {
+    const pid = person[0];
+    let ts: number;
+    let path: number;
+    if (pages.has(pid)) {
+      const patched = pages.get(pid);
+      ts = patched ? patched.time : Number.NaN;
+      path = patched ? patched.path : -1;
+    } else {
+      const p = find(arrays.pagePids, pid);
+      ts = p < 0 ? Number.NaN : arrays.pageTimes[p]!;
+      path = p < 0 ? -1 : arrays.pagePaths[p]!;
+    }
+    if (Number.isNaN(ts) || ts < from) continue;
+    if (ts > to) raw.push(person);
+    else if (path >= 0) byPath.set(paths.values[path]!, (byPath.get(paths.values[path]!) ?? 0) + 1);
+  }
+  return { byPath, raw };
+}

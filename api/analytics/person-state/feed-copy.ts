@@ -1,0 +1,112 @@
+/**
+ * An in-memory copy of some per-person state kept fresh from the change feed `person_state_changes` (writes.ts):
+ * loaded whole on first use, then before each report the feed is read after the copy's last `seq` and only the
+ * persons named there are reloaded into an overlay, folded into the base once it grows. The milestones
+ * (snapshot.ts), the page views (page-view-snapshot.ts, page-view-times.ts) are such copies over the same feed, and
+ * the flag evidence (evidence-snapshot.ts) follows it with {@link followFeed} and its own overlays. Works with
+ * several instances on one PostgreSQL database and with an import writing beside the server, since every writer
+ * appends to the feed in the transaction that changes the state, one writer at a time.
+ */
+import { sql } from 'drizzle-orm';
+import type { SqlDatabase } from '../../storage/sql/interface.ts';
+
+/** A feed row with this person id asks every copy to reload everything (a rebuild, or state deleted wholesale). */
+export const RELOAD_ALL = -1;
+/** More changed persons than this since the last refresh: reloading everything is cheaper than patching. */
+const MAX_PATCH = 100_000;
+/** Reloaded persons kept beside the base before they are folded in (or a tenth of the persons, when more). */
+const COMPACT_AT = 20_000;
+
+/** How one kind of state is loaded and folded; `Base` holds every person, `Person` one reloaded person. */
+export interface FeedCopySource<Base, Person> {
+  /** Every person's state. */
+  loadAll(): Promise<Base>;
+  /** The current state of `pids`; null for a person with none. */
+  loadPersons(pids: readonly number[]): Promise<Map<number, Person | null>>;
+  /** Number of persons in `base`. */
+  persons(base: Base): number;
+  /** `base` with `overlay` folded in (`overlayPids`: its ids, sorted); the inputs unchanged. */
+  compact(base: Base, overlay: ReadonlyMap<number, Person | null>, overlayPids: readonly number[]): Base;
+}
+
+/** The copy as of the last refresh: an overlay entry replaces the base person of its id (null: no state now). */
+export interface FeedCopyState<Base, Person> {
+  base: Base;
+  overlay: ReadonlyMap<number, Person | null>;
+  /** The overlay's ids, sorted. */
+  overlayPids: readonly number[];
+}
+
+/** The newest feed position; everything committed up to it is in a load that starts after reading it. */
+async function feedEnd(database: SqlDatabase): Promise<number> {
+  const row = await database.get<{ seq: unknown }>(sql`SELECT MAX(seq) AS seq FROM person_state_changes`);
+  return row?.seq === null || row?.seq === undefined ? 0 : Number(row.seq);
+}
+
+/** How a follower of the feed loads: everything, or only some persons (ids may repeat). */
+export interface FeedFollower {
+  reloadAll(): Promise<void>;
+  reloadPersons(pids: number[]): Promise<void>;
+}
+
+/**
+ * A function that brings `follower` up to date with everything committed before the call (loading it all the first
+ * time): the one rule every in-memory copy follows, so they agree on when a patch is safe. Calls run one at a time;
+ * each caller awaits its own, so it sees every change committed before it asked.
+ */
+export function followFeed(database: SqlDatabase, follower: FeedFollower): () => Promise<void> {
+  let loaded = false;
+  let lastSeq = 0;
+  let queue: Promise<unknown> = Promise.resolve();
+
+  async function reload(): Promise<void> {
+    const seq = await feedEnd(database);
+    await follower.reloadAll();
+    loaded = true;
+    lastSeq = seq;
+  }
+
+  async function refresh(): Promise<void> {
+    if (!loaded) return reload();
+    const rows = await database.all<{ seq: unknown; person_id: unknown }>(
+      sql`SELECT seq, person_id FROM person_state_changes WHERE seq > ${lastSeq} ORDER BY seq LIMIT ${MAX_PATCH + 1}`,
+    );
+    if (rows.length === 0) return;
+    const pids = rows.map((row) => Number(row.person_id));
+    // A feed that does not continue where this copy stopped was trimmed past it (or a PostgreSQL transaction that
+    // took a seq rolled back): reloading everything is always right.
+    if (rows.length > MAX_PATCH || Number(rows[0]!.seq) !== lastSeq + 1 || pids.includes(RELOAD_ALL)) return reload();
+    await follower.reloadPersons(pids);
+    lastSeq = Number(rows.at(-1)!.seq);
+  }
+
+  return () => {
+    const done = queue.then(refresh);
+    queue = done.catch(() => undefined);
+    return done;
+  };
+}
+
+/**
+ * A copy of `source`'s state on `database`, following the feed ({@link followFeed}). Each `fresh()` sees every change
+ * committed before it was called; the state it resolves to is valid until the caller next awaits.
+ */
+export function createFeedCopy<Base, Person>(database: SqlDatabase, source: FeedCopySource<Base, Person>): { fresh(): Promise<FeedCopyState<Base, Person>> } {
+  let state: FeedCopyState<Base, Person> | undefined;
+  const refresh = followFeed(database, {
+    async reloadAll() {
+      state = { base: await source.loadAll(), overlay: new Map(), overlayPids: [] };
+    },
+    async reloadPersons(pids) {
+      const current = state!;
+      const overlay = new Map(current.overlay);
+      for (const [pid, person] of await source.loadPersons(pids)) overlay.set(pid, person);
+      const overlayPids = [...overlay.keys()].sort((a, b) => a - b);
+      state =
+        overlay.size > Math.max(COMPACT_AT, source.persons(current.base) / 10)
+          ? { base: source.compact(current.base, overlay, overlayPids), overlay: new Map(), overlayPids: [] }
+          : { base: current.base, overlay, overlayPids };
+    },
+  });
+  return { fresh: () => refresh().then(() => state!) };
+}

@@ -1,0 +1,162 @@
+/**
+ * The funnel's per-person events from the per-person state instead of raw events: the milestones and the first
+ * successful call (snapshot.ts) and, for funnels with `$pageview` steps or exclusions, the page-view times
+ * (page-view-times.ts), walked side by side in person order. Each person gets the events `streamFunnelPersons`
+ * (funnel-query.ts) would give for the same funnel, sorted by time.
+ */
+import { FIRST_SUCCESSFUL_CALL } from '../contract.ts';
+import type { FunnelEvent } from '../funnel-evaluate.ts';
+import type { FunnelParams } from '../funnel-params.ts';
+import { isMilestone } from './milestones.ts';
+import { PAGE_VIEW } from './page-views.ts';
+import type { StateView } from './snapshot.ts';
+import type { NameCodes, PersonCursor } from './state-arrays.ts';
+
+/**
+ * Whether every event of `names` is in the state: a milestone, the virtual first successful call, or (`pageViews`)
+ * a page view.
+ */
+export const inState = (names: readonly string[], pageViews = false) =>
+  names.every((name) => name === FIRST_SUCCESSFUL_CALL || isMilestone(name) || (pageViews && name === PAGE_VIEW));
+
+/** Every step and exclusion event of funnel `p`. */
+const eventsOf = (p: FunnelParams) => [...p.steps, ...(p.exclusions ?? []).map((x) => x.event)];
+
+/** Whether the state answers funnel `p` exactly as the raw-event stream does. */
+export function stateAnswersFunnel(p: FunnelParams): boolean {
+  return (
+    p.order !== 'strict' &&
+    p.breakdown === undefined &&
+    (p.globalFilters ?? []).length === 0 &&
+    (p.stepFilters ?? []).every((filters) => filters.length === 0) &&
+    (p.exclusions ?? []).every((x) => (x.properties ?? []).length === 0) &&
+    inState(eventsOf(p), true)
+  );
+}
+
+/** Whether funnel `p` has a `$pageview` step or exclusion, so that answering it from the state needs the page views. */
+export const funnelReadsPageViews = (p: FunnelParams) => eventsOf(p).includes(PAGE_VIEW);
+
+/** Per name code, the bits of the entries of that name; undefined when a name may have milestones but no code of its own. */
+function bitsByCode(names: NameCodes, entries: ReadonlyArray<[event: string, bits: number]>): Uint32Array | undefined {
+  const byCode = new Uint32Array(names.size);
+  for (const [event, bits] of entries) {
+    if (!isMilestone(event) || event === FIRST_SUCCESSFUL_CALL) continue;
+    const code = names.lookup(event);
+    if (code === undefined) {
+      if (names.overflowed) return undefined;
+      continue;
+    }
+    byCode[code]! |= bits;
+  }
+  return byCode;
+}
+
+/** The bits of the entries named `name` (the virtual first successful call, or a page view). */
+const bitsOf = (entries: ReadonlyArray<[event: string, bits: number]>, name: string) =>
+  entries.reduce((bits, [event, b]) => (event === name ? bits | b : bits), 0);
+
+/** The virtual first-successful-call event (id −1: before the person's milestones at the same instant). */
+const successEvent = (ts: number, mask: number, exclusionMask: number): FunnelEvent => ({ ts, id: -1, mask, exclusionMask, source: -1 });
+
+/** Page views' ids: −2, −3, … in the person's order, apart from the milestones' positions and the first success. */
+const FIRST_VIEW_ID = -2;
+
+/**
+ * Hands each person's funnel events over [from, to] to `onPerson`, in person order, as `streamFunnelPersons` does
+ * for the same funnel, sorted by time. Ids only tell one person's events apart: milestones have their position,
+ * the first successful call −1, page views −2, −3, …. At one instant the first successful call comes first, then
+ * milestones in storage order, then page views; the raw stream gives such ties in no defined order, and the
+ * evaluation does not depend on it: events at one instant are grouped, and with masks decided by event names alone
+ * two events there either match the same steps and exclusions or share no step (funnel-evaluate.ts).
+ * `pageViews` is needed when the funnel reads page views. Returns false when the state cannot answer.
+ */
+export function funnelFromState(
+  view: StateView,
+  pageViews: { cursor(): PersonCursor } | undefined,
+  p: FunnelParams,
+  range: { from: number; to: number },
+  onPerson: (pid: number, events: FunnelEvent[]) => void,
+): boolean {
+  const steps = p.steps.map((event, k): [string, number] => [event, 1 << k]);
+  const exclusions = (p.exclusions ?? []).map((x): [string, number] => {
+    let bits = 0;
+    for (let j = x.fromStep; j < x.toStep; j++) bits |= 1 << j;
+    return [x.event, bits];
+  });
+  const masks = bitsByCode(view.names, steps);
+  const excluding = bitsByCode(view.names, exclusions);
+  const viewMask = bitsOf(steps, PAGE_VIEW);
+  const viewExclusion = bitsOf(exclusions, PAGE_VIEW);
+  const readsViews = (viewMask | viewExclusion) !== 0;
+  if (!masks || !excluding || (readsViews && !pageViews)) return false;
+  const successMask = bitsOf(steps, FIRST_SUCCESSFUL_CALL);
+  const successExclusion = bitsOf(exclusions, FIRST_SUCCESSFUL_CALL);
+  const usesSuccess = (successMask | successExclusion) !== 0;
+  const { from, to } = range;
+  // A person none of whose events can start an attempt (step 1; any step in any order) is not counted by any funnel
+  // view, so their events are not built at all.
+  const entry = p.order === 'any' ? (1 << p.steps.length) - 1 : 1;
+  const people = view.cursor();
+  const views = readsViews ? pageViews!.cursor() : undefined;
+  people.next();
+  views?.next();
+  // Loops, not callbacks: this runs once per person, where a closure each costs more than building the events.
+  for (;;) {
+    const pid = views && views.pid < people.pid ? views.pid : people.pid;
+    if (pid === Number.POSITIVE_INFINITY) break;
+    const hasMilestones = people.pid === pid;
+    const hasViews = views !== undefined && views.pid === pid;
+    const { times, codes } = people;
+    const base = people.start;
+    let i = hasMilestones ? people.start : 0;
+    const iEnd = hasMilestones ? people.end : 0;
+    const firstSuccess = hasMilestones ? people.firstSuccess : Number.NaN;
+    const viewTimes = hasViews ? views.times : undefined;
+    let k = hasViews ? views.start : 0;
+    const kEnd = hasViews ? views.end : 0;
+    const viewBase = k;
+    let events: FunnelEvent[] | undefined;
+    let enters = false;
+    let success = usesSuccess && firstSuccess >= from && firstSuccess <= to;
+    while (i < iEnd || k < kEnd) {
+      let ts: number;
+      let mask: number;
+      let exclusionMask: number;
+      let id: number;
+      if (k >= kEnd || (i < iEnd && times[i]! <= viewTimes![k]!)) {
+        ts = times[i]!;
+        const code = codes[i]!;
+        mask = masks[code] ?? 0;
+        exclusionMask = excluding[code] ?? 0;
+        id = i - base;
+        i++;
+      } else {
+        ts = viewTimes![k]!;
+        mask = viewMask;
+        exclusionMask = viewExclusion;
+        id = FIRST_VIEW_ID - (k - viewBase);
+        k++;
+      }
+      if (ts < from) continue;
+      if (ts > to) break;
+      if (mask === 0 && exclusionMask === 0) continue;
+      events ??= [];
+      if (success && firstSuccess <= ts) {
+        events.push(successEvent(firstSuccess, successMask, successExclusion));
+        enters ||= (successMask & entry) !== 0;
+        success = false;
+      }
+      events.push({ ts, id, mask, exclusionMask, source: 0 });
+      enters ||= (mask & entry) !== 0;
+    }
+    if (success) {
+      (events ??= []).push(successEvent(firstSuccess, successMask, successExclusion));
+      enters ||= (successMask & entry) !== 0;
+    }
+    if (events && enters) onPerson(pid, events);
+    if (hasMilestones) people.next();
+    if (hasViews) views.next();
+  }
+  return true;
+}

@@ -1,0 +1,142 @@
+/**
+ * The docs report from each person's page views in memory (api/analytics/person-state/docs-views.ts) against the
+ * same report from raw events (`docsReport` without a source), on random histories: persons identified after the
+ * fact (`$identify` / `$create_alias` merging anonymous persons), late and out-of-order batches, retried uuids, page
+ * views at one instant with different titles, views without a path or title, and first successful calls before,
+ * between and after them. After every batch `person_page_views` holds exactly each person's stored page views, and
+ * the report (pages and both periods' totals) read by one report store kept across batches (its copy patched from
+ * the change feed) and by a new one equals the raw-event report, over a range whose edges fall inside a day.
+ */
+
+import { sql } from 'drizzle-orm';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { docsReport } from '../../api/analytics/docs-report.ts';
+import { createReportStore } from '../../api/analytics/report-store.ts';
+import { writeEvents } from '../../api/ingest/store.ts';
+import type { NormalizedEvent } from '../../api/ingest/validate.ts';
+import type { SqlDatabase } from '../../api/storage/sql/interface.ts';
+import type { ReportStore } from '../../api/storage/types.ts';
+import { testDatabase } from '../support/app.ts';
+import { call, type Ev, normalized, T0 } from './support.ts';
+
+const UNIT = 30 * 60_000;
+const RANGE = { from: T0 + 12 * UNIT + 7, to: T0 + 24 * UNIT - 5 };
+const PEOPLE = ['u0', 'u1', 'u2'];
+const ANONYMOUS = ['a0', 'a1', 'a2', 'a3'];
+const PATHS = ['/docs/a/', '/docs/b/', '/quickstarts/node/', '/pricing/', undefined];
+const TITLES = ['A', 'B', undefined];
+
+const who = fc.constantFrom(...PEOPLE, ...ANONYMOUS);
+const eventArb = fc.oneof(
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant('view' as const), who, path: fc.constantFrom(...PATHS), title: fc.constantFrom(...TITLES) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('call' as const), who, status: fc.constantFrom(200, 500) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('vote' as const), who, path: fc.constantFrom('/docs/a/', '/docs/b/'), helpful: fc.boolean() }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constantFrom('$identify' as const, '$create_alias' as const),
+      who: fc.constantFrom(...PEOPLE),
+      other: fc.constantFrom(...ANONYMOUS),
+    }),
+  },
+);
+
+type Generated = { kind: string; who: string; path?: string; title?: string; status?: number; helpful?: boolean; other?: string };
+
+/** The event of one generated item at `at`. */
+function eventOf(g: Generated, at: number): Ev {
+  if (g.kind === 'view') {
+    const props: Record<string, unknown> = {};
+    if (g.path !== undefined) props.$pathname = g.path;
+    if (g.title !== undefined) props.title = g.title;
+    return { event: '$pageview', who: g.who, at, props };
+  }
+  if (g.kind === 'call') return { event: 'api_call', who: g.who, at, props: { status: g.status, endpoint: '/v1/messages', method: 'POST', duration_ms: 40 } };
+  if (g.kind === 'vote') return { event: 'doc_feedback', who: g.who, at, props: { path: g.path, helpful: g.helpful } };
+  if (g.kind === '$identify') return { event: '$identify', who: g.who, at, props: { $anon_distinct_id: g.other } };
+  return { event: '$create_alias', who: g.who, at, props: { alias: g.other } };
+}
+
+const historyArb = fc.array(
+  fc.record({
+    event: eventArb,
+    // From before the previous period to past the range; whole units or a few ms past one, so the range's edges cut
+    // between views of one person and many events share an instant.
+    unit: fc.integer({ min: 10, max: 25 }),
+    ms: fc.constantFrom(0, 0, 7),
+    batch: fc.nat(3),
+    retry: fc.option(fc.nat(3), { freq: 4 }),
+  }),
+  { minLength: 1, maxLength: 32 },
+);
+
+/** `person_page_views` as stored, and as the stored events say it should be. */
+async function storedAndExpected(database: SqlDatabase) {
+  const f = database.fragments;
+  const stored = await database.all(sql`SELECT person_id, timestamp, event_id, path, title FROM person_page_views ORDER BY person_id, timestamp, event_id`);
+  const expected = await database.all(
+    sql`SELECT person_id, timestamp, id AS event_id, pageview_path AS path,
+               CASE WHEN ${f.jsonKind(sql`properties`, 'title')} = 'string' THEN ${f.jsonText(sql`properties`, 'title')} END AS title
+        FROM events WHERE event = '$pageview' ORDER BY person_id, timestamp, id`,
+  );
+  const plain = (rows: Array<Record<string, unknown>>) =>
+    rows.map((r) => ({ person_id: Number(r.person_id), timestamp: Number(r.timestamp), event_id: Number(r.event_id), path: r.path, title: r.title }));
+  return { stored: plain(stored), expected: plain(expected) };
+}
+
+async function expectSameReport(database: SqlDatabase, reports: ReportStore): Promise<void> {
+  expect(await reports.docs(RANGE)).toEqual(await docsReport(database, RANGE));
+}
+
+describe('docs report from the per-person page views', () => {
+  it('matches the raw events and the report computed from them, batch after batch', async () => {
+    const database = testDatabase();
+    const kept = createReportStore(database);
+    await fc.assert(
+      fc.asyncProperty(historyArb, async (history) => {
+        for (const table of [
+          'events',
+          'person_distinct_ids',
+          'persons',
+          'person_call_facts',
+          'first_call_failures',
+          'api_call_rollups',
+          'person_milestones',
+          'person_page_views',
+        ]) {
+          await database.run(sql`DELETE FROM ${sql.identifier(table)}`);
+        }
+        await database.run(sql`INSERT INTO person_state_changes (person_id) VALUES (-1)`);
+        const batches: NormalizedEvent[][] = [[], [], [], [], [], [], [], []];
+        for (const item of history) {
+          const event = normalized(eventOf(item.event, T0 + item.unit * UNIT + item.ms));
+          batches[item.batch]!.push(event);
+          if (item.retry !== null) batches[item.batch + 1 + item.retry]!.push(event);
+        }
+        for (const batch of batches) {
+          if (batch.length === 0) continue;
+          await database.transaction((tx) => writeEvents(tx, [batch]));
+          const { stored, expected } = await storedAndExpected(database);
+          expect(stored).toEqual(expected);
+          await expectSameReport(database, kept);
+        }
+        await expectSameReport(database, createReportStore(database));
+      }),
+      { numRuns: Number(process.env.DOCS_STATE_PROPERTY_RUNS ?? 60), seed: 20261207 },
+    );
+  }, 240_000);
+});
+
+describe('docs report from the per-person page views: instants shared', () => {
+  it('takes the title of the latest stored view at one instant, and counts a success at a first view as converted', async () => {
+    const database = testDatabase();
+    const at = RANGE.from + UNIT;
+    const view = (who: string, title: string): Ev => ({ event: '$pageview', who, at, props: { $pathname: '/docs/a/', title } });
+    const events = [view('u0', 'A'), view('u1', 'B'), view('u0', 'C'), call('u0', at, 200)];
+    await database.transaction((tx) => writeEvents(tx, [events.map(normalized)]));
+    const fromState = await createReportStore(database).docs(RANGE);
+    expect(fromState.pages[0]).toMatchObject({ path: '/docs/a/', title: 'C', views: 3, readers: 2, readerConversion: 0.5 });
+    expect(fromState).toEqual(await docsReport(database, RANGE));
+  });
+});
