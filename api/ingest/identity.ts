@@ -94,8 +94,9 @@ export function survivorOf(person: ChunkPerson): ChunkPerson {
 /**
  * The identity effects of one chunk of events, worked out in memory over the persons its distinct ids mapped to when
  * the chunk began (`known`), so that applying a chunk costs a handful of statements rather than several per event.
- * Only correct while no one else changes the identity tables: the chunk runs in a transaction that holds the write
- * lock (SQLite) or the ingest apply lock (PostgreSQL). api/ingest/store.ts reads `known` and writes the result.
+ * Only correct while no one else changes the persons it read: the chunk runs in a transaction that holds the write
+ * lock (SQLite), the ingest apply lock (PostgreSQL), or one apply partition's lock with the chunk's persons locked
+ * (api/ingest/apply-partitions.ts). api/ingest/store.ts reads `known` and writes the result.
  */
 export function createChunkIdentity(known: ReadonlyMap<string, ChunkPerson>) {
   /** Distinct ids this chunk mapped, in mapping order, to be inserted (each to its person's survivor). */

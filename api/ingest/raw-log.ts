@@ -1,4 +1,5 @@
 import { ApiError } from '../errors.ts';
+import { hasLink, partitionMask } from './apply-partitions.ts';
 import { type CaptureRequestMeta, decodeCaptureBody } from './decode.ts';
 import { type NormalizedEvent, validateCapture } from './validate.ts';
 
@@ -137,36 +138,56 @@ export function inProcessRequests(events: ReadonlyArray<NormalizedEvent>): LogIt
 /** One ingest-log row: `[event_count, logged_at, body, capture]`. */
 export type LogRecord = [number, number, Buffer, string];
 
+/** One ingest-log row with what the partitioned apply needs: its partitions mask and whether it holds a link. */
+export interface PackedRecord {
+  record: LogRecord;
+  partitions: number;
+  links: boolean;
+}
+
 /**
  * The ingest-log rows of one group commit, shared by both dialects: every request logged as received, its body
  * unparsed plus what validating it read, packed end to end with its neighbours' into rows of about
  * {@link EVENTS_PER_LOG_ROW} events. Capture then never re-serializes an event (that, and the large JS string it
  * built, cost more than the commit). Rows keep request order: a merge in one request must apply after the events
- * before it.
+ * before it. With more than one apply partition, a request holding an identity link gets a row of its own, so the
+ * link holds back (api/ingest/apply-partitions.ts) only itself and not the requests packed beside it.
  */
-export function logRecords(items: ReadonlyArray<LogItem>, loggedAt: number): LogRecord[] {
-  const records: LogRecord[] = [];
+export function packedRecords(items: ReadonlyArray<LogItem>, loggedAt: number, partitionCount: number): PackedRecord[] {
+  const records: PackedRecord[] = [];
   let bodies: Uint8Array[] = [];
   let captures: PackedCapture[] = [];
   let packedEvents = 0;
   let packedBytes = 0;
+  let partitions = 0;
+  let links = false;
   const endPack = () => {
     if (bodies.length === 0) return;
-    records.push([packedEvents, loggedAt, Buffer.concat(bodies, packedBytes), JSON.stringify(captures)]);
+    records.push({ record: [packedEvents, loggedAt, Buffer.concat(bodies, packedBytes), JSON.stringify(captures)], partitions, links });
     bodies = [];
     captures = [];
     packedEvents = 0;
     packedBytes = 0;
+    partitions = 0;
+    links = false;
   };
   for (const item of items) {
-    if (packedEvents > 0 && packedEvents + item.events.length > EVENTS_PER_LOG_ROW) endPack();
+    const linked = hasLink(item.events);
+    if (packedEvents > 0 && (packedEvents + item.events.length > EVENTS_PER_LOG_ROW || (partitionCount > 1 && (linked || links)))) endPack();
     bodies.push(item.raw.body);
     captures.push(packedCapture(item.raw, item.events));
     packedEvents += item.events.length;
     packedBytes += item.raw.body.byteLength;
+    partitions |= partitionMask(item.events, partitionCount);
+    links ||= linked;
   }
   endPack();
   return records;
+}
+
+/** The rows of one group commit, as {@link packedRecords} packs them for a single applier. */
+export function logRecords(items: ReadonlyArray<LogItem>, loggedAt: number): LogRecord[] {
+  return packedRecords(items, loggedAt, 1).map((packed) => packed.record);
 }
 
 /** One stored ingest-log row: requests logged as received. */

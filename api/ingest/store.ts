@@ -4,9 +4,10 @@ import type { AppliedCall } from '../analytics/api-traffic/applied-call.ts';
 import { classifyCall } from '../analytics/api-traffic/call.ts';
 import { updateCallFacts } from '../analytics/api-traffic/fact-writes.ts';
 import { addCallRollups } from '../analytics/api-traffic/rollup-writes.ts';
-import { updatePersonState } from '../analytics/person-state/writes.ts';
+import { appendStateChanges, updatePersonState } from '../analytics/person-state/writes.ts';
 import { fragmentsFor } from '../storage/sql/fragments.ts';
 import { asBoolean, parseJsonColumn, type Row, type SqlDatabase, type SqlFragments } from '../storage/sql/interface.ts';
+import { INGEST_COMMIT_LOCK } from './apply-partitions.ts';
 import { type ChunkIdentity, type ChunkPerson, createChunkIdentity, type MergeTarget, mergeTarget, survivorOf } from './identity.ts';
 import { pgSafeEvent } from './pg-safe-text.ts';
 import { inList, MAX_IN_LIST, padded, ROWS_PER_INSERT, runSteps, type Step, slices, valuesOf } from './steps.ts';
@@ -102,9 +103,12 @@ function appliedCalls(rows: readonly EventRow[], inserted: readonly Row[]): Appl
 
 /**
  * Writes what the chunk worked out, in an order the foreign keys accept: persons first (every created one, in
- * creation order, so ids are where one transaction per event would put them), merged-away persons deleted last.
+ * creation order, so ids are where one transaction per event would put them), merged-away persons deleted, then
+ * what chunks of other persons share: the call rollups and the state change feed. Beside other appliers
+ * (`concurrent`), those last ones run under the ingest commit lock, held until the commit: rollups are read and
+ * written back, and feed rows must become visible in `seq` order.
  */
-function* writeChunk(f: SqlFragments, identity: ChunkIdentity, rows: EventRow[]): Generator<Step, void, Row[]> {
+function* writeChunk(f: SqlFragments, identity: ChunkIdentity, rows: EventRow[], concurrent: boolean): Generator<Step, void, Row[]> {
   const created = identity.created();
   for (const some of slices(created, ROWS_PER_INSERT)) {
     // is_identified as 0/1, which SQLite stores and PostgreSQL reads as a boolean.
@@ -155,9 +159,8 @@ function* writeChunk(f: SqlFragments, identity: ChunkIdentity, rows: EventRow[])
     if (hasCalls) calls.push(...appliedCalls(some, inserted));
   }
   const merges = mergedAway.map((person) => ({ from: person.id!, into: survivorOf(person).id! }));
-  yield* addCallRollups(calls);
   yield* updateCallFacts(calls, merges);
-  yield* updatePersonState(
+  const changed = yield* updatePersonState(
     f,
     rows.map((row) => row.event),
     calls,
@@ -165,6 +168,27 @@ function* writeChunk(f: SqlFragments, identity: ChunkIdentity, rows: EventRow[])
   );
   const gone = [...mergedAway, ...created.filter((person) => person.mergedInto)].map((person) => person.id!);
   for (const some of slices(gone, MAX_IN_LIST)) yield { query: () => sql`DELETE FROM persons WHERE id IN ${inList(some)}`, returnsRows: false };
+  if (concurrent && (calls.length > 0 || changed.size > 0)) yield { query: () => f.waitForLock(INGEST_COMMIT_LOCK), returnsRows: false };
+  yield* addCallRollups(calls);
+  yield* appendStateChanges(changed);
+}
+
+/**
+ * Locks the persons the chunk's distinct ids map to, in id order (so two appliers never wait on each other in a
+ * cycle), before they are read: a person whose distinct ids fall in several partitions is written by one chunk at a
+ * time. The mapping itself cannot change meanwhile: only this partition's applier adds these ids, and links, which
+ * move ids between persons, are applied under the exclusive apply lock.
+ */
+function lockPersons(fragments: SqlFragments, distinctIds: string[]): Step {
+  const ids = fragments.boundRows(
+    distinctIds.map((id) => [id]),
+    [['distinct_id', 'text']],
+  );
+  return {
+    query: () =>
+      sql`SELECT id FROM persons WHERE id IN (SELECT person_id FROM person_distinct_ids WHERE distinct_id IN (SELECT distinct_id FROM ${ids} AS ids)) ORDER BY id ${fragments.forUpdate}`,
+    returnsRows: true,
+  };
 }
 
 /**
@@ -175,7 +199,11 @@ function* writeChunk(f: SqlFragments, identity: ChunkIdentity, rows: EventRow[])
  * writes them back in a few multi-row statements. A generator, so that one text serves SQLite's synchronous driver
  * and the asynchronous one of {@link SqlDatabase}: it yields each statement and is handed back its rows.
  */
-export function* storeChunk(dialect: DatabaseDialect, batches: ReadonlyArray<ReadonlyArray<StoreEvent>>): Generator<Step, void, Row[]> {
+export function* storeChunk(
+  dialect: DatabaseDialect,
+  batches: ReadonlyArray<ReadonlyArray<StoreEvent>>,
+  concurrent?: SqlFragments,
+): Generator<Step, void, Row[]> {
   const events: NormalizedEvent[] = [];
   const targets: Array<MergeTarget | undefined> = [];
   for (const batch of batches) {
@@ -200,6 +228,7 @@ export function* storeChunk(dialect: DatabaseDialect, batches: ReadonlyArray<Rea
       effectUuids.push(event.uuid);
     }
   }
+  if (concurrent) yield lockPersons(concurrent, [...distinctIds]);
   const known = yield* readKnownPersons([...distinctIds], propertyReaders);
   // Only an event with an identity effect must know whether its uuid is stored already (to skip a replayed merge or
   // $set); a plain copy is dropped by the insert's conflict clause.
@@ -225,13 +254,15 @@ export function* storeChunk(dialect: DatabaseDialect, batches: ReadonlyArray<Rea
     rows.push({ event, person });
     if (first) identity.updateProperties(person, event.set, event.setOnce);
   }
-  yield* writeChunk(fragmentsFor(dialect), identity, rows);
+  yield* writeChunk(fragmentsFor(dialect), identity, rows, concurrent !== undefined);
 }
 
 /**
  * Stores events with their identity effects inside the caller's transaction, on either dialect. The transaction must
- * hold the ingest apply lock (`INGEST_APPLY_LOCK`, api/ingest/log-processor.ts; on SQLite its write lock).
+ * hold the ingest apply lock (`INGEST_APPLY_LOCK`, api/ingest/log-processor.ts; on SQLite its write lock), or, with
+ * `concurrent`, one apply partition's lock: then the events hold no identity link, all their distinct ids fall in
+ * that partition, and other partitions' chunks may be written at the same time.
  */
-export async function writeEvents(database: SqlDatabase, batches: ReadonlyArray<ReadonlyArray<StoreEvent>>): Promise<void> {
-  await runSteps(database, storeChunk(database.dialect, batches));
+export async function writeEvents(database: SqlDatabase, batches: ReadonlyArray<ReadonlyArray<StoreEvent>>, concurrent = false): Promise<void> {
+  await runSteps(database, storeChunk(database.dialect, batches, concurrent ? database.fragments : undefined));
 }

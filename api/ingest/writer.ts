@@ -33,7 +33,8 @@ const LOAD_POLL_MS = 5;
  * the next one). Each promise settles only after that commit, so a 200 always means "on disk". If the shared
  * commit fails for its data, each request is retried alone so one bad request cannot fail its neighbours. The log
  * is applied to `events` later: when idle, past the backlog bound, on `settle()` before a read, and at `close()`.
- * Several instances may share one PostgreSQL log: appends never conflict, and its apply lock lets one apply at a time.
+ * Several instances may share one PostgreSQL log: appends never conflict, and they apply it partition by partition
+ * side by side (api/ingest/apply-partitions.ts), a settle's catch-up under the exclusive apply lock.
  */
 export function createIngestWriter(log: IngestLog, options: EventWriterOptions = {}) {
   const maxQueued = options.maxQueuedEvents ?? 100_000;

@@ -121,6 +121,8 @@ export const ingestLog = pgTable('ingest_log', {
   error: text('error'),
   body: bytes('body').notNull(),
   capture: text('capture').notNull(),
+  partitions: integer('partitions').notNull().default(-1),
+  links: integer('links').notNull().default(1),
 });
 
 export type PgEventRow = typeof events.$inferSelect;

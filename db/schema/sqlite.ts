@@ -98,6 +98,16 @@ export const ingestLog = sqliteTable('ingest_log', {
   body: blob('body', { mode: 'buffer' }).notNull(),
   /** JSON, per request: its byte length in `body` and what re-validating it needs (decode headers, `sent_at`, receive time, token, generated uuids). */
   capture: text('capture').notNull(),
+  /**
+   * Bit mask of the apply partitions (api/ingest/apply-partitions.ts) whose events in this row are not applied yet;
+   * the row is deleted when none is left. Rows written before partitions existed hold every bit.
+   */
+  partitions: integer('partitions').notNull().default(-1),
+  /**
+   * 1 when the row holds an identity link (`$identify`, `$create_alias`): it is applied whole under the exclusive
+   * apply lock, after every older row. Rows written before partitions existed count as linked.
+   */
+  links: integer('links').notNull().default(1),
 });
 
 export type EventRow = typeof events.$inferSelect;

@@ -10,8 +10,9 @@
  * - every person whose milestones, page views, first successful call or kept failures before it changed, or who
  *   merged, gets a row in the change feed, which in-memory copies (snapshot.ts, page-view-snapshot.ts,
  *   evidence-snapshot.ts) read to reload only them.
- * Writers are serialized by the ingest apply lock (PostgreSQL) or the write lock (SQLite), so feed rows become
- * visible in `seq` order.
+ * Feed rows are written by one writer at a time, so they become visible in `seq` order: SQLite's write lock, and on
+ * PostgreSQL the ingest apply lock or, for appliers of different partitions, the commit lock they take for their last
+ * statements (api/ingest/apply-partitions.ts).
  */
 import { sql } from 'drizzle-orm';
 import { inList, MAX_IN_LIST, padded, type Step, slices, valuesOf } from '../../ingest/steps.ts';
@@ -61,14 +62,15 @@ function earliestFailures(calls: readonly AppliedCall[]): Map<number, number> {
 
 /**
  * The statements that fold one chunk into the per-person state; run after the chunk's call facts are written. `f`:
- * the dialect's fragments (a page view's title is read from its JSON).
+ * the dialect's fragments (a page view's title is read from its JSON). Returns the persons whose state changed, for
+ * {@link appendStateChanges}.
  */
 export function* updatePersonState(
   f: SqlFragments,
   events: readonly ChunkEvent[],
   calls: readonly AppliedCall[],
   merges: readonly PersonMerge[],
-): Generator<Step, void, Row[]> {
+): Generator<Step, Set<number>, Row[]> {
   const changed = new Set<number>();
   if (merges.length > 0) {
     const involved = [...new Set(merges.flatMap((m) => [m.from, m.into]))];
@@ -126,7 +128,15 @@ export function* updatePersonState(
       if (successes.get(pid)?.has(success) || (failures.get(pid) ?? Number.POSITIVE_INFINITY) < success) changed.add(pid);
     }
   }
+  return changed;
+}
 
+/**
+ * The statements that add a change-feed row per changed person. Readers need feed rows to become visible in `seq`
+ * order, so a chunk applied beside others runs them last, under the ingest commit lock, which it holds until it
+ * commits (api/ingest/store.ts).
+ */
+export function* appendStateChanges(changed: ReadonlySet<number>): Generator<Step, void, Row[]> {
   // One statement per 512 persons, and a trim only when the feed crosses a multiple of FEED_TRIM_EVERY: on
   // PostgreSQL every statement of the chunk is a round trip.
   let crossed = false;

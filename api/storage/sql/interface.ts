@@ -85,6 +85,12 @@ export interface SqlFragments {
   jsonArrayRemove(array: SQL, values: readonly string[]): SQL;
   /** An aggregate: the byte strings of a BLOB / bytea column of the group laid end to end, in no set order. */
   concatBytes(column: SQL): SQL;
+  /**
+   * A statement that waits for the lock named `name` and holds it until the transaction ends
+   * (`pg_advisory_xact_lock`): for the last statements of transactions that otherwise run side by side. Only
+   * PostgreSQL has concurrent writers; on SQLite it is a no-op statement.
+   */
+  waitForLock(name: string): SQL;
 }
 
 /**
@@ -124,6 +130,17 @@ export interface SqlDatabase {
    * holding the write lock is still waited for, up to the busy timeout).
    */
   tryTransactionWithLock<T>(key: string, fn: (tx: SqlDatabase) => Promise<T>): Promise<T | typeof LOCK_BUSY>;
+  /**
+   * Like {@link tryTransactionWithLock} on `key`, holding `sharedKey` too in shared mode: such transactions run side by
+   * side (each with its own `key`), and one that holds `sharedKey` itself (through {@link transactionWithLock}) runs
+   * alone (pg_try_advisory_xact_lock_shared; on SQLite exactly {@link tryTransactionWithLock}).
+   */
+  tryTransactionWithSharedLock<T>(sharedKey: string, key: string, fn: (tx: SqlDatabase) => Promise<T>): Promise<T | typeof LOCK_BUSY>;
+  /**
+   * How many partitions the ingest log is applied in, each by one applier at a time: 1 where there is one writer
+   * (SQLite), more where instances write side by side (PostgreSQL; api/ingest/apply-partitions.ts).
+   */
+  readonly applyPartitions: number;
   /** Runs a {@link RepeatedStatement}; resolves to its rows when `returnsRows`, else to none. */
   repeated<T extends Row = Row>(statement: RepeatedStatement, returnsRows: boolean): Promise<T[]>;
   /**

@@ -38,6 +38,7 @@ export const postgresFragments: SqlFragments = {
   jsonArrayAppend: (array, value) => sql`((${array})::jsonb || jsonb_build_array(${value}::text))::text`,
   jsonArrayRemove: (array, values) => sql`((${array})::jsonb - ARRAY(SELECT jsonb_array_elements_text(${JSON.stringify(values)}::jsonb)))::text`,
   concatBytes: (column) => sql`string_agg(${column}, ''::bytea)`,
+  waitForLock: (name) => sql`SELECT pg_advisory_xact_lock(${advisoryLockKey(name)}::bigint)`,
 };
 
 /**
@@ -50,6 +51,13 @@ const FIXED_LOCK_KEYS: Readonly<Record<string, string>> = { ingest: '11154641396
 export function advisoryLockKey(name: string): string {
   return FIXED_LOCK_KEYS[name] ?? createHash('sha256').update(name).digest().readBigInt64BE(0).toString();
 }
+
+/**
+ * Partitions the ingest log is applied in (api/ingest/apply-partitions.ts): at most this many instances apply in
+ * parallel. Each partition's applier decodes the whole rows it touches, so more partitions cost more decoding. Rows
+ * record their partitions when appended, so changing this needs an empty log.
+ */
+const APPLY_PARTITIONS = 4;
 
 /** SQLSTATE classes about the database as a whole (connection, resources, shutdown, read-only, lock contention…). */
 const STORAGE_WIDE_CLASSES = new Set(['08', '25', '40', '53', '54', '55', '57', '58', 'XX']);
@@ -127,6 +135,17 @@ export function postgresDatabase(pool: pg.Pool, inTransaction?: pg.PoolClient): 
         };
         return owned ? attempt(self) : transaction(attempt);
       },
+      tryTransactionWithSharedLock: (sharedKey, key, fn) => {
+        // Both in one statement; when only one is granted, it goes with the transaction that answers busy.
+        const attempt = async (tx: SqlDatabase) => {
+          const row = await tx.get<{ locked: boolean }>(
+            sql`SELECT pg_try_advisory_xact_lock_shared(${advisoryLockKey(sharedKey)}::bigint) AND pg_try_advisory_xact_lock(${advisoryLockKey(key)}::bigint) AS locked`,
+          );
+          return row?.locked ? fn(tx) : LOCK_BUSY;
+        };
+        return owned ? attempt(self) : transaction(attempt);
+      },
+      applyPartitions: APPLY_PARTITIONS,
       repeated: async ({ query }, returnsRows) => {
         const result = await runQuery(queryable, query());
         return returnsRows ? (result.rows as never) : [];

@@ -38,6 +38,8 @@ export const sqliteFragments: SqlFragments = {
     sql`(SELECT json_group_array(value) FROM json_each(${array}) WHERE value NOT IN (SELECT value FROM json_each(${JSON.stringify(values)})))`,
   // group_concat copies a blob's bytes as they are (embedded zeros included); the cast hands them back as a blob.
   concatBytes: (column) => sql`CAST(group_concat(${column}, '') AS BLOB)`,
+  // One writer at a time already: nothing to wait for.
+  waitForLock: () => sql`SELECT 1`,
 };
 
 const STORAGE_WIDE = /^SQLITE_(FULL|READONLY|BUSY|LOCKED|IOERR|CORRUPT|CANTOPEN|NOMEM|NOTADB|PROTOCOL)/;
@@ -190,6 +192,8 @@ export function sqliteDatabase(connection: Database): SqlDatabase {
     transaction: (fn) => fn(inTransaction),
     transactionWithLock: (_key, fn) => fn(inTransaction),
     tryTransactionWithLock: (_key, fn) => fn(inTransaction),
+    tryTransactionWithSharedLock: (_sharedKey, _key, fn) => fn(inTransaction),
+    applyPartitions: 1,
     repeated: async (statement, returnsRows) => direct.repeated(statement, returnsRows),
     isStorageWide: isSqliteStorageWide,
     failureReason: sqliteFailureReason,
@@ -224,6 +228,8 @@ export function sqliteDatabase(connection: Database): SqlDatabase {
     transactionWithLock: (_key, fn) => transaction(fn),
     // Busy when this connection is in a transaction already; another process's write lock is waited for.
     tryTransactionWithLock: async (_key, fn) => (held ? LOCK_BUSY : transaction(fn)),
+    tryTransactionWithSharedLock: async (_sharedKey, _key, fn) => (held ? LOCK_BUSY : transaction(fn)),
+    applyPartitions: 1,
     repeated: (statement, returnsRows) => outside(() => direct.repeated(statement, returnsRows)),
     isStorageWide: isSqliteStorageWide,
     failureReason: sqliteFailureReason,
