@@ -6,7 +6,8 @@
  * expressions, votes that are neither helpful nor not are left out before ranking, and of one person's votes on one
  * page at one instant the one stored last (highest event id) wins.
  *
- * Memory: 17 bytes per vote (time, page and reason codes, vote) and one map entry per person.
+ * Memory: 16 bytes per vote and 20 per person who voted: the votes are held in the page views' arrays
+ * (page-view-arrays.ts), each vote's page as the path code and its vote and reason as the second code, `vote()`.
  */
 import { sql } from 'drizzle-orm';
 import type { SqlDatabase } from '../../storage/sql/interface.ts';
@@ -14,22 +15,23 @@ import { feedbackHelpful, feedbackPath } from '../docs-query.ts';
 import type { DocsVoteSource, VoteCountRow } from '../docs-votes.ts';
 import type { Range } from '../params.ts';
 import { createFeedCopy, type FeedCopyState } from './feed-copy.ts';
-import { createTextCodes, type TextCodes } from './page-view-arrays.ts';
+import {
+  compactPageViews,
+  createPageViewBuilder,
+  createTextCodes,
+  type PageViewArrays,
+  type PersonPageViews,
+  type TextCodes,
+  visitPageViews,
+} from './page-view-arrays.ts';
 
 /** Rows per batch when loading. */
 const LOAD_BATCH = 20_000;
 
-/** One person's votes: parallel arrays sorted by (time, event id), so the last of a tie is the one stored last. */
-export interface PersonVotes {
-  times: Float64Array;
-  paths: Uint32Array;
-  /** 1 helpful, 0 not. */
-  helpful: Uint8Array;
-  /** Reason codes; 0 for none. */
-  reasons: Uint32Array;
-}
+/** The second code of a vote: its reason's code and whether it was helpful. */
+const vote = (reason: number, helpful: number) => reason * 2 + helpful;
 
-type Votes = FeedCopyState<Map<number, PersonVotes>, PersonVotes>;
+type Votes = FeedCopyState<PageViewArrays, PersonPageViews>;
 type VoteRow = { person_id: unknown; timestamp: unknown; path: unknown; helpful: unknown; reason: unknown };
 
 /** The votes `latestVotes` ranks, of the events matching `where`, in (person, time, event id) order. */
@@ -47,34 +49,11 @@ function voteRows(database: SqlDatabase, where: ReturnType<typeof sql>) {
 const pathKey = (path: unknown) => (typeof path === 'string' ? `s${path}` : `n${String(path)}`);
 const pathText = (key: string) => key.slice(1);
 
-/** Groups rows, added in person order, into each person's votes in `into`; `end()` after the last. */
-function collector(paths: TextCodes, reasons: TextCodes, into: Map<number, PersonVotes>) {
-  let pid = Number.NaN;
-  let run: VoteRow[] = [];
-  const flush = () => {
-    if (run.length === 0) return;
-    into.set(pid, {
-      times: Float64Array.from(run, (r) => Number(r.timestamp)),
-      paths: Uint32Array.from(run, (r) => paths.intern(pathKey(r.path))),
-      helpful: Uint8Array.from(run, (r) => Number(r.helpful)),
-      // As voteCounts reads it: a reason that is not a string is counted as its text.
-      reasons: Uint32Array.from(run, (r) => reasons.intern(r.reason === null || r.reason === undefined ? null : String(r.reason))),
-    });
-    run = [];
-  };
-  return {
-    add(rows: Iterable<VoteRow>) {
-      for (const row of rows) {
-        const id = Number(row.person_id);
-        if (id !== pid) {
-          flush();
-          pid = id;
-        }
-        run.push(row);
-      }
-    },
-    end: flush,
-  };
+/** The arrays' codes of a vote row: page (see {@link pathKey}) and vote. */
+function codesOf(row: VoteRow, paths: TextCodes, reasons: TextCodes): [number, number] {
+  // As voteCounts reads it: a reason that is not a string is counted as its text.
+  const reason = reasons.intern(row.reason === null || row.reason === undefined ? null : String(row.reason));
+  return [paths.intern(pathKey(row.path)), vote(reason, Number(row.helpful))];
 }
 
 /**
@@ -87,11 +66,11 @@ function countLatest(state: Votes, paths: TextCodes, reasons: TextCodes, { from,
   const touched = new Uint32Array(paths.size);
   const counts = new Map<number, Map<number, number>>();
   let person = 0;
-  const visit = (votes: PersonVotes) => {
+  visitPageViews(state.base, state.overlay, (_pid, votes, start, end) => {
     person++;
     let pages = 0;
-    const { times, paths: codes } = votes;
-    for (let i = 0; i < times.length; i++) {
+    const { times, paths: codes, titles: cast } = votes;
+    for (let i = start; i < end; i++) {
       const ts = times[i]!;
       if (ts < from) continue;
       if (ts > to) break;
@@ -104,16 +83,14 @@ function countLatest(state: Votes, paths: TextCodes, reasons: TextCodes, { from,
     }
     for (let k = 0; k < pages; k++) {
       const path = touched[k]!;
-      const i = latest[path]!;
-      const key = path * 2 + votes.helpful[i]!;
+      const code = cast[latest[path]!]!;
+      const key = path * 2 + (code % 2);
       let byReason = counts.get(key);
       if (!byReason) counts.set(key, (byReason = new Map()));
-      const reason = votes.reasons[i]!;
+      const reason = Math.floor(code / 2);
       byReason.set(reason, (byReason.get(reason) ?? 0) + 1);
     }
-  };
-  for (const [pid, votes] of state.base) if (!state.overlay.has(pid)) visit(votes);
-  for (const votes of state.overlay.values()) if (votes) visit(votes);
+  });
   const rows: VoteCountRow[] = [];
   for (const [key, byReason] of counts) {
     const path = pathText(paths.text(Math.floor(key / 2))!);
@@ -129,34 +106,46 @@ function countLatest(state: Votes, paths: TextCodes, reasons: TextCodes, { from,
 export function votesFromState(database: SqlDatabase): DocsVoteSource & { warm(): Promise<void> } {
   const paths = createTextCodes();
   const reasons = createTextCodes();
-  const copy = createFeedCopy<Map<number, PersonVotes>, PersonVotes>(database, {
+  const copy = createFeedCopy<PageViewArrays, PersonPageViews>(database, {
     async loadAll() {
-      const all = new Map<number, PersonVotes>();
-      const votes = collector(paths, reasons, all);
-      for await (const batch of database.stream<VoteRow>(voteRows(database, sql`1 = 1`), LOAD_BATCH)) votes.add(batch);
-      votes.end();
-      return all;
+      const builder = createPageViewBuilder();
+      let last = Number.NaN;
+      for await (const batch of database.stream<VoteRow>(voteRows(database, sql`1 = 1`), LOAD_BATCH)) {
+        for (const row of batch) {
+          const pid = Number(row.person_id);
+          if (pid !== last) builder.person((last = pid), Number.NaN);
+          builder.view(Number(row.timestamp), ...codesOf(row, paths, reasons));
+        }
+      }
+      return builder.finish();
     },
     async loadPersons(pids) {
       const keys = database.fragments.boundRows(
         pids.map((pid) => [pid]),
         [['pid', 'integer']],
       );
-      const found = new Map<number, PersonVotes>();
-      const votes = collector(paths, reasons, found);
-      votes.add(await database.all<VoteRow>(voteRows(database, sql`person_id IN (SELECT pid FROM ${keys} AS k)`)));
-      votes.end();
-      return new Map(pids.map((pid) => [pid, found.get(pid) ?? null]));
-    },
-    persons: (base) => base.size,
-    compact(base, overlay) {
-      const next = new Map(base);
-      for (const [pid, votes] of overlay) {
-        if (votes) next.set(pid, votes);
-        else next.delete(pid);
+      const rows = await database.all<VoteRow>(voteRows(database, sql`person_id IN (SELECT pid FROM ${keys} AS k)`));
+      const byPerson = new Map<number, VoteRow[]>();
+      for (const row of rows) {
+        const pid = Number(row.person_id);
+        const mine = byPerson.get(pid);
+        if (mine) mine.push(row);
+        else byPerson.set(pid, [row]);
       }
-      return next;
+      const out = new Map<number, PersonPageViews | null>(pids.map((pid) => [pid, null]));
+      for (const [pid, mine] of byPerson) {
+        const codes = mine.map((row) => codesOf(row, paths, reasons));
+        out.set(pid, {
+          times: Float64Array.from(mine, (row) => Number(row.timestamp)),
+          paths: Uint32Array.from(codes, (c) => c[0]),
+          titles: Uint32Array.from(codes, (c) => c[1]),
+          firstSuccess: Number.NaN,
+        });
+      }
+      return out;
     },
+    persons: (base) => base.persons,
+    compact: (base, overlay) => compactPageViews(base, overlay),
   });
   // Counts by range for the copy's current state: a report asks for one range more than once.
   let memo: { state: Votes; byRange: Map<string, VoteCountRow[]> } | undefined;
