@@ -69,7 +69,7 @@ function countLatest(state: Votes, paths: TextCodes, reasons: TextCodes, { from,
   visitPageViews(state.base, state.overlay, (_pid, votes, start, end) => {
     person++;
     let pages = 0;
-    const { times, paths: codes, titles: cast } = votes;
+    const { times, paths: codes, titles: voteCodes } = votes;
     for (let i = start; i < end; i++) {
       const ts = times[i]!;
       if (ts < from) continue;
@@ -83,7 +83,7 @@ function countLatest(state: Votes, paths: TextCodes, reasons: TextCodes, { from,
     }
     for (let k = 0; k < pages; k++) {
       const path = touched[k]!;
-      const code = cast[latest[path]!]!;
+      const code = voteCodes[latest[path]!]!;
       const key = path * 2 + (code % 2);
       let byReason = counts.get(key);
       if (!byReason) counts.set(key, (byReason = new Map()));
