@@ -6,7 +6,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { SqlDatabase, SqlFragments } from '../storage/sql/interface.ts';
 import { DOC_PATH_PREFIXES } from './contract.ts';
-import { reasonsPerPage, type VoteCountRow, voteCounts, votesPerPage } from './docs-votes.ts';
+import { type DocsVoteSource, helpfulRatesOf, reasonsPerPage, type VoteCountRow, voteCounts, votesPerPage } from './docs-votes.ts';
 import type { Range } from './params.ts';
 import { eventRows, firstSuccessOf } from './sql.ts';
 
@@ -16,7 +16,7 @@ export const COMMENTS_PER_PAGE = 50;
 const PROPERTIES = sql.raw('properties');
 
 /** The page a vote is about: its `path` property, else the page it was sent from. */
-function feedbackPath(f: SqlFragments): SQL {
+export function feedbackPath(f: SqlFragments): SQL {
   return sql`COALESCE(${f.jsonText(PROPERTIES, 'path')}, ${f.jsonText(PROPERTIES, '$pathname')})`;
 }
 
@@ -24,7 +24,7 @@ function feedbackPath(f: SqlFragments): SQL {
  * 1 for a helpful vote, 0 for a not-helpful one, NULL for anything else: JSON true or 1 and the string "true" some
  * clients send are helpful; false, 0 and "false" are not.
  */
-function helpful(f: SqlFragments): SQL {
+export function feedbackHelpful(f: SqlFragments): SQL {
   const text = sql`CAST(${f.jsonText(PROPERTIES, 'helpful')} AS TEXT)`;
   return sql`CASE ${text} WHEN '1' THEN 1 WHEN 'true' THEN 1 WHEN '0' THEN 0 WHEN 'false' THEN 0 END`;
 }
@@ -40,9 +40,9 @@ export function latestVotes(f: SqlFragments, range: Range, paths?: readonly stri
     : sql``;
   return sql`
   SELECT path, helpful, reason, timestamp FROM (
-    SELECT ${path} AS path, ${helpful(f)} AS helpful, ${f.jsonText(PROPERTIES, 'reason')} AS reason, timestamp,
+    SELECT ${path} AS path, ${feedbackHelpful(f)} AS helpful, ${f.jsonText(PROPERTIES, 'reason')} AS reason, timestamp,
            ROW_NUMBER() OVER (PARTITION BY person_id, ${path} ORDER BY timestamp DESC, id DESC) AS rn
-    FROM events WHERE event = 'doc_feedback' AND timestamp BETWEEN ${range.from} AND ${range.to} AND ${helpful(f)} IS NOT NULL ${onlyPaths}
+    FROM events WHERE event = 'doc_feedback' AND timestamp BETWEEN ${range.from} AND ${range.to} AND ${feedbackHelpful(f)} IS NOT NULL ${onlyPaths}
   ) votes WHERE rn = 1 AND path IS NOT NULL`;
 }
 
@@ -193,7 +193,7 @@ export async function loadDocsData(
     votes,
     database.all<CommentRow>(
       sql`SELECT path, text, timestamp, helpful FROM (
-            SELECT ${path} AS path, ${f.jsonText(PROPERTIES, 'comment')} AS text, timestamp, id, ${helpful(f)} AS helpful,
+            SELECT ${path} AS path, ${f.jsonText(PROPERTIES, 'comment')} AS text, timestamp, id, ${feedbackHelpful(f)} AS helpful,
                    ROW_NUMBER() OVER (PARTITION BY ${path} ORDER BY timestamp DESC, id DESC) AS rn
             FROM events WHERE event = 'doc_feedback' AND timestamp BETWEEN ${from} AND ${to}
               AND ${f.jsonKind(PROPERTIES, 'comment')} = 'string' AND trim(${f.jsonText(PROPERTIES, 'comment')}) <> ''
@@ -204,8 +204,12 @@ export async function loadDocsData(
   return { views, votes: votesPerPage(counts), reasons: reasonsPerPage(counts), comments, audience };
 }
 
-/** Helpful rate per path (latest vote per person per page in range), for the funnel flags' evidence. */
-export async function helpfulRates(database: SqlDatabase, range: Range, paths: string[]): Promise<Map<string, number | null>> {
+/**
+ * Helpful rate per path (latest vote per person per page in range), for the funnel flags' evidence; from `votes`
+ * (the range's vote counts, docs-votes.ts) when given, else ranked here over the raw events.
+ */
+export async function helpfulRates(database: SqlDatabase, range: Range, paths: string[], votes?: DocsVoteSource): Promise<Map<string, number | null>> {
+  if (votes && paths.length > 0) return helpfulRatesOf(await votes.counts(range), paths);
   const out = new Map<string, number | null>(paths.map((p) => [p, null]));
   if (paths.length === 0) return out;
   const rows = await database.all<{ path: string; helpful: number; total: number }>(

@@ -6,7 +6,7 @@ import type { SqlDatabase } from '../storage/sql/interface.ts';
 import type { DocsReport, DocsSummary } from './contract.ts';
 import { shapeDocs } from './docs.ts';
 import { type DocsPageViewSource, loadDocsData, rawPageViews } from './docs-query.ts';
-import { docVoteTotals, type VoteCountRow, voteCounts } from './docs-votes.ts';
+import { type DocsVoteSource, docVoteTotals, rawVotes, type VoteCountRow, voteCounts } from './docs-votes.ts';
 import { previousPeriod } from './funnel-report.ts';
 import type { Range } from './params.ts';
 import { proportionChangeP, rate } from './stats.ts';
@@ -27,16 +27,21 @@ export async function docsSummary(
 }
 
 /**
- * `GET /api/v1/reports/docs` on either dialect; page views from `pageViews` (raw events by default, the per-person
- * state in the report store). Votes are read once per period.
+ * `GET /api/v1/reports/docs` on either dialect; page views from `pageViews` and latest votes from `votes` (raw events
+ * by default, the per-person state in the report store). Votes are read once per period.
  */
-export async function docsReport(database: SqlDatabase, range: Range, pageViews: DocsPageViewSource = rawPageViews(database)): Promise<DocsReport> {
+export async function docsReport(
+  database: SqlDatabase,
+  range: Range,
+  pageViews: DocsPageViewSource = rawPageViews(database),
+  votes: DocsVoteSource = rawVotes(database),
+): Promise<DocsReport> {
   const bounds = previousPeriod(range.from, range.to);
-  const votes = voteCounts(database, range);
+  const counts = votes.counts(range);
   const [data, summary, before] = await Promise.all([
-    loadDocsData(database, range, pageViews, votes),
-    docsSummary(database, range, pageViews, votes),
-    docsSummary(database, bounds, pageViews),
+    loadDocsData(database, range, pageViews, counts),
+    docsSummary(database, range, pageViews, counts),
+    docsSummary(database, bounds, pageViews, votes.counts(bounds)),
   ]);
   return {
     pages: shapeDocs(data).pages,

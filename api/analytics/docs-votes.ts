@@ -21,6 +21,33 @@ export async function voteCounts(database: SqlDatabase, range: Range): Promise<V
   return rows.map((r) => ({ path: String(r.path), helpful: Number(r.helpful), reason: r.reason === null ? null : String(r.reason), n: Number(r.n) }));
 }
 
+/**
+ * Where the latest votes of a range come from: the raw events ({@link rawVotes}) or every person's votes in memory
+ * (person-state/votes.ts), which must count the same. Rows of one (page, vote, reason) may come split: every use
+ * sums them.
+ */
+export interface DocsVoteSource {
+  /** The latest votes of `range` counted per (page, vote, reason). */
+  counts(range: Range): Promise<VoteCountRow[]>;
+}
+
+/** The latest votes ranked over raw `doc_feedback` events ({@link voteCounts}). */
+export function rawVotes(database: SqlDatabase): DocsVoteSource {
+  return { counts: (range) => voteCounts(database, range) };
+}
+
+/** Helpful rate of each of `paths` among the latest votes `rows`; null for a page without any. */
+export function helpfulRatesOf(rows: readonly VoteCountRow[], paths: readonly string[]): Map<string, number | null> {
+  const totals = new Map<string, { helpful: number; total: number }>(paths.map((p) => [p, { helpful: 0, total: 0 }]));
+  for (const r of rows) {
+    const page = totals.get(r.path);
+    if (!page) continue;
+    page.total += r.n;
+    if (r.helpful === 1) page.helpful += r.n;
+  }
+  return new Map([...totals].map(([path, t]) => [path, t.total > 0 ? t.helpful / t.total : null]));
+}
+
 /** Byte-wise order of two texts (UTF-8), as the database's binary collation orders them. */
 const byteOrder = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
 

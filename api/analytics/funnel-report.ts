@@ -5,6 +5,7 @@
 import type { SqlDatabase } from '../storage/sql/interface.ts';
 import { capText, type ErrorCount, type Flag, type FlagEvidence, type FunnelPrevious, type FunnelReport, type FunnelStep, TEXT_CAPS } from './contract.ts';
 import { helpfulRates } from './docs-query.ts';
+import type { DocsVoteSource } from './docs-votes.ts';
 import { detectFlags } from './flags.ts';
 import { type FlagEvidenceSource, rawFlagEvidence, stalledAt } from './flags-query.ts';
 import { shapeBreakdown, shapeSteps } from './funnel.ts';
@@ -56,6 +57,7 @@ async function evidenceOf(
   p: FunnelParams,
   current: FunnelRun,
   step: number,
+  votes: DocsVoteSource | undefined,
 ): Promise<[number, StepEvidence]> {
   const stalled = stalledAt(current.stalls, step);
   const [pages, errors] = await Promise.all([source.lastPages(p, stalled), source.errors(p, stalled)]);
@@ -63,24 +65,26 @@ async function evidenceOf(
     database,
     p,
     pages.map((x) => x.path),
+    votes,
   );
   return [step, stepEvidence(errors, pages, rates)];
 }
 
 /**
- * `GET /api/v1/reports/funnel` on either dialect; `stream` gives each person's events and `evidence` the flags'
- * evidence (default: both from raw events).
+ * `GET /api/v1/reports/funnel` on either dialect; `stream` gives each person's events, `evidence` the flags' evidence
+ * and `votes` the latest doc votes behind its pages' helpful rates (default: all from raw events).
  */
 export async function funnelReport(
   database: SqlDatabase,
   p: FunnelParams,
   stream: FunnelPersonStream = rawFunnelStream(database),
   evidence: FlagEvidenceSource = rawFlagEvidence(database),
+  votes?: DocsVoteSource,
 ): Promise<FunnelReport> {
   const bounds = previousPeriod(p.from, p.to);
   const [current, previous] = (await runFunnelPeriods(database, p, [bounds], stream)) as [FunnelRun, FunnelRun];
   const { steps, previousSteps, detected } = detectFunnelFlags(p, current, previous);
-  const evidenceByStep = new Map(await Promise.all([...new Set(detected.map((f) => f.step))].map((k) => evidenceOf(database, evidence, p, current, k))));
+  const evidenceByStep = new Map(await Promise.all([...new Set(detected.map((f) => f.step))].map((k) => evidenceOf(database, evidence, p, current, k, votes))));
   const flags: Flag[] = detected.map(({ previousRate, currentRate, p: pValue, ...flag }) => ({
     ...flag,
     evidence: { previousRate, currentRate, p: pValue, ...evidenceByStep.get(flag.step)! },

@@ -24,17 +24,18 @@ import { ttfsiReport } from './ttfsi-report.ts';
  * const report = await createReportStore(sqliteDatabase(db.$client)).funnel(parseFunnelParams({}));
  */
 export function createReportStore(database: SqlDatabase): ReportStore {
-  // The funnel and TTFSI read each person's onboarding state from memory when it can answer them, docs always.
+  // The funnel and TTFSI read each person's onboarding state from memory when it can answer them, docs (page views
+  // and votes) and the flags' helpful rates always.
   const state = personStateReports(database);
   // The flags' evidence reads each stalled person's kept call facts and last page from memory.
   const evidence = stateFlagEvidence(database);
   return {
-    funnel: (params) => funnelReport(database, params, state.funnel, evidence),
+    funnel: (params) => funnelReport(database, params, state.funnel, evidence, state.votes),
     funnelPersons: (params) => funnelPersons(database, params, state.funnel),
     funnelTrend: (params) => funnelTrend(database, params, state.funnel),
     funnelTimeToConvert: (params) => funnelTimeToConvert(database, params, state.funnel),
     ttfsi: (params) => ttfsiReport(database, params, state.ttfsi),
-    docs: (range) => docsReport(database, range, state.docs),
+    docs: (range) => docsReport(database, range, state.docs, state.votes),
     docTrend: (params) => loadDocTrend(database, params),
     apiHealth: async (range, options) => shapeApiHealth(await loadApiHealthData(database, range), options?.slo ?? DEFAULT_API_SLO),
     apiHealthSeries: (params) => apiHealthSeries(database, params),

@@ -1,17 +1,22 @@
 /**
- * The docs report from each person's page views in memory (api/analytics/person-state/docs-views.ts) against the
- * same report from raw events (`docsReport` without a source), on random histories: persons identified after the
- * fact (`$identify` / `$create_alias` merging anonymous persons), late and out-of-order batches, retried uuids, page
- * views at one instant with different titles, views without a path or title, and first successful calls before,
- * between and after them. After every batch `person_page_views` holds exactly each person's stored page views, and
- * the report (pages and both periods' totals) read by one report store kept across batches (its copy patched from
- * the change feed) and by a new one equals the raw-event report, over a range whose edges fall inside a day.
+ * The docs report from each person's page views and votes in memory (api/analytics/person-state/docs-views.ts,
+ * votes.ts) against the same report from raw events (`docsReport` without a source), on random histories: persons
+ * identified after the fact (`$identify` / `$create_alias` merging anonymous persons), late and out-of-order batches,
+ * retried uuids, page views at one instant with different titles, views without a path or title, first successful
+ * calls before, between and after them, and several votes per person and page (some at one instant, with or without
+ * a reason, helpfulness sent in every accepted form or none). After every batch `person_page_views` holds exactly
+ * each person's stored page views, and the report (pages and both periods' totals) and the funnel flags' helpful
+ * rates read from copies kept across batches (patched from the change feed) and from new ones equal the raw-event
+ * ones, over a range whose edges fall inside a day.
  */
 
 import { sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { helpfulRates } from '../../api/analytics/docs-query.ts';
 import { docsReport } from '../../api/analytics/docs-report.ts';
+import type { DocsVoteSource } from '../../api/analytics/docs-votes.ts';
+import { personStateReports } from '../../api/analytics/person-state/reports.ts';
 import { createReportStore } from '../../api/analytics/report-store.ts';
 import { writeEvents } from '../../api/ingest/store.ts';
 import type { NormalizedEvent } from '../../api/ingest/validate.ts';
@@ -26,12 +31,26 @@ const PEOPLE = ['u0', 'u1', 'u2'];
 const ANONYMOUS = ['a0', 'a1', 'a2', 'a3'];
 const PATHS = ['/docs/a/', '/docs/b/', '/quickstarts/node/', '/pricing/', undefined];
 const TITLES = ['A', 'B', undefined];
+/** Pages voted on, and the pages whose helpful rates the funnel flags would ask for. */
+const VOTED = ['/docs/a/', '/docs/b/', '/pricing/'];
+const RATED = [...VOTED, '/quickstarts/node/'];
 
 const who = fc.constantFrom(...PEOPLE, ...ANONYMOUS);
 const eventArb = fc.oneof(
   { weight: 6, arbitrary: fc.record({ kind: fc.constant('view' as const), who, path: fc.constantFrom(...PATHS), title: fc.constantFrom(...TITLES) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('call' as const), who, status: fc.constantFrom(200, 500) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('vote' as const), who, path: fc.constantFrom('/docs/a/', '/docs/b/'), helpful: fc.boolean() }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('vote' as const),
+      who,
+      path: fc.constantFrom(...VOTED),
+      // The page as `path`, or only as the page the vote was sent from.
+      via: fc.constantFrom('path', '$pathname'),
+      helpful: fc.constantFrom<unknown>(true, false, 'true', 'false', 1, 0, 'maybe', null),
+      reason: fc.constantFrom('unclear', 'outdated', undefined),
+    }),
+  },
   {
     weight: 2,
     arbitrary: fc.record({
@@ -42,7 +61,17 @@ const eventArb = fc.oneof(
   },
 );
 
-type Generated = { kind: string; who: string; path?: string; title?: string; status?: number; helpful?: boolean; other?: string };
+type Generated = {
+  kind: string;
+  who: string;
+  path?: string;
+  via?: string;
+  title?: string;
+  status?: number;
+  helpful?: unknown;
+  reason?: string;
+  other?: string;
+};
 
 /** The event of one generated item at `at`. */
 function eventOf(g: Generated, at: number): Ev {
@@ -53,7 +82,11 @@ function eventOf(g: Generated, at: number): Ev {
     return { event: '$pageview', who: g.who, at, props };
   }
   if (g.kind === 'call') return { event: 'api_call', who: g.who, at, props: { status: g.status, endpoint: '/v1/messages', method: 'POST', duration_ms: 40 } };
-  if (g.kind === 'vote') return { event: 'doc_feedback', who: g.who, at, props: { path: g.path, helpful: g.helpful } };
+  if (g.kind === 'vote') {
+    const props: Record<string, unknown> = { [g.via!]: g.path, helpful: g.helpful };
+    if (g.reason !== undefined) props.reason = g.reason;
+    return { event: 'doc_feedback', who: g.who, at, props };
+  }
   if (g.kind === '$identify') return { event: '$identify', who: g.who, at, props: { $anon_distinct_id: g.other } };
   return { event: '$create_alias', who: g.who, at, props: { alias: g.other } };
 }
@@ -85,14 +118,16 @@ async function storedAndExpected(database: SqlDatabase) {
   return { stored: plain(stored), expected: plain(expected) };
 }
 
-async function expectSameReport(database: SqlDatabase, reports: ReportStore): Promise<void> {
+async function expectSameReport(database: SqlDatabase, reports: ReportStore, votes: DocsVoteSource): Promise<void> {
   expect(await reports.docs(RANGE)).toEqual(await docsReport(database, RANGE));
+  expect(await helpfulRates(database, RANGE, RATED, votes)).toEqual(await helpfulRates(database, RANGE, RATED));
 }
 
 describe('docs report from the per-person page views', () => {
   it('matches the raw events and the report computed from them, batch after batch', async () => {
     const database = testDatabase();
     const kept = createReportStore(database);
+    const keptVotes = personStateReports(database).votes;
     await fc.assert(
       fc.asyncProperty(historyArb, async (history) => {
         for (const table of [
@@ -119,9 +154,9 @@ describe('docs report from the per-person page views', () => {
           await database.transaction((tx) => writeEvents(tx, [batch]));
           const { stored, expected } = await storedAndExpected(database);
           expect(stored).toEqual(expected);
-          await expectSameReport(database, kept);
+          await expectSameReport(database, kept, keptVotes);
         }
-        await expectSameReport(database, createReportStore(database));
+        await expectSameReport(database, createReportStore(database), personStateReports(database).votes);
       }),
       { numRuns: Number(process.env.DOCS_STATE_PROPERTY_RUNS ?? 60), seed: 20261207 },
     );
@@ -137,6 +172,45 @@ describe('docs report from the per-person page views: instants shared', () => {
     await database.transaction((tx) => writeEvents(tx, [events.map(normalized)]));
     const fromState = await createReportStore(database).docs(RANGE);
     expect(fromState.pages[0]).toMatchObject({ path: '/docs/a/', title: 'C', views: 3, readers: 2, readerConversion: 0.5 });
+    expect(fromState).toEqual(await docsReport(database, RANGE));
+  });
+});
+
+describe('docs votes from memory: merges', () => {
+  it('counts a merged person once, with their latest vote, in a copy kept across the merge', async () => {
+    const database = testDatabase();
+    const reports = createReportStore(database);
+    const votes = personStateReports(database).votes;
+    const at = RANGE.from + UNIT;
+    const vote = (who: string, when: number, helpful: boolean): Ev => ({ event: 'doc_feedback', who, at: when, props: { path: '/docs/a/', helpful } });
+    await database.transaction((tx) => writeEvents(tx, [[vote('a0', at, true), vote('u0', at + UNIT, false)].map(normalized)]));
+    expect(await helpfulRates(database, RANGE, ['/docs/a/'], votes)).toEqual(new Map([['/docs/a/', 0.5]]));
+    expect((await reports.docs(RANGE)).summary).toMatchObject({ helpful: 1, notHelpful: 1 });
+    const identify: Ev = { event: '$identify', who: 'u0', at: at + 2 * UNIT, props: { $anon_distinct_id: 'a0' } };
+    await database.transaction((tx) => writeEvents(tx, [[normalized(identify)]]));
+    expect(await helpfulRates(database, RANGE, ['/docs/a/'], votes)).toEqual(new Map([['/docs/a/', 0]]));
+    expect((await reports.docs(RANGE)).summary).toMatchObject({ helpful: 0, notHelpful: 1 });
+    expect(await reports.docs(RANGE)).toEqual(await docsReport(database, RANGE));
+  });
+});
+
+describe('docs votes from memory: one instant', () => {
+  it('takes the vote stored last among one person’s votes on a page at one instant, and a late earlier vote never', async () => {
+    const database = testDatabase();
+    const votes = personStateReports(database).votes;
+    const at = RANGE.from + UNIT;
+    const vote = (who: string, when: number, helpful: boolean, reason?: string): Ev => ({
+      event: 'doc_feedback',
+      who,
+      at: when,
+      props: { path: '/docs/a/', helpful, ...(reason ? { reason } : {}) },
+    });
+    await database.transaction((tx) => writeEvents(tx, [[vote('u0', at, true), vote('u0', at, false, 'unclear'), vote('u1', at, false)].map(normalized)]));
+    expect(await helpfulRates(database, RANGE, ['/docs/a/'], votes)).toEqual(new Map([['/docs/a/', 0]]));
+    await database.transaction((tx) => writeEvents(tx, [[vote('u1', at, true), vote('u0', at - UNIT, true)].map(normalized)]));
+    expect(await helpfulRates(database, RANGE, ['/docs/a/'], votes)).toEqual(new Map([['/docs/a/', 0.5]]));
+    const fromState = await createReportStore(database).docs(RANGE);
+    expect(fromState.pages[0]).toMatchObject({ path: '/docs/a/', helpful: 1, notHelpful: 1, reasons: { unclear: 1 } });
     expect(fromState).toEqual(await docsReport(database, RANGE));
   });
 });

@@ -2,7 +2,7 @@
  * The in-memory form of each person's page views, pure: persons with a contiguous run of views sorted by (time,
  * event id) in typed arrays, 16 bytes per view (time; page path and title as 32-bit codes) and 20 per person (id,
  * run start, first successful call). Unlike the milestones' arrays, persons are in no particular order: the docs
- * report sums over them.
+ * report sums over them. The doc votes (votes.ts) are held in the same shape, a vote's page and vote as the two codes.
  */
 import { grown } from './state-arrays.ts';
 

@@ -9,6 +9,7 @@
 import type { SqlDatabase } from '../../storage/sql/interface.ts';
 import { FIRST_SUCCESSFUL_CALL } from '../contract.ts';
 import type { DocsPageViewSource } from '../docs-query.ts';
+import type { DocsVoteSource } from '../docs-votes.ts';
 import { type FunnelPersonStream, streamFunnelPersons } from '../funnel-query.ts';
 import type { TtfsiParams } from '../params.ts';
 import { streamTtfsi, type TtfsiStream } from '../ttfsi-query.ts';
@@ -17,6 +18,7 @@ import { funnelFromState, funnelReadsPageViews, inState, stateAnswersFunnel } fr
 import { createPageViewSnapshot } from './page-view-snapshot.ts';
 import { createPageViewTimes } from './page-view-times.ts';
 import { createPersonStateSnapshot, type StateView } from './snapshot.ts';
+import { votesFromState } from './votes.ts';
 
 export { stateAnswersFunnel };
 
@@ -70,19 +72,20 @@ function ttfsiFromState(view: StateView, p: TtfsiParams, onRow: Parameters<Ttfsi
 
 /**
  * The funnel and TTFSI sources of one database (from its per-person state when it can answer, else raw events), and
- * the docs report's page views (always from the state).
+ * the docs report's page views and the latest doc votes of the docs report and the funnel flags (always from memory).
  */
 export interface PersonStateReports {
   funnel: FunnelPersonStream;
   ttfsi: TtfsiStream;
   docs: DocsPageViewSource;
+  votes: DocsVoteSource;
   /** Loads the snapshots now (or brings them up to date). */
   warm(): Promise<void>;
 }
 
 /**
- * The report sources of `database` over in-memory snapshots of its per-person state (milestones, page views), each
- * loaded on first use.
+ * The report sources of `database` over in-memory snapshots of its per-person state (milestones, page views, doc
+ * votes), each loaded on first use.
  *
  * @example
  * const state = personStateReports(database);
@@ -93,8 +96,10 @@ export function personStateReports(database: SqlDatabase): PersonStateReports {
   const pageViews = createPageViewSnapshot(database);
   // Loaded on the first funnel with a page-view step or exclusion.
   const viewTimes = createPageViewTimes(database);
+  const votes = votesFromState(database);
   return {
     docs: docsPageViewsFromState(database, () => pageViews.fresh()),
+    votes,
     async funnel(p, range, onPerson) {
       if (stateAnswersFunnel(p)) {
         const views = funnelReadsPageViews(p) ? await viewTimes.fresh() : undefined;
@@ -109,6 +114,7 @@ export function personStateReports(database: SqlDatabase): PersonStateReports {
     async warm() {
       await snapshot.fresh();
       await pageViews.fresh();
+      await votes.warm();
     },
   };
 }
