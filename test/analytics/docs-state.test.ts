@@ -23,6 +23,7 @@ import type { NormalizedEvent } from '../../api/ingest/validate.ts';
 import type { SqlDatabase } from '../../api/storage/sql/interface.ts';
 import type { ReportStore } from '../../api/storage/types.ts';
 import { testDatabase } from '../support/app.ts';
+import { reset } from './person-state-history.ts';
 import { call, type Ev, normalized, T0 } from './support.ts';
 
 const UNIT = 30 * 60_000;
@@ -130,19 +131,7 @@ describe('docs report from the per-person page views', () => {
     const keptVotes = personStateReports(database).votes;
     await fc.assert(
       fc.asyncProperty(historyArb, async (history) => {
-        for (const table of [
-          'events',
-          'person_distinct_ids',
-          'persons',
-          'person_call_facts',
-          'first_call_failures',
-          'api_call_rollups',
-          'person_milestones',
-          'person_page_views',
-        ]) {
-          await database.run(sql`DELETE FROM ${sql.identifier(table)}`);
-        }
-        await database.run(sql`INSERT INTO person_state_changes (person_id) VALUES (-1)`);
+        await reset(database);
         const batches: NormalizedEvent[][] = [[], [], [], [], [], [], [], []];
         for (const item of history) {
           const event = normalized(eventOf(item.event, T0 + item.unit * UNIT + item.ms));

@@ -135,14 +135,23 @@ export async function write(database: SqlDatabase, events: NormalizedEvent[]): P
   if (events.length > 0) await database.transaction((tx) => writeEvents(tx, [events]));
 }
 
+/** Every table the ingest store writes for a history: events, identity, call traffic and per-person state. */
+const STORED_TABLES = [
+  'events',
+  'person_distinct_ids',
+  'persons',
+  'person_call_facts',
+  'first_call_failures',
+  'api_call_rollups',
+  'api_call_totals',
+  'person_milestones',
+  'person_page_views',
+  'person_last_pages',
+] as const;
+
 /** Empties every table the histories write, and asks every in-memory copy to reload. */
 export async function reset(database: SqlDatabase): Promise<void> {
-  await database.run(sql`DELETE FROM events`);
-  await database.run(sql`DELETE FROM person_distinct_ids`);
-  await database.run(sql`DELETE FROM persons`);
-  for (const table of ['person_call_facts', 'first_call_failures', 'api_call_rollups', 'person_milestones', 'person_last_pages'] as const) {
-    await database.run(sql`DELETE FROM ${sql.identifier(table)}`);
-  }
+  for (const table of STORED_TABLES) await database.run(sql`DELETE FROM ${sql.identifier(table)}`);
   await database.run(sql`INSERT INTO person_state_changes (person_id) VALUES (-1)`);
 }
 

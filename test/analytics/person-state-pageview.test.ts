@@ -21,6 +21,7 @@ import type { NormalizedEvent } from '../../api/ingest/validate.ts';
 import type { SqlDatabase } from '../../api/storage/sql/interface.ts';
 import type { ReportStore } from '../../api/storage/types.ts';
 import { testDatabase } from '../support/app.ts';
+import { reset } from './person-state-history.ts';
 import { call, type Ev, iso, normalized, T0 } from './support.ts';
 
 const STEP = 20 * 60_000;
@@ -117,15 +118,6 @@ const historyArb = fc.array(
   }),
   { minLength: 1, maxLength: 30 },
 );
-
-async function reset(database: SqlDatabase): Promise<void> {
-  for (const table of ['events', 'person_distinct_ids', 'persons', 'person_call_facts', 'first_call_failures', 'api_call_rollups']) {
-    await database.run(sql`DELETE FROM ${sql.identifier(table)}`);
-  }
-  await database.run(sql`DELETE FROM person_milestones`);
-  await database.run(sql`DELETE FROM person_page_views`);
-  await database.run(sql`INSERT INTO person_state_changes (person_id) VALUES (-1)`);
-}
 
 describe('funnels with page-view steps from the per-person state', () => {
   it('equal the raw-event reports after merges, late batches, retries and ties', async () => {
