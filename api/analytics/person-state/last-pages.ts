@@ -6,7 +6,8 @@
  */
 import { type SQL, sql } from 'drizzle-orm';
 import { inList, MAX_IN_LIST, padded, ROWS_PER_INSERT, type Step, slices, valuesOf } from '../../ingest/steps.ts';
-import type { Row } from '../../storage/sql/interface.ts';
+import type { Row, SqlFragments } from '../../storage/sql/interface.ts';
+import { EVENTS_BY_UUID } from './page-views.ts';
 
 /**
  * `INSERT INTO person_last_pages` of the last page view of every person with a page view matching `where` (columns
@@ -28,13 +29,15 @@ type PageRow = { person_id: unknown; timestamp: unknown; id: unknown; path: unkn
  * and changes nothing, and only the latest view per person is upserted (PostgreSQL refuses to update one row twice
  * in a statement). Every change stores a view stored in this chunk, so with a newer event id than any row before:
  * in-memory copies read what changed by event id (evidence-snapshot.ts), without a change-feed row per page view.
+ * `f`: the dialect's fragments (the read names the uuid index for SQLite's planner).
  */
-export function* updateLastPages(uuids: readonly string[]): Generator<Step, void, Row[]> {
+export function* updateLastPages(f: SqlFragments, uuids: readonly string[]): Generator<Step, void, Row[]> {
   const latest = new Map<number, [timestamp: number, id: number, path: string | null]>();
   for (const some of slices(uuids, MAX_IN_LIST)) {
     const list = padded(some);
     const rows = (yield {
-      query: () => sql`SELECT person_id, timestamp, id, pageview_path AS path FROM events WHERE uuid IN ${inList(list)} AND event = '$pageview'`,
+      query: () =>
+        sql`SELECT person_id, timestamp, id, pageview_path AS path FROM events ${f.indexedBy(EVENTS_BY_UUID)} WHERE uuid IN ${inList(list)} AND event = '$pageview'`,
       returnsRows: true,
       shape: { key: `last-pages-read:${list.length}`, values: list },
     }) as PageRow[];

@@ -22,7 +22,7 @@ import { isSuccess } from '../api-traffic/call.ts';
 import { countedFailure, type PersonMerge } from '../api-traffic/fact-writes.ts';
 import { insertLastPagesOf, updateLastPages } from './last-pages.ts';
 import { insertMilestonesOf, isMilestone } from './milestones.ts';
-import { insertPageViewsOf, PAGE_VIEW } from './page-views.ts';
+import { EVENTS_BY_UUID, insertPageViewsOf, PAGE_VIEW } from './page-views.ts';
 
 /**
  * Feed rows kept: older ones are deleted as new ones come, and a copy of the state that fell further behind reloads
@@ -92,7 +92,7 @@ export function* updatePersonState(
   const views = [...new Set(events.filter((e) => e.event === PAGE_VIEW).map((e) => e.uuid))];
   for (const some of slices(views, MAX_IN_LIST)) {
     const list = padded(some);
-    const added = yield { query: () => sql`${insertPageViewsOf(f, sql`uuid IN ${inList(list)}`)} RETURNING person_id`, returnsRows: true };
+    const added = yield { query: () => sql`${insertPageViewsOf(f, sql`uuid IN ${inList(list)}`, EVENTS_BY_UUID)} RETURNING person_id`, returnsRows: true };
     for (const row of added) changed.add(Number(row.person_id));
   }
 
@@ -107,7 +107,7 @@ export function* updatePersonState(
     for (const row of added) changed.add(Number(row.person_id));
   }
 
-  if (views.length > 0) yield* updateLastPages(views);
+  if (views.length > 0) yield* updateLastPages(f, views);
 
   // The call facts are written: a person's first success moved to one of their calls in this chunk exactly when
   // it now equals one of those calls' times (an equal time already stored only adds a harmless feed row), and their
