@@ -10,7 +10,11 @@ import type { IngestWriter } from '../storage/types.ts';
  * since unless this process acknowledged it, which `writer.committedRequests` counts. So when that count has not
  * moved since the start of the last completed settle, the next one is a comparison in memory instead of the queries
  * and the apply lock of `writer.settle()`. With several instances on one PostgreSQL log another may have
- * acknowledged events, so every read settles.
+ * acknowledged events, so that comparison is never enough there.
+ *
+ * Otherwise one count of the log comes first: an event acknowledged before the call is in a committed log row until
+ * the transaction that applies it deletes the row, so a log with no events pending holds none unapplied (idle work
+ * usually applied them already). Only a log with events pending is settled, under the apply lock.
  */
 export function settleBeforeReads(writer: IngestWriter, opts: { soleAppender: boolean }): () => Promise<void> {
   // Requests acknowledged before the start of the last settle that completed; -1: none yet, so the first one runs
@@ -19,7 +23,12 @@ export function settleBeforeReads(writer: IngestWriter, opts: { soleAppender: bo
   return async () => {
     const through = writer.committedRequests;
     if (opts.soleAppender && through === settledThrough) return;
-    await writer.settle();
+    // A failed count is left to `settle`, which answers a storage failure with its 503.
+    const pending = await writer.refreshCounts().then(
+      (counts) => counts.pendingEvents,
+      () => undefined,
+    );
+    if (pending !== 0) await writer.settle();
     // A later-started settle may have completed first: keep the larger count, both are applied.
     if (through > settledThrough) settledThrough = through;
   };
