@@ -4,7 +4,8 @@
  * calls give the same quantiles whichever way their rollups are combined.
  *
  * Stored in a compact form of our own rather than the library's protobuf (which needs `protobufjs` at run time):
- * a version byte, the count of zeros, then each non-empty bin of the positive store as (key delta, count) varints.
+ * a version byte, the count of zeros, then each non-empty bin of the positive store as (key delta, count) varints
+ * (sketch-format.ts).
  * A rollup of a few calls takes a few bytes. Only durations >= 0 are sketched; a negative duration is a client bug,
  * not a latency.
  *
@@ -12,11 +13,10 @@
  * row (its store grows and shifts on every merge) cost most of applying a chunk and of a report.
  */
 import { DDSketch } from '@datadog/sketches-js';
+import { binCount, headerBins, readBin, readHeader, readingDone, startReading, VERSION, writeVarint, zigzag } from './sketch-format.ts';
 
 /** Relative accuracy of every stored sketch: a quantile is within 1% of a value of that rank. */
 export const RELATIVE_ACCURACY = 0.01;
-
-const VERSION = 1;
 
 /** The mapping of every stored sketch (one relative accuracy): value to bin key and back. */
 const MAPPING = new DDSketch({ relativeAccuracy: RELATIVE_ACCURACY }).mapping;
@@ -33,35 +33,6 @@ function binValue(key: number): number {
     binValues.set(key, value);
   }
   return value;
-}
-
-function writeVarint(out: number[], value: number): void {
-  let v = value;
-  while (v >= 128) {
-    out.push((v % 128) + 128);
-    v = Math.floor(v / 128);
-  }
-  out.push(v);
-}
-
-function zigzag(value: number): number {
-  return value >= 0 ? value * 2 : -value * 2 - 1;
-}
-
-/** Read position of {@link readVarint}: a module cursor rather than a returned pair, so decoding allocates nothing. */
-let cursor = 0;
-
-/** The varint of `bytes` at {@link cursor}, which it moves past it. */
-function readVarint(bytes: Uint8Array): number {
-  let value = 0;
-  let scale = 1;
-  for (;;) {
-    const byte = bytes[cursor++];
-    if (byte === undefined) throw new Error('latency sketch: truncated');
-    value += (byte & 127) * scale;
-    if (byte < 128) return value;
-    scale *= 128;
-  }
 }
 
 /** Slack added on each side when the bin array grows, so neighbouring keys do not each cost a copy. */
@@ -100,20 +71,17 @@ export class LatencySketch {
    * callbacks or allocations: reports add tens of thousands of them.
    */
   addEncoded(bytes: Uint8Array): void {
-    cursor = 0;
-    while (cursor < bytes.length) {
-      if (bytes[cursor++] !== VERSION) throw new Error('latency sketch: unknown version');
-      const zeros = readVarint(bytes);
-      const bins = readVarint(bytes);
+    startReading();
+    while (!readingDone(bytes)) {
+      const zeros = readHeader(bytes);
+      const bins = headerBins;
       this.zeros += zeros;
       this.count += zeros;
       let key = 0;
       for (let i = 0; i < bins; i++) {
-        const delta = readVarint(bytes);
-        const count = readVarint(bytes);
-        key = i === 0 ? (delta % 2 === 0 ? delta / 2 : -(delta + 1) / 2) : key + delta;
-        this.addBin(key, count);
-        this.count += count;
+        key = readBin(bytes, i, key);
+        this.addBin(key, binCount);
+        this.count += binCount;
       }
     }
   }
@@ -235,22 +203,19 @@ export class SketchBins {
    * to end: their bins interleave, so they are merged in a {@link LatencySketch} instead.
    */
   decode(bytes: Uint8Array): boolean {
-    cursor = 0;
-    if (bytes[cursor++] !== VERSION) throw new Error('latency sketch: unknown version');
-    this.zeros = readVarint(bytes);
-    const bins = readVarint(bytes);
+    startReading();
+    this.zeros = readHeader(bytes);
+    const bins = headerBins;
     this.reserve(bins);
     this.length = 0;
     this.count = this.zeros;
     let key = 0;
     for (let i = 0; i < bins; i++) {
-      const delta = readVarint(bytes);
-      const count = readVarint(bytes);
-      key = i === 0 ? (delta % 2 === 0 ? delta / 2 : -(delta + 1) / 2) : key + delta;
-      this.push(key, count);
-      this.count += count;
+      key = readBin(bytes, i, key);
+      this.push(key, binCount);
+      this.count += binCount;
     }
-    return cursor === bytes.length;
+    return readingDone(bytes);
   }
 
   /**
