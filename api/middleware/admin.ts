@@ -30,7 +30,7 @@ export async function refuseLockedAdminClient(c: Context, loginFailures: AdminLo
 
 /**
  * Constant-time check of presented tokens against `adminToken`: both are hashed (SHA-256) to one length and the
- * digests compared with `crypto.timingSafeEqual`, the admin token's digest once. Synchronous: hono's async helper
+ * digests compared with `crypto.timingSafeEqual`, the admin token's digest once. Synchronous: hono's async compare
  * hashed both sides through WebCrypto on every request, about 0.13 ms of an authenticated request.
  */
 export function adminTokenCheck(adminToken: string): (presented: string) => boolean {
