@@ -1,6 +1,6 @@
 import type { RequestListener } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
-import { Hono, type MiddlewareHandler } from 'hono';
+import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { OnrampDb } from '../db/client.ts';
 import { alertRoutes } from './alerts/routes.ts';
@@ -13,6 +13,7 @@ import { rejectMalformedRequests } from './malformed-requests.ts';
 import { requireAdmin } from './middleware/admin.ts';
 import { clientAddressResolver } from './middleware/client-address.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
+import { settleBeforeReads, settleEvents } from './middleware/settle.ts';
 import { adminSessionCookie, adminSessionRoutes } from './routes/admin-session.ts';
 import { eventsRoutes } from './routes/events.ts';
 import { ingestStatusRoutes } from './routes/ingest-status.ts';
@@ -84,12 +85,10 @@ export function createApp(deps: AppDeps) {
   const capture = deps.capture ?? createCaptureCore({ writer, ...captureTokens });
 
   const admin = requireAdmin(deps.env.ONRAMP_ADMIN_TOKEN, { publicUrl: deps.env.ONRAMP_PUBLIC_URL, loginFailures: storage.portal.loginFailures });
-  // Readers of `events` first apply whatever capture has acknowledged, so no report misses an acknowledged event.
-  const settleEvents: MiddlewareHandler = async (_c, next) => {
-    await writer.settle();
-    await next();
-  };
-  for (const path of ['/api/v1/events', '/api/v1/events/*', '/api/v1/reports', '/api/v1/reports/*']) app.use(path, admin, settleEvents);
+  // Readers of `events` first apply whatever capture has acknowledged, so no report misses an acknowledged event. On
+  // SQLite this server is the log's only appender, so with nothing acknowledged since the last settle that is all.
+  const settle = settleBeforeReads(writer, { soleAppender: storage.dialect === 'sqlite' });
+  for (const path of ['/api/v1/events', '/api/v1/events/*', '/api/v1/reports', '/api/v1/reports/*']) app.use(path, admin, settleEvents(settle));
   app.route('/api/v1/events', eventsRoutes({ listEvents: storage.listEvents }));
   app.use('/api/v1/ingest/*', admin);
   app.route('/api/v1/ingest', ingestStatusRoutes({ writer }));
@@ -101,7 +100,7 @@ export function createApp(deps: AppDeps) {
       alerts: storage.alerts,
       runner: {
         baseUrl: publicBaseUrl(deps.env),
-        settle: () => writer.settle(),
+        settle,
         delivery: { allowPrivateTargets: deps.env.ONRAMP_ALERTS_ALLOW_PRIVATE_WEBHOOKS ?? false },
       },
     }),

@@ -1,5 +1,5 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
-import { timingSafeEqual } from 'hono/utils/buffer';
 import { ApiError } from '../errors.ts';
 import { isSameOriginRequest } from '../portal/request.ts';
 import type { PortalStore } from '../storage/types.ts';
@@ -29,6 +29,16 @@ export async function refuseLockedAdminClient(c: Context, loginFailures: AdminLo
 }
 
 /**
+ * Constant-time check of presented tokens against `adminToken`: both are hashed (SHA-256) to one length and the
+ * digests compared with `crypto.timingSafeEqual`, the admin token's digest once. Synchronous: hono's async compare
+ * hashed both sides through WebCrypto on every request, about 0.13 ms of an authenticated request.
+ */
+export function adminTokenCheck(adminToken: string): (presented: string) => boolean {
+  const expected = createHash('sha256').update(adminToken).digest();
+  return (presented) => timingSafeEqual(createHash('sha256').update(presented).digest(), expected);
+}
+
+/**
  * Guards admin routes. Accepts either `Authorization: Bearer <ONRAMP_ADMIN_TOKEN>`, compared in constant time,
  * or the reports session cookie that `adminSessionCookie` (api/routes/admin-session.ts) validated earlier in the
  * chain. A present Authorization header is always judged on its own, so a wrong token is never rescued by a
@@ -36,6 +46,7 @@ export async function refuseLockedAdminClient(c: Context, loginFailures: AdminLo
  * Cookie-authenticated writes must also be same-origin (CSRF).
  */
 export function requireAdmin(adminToken: string, opts: { publicUrl?: string; loginFailures: AdminLoginFailures }): MiddlewareHandler {
+  const isAdminToken = adminTokenCheck(adminToken);
   return async (c, next) => {
     const header = c.req.header('authorization');
     if (header === undefined && c.get('adminSession') === true) {
@@ -48,7 +59,7 @@ export function requireAdmin(adminToken: string, opts: { publicUrl?: string; log
     if (!match) throw new ApiError(401, 'unauthorized', 'authorization: admin bearer token required');
     const now = Date.now();
     await refuseLockedAdminClient(c, opts.loginFailures, now);
-    if (!(await timingSafeEqual(match[1]!, adminToken))) {
+    if (!isAdminToken(match[1]!)) {
       await opts.loginFailures.record(adminFailureBucket(c), now);
       throw new ApiError(401, 'unauthorized', 'authorization: admin token is not valid');
     }

@@ -1,9 +1,8 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import { timingSafeEqual } from 'hono/utils/buffer';
 import { z } from 'zod';
 import { ApiError, describeIssues } from '../errors.ts';
-import { type AdminLoginFailures, adminFailureBucket, refuseLockedAdminClient } from '../middleware/admin.ts';
+import { type AdminLoginFailures, adminFailureBucket, adminTokenCheck, refuseLockedAdminClient } from '../middleware/admin.ts';
 import { limitBody, MAX_ADMIN_LOGIN_BODY_BYTES } from '../middleware/body-limit.ts';
 import { isHttps } from '../middleware/client-address.ts';
 import { ADMIN_SESSION_TTL_MS } from '../portal/admin-sessions.ts';
@@ -45,6 +44,7 @@ const loginBody = z.object({ token: z.string({ error: 'required' }).min(1, 'requ
  */
 export function adminSessionRoutes(deps: { store: AdminSessionStore; loginFailures: AdminLoginFailures; adminToken: string; publicUrl?: string }) {
   const app = new Hono({ strict: false });
+  const isAdminToken = adminTokenCheck(deps.adminToken);
 
   app.get('/', (c) => {
     c.header('cache-control', 'no-store');
@@ -73,7 +73,7 @@ export function adminSessionRoutes(deps: { store: AdminSessionStore; loginFailur
     }
     const parsed = loginBody.safeParse(body);
     if (!parsed.success) return refuse(new ApiError(400, 'invalid_request', describeIssues(parsed.error.issues)));
-    if (!(await timingSafeEqual(parsed.data.token, deps.adminToken))) return refuse(new ApiError(401, 'unauthorized', 'token: admin token is not valid'));
+    if (!isAdminToken(parsed.data.token)) return refuse(new ApiError(401, 'unauthorized', 'token: admin token is not valid'));
     await deps.loginFailures.clear(bucket);
     const session = await deps.store.create(now);
     setCookie(c, ADMIN_SESSION_COOKIE, session.id, {

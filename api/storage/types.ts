@@ -17,6 +17,7 @@ import type { FunnelParams, FunnelPersonsParams, FunnelTimeToConvertParams, Funn
 import type { DocTrendParams, Range, TtfsiParams } from '../analytics/params.ts';
 import type { Catalog, PersonJourney } from '../analytics/person-contract.ts';
 import type { DemoSummary } from '../demo/seed.ts';
+import type { LogCounts } from '../ingest/ingest-log.ts';
 import type { RawCapture } from '../ingest/raw-log.ts';
 import type { NormalizedEvent } from '../ingest/validate.ts';
 import type { EventWriterOptions } from '../ingest/writer-options.ts';
@@ -37,6 +38,8 @@ export interface IngestWriter {
   write(events: ReadonlyArray<NormalizedEvent>, raw?: RawCapture): Promise<void>;
   /** Resolves once every event acknowledged before the call is applied to `events`. */
   settle(): Promise<void>;
+  /** Counts the log as committed now (every instance's rows): what is acknowledged and not applied, what is set aside. */
+  refreshCounts(): Promise<LogCounts>;
   /** Commits what is queued, refuses new writes, then applies the log for up to `applyMs`. */
   close(applyMs?: number): void | Promise<void>;
   readonly backlogEvents: number;

@@ -1,11 +1,12 @@
 /**
  * `LatencySketch` on its own: quantiles within 1% of the exact interpolated percentile over durations spanning many
  * orders of magnitude (bins far apart, below and above 1 ms, and zeros), and the same quantiles whichever way
- * sketches are combined: added call by call, merged, or decoded from their stored forms laid end to end.
+ * sketches are combined: added call by call, merged, or decoded from their stored forms laid end to end; and
+ * `SketchBins`, what the series reads a point's quantiles from, answering as the sketch it was decoded from.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LatencySketch } from '../../api/analytics/api-traffic/sketch.ts';
+import { LatencySketch, SketchBins } from '../../api/analytics/api-traffic/sketch.ts';
 
 const QS = [0, 0.01, 0.5, 0.95, 0.99, 1];
 
@@ -57,5 +58,27 @@ describe('LatencySketch', () => {
     sketch.add(7);
     expect(Math.abs(sketch.quantiles([0.5])[0]! - 7)).toBeLessThanOrEqual(0.07);
     expect(sketch.encode()).toEqual(sketchOf([7]).encode());
+  });
+
+  it('reads quantiles asked in any order as when asked one at a time, from the sketch or its decoded bins', () => {
+    fc.assert(
+      fc.property(fc.array(duration, { minLength: 1, maxLength: 300 }), fc.shuffledSubarray(QS, { minLength: 1 }), (values, qs) => {
+        const sketch = sketchOf(values);
+        const oneByOne = qs.map((q) => sketch.quantiles([q])[0]);
+        expect(sketch.quantiles(qs)).toEqual(oneByOne);
+        const bins = new SketchBins();
+        expect(bins.decode(sketch.encode())).toBe(true);
+        expect(bins.count).toBe(values.length);
+        expect(bins.quantiles(qs)).toEqual(oneByOne);
+      }),
+      { numRuns: 200, seed: 20261207 },
+    );
+  });
+
+  it('refuses to decode several stored sketches laid end to end into bins, and answers nulls when empty', () => {
+    const bins = new SketchBins();
+    expect(bins.decode(Buffer.concat([sketchOf([5, 6]).encode(), sketchOf([7]).encode()]))).toBe(false);
+    expect(bins.decode(new LatencySketch().encode())).toBe(true);
+    expect(bins.quantiles([0.5, 0.99])).toEqual([null, null]);
   });
 });

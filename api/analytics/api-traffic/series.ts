@@ -5,12 +5,13 @@
  */
 import { invalid } from '../../errors.ts';
 import type { SqlDatabase } from '../../storage/sql/interface.ts';
-import { addBucketTotals, type BucketTotals, readBucketTotals } from './bucket-totals.ts';
+import { type BucketTotals, readBucketTotals } from './bucket-totals.ts';
 import type { StatusClass } from './call.ts';
-import { addRow, clearTotals, emptyTotals, latencyOf, type TrafficTotals } from './health-summary.ts';
+import { addCounts, clearTotals, countCalls, emptyTotals, type TrafficTotals } from './health-summary.ts';
 import { readMinuteFloor } from './minute-rollups.ts';
 import { type RollupCounts, readRollupCounts } from './rollup-read.ts';
 import { SERIES_INTERVALS, type SeriesInterval, type SeriesParams } from './series-params.ts';
+import { SketchBins } from './sketch.ts';
 
 /** One point of the series. */
 export interface SeriesPoint {
@@ -39,40 +40,60 @@ function byBucket<R extends { bucketStart: number }>(rows: readonly R[]): readon
   return rows;
 }
 
+/** Every row a point sums: its bucket and its stored sketch (one, or several laid end to end). */
+type PointRow = { bucketStart: number; sketch: Uint8Array };
+
+/** The quantiles of every point, in the order of {@link SeriesPoint}'s fields. */
+const QUANTILES = [0.5, 0.95, 0.99] as const;
+
 /**
- * One point per bucket of `[from, to]` at the width of `params.interval`, empty buckets included, from rows that
- * `add` sums into a point's totals. One walk over the rows in bucket order with one set of totals, emptied at each
- * point: a point's sketch is read for its quantiles and not kept.
+ * One point per bucket of `[from, to]` at the width of `params.interval`, empty buckets included, from rows whose
+ * counts `count` sums into a point's totals. One walk over the rows in bucket order with one set of totals and one
+ * set of bins, both reused at each point. A point of one row with one stored sketch (every point over every
+ * endpoint) reads its quantiles from that sketch's bins as decoded; only a point of several is merged first.
  */
-function shapePoints<R extends { bucketStart: number }>(
-  rows: readonly R[],
-  params: SeriesParams,
-  add: (totals: TrafficTotals, row: R) => void,
-): ApiHealthSeries {
+function shapePoints<R extends PointRow>(rows: readonly R[], params: SeriesParams, count: (totals: TrafficTotals, row: R) => void): ApiHealthSeries {
   const width = SERIES_INTERVALS[params.interval];
   const first = Math.floor(params.from / width) * width;
   const last = Math.floor(params.to / width) * width;
   const ordered = byBucket(rows);
   const totals = emptyTotals();
+  const bins = new SketchBins();
   const points: SeriesPoint[] = [];
   let next = 0;
   for (let start = first; start <= last; start += width) {
     clearTotals(totals);
     while (next < ordered.length && ordered[next]!.bucketStart < start) next++;
-    while (next < ordered.length && ordered[next]!.bucketStart === start) add(totals, ordered[next++]!);
-    points.push({ start: new Date(start).toISOString(), ...latencyOf(totals), errors: totals.errors, byStatusClass: { ...totals.byStatusClass } });
+    const from = next;
+    while (next < ordered.length && ordered[next]!.bucketStart === start) count(totals, ordered[next++]!);
+    if (next - from !== 1 || !bins.decode(ordered[from]!.sketch)) {
+      for (let i = from; i < next; i++) totals.sketch.addEncoded(ordered[i]!.sketch);
+      totals.sketch.binsInto(bins);
+    }
+    const [p50Ms, p95Ms, p99Ms] = bins.quantiles(QUANTILES);
+    const byClass = totals.byStatusClass;
+    points.push({
+      start: new Date(start).toISOString(),
+      calls: totals.calls,
+      errorRate: totals.rated > 0 ? totals.errors / totals.rated : null,
+      p50Ms: p50Ms!,
+      p95Ms: p95Ms!,
+      p99Ms: p99Ms!,
+      errors: totals.errors,
+      byStatusClass: { '2xx': byClass['2xx'], '3xx': byClass['3xx'], '4xx': byClass['4xx'], '429': byClass['429'], '5xx': byClass['5xx'] },
+    });
   }
   return { interval: params.interval, points };
 }
 
 /** Shapes rollup rows of one width (summed per bucket, status and flags) into the series of `params`. Pure. */
 export function shapeSeries(rows: readonly RollupCounts[], params: SeriesParams): ApiHealthSeries {
-  return shapePoints(rows, params, addRow);
+  return shapePoints(rows, params, (totals, row) => countCalls(totals, row.status, row.flags, row.calls));
 }
 
 /** Shapes stored bucket totals of one width into the series of `params`. Pure. */
 export function shapeTotalsSeries(rows: readonly BucketTotals[], params: SeriesParams): ApiHealthSeries {
-  return shapePoints(rows, params, addBucketTotals);
+  return shapePoints(rows, params, addCounts);
 }
 
 /**

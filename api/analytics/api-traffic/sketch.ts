@@ -4,7 +4,8 @@
  * calls give the same quantiles whichever way their rollups are combined.
  *
  * Stored in a compact form of our own rather than the library's protobuf (which needs `protobufjs` at run time):
- * a version byte, the count of zeros, then each non-empty bin of the positive store as (key delta, count) varints.
+ * a version byte, the count of zeros, then each non-empty bin of the positive store as (key delta, count) varints
+ * (sketch-format.ts).
  * A rollup of a few calls takes a few bytes. Only durations >= 0 are sketched; a negative duration is a client bug,
  * not a latency.
  *
@@ -12,42 +13,26 @@
  * row (its store grows and shifts on every merge) cost most of applying a chunk and of a report.
  */
 import { DDSketch } from '@datadog/sketches-js';
+import { binCount, headerBins, readBin, readHeader, readingDone, startReading, VERSION, writeVarint, zigzag } from './sketch-format.ts';
 
 /** Relative accuracy of every stored sketch: a quantile is within 1% of a value of that rank. */
 export const RELATIVE_ACCURACY = 0.01;
 
-const VERSION = 1;
-
 /** The mapping of every stored sketch (one relative accuracy): value to bin key and back. */
 const MAPPING = new DDSketch({ relativeAccuracy: RELATIVE_ACCURACY }).mapping;
 
-function writeVarint(out: number[], value: number): void {
-  let v = value;
-  while (v >= 128) {
-    out.push((v % 128) + 128);
-    v = Math.floor(v / 128);
+/**
+ * The value of bin `key`, remembered: each costs the mapping a `Math.pow`, a series asks six per point, and the keys
+ * of real latencies are a few hundred.
+ */
+const binValues = new Map<number, number>();
+function binValue(key: number): number {
+  let value = binValues.get(key);
+  if (value === undefined) {
+    value = MAPPING.value(key);
+    binValues.set(key, value);
   }
-  out.push(v);
-}
-
-function zigzag(value: number): number {
-  return value >= 0 ? value * 2 : -value * 2 - 1;
-}
-
-/** Read position of {@link readVarint}: a module cursor rather than a returned pair, so decoding allocates nothing. */
-let cursor = 0;
-
-/** The varint of `bytes` at {@link cursor}, which it moves past it. */
-function readVarint(bytes: Uint8Array): number {
-  let value = 0;
-  let scale = 1;
-  for (;;) {
-    const byte = bytes[cursor++];
-    if (byte === undefined) throw new Error('latency sketch: truncated');
-    value += (byte & 127) * scale;
-    if (byte < 128) return value;
-    scale *= 128;
-  }
+  return value;
 }
 
 /** Slack added on each side when the bin array grows, so neighbouring keys do not each cost a copy. */
@@ -86,20 +71,17 @@ export class LatencySketch {
    * callbacks or allocations: reports add tens of thousands of them.
    */
   addEncoded(bytes: Uint8Array): void {
-    cursor = 0;
-    while (cursor < bytes.length) {
-      if (bytes[cursor++] !== VERSION) throw new Error('latency sketch: unknown version');
-      const zeros = readVarint(bytes);
-      const bins = readVarint(bytes);
+    startReading();
+    while (!readingDone(bytes)) {
+      const zeros = readHeader(bytes);
+      const bins = headerBins;
       this.zeros += zeros;
       this.count += zeros;
       let key = 0;
       for (let i = 0; i < bins; i++) {
-        const delta = readVarint(bytes);
-        const count = readVarint(bytes);
-        key = i === 0 ? (delta % 2 === 0 ? delta / 2 : -(delta + 1) / 2) : key + delta;
-        this.addBin(key, count);
-        this.count += count;
+        key = readBin(bytes, i, key);
+        this.addBin(key, binCount);
+        this.count += binCount;
       }
     }
   }
@@ -141,43 +123,23 @@ export class LatencySketch {
     return Buffer.from(out);
   }
 
-  /**
-   * The values at quantiles `qs` (each 0–1), null when empty. Each is interpolated linearly between the
-   * two ranks around `q × (count − 1)`, as the exact percentiles of the raw calls were: each of the two is within 1%
-   * of the true value of its rank, so their interpolation is within 1% of the exact interpolated percentile.
-   */
+  /** The values at quantiles `qs` (each 0–1), null when empty: see {@link SketchBins.quantiles}. */
   quantiles(qs: readonly number[]): Array<number | null> {
-    if (this.count === 0) return qs.map(() => null);
-    const last = this.count - 1;
-    return qs.map((q) => {
-      const rank = q * last;
-      const lo = Math.floor(rank);
-      const low = this.valueAt(lo);
-      return lo === rank ? low : low + (rank - lo) * (this.valueAt(lo + 1) - low);
-    });
+    this.binsInto(scratchBins);
+    return scratchBins.quantiles(qs);
   }
 
-  /**
-   * The value of the duration of `rank` (0-based, in order): 0 among the zeros, else the value of the bin holding
-   * it. Walks the bins from the nearer end: a series asks this of hundreds of points, a few ranks each, where
-   * collecting and sorting the ranks first cost more than the walks.
-   */
-  private valueAt(rank: number): number {
-    if (rank < this.zeros) return 0;
-    if (rank >= this.count - (this.count - this.zeros) / 2) {
-      let above = this.count;
-      for (let key = this.hi; key > this.lo; key--) {
-        above -= this.counts[key - this.offset]!;
-        if (above <= rank) return MAPPING.value(key);
-      }
-      return MAPPING.value(this.lo);
+  /** Sets `bins` to this sketch's non-empty bins in key order, its zeros and its count. */
+  binsInto(bins: SketchBins): void {
+    bins.length = 0;
+    bins.zeros = this.zeros;
+    bins.count = this.count;
+    if (this.lo > this.hi) return;
+    bins.reserve(this.hi - this.lo + 1);
+    for (let key = this.lo; key <= this.hi; key++) {
+      const count = this.counts[key - this.offset]!;
+      if (count > 0) bins.push(key, count);
     }
-    let seen = this.zeros;
-    for (let key = this.lo; key < this.hi; key++) {
-      seen += this.counts[key - this.offset]!;
-      if (seen > rank) return MAPPING.value(key);
-    }
-    return MAPPING.value(this.hi);
   }
 
   /** Adds `count` to the bin `key`, growing the array to hold it. */
@@ -205,3 +167,94 @@ export class LatencySketch {
     this.offset = offset;
   }
 }
+
+/**
+ * A sketch's non-empty bins in key order (so in value order), its zeros and its count, in typed arrays reused from
+ * one sketch to the next: what quantiles are read from. A series fills one from each point's stored sketch
+ * ({@link SketchBins.decode}) without the dense array of a {@link LatencySketch}, or from a merged one when a point
+ * has several ({@link LatencySketch.binsInto}).
+ */
+export class SketchBins {
+  keys = new Int32Array(64);
+  counts = new Float64Array(64);
+  /** Bins held. */
+  length = 0;
+  zeros = 0;
+  /** Durations held (zeros included). */
+  count = 0;
+
+  /** Room for `bins` bins; the bins held are dropped when the arrays grow (callers reserve before filling). */
+  reserve(bins: number): void {
+    if (bins <= this.keys.length) return;
+    const size = Math.max(bins, 2 * this.keys.length);
+    this.keys = new Int32Array(size);
+    this.counts = new Float64Array(size);
+  }
+
+  /** Appends a bin of a key above those held. */
+  push(key: number, count: number): void {
+    this.keys[this.length] = key;
+    this.counts[this.length] = count;
+    this.length += 1;
+  }
+
+  /**
+   * Sets the bins to those of one stored sketch. False, leaving them unusable, when `bytes` holds several laid end
+   * to end: their bins interleave, so they are merged in a {@link LatencySketch} instead.
+   */
+  decode(bytes: Uint8Array): boolean {
+    startReading();
+    this.zeros = readHeader(bytes);
+    const bins = headerBins;
+    this.reserve(bins);
+    this.length = 0;
+    this.count = this.zeros;
+    let key = 0;
+    for (let i = 0; i < bins; i++) {
+      key = readBin(bytes, i, key);
+      this.push(key, binCount);
+      this.count += binCount;
+    }
+    return readingDone(bytes);
+  }
+
+  /**
+   * The values at quantiles `qs` (each 0–1), null when empty. Each is interpolated linearly between the
+   * two ranks around `q × (count − 1)`, as the exact percentiles of the raw calls were: each of the two is within 1%
+   * of the true value of its rank, so their interpolation is within 1% of the exact interpolated percentile.
+   * One walk over the bins for ascending `qs` (a series asks this of hundreds of points); the value of a rank is 0
+   * among the zeros, else the value of the bin holding it.
+   */
+  quantiles(qs: readonly number[]): Array<number | null> {
+    const out: Array<number | null> = new Array(qs.length).fill(null);
+    if (this.count === 0) return out;
+    const last = this.count - 1;
+    this.bin = -1;
+    this.seen = this.zeros;
+    for (let i = 0; i < qs.length; i++) {
+      const rank = qs[i]! * last;
+      const lo = Math.floor(rank);
+      const low = this.valueAt(lo);
+      out[i] = lo === rank ? low : low + (rank - lo) * (this.valueAt(lo + 1) - low);
+    }
+    return out;
+  }
+
+  /* The walk of {@link quantiles}: bin `bin` holds the ranks below `seen` not held by the bins before it. */
+  private bin = -1;
+  private seen = 0;
+
+  /** The value of `rank`: 0 among the zeros, else that of the bin holding it, walking on from the last rank asked. */
+  private valueAt(rank: number): number {
+    if (rank < this.zeros) return 0;
+    if (this.bin >= 0 && rank < this.seen - this.counts[this.bin]!) {
+      this.bin = -1;
+      this.seen = this.zeros;
+    }
+    while (this.seen <= rank && this.bin < this.length - 1) this.seen += this.counts[++this.bin]!;
+    return binValue(this.keys[Math.max(this.bin, 0)]!);
+  }
+}
+
+/** The bins {@link LatencySketch.quantiles} reads through. */
+const scratchBins = new SketchBins();
