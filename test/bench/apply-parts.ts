@@ -3,9 +3,10 @@
  * `api_call`, 8% `$pageview`, 2% milestones; bench:scale's history) logged as gzip'd 1,000-event `/batch/` requests.
  * In one run it times, in CPU time per event (this process's, so other load on the shared cores sways it less):
  * - the whole apply (the writer's `settle()`, as before a report);
- * - each SQL statement of it, by statement (a timing wrapper around the transaction's `repeated` statements);
+ * - each SQL statement of it, by statement (a timing wrapper around the transaction's `repeated` statements; the
+ *   statements rendered from their template each time under one key);
  * - re-validating the logged requests alone (decompress, parse, validate: what any apply of this log must do first);
- * - the rollup aggregation alone (JavaScript, no SQL);
+ * - the rollups' JavaScript alone (aggregation, merge, the upserts' values and sketches; no SQL);
  * - the reference floor for storing a call with uuid deduplication: one prepared INSERT per event into a table with
  *   only a UNIQUE uuid (UUIDv7), 1,000 rows per transaction, no identity, rollups or report indexes.
  * It prints the ceiling those two floors allow (one core), against the 300,000 events/s apply target.
@@ -16,7 +17,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import { classifyCall } from '../../api/analytics/api-traffic/call.ts';
 import { addCallRollups } from '../../api/analytics/api-traffic/rollup-writes.ts';
 import { createLogProcessor } from '../../api/ingest/log-processor.ts';
@@ -39,8 +40,17 @@ const cpuNow = () => {
   return (used.user + used.system) / 1000;
 };
 
-/** `database` whose transactions time every prepared statement by its key (its shape's size dropped). */
+/** Adds the CPU time since `started` to the statement `key`. */
+function charge(key: string, started: number): void {
+  statementMs.set(key, (statementMs.get(key) ?? 0) + cpuNow() - started);
+}
+
+/**
+ * `database` whose transactions time every prepared statement by its key (its shape's size dropped), and every other
+ * statement (rendered from its template each time) under one key, rendering included.
+ */
 function timed(database: SqlDatabase): SqlDatabase {
+  const RENDERED = 'other statements, rendered each time';
   const wrap = (tx: SqlDatabase): SqlDatabase => ({
     ...tx,
     async repeated<T extends Record<string, unknown>>(statement: RepeatedStatement, returnsRows: boolean) {
@@ -48,8 +58,23 @@ function timed(database: SqlDatabase): SqlDatabase {
       try {
         return await tx.repeated<T>(statement, returnsRows);
       } finally {
-        const key = statement.key.split(':')[0]!;
-        statementMs.set(key, (statementMs.get(key) ?? 0) + cpuNow() - started);
+        charge(statement.key.split(':')[0]!, started);
+      }
+    },
+    async all<T extends Record<string, unknown>>(query: SQL) {
+      const started = cpuNow();
+      try {
+        return await tx.all<T>(query);
+      } finally {
+        charge(RENDERED, started);
+      }
+    },
+    async run(query: SQL) {
+      const started = cpuNow();
+      try {
+        return await tx.run(query);
+      } finally {
+        charge(RENDERED, started);
       }
     },
   });
@@ -107,10 +132,14 @@ try {
   if (stored !== events) throw new Error(`stored ${stored} events, expected ${events}`);
   db.$client.close();
 
-  // The rollup aggregation alone, over the same calls in the chunks the apply used.
+  // The rollups' JavaScript alone (aggregating, merging, building the upserts' values and sketches), over the same
+  // calls in the chunks the apply used, with no stored rows to merge.
   const calls = all.filter((e) => e.event === 'api_call').map((e) => ({ personId: 1, timestamp: e.timestamp, ...classifyCall(e.properties) }));
   const aggregationStarted = cpuNow();
-  for (let i = 0; i < calls.length; i += 4_500) addCallRollups(calls.slice(i, i + 4_500)).next();
+  for (let i = 0; i < calls.length; i += 4_500) {
+    const steps = addCallRollups(calls.slice(i, i + 4_500));
+    while (!steps.next([]).done);
+  }
   const aggregationMs = cpuNow() - aggregationStarted;
 
   // The reference floor: store each event with uuid deduplication, nothing else.
@@ -136,9 +165,9 @@ try {
   console.log('  CPU time per event:');
   row('whole apply', perEvent(applyMs));
   row('re-validating the logged requests (decompress, parse, check)', perEvent(revalidateMs));
-  for (const [key, ms] of [...statementMs].sort((a, b) => b[1] - a[1]).slice(0, 8)) row(`SQL: ${key}`, perEvent(ms));
+  for (const [key, ms] of [...statementMs].sort((a, b) => b[1] - a[1]).slice(0, 10)) row(`SQL: ${key}`, perEvent(ms));
   row('SQL: all statements', perEvent(statementsMs));
-  row('rollup aggregation in JavaScript', perEvent(aggregationMs));
+  row('rollups in JavaScript (aggregate, merge, encode)', perEvent(aggregationMs));
   row('everything else (identity, rows, commits, GC)', perEvent(applyMs - revalidateMs - statementsMs - aggregationMs));
   row('reference: bare insert with a UNIQUE uuid', perEvent(referenceMs));
   const floor = perEvent(revalidateMs + referenceMs);

@@ -49,7 +49,7 @@ export const BY_BUCKET: RollupLevel<TrafficTotals> = {
   name: 'call-totals',
   identityOf: () => '',
   storedIdentityOf: () => '',
-  keyColumns: () => [],
+  keyColumns: () => {},
   empty: emptyTotals,
   addCall(totals, call) {
     countCalls(totals, call.key.status, call.key.flags, 1);
@@ -57,18 +57,10 @@ export const BY_BUCKET: RollupLevel<TrafficTotals> = {
   },
   addAggregate: addTotals,
   addStored: (totals, row) => addBucketTotals(totals, totalsOf(row)),
-  columns: (t) => [
-    t.calls,
-    t.rated,
-    t.errors,
-    t.serverErrors,
-    t.byStatusClass['2xx'],
-    t.byStatusClass['3xx'],
-    t.byStatusClass['4xx'],
-    t.byStatusClass['429'],
-    t.byStatusClass['5xx'],
-    t.sketch.encode(),
-  ],
+  columns: (t, out) => {
+    const { byStatusClass: c } = t;
+    out.push(t.calls, t.rated, t.errors, t.serverErrors, c['2xx'], c['3xx'], c['4xx'], c['429'], c['5xx'], t.sketch.encode());
+  },
   read: (span, buckets) => sql`SELECT bucket_start, ${COLUMNS} FROM api_call_totals WHERE span = ${span} AND bucket_start IN ${buckets}`,
   upsert: (rows) =>
     sql`INSERT INTO api_call_totals (span, bucket_start, ${COLUMNS}) VALUES ${rows}

@@ -36,15 +36,15 @@ export interface RollupLevel<A> {
   identityOf(key: CallKey): string;
   /** The same identity of a stored row. */
   storedIdentityOf(row: Row): string;
-  /** The key columns of a call's row, in the order of `upsert`. */
-  keyColumns(key: CallKey): Array<string | number>;
+  /** Appends the key columns of a call's row to `out`, in the order of `upsert` (appended, not returned: a chunk writes thousands of rows). */
+  keyColumns(key: CallKey, out: Array<string | number | Buffer>): void;
   empty(): A;
   addCall(aggregate: A, call: AppliedCall): void;
   /** Adds one aggregate to another (bin counts add exactly, so a coarse bucket is the sum of its finest ones). */
   addAggregate(into: A, from: A): void;
   addStored(aggregate: A, row: Row): void;
-  /** The value columns of a row, after its key, in the order of `upsert`. */
-  columns(aggregate: A): Array<string | number | Buffer>;
+  /** Appends the value columns of a row, after its key, to `out`, in the order of `upsert`. */
+  columns(aggregate: A, out: Array<string | number | Buffer>): void;
   read(span: number, buckets: SQL): SQL;
   upsert(rows: SQL): SQL;
 }
@@ -66,7 +66,9 @@ const BY_ENDPOINT: RollupLevel<CallsAndSketch> = {
   identityOf: keyId,
   storedIdentityOf: (r) =>
     keyId({ endpoint: String(r.endpoint), method: String(r.method), status: Number(r.status), code: String(r.code), flags: Number(r.flags) }),
-  keyColumns: (k) => [k.endpoint, k.method, k.status, k.code, k.flags],
+  keyColumns: (k, out) => {
+    out.push(k.endpoint, k.method, k.status, k.code, k.flags);
+  },
   empty: () => ({ calls: 0, sketch: new LatencySketch() }),
   addCall(aggregate, call) {
     aggregate.calls += 1;
@@ -80,7 +82,9 @@ const BY_ENDPOINT: RollupLevel<CallsAndSketch> = {
     aggregate.calls += Number(row.calls);
     aggregate.sketch.addEncoded(row.sketch as Uint8Array);
   },
-  columns: (a) => [a.calls, a.sketch.encode()],
+  columns: (a, out) => {
+    out.push(a.calls, a.sketch.encode());
+  },
   read: (span, buckets) =>
     sql`SELECT bucket_start, endpoint, method, status, code, flags, calls, sketch FROM api_call_rollups WHERE span = ${span} AND bucket_start IN ${buckets}`,
   upsert: (rows) =>
@@ -99,42 +103,61 @@ interface Aggregate<A> {
   span: number;
   bucketStart: number;
   key: CallKey;
-  identity: string;
+  /** The key's number within the chunk. */
+  number: number;
   value: A;
 }
 
 /**
  * The statements adding `calls` to one level: aggregated in memory per row, the stored rows of the touched buckets
- * read once per width, merged, and written back with one upsert per row.
+ * read once per width, merged, and written back with one upsert per row. A chunk of a long history touches about as
+ * many rows as it has calls, so rows are found by number rather than by a string built per call and width: the
+ * chunk's distinct call keys are numbered, and each width keeps, per key number, its rows by bucket start.
  */
 function* addLevelRollups<A>(level: RollupLevel<A>, calls: readonly AppliedCall[]): Generator<Step, void, Row[]> {
-  const aggregates = new Map<string, Aggregate<A>>();
-  const bucketsBySpan = new Map<number, Set<number>>(SPANS.map((span) => [span, new Set<number>()]));
-  const aggregateOf = (span: number, bucketStart: number, key: CallKey, identity: string): Aggregate<A> => {
-    const id = `${span} ${bucketStart} ${identity}`;
-    let aggregate = aggregates.get(id);
+  /** The number of each distinct call identity of the chunk, and each number's key. */
+  const numbers = new Map<string, number>();
+  const keys: CallKey[] = [];
+  /** Per width (index in SPANS), per key number: the rows by bucket start. */
+  const rows: Array<Array<Map<number, Aggregate<A>>>> = SPANS.map(() => []);
+  /** Every row, in the order first touched (finest first: the upserts keep that order). */
+  const ordered: Aggregate<A>[] = [];
+  const bucketsBySpan: Array<Set<number>> = SPANS.map(() => new Set<number>());
+  const aggregateOf = (width: number, bucketStart: number, number: number): Aggregate<A> => {
+    const byBucket = (rows[width]![number] ??= new Map());
+    let aggregate = byBucket.get(bucketStart);
     if (!aggregate) {
-      aggregate = { span, bucketStart, key, identity, value: level.empty() };
-      aggregates.set(id, aggregate);
-      bucketsBySpan.get(span)!.add(bucketStart);
+      aggregate = { span: SPANS[width]!, bucketStart, key: keys[number]!, number, value: level.empty() };
+      byBucket.set(bucketStart, aggregate);
+      ordered.push(aggregate);
+      bucketsBySpan[width]!.add(bucketStart);
     }
     return aggregate;
   };
   // Each call is added to its finest bucket only; the coarser buckets add those aggregates (bin counts add exactly,
   // so this equals adding every call at every width, at a fraction of the map lookups and sketch updates).
-  const [finest, ...coarser] = SPANS;
-  const finestAggregates = new Set<Aggregate<A>>();
+  const finest = SPANS[0];
   for (const call of calls) {
-    const aggregate = aggregateOf(finest, bucketOf(call.timestamp, finest), call.key, level.identityOf(call.key));
-    finestAggregates.add(aggregate);
-    level.addCall(aggregate.value, call);
+    const identity = level.identityOf(call.key);
+    let number = numbers.get(identity);
+    if (number === undefined) {
+      number = keys.length;
+      numbers.set(identity, number);
+      keys.push(call.key);
+    }
+    level.addCall(aggregateOf(0, bucketOf(call.timestamp, finest), number).value, call);
   }
-  for (const span of coarser) {
-    for (const fine of finestAggregates) {
-      level.addAggregate(aggregateOf(span, bucketOf(fine.bucketStart, span), fine.key, fine.identity).value, fine.value);
+  // The finest rows are the ones created so far.
+  const finestRows = ordered.length;
+  for (let width = 1; width < SPANS.length; width++) {
+    const span = SPANS[width]!;
+    for (let i = 0; i < finestRows; i++) {
+      const fine = ordered[i]!;
+      level.addAggregate(aggregateOf(width, bucketOf(fine.bucketStart, span), fine.number).value, fine.value);
     }
   }
-  for (const [span, buckets] of bucketsBySpan) {
+  for (const [width, buckets] of bucketsBySpan.entries()) {
+    const span = SPANS[width]!;
     for (const some of slices([...buckets], MAX_IN_LIST)) {
       const list = padded(some);
       const stored = yield {
@@ -143,17 +166,23 @@ function* addLevelRollups<A>(level: RollupLevel<A>, calls: readonly AppliedCall[
         shape: { key: `${level.name}:${list.length}`, values: [span, ...list] },
       };
       for (const row of stored) {
-        const aggregate = aggregates.get(`${span} ${Number(row.bucket_start)} ${level.storedIdentityOf(row)}`);
+        const number = numbers.get(level.storedIdentityOf(row));
+        const aggregate = number === undefined ? undefined : rows[width]![number]?.get(Number(row.bucket_start));
         if (aggregate) level.addStored(aggregate.value, row);
       }
     }
   }
-  let width = 0;
-  for (const some of slices([...aggregates.values()], ROWS_PER_INSERT)) {
-    const values = some.flatMap((a) => [a.span, a.bucketStart, ...level.keyColumns(a.key), ...level.columns(a.value)]);
-    width ||= values.length / some.length;
+  let perRow = 0;
+  for (const some of slices(ordered, ROWS_PER_INSERT)) {
+    const values: Array<string | number | Buffer> = [];
+    for (const a of some) {
+      values.push(a.span, a.bucketStart);
+      level.keyColumns(a.key, values);
+      level.columns(a.value, values);
+    }
+    perRow ||= values.length / some.length;
     yield {
-      query: () => level.upsert(valuesOf(values, width)),
+      query: () => level.upsert(valuesOf(values, perRow)),
       returnsRows: false,
       shape: { key: `${level.name}-upsert:${some.length}`, values },
     };

@@ -7,14 +7,23 @@
 /** Version byte of every stored sketch. */
 export const VERSION = 1;
 
-/** Appends `value` (a whole number >= 0) to `out` as a varint. */
-export function writeVarint(out: number[], value: number): void {
+/** Writes the varint of `value` (a whole number >= 0) into `out` at `at`; returns the position after it. */
+export function writeVarint(out: Uint8Array, at: number, value: number): number {
   let v = value;
+  let pos = at;
   while (v >= 128) {
-    out.push((v % 128) + 128);
+    out[pos++] = (v % 128) + 128;
     v = Math.floor(v / 128);
   }
-  out.push(v);
+  out[pos++] = v;
+  return pos;
+}
+
+/** Bytes of the varint of `value`, so an encoder can size its buffer once. */
+export function varintBytes(value: number): number {
+  let bytes = 1;
+  for (let v = value; v >= 128; v = Math.floor(v / 128)) bytes++;
+  return bytes;
 }
 
 /** A signed whole number as one >= 0: 0, -1, 1, -2… as 0, 1, 2, 3… */
