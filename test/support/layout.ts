@@ -95,12 +95,14 @@ export function narrowLayoutProblems(page: Page): Promise<string[]> {
         const line = Number.parseFloat(style.lineHeight) || Number.parseFloat(style.fontSize) * 1.2;
         const text = document.createRange();
         text.selectNodeContents(cell);
-        const used = text.getBoundingClientRect().height;
+        // Text's box is its glyphs' height, short of the line it sits on: count whole lines.
+        const height = text.getBoundingClientRect().height;
+        const used = height > 0 ? Math.max(1, Math.round(height / line)) * line : 0;
         const frame = ['paddingTop', 'paddingBottom', 'borderTopWidth', 'borderBottomWidth'] as const;
         const empty = cell.getBoundingClientRect().height - frame.reduce((sum, side) => sum + Number.parseFloat(style[side]), 0) - used;
         if (used > 0 && empty > line + 0.5) {
           problems.push(
-            `header of ${name(table)} leaves ${Math.round(empty)} px empty in ${name(cell)} (${Math.round(used)} px of names, lines ${Math.round(line)} px)`,
+            `header of ${name(table)} leaves ${Math.round(empty)} px empty in ${name(cell)} (${Math.round(used / line)} line(s) of names, ${Math.round(line)} px each)`,
           );
         }
       }
