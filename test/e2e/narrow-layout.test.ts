@@ -9,6 +9,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EventsResponse } from '../../api/analytics/contract.ts';
 import { type BrowserSuite, haveChromium, openPage, SCREENSHOTS as SHOTS, seriousA11yViolations, startBrowserSuite } from '../support/browser.ts';
 import { narrowLayoutProblems } from '../support/layout.ts';
 import { adminSignIn, mistyped, postAs, sandboxCall, signUpIn } from '../support/portal-session.ts';
@@ -31,15 +32,37 @@ function portalPaths(): string[] {
   return paths.sort();
 }
 
-/** The report pages, and what shows once each has its data. */
-const REPORTS = [
-  { slug: 'funnel', path: '/reports/?range=7d', ready: '[data-testid="funnel-report"]' },
-  { slug: 'ttfsi', path: '/reports/ttfsi/', ready: '[data-testid="ttfsi-report"]' },
-  { slug: 'docs', path: '/reports/docs/', ready: '[data-testid="docs-table"]' },
-  { slug: 'api-health', path: '/reports/api-health/', ready: '[data-testid="health-report"]' },
-  { slug: 'events', path: '/reports/events/', ready: '[data-testid="events-table"]' },
-  { slug: 'alerts', path: '/reports/alerts/', ready: '[data-testid="alerts-report"]' },
-] as const;
+/** A report page: where it is, what shows once it has its data, and what to open on it (a list, a detail) first. */
+interface ReportSpec {
+  slug: string;
+  path: () => string;
+  ready: string;
+  open?: (page: Page) => Promise<void>;
+}
+
+/** A demo person's journey page, once `beforeAll` has found one. */
+let personPath = '';
+
+/** The report pages, and the panels they open in place (a step's persons, a doc page's detail). */
+const REPORTS: ReportSpec[] = [
+  { slug: 'funnel', path: () => '/reports/?range=7d', ready: '[data-testid="funnel-report"]' },
+  {
+    slug: 'funnel-persons',
+    path: () => '/reports/?range=7d',
+    ready: '[data-testid="funnel-report"]',
+    async open(page) {
+      await page.getByTestId('funnel-inprogress-1').getByRole('button').click();
+      await page.getByTestId('funnel-persons').getByTestId('funnel-person').first().waitFor({ timeout: 60_000 });
+    },
+  },
+  { slug: 'ttfsi', path: () => '/reports/ttfsi/', ready: '[data-testid="ttfsi-report"]' },
+  { slug: 'docs', path: () => '/reports/docs/', ready: '[data-testid="docs-table"]' },
+  { slug: 'docs-detail', path: () => '/reports/docs/?page=%2Fdocs%2Ffirst-call%2F', ready: '[data-testid="doc-detail"]' },
+  { slug: 'api-health', path: () => '/reports/api-health/', ready: '[data-testid="health-report"]' },
+  { slug: 'events', path: () => '/reports/events/', ready: '[data-testid="events-table"]' },
+  { slug: 'person', path: () => personPath, ready: '[data-testid="person-report"]' },
+  { slug: 'alerts', path: () => '/reports/alerts/', ready: '[data-testid="alerts-report"]' },
+];
 
 let server: RunningServer;
 let suite: BrowserSuite;
@@ -88,6 +111,9 @@ describe.skipIf(!haveChromium)('390 px layout of every page (Chromium)', () => {
     expect(await sandboxCall(server, secret)).toBe(201);
     expect(await sandboxCall(server, mistyped(secret))).toBe(401);
     await adminSignIn(context, server);
+    const res = await fetch(`${server.url}/api/v1/events?event=api_call&limit=1`, { headers: { authorization: `Bearer ${server.adminToken}` } });
+    const [event] = ((await res.json()) as EventsResponse).events;
+    personPath = `/reports/person/?id=${encodeURIComponent(event!.personId)}`;
   }, 360_000);
 
   afterAll(() => suite?.close());
@@ -109,7 +135,8 @@ describe.skipIf(!haveChromium)('390 px layout of every page (Chromium)', () => {
   for (const spec of REPORTS) {
     it(`report ${spec.slug}: fits 390 px, screenshots at 1280 and 390 px`, async () => {
       for (const width of [1280, PHONE]) {
-        const { page, errors } = await settled(spec.path, width, spec.ready);
+        const { page, errors } = await settled(spec.path(), width, spec.ready);
+        await spec.open?.(page);
         await page.screenshot({ path: `${SHOTS}layout-${spec.slug}-${width}.png`, fullPage: true });
         if (width === PHONE) expect(await narrowLayoutProblems(page)).toEqual([]);
         expect(errors).toEqual([]);
@@ -117,6 +144,21 @@ describe.skipIf(!haveChromium)('390 px layout of every page (Chromium)', () => {
       }
     }, 300_000);
   }
+
+  it('a live event stacked on a phone keeps everything of a cell in its value column, under its label', async () => {
+    const { page } = await settled('/reports/events/', PHONE, '[data-testid="events-table"]');
+    const cell = page.locator('td:has([data-testid="event-person-email"])').first();
+    const email = cell.getByTestId('event-person-email');
+    const left = (box: { x: number } | null) => Math.round(box!.x);
+    const id = await cell.getByRole('button').boundingBox();
+    expect(left(await email.boundingBox()), 'the email starts where the distinct id does').toBe(left(id));
+    const label = await cell.evaluate((td) => {
+      const before = getComputedStyle(td, '::before');
+      return td.getBoundingClientRect().left + Number.parseFloat(getComputedStyle(td).paddingLeft) + Number.parseFloat(before.width);
+    });
+    expect(left(id), 'the value column starts right of the label').toBeGreaterThan(label);
+    await page.close();
+  }, 120_000);
 
   it('the reports navigation collapses into a menu button that works from the keyboard', async () => {
     const { page } = await settled('/reports/events/', PHONE, '[data-testid="events-table"]');

@@ -6,7 +6,10 @@ import type { Page } from 'playwright-core';
  * - a table's first column is not in view as the page loads (left edge, before any scrolling);
  * - a table's last column, or a button, cannot be brought into view: it must lie inside the viewport, either as it
  *   is or once the box it scrolls in (a table may scroll inside its own container, which must fit the viewport) is
- *   scrolled to it, and nothing else (a sticky column, a fixed header) may cover it there.
+ *   scrolled to it, and nothing else (a sticky column, a fixed header) may cover it there;
+ * - a table's header leaves an empty band: a column name sits in a header cell with more than one line of empty
+ *   room (a squeezed column's name wrapped word by word makes the whole header row tall, and every other name
+ *   then sits under, or over, a blank band).
  * Every `<details>` outside navigation is opened first. Hidden elements (no box, `hidden`, a collapsed menu, 1-px screen-reader text)
  * are skipped. Scroll boxes are put back where they were.
  */
@@ -82,6 +85,27 @@ export function narrowLayoutProblems(page: Page): Promise<string[]> {
     for (const { table, last } of edges) {
       const why = last && unreachable(last);
       if (why) problems.push(`last column of ${name(table)} cannot be brought into view: ${name(last)} ${why}`);
+    }
+    for (const table of tables) {
+      const head = table.tHead;
+      if (!head || !shown(head)) continue;
+      for (const cell of [...head.rows].flatMap((row) => [...row.cells])) {
+        if (!shown(cell)) continue;
+        const style = getComputedStyle(cell);
+        const line = Number.parseFloat(style.lineHeight) || Number.parseFloat(style.fontSize) * 1.2;
+        const text = document.createRange();
+        text.selectNodeContents(cell);
+        // Text's box is its glyphs' height, short of the line it sits on: count whole lines.
+        const height = text.getBoundingClientRect().height;
+        const used = height > 0 ? Math.max(1, Math.round(height / line)) * line : 0;
+        const frame = ['paddingTop', 'paddingBottom', 'borderTopWidth', 'borderBottomWidth'] as const;
+        const empty = cell.getBoundingClientRect().height - frame.reduce((sum, side) => sum + Number.parseFloat(style[side]), 0) - used;
+        if (used > 0 && empty > line + 0.5) {
+          problems.push(
+            `header of ${name(table)} leaves ${Math.round(empty)} px empty in ${name(cell)} (${Math.round(used / line)} line(s) of names, ${Math.round(line)} px each)`,
+          );
+        }
+      }
     }
     for (const button of document.querySelectorAll('button, [role="button"], a.button, input[type="submit"]')) {
       if (!shown(button) || button.closest('[aria-hidden="true"]')) continue;

@@ -8,11 +8,12 @@ import { formatCount, formatMs, formatPercent } from './format.ts';
 import { Gate } from './Gate.tsx';
 import { combinedTopErrors, endpointsByCalls, errorRateRows, isEmptyHealth, type LatencyRow, latencyRows, shortEndpoint } from './health-shape.ts';
 import { useApi, useNarrow, useUrlQuery } from './hooks.ts';
+import { PathCode } from './PathCode.tsx';
 import { AXIS_TICK, COLORS } from './palette.ts';
 import { Card, ChartFigure, type Column, DataTable, EmptyState, ErrorMessage, Loading, legendFormatter } from './ui.tsx';
 
 const endpointColumns: Column<EndpointHealth>[] = [
-  { header: 'Endpoint', value: (r) => r.endpoint, render: (r) => <code>{r.endpoint}</code> },
+  { header: 'Endpoint', value: (r) => r.endpoint, render: (r) => <PathCode path={r.endpoint} /> },
   { header: 'Calls', value: (r) => r.calls, render: (r) => formatCount(r.calls), numeric: true, testId: (_, i) => `health-calls-${i}` },
   { header: 'Error rate', value: (r) => r.errorRate, render: (r) => formatPercent(r.errorRate), numeric: true, testId: (_, i) => `health-error-rate-${i}` },
   { header: 'p50', value: (r) => r.p50Ms, render: (r) => formatMs(r.p50Ms), numeric: true },
@@ -24,10 +25,12 @@ const endpointColumns: Column<EndpointHealth>[] = [
     render: (r) => (
       <span className="wide-cell">
         {r.topErrors.length
-          ? r.topErrors
-              .slice(0, 3)
-              .map((e) => `${e.code} × ${e.count}`)
-              .join(', ')
+          ? r.topErrors.slice(0, 3).map((e, i, shown) => (
+              // One item a line on phones (reports-narrow.css), a comma-separated list elsewhere.
+              <span key={e.code} className="cell-item">
+                {`${e.code} × ${e.count}${i < shown.length - 1 ? ', ' : ''}`}
+              </span>
+            ))
           : '—'}
       </span>
     ),
