@@ -137,6 +137,8 @@ export interface FailedCalls {
   byPerson(stalled: readonly Stalled[], to: number): Promise<PersonFailures[] | undefined>;
   /** Loads the copy now (or brings it up to date). */
   warm(): Promise<void>;
+  /** Calls held and the bytes of their typed arrays (persons reloaded since the last compaction included). */
+  size(): Promise<{ calls: number; bytes: number }>;
 }
 
 /** The failed calls of `database`, loaded on first use. */
@@ -166,6 +168,13 @@ export function createFailedCalls(database: SqlDatabase): FailedCalls {
     },
     async warm() {
       await copy.fresh();
+    },
+    async size() {
+      const { base, overlay } = await copy.fresh();
+      const arrays = [base.pids, base.starts, base.firstSuccess, base.times, base.codes];
+      for (const person of overlay.values()) if (person) arrays.push(person.times, person.codes);
+      const calls = base.times.length + [...overlay.values()].reduce((n, person) => n + (person?.times.length ?? 0), 0);
+      return { calls, bytes: arrays.reduce((n, array) => n + array.byteLength, 0) };
     },
   };
 }
