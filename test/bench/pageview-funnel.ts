@@ -1,12 +1,14 @@
 /**
  * `tsx test/bench/pageview-funnel.ts`: the `$pageview` funnel report (`$pageview` → `signed_up` → `api_key_created`,
  * last 30 days, flags with their evidence) in process on bench:scale's history, warm-up and warm runs, and the
- * memory of the copy of every failed call. Sizes: `BENCH_EVENTS` (default 200,000) events from `BENCH_DEVELOPERS`
- * (default events ÷ 100) developers. `BENCH_DB`: a SQLite file to reuse (generated there when missing), so two
- * versions of the code can be timed on one database. Run with `node --expose-gc --import tsx` for the memory figure
+ * memory of the copy of every failed call; then the last `BENCH_TAIL` (default 20,000) events are applied in chunks of
+ * 5,000, each followed by a `$pageview` and a default funnel report (what bringing the copies up to date costs).
+ * Sizes: `BENCH_EVENTS` (default 200,000) events from `BENCH_DEVELOPERS` (default events ÷ 100) developers.
+ * `BENCH_DB`: a SQLite file of all but the tail to reuse (generated there when missing; each run works on a copy),
+ * so two versions of the code can be timed on one database. Run with `node --expose-gc --import tsx` for the memory figure
  * after warm-up.
  */
-import { existsSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseFunnelParams } from '../../api/analytics/funnel-params.ts';
@@ -21,7 +23,10 @@ import { PAGEVIEW_STEPS } from './scale/reports.ts';
 
 const events = Number(process.env.BENCH_EVENTS ?? 200_000);
 const developers = Number(process.env.BENCH_DEVELOPERS ?? Math.max(10, Math.floor(events / 100)));
-const file = process.env.BENCH_DB ?? join(mkdtempSync(join(tmpdir(), 'onramp-pvfunnel-')), 'bench.db');
+const tail = Number(process.env.BENCH_TAIL ?? 20_000);
+const dir = mkdtempSync(join(tmpdir(), 'onramp-pvfunnel-'));
+const file = process.env.BENCH_DB ?? join(dir, 'bench.db');
+const CHUNK = 5_000;
 const RUNS = 9;
 const load = () =>
   loadavg()
@@ -29,24 +34,33 @@ const load = () =>
     .join(' ');
 const ms = (t: number) => `${t.toFixed(1)} ms`;
 
-/** Writes the history into `file` through the import's write path. */
-async function generate(): Promise<void> {
-  const db = openDb(file);
-  const ingest = sqliteIngestDatabase(db.$client);
-  const history = createHistory(events, developers);
-  for (let i = 0; i < events; i += 5_000) {
-    const chunk: NormalizedEvent[] = [];
-    for (let j = i; j < Math.min(events, i + 5_000); j++) chunk.push(history.nth(j)[0]);
-    await ingest.withApplyLock((tx) => writeEvents(tx, [chunk]));
+const history = createHistory(events, developers);
+/** The next `n` events of the history. */
+const next = (n: number) => Array.from({ length: n }, () => history.nth(made++)[0]);
+let made = 0;
+
+/** Writes `n` events of the history through the import's write path, a chunk per transaction. */
+async function apply(database: ReturnType<typeof sqliteIngestDatabase>, n: number, each: () => Promise<void> = async () => {}): Promise<void> {
+  for (let i = 0; i < n; i += CHUNK) {
+    const chunk: NormalizedEvent[] = next(Math.min(CHUNK, n - i));
+    await database.withApplyLock((tx) => writeEvents(tx, [chunk]));
+    await each();
   }
-  db.$client.close();
 }
 
-if (!existsSync(file)) await generate();
-const db = openDb(file);
+if (existsSync(file)) next(events - tail);
+else {
+  const db = openDb(file);
+  await apply(sqliteIngestDatabase(db.$client), events - tail);
+
+  db.$client.close();
+}
+const runFile = join(dir, 'run.db');
+copyFileSync(file, runFile);
+const db = openDb(runFile);
 const database = sqliteDatabase(db.$client);
-const failed = Number(db.$client.prepare(`SELECT COUNT(*) AS n FROM events WHERE call_error_code IS NOT NULL`).get()!.n);
-console.log(`$pageview funnel: ${events.toLocaleString('en')} events, ${failed.toLocaleString('en')} failed calls, ${file} (load average ${load()})`);
+const failed = (db.$client.prepare(`SELECT COUNT(*) AS n FROM events WHERE call_error_code IS NOT NULL`).get() as { n: number }).n;
+console.log(`$pageview funnel: ${(events - tail).toLocaleString('en')} events, ${failed.toLocaleString('en')} failed calls, ${file} (load average ${load()})`);
 
 const params = parseFunnelParams({ from: new Date(END - 30 * DAY).toISOString(), to: new Date(END).toISOString(), steps: PAGEVIEW_STEPS.join(',') });
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -81,3 +95,23 @@ if (failedCalls) {
     `  failed-call copy: ${calls.toLocaleString('en')} calls loaded in ${ms(loadMs)}, ${(bytes / calls).toFixed(1)} bytes per call (${(bytes / 2 ** 20).toFixed(2)} MiB)`,
   );
 }
+
+// The tail, each chunk followed by the two reports: they bring every copy up to date first.
+const defaultFunnel = parseFunnelParams({ from: new Date(END - 30 * DAY).toISOString(), to: new Date(END).toISOString() });
+const afterChunk: Array<[number, number]> = [];
+await apply(sqliteIngestDatabase(db.$client), tail, async () => {
+  t = performance.now();
+  await store.funnel(params);
+  const pageView = performance.now() - t;
+  t = performance.now();
+  await store.funnel(defaultFunnel);
+  afterChunk.push([pageView, performance.now() - t]);
+});
+const median = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1]!;
+if (afterChunk.length > 0) {
+  console.log(
+    `  after each ${CHUNK.toLocaleString('en')}-event chunk: $pageview funnel median ${ms(median(afterChunk.map((x) => x[0])))}, ` +
+      `default funnel median ${ms(median(afterChunk.map((x) => x[1])))} (${afterChunk.length} chunks, load average ${load()})`,
+  );
+}
+db.$client.close();
