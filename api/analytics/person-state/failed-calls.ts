@@ -3,7 +3,8 @@
  * the call facts do not keep (those from a first success on, or past the kept 50): the rows flags-query.ts's raw
  * queries read from the partial index on failed calls, in the milestones' layout (state-arrays.ts: 8 bytes of time
  * and a 2-byte code per call, 20 bytes per person). Loaded on first use and kept fresh from the change feed
- * (feed-copy.ts), which names every person who made a counted failed call or merged (writes.ts).
+ * (feed-copy.ts), which names every person who made a counted failed call or merged (writes.ts): such a person's
+ * calls are read again (through the partial index) when a report next asks for them.
  *
  * Raw calls past retention (api-traffic/retention.ts) are deleted without a feed row. Retention deletes calls oldest
  * first, and the import deletes the old calls it added right after adding them, so no raw call is older than the
@@ -14,7 +15,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import type { SqlDatabase } from '../../storage/sql/interface.ts';
 import { unverifiedCall } from '../sql.ts';
 import type { Stalled } from './evidence-state.ts';
-import { createFeedCopy, type FeedCopyState } from './feed-copy.ts';
+import { type FeedCopyState, followFeed } from './feed-copy.ts';
 import { compact, createNameCodes, createStateBuilder, type PersonState, type StateArrays } from './state-arrays.ts';
 
 /** Rows per batch when loading. */
@@ -141,7 +142,14 @@ export interface FailedCalls {
   size(): Promise<{ calls: number; bytes: number }>;
 }
 
-/** The failed calls of `database`, loaded on first use. */
+/** Reloaded persons kept beside the base before they are folded in (or a tenth of the persons, when more). */
+const COMPACT_AT = 20_000;
+
+/**
+ * The failed calls of `database`, loaded on first use. A person the feed names is only marked: their calls are read
+ * again when a report asks for them, so capture (which names most callers every chunk) costs a report only the
+ * stalled persons it reads. Everything runs one call at a time, so a mark is never cleared by an older read.
+ */
 export function createFailedCalls(database: SqlDatabase): FailedCalls {
   const codes = createNameCodes();
   const names: string[] = [];
@@ -151,30 +159,60 @@ export function createFailedCalls(database: SqlDatabase): FailedCalls {
     if (code === names.length) names.push(name);
     return code;
   };
-  const copy = createFeedCopy<StateArrays, PersonState>(database, {
-    loadAll: () => loadAll(database, intern),
-    loadPersons: (pids) => loadPersons(database, intern, pids),
-    persons: (base) => base.persons,
-    compact,
+  let state: FeedCopyState<StateArrays, PersonState> = { base: createStateBuilder().finish(), overlay: new Map(), overlayPids: [] };
+  const stale = new Set<number>();
+  const follow = followFeed(database, {
+    async reloadAll() {
+      state = { base: await loadAll(database, intern), overlay: new Map(), overlayPids: [] };
+      stale.clear();
+    },
+    async reloadPersons(pids) {
+      for (const pid of pids) stale.add(pid);
+    },
   });
+
+  /** Reads again the marked persons among `stalled`, and folds the overlay in once it grows. */
+  async function refresh(stalled: readonly Stalled[]): Promise<void> {
+    const pids = [...new Set(stalled.map(([pid]) => pid).filter((pid) => stale.has(pid)))];
+    if (pids.length === 0) return;
+    const overlay = new Map(state.overlay);
+    for (const [pid, person] of await loadPersons(database, intern, pids)) {
+      overlay.set(pid, person);
+      stale.delete(pid);
+    }
+    const overlayPids = [...overlay.keys()].sort((x, y) => x - y);
+    state =
+      overlay.size > Math.max(COMPACT_AT, state.base.persons / 10)
+        ? { base: compact(state.base, overlay, overlayPids), overlay: new Map(), overlayPids: [] }
+        : { base: state.base, overlay, overlayPids };
+  }
+
+  let queue: Promise<unknown> = Promise.resolve();
+  const serial = <T>(run: () => Promise<T>): Promise<T> => {
+    const done = queue.then(run);
+    queue = done.catch(() => undefined);
+    return done;
+  };
   return {
-    async byPerson(stalled, to) {
-      const state = await copy.fresh();
-      if (codes.overflowed) return undefined;
-      // Read after the copy: a call deleted since is older than the oldest one left, so it is not counted.
-      const row = await database.get<{ ts: unknown }>(sql`SELECT MIN(timestamp) AS ts FROM events WHERE event = 'api_call'`);
-      const floor = row?.ts === null || row?.ts === undefined ? Number.POSITIVE_INFINITY : Number(row.ts);
-      return failuresByPerson(state, names, stalled, to, floor);
-    },
-    async warm() {
-      await copy.fresh();
-    },
-    async size() {
-      const { base, overlay } = await copy.fresh();
-      const arrays = [base.pids, base.starts, base.firstSuccess, base.times, base.codes];
-      for (const person of overlay.values()) if (person) arrays.push(person.times, person.codes);
-      const calls = base.times.length + [...overlay.values()].reduce((n, person) => n + (person?.times.length ?? 0), 0);
-      return { calls, bytes: arrays.reduce((n, array) => n + array.byteLength, 0) };
-    },
+    byPerson: (stalled, to) =>
+      serial(async () => {
+        await follow();
+        await refresh(stalled);
+        if (codes.overflowed) return undefined;
+        // Read after the copy: a call deleted since is older than the oldest one left, so it is not counted.
+        const row = await database.get<{ ts: unknown }>(sql`SELECT MIN(timestamp) AS ts FROM events WHERE event = 'api_call'`);
+        const floor = row?.ts === null || row?.ts === undefined ? Number.POSITIVE_INFINITY : Number(row.ts);
+        return failuresByPerson(state, names, stalled, to, floor);
+      }),
+    warm: () => serial(follow),
+    size: () =>
+      serial(async () => {
+        await follow();
+        const { base, overlay } = state;
+        const arrays = [base.pids, base.starts, base.firstSuccess, base.times, base.codes];
+        for (const person of overlay.values()) if (person) arrays.push(person.times, person.codes);
+        const calls = base.times.length + [...overlay.values()].reduce((n, person) => n + (person?.times.length ?? 0), 0);
+        return { calls, bytes: arrays.reduce((n, array) => n + array.byteLength, 0) };
+      }),
   };
 }
