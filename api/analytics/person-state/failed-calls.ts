@@ -13,6 +13,7 @@
  */
 import { type SQL, sql } from 'drizzle-orm';
 import type { SqlDatabase } from '../../storage/sql/interface.ts';
+import { failedCallsByPerson } from '../flags-query.ts';
 import { unverifiedCall } from '../sql.ts';
 import type { Stalled } from './evidence-state.ts';
 import { type FeedCopyState, followFeed } from './feed-copy.ts';
@@ -133,9 +134,10 @@ export function failuresByPerson(
 export interface FailedCalls {
   /**
    * Brings the copy up to date with everything committed before the call (loading it the first time), and counts
-   * as {@link failuresByPerson}; undefined when more failure codes were seen than the copy gives codes to.
+   * as {@link failuresByPerson}: from raw events for the persons changed since (see {@link createFailedCalls}), and
+   * for everyone when more failure codes were seen than the copy gives codes to.
    */
-  byPerson(stalled: readonly Stalled[], to: number): Promise<PersonFailures[] | undefined>;
+  byPerson(stalled: readonly Stalled[], to: number): Promise<PersonFailures[]>;
   /** Loads the copy now (or brings it up to date). */
   warm(): Promise<void>;
   /** Calls held and the bytes of their typed arrays (persons reloaded since the last compaction included). */
@@ -146,9 +148,11 @@ export interface FailedCalls {
 const COMPACT_AT = 20_000;
 
 /**
- * The failed calls of `database`, loaded on first use. A person the feed names is only marked: their calls are read
- * again when a report asks for them, so capture (which names most callers every chunk) costs a report only the
- * stalled persons it reads. Everything runs one call at a time, so a mark is never cleared by an older read.
+ * The failed calls of `database`, loaded on first use. A person the feed names is only marked. The first report that
+ * asks for a marked person reads their failures in its range from raw events (the query the copy replaces); the next
+ * one reads all their calls into the copy. Capture names most callers every chunk, and re-reading all of a caller's
+ * calls after each would cost more than the raw query; persons asked again before they change come from memory.
+ * Everything runs one call at a time, so a mark is never cleared by an older read.
  */
 export function createFailedCalls(database: SqlDatabase): FailedCalls {
   const codes = createNameCodes();
@@ -160,21 +164,33 @@ export function createFailedCalls(database: SqlDatabase): FailedCalls {
     return code;
   };
   let state: FeedCopyState<StateArrays, PersonState> = { base: createStateBuilder().finish(), overlay: new Map(), overlayPids: [] };
-  const stale = new Set<number>();
+  // Marked persons: whether a report asked for them since the feed named them.
+  const stale = new Map<number, boolean>();
   const follow = followFeed(database, {
     async reloadAll() {
       state = { base: await loadAll(database, intern), overlay: new Map(), overlayPids: [] };
       stale.clear();
     },
     async reloadPersons(pids) {
-      for (const pid of pids) stale.add(pid);
+      for (const pid of pids) stale.set(pid, false);
     },
   });
 
-  /** Reads again the marked persons among `stalled`, and folds the overlay in once it grows. */
-  async function refresh(stalled: readonly Stalled[]): Promise<void> {
-    const pids = [...new Set(stalled.map(([pid]) => pid).filter((pid) => stale.has(pid)))];
-    if (pids.length === 0) return;
+  /**
+   * Reads again the marked persons of `stalled` asked for before, and folds the overlay in once it grows; returns
+   * the marked ones asked for the first time, which are read from raw events.
+   */
+  async function refresh(stalled: readonly Stalled[]): Promise<Stalled[]> {
+    const fromRaw: Stalled[] = [];
+    const reload = new Set<number>();
+    for (const person of stalled) {
+      const asked = stale.get(person[0]);
+      if (asked === true) reload.add(person[0]);
+      else if (asked === false) fromRaw.push(person);
+    }
+    for (const [pid] of fromRaw) stale.set(pid, true);
+    const pids = [...reload];
+    if (pids.length === 0) return fromRaw;
     const overlay = new Map(state.overlay);
     for (const [pid, person] of await loadPersons(database, intern, pids)) {
       overlay.set(pid, person);
@@ -185,6 +201,7 @@ export function createFailedCalls(database: SqlDatabase): FailedCalls {
       overlay.size > Math.max(COMPACT_AT, state.base.persons / 10)
         ? { base: compact(state.base, overlay, overlayPids), overlay: new Map(), overlayPids: [] }
         : { base: state.base, overlay, overlayPids };
+    return fromRaw;
   }
 
   let queue: Promise<unknown> = Promise.resolve();
@@ -197,12 +214,14 @@ export function createFailedCalls(database: SqlDatabase): FailedCalls {
     byPerson: (stalled, to) =>
       serial(async () => {
         await follow();
-        await refresh(stalled);
-        if (codes.overflowed) return undefined;
+        const fromRaw = await refresh(stalled);
+        if (codes.overflowed) return failedCallsByPerson(database, to, [...stalled]);
+        const raw = await failedCallsByPerson(database, to, fromRaw);
         // Read after the copy: a call deleted since is older than the oldest one left, so it is not counted.
         const row = await database.get<{ ts: unknown }>(sql`SELECT MIN(timestamp) AS ts FROM events WHERE event = 'api_call'`);
         const floor = row?.ts === null || row?.ts === undefined ? Number.POSITIVE_INFINITY : Number(row.ts);
-        return failuresByPerson(state, names, stalled, to, floor);
+        const inRaw = new Set(fromRaw.map(([pid]) => pid));
+        return [...raw, ...failuresByPerson(state, names, inRaw.size === 0 ? stalled : stalled.filter(([pid]) => !inRaw.has(pid)), to, floor)];
       }),
     warm: () => serial(follow),
     size: () =>
