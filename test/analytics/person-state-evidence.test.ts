@@ -2,8 +2,9 @@
  * The funnel flags' evidence read from the per-person data in memory (api/analytics/person-state/evidence.ts) on the
  * cases the kept data cannot answer alone, against the raw-event evidence and exact numbers: failures after a first
  * success, more failures than the call facts keep (with ties at the last kept instant), a code seen both before and
- * after the success (one person), a last page view after the range, and a last view without a path. Then past raw
- * call retention: what the call facts hold is still counted, and nothing else; on random histories too.
+ * after the success (one person), a later failure after the success, a last page view after the range, and a last
+ * view without a path. Then past raw call retention: what the call facts hold is still counted, and nothing else; on
+ * random histories too.
  */
 import { isDeepStrictEqual } from 'node:util';
 import { sql } from 'drizzle-orm';
@@ -117,10 +118,18 @@ describe('funnel flag evidence from the per-person state', () => {
       { path: '/docs/second/', count: 1 },
     ]);
 
-    // A later failure (through the change feed) and a later page view (by event id) reach the copy.
-    await database.transaction((tx) => writeEvents(tx, [[failed('reader', at(2), 'later'), view('pathless', at(5), '/docs/c/')].map(normalized)]));
+    // Later failures before and after a first success (through the change feed) and a later page view (by event id)
+    // reach the copies.
+    const later = [failed('reader', at(2), 'later'), failed('before-key', at(4), 'late'), view('pathless', at(5), '/docs/c/')];
+    await database.transaction((tx) => writeEvents(tx, [later.map(normalized)]));
     expect(await reports.funnel(params)).toEqual(await funnelReport(database, params));
     expect((await evidenceAt(1)).topErrors).toEqual([{ code: 'later', count: 1, persons: 1 }]);
+    expect((await evidenceAt(2)).topErrors).toEqual([
+      { code: 'burst', count: MAX_FIRST_FAILURES + 5, persons: 1 },
+      { code: 'late', count: 2, persons: 1 },
+      { code: 'shared', count: 2, persons: 1 },
+      { code: 'early', count: 1, persons: 1 },
+    ]);
     expect((await evidenceAt(1)).lastPages.map((page) => page.path)).toEqual(['/docs/a/', '/docs/c/', '/docs/second/']);
 
     // Every raw call ages out: the failures kept before a first success stay, up to the last kept one's instant.

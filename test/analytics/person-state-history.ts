@@ -23,8 +23,10 @@ const PEOPLE = ['u0', 'u1', 'u2'];
 const ANONYMOUS = ['a0', 'a1', 'a2', 'a3'];
 
 /**
- * Funnels the state answers: default, any order, a repeated step with an exclusion, first success first. The first
- * two flag every step anyone dropped at (`minConversion` 1), so their flags' evidence is compared often.
+ * Funnels the state answers: default, any order, a repeated step with an exclusion, first success first, page view
+ * first. The first two and the last flag every step anyone dropped at (`minConversion` 1), so their flags' evidence
+ * is compared often; persons stalled after a page view or a first success often failed calls after succeeding, which
+ * only the copy of every failed call answers (api/analytics/person-state/failed-calls.ts).
  */
 export const FUNNELS: Array<Record<string, string>> = [
   { window: '2h', minConversion: '1' },
@@ -41,6 +43,7 @@ export const FUNNELS: Array<Record<string, string>> = [
     steps: 'quickstart_started,signed_up',
     exclusions: JSON.stringify([{ event: 'first_successful_call', fromStep: 0, toStep: 1 }]),
   },
+  { window: '2h', steps: '$pageview,signed_up,api_key_created', minConversion: '1' },
 ];
 
 const eventArb = fc.oneof(

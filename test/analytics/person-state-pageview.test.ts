@@ -160,7 +160,7 @@ describe('funnels with page-view steps from the per-person state', () => {
     ]);
     await base.transaction((tx) => writeEvents(tx, [events.map(normalized)]));
     const reports = createReportStore(database);
-    // The copies loaded at start (milestones, page views, flag evidence); the page-view times load on first use.
+    // The copies loaded at start (milestones, page views and their times, flag evidence).
     await reports.warm();
     const funnel = parseFunnelParams({ from: iso(FROM), to: iso(TO), steps: '$pageview,signed_up' });
     expect((await reports.funnel(funnel)).steps.map((s) => s.count)).toEqual([2, 2]);

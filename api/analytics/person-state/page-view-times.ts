@@ -1,9 +1,9 @@
 /**
  * The times of each person's page views in memory, for funnels with `$pageview` steps or exclusions: a copy of
  * `person_page_views` (kept at apply by writes.ts) in the milestones' layout (state-arrays.ts: persons sorted by id,
- * each with a contiguous run sorted by (time, event id)), loaded on the first such funnel and kept fresh from the
- * change feed (feed-copy.ts) like the milestones. Apart from the milestones' arrays, so funnels without page views
- * neither load nor walk it.
+ * each with a contiguous run sorted by (time, event id)), loaded at warm-up (reports.ts) or by the first such funnel
+ * and kept fresh from the change feed (feed-copy.ts) like the milestones. Apart from the milestones' arrays, so
+ * funnels without page views never walk it.
  *
  * Memory: 10 bytes per page view (8 of time, a 2-byte code that is always 0) and 20 per person, plus the persons
  * reloaded since the last compaction.

@@ -84,8 +84,8 @@ export interface PersonStateReports {
 }
 
 /**
- * The report sources of `database` over in-memory snapshots of its per-person state (milestones, page views, doc
- * votes), each loaded on first use.
+ * The report sources of `database` over in-memory snapshots of its per-person state (milestones, page views and their
+ * times, doc votes), each loaded by `warm()` or on first use.
  *
  * @example
  * const state = personStateReports(database);
@@ -94,7 +94,7 @@ export interface PersonStateReports {
 export function personStateReports(database: SqlDatabase): PersonStateReports {
   const snapshot = createPersonStateSnapshot(database);
   const pageViews = createPageViewSnapshot(database);
-  // Loaded on the first funnel with a page-view step or exclusion.
+  // Read only by funnels with a page-view step or exclusion (loaded at warm-up, or by the first of them).
   const viewTimes = createPageViewTimes(database);
   const votes = votesFromState(database);
   return {
@@ -114,6 +114,7 @@ export function personStateReports(database: SqlDatabase): PersonStateReports {
     async warm() {
       await snapshot.fresh();
       await pageViews.fresh();
+      await viewTimes.fresh();
       await votes.warm();
     },
   };

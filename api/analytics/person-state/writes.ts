@@ -7,9 +7,9 @@
  *   (last-pages.ts, read by event id rather than through the feed);
  * - a person merged away loses their rows and the survivor's are recomputed from their stored events (which the
  *   merge has just moved), never by folding two states together;
- * - every person whose milestones, page views, first successful call or kept failures before it changed, or who
- *   merged, gets a row in the change feed, which in-memory copies (snapshot.ts, page-view-snapshot.ts,
- *   evidence-snapshot.ts) read to reload only them.
+ * - every person whose milestones, page views or first successful call changed, who made a counted failed call, or
+ *   who merged, gets a row in the change feed, which in-memory copies (snapshot.ts, page-view-snapshot.ts,
+ *   evidence-snapshot.ts, failed-calls.ts) read to reload only them.
  * Feed rows are written by one writer at a time, so they become visible in `seq` order: SQLite's write lock, and on
  * PostgreSQL the ingest apply lock or, for appliers of different partitions, the commit lock they take for their last
  * statements (api/ingest/apply-partitions.ts).
@@ -50,14 +50,11 @@ function successTimes(calls: readonly AppliedCall[]): Map<number, Set<number>> {
   return byPerson;
 }
 
-/** Persons with a failure of the chunk counted in their call facts, each with the earliest one's time. */
-function earliestFailures(calls: readonly AppliedCall[]): Map<number, number> {
-  const byPerson = new Map<number, number>();
-  for (const call of calls) {
-    if (countedFailure(call) === undefined) continue;
-    byPerson.set(call.personId, Math.min(byPerson.get(call.personId) ?? Number.POSITIVE_INFINITY, call.timestamp));
-  }
-  return byPerson;
+/** Persons with a failure of the chunk counted in their call facts. */
+function failingPersons(calls: readonly AppliedCall[]): Set<number> {
+  const persons = new Set<number>();
+  for (const call of calls) if (countedFailure(call) !== undefined) persons.add(call.personId);
+  return persons;
 }
 
 /**
@@ -109,13 +106,13 @@ export function* updatePersonState(
 
   if (views.length > 0) yield* updateLastPages(f, views);
 
+  // Every person with a counted failure in the chunk: the in-memory copy of failed calls (failed-calls.ts) reloads
+  // them, and their kept failures before the first success may have changed.
+  for (const pid of failingPersons(calls)) changed.add(pid);
   // The call facts are written: a person's first success moved to one of their calls in this chunk exactly when
-  // it now equals one of those calls' times (an equal time already stored only adds a harmless feed row), and their
-  // kept failures changed only if a counted failure of the chunk is before their (new) first success (one past the
-  // kept 50 only adds a harmless feed row).
+  // it now equals one of those calls' times (an equal time already stored only adds a harmless feed row).
   const successes = successTimes(calls);
-  const failures = earliestFailures(calls);
-  for (const some of slices([...new Set([...successes.keys(), ...failures.keys()])], MAX_IN_LIST)) {
+  for (const some of slices([...successes.keys()], MAX_IN_LIST)) {
     const list = padded(some);
     const facts = yield {
       query: () => sql`SELECT person_id, first_success_at FROM person_call_facts WHERE person_id IN ${inList(list)}`,
@@ -125,7 +122,7 @@ export function* updatePersonState(
     for (const row of facts) {
       const pid = Number(row.person_id);
       const success = row.first_success_at === null ? Number.POSITIVE_INFINITY : Number(row.first_success_at);
-      if (successes.get(pid)?.has(success) || (failures.get(pid) ?? Number.POSITIVE_INFINITY) < success) changed.add(pid);
+      if (successes.get(pid)?.has(success)) changed.add(pid);
     }
   }
   return changed;
