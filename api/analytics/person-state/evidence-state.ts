@@ -57,8 +57,8 @@ export interface EvidenceArrays {
   pagePaths: Int32Array;
 }
 
-/** Index of `pid` in the sorted `pids`, or −1. */
-function find(pids: Float64Array, pid: number): number {
+/** Index of `pid` in the sorted `pids`, or −1 (a binary search). */
+export function find(pids: Float64Array, pid: number): number {
   let lo = 0;
   let hi = pids.length - 1;
   while (lo <= hi) {

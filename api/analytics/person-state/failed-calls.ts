@@ -15,7 +15,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import type { SqlDatabase } from '../../storage/sql/interface.ts';
 import { failedCallsByPerson } from '../flags-query.ts';
 import { unverifiedCall } from '../sql.ts';
-import type { Stalled } from './evidence-state.ts';
+import { find, type Stalled } from './evidence-state.ts';
 import { type FeedCopyState, followFeed } from './feed-copy.ts';
 import { compact, createNameCodes, createStateBuilder, type PersonState, type StateArrays } from './state-arrays.ts';
 
@@ -70,20 +70,6 @@ async function loadPersons(database: SqlDatabase, intern: (code: string) => numb
   return out;
 }
 
-/** Index of `pid` in the sorted `pids`, or −1. */
-function indexOf(pids: Float64Array, pid: number): number {
-  let lo = 0;
-  let hi = pids.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    const at = pids[mid]!;
-    if (at === pid) return mid;
-    if (at < pid) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return -1;
-}
-
 /** One person's failed calls per code, as flags-query.ts's `failedCallsByPerson` gives them. */
 export type PersonFailures = { pid: number; code: string; count: number };
 
@@ -112,7 +98,7 @@ export function failuresByPerson(
       ({ times, codes } = person);
       end = times.length;
     } else {
-      const i = indexOf(base.pids, pid);
+      const i = find(base.pids, pid);
       if (i < 0) continue;
       ({ times, codes } = base);
       start = base.starts[i]!;
