@@ -142,13 +142,7 @@ const COMPACT_AT = 20_000;
  */
 export function createFailedCalls(database: SqlDatabase): FailedCalls {
   const codes = createNameCodes();
-  const names: string[] = [];
-  // Codes are given in order, so a code's name is at its index.
-  const intern = (name: string) => {
-    const code = codes.intern(name);
-    if (code === names.length) names.push(name);
-    return code;
-  };
+  const intern = (name: string) => codes.intern(name);
   let state: FeedCopyState<StateArrays, PersonState> = { base: createStateBuilder().finish(), overlay: new Map(), overlayPids: [] };
   // Marked persons: whether a report asked for them since the feed named them.
   const stale = new Map<number, boolean>();
@@ -207,7 +201,7 @@ export function createFailedCalls(database: SqlDatabase): FailedCalls {
         const row = await database.get<{ ts: unknown }>(sql`SELECT MIN(timestamp) AS ts FROM events WHERE event = 'api_call'`);
         const floor = row?.ts === null || row?.ts === undefined ? Number.POSITIVE_INFINITY : Number(row.ts);
         const inRaw = new Set(fromRaw.map(([pid]) => pid));
-        return [...raw, ...failuresByPerson(state, names, inRaw.size === 0 ? stalled : stalled.filter(([pid]) => !inRaw.has(pid)), to, floor)];
+        return [...raw, ...failuresByPerson(state, codes.names, inRaw.size === 0 ? stalled : stalled.filter(([pid]) => !inRaw.has(pid)), to, floor)];
       }),
     warm: () => serial(follow),
     size: () =>

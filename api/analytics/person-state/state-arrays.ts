@@ -15,6 +15,8 @@ export interface NameCodes {
   lookup(name: string): number | undefined;
   /** Number of codes given. */
   readonly size: number;
+  /** The names that have codes, each at the index of its code. */
+  readonly names: readonly string[];
   /** Whether some name got no code of its own: a name without a code may then still have milestones. */
   readonly overflowed: boolean;
 }
@@ -22,6 +24,7 @@ export interface NameCodes {
 /** An empty name dictionary. */
 export function createNameCodes(): NameCodes {
   const codes = new Map<string, number>();
+  const names: string[] = [];
   let overflowed = false;
   return {
     intern(name) {
@@ -33,12 +36,14 @@ export function createNameCodes(): NameCodes {
       }
       code = codes.size;
       codes.set(name, code);
+      names.push(name);
       return code;
     },
     lookup: (name) => codes.get(name),
     get size() {
       return codes.size;
     },
+    names,
     get overflowed() {
       return overflowed;
     },
