@@ -17,6 +17,7 @@
  * the deepest step is kept. Exclusions never remove the person there.
  */
 import type { FunnelOrder } from './contract.ts';
+import { columnsOutcome, EventColumns, evaluatePlain, plainOptions } from './funnel-columns.ts';
 
 /** One event of one person. `mask` bit k: it fills step k; `exclusionMask` bit j: it excludes attempts stuck at step j. */
 export interface FunnelEvent {
@@ -187,57 +188,22 @@ function evaluateSequential(events: FunnelEvent[], o: EvaluateOptions): PersonOu
   return { depth: kept.depth, start: kept.state.start, times: kept.state.times.slice(0, kept.depth) };
 }
 
-/** Most steps a funnel has (funnel-params.ts), for the scratch arrays of {@link evaluateOrderedPlain}. */
-const MAX_STEPS = 10;
-/** `plainStarts[d]`: step-1 time of the latest attempt at depth d (NaN: none); its times are row d of `plainTimes`. */
-const plainStarts = new Float64Array(MAX_STEPS + 1);
-const plainTimes = new Float64Array((MAX_STEPS + 1) * MAX_STEPS);
-const keptTimes = new Float64Array(MAX_STEPS);
+/** Scratch columns and outcome of {@link evaluateOrderedPlain}. */
+const plainColumns = new EventColumns();
+const plainOutcome = columnsOutcome();
 
 /**
- * {@link evaluateSequential} for the most common case, without allocating per event: an ordered funnel with no
- * exclusion event, no step attribution or trend interval, and no instant at which events with different steps meet.
- * There every attempt is clean, and the steps follow the same rules on typed arrays. Returns undefined as soon as
- * the case does not hold, and the general evaluation runs instead.
+ * {@link evaluateSequential} for the most common case, without allocating per event (`evaluatePlain` in
+ * funnel-columns.ts, which the report over per-person state calls directly). Returns undefined when the case does
+ * not hold, and the general evaluation runs instead.
  */
 function evaluateOrderedPlain(events: FunnelEvent[], o: EvaluateOptions): PersonOutcome | undefined {
-  const { steps, windowMs } = o;
-  if (steps > MAX_STEPS) return undefined;
-  plainStarts.fill(Number.NaN, 0, steps + 1);
-  let keptDepth = 0;
-  let keptStart = Number.NaN;
-  let i = 0;
-  while (i < events.length && Number.isNaN(plainStarts[steps]!)) {
-    const ts = events[i]!.ts;
-    let j = i;
-    while (j < events.length && events[j]!.ts === ts) j++;
-    if (j - i > 1 && !sameMasks(events, i, j)) return undefined;
-    plainStarts[0] = ts;
-    for (let n = i; n < j; n++) {
-      const ev = events[n]!;
-      if ((ev.exclusionMask ?? 0) !== 0) return undefined;
-      for (let k = steps - 1; k >= 0; k--) {
-        if ((ev.mask & (1 << k)) === 0) continue;
-        const start = plainStarts[k]!;
-        if (Number.isNaN(start) || ts - start > windowMs || plainStarts[k + 1] === start) continue;
-        plainStarts[k + 1] = start;
-        const from = k * MAX_STEPS;
-        const to = (k + 1) * MAX_STEPS;
-        for (let t = 0; t < k; t++) plainTimes[to + t] = plainTimes[from + t]!;
-        plainTimes[to + k] = ts;
-        if (k + 1 > keptDepth) {
-          keptDepth = k + 1;
-          keptStart = start;
-          for (let t = 0; t <= k; t++) keptTimes[t] = plainTimes[to + t]!;
-        }
-      }
-    }
-    i = j;
-  }
-  if (keptDepth === 0) return NOT_COUNTED;
-  const times: number[] = new Array(keptDepth);
-  for (let t = 0; t < keptDepth; t++) times[t] = keptTimes[t]!;
-  return { depth: keptDepth, start: keptStart, times };
+  if (!plainOptions(o)) return undefined;
+  plainColumns.reset();
+  for (const ev of events) plainColumns.push(ev.ts, ev.id, ev.mask, ev.exclusionMask ?? 0);
+  if (!evaluatePlain(plainColumns, 0, events.length, o, plainOutcome)) return undefined;
+  const { depth, start, times } = plainOutcome;
+  return depth === 0 ? NOT_COUNTED : { depth, start, times: Array.from(times.subarray(0, depth)) };
 }
 
 /** Grows a maximum matching of events to steps by one augmenting path from `event` (Kuhn's algorithm). */
@@ -284,8 +250,7 @@ function evaluateAnyOrder(events: FunnelEvent[], o: EvaluateOptions): PersonOutc
 /** Evaluates one person. `events` must come from `prepareEvents` (and `insertOtherEvents` for strict funnels). */
 export function evaluatePerson(events: FunnelEvent[], opts: EvaluateOptions): PersonOutcome {
   if (opts.order === 'any') return evaluateAnyOrder(events, opts);
-  const plain = opts.order === 'ordered' && !opts.attribution && !opts.startWithin ? evaluateOrderedPlain(events, opts) : undefined;
-  return plain ?? evaluateSequential(events, opts);
+  return evaluateOrderedPlain(events, opts) ?? evaluateSequential(events, opts);
 }
 
 /** A value is empty when absent, null or the empty string (it never decides a first or last touch). */

@@ -13,6 +13,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { parseJsonColumn, type SqlDatabase, type SqlFragments } from '../storage/sql/interface.ts';
 import { FIRST_SUCCESSFUL_CALL, type PropertyFilter } from './contract.ts';
+import type { EventColumns } from './funnel-columns.ts';
 import { type FunnelEvent, insertOtherEvents, prepareEvents } from './funnel-evaluate.ts';
 import { filtersRead, passesAll } from './funnel-filters.ts';
 import type { FunnelParams } from './funnel-params.ts';
@@ -147,11 +148,17 @@ function toEvent(row: FunnelRow, m: Matchers, p: FunnelParams, personProps: Reco
  * Where a funnel's per-person events come from: {@link streamFunnelPersons} (raw events), or the per-person state
  * (api/analytics/person-state/) when it can answer. Calls `onPerson` once per person, in person order.
  */
-export type FunnelPersonStream = (
+export type FunnelPersonStream = ((
   p: FunnelParams,
   range: { from: number; to: number },
   onPerson: (pid: number, events: FunnelEvent[]) => void,
-) => Promise<void>;
+) => Promise<void>) & {
+  /**
+   * The same events as columns reused from person to person, for sources that hold them so (the per-person state):
+   * resolves to false, without calling `onPerson`, when the source cannot answer `p` that way.
+   */
+  columns?: (p: FunnelParams, range: { from: number; to: number }, onPerson: (pid: number, events: EventColumns) => void) => Promise<boolean>;
+};
 
 /** The raw-event source of `database`. */
 export function rawFunnelStream(database: SqlDatabase): FunnelPersonStream {

@@ -4,7 +4,8 @@
  */
 import type { SqlDatabase } from '../storage/sql/interface.ts';
 import { addOutcome, emptyTally, type FunnelTally } from './funnel.ts';
-import { attributionValues, type EvaluateOptions, evaluatePerson, type FunnelEvent } from './funnel-evaluate.ts';
+import { columnsOutcome, evaluatePlain } from './funnel-columns.ts';
+import { attributionValues, type EvaluateOptions, evaluatePerson, type FunnelEvent, type PersonOutcome } from './funnel-evaluate.ts';
 import type { FunnelParams } from './funnel-params.ts';
 import { type FunnelPersonStream, rawFunnelStream } from './funnel-query.ts';
 
@@ -48,6 +49,40 @@ function tallyBreakdown(
   }
 }
 
+/** A person's outcome as the tallies read it (the kept attempt's step times in a list or in place). */
+type Outcome = Pick<PersonOutcome, 'depth' | 'start'> & { times: ArrayLike<number> };
+
+/**
+ * Runs the periods over a source's columns (the per-person state): each period's events are found in place and
+ * evaluated without allocating in the plain case (funnel-columns.ts), as a list otherwise. Resolves to false, with
+ * nothing tallied, when the source has no columns for `p`.
+ */
+async function runOnColumns(
+  stream: FunnelPersonStream,
+  p: FunnelParams,
+  union: { from: number; to: number },
+  periods: Array<{ from: number; to: number }>,
+  runs: FunnelRun[],
+  tally: (run: FunnelRun, pid: number, outcome: Outcome, to: number) => void,
+): Promise<boolean> {
+  if (!stream.columns) return false;
+  const opts = evaluateOptions(p);
+  const outcome = columnsOutcome();
+  return stream.columns(p, union, (pid, events) => {
+    const { ts, length } = events;
+    for (let i = 0; i < periods.length; i++) {
+      const { from, to } = periods[i]!;
+      let a = 0;
+      while (a < length && ts[a]! < from) a++;
+      let b = a;
+      while (b < length && ts[b]! <= to) b++;
+      if (a === b) continue;
+      if (evaluatePlain(events, a, b, opts, outcome)) tally(runs[i]!, pid, outcome, to);
+      else tally(runs[i]!, pid, evaluatePerson(events.events(a, b), opts), to);
+    }
+  });
+}
+
 /** The events of `events` (sorted by time) inside [from, to]. */
 function within(events: FunnelEvent[], period: { from: number; to: number }): FunnelEvent[] {
   let i = 0;
@@ -77,6 +112,16 @@ export async function runFunnelPeriods(
     byValue: i === 0 && p.breakdown !== undefined ? new Map<string | null, FunnelTally>() : undefined,
     stalls: { pids: [], depths: [], starts: [] },
   }));
+  const tallyRun = (run: FunnelRun, pid: number, outcome: Outcome, to: number) => {
+    if (outcome.depth === 0) return;
+    addOutcome(run.total, outcome, p.windowMs, to);
+    if (outcome.depth < steps) {
+      run.stalls.pids.push(pid);
+      run.stalls.depths.push(outcome.depth);
+      run.stalls.starts.push(outcome.start);
+    }
+  };
+  if (p.breakdown === undefined && (await runOnColumns(stream, p, union, periods, runs, tallyRun))) return runs;
   await stream(p, union, (pid, events) => {
     // Loops, not callbacks: this runs once per person, where a closure each costs more than the evaluation.
     for (let i = 0; i < periods.length; i++) {
@@ -85,13 +130,7 @@ export async function runFunnelPeriods(
       const run = runs[i]!;
       const outcome = evaluatePerson(inside, opts);
       if (run.byValue) tallyBreakdown(p, run.byValue, inside, outcome, periods[i]!.to);
-      if (outcome.depth === 0) continue;
-      addOutcome(run.total, outcome, p.windowMs, periods[i]!.to);
-      if (outcome.depth < steps) {
-        run.stalls.pids.push(pid);
-        run.stalls.depths.push(outcome.depth);
-        run.stalls.starts.push(outcome.start);
-      }
+      tallyRun(run, pid, outcome, periods[i]!.to);
     }
   });
   return runs;

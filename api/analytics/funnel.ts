@@ -4,7 +4,7 @@
  */
 import { capOptionalText, DEFAULT_BREAKDOWN_LIMIT, type FunnelOrder, type FunnelStep, TEXT_CAPS } from './contract.ts';
 import type { PersonOutcome } from './funnel-evaluate.ts';
-import { percentileSorted, rate } from './stats.ts';
+import { percentilesInPlace, rate } from './stats.ts';
 
 export type { FunnelOrder, FunnelStep };
 
@@ -27,7 +27,12 @@ export function emptyTally(steps: number): FunnelTally {
 }
 
 /** Adds one person's outcome. A window is "still open" when start + window > to. */
-export function addOutcome(tally: FunnelTally, outcome: PersonOutcome, windowMs: number, to: number): void {
+export function addOutcome(
+  tally: FunnelTally,
+  outcome: Pick<PersonOutcome, 'depth' | 'start'> & { times: ArrayLike<number> },
+  windowMs: number,
+  to: number,
+): void {
   const { depth, times } = outcome;
   if (depth === 0) return;
   for (let k = 0; k < depth; k++) tally.reached[k]! += 1;
@@ -46,6 +51,16 @@ export function mergeTally(into: FunnelTally, from: FunnelTally): void {
 }
 
 /**
+ * The mean of gaps in seconds, added up exactly in whole milliseconds (every step time is a whole millisecond), so
+ * the order of the gaps does not matter.
+ */
+function meanSeconds(gaps: Float64Array): number {
+  let ms = 0;
+  for (let i = 0; i < gaps.length; i++) ms += Math.round(gaps[i]! * 1000);
+  return ms / 1000 / gaps.length;
+}
+
+/**
  * Shapes a tally into response steps. For step k ≥ 1, `dropOff + inProgress = count(k−1) − count(k)`: those who
  * reached the previous step but not this one, split by whether their window was still open at `to`. Step 0 has
  * 0 for both. Rates are null when their denominator is 0.
@@ -57,7 +72,8 @@ export function shapeSteps(events: readonly string[], tally: FunnelTally, names:
     const previous = k === 0 ? count : tally.reached[k - 1]!;
     const stalled = previous - count;
     const inProgress = k === 0 ? 0 : tally.stalledOpen[k]!;
-    const gaps = Float64Array.from(tally.gaps[k]!).sort();
+    const gaps = new Float64Array(tally.gaps[k]!);
+    const [median, p90] = k === 0 ? [null, null] : percentilesInPlace(gaps, [0.5, 0.9]);
     return {
       event,
       name: names[k] ?? event,
@@ -66,9 +82,9 @@ export function shapeSteps(events: readonly string[], tally: FunnelTally, names:
       conversionFromPrevious: rate(count, previous),
       dropOff: k === 0 ? 0 : stalled - inProgress,
       inProgress,
-      averageSecondsFromPrevious: k === 0 || gaps.length === 0 ? null : gaps.reduce((a, b) => a + b, 0) / gaps.length,
-      medianSecondsFromPrevious: k === 0 ? null : percentileSorted(gaps, 0.5),
-      p90SecondsFromPrevious: k === 0 ? null : percentileSorted(gaps, 0.9),
+      averageSecondsFromPrevious: k === 0 || gaps.length === 0 ? null : meanSeconds(gaps),
+      medianSecondsFromPrevious: median ?? null,
+      p90SecondsFromPrevious: p90 ?? null,
     };
   });
 }

@@ -24,6 +24,61 @@ export function percentileSorted(sorted: ArrayLike<number>, p: number): number |
   return a + (h - lo) * (b - a);
 }
 
+/**
+ * Moves the k-th smallest of `values` to index k, the smaller ones before it and the larger after (Hoare's
+ * selection, median-of-three pivots): O(n) on average, where a sort is O(n log n).
+ */
+function selectKth(values: Float64Array, k: number, from = 0, to = values.length - 1): void {
+  let lo = from;
+  let hi = to;
+  while (hi > lo) {
+    const mid = (lo + hi) >>> 1;
+    const a = values[lo]!;
+    const b = values[mid]!;
+    const c = values[hi]!;
+    const pivot = a < b ? (b < c ? b : a < c ? c : a) : a < c ? a : b < c ? c : b;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (values[i]! < pivot) i++;
+      while (values[j]! > pivot) j--;
+      if (i <= j) {
+        const t = values[i]!;
+        values[i++] = values[j]!;
+        values[j--] = t;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return;
+  }
+}
+
+/**
+ * {@link percentileSorted} over values in any order, without sorting them: the two closest ranks are selected in
+ * place (`values` is reordered). Ascending `ps` reuse the previous selection's split.
+ *
+ * @example
+ * percentilesInPlace(Float64Array.of(3, 1, 2), [0.5, 0.9]); // [2, 2.8]
+ */
+export function percentilesInPlace(values: Float64Array, ps: readonly number[]): Array<number | null> {
+  const n = values.length;
+  let done = 0;
+  return ps.map((p) => {
+    if (n === 0) return null;
+    const h = (n - 1) * p;
+    const lo = Math.floor(h);
+    selectKth(values, lo, lo >= done ? done : 0);
+    done = lo;
+    const a = values[lo]!;
+    if (lo + 1 >= n) return a;
+    // The next rank up is the smallest value after `lo`, which the selection left unordered.
+    let b = values[lo + 1]!;
+    for (let i = lo + 2; i < n; i++) if (values[i]! < b) b = values[i]!;
+    return a + (h - lo) * (b - a);
+  });
+}
+
 /** Sorts a copy ascending (numerically) and returns the requested percentiles. */
 export function percentiles<K extends string>(values: ArrayLike<number>, wanted: Record<K, number>): Record<K, number | null> {
   const sorted = Float64Array.from(values).sort();

@@ -1,5 +1,16 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { histogram, kaplanMeier, normalCdf, percentileFromCounts, percentileSorted, rate, twoProportionZTest, wilsonLower } from '../../api/analytics/stats.ts';
+import {
+  histogram,
+  kaplanMeier,
+  normalCdf,
+  percentileFromCounts,
+  percentileSorted,
+  percentilesInPlace,
+  rate,
+  twoProportionZTest,
+  wilsonLower,
+} from '../../api/analytics/stats.ts';
 import { isoWeekStart } from '../../api/analytics/ttfsi.ts';
 
 describe('stats', () => {
@@ -8,6 +19,21 @@ describe('stats', () => {
     expect(percentileSorted([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.9)).toBeCloseTo(9.1, 12);
     expect(percentileSorted([7], 0.95)).toBe(7);
     expect(percentileSorted([], 0.5)).toBeNull();
+  });
+
+  it('percentiles selected in place equal those of the sorted values', () => {
+    const ps = [0, 0.1, 0.5, 0.5, 0.9, 0.99, 1];
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 50 }), { maxLength: 300 }), fc.boolean(), (ints, unsortedPs) => {
+        // Few distinct values: ties are the hard case of a selection.
+        const values = Float64Array.from(ints, (v) => v / 7);
+        const sorted = Float64Array.from(values).sort();
+        const wanted = unsortedPs ? [...ps].reverse() : ps;
+        expect(percentilesInPlace(values, wanted)).toEqual(wanted.map((p) => percentileSorted(sorted, p)));
+      }),
+      { numRuns: 500 },
+    );
+    expect(percentilesInPlace(new Float64Array(0), [0.5])).toEqual([null]);
   });
 
   it('percentiles from a frequency table equal those of the expanded list', () => {

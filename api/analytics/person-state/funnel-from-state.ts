@@ -5,6 +5,7 @@
  * (funnel-query.ts) would give for the same funnel, sorted by time.
  */
 import { FIRST_SUCCESSFUL_CALL } from '../contract.ts';
+import { EventColumns } from '../funnel-columns.ts';
 import type { FunnelEvent } from '../funnel-evaluate.ts';
 import type { FunnelParams } from '../funnel-params.ts';
 import { isMilestone } from './milestones.ts';
@@ -56,27 +57,28 @@ function bitsByCode(names: NameCodes, entries: ReadonlyArray<[event: string, bit
 const bitsOf = (entries: ReadonlyArray<[event: string, bits: number]>, name: string) =>
   entries.reduce((bits, [event, b]) => (event === name ? bits | b : bits), 0);
 
-/** The virtual first-successful-call event (id −1: before the person's milestones at the same instant). */
-const successEvent = (ts: number, mask: number, exclusionMask: number): FunnelEvent => ({ ts, id: -1, mask, exclusionMask, source: -1 });
+/** The virtual first successful call's id: before the person's milestones (ids from 0) at the same instant. */
+const SUCCESS_ID = -1;
 
 /** Page views' ids: −2, −3, … in the person's order, apart from the milestones' positions and the first success. */
 const FIRST_VIEW_ID = -2;
 
 /**
- * Hands each person's funnel events over [from, to] to `onPerson`, in person order, as `streamFunnelPersons` does
- * for the same funnel, sorted by time. Ids only tell one person's events apart: milestones have their position,
- * the first successful call −1, page views −2, −3, …. At one instant the first successful call comes first, then
- * milestones in storage order, then page views; the raw stream gives such ties in no defined order, and the
- * evaluation does not depend on it: events at one instant are grouped, and with masks decided by event names alone
- * two events there either match the same steps and exclusions or share no step (funnel-evaluate.ts).
- * `pageViews` is needed when the funnel reads page views. Returns false when the state cannot answer.
+ * Hands each person's funnel events over [from, to] to `onPerson` as columns (reused from person to person), in
+ * person order, as `streamFunnelPersons` does for the same funnel, sorted by time. Ids only tell one person's events
+ * apart: milestones have their position, the first successful call −1, page views −2, −3, …. At one instant the
+ * first successful call comes first, then milestones in storage order, then page views; the raw stream gives such
+ * ties in no defined order, and the evaluation does not depend on it: events at one instant are grouped, and with
+ * masks decided by event names alone two events there either match the same steps and exclusions or share no step
+ * (funnel-evaluate.ts). `pageViews` is needed when the funnel reads page views. Returns false, before calling
+ * `onPerson`, when the state cannot answer.
  */
-export function funnelFromState(
+export function funnelColumnsFromState(
   view: StateView,
   pageViews: { cursor(): PersonCursor } | undefined,
   p: FunnelParams,
   range: { from: number; to: number },
-  onPerson: (pid: number, events: FunnelEvent[]) => void,
+  onPerson: (pid: number, events: EventColumns) => void,
 ): boolean {
   const steps = p.steps.map((event, k): [string, number] => [event, 1 << k]);
   const exclusions = (p.exclusions ?? []).map((x): [string, number] => {
@@ -99,6 +101,7 @@ export function funnelFromState(
   const entry = p.order === 'any' ? (1 << p.steps.length) - 1 : 1;
   const people = view.cursor();
   const views = readsViews ? pageViews!.cursor() : undefined;
+  const events = new EventColumns();
   people.next();
   views?.next();
   // Loops, not callbacks: this runs once per person, where a closure each costs more than building the events.
@@ -116,7 +119,7 @@ export function funnelFromState(
     let k = hasViews ? views.start : 0;
     const kEnd = hasViews ? views.end : 0;
     const viewBase = k;
-    let events: FunnelEvent[] | undefined;
+    events.reset();
     let enters = false;
     let success = usesSuccess && firstSuccess >= from && firstSuccess <= to;
     while (i < iEnd || k < kEnd) {
@@ -141,22 +144,35 @@ export function funnelFromState(
       if (ts < from) continue;
       if (ts > to) break;
       if (mask === 0 && exclusionMask === 0) continue;
-      events ??= [];
       if (success && firstSuccess <= ts) {
-        events.push(successEvent(firstSuccess, successMask, successExclusion));
+        events.push(firstSuccess, SUCCESS_ID, successMask, successExclusion);
         enters ||= (successMask & entry) !== 0;
         success = false;
       }
-      events.push({ ts, id, mask, exclusionMask, source: 0 });
+      events.push(ts, id, mask, exclusionMask);
       enters ||= (mask & entry) !== 0;
     }
     if (success) {
-      (events ??= []).push(successEvent(firstSuccess, successMask, successExclusion));
+      events.push(firstSuccess, SUCCESS_ID, successMask, successExclusion);
       enters ||= (successMask & entry) !== 0;
     }
-    if (events && enters) onPerson(pid, events);
+    if (enters) onPerson(pid, events);
     if (hasMilestones) people.next();
     if (hasViews) views.next();
   }
   return true;
+}
+
+/**
+ * {@link funnelColumnsFromState} with each person's events as a list of `FunnelEvent`s, for the evaluations that take
+ * lists.
+ */
+export function funnelFromState(
+  view: StateView,
+  pageViews: { cursor(): PersonCursor } | undefined,
+  p: FunnelParams,
+  range: { from: number; to: number },
+  onPerson: (pid: number, events: FunnelEvent[]) => void,
+): boolean {
+  return funnelColumnsFromState(view, pageViews, p, range, (pid, events) => onPerson(pid, events.events()));
 }

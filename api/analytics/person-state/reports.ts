@@ -10,11 +10,14 @@ import type { SqlDatabase } from '../../storage/sql/interface.ts';
 import { FIRST_SUCCESSFUL_CALL } from '../contract.ts';
 import type { DocsPageViewSource } from '../docs-query.ts';
 import type { DocsVoteSource } from '../docs-votes.ts';
+import type { EventColumns } from '../funnel-columns.ts';
+import type { FunnelEvent } from '../funnel-evaluate.ts';
+import type { FunnelParams } from '../funnel-params.ts';
 import { type FunnelPersonStream, streamFunnelPersons } from '../funnel-query.ts';
 import type { TtfsiParams } from '../params.ts';
 import { streamTtfsi, type TtfsiStream } from '../ttfsi-query.ts';
 import { docsPageViewsFromState } from './docs-views.ts';
-import { funnelFromState, funnelReadsPageViews, inState, stateAnswersFunnel } from './funnel-from-state.ts';
+import { funnelColumnsFromState, funnelFromState, funnelReadsPageViews, inState, stateAnswersFunnel } from './funnel-from-state.ts';
 import { createPageViewSnapshot } from './page-view-snapshot.ts';
 import { createPageViewTimes } from './page-view-times.ts';
 import { createPersonStateSnapshot, type StateView } from './snapshot.ts';
@@ -100,13 +103,22 @@ export function personStateReports(database: SqlDatabase): PersonStateReports {
   return {
     docs: docsPageViewsFromState(database, () => pageViews.fresh()),
     votes,
-    async funnel(p, range, onPerson) {
-      if (stateAnswersFunnel(p)) {
-        const views = funnelReadsPageViews(p) ? await viewTimes.fresh() : undefined;
-        if (funnelFromState(await snapshot.fresh(), views, p, range, onPerson)) return;
-      }
-      await streamFunnelPersons(database, p, range, onPerson);
-    },
+    funnel: Object.assign(
+      async (p: FunnelParams, range: { from: number; to: number }, onPerson: (pid: number, events: FunnelEvent[]) => void) => {
+        if (stateAnswersFunnel(p)) {
+          const views = funnelReadsPageViews(p) ? await viewTimes.fresh() : undefined;
+          if (funnelFromState(await snapshot.fresh(), views, p, range, onPerson)) return;
+        }
+        await streamFunnelPersons(database, p, range, onPerson);
+      },
+      {
+        async columns(p: FunnelParams, range: { from: number; to: number }, onPerson: (pid: number, events: EventColumns) => void) {
+          if (!stateAnswersFunnel(p)) return false;
+          const views = funnelReadsPageViews(p) ? await viewTimes.fresh() : undefined;
+          return funnelColumnsFromState(await snapshot.fresh(), views, p, range, onPerson);
+        },
+      },
+    ),
     async ttfsi(p, onRow) {
       if (stateAnswersTtfsi(p) && ttfsiFromState(await snapshot.fresh(), p, onRow)) return;
       await streamTtfsi(database, p, onRow);
