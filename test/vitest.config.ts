@@ -22,6 +22,7 @@ const ON_BOTH_BACKENDS = [
   'test/analytics/funnel-rules.test.ts',
   'test/analytics/funnel-views.test.ts',
   'test/analytics/person-state-evidence.test.ts',
+  'test/analytics/person-state-failed-calls.test.ts',
   'test/analytics/person-state.test.ts',
   'test/analytics/person-state-pageview.test.ts',
   'test/analytics/person-state-warm.test.ts',

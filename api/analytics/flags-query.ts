@@ -7,7 +7,7 @@ import type { SqlDatabase, SqlFragments } from '../storage/sql/interface.ts';
 import type { ErrorCount } from './contract.ts';
 import type { StallIndex } from './funnel-run.ts';
 import type { Range } from './params.ts';
-import { notACall, unverifiedCall } from './sql.ts';
+import { notACall } from './sql.ts';
 import { compareBytewise } from './text-order.ts';
 
 /** Rows kept per evidence list. */
@@ -30,14 +30,14 @@ function stalledRows(f: SqlFragments, stalled: Array<[number, number]>): SQL {
 /**
  * The failed `api_call`s (status ≥ 400, 429 included, or any `error_code`; coded by `call_error_code`, the
  * `error_code` else the status) that each stalled person made between their `since` and `to`, read from the partial
- * index on failed calls. Calls refused for a key the API could not verify are left out, as the call facts leave
- * them out (api/analytics/api-traffic/call.ts).
+ * index on counted failed calls alone. Calls refused for a key the API could not verify are left out, as the call
+ * facts leave them out (api/analytics/api-traffic/call.ts): the index's condition (`countedFailedCall`) says so.
  */
 function failedCallsOf(f: SqlFragments, to: number, stalled: Array<[number, number]>): SQL {
   return sql`${stalledRows(f, stalled)} AS s
         JOIN events e ${f.indexedBy('events_failed_call_person_timestamp')}
-          ON e.person_id = s.pid AND e.timestamp BETWEEN s.since AND ${to} AND e.call_error_code IS NOT NULL
-        WHERE NOT ${unverifiedCall(f, 'e')}`;
+          ON e.person_id = s.pid AND e.timestamp BETWEEN s.since AND ${to}
+        WHERE ${f.countedFailedCall}`;
 }
 
 /** Orders evidence rows as the SQL does: most first, then by `key` byte-wise; keeps {@link EVIDENCE_LIMIT}. */

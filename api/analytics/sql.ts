@@ -20,17 +20,6 @@ export function firstSuccessOf(_f: SqlFragments, pid: SQL): SQL {
 }
 
 /**
- * Whether an `api_call` (alias `c`) was refused (401 or 403) for a key the API could not verify: its `key_verified`
- * property is JSON false. Such calls are left out of error rates and error lists, so anyone sending made-up keys
- * cannot move them; a call without the property counts as verified. The same rule as the rollups and call facts
- * (`UNVERIFIED` in api-traffic/call.ts), so evidence read from either agrees.
- */
-export function unverifiedCall(f: SqlFragments, alias: string): SQL {
-  const call = sql.identifier(alias);
-  return sql`(${call}.call_status IN (401, 403) AND ${f.jsonIsFalse(sql`${call}.properties`, 'key_verified')})`;
-}
-
-/**
  * The `events` rows of one event name (`alias` names the table), through the index that holds them:
  * `events_event_person_timestamp` leaves out `api_call` rows (db/schema/*.ts: most rows are calls, and the reports
  * that read calls read the rollups and call facts), so a query matching it repeats its condition, which is what lets

@@ -81,6 +81,9 @@ export const personDistinctIds = pgTable(
   (t) => [index('person_distinct_ids_person').on(t.personId)],
 );
 
+/** See db/schema/sqlite.ts `countedFailedCall`: the same rule, `key_verified` read from jsonb. */
+export const countedFailedCall = sql`call_error_code IS NOT NULL AND NOT (call_status IN (401, 403) AND COALESCE((properties -> 'key_verified') = 'false'::jsonb, false))`;
+
 /** See db/schema/sqlite.ts `events`; the report helper columns are STORED here (see the file comment). */
 export const events = pgTable(
   'events',
@@ -105,7 +108,7 @@ export const events = pgTable(
     index('events_event_timestamp').on(t.event, t.timestamp),
     index('events_person_timestamp').on(t.personId, t.timestamp),
     index('events_event_person_timestamp').on(t.event, t.personId, t.timestamp).where(sql`event <> 'api_call'`),
-    index('events_failed_call_person_timestamp').on(t.personId, t.timestamp, t.callErrorCode).where(sql`call_error_code IS NOT NULL`),
+    index('events_failed_call_person_timestamp').on(t.personId, t.timestamp, t.callErrorCode).where(countedFailedCall),
     index('events_pageview_path_person_timestamp').on(t.pageviewPath, t.personId, t.timestamp).where(sql`pageview_path IS NOT NULL`),
   ],
 );

@@ -27,6 +27,16 @@ export const personDistinctIds = sqliteTable(
 );
 
 /**
+ * An `events` row (columns unqualified) that is a counted failed call: a failed `api_call` (a `call_error_code`) but
+ * not one refused (401 / 403) for a key the API could not verify (`key_verified` JSON false), which error evidence
+ * leaves out so made-up keys cannot move it (the same rule as `UNVERIFIED` in api/analytics/api-traffic/call.ts).
+ * The condition of the partial index `events_failed_call_person_timestamp`: queries repeat it word for word
+ * (`countedFailedCall` of the SQL fragments), which is what lets SQLite match the index, and the constant path
+ * (not a bound one) is what lets both planners prove the match.
+ */
+export const countedFailedCall = sql`call_error_code IS NOT NULL AND NOT (call_status IN (401, 403) AND json_type(properties, '$.key_verified') IS 'false')`;
+
+/**
  * Every accepted event, stored once per `uuid`. `person_id` is kept current by identity merges, so reports
  * group by it without a join. Times are integer epoch milliseconds.
  */
@@ -53,7 +63,7 @@ export const events = sqliteTable(
       sql`CASE WHEN event = 'api_call' AND (json_extract(properties, '$.status') >= 400 OR json_extract(properties, '$.error_code') IS NOT NULL) THEN COALESCE(json_extract(properties, '$.error_code'), CAST(json_extract(properties, '$.status') AS TEXT)) END`,
       { mode: 'virtual' },
     ),
-    /** Reports helper (virtual): an `api_call`'s status, NULL for other events; not indexed (flag evidence reads it). */
+    /** Reports helper (virtual): an `api_call`'s status, NULL for other events; not indexed (the failed-call index's condition reads it). */
     callStatus: integer('call_status').generatedAlwaysAs(sql`CASE WHEN event = 'api_call' THEN json_extract(properties, '$.status') END`, {
       mode: 'virtual',
     }),
@@ -71,8 +81,9 @@ export const events = sqliteTable(
     // entries (the table, uuid, the two above) plus one when it failed. A query using this index repeats its
     // condition (api/analytics/sql.ts `eventRows`); a funnel step on `api_call` reads `events_event_timestamp`.
     index('events_event_person_timestamp').on(t.event, t.personId, t.timestamp).where(sql`event <> 'api_call'`),
-    // Reports: failed calls per person in time order with their code (flag evidence, errors before a first success).
-    index('events_failed_call_person_timestamp').on(t.personId, t.timestamp, t.callErrorCode).where(sql`call_error_code IS NOT NULL`),
+    // Reports: counted failed calls per person in time order with their code (flag evidence), read from the index
+    // alone: its condition holds the unverified-key rule, so a query repeating it reads no table row nor JSON.
+    index('events_failed_call_person_timestamp').on(t.personId, t.timestamp, t.callErrorCode).where(countedFailedCall),
     // Reports: page views grouped by page and person (docs report) straight from the index, without parsing JSON.
     index('events_pageview_path_person_timestamp').on(t.pageviewPath, t.personId, t.timestamp).where(sql`pageview_path IS NOT NULL`),
   ],

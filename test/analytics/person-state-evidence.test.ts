@@ -15,7 +15,6 @@ import { deleteOldCalls } from '../../api/analytics/api-traffic/retention.ts';
 import { parseFunnelParams } from '../../api/analytics/funnel-params.ts';
 import { funnelReport } from '../../api/analytics/funnel-report.ts';
 import { createReportStore } from '../../api/analytics/report-store.ts';
-import { unverifiedCall } from '../../api/analytics/sql.ts';
 import { writeEvents } from '../../api/ingest/store.ts';
 import { testDatabase } from '../support/app.ts';
 import { batchesOf, FUNNELS, historyArb, range, reset, UNIT, write } from './person-state-history.ts';
@@ -74,7 +73,8 @@ describe('funnel flag evidence from the per-person state', () => {
         // The reference: the raw events without the failed calls that retention deletes and the call facts do not
         // hold, those from the person's first success on or from the instant of their 50th failure before it on.
         const f = database.fragments;
-        const counted = sql`s.call_error_code IS NOT NULL AND NOT ${unverifiedCall(f, 's')}`;
+        // Unqualified, the fragment's columns are those of the innermost `events s`.
+        const counted = f.countedFailedCall;
         const firstSuccess = sql`(SELECT MIN(s.timestamp) FROM events s WHERE s.person_id = events.person_id AND s.event = 'api_call' AND s.call_status >= 200 AND s.call_status < 300)`;
         await database.run(
           sql`DELETE FROM events WHERE event = 'api_call' AND call_error_code IS NOT NULL AND timestamp < ${cutoff}

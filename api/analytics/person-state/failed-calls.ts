@@ -14,7 +14,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { SqlDatabase } from '../../storage/sql/interface.ts';
 import { failedCallsByPerson } from '../flags-query.ts';
-import { unverifiedCall } from '../sql.ts';
 import { find, type Stalled } from './evidence-state.ts';
 import { type FeedCopyState, followFeed } from './feed-copy.ts';
 import { compact, createNameCodes, createStateBuilder, type PersonState, type StateArrays } from './state-arrays.ts';
@@ -24,14 +23,18 @@ const LOAD_BATCH = 20_000;
 
 type FailureRow = { person_id: unknown; timestamp: unknown; code: unknown };
 
-/** The counted failed calls (as flags-query.ts counts them) of every person, or of the persons in `keys`, in (person, time) order. */
-function failedCalls(database: SqlDatabase, keys?: SQL) {
+/**
+ * The counted failed calls (as flags-query.ts counts them) of every person, or of the persons in `keys`, in
+ * (person, time) order, from the partial index alone: its condition holds the unverified-key rule, so no table row
+ * or JSON is read.
+ */
+export function failedCalls(database: SqlDatabase, keys?: SQL): SQL {
   const f = database.fragments;
   const join = keys
     ? sql`${keys} AS k JOIN events e ${f.indexedBy('events_failed_call_person_timestamp')} ON e.person_id = k.pid`
     : sql`events e ${f.indexedBy('events_failed_call_person_timestamp')}`;
   return sql`SELECT e.person_id AS person_id, e.timestamp AS timestamp, e.call_error_code AS code FROM ${join}
-             WHERE e.call_error_code IS NOT NULL AND NOT ${unverifiedCall(f, 'e')} ORDER BY e.person_id, e.timestamp`;
+             WHERE ${f.countedFailedCall} ORDER BY e.person_id, e.timestamp`;
 }
 
 /** Every person's counted failed calls. */
@@ -47,13 +50,17 @@ async function loadAll(database: SqlDatabase, intern: (code: string) => number):
   return builder.finish();
 }
 
-/** The counted failed calls of `pids`, in one statement over a bound list; null for a person with none. */
-async function loadPersons(database: SqlDatabase, intern: (code: string) => number, pids: readonly number[]): Promise<Map<number, PersonState | null>> {
-  const keys = database.fragments.boundRows(
+/** The persons `pids` as the keys of {@link failedCalls}. */
+export function personKeys(database: SqlDatabase, pids: readonly number[]): SQL {
+  return database.fragments.boundRows(
     pids.map((pid) => [pid]),
     [['pid', 'integer']],
   );
-  const rows = await database.all<FailureRow>(failedCalls(database, keys));
+}
+
+/** The counted failed calls of `pids`, in one statement over a bound list; null for a person with none. */
+async function loadPersons(database: SqlDatabase, intern: (code: string) => number, pids: readonly number[]): Promise<Map<number, PersonState | null>> {
+  const rows = await database.all<FailureRow>(failedCalls(database, personKeys(database, pids)));
   const out = new Map<number, PersonState | null>(pids.map((pid) => [pid, null]));
   for (let i = 0; i < rows.length; ) {
     const pid = Number(rows[i]!.person_id);

@@ -48,6 +48,13 @@ export interface SqlFragments {
    * stored `call_status` column.
    */
   readonly successCall: SQL;
+  /**
+   * A counted failed call of `events` (columns unqualified: join only tables without `call_error_code`, `call_status`
+   * and `properties` columns): a failed `api_call` not refused for an unverified key. The condition of the partial
+   * index `events_failed_call_person_timestamp` as the schema writes it (db/schema/*.ts `countedFailedCall`), so a
+   * query repeating it reads that index alone.
+   */
+  readonly countedFailedCall: SQL;
   /** Whether a top-level JSON property is the JSON value `false` (not 0, not "false"); false when absent, never NULL. */
   jsonIsFalse(column: SQL, key: string): SQL;
   /**

@@ -3,6 +3,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import QueryStream from 'pg-query-stream';
+import { countedFailedCall } from '../../../db/schema/pg.ts';
 import type { Row, SqlDatabase, SqlFragments } from './interface.ts';
 import { boundColumnName, LOCK_BUSY } from './interface.ts';
 
@@ -22,6 +23,7 @@ export const postgresFragments: SqlFragments = {
   jsonValue: (value) => sql`${JSON.stringify(value)}::jsonb`,
   jsonRaw: (column, key) => sql`CAST((${column} -> ${key}::text) AS TEXT)`,
   successCall: sql.raw(`event = 'api_call' AND call_status >= 200 AND call_status < 300`),
+  countedFailedCall,
   jsonIsFalse: (column, key) => sql`COALESCE((${column} -> ${key}::text) = 'false'::jsonb, false)`,
   jsonKind: (column, key) => sql`jsonb_typeof(${column} -> ${key}::text)`,
   boundRows: (rows, columns) =>

@@ -1,6 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { type SQL, sql } from 'drizzle-orm';
 import { SQLiteSyncDialect } from 'drizzle-orm/sqlite-core';
+import { countedFailedCall } from '../../../db/schema/sqlite.ts';
 import type { RepeatedStatement, Row, SqlDatabase, SqlFragments } from './interface.ts';
 import { boundColumnName, LOCK_BUSY } from './interface.ts';
 
@@ -18,6 +19,7 @@ export const sqliteFragments: SqlFragments = {
   jsonValue: (value) => sql`${JSON.stringify(value)}`,
   jsonRaw: (column, key) => sql`(${column} -> ${jsonPath(key)})`,
   successCall: sql.raw(`event = 'api_call' AND json_extract(properties, '$.status') >= 200 AND json_extract(properties, '$.status') < 300`),
+  countedFailedCall,
   jsonIsFalse: (column, key) => sql`(json_type(${column}, ${jsonPath(key)}) IS 'false')`,
   jsonKind: (column, key) =>
     sql`(CASE json_type(${column}, ${jsonPath(key)}) WHEN 'text' THEN 'string' WHEN 'integer' THEN 'number' WHEN 'real' THEN 'number' WHEN 'true' THEN 'boolean' WHEN 'false' THEN 'boolean' ELSE json_type(${column}, ${jsonPath(key)}) END)`,

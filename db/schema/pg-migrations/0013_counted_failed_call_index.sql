@@ -1,0 +1,2 @@
+DROP INDEX "events_failed_call_person_timestamp";--> statement-breakpoint
+CREATE INDEX "events_failed_call_person_timestamp" ON "events" USING btree ("person_id","timestamp","call_error_code") WHERE call_error_code IS NOT NULL AND NOT (call_status IN (401, 403) AND COALESCE((properties -> 'key_verified') = 'false'::jsonb, false));
