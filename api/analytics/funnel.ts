@@ -15,14 +15,34 @@ export interface FunnelTally {
   /** stalledOpen[k]: persons whose deepest step is k − 1 and whose window was still open at `to`. */
   stalledOpen: number[];
   /** gaps[k]: seconds from step k − 1 to step k, one per person who reached step k. */
-  gaps: number[][];
+  gaps: GapList[];
+}
+
+/** A growing list of gaps in seconds, kept in a typed array (a report adds one per person and step). */
+export class GapList {
+  values = new Float64Array(16);
+  length = 0;
+
+  push(seconds: number): void {
+    if (this.length === this.values.length) {
+      const grown = new Float64Array(this.length * 2);
+      grown.set(this.values);
+      this.values = grown;
+    }
+    this.values[this.length++] = seconds;
+  }
+
+  /** A copy of the gaps, to reorder. */
+  copy(): Float64Array {
+    return this.values.slice(0, this.length);
+  }
 }
 
 export function emptyTally(steps: number): FunnelTally {
   return {
     reached: new Array(steps).fill(0),
     stalledOpen: new Array(steps).fill(0),
-    gaps: Array.from({ length: steps }, () => []),
+    gaps: Array.from({ length: steps }, () => new GapList()),
   };
 }
 
@@ -46,7 +66,8 @@ export function mergeTally(into: FunnelTally, from: FunnelTally): void {
   for (let k = 0; k < into.reached.length; k++) {
     into.reached[k]! += from.reached[k]!;
     into.stalledOpen[k]! += from.stalledOpen[k]!;
-    for (const g of from.gaps[k]!) into.gaps[k]!.push(g);
+    const gaps = from.gaps[k]!;
+    for (let i = 0; i < gaps.length; i++) into.gaps[k]!.push(gaps.values[i]!);
   }
 }
 
@@ -72,7 +93,7 @@ export function shapeSteps(events: readonly string[], tally: FunnelTally, names:
     const previous = k === 0 ? count : tally.reached[k - 1]!;
     const stalled = previous - count;
     const inProgress = k === 0 ? 0 : tally.stalledOpen[k]!;
-    const gaps = new Float64Array(tally.gaps[k]!);
+    const gaps = tally.gaps[k]!.copy();
     const [median, p90] = k === 0 ? [null, null] : percentilesInPlace(gaps, [0.5, 0.9]);
     return {
       event,
