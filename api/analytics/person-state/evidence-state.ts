@@ -178,10 +178,13 @@ export interface FactErrors {
  */
 export function errorsFromFacts(state: EvidenceState, stalled: readonly Stalled[], to: number): FactErrors {
   const { arrays, calls, codes } = state;
-  const byCode = new Map<string, { count: number; persons: number }>();
   const raw: Stalled[] = [];
   const codesOf = new Map<number, Set<string>>();
-  const seen = new Map<number, number>();
+  // Per code: calls and persons over everyone, and the current person's calls; `touched` lists the person's codes.
+  const callCounts = new Float64Array(codes.values.length);
+  const persons = new Uint32Array(codes.values.length);
+  const seen = new Uint32Array(codes.values.length);
+  const touched: number[] = [];
   for (const [pid, since] of stalled) {
     let success: number;
     let times: ArrayLike<number>;
@@ -208,25 +211,27 @@ export function errorsFromFacts(state: EvidenceState, stalled: readonly Stalled[
     // instant of the last kept failure when the list is full (failures past it, at that instant too, are unknown).
     let rawFrom = !Number.isNaN(success) && success <= to ? success : Number.POSITIVE_INFINITY;
     if (end - start >= MAX_FIRST_FAILURES && times[end - 1]! <= to) rawFrom = Math.min(rawFrom, times[end - 1]!);
-    seen.clear();
     for (let i = start; i < end; i++) {
       const ts = times[i]!;
       if (ts > to || ts >= rawFrom) break;
-      if (ts >= since) seen.set(codeOf[i]!, (seen.get(codeOf[i]!) ?? 0) + 1);
+      if (ts < since) continue;
+      const code = codeOf[i]!;
+      if (seen[code]!++ === 0) touched.push(code);
     }
-    for (const [code, count] of seen) {
-      const text = codes.values[code]!;
-      const tally = byCode.get(text);
-      if (tally) {
-        tally.count += count;
-        tally.persons++;
-      } else byCode.set(text, { count, persons: 1 });
+    for (const code of touched) {
+      callCounts[code]! += seen[code]!;
+      persons[code]!++;
+      seen[code] = 0;
     }
     if (rawFrom <= to) {
       raw.push([pid, Math.max(since, rawFrom)]);
-      if (seen.size > 0) codesOf.set(pid, new Set([...seen.keys()].map((code) => codes.values[code]!)));
+      if (touched.length > 0) codesOf.set(pid, new Set(touched.map((code) => codes.values[code]!)));
     }
+    touched.length = 0;
   }
+  const byCode = new Map<string, { count: number; persons: number }>();
+  for (let code = 0; code < persons.length; code++)
+    if (persons[code]! > 0) byCode.set(codes.values[code]!, { count: callCounts[code]!, persons: persons[code]! });
   return { byCode, raw, codesOf };
 }
 

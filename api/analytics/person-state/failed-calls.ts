@@ -93,7 +93,9 @@ export function failuresByPerson(
 ): PersonFailures[] {
   const { base, overlay } = copy;
   const out: PersonFailures[] = [];
-  const counts = new Map<number, number>();
+  // Per 16-bit code, the person's count so far; `touched` lists the codes counted, in first-seen order.
+  const counts = new Uint32Array(0x10000);
+  const touched: number[] = [];
   for (const [pid, since] of stalled) {
     let times: Float64Array;
     let codes: Uint16Array;
@@ -112,13 +114,18 @@ export function failuresByPerson(
       end = base.starts[i + 1]!;
     }
     const from = Math.max(since, floor);
-    counts.clear();
     for (let i = start; i < end; i++) {
       const ts = times[i]!;
       if (ts > to) break;
-      if (ts >= from) counts.set(codes[i]!, (counts.get(codes[i]!) ?? 0) + 1);
+      if (ts < from) continue;
+      const code = codes[i]!;
+      if (counts[code]!++ === 0) touched.push(code);
     }
-    for (const [code, count] of counts) out.push({ pid, code: names[code]!, count });
+    for (const code of touched) {
+      out.push({ pid, code: names[code]!, count: counts[code]! });
+      counts[code] = 0;
+    }
+    touched.length = 0;
   }
   return out;
 }
