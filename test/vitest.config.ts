@@ -13,6 +13,7 @@ const ON_BOTH_BACKENDS = [
   'test/analytics/api-traffic.test.ts',
   'test/analytics/api-traffic-totals.test.ts',
   'test/analytics/dataset.test.ts',
+  'test/analytics/docs-comments-state.test.ts',
   'test/analytics/docs-state.test.ts',
   'test/analytics/explore-routes.test.ts',
   'test/analytics/funnel-exclusions.test.ts',

@@ -6,7 +6,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { SqlDatabase, SqlFragments } from '../storage/sql/interface.ts';
 import { DOC_PATH_PREFIXES } from './contract.ts';
-import { type DocsVoteSource, helpfulRatesOf, reasonsPerPage, type VoteCountRow, voteCounts, votesPerPage } from './docs-votes.ts';
+import { type DocsVoteSource, helpfulRatesOf, rawVotes, reasonsPerPage, type VoteCountRow, votesPerPage } from './docs-votes.ts';
 import type { Range } from './params.ts';
 import { eventRows, firstSuccessOf } from './sql.ts';
 
@@ -18,6 +18,14 @@ const PROPERTIES = sql.raw('properties');
 /** The page a vote is about: its `path` property, else the page it was sent from. */
 export function feedbackPath(f: SqlFragments): SQL {
   return sql`COALESCE(${f.jsonText(PROPERTIES, 'path')}, ${f.jsonText(PROPERTIES, '$pathname')})`;
+}
+
+/**
+ * True when the feedback's `comment` is a string with something besides spaces (SQL `trim` cuts only spaces, on
+ * both dialects): the comments the docs report lists.
+ */
+export function feedbackHasComment(f: SqlFragments): SQL {
+  return sql`${f.jsonKind(PROPERTIES, 'comment')} = 'string' AND trim(${f.jsonText(PROPERTIES, 'comment')}) <> ''`;
 }
 
 /**
@@ -172,36 +180,40 @@ export async function latestTitles(database: SqlDatabase, range: Range, paths: r
 }
 
 /**
+ * The latest COMMENTS_PER_PAGE comments per page in range ({@link feedbackHasComment}), ranked over raw
+ * `doc_feedback` events: ordered by page (byte-wise), then newest first, ties on time by the event stored last.
+ */
+export async function latestComments(database: SqlDatabase, range: Range): Promise<CommentRow[]> {
+  const f = database.fragments;
+  const path = feedbackPath(f);
+  return database.all<CommentRow>(
+    sql`SELECT path, text, timestamp, helpful FROM (
+          SELECT ${path} AS path, ${f.jsonText(PROPERTIES, 'comment')} AS text, timestamp, id, ${feedbackHelpful(f)} AS helpful,
+                 ROW_NUMBER() OVER (PARTITION BY ${path} ORDER BY timestamp DESC, id DESC) AS rn
+          FROM events WHERE event = 'doc_feedback' AND timestamp BETWEEN ${range.from} AND ${range.to} AND ${feedbackHasComment(f)}
+        ) c WHERE rn <= ${COMMENTS_PER_PAGE} AND path IS NOT NULL
+        ORDER BY path ${f.binaryCollation}, timestamp DESC, id DESC`,
+  );
+}
+
+/**
  * Loads per-page aggregates. Conversion: a reader of page X converted when their first successful call (over all
  * time) falls in [their first view of X in range, to]; for the audience (everyone with a `$pageview` in range) the
  * same against their first view of any page (a `$pageview` without `$pathname` still makes a person part of the
  * audience). `readersConvertedAny` uses that audience rule for X's readers, so the non-reader figures are
  * `audience − readers`. Text is ordered byte-wise, whatever the database's collation. Page views come from
- * `pageViews` (raw events by default), votes and reasons from `votes` (the range's vote counts, docs-votes.ts).
+ * `pageViews` (raw events by default), comments from `feedback` and votes and reasons from `counts` (the range's
+ * vote counts, docs-votes.ts; by default read from `feedback`).
  */
 export async function loadDocsData(
   database: SqlDatabase,
   range: Range,
   pageViews: DocsPageViewSource = rawPageViews(database),
-  votes: Promise<VoteCountRow[]> = voteCounts(database, range),
+  feedback: DocsVoteSource = rawVotes(database),
+  counts: Promise<VoteCountRow[]> = feedback.counts(range),
 ): Promise<DocsData> {
-  const f = database.fragments;
-  const { from, to } = range;
-  const path = feedbackPath(f);
-  const [{ views, audience }, counts, comments] = await Promise.all([
-    pageViews.pages(range),
-    votes,
-    database.all<CommentRow>(
-      sql`SELECT path, text, timestamp, helpful FROM (
-            SELECT ${path} AS path, ${f.jsonText(PROPERTIES, 'comment')} AS text, timestamp, id, ${feedbackHelpful(f)} AS helpful,
-                   ROW_NUMBER() OVER (PARTITION BY ${path} ORDER BY timestamp DESC, id DESC) AS rn
-            FROM events WHERE event = 'doc_feedback' AND timestamp BETWEEN ${from} AND ${to}
-              AND ${f.jsonKind(PROPERTIES, 'comment')} = 'string' AND trim(${f.jsonText(PROPERTIES, 'comment')}) <> ''
-          ) c WHERE rn <= ${COMMENTS_PER_PAGE} AND path IS NOT NULL
-          ORDER BY path ${f.binaryCollation}, timestamp DESC, id DESC`,
-    ),
-  ]);
-  return { views, votes: votesPerPage(counts), reasons: reasonsPerPage(counts), comments, audience };
+  const [{ views, audience }, votes, comments] = await Promise.all([pageViews.pages(range), counts, feedback.comments(range)]);
+  return { views, votes: votesPerPage(votes), reasons: reasonsPerPage(votes), comments, audience };
 }
 
 /**

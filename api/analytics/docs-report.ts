@@ -27,8 +27,8 @@ export async function docsSummary(
 }
 
 /**
- * `GET /api/v1/reports/docs` on either dialect; page views from `pageViews` and latest votes from `votes` (raw events
- * by default, the per-person state in the report store). Votes are read once per period.
+ * `GET /api/v1/reports/docs` on either dialect; page views from `pageViews`, latest votes and comments from `votes`
+ * (raw events by default, the per-person state in the report store). Votes are read once per period.
  */
 export async function docsReport(
   database: SqlDatabase,
@@ -39,7 +39,7 @@ export async function docsReport(
   const bounds = previousPeriod(range.from, range.to);
   const counts = votes.counts(range);
   const [data, summary, before] = await Promise.all([
-    loadDocsData(database, range, pageViews, counts),
+    loadDocsData(database, range, pageViews, votes, counts),
     docsSummary(database, range, pageViews, counts),
     docsSummary(database, bounds, pageViews, votes.counts(bounds)),
   ]);

@@ -7,7 +7,7 @@
 import { sql } from 'drizzle-orm';
 import type { SqlDatabase } from '../storage/sql/interface.ts';
 import { isDocPath } from './contract.ts';
-import { latestVotes, type ReasonRow, type VoteRow } from './docs-query.ts';
+import { type CommentRow, latestComments, latestVotes, type ReasonRow, type VoteRow } from './docs-query.ts';
 import type { Range } from './params.ts';
 
 /** Latest votes of one (page, vote, reason): `helpful` 1 or 0, `reason` as sent (NULL when none). */
@@ -22,18 +22,23 @@ export async function voteCounts(database: SqlDatabase, range: Range): Promise<V
 }
 
 /**
- * Where the latest votes of a range come from: the raw events ({@link rawVotes}) or every person's votes in memory
- * (person-state/votes.ts), which must count the same. Rows of one (page, vote, reason) may come split: every use
- * sums them.
+ * Where the latest votes and comments of a range come from: the raw events ({@link rawVotes}) or every person's
+ * feedback in memory (person-state/votes.ts), which must give the same report. Rows of one (page, vote, reason) may
+ * come split: every use sums them.
  */
 export interface DocsVoteSource {
   /** The latest votes of `range` counted per (page, vote, reason). */
   counts(range: Range): Promise<VoteCountRow[]>;
+  /**
+   * The latest comments per page of `range`, as `latestComments` (docs-query.ts) orders them; a text may come already
+   * cut to TEXT_CAPS.comment, which the report cuts it to anyway.
+   */
+  comments(range: Range): Promise<CommentRow[]>;
 }
 
-/** The latest votes ranked over raw `doc_feedback` events ({@link voteCounts}). */
+/** The latest votes and comments ranked over raw `doc_feedback` events ({@link voteCounts}, `latestComments`). */
 export function rawVotes(database: SqlDatabase): DocsVoteSource {
-  return { counts: (range) => voteCounts(database, range) };
+  return { counts: (range) => voteCounts(database, range), comments: (range) => latestComments(database, range) };
 }
 
 /** Helpful rate of each of `paths` among the latest votes `rows`; null for a page without any. */

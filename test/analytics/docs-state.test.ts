@@ -4,16 +4,18 @@
  * identified after the fact (`$identify` / `$create_alias` merging anonymous persons), late and out-of-order batches,
  * retried uuids, page views at one instant with different titles, views without a path or title, first successful
  * calls before, between and after them, and several votes per person and page (some at one instant, with or without
- * a reason, helpfulness sent in every accepted form or none). After every batch `person_page_views` holds exactly
- * each person's stored page views, and the report (pages and both periods' totals) and the funnel flags' helpful
- * rates read from copies kept across batches (patched from the change feed) and from new ones equal the raw-event
- * ones, over a range whose edges fall inside a day.
+ * a reason, helpfulness sent in every accepted form or none, with or without a comment: text, blank, spaces only,
+ * padded, too long, not a string, on a vote or alone). After every batch `person_page_views` holds exactly each
+ * person's stored page views, and the report (pages with their comments and both periods' totals), the latest
+ * comments and the funnel flags' helpful rates read from copies kept across batches (patched from the change feed)
+ * and from new ones equal the raw-event ones, over a range whose edges fall inside a day.
  */
 
 import { sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { helpfulRates } from '../../api/analytics/docs-query.ts';
+import { capText, TEXT_CAPS } from '../../api/analytics/contract.ts';
+import { helpfulRates, latestComments } from '../../api/analytics/docs-query.ts';
 import { docsReport } from '../../api/analytics/docs-report.ts';
 import type { DocsVoteSource } from '../../api/analytics/docs-votes.ts';
 import { personStateReports } from '../../api/analytics/person-state/reports.ts';
@@ -35,6 +37,8 @@ const TITLES = ['A', 'B', undefined];
 /** Pages voted on, and the pages whose helpful rates the funnel flags would ask for. */
 const VOTED = ['/docs/a/', '/docs/b/', '/pricing/'];
 const RATED = [...VOTED, '/quickstarts/node/'];
+/** Comments as sent: listed only when a string with something besides spaces (SQL `trim` cuts only spaces). */
+const COMMENTS: unknown[] = ['clear', 'too short', '', '   ', ' \t ', '\n', ' padded ', 'é ✓ 日本', 'c'.repeat(TEXT_CAPS.comment + 9), 42, true, ['x']];
 
 const who = fc.constantFrom(...PEOPLE, ...ANONYMOUS);
 const eventArb = fc.oneof(
@@ -50,6 +54,7 @@ const eventArb = fc.oneof(
       via: fc.constantFrom('path', '$pathname'),
       helpful: fc.constantFrom<unknown>(true, false, 'true', 'false', 1, 0, 'maybe', null),
       reason: fc.constantFrom('unclear', 'outdated', undefined),
+      comment: fc.option(fc.constantFrom(...COMMENTS), { freq: 2 }),
     }),
   },
   {
@@ -71,6 +76,7 @@ type Generated = {
   status?: number;
   helpful?: unknown;
   reason?: string;
+  comment?: unknown;
   other?: string;
 };
 
@@ -86,6 +92,7 @@ function eventOf(g: Generated, at: number): Ev {
   if (g.kind === 'vote') {
     const props: Record<string, unknown> = { [g.via!]: g.path, helpful: g.helpful };
     if (g.reason !== undefined) props.reason = g.reason;
+    if (g.comment !== null && g.comment !== undefined) props.comment = g.comment;
     return { event: 'doc_feedback', who: g.who, at, props };
   }
   if (g.kind === '$identify') return { event: '$identify', who: g.who, at, props: { $anon_distinct_id: g.other } };
@@ -119,8 +126,14 @@ async function storedAndExpected(database: SqlDatabase) {
   return { stored: plain(stored), expected: plain(expected) };
 }
 
+/** The raw latest comments with their text cut as the report cuts it (the copy keeps only that much). */
+async function rawComments(database: SqlDatabase) {
+  return (await latestComments(database, RANGE)).map((c) => ({ ...c, text: capText(c.text, TEXT_CAPS.comment), timestamp: Number(c.timestamp) }));
+}
+
 async function expectSameReport(database: SqlDatabase, reports: ReportStore, votes: DocsVoteSource): Promise<void> {
   expect(await reports.docs(RANGE)).toEqual(await docsReport(database, RANGE));
+  expect(await votes.comments(RANGE)).toEqual(await rawComments(database));
   expect(await helpfulRates(database, RANGE, RATED, votes)).toEqual(await helpfulRates(database, RANGE, RATED));
 }
 

@@ -1,20 +1,25 @@
 /**
- * Every person's documentation votes (`doc_feedback` events) in memory, loaded on first use and kept fresh from the
- * change feed like the page views (feed-copy.ts: a vote is a milestone, so every person whose votes change, by a new
- * vote or a merge, is named there). From them the latest vote of each person per page in a range is counted as
- * `latestVotes` (docs-query.ts) ranks it: the vote's page, helpfulness and reason are read by the same SQL
+ * Every person's documentation feedback (`doc_feedback` events) in memory, loaded on first use and kept fresh from
+ * the change feed like the page views (feed-copy.ts: feedback is a milestone, so every person whose feedback changes,
+ * by a new event or a merge, is named there). From it the latest vote of each person per page in a range is counted
+ * as `latestVotes` (docs-query.ts) ranks it: the vote's page, helpfulness and reason are read by the same SQL
  * expressions, votes that are neither helpful nor not are left out before ranking, and of one person's votes on one
- * page at one instant the one stored last (highest event id) wins.
+ * page at one instant the one stored last (highest event id) wins. The latest comments per page come from the same
+ * entries (comments.ts), as `latestComments` ranks them.
  *
- * Memory: 16 bytes per vote and 20 per person who voted: the votes are held in the page views' arrays
- * (page-view-arrays.ts), each vote's page as the path code and its vote and reason as the second code, `vote()`.
+ * Held: every event with a page that is a vote or carries a comment (`feedbackHasComment`), in the page views'
+ * arrays (page-view-arrays.ts): 16 bytes per event and 20 per person, each event's page as the path code and as the
+ * second code its vote and reason, `vote()`, or for a commented event its entry in the comment table (comments.ts:
+ * event id, time, vote and text cut to TEXT_CAPS.comment, about 70 bytes plus the text, for commented events only).
  */
 import { sql } from 'drizzle-orm';
 import type { SqlDatabase } from '../../storage/sql/interface.ts';
-import { feedbackHelpful, feedbackPath } from '../docs-query.ts';
+import type { CommentRow } from '../docs-query.ts';
+import { feedbackHasComment, feedbackHelpful, feedbackPath } from '../docs-query.ts';
 import type { DocsVoteSource, VoteCountRow } from '../docs-votes.ts';
 import type { Range } from '../params.ts';
-import { createFeedCopy, type FeedCopyState } from './feed-copy.ts';
+import { COMMENTED, type CommentTable, createCommentTable, type Feedback, latestCommentsOf, NO_VOTE, type PagePath } from './comments.ts';
+import { createFeedCopy } from './feed-copy.ts';
 import {
   compactPageViews,
   createPageViewBuilder,
@@ -31,14 +36,19 @@ const LOAD_BATCH = 20_000;
 /** The second code of a vote: its reason's code and whether it was helpful. */
 const vote = (reason: number, helpful: number) => reason * 2 + helpful;
 
-type Votes = FeedCopyState<PageViewArrays, PersonPageViews>;
-type VoteRow = { person_id: unknown; timestamp: unknown; path: unknown; helpful: unknown; reason: unknown };
+type VoteRow = { person_id: unknown; id: unknown; timestamp: unknown; path: unknown; helpful: unknown; reason: unknown; comment: unknown };
 
-/** The votes `latestVotes` ranks, of the events matching `where`, in (person, time, event id) order. */
+/**
+ * The votes `latestVotes` ranks and the comments `latestComments` lists (the comment NULL when none), of the events
+ * matching `where`, in (person, time, event id) order.
+ */
 function voteRows(database: SqlDatabase, where: ReturnType<typeof sql>) {
   const f = database.fragments;
-  return sql`SELECT person_id, timestamp, ${feedbackPath(f)} AS path, ${feedbackHelpful(f)} AS helpful, ${f.jsonText(sql.raw('properties'), 'reason')} AS reason
-    FROM events WHERE event = 'doc_feedback' AND ${where} AND ${feedbackHelpful(f)} IS NOT NULL AND ${feedbackPath(f)} IS NOT NULL
+  const properties = sql.raw('properties');
+  const hasComment = feedbackHasComment(f);
+  return sql`SELECT person_id, id, timestamp, ${feedbackPath(f)} AS path, ${feedbackHelpful(f)} AS helpful, ${f.jsonText(properties, 'reason')} AS reason,
+           CASE WHEN ${hasComment} THEN ${f.jsonText(properties, 'comment')} END AS comment
+    FROM events WHERE event = 'doc_feedback' AND ${where} AND ${feedbackPath(f)} IS NOT NULL AND (${feedbackHelpful(f)} IS NOT NULL OR (${hasComment}))
     ORDER BY person_id, timestamp, id`;
 }
 
@@ -48,20 +58,26 @@ function voteRows(database: SqlDatabase, where: ReturnType<typeof sql>) {
  */
 const pathKey = (path: unknown) => (typeof path === 'string' ? `s${path}` : `n${String(path)}`);
 const pathText = (key: string) => key.slice(1);
+/** The page of a key as the database handed it back. */
+const pathValue = (key: string): PagePath => (key[0] === 's' ? pathText(key) : Number(pathText(key)));
 
-/** The arrays' codes of a vote row: page (see {@link pathKey}) and vote. */
-function codesOf(row: VoteRow, paths: TextCodes, reasons: TextCodes): [number, number] {
+const isNull = (value: unknown) => value === null || value === undefined;
+
+/** The arrays' codes of a feedback row: page (see {@link pathKey}), and vote or comment (comments.ts). */
+function codesOf(row: VoteRow, paths: TextCodes, reasons: TextCodes, comments: CommentTable): [number, number] {
   // As voteCounts reads it: a reason that is not a string is counted as its text.
-  const reason = reasons.intern(row.reason === null || row.reason === undefined ? null : String(row.reason));
-  return [paths.intern(pathKey(row.path)), vote(reason, Number(row.helpful))];
+  const code = isNull(row.helpful) ? NO_VOTE : vote(reasons.intern(isNull(row.reason) ? null : String(row.reason)), Number(row.helpful));
+  const path = paths.intern(pathKey(row.path));
+  if (isNull(row.comment)) return [path, code];
+  return [path, COMMENTED + comments.intern(Number(row.id), Number(row.timestamp), String(row.comment), code)];
 }
 
 /**
  * Counts the latest vote of each person per page in `range` by (page, vote, reason). Each person's votes are in
  * (time, event id) order, so the last one of a page in range is the one `latestVotes` ranks first.
  */
-function countLatest(state: Votes, paths: TextCodes, reasons: TextCodes, { from, to }: Range): VoteCountRow[] {
-  const latest = new Int32Array(paths.size);
+function countLatest(state: Feedback, paths: TextCodes, reasons: TextCodes, comments: CommentTable, { from, to }: Range): VoteCountRow[] {
+  const latest = new Uint32Array(paths.size);
   const seenBy = new Float64Array(paths.size);
   const touched = new Uint32Array(paths.size);
   const counts = new Map<number, Map<number, number>>();
@@ -74,16 +90,19 @@ function countLatest(state: Votes, paths: TextCodes, reasons: TextCodes, { from,
       const ts = times[i]!;
       if (ts < from) continue;
       if (ts > to) break;
+      let code = voteCodes[i]!;
+      if (code >= COMMENTED) code = comments.votes[code - COMMENTED]!;
+      if (code === NO_VOTE) continue;
       const path = codes[i]!;
       if (seenBy[path] !== person) {
         seenBy[path] = person;
         touched[pages++] = path;
       }
-      latest[path] = i;
+      latest[path] = code;
     }
     for (let k = 0; k < pages; k++) {
       const path = touched[k]!;
-      const code = voteCodes[latest[path]!]!;
+      const code = latest[path]!;
       const key = path * 2 + (code % 2);
       let byReason = counts.get(key);
       if (!byReason) counts.set(key, (byReason = new Map()));
@@ -100,23 +119,27 @@ function countLatest(state: Votes, paths: TextCodes, reasons: TextCodes, { from,
 }
 
 /**
- * The docs report's and the funnel flags' vote source over every person's votes in memory, loaded on the first
- * `counts` (or `warm`); each range is counted once per state of the copy.
+ * The docs report's and the funnel flags' vote and comment source over every person's feedback in memory, loaded on
+ * the first read (or `warm`); each range is counted once per state of the copy.
  */
 export function votesFromState(database: SqlDatabase): DocsVoteSource & { warm(): Promise<void> } {
   const paths = createTextCodes();
   const reasons = createTextCodes();
+  // Replaced by each full load, so comments of events no longer stored do not pile up.
+  let comments = createCommentTable();
   const copy = createFeedCopy<PageViewArrays, PersonPageViews>(database, {
     async loadAll() {
       const builder = createPageViewBuilder();
+      const table = createCommentTable();
       let last = Number.NaN;
       for await (const batch of database.stream<VoteRow>(voteRows(database, sql`1 = 1`), LOAD_BATCH)) {
         for (const row of batch) {
           const pid = Number(row.person_id);
           if (pid !== last) builder.person((last = pid), Number.NaN);
-          builder.view(Number(row.timestamp), ...codesOf(row, paths, reasons));
+          builder.view(Number(row.timestamp), ...codesOf(row, paths, reasons, table));
         }
       }
+      comments = table;
       return builder.finish();
     },
     async loadPersons(pids) {
@@ -134,7 +157,7 @@ export function votesFromState(database: SqlDatabase): DocsVoteSource & { warm()
       }
       const out = new Map<number, PersonPageViews | null>(pids.map((pid) => [pid, null]));
       for (const [pid, mine] of byPerson) {
-        const codes = mine.map((row) => codesOf(row, paths, reasons));
+        const codes = mine.map((row) => codesOf(row, paths, reasons, comments));
         out.set(pid, {
           times: Float64Array.from(mine, (row) => Number(row.timestamp)),
           paths: Uint32Array.from(codes, (c) => c[0]),
@@ -147,17 +170,31 @@ export function votesFromState(database: SqlDatabase): DocsVoteSource & { warm()
     persons: (base) => base.persons,
     compact: (base, overlay) => compactPageViews(base, overlay),
   });
-  // Counts by range for the copy's current state: a report asks for one range more than once.
-  let memo: { state: Votes; byRange: Map<string, VoteCountRow[]> } | undefined;
+  // Counts and comments by range for the copy's current state: a report asks for one range more than once.
+  let memo: { state: Feedback; counts: Map<string, VoteCountRow[]>; comments: Map<string, CommentRow[]> } | undefined;
+  async function memoized<T>(range: Range, pick: (m: NonNullable<typeof memo>) => Map<string, T>, compute: (state: Feedback) => T): Promise<T> {
+    const state = await copy.fresh();
+    if (memo?.state !== state) memo = { state, counts: new Map(), comments: new Map() };
+    const byRange = pick(memo);
+    const key = `${range.from}:${range.to}`;
+    let value = byRange.get(key);
+    if (value === undefined) byRange.set(key, (value = compute(state)));
+    return value;
+  }
+  const pathOf = (code: number) => pathValue(paths.text(code)!);
   return {
-    async counts(range) {
-      const state = await copy.fresh();
-      if (memo?.state !== state) memo = { state, byRange: new Map() };
-      const key = `${range.from}:${range.to}`;
-      let rows = memo.byRange.get(key);
-      if (!rows) memo.byRange.set(key, (rows = countLatest(state, paths, reasons, range)));
-      return rows;
-    },
+    counts: (range) =>
+      memoized(
+        range,
+        (m) => m.counts,
+        (state) => countLatest(state, paths, reasons, comments, range),
+      ),
+    comments: (range) =>
+      memoized(
+        range,
+        (m) => m.comments,
+        (state) => latestCommentsOf(state, comments, pathOf, range),
+      ),
     async warm() {
       await copy.fresh();
     },
