@@ -68,19 +68,26 @@ async function runOnColumns(
   if (!stream.columns) return false;
   const opts = evaluateOptions(p);
   const outcome = columnsOutcome();
-  return stream.columns(p, union, (pid, events) => {
-    const { ts, length } = events;
-    for (let i = 0; i < periods.length; i++) {
-      const { from, to } = periods[i]!;
-      let a = 0;
-      while (a < length && ts[a]! < from) a++;
-      let b = a;
-      while (b < length && ts[b]! <= to) b++;
-      if (a === b) continue;
-      if (evaluatePlain(events, a, b, opts, outcome)) tally(runs[i]!, pid, outcome, to);
-      else tally(runs[i]!, pid, evaluatePerson(events.events(a, b), opts), to);
-    }
-  });
+  // Each period's bounds: instants at which its events start and stop.
+  const cuts = periods.flatMap(({ from, to }) => [from, to + 1]).sort((a, b) => a - b);
+  return stream.columns(
+    p,
+    union,
+    (pid, events) => {
+      const { ts, length } = events;
+      for (let i = 0; i < periods.length; i++) {
+        const { from, to } = periods[i]!;
+        let a = 0;
+        while (a < length && ts[a]! < from) a++;
+        let b = a;
+        while (b < length && ts[b]! <= to) b++;
+        if (a === b) continue;
+        if (evaluatePlain(events, a, b, opts, outcome)) tally(runs[i]!, pid, outcome, to);
+        else tally(runs[i]!, pid, evaluatePerson(events.events(a, b), opts), to);
+      }
+    },
+    cuts,
+  );
 }
 
 /** The events of `events` (sorted by time) inside [from, to]. */

@@ -73,6 +73,26 @@ describe('the in-memory failed calls', () => {
     expect(persons.map((row) => String(row.code))).toEqual(['401', '403', '500', '401', '404']);
   });
 
+  it('count each code between a stalled person\'s start and `to`, both included', async () => {
+    const database = testDatabase();
+    // Codes interleaved in time: the copy orders each person's calls by code, then time.
+    await write(database, [
+      call('dev', T0 + 1, 500),
+      call('dev', T0 + 2, 429),
+      call('dev', T0 + 3, 500),
+      call('dev', T0 + 4, 429),
+      call('dev', T0 + 5, 500),
+      call('dev', T0 + 6, 429),
+    ]);
+    const dev = await pidOf(database, 'dev');
+    const copy = createFailedCalls(database);
+    expect(sorted(await copy.byPerson([[dev, T0 + 2]], T0 + 5))).toEqual([
+      { pid: dev, code: '429', count: 2 },
+      { pid: dev, code: '500', count: 2 },
+    ]);
+    expect(await copy.byPerson([[dev, T0 + 7]], END)).toEqual([]);
+  });
+
   it.runIf(testDatabase().dialect === 'sqlite')('read the partial index alone on SQLite', async () => {
     const database = testDatabase();
     await write(database, calls);

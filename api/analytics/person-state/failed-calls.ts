@@ -2,7 +2,9 @@
  * Every counted failed call (person, time, failure code) in memory, for the flag evidence of persons whose failures
  * the call facts do not keep (those from a first success on, or past the kept 50): the rows flags-query.ts's raw
  * queries read from the partial index on failed calls, in the milestones' layout (state-arrays.ts: 8 bytes of time
- * and a 2-byte code per call, 20 bytes per person). Loaded on first use and kept fresh from the change feed
+ * and a 2-byte code per call, 20 bytes per person), except that each person's calls are ordered by code, then time:
+ * a person's calls of one code in a range are then counted with two binary searches, where heavy callers have
+ * thousands of failures in a report's range. Loaded on first use and kept fresh from the change feed
  * (feed-copy.ts), which names every person who made a counted failed call or merged (writes.ts): such a person's
  * calls are read again (through the partial index) when a report next asks for them.
  *
@@ -37,6 +39,26 @@ export function failedCalls(database: SqlDatabase, keys?: SQL): SQL {
              WHERE ${f.countedFailedCall} ORDER BY e.person_id, e.timestamp`;
 }
 
+/** 2^32: a sort key holds a code above it and a call's position in its person's run below. */
+const POSITIONS = 2 ** 32;
+
+/**
+ * Reorders the calls [start, end) of one person, given in time order, by code, then time: a numeric sort of keys
+ * (code, position), which keeps time order within a code.
+ */
+function orderByCode(times: Float64Array, codes: Uint16Array, start: number, end: number): void {
+  let mixed = false;
+  for (let i = start + 1; i < end && !mixed; i++) mixed = codes[i] !== codes[start];
+  if (!mixed) return;
+  const keys = new Float64Array(end - start);
+  for (let i = start; i < end; i++) keys[i - start] = codes[i]! * POSITIONS + (i - start);
+  keys.sort();
+  const sortedTimes = new Float64Array(end - start);
+  for (let n = 0; n < keys.length; n++) sortedTimes[n] = times[start + (keys[n]! % POSITIONS)]!;
+  for (let n = 0; n < keys.length; n++) codes[start + n] = Math.floor(keys[n]! / POSITIONS);
+  times.set(sortedTimes, start);
+}
+
 /** Every person's counted failed calls. */
 async function loadAll(database: SqlDatabase, intern: (code: string) => number): Promise<StateArrays> {
   const builder = createStateBuilder();
@@ -47,7 +69,9 @@ async function loadAll(database: SqlDatabase, intern: (code: string) => number):
       builder.milestone(Number(row.timestamp), intern(String(row.code)));
     }
   }
-  return builder.finish();
+  const arrays = builder.finish();
+  for (let i = 0; i < arrays.persons; i++) orderByCode(arrays.times, arrays.codes, arrays.starts[i]!, arrays.starts[i + 1]!);
+  return arrays;
 }
 
 /** The persons `pids` as the keys of {@link failedCalls}. */
@@ -67,14 +91,53 @@ async function loadPersons(database: SqlDatabase, intern: (code: string) => numb
     let end = i;
     while (end < rows.length && Number(rows[end]!.person_id) === pid) end++;
     const run = rows.slice(i, end);
-    out.set(pid, {
+    const person = {
       times: Float64Array.from(run, (row) => Number(row.timestamp)),
       codes: Uint16Array.from(run, (row) => intern(String(row.code))),
       firstSuccess: Number.NaN,
-    });
+    };
+    orderByCode(person.times, person.codes, 0, run.length);
+    out.set(pid, person);
     i = end;
   }
   return out;
+}
+
+/**
+ * The end of the run of `codes[a]` in [a, end), codes ascending: a galloping search, so a person's run of thousands
+ * of calls of one code costs a few steps.
+ */
+function endOfCode(codes: Uint16Array, a: number, end: number): number {
+  const code = codes[a]!;
+  let lo = a + 1;
+  let step = 1;
+  while (lo + step <= end && codes[lo + step - 1] === code) {
+    lo += step;
+    step *= 2;
+  }
+  // Now codes[lo − 1] is `code`, and the run ends in [lo, min(lo + step − 1, end)].
+  let hi = Math.min(lo + step - 1, end);
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (codes[mid] === code) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The first index of [a, b) whose time is after `ts` (`inclusive`: at least `ts`), or b; times ascend over [a, b).
+ */
+function firstPast(times: Float64Array, a: number, b: number, ts: number, inclusive: boolean): number {
+  let lo = a;
+  let hi = b;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const t = times[mid]!;
+    if (t < ts || (!inclusive && t === ts)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** One person's failed calls per code, as flags-query.ts's `failedCallsByPerson` gives them. */
@@ -93,9 +156,6 @@ export function failuresByPerson(
 ): PersonFailures[] {
   const { base, overlay } = copy;
   const out: PersonFailures[] = [];
-  // Per 16-bit code, the person's count so far; `touched` lists the codes counted, in first-seen order.
-  const counts = new Uint32Array(0x10000);
-  const touched: number[] = [];
   for (const [pid, since] of stalled) {
     let times: Float64Array;
     let codes: Uint16Array;
@@ -114,18 +174,19 @@ export function failuresByPerson(
       end = base.starts[i + 1]!;
     }
     const from = Math.max(since, floor);
-    for (let i = start; i < end; i++) {
-      const ts = times[i]!;
-      if (ts > to) break;
-      if (ts < from) continue;
-      const code = codes[i]!;
-      if (counts[code]!++ === 0) touched.push(code);
+    for (let a = start; a < end; ) {
+      const code = codes[a]!;
+      const b = endOfCode(codes, a, end);
+      // Most runs lie wholly inside or outside the range: their ends decide without a search.
+      const count =
+        times[a]! >= from && times[b - 1]! <= to
+          ? b - a
+          : times[a]! > to || times[b - 1]! < from
+            ? 0
+            : firstPast(times, a, b, to, false) - firstPast(times, a, b, from, true);
+      if (count > 0) out.push({ pid, code: names[code]!, count });
+      a = b;
     }
-    for (const code of touched) {
-      out.push({ pid, code: names[code]!, count: counts[code]! });
-      counts[code] = 0;
-    }
-    touched.length = 0;
   }
   return out;
 }

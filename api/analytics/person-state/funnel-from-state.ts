@@ -72,6 +72,13 @@ const FIRST_VIEW_ID = -2;
  * masks decided by event names alone two events there either match the same steps and exclusions or share no step
  * (funnel-evaluate.ts). `pageViews` is needed when the funnel reads page views. Returns false, before calling
  * `onPerson`, when the state cannot answer.
+ *
+ * `cuts` (ascending instants) asks for page views to be thinned where that cannot change an ordered funnel's
+ * outcome over any period whose bounds are cuts: when a page view fills step 1 only and excludes nothing, a run of
+ * them with no other funnel event between (and no cut) keeps its first and its last. An event in the middle of such
+ * a run only starts an attempt that the next one replaces before any later step can extend it, and it is not the
+ * first step-1 event of the period (that one is the run's first). Other evaluations (any order, trend intervals)
+ * need every event and pass no cuts.
  */
 export function funnelColumnsFromState(
   view: StateView,
@@ -79,6 +86,7 @@ export function funnelColumnsFromState(
   p: FunnelParams,
   range: { from: number; to: number },
   onPerson: (pid: number, events: EventColumns) => void,
+  cuts?: readonly number[],
 ): boolean {
   const steps = p.steps.map((event, k): [string, number] => [event, 1 << k]);
   const exclusions = (p.exclusions ?? []).map((x): [string, number] => {
@@ -95,6 +103,13 @@ export function funnelColumnsFromState(
   const successMask = bitsOf(steps, FIRST_SUCCESSFUL_CALL);
   const successExclusion = bitsOf(exclusions, FIRST_SUCCESSFUL_CALL);
   const usesSuccess = (successMask | successExclusion) !== 0;
+  const thin = cuts !== undefined && p.order === 'ordered' && viewMask === 1 && viewExclusion === 0;
+  // Which stretch between cuts holds `ts`.
+  const segment = (ts: number) => {
+    let n = 0;
+    while (n < cuts!.length && cuts![n]! <= ts) n++;
+    return n;
+  };
   const { from, to } = range;
   // A person none of whose events can start an attempt (step 1; any step in any order) is not counted by any funnel
   // view, so their events are not built at all.
@@ -120,6 +135,9 @@ export function funnelColumnsFromState(
     const kEnd = hasViews ? views.end : 0;
     const viewBase = k;
     events.reset();
+    // The current run of thinned page views: its length so far and its stretch (−1: no run).
+    let run = 0;
+    let runSegment = -1;
     let enters = false;
     let success = usesSuccess && firstSuccess >= from && firstSuccess <= to;
     while (i < iEnd || k < kEnd) {
@@ -127,6 +145,7 @@ export function funnelColumnsFromState(
       let mask: number;
       let exclusionMask: number;
       let id: number;
+      let isView = false;
       if (k >= kEnd || (i < iEnd && times[i]! <= viewTimes![k]!)) {
         ts = times[i]!;
         const code = codes[i]!;
@@ -139,6 +158,7 @@ export function funnelColumnsFromState(
         mask = viewMask;
         exclusionMask = viewExclusion;
         id = FIRST_VIEW_ID - (k - viewBase);
+        isView = true;
         k++;
       }
       if (ts < from) continue;
@@ -148,7 +168,17 @@ export function funnelColumnsFromState(
         events.push(firstSuccess, SUCCESS_ID, successMask, successExclusion);
         enters ||= (successMask & entry) !== 0;
         success = false;
+        runSegment = -1;
       }
+      if (thin && isView) {
+        const at = segment(ts);
+        if (at === runSegment && run >= 2) {
+          events.replaceLast(ts, id);
+          continue;
+        }
+        run = at === runSegment ? run + 1 : 1;
+        runSegment = at;
+      } else runSegment = -1;
       events.push(ts, id, mask, exclusionMask);
       enters ||= (mask & entry) !== 0;
     }

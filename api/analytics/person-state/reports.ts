@@ -112,10 +112,10 @@ export function personStateReports(database: SqlDatabase): PersonStateReports {
         await streamFunnelPersons(database, p, range, onPerson);
       },
       {
-        async columns(p: FunnelParams, range: { from: number; to: number }, onPerson: (pid: number, events: EventColumns) => void) {
+        async columns(p: FunnelParams, range: { from: number; to: number }, onPerson: (pid: number, events: EventColumns) => void, cuts: readonly number[]) {
           if (!stateAnswersFunnel(p)) return false;
           const views = funnelReadsPageViews(p) ? await viewTimes.fresh() : undefined;
-          return funnelColumnsFromState(await snapshot.fresh(), views, p, range, onPerson);
+          return funnelColumnsFromState(await snapshot.fresh(), views, p, range, onPerson, cuts);
         },
       },
     ),
