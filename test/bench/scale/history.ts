@@ -29,7 +29,7 @@ export interface FlatEvent {
 }
 
 /** A deterministic PRNG (mulberry32), so runs compare. */
-function prng(seed: number) {
+export function prng(seed: number) {
   let a = seed;
   return () => {
     a = (a + 0x6d2b79f5) | 0;
