@@ -73,7 +73,7 @@ describe('the in-memory failed calls', () => {
     expect(persons.map((row) => String(row.code))).toEqual(['401', '403', '500', '401', '404']);
   });
 
-  it('count each code between a stalled person\'s start and `to`, both included', async () => {
+  it("count each code between a stalled person's start and `to`, both included", async () => {
     const database = testDatabase();
     // Codes interleaved in time: the copy orders each person's calls by code, then time.
     await write(database, [
