@@ -101,6 +101,10 @@ function withCaptureOverHttp(app: OnrampApp): OnrampApp {
   const inMemory = app.request.bind(app);
   let origin: Promise<string> | undefined;
   const server = createServer({ requireHostHeader: false }, appListener(app));
+  // Longer than the client agent's idle-socket timeout (5 s in Node 20's global agent), so an idle keep-alive
+  // connection is always closed by the client: were both 5 s, a request reusing it as the server closes it would
+  // fail with ECONNRESET when tests pause about that long between capture requests.
+  server.keepAliveTimeout = 60_000;
   if (ON_POSTGRES) {
     afterThisTest(async () => {
       server.closeAllConnections();
