@@ -9,6 +9,7 @@ import type { SqlDatabase } from '../storage/sql/interface.ts';
 import { isDocPath } from './contract.ts';
 import { type CommentRow, latestComments, latestVotes, type ReasonRow, type VoteRow } from './docs-query.ts';
 import type { Range } from './params.ts';
+import { compareBytewise } from './text-order.ts';
 
 /** Latest votes of one (page, vote, reason): `helpful` 1 or 0, `reason` as sent (NULL when none). */
 export type VoteCountRow = { path: string; helpful: number; reason: string | null; n: number };
@@ -53,9 +54,6 @@ export function helpfulRatesOf(rows: readonly VoteCountRow[], paths: readonly st
   return new Map([...totals].map(([path, t]) => [path, t.total > 0 ? t.helpful / t.total : null]));
 }
 
-/** Byte-wise order of two texts (UTF-8), as the database's binary collation orders them. */
-const byteOrder = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
-
 /** Helpful and not-helpful latest votes per page, ordered by page. */
 export function votesPerPage(rows: readonly VoteCountRow[]): VoteRow[] {
   const byPath = new Map<string, VoteRow>();
@@ -65,7 +63,7 @@ export function votesPerPage(rows: readonly VoteCountRow[]): VoteRow[] {
     if (r.helpful === 1) page.helpful += r.n;
     else page.notHelpful += r.n;
   }
-  return [...byPath.values()].sort((a, b) => byteOrder(a.path, b.path));
+  return [...byPath.values()].sort((a, b) => compareBytewise(a.path, b.path));
 }
 
 /** Latest votes per (page, reason) with a non-empty reason: by page, then most votes, then reason. */
@@ -78,7 +76,7 @@ export function reasonsPerPage(rows: readonly VoteCountRow[]): ReasonRow[] {
     if (row) row.n += r.n;
     else counts.set(key, { path: r.path, reason: r.reason, n: r.n });
   }
-  return [...counts.values()].sort((a, b) => byteOrder(a.path, b.path) || b.n - a.n || byteOrder(a.reason, b.reason));
+  return [...counts.values()].sort((a, b) => compareBytewise(a.path, b.path) || b.n - a.n || compareBytewise(a.reason, b.reason));
 }
 
 /** Helpful and not-helpful latest votes over docs and quickstart pages. */

@@ -13,6 +13,7 @@
 import { capText, TEXT_CAPS } from '../contract.ts';
 import { COMMENTS_PER_PAGE, type CommentRow } from '../docs-query.ts';
 import type { Range } from '../params.ts';
+import { compareBytewise } from '../text-order.ts';
 import type { FeedCopyState } from './feed-copy.ts';
 import { type PageViewArrays, type PersonPageViews, visitPageViews } from './page-view-arrays.ts';
 import { grown } from './state-arrays.ts';
@@ -85,7 +86,7 @@ function pageOrder(a: PagePath, b: PagePath): number {
     if (typeof b !== 'number') return -1;
     return a - b;
   }
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+  return compareBytewise(a, b);
 }
 
 /**

@@ -10,6 +10,7 @@ import { isDocPath } from '../contract.ts';
 import { type DocsPageViewSource, latestTitles, type PageViewsRow, type PageViewTotals } from '../docs-query.ts';
 import { previousPeriod } from '../funnel-report.ts';
 import type { Range } from '../params.ts';
+import { compareBytewise } from '../text-order.ts';
 import type { PageViewView } from './page-view-snapshot.ts';
 
 /** One pass's figures for a range; per-page arrays are indexed by path code. */
@@ -168,7 +169,7 @@ export function docsPageViewsFromState(database: SqlDatabase, fresh: () => Promi
         const titles = await latestTitles(database, range, tied);
         for (const row of rows) if (titles.has(row.path)) row.title = titles.get(row.path)!;
       }
-      rows.sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)));
+      rows.sort((a, b) => compareBytewise(a.path, b.path));
       return { views: rows, audience: figures.audience };
     },
     async totals(range) {
