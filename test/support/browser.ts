@@ -27,6 +27,7 @@ export function launchChromium(): Promise<Browser> {
 
 /** axe-core violations of impact serious or critical against WCAG 2.1 A/AA, as readable lines. */
 export async function seriousA11yViolations(page: Page): Promise<string[]> {
+  await codeBlocksSettled(page);
   const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
   return result.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
@@ -37,6 +38,23 @@ export async function seriousA11yViolations(page: Page): Promise<string[]> {
           .slice(0, 3)
           .join(', ')})`,
     );
+}
+
+/**
+ * Waits until Expressive Code's own script has made every horizontally scrollable code block keyboard-focusable.
+ * The script works from a ResizeObserver, 250 ms later and then on idle, so on a busy machine an audit run right
+ * after load can see a scrollable block before it gets its `tabindex`. If a block never gets one, the wait ends
+ * after `timeoutMs` and the audit reports it.
+ */
+async function codeBlocksSettled(page: Page, timeoutMs = 5_000): Promise<void> {
+  await page
+    .waitForFunction(
+      () =>
+        [...document.querySelectorAll<HTMLElement>('.expressive-code pre')].every((pre) => pre.scrollWidth <= pre.clientWidth || pre.hasAttribute('tabindex')),
+      undefined,
+      { timeout: timeoutMs },
+    )
+    .catch(() => undefined);
 }
 
 /** Opens `url` in a new page of `context` at `width`, recording console errors and uncaught exceptions. */
