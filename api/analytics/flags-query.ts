@@ -16,7 +16,7 @@ export const EVIDENCE_LIMIT = 5;
 /** Persons whose deepest step is `k` steps reached (so they stalled before step index k), with their attempt start. */
 export function stalledAt(stalls: StallIndex, k: number): Array<[number, number]> {
   const out: Array<[number, number]> = [];
-  for (let i = 0; i < stalls.pids.length; i++) if (stalls.depths[i] === k) out.push([stalls.pids[i]!, stalls.starts[i]!]);
+  for (let i = 0; i < stalls.length; i++) if (stalls.depths[i] === k) out.push([stalls.pids[i]!, stalls.starts[i]!]);
   return out;
 }
 

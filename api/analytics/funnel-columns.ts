@@ -7,6 +7,7 @@
  * list into them, so both take the same code.
  */
 import type { EvaluateOptions, FunnelEvent } from './funnel-evaluate.ts';
+import { grown } from './typed-arrays.ts';
 
 /** Most steps a funnel has (funnel-params.ts). */
 export const MAX_STEPS = 10;
@@ -37,6 +38,14 @@ export class EventColumns {
     this.exclusion[n] = exclusion;
   }
 
+  /** Makes room for one more event (apart from `push`, which stays small enough to inline). */
+  private grow(): void {
+    this.ts = grown(this.ts, this.length + 1);
+    this.id = grown(this.id, this.length + 1);
+    this.mask = grown(this.mask, this.length + 1);
+    this.exclusion = grown(this.exclusion, this.length + 1);
+  }
+
   /** Moves the last event to `ts` with id `id`, its masks unchanged. */
   replaceLast(ts: number, id: number): void {
     this.ts[this.length - 1] = ts;
@@ -51,19 +60,6 @@ export class EventColumns {
       out.push({ ts: this.ts[n]!, id, mask: this.mask[n]!, exclusionMask: this.exclusion[n]!, source: id === -1 ? -1 : 0 });
     }
     return out;
-  }
-
-  private grow(): void {
-    const size = this.ts.length * 2;
-    const grown = <T extends Float64Array | Int32Array>(a: T, make: new (n: number) => T) => {
-      const next = new make(size);
-      next.set(a);
-      return next;
-    };
-    this.ts = grown(this.ts, Float64Array);
-    this.id = grown(this.id, Float64Array);
-    this.mask = grown(this.mask, Int32Array);
-    this.exclusion = grown(this.exclusion, Int32Array);
   }
 }
 
@@ -95,14 +91,17 @@ export const plainOptions = (o: EvaluateOptions) => o.order === 'ordered' && !o.
  * comment); returns false, with `out` undefined, as soon as they are not, and the general evaluation must run.
  */
 export function evaluatePlain(c: EventColumns, from: number, to: number, o: EvaluateOptions, out: ColumnsOutcome): boolean {
-  const { steps, windowMs } = o;
-  if (!plainOptions(o)) return false;
+  return plainOptions(o) && evaluatePlainEvents(c, from, to, o.steps, o.windowMs, out);
+}
+
+/** {@link evaluatePlain} once the options are known to be the plain case's: the events decide. */
+export function evaluatePlainEvents(c: EventColumns, from: number, to: number, steps: number, windowMs: number, out: ColumnsOutcome): boolean {
   const { ts: times, mask, exclusion } = c;
-  starts.fill(Number.NaN, 0, steps + 1);
+  for (let d = 0; d <= steps; d++) starts[d] = Number.NaN;
   let keptDepth = 0;
   let keptStart = Number.NaN;
   let i = from;
-  while (i < to && Number.isNaN(starts[steps]!)) {
+  while (i < to) {
     const ts = times[i]!;
     let j = i + 1;
     while (j < to && times[j] === ts) j++;
@@ -128,6 +127,7 @@ export function evaluatePlain(c: EventColumns, from: number, to: number, o: Eval
       }
     }
     i = j;
+    if (keptDepth === steps) break;
   }
   out.depth = keptDepth;
   out.start = keptDepth === 0 ? Number.NaN : keptStart;

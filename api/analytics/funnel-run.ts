@@ -4,16 +4,36 @@
  */
 import type { SqlDatabase } from '../storage/sql/interface.ts';
 import { addOutcome, emptyTally, type FunnelTally } from './funnel.ts';
-import { columnsOutcome, evaluatePlain } from './funnel-columns.ts';
+import { columnsOutcome, evaluatePlainEvents, plainOptions } from './funnel-columns.ts';
 import { attributionValues, type EvaluateOptions, evaluatePerson, type FunnelEvent, type PersonOutcome } from './funnel-evaluate.ts';
 import type { FunnelParams } from './funnel-params.ts';
 import { type FunnelPersonStream, rawFunnelStream } from './funnel-query.ts';
+import { grown } from './typed-arrays.ts';
 
-/** Per-person outcomes kept compactly for the evidence queries (who stalled where, since when). */
-export interface StallIndex {
-  pids: number[];
-  depths: number[];
-  starts: number[];
+/**
+ * The persons who stalled, kept compactly for the evidence queries: who, at which depth, since when (their kept
+ * attempt's step-1 time). Typed arrays growing by doubling: a report at a million developers adds hundreds of
+ * thousands.
+ */
+export class StallIndex {
+  pids = new Float64Array(256);
+  depths = new Uint8Array(256);
+  starts = new Float64Array(256);
+  length = 0;
+
+  push(pid: number, depth: number, start: number): void {
+    if (this.length === this.pids.length) this.grow();
+    const n = this.length++;
+    this.pids[n] = pid;
+    this.depths[n] = depth;
+    this.starts[n] = start;
+  }
+
+  private grow(): void {
+    this.pids = grown(this.pids, this.length + 1);
+    this.depths = grown(this.depths, this.length + 1);
+    this.starts = grown(this.starts, this.length + 1);
+  }
 }
 
 export interface FunnelRun {
@@ -67,6 +87,8 @@ async function runOnColumns(
 ): Promise<boolean> {
   if (!stream.columns) return false;
   const opts = evaluateOptions(p);
+  const plain = plainOptions(opts);
+  const { steps, windowMs } = opts;
   const outcome = columnsOutcome();
   // Each period's bounds: instants at which its events start and stop.
   const cuts = periods.flatMap(({ from, to }) => [from, to + 1]).sort((a, b) => a - b);
@@ -82,7 +104,7 @@ async function runOnColumns(
         let b = a;
         while (b < length && ts[b]! <= to) b++;
         if (a === b) continue;
-        if (evaluatePlain(events, a, b, opts, outcome)) tally(runs[i]!, pid, outcome, to);
+        if (plain && evaluatePlainEvents(events, a, b, steps, windowMs, outcome)) tally(runs[i]!, pid, outcome, to);
         else tally(runs[i]!, pid, evaluatePerson(events.events(a, b), opts), to);
       }
     },
@@ -117,16 +139,12 @@ export async function runFunnelPeriods(
   const runs: FunnelRun[] = periods.map((_, i) => ({
     total: emptyTally(steps),
     byValue: i === 0 && p.breakdown !== undefined ? new Map<string | null, FunnelTally>() : undefined,
-    stalls: { pids: [], depths: [], starts: [] },
+    stalls: new StallIndex(),
   }));
   const tallyRun = (run: FunnelRun, pid: number, outcome: Outcome, to: number) => {
     if (outcome.depth === 0) return;
     addOutcome(run.total, outcome, p.windowMs, to);
-    if (outcome.depth < steps) {
-      run.stalls.pids.push(pid);
-      run.stalls.depths.push(outcome.depth);
-      run.stalls.starts.push(outcome.start);
-    }
+    if (outcome.depth < steps) run.stalls.push(pid, outcome.depth, outcome.start);
   };
   if (p.breakdown === undefined && (await runOnColumns(stream, p, union, periods, runs, tallyRun))) return runs;
   await stream(p, union, (pid, events) => {

@@ -5,6 +5,7 @@
 import { capOptionalText, DEFAULT_BREAKDOWN_LIMIT, type FunnelOrder, type FunnelStep, TEXT_CAPS } from './contract.ts';
 import type { PersonOutcome } from './funnel-evaluate.ts';
 import { percentilesInPlace, rate } from './stats.ts';
+import { grown } from './typed-arrays.ts';
 
 export type { FunnelOrder, FunnelStep };
 
@@ -24,11 +25,7 @@ export class GapList {
   length = 0;
 
   push(seconds: number): void {
-    if (this.length === this.values.length) {
-      const grown = new Float64Array(this.length * 2);
-      grown.set(this.values);
-      this.values = grown;
-    }
+    if (this.length === this.values.length) this.values = grown(this.values, this.length + 1);
     this.values[this.length++] = seconds;
   }
 

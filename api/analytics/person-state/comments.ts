@@ -14,9 +14,9 @@ import { capText, TEXT_CAPS } from '../contract.ts';
 import { COMMENTS_PER_PAGE, type CommentRow } from '../docs-query.ts';
 import type { Range } from '../params.ts';
 import { compareBytewise } from '../text-order.ts';
+import { grown } from '../typed-arrays.ts';
 import type { FeedCopyState } from './feed-copy.ts';
 import { type PageViewArrays, type PersonPageViews, visitPageViews } from './page-view-arrays.ts';
-import { grown } from './state-arrays.ts';
 
 /** A feedback entry's second code at or above this stands for a comment: COMMENTED + its index in the table. */
 export const COMMENTED = 2 ** 31;

@@ -4,7 +4,7 @@
  * run start, first successful call). Unlike the milestones' arrays, persons are in no particular order: the docs
  * report sums over them. The doc votes (votes.ts) are held in the same shape, a vote's page and vote as the two codes.
  */
-import { grown } from './state-arrays.ts';
+import { grown } from '../typed-arrays.ts';
 
 /** Texts (page paths, titles) as codes from 1, in the order first seen; 0 stands for none (NULL). */
 export interface TextCodes {

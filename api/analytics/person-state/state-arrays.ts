@@ -4,6 +4,8 @@
  * person: id, run start, first successful call), so a report walks it without allocating per milestone.
  */
 
+import { grown } from '../typed-arrays.ts';
+
 /** A name code no milestone name gets once the dictionary is full (see {@link createNameCodes}). */
 const OVERFLOW = 0xffff;
 
@@ -70,14 +72,6 @@ export interface PersonState {
 
 /** Called per person: their milestones are `times` / `codes` over [start, end). */
 export type PersonVisitor = (pid: number, times: Float64Array, codes: Uint16Array, start: number, end: number, firstSuccess: number) => void;
-
-/** `array`, or a copy at least twice as long when it holds fewer than `needed` elements. */
-export function grown<T extends Float64Array | Uint32Array | Uint16Array>(array: T, needed: number): T {
-  if (needed <= array.length) return array;
-  const next = new (array.constructor as new (n: number) => T)(Math.max(needed, array.length * 2));
-  next.set(array);
-  return next;
-}
 
 /**
  * Builds {@link StateArrays} from persons given in ascending id order, each person's milestones in (time, event
