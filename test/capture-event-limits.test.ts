@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { validateRows } from '../api/import/validate-rows.ts';
 import { validateCapture } from '../api/ingest/validate.ts';
-import { listEvents, PROJECT_TOKEN, testApp } from './support/app.ts';
+import { listEvents, PROJECT_TOKEN, SERVER_TOKEN, testApp } from './support/app.ts';
 import { captureEvent } from './support/factories.ts';
 
 const KIB = 1024;
@@ -114,5 +114,59 @@ describe('capture bounds each event and the fields Onramp reads', () => {
   it('applies to imported rows too (the in-process path shares the validator)', () => {
     const results = validateRows([{ raw: feedback({ comment: 'c'.repeat(1001) }) } as never], PROJECT_TOKEN);
     expect(JSON.stringify(results)).toContain('properties.comment: must be at most 1000 characters');
+  });
+});
+
+/** An `api_call` as the platform's backend sends it, with `properties` over the usual ones. */
+const call = (properties: Record<string, unknown>) =>
+  captureEvent({
+    event: 'api_call',
+    properties: { token: SERVER_TOKEN, distinct_id: 'dev', endpoint: '/v1/things', method: 'GET', duration_ms: 12, ...properties },
+  });
+
+/** Posts `batch` with the server token; resolves to the response. */
+const postCalls = (app: ReturnType<typeof testApp>['app'], batch: unknown[]) =>
+  app.request('/batch/', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ api_key: SERVER_TOKEN, batch }) });
+
+describe('capture refuses an api_call the reports would classify differently per path', () => {
+  it.each([
+    { name: 'a status sent as text', properties: { status: '500' }, field: 'batch[1].properties.status: must be a number' },
+    { name: 'a status sent as a boolean', properties: { status: true }, field: 'batch[1].properties.status: must be a number' },
+    {
+      name: 'an error_code that is a boolean',
+      properties: { status: 500, error_code: true },
+      field: 'batch[1].properties.error_code: must be a string or an integer',
+    },
+    {
+      name: 'an error_code that is an object',
+      properties: { status: 500, error_code: { id: 7 } },
+      field: 'batch[1].properties.error_code: must be a string or an integer',
+    },
+    {
+      name: 'an error_code that is a fraction',
+      properties: { status: 500, error_code: 1.5 },
+      field: 'batch[1].properties.error_code: must be a string or an integer',
+    },
+  ])('rejects a batch holding $name with a 400 naming the field, and stores none of it', async ({ properties, field }) => {
+    const { app } = testApp();
+    const res = await postCalls(app, [call({ status: 200 }), call(properties), call({ status: 201 })]);
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: { message: string } };
+    expect(body.error.message).toContain(field);
+    expect(await listEvents(app)).toHaveLength(0);
+  });
+
+  it('accepts numeric statuses, text and integer codes, and calls with neither', async () => {
+    const { app } = testApp();
+    const batch = [
+      call({ status: 200 }),
+      call({ status: 503, error_code: 'upstream_timeout' }),
+      call({ status: 400, error_code: 1001 }),
+      call({ status: null, error_code: null }),
+      call({}),
+    ];
+    const res = await postCalls(app, batch);
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect(await listEvents(app)).toHaveLength(batch.length);
   });
 });

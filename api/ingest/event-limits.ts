@@ -54,6 +54,7 @@ export function checkEventLimits(event: string, properties: Record<string, unkno
     if (typeof value === 'string' && value.length > max) throw invalidField(`${field}.${name}`, `must be at most ${max} characters`);
   }
   if (event === 'doc_feedback') checkFeedback(properties, field);
+  if (event === 'api_call') checkApiCall(properties, field);
   if (sizeBound(properties, field, 1) <= MAX_EVENT_PROPERTIES_BYTES) return undefined;
   const json = JSON.stringify(properties);
   const bytes = Buffer.byteLength(json);
@@ -76,5 +77,19 @@ function checkFeedback(properties: Record<string, unknown>, field: string): void
   }
   if (reason !== undefined && reason !== null && !(typeof reason === 'string' && FEEDBACK_REASON_VALUES.has(reason))) {
     throw invalidField(`${field}.reason`, `must be one of ${[...FEEDBACK_REASON_VALUES].join(', ')}`);
+  }
+}
+
+/**
+ * `api_call`: the `status` is a JSON number and the `error_code` text or an integer, when given. API health, the
+ * call facts and the failed-call index each classify a call from them (api/analytics/api-traffic/call.ts, the
+ * generated columns of db/schema/*.ts); a status sent as text or a code sent as a boolean or an object would be
+ * read differently by SQLite, PostgreSQL and the rollups, so such a call is refused rather than counted three ways.
+ */
+function checkApiCall(properties: Record<string, unknown>, field: string): void {
+  const { status, error_code: errorCode } = properties;
+  if (status !== undefined && status !== null && typeof status !== 'number') throw invalidField(`${field}.status`, 'must be a number');
+  if (errorCode !== undefined && errorCode !== null && typeof errorCode !== 'string' && !Number.isSafeInteger(errorCode)) {
+    throw invalidField(`${field}.error_code`, 'must be a string or an integer');
   }
 }
