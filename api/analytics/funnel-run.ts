@@ -3,9 +3,9 @@
  * period, streamed together), tallied overall and per breakdown value.
  */
 import type { SqlDatabase } from '../storage/sql/interface.ts';
-import { addOutcome, emptyTally, type FunnelTally } from './funnel.ts';
+import { addOutcome, emptyTally, type FunnelTally, type TallyOutcome } from './funnel.ts';
 import { columnsOutcome, evaluatePlainEvents, plainOptions } from './funnel-columns.ts';
-import { attributionValues, type EvaluateOptions, evaluatePerson, type FunnelEvent, type PersonOutcome } from './funnel-evaluate.ts';
+import { attributionValues, type EvaluateOptions, evaluatePerson, type FunnelEvent } from './funnel-evaluate.ts';
 import type { FunnelParams } from './funnel-params.ts';
 import { type FunnelPersonStream, rawFunnelStream } from './funnel-query.ts';
 import { grown } from './typed-arrays.ts';
@@ -69,9 +69,6 @@ function tallyBreakdown(
   }
 }
 
-/** A person's outcome as the tallies read it (the kept attempt's step times in a list or in place). */
-type Outcome = Pick<PersonOutcome, 'depth' | 'start'> & { times: ArrayLike<number> };
-
 /**
  * Runs the periods over a source's columns (the per-person state): each period's events are found in place and
  * evaluated without allocating in the plain case (funnel-columns.ts), as a list otherwise. Resolves to false, with
@@ -83,7 +80,7 @@ async function runOnColumns(
   union: { from: number; to: number },
   periods: Array<{ from: number; to: number }>,
   runs: FunnelRun[],
-  tally: (run: FunnelRun, pid: number, outcome: Outcome, to: number) => void,
+  tally: (run: FunnelRun, pid: number, outcome: TallyOutcome, to: number) => void,
 ): Promise<boolean> {
   if (!stream.columns) return false;
   const opts = evaluateOptions(p);
@@ -141,7 +138,7 @@ export async function runFunnelPeriods(
     byValue: i === 0 && p.breakdown !== undefined ? new Map<string | null, FunnelTally>() : undefined,
     stalls: new StallIndex(),
   }));
-  const tallyRun = (run: FunnelRun, pid: number, outcome: Outcome, to: number) => {
+  const tallyRun = (run: FunnelRun, pid: number, outcome: TallyOutcome, to: number) => {
     if (outcome.depth === 0) return;
     addOutcome(run.total, outcome, p.windowMs, to);
     if (outcome.depth < steps) run.stalls.push(pid, outcome.depth, outcome.start);

@@ -43,13 +43,11 @@ export function emptyTally(steps: number): FunnelTally {
   };
 }
 
+/** A person's outcome as the tallies read it: the kept attempt's step times in a list or in place (funnel-columns.ts). */
+export type TallyOutcome = Pick<PersonOutcome, 'depth' | 'start'> & { times: ArrayLike<number> };
+
 /** Adds one person's outcome. A window is "still open" when start + window > to. */
-export function addOutcome(
-  tally: FunnelTally,
-  outcome: Pick<PersonOutcome, 'depth' | 'start'> & { times: ArrayLike<number> },
-  windowMs: number,
-  to: number,
-): void {
+export function addOutcome(tally: FunnelTally, outcome: TallyOutcome, windowMs: number, to: number): void {
   const { depth, times } = outcome;
   if (depth === 0) return;
   for (let k = 0; k < depth; k++) tally.reached[k]! += 1;
