@@ -19,6 +19,7 @@ import { parseFunnelParams, parseFunnelPersonsParams, parseFunnelTimeToConvertPa
 import { funnelReport } from '../../api/analytics/funnel-report.ts';
 import { funnelPersons, funnelTimeToConvert, funnelTrend } from '../../api/analytics/funnel-views.ts';
 import { parseTtfsiParams } from '../../api/analytics/params.ts';
+import { followFeed } from '../../api/analytics/person-state/feed-copy.ts';
 import { stateAnswersFunnel, stateAnswersTtfsi } from '../../api/analytics/person-state/reports.ts';
 import { createReportStore } from '../../api/analytics/report-store.ts';
 import { ttfsiReport } from '../../api/analytics/ttfsi-report.ts';
@@ -134,5 +135,24 @@ describe('per-person onboarding state', () => {
     const fromState = await reports.funnel(funnel);
     expect(fromState.steps.map((s) => s.count)).toEqual([5, 1, 0]);
     expect(fromState).toEqual(await funnelReport(database, funnel));
+  });
+
+  it('patches the persons a long feed names, and reloads everything only past 100,000 changed persons', async () => {
+    const database = testDatabase();
+    const calls: Array<'all' | number[]> = [];
+    const follow = followFeed(database, {
+      reloadAll: async () => void calls.push('all'),
+      reloadPersons: async (pids) => void calls.push([...pids].sort((a, b) => a - b)),
+    });
+    await follow();
+    // As a burst leaves it: the same few persons named chunk after chunk, far more rows than persons.
+    await database.run(sql`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 150000)
+                           INSERT INTO person_state_changes (person_id) SELECT 7 + i % 3 FROM n`);
+    await follow();
+    await follow();
+    await database.run(sql`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100001)
+                           INSERT INTO person_state_changes (person_id) SELECT 1000 + i FROM n`);
+    await follow();
+    expect(calls).toEqual(['all', [7, 8, 9], 'all']);
   });
 });

@@ -43,7 +43,7 @@ async function feedEnd(database: SqlDatabase): Promise<number> {
   return row?.seq === null || row?.seq === undefined ? 0 : Number(row.seq);
 }
 
-/** How a follower of the feed loads: everything, or only some persons (ids may repeat). */
+/** How a follower of the feed loads: everything, or only some persons (each id once). */
 export interface FeedFollower {
   reloadAll(): Promise<void>;
   reloadPersons(pids: number[]): Promise<void>;
@@ -68,16 +68,25 @@ export function followFeed(database: SqlDatabase, follower: FeedFollower): () =>
 
   async function refresh(): Promise<void> {
     if (!loaded) return reload();
-    const rows = await database.all<{ seq: unknown; person_id: unknown }>(
-      sql`SELECT seq, person_id FROM person_state_changes WHERE seq > ${lastSeq} ORDER BY seq LIMIT ${MAX_PATCH + 1}`,
+    // One row per changed person, not per feed row: a burst names the same persons chunk after chunk, and what a
+    // patch costs is the persons it reloads. One statement, so the feed's trim cannot fall between two reads.
+    const rows = await database.all<{ person_id: unknown; first: unknown; last: unknown }>(
+      sql`SELECT person_id, MIN(seq) AS first, MAX(seq) AS last FROM person_state_changes WHERE seq > ${lastSeq}
+          GROUP BY person_id LIMIT ${MAX_PATCH + 1}`,
     );
     if (rows.length === 0) return;
-    const pids = rows.map((row) => Number(row.person_id));
+    let first = Number.POSITIVE_INFINITY;
+    let last = lastSeq;
+    const pids = rows.map((row) => {
+      first = Math.min(first, Number(row.first));
+      last = Math.max(last, Number(row.last));
+      return Number(row.person_id);
+    });
     // A feed that does not continue where this copy stopped was trimmed past it (or a PostgreSQL transaction that
     // took a seq rolled back): reloading everything is always right.
-    if (rows.length > MAX_PATCH || Number(rows[0]!.seq) !== lastSeq + 1 || pids.includes(RELOAD_ALL)) return reload();
+    if (rows.length > MAX_PATCH || first !== lastSeq + 1 || pids.includes(RELOAD_ALL)) return reload();
     await follower.reloadPersons(pids);
-    lastSeq = Number(rows.at(-1)!.seq);
+    lastSeq = last;
   }
 
   return () => {
