@@ -104,19 +104,15 @@ export function funnelColumnsFromState(
   const successExclusion = bitsOf(exclusions, FIRST_SUCCESSFUL_CALL);
   const usesSuccess = (successMask | successExclusion) !== 0;
   const thin = cuts !== undefined && p.order === 'ordered' && viewMask === 1 && viewExclusion === 0;
-  // Which stretch between cuts holds `ts`.
-  const segment = (ts: number) => {
-    let n = 0;
-    while (n < cuts!.length && cuts![n]! <= ts) n++;
-    return n;
-  };
   const { from, to } = range;
   // A person none of whose events can start an attempt (step 1; any step in any order) is not counted by any funnel
   // view, so their events are not built at all.
   const entry = p.order === 'any' ? (1 << p.steps.length) - 1 : 1;
+  const viewsEnter = (viewMask & entry) !== 0;
   const people = view.cursor();
   const views = readsViews ? pageViews!.cursor() : undefined;
   const events = new EventColumns();
+  const emit: ViewEmitter = { events, viewMask, viewExclusion, cuts: thin ? cuts : undefined, viewTimes: EMPTY, viewBase: 0, end: 0 };
   people.next();
   views?.next();
   // Loops, not callbacks: this runs once per person, where a closure each costs more than building the events.
@@ -127,70 +123,103 @@ export function funnelColumnsFromState(
     const hasViews = views !== undefined && views.pid === pid;
     const { times, codes } = people;
     const base = people.start;
-    let i = hasMilestones ? people.start : 0;
     const iEnd = hasMilestones ? people.end : 0;
     const firstSuccess = hasMilestones ? people.firstSuccess : Number.NaN;
-    const viewTimes = hasViews ? views.times : undefined;
-    let k = hasViews ? views.start : 0;
-    const kEnd = hasViews ? views.end : 0;
-    const viewBase = k;
+    // The person's page views inside [from, to]: [firstView, emit.end), pushed up to k so far.
+    let k = 0;
+    emit.end = 0;
+    if (hasViews) {
+      emit.viewTimes = views.times;
+      emit.viewBase = views.start;
+      k = firstAtOrAfter(views.times, views.start, views.end, from);
+      emit.end = firstAtOrAfter(views.times, k, views.end, to + 1);
+    }
+    const firstView = k;
     events.reset();
-    // The current run of thinned page views: its length so far and its stretch (−1: no run).
-    let run = 0;
-    let runSegment = -1;
     let enters = false;
     let success = usesSuccess && firstSuccess >= from && firstSuccess <= to;
-    while (i < iEnd || k < kEnd) {
-      let ts: number;
-      let mask: number;
-      let exclusionMask: number;
-      let id: number;
-      let isView = false;
-      if (k >= kEnd || (i < iEnd && times[i]! <= viewTimes![k]!)) {
-        ts = times[i]!;
-        const code = codes[i]!;
-        mask = masks[code] ?? 0;
-        exclusionMask = excluding[code] ?? 0;
-        id = i - base;
-        i++;
-      } else {
-        ts = viewTimes![k]!;
-        mask = viewMask;
-        exclusionMask = viewExclusion;
-        id = FIRST_VIEW_ID - (k - viewBase);
-        isView = true;
-        k++;
-      }
+    for (let i = hasMilestones ? base : 0; i < iEnd; i++) {
+      const ts = times[i]!;
       if (ts < from) continue;
       if (ts > to) break;
+      const code = codes[i]!;
+      const mask = masks[code] ?? 0;
+      const exclusionMask = excluding[code] ?? 0;
       if (mask === 0 && exclusionMask === 0) continue;
       if (success && firstSuccess <= ts) {
+        if (k < emit.end) k = emitViews(emit, k, firstSuccess);
         events.push(firstSuccess, SUCCESS_ID, successMask, successExclusion);
         enters ||= (successMask & entry) !== 0;
         success = false;
-        runSegment = -1;
       }
-      if (thin && isView) {
-        const at = segment(ts);
-        if (at === runSegment && run >= 2) {
-          events.replaceLast(ts, id);
-          continue;
-        }
-        run = at === runSegment ? run + 1 : 1;
-        runSegment = at;
-      } else runSegment = -1;
-      events.push(ts, id, mask, exclusionMask);
+      if (k < emit.end) k = emitViews(emit, k, ts);
+      events.push(ts, i - base, mask, exclusionMask);
       enters ||= (mask & entry) !== 0;
     }
     if (success) {
+      if (k < emit.end) k = emitViews(emit, k, firstSuccess);
       events.push(firstSuccess, SUCCESS_ID, successMask, successExclusion);
       enters ||= (successMask & entry) !== 0;
     }
+    if (k < emit.end) emitViews(emit, k, Number.POSITIVE_INFINITY);
+    enters ||= viewsEnter && emit.end > firstView;
     if (enters) onPerson(pid, events);
     if (hasMilestones) people.next();
     if (hasViews) views.next();
   }
   return true;
+}
+
+const EMPTY = new Float64Array(0);
+
+/** Where one person's page views go: the columns, the views' masks, the cuts when thinning, and their times. */
+interface ViewEmitter {
+  events: EventColumns;
+  viewMask: number;
+  viewExclusion: number;
+  /** Thinning: a run of views between two other events keeps its first and last per stretch between cuts. */
+  cuts: readonly number[] | undefined;
+  viewTimes: Float64Array;
+  /** Index of the person's first page view (their ids count from it). */
+  viewBase: number;
+  /** End of the person's views inside the range. */
+  end: number;
+}
+
+/** The first index of [lo, hi) whose time is at least `ts` (times ascend), or hi. */
+function firstAtOrAfter(times: Float64Array, lo: number, hi: number, ts: number): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (times[mid]! < ts) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Pushes the views from `k` (before `e.end`) that come before an event at `bound` (those earlier than it: at one instant milestones
+ * and the first success come first) and returns where the next ones start. Thinning keeps, of each stretch of them
+ * between cuts, the first and the last, found by binary search: a heavy reader's hundreds of views cost a few steps.
+ */
+function emitViews(e: ViewEmitter, k: number, bound: number): number {
+  const { events, viewTimes, viewBase, cuts, end } = e;
+  if (viewTimes[k]! >= bound) return k;
+  const stop = bound === Number.POSITIVE_INFINITY ? end : firstAtOrAfter(viewTimes, k, end, bound);
+  if (!cuts) {
+    for (let n = k; n < stop; n++) events.push(viewTimes[n]!, FIRST_VIEW_ID - (n - viewBase), e.viewMask, e.viewExclusion);
+    return stop;
+  }
+  let a = k;
+  let c = 0;
+  while (a < stop) {
+    // The stretch of [a, stop) before the first cut after view a's time.
+    while (c < cuts.length && cuts[c]! <= viewTimes[a]!) c++;
+    const b = c < cuts.length ? firstAtOrAfter(viewTimes, a, stop, cuts[c]!) : stop;
+    events.push(viewTimes[a]!, FIRST_VIEW_ID - (a - viewBase), e.viewMask, e.viewExclusion);
+    if (b - a >= 2) events.push(viewTimes[b - 1]!, FIRST_VIEW_ID - (b - 1 - viewBase), e.viewMask, e.viewExclusion);
+    a = b;
+  }
+  return stop;
 }
 
 /**
