@@ -207,26 +207,38 @@ export function histogram(sorted: ArrayLike<number>): HistogramBin[] {
   return out;
 }
 
+/** A Kaplan–Meier curve in typed arrays: step `i` (below `length`) is at `seconds[i]` with `survival[i]`. */
+export interface SurvivalCurve {
+  median: number | null;
+  seconds: Float64Array;
+  survival: Float64Array;
+  length: number;
+}
+
 /**
- * Kaplan–Meier estimate of "not yet completed" over time. `completed` are observed durations, `censored` are the
- * durations of persons still unfinished at the end of the range. At equal times, completions are applied before
- * censorings (the usual convention: a person censored at t was still at risk at t).
- * Returns every step of the curve, starting at (0, 1), and the median: the first time survival drops to ≤ 0.5
- * (null when it never does).
+ * Kaplan–Meier estimate of "not yet completed" over time, from durations already sorted ascending: `done` are
+ * observed durations, `censored` those of persons still unfinished at the end of the range. At equal times,
+ * completions are applied before censorings (the usual convention: a person censored at t was still at risk at t).
+ * Every step of the curve, starting at (0, 1), and the median: the first time survival drops to ≤ 0.5 (null when it
+ * never does).
+ *
+ * @example
+ * kaplanMeierSorted(Float64Array.of(1, 3), Float64Array.of(2)).median; // 3
  */
-export function kaplanMeier(completed: ArrayLike<number>, censored: ArrayLike<number>): { median: number | null; points: SurvivalPoint[] } {
-  const done = Float64Array.from(completed).sort();
-  const cens = Float64Array.from(censored).sort();
-  let atRisk = done.length + cens.length;
-  let survival = 1;
+export function kaplanMeierSorted(done: ArrayLike<number>, censored: ArrayLike<number>): SurvivalCurve {
+  const seconds = new Float64Array(done.length + 1);
+  const survival = new Float64Array(done.length + 1);
+  survival[0] = 1;
+  let length = 1;
+  let atRisk = done.length + censored.length;
+  let current = 1;
   let median: number | null = null;
-  const points: SurvivalPoint[] = [{ seconds: 0, survival: 1 }];
   let i = 0;
   let j = 0;
   while (i < done.length) {
     const t = done[i]!;
     // Persons censored strictly before t leave the risk set first.
-    while (j < cens.length && cens[j]! < t) {
+    while (j < censored.length && censored[j]! < t) {
       atRisk -= 1;
       j += 1;
     }
@@ -235,23 +247,35 @@ export function kaplanMeier(completed: ArrayLike<number>, censored: ArrayLike<nu
       events += 1;
       i += 1;
     }
-    survival *= 1 - events / atRisk;
+    current *= 1 - events / atRisk;
     atRisk -= events;
-    if (points[points.length - 1]!.seconds === t) points[points.length - 1]!.survival = survival;
-    else points.push({ seconds: t, survival });
+    if (seconds[length - 1] === t) survival[length - 1] = current;
+    else {
+      seconds[length] = t;
+      survival[length++] = current;
+    }
     // Tolerance: products like 0.75 × 2/3 land a hair above 0.5 in floating point.
-    if (median === null && survival <= 0.5 + 1e-12) median = t;
+    if (median === null && current <= 0.5 + 1e-12) median = t;
   }
-  return { median, points };
+  return { median, seconds, survival, length };
 }
 
-/** Keeps a survival curve readable: at most `max` points, always the first and last, preferring the largest drops. */
-export function thinCurve(points: SurvivalPoint[], max = 500): SurvivalPoint[] {
-  if (points.length <= max) return points;
-  const step = (points.length - 1) / (max - 1);
-  const out: SurvivalPoint[] = [];
-  for (let k = 0; k < max; k++) out.push(points[Math.round(k * step)]!);
-  return out;
+/** {@link kaplanMeierSorted} of unsorted durations, with every step as a point. */
+export function kaplanMeier(completed: ArrayLike<number>, censored: ArrayLike<number>): { median: number | null; points: SurvivalPoint[] } {
+  const curve = kaplanMeierSorted(Float64Array.from(completed).sort(), Float64Array.from(censored).sort());
+  return { median: curve.median, points: curvePoints(curve, curve.length) };
+}
+
+/**
+ * A survival curve's points, kept readable: at most `max`, evenly spaced over the steps, always the first and the
+ * last. Only the points kept are built.
+ */
+export function curvePoints(curve: SurvivalCurve, max = 500): SurvivalPoint[] {
+  const { seconds, survival, length } = curve;
+  const point = (i: number): SurvivalPoint => ({ seconds: seconds[i]!, survival: survival[i]! });
+  if (length <= max) return Array.from({ length }, (_, i) => point(i));
+  const step = (length - 1) / (max - 1);
+  return Array.from({ length: max }, (_, k) => point(Math.round(k * step)));
 }
 
 /** Persons each period needs before a change of a rate between periods is tested. */

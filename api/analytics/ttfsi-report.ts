@@ -10,11 +10,11 @@ import { proportionChangeP } from './stats.ts';
 import { createTtfsiCollector } from './ttfsi.ts';
 import { rawTtfsiStream, type TtfsiStream } from './ttfsi-query.ts';
 
-/** The report of one period, without its comparison. */
-async function ttfsiOf(stream: TtfsiStream, params: TtfsiParams): Promise<Omit<TtfsiReport, 'previous'>> {
+/** The rows of one period, collected. */
+async function collect(stream: TtfsiStream, params: TtfsiParams) {
   const collector = createTtfsiCollector(params.to);
   await stream(params, collector.add);
-  return collector.result();
+  return collector;
 }
 
 /**
@@ -22,15 +22,16 @@ async function ttfsiOf(stream: TtfsiStream, params: TtfsiParams): Promise<Omit<T
  * `stream` gives the per-person rows; default: raw events.
  */
 export async function ttfsiReport(database: SqlDatabase, params: TtfsiParams, stream: TtfsiStream = rawTtfsiStream(database)): Promise<TtfsiReport> {
-  const current = await ttfsiOf(stream, params);
+  const current = (await collect(stream, params)).result();
   const bounds = previousPeriod(params.from, params.to);
-  const before = await ttfsiOf(stream, { ...params, ...bounds });
+  // The previous period shows its counts and median only: no curve, histogram or cohorts to shape.
+  const before = (await collect(stream, { ...params, ...bounds })).summary();
   const previous: TtfsiPrevious = {
     from: new Date(bounds.from).toISOString(),
     to: new Date(bounds.to).toISOString(),
     completed: before.completed,
     inProgress: before.inProgress,
-    median: before.kaplanMeier.median,
+    median: before.median,
     completionP: proportionChangeP(before.completed, before.completed + before.inProgress, current.completed, current.completed + current.inProgress),
   };
   return { ...current, previous };

@@ -2,8 +2,9 @@
  * Pure shaping of time to first successful integration from per-person `(start, seconds)` rows.
  */
 import type { TtfsiReport } from './contract.ts';
-import { histogram, kaplanMeier, percentileSorted, thinCurve } from './stats.ts';
+import { curvePoints, histogram, kaplanMeierSorted, percentileSorted } from './stats.ts';
 import type { TtfsiRow } from './ttfsi-query.ts';
+import { grown } from './typed-arrays.ts';
 
 export type { TtfsiReport };
 
@@ -21,14 +22,30 @@ export function isoWeekStart(ms: number): string {
   return new Date(isoWeekMonday(ms) * DAY).toISOString().slice(0, 10);
 }
 
+/** Completed and censored durations of one period, in growing typed arrays. */
+class Durations {
+  values = new Float64Array(1024);
+  length = 0;
+
+  push(seconds: number): void {
+    if (this.length === this.values.length) this.values = grown(this.values, this.length + 1);
+    this.values[this.length++] = seconds;
+  }
+
+  /** The durations, sorted ascending (a copy). */
+  sorted(): Float64Array {
+    return this.values.slice(0, this.length).sort();
+  }
+}
+
 /**
  * Accumulates rows, then shapes the report. Persons who have not completed are in progress and are censored at
  * `to` in the Kaplan–Meier estimate (their time observed so far is `to − start`). Percentiles, histogram and
  * cohort p50 are over completed persons only, in seconds, with linear interpolation.
  */
 export function createTtfsiCollector(to: number) {
-  const done: number[] = [];
-  const censored: number[] = [];
+  const done = new Durations();
+  const censored = new Durations();
   // Keyed by the Monday's day number: a date string per row cost more than the rest of the report.
   const weeks = new Map<number, { started: number; durations: number[] }>();
   return {
@@ -43,9 +60,13 @@ export function createTtfsiCollector(to: number) {
         cohort.durations.push(row.seconds);
       }
     },
+    /** What the previous period shows: counts and the Kaplan–Meier median. */
+    summary(): Pick<TtfsiReport, 'completed' | 'inProgress'> & { median: number | null } {
+      return { completed: done.length, inProgress: censored.length, median: kaplanMeierSorted(done.sorted(), censored.sorted()).median };
+    },
     result(): Omit<TtfsiReport, 'previous'> {
-      const sorted = Float64Array.from(done).sort();
-      const km = kaplanMeier(sorted, censored);
+      const sorted = done.sorted();
+      const km = kaplanMeierSorted(sorted, censored.sorted());
       return {
         completed: done.length,
         inProgress: censored.length,
@@ -55,7 +76,7 @@ export function createTtfsiCollector(to: number) {
           p90: percentileSorted(sorted, 0.9),
           p95: percentileSorted(sorted, 0.95),
         },
-        kaplanMeier: { median: km.median, points: thinCurve(km.points) },
+        kaplanMeier: { median: km.median, points: curvePoints(km) },
         histogram: histogram(sorted),
         cohorts: [...weeks.entries()]
           .sort(([a], [b]) => a - b)
