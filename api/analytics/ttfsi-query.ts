@@ -13,14 +13,21 @@ export type TtfsiRow = {
 };
 
 /**
- * Where TTFSI's per-person rows come from: {@link streamTtfsi} (raw events), or the per-person state
- * (api/analytics/person-state/) when it can answer.
+ * Where TTFSI's per-person rows come from, for `p` over each of `periods` (its own `from` and `to` replaced by the
+ * period's; `onRow` gets the period's index): {@link streamTtfsi} (raw events), or the per-person state
+ * (api/analytics/person-state/) when it can answer, in one pass over the persons.
  */
-export type TtfsiStream = (p: TtfsiParams, onRow: (row: TtfsiRow) => void) => Promise<void>;
+export type TtfsiStream = (
+  p: TtfsiParams,
+  periods: ReadonlyArray<{ from: number; to: number }>,
+  onRow: (period: number, row: TtfsiRow) => void,
+) => Promise<void>;
 
-/** The raw-event source of `database`. */
+/** The raw-event source of `database`: one query per period. */
 export function rawTtfsiStream(database: SqlDatabase): TtfsiStream {
-  return (p, onRow) => streamTtfsi(database, p, onRow);
+  return async (p, periods, onRow) => {
+    for (const [i, period] of periods.entries()) await streamTtfsi(database, { ...p, ...period }, (row) => onRow(i, row));
+  };
 }
 
 /** Rows per batch of the stream. */

@@ -10,22 +10,18 @@ import { proportionChangeP } from './stats.ts';
 import { createTtfsiCollector } from './ttfsi.ts';
 import { rawTtfsiStream, type TtfsiStream } from './ttfsi-query.ts';
 
-/** The rows of one period, collected. */
-async function collect(stream: TtfsiStream, params: TtfsiParams) {
-  const collector = createTtfsiCollector(params.to);
-  await stream(params, collector.add);
-  return collector;
-}
-
 /**
- * `GET /api/v1/reports/ttfsi` on either dialect. The two periods run one after the other (one connection on SQLite).
+ * `GET /api/v1/reports/ttfsi` on either dialect. The stream gives both periods' rows (the state in one pass, raw
+ * events one query after the other).
  * `stream` gives the per-person rows; default: raw events.
  */
 export async function ttfsiReport(database: SqlDatabase, params: TtfsiParams, stream: TtfsiStream = rawTtfsiStream(database)): Promise<TtfsiReport> {
-  const current = (await collect(stream, params)).result();
   const bounds = previousPeriod(params.from, params.to);
+  const collectors = [createTtfsiCollector(params.to), createTtfsiCollector(bounds.to)];
+  await stream(params, [{ from: params.from, to: params.to }, bounds], (period, row) => collectors[period]!.add(row));
+  const current = collectors[0]!.result();
   // The previous period shows its counts and median only: no curve, histogram or cohorts to shape.
-  const before = (await collect(stream, { ...params, ...bounds })).summary();
+  const before = collectors[1]!.summary();
   const previous: TtfsiPrevious = {
     from: new Date(bounds.from).toISOString(),
     to: new Date(bounds.to).toISOString(),

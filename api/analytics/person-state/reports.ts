@@ -15,7 +15,7 @@ import type { FunnelEvent } from '../funnel-evaluate.ts';
 import type { FunnelParams } from '../funnel-params.ts';
 import { type FunnelPersonStream, streamFunnelPersons } from '../funnel-query.ts';
 import type { TtfsiParams } from '../params.ts';
-import { streamTtfsi, type TtfsiStream } from '../ttfsi-query.ts';
+import { rawTtfsiStream, type TtfsiStream } from '../ttfsi-query.ts';
 import { docsPageViewsFromState } from './docs-views.ts';
 import { funnelColumnsFromState, funnelFromState, funnelReadsPageViews, inState, stateAnswersFunnel } from './funnel-from-state.ts';
 import { createPageViewSnapshot } from './page-view-snapshot.ts';
@@ -41,11 +41,12 @@ function firstAt(times: Float64Array, codes: Uint16Array, start: number, end: nu
 }
 
 /**
- * TTFSI's rows from the state, as `streamTtfsi` gives them: a person started at their first start event in
- * [from, to] and completed at their first end event in [start, to] (the first successful call: only when it is in
- * there). Returns false when the state cannot answer.
+ * TTFSI's rows from the state over each of `periods`, as `streamTtfsi` gives them for each: a person started at
+ * their first start event in [from, to] and completed at their first end event in [start, to] (the first successful
+ * call: only when it is in there). One pass over the persons for every period. Returns false when the state cannot
+ * answer.
  */
-function ttfsiFromState(view: StateView, p: TtfsiParams, onRow: Parameters<TtfsiStream>[1]): boolean {
+function ttfsiFromState(view: StateView, p: TtfsiParams, periods: ReadonlyArray<{ from: number; to: number }>, onRow: Parameters<TtfsiStream>[2]): boolean {
   const code = (event: string) => (event === FIRST_SUCCESSFUL_CALL ? -1 : view.names.lookup(event));
   const startCode = code(p.start);
   const endCode = code(p.end);
@@ -53,22 +54,21 @@ function ttfsiFromState(view: StateView, p: TtfsiParams, onRow: Parameters<Ttfsi
   // No milestone of that name was ever stored: nobody starts, or nobody completes.
   if (startCode === undefined) return true;
   view.visit((_pid, times, codes, start, end, firstSuccess) => {
-    const st =
-      startCode === -1
-        ? firstSuccess >= p.from && firstSuccess <= p.to
-          ? firstSuccess
-          : Number.NaN
-        : firstAt(times, codes, start, end, startCode, p.from, p.to);
-    if (Number.isNaN(st)) return;
-    const done =
-      endCode === undefined
-        ? Number.NaN
-        : endCode === -1
-          ? firstSuccess >= st && firstSuccess <= p.to
-            ? firstSuccess
-            : Number.NaN
-          : firstAt(times, codes, start, end, endCode, st, p.to);
-    onRow({ start: st, seconds: Number.isNaN(done) ? null : (done - st) / 1000 });
+    for (let period = 0; period < periods.length; period++) {
+      const { from, to } = periods[period]!;
+      const st =
+        startCode === -1 ? (firstSuccess >= from && firstSuccess <= to ? firstSuccess : Number.NaN) : firstAt(times, codes, start, end, startCode, from, to);
+      if (Number.isNaN(st)) continue;
+      const done =
+        endCode === undefined
+          ? Number.NaN
+          : endCode === -1
+            ? firstSuccess >= st && firstSuccess <= to
+              ? firstSuccess
+              : Number.NaN
+            : firstAt(times, codes, start, end, endCode, st, to);
+      onRow(period, { start: st, seconds: Number.isNaN(done) ? null : (done - st) / 1000 });
+    }
   });
   return true;
 }
@@ -119,9 +119,9 @@ export function personStateReports(database: SqlDatabase): PersonStateReports {
         },
       },
     ),
-    async ttfsi(p, onRow) {
-      if (stateAnswersTtfsi(p) && ttfsiFromState(await snapshot.fresh(), p, onRow)) return;
-      await streamTtfsi(database, p, onRow);
+    async ttfsi(p, periods, onRow) {
+      if (stateAnswersTtfsi(p) && ttfsiFromState(await snapshot.fresh(), p, periods, onRow)) return;
+      await rawTtfsiStream(database)(p, periods, onRow);
     },
     async warm() {
       await snapshot.fresh();
