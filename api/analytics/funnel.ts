@@ -5,7 +5,7 @@
 import { capOptionalText, DEFAULT_BREAKDOWN_LIMIT, type FunnelOrder, type FunnelStep, TEXT_CAPS } from './contract.ts';
 import type { PersonOutcome } from './funnel-evaluate.ts';
 import { percentilesInPlace, rate } from './stats.ts';
-import { grown } from './typed-arrays.ts';
+import { NumberList } from './typed-arrays.ts';
 
 export type { FunnelOrder, FunnelStep };
 
@@ -16,30 +16,14 @@ export interface FunnelTally {
   /** stalledOpen[k]: persons whose deepest step is k − 1 and whose window was still open at `to`. */
   stalledOpen: number[];
   /** gaps[k]: seconds from step k − 1 to step k, one per person who reached step k. */
-  gaps: GapList[];
-}
-
-/** A growing list of gaps in seconds, kept in a typed array (a report adds one per person and step). */
-export class GapList {
-  values = new Float64Array(16);
-  length = 0;
-
-  push(seconds: number): void {
-    if (this.length === this.values.length) this.values = grown(this.values, this.length + 1);
-    this.values[this.length++] = seconds;
-  }
-
-  /** A copy of the gaps, to reorder. */
-  copy(): Float64Array {
-    return this.values.slice(0, this.length);
-  }
+  gaps: NumberList[];
 }
 
 export function emptyTally(steps: number): FunnelTally {
   return {
     reached: new Array(steps).fill(0),
     stalledOpen: new Array(steps).fill(0),
-    gaps: Array.from({ length: steps }, () => new GapList()),
+    gaps: Array.from({ length: steps }, () => new NumberList()),
   };
 }
 

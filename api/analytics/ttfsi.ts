@@ -4,7 +4,7 @@
 import type { TtfsiReport } from './contract.ts';
 import { curvePoints, histogram, kaplanMeierSorted, percentileSorted } from './stats.ts';
 import type { TtfsiRow } from './ttfsi-query.ts';
-import { grown } from './typed-arrays.ts';
+import { NumberList } from './typed-arrays.ts';
 
 export type { TtfsiReport };
 
@@ -22,30 +22,15 @@ export function isoWeekStart(ms: number): string {
   return new Date(isoWeekMonday(ms) * DAY).toISOString().slice(0, 10);
 }
 
-/** Completed and censored durations of one period, in growing typed arrays. */
-class Durations {
-  values = new Float64Array(1024);
-  length = 0;
-
-  push(seconds: number): void {
-    if (this.length === this.values.length) this.values = grown(this.values, this.length + 1);
-    this.values[this.length++] = seconds;
-  }
-
-  /** The durations, sorted ascending (a copy). */
-  sorted(): Float64Array {
-    return this.values.slice(0, this.length).sort();
-  }
-}
-
 /**
  * Accumulates rows, then shapes the report. Persons who have not completed are in progress and are censored at
  * `to` in the Kaplan–Meier estimate (their time observed so far is `to − start`). Percentiles, histogram and
  * cohort p50 are over completed persons only, in seconds, with linear interpolation.
  */
 export function createTtfsiCollector(to: number) {
-  const done = new Durations();
-  const censored = new Durations();
+  // Completed and censored durations, each list sorted when the report is shaped.
+  const done = new NumberList();
+  const censored = new NumberList();
   // Keyed by the Monday's day number: a date string per row cost more than the rest of the report.
   const weeks = new Map<number, { started: number; durations: number[] }>();
   return {
@@ -62,11 +47,11 @@ export function createTtfsiCollector(to: number) {
     },
     /** What the previous period shows: counts and the Kaplan–Meier median. */
     summary(): Pick<TtfsiReport, 'completed' | 'inProgress'> & { median: number | null } {
-      return { completed: done.length, inProgress: censored.length, median: kaplanMeierSorted(done.sorted(), censored.sorted()).median };
+      return { completed: done.length, inProgress: censored.length, median: kaplanMeierSorted(done.copy().sort(), censored.copy().sort()).median };
     },
     result(): Omit<TtfsiReport, 'previous'> {
-      const sorted = done.sorted();
-      const km = kaplanMeierSorted(sorted, censored.sorted());
+      const sorted = done.copy().sort();
+      const km = kaplanMeierSorted(sorted, censored.copy().sort());
       return {
         completed: done.length,
         inProgress: censored.length,

@@ -16,3 +16,26 @@ export function grown<T extends GrowableArray>(array: T, needed: number): T {
   next.set(array);
   return next;
 }
+
+/**
+ * A growing list of numbers in a typed array: what a report adds one of per person (gaps between steps, durations).
+ *
+ * @example
+ * const gaps = new NumberList();
+ * gaps.push(12.5);
+ * gaps.copy().sort();
+ */
+export class NumberList {
+  values = new Float64Array(16);
+  length = 0;
+
+  push(value: number): void {
+    if (this.length === this.values.length) this.values = grown(this.values, this.length + 1);
+    this.values[this.length++] = value;
+  }
+
+  /** A copy of the numbers, to reorder. */
+  copy(): Float64Array {
+    return this.values.slice(0, this.length);
+  }
+}
