@@ -151,12 +151,12 @@ const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST, ser
   console.log(`Onramp listening on http://${host}:${info.port}`);
   if (env.adminTokenGenerated) console.log(`Admin token (generated for this run; set ONRAMP_ADMIN_TOKEN to keep one): ${env.ONRAMP_ADMIN_TOKEN}`);
   else console.log('Admin token: from ONRAMP_ADMIN_TOKEN');
-});
-
-// The per-developer state is loaded in the background once listening, so the first report does not wait for it
-// (quietly: the URL and admin token stay the last lines on screen).
-storage.reports.warm().catch((err: unknown) => {
-  console.warn(`[onramp] loading the per-developer state failed (${(err as Error)?.message ?? String(err)}); the first report loads it`);
+  // The per-developer state is loaded once listening, so the first report does not wait for it (quietly: the URL
+  // and admin token stay the last lines on screen). Not before: each load holds the event loop while its cursor is
+  // open, and at 100M events they take more than a minute, which kept the server from saying it was listening.
+  storage.reports.warm().catch((err: unknown) => {
+    console.warn(`[onramp] loading the per-developer state failed (${(err as Error)?.message ?? String(err)}); the first report loads it`);
+  });
 });
 
 // Set on the instance as well: not every Node 20 release reads keepAliveTimeout from the options.
