@@ -46,12 +46,6 @@ export class EventColumns {
     this.exclusion = grown(this.exclusion, this.length + 1);
   }
 
-  /** Moves the last event to `ts` with id `id`, its masks unchanged. */
-  replaceLast(ts: number, id: number): void {
-    this.ts[this.length - 1] = ts;
-    this.id[this.length - 1] = id;
-  }
-
   /** Events [start, end) as `FunnelEvent`s, for the evaluations that take lists (source −1: the first successful call). */
   events(start = 0, end = this.length): FunnelEvent[] {
     const out: FunnelEvent[] = [];

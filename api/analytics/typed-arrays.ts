@@ -1,4 +1,4 @@
-/** Growing typed arrays: the reports keep per-person and per-event lists in them rather than in arrays of numbers. */
+/** Typed arrays the reports keep their lists in: growing them, and searching sorted ones. */
 
 /** The typed arrays the reports grow. */
 export type GrowableArray = Float64Array | Int32Array | Uint32Array | Uint16Array | Uint8Array;
@@ -38,4 +38,19 @@ export class NumberList {
   copy(): Float64Array {
     return this.values.slice(0, this.length);
   }
+}
+
+/**
+ * The first index of [a, b) whose time is after `ts` (`inclusive`: at least `ts`), or b; times ascend over [a, b).
+ */
+export function firstPast(times: Float64Array, a: number, b: number, ts: number, inclusive: boolean): number {
+  let lo = a;
+  let hi = b;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const t = times[mid]!;
+    if (t < ts || (!inclusive && t === ts)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

@@ -16,6 +16,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { SqlDatabase } from '../../storage/sql/interface.ts';
 import { failedCallsByPerson } from '../flags-query.ts';
+import { firstPast } from '../typed-arrays.ts';
 import { find, type Stalled } from './evidence-state.ts';
 import { type FeedCopyState, followFeed } from './feed-copy.ts';
 import { compact, createNameCodes, createStateBuilder, type PersonState, type StateArrays } from './state-arrays.ts';
@@ -120,21 +121,6 @@ function endOfCode(codes: Uint16Array, a: number, end: number): number {
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (codes[mid] === code) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/**
- * The first index of [a, b) whose time is after `ts` (`inclusive`: at least `ts`), or b; times ascend over [a, b).
- */
-function firstPast(times: Float64Array, a: number, b: number, ts: number, inclusive: boolean): number {
-  let lo = a;
-  let hi = b;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    const t = times[mid]!;
-    if (t < ts || (!inclusive && t === ts)) lo = mid + 1;
     else hi = mid;
   }
   return lo;

@@ -8,6 +8,7 @@ import { FIRST_SUCCESSFUL_CALL } from '../contract.ts';
 import { EventColumns } from '../funnel-columns.ts';
 import type { FunnelEvent } from '../funnel-evaluate.ts';
 import type { FunnelParams } from '../funnel-params.ts';
+import { firstPast } from '../typed-arrays.ts';
 import { isMilestone } from './milestones.ts';
 import { PAGE_VIEW } from './page-views.ts';
 import type { StateView } from './snapshot.ts';
@@ -131,8 +132,8 @@ export function funnelColumnsFromState(
     if (hasViews) {
       emit.viewTimes = views.times;
       emit.viewBase = views.start;
-      k = firstAtOrAfter(views.times, views.start, views.end, from);
-      emit.end = firstAtOrAfter(views.times, k, views.end, to + 1);
+      k = firstPast(views.times, views.start, views.end, from, true);
+      emit.end = firstPast(views.times, k, views.end, to + 1, true);
     }
     const firstView = k;
     events.reset();
@@ -186,25 +187,15 @@ interface ViewEmitter {
   end: number;
 }
 
-/** The first index of [lo, hi) whose time is at least `ts` (times ascend), or hi. */
-function firstAtOrAfter(times: Float64Array, lo: number, hi: number, ts: number): number {
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (times[mid]! < ts) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 /**
- * Pushes the views from `k` (before `e.end`) that come before an event at `bound` (those earlier than it: at one instant milestones
- * and the first success come first) and returns where the next ones start. Thinning keeps, of each stretch of them
+ * Pushes the views from `k` (before `e.end`) that come before an event at `bound` (those earlier than it: at one
+ * instant milestones and the first success come first) and returns where the next ones start. Thinning keeps, of each stretch of them
  * between cuts, the first and the last, found by binary search: a heavy reader's hundreds of views cost a few steps.
  */
 function emitViews(e: ViewEmitter, k: number, bound: number): number {
   const { events, viewTimes, viewBase, cuts, end } = e;
   if (viewTimes[k]! >= bound) return k;
-  const stop = bound === Number.POSITIVE_INFINITY ? end : firstAtOrAfter(viewTimes, k, end, bound);
+  const stop = bound === Number.POSITIVE_INFINITY ? end : firstPast(viewTimes, k, end, bound, true);
   if (!cuts) {
     for (let n = k; n < stop; n++) events.push(viewTimes[n]!, FIRST_VIEW_ID - (n - viewBase), e.viewMask, e.viewExclusion);
     return stop;
@@ -214,7 +205,7 @@ function emitViews(e: ViewEmitter, k: number, bound: number): number {
   while (a < stop) {
     // The stretch of [a, stop) before the first cut after view a's time.
     while (c < cuts.length && cuts[c]! <= viewTimes[a]!) c++;
-    const b = c < cuts.length ? firstAtOrAfter(viewTimes, a, stop, cuts[c]!) : stop;
+    const b = c < cuts.length ? firstPast(viewTimes, a, stop, cuts[c]!, true) : stop;
     events.push(viewTimes[a]!, FIRST_VIEW_ID - (a - viewBase), e.viewMask, e.viewExclusion);
     if (b - a >= 2) events.push(viewTimes[b - 1]!, FIRST_VIEW_ID - (b - 1 - viewBase), e.viewMask, e.viewExclusion);
     a = b;
