@@ -9,14 +9,20 @@ import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { FlatEvent } from './history.ts';
 import { median } from './measure.ts';
 
-/** A DuckDB database file in `dir` with one `events` table, filled row by row while the history is generated. */
-export async function openDuckReference(dir: string) {
+/**
+ * A DuckDB database file in `dir` with one `events` table, filled row by row while the history is generated.
+ * With `reuse`, opens the table a previous run of the same history left in `dir` (nothing is appended).
+ */
+export async function openDuckReference(dir: string, opts: { reuse?: boolean } = {}) {
   const instance = await DuckDBInstance.create(join(dir, 'reference.duckdb'));
   const connection = await instance.connect();
-  await connection.run('CREATE TABLE events (person INTEGER, ts BIGINT, event VARCHAR, endpoint VARCHAR, status SMALLINT, duration DOUBLE)');
-  const appender = await connection.createAppender('events');
+  if (!opts.reuse) {
+    await connection.run('CREATE TABLE events (person INTEGER, ts BIGINT, event VARCHAR, endpoint VARCHAR, status SMALLINT, duration DOUBLE)');
+  }
+  const appender = opts.reuse ? null : await connection.createAppender('events');
   return {
     append(e: FlatEvent) {
+      if (!appender) throw new Error('the DuckDB reference was reopened from a previous run: nothing can be appended');
       appender.appendInteger(e.person);
       appender.appendBigInt(BigInt(e.ts));
       appender.appendVarchar(e.event);
@@ -30,7 +36,7 @@ export async function openDuckReference(dir: string) {
     },
     /** Ends the load (and checkpoints, so the queries read a settled file); returns the query side. */
     async finish() {
-      appender.closeSync();
+      appender?.closeSync();
       await connection.run('CHECKPOINT');
       return duckQueries(connection);
     },
