@@ -155,14 +155,14 @@ export type FunnelPersonStream = ((
 ) => Promise<void>) & {
   /**
    * The same events as columns reused from person to person, for sources that hold them so (the per-person state):
-   * resolves to false, without calling `onPerson`, when the source cannot answer `p` that way. The events are only
+   * each person's are [start, end) of `events`. Resolves to false, without calling `onPerson`, when the source cannot answer `p` that way. The events are only
    * evaluated as an ordered, strict or any-order funnel over periods whose bounds are among `cuts`, which lets the
    * source leave out events that cannot change such an outcome (see `funnelColumnsFromState`).
    */
   columns?: (
     p: FunnelParams,
     range: { from: number; to: number },
-    onPerson: (pid: number, events: EventColumns) => void,
+    onPerson: (pid: number, events: EventColumns, start: number, end: number) => void,
     cuts: readonly number[],
   ) => Promise<boolean>;
 };

@@ -92,14 +92,14 @@ async function runOnColumns(
   return stream.columns(
     p,
     union,
-    (pid, events) => {
-      const { ts, length } = events;
+    (pid, events, start, end) => {
+      const { ts } = events;
       for (let i = 0; i < periods.length; i++) {
         const { from, to } = periods[i]!;
-        let a = 0;
-        while (a < length && ts[a]! < from) a++;
+        let a = start;
+        while (a < end && ts[a]! < from) a++;
         let b = a;
-        while (b < length && ts[b]! <= to) b++;
+        while (b < end && ts[b]! <= to) b++;
         if (a === b) continue;
         if (plain && evaluatePlainEvents(events, a, b, steps, windowMs, outcome)) tally(runs[i]!, pid, outcome, to);
         else tally(runs[i]!, pid, evaluatePerson(events.events(a, b), opts), to);

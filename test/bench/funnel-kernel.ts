@@ -52,6 +52,7 @@ function syntheticState(developers: number): StateView {
     names,
     visit: (visitor) => visitPersons(base, overlay, [], visitor),
     cursor: () => new PersonCursor(base, overlay, []),
+    parts: { base, overlay, overlayPids: [] },
   };
 }
 

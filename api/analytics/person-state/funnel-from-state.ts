@@ -9,6 +9,7 @@ import { EventColumns } from '../funnel-columns.ts';
 import type { FunnelEvent } from '../funnel-evaluate.ts';
 import type { FunnelParams } from '../funnel-params.ts';
 import { firstPast } from '../typed-arrays.ts';
+import { type ColumnsVisitor, walkKeptColumns } from './funnel-base-columns.ts';
 import { isMilestone } from './milestones.ts';
 import { PAGE_VIEW } from './page-views.ts';
 import type { StateView } from './snapshot.ts';
@@ -64,9 +65,12 @@ const SUCCESS_ID = -1;
 /** Page views' ids: −2, −3, … in the person's order, apart from the milestones' positions and the first success. */
 const FIRST_VIEW_ID = -2;
 
+/** What decides a milestone funnel's events per person: its steps, exclusions, and whether any step can start. */
+const shapeOf = (p: FunnelParams) => JSON.stringify([p.order === 'any', p.steps, (p.exclusions ?? []).map((x) => [x.event, x.fromStep, x.toStep])]);
+
 /**
- * Hands each person's funnel events over [from, to] to `onPerson` as columns (reused from person to person), in
- * person order, as `streamFunnelPersons` does for the same funnel, sorted by time. Ids only tell one person's events
+ * Hands each person's funnel events over [from, to] to `onPerson` as [start, end) of columns (reused from person to
+ * person), in person order, as `streamFunnelPersons` does for the same funnel, sorted by time. Ids only tell one person's events
  * apart: milestones have their position, the first successful call −1, page views −2, −3, …. At one instant the
  * first successful call comes first, then milestones in storage order, then page views; the raw stream gives such
  * ties in no defined order, and the evaluation does not depend on it: events at one instant are grouped, and with
@@ -86,7 +90,7 @@ export function funnelColumnsFromState(
   pageViews: { cursor(): PersonCursor } | undefined,
   p: FunnelParams,
   range: { from: number; to: number },
-  onPerson: (pid: number, events: EventColumns) => void,
+  onPerson: ColumnsVisitor,
   cuts?: readonly number[],
 ): boolean {
   const steps = p.steps.map((event, k): [string, number] => [event, 1 << k]);
@@ -110,6 +114,12 @@ export function funnelColumnsFromState(
   // view, so their events are not built at all.
   const entry = p.order === 'any' ? (1 << p.steps.length) - 1 : 1;
   const viewsEnter = (viewMask & entry) !== 0;
+  if (!readsViews && view.parts) {
+    // Milestones only: each base person's events are laid out once per funnel shape and cut to the range.
+    const walk = (part: StateView, r: typeof range, visit: ColumnsVisitor) => funnelColumnsFromState(part, undefined, p, r, visit);
+    walkKeptColumns(view, view.parts, shapeOf(p), entry, range, walk, onPerson);
+    return true;
+  }
   const people = view.cursor();
   const views = readsViews ? pageViews!.cursor() : undefined;
   const events = new EventColumns();
@@ -164,7 +174,7 @@ export function funnelColumnsFromState(
     }
     if (k < emit.end) emitViews(emit, k, Number.POSITIVE_INFINITY);
     enters ||= viewsEnter && emit.end > firstView;
-    if (enters) onPerson(pid, events);
+    if (enters) onPerson(pid, events, 0, events.length);
     if (hasMilestones) people.next();
     if (hasViews) views.next();
   }
@@ -224,5 +234,5 @@ export function funnelFromState(
   range: { from: number; to: number },
   onPerson: (pid: number, events: FunnelEvent[]) => void,
 ): boolean {
-  return funnelColumnsFromState(view, pageViews, p, range, (pid, events) => onPerson(pid, events.events()));
+  return funnelColumnsFromState(view, pageViews, p, range, (pid, events, start, end) => onPerson(pid, events.events(start, end)));
 }

@@ -10,13 +10,13 @@ import type { SqlDatabase } from '../../storage/sql/interface.ts';
 import { FIRST_SUCCESSFUL_CALL } from '../contract.ts';
 import type { DocsPageViewSource } from '../docs-query.ts';
 import type { DocsVoteSource } from '../docs-votes.ts';
-import type { EventColumns } from '../funnel-columns.ts';
 import type { FunnelEvent } from '../funnel-evaluate.ts';
 import type { FunnelParams } from '../funnel-params.ts';
 import { type FunnelPersonStream, streamFunnelPersons } from '../funnel-query.ts';
 import type { TtfsiParams } from '../params.ts';
 import { rawTtfsiStream, type TtfsiStream } from '../ttfsi-query.ts';
 import { docsPageViewsFromState } from './docs-views.ts';
+import type { ColumnsVisitor } from './funnel-base-columns.ts';
 import { funnelColumnsFromState, funnelFromState, funnelReadsPageViews, inState, stateAnswersFunnel } from './funnel-from-state.ts';
 import { createPageViewSnapshot } from './page-view-snapshot.ts';
 import { createPageViewTimes } from './page-view-times.ts';
@@ -112,7 +112,7 @@ export function personStateReports(database: SqlDatabase): PersonStateReports {
         await streamFunnelPersons(database, p, range, onPerson);
       },
       {
-        async columns(p: FunnelParams, range: { from: number; to: number }, onPerson: (pid: number, events: EventColumns) => void, cuts: readonly number[]) {
+        async columns(p: FunnelParams, range: { from: number; to: number }, onPerson: ColumnsVisitor, cuts: readonly number[]) {
           if (!stateAnswersFunnel(p)) return false;
           const views = funnelReadsPageViews(p) ? await viewTimes.fresh() : undefined;
           return funnelColumnsFromState(await snapshot.fresh(), views, p, range, onPerson, cuts);

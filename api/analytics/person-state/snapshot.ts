@@ -9,6 +9,7 @@ import { sql } from 'drizzle-orm';
 import type { SqlDatabase } from '../../storage/sql/interface.ts';
 import { createFeedCopy } from './feed-copy.ts';
 import { allFirstSuccesses, firstSuccessesOf } from './first-successes.ts';
+import type { StateParts } from './funnel-base-columns.ts';
 import {
   compact,
   createNameCodes,
@@ -31,6 +32,8 @@ export interface StateView {
   visit(visitor: PersonVisitor): void;
   /** A cursor over the same persons, in the same order. */
   cursor(): PersonCursor;
+  /** The base arrays and overlay behind the view, when it has them (reports keep per-base layouts). */
+  parts?: StateParts;
 }
 
 /** The in-memory state of one database. */
@@ -121,6 +124,7 @@ export function createPersonStateSnapshot(database: SqlDatabase): PersonStateSna
         names,
         visit: (visitor) => visitPersons(base, overlay, overlayPids, visitor),
         cursor: () => new PersonCursor(base, overlay, overlayPids),
+        parts: { base, overlay, overlayPids },
       };
     },
   };
