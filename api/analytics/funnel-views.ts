@@ -12,6 +12,7 @@ import { type FunnelPersonStream, rawFunnelStream } from './funnel-query.ts';
 import { evaluateOptions } from './funnel-run.ts';
 import { DAY_MS } from './params.ts';
 import { percentileSorted, rate } from './stats.ts';
+import { sortAscending } from './typed-arrays.ts';
 
 /** Whether a person's outcome is counted under `status` at `step`, by the rule of the report's steps. */
 export function matchesStatus(outcome: PersonOutcome, p: Pick<FunnelPersonsParams, 'step' | 'status' | 'windowMs' | 'to'>): boolean {
@@ -129,7 +130,7 @@ export async function funnelTimeToConvert(
     if (outcome.depth > p.toStep) seconds.push((outcome.times[p.toStep]! - outcome.times[p.fromStep]!) / 1000);
   });
   if (seconds.length === 0) return { bins: [], averageSeconds: null, medianSeconds: null };
-  const sorted = Float64Array.from(seconds).sort();
+  const sorted = sortAscending(Float64Array.from(seconds));
   const min = Math.floor(sorted[0]!);
   const max = sorted[sorted.length - 1]!;
   const width = Math.max(1, Math.ceil((max - min) / p.bins));

@@ -3,6 +3,7 @@
  * Conventions: a rate with a zero denominator is `null` (never NaN or Infinity); percentiles of nothing are `null`.
  */
 import type { HistogramBin, SurvivalPoint } from './contract.ts';
+import { sortAscending } from './typed-arrays.ts';
 
 /** `numerator / denominator`, or `null` when the denominator is 0, so JSON never carries NaN or Infinity. */
 export function rate(numerator: number, denominator: number): number | null {
@@ -81,7 +82,7 @@ export function percentilesInPlace(values: Float64Array, ps: readonly number[]):
 
 /** Sorts a copy ascending (numerically) and returns the requested percentiles. */
 export function percentiles<K extends string>(values: ArrayLike<number>, wanted: Record<K, number>): Record<K, number | null> {
-  const sorted = Float64Array.from(values).sort();
+  const sorted = sortAscending(Float64Array.from(values));
   const out = {} as Record<K, number | null>;
   for (const key of Object.keys(wanted) as K[]) out[key] = percentileSorted(sorted, wanted[key]);
   return out;
@@ -262,7 +263,7 @@ export function kaplanMeierSorted(done: ArrayLike<number>, censored: ArrayLike<n
 
 /** {@link kaplanMeierSorted} of unsorted durations, with every step as a point. */
 export function kaplanMeier(completed: ArrayLike<number>, censored: ArrayLike<number>): { median: number | null; points: SurvivalPoint[] } {
-  const curve = kaplanMeierSorted(Float64Array.from(completed).sort(), Float64Array.from(censored).sort());
+  const curve = kaplanMeierSorted(sortAscending(Float64Array.from(completed)), sortAscending(Float64Array.from(censored)));
   return { median: curve.median, points: curvePoints(curve, curve.length) };
 }
 

@@ -17,7 +17,7 @@ import { rawTtfsiStream, type TtfsiStream } from './ttfsi-query.ts';
  */
 export async function ttfsiReport(database: SqlDatabase, params: TtfsiParams, stream: TtfsiStream = rawTtfsiStream(database)): Promise<TtfsiReport> {
   const bounds = previousPeriod(params.from, params.to);
-  const collectors = [createTtfsiCollector(params.to), createTtfsiCollector(bounds.to)];
+  const collectors = [createTtfsiCollector(params.to), createTtfsiCollector(bounds.to, false)];
   await stream(params, [{ from: params.from, to: params.to }, bounds], (period, row) => collectors[period]!.add(row));
   const current = collectors[0]!.result();
   // The previous period shows its counts and median only: no curve, histogram or cohorts to shape.

@@ -12,9 +12,12 @@ import { parseFunnelParams } from '../../api/analytics/funnel-params.ts';
 import type { FunnelPersonStream } from '../../api/analytics/funnel-query.ts';
 import { previousPeriod } from '../../api/analytics/funnel-report.ts';
 import { runFunnelPeriods } from '../../api/analytics/funnel-run.ts';
+import { parseTtfsiParams } from '../../api/analytics/params.ts';
 import { funnelColumnsFromState } from '../../api/analytics/person-state/funnel-from-state.ts';
+import { ttfsiFromState } from '../../api/analytics/person-state/reports.ts';
 import type { StateView } from '../../api/analytics/person-state/snapshot.ts';
 import { createNameCodes, createStateBuilder, PersonCursor, visitPersons } from '../../api/analytics/person-state/state-arrays.ts';
+import { ttfsiReport } from '../../api/analytics/ttfsi-report.ts';
 import type { SqlDatabase } from '../../api/storage/sql/interface.ts';
 import { DAY, END, prng } from './scale/history.ts';
 import { median } from './scale/measure.ts';
@@ -68,17 +71,33 @@ async function timeRun(view: StateView) {
   return { ms: performance.now() - started, counts: current!.total.reached };
 }
 
+/** The TTFSI report's two periods over `view` (rows from the state, shaped as the server shapes them). */
+async function timeTtfsi(view: StateView) {
+  const p = parseTtfsiParams({ from: String(END - 30 * DAY), to: String(END) });
+  const started = performance.now();
+  const report = await ttfsiReport(undefined as unknown as SqlDatabase, p, async (q, periods, onRow) => {
+    ttfsiFromState(view, q, periods, onRow);
+  });
+  return { ms: performance.now() - started, completed: report.completed };
+}
+
 async function measure(developers: number) {
   const view = syntheticState(developers);
   await timeRun(view);
+  await timeTtfsi(view);
   const runs: number[] = [];
+  const ttfsiRuns: number[] = [];
   let counts: number[] = [];
+  let completed = 0;
   for (let i = 0; i < 5; i++) {
     const r = await timeRun(view);
     runs.push(r.ms);
     counts = r.counts;
+    const t = await timeTtfsi(view);
+    ttfsiRuns.push(t.ms);
+    completed = t.completed;
   }
-  return { ms: median(runs), counts };
+  return { ms: median(runs), counts, ttfsiMs: median(ttfsiRuns), completed };
 }
 
 const developers = Number(process.env.BENCH_DEVELOPERS ?? 1_000_000);
@@ -89,4 +108,9 @@ console.log(`bench:kernel: default funnel report's two periods over the per-deve
 console.log(`  ${fmt(Math.floor(developers / 10))} developers: ${reference.ms.toFixed(1)} ms (counts ${reference.counts.join(' → ')})`);
 console.log(
   `  ${fmt(developers)} developers: ${full.ms.toFixed(1)} ms (counts ${full.counts.join(' → ')}), ${(full.ms / reference.ms).toFixed(1)}× the reference`,
+);
+console.log(`TTFSI report's two periods over the same state (median of 5)`);
+console.log(`  ${fmt(Math.floor(developers / 10))} developers: ${reference.ttfsiMs.toFixed(1)} ms (${fmt(reference.completed)} completed)`);
+console.log(
+  `  ${fmt(developers)} developers: ${full.ttfsiMs.toFixed(1)} ms (${fmt(full.completed)} completed), ${(full.ttfsiMs / reference.ttfsiMs).toFixed(1)}× the reference`,
 );

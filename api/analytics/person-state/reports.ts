@@ -46,7 +46,12 @@ function firstAt(times: Float64Array, codes: Uint16Array, start: number, end: nu
  * call: only when it is in there). One pass over the persons for every period. Returns false when the state cannot
  * answer.
  */
-function ttfsiFromState(view: StateView, p: TtfsiParams, periods: ReadonlyArray<{ from: number; to: number }>, onRow: Parameters<TtfsiStream>[2]): boolean {
+export function ttfsiFromState(
+  view: StateView,
+  p: TtfsiParams,
+  periods: ReadonlyArray<{ from: number; to: number }>,
+  onRow: Parameters<TtfsiStream>[2],
+): boolean {
   const code = (event: string) => (event === FIRST_SUCCESSFUL_CALL ? -1 : view.names.lookup(event));
   const startCode = code(p.start);
   const endCode = code(p.end);
