@@ -7,7 +7,6 @@
  */
 
 import type { SqlDatabase } from '../../storage/sql/interface.ts';
-import { FIRST_SUCCESSFUL_CALL } from '../contract.ts';
 import type { DocsPageViewSource } from '../docs-query.ts';
 import type { DocsVoteSource } from '../docs-votes.ts';
 import type { FunnelEvent } from '../funnel-evaluate.ts';
@@ -30,21 +29,11 @@ export function stateAnswersTtfsi(p: TtfsiParams): boolean {
   return inState([p.start, p.end]);
 }
 
-/** The first time in [start, end) at or after `after` and at most `to` of a milestone coded `code`; NaN if none. */
-function firstAt(times: Float64Array, codes: Uint16Array, start: number, end: number, code: number, after: number, to: number): number {
-  for (let i = start; i < end; i++) {
-    const ts = times[i]!;
-    if (ts > to) return Number.NaN;
-    if (ts >= after && codes[i] === code) return ts;
-  }
-  return Number.NaN;
-}
-
 /**
  * TTFSI's rows from the state over each of `periods`, as `streamTtfsi` gives them for each: a person started at
  * their first start event in [from, to] and completed at their first end event in [start, to] (the first successful
- * call: only when it is in there). One pass over the persons for every period. Returns false when the state cannot
- * answer.
+ * call: only when it is in there). The events are the two-step funnel start → end's (funnel-from-state.ts, laid out
+ * once per base), walked once over the union of the periods. Returns false when the state cannot answer.
  */
 export function ttfsiFromState(
   view: StateView,
@@ -52,30 +41,27 @@ export function ttfsiFromState(
   periods: ReadonlyArray<{ from: number; to: number }>,
   onRow: Parameters<TtfsiStream>[2],
 ): boolean {
-  const code = (event: string) => (event === FIRST_SUCCESSFUL_CALL ? -1 : view.names.lookup(event));
-  const startCode = code(p.start);
-  const endCode = code(p.end);
-  if (view.names.overflowed && (startCode === undefined || endCode === undefined)) return false;
-  // No milestone of that name was ever stored: nobody starts, or nobody completes.
-  if (startCode === undefined) return true;
-  view.visit((_pid, times, codes, start, end, firstSuccess) => {
+  // Start events carry bit 1, end events bit 2 (both, when start and end are one event).
+  const asFunnel = { steps: [p.start, p.end], exclusions: [], order: 'ordered' } as unknown as FunnelParams;
+  const union = { from: Math.min(...periods.map((x) => x.from)), to: Math.max(...periods.map((x) => x.to)) };
+  return funnelColumnsFromState(view, undefined, asFunnel, union, (_pid, events, start, end) => {
+    const { ts, mask } = events;
     for (let period = 0; period < periods.length; period++) {
       const { from, to } = periods[period]!;
-      const st =
-        startCode === -1 ? (firstSuccess >= from && firstSuccess <= to ? firstSuccess : Number.NaN) : firstAt(times, codes, start, end, startCode, from, to);
-      if (Number.isNaN(st)) continue;
-      const done =
-        endCode === undefined
-          ? Number.NaN
-          : endCode === -1
-            ? firstSuccess >= st && firstSuccess <= to
-              ? firstSuccess
-              : Number.NaN
-            : firstAt(times, codes, start, end, endCode, st, to);
-      onRow(period, { start: st, seconds: Number.isNaN(done) ? null : (done - st) / 1000 });
+      let a = start;
+      while (a < end && ts[a]! < from) a++;
+      let b = a;
+      while (b < end && ts[b]! <= to) b++;
+      let s = a;
+      while (s < b && (mask[s]! & 1) === 0) s++;
+      if (s === b) continue;
+      const st = ts[s]!;
+      // At one instant the first successful call comes before milestones: an end there may precede the start.
+      let e = a;
+      while (e < b && ((mask[e]! & 2) === 0 || ts[e]! < st)) e++;
+      onRow(period, { start: st, seconds: e === b ? null : (ts[e]! - st) / 1000 });
     }
   });
-  return true;
 }
 
 /**
