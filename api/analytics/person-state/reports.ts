@@ -10,9 +10,9 @@ import type { SqlDatabase } from '../../storage/sql/interface.ts';
 import type { DocsPageViewSource } from '../docs-query.ts';
 import type { DocsVoteSource } from '../docs-votes.ts';
 import type { FunnelEvent } from '../funnel-evaluate.ts';
-import type { FunnelParams } from '../funnel-params.ts';
+import { type FunnelParams, parseFunnelParams } from '../funnel-params.ts';
 import { type FunnelPersonStream, streamFunnelPersons } from '../funnel-query.ts';
-import type { TtfsiParams } from '../params.ts';
+import { parseTtfsiParams, type TtfsiParams } from '../params.ts';
 import { rawTtfsiStream, type TtfsiStream } from '../ttfsi-query.ts';
 import { docsPageViewsFromState } from './docs-views.ts';
 import type { ColumnsVisitor } from './funnel-base-columns.ts';
@@ -115,7 +115,11 @@ export function personStateReports(database: SqlDatabase): PersonStateReports {
       await rawTtfsiStream(database)(p, periods, onRow);
     },
     async warm() {
-      await snapshot.fresh();
+      // The default funnel's and TTFSI's per-person events are laid out now, not by the first report to ask.
+      const view = await snapshot.fresh();
+      const allTime = { from: Number.NEGATIVE_INFINITY, to: Number.POSITIVE_INFINITY };
+      funnelColumnsFromState(view, undefined, parseFunnelParams({}), allTime, () => {});
+      ttfsiFromState(view, parseTtfsiParams({}), [allTime], () => {});
       await pageViews.fresh();
       await viewTimes.fresh();
       await votes.warm();
