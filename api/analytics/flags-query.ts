@@ -13,11 +13,33 @@ import { compareBytewise } from './text-order.ts';
 /** Rows kept per evidence list. */
 export const EVIDENCE_LIMIT = 5;
 
-/** Persons whose deepest step is `k` steps reached (so they stalled before step index k), with their attempt start. */
-export function stalledAt(stalls: StallIndex, k: number): Array<[number, number]> {
-  const out: Array<[number, number]> = [];
-  for (let i = 0; i < stalls.length; i++) if (stalls.depths[i] === k) out.push([stalls.pids[i]!, stalls.starts[i]!]);
-  return out;
+/** Persons who stalled at one step, in the order the run met them: `pids[i]` stalled in the attempt started at `since[i]`. */
+export interface StalledList {
+  pids: Float64Array;
+  since: Float64Array;
+  length: number;
+}
+
+/**
+ * Persons whose deepest step is `k` steps reached (so they stalled before step index k), with their attempt start.
+ * Typed arrays, not a pair per person: at a million developers a step has hundreds of thousands.
+ */
+export function stalledAt(stalls: StallIndex, k: number): StalledList {
+  let length = 0;
+  for (let i = 0; i < stalls.length; i++) if (stalls.depths[i] === k) length++;
+  const pids = new Float64Array(length);
+  const since = new Float64Array(length);
+  for (let i = 0, n = 0; i < stalls.length; i++) {
+    if (stalls.depths[i] !== k) continue;
+    pids[n] = stalls.pids[i]!;
+    since[n++] = stalls.starts[i]!;
+  }
+  return { pids, since, length };
+}
+
+/** The persons of `stalled` as `(pid, since)` pairs, for the raw-event queries that bind them as rows. */
+export function stalledPairs(stalled: StalledList): Array<[number, number]> {
+  return Array.from({ length: stalled.length }, (_, i): [number, number] => [stalled.pids[i]!, stalled.since[i]!]);
 }
 
 function stalledRows(f: SqlFragments, stalled: Array<[number, number]>): SQL {
@@ -99,15 +121,15 @@ export async function stalledLastPages(
 /** Where a flag's evidence comes from: raw events ({@link rawFlagEvidence}) or the per-person state. */
 export interface FlagEvidenceSource {
   /** Top failed-call codes of the stalled persons (see {@link stalledErrors}). */
-  errors(range: Range, stalled: Array<[number, number]>): Promise<ErrorCount[]>;
+  errors(range: Range, stalled: StalledList): Promise<ErrorCount[]>;
   /** Top last pages of the stalled persons (see {@link stalledLastPages}). */
-  lastPages(range: Range, stalled: Array<[number, number]>): Promise<Array<{ path: string; count: number }>>;
+  lastPages(range: Range, stalled: StalledList): Promise<Array<{ path: string; count: number }>>;
 }
 
 /** The evidence read from raw events. */
 export function rawFlagEvidence(database: SqlDatabase): FlagEvidenceSource {
   return {
-    errors: (range, stalled) => stalledErrors(database, range, stalled),
-    lastPages: (range, stalled) => stalledLastPages(database, range, stalled),
+    errors: (range, stalled) => stalledErrors(database, range, stalledPairs(stalled)),
+    lastPages: (range, stalled) => stalledLastPages(database, range, stalledPairs(stalled)),
   };
 }
