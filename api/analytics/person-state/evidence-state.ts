@@ -170,7 +170,7 @@ export function compactEvidence(
     for (let i = arrays.failStarts[c]!; i < arrays.failStarts[c + 1]!; i++) builder.failure(arrays.failTimes[i]!, arrays.failCodes[i]!);
   }
   for (const pid of unionOf(arrays.pagePids, pages)) {
-    if (pages.has(pid)) {
+    if (pages.size > 0 && pages.has(pid)) {
       const p = pages.get(pid);
       if (p) builder.page(pid, p.time, p.path);
       continue;
@@ -227,8 +227,9 @@ export function errorsFromFacts(state: EvidenceState, stalled: StalledList, to: 
     let codeOf: ArrayLike<number>;
     let start = 0;
     let end: number;
-    const patched = calls.get(pid);
-    if (calls.has(pid)) {
+    // Persons reloaded since the arrays were built (usually none): a map lookup only when there are some.
+    const patched = calls.size > 0 ? calls.get(pid) : undefined;
+    if (patched !== undefined || (calls.size > 0 && calls.has(pid))) {
       if (!patched) continue;
       success = patched.firstSuccess;
       times = patched.failTimes;
@@ -292,7 +293,7 @@ export function lastPagesFromState(state: EvidenceState, stalled: StalledList, f
     const pid = stalled.pids[s]!;
     let ts: number;
     let path: number;
-    if (pages.has(pid)) {
+    if (pages.size > 0 && pages.has(pid)) {
       const patched = pages.get(pid);
       ts = patched ? patched.time : Number.NaN;
       path = patched ? patched.path : -1;
