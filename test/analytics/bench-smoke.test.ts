@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { benchSize } from '../bench/reports.ts';
-import { runScaleBench } from '../bench/scale.ts';
+import { runScaleBench, scaleOptions } from '../bench/scale.ts';
 
 describe('reports benchmark (smoke)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'onramp-bench-smoke-'));
@@ -32,10 +32,24 @@ describe('reports benchmark (smoke)', () => {
 });
 
 describe('scale benchmark (smoke)', () => {
+  it('runs the phases it is asked for, and names an unknown one', () => {
+    expect([...scaleOptions({}).phases]).toEqual(['reports', 'retention', 'load']);
+    expect([...scaleOptions({ BENCH_PHASES: 'load' }).phases]).toEqual(['load']);
+    expect(() => scaleOptions({ BENCH_PHASES: 'reports,vacuum' })).toThrow(/BENCH_PHASES: vacuum/);
+  });
+
   it('generates, times every report on the server and in DuckDB with the same counts, loads capture, and judges the targets', async () => {
     const lines: string[] = [];
     const verdicts = await runScaleBench(
-      { events: 6_000, developers: 150, chunk: 1_000, burstSeconds: 0, sustainedSeconds: 1, sustainedRate: 2_000, senders: 2 },
+      scaleOptions({
+        BENCH_EVENTS: '6000',
+        BENCH_DEVELOPERS: '150',
+        BENCH_CHUNK: '1000',
+        BENCH_BURST_SECONDS: '0',
+        BENCH_SUSTAINED_SECONDS: '1',
+        BENCH_SUSTAINED_RATE: '2000',
+        BENCH_SENDERS: '2',
+      }),
       (l) => lines.push(l),
     );
     const out = lines.join('\n');
