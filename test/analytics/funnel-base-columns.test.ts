@@ -8,8 +8,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseFunnelParams } from '../../api/analytics/funnel-params.ts';
 import { funnelColumnsFromState } from '../../api/analytics/person-state/funnel-from-state.ts';
-import type { StateView } from '../../api/analytics/person-state/snapshot.ts';
-import { createNameCodes, createStateBuilder, PersonCursor, type PersonState, visitPersons } from '../../api/analytics/person-state/state-arrays.ts';
+import { type StateView, stateView } from '../../api/analytics/person-state/snapshot.ts';
+import { createNameCodes, createStateBuilder, type PersonState } from '../../api/analytics/person-state/state-arrays.ts';
 
 const NAMES = ['signed_up', 'api_key_created', 'doc_feedback', 'support_ticket_created'];
 
@@ -77,12 +77,8 @@ describe('kept funnel events per base', () => {
           }
           for (const pid of emptied) if (!overlay.has(pid)) overlay.set(pid, null);
           const overlayPids = [...overlay.keys()].sort((a, b) => a - b);
-          const walked: StateView = {
-            names,
-            visit: (visitor) => visitPersons(arrays, overlay, overlayPids, visitor),
-            cursor: () => new PersonCursor(arrays, overlay, overlayPids),
-          };
-          const kept: StateView = { ...walked, parts: { base: arrays, overlay, overlayPids } };
+          const walked = stateView(names, arrays, overlay, overlayPids, false);
+          const kept = stateView(names, arrays, overlay, overlayPids);
           for (const query of FUNNELS) {
             for (const [a, b] of ranges) {
               const [from, to] = a <= b ? [a, b] : [b, a];

@@ -6,8 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseTtfsiParams } from '../../api/analytics/params.ts';
 import { ttfsiFromState } from '../../api/analytics/person-state/reports.ts';
-import type { StateView } from '../../api/analytics/person-state/snapshot.ts';
-import { createNameCodes, createStateBuilder, PersonCursor, visitPersons } from '../../api/analytics/person-state/state-arrays.ts';
+import { type StateView, stateView } from '../../api/analytics/person-state/snapshot.ts';
+import { createNameCodes, createStateBuilder } from '../../api/analytics/person-state/state-arrays.ts';
 
 /** Person 1 succeeds at their signup's instant, 2 succeeded before signing up, 3 signs up twice and succeeds later. */
 function state(kept: boolean): StateView {
@@ -23,14 +23,7 @@ function state(kept: boolean): StateView {
   builder.milestone(20_000, signup);
   builder.milestone(30_000, key);
   builder.milestone(120_000, signup);
-  const base = builder.finish();
-  const overlay = new Map();
-  return {
-    names,
-    visit: (visitor) => visitPersons(base, overlay, [], visitor),
-    cursor: () => new PersonCursor(base, overlay, []),
-    ...(kept ? { parts: { base, overlay, overlayPids: [] } } : {}),
-  };
+  return stateView(names, builder.finish(), new Map(), [], kept);
 }
 
 function rows(view: StateView, query: Record<string, string>, periods: Array<{ from: number; to: number }>) {

@@ -15,8 +15,8 @@ import { runFunnelPeriods } from '../../api/analytics/funnel-run.ts';
 import { parseTtfsiParams } from '../../api/analytics/params.ts';
 import { funnelColumnsFromState } from '../../api/analytics/person-state/funnel-from-state.ts';
 import { ttfsiFromState } from '../../api/analytics/person-state/reports.ts';
-import type { StateView } from '../../api/analytics/person-state/snapshot.ts';
-import { createNameCodes, createStateBuilder, PersonCursor, visitPersons } from '../../api/analytics/person-state/state-arrays.ts';
+import { type StateView, stateView } from '../../api/analytics/person-state/snapshot.ts';
+import { createNameCodes, createStateBuilder } from '../../api/analytics/person-state/state-arrays.ts';
 import { ttfsiReport } from '../../api/analytics/ttfsi-report.ts';
 import type { SqlDatabase } from '../../api/storage/sql/interface.ts';
 import { DAY, END, prng } from './scale/history.ts';
@@ -49,14 +49,7 @@ function syntheticState(developers: number): StateView {
     builder.person(pid, success);
     for (const [ts, code] of events) builder.milestone(ts, code);
   }
-  const base = builder.finish();
-  const overlay = new Map();
-  return {
-    names,
-    visit: (visitor) => visitPersons(base, overlay, [], visitor),
-    cursor: () => new PersonCursor(base, overlay, []),
-    parts: { base, overlay, overlayPids: [] },
-  };
+  return stateView(names, builder.finish());
 }
 
 /** The default funnel report's two periods over `view`; resolves to the milliseconds taken and the step counts. */

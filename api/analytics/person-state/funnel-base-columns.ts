@@ -11,8 +11,8 @@
  */
 import { EventColumns } from '../funnel-columns.ts';
 import { grown } from '../typed-arrays.ts';
-import type { StateView } from './snapshot.ts';
-import { PersonCursor, type PersonState, type StateArrays } from './state-arrays.ts';
+import { type StateView, stateView } from './snapshot.ts';
+import type { PersonState, StateArrays } from './state-arrays.ts';
 
 /** Receives one person's funnel events: [start, end) of `events`, sorted by time. */
 export type ColumnsVisitor = (pid: number, events: EventColumns, start: number, end: number) => void;
@@ -86,16 +86,9 @@ const NO_PERSONS: StateArrays = {
   codes: new Uint16Array(0),
 };
 
-/** A view of some of `view`'s persons: `base` with `overlay` over it. */
-function partView(view: StateView, base: StateArrays, overlay: ReadonlyMap<number, PersonState | null>, overlayPids: readonly number[]): StateView {
-  return {
-    names: view.names,
-    visit: () => {
-      throw new Error('a part view is only walked with its cursor');
-    },
-    cursor: () => new PersonCursor(base, overlay, overlayPids),
-  };
-}
+/** A view of some of `view`'s persons, walked: `base` with `overlay` over it. */
+const partView = (view: StateView, base: StateArrays, overlay: ReadonlyMap<number, PersonState | null>, overlayPids: readonly number[]) =>
+  stateView(view.names, base, overlay, overlayPids, false);
 
 /** Every base person's events for funnel `shape`, built by `walk` over all time on first use and kept. */
 function baseColumns(view: StateView, parts: StateParts, shape: string, walk: ColumnsWalk): PersonColumns {

@@ -36,6 +36,28 @@ export interface StateView {
   parts?: StateParts;
 }
 
+/**
+ * The view of `base` with `overlay` (persons reloaded since; `overlayPids` its ids, sorted) over it. With `keep`
+ * (default), reports may keep layouts per base (funnel-base-columns.ts); without it they walk the persons each time.
+ *
+ * @example
+ * const view = stateView(names, builder.finish());
+ */
+export function stateView(
+  names: NameCodes,
+  base: StateArrays,
+  overlay: ReadonlyMap<number, PersonState | null> = new Map(),
+  overlayPids: readonly number[] = [],
+  keep = true,
+): StateView {
+  return {
+    names,
+    visit: (visitor) => visitPersons(base, overlay, overlayPids, visitor),
+    cursor: () => new PersonCursor(base, overlay, overlayPids),
+    ...(keep ? { parts: { base, overlay, overlayPids } } : {}),
+  };
+}
+
 /** The in-memory state of one database. */
 export interface PersonStateSnapshot {
   /** Brings the copy up to date with everything committed before the call (loading it the first time). */
@@ -120,12 +142,7 @@ export function createPersonStateSnapshot(database: SqlDatabase): PersonStateSna
   return {
     async fresh() {
       const { base, overlay, overlayPids } = await copy.fresh();
-      return {
-        names,
-        visit: (visitor) => visitPersons(base, overlay, overlayPids, visitor),
-        cursor: () => new PersonCursor(base, overlay, overlayPids),
-        parts: { base, overlay, overlayPids },
-      };
+      return stateView(names, base, overlay, overlayPids);
     },
   };
 }
