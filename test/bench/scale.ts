@@ -38,7 +38,7 @@ import { openDuckReference } from './scale/duckdb.ts';
 import { type Generated, generateInto } from './scale/generate.ts';
 import { DAY, END } from './scale/history.ts';
 import { peakRssMiB } from './scale/measure.ts';
-import { REPORTS, serverOn, timeReports } from './scale/reports.ts';
+import { getReport, REPORTS, serverOn, timeReports } from './scale/reports.ts';
 import { type Verdict, verdicts } from './scale/targets.ts';
 
 /** The sizes of one run: events, developers, events per transaction, and the capture loads (seconds 0 skips one). */
@@ -185,6 +185,10 @@ export async function runScaleBench(o: ScaleOptions, log: (line: string) => void
     if (o.phases.has('load') && (o.burstSeconds > 0 || o.sustainedSeconds > 0)) {
       const server = await serverOn(file);
       try {
+        // A running server: its first report waits for the per-developer state's load, which the loads must not share.
+        const warmStart = performance.now();
+        await getReport(server, REPORTS[0]!, range);
+        log(`capture loads on a warm server (its first report took ${((performance.now() - warmStart) / 1000).toFixed(1)} s)`);
         if (o.burstSeconds > 0) {
           log(`capture: ${o.burstSeconds} s /batch/ burst at full speed, ${o.senders} senders (load average ${load()})`);
           loads.push(
