@@ -70,13 +70,14 @@ const shapeOf = (p: FunnelParams) => JSON.stringify([p.order === 'any', p.steps,
 
 /**
  * Hands each person's funnel events over [from, to] to `onPerson` as [start, end) of columns (reused from person to
- * person), in person order, as `streamFunnelPersons` does for the same funnel, sorted by time. Ids only tell one person's events
- * apart: milestones have their position, the first successful call −1, page views −2, −3, …. At one instant the
- * first successful call comes first, then milestones in storage order, then page views; the raw stream gives such
- * ties in no defined order, and the evaluation does not depend on it: events at one instant are grouped, and with
- * masks decided by event names alone two events there either match the same steps and exclusions or share no step
- * (funnel-evaluate.ts). `pageViews` is needed when the funnel reads page views. Returns false, before calling
- * `onPerson`, when the state cannot answer.
+ * person), in person order, as `streamFunnelPersons` does for the same funnel, sorted by time. Ids only tell one
+ * person's events apart: milestones have their position, the first successful call −1, page views −2, −3, …. At one
+ * instant the first successful call comes first, then milestones in storage order, then page views; the raw stream
+ * gives such ties in no defined order, and the evaluation does not depend on it: events at one instant are grouped,
+ * and with masks decided by event names alone two events there either match the same steps and exclusions or share
+ * no step (funnel-evaluate.ts). `pageViews` is needed when the funnel reads page views. Returns false, before calling
+ * `onPerson`, when the state cannot answer. A view with `parts` and no page-view step answers from the events kept
+ * per base (funnel-base-columns.ts).
  *
  * `cuts` (ascending instants) asks for page views to be thinned where that cannot change an ordered funnel's
  * outcome over any period whose bounds are cuts: when a page view fills step 1 only and excludes nothing, a run of
