@@ -12,12 +12,13 @@
  * second code its vote and reason, `vote()`, or for a commented event its entry in the comment table (comments.ts:
  * event id, time, vote and text cut to TEXT_CAPS.comment, about 70 bytes plus the text, for commented events only).
  */
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { SqlDatabase } from '../../storage/sql/interface.ts';
 import type { CommentRow } from '../docs-query.ts';
 import { feedbackHasComment, feedbackHelpful, feedbackPath } from '../docs-query.ts';
 import type { DocsVoteSource, VoteCountRow } from '../docs-votes.ts';
 import type { Range } from '../params.ts';
+import { eventRows } from '../sql.ts';
 import { COMMENTED, type CommentTable, createCommentTable, type Feedback, latestCommentsOf, NO_VOTE, type PagePath } from './comments.ts';
 import { createFeedCopy } from './feed-copy.ts';
 import {
@@ -39,17 +40,31 @@ const vote = (reason: number, helpful: number) => reason * 2 + helpful;
 type VoteRow = { person_id: unknown; id: unknown; timestamp: unknown; path: unknown; helpful: unknown; reason: unknown; comment: unknown };
 
 /**
- * The votes `latestVotes` ranks and the comments `latestComments` lists (the comment NULL when none), of the events
- * matching `where`, in (person, time, event id) order.
+ * The votes `latestVotes` ranks and the comments `latestComments` lists (the comment NULL when none), of every person
+ * or of the persons in `keys` (a bound list of `pid`, `SqlFragments.boundRows`), in (person, time, event id) order.
+ * Both read the per-person index of non-call events: a patch reads only the named persons' feedback, where filtering
+ * by person after the event name read every `doc_feedback` row in the database (seconds at millions of events, on
+ * the first report after a load that named those persons), and the whole load streams in order with no sort.
+ *
+ * @example
+ * const rows = await database.all(voteRows(database, database.fragments.boundRows([[pid]], [['pid', 'integer']])));
  */
-function voteRows(database: SqlDatabase, where: ReturnType<typeof sql>) {
+export function voteRows(database: SqlDatabase, keys?: SQL) {
   const f = database.fragments;
+  // Unqualified columns are the events' own: the bound keys have only `pid` and `ord`.
   const properties = sql.raw('properties');
   const hasComment = feedbackHasComment(f);
-  return sql`SELECT person_id, id, timestamp, ${feedbackPath(f)} AS path, ${feedbackHelpful(f)} AS helpful, ${f.jsonText(properties, 'reason')} AS reason,
-           CASE WHEN ${hasComment} THEN ${f.jsonText(properties, 'comment')} END AS comment
-    FROM events WHERE event = 'doc_feedback' AND ${where} AND ${feedbackPath(f)} IS NOT NULL AND (${feedbackHelpful(f)} IS NOT NULL OR (${hasComment}))
-    ORDER BY person_id, timestamp, id`;
+  const path = feedbackPath(f);
+  const helpful = feedbackHelpful(f);
+  const feedback = eventRows(f, 'e', 'doc_feedback');
+  // CROSS JOIN keeps the keys outside on SQLite, whose planner would otherwise scan the index's whole `doc_feedback`
+  // range once per key; PostgreSQL plans it as any inner join.
+  const from = keys ? sql`${keys} AS k CROSS JOIN ${feedback.from}` : feedback.from;
+  const person = keys ? sql` AND e.person_id = k.pid` : sql``;
+  return sql`SELECT e.person_id AS person_id, e.id AS id, e.timestamp AS timestamp, ${path} AS path, ${helpful} AS helpful,
+           ${f.jsonText(properties, 'reason')} AS reason, CASE WHEN ${hasComment} THEN ${f.jsonText(properties, 'comment')} END AS comment
+    FROM ${from} WHERE ${feedback.where}${person} AND ${path} IS NOT NULL AND (${helpful} IS NOT NULL OR (${hasComment}))
+    ORDER BY e.person_id, e.timestamp, e.id`;
 }
 
 /**
@@ -132,7 +147,7 @@ export function votesFromState(database: SqlDatabase): DocsVoteSource & { warm()
       const builder = createPageViewBuilder();
       const table = createCommentTable();
       let last = Number.NaN;
-      for await (const batch of database.stream<VoteRow>(voteRows(database, sql`1 = 1`), LOAD_BATCH)) {
+      for await (const batch of database.stream<VoteRow>(voteRows(database), LOAD_BATCH)) {
         for (const row of batch) {
           const pid = Number(row.person_id);
           if (pid !== last) builder.person((last = pid), Number.NaN);
@@ -147,7 +162,7 @@ export function votesFromState(database: SqlDatabase): DocsVoteSource & { warm()
         pids.map((pid) => [pid]),
         [['pid', 'integer']],
       );
-      const rows = await database.all<VoteRow>(voteRows(database, sql`person_id IN (SELECT pid FROM ${keys} AS k)`));
+      const rows = await database.all<VoteRow>(voteRows(database, keys));
       const byPerson = new Map<number, VoteRow[]>();
       for (const row of rows) {
         const pid = Number(row.person_id);
