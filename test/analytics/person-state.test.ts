@@ -155,4 +155,30 @@ describe('per-person onboarding state', () => {
     await follow();
     expect(calls).toEqual(['all', [7, 8, 9], 'all']);
   });
+  it('reads the changed persons once for every copy of one database', async () => {
+    const database = testDatabase();
+    let grouped = 0;
+    const counting: SqlDatabase = {
+      ...database,
+      all: (query) => {
+        const text = query.queryChunks.map((chunk) => (typeof chunk === 'object' && chunk !== null && 'value' in chunk ? String(chunk.value) : '')).join('');
+        if (text.includes('GROUP BY person_id')) grouped++;
+        return database.all(query);
+      },
+    };
+    const named: number[][] = [];
+    const follower = { reloadAll: async () => {}, reloadPersons: async (pids: number[]) => void named.push([...pids].sort((a, b) => a - b)) };
+    const copies = [followFeed(counting, follower), followFeed(counting, follower)];
+    for (const follow of copies) await follow();
+    await database.run(sql`INSERT INTO person_state_changes (person_id) VALUES (3), (4), (3)`);
+    for (const follow of copies) await follow();
+    expect(named).toEqual([
+      [3, 4],
+      [3, 4],
+    ]);
+    expect(grouped).toBe(1);
+    // Nothing new: no grouped read at all.
+    for (const follow of copies) await follow();
+    expect(grouped).toBe(1);
+  });
 });

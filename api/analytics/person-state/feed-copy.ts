@@ -43,6 +43,34 @@ async function feedEnd(database: SqlDatabase): Promise<number> {
   return row?.seq === null || row?.seq === undefined ? 0 : Number(row.seq);
 }
 
+type ChangedRow = { person_id: unknown; first: unknown; last: unknown };
+
+/**
+ * The last grouped read of each database's feed, shared by its copies: before a report every copy asks for the
+ * persons changed since the same `seq`, and after a load that named tens of thousands of persons that grouped read,
+ * not the patches, is what each copy would pay again.
+ */
+const lastRead = new WeakMap<SqlDatabase, { after: number; end: number; rows: Promise<ChangedRow[]> }>();
+
+/**
+ * One row per person changed in (`after`, `end`] of the feed, with their first and last `seq` (at most
+ * {@link MAX_PATCH} + 1 rows), read once for all the copies that ask the same, in one statement so the feed's trim
+ * cannot fall between two reads.
+ */
+function changedPersons(database: SqlDatabase, after: number, end: number): Promise<ChangedRow[]> {
+  const memo = lastRead.get(database);
+  if (memo && memo.after === after && memo.end === end) return memo.rows;
+  const rows = database.all<ChangedRow>(
+    sql`SELECT person_id, MIN(seq) AS first, MAX(seq) AS last FROM person_state_changes WHERE seq > ${after} AND seq <= ${end}
+        GROUP BY person_id LIMIT ${MAX_PATCH + 1}`,
+  );
+  lastRead.set(database, { after, end, rows });
+  rows.catch(() => {
+    if (lastRead.get(database)?.rows === rows) lastRead.delete(database);
+  });
+  return rows;
+}
+
 /** How a follower of the feed loads: everything, or only some persons (each id once). */
 export interface FeedFollower {
   reloadAll(): Promise<void>;
@@ -68,12 +96,11 @@ export function followFeed(database: SqlDatabase, follower: FeedFollower): () =>
 
   async function refresh(): Promise<void> {
     if (!loaded) return reload();
+    const end = await feedEnd(database);
+    if (end <= lastSeq) return;
     // One row per changed person, not per feed row: a burst names the same persons chunk after chunk, and what a
-    // patch costs is the persons it reloads. One statement, so the feed's trim cannot fall between two reads.
-    const rows = await database.all<{ person_id: unknown; first: unknown; last: unknown }>(
-      sql`SELECT person_id, MIN(seq) AS first, MAX(seq) AS last FROM person_state_changes WHERE seq > ${lastSeq}
-          GROUP BY person_id LIMIT ${MAX_PATCH + 1}`,
-    );
+    // patch costs is the persons it reloads.
+    const rows = await changedPersons(database, lastSeq, end);
     if (rows.length === 0) return;
     let first = Number.POSITIVE_INFINITY;
     let last = lastSeq;
